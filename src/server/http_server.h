@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "server/http_types.h"
+
+namespace spate::server {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 4567;        // 0 = pick a free port (see HttpServer::port())
+  int threads = 2;             // I/O threads, each with its own event loop
+  size_t max_body_bytes = 16u << 20;   // larger bodies get 413 before buffering
+  size_t max_header_bytes = 64u << 10;
+};
+
+// HTTP/1.1 (keep-alive, pipelining answered in order) and HTTP/2 cleartext
+// with prior knowledge (connections that begin with the 24-byte preface) on
+// one listening socket. Implementation keeps Boost and nghttp2 out of this
+// header.
+class HttpServer {
+ public:
+  static Result<std::unique_ptr<HttpServer>> Create(HttpServerOptions options, RequestHandler* handler);
+  virtual ~HttpServer() = default;
+  // Binds and starts the I/O threads. Returns after the socket is listening.
+  virtual Status Start() = 0;
+  // Stops accepting, closes connections, joins threads. Idempotent.
+  virtual void Stop() = 0;
+  // The bound port (useful with port 0).
+  virtual uint16_t port() const = 0;
+};
+
+}  // namespace spate::server

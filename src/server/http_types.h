@@ -1,0 +1,71 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace spate::server {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+// One request as the transport hands it to the application, the same for
+// HTTP/1.1 and HTTP/2. Header names are lower-cased; values are as received.
+struct HttpRequest {
+  std::string method;  // "POST", "GET", ...
+  std::string target;  // request-target / :path, e.g. "/"
+  HeaderList headers;
+  std::string body;
+  bool http2 = false;
+  std::string remote_address;  // "127.0.0.1:53412"
+
+  // First header of that (lower-case) name, or empty.
+  std::string_view Header(std::string_view lower_name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  HeaderList headers;  // Content-Length is added by the transport
+  std::string body;
+};
+
+// A response whose body is produced over time (AWS event streams for
+// SubscribeToShard). HTTP/1.1 sends it chunked; HTTP/2 as DATA frames.
+// All methods are thread-safe and may be called from any thread.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Queues bytes for the client. Returns false once the client has gone away
+  // (the writer should stop producing). Never blocks.
+  virtual bool Write(std::string bytes) = 0;
+  // Bytes queued but not yet written to the socket (for backpressure).
+  virtual size_t Buffered() const = 0;
+  // Ends the body. Further writes are ignored.
+  virtual void End() = 0;
+  // Registers a callback run once when the client disconnects or End() has
+  // flushed. Runs on a transport thread; must not block.
+  virtual void OnClose(std::function<void()> cb) = 0;
+};
+
+// How a handler answers. Exactly one of Send or StartStream must be called,
+// exactly once, from any thread.
+class Responder {
+ public:
+  virtual ~Responder() = default;
+  virtual void Send(HttpResponse response) = 0;
+  // Sends status and headers now and returns the body stream.
+  virtual std::shared_ptr<ResponseStream> StartStream(int status, HeaderList headers) = 0;
+};
+
+// The application side of the server. Handle() is called on a transport
+// thread and must not block: long work completes later through the responder.
+class RequestHandler {
+ public:
+  virtual ~RequestHandler() = default;
+  virtual void Handle(HttpRequest request, std::unique_ptr<Responder> responder) = 0;
+};
+
+}  // namespace spate::server
