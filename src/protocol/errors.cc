@@ -1,1 +1,37 @@
-// placeholder: filled by its owner
+#include "protocol/errors.h"
+
+namespace spate::protocol {
+
+WireError ToWireError(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kOk: break;
+    case ErrorCode::kInvalidArgument: return {"InvalidArgumentException", 400};
+    case ErrorCode::kValidation: return {"ValidationException", 400};
+    case ErrorCode::kSerialization: return {"SerializationException", 400};
+    case ErrorCode::kNotFound: return {"ResourceNotFoundException", 400};
+    case ErrorCode::kAlreadyExists: return {"ResourceInUseException", 400};
+    case ErrorCode::kResourceInUse: return {"ResourceInUseException", 400};
+    case ErrorCode::kLimitExceeded: return {"LimitExceededException", 400};
+    case ErrorCode::kThroughputExceeded: return {"ProvisionedThroughputExceededException", 400};
+    case ErrorCode::kExpiredIterator: return {"ExpiredIteratorException", 400};
+    case ErrorCode::kExpiredNextToken: return {"ExpiredNextTokenException", 400};
+    case ErrorCode::kUnknownOperation: return {"UnknownOperationException", 400};
+    case ErrorCode::kMissingAuthentication: return {"MissingAuthenticationTokenException", 400};
+    case ErrorCode::kIncompleteSignature: return {"IncompleteSignatureException", 400};
+    case ErrorCode::kInvalidSignature: return {"InvalidSignatureException", 400};
+    case ErrorCode::kUnrecognizedClient: return {"UnrecognizedClientException", 400};
+    case ErrorCode::kAccessDenied: return {"AccessDeniedException", 400};
+    case ErrorCode::kIoError:
+    case ErrorCode::kCorruption:
+    case ErrorCode::kUnavailable:
+    case ErrorCode::kInternal: return {"InternalFailure", 500};
+  }
+  return {"InternalFailure", 500};
+}
+
+std::string_view WireMessage(const Status& status) {
+  if (ToWireError(status.code()).http_status >= 500) return {};
+  return status.message();
+}
+
+}  // namespace spate::protocol

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's packages, whatever building (and, with --test,
+# testing) Spate needs and the machine lacks. Safe to run again: it installs
+# nothing that is already there.
+set -euo pipefail
+
+build_pkgs=(g++ cmake ninja-build pkg-config libboost-dev libnghttp2-dev libsimdjson-dev libssl-dev
+            librocksdb-dev libgtest-dev libgmock-dev)
+test_pkgs=(python3 python3-pytest python3-boto3 nodejs)
+
+want=("${build_pkgs[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+  want+=("${test_pkgs[@]}")
+  command -v aws >/dev/null 2>&1 || want+=(awscli)
+  command -v npm >/dev/null 2>&1 || want+=(npm)
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "installing: ${missing[*]}" >&2
+sudo=""
+[[ $(id -u) -ne 0 ]] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

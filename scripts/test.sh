@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests (GoogleTest via CTest), then integration
+# tests against a real spated driven by aws-cli, boto3, the AWS SDK for
+# JavaScript v3 and a raw CBOR client. Installs what it needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh --test
+
+echo "== unit tests"
+(cd build && ctest --output-on-failure -j2 -L unit)
+
+echo "== integration tests"
+tests/integration/run.sh

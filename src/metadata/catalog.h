@@ -1,0 +1,33 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "metadata/stream_meta.h"
+
+namespace spate::metadata {
+
+// The durable catalog of streams, shards, tags and server settings. Backed
+// by RocksDB (kept out of this header): every write is synced before it
+// returns, so a change the server acknowledged survives a crash. Thread-safe.
+class Catalog {
+ public:
+  // Opens (creating if needed) the catalog in `dir`.
+  static Result<std::unique_ptr<Catalog>> Open(const std::string& dir);
+  virtual ~Catalog() = default;
+
+  virtual Status PutStream(const StreamMeta& meta) = 0;
+  virtual Status DeleteStream(std::string_view key) = 0;
+  // Every stream, in key order. kCorruption if a record cannot be decoded.
+  virtual Result<std::vector<StreamMeta>> LoadStreams() = 0;
+
+  // Small named settings (e.g. the iterator-token key). nullopt if absent.
+  virtual Result<std::optional<std::string>> GetSetting(std::string_view name) = 0;
+  virtual Status PutSetting(std::string_view name, std::string_view value) = 0;
+};
+
+}  // namespace spate::metadata

@@ -1,0 +1,161 @@
+#include "metadata/stream_meta.h"
+
+#include "util/coding.h"
+
+namespace spate::metadata {
+namespace {
+
+constexpr uint8_t kStreamMetaVersion = 1;
+
+void PutU128(std::string* dst, model::uint128 v) {
+  util::PutFixed64(dst, static_cast<uint64_t>(v));
+  util::PutFixed64(dst, static_cast<uint64_t>(v >> 64));
+}
+bool GetU128(std::string_view* in, model::uint128* v) {
+  uint64_t lo, hi;
+  if (!util::GetFixed64(in, &lo) || !util::GetFixed64(in, &hi)) return false;
+  *v = (static_cast<model::uint128>(hi) << 64) | lo;
+  return true;
+}
+void PutOptIndex(std::string* dst, const std::optional<model::ShardIndex>& v) {
+  util::PutVarint64(dst, v ? static_cast<uint64_t>(v->value) + 1 : 0);
+}
+bool GetOptIndex(std::string_view* in, std::optional<model::ShardIndex>* v) {
+  uint64_t x;
+  if (!util::GetVarint64(in, &x)) return false;
+  if (x == 0) {
+    v->reset();
+  } else {
+    *v = model::ShardIndex{static_cast<uint32_t>(x - 1)};
+  }
+  return true;
+}
+bool GetString(std::string_view* in, std::string* s) {
+  std::string_view v;
+  if (!util::GetLengthPrefixed(in, &v)) return false;
+  s->assign(v);
+  return true;
+}
+bool GetI64(std::string_view* in, int64_t* v) {
+  uint64_t x;
+  if (!util::GetFixed64(in, &x)) return false;
+  *v = static_cast<int64_t>(x);
+  return true;
+}
+bool GetU32(std::string_view* in, uint32_t* v) {
+  uint64_t x;
+  if (!util::GetVarint64(in, &x) || x > UINT32_MAX) return false;
+  *v = static_cast<uint32_t>(x);
+  return true;
+}
+
+}  // namespace
+
+std::string_view StreamStatusName(StreamStatus s) {
+  switch (s) {
+    case StreamStatus::kCreating: return "CREATING";
+    case StreamStatus::kActive: return "ACTIVE";
+    case StreamStatus::kUpdating: return "UPDATING";
+    case StreamStatus::kDeleting: return "DELETING";
+  }
+  return "ACTIVE";
+}
+
+std::string_view StreamModeName(StreamMode m) {
+  return m == StreamMode::kOnDemand ? "ON_DEMAND" : "PROVISIONED";
+}
+
+std::string StreamMeta::MakeKey(std::string_view account, std::string_view region, std::string_view name) {
+  std::string k = "stream/";
+  k.append(account).append("/").append(region).append("/").append(name);
+  return k;
+}
+
+std::string EncodeStreamMeta(const StreamMeta& m) {
+  std::string out;
+  out.push_back(static_cast<char>(kStreamMetaVersion));
+  util::PutLengthPrefixed(&out, m.account);
+  util::PutLengthPrefixed(&out, m.region);
+  util::PutLengthPrefixed(&out, m.name);
+  util::PutLengthPrefixed(&out, m.storage_group);
+  util::PutFixed64(&out, static_cast<uint64_t>(m.created_ms));
+  out.push_back(static_cast<char>(m.status));
+  util::PutFixed64(&out, static_cast<uint64_t>(m.status_since_ms));
+  out.push_back(static_cast<char>(m.mode));
+  util::PutVarint64(&out, static_cast<uint64_t>(m.retention_hours));
+  util::PutVarint64(&out, m.next_shard_index);
+  util::PutVarint64(&out, m.shards.size());
+  for (const ShardMeta& s : m.shards) {
+    util::PutVarint64(&out, s.index.value);
+    PutU128(&out, s.range.start);
+    PutU128(&out, s.range.end);
+    PutOptIndex(&out, s.parent);
+    PutOptIndex(&out, s.adjacent_parent);
+    util::PutFixed64(&out, static_cast<uint64_t>(s.created_ms));
+    util::PutVarint64(&out, s.starting_offset);
+    util::PutVarint64(&out, s.end_offset ? *s.end_offset + 1 : 0);
+    util::PutFixed64(&out, static_cast<uint64_t>(s.closed_ms));
+  }
+  util::PutVarint64(&out, m.tags.size());
+  for (const auto& [k, v] : m.tags) {
+    util::PutLengthPrefixed(&out, k);
+    util::PutLengthPrefixed(&out, v);
+  }
+  util::PutVarint64(&out, m.shard_level_metrics.size());
+  for (const auto& s : m.shard_level_metrics) util::PutLengthPrefixed(&out, s);
+  util::PutLengthPrefixed(&out, m.encryption_type);
+  util::PutLengthPrefixed(&out, m.key_id);
+  util::PutVarint64(&out, static_cast<uint64_t>(m.max_record_size_kib));
+  return out;
+}
+
+Result<StreamMeta> DecodeStreamMeta(std::string_view in) {
+  auto bad = [] { return Status(ErrorCode::kCorruption, "catalog: malformed stream record"); };
+  StreamMeta m;
+  if (in.empty() || static_cast<uint8_t>(in[0]) != kStreamMetaVersion) return bad();
+  in.remove_prefix(1);
+  uint64_t n = 0, x = 0;
+  if (!GetString(&in, &m.account) || !GetString(&in, &m.region) || !GetString(&in, &m.name) ||
+      !GetString(&in, &m.storage_group) || !GetI64(&in, &m.created_ms) || in.empty()) {
+    return bad();
+  }
+  m.status = static_cast<StreamStatus>(in[0]);
+  in.remove_prefix(1);
+  if (!GetI64(&in, &m.status_since_ms) || in.empty()) return bad();
+  m.mode = static_cast<StreamMode>(in[0]);
+  in.remove_prefix(1);
+  if (!util::GetVarint64(&in, &x)) return bad();
+  m.retention_hours = static_cast<int32_t>(x);
+  if (!GetU32(&in, &m.next_shard_index) || !util::GetVarint64(&in, &n)) return bad();
+  for (uint64_t i = 0; i < n; ++i) {
+    ShardMeta s;
+    uint64_t end;
+    if (!GetU32(&in, &s.index.value) || !GetU128(&in, &s.range.start) || !GetU128(&in, &s.range.end) ||
+        !GetOptIndex(&in, &s.parent) || !GetOptIndex(&in, &s.adjacent_parent) || !GetI64(&in, &s.created_ms) ||
+        !util::GetVarint64(&in, &s.starting_offset) || !util::GetVarint64(&in, &end) ||
+        !GetI64(&in, &s.closed_ms)) {
+      return bad();
+    }
+    if (end != 0) s.end_offset = end - 1;
+    m.shards.push_back(s);
+  }
+  if (!util::GetVarint64(&in, &n)) return bad();
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string k, v;
+    if (!GetString(&in, &k) || !GetString(&in, &v)) return bad();
+    m.tags.emplace(std::move(k), std::move(v));
+  }
+  if (!util::GetVarint64(&in, &n)) return bad();
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string s;
+    if (!GetString(&in, &s)) return bad();
+    m.shard_level_metrics.insert(std::move(s));
+  }
+  if (!GetString(&in, &m.encryption_type) || !GetString(&in, &m.key_id) || !util::GetVarint64(&in, &x)) {
+    return bad();
+  }
+  m.max_record_size_kib = static_cast<int32_t>(x);
+  return m;
+}
+
+}  // namespace spate::metadata

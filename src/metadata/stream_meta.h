@@ -1,0 +1,72 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "model/types.h"
+
+namespace spate::metadata {
+
+enum class StreamStatus : uint8_t { kCreating = 0, kActive = 1, kUpdating = 2, kDeleting = 3 };
+enum class StreamMode : uint8_t { kProvisioned = 0, kOnDemand = 1 };
+
+std::string_view StreamStatusName(StreamStatus s);
+std::string_view StreamModeName(StreamMode m);
+
+// What the catalog remembers of one shard.
+struct ShardMeta {
+  model::ShardIndex index;
+  model::HashKeyRange range;
+  std::optional<model::ShardIndex> parent;
+  std::optional<model::ShardIndex> adjacent_parent;
+  int64_t created_ms = 0;
+  // Offset of the first record the shard's log holds (0 for a new shard).
+  uint64_t starting_offset = 0;
+  // Set once the shard is closed by a reshard: one past its last record.
+  std::optional<uint64_t> end_offset;
+  // When the shard was closed (0 while open).
+  int64_t closed_ms = 0;
+
+  bool closed() const { return end_offset.has_value(); }
+};
+
+// What the catalog remembers of one stream. Plain data; the owner (the
+// streams layer) guards it with its own lock.
+struct StreamMeta {
+  std::string account;
+  std::string region;
+  std::string name;
+  // Directory name of this stream instance's logs; unique even when a stream
+  // is deleted and created again under the same name.
+  std::string storage_group;
+  int64_t created_ms = 0;
+  StreamStatus status = StreamStatus::kCreating;
+  // When the current status began (CREATING/UPDATING/DELETING end after the
+  // configured delay from here).
+  int64_t status_since_ms = 0;
+  StreamMode mode = StreamMode::kProvisioned;
+  int32_t retention_hours = 24;
+  uint32_t next_shard_index = 0;
+  std::vector<ShardMeta> shards;  // ordered by index
+  std::map<std::string, std::string> tags;
+  std::set<std::string> shard_level_metrics;
+  std::string encryption_type = "NONE";
+  std::string key_id;
+  int32_t max_record_size_kib = 1024;
+
+  // Catalog key: account, region and name identify a stream.
+  std::string Key() const { return MakeKey(account, region, name); }
+  static std::string MakeKey(std::string_view account, std::string_view region, std::string_view name);
+};
+
+// Versioned binary encoding (format in docs/formats/catalog.md).
+std::string EncodeStreamMeta(const StreamMeta& meta);
+Result<StreamMeta> DecodeStreamMeta(std::string_view bytes);
+
+}  // namespace spate::metadata

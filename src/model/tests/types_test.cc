@@ -1,0 +1,92 @@
+#include <gtest/gtest.h>
+
+#include "model/types.h"
+#include "util/hash_key.h"
+
+namespace spate::model {
+namespace {
+
+using util::ToDecimal;
+
+TEST(HashKeyRanges, ThreeShardsMatchAws) {
+  auto r = EvenHashKeyRanges(3);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(ToDecimal(r[0].start), "0");
+  EXPECT_EQ(ToDecimal(r[0].end), "113427455640312821154458202477256070484");
+  EXPECT_EQ(ToDecimal(r[1].start), "113427455640312821154458202477256070485");
+  EXPECT_EQ(ToDecimal(r[1].end), "226854911280625642308916404954512140969");
+  EXPECT_EQ(ToDecimal(r[2].start), "226854911280625642308916404954512140970");
+  EXPECT_EQ(ToDecimal(r[2].end), "340282366920938463463374607431768211455");
+}
+
+TEST(HashKeyRanges, PowerOfTwoSplitsExactly) {
+  auto r = EvenHashKeyRanges(4);
+  ASSERT_EQ(r.size(), 4u);
+  // 2^126 = 85070591730234615865843651857942052864
+  EXPECT_EQ(ToDecimal(r[1].start), "85070591730234615865843651857942052864");
+  EXPECT_EQ(ToDecimal(r[0].end), "85070591730234615865843651857942052863");
+  EXPECT_EQ(r[3].end, util::kMaxHashKey);
+}
+
+TEST(HashKeyRanges, OneShardCoversEverything) {
+  auto r = EvenHashKeyRanges(1);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].start, 0u);
+  EXPECT_EQ(r[0].end, util::kMaxHashKey);
+}
+
+TEST(HashKeyRanges, RangesAreContiguous) {
+  for (uint32_t n : {2u, 5u, 7u, 100u, 1000u}) {
+    auto r = EvenHashKeyRanges(n);
+    for (uint32_t i = 1; i < n; ++i) EXPECT_EQ(r[i].start, r[i - 1].end + 1) << n;
+    EXPECT_EQ(r.back().end, util::kMaxHashKey);
+  }
+}
+
+TEST(PartitionKeyHash, IsBigEndianMd5) {
+  // md5("a") = 0cc175b9c0f1b6a831c399e269772661
+  EXPECT_EQ(ToDecimal(util::PartitionKeyHash("a")), "16955237001963240173058271559858726497");
+}
+
+TEST(Decimal128, RejectsOverflowAndNonDigits) {
+  EXPECT_TRUE(util::ParseDecimal128("340282366920938463463374607431768211455").has_value());
+  EXPECT_FALSE(util::ParseDecimal128("340282366920938463463374607431768211456").has_value());
+  EXPECT_FALSE(util::ParseDecimal128("").has_value());
+  EXPECT_FALSE(util::ParseDecimal128("12a").has_value());
+  EXPECT_FALSE(util::ParseDecimal128("-1").has_value());
+}
+
+TEST(ShardId, FormatsAndParses) {
+  EXPECT_EQ(ShardIdName(ShardIndex{7}), "shardId-000000000007");
+  EXPECT_EQ(ParseShardId("shardId-000000000007")->value, 7u);
+  EXPECT_EQ(ParseShardId("12")->value, 12u);
+  EXPECT_FALSE(ParseShardId("shardId-").has_value());
+  EXPECT_FALSE(ParseShardId("shard-1").has_value());
+  EXPECT_FALSE(ParseShardId("shardId-0000000000001").has_value());
+}
+
+TEST(SequenceNumber, RoundTripsAndOrdersWithinShard) {
+  SequenceNumber a{ShardIndex{3}, 41};
+  SequenceNumber b{ShardIndex{3}, 42};
+  auto pa = SequenceNumber::Parse(a.ToString());
+  ASSERT_TRUE(pa.has_value());
+  EXPECT_EQ(pa->shard.value, 3u);
+  EXPECT_EQ(pa->offset, 41u);
+  EXPECT_LT(a.ToUint128(), b.ToUint128());
+  EXPECT_GE(a.ToString().size(), 38u);
+}
+
+TEST(SequenceNumber, ChildShardsSortAfterParents) {
+  SequenceNumber parent{ShardIndex{0}, ~0ull};
+  SequenceNumber child{ShardIndex{1}, 0};
+  EXPECT_LT(parent.ToUint128(), child.ToUint128());
+}
+
+TEST(SequenceNumber, RejectsForeignNumbers) {
+  EXPECT_FALSE(SequenceNumber::Parse("1").has_value());
+  EXPECT_FALSE(SequenceNumber::Parse("49590338271490256608559692538361571095921575989136588898").has_value());
+  EXPECT_FALSE(SequenceNumber::Parse("abc").has_value());
+}
+
+}  // namespace
+}  // namespace spate::model

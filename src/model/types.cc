@@ -1,0 +1,61 @@
+#include "model/types.h"
+
+#include <cstdio>
+
+namespace spate::model {
+
+std::string ShardIdName(ShardIndex index) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "shardId-%012u", index.value);
+  return buf;
+}
+
+std::optional<ShardIndex> ParseShardId(std::string_view text) {
+  constexpr std::string_view kPrefix = "shardId-";
+  if (text.substr(0, kPrefix.size()) == kPrefix) text.remove_prefix(kPrefix.size());
+  if (text.empty() || text.size() > 12) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (v > UINT32_MAX) return std::nullopt;
+  return ShardIndex{static_cast<uint32_t>(v)};
+}
+
+std::vector<HashKeyRange> EvenHashKeyRanges(uint32_t shard_count) {
+  std::vector<HashKeyRange> out;
+  if (shard_count == 0) return out;
+  // floor(2^128 / n) computed without overflow: (2^128 - 1) / n, corrected
+  // when n divides 2^128 exactly (only powers of two).
+  uint128 step = util::kMaxHashKey / shard_count;
+  if ((shard_count & (shard_count - 1)) == 0) step += (util::kMaxHashKey % shard_count == shard_count - 1) ? 1 : 0;
+  out.reserve(shard_count);
+  for (uint32_t i = 0; i < shard_count; ++i) {
+    HashKeyRange r;
+    r.start = step * i;
+    r.end = (i + 1 == shard_count) ? util::kMaxHashKey : step * (i + 1) - 1;
+    out.push_back(r);
+  }
+  return out;
+}
+
+uint128 SequenceNumber::ToUint128() const {
+  return (static_cast<uint128>(kSequenceVersion) << 120) | (static_cast<uint128>(shard.value) << 88) |
+         static_cast<uint128>(offset);
+}
+
+std::string SequenceNumber::ToString() const { return util::ToDecimal(ToUint128()); }
+
+std::optional<SequenceNumber> SequenceNumber::Parse(std::string_view text) {
+  auto v = util::ParseDecimal128(text);
+  if (!v) return std::nullopt;
+  if (static_cast<uint8_t>(*v >> 120) != kSequenceVersion) return std::nullopt;
+  if (((*v >> 64) & 0xFFFFFF) != 0) return std::nullopt;
+  SequenceNumber s;
+  s.shard.value = static_cast<uint32_t>(*v >> 88);
+  s.offset = static_cast<uint64_t>(*v);
+  return s;
+}
+
+}  // namespace spate::model

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/hash_key.h"
+
+namespace spate::model {
+
+using util::uint128;
+
+// Index of a shard within its stream: shardId-000000000007 has index 7.
+// Indexes increase as shards are created and are never reused.
+struct ShardIndex {
+  uint32_t value = 0;
+  auto operator<=>(const ShardIndex&) const = default;
+};
+
+// "shardId-%012u".
+std::string ShardIdName(ShardIndex index);
+// Accepts exactly "shardId-" + 12 digits... and, like AWS, a bare decimal
+// suffix of up to 12 digits. nullopt otherwise.
+std::optional<ShardIndex> ParseShardId(std::string_view text);
+
+// An inclusive range of 128-bit hash keys.
+struct HashKeyRange {
+  uint128 start = 0;
+  uint128 end = 0;
+  bool Contains(uint128 key) const { return key >= start && key <= end; }
+  bool operator==(const HashKeyRange&) const = default;
+};
+
+// The ranges CreateStream gives N shards: step = floor(2^128 / N); shard i
+// covers [i*step, (i+1)*step - 1] and the last one ends at 2^128 - 1.
+std::vector<HashKeyRange> EvenHashKeyRanges(uint32_t shard_count);
+
+// A Kinesis sequence number, as Spate lays it out: a 128-bit integer written
+// in decimal.
+//
+//   bits 127..120  format version (kSequenceVersion)
+//   bits 119..88   shard index
+//   bits  87..64   reserved (a leadership epoch in cluster mode), 0 today
+//   bits  63..0    offset of the record within the shard's log
+//
+// So sequence numbers are unique per stream, strictly increasing per shard,
+// and a number names its shard (GetShardIterator checks it). Children of a
+// reshard have higher indexes, hence higher numbers than their parents.
+struct SequenceNumber {
+  ShardIndex shard;
+  uint64_t offset = 0;
+
+  uint128 ToUint128() const;
+  std::string ToString() const;
+  // nullopt when the text is not a decimal of this layout.
+  static std::optional<SequenceNumber> Parse(std::string_view text);
+};
+
+inline constexpr uint8_t kSequenceVersion = 0x4B;  // 'K'; keeps every number 38-39 digits wide
+
+}  // namespace spate::model

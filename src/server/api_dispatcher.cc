@@ -1,0 +1,182 @@
+#include "server/api_dispatcher.h"
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "protocol/cbor_codec.h"
+#include "protocol/errors.h"
+#include "protocol/json_codec.h"
+#include "protocol/service_model.h"
+#include "server/sigv4.h"
+#include "streams/api/operation.h"
+#include "util/base64.h"
+
+namespace spate::server {
+namespace {
+
+using protocol::Value;
+using protocol::WireFormat;
+
+constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1";
+constexpr std::string_view kCborContentType = "application/x-amz-cbor-1.1";
+constexpr int kMaxNestingDepth = 64;
+
+std::string RandomRequestId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t a = rng(), b = rng();
+  // UUID version 4 layout.
+  a = (a & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;
+  b = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
+                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFull));
+  return buf;
+}
+
+std::string RandomId2() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string bytes(72, '\0');
+  for (size_t i = 0; i < bytes.size(); i += 8) {
+    uint64_t r = rng();
+    std::memcpy(bytes.data() + i, &r, 8);
+  }
+  return util::Base64Encode(bytes);
+}
+
+// Everything needed to answer, whatever thread the answer comes from.
+struct Exchange {
+  std::unique_ptr<Responder> responder;
+  WireFormat format = WireFormat::kJson;
+  std::string request_id;
+  bool cors = false;
+  bool has_output = true;
+
+  HeaderList BaseHeaders() const {
+    HeaderList h;
+    h.emplace_back("x-amzn-RequestId", request_id);
+    h.emplace_back("x-amz-id-2", RandomId2());
+    h.emplace_back("Content-Type", std::string(format == WireFormat::kCbor ? kCborContentType : kJsonContentType));
+    if (cors) {
+      h.emplace_back("Access-Control-Allow-Origin", "*");
+      h.emplace_back("Access-Control-Expose-Headers",
+                     "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date");
+    }
+    return h;
+  }
+
+  void Encode(const Value& v, std::string* out) const {
+    if (format == WireFormat::kCbor) {
+      protocol::WriteCbor(v, out);
+    } else {
+      protocol::WriteJson(v, out);
+    }
+  }
+
+  void SendError(const Status& st) {
+    protocol::WireError w = protocol::ToWireError(st.code());
+    Value body = Value::MakeObject();
+    body.Set("__type", Value::String(std::string(w.type)));
+    std::string_view message = protocol::WireMessage(st);
+    if (!message.empty()) {
+      // AWS spells it "Message" for SerializationException only.
+      body.Set(st.code() == ErrorCode::kSerialization ? "Message" : "message", Value::String(std::string(message)));
+    }
+    HttpResponse r;
+    r.status = w.http_status;
+    r.headers = BaseHeaders();
+    r.headers.emplace_back("x-amzn-ErrorType", std::string(w.type));
+    Encode(body, &r.body);
+    responder->Send(std::move(r));
+  }
+
+  void SendResult(Result<Value> result) {
+    if (!result.ok()) return SendError(result.status());
+    HttpResponse r;
+    r.status = 200;
+    r.headers = BaseHeaders();
+    if (has_output) Encode(*result, &r.body);
+    responder->Send(std::move(r));
+  }
+};
+
+void SendPlain(Responder& responder, int status, std::string content_type, std::string body, HeaderList extra = {}) {
+  HttpResponse r;
+  r.status = status;
+  r.headers = std::move(extra);
+  r.headers.emplace_back("x-amzn-RequestId", RandomRequestId());
+  if (!content_type.empty()) r.headers.emplace_back("Content-Type", std::move(content_type));
+  r.body = std::move(body);
+  responder.Send(std::move(r));
+}
+
+}  // namespace
+
+ApiDispatcher::ApiDispatcher(streams::Registry* registry) : registry_(registry) {}
+ApiDispatcher::~ApiDispatcher() = default;
+
+void ApiDispatcher::Handle(HttpRequest req, std::unique_ptr<Responder> responder) {
+  bool cors = !req.Header("origin").empty();
+  if (req.method == "OPTIONS" && cors) {
+    HeaderList h = {{"Access-Control-Allow-Origin", "*"}, {"Access-Control-Max-Age", "172800"}};
+    if (auto v = req.Header("access-control-request-headers"); !v.empty()) {
+      h.emplace_back("Access-Control-Allow-Headers", std::string(v));
+    }
+    if (auto v = req.Header("access-control-request-method"); !v.empty()) {
+      h.emplace_back("Access-Control-Allow-Methods", std::string(v));
+    }
+    return SendPlain(*responder, 200, "", "", std::move(h));
+  }
+  if (req.method == "GET" && (req.target == "/healthcheck" || req.target == "/health")) {
+    return SendPlain(*responder, 200, "application/json", "{\"status\":\"ok\"}");
+  }
+  if (req.method != "POST") {
+    return SendPlain(*responder, 403, "application/xml",
+                     "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be "
+                     "authorized</Message>\n</AccessDeniedException>\n");
+  }
+
+  auto ex = std::make_shared<Exchange>();
+  ex->responder = std::move(responder);
+  ex->request_id = RandomRequestId();
+  ex->cors = cors;
+  std::string_view content_type = req.Header("content-type");
+  if (content_type.find("cbor") != std::string_view::npos) ex->format = WireFormat::kCbor;
+
+  // X-Amz-Target: <TargetPrefix>.<Operation>
+  const protocol::ServiceModel& model = protocol::ServiceModel::Kinesis();
+  std::string_view target = req.Header("x-amz-target");
+  size_t dot = target.rfind('.');
+  std::string_view prefix = dot == std::string_view::npos ? std::string_view() : target.substr(0, dot);
+  std::string_view op_name = dot == std::string_view::npos ? std::string_view() : target.substr(dot + 1);
+  const protocol::OperationInfo* op = prefix == model.target_prefix() ? model.FindOperation(op_name) : nullptr;
+  streams::api::Handler handler = op != nullptr ? streams::api::FindHandler(op_name) : nullptr;
+  if (handler == nullptr) {
+    return ex->SendError(Status(ErrorCode::kUnknownOperation, ""));
+  }
+  ex->has_output = !op->output_shape().empty();
+
+  auto auth = CheckAuthorizationPresent(req);
+  if (!auth.ok()) return ex->SendError(auth.status());
+
+  Result<Value> input = Status(ErrorCode::kSerialization, "");
+  if (ex->format == WireFormat::kCbor) {
+    input = protocol::ParseCbor(req.body, kMaxNestingDepth);
+  } else {
+    input = protocol::ParseJson(req.body, kMaxNestingDepth);
+  }
+  if (!input.ok()) return ex->SendError(input.status());
+  if (!input->is_object()) {
+    return ex->SendError(Status(ErrorCode::kSerialization, "Start of structure or map found where not expected."));
+  }
+  if (Status st = model.ValidateInput(*op, &*input, ex->format); !st.ok()) return ex->SendError(st);
+
+  streams::api::Context ctx;
+  ctx.caller.region = auth->region;
+  ctx.registry = registry_;
+  handler(ctx, std::move(*input), [ex](Result<Value> result) { ex->SendResult(std::move(result)); });
+}
+
+}  // namespace spate::server

@@ -1,0 +1,262 @@
+#include "server/http_server.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "base/log.h"
+#include "server/http1_connection.h"
+#include "server/http2_connection.h"
+#include "server/transport.h"
+
+namespace spate::server {
+namespace {
+
+using internal::asio::ip::tcp;
+namespace asio = internal::asio;
+using internal::Connection;
+using internal::ConnectionLimits;
+using internal::IoLoop;
+
+// RFC 9113 3.4: the client connection preface.
+constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+// Pause before accepting again after an accept error such as EMFILE.
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+
+// Reads a new connection's first bytes until they either diverge from the
+// HTTP/2 preface (HTTP/1.1) or contain all of it (HTTP/2), then hands the
+// socket and the bytes to the protocol's connection. Registered with its
+// loop like a connection so that Stop() closes it too.
+class Sniffer final : public Connection {
+ public:
+  Sniffer(IoLoop& loop, tcp::socket socket, RequestHandler* handler, ConnectionLimits limits)
+      : loop_(loop), socket_(std::move(socket)), handler_(handler), limits_(limits) {}
+  ~Sniffer() override {
+    if (!closed_) Unregister(loop_);
+  }
+
+  void Start(std::string) override {
+    Register(loop_);
+    Read();
+  }
+  void Close() override {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ec;
+    socket_.close(ec);
+    Unregister(loop_);
+  }
+  // No requests are dispatched before the protocol is known.
+  void OnResponse(uint32_t, HttpResponse) override {}
+  void OnStreamStart(uint32_t, int, HeaderList, std::shared_ptr<internal::ResponseStreamImpl> stream) override {
+    stream->MarkClosed();
+  }
+  void OnStreamReady(uint32_t) override {}
+
+ private:
+  void Read() {
+    size_t have = bytes_.size();
+    bytes_.resize(have + kReadBytes);
+    socket_.async_read_some(asio::buffer(bytes_.data() + have, kReadBytes),
+                            [self = std::static_pointer_cast<Sniffer>(shared_from_this()), have](
+                                const boost::system::error_code& ec, size_t n) { self->OnRead(ec, have, n); });
+  }
+
+  void OnRead(const boost::system::error_code& ec, size_t have, size_t n) {
+    if (closed_) return;
+    if (ec) {
+      Close();
+      return;
+    }
+    bytes_.resize(have + n);
+    size_t cmp = std::min(bytes_.size(), kHttp2Preface.size());
+    bool prefix = std::memcmp(bytes_.data(), kHttp2Preface.data(), cmp) == 0;
+    if (prefix && bytes_.size() < kHttp2Preface.size()) {
+      Read();
+      return;
+    }
+    // Decided: hand over the socket. This object dies with its last handler.
+    closed_ = true;
+    Unregister(loop_);
+    std::shared_ptr<Connection> conn;
+    if (prefix) {
+      conn = std::make_shared<internal::Http2Connection>(loop_, std::move(socket_), handler_, limits_);
+    } else {
+      conn = std::make_shared<internal::Http1Connection>(loop_, std::move(socket_), handler_, limits_);
+    }
+    conn->Start(std::move(bytes_));
+  }
+
+  static constexpr size_t kReadBytes = 4096;
+  IoLoop& loop_;
+  tcp::socket socket_;
+  RequestHandler* const handler_;
+  const ConnectionLimits limits_;
+  std::string bytes_;
+  bool closed_ = false;
+};
+
+class HttpServerImpl final : public HttpServer {
+ public:
+  HttpServerImpl(HttpServerOptions options, RequestHandler* handler)
+      : options_(std::move(options)), handler_(handler) {}
+  ~HttpServerImpl() override { Stop(); }
+
+  Status Start() override;
+  Status Listen();
+  void Stop() override;
+  uint16_t port() const override { return port_.load(); }
+
+ private:
+  void Accept();
+  void OnAccept(const boost::system::error_code& ec, tcp::socket socket, IoLoop* loop);
+
+  const HttpServerOptions options_;
+  RequestHandler* const handler_;
+  std::vector<std::shared_ptr<IoLoop>> loops_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  std::vector<std::thread> threads_;
+  std::optional<tcp::acceptor> acceptor_;        // on loops_[0]; loop 0 only after Start()
+  std::optional<asio::steady_timer> retry_timer_;  // on loops_[0]
+  size_t next_loop_ = 0;                          // loop 0 only
+  std::atomic<uint16_t> port_{0};
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+Status HttpServerImpl::Start() {
+  if (started_) return Internal("HttpServer::Start called twice");
+  started_ = true;
+  for (int i = 0; i < options_.threads; ++i) loops_.push_back(std::make_shared<IoLoop>());
+  Status st = Listen();
+  if (!st.ok()) {
+    acceptor_.reset();
+    loops_.clear();
+    stopped_ = true;
+    return st;
+  }
+  retry_timer_.emplace(loops_[0]->ctx);
+  Accept();
+  for (auto& loop : loops_) {
+    guards_.push_back(asio::make_work_guard(loop->ctx));
+    threads_.emplace_back([loop = loop.get()] { loop->ctx.run(); });
+  }
+  return Status::Ok();
+}
+
+Status HttpServerImpl::Listen() {
+  asio::io_context& ctx0 = loops_[0]->ctx;
+
+  boost::system::error_code ec;
+  asio::ip::address address = asio::ip::make_address(options_.host, ec);
+  tcp::endpoint endpoint;
+  if (!ec) {
+    endpoint = tcp::endpoint(address, options_.port);
+  } else {
+    tcp::resolver resolver(ctx0);
+    auto results = resolver.resolve(options_.host, std::to_string(options_.port), ec);
+    if (ec || results.empty()) return InvalidArgument("cannot resolve host '" + options_.host + "'");
+    endpoint = results.begin()->endpoint();
+  }
+  acceptor_.emplace(ctx0);
+  if (acceptor_->open(endpoint.protocol(), ec); ec) return IoError("socket: " + ec.message());
+  if (acceptor_->set_option(tcp::acceptor::reuse_address(true), ec); ec) {
+    return IoError("SO_REUSEADDR: " + ec.message());
+  }
+  if (acceptor_->bind(endpoint, ec); ec) {
+    return IoError("bind " + endpoint.address().to_string() + ":" + std::to_string(endpoint.port()) + ": " +
+                   ec.message());
+  }
+  if (acceptor_->listen(asio::socket_base::max_listen_connections, ec); ec) {
+    return IoError("listen: " + ec.message());
+  }
+  port_.store(acceptor_->local_endpoint(ec).port());
+  return Status::Ok();
+}
+
+void HttpServerImpl::Accept() {
+  IoLoop* loop = loops_[next_loop_].get();
+  next_loop_ = (next_loop_ + 1) % loops_.size();
+  acceptor_->async_accept(loop->ctx, [this, loop](const boost::system::error_code& ec, tcp::socket socket) {
+    OnAccept(ec, std::move(socket), loop);
+  });
+}
+
+void HttpServerImpl::OnAccept(const boost::system::error_code& ec, tcp::socket socket,
+                              IoLoop* loop) {
+  if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
+  if (ec) {
+    SPATE_LOG_WARN("accept: " + ec.message());
+    retry_timer_->expires_after(kAcceptRetryDelay);
+    retry_timer_->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && acceptor_->is_open()) Accept();
+    });
+    return;
+  }
+  ConnectionLimits limits{options_.max_body_bytes, options_.max_header_bytes};
+  // Capture the loop by pointer: a handler stored in its context must not own it.
+  asio::post(loop->ctx, [loop, handler = handler_, limits, s = std::move(socket)]() mutable {
+    if (loop->stopping) return;  // closes the socket
+    auto sniffer = std::make_shared<Sniffer>(*loop, std::move(s), handler, limits);
+    sniffer->Start(std::string());
+  });
+  Accept();
+}
+
+void HttpServerImpl::Stop() {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  for (const std::thread& t : threads_) {
+    SPATE_ASSERT(t.get_id() != std::this_thread::get_id(), "HttpServer::Stop called on an I/O thread");
+  }
+  if (acceptor_.has_value()) {
+    asio::post(loops_[0]->ctx, [this] {
+      boost::system::error_code ec;
+      acceptor_->close(ec);
+      retry_timer_->cancel();
+    });
+  }
+  for (auto& loop : loops_) {
+    asio::post(loop->ctx, [loop = loop.get()] {
+      std::vector<std::shared_ptr<Connection>> live;
+      for (auto& [ptr, weak] : loop->connections) {
+        if (auto c = weak.lock()) live.push_back(std::move(c));
+      }
+      for (auto& c : live) c->Close();
+      loop->stopping = true;
+      loop->ctx.stop();
+    });
+  }
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+  guards_.clear();
+  // Run what the closes left ready (aborted reads and writes, the aborted
+  // accept): this frees the connections now, and the accept operation,
+  // queued on loop 0, owns a socket of another loop, so it must not be left
+  // for the destruction of the loops.
+  for (auto& loop : loops_) {
+    loop->ctx.restart();
+    loop->ctx.poll();
+  }
+  // The acceptor and timer belong to loop 0's context; drop them while it
+  // still exists (responders may keep loops alive past this server).
+  retry_timer_.reset();
+  acceptor_.reset();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Create(HttpServerOptions options, RequestHandler* handler) {
+  if (handler == nullptr) return InvalidArgument("HttpServer needs a handler");
+  if (options.threads < 1) return InvalidArgument("HttpServerOptions.threads must be >= 1");
+  if (options.max_header_bytes < 1024) return InvalidArgument("HttpServerOptions.max_header_bytes must be >= 1024");
+  return std::unique_ptr<HttpServer>(new HttpServerImpl(std::move(options), handler));
+}
+
+}  // namespace spate::server

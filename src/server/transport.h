@@ -1,0 +1,145 @@
+#pragma once
+
+// Internal to spate_http: pieces shared by the HTTP/1.1 and HTTP/2
+// connections. Includes Boost; never include it from a public header.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+
+#include "server/http_server.h"
+#include "server/http_types.h"
+
+namespace spate::server::internal {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+class Connection;
+
+// One event loop, run by one I/O thread. Owned by the server and by the
+// responders it hands out, so that a responder which outlives the server
+// can still post (its work is then dropped, never run against freed memory).
+// Nothing stored inside ctx (connections, queued handlers) owns the loop:
+// that would be a cycle that keeps it alive forever.
+struct IoLoop : std::enable_shared_from_this<IoLoop> {
+  // Live connections of this loop. Loop thread only. Declared before ctx so
+  // that it outlives the handlers (and connections) ctx destroys.
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;
+  // Set by HttpServer::Stop(); new connections are refused. Loop thread only.
+  bool stopping = false;
+  asio::io_context ctx{1};  // concurrency hint 1: one thread runs it
+};
+
+class ResponseStreamImpl;
+
+// A connection pinned to one IoLoop. All methods below run on that loop's
+// thread; they are reached from other threads only through asio::post with
+// a weak_ptr, so a connection that is gone is simply skipped.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  virtual ~Connection() = default;
+  // `initial` holds bytes already read by the protocol sniffer.
+  virtual void Start(std::string initial) = 0;
+  // Closes the socket now; fires OnClose of open streams. Idempotent.
+  virtual void Close() = 0;
+  // Request `id` (an HTTP/2 stream id, or an HTTP/1.1 request sequence
+  // number) is answered. Unknown or reset ids are ignored.
+  virtual void OnResponse(uint32_t id, HttpResponse response) = 0;
+  virtual void OnStreamStart(uint32_t id, int status, HeaderList headers,
+                             std::shared_ptr<ResponseStreamImpl> stream) = 0;
+  // The stream of request `id` has new data or has ended.
+  virtual void OnStreamReady(uint32_t id) = 0;
+
+ protected:
+  void Register(IoLoop& loop) { loop.connections.emplace(this, weak_from_this()); }
+  void Unregister(IoLoop& loop) { loop.connections.erase(this); }
+};
+
+// The ResponseStream handed to the application. Producer side (Write, End,
+// OnClose, Buffered) is thread-safe; consumer side (Take*, Consumed,
+// MarkClosed) is called by the connection on its loop.
+class ResponseStreamImpl final : public ResponseStream {
+ public:
+  ResponseStreamImpl(std::weak_ptr<IoLoop> loop, std::weak_ptr<Connection> conn, uint32_t id)
+      : loop_(std::move(loop)), conn_(std::move(conn)), id_(id) {}
+
+  bool Write(std::string bytes) override;
+  size_t Buffered() const override { return buffered_.load(std::memory_order_relaxed); }
+  void End() override;
+  void OnClose(std::function<void()> cb) override;
+
+  // Loop side. Moves queued chunks to *out (appending) and reports whether
+  // End() was called. Clears the "wake-up posted" flag.
+  void Take(std::vector<std::string>* out, bool* ended);
+  // `n` queued bytes reached the socket (HTTP/1.1) or the HTTP/2 framer.
+  void Consumed(size_t n) { buffered_.fetch_sub(n, std::memory_order_relaxed); }
+  // The client went away or the ended body is flushed: Write() returns
+  // false from now on and the OnClose callback runs (here, once).
+  void MarkClosed();
+
+ private:
+  void ScheduleLocked();  // requires mu_
+
+  // Weak: the connection (inside the loop) holds this stream. Posts are
+  // dropped once the loop is gone.
+  const std::weak_ptr<IoLoop> loop_;
+  const std::weak_ptr<Connection> conn_;
+  const uint32_t id_;
+  std::atomic<size_t> buffered_{0};
+  mutable std::mutex mu_;
+  std::vector<std::string> pending_;  // guarded by mu_
+  bool ended_ = false;                // guarded by mu_
+  bool closed_ = false;               // guarded by mu_
+  bool scheduled_ = false;            // guarded by mu_: an OnStreamReady is posted
+  bool close_fired_ = false;          // guarded by mu_
+  std::function<void()> on_close_;    // guarded by mu_
+};
+
+// Responder for one request on one connection. Any thread. If destroyed
+// without an answer (a handler bug), it answers 500 so that the client and
+// the HTTP/1.1 pipeline are not stuck.
+class ResponderImpl final : public Responder {
+ public:
+  ResponderImpl(std::shared_ptr<IoLoop> loop, std::weak_ptr<Connection> conn, uint32_t id)
+      : loop_(std::move(loop)), conn_(std::move(conn)), id_(id) {}
+  ~ResponderImpl() override;
+
+  void Send(HttpResponse response) override;
+  std::shared_ptr<ResponseStream> StartStream(int status, HeaderList headers) override;
+
+ private:
+  std::shared_ptr<IoLoop> loop_;
+  std::weak_ptr<Connection> conn_;
+  uint32_t id_;
+  bool answered_ = false;
+};
+
+// Limits a connection needs from HttpServerOptions.
+struct ConnectionLimits {
+  size_t max_body_bytes;
+  size_t max_header_bytes;
+};
+
+// "OK", "Not Found", ...; "Unknown" for codes without a phrase.
+std::string_view ReasonPhrase(int status);
+// IMF-fixdate of the current second, cached per thread.
+std::string_view HttpDate();
+// Header names a transport sets itself or that HTTP/2 forbids; such
+// application headers are dropped. Case-insensitive.
+bool IsTransportHeader(std::string_view name);
+// "127.0.0.1:53412"; empty if the peer is unknown.
+std::string RemoteAddress(const tcp::socket& socket);
+
+}  // namespace spate::server::internal

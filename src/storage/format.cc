@@ -1,0 +1,184 @@
+#include "storage/format.h"
+
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+
+#include "util/crc32c.h"
+
+namespace spate::storage::format {
+
+void PutFixed16(char* p, uint16_t v) { std::memcpy(p, &v, 2); }
+void PutFixed32(char* p, uint32_t v) { std::memcpy(p, &v, 4); }
+void PutFixed64(char* p, uint64_t v) { std::memcpy(p, &v, 8); }
+uint16_t GetFixed16(const char* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+uint32_t GetFixed32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+uint64_t GetFixed64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+size_t PutVarint32(char* p, uint32_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    p[n++] = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  p[n++] = static_cast<char>(v);
+  return n;
+}
+
+size_t Varint32Length(uint32_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+bool GetVarint32(const char** p, const char* limit, uint32_t* v) {
+  uint32_t result = 0;
+  const char* q = *p;
+  for (uint32_t shift = 0; shift <= 28 && q < limit; shift += 7) {
+    uint32_t byte = static_cast<unsigned char>(*q++);
+    if (shift == 28 && (byte & 0xF0) != 0) return false;  // would overflow 32 bits
+    result |= (byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) {
+      *p = q;
+      *v = result;
+      return true;
+    }
+  }
+  return false;
+}
+
+size_t EncodedBatchSize(const std::vector<RecordInput>& records) {
+  size_t n = kBatchHeaderSize;
+  constexpr size_t kMaxPart = std::numeric_limits<uint32_t>::max();
+  for (const RecordInput& r : records) {
+    if (r.partition_key.size() > kMaxPart || r.data.size() > kMaxPart) return 0;
+    n += Varint32Length(static_cast<uint32_t>(r.partition_key.size())) + r.partition_key.size();
+    n += Varint32Length(static_cast<uint32_t>(r.data.size())) + r.data.size();
+  }
+  return n;
+}
+
+void EncodeBatchBody(const std::vector<RecordInput>& records, int64_t arrival_ms, char* out) {
+  std::memset(out, 0, kBatchHeaderSize);
+  PutFixed32(out + kMagicPos, kBatchMagic);
+  out[kVersionPos] = static_cast<char>(kBatchVersion);
+  out[kFlagsPos] = 0;
+  PutFixed16(out + kHeaderLengthPos, kBatchHeaderSize);
+  PutFixed32(out + kRecordCountPos, static_cast<uint32_t>(records.size()));
+  PutFixed64(out + kFirstArrivalPos, static_cast<uint64_t>(arrival_ms));
+  PutFixed64(out + kLastArrivalPos, static_cast<uint64_t>(arrival_ms));
+  char* p = out + kBatchHeaderSize;
+  for (const RecordInput& r : records) {
+    p += PutVarint32(p, static_cast<uint32_t>(r.partition_key.size()));
+    if (!r.partition_key.empty()) std::memcpy(p, r.partition_key.data(), r.partition_key.size());
+    p += r.partition_key.size();
+    p += PutVarint32(p, static_cast<uint32_t>(r.data.size()));
+    if (!r.data.empty()) std::memcpy(p, r.data.data(), r.data.size());
+    p += r.data.size();
+  }
+  PutFixed32(out + kLengthPos, static_cast<uint32_t>(p - out));
+}
+
+void SealBatch(char* batch, size_t size, Offset base_offset, Offset committed_offset) {
+  PutFixed64(batch + kBaseOffsetPos, base_offset);
+  PutFixed64(batch + kCommittedOffsetPos, committed_offset);
+  PutFixed32(batch + kCrcPos, util::Extend(0, batch + kCrcCoveredFrom, size - kCrcCoveredFrom));
+}
+
+HeaderCheck ParseHeader(const char* p, BatchHeader* h) {
+  uint32_t magic = GetFixed32(p + kMagicPos);
+  h->length = GetFixed32(p + kLengthPos);
+  if (magic == 0 && h->length == 0) return HeaderCheck::kZero;
+  if (magic != kBatchMagic) return HeaderCheck::kInvalid;
+  h->crc = GetFixed32(p + kCrcPos);
+  h->version = static_cast<uint8_t>(p[kVersionPos]);
+  h->flags = static_cast<uint8_t>(p[kFlagsPos]);
+  uint16_t header_length = GetFixed16(p + kHeaderLengthPos);
+  h->base_offset = GetFixed64(p + kBaseOffsetPos);
+  h->committed_offset = GetFixed64(p + kCommittedOffsetPos);
+  h->record_count = GetFixed32(p + kRecordCountPos);
+  h->first_arrival_ms = static_cast<int64_t>(GetFixed64(p + kFirstArrivalPos));
+  h->last_arrival_ms = static_cast<int64_t>(GetFixed64(p + kLastArrivalPos));
+  if (h->version != kBatchVersion || header_length != kBatchHeaderSize || (h->flags & ~kKnownFlags) != 0 ||
+      h->length < kBatchHeaderSize + 2 || h->length > kMaxBatchBytes || h->record_count == 0 ||
+      h->record_count > (h->length - kBatchHeaderSize) / 2) {
+    return HeaderCheck::kInvalid;
+  }
+  return HeaderCheck::kOk;
+}
+
+Status VerifyBatch(const char* p, const BatchHeader& h) {
+  uint32_t actual = util::Extend(0, p + kCrcCoveredFrom, h.length - kCrcCoveredFrom);
+  if (actual != h.crc) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "batch at offset %llu: crc32c mismatch (stored %08x, computed %08x)",
+                  static_cast<unsigned long long>(h.base_offset), h.crc, actual);
+    return Corruption(buf);
+  }
+  const char* q = p + kBatchHeaderSize;
+  const char* limit = p + h.length;
+  for (uint32_t i = 0; i < h.record_count; ++i) {
+    uint32_t klen = 0, dlen = 0;
+    if (!GetVarint32(&q, limit, &klen) || static_cast<size_t>(limit - q) < klen) {
+      return Corruption("batch at offset " + std::to_string(h.base_offset) + ": bad record framing");
+    }
+    q += klen;
+    if (!GetVarint32(&q, limit, &dlen) || static_cast<size_t>(limit - q) < dlen) {
+      return Corruption("batch at offset " + std::to_string(h.base_offset) + ": bad record framing");
+    }
+    q += dlen;
+  }
+  if (q != limit) return Corruption("batch at offset " + std::to_string(h.base_offset) + ": trailing bytes");
+  return Status::Ok();
+}
+
+std::string SegmentFileName(Offset base) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(base));
+  return std::string(buf) + std::string(kSegmentSuffix);
+}
+
+std::string IndexFileName(Offset base) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(base));
+  return std::string(buf) + std::string(kIndexSuffix);
+}
+
+std::string ShardDirName(uint32_t shard_index) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%012u", shard_index);
+  return buf;
+}
+
+namespace {
+bool ParseNumbered(std::string_view name, std::string_view suffix, Offset* base) {
+  if (name.size() != kSegmentNameDigits + suffix.size()) return false;
+  if (name.substr(kSegmentNameDigits) != suffix) return false;
+  for (size_t i = 0; i < kSegmentNameDigits; ++i) {
+    if (name[i] < '0' || name[i] > '9') return false;
+  }
+  auto [ptr, ec] = std::from_chars(name.data(), name.data() + kSegmentNameDigits, *base);
+  return ec == std::errc() && ptr == name.data() + kSegmentNameDigits;
+}
+}  // namespace
+
+bool ParseSegmentFileName(std::string_view name, Offset* base) { return ParseNumbered(name, kSegmentSuffix, base); }
+bool ParseIndexFileName(std::string_view name, Offset* base) { return ParseNumbered(name, kIndexSuffix, base); }
+
+}  // namespace spate::storage::format

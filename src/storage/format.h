@@ -1,0 +1,165 @@
+#pragma once
+
+// Every constant of the shard-log on-disk format, in one place
+// (STYLE.md rule 9). The byte layout is specified in
+// docs/formats/shard_log.md; keep the two in step.
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "storage/shard_log.h"
+
+namespace spate::storage::format {
+
+static_assert(std::endian::native == std::endian::little, "the encoders assume a little-endian host");
+
+// ---- Batch (one Append call) ----------------------------------------------
+//
+//  0  u32 magic            kBatchMagic
+//  4  u32 batch_length     whole batch in bytes, header included
+//  8  u32 crc32c           CRC32C of bytes [12, batch_length)
+// 12  u8  version          kBatchVersion
+// 13  u8  flags            reserved (compression/encryption); 0 in version 1
+// 14  u16 header_length    kBatchHeaderSize
+// 16  u64 base_offset      offset of the first record
+// 24  u64 committed_offset shard's acknowledged end offset when the batch was built
+// 32  u32 record_count     >= 1
+// 36  u32 reserved         0
+// 40  i64 first_arrival_ms
+// 48  i64 last_arrival_ms
+// 56  records: record_count x { varint32 key_len, key, varint32 data_len, data }
+inline constexpr uint32_t kBatchMagic = 0x424C5053;  // "SPLB" in file byte order
+inline constexpr uint8_t kBatchVersion = 1;
+inline constexpr size_t kBatchHeaderSize = 56;
+inline constexpr size_t kCrcCoveredFrom = 12;  // the CRC covers everything after its own field
+inline constexpr uint8_t kKnownFlags = 0;      // no flag is defined yet
+
+inline constexpr size_t kMagicPos = 0;
+inline constexpr size_t kLengthPos = 4;
+inline constexpr size_t kCrcPos = 8;
+inline constexpr size_t kVersionPos = 12;
+inline constexpr size_t kFlagsPos = 13;
+inline constexpr size_t kHeaderLengthPos = 14;
+inline constexpr size_t kBaseOffsetPos = 16;
+inline constexpr size_t kCommittedOffsetPos = 24;
+inline constexpr size_t kRecordCountPos = 32;
+inline constexpr size_t kReservedPos = 36;
+inline constexpr size_t kFirstArrivalPos = 40;
+inline constexpr size_t kLastArrivalPos = 48;
+
+// The largest batch accepted (a Kinesis PutRecords call is at most 5 MiB of
+// data plus keys; this leaves room and keeps file positions in 32 bits).
+inline constexpr size_t kMaxBatchBytes = 32u << 20;
+inline constexpr size_t kMaxVarint32Bytes = 5;
+
+// ---- Segment files ------------------------------------------------------
+// <dir>/<group>/<shard %012u>/<first offset %020llu>.log and, for rolled
+// segments, the cache file <first offset %020llu>.index.
+inline constexpr std::string_view kSegmentSuffix = ".log";
+inline constexpr std::string_view kIndexSuffix = ".index";
+inline constexpr std::string_view kTempSuffix = ".tmp";
+inline constexpr size_t kSegmentNameDigits = 20;
+inline constexpr size_t kShardDirDigits = 12;
+// Segment positions are stored as u32 in the index.
+inline constexpr uint64_t kMaxSegmentBytes = 1ull << 30;
+
+// ---- Index cache file (<base>.index) -----------------------------------
+//
+//  0  u32 magic           kIndexMagic
+//  4  u32 version         kIndexVersion
+//  8  u64 base_offset     must equal the segment's
+// 16  u64 end_offset      one past the segment's last record
+// 24  u64 end_pos         byte size of the segment's data (== file size)
+// 32  u64 last_batch_pos  position of the last batch
+// 40  i64 max_arrival_ms
+// 48  u32 interval_bytes  the sparse interval the entries were built with
+// 52  u32 entry_count
+// 56  entries: entry_count x { u32 relative_offset, u32 pos, i64 max_ms_before }
+//  .. u32 crc32c of everything before it
+inline constexpr uint32_t kIndexMagic = 0x494C5053;  // "SPLI"
+inline constexpr uint32_t kIndexVersion = 1;
+inline constexpr size_t kIndexHeaderSize = 56;
+inline constexpr size_t kIndexEntrySize = 16;
+
+// ---- Little-endian fixed-width and varint coding ------------------------
+void PutFixed32(char* p, uint32_t v);
+void PutFixed64(char* p, uint64_t v);
+uint32_t GetFixed32(const char* p);
+uint64_t GetFixed64(const char* p);
+uint16_t GetFixed16(const char* p);
+void PutFixed16(char* p, uint16_t v);
+// Writes v as a LEB128 varint at p; returns the byte count (1..5).
+size_t PutVarint32(char* p, uint32_t v);
+size_t Varint32Length(uint32_t v);
+// Parses a varint in [*p, limit); advances *p. False if truncated/overlong.
+bool GetVarint32(const char** p, const char* limit, uint32_t* v);
+
+// ---- Batch encoding ----------------------------------------------------
+// Bytes the batch for `records` will take, or 0 if a record part exceeds
+// u32 (the caller rejects such input).
+size_t EncodedBatchSize(const std::vector<RecordInput>& records);
+
+// Writes the header (except base/committed offsets and CRC) and the records
+// into `out`, which must be EncodedBatchSize(records) bytes.
+void EncodeBatchBody(const std::vector<RecordInput>& records, int64_t arrival_ms, char* out);
+// Sets base and committed offsets, then computes the CRC. `batch` holds the
+// whole batch.
+void SealBatch(char* batch, size_t size, Offset base_offset, Offset committed_offset);
+
+// The decoded fixed header of a batch.
+struct BatchHeader {
+  uint32_t length = 0;
+  uint32_t crc = 0;
+  uint8_t version = 0;
+  uint8_t flags = 0;
+  Offset base_offset = 0;
+  Offset committed_offset = 0;
+  uint32_t record_count = 0;
+  int64_t first_arrival_ms = 0;
+  int64_t last_arrival_ms = 0;
+};
+
+enum class HeaderCheck {
+  kOk,
+  kZero,     // an all-zero magic and length: the pre-allocated, never-written tail
+  kInvalid,  // anything else that is not a plausible header
+};
+// Parses and sanity-checks the fixed header at p (kBatchHeaderSize bytes).
+HeaderCheck ParseHeader(const char* p, BatchHeader* h);
+
+// Verifies the CRC and the record framing of a whole batch (h.length bytes
+// at p). Returns kCorruption with a description on mismatch.
+Status VerifyBatch(const char* p, const BatchHeader& h);
+
+// Decodes the records of a verified batch, calling fn(offset, key, data)
+// for each record with offset >= `from`; fn returns false to stop.
+template <typename Fn>
+void ForEachRecord(const char* p, const BatchHeader& h, Fn&& fn) {
+  const char* q = p + kBatchHeaderSize;
+  const char* limit = p + h.length;
+  for (uint32_t i = 0; i < h.record_count; ++i) {
+    uint32_t klen = 0, dlen = 0;
+    GetVarint32(&q, limit, &klen);
+    std::string_view key(q, klen);
+    q += klen;
+    GetVarint32(&q, limit, &dlen);
+    std::string_view data(q, dlen);
+    q += dlen;
+    if (!fn(h.base_offset + i, key, data)) return;
+  }
+}
+
+// File names.
+std::string SegmentFileName(Offset base);
+std::string IndexFileName(Offset base);
+std::string ShardDirName(uint32_t shard_index);
+// Parses "<20 digits>.log" / "<20 digits>.index"; false if not of that form.
+bool ParseSegmentFileName(std::string_view name, Offset* base);
+bool ParseIndexFileName(std::string_view name, Offset* base);
+
+}  // namespace spate::storage::format

@@ -1,0 +1,129 @@
+#include "storage/log_store.h"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "base/log.h"
+#include "storage/format.h"
+#include "storage/group_commit.h"
+#include "storage/shard_log_impl.h"
+
+namespace spate::storage {
+
+namespace {
+
+constexpr size_t kMaxGroupNameLength = 200;
+constexpr std::string_view kTrashPrefix = ".trash-";
+
+bool ValidGroupName(std::string_view g) {
+  if (g.empty() || g.size() > kMaxGroupNameLength || g[0] == '.') return false;
+  return std::all_of(g.begin(), g.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '-';
+  });
+}
+
+class LogStoreImpl final : public LogStore {
+ public:
+  explicit LogStoreImpl(LogStoreOptions options)
+      : options_(std::move(options)), writer_(std::make_shared<GroupCommitWriter>(options_)) {}
+
+  ~LogStoreImpl() override { writer_->Close(); }
+
+  Result<std::shared_ptr<ShardLog>> OpenShard(std::string_view group, uint32_t shard_index) override {
+    if (!ValidGroupName(group)) return InvalidArgument("invalid log group name '" + std::string(group) + "'");
+    std::string group_dir = options_.dir + "/" + std::string(group);
+    std::string shard_name = format::ShardDirName(shard_index);
+    std::string key = std::string(group) + "/" + shard_name;
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = logs_.find(key);
+    if (it != logs_.end()) return std::shared_ptr<ShardLog>(it->second);
+    if (!options_.fs->Exists(group_dir)) {
+      SPATE_TRY(options_.fs->CreateDir(group_dir));
+      SPATE_TRY(options_.fs->SyncDir(options_.dir));
+    }
+    std::string shard_dir = group_dir + "/" + shard_name;
+    if (!options_.fs->Exists(shard_dir)) {
+      SPATE_TRY(options_.fs->CreateDir(shard_dir));
+      SPATE_TRY(options_.fs->SyncDir(group_dir));
+    }
+    SPATE_ASSIGN_OR_RETURN(std::shared_ptr<ShardLogImpl> log,
+                           ShardLogImpl::Open(options_, writer_, shard_dir, key));
+    logs_.emplace(key, log);
+    return std::shared_ptr<ShardLog>(std::move(log));
+  }
+
+  Status DropGroup(std::string_view group) override {
+    if (!ValidGroupName(group)) return InvalidArgument("invalid log group name '" + std::string(group) + "'");
+    std::string prefix = std::string(group) + "/";
+    std::vector<std::shared_ptr<ShardLogImpl>> closing;
+    std::string trash;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (auto it = logs_.lower_bound(prefix); it != logs_.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
+        closing.push_back(it->second);
+        it = logs_.erase(it);
+      }
+      trash = options_.dir + "/" + std::string(kTrashPrefix) + std::string(group) + "-" + std::to_string(++trash_seq_);
+    }
+    for (const auto& log : closing) log->Close();
+    std::string group_dir = options_.dir + "/" + std::string(group);
+    if (!options_.fs->Exists(group_dir)) return Status::Ok();
+    // Rename first so a crash never leaves a half-deleted group behind.
+    SPATE_TRY(options_.fs->Rename(group_dir, trash));
+    SPATE_TRY(options_.fs->SyncDir(options_.dir));
+    return options_.fs->RemoveAll(trash);
+  }
+
+  Result<std::vector<std::string>> ListGroups() override {
+    SPATE_ASSIGN_OR_RETURN(std::vector<std::string> names, options_.fs->ListDir(options_.dir));
+    std::vector<std::string> out;
+    for (std::string& n : names) {
+      if (!ValidGroupName(n)) continue;
+      SPATE_ASSIGN_OR_RETURN(bool is_dir, options_.fs->IsDirectory(options_.dir + "/" + n));
+      if (is_dir) out.push_back(std::move(n));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  LogStoreStats Stats() const override { return writer_->Stats(); }
+
+  Status Init() {
+    SPATE_TRY(options_.fs->CreateDir(options_.dir));
+    SPATE_ASSIGN_OR_RETURN(std::vector<std::string> names, options_.fs->ListDir(options_.dir));
+    for (const std::string& n : names) {
+      if (n.compare(0, kTrashPrefix.size(), kTrashPrefix) == 0) {
+        SPATE_TRY(options_.fs->RemoveAll(options_.dir + "/" + n));  // a DropGroup interrupted by a crash
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  const LogStoreOptions options_;
+  const std::shared_ptr<GroupCommitWriter> writer_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<ShardLogImpl>> logs_;  // guarded by mu_; key "<group>/<shard>"
+  uint64_t trash_seq_ = 0;                                     // guarded by mu_
+};
+
+}  // namespace
+
+Result<std::unique_ptr<LogStore>> LogStore::Open(LogStoreOptions options) {
+  if (options.fs == nullptr || options.clock == nullptr || options.dir.empty()) {
+    return InvalidArgument("LogStoreOptions needs dir, fs and clock");
+  }
+  if (options.segment_bytes < format::kBatchHeaderSize || options.segment_bytes > format::kMaxSegmentBytes) {
+    return InvalidArgument("segment_bytes out of range");
+  }
+  if (options.index_interval_bytes == 0 || options.sync_threads < 0 || options.max_queued_bytes == 0) {
+    return InvalidArgument("invalid LogStoreOptions");
+  }
+  auto store = std::make_unique<LogStoreImpl>(std::move(options));
+  SPATE_TRY(store->Init());
+  return std::unique_ptr<LogStore>(std::move(store));
+}
+
+}  // namespace spate::storage

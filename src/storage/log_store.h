@@ -1,0 +1,83 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "storage/shard_log.h"
+#include "util/clock.h"
+#include "util/file_system.h"
+
+namespace spate::storage {
+
+struct LogStoreOptions {
+  // The data directory; created if absent (its parent must exist).
+  std::string dir;
+  // Not owned; must outlive the store and every ShardLog it returned.
+  util::FileSystem* fs = nullptr;
+  // Not owned; used for commit-latency statistics. Arrival times are passed
+  // to Append and cutoffs to DropBefore by the caller.
+  util::Clock* clock = nullptr;
+  // A segment is rolled once the next batch would take it past this size
+  // (a batch larger than this gets a segment of its own). Segment files are
+  // pre-allocated to this size. At most format::kMaxSegmentBytes.
+  uint64_t segment_bytes = 128u << 20;
+  // One sparse-index entry per this many bytes of log (about 16 bytes of
+  // memory per entry, so 1/256 of the retained log at the default).
+  uint32_t index_interval_bytes = 4096;
+  // Bound on batch bytes queued for (or in) the writer. Beyond it Append
+  // fails fast with kUnavailable instead of queueing.
+  uint64_t max_queued_bytes = 64u << 20;
+  // Threads that run the per-file fdatasyncs of one commit round in
+  // parallel, besides the writer thread. 0: the writer syncs the files one
+  // after another. See README.md for the measurements behind the default.
+  int sync_threads = 3;
+};
+
+// Counters since Open, for benchmarks and metrics. Thread-safe snapshot.
+struct LogStoreStats {
+  uint64_t rounds = 0;        // group-commit rounds
+  uint64_t batches = 0;       // batches acknowledged
+  uint64_t bytes = 0;         // bytes of acknowledged batches
+  uint64_t file_syncs = 0;    // fdatasync calls on segment files
+  uint64_t sync_wall_ns = 0;  // wall time spent in the sync phase of rounds
+};
+
+// All shard logs of one data directory (one disk), sharing one group-commit
+// writer thread. Layout: <dir>/<group>/<shard %012u>/<first offset %020llu>.log
+// (+ .index cache files). Thread-safe.
+//
+// Destroying the store finishes every queued append (its callback runs) and
+// stops the writer; ShardLogs still held afterwards fail appends with
+// kUnavailable and keep serving reads.
+class LogStore {
+ public:
+  static Result<std::unique_ptr<LogStore>> Open(LogStoreOptions options);
+  virtual ~LogStore() = default;
+
+  // Opens (recovering it from disk) or creates the log of shard
+  // `shard_index` in `group`, a directory name chosen by the caller (one per
+  // stream instance): 1-200 characters of [A-Za-z0-9._-], not starting with
+  // '.'. Returns the same object while it is open. A log whose files fail
+  // verification is returned in a failed state (reads kCorruption, appends
+  // fail) and an error is logged: the rest of the store keeps working.
+  // kIoError if the files cannot be read at all.
+  virtual Result<std::shared_ptr<ShardLog>> OpenShard(std::string_view group, uint32_t shard_index) = 0;
+
+  // Closes every open log of `group` (waiting for their queued appends to
+  // finish; later appends on them fail with kUnavailable) and deletes the
+  // group's files durably. Ok if the group does not exist. Must not be
+  // called from an append callback. The caller makes sure no OpenShard on
+  // the same group runs concurrently.
+  virtual Status DropGroup(std::string_view group) = 0;
+
+  // Names of the groups present on disk, sorted.
+  virtual Result<std::vector<std::string>> ListGroups() = 0;
+
+  virtual LogStoreStats Stats() const = 0;
+};
+
+}  // namespace spate::storage

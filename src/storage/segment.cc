@@ -1,0 +1,192 @@
+#include "storage/segment.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+
+#include "util/crc32c.h"
+
+namespace spate::storage {
+
+namespace {
+constexpr size_t kScanBufferBytes = 256u << 10;
+constexpr size_t kSearchChunkBytes = 1u << 20;
+}  // namespace
+
+Segment::Segment(Offset base_offset, std::string path, std::string index_path, std::unique_ptr<util::File> file,
+                 uint32_t index_interval_bytes)
+    : base_offset_(base_offset),
+      path_(std::move(path)),
+      index_path_(std::move(index_path)),
+      file_(std::move(file)),
+      index_interval_bytes_(index_interval_bytes),
+      end_offset_(base_offset),
+      max_arrival_ms_(INT64_MIN) {}
+
+void Segment::ResetAcked() {
+  acked_end_pos_ = FilePos{};
+  end_offset_ = base_offset_;
+  max_arrival_ms_ = INT64_MIN;
+  last_batch_pos_ = FilePos{};
+  index_.clear();
+}
+
+void Segment::AddBatch(FilePos pos, const format::BatchHeader& h) {
+  SPATE_ASSERT(h.base_offset == end_offset_, "segment batches must be contiguous");
+  SPATE_ASSERT(pos == acked_end_pos_, "segment batches must be back to back");
+  if (index_.empty() || pos.value >= index_.back().pos + uint64_t{index_interval_bytes_}) {
+    index_.push_back(IndexEntry{static_cast<uint32_t>(h.base_offset - base_offset_),
+                                static_cast<uint32_t>(pos.value), max_arrival_ms_});
+  }
+  last_batch_pos_ = pos;
+  acked_end_pos_.value = pos.value + h.length;
+  end_offset_ = h.base_offset + h.record_count;
+  max_arrival_ms_ = std::max({max_arrival_ms_, h.first_arrival_ms, h.last_arrival_ms});
+}
+
+FilePos Segment::SeekOffset(Offset offset) const {
+  SPATE_ASSERT(!index_.empty(), "SeekOffset on an empty segment");
+  uint64_t rel = offset < base_offset_ ? 0 : offset - base_offset_;
+  auto it = std::upper_bound(index_.begin(), index_.end(), rel,
+                             [](uint64_t r, const IndexEntry& e) { return r < e.relative_offset; });
+  if (it != index_.begin()) --it;
+  return FilePos{it->pos};
+}
+
+FilePos Segment::SeekTime(int64_t ms) const {
+  if (index_.empty()) return FilePos{0};
+  // Entries' max_ms_before never decreases; take the last one still below ms.
+  auto it = std::lower_bound(index_.begin(), index_.end(), ms,
+                             [](const IndexEntry& e, int64_t t) { return e.max_ms_before < t; });
+  if (it != index_.begin()) --it;
+  return FilePos{it->pos};
+}
+
+std::string Segment::EncodeIndex() const {
+  using namespace format;
+  std::string out(kIndexHeaderSize + index_.size() * kIndexEntrySize + 4, '\0');
+  char* p = out.data();
+  PutFixed32(p + 0, kIndexMagic);
+  PutFixed32(p + 4, kIndexVersion);
+  PutFixed64(p + 8, base_offset_);
+  PutFixed64(p + 16, end_offset_);
+  PutFixed64(p + 24, acked_end_pos_.value);
+  PutFixed64(p + 32, last_batch_pos_.value);
+  PutFixed64(p + 40, static_cast<uint64_t>(max_arrival_ms_));
+  PutFixed32(p + 48, index_interval_bytes_);
+  PutFixed32(p + 52, static_cast<uint32_t>(index_.size()));
+  char* e = p + kIndexHeaderSize;
+  for (const IndexEntry& entry : index_) {
+    PutFixed32(e, entry.relative_offset);
+    PutFixed32(e + 4, entry.pos);
+    PutFixed64(e + 8, static_cast<uint64_t>(entry.max_ms_before));
+    e += kIndexEntrySize;
+  }
+  PutFixed32(e, util::Extend(0, p, static_cast<size_t>(e - p)));
+  return out;
+}
+
+bool Segment::DecodeIndex(std::string_view data, uint64_t file_size, FilePos* last_batch_pos) {
+  using namespace format;
+  if (data.size() < kIndexHeaderSize + 4) return false;
+  const char* p = data.data();
+  uint32_t count = GetFixed32(p + 52);
+  if (data.size() != kIndexHeaderSize + uint64_t{count} * kIndexEntrySize + 4) return false;
+  size_t crc_pos = data.size() - 4;
+  if (GetFixed32(p + crc_pos) != util::Extend(0, p, crc_pos)) return false;
+  if (GetFixed32(p) != kIndexMagic || GetFixed32(p + 4) != kIndexVersion) return false;
+  if (GetFixed64(p + 8) != base_offset_) return false;
+  Offset end = GetFixed64(p + 16);
+  uint64_t end_pos = GetFixed64(p + 24);
+  uint64_t last_pos = GetFixed64(p + 32);
+  int64_t max_ms = static_cast<int64_t>(GetFixed64(p + 40));
+  if (GetFixed32(p + 48) != index_interval_bytes_) return false;
+  if (end_pos != file_size || end <= base_offset_ || count == 0 || last_pos >= end_pos) return false;
+  std::vector<IndexEntry> entries(count);
+  const char* e = p + kIndexHeaderSize;
+  for (uint32_t i = 0; i < count; ++i, e += kIndexEntrySize) {
+    entries[i].relative_offset = GetFixed32(e);
+    entries[i].pos = GetFixed32(e + 4);
+    entries[i].max_ms_before = static_cast<int64_t>(GetFixed64(e + 8));
+    if (i == 0 ? (entries[i].pos != 0 || entries[i].relative_offset != 0)
+               : (entries[i].pos <= entries[i - 1].pos || entries[i].relative_offset <= entries[i - 1].relative_offset ||
+                  entries[i].max_ms_before < entries[i - 1].max_ms_before)) {
+      return false;
+    }
+    if (entries[i].pos > last_pos || base_offset_ + entries[i].relative_offset >= end) return false;
+  }
+  index_ = std::move(entries);
+  end_offset_ = end;
+  acked_end_pos_ = FilePos{end_pos};
+  last_batch_pos_ = FilePos{last_pos};
+  max_arrival_ms_ = max_ms;
+  *last_batch_pos = last_batch_pos_;
+  return true;
+}
+
+BatchScanner::BatchScanner(const util::File* file, FilePos pos, FilePos limit)
+    : file_(file), pos_(pos), limit_(limit) {}
+
+Result<size_t> BatchScanner::Fill(uint64_t pos, size_t n) {
+  if (pos >= buf_pos_ && pos + n <= buf_pos_ + buf_len_) return n;
+  uint64_t want = std::max(n, kScanBufferBytes);
+  if (pos + want > limit_.value) want = limit_.value > pos ? limit_.value - pos : 0;
+  if (buf_.size() < want) buf_.resize(want);
+  SPATE_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(pos, want, buf_.data()));
+  buf_pos_ = pos;
+  buf_len_ = got;
+  return std::min(got, n);
+}
+
+Result<BatchScanner::Outcome> BatchScanner::Next(format::BatchHeader* h, const char** data) {
+  using format::kBatchHeaderSize;
+  if (pos_ >= limit_) return Outcome::kEnd;
+  SPATE_ASSIGN_OR_RETURN(size_t got, Fill(pos_.value, kBatchHeaderSize));
+  if (got == 0) return Outcome::kEnd;
+  const char* p = buf_.data() + (pos_.value - buf_pos_);
+  if (got < kBatchHeaderSize) {
+    // A fragment shorter than a header: zeros are the pre-allocated tail.
+    bool all_zero = std::all_of(p, p + got, [](char c) { return c == 0; });
+    return all_zero ? Outcome::kEnd : Outcome::kInvalid;
+  }
+  switch (format::ParseHeader(p, h)) {
+    case format::HeaderCheck::kZero: return Outcome::kEnd;
+    case format::HeaderCheck::kInvalid: return Outcome::kInvalid;
+    case format::HeaderCheck::kOk: break;
+  }
+  if (pos_.value + h->length > limit_.value) return Outcome::kInvalid;
+  SPATE_ASSIGN_OR_RETURN(got, Fill(pos_.value, h->length));
+  if (got < h->length) return Outcome::kInvalid;
+  *data = buf_.data() + (pos_.value - buf_pos_);
+  return Outcome::kBatch;
+}
+
+Result<bool> FindValidBatchAfter(const util::File* file, FilePos from, FilePos limit, FilePos* found,
+                                 format::BatchHeader* h) {
+  char magic[4];
+  format::PutFixed32(magic, format::kBatchMagic);
+  std::string chunk(kSearchChunkBytes + format::kBatchHeaderSize, '\0');
+  uint64_t pos = from.value;
+  while (pos < limit.value) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), limit.value - pos));
+    SPATE_ASSIGN_OR_RETURN(size_t got, file->ReadAt(pos, want, chunk.data()));
+    if (got < 4) break;
+    std::string_view view(chunk.data(), got);
+    for (size_t i = view.find(std::string_view(magic, 4)); i != std::string_view::npos;
+         i = view.find(std::string_view(magic, 4), i + 1)) {
+      BatchScanner scanner(file, FilePos{pos + i}, limit);
+      const char* data = nullptr;
+      SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(h, &data));
+      if (o == BatchScanner::Outcome::kBatch && format::VerifyBatch(data, *h).ok()) {
+        *found = FilePos{pos + i};
+        return true;
+      }
+    }
+    if (got < want) break;
+    // Overlap by a header so a magic straddling chunks is seen.
+    pos += got > format::kBatchHeaderSize ? got - format::kBatchHeaderSize : got;
+  }
+  return false;
+}
+
+}  // namespace spate::storage

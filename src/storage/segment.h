@@ -1,0 +1,135 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "storage/format.h"
+#include "storage/shard_log.h"
+#include "util/file_system.h"
+
+namespace spate::storage {
+
+// A byte position inside one segment file. Kept apart from Offset (a record
+// number) so the two cannot be mixed up (STYLE.md rule 4).
+struct FilePos {
+  uint64_t value = 0;
+  friend auto operator<=>(FilePos, FilePos) = default;
+};
+
+// One sparse-index entry: the batch starting at `pos` holds offset
+// base_offset + relative_offset first; every batch before it in the segment
+// arrived at or before max_ms_before (INT64_MIN for the first entry).
+struct IndexEntry {
+  uint32_t relative_offset = 0;
+  uint32_t pos = 0;
+  int64_t max_ms_before = 0;
+};
+
+// One segment file of a shard log: batches appended back to back from
+// position 0, named by the offset of its first record.
+//
+// Thread-safety: the object is shared by the owning ShardLogImpl, the writer
+// thread and readers (std::shared_ptr, so a reader may finish on a segment
+// that retention just unlinked). Its mutable state is guarded by the owning
+// log's locks, as marked. Bytes in [0, acked_end_pos) never change once
+// acknowledged, so readers pread them without any lock.
+class Segment {
+ public:
+  Segment(Offset base_offset, std::string path, std::string index_path, std::unique_ptr<util::File> file,
+          uint32_t index_interval_bytes);
+
+  Offset base_offset() const { return base_offset_; }
+  const std::string& path() const { return path_; }
+  const std::string& index_path() const { return index_path_; }
+  util::File* file() const { return file_.get(); }
+
+  // ---- Writer state: guarded by ShardLogImpl::io_mu_. ----
+  // Where the next batch will be written (appended, maybe not yet durable).
+  FilePos written_end;
+  // The active segment was rolled: no more writes; trimmed to written_end.
+  bool sealed = false;
+  // Sealed and its index file is still to be written.
+  bool index_pending = false;
+
+  // ---- Acknowledged state: guarded by ShardLogImpl::mu_. ----
+  // Forgets all acknowledged state (before a recovery scan).
+  void ResetAcked();
+  // Records the acknowledged (durable, or recovered) batch at `pos`.
+  void AddBatch(FilePos pos, const format::BatchHeader& h);
+  FilePos acked_end_pos() const { return acked_end_pos_; }
+  // One past the last acknowledged record; base_offset() when empty.
+  Offset end_offset() const { return end_offset_; }
+  bool empty() const { return end_offset_ == base_offset_; }
+  // Newest arrival time in the segment; INT64_MIN when empty.
+  int64_t max_arrival_ms() const { return max_arrival_ms_; }
+  // The position of the last batch starting at or before `offset`'s batch,
+  // according to the sparse index. Precondition: !empty().
+  FilePos SeekOffset(Offset offset) const;
+  // A position from which a forward scan finds the first batch arriving at
+  // or after `ms` (every batch before it arrived earlier).
+  FilePos SeekTime(int64_t ms) const;
+
+  // The index cache file's bytes (format.h), for a sealed, complete segment.
+  std::string EncodeIndex() const;
+  // Replaces the acknowledged state with the one in `data` if it is a valid
+  // index for this segment whose data ends at `file_size`. On success
+  // `*last_batch_pos` is the last batch's position, for the caller to verify
+  // against the log. Never trusted alone: see ShardLogImpl recovery.
+  bool DecodeIndex(std::string_view data, uint64_t file_size, FilePos* last_batch_pos);
+
+ private:
+  const Offset base_offset_;
+  const std::string path_;
+  const std::string index_path_;
+  const std::unique_ptr<util::File> file_;
+  const uint32_t index_interval_bytes_;
+
+  FilePos acked_end_pos_;
+  Offset end_offset_;
+  int64_t max_arrival_ms_;
+  FilePos last_batch_pos_;
+  std::vector<IndexEntry> index_;
+};
+
+// Reads batches one after another from a segment file, through a buffer.
+// Not thread-safe; the file may be shared.
+class BatchScanner {
+ public:
+  enum class Outcome {
+    kBatch,    // a whole batch with a plausible header (CRC not yet checked)
+    kEnd,      // `limit` reached, end of file, or a zero header (pre-allocated tail)
+    kInvalid,  // a header that is not plausible, or a batch cut short by the end
+  };
+
+  BatchScanner(const util::File* file, FilePos pos, FilePos limit);
+
+  // Parses the batch at pos(). On kBatch, *data points at h->length bytes
+  // valid until the next call; pos() is unchanged until Advance().
+  Result<Outcome> Next(format::BatchHeader* h, const char** data);
+  void Advance(uint32_t length) { pos_.value += length; }
+  FilePos pos() const { return pos_; }
+
+ private:
+  // Makes [pos, pos + n) available in buf_, reading past it when possible.
+  // Returns the bytes available (< n only at limit / end of file).
+  Result<size_t> Fill(uint64_t pos, size_t n);
+
+  const util::File* file_;
+  FilePos pos_;
+  const FilePos limit_;
+  std::string buf_;
+  uint64_t buf_pos_ = 0;
+  size_t buf_len_ = 0;
+};
+
+// Searches [from, limit) of `file` for any whole batch with a valid CRC;
+// used by recovery to tell a torn tail from corruption. Returns true and
+// its position and header if one exists.
+Result<bool> FindValidBatchAfter(const util::File* file, FilePos from, FilePos limit, FilePos* found,
+                                 format::BatchHeader* h);
+
+}  // namespace spate::storage

@@ -1,0 +1,676 @@
+#include "storage/shard_log_impl.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstdio>
+#include <set>
+#include <utility>
+
+#include "base/log.h"
+
+namespace spate::storage {
+
+namespace {
+
+// After a clean end (zero header) of the active segment, recovery looks this
+// far ahead for valid batches: acknowledged data is contiguous, so a valid
+// batch there means a zeroed block inside acknowledged data.
+constexpr uint64_t kZeroTailSearchBytes = 1u << 20;
+
+std::string PosString(FilePos p) { return std::to_string(p.value); }
+
+}  // namespace
+
+ShardLogImpl::ShardLogImpl(const LogStoreOptions& options, std::shared_ptr<GroupCommitWriter> writer, std::string dir,
+                           std::string name)
+    : options_(options), fs_(options.fs), writer_(std::move(writer)), dir_(std::move(dir)), name_(std::move(name)) {}
+
+Result<std::shared_ptr<ShardLogImpl>> ShardLogImpl::Open(const LogStoreOptions& options,
+                                                         std::shared_ptr<GroupCommitWriter> writer, std::string dir,
+                                                         std::string name) {
+  std::shared_ptr<ShardLogImpl> log(new ShardLogImpl(options, std::move(writer), std::move(dir), std::move(name)));
+  Status s = log->Recover();
+  if (s.code() == ErrorCode::kCorruption) {
+    SPATE_LOG_ERROR("storage: shard log " + log->name_ + " is corrupt and will not be served: " + s.message());
+    log->failed_ = s;
+  } else if (!s.ok()) {
+    return s;
+  }
+  return log;
+}
+
+std::string ShardLogImpl::Describe(const Segment& seg) const { return "shard log " + name_ + " segment " + seg.path(); }
+
+Result<std::shared_ptr<Segment>> ShardLogImpl::OpenSegment(Offset base, bool writable) {
+  std::string path = dir_ + "/" + format::SegmentFileName(base);
+  SPATE_ASSIGN_OR_RETURN(std::unique_ptr<util::File> f,
+                         fs_->OpenFile(path, writable ? util::OpenMode::kReadWrite : util::OpenMode::kRead));
+  return std::make_shared<Segment>(base, path, dir_ + "/" + format::IndexFileName(base), std::move(f),
+                                   options_.index_interval_bytes);
+}
+
+// Creates a new, empty, pre-allocated segment file and makes its existence
+// durable. On failure nothing is left behind (best effort).
+Result<std::shared_ptr<Segment>> ShardLogImpl::CreateSegment(Offset base) {
+  std::string path = dir_ + "/" + format::SegmentFileName(base);
+  auto fail = [&](Status s) -> Status {
+    fs_->Unlink(path).IgnoreError();  // may not exist
+    return s;
+  };
+  Result<std::unique_ptr<util::File>> f = fs_->OpenFile(path, util::OpenMode::kCreate);
+  if (!f.ok()) return fail(f.status());
+  Status s = (*f)->Allocate(options_.segment_bytes);
+  if (s.ok()) s = (*f)->Sync();
+  if (s.ok()) s = fs_->SyncDir(dir_);
+  if (!s.ok()) return fail(s);
+  auto seg = std::make_shared<Segment>(base, path, dir_ + "/" + format::IndexFileName(base), std::move(*f),
+                                       options_.index_interval_bytes);
+  return seg;
+}
+
+Status ShardLogImpl::Recover() {
+  SPATE_ASSIGN_OR_RETURN(std::vector<std::string> names, fs_->ListDir(dir_));
+  std::vector<Offset> bases;
+  std::set<Offset> indexes;
+  for (const std::string& n : names) {
+    Offset base;
+    if (format::ParseSegmentFileName(n, &base)) {
+      bases.push_back(base);
+    } else if (format::ParseIndexFileName(n, &base)) {
+      indexes.insert(base);
+    } else if (n.size() > format::kTempSuffix.size() &&
+               n.compare(n.size() - format::kTempSuffix.size(), std::string::npos, format::kTempSuffix) == 0) {
+      fs_->Unlink(dir_ + "/" + n).IgnoreError();  // an index write interrupted by a crash
+    }
+  }
+  std::sort(bases.begin(), bases.end());
+  for (Offset i : indexes) {
+    if (!std::binary_search(bases.begin(), bases.end(), i)) fs_->Unlink(dir_ + "/" + format::IndexFileName(i)).IgnoreError();
+  }
+
+  std::vector<std::shared_ptr<Segment>> segs;
+  if (bases.empty()) {
+    SPATE_ASSIGN_OR_RETURN(std::shared_ptr<Segment> seg, CreateSegment(0));
+    segs.push_back(std::move(seg));
+  } else {
+    for (size_t i = 0; i < bases.size(); ++i) {
+      bool is_last = i + 1 == bases.size();
+      SPATE_ASSIGN_OR_RETURN(std::shared_ptr<Segment> seg, OpenSegment(bases[i], is_last));
+      if (!segs.empty() && segs.back()->end_offset() != seg->base_offset()) {
+        // Publish what was verified so far, for diagnostics; the log is failed anyway.
+        segments_ = std::move(segs);
+        return Corruption(Describe(*seg) + ": starts at offset " + std::to_string(seg->base_offset()) +
+                          " but the previous segment ends at offset " + std::to_string(segments_.back()->end_offset()) +
+                          " (missing or truncated segment)");
+      }
+      if (is_last) {
+        FilePos valid_end;
+        Status s = ScanSegment(seg, true, 0, &valid_end);
+        if (!s.ok()) {
+          segments_ = std::move(segs);
+          return s;
+        }
+        seg->written_end = valid_end;
+        SPATE_ASSIGN_OR_RETURN(uint64_t size, seg->file()->Size());
+        if (size < options_.segment_bytes) {
+          SPATE_TRY(seg->file()->Allocate(options_.segment_bytes));
+          SPATE_TRY(seg->file()->Sync());
+        }
+      } else {
+        Status s = LoadSealedSegment(seg, bases[i + 1], indexes.count(bases[i]) > 0);
+        if (!s.ok()) {
+          segments_ = std::move(segs);
+          return s;
+        }
+        seg->written_end = seg->acked_end_pos();
+        seg->sealed = true;
+      }
+      segs.push_back(std::move(seg));
+    }
+  }
+
+  std::lock_guard<std::mutex> l(mu_);
+  segments_ = std::move(segs);
+  next_offset_ = segments_.back()->end_offset();
+  acked_end_ = next_offset_;
+  start_offset_ = segments_.front()->base_offset();
+  int64_t last = -1;
+  for (auto it = segments_.rbegin(); it != segments_.rend(); ++it) {
+    if (!(*it)->empty()) {
+      last = (*it)->max_arrival_ms();
+      break;
+    }
+  }
+  last_arrival_ms_ = last;
+  return Status::Ok();
+}
+
+// A rolled segment: trust its index cache only if it matches the file and
+// the last batch it names verifies; otherwise rebuild it by a full scan.
+Status ShardLogImpl::LoadSealedSegment(const std::shared_ptr<Segment>& seg, Offset next_base, bool have_index) {
+  if (have_index) {
+    SPATE_ASSIGN_OR_RETURN(uint64_t size, seg->file()->Size());
+    Result<std::string> data = util::ReadFileToString(fs_, seg->index_path());
+    FilePos last;
+    bool valid = data.ok() && seg->DecodeIndex(*data, size, &last) && seg->end_offset() == next_base;
+    if (valid) {
+      BatchScanner scanner(seg->file(), last, seg->acked_end_pos());
+      format::BatchHeader h;
+      const char* p = nullptr;
+      SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(&h, &p));
+      valid = o == BatchScanner::Outcome::kBatch && format::VerifyBatch(p, h).ok() &&
+              last.value + h.length == seg->acked_end_pos().value &&
+              h.base_offset + h.record_count == seg->end_offset();
+    }
+    if (valid) return Status::Ok();
+    SPATE_LOG_WARN("storage: " + Describe(*seg) + ": index cache is stale or invalid; rebuilding it from the log");
+  } else {
+    SPATE_LOG_INFO("storage: " + Describe(*seg) + ": no index cache; rebuilding it from the log");
+  }
+  FilePos valid_end;
+  SPATE_TRY(ScanSegment(seg, false, next_base, &valid_end));
+  util::WriteFileAtomically(fs_, seg->index_path(), seg->EncodeIndex()).IgnoreError();  // a cache
+  return Status::Ok();
+}
+
+Status ShardLogImpl::ScanSegment(const std::shared_ptr<Segment>& seg, bool is_last, Offset next_base,
+                                 FilePos* valid_end) {
+  seg->ResetAcked();
+  SPATE_ASSIGN_OR_RETURN(uint64_t size, seg->file()->Size());
+  BatchScanner scanner(seg->file(), FilePos{0}, FilePos{size});
+  std::string reason;
+  bool clean_end = false;
+  for (;;) {
+    format::BatchHeader h;
+    const char* p = nullptr;
+    SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(&h, &p));
+    if (o == BatchScanner::Outcome::kEnd) {
+      clean_end = true;
+      break;
+    }
+    if (o == BatchScanner::Outcome::kInvalid) {
+      reason = "unreadable batch header or batch cut short";
+      break;
+    }
+    if (h.base_offset != seg->end_offset()) {
+      reason = "batch claims offset " + std::to_string(h.base_offset) + ", expected " + std::to_string(seg->end_offset());
+      break;
+    }
+    Status v = format::VerifyBatch(p, h);
+    if (!v.ok()) {
+      reason = v.message();
+      break;
+    }
+    seg->AddBatch(scanner.pos(), h);
+    scanner.Advance(h.length);
+  }
+  const FilePos bad = scanner.pos();
+  *valid_end = bad;
+
+  if (!is_last) {
+    if (seg->end_offset() == next_base) {
+      if (!clean_end) {
+        SPATE_LOG_WARN("storage: " + Describe(*seg) + ": ignoring unacknowledged bytes after position " +
+                       PosString(bad) + " (" + reason + "); the next segment starts at the expected offset");
+      }
+      return Status::Ok();
+    }
+    return Corruption(Describe(*seg) + ": data ends at position " + PosString(bad) + " with offset " +
+                      std::to_string(seg->end_offset()) + " but the next segment starts at offset " +
+                      std::to_string(next_base) + (clean_end ? "" : " (" + reason + ")"));
+  }
+
+  // The active segment: an invalid batch with nothing valid after it is the
+  // torn tail of a write that was never acknowledged; anything valid after
+  // it means acknowledged data was damaged.
+  FilePos search_limit{size};
+  if (clean_end) search_limit.value = std::min<uint64_t>(size, bad.value + kZeroTailSearchBytes);
+  FilePos found;
+  format::BatchHeader fh;
+  SPATE_ASSIGN_OR_RETURN(bool any, FindValidBatchAfter(seg->file(), FilePos{bad.value + 1}, search_limit, &found, &fh));
+  if (any) {
+    std::string why = clean_end ? "zeroed bytes" : reason;
+    std::string verdict = fh.committed_offset > seg->end_offset()
+                              ? "acknowledged data is damaged"
+                              : "either acknowledged data is damaged or the disk reordered unacknowledged writes";
+    return Corruption(Describe(*seg) + ": invalid batch at position " + PosString(bad) + " (offset " +
+                      std::to_string(seg->end_offset()) + ": " + why + ") followed by a valid batch at position " +
+                      PosString(found) + " (offset " + std::to_string(fh.base_offset) + ", written when offset " +
+                      std::to_string(fh.committed_offset) + " was acknowledged): " + verdict);
+  }
+  if (!clean_end) {
+    SPATE_LOG_WARN("storage: " + Describe(*seg) + ": truncating torn tail at position " + PosString(bad) + " (" +
+                   reason + "); it was never acknowledged");
+    SPATE_TRY(seg->file()->Truncate(bad.value));
+    SPATE_TRY(seg->file()->Allocate(options_.segment_bytes));
+    SPATE_TRY(seg->file()->Sync());
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------
+// Append path (caller threads).
+
+void ShardLogImpl::Append(const std::vector<RecordInput>& records, int64_t arrival_ms, AppendCallback done) {
+  if (records.empty()) {
+    done(InvalidArgument("append of no records"));
+    return;
+  }
+  size_t size = format::EncodedBatchSize(records);
+  if (size == 0 || size > format::kMaxBatchBytes) {
+    done(InvalidArgument("batch of " + std::to_string(records.size()) + " records exceeds " +
+                         std::to_string(format::kMaxBatchBytes) + " bytes"));
+    return;
+  }
+  auto b = std::make_unique<PendingBatch>();
+  b->bytes.resize(size);
+  format::EncodeBatchBody(records, arrival_ms, b->bytes.data());
+  b->done = std::move(done);
+  b->log = shared_from_this();
+  Status s;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!failed_.ok()) {
+      s = failed_;
+    } else if (closed_) {
+      s = Unavailable("shard log " + name_ + " is closed");
+    } else if (!fenced_.ok()) {
+      s = fenced_;
+    } else {
+      format::SealBatch(b->bytes.data(), size, next_offset_, acked_end_.load());
+      format::HeaderCheck c = format::ParseHeader(b->bytes.data(), &b->header);
+      SPATE_ASSERT(c == format::HeaderCheck::kOk, "freshly encoded batch header must parse");
+      b->generation = generation_;
+      s = writer_->Enqueue(b);
+      if (s.ok()) {
+        next_offset_ += records.size();
+        ++inflight_;
+      }
+    }
+  }
+  if (!s.ok()) {
+    AppendCallback cb = std::move(b->done);
+    b.reset();
+    cb(std::move(s));
+  }
+}
+
+void ShardLogImpl::Close() {
+  std::unique_lock<std::mutex> l(mu_);
+  closed_ = true;
+  idle_cv_.wait(l, [&] { return inflight_ == 0; });
+}
+
+void ShardLogImpl::BatchFinished() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (--inflight_ == 0) idle_cv_.notify_all();
+}
+
+// ---------------------------------------------------------------------------
+// Writer thread.
+
+void ShardLogImpl::Fence(const Status& cause) {
+  if (!fenced_.ok()) return;
+  fenced_ = Unavailable("shard log " + name_ + " is fenced after an I/O error (" + cause.message() +
+                        "); appends fail until restart, acknowledged data stays readable");
+  needs_trim_ = true;
+  SPATE_LOG_ERROR("storage: " + fenced_.message());
+}
+
+void ShardLogImpl::Rewind(PendingBatch* failed, const Status& error) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (failed->segment != nullptr) failed->segment->written_end = failed->pos;
+  next_offset_ = failed->header.base_offset;
+  ++generation_;
+  SPATE_LOG_WARN("storage: shard log " + name_ + ": append failed, disk full (" + error.message() +
+                 "); rewound to offset " + std::to_string(next_offset_));
+}
+
+// Writes `chunk` (batches placed back to back in `seg`) with one pwritev.
+// Returns false if some batch failed; the failed batch and the rest of the
+// chunk are marked, the log rewound (disk full) or fenced (other errors).
+bool ShardLogImpl::FlushChunk(const std::shared_ptr<Segment>& seg, std::vector<PendingBatch*>& chunk) {
+  if (chunk.empty()) return true;
+  std::vector<std::string_view> slices;
+  slices.reserve(chunk.size());
+  for (PendingBatch* b : chunk) slices.emplace_back(b->bytes);
+  size_t written = 0;
+  Status s = seg->file()->WriteAt(chunk.front()->pos.value, slices, &written);
+  uint64_t done_end = chunk.front()->pos.value + written;
+  bool ok = true;
+  for (PendingBatch* b : chunk) {
+    if (ok && b->pos.value + b->bytes.size() <= done_end) {
+      b->written = true;
+      continue;
+    }
+    if (ok) {
+      ok = false;
+      if (util::IsNoSpace(s)) {
+        Rewind(b, s);
+      } else {
+        std::lock_guard<std::mutex> l(mu_);
+        Fence(s);
+      }
+    }
+    b->error = Unavailable("append to shard log " + name_ + " failed: " + s.message());
+  }
+  chunk.clear();
+  return ok;
+}
+
+// Rolls the active segment so `b` starts a new one. Disk full while
+// creating the new file is not fatal (*fatal = false); an error making the
+// old segment durable is.
+Status ShardLogImpl::RollFor(PendingBatch* b, bool* fatal) {
+  std::shared_ptr<Segment> old;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    old = segments_.back();
+  }
+  *fatal = false;
+  Result<std::shared_ptr<Segment>> fresh = CreateSegment(b->header.base_offset);
+  if (!fresh.ok()) {
+    *fatal = !util::IsNoSpace(fresh.status());
+    return fresh.status();
+  }
+  // The old segment must be durable and trimmed before anything is written
+  // to the new one: recovery treats every non-last segment as complete.
+  Status s = old->file()->DataSync();
+  if (s.ok()) s = old->file()->Truncate(old->written_end.value);
+  if (s.ok()) s = old->file()->Sync();
+  if (!s.ok()) {
+    *fatal = true;
+    fs_->Unlink((*fresh)->path()).IgnoreError();
+    return s;
+  }
+  old->sealed = true;
+  old->index_pending = true;
+  std::lock_guard<std::mutex> l(mu_);
+  segments_.push_back(std::move(*fresh));
+  return Status::Ok();
+}
+
+void ShardLogImpl::WriteBatches(const std::vector<PendingBatch*>& batches) {
+  std::lock_guard<std::mutex> io(io_mu_);
+  std::vector<PendingBatch*> chunk;
+  std::shared_ptr<Segment> chunk_seg;
+  size_t i = 0;
+  auto fail_from = [&](size_t from, const Status& s) {
+    for (size_t j = from; j < batches.size(); ++j) {
+      if (batches[j]->error.ok() && !batches[j]->written) batches[j]->error = s;
+    }
+  };
+  for (; i < batches.size(); ++i) {
+    PendingBatch* b = batches[i];
+    std::shared_ptr<Segment> active;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (!fenced_.ok()) break;
+      if (b->generation != generation_) {
+        b->error = Unavailable("append to shard log " + name_ + " failed: an earlier append failed (disk full)");
+        continue;
+      }
+      active = segments_.back();
+    }
+    uint64_t size = b->bytes.size();
+    if (active->written_end.value > 0 && active->written_end.value + size > options_.segment_bytes) {
+      if (!FlushChunk(chunk_seg, chunk)) {
+        ++i;
+        break;
+      }
+      bool fatal = false;
+      Status s = RollFor(b, &fatal);
+      if (!s.ok()) {
+        Status err = Unavailable("append to shard log " + name_ + " failed: " + s.message());
+        if (fatal) {
+          std::lock_guard<std::mutex> l(mu_);
+          Fence(s);
+        } else {
+          Rewind(b, s);
+        }
+        fail_from(i, err);
+        break;
+      }
+      std::lock_guard<std::mutex> l(mu_);
+      active = segments_.back();
+    }
+    if (chunk_seg != active) {
+      SPATE_ASSERT(chunk.empty(), "a chunk never spans segments");
+      chunk_seg = active;
+    }
+    b->segment = active;
+    b->pos = active->written_end;
+    active->written_end.value += size;
+    chunk.push_back(b);
+  }
+  FlushChunk(chunk_seg, chunk);  // on failure the failed batches are marked
+  // Batches after a failure cannot keep their offsets: fail them too.
+  Status rest;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    rest = fenced_.ok() ? Unavailable("append to shard log " + name_ + " failed: an earlier append failed")
+                        : fenced_;
+  }
+  for (PendingBatch* b : batches) {
+    if (!b->written && b->error.ok()) b->error = rest;
+  }
+}
+
+void ShardLogImpl::Publish(const std::vector<PendingBatch*>& batches,
+                           const std::function<Status(const Segment*)>& sync_status) {
+  std::lock_guard<std::mutex> l(mu_);
+  bool failing = false;
+  for (PendingBatch* b : batches) {
+    if (!b->written) continue;  // failed in the write phase
+    Status s = failing ? fenced_ : sync_status(b->segment.get());
+    if (!failing && s.ok()) {
+      b->segment->AddBatch(b->pos, b->header);
+      acked_end_.store(b->header.base_offset + b->header.record_count);
+      last_arrival_ms_.store(b->header.last_arrival_ms);
+      continue;
+    }
+    if (!failing) {
+      Fence(s);  // never retry an fsync and then acknowledge
+      failing = true;
+    }
+    b->error = fenced_;
+  }
+}
+
+void ShardLogImpl::AfterRound() {
+  std::lock_guard<std::mutex> io(io_mu_);
+  std::vector<std::pair<std::shared_ptr<Segment>, std::string>> indexes;
+  std::vector<std::shared_ptr<Segment>> trim;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& seg : segments_) {
+      if (seg->index_pending && seg->acked_end_pos() == seg->written_end) {
+        indexes.emplace_back(seg, seg->EncodeIndex());
+      }
+      if (needs_trim_ && seg->written_end > seg->acked_end_pos()) trim.push_back(seg);
+    }
+    needs_trim_ = false;
+  }
+  for (auto& [seg, bytes] : indexes) {
+    seg->index_pending = false;
+    Status s = util::WriteFileAtomically(fs_, seg->index_path(), bytes);
+    if (!s.ok()) SPATE_LOG_WARN("storage: " + Describe(*seg) + ": cannot write index cache: " + s.message());
+  }
+  for (const auto& seg : trim) {
+    // Best effort: keep failed batches from resurfacing after a restart.
+    FilePos acked;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      acked = seg->acked_end_pos();
+    }
+    Status s = seg->file()->Truncate(acked.value);
+    if (s.ok()) s = seg->file()->Sync();
+    seg->written_end = acked;
+    if (!s.ok()) {
+      SPATE_LOG_ERROR("storage: " + Describe(*seg) + ": cannot trim unacknowledged bytes after position " +
+                      PosString(acked) + ": " + s.message());
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Reads (any thread).
+
+Offset ShardLogImpl::StartOffset() const { return start_offset_.load(); }
+Offset ShardLogImpl::EndOffset() const { return acked_end_.load(); }
+int64_t ShardLogImpl::LastArrivalMs() const { return last_arrival_ms_.load(); }
+
+Status ShardLogImpl::ReadRange(const Segment& seg, FilePos from_pos, FilePos to_pos, Offset from,
+                               const ReadLimits& limits, size_t* bytes, ReadResult* out, bool* full) const {
+  BatchScanner scanner(seg.file(), from_pos, to_pos);
+  for (;;) {
+    format::BatchHeader h;
+    const char* p = nullptr;
+    SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(&h, &p));
+    if (o == BatchScanner::Outcome::kEnd && scanner.pos() >= to_pos) return Status::Ok();
+    if (o != BatchScanner::Outcome::kBatch) {
+      return Corruption(Describe(seg) + ": invalid batch header at position " + PosString(scanner.pos()) +
+                        " inside acknowledged data");
+    }
+    Status v = format::VerifyBatch(p, h);
+    if (!v.ok()) return Corruption(Describe(seg) + " position " + PosString(scanner.pos()) + ": " + v.message());
+    if (h.base_offset + h.record_count > from) {
+      format::ForEachRecord(p, h, [&](Offset off, std::string_view key, std::string_view data) {
+        if (off < from) return true;
+        size_t size = key.size() + data.size();
+        if (!out->records.empty() && (out->records.size() >= limits.max_records || *bytes + size > limits.max_bytes)) {
+          *full = true;
+          return false;
+        }
+        out->records.push_back(StoredRecord{off, h.last_arrival_ms, std::string(key), std::string(data)});
+        *bytes += size;
+        return true;
+      });
+      if (*full || out->records.size() >= limits.max_records) {
+        *full = true;
+        return Status::Ok();
+      }
+    }
+    scanner.Advance(h.length);
+  }
+}
+
+Result<ReadResult> ShardLogImpl::Read(Offset from, const ReadLimits& limits) const {
+  struct Range {
+    std::shared_ptr<Segment> seg;
+    FilePos from, to;
+  };
+  std::vector<Range> ranges;
+  ReadResult out;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!failed_.ok()) return failed_;
+    from = std::max(from, segments_.front()->base_offset());
+    out.next_offset = from;
+    if (from >= acked_end_.load()) return out;
+    auto it = std::upper_bound(segments_.begin(), segments_.end(), from,
+                               [](Offset o, const std::shared_ptr<Segment>& s) { return o < s->base_offset(); });
+    SPATE_ASSERT(it != segments_.begin(), "from >= the first segment's base");
+    for (--it; it != segments_.end(); ++it) {
+      const auto& seg = *it;
+      if (seg->empty()) continue;
+      FilePos start = ranges.empty() ? seg->SeekOffset(from) : FilePos{0};
+      ranges.push_back(Range{seg, start, seg->acked_end_pos()});
+    }
+  }
+  size_t bytes = 0;
+  bool full = false;
+  for (const Range& r : ranges) {
+    SPATE_TRY(ReadRange(*r.seg, r.from, r.to, from, limits, &bytes, &out, &full));
+    if (full) break;
+  }
+  if (!out.records.empty()) out.next_offset = out.records.back().offset + 1;
+  return out;
+}
+
+Result<Offset> ShardLogImpl::OffsetForTime(int64_t ms) const {
+  std::shared_ptr<Segment> seg;
+  FilePos from, to;
+  Offset end;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!failed_.ok()) return failed_;
+    end = acked_end_.load();
+    for (const auto& s : segments_) {
+      if (!s->empty() && s->max_arrival_ms() >= ms) {
+        seg = s;
+        break;
+      }
+    }
+    if (seg == nullptr) return end;
+    from = seg->SeekTime(ms);
+    to = seg->acked_end_pos();
+  }
+  BatchScanner scanner(seg->file(), from, to);
+  for (;;) {
+    format::BatchHeader h;
+    const char* p = nullptr;
+    SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(&h, &p));
+    if (o != BatchScanner::Outcome::kBatch) {
+      return Corruption(Describe(*seg) + ": invalid batch at position " + PosString(scanner.pos()) +
+                        " inside acknowledged data");
+    }
+    Status v = format::VerifyBatch(p, h);
+    if (!v.ok()) return Corruption(Describe(*seg) + " position " + PosString(scanner.pos()) + ": " + v.message());
+    if (std::max(h.first_arrival_ms, h.last_arrival_ms) >= ms) return h.base_offset;
+    scanner.Advance(h.length);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Retention.
+
+Status ShardLogImpl::DropBefore(int64_t cutoff_ms) {
+  if (!failed_.ok()) return failed_;
+  std::lock_guard<std::mutex> io(io_mu_);
+  size_t expired = 0;
+  bool roll = false;
+  Offset end = 0;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    // Only whole, fully acknowledged segments, oldest first.
+    while (expired + 1 < segments_.size() && segments_[expired]->max_arrival_ms() < cutoff_ms &&
+           segments_[expired]->acked_end_pos() == segments_[expired]->written_end) {
+      ++expired;
+    }
+    const auto& active = segments_.back();
+    end = acked_end_.load();
+    roll = expired + 1 == segments_.size() && !active->empty() && active->max_arrival_ms() < cutoff_ms &&
+           next_offset_ == end && active->written_end == active->acked_end_pos() && fenced_.ok() && !closed_;
+  }
+  if (roll) {
+    // Everything expired: start an empty segment at the end so the old one
+    // can go, leaving StartOffset() == EndOffset().
+    SPATE_ASSIGN_OR_RETURN(std::shared_ptr<Segment> fresh, CreateSegment(end));
+    std::lock_guard<std::mutex> l(mu_);
+    segments_.back()->sealed = true;
+    segments_.push_back(std::move(fresh));
+    ++expired;
+  }
+  if (expired == 0) return Status::Ok();
+  std::vector<std::shared_ptr<Segment>> doomed;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    doomed.assign(segments_.begin(), segments_.begin() + static_cast<std::ptrdiff_t>(expired));
+    segments_.erase(segments_.begin(), segments_.begin() + static_cast<std::ptrdiff_t>(expired));
+    start_offset_.store(segments_.front()->base_offset());
+  }
+  Status result;
+  for (const auto& seg : doomed) {
+    seg->index_pending = false;
+    Status s = fs_->Unlink(seg->path());
+    if (!s.ok() && s.code() != ErrorCode::kNotFound && result.ok()) result = s;
+    s = fs_->Unlink(seg->index_path());
+    if (!s.ok() && s.code() != ErrorCode::kNotFound && result.ok()) result = s;
+  }
+  Status s = fs_->SyncDir(dir_);
+  if (!s.ok() && result.ok()) result = s;
+  return result;
+}
+
+}  // namespace spate::storage

@@ -1,0 +1,110 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "storage/group_commit.h"
+#include "storage/log_store.h"
+#include "storage/segment.h"
+#include "storage/shard_log.h"
+
+namespace spate::storage {
+
+// The segmented log of one shard (see shard_log.h for the contract and
+// README.md for the design).
+//
+// Locks, always taken in this order:
+//   io_mu_  serialises everything that writes or rolls/creates/deletes this
+//           log's files: the writer thread's write phase, DropBefore, the
+//           post-fence truncation. Never held while waiting for the writer.
+//   mu_     guards the in-memory state below (short critical sections, no I/O
+//           except the CRC of a batch in Append).
+// Reads take mu_ only to snapshot segment ranges, then pread without locks.
+class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<ShardLogImpl> {
+ public:
+  // Opens or creates the log in `dir` (which must exist), recovering from
+  // its files. Returns a log in the failed state on corruption (after
+  // logging it); an error only if the files cannot be accessed.
+  static Result<std::shared_ptr<ShardLogImpl>> Open(const LogStoreOptions& options,
+                                                    std::shared_ptr<GroupCommitWriter> writer, std::string dir,
+                                                    std::string name);
+  ~ShardLogImpl() override = default;
+
+  void Append(const std::vector<RecordInput>& records, int64_t arrival_ms, AppendCallback done) override;
+  Result<ReadResult> Read(Offset from, const ReadLimits& limits) const override;
+  Offset StartOffset() const override;
+  Offset EndOffset() const override;
+  int64_t LastArrivalMs() const override;
+  Result<Offset> OffsetForTime(int64_t ms) const override;
+  Status DropBefore(int64_t cutoff_ms) override;
+
+  // Later appends fail with kUnavailable; returns once every queued append
+  // of this log has finished (its callback has run).
+  void Close();
+  // Non-ok when the log opened in the failed state (corruption).
+  const Status& failure() const { return failed_; }
+  const std::string& dir() const { return dir_; }
+
+  // ---- Called by the GroupCommitWriter thread only. ----
+  // Write phase: writes `batches` (this log's share of a round, in offset
+  // order), rolling segments as needed. Marks each batch written or failed.
+  void WriteBatches(const std::vector<PendingBatch*>& batches);
+  // Publish phase: `sync_status(segment)` is the outcome of this round's
+  // fdatasync of that segment. Acknowledges the longest prefix of written,
+  // durable batches; fails (and fences the log for) the rest.
+  void Publish(const std::vector<PendingBatch*>& batches, const std::function<Status(const Segment*)>& sync_status);
+  // After callbacks ran: writes pending index files of rolled segments and,
+  // once fenced, trims un-acknowledged bytes from the files (best effort).
+  void AfterRound();
+  // The callback of one queued batch has run.
+  void BatchFinished();
+
+ private:
+  ShardLogImpl(const LogStoreOptions& options, std::shared_ptr<GroupCommitWriter> writer, std::string dir,
+               std::string name);
+
+  Status Recover();
+  Status LoadSealedSegment(const std::shared_ptr<Segment>& seg, Offset next_base, bool have_index);
+  Status ScanSegment(const std::shared_ptr<Segment>& seg, bool is_last, Offset next_base, FilePos* valid_end);
+  Result<std::shared_ptr<Segment>> CreateSegment(Offset base);
+  Result<std::shared_ptr<Segment>> OpenSegment(Offset base, bool writable);
+  Status ReadRange(const Segment& seg, FilePos from_pos, FilePos to_pos, Offset from, const ReadLimits& limits,
+                   size_t* bytes, ReadResult* out, bool* full) const;
+  std::string Describe(const Segment& seg) const;
+
+  // Write-phase helpers (io_mu_ held).
+  bool FlushChunk(const std::shared_ptr<Segment>& seg, std::vector<PendingBatch*>& chunk);
+  Status RollFor(PendingBatch* b, bool* fatal);
+  void Rewind(PendingBatch* failed, const Status& error);
+  void Fence(const Status& cause);  // mu_ held
+
+  const LogStoreOptions options_;
+  util::FileSystem* const fs_;
+  const std::shared_ptr<GroupCommitWriter> writer_;
+  const std::string dir_;
+  const std::string name_;  // "<group>/<shard>", for messages
+  Status failed_;           // set during Open only
+
+  std::mutex io_mu_;
+  mutable std::mutex mu_;
+  std::condition_variable idle_cv_;
+  std::vector<std::shared_ptr<Segment>> segments_;  // guarded by mu_; never empty after Open; back() is active
+  Offset next_offset_ = 0;    // guarded by mu_; offsets assigned so far (appended, maybe not durable)
+  uint64_t generation_ = 0;   // guarded by mu_; bumped when the un-acked tail is rewound (disk full)
+  Status fenced_;             // guarded by mu_; non-ok after a write/sync I/O error
+  bool needs_trim_ = false;   // guarded by mu_; fenced and files not trimmed yet
+  bool closed_ = false;       // guarded by mu_
+  int inflight_ = 0;          // guarded by mu_; batches queued and not finished
+
+  std::atomic<Offset> start_offset_{0};   // first retained offset
+  std::atomic<Offset> acked_end_{0};      // one past the last acknowledged (durable) record
+  std::atomic<int64_t> last_arrival_ms_{-1};
+};
+
+}  // namespace spate::storage

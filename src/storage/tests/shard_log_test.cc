@@ -1,0 +1,652 @@
+// Edge cases of the shard log, one per test (leveldb db/log_test.cc style).
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "storage/format.h"
+#include "storage/tests/test_util.h"
+#include "util/crc32c.h"
+
+namespace spate::storage::testing {
+namespace {
+
+using Fault = FaultInjectionFileSystem::Fault;
+using Op = FaultInjectionFileSystem::Op;
+
+std::vector<Rec> Batch(int n, const std::string& tag, size_t data_bytes = 20) {
+  std::vector<Rec> out;
+  for (int i = 0; i < n; ++i) {
+    std::string d = tag + "-" + std::to_string(i);
+    d.resize(std::max(d.size(), data_bytes), '.');
+    out.push_back(Rec{"pk-" + tag, d});
+  }
+  return out;
+}
+
+size_t BatchBytes(const std::vector<Rec>& recs) {
+  std::vector<RecordInput> in;
+  for (const Rec& r : recs) in.push_back(RecordInput{r.key, r.data});
+  return format::EncodedBatchSize(in);
+}
+
+std::string ReadFile(const std::string& path) { return *util::ReadFileToString(util::PosixFileSystem(), path); }
+void WriteAt(const std::string& path, uint64_t pos, std::string_view bytes) {
+  auto f = util::PosixFileSystem()->OpenFile(path, util::OpenMode::kReadWrite);
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->WriteAt(pos, bytes).ok());
+}
+
+class ShardLogTest : public StoreFixture {};
+
+TEST_F(ShardLogTest, AppendThenRead) {
+  auto log = Shard();
+  EXPECT_EQ(log->StartOffset(), 0u);
+  EXPECT_EQ(log->EndOffset(), 0u);
+  EXPECT_EQ(log->LastArrivalMs(), -1);
+  auto r1 = AppendSync(*log, Batch(3, "a"), 1000);
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  EXPECT_EQ(r1->base_offset, 0u);
+  EXPECT_EQ(r1->count, 3u);
+  auto r2 = AppendSync(*log, Batch(2, "b"), 1001);
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->base_offset, 3u);
+  EXPECT_EQ(log->EndOffset(), 5u);
+  EXPECT_EQ(log->LastArrivalMs(), 1001);
+  auto all = ReadAll(*log);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 5u);
+  EXPECT_EQ((*all)[0].data.substr(0, 3), "a-0");
+  EXPECT_EQ((*all)[0].partition_key, "pk-a");
+  EXPECT_EQ((*all)[0].arrival_ms, 1000);
+  EXPECT_EQ((*all)[4].offset, 4u);
+  EXPECT_EQ((*all)[4].arrival_ms, 1001);
+}
+
+TEST_F(ShardLogTest, EmptyAppendIsRejected) {
+  auto log = Shard();
+  auto r = AppendSync(*log, {}, 1);
+  EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(ShardLogTest, ReopenRecoversAcknowledged) {
+  auto log = Shard();
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(AppendSync(*log, Batch(3, std::to_string(i)), 1000 + i).ok());
+  auto before = ReadAll(*log);
+  log.reset();
+  Reopen();
+  log = Shard();
+  EXPECT_EQ(log->EndOffset(), 150u);
+  EXPECT_EQ(log->LastArrivalMs(), 1049);
+  auto after = ReadAll(*log);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), before->size());
+  for (size_t i = 0; i < after->size(); ++i) EXPECT_EQ((*after)[i].data, (*before)[i].data);
+  EXPECT_GT(FilesWithSuffix(ShardDir(), ".log").size(), 1u);  // rolled at 2 KiB
+  auto r = AppendSync(*log, Batch(1, "after"), 2000);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->base_offset, 150u);
+}
+
+TEST_F(ShardLogTest, TornTailIsTruncated) {
+  auto log = Shard();
+  size_t end = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto b = Batch(2, std::to_string(i));
+    end += BatchBytes(b);
+    ASSERT_TRUE(AppendSync(*log, b, 100).ok());
+  }
+  log.reset();
+  store_.reset();
+  // A fourth batch that only partly reached the disk.
+  std::vector<RecordInput> in = {{"k", "a torn record that never got acknowledged"}};
+  std::string torn(format::EncodedBatchSize(in), '\0');
+  format::EncodeBatchBody(in, 100, torn.data());
+  format::SealBatch(torn.data(), torn.size(), 6, 6);
+  auto segs = FilesWithSuffix(ShardDir(), ".log");
+  ASSERT_EQ(segs.size(), 1u);
+  WriteAt(segs[0], end, std::string_view(torn).substr(0, torn.size() - 5));
+  Reopen();
+  log = Shard();
+  EXPECT_EQ(log->EndOffset(), 6u);
+  auto all = ReadAll(*log);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(all->size(), 6u);
+  // The torn bytes are gone: a new, shorter batch lands there and survives a reopen.
+  ASSERT_TRUE(AppendSync(*log, {{"k", "x"}}, 101).ok());
+  log.reset();
+  Reopen();
+  log = Shard();
+  EXPECT_EQ(log->EndOffset(), 7u);
+  ASSERT_EQ(ReadAll(*log)->back().data, "x");
+}
+
+TEST_F(ShardLogTest, GarbageTailIsTruncated) {
+  auto log = Shard();
+  auto b = Batch(2, "a");
+  ASSERT_TRUE(AppendSync(*log, b, 100).ok());
+  log.reset();
+  store_.reset();
+  WriteAt(FilesWithSuffix(ShardDir(), ".log")[0], BatchBytes(b), "random garbage, not a batch at all");
+  Reopen();
+  log = Shard();
+  EXPECT_EQ(log->EndOffset(), 2u);
+  EXPECT_TRUE(ReadAll(*log).ok());
+}
+
+TEST_F(ShardLogTest, BadCrcMidFileIsCorruption) {
+  auto log = Shard();
+  std::vector<size_t> sizes;
+  for (int i = 0; i < 3; ++i) {
+    auto b = Batch(2, std::to_string(i));
+    sizes.push_back(BatchBytes(b));
+    ASSERT_TRUE(AppendSync(*log, b, 100).ok());
+  }
+  auto other = Shard(1);
+  ASSERT_TRUE(AppendSync(*other, Batch(1, "other"), 100).ok());
+  log.reset();
+  other.reset();
+  store_.reset();
+  std::string seg = FilesWithSuffix(ShardDir(), ".log")[0];
+  // Flip one data byte of the middle batch.
+  uint64_t pos = sizes[0] + format::kBatchHeaderSize + 3;
+  std::string byte = ReadFile(seg).substr(pos, 1);
+  byte[0] ^= 0x10;
+  WriteAt(seg, pos, byte);
+  Reopen();
+  log = Shard();
+  auto r = log->Read(0, ReadLimits{});
+  ASSERT_EQ(r.status().code(), ErrorCode::kCorruption);
+  EXPECT_NE(r.status().message().find("crc32c mismatch"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("followed by a valid batch"), std::string::npos) << r.status().message();
+  EXPECT_EQ(AppendSync(*log, Batch(1, "x"), 100).status().code(), ErrorCode::kCorruption);
+  EXPECT_EQ(log->DropBefore(1 << 30).code(), ErrorCode::kCorruption);
+  EXPECT_EQ(log->OffsetForTime(0).status().code(), ErrorCode::kCorruption);
+  // The rest of the store keeps working.
+  other = Shard(1);
+  ASSERT_TRUE(AppendSync(*other, Batch(1, "more"), 100).ok());
+  EXPECT_EQ(ReadAll(*other)->size(), 2u);
+}
+
+TEST_F(ShardLogTest, BadCrcInRolledSegmentIsNeverServed) {
+  auto log = Shard();
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(AppendSync(*log, Batch(4, std::to_string(i)), 100 + i).ok());
+  auto segs = FilesWithSuffix(ShardDir(), ".log");
+  ASSERT_GE(segs.size(), 3u);
+  // With the index cache present, open does not scan: the read catches it.
+  uint64_t pos = format::kBatchHeaderSize + 2;
+  std::string byte = ReadFile(segs[1]).substr(pos, 1);
+  byte[0] ^= 0x01;
+  log.reset();
+  store_.reset();
+  WriteAt(segs[1], pos, byte);
+  Reopen();
+  log = Shard();
+  auto all = ReadAll(*log);
+  EXPECT_EQ(all.status().code(), ErrorCode::kCorruption);
+  // Without the index, open scans the segment and refuses the log.
+  log.reset();
+  store_.reset();
+  ASSERT_TRUE(util::PosixFileSystem()->Unlink(FilesWithSuffix(ShardDir(), ".index")[1]).ok());
+  Reopen();
+  log = Shard();
+  auto r = log->Read(0, ReadLimits{});
+  EXPECT_EQ(r.status().code(), ErrorCode::kCorruption);
+  EXPECT_NE(r.status().message().find("next segment starts"), std::string::npos) << r.status().message();
+}
+
+TEST_F(ShardLogTest, EmptySegment) {
+  // A brand-new shard, reopened before any append.
+  auto log = Shard();
+  log.reset();
+  Reopen();
+  log = Shard();
+  EXPECT_EQ(log->StartOffset(), 0u);
+  EXPECT_EQ(log->EndOffset(), 0u);
+  EXPECT_EQ(log->Read(0, ReadLimits{})->records.size(), 0u);
+  EXPECT_EQ(*log->OffsetForTime(0), 0u);
+  // A zero-length active segment after a rolled one (crash right after
+  // creating it, before fallocate).
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(AppendSync(*log, Batch(4, std::to_string(i)), 100).ok());
+  Offset end = log->EndOffset();
+  log.reset();
+  store_.reset();
+  std::string extra = ShardDir() + "/" + format::SegmentFileName(end);
+  ASSERT_TRUE(util::PosixFileSystem()->OpenFile(extra, util::OpenMode::kCreate).ok());
+  Reopen();
+  log = Shard();
+  EXPECT_EQ(log->EndOffset(), end);
+  EXPECT_EQ(ReadAll(*log)->size(), end);
+  auto r = AppendSync(*log, Batch(1, "z"), 100);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->base_offset, end);
+}
+
+TEST_F(ShardLogTest, IndexMissingIsRebuilt) {
+  auto log = Shard();
+  for (int i = 0; i < 60; ++i) ASSERT_TRUE(AppendSync(*log, Batch(3, std::to_string(i)), 1000 + 10 * i).ok());
+  auto before = ReadAll(*log);
+  auto t = log->OffsetForTime(1000 + 10 * 37);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(*t, 37u * 3);
+  log.reset();
+  store_.reset();
+  auto indexes = FilesWithSuffix(ShardDir(), ".index");
+  ASSERT_GE(indexes.size(), 2u);
+  for (const auto& p : indexes) ASSERT_TRUE(util::PosixFileSystem()->Unlink(p).ok());
+  Reopen();
+  log = Shard();
+  EXPECT_EQ(FilesWithSuffix(ShardDir(), ".index").size(), indexes.size());  // rewritten
+  auto after = ReadAll(*log);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), before->size());
+  for (size_t i = 0; i < after->size(); ++i) EXPECT_EQ((*after)[i].data, (*before)[i].data);
+  EXPECT_EQ(*log->OffsetForTime(1000 + 10 * 37), 37u * 3);
+  EXPECT_EQ(*log->OffsetForTime(1000 + 10 * 37 - 5), 37u * 3);
+}
+
+TEST_F(ShardLogTest, IndexStaleIsRebuilt) {
+  auto log = Shard();
+  for (int i = 0; i < 60; ++i) ASSERT_TRUE(AppendSync(*log, Batch(3, std::to_string(i)), 1000 + 10 * i).ok());
+  log.reset();
+  store_.reset();
+  auto indexes = FilesWithSuffix(ShardDir(), ".index");
+  ASSERT_GE(indexes.size(), 3u);
+  // (a) garbage, (b) another segment's valid index, (c) a truncated index.
+  WriteAt(indexes[0], 0, "garbage");
+  ASSERT_TRUE(util::PosixFileSystem()->Unlink(indexes[1]).ok());
+  ASSERT_TRUE(util::PosixFileSystem()->Rename(indexes[2], indexes[1]).ok());
+  Reopen();
+  log = Shard();
+  auto all = ReadAll(*log);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 180u);
+  for (size_t i = 0; i < all->size(); ++i) {
+    EXPECT_EQ((*all)[i].offset, i);
+    EXPECT_EQ((*all)[i].data.substr(0, (*all)[i].data.find('-')), std::to_string(i / 3));
+  }
+  for (int i = 0; i < 60; ++i) EXPECT_EQ(*log->OffsetForTime(1000 + 10 * i), 3u * i);
+}
+
+TEST_F(ShardLogTest, IndexOfChangedSegmentIsNotTrusted) {
+  auto log = Shard();
+  for (int i = 0; i < 60; ++i) ASSERT_TRUE(AppendSync(*log, Batch(3, std::to_string(i)), 1000 + 10 * i).ok());
+  log.reset();
+  store_.reset();
+  // The segment's last batch changes under a structurally valid index: the
+  // check of the last batch against the log catches it.
+  auto segs = FilesWithSuffix(ShardDir(), ".log");
+  std::string first = ReadFile(segs[0]);
+  first[first.size() - 1] ^= 0x40;
+  WriteAt(segs[0], 0, first);
+  Reopen();
+  log = Shard();
+  EXPECT_EQ(log->Read(0, ReadLimits{}).status().code(), ErrorCode::kCorruption);
+}
+
+TEST_F(ShardLogTest, RetentionBoundary) {
+  auto log = Shard();
+  // Three segments' worth at t=1000, then more at t=2000.
+  for (int i = 0; i < 25; ++i) ASSERT_TRUE(AppendSync(*log, Batch(4, "old" + std::to_string(i)), 1000).ok());
+  Offset old_end = log->EndOffset();
+  for (int i = 0; i < 25; ++i) ASSERT_TRUE(AppendSync(*log, Batch(4, "new" + std::to_string(i)), 2000).ok());
+  size_t segs_before = FilesWithSuffix(ShardDir(), ".log").size();
+  ASSERT_GE(segs_before, 4u);
+  // Newest record at exactly the cutoff: kept.
+  ASSERT_TRUE(log->DropBefore(1000).ok());
+  EXPECT_EQ(log->StartOffset(), 0u);
+  ASSERT_TRUE(log->DropBefore(1001).ok());
+  Offset start = log->StartOffset();
+  EXPECT_GT(start, 0u);
+  EXPECT_LE(start, old_end);  // the segment mixing old and new records stays
+  EXPECT_LT(FilesWithSuffix(ShardDir(), ".log").size(), segs_before);
+  auto r = log->Read(0, ReadLimits{});  // below the horizon: reads from it
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->records.front().offset, start);
+  EXPECT_EQ(*log->OffsetForTime(0), start);
+  // Everything expired: the active segment is rolled and dropped too.
+  Offset end = log->EndOffset();
+  ASSERT_TRUE(log->DropBefore(2001).ok());
+  EXPECT_EQ(log->StartOffset(), end);
+  EXPECT_EQ(log->EndOffset(), end);
+  EXPECT_EQ(FilesWithSuffix(ShardDir(), ".log").size(), 1u);
+  EXPECT_EQ(log->Read(0, ReadLimits{})->records.size(), 0u);
+  EXPECT_EQ(log->Read(0, ReadLimits{})->next_offset, end);
+  log.reset();
+  Reopen();
+  log = Shard();
+  EXPECT_EQ(log->StartOffset(), end);
+  EXPECT_EQ(log->EndOffset(), end);
+  auto a = AppendSync(*log, Batch(1, "again"), 3000);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->base_offset, end);
+  // Nothing to drop: no-op.
+  ASSERT_TRUE(log->DropBefore(2500).ok());
+  EXPECT_EQ(log->StartOffset(), end);
+}
+
+TEST_F(ShardLogTest, SegmentRollUnderConcurrentAppends) {
+  auto log = Shard();
+  constexpr int kThreads = 8, kPerThread = 150;
+  std::vector<std::vector<std::future<Result<AppendResult>>>> futures(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string d = std::to_string(t) + ":" + std::to_string(i) + ":";
+        d.resize(d.size() + (i * 37 + t * 11) % 300, 'x');
+        futures[t].push_back(AppendAsync(*log, {{"t" + std::to_string(t), d}, {"t", "second"}}, 100 + i));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<Offset> bases;
+  for (int t = 0; t < kThreads; ++t) {
+    Offset prev = 0;
+    for (int i = 0; i < kPerThread; ++i) {
+      auto r = futures[t][i].get();
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_EQ(r->count, 2u);
+      if (i > 0) EXPECT_GT(r->base_offset, prev);  // a thread's appends keep their order
+      prev = r->base_offset;
+      EXPECT_TRUE(bases.insert(r->base_offset).second);
+    }
+  }
+  EXPECT_EQ(log->EndOffset(), 2u * kThreads * kPerThread);
+  EXPECT_GT(FilesWithSuffix(ShardDir(), ".log").size(), 10u);
+  EXPECT_GT(store_->Stats().rounds, 0u);
+  EXPECT_LT(store_->Stats().rounds, uint64_t{kThreads} * kPerThread);  // some syncs were shared
+  for (int pass = 0; pass < 2; ++pass) {
+    auto all = ReadAll(*log);
+    ASSERT_TRUE(all.ok()) << all.status().ToString();
+    ASSERT_EQ(all->size(), 2u * kThreads * kPerThread);
+    for (size_t i = 0; i < all->size(); i += 2) {
+      EXPECT_TRUE(bases.count(i));
+      EXPECT_EQ((*all)[i + 1].data, "second");
+    }
+    log.reset();
+    Reopen();
+    log = Shard();
+  }
+}
+
+TEST_F(ShardLogTest, ReadLimits) {
+  auto log = Shard();
+  ASSERT_TRUE(AppendSync(*log, Batch(10, "a", 100), 1).ok());  // offsets 0..9, 100+ bytes each
+  ASSERT_TRUE(AppendSync(*log, Batch(10, "b", 100), 2).ok());  // 10..19
+  ReadLimits l;
+  l.max_records = 4;
+  auto r = log->Read(0, l);
+  ASSERT_EQ(r->records.size(), 4u);
+  EXPECT_EQ(r->next_offset, 4u);
+  // From the middle of a batch, across the batch boundary.
+  l.max_records = 8;
+  r = log->Read(7, l);
+  ASSERT_EQ(r->records.size(), 8u);
+  EXPECT_EQ(r->records.front().offset, 7u);
+  EXPECT_EQ(r->next_offset, 15u);
+  // Bytes: each record is key (4) + data (100) bytes.
+  l = ReadLimits{};
+  l.max_bytes = 3 * 104 + 50;
+  r = log->Read(0, l);
+  EXPECT_EQ(r->records.size(), 3u);
+  // At least one record even when it alone exceeds the limit.
+  l.max_bytes = 1;
+  r = log->Read(5, l);
+  ASSERT_EQ(r->records.size(), 1u);
+  EXPECT_EQ(r->next_offset, 6u);
+  l.max_records = 0;
+  l.max_bytes = 0;
+  EXPECT_EQ(log->Read(5, l)->records.size(), 1u);
+  // Everything.
+  r = log->Read(0, ReadLimits{});
+  EXPECT_EQ(r->records.size(), 20u);
+  EXPECT_EQ(r->next_offset, 20u);
+  // At and past the tip.
+  r = log->Read(20, ReadLimits{});
+  EXPECT_TRUE(r->records.empty());
+  EXPECT_EQ(r->next_offset, 20u);
+}
+
+TEST_F(ShardLogTest, OffsetForTime) {
+  auto log = Shard();
+  // Batches at 100, 200, ..., 3000, three records each, over several segments.
+  for (int i = 1; i <= 30; ++i) ASSERT_TRUE(AppendSync(*log, Batch(3, std::to_string(i), 200), 100 * i).ok());
+  ASSERT_GT(FilesWithSuffix(ShardDir(), ".log").size(), 2u);
+  for (int pass = 0; pass < 2; ++pass) {
+    EXPECT_EQ(*log->OffsetForTime(0), 0u);
+    EXPECT_EQ(*log->OffsetForTime(100), 0u);
+    EXPECT_EQ(*log->OffsetForTime(101), 3u);
+    EXPECT_EQ(*log->OffsetForTime(1500), 42u);
+    EXPECT_EQ(*log->OffsetForTime(1499), 42u);
+    EXPECT_EQ(*log->OffsetForTime(3000), 87u);
+    EXPECT_EQ(*log->OffsetForTime(3001), 90u);  // after the newest: the tip
+    log.reset();
+    Reopen();
+    log = Shard();
+  }
+  // A wall-clock step back: the answer is the first record at or after ms.
+  ASSERT_TRUE(AppendSync(*log, Batch(1, "late"), 50).ok());
+  EXPECT_EQ(*log->OffsetForTime(3001), 91u);
+  EXPECT_EQ(*log->OffsetForTime(50), 0u);
+}
+
+TEST_F(ShardLogTest, DiskFullFailsFastThenResumes) {
+  auto log = Shard();
+  ASSERT_TRUE(AppendSync(*log, Batch(2, "ok"), 1).ok());
+  // The next segment write fails half-way with ENOSPC.
+  fs_->SetFault(Op::kWrite, {Fault::kNoSpace, 0, 1, true, ShardDir()});
+  auto f1 = AppendAsync(*log, Batch(2, "full1"), 2);
+  auto r1 = f1.get();
+  EXPECT_EQ(r1.status().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(r1.status().message().find("No space"), std::string::npos) << r1.status().message();
+  EXPECT_EQ(log->EndOffset(), 2u);
+  // Not fenced: the next append retries the write, reusing the offsets.
+  auto r2 = AppendSync(*log, Batch(1, "after"), 3);
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  EXPECT_EQ(r2->base_offset, 2u);
+  auto all = ReadAll(*log);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[2].data.substr(0, 7), "after-0");
+  // Disk full while rolling (fallocate of the new segment): fails, resumes.
+  fs_->SetFault(Op::kAllocate, {Fault::kNoSpace, 0, 1 << 30, false, ""});
+  int failed = 0;
+  Offset before = log->EndOffset();
+  for (int i = 0; i < 40; ++i) {
+    auto r = AppendSync(*log, Batch(4, "fill" + std::to_string(i)), 4);
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), ErrorCode::kUnavailable);
+      ++failed;
+    }
+  }
+  EXPECT_GT(failed, 0);
+  EXPECT_EQ(log->EndOffset(), before + 4u * (40 - failed));
+  fs_->ClearFaults();
+  ASSERT_TRUE(AppendSync(*log, Batch(4, "resumed"), 5).ok());
+  Offset end = log->EndOffset();
+  log.reset();
+  Reopen();
+  log = Shard();
+  EXPECT_EQ(log->EndOffset(), end);
+  all = ReadAll(*log);
+  ASSERT_TRUE(all.ok());
+  for (size_t i = 0; i < all->size(); ++i) {
+    EXPECT_EQ((*all)[i].offset, i);
+    EXPECT_EQ((*all)[i].data.find("full1"), std::string::npos);
+  }
+}
+
+TEST_F(ShardLogTest, DiskFullFailsLaterQueuedBatchesOfTheShard) {
+  auto log = Shard();
+  // Hold the writer inside a callback so the next appends share one round.
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::promise<void> entered;
+  std::vector<RecordInput> in = {{"k", "first"}};
+  log->Append(in, 1, [&](Result<AppendResult> r) {
+    ASSERT_TRUE(r.ok());
+    entered.set_value();
+    released.wait();
+  });
+  entered.get_future().wait();
+  fs_->SetFault(Op::kWrite, {Fault::kNoSpace, 0, 1, true, ShardDir()});
+  std::vector<std::future<Result<AppendResult>>> fs;
+  for (int i = 0; i < 5; ++i) fs.push_back(AppendAsync(*log, Batch(1, std::to_string(i)), 2));
+  release.set_value();
+  // The batches wholly written before the failure point are acknowledged;
+  // the one it cut and every later one of the shard fail.
+  size_t ok = 0, failed = 0;
+  for (auto& f : fs) {
+    auto r = f.get();
+    if (r.ok()) {
+      EXPECT_EQ(failed, 0u) << "an ack after a failure would leave a hole";
+      EXPECT_EQ(r->base_offset, 1 + ok);
+      ++ok;
+    } else {
+      EXPECT_EQ(r.status().code(), ErrorCode::kUnavailable);
+      ++failed;
+    }
+  }
+  EXPECT_GT(failed, 0u);
+  EXPECT_EQ(log->EndOffset(), 1 + ok);
+  auto r = AppendSync(*log, Batch(1, "ok"), 3);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->base_offset, 1 + ok);
+}
+
+TEST_F(ShardLogTest, FsyncErrorFencesLog) {
+  auto log = Shard();
+  auto other = Shard(1);
+  ASSERT_TRUE(AppendSync(*log, Batch(2, "acked"), 1).ok());
+  fs_->SetFault(Op::kSync, {Fault::kIoError, 0, 1, false, ShardDir()});
+  auto r = AppendSync(*log, Batch(2, "lost"), 2);
+  EXPECT_EQ(r.status().code(), ErrorCode::kUnavailable);
+  fs_->ClearFaults();
+  // Never retried: the log stays fenced even though syncs work again.
+  auto r2 = AppendSync(*log, Batch(1, "later"), 3);
+  EXPECT_EQ(r2.status().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(r2.status().message().find("fenced"), std::string::npos);
+  EXPECT_EQ(log->EndOffset(), 2u);
+  auto all = ReadAll(*log);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);
+  ASSERT_TRUE(AppendSync(*other, Batch(1, "fine"), 3).ok());
+  // After a restart the log works again and the failed batch is not there.
+  log.reset();
+  other.reset();
+  Reopen();
+  log = Shard();
+  EXPECT_EQ(log->EndOffset(), 2u);
+  auto r3 = AppendSync(*log, Batch(1, "new"), 4);
+  ASSERT_TRUE(r3.ok());
+  EXPECT_EQ(r3->base_offset, 2u);
+}
+
+TEST_F(ShardLogTest, WriteErrorFencesLog) {
+  auto log = Shard();
+  ASSERT_TRUE(AppendSync(*log, Batch(2, "acked"), 1).ok());
+  fs_->SetFault(Op::kWrite, {Fault::kIoError, 0, 1, true, ShardDir()});
+  EXPECT_EQ(AppendSync(*log, Batch(2, "lost"), 2).status().code(), ErrorCode::kUnavailable);
+  fs_->ClearFaults();
+  EXPECT_EQ(AppendSync(*log, Batch(1, "later"), 3).status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(ReadAll(*log)->size(), 2u);
+}
+
+TEST_F(ShardLogTest, QueueFullFailsFast) {
+  options_.max_queued_bytes = 4096;
+  Reopen();
+  auto log = Shard();
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::promise<void> entered;
+  std::vector<RecordInput> in = {{"k", "first"}};
+  log->Append(in, 1, [&](Result<AppendResult> r) {
+    ASSERT_TRUE(r.ok());
+    entered.set_value();
+    released.wait();
+  });
+  entered.get_future().wait();
+  std::vector<std::future<Result<AppendResult>>> queued;
+  Status rejected;
+  for (int i = 0; i < 100 && rejected.ok(); ++i) {
+    auto f = AppendAsync(*log, Batch(1, "q", 200), 2);
+    if (f.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      rejected = f.get().status();  // failed inline, without queueing
+    } else {
+      queued.push_back(std::move(f));
+    }
+  }
+  EXPECT_EQ(rejected.code(), ErrorCode::kUnavailable);
+  EXPECT_NE(rejected.message().find("queue full"), std::string::npos);
+  release.set_value();
+  for (auto& f : queued) EXPECT_TRUE(f.get().ok());
+  EXPECT_EQ(log->EndOffset(), 1 + queued.size());
+}
+
+TEST_F(ShardLogTest, GroupCommitSharesSyncs) {
+  options_.segment_bytes = 1 << 20;  // no rolls in this test
+  Reopen();
+  auto log = Shard();
+  auto shard2 = Shard(2);
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::promise<void> entered;
+  std::vector<RecordInput> in = {{"k", "first"}};
+  log->Append(in, 1, [&](Result<AppendResult>) {
+    entered.set_value();
+    released.wait();
+  });
+  entered.get_future().wait();
+  std::vector<std::future<Result<AppendResult>>> fs;
+  for (int i = 0; i < 50; ++i) fs.push_back(AppendAsync(i % 2 ? *log : *shard2, Batch(1, "x"), 2));
+  int syncs_before = fs_->SyncCalls();
+  release.set_value();
+  for (auto& f : fs) ASSERT_TRUE(f.get().ok());
+  EXPECT_EQ(fs_->SyncCalls() - syncs_before, 2);  // one round, one fdatasync per file
+}
+
+TEST_F(ShardLogTest, DropGroupAndListGroups) {
+  auto a = Shard(0, "alpha");
+  auto b = Shard(3, "beta");
+  ASSERT_TRUE(AppendSync(*a, Batch(1, "a"), 1).ok());
+  ASSERT_TRUE(AppendSync(*b, Batch(1, "b"), 1).ok());
+  EXPECT_EQ(*store_->ListGroups(), (std::vector<std::string>{"alpha", "beta"}));
+  ASSERT_TRUE(store_->DropGroup("alpha").ok());
+  EXPECT_EQ(*store_->ListGroups(), (std::vector<std::string>{"beta"}));
+  EXPECT_EQ(AppendSync(*a, Batch(1, "a"), 2).status().code(), ErrorCode::kUnavailable);
+  EXPECT_TRUE(store_->DropGroup("alpha").ok());  // idempotent
+  a = Shard(0, "alpha");
+  EXPECT_EQ(a->EndOffset(), 0u);  // a fresh log
+  EXPECT_EQ(store_->OpenShard("../x", 0).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->OpenShard(".hidden", 0).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->OpenShard("", 0).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(ShardLogTest, AppendAfterStoreClosedFails) {
+  auto log = Shard();
+  ASSERT_TRUE(AppendSync(*log, Batch(1, "a"), 1).ok());
+  store_.reset();
+  EXPECT_EQ(AppendSync(*log, Batch(1, "b"), 2).status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(ReadAll(*log)->size(), 1u);  // reads still served
+}
+
+TEST_F(ShardLogTest, BatchLargerThanSegmentGetsItsOwn) {
+  auto log = Shard();
+  ASSERT_TRUE(AppendSync(*log, Batch(1, "small"), 1).ok());
+  std::string big(20 << 10, 'B');
+  ASSERT_TRUE(AppendSync(*log, {{"k", big}}, 2).ok());
+  ASSERT_TRUE(AppendSync(*log, Batch(1, "small2"), 3).ok());
+  log.reset();
+  Reopen();
+  log = Shard();
+  auto all = ReadAll(*log);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[1].data, big);
+}
+
+}  // namespace
+}  // namespace spate::storage::testing

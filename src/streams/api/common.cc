@@ -1,0 +1,268 @@
+#include "streams/api/common.h"
+
+#include "model/types.h"
+
+namespace spate::streams::api {
+
+using protocol::Value;
+
+Result<StreamRef> StreamFromInput(const Context& ctx, const Value& in) {
+  return ResolveStream(ctx.caller, in.GetString("StreamName"), in.GetString("StreamARN"));
+}
+
+Status RequireActive(const metadata::StreamMeta& meta) {
+  if (meta.status == metadata::StreamStatus::kActive) return Status::Ok();
+  return Status(ErrorCode::kResourceInUse, "Stream " + meta.name + " under account " + meta.account +
+                                               " not ACTIVE, instead in state " +
+                                               std::string(metadata::StreamStatusName(meta.status)));
+}
+
+Value ShardValue(const metadata::ShardMeta& s) {
+  Value v = Value::MakeObject();
+  v.Set("ShardId", Value::String(model::ShardIdName(s.index)));
+  if (s.parent) v.Set("ParentShardId", Value::String(model::ShardIdName(*s.parent)));
+  if (s.adjacent_parent) v.Set("AdjacentParentShardId", Value::String(model::ShardIdName(*s.adjacent_parent)));
+  Value range = Value::MakeObject();
+  range.Set("StartingHashKey", Value::String(util::ToDecimal(s.range.start)));
+  range.Set("EndingHashKey", Value::String(util::ToDecimal(s.range.end)));
+  v.Set("HashKeyRange", std::move(range));
+  Value seq = Value::MakeObject();
+  seq.Set("StartingSequenceNumber", Value::String(model::SequenceNumber{s.index, s.starting_offset}.ToString()));
+  if (s.end_offset) {
+    // The last sequence number the shard could hold: one below the first it
+    // would have given after closing.
+    uint64_t last = *s.end_offset > s.starting_offset ? *s.end_offset - 1 : s.starting_offset;
+    seq.Set("EndingSequenceNumber", Value::String(model::SequenceNumber{s.index, last}.ToString()));
+  }
+  v.Set("SequenceNumberRange", std::move(seq));
+  return v;
+}
+
+Value ChildShardValue(const metadata::ShardMeta& s) {
+  Value v = Value::MakeObject();
+  v.Set("ShardId", Value::String(model::ShardIdName(s.index)));
+  Value parents = Value::MakeArray();
+  if (s.parent) parents.Append(Value::String(model::ShardIdName(*s.parent)));
+  if (s.adjacent_parent) parents.Append(Value::String(model::ShardIdName(*s.adjacent_parent)));
+  v.Set("ParentShards", std::move(parents));
+  Value range = Value::MakeObject();
+  range.Set("StartingHashKey", Value::String(util::ToDecimal(s.range.start)));
+  range.Set("EndingHashKey", Value::String(util::ToDecimal(s.range.end)));
+  v.Set("HashKeyRange", std::move(range));
+  return v;
+}
+
+Value StreamModeDetailsValue(metadata::StreamMode mode) {
+  Value v = Value::MakeObject();
+  v.Set("StreamMode", Value::String(std::string(metadata::StreamModeName(mode))));
+  return v;
+}
+
+Value EnhancedMonitoringValue(const metadata::StreamMeta& meta) {
+  Value metrics = Value::MakeArray();
+  for (const std::string& m : meta.shard_level_metrics) metrics.Append(Value::String(m));
+  Value entry = Value::MakeObject();
+  entry.Set("ShardLevelMetrics", std::move(metrics));
+  Value list = Value::MakeArray();
+  list.Append(std::move(entry));
+  return list;
+}
+
+int64_t IntMember(const Value& in, std::string_view name, int64_t fallback) {
+  const Value* v = in.Find(name);
+  return (v != nullptr && v->is_int()) ? v->as_int() : fallback;
+}
+
+void Finish(const Done& done, Status st) {
+  if (st.ok()) {
+    done(Value::MakeObject());
+  } else {
+    done(std::move(st));
+  }
+}
+
+}  // namespace spate::streams::api
+
+#include <cctype>
+#include <set>
+
+#include "util/coding.h"
+
+namespace spate::streams::api {
+
+namespace {
+constexpr int64_t kNextTokenTtlMs = 300'000;
+}
+
+std::string SealNextToken(const Context& ctx, std::string_view kind, const std::vector<std::string>& fields) {
+  std::string p;
+  util::PutLengthPrefixed(&p, kind);
+  util::PutFixed64(&p, static_cast<uint64_t>(ctx.registry->clock()->NowMs()));
+  for (const std::string& f : fields) util::PutLengthPrefixed(&p, f);
+  return ctx.registry->tokens().Seal(p);
+}
+
+Result<std::vector<std::string>> OpenNextToken(const Context& ctx, std::string_view kind, std::string_view token) {
+  Status invalid(ErrorCode::kInvalidArgument, "Invalid NextToken.");
+  auto plain = ctx.registry->tokens().Open(token);
+  if (!plain) return invalid;
+  std::string_view in(*plain);
+  std::string_view k;
+  uint64_t issued;
+  if (!util::GetLengthPrefixed(&in, &k) || k != kind || !util::GetFixed64(&in, &issued)) return invalid;
+  int64_t now = ctx.registry->clock()->NowMs();
+  if (now - static_cast<int64_t>(issued) > kNextTokenTtlMs) {
+    return Status(ErrorCode::kExpiredNextToken, "The timestamp of the NextToken is expired.");
+  }
+  std::vector<std::string> fields;
+  while (!in.empty()) {
+    std::string_view f;
+    if (!util::GetLengthPrefixed(&in, &f)) return invalid;
+    fields.emplace_back(f);
+  }
+  return fields;
+}
+
+}  // namespace spate::streams::api
+
+namespace spate::streams::api {
+
+Status MakePutEntry(const Value& in, size_t max_record_bytes, std::string_view path, PutEntry* out) {
+  out->partition_key = std::string(in.GetString("PartitionKey"));
+  if (const Value* d = in.Find("Data")) out->data = d->as_string();
+  if (out->data.size() + out->partition_key.size() > max_record_bytes) {
+    return Status(ErrorCode::kValidation, "1 validation error detected: Value at '" + std::string(path) +
+                                              "' failed to satisfy constraint: Member must have length less than "
+                                              "or equal to " +
+                                              std::to_string(max_record_bytes));
+  }
+  if (std::string_view ehk = in.GetString("ExplicitHashKey"); !ehk.empty()) {
+    auto v = util::ParseDecimal128(ehk);
+    if (!v) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was " +
+                        std::string(ehk));
+    }
+    out->explicit_hash_key = *v;
+  }
+  return Status::Ok();
+}
+
+Result<size_t> MaxRecordBytes(const Context& ctx, const StreamRef& ref) {
+  size_t bytes = 0;
+  Status st = ctx.registry->WithStream(ref, [&](const Stream& s) {
+    bytes = static_cast<size_t>(s.meta().max_record_size_kib) * 1024;
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return bytes;
+}
+
+}  // namespace spate::streams::api
+
+namespace spate::streams::api {
+
+namespace {
+// AWS: "Unicode letters, digits, white space, _ . / = + - % @ :". Bytes of
+// multi-byte UTF-8 sequences count as letters.
+bool ValidTagText(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c >= 0x80 || std::isalnum(c) || std::isspace(c)) continue;
+    if (std::string_view("_./=+-%@:").find(static_cast<char>(c)) == std::string_view::npos) return false;
+  }
+  return true;
+}
+}  // namespace
+
+Status AddTags(metadata::StreamMeta& meta, const Value& tags) {
+  size_t added = 0;
+  for (const auto& [k, v] : tags.as_object()) {
+    if (!ValidTagText(k) || !ValidTagText(v.as_string())) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, "
+                    "_ . / = + - % @ :.");
+    }
+    if (meta.tags.count(k) == 0) ++added;
+  }
+  if (meta.tags.size() + added > kMaxTagsPerStream) {
+    return Status(ErrorCode::kInvalidArgument, "Failed to add tags to stream " + meta.name + " under account " +
+                                                   meta.account + " because a given stream cannot have more than " +
+                                                   std::to_string(kMaxTagsPerStream) + " tags associated with it.");
+  }
+  for (const auto& [k, v] : tags.as_object()) meta.tags[k] = v.as_string();
+  return Status::Ok();
+}
+
+Result<StreamRef> StreamFromResourceArn(const Context& ctx, std::string_view arn) {
+  return ResolveStream(ctx.caller, {}, arn);
+}
+
+}  // namespace spate::streams::api
+
+namespace spate::streams::api {
+
+Status CheckRetentionBounds(int64_t hours) {
+  if (hours < kMinRetentionHours) {
+    return Status(ErrorCode::kInvalidArgument, "Minimum allowed retention period is " +
+                                                   std::to_string(kMinRetentionHours) +
+                                                   " hours. Requested retention period (" + std::to_string(hours) +
+                                                   " hours) is too short.");
+  }
+  if (hours > kMaxRetentionHours) {
+    return Status(ErrorCode::kInvalidArgument, "Maximum allowed retention period is " +
+                                                   std::to_string(kMaxRetentionHours) +
+                                                   " hours. Requested retention period (" + std::to_string(hours) +
+                                                   " hours) is too long.");
+  }
+  return Status::Ok();
+}
+
+}  // namespace spate::streams::api
+
+namespace spate::streams::api {
+
+void ChangeShardLevelMetrics(const Context& ctx, const Value& in, bool enable, const Done& done) {
+  static const char* const kAll[] = {"IncomingBytes",
+                                     "IncomingRecords",
+                                     "OutgoingBytes",
+                                     "OutgoingRecords",
+                                     "WriteProvisionedThroughputExceeded",
+                                     "ReadProvisionedThroughputExceeded",
+                                     "IteratorAgeMilliseconds"};
+  auto ref = StreamFromInput(ctx, in);
+  if (!ref.ok()) return done(ref.status());
+  std::set<std::string> requested;
+  for (const Value& v : in.Find("ShardLevelMetrics")->as_array()) {
+    if (v.as_string() == "ALL") {
+      requested.insert(std::begin(kAll), std::end(kAll));
+    } else {
+      requested.insert(v.as_string());
+    }
+  }
+  auto to_list = [](const std::set<std::string>& s) {
+    Value list = Value::MakeArray();
+    for (const std::string& m : s) list.Append(Value::String(m));
+    return list;
+  };
+  Value out = Value::MakeObject();
+  Status st = ctx.registry->UpdateStream(*ref, [&](metadata::StreamMeta& m) {
+    SPATE_TRY(RequireActive(m));
+    std::set<std::string> before = m.shard_level_metrics;
+    for (const std::string& r : requested) {
+      if (enable) {
+        m.shard_level_metrics.insert(r);
+      } else {
+        m.shard_level_metrics.erase(r);
+      }
+    }
+    out.Set("StreamName", Value::String(m.name));
+    out.Set("StreamARN", Value::String(StreamArn(m)));
+    out.Set("CurrentShardLevelMetrics", to_list(before));
+    out.Set("DesiredShardLevelMetrics", to_list(m.shard_level_metrics));
+    return Status::Ok();
+  });
+  if (!st.ok()) return done(st);
+  done(std::move(out));
+}
+
+}  // namespace spate::streams::api

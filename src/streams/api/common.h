@@ -1,0 +1,94 @@
+#pragma once
+
+// Shapes and checks shared by several Data Streams handlers.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "metadata/stream_meta.h"
+#include "protocol/value.h"
+#include "streams/api/operation.h"
+#include "streams/registry.h"
+
+namespace spate::streams::api {
+
+// The stream a request names through StreamName and/or StreamARN.
+Result<StreamRef> StreamFromInput(const Context& ctx, const protocol::Value& in);
+
+// "Stream X under account Y not ACTIVE, instead in state Z" unless ACTIVE.
+Status RequireActive(const metadata::StreamMeta& meta);
+
+// A Shard structure as DescribeStream and ListShards return it.
+protocol::Value ShardValue(const metadata::ShardMeta& shard);
+
+// A ChildShard structure (GetRecords / SubscribeToShard at a shard's end).
+protocol::Value ChildShardValue(const metadata::ShardMeta& shard);
+
+// {"StreamMode": "..."}
+protocol::Value StreamModeDetailsValue(metadata::StreamMode mode);
+
+// [{"ShardLevelMetrics": [...]}]
+protocol::Value EnhancedMonitoringValue(const metadata::StreamMeta& meta);
+
+// Input members as the validator left them (absent members read as 0/empty).
+int64_t IntMember(const protocol::Value& in, std::string_view name, int64_t fallback);
+
+// Completes `done` with a plain status (ok -> empty response body).
+void Finish(const Done& done, Status st);
+
+}  // namespace spate::streams::api
+
+namespace spate::streams::api {
+
+// Pagination tokens (ListStreams, ListShards): sealed by the registry's token
+// codec, tagged with their kind and issue time, valid for 300 s like AWS's.
+std::string SealNextToken(const Context& ctx, std::string_view kind, const std::vector<std::string>& fields);
+// kInvalidArgument for a token that is not ours or not of this kind,
+// kExpiredNextToken once it is older than 300 s.
+Result<std::vector<std::string>> OpenNextToken(const Context& ctx, std::string_view kind, std::string_view token);
+
+}  // namespace spate::streams::api
+
+namespace spate::streams::api {
+
+// Builds a PutEntry from a PutRecord input or a PutRecords entry, checking
+// what the model cannot: ExplicitHashKey in [0, 2^128-1] and data plus key
+// within the stream's record size (`path` names the member in messages,
+// e.g. "data" or "records.3.member.data").
+Status MakePutEntry(const protocol::Value& in, size_t max_record_bytes, std::string_view path, PutEntry* out);
+
+// The stream's record size limit in bytes.
+Result<size_t> MaxRecordBytes(const Context& ctx, const StreamRef& ref);
+
+}  // namespace spate::streams::api
+
+namespace spate::streams::api {
+
+inline constexpr size_t kMaxTagsPerStream = 50;
+
+// Adds or overwrites tags, enforcing AWS's character rules and the
+// per-stream count.
+Status AddTags(metadata::StreamMeta& meta, const protocol::Value& tags);
+
+// The stream an ARN-based tagging call names (a stream ARN).
+Result<StreamRef> StreamFromResourceArn(const Context& ctx, std::string_view arn);
+
+}  // namespace spate::streams::api
+
+namespace spate::streams::api {
+
+inline constexpr int32_t kMinRetentionHours = 24;
+inline constexpr int32_t kMaxRetentionHours = 8760;
+
+// AWS's bounds check for Increase/DecreaseStreamRetentionPeriod.
+Status CheckRetentionBounds(int64_t hours);
+
+}  // namespace spate::streams::api
+
+namespace spate::streams::api {
+
+// Enable/DisableEnhancedMonitoring share everything but the set operation.
+void ChangeShardLevelMetrics(const Context& ctx, const protocol::Value& in, bool enable, const Done& done);
+
+}  // namespace spate::streams::api

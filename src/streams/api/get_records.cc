@@ -1,0 +1,41 @@
+#include "streams/api/common.h"
+
+namespace spate::streams::api {
+
+using protocol::Value;
+
+namespace {
+constexpr int64_t kMaxRecordsPerCall = 10000;
+}
+
+// GetRecords: records after the iterator's position (at most Limit and
+// 10 MiB), the next iterator, and, at the end of a closed shard, its
+// children instead of a next iterator.
+void GetRecords(const Context& ctx, Value in, Done done) {
+  int64_t limit = IntMember(in, "Limit", kMaxRecordsPerCall);
+  auto r = ctx.registry->GetRecords(in.GetString("ShardIterator"), static_cast<size_t>(limit));
+  if (!r.ok()) return done(r.status());
+  Value records = Value::MakeArray();
+  records.mutable_array().reserve(r->records.size());
+  for (storage::StoredRecord& rec : r->records) {
+    Value v = Value::MakeObject();
+    v.mutable_object().reserve(4);
+    v.Set("SequenceNumber", Value::String(model::SequenceNumber{r->shard, rec.offset}.ToString()));
+    v.Set("ApproximateArrivalTimestamp", Value::TimestampMs(rec.arrival_ms));
+    v.Set("Data", Value::Blob(std::move(rec.data)));
+    v.Set("PartitionKey", Value::String(std::move(rec.partition_key)));
+    records.Append(std::move(v));
+  }
+  Value out = Value::MakeObject();
+  out.Set("Records", std::move(records));
+  if (r->next_iterator) out.Set("NextShardIterator", Value::String(std::move(*r->next_iterator)));
+  out.Set("MillisBehindLatest", Value::Int(r->millis_behind_latest));
+  if (!r->next_iterator) {
+    Value children = Value::MakeArray();
+    for (const metadata::ShardMeta& c : r->children) children.Append(ChildShardValue(c));
+    out.Set("ChildShards", std::move(children));
+  }
+  done(std::move(out));
+}
+
+}  // namespace spate::streams::api

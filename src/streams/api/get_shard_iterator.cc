@@ -1,0 +1,88 @@
+#include "streams/api/common.h"
+
+namespace spate::streams::api {
+
+using protocol::Value;
+
+// GetShardIterator: a position in one shard, sealed into an opaque token
+// that expires after 300 s. Messages follow AWS's.
+void GetShardIterator(const Context& ctx, Value in, Done done) {
+  auto ref = StreamFromInput(ctx, in);
+  if (!ref.ok()) return done(ref.status());
+  std::string_view shard_id = in.GetString("ShardId");
+  std::string_view type = in.GetString("ShardIteratorType");
+  std::string_view start_seq = in.GetString("StartingSequenceNumber");
+  const Value* ts = in.Find("Timestamp");
+  auto index = model::ParseShardId(shard_id);
+  if (!index) {
+    return done(Status(ErrorCode::kNotFound, "Could not find shard " + std::string(shard_id) + " in stream " +
+                                                 ref->name + " under account " + ref->account + "."));
+  }
+  std::string shard_name = model::ShardIdName(*index);
+  auto shard_missing = [&] {
+    return Status(ErrorCode::kNotFound, "Shard " + shard_name + " in stream " + ref->name + " under account " +
+                                            ref->account + " does not exist");
+  };
+  bool by_seq = type == "AT_SEQUENCE_NUMBER" || type == "AFTER_SEQUENCE_NUMBER";
+  if (by_seq != !start_seq.empty() && type != "AT_TIMESTAMP") {
+    return done(Status(ErrorCode::kInvalidArgument,
+                       "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber "
+                       "or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified " +
+                           std::string(type) + (start_seq.empty() ? " and no" : " and also a") +
+                           " StartingSequenceNumber."));
+  }
+  int64_t now = ctx.registry->clock()->NowMs();
+  if (type == "AT_TIMESTAMP") {
+    if (ts == nullptr) {
+      return done(Status(ErrorCode::kInvalidArgument,
+                         "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request "
+                         "has no timestamp parameter."));
+    }
+    if (ts->as_timestamp_ms() > now) {
+      return done(Status(ErrorCode::kInvalidArgument,
+                         "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
+                         "timestampInMillis: " +
+                             std::to_string(ts->as_timestamp_ms()) +
+                             ", currentTimestampInMillis: " + std::to_string(now)));
+    }
+  }
+  std::string iterator;
+  Status st = ctx.registry->WithStream(*ref, [&](const Stream& s) -> Status {
+    const metadata::ShardMeta* shard = s.FindShard(*index);
+    if (shard == nullptr || s.meta().status == metadata::StreamStatus::kCreating) return shard_missing();
+    auto log = s.Log(*index);
+    uint64_t offset = 0;
+    if (type == "TRIM_HORIZON") {
+      offset = log->StartOffset();
+    } else if (type == "LATEST") {
+      offset = log->EndOffset();
+    } else if (type == "AT_TIMESTAMP") {
+      auto at = log->OffsetForTime(ts->as_timestamp_ms());
+      if (!at.ok()) return at.status();
+      offset = *at;
+    } else {
+      auto seq = model::SequenceNumber::Parse(start_seq);
+      if (!seq) {
+        return Status(ErrorCode::kInvalidArgument, "StartingSequenceNumber " + std::string(start_seq) +
+                                                       " used in GetShardIterator on shard " + shard_name +
+                                                       " in stream " + ref->name + " under account " + ref->account +
+                                                       " is invalid.");
+      }
+      if (seq->shard != *index) {
+        return Status(ErrorCode::kInvalidArgument, "Invalid StartingSequenceNumber. It encodes " +
+                                                       model::ShardIdName(seq->shard) +
+                                                       ", while it was used in a call to a shard with " + shard_name);
+      }
+      offset = type == "AT_SEQUENCE_NUMBER" ? seq->offset : seq->offset + 1;
+    }
+    iterator = ctx.registry->MakeIterator(s, *index, offset);
+    return Status::Ok();
+  });
+  if (st.code() == ErrorCode::kNotFound) st = shard_missing();
+  if (!st.ok()) return done(st);
+  Value out = Value::MakeObject();
+  out.Set("ShardIterator", Value::String(std::move(iterator)));
+  done(std::move(out));
+}
+
+}  // namespace spate::streams::api

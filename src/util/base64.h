@@ -1,0 +1,36 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace spate::util {
+
+// Base64 with the standard alphabet (RFC 4648 section 4) and '=' padding, as
+// the JSON 1.1 protocol carries blobs (record Data).
+//
+// The decoder is as strict as AWS (Java coral): it accepts exactly the strings
+// that some byte string encodes to, i.e. the canonical encoding. Its error
+// messages are AWS's, without the "'<text>' can not be converted to a Blob: "
+// prefix that the service-model validator adds:
+//   - length not a multiple of 4:
+//       "Base64 encoded length is expected a multiple of 4 bytes but found: <n>"
+//   - a character outside the alphabet, or a '=' followed by anything other
+//     than '=' (the first such character is named):
+//       "Invalid Base64 character: '<c>'"
+//   - anything else that is not canonical (non-zero unused bits in the last
+//     character, three or four '=', padding before the last quantum):
+//       "Invalid last non-pad Base64 character dectected"   (sic, AWS's typo)
+// Whitespace and line breaks are not accepted.
+
+// Returns the encoding of `bytes`.
+std::string Base64Encode(std::string_view bytes);
+
+// Appends the encoding of `bytes` to *out (one resize, no reallocation inside).
+void Base64EncodeAppend(std::string_view bytes, std::string* out);
+
+// Decodes `text` into *out, replacing its contents. Returns true on success.
+// On failure returns false, clears *out and sets *error to the message above.
+// The empty string decodes to the empty byte string.
+bool Base64Decode(std::string_view text, std::string* out, std::string* error);
+
+}  // namespace spate::util

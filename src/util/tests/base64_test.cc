@@ -1,0 +1,130 @@
+#include "util/base64.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace spate::util {
+namespace {
+
+std::string MustDecode(std::string_view text) {
+  std::string out, error;
+  EXPECT_TRUE(Base64Decode(text, &out, &error)) << text << ": " << error;
+  return out;
+}
+
+std::string DecodeError(std::string_view text) {
+  std::string out = "stale", error;
+  EXPECT_FALSE(Base64Decode(text, &out, &error)) << text;
+  EXPECT_TRUE(out.empty()) << "output not cleared on failure for " << text;
+  return error;
+}
+
+TEST(Base64, Rfc4648TestVectors) {
+  const std::pair<std::string, std::string> kVectors[] = {
+      {"", ""},         {"f", "Zg=="},        {"fo", "Zm8="},         {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+  };
+  for (const auto& [plain, encoded] : kVectors) {
+    EXPECT_EQ(Base64Encode(plain), encoded);
+    EXPECT_EQ(MustDecode(encoded), plain);
+  }
+}
+
+TEST(Base64, EncodeAppendKeepsExistingContent) {
+  std::string out = "prefix:";
+  Base64EncodeAppend("foobar", &out);
+  EXPECT_EQ(out, "prefix:Zm9vYmFy");
+}
+
+TEST(Base64, DecodeReplacesOutput) {
+  std::string out = "old", error;
+  ASSERT_TRUE(Base64Decode("Zm8=", &out, &error));
+  EXPECT_EQ(out, "fo");
+}
+
+TEST(Base64, UsesStandardAlphabetWithPlusAndSlash) {
+  EXPECT_EQ(Base64Encode(std::string("\xfb\xff\xbf", 3)), "+/+/");
+  EXPECT_EQ(MustDecode("+/+/"), std::string("\xfb\xff\xbf", 3));
+}
+
+TEST(Base64, AllByteValuesRoundTrip) {
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
+  for (size_t len = 0; len <= bytes.size(); ++len) {
+    const std::string plain = bytes.substr(0, len);
+    const std::string encoded = Base64Encode(plain);
+    EXPECT_EQ(encoded.size(), (len + 2) / 3 * 4);
+    EXPECT_EQ(MustDecode(encoded), plain);
+  }
+}
+
+TEST(Base64, LargeRecordRoundTrips) {
+  std::string plain(1 << 20, '\0');
+  for (size_t i = 0; i < plain.size(); ++i) plain[i] = static_cast<char>(i * 7 + (i >> 8));
+  EXPECT_EQ(MustDecode(Base64Encode(plain)), plain);
+}
+
+TEST(Base64, EmptyStringDecodesToEmpty) { EXPECT_EQ(MustDecode(""), ""); }
+
+TEST(Base64, RejectsLengthNotMultipleOfFour) {
+  EXPECT_EQ(DecodeError("23456"), "Base64 encoded length is expected a multiple of 4 bytes but found: 5");
+  EXPECT_EQ(DecodeError("Zg="), "Base64 encoded length is expected a multiple of 4 bytes but found: 3");
+  EXPECT_EQ(DecodeError("Z"), "Base64 encoded length is expected a multiple of 4 bytes but found: 1");
+}
+
+TEST(Base64, LengthIsCheckedBeforeCharacters) {
+  EXPECT_EQ(DecodeError("***"), "Base64 encoded length is expected a multiple of 4 bytes but found: 3");
+}
+
+TEST(Base64, RejectsCharacterOutsideAlphabet) {
+  EXPECT_EQ(DecodeError("ab*d"), "Invalid Base64 character: '*'");
+  EXPECT_EQ(DecodeError("Zm9vYmFy Zm9v"), "Base64 encoded length is expected a multiple of 4 bytes but found: 13");
+  EXPECT_EQ(DecodeError("Zm9v Zm9"), "Invalid Base64 character: ' '");
+  EXPECT_EQ(DecodeError("Zm9-"), "Invalid Base64 character: '-'");  // URL-safe alphabet is not accepted
+  EXPECT_EQ(DecodeError("Zm9_"), "Invalid Base64 character: '_'");
+  EXPECT_EQ(DecodeError("Zm9v\nZm9"), "Invalid Base64 character: '\n'");
+}
+
+TEST(Base64, RejectsNonAsciiAndNulBytes) {
+  EXPECT_EQ(DecodeError(std::string("Zm\0v", 4)), std::string("Invalid Base64 character: '\0'", 29));
+  EXPECT_EQ(DecodeError("Zm\xc3\xa9"), "Invalid Base64 character: '\xc3'");
+}
+
+TEST(Base64, ReportsFirstInvalidCharacter) {
+  EXPECT_EQ(DecodeError("Zm9vY*F!"), "Invalid Base64 character: '*'");
+}
+
+TEST(Base64, RejectsPadFollowedByNonPad) {
+  // AWS: '=+/=' can not be converted to a Blob: Invalid Base64 character: '='
+  EXPECT_EQ(DecodeError("=+/="), "Invalid Base64 character: '='");
+  EXPECT_EQ(DecodeError("Zg=A"), "Invalid Base64 character: '='");
+  EXPECT_EQ(DecodeError("Zg==Zm9v"), "Invalid Base64 character: '='");
+}
+
+TEST(Base64, RejectsNonZeroUnusedBits) {
+  // AWS: '+/+=' can not be converted to a Blob: Invalid last non-pad Base64 character dectected
+  EXPECT_EQ(DecodeError("+/+="), "Invalid last non-pad Base64 character dectected");
+  EXPECT_EQ(DecodeError("Zh=="), "Invalid last non-pad Base64 character dectected");
+  EXPECT_EQ(DecodeError("Zm9="), "Invalid last non-pad Base64 character dectected");
+}
+
+TEST(Base64, RejectsThreeOrFourPads) {
+  EXPECT_EQ(DecodeError("A==="), "Invalid last non-pad Base64 character dectected");
+  EXPECT_EQ(DecodeError("===="), "Invalid last non-pad Base64 character dectected");
+  EXPECT_EQ(DecodeError("Zm9v===="), "Invalid last non-pad Base64 character dectected");
+}
+
+TEST(Base64, RejectsPaddingBeforeLastQuantum) {
+  // Only '=' follow the first '=', so no character is invalid, but the text is
+  // not the encoding of anything.
+  EXPECT_EQ(DecodeError("Zg======"), "Invalid last non-pad Base64 character dectected");
+}
+
+TEST(Base64, InvalidCharacterWinsOverNonCanonicalEnding) {
+  EXPECT_EQ(DecodeError("Zm*vZh=="), "Invalid Base64 character: '*'");
+  EXPECT_EQ(DecodeError("Zm9vZ*=="), "Invalid Base64 character: '*'");
+}
+
+}  // namespace
+}  // namespace spate::util

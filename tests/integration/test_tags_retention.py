@@ -1,0 +1,185 @@
+"""Stream settings: tags (legacy and ARN-based, one store), retention period, DescribeLimits, enhanced monitoring."""
+
+import pytest
+
+import helpers
+from helpers import KinesisError, require, stream_arn
+
+MAX_TAGS_PER_STREAM = 50
+
+
+def _tags(kin, name, **kw):
+    out = kin.call("ListTagsForStream", StreamName=name, **kw)
+    return {t["Key"]: t.get("Value", "") for t in out["Tags"]}, out["HasMoreTags"]
+
+
+def _resource_tags(kin, arn):
+    return {t["Key"]: t.get("Value", "") for t in kin.call("ListTagsForResource", ResourceARN=arn)["Tags"]}
+
+
+# ------------------------------------------------------------------------------------------------ tags
+
+def test_stream_tags_add_list_remove(kin, make_stream):
+    name = make_stream(1, "tags")
+    assert _tags(kin, name) == ({}, False)
+    assert kin.call("AddTagsToStream", StreamName=name, Tags={"env": "test", "team": "spate", "empty": ""}) == {}
+    assert _tags(kin, name) == ({"env": "test", "team": "spate", "empty": ""}, False)
+
+    kin.call("AddTagsToStream", StreamName=name, Tags={"env": "prod"})          # overwrite
+    assert _tags(kin, name)[0] == {"env": "prod", "team": "spate", "empty": ""}
+
+    kin.call("RemoveTagsFromStream", StreamName=name, TagKeys=["team", "no-such-key"])   # unknown keys ignored
+    assert _tags(kin, name)[0] == {"env": "prod", "empty": ""}
+
+    kin.call("AddTagsToStream", StreamName=name, Tags={"a": "1", "b": "2", "c": "3"})
+    everything, _ = _tags(kin, name)
+    page, more = _tags(kin, name, Limit=2)
+    assert len(page) == 2 and more is True
+    rest, more = _tags(kin, name, ExclusiveStartTagKey=sorted(page)[-1])
+    assert more is False
+    assert {**page, **rest} == everything
+
+
+@pytest.mark.parametrize("kin", ["boto3", "cli", "js", "raw"], indirect=True)
+def test_legacy_and_arn_tag_operations_share_one_store(kin, make_stream):
+    require(kin, "TagResource")
+    require(kin, "ListTagsForResource")
+    require(kin, "UntagResource")
+    name = make_stream(1, "tagstore")
+    arn = stream_arn(name)
+
+    kin.call("AddTagsToStream", StreamName=name, Tags={"legacy": "1"})
+    assert _resource_tags(kin, arn) == {"legacy": "1"}
+    kin.call("TagResource", ResourceARN=arn, Tags={"modern": "2"})
+    assert _tags(kin, name)[0] == {"legacy": "1", "modern": "2"}
+    assert _resource_tags(kin, arn) == {"legacy": "1", "modern": "2"}
+
+    kin.call("UntagResource", ResourceARN=arn, TagKeys=["legacy"])
+    assert _tags(kin, name)[0] == {"modern": "2"}
+    kin.call("RemoveTagsFromStream", StreamName=name, TagKeys=["modern"])
+    assert _resource_tags(kin, arn) == {}
+
+    with pytest.raises(KinesisError) as ei:
+        kin.call("ListTagsForResource", ResourceARN=stream_arn(helpers.unique_name("untagged")))
+    assert ei.value.type == "ResourceNotFoundException"
+
+
+@pytest.mark.parametrize("kin", ["boto3", "js"], indirect=True)
+def test_more_than_50_tags_is_rejected(kin, make_stream):
+    """kinesalite's AWS-derived tests: exceeding the per-stream tag limit is InvalidArgumentException
+    ("Failed to add tags to stream S under account A because a given stream cannot have more than N tags
+    associated with it."), and nothing is added."""
+    name = make_stream(1, "manytags")
+    kin.call("AddTagsToStream", StreamName=name, Tags={f"k{i:02d}": str(i) for i in range(30)})
+    kin.call("AddTagsToStream", StreamName=name, Tags={f"k{i:02d}": str(i) for i in range(30, MAX_TAGS_PER_STREAM)})
+    kin.call("AddTagsToStream", StreamName=name, Tags={"k00": "overwrite-is-not-a-new-tag"})
+    assert len(_tags(kin, name)[0]) == MAX_TAGS_PER_STREAM
+
+    with pytest.raises(KinesisError) as ei:
+        kin.call("AddTagsToStream", StreamName=name, Tags={"one-too-many": "x"})
+    assert ei.value.type == "InvalidArgumentException", (ei.value.type, ei.value.message)
+    assert "cannot have more than" in ei.value.message
+    tags = _tags(kin, name)[0]
+    assert len(tags) == MAX_TAGS_PER_STREAM and "one-too-many" not in tags
+
+
+def test_tags_on_missing_stream(kin):
+    name = helpers.unique_name("notags")
+    for op, params in (("AddTagsToStream", {"Tags": {"a": "b"}}), ("ListTagsForStream", {}),
+                       ("RemoveTagsFromStream", {"TagKeys": ["a"]})):
+        with pytest.raises(KinesisError) as ei:
+            kin.call(op, StreamName=name, **params)
+        assert ei.value.type == "ResourceNotFoundException", op
+
+
+# ------------------------------------------------------------------------------------------------ retention
+
+def _retention(kin, name):
+    return kin.call("DescribeStreamSummary", StreamName=name)["StreamDescriptionSummary"]["RetentionPeriodHours"]
+
+
+def test_retention_period(kin, make_stream):
+    name = make_stream(1, "retention")
+    assert _retention(kin, name) == 24
+    assert kin.call("IncreaseStreamRetentionPeriod", StreamName=name, RetentionPeriodHours=48) == {}
+    assert _retention(kin, name) == 48
+    assert kin.call("DecreaseStreamRetentionPeriod", StreamName=name, RetentionPeriodHours=36) == {}
+    assert _retention(kin, name) == 36
+
+    cases = [
+        ("IncreaseStreamRetentionPeriod", 12,
+         "Minimum allowed retention period is 24 hours. Requested retention period (12 hours) is too short."),
+        ("DecreaseStreamRetentionPeriod", 23,
+         "Minimum allowed retention period is 24 hours. Requested retention period (23 hours) is too short."),
+        ("IncreaseStreamRetentionPeriod", 8761,
+         "Maximum allowed retention period is 8760 hours. Requested retention period (8761 hours) is too long."),
+        ("DecreaseStreamRetentionPeriod", 40,
+         f"Requested retention period (40 hours) for stream {name} can not be longer than existing retention "
+         f"period (36 hours). Use IncreaseRetentionPeriod API."),
+        ("IncreaseStreamRetentionPeriod", 30,
+         f"Requested retention period (30 hours) for stream {name} can not be shorter than existing retention "
+         f"period (36 hours). Use DecreaseRetentionPeriod API."),
+    ]
+    for op, hours, message in cases:
+        with pytest.raises(KinesisError) as ei:
+            kin.call(op, StreamName=name, RetentionPeriodHours=hours)
+        assert ei.value.type == "InvalidArgumentException", (op, hours)
+        assert ei.value.message == message, (op, hours)
+    assert _retention(kin, name) == 36
+
+    kin.call("IncreaseStreamRetentionPeriod", StreamName=name, RetentionPeriodHours=8760)
+    assert _retention(kin, name) == 8760
+    kin.call("DecreaseStreamRetentionPeriod", StreamName=name, RetentionPeriodHours=24)
+    assert _retention(kin, name) == 24
+
+
+# ------------------------------------------------------------------------------------------------ limits
+
+def test_describe_limits(kin, make_stream):
+    make_stream(3, "limits")
+    make_stream(None, "limitsod", StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    out = kin.call("DescribeLimits")
+    assert isinstance(out["ShardLimit"], int) and out["ShardLimit"] > 0
+    assert isinstance(out["OpenShardCount"], int) and out["OpenShardCount"] >= 3 + 4
+    assert out["OpenShardCount"] <= out["ShardLimit"]
+    if kin.supports("DescribeLimits", outputs=["OnDemandStreamCount", "OnDemandStreamCountLimit"]):
+        assert isinstance(out["OnDemandStreamCount"], int) and out["OnDemandStreamCount"] >= 1
+        assert isinstance(out["OnDemandStreamCountLimit"], int)
+        assert out["OnDemandStreamCountLimit"] >= out["OnDemandStreamCount"]
+
+
+# ------------------------------------------------------------------------------------------------ monitoring
+
+def test_enhanced_monitoring(kin, make_stream):
+    name = make_stream(1, "monitor")
+
+    def described():
+        desc = kin.call("DescribeStream", StreamName=name)["StreamDescription"]
+        assert len(desc["EnhancedMonitoring"]) == 1
+        return sorted(desc["EnhancedMonitoring"][0]["ShardLevelMetrics"])
+
+    out = kin.call("EnableEnhancedMonitoring", StreamName=name, ShardLevelMetrics=["IncomingBytes", "OutgoingRecords"])
+    assert out["StreamName"] == name
+    if kin.supports("EnableEnhancedMonitoring", outputs=["StreamARN"]):
+        assert out["StreamARN"] == stream_arn(name)
+    assert out["CurrentShardLevelMetrics"] == []
+    assert sorted(out["DesiredShardLevelMetrics"]) == ["IncomingBytes", "OutgoingRecords"]
+    assert described() == ["IncomingBytes", "OutgoingRecords"]
+
+    out = kin.call("EnableEnhancedMonitoring", StreamName=name, ShardLevelMetrics=["IncomingRecords"])
+    assert sorted(out["CurrentShardLevelMetrics"]) == ["IncomingBytes", "OutgoingRecords"]
+    assert sorted(out["DesiredShardLevelMetrics"]) == ["IncomingBytes", "IncomingRecords", "OutgoingRecords"]
+
+    out = kin.call("DisableEnhancedMonitoring", StreamName=name, ShardLevelMetrics=["IncomingBytes"])
+    assert out["StreamName"] == name
+    assert sorted(out["CurrentShardLevelMetrics"]) == ["IncomingBytes", "IncomingRecords", "OutgoingRecords"]
+    assert sorted(out["DesiredShardLevelMetrics"]) == ["IncomingRecords", "OutgoingRecords"]
+    assert described() == ["IncomingRecords", "OutgoingRecords"]
+
+    out = kin.call("DisableEnhancedMonitoring", StreamName=name, ShardLevelMetrics=["IncomingRecords", "OutgoingRecords"])
+    assert out["DesiredShardLevelMetrics"] == []
+    assert described() == []
+
+    with pytest.raises(KinesisError) as ei:
+        kin.call("EnableEnhancedMonitoring", StreamName=name, ShardLevelMetrics=["NotAMetric"])
+    assert ei.value.type == "ValidationException"
