@@ -9,5 +9,5 @@ scripts/build.sh --test
 echo "== unit tests"
 (cd build && ctest --output-on-failure -j2 -L unit)
 
-echo "== integration tests"
-tests/integration/run.sh
+echo "== integration and fault tests"
+tests/integration/run.sh tests/fault
