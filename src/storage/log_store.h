@@ -27,6 +27,10 @@ struct LogStoreOptions {
   uint64_t segment_bytes = 128u << 20;
   // One sparse-index entry per this many bytes of log (about 16 bytes of
   // memory per entry, so 1/256 of the retained log at the default).
+  // The active segment's file is reserved (fallocate) this much at a time
+  // ahead of its end, so appends rarely change file metadata while a shard
+  // that holds little data reserves little disk.
+  uint64_t preallocate_bytes = 8u << 20;
   uint32_t index_interval_bytes = 4096;
   // Bound on batch bytes queued for (or in) the writer. Beyond it Append
   // fails fast with kUnavailable instead of queueing.
@@ -34,7 +38,7 @@ struct LogStoreOptions {
   // Threads that run the per-file fdatasyncs of one commit round in
   // parallel, besides the writer thread. 0: the writer syncs the files one
   // after another. See README.md for the measurements behind the default.
-  int sync_threads = 3;
+  int sync_threads = 7;
 };
 
 // Counters since Open, for benchmarks and metrics. Thread-safe snapshot.

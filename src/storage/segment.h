@@ -50,6 +50,9 @@ class Segment {
   // ---- Writer state: guarded by ShardLogImpl::io_mu_. ----
   // Where the next batch will be written (appended, maybe not yet durable).
   FilePos written_end;
+  // Bytes reserved on disk (fallocate) for the active segment; grows in
+  // LogStoreOptions::preallocate_bytes steps ahead of written_end.
+  uint64_t allocated_bytes = 0;
   // The active segment was rolled: no more writes; trimmed to written_end.
   bool sealed = false;
   // Sealed and its index file is still to be written.

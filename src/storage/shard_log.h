@@ -54,17 +54,32 @@ class ShardLog {
  public:
   virtual ~ShardLog() = default;
 
-  // Appends `records` as one batch with arrival time `arrival_ms`. The batch
-  // is assigned consecutive offsets; `done` runs exactly once, on the log's
-  // writer thread, after the batch is durable (written and fdatasync'ed), or
-  // with an error (kUnavailable for disk full / fenced log, kIoError). A
-  // failed batch never becomes visible. Records of batches appended earlier
-  // always get lower offsets.
+  // Appends `records` (at least one) as one batch with arrival time
+  // `arrival_ms`. The bytes are copied before Append returns. The batch is
+  // assigned consecutive offsets, after those of every batch appended to
+  // this log earlier; the caller learns them in `done`.
+  //
+  // `done` runs exactly once:
+  //  * on the store's writer thread, after the batch is durable (written and
+  //    fdatasync'ed), with its offsets; or with an error: kUnavailable for
+  //    disk full (retry later; the log keeps working) or a fenced log (a
+  //    write/fsync I/O error: every later append fails until restart);
+  //  * inline, before Append returns, when it fails fast: kUnavailable
+  //    (commit queue full, log closed, store closed, fenced),
+  //    kInvalidArgument (no records, batch over 32 MiB), kCorruption (the log
+  //    opened in the failed state). So never call Append holding a lock that
+  //    `done` takes.
+  // Callbacks run on the writer thread must be short (hand work off). A
+  // failed batch never becomes visible, not even after a restart (best
+  // effort after a fence: see README.md).
   virtual void Append(const std::vector<RecordInput>& records, int64_t arrival_ms, AppendCallback done) = 0;
 
-  // Reads records with offsets >= `from`, only acknowledged ones, in order.
-  // A `from` below StartOffset() reads from StartOffset(). kCorruption if
-  // stored data fails its checksum (never served).
+  // Reads records with offsets >= `from`, only acknowledged ones, in order,
+  // up to `limits` but always at least one record when any is available.
+  // A `from` below StartOffset() reads from StartOffset(); at or past
+  // EndOffset() the result is empty with next_offset == max(from, start).
+  // kCorruption if stored data fails its checksum (never served). Reads
+  // never block appends (pread of immutable, acknowledged bytes).
   virtual Result<ReadResult> Read(Offset from, const ReadLimits& limits) const = 0;
 
   // First offset still retained (the trim horizon).
@@ -72,16 +87,21 @@ class ShardLog {
   // One past the last acknowledged record (the tip). Equal to StartOffset()
   // when the log holds nothing.
   virtual Offset EndOffset() const = 0;
-  // Arrival time of the newest acknowledged record, or -1 when none.
+  // Arrival time of the newest acknowledged record, or -1 when none (after a
+  // restart: when none is retained).
   virtual int64_t LastArrivalMs() const = 0;
 
-  // The first offset whose arrival time is >= `ms` (EndOffset() if none).
+  // The first retained offset whose arrival time is >= `ms` (EndOffset() if
+  // none). Arrival times need not be monotonic (wall-clock steps back).
   virtual Result<Offset> OffsetForTime(int64_t ms) const = 0;
 
-  // Retention: drops whole segments all of whose records arrived before
-  // `cutoff_ms`. StartOffset() moves forward accordingly. Never drops
-  // anything at or after the newest segment's first record... unless the
-  // whole log expired, in which case the log keeps its EndOffset.
+  // Retention: deletes, oldest first, whole segments whose newest record
+  // arrived before `cutoff_ms` (unlink + directory fsync); StartOffset()
+  // moves to the first remaining segment. A record arriving at or after
+  // the cutoff is never dropped. If every record expired (and no append is
+  // in flight) the active segment is rolled and dropped too, leaving
+  // StartOffset() == EndOffset(); offsets continue from there. Must not be
+  // called from an append callback.
   virtual Status DropBefore(int64_t cutoff_ms) = 0;
 };
 

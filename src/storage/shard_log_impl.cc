@@ -59,12 +59,14 @@ Result<std::shared_ptr<Segment>> ShardLogImpl::CreateSegment(Offset base) {
   };
   Result<std::unique_ptr<util::File>> f = fs_->OpenFile(path, util::OpenMode::kCreate);
   if (!f.ok()) return fail(f.status());
-  Status s = (*f)->Allocate(options_.segment_bytes);
+  uint64_t reserve = AllocationTarget(0);
+  Status s = (*f)->Allocate(reserve);
   if (s.ok()) s = (*f)->Sync();
   if (s.ok()) s = fs_->SyncDir(dir_);
   if (!s.ok()) return fail(s);
   auto seg = std::make_shared<Segment>(base, path, dir_ + "/" + format::IndexFileName(base), std::move(*f),
                                        options_.index_interval_bytes);
+  seg->allocated_bytes = reserve;
   return seg;
 }
 
@@ -112,10 +114,11 @@ Status ShardLogImpl::Recover() {
         }
         seg->written_end = valid_end;
         SPATE_ASSIGN_OR_RETURN(uint64_t size, seg->file()->Size());
-        if (size < options_.segment_bytes) {
-          SPATE_TRY(seg->file()->Allocate(options_.segment_bytes));
-          SPATE_TRY(seg->file()->Sync());
-        }
+        seg->allocated_bytes = size;
+        // Reserving ahead is an optimisation: with the disk full the log
+        // still opens and serves reads; appends reserve as they go.
+        Status s2 = EnsureAllocated(*seg, valid_end.value);
+        if (!s2.ok() && !util::IsNoSpace(s2)) return s2;
       } else {
         Status s = LoadSealedSegment(seg, bases[i + 1], indexes.count(bases[i]) > 0);
         if (!s.ok()) {
@@ -242,7 +245,6 @@ Status ShardLogImpl::ScanSegment(const std::shared_ptr<Segment>& seg, bool is_la
     SPATE_LOG_WARN("storage: " + Describe(*seg) + ": truncating torn tail at position " + PosString(bad) + " (" +
                    reason + "); it was never acknowledged");
     SPATE_TRY(seg->file()->Truncate(bad.value));
-    SPATE_TRY(seg->file()->Allocate(options_.segment_bytes));
     SPATE_TRY(seg->file()->Sync());
   }
   return Status::Ok();
@@ -358,6 +360,20 @@ bool ShardLogImpl::FlushChunk(const std::shared_ptr<Segment>& seg, std::vector<P
   return ok;
 }
 
+uint64_t ShardLogImpl::AllocationTarget(uint64_t need) const {
+  uint64_t step = std::max<uint64_t>(options_.preallocate_bytes, format::kBatchHeaderSize);
+  uint64_t target = (need / step + 1) * step;
+  return std::max(need, std::min(target, options_.segment_bytes));
+}
+
+Status ShardLogImpl::EnsureAllocated(Segment& seg, uint64_t need) {
+  if (need <= seg.allocated_bytes) return Status::Ok();
+  uint64_t target = AllocationTarget(need);
+  SPATE_TRY(seg.file()->Allocate(target));
+  seg.allocated_bytes = target;
+  return Status::Ok();
+}
+
 // Rolls the active segment so `b` starts a new one. Disk full while
 // creating the new file is not fatal (*fatal = false); an error making the
 // old segment durable is.
@@ -367,19 +383,21 @@ Status ShardLogImpl::RollFor(PendingBatch* b, bool* fatal) {
     std::lock_guard<std::mutex> l(mu_);
     old = segments_.back();
   }
-  *fatal = false;
+  // The old segment's data must be durable before the new file exists:
+  // a durable segment named N claims that every offset below N is durable
+  // (recovery treats every non-last segment as complete).
+  *fatal = true;
+  SPATE_TRY(old->file()->DataSync());
   Result<std::shared_ptr<Segment>> fresh = CreateSegment(b->header.base_offset);
   if (!fresh.ok()) {
     *fatal = !util::IsNoSpace(fresh.status());
     return fresh.status();
   }
-  // The old segment must be durable and trimmed before anything is written
-  // to the new one: recovery treats every non-last segment as complete.
-  Status s = old->file()->DataSync();
-  if (s.ok()) s = old->file()->Truncate(old->written_end.value);
+  // Give back the pre-allocated tail (a crash before this is harmless: the
+  // scan stops at the zeros).
+  Status s = old->file()->Truncate(old->written_end.value);
   if (s.ok()) s = old->file()->Sync();
   if (!s.ok()) {
-    *fatal = true;
     fs_->Unlink((*fresh)->path()).IgnoreError();
     return s;
   }
@@ -433,6 +451,22 @@ void ShardLogImpl::WriteBatches(const std::vector<PendingBatch*>& batches) {
       }
       std::lock_guard<std::mutex> l(mu_);
       active = segments_.back();
+    }
+    if (active->written_end.value + size > active->allocated_bytes) {
+      // Reserve more of the file before writing past what is reserved; the
+      // batches gathered so far go out first so a failure cuts cleanly.
+      if (!FlushChunk(chunk_seg, chunk)) break;  // later batches are failed below
+      Status s = EnsureAllocated(*active, active->written_end.value + size);
+      if (!s.ok()) {
+        if (util::IsNoSpace(s)) {
+          Rewind(b, s);
+        } else {
+          std::lock_guard<std::mutex> l(mu_);
+          Fence(s);
+        }
+        fail_from(i, Unavailable("append to shard log " + name_ + " failed: " + s.message()));
+        break;
+      }
     }
     if (chunk_seg != active) {
       SPATE_ASSERT(chunk.empty(), "a chunk never spans segments");

@@ -81,6 +81,11 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   // Write-phase helpers (io_mu_ held).
   bool FlushChunk(const std::shared_ptr<Segment>& seg, std::vector<PendingBatch*>& chunk);
   Status RollFor(PendingBatch* b, bool* fatal);
+  // How much of the active segment to reserve so `need` bytes fit.
+  uint64_t AllocationTarget(uint64_t need) const;
+  // Reserves (fallocate) the active segment up to AllocationTarget(need)
+  // when less is reserved. Writer thread only.
+  Status EnsureAllocated(Segment& seg, uint64_t need);
   void Rewind(PendingBatch* failed, const Status& error);
   void Fence(const Status& cause);  // mu_ held
 

@@ -546,7 +546,7 @@ def require(driver, op, inputs=(), outputs=()):
     """Skip (with the reason) when this client's bundled API model predates what the scenario needs
     (boto3 1.26 on Debian 12 has no StreamARN, TagResource, ListStreams NextToken, ...)."""
     if not driver.supports(op, inputs, outputs):
-        what = ", ".join([*inputs, *outputs]) or "the operation"
+        what = ", ".join(dict.fromkeys([*inputs, *outputs])) or "the operation"
         pytest.skip(f"{driver.name}'s bundled API model lacks {op} {what}")
 
 

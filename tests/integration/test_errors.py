@@ -156,3 +156,38 @@ def test_put_records_more_than_500_entries(kin, make_stream):
     ok = kin.call("PutRecords", StreamName=name,
                   Records=[{"Data": b"x", "PartitionKey": "k"}] * helpers.MAX_PUT_RECORDS_ENTRIES)
     assert ok["FailedRecordCount"] == 0 and len(ok["Records"]) == 500
+
+
+# ------------------------------------------------------------------------------------ success shape (raw)
+
+def test_success_response_shape(raw, new_name):
+    name = new_name("shape")
+    resp = raw.json("CreateStream", {"StreamName": name, "ShardCount": 1})
+    assert resp.status == 200, resp
+    assert resp.body == b"", "operations without output answer with a zero-length body (not {})"
+    assert resp.headers.get("x-amzn-requestid")
+    helpers.wait_active(raw, name)
+    resp = raw.json("ListStreams", {"Limit": 1})
+    assert resp.status == 200
+    assert resp.content_type.startswith("application/x-amz-json-1.1"), resp
+    assert isinstance(resp.json()["StreamNames"], list)
+
+
+def test_partition_key_length_counts_unicode_characters(raw, make_stream):
+    name = make_stream(1, "pklen")
+    ok = raw.json("PutRecord", {"StreamName": name, "Data": b"x", "PartitionKey": "é" * 256})   # 512 UTF-8 bytes
+    assert ok.status == 200, ok
+    resp = raw.json("PutRecord", {"StreamName": name, "Data": b"x", "PartitionKey": "k" * 257})
+    assert resp.status == 400 and resp.json()["__type"] == "ValidationException", resp
+    assert "Member must have length less than or equal to 256" in resp.json()["message"]
+    resp = raw.json("PutRecord", {"StreamName": name, "Data": b"x", "PartitionKey": ""})
+    assert resp.status == 400 and resp.json()["__type"] == "ValidationException", resp
+
+
+def test_get_records_limit_above_10000_is_validation_error(raw, make_stream):
+    name = make_stream(1, "glimit")
+    it = raw.json("GetShardIterator", {"StreamName": name, "ShardId": helpers.shard_id(0),
+                                       "ShardIteratorType": "TRIM_HORIZON"}).json()["ShardIterator"]
+    resp = raw.json("GetRecords", {"ShardIterator": it, "Limit": 10001})
+    assert resp.status == 400 and resp.json()["__type"] == "ValidationException", resp
+    assert "Member must have value less than or equal to 10000" in resp.json()["message"]

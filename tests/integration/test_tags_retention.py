@@ -183,3 +183,15 @@ def test_enhanced_monitoring(kin, make_stream):
     with pytest.raises(KinesisError) as ei:
         kin.call("EnableEnhancedMonitoring", StreamName=name, ShardLevelMetrics=["NotAMetric"])
     assert ei.value.type == "ValidationException"
+
+
+def test_tags_go_with_a_deleted_stream(boto, raw, new_name):
+    name = new_name("tagsgone")
+    helpers.create_stream_raw(raw, name, 1)
+    boto.add_tags_to_stream(StreamName=name, Tags={"old": "life"})
+    boto.increase_stream_retention_period(StreamName=name, RetentionPeriodHours=72)
+    boto.delete_stream(StreamName=name)
+    helpers.wait_gone(raw, name)
+    helpers.create_stream_raw(raw, name, 1)
+    assert boto.list_tags_for_stream(StreamName=name)["Tags"] == []
+    assert boto.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["RetentionPeriodHours"] == 24

@@ -351,7 +351,9 @@ TEST_F(ShardLogTest, SegmentRollUnderConcurrentAppends) {
       auto r = futures[t][i].get();
       ASSERT_TRUE(r.ok()) << r.status().ToString();
       EXPECT_EQ(r->count, 2u);
-      if (i > 0) EXPECT_GT(r->base_offset, prev);  // a thread's appends keep their order
+      if (i > 0) {
+        EXPECT_GT(r->base_offset, prev);  // a thread's appends keep their order
+      }
       prev = r->base_offset;
       EXPECT_TRUE(bases.insert(r->base_offset).second);
     }

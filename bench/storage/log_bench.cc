@@ -1,0 +1,197 @@
+// Durable-append benchmarks of the storage layer on the real disk.
+//
+//   storage_log_bench <scratch dir> [seconds]
+//
+// 1. small: 50 closed-loop appenders, one 100-byte record per Append, each
+//    waiting for its acknowledgement (fsync-before-ack), over 10 shards.
+// 2. bulk:  500 x 1 KiB records per Append across 100 shards, 16 closed-loop
+//    appenders (PutRecords-sized batches).
+// Both run with sync_threads = 0 (sequential fdatasyncs), 1, 3 and 7.
+// 3. syncs: the raw cost of making N dirty files durable: N sequential
+//    fdatasyncs vs N parallel fdatasyncs vs one syncfs().
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/log_store.h"
+#include "util/clock.h"
+#include "util/file_system.h"
+
+using namespace spate;
+using namespace spate::storage;
+
+namespace {
+
+struct Waiter {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  bool ok = false;
+  void Set(bool v) {
+    std::lock_guard<std::mutex> l(mu);
+    ok = v;
+    done = true;
+    cv.notify_one();
+  }
+  bool Wait() {
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return done; });
+    done = false;
+    return ok;
+  }
+};
+
+struct RunResult {
+  double ops_per_s = 0, mb_per_s = 0, p50_us = 0, p99_us = 0, batches_per_round = 0, files_per_round = 0;
+  uint64_t errors = 0;
+};
+
+RunResult Run(const std::string& dir, int sync_threads, int clients, int shards, int records_per_append,
+              size_t record_bytes, double seconds) {
+  util::PosixFileSystem()->RemoveAll(dir).IgnoreError();
+  LogStoreOptions o;
+  o.dir = dir;
+  o.fs = util::PosixFileSystem();
+  o.clock = util::SystemClock();
+  o.sync_threads = sync_threads;
+  o.segment_bytes = 64u << 20;
+  o.max_queued_bytes = 256u << 20;
+  auto store = LogStore::Open(o);
+  if (!store.ok()) {
+    std::fprintf(stderr, "open: %s\n", store.status().ToString().c_str());
+    std::exit(1);
+  }
+  std::vector<std::shared_ptr<ShardLog>> logs;
+  for (int s = 0; s < shards; ++s) logs.push_back(*(*store)->OpenShard("bench", static_cast<uint32_t>(s)));
+  std::string payload(record_bytes, 'x');
+  std::vector<RecordInput> batch(static_cast<size_t>(records_per_append), RecordInput{"partition-key-0001", payload});
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> ops{0}, errors{0};
+  std::vector<std::vector<uint32_t>> lat(static_cast<size_t>(clients));
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  auto before = (*store)->Stats();
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      Waiter w;
+      ShardLog& log = *logs[static_cast<size_t>(c % shards)];
+      while (!stop.load(std::memory_order_relaxed)) {
+        auto s = std::chrono::steady_clock::now();
+        log.Append(batch, 1, [&](Result<AppendResult> r) { w.Set(r.ok()); });
+        if (!w.Wait()) errors++;
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - s).count();
+        lat[static_cast<size_t>(c)].push_back(static_cast<uint32_t>(us));
+        ops++;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));  // benchmark duration, not a test wait
+  stop = true;
+  for (auto& t : threads) t.join();
+  double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto after = (*store)->Stats();
+  std::vector<uint32_t> all;
+  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  std::sort(all.begin(), all.end());
+  RunResult r;
+  r.ops_per_s = static_cast<double>(ops.load()) / el;
+  r.mb_per_s = static_cast<double>(after.bytes - before.bytes) / el / 1e6;
+  r.p50_us = all.empty() ? 0 : all[all.size() / 2];
+  r.p99_us = all.empty() ? 0 : all[all.size() * 99 / 100];
+  double rounds = static_cast<double>(after.rounds - before.rounds);
+  r.batches_per_round = rounds > 0 ? static_cast<double>(after.batches - before.batches) / rounds : 0;
+  r.files_per_round = rounds > 0 ? static_cast<double>(after.file_syncs - before.file_syncs) / rounds : 0;
+  r.errors = errors.load();
+  logs.clear();
+  store->reset();
+  util::PosixFileSystem()->RemoveAll(dir).IgnoreError();
+  return r;
+}
+
+double NowS() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+// Dirties `n` files with 4 KiB each, then makes them durable `how`; returns
+// the mean time of the durability step in microseconds.
+double SyncCost(const std::string& dir, int n, const std::string& how, int reps) {
+  ::mkdir(dir.c_str(), 0755);
+  std::vector<int> fds;
+  for (int i = 0; i < n; ++i) {
+    std::string p = dir + "/f" + std::to_string(i);
+    int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || ::fallocate(fd, 0, 0, 64 << 20) != 0) std::exit(2);
+    ::fsync(fd);
+    fds.push_back(fd);
+  }
+  std::string buf(4096, 'y');
+  double total = 0;
+  for (int r = 0; r < reps; ++r) {
+    for (int fd : fds) {
+      if (::pwrite(fd, buf.data(), buf.size(), static_cast<off_t>(r) * 4096) != 4096) std::exit(3);
+    }
+    double t = NowS();
+    if (how == "sequential") {
+      for (int fd : fds) ::fdatasync(fd);
+    } else if (how == "syncfs") {
+      ::syncfs(fds[0]);
+    } else {
+      int threads = std::stoi(how.substr(9));  // "parallel-N"
+      std::atomic<int> next{0};
+      std::vector<std::thread> ts;
+      for (int k = 0; k < threads; ++k) {
+        ts.emplace_back([&] {
+          for (int i = next++; i < n; i = next++) ::fdatasync(fds[static_cast<size_t>(i)]);
+        });
+      }
+      for (auto& th : ts) th.join();
+    }
+    total += NowS() - t;
+  }
+  for (int fd : fds) ::close(fd);
+  util::PosixFileSystem()->RemoveAll(dir).IgnoreError();
+  return total / reps * 1e6;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s <scratch dir> [seconds per run]\n", argv[0]);
+    return 1;
+  }
+  std::string dir = argv[1];
+  double seconds = argc > 2 ? std::atof(argv[2]) : 5;
+  std::printf("== raw durability step for N dirty files (4 KiB each), mean us\n");
+  for (int n : {1, 10, 50, 100}) {
+    std::printf("N=%3d  sequential %8.0f  parallel-2 %8.0f  parallel-4 %8.0f  parallel-8 %8.0f  syncfs %8.0f\n", n,
+                SyncCost(dir + "/s", n, "sequential", 50), SyncCost(dir + "/s", n, "parallel-2", 50),
+                SyncCost(dir + "/s", n, "parallel-4", 50), SyncCost(dir + "/s", n, "parallel-8", 50),
+                SyncCost(dir + "/s", n, "syncfs", 50));
+  }
+  for (int threads : {0, 1, 3, 7}) {
+    RunResult r = Run(dir + "/small", threads, 50, 10, 1, 100, seconds);
+    std::printf("small  sync_threads=%d: %8.0f appends/s  p50 %6.0f us  p99 %6.0f us  %5.1f batches/round  "
+                "%4.1f files/round  errors %llu\n",
+                threads, r.ops_per_s, r.p50_us, r.p99_us, r.batches_per_round, r.files_per_round,
+                static_cast<unsigned long long>(r.errors));
+  }
+  for (int threads : {0, 1, 3, 7}) {
+    RunResult r = Run(dir + "/bulk", threads, 16, 100, 500, 1024, seconds);
+    std::printf("bulk   sync_threads=%d: %8.1f MB/s (%6.0f records/s)  p50 %6.0f us  p99 %6.0f us  "
+                "%5.1f batches/round  %4.1f files/round  errors %llu\n",
+                threads, r.mb_per_s, r.ops_per_s * 500, r.p50_us, r.p99_us, r.batches_per_round, r.files_per_round,
+                static_cast<unsigned long long>(r.errors));
+  }
+  return 0;
+}
