@@ -204,7 +204,7 @@ class Decoder {
     Value::Array& items = out->mutable_array();
     if (h.indefinite) {
       for (;;) {
-        bool done;
+        bool done = false;
         SPATE_TRY(AtBreak(&done));
         if (done) return Status::Ok();
         items.emplace_back();
@@ -228,7 +228,7 @@ class Decoder {
     Value::Object& members = out->mutable_object();
     if (h.indefinite) {
       for (;;) {
-        bool done;
+        bool done = false;
         SPATE_TRY(AtBreak(&done));
         if (done) break;
         SPATE_TRY(ReadMember(depth, &members));
