@@ -414,11 +414,19 @@ std::string CanonicalRequest(const HttpRequest& request, const SignatureParams& 
   out.push_back('\n');
   out.append(CanonicalQueryString(QueryOf(request)));
   out.push_back('\n');
+  auto has_header = [&](std::string_view name) {
+    return std::any_of(request.headers.begin(), request.headers.end(),
+                       [&](const auto& h) { return h.first == name; });
+  };
   for (const std::string& name : params.signed_headers) {
     out.append(name).push_back(':');
+    // HTTP/2 clients (the JS SDK v3) sign the ":authority" pseudo-header; the
+    // transport hands it over as "host".
+    std::string_view lookup = name;
+    if (name == ":authority" && !has_header(":authority")) lookup = "host";
     bool first = true;
     for (const auto& [n, v] : request.headers) {
-      if (n.size() != name.size() || !std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
+      if (n.size() != lookup.size() || !std::equal(n.begin(), n.end(), lookup.begin(), [](char a, char b) {
             return std::tolower(static_cast<unsigned char>(a)) == b;
           })) {
         continue;
@@ -556,7 +564,8 @@ Result<AuthInfo> SigV4Verifier::Verify(const HttpRequest& request) const {
                   "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '" +
                       p.scope_date + "' != '" + p.amz_date.substr(0, 8) + "', from '" + p.amz_date + "'.");
   }
-  if (std::find(p.signed_headers.begin(), p.signed_headers.end(), "host") == p.signed_headers.end()) {
+  if (std::find(p.signed_headers.begin(), p.signed_headers.end(), "host") == p.signed_headers.end() &&
+      std::find(p.signed_headers.begin(), p.signed_headers.end(), ":authority") == p.signed_headers.end()) {
     return Status(ErrorCode::kInvalidSignature, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   }
   std::string payload_hash = HexSha256(request.body);

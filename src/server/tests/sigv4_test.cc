@@ -275,6 +275,23 @@ TEST_F(VerifierTest, UnsignedHostIsInvalidSignature) {
   EXPECT_NE(st.status().message().find("'Host'"), std::string::npos);
 }
 
+TEST_F(VerifierTest, Http2AuthorityPseudoHeaderIsSignedAsHost) {
+  // The JS SDK v3 over HTTP/2 lists ":authority" in SignedHeaders; the
+  // transport passes :authority on as "host".
+  SigV4Verifier v(&store_, &clock_);
+  HttpRequest r = Signed("AKIDA", "secretA");
+  r.headers.pop_back();
+  Sign(&r, "AKIDA", "secretA", ":authority;content-type;x-amz-date;x-amz-target");
+  EXPECT_TRUE(v.Verify(r).ok()) << v.Verify(r).status().ToString();
+  auto p = ParseSignatureParams(r);
+  ASSERT_TRUE(p.ok());
+  EXPECT_NE(CanonicalRequest(r, *p, HexSha256(r.body)).find("\n:authority:127.0.0.1:4567\n"), std::string::npos);
+  for (auto& [n, val] : r.headers) {
+    if (n == "host") val = "evil.example:4567";
+  }
+  EXPECT_EQ(v.Verify(r).status().code(), ErrorCode::kInvalidSignature);
+}
+
 TEST_F(VerifierTest, UnsignedExtraHeaderMayChange) {
   SigV4Verifier v(&store_, &clock_);
   HttpRequest r = Signed("AKIDA", "secretA");
