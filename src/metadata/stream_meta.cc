@@ -5,7 +5,9 @@
 namespace spate::metadata {
 namespace {
 
-constexpr uint8_t kStreamMetaVersion = 1;
+// Version 1: through max_record_size_kib. Version 2 appends resource_policies.
+constexpr uint8_t kStreamMetaVersion = 2;
+constexpr uint8_t kStreamMetaVersionResourcePolicies = 2;
 
 void PutU128(std::string* dst, model::uint128 v) {
   util::PutFixed64(dst, static_cast<uint64_t>(v));
@@ -106,13 +108,20 @@ std::string EncodeStreamMeta(const StreamMeta& m) {
   util::PutLengthPrefixed(&out, m.encryption_type);
   util::PutLengthPrefixed(&out, m.key_id);
   util::PutVarint64(&out, static_cast<uint64_t>(m.max_record_size_kib));
+  // Version 2.
+  util::PutVarint64(&out, m.resource_policies.size());
+  for (const auto& [arn, policy] : m.resource_policies) {
+    util::PutLengthPrefixed(&out, arn);
+    util::PutLengthPrefixed(&out, policy);
+  }
   return out;
 }
 
 Result<StreamMeta> DecodeStreamMeta(std::string_view in) {
   auto bad = [] { return Status(ErrorCode::kCorruption, "catalog: malformed stream record"); };
   StreamMeta m;
-  if (in.empty() || static_cast<uint8_t>(in[0]) != kStreamMetaVersion) return bad();
+  if (in.empty() || static_cast<uint8_t>(in[0]) < 1 || static_cast<uint8_t>(in[0]) > kStreamMetaVersion) return bad();
+  const uint8_t version = static_cast<uint8_t>(in[0]);
   in.remove_prefix(1);
   uint64_t n = 0, x = 0;
   if (!GetString(&in, &m.account) || !GetString(&in, &m.region) || !GetString(&in, &m.name) ||
@@ -155,6 +164,14 @@ Result<StreamMeta> DecodeStreamMeta(std::string_view in) {
     return bad();
   }
   m.max_record_size_kib = static_cast<int32_t>(x);
+  if (version >= kStreamMetaVersionResourcePolicies) {
+    if (!util::GetVarint64(&in, &n)) return bad();
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string arn, policy;
+      if (!GetString(&in, &arn) || !GetString(&in, &policy)) return bad();
+      m.resource_policies.emplace(std::move(arn), std::move(policy));
+    }
+  }
   return m;
 }
 

@@ -59,6 +59,9 @@ struct StreamMeta {
   std::string encryption_type = "NONE";
   std::string key_id;
   int32_t max_record_size_kib = 1024;
+  // Resource-based policies (PutResourcePolicy) of the stream and of its
+  // consumers, by resource ARN; the JSON documents as given. (Version 2.)
+  std::map<std::string, std::string> resource_policies;
 
   // Catalog key: account, region and name identify a stream.
   std::string Key() const { return MakeKey(account, region, name); }

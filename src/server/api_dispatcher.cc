@@ -114,7 +114,13 @@ void SendPlain(Responder& responder, int status, std::string content_type, std::
 
 }  // namespace
 
-ApiDispatcher::ApiDispatcher(streams::Registry* registry) : registry_(registry) {}
+ApiDispatcher::ApiDispatcher(streams::Registry* registry, const SigV4Verifier* verifier) : registry_(registry) {
+  if (verifier == nullptr) {
+    owned_verifier_ = std::make_unique<SigV4Verifier>(nullptr, util::SystemClock());
+    verifier = owned_verifier_.get();
+  }
+  verifier_ = verifier;
+}
 ApiDispatcher::~ApiDispatcher() = default;
 
 void ApiDispatcher::Handle(HttpRequest req, std::unique_ptr<Responder> responder) {
@@ -158,7 +164,7 @@ void ApiDispatcher::Handle(HttpRequest req, std::unique_ptr<Responder> responder
   }
   ex->has_output = !op->output_shape().empty();
 
-  auto auth = CheckAuthorizationPresent(req);
+  auto auth = verifier_->Verify(req);
   if (!auth.ok()) return ex->SendError(auth.status());
 
   Result<Value> input = Status(ErrorCode::kSerialization, "");
@@ -174,7 +180,9 @@ void ApiDispatcher::Handle(HttpRequest req, std::unique_ptr<Responder> responder
   if (Status st = model.ValidateInput(*op, &*input, ex->format); !st.ok()) return ex->SendError(st);
 
   streams::api::Context ctx;
+  ctx.caller.account = auth->account;
   ctx.caller.region = auth->region;
+  ctx.operation = op->name();
   ctx.registry = registry_;
   handler(ctx, std::move(*input), [ex](Result<Value> result) { ex->SendResult(std::move(result)); });
 }

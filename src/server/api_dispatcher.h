@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "server/http_types.h"
+#include "server/sigv4.h"
 #include "streams/registry.h"
 
 namespace spate::server {
@@ -11,8 +12,9 @@ namespace spate::server {
 // operation call and its result into a response.
 //
 // Per request, in AWS's order of checks: method and path, X-Amz-Target ->
-// service and operation (UnknownOperationException), authorization header
-// presence (MissingAuthenticationTokenException), body decoding in the
+// service and operation (UnknownOperationException), the SigV4 signature
+// (SigV4Verifier: presence, then, unless in development mode, the signature
+// itself), which gives the caller's account and region, body decoding in the
 // request's encoding (SerializationException), service-model validation
 // (SerializationException / ValidationException), then the handler. The
 // response is encoded in the request's encoding, errors included, and every
@@ -21,13 +23,17 @@ namespace spate::server {
 // Thread-safe; Handle() never blocks (handlers complete asynchronously).
 class ApiDispatcher final : public RequestHandler {
  public:
-  explicit ApiDispatcher(streams::Registry* registry);
+  // `verifier` (may be null: development mode with the system clock) must
+  // outlive this.
+  explicit ApiDispatcher(streams::Registry* registry, const SigV4Verifier* verifier = nullptr);
   ~ApiDispatcher() override;
 
   void Handle(HttpRequest request, std::unique_ptr<Responder> responder) override;
 
  private:
   streams::Registry* registry_;
+  std::unique_ptr<SigV4Verifier> owned_verifier_;  // development mode when none is given
+  const SigV4Verifier* verifier_;
 };
 
 }  // namespace spate::server

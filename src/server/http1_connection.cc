@@ -36,7 +36,7 @@ void AppendHex(std::string* out, size_t v) {
 
 }  // namespace
 
-Http1Connection::Http1Connection(IoLoop& loop, tcp::socket socket, RequestHandler* handler,
+Http1Connection::Http1Connection(IoLoop& loop, Socket socket, RequestHandler* handler,
                                  ConnectionLimits limits)
     : loop_(loop),
       socket_(std::move(socket)),
@@ -53,7 +53,7 @@ void Http1Connection::Start(std::string initial) {
   Register(loop_);
   remote_address_ = RemoteAddress(socket_);
   boost::system::error_code ec;
-  socket_.set_option(tcp::no_delay(true), ec);
+  socket_.tcp_socket().set_option(tcp::no_delay(true), ec);
   in_.resize(std::max(kReadBufferBytes, initial.size()));
   std::memcpy(in_.data(), initial.data(), initial.size());
   in_end_ = initial.size();
@@ -83,7 +83,7 @@ void Http1Connection::StartRead() {
     in_.resize(kBodyReadBufferBytes);
   }
   reading_ = true;
-  socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+  socket_.AsyncReadSome(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
                           [self = std::static_pointer_cast<Http1Connection>(shared_from_this())](
                               const boost::system::error_code& ec, size_t n) { self->OnRead(ec, n); });
 }
@@ -272,7 +272,7 @@ void Http1Connection::StartWrite() {
   buffers_.clear();
   for (const std::string& piece : writing_.pieces) buffers_.emplace_back(piece.data(), piece.size());
   writing_active_ = true;
-  asio::async_write(socket_, buffers_,
+  socket_.AsyncWrite(buffers_,
                     [self = std::static_pointer_cast<Http1Connection>(shared_from_this())](
                         const boost::system::error_code& ec, size_t) { self->OnWrite(ec); });
 }
@@ -296,7 +296,7 @@ void Http1Connection::OnWrite(const boost::system::error_code& ec) {
 void Http1Connection::LingeringClose() {
   if (closed_ || lingering_) return;
   boost::system::error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  socket_.ShutdownSend(ec);
   if (read_eof_ || ec) {
     Close();
     return;
@@ -314,7 +314,7 @@ void Http1Connection::Close() {
   if (closed_) return;
   closed_ = true;
   boost::system::error_code ec;
-  socket_.close(ec);
+  socket_.Close(ec);
   linger_timer_.cancel();
   if (stream_ != nullptr) {
     stream_->MarkClosed();

@@ -28,7 +28,7 @@ namespace spate::server::internal {
 // Lives on one loop; owned by shared_ptr held by its pending I/O handlers.
 class Http1Connection final : public Connection {
  public:
-  Http1Connection(IoLoop& loop, tcp::socket socket, RequestHandler* handler,
+  Http1Connection(IoLoop& loop, Socket socket, RequestHandler* handler,
                   ConnectionLimits limits);
   ~Http1Connection() override;
 
@@ -67,7 +67,7 @@ class Http1Connection final : public Connection {
   void LingeringClose();
 
   IoLoop& loop_;  // outlives this: connections live inside loop_.ctx
-  tcp::socket socket_;
+  Socket socket_;
   RequestHandler* const handler_;
   const ConnectionLimits limits_;
   std::string remote_address_;

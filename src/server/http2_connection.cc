@@ -34,7 +34,7 @@ nghttp2_nv MakeNv(std::string_view name, std::string_view value) {
 
 }  // namespace
 
-Http2Connection::Http2Connection(IoLoop& loop, tcp::socket socket, RequestHandler* handler,
+Http2Connection::Http2Connection(IoLoop& loop, Socket socket, RequestHandler* handler,
                                  ConnectionLimits limits)
     : loop_(loop), socket_(std::move(socket)), handler_(handler), limits_(limits) {}
 
@@ -62,7 +62,7 @@ void Http2Connection::Start(std::string initial) {
   Register(loop_);
   remote_address_ = RemoteAddress(socket_);
   boost::system::error_code ec;
-  socket_.set_option(tcp::no_delay(true), ec);
+  socket_.tcp_socket().set_option(tcp::no_delay(true), ec);
   if (nghttp2_session_server_new(&session_, Callbacks(), this) != 0) {
     session_ = nullptr;
     Close();
@@ -94,7 +94,7 @@ void Http2Connection::StartRead() {
   if (reading_ || closed_) return;
   if (!nghttp2_session_want_read(session_)) return;
   reading_ = true;
-  socket_.async_read_some(asio::buffer(in_),
+  socket_.AsyncReadSome(asio::buffer(in_),
                           [self = std::static_pointer_cast<Http2Connection>(shared_from_this())](
                               const boost::system::error_code& ec, size_t n) { self->OnRead(ec, n); });
 }
@@ -137,7 +137,7 @@ void Http2Connection::Flush() {
   std::swap(out_, writing_);
   out_.clear();
   writing_active_ = true;
-  asio::async_write(socket_, asio::buffer(writing_),
+  socket_.AsyncWrite(asio::buffer(writing_),
                     [self = std::static_pointer_cast<Http2Connection>(shared_from_this())](
                         const boost::system::error_code& ec, size_t) { self->OnWrite(ec); });
 }
@@ -158,7 +158,7 @@ void Http2Connection::Close() {
   if (closed_) return;
   closed_ = true;
   boost::system::error_code ec;
-  socket_.close(ec);
+  socket_.Close(ec);
   // Streams are moved out first: OnClose callbacks run application code.
   std::unordered_map<int32_t, Stream> streams;
   streams.swap(streams_);

@@ -33,7 +33,7 @@ namespace spate::server::internal {
 // Lives on one loop; owned by shared_ptr held by its pending I/O handlers.
 class Http2Connection final : public Connection {
  public:
-  Http2Connection(IoLoop& loop, tcp::socket socket, RequestHandler* handler,
+  Http2Connection(IoLoop& loop, Socket socket, RequestHandler* handler,
                   ConnectionLimits limits);
   ~Http2Connection() override;
 
@@ -85,7 +85,7 @@ class Http2Connection final : public Connection {
   void OnWrite(const boost::system::error_code& ec);
 
   IoLoop& loop_;  // outlives this: connections live inside loop_.ctx
-  tcp::socket socket_;
+  Socket socket_;
   RequestHandler* const handler_;
   const ConnectionLimits limits_;
   std::string remote_address_;

@@ -16,11 +16,18 @@ struct HttpServerOptions {
   int threads = 2;             // I/O threads, each with its own event loop
   size_t max_body_bytes = 16u << 20;   // larger bodies get 413 before buffering
   size_t max_header_bytes = 64u << 10;
+  // HTTPS on a second port (-1: none; 0: pick a free one, see tls_port()).
+  // TLS 1.2+, ALPN "h2" (preferred) and "http/1.1"; the protocol is then
+  // chosen as on the plain port (h2 preface or not), so HTTP/2 also works
+  // for clients that skip ALPN. Certificate chain and key are PEM files.
+  int tls_port = -1;
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // HTTP/1.1 (keep-alive, pipelining answered in order) and HTTP/2 cleartext
 // with prior knowledge (connections that begin with the 24-byte preface) on
-// one listening socket. Implementation keeps Boost and nghttp2 out of this
+// one listening socket, and optionally both over TLS on a second one. Implementation keeps Boost and nghttp2 out of this
 // header.
 class HttpServer {
  public:
@@ -32,6 +39,8 @@ class HttpServer {
   virtual void Stop() = 0;
   // The bound port (useful with port 0).
   virtual uint16_t port() const = 0;
+  // The bound HTTPS port; 0 when there is none.
+  virtual uint16_t tls_port() const = 0;
 };
 
 }  // namespace spate::server

@@ -9,14 +9,18 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
 
 #include "server/http_server.h"
 #include "server/http_types.h"
@@ -27,6 +31,58 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 class Connection;
+
+// The byte stream under an HTTP connection: a plain TCP socket, or TLS over
+// one (after the server handshake). Both protocols use only this interface,
+// so each runs unchanged over either. Loop thread only, like its connection.
+class Socket {
+ public:
+  using TlsStream = asio::ssl::stream<tcp::socket>;
+
+  explicit Socket(tcp::socket plain) : plain_(std::move(plain)) {}
+  explicit Socket(std::unique_ptr<TlsStream> tls) : tls_(std::move(tls)) {}
+
+  bool is_tls() const { return tls_ != nullptr; }
+  tcp::socket& tcp_socket() { return tls_ ? tls_->next_layer() : *plain_; }
+  const tcp::socket& tcp_socket() const { return tls_ ? tls_->next_layer() : *plain_; }
+
+  template <typename MutableBuffer, typename Handler>
+  void AsyncReadSome(const MutableBuffer& buffer, Handler&& handler) {
+    if (tls_) {
+      tls_->async_read_some(buffer, std::forward<Handler>(handler));
+    } else {
+      plain_->async_read_some(buffer, std::forward<Handler>(handler));
+    }
+  }
+
+  // Writes all of `buffers` (which must stay valid until the handler runs).
+  // Over TLS a gather list is first coalesced into one buffer: asio would
+  // otherwise emit one TLS record per piece.
+  template <typename ConstBuffers, typename Handler>
+  void AsyncWrite(const ConstBuffers& buffers, Handler&& handler) {
+    if (!tls_) {
+      asio::async_write(*plain_, buffers, std::forward<Handler>(handler));
+      return;
+    }
+    if (std::distance(asio::buffer_sequence_begin(buffers), asio::buffer_sequence_end(buffers)) <= 1) {
+      asio::async_write(*tls_, buffers, std::forward<Handler>(handler));
+      return;
+    }
+    tls_out_.resize(asio::buffer_size(buffers));
+    asio::buffer_copy(asio::buffer(tls_out_), buffers);
+    asio::async_write(*tls_, asio::buffer(tls_out_), std::forward<Handler>(handler));
+  }
+
+  // Shuts the sending side of the TCP connection (no TLS close_notify: this
+  // is used only to end a connection after an error response).
+  void ShutdownSend(boost::system::error_code& ec) { tcp_socket().shutdown(tcp::socket::shutdown_send, ec); }
+  void Close(boost::system::error_code& ec) { tcp_socket().close(ec); }
+
+ private:
+  std::optional<tcp::socket> plain_;
+  std::unique_ptr<TlsStream> tls_;
+  std::string tls_out_;  // coalesced gather write in flight
+};
 
 // One event loop, run by one I/O thread. Owned by the server and by the
 // responders it hands out, so that a responder which outlives the server
@@ -141,5 +197,6 @@ std::string_view HttpDate();
 bool IsTransportHeader(std::string_view name);
 // "127.0.0.1:53412"; empty if the peer is unknown.
 std::string RemoteAddress(const tcp::socket& socket);
+inline std::string RemoteAddress(const Socket& socket) { return RemoteAddress(socket.tcp_socket()); }
 
 }  // namespace spate::server::internal

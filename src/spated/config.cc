@@ -31,12 +31,22 @@ Usage: spated [flags]
                             (default 1000; DescribeLimits reports it)
   --on-demand-stream-limit N  on-demand streams per account and region (default 50)
   --log-level LEVEL         debug, info, warn or error (default info)
+  --credentials-file PATH   verify AWS Signature V4 against these credentials:
+                            one per line, ACCESS_KEY_ID SECRET_ACCESS_KEY
+                            [ACCOUNT_ID] ('#' comments; default account
+                            000000000000). Without it: development mode.
+  --tls-port N              also serve HTTPS on this port (HTTP/1.1 and HTTP/2
+                            by ALPN); needs --tls-cert and --tls-key
+  --tls-cert PEM            certificate (chain) file for --tls-port
+  --tls-key PEM             private key file for --tls-port
   --help                    this text
 
-Clients: point any AWS SDK or the AWS CLI at http://HOST:PORT with any
-credentials, e.g.
+Clients: point any AWS SDK or the AWS CLI at http://HOST:PORT (or
+https://HOST:TLS_PORT), e.g.
   aws --endpoint-url http://127.0.0.1:4567 kinesis list-streams
-Signatures are checked for presence only (development mode).
+Without --credentials-file the server runs in development mode: any
+well-formed signature is accepted, and the account is the access key id when
+it is 12 digits, else 000000000000. The region is the signature's.
 Records are acknowledged only after they are on disk (fdatasync).
 )";
 }
@@ -90,9 +100,26 @@ Result<Config> ParseFlags(int argc, char** argv, bool* help) {
         return bad("needs debug, info, warn or error");
       }
       c.log_level = std::string(value);
+    } else if (arg == "--credentials-file") {
+      if (!next() || value.empty()) return bad("needs a file");
+      c.credentials_file = std::string(value);
+    } else if (arg == "--tls-port") {
+      uint16_t port = 0;
+      if (!next() || !ParseNumber(value, &port)) return bad("needs a port number 0-65535");
+      c.tls_port = port;
+    } else if (arg == "--tls-cert") {
+      if (!next() || value.empty()) return bad("needs a PEM file");
+      c.tls_cert = std::string(value);
+    } else if (arg == "--tls-key") {
+      if (!next() || value.empty()) return bad("needs a PEM file");
+      c.tls_key = std::string(value);
     } else {
       return Status(ErrorCode::kInvalidArgument, "unknown flag " + std::string(argv[i]) + " (see --help)");
     }
+  }
+  bool tls = c.tls_port >= 0, cert = !c.tls_cert.empty(), key = !c.tls_key.empty();
+  if ((tls || cert || key) && !(tls && cert && key)) {
+    return Status(ErrorCode::kInvalidArgument, "--tls-port, --tls-cert and --tls-key go together");
   }
   return c;
 }

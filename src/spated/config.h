@@ -17,6 +17,13 @@ struct Config {
   uint32_t shard_limit = 1000;
   uint32_t on_demand_stream_limit = 50;
   std::string log_level = "info";
+  // SigV4 credentials; empty = development mode (signatures not verified).
+  std::string credentials_file;
+  // HTTPS (HTTP/1.1 and HTTP/2 chosen by ALPN) on a second port. The three
+  // flags go together (ParseFlags refuses one without the others).
+  int32_t tls_port = -1;  // -1 = no TLS port
+  std::string tls_cert;   // PEM certificate chain
+  std::string tls_key;    // PEM private key
 };
 
 // Parses argv. kInvalidArgument with a message naming the bad flag.

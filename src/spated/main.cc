@@ -9,12 +9,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "base/log.h"
 #include "metadata/catalog.h"
 #include "server/api_dispatcher.h"
 #include "server/http_server.h"
+#include "server/sigv4.h"
 #include "spated/config.h"
 #include "storage/log_store.h"
 #include "streams/registry.h"
@@ -87,10 +89,25 @@ int Run(const Config& config) {
     return 1;
   }
 
-  server::ApiDispatcher dispatcher(&registry);
+  std::optional<server::CredentialStore> credentials;
+  if (!config.credentials_file.empty()) {
+    auto loaded = server::CredentialStore::Load(config.credentials_file);
+    if (!loaded.ok()) {
+      SPATE_LOG_ERROR(loaded.status().message());
+      return 1;
+    }
+    credentials = std::move(*loaded);
+  }
+  server::SigV4Verifier verifier(credentials ? &*credentials : nullptr, util::SystemClock());
+  server::ApiDispatcher dispatcher(&registry, &verifier);
   server::HttpServerOptions http;
   http.host = config.host;
   http.port = config.port;
+  if (config.tls_port >= 0) {
+    http.tls_port = config.tls_port;
+    http.tls_cert_file = config.tls_cert;
+    http.tls_key_file = config.tls_key;
+  }
   http.threads = config.threads > 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
   auto srv = server::HttpServer::Create(http, &dispatcher);
   if (!srv.ok()) {
@@ -101,8 +118,15 @@ int Run(const Config& config) {
     SPATE_LOG_ERROR("cannot listen on " + config.host + ":" + std::to_string(config.port) + ": " + st.ToString());
     return 1;
   }
+  std::string auth = credentials ? "signatures verified against " + std::to_string(credentials->size()) +
+                                       " credential(s) from " + config.credentials_file
+                                 : std::string("signatures not verified: development mode");
   SPATE_LOG_INFO("spated listening on " + config.host + ":" + std::to_string((*srv)->port()) + " (data in " +
-                 config.data_dir + "; signatures not verified: development mode)");
+                 config.data_dir + "; " + auth + ")");
+  if (config.tls_port >= 0) {
+    SPATE_LOG_INFO("spated listening for HTTPS (h2, http/1.1) on " + config.host + ":" +
+                   std::to_string((*srv)->tls_port()));
+  }
 
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -446,7 +446,8 @@ std::string Registry::MakeIterator(const Stream& stream, model::ShardIndex shard
   return EncodeIterator(*tokens_, it);
 }
 
-Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t limit) const {
+Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t limit,
+                                               const std::function<Status(const Stream&)>& authorize) const {
   auto state = DecodeIterator(*tokens_, iterator);
   if (!state) return Status(ErrorCode::kInvalidArgument, "Invalid ShardIterator.");
   int64_t now = clock_->NowMs();
@@ -466,7 +467,12 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
   std::shared_ptr<storage::ShardLog> log;
   std::optional<uint64_t> end_offset;
   std::vector<ShardMeta> children;
+  Status authorized;
   Status st = WithStream(ref, [&](const Stream& s) {
+    if (authorize) {
+      authorized = authorize(s);
+      if (!authorized.ok()) return authorized;
+    }
     const ShardMeta* meta = s.FindShard(shard);
     if (s.meta().created_ms != state->stream_created_ms || meta == nullptr) return shard_missing();
     log = s.Log(shard);
@@ -480,6 +486,7 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
     }
     return Status::Ok();
   });
+  if (!authorized.ok()) return authorized;
   if (st.code() == ErrorCode::kNotFound) return shard_missing();
   SPATE_TRY(st);
 

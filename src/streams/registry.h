@@ -146,7 +146,10 @@ class Registry {
   std::string MakeIterator(const Stream& stream, model::ShardIndex shard, uint64_t offset) const;
   // Reads from a shard iterator. kInvalidArgument for a garbage iterator,
   // kExpiredIterator past its lifetime, kNotFound for a vanished shard.
-  Result<GetRecordsOutcome> GetRecords(std::string_view iterator, size_t limit) const;
+  // `authorize`, if set, runs on the iterator's stream under the shared lock
+  // before anything is read; its error is returned as is.
+  Result<GetRecordsOutcome> GetRecords(std::string_view iterator, size_t limit,
+                                       const std::function<Status(const Stream&)>& authorize = {}) const;
 
   // Applies due state transitions and retention now (the maintenance thread
   // calls this; tests may too).

@@ -22,6 +22,7 @@ SLOW_STATE_DELAY_MS = 1500     # long enough to observe CREATING/DELETING determ
 STARTUP_TIMEOUT_S = 30
 SHUTDOWN_TIMEOUT_S = 20
 LISTENING_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
+TLS_LISTENING_RE = re.compile(r"listening for HTTPS \S+ \S+ on 127\.0\.0\.1:(\d+)")
 
 ALL_CLIENTS = ["boto3", "cli", "js"]
 
@@ -29,7 +30,9 @@ ALL_CLIENTS = ["boto3", "cli", "js"]
 class SpatedServer:
     """One spated process on an ephemeral port with its own data dir; restartable on the same dir."""
 
-    def __init__(self, data_dir, log_dir, state_delay_ms=STATE_DELAY_MS):
+    def __init__(self, data_dir, log_dir, state_delay_ms=STATE_DELAY_MS, extra_args=()):
+        self.extra_args = list(extra_args)   # e.g. --credentials-file, --tls-port (test_auth, test_tls)
+        self.tls_port = None                 # set when the server reports its HTTPS port
         self.data_dir = Path(data_dir)
         self.log_dir = Path(log_dir)
         self.state_delay_ms = state_delay_ms
@@ -54,14 +57,17 @@ class SpatedServer:
         self.log_path = self.log_dir / f"spated-{self.starts}.log"
         log = open(self.log_path, "wb")
         cmd = [str(SPATED_BIN), "--host", "127.0.0.1", "--port", "0", "--data-dir", str(self.data_dir),
-               "--state-delay-ms", str(self.state_delay_ms)]
+               "--state-delay-ms", str(self.state_delay_ms)] + self.extra_args
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while True:
-            m = LISTENING_RE.search(self.log_path.read_text(errors="replace"))
-            if m:
+            log_text = self.log_path.read_text(errors="replace")
+            m = LISTENING_RE.search(log_text)
+            tls = TLS_LISTENING_RE.search(log_text)
+            if m and (tls or "--tls-port" not in self.extra_args):
                 self.port = int(m.group(1))
+                self.tls_port = int(tls.group(1)) if tls else None
                 return self
             if self.proc.poll() is not None:
                 rc = self.proc.returncode
@@ -129,8 +135,8 @@ def make_server(tmp_path):
     _require_binary()
     servers = []
 
-    def factory(state_delay_ms=STATE_DELAY_MS):
-        srv = SpatedServer(tmp_path / f"data-{len(servers)}", tmp_path, state_delay_ms)
+    def factory(state_delay_ms=STATE_DELAY_MS, extra_args=()):
+        srv = SpatedServer(tmp_path / f"data-{len(servers)}", tmp_path, state_delay_ms, extra_args)
         servers.append(srv)
         return srv.start()
 

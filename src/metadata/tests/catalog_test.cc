@@ -68,6 +68,30 @@ TEST(StreamMetaCoding, RoundTripsEveryField) {
   EXPECT_EQ(d->key_id, "alias/aws/kinesis");
 }
 
+TEST(StreamMetaCoding, RoundTripsResourcePolicies) {
+  StreamMeta m = Sample();
+  m.resource_policies["arn:aws:kinesis:us-east-1:000000000000:stream/orders"] = R"({"Statement":[]})";
+  m.resource_policies["arn:aws:kinesis:us-east-1:000000000000:stream/orders/consumer/c:1"] = "{}";
+  auto d = DecodeStreamMeta(EncodeStreamMeta(m));
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->resource_policies, m.resource_policies);
+}
+
+TEST(StreamMetaCoding, Version1RecordDecodesWithoutPolicies) {
+  // A version-1 record is a version-2 record without the trailing policy
+  // count (written here for a stream with none).
+  std::string bytes = EncodeStreamMeta(Sample());
+  ASSERT_EQ(bytes.back(), '\0');
+  bytes.pop_back();
+  bytes[0] = 1;
+  auto d = DecodeStreamMeta(bytes);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->tags, Sample().tags);
+  EXPECT_TRUE(d->resource_policies.empty());
+  bytes[0] = 3;  // from the future
+  EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption);
+}
+
 TEST(StreamMetaCoding, TruncatedRecordIsCorruption) {
   std::string bytes = EncodeStreamMeta(Sample());
   for (size_t n : {size_t{0}, size_t{1}, bytes.size() / 2, bytes.size() - 1}) {

@@ -1,13 +1,28 @@
 #include "streams/api/common.h"
 
 #include "model/types.h"
+#include "streams/access.h"
 
 namespace spate::streams::api {
 
 using protocol::Value;
 
 Result<StreamRef> StreamFromInput(const Context& ctx, const Value& in) {
-  return ResolveStream(ctx.caller, in.GetString("StreamName"), in.GetString("StreamARN"));
+  auto ref = ResolveStream(ctx.caller, in.GetString("StreamName"), in.GetString("StreamARN"));
+  if (!ref.ok()) return ref;
+  SPATE_TRY(AuthorizeStream(ctx, *ref));
+  return ref;
+}
+
+Status AuthorizeStream(const Context& ctx, const StreamRef& ref) {
+  if (ref.account == ctx.caller.account) return Status::Ok();
+  std::string arn = StreamRefArn(ref);
+  Status st = ctx.registry->WithStream(
+      ref, [&](const Stream& s) { return Authorize(ctx.caller, ctx.Action(), s.meta(), arn); });
+  // Another account's stream that does not exist is as inaccessible as one
+  // whose policy does not allow the call: the answer must not tell them apart.
+  if (st.code() == ErrorCode::kNotFound) return AccessDenied(ctx.caller, ctx.Action(), arn, false);
+  return st;
 }
 
 Status RequireActive(const metadata::StreamMeta& meta) {
@@ -194,7 +209,10 @@ Status AddTags(metadata::StreamMeta& meta, const Value& tags) {
 }
 
 Result<StreamRef> StreamFromResourceArn(const Context& ctx, std::string_view arn) {
-  return ResolveStream(ctx.caller, {}, arn);
+  auto ref = ResolveStream(ctx.caller, {}, arn);
+  if (!ref.ok()) return ref;
+  SPATE_TRY(AuthorizeStream(ctx, *ref));
+  return ref;
 }
 
 }  // namespace spate::streams::api

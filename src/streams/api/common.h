@@ -13,8 +13,14 @@
 
 namespace spate::streams::api {
 
-// The stream a request names through StreamName and/or StreamARN.
+// The stream a request names through StreamName and/or StreamARN, once the
+// caller is authorized for the operation on it (streams/access.h): a stream
+// of another account needs its resource policy to allow the call, else
+// kAccessDenied (also when that stream does not exist).
 Result<StreamRef> StreamFromInput(const Context& ctx, const protocol::Value& in);
+
+// Ok if the caller may perform ctx.operation on the stream; see above.
+Status AuthorizeStream(const Context& ctx, const StreamRef& ref);
 
 // "Stream X under account Y not ACTIVE, instead in state Z" unless ACTIVE.
 Status RequireActive(const metadata::StreamMeta& meta);
@@ -71,7 +77,8 @@ inline constexpr size_t kMaxTagsPerStream = 50;
 // per-stream count.
 Status AddTags(metadata::StreamMeta& meta, const protocol::Value& tags);
 
-// The stream an ARN-based tagging call names (a stream ARN).
+// The stream an ARN-based tagging call names (a stream ARN), authorized as
+// StreamFromInput.
 Result<StreamRef> StreamFromResourceArn(const Context& ctx, std::string_view arn);
 
 }  // namespace spate::streams::api

@@ -1,3 +1,4 @@
+#include "streams/access.h"
 #include "streams/api/common.h"
 
 namespace spate::streams::api {
@@ -13,7 +14,11 @@ constexpr int64_t kMaxRecordsPerCall = 10000;
 // children instead of a next iterator.
 void GetRecords(const Context& ctx, Value in, Done done) {
   int64_t limit = IntMember(in, "Limit", kMaxRecordsPerCall);
-  auto r = ctx.registry->GetRecords(in.GetString("ShardIterator"), static_cast<size_t>(limit));
+  // An iterator names its stream's account: another account's iterator is
+  // honoured only as far as that stream's resource policy allows GetRecords
+  // (and a stream that is gone reads as denied, like one never shared).
+  auto authorize = [&ctx](const Stream& s) { return Authorize(ctx.caller, ctx.Action(), s.meta(), s.Arn()); };
+  auto r = ctx.registry->GetRecords(in.GetString("ShardIterator"), static_cast<size_t>(limit), authorize);
   if (!r.ok()) return done(r.status());
   Value records = Value::MakeArray();
   records.mutable_array().reserve(r->records.size());

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <string_view>
 
 #include "base/status.h"
@@ -12,7 +13,11 @@ namespace spate::streams::api {
 // What every Data Streams operation handler receives besides its input.
 struct Context {
   Caller caller;
+  // The operation's name ("GetRecords"); its IAM action is "kinesis:" + it.
+  std::string_view operation;
   Registry* registry = nullptr;
+
+  std::string Action() const { return "kinesis:" + std::string(operation); }
 };
 
 // Completes an operation: the response document, or an error. May be called

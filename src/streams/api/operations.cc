@@ -10,6 +10,7 @@ namespace spate::streams::api {
 void AddTagsToStream(const Context&, protocol::Value, Done);
 void CreateStream(const Context&, protocol::Value, Done);
 void DecreaseStreamRetentionPeriod(const Context&, protocol::Value, Done);
+void DeleteResourcePolicy(const Context&, protocol::Value, Done);
 void DeleteStream(const Context&, protocol::Value, Done);
 void DescribeLimits(const Context&, protocol::Value, Done);
 void DescribeStream(const Context&, protocol::Value, Done);
@@ -17,6 +18,7 @@ void DescribeStreamSummary(const Context&, protocol::Value, Done);
 void DisableEnhancedMonitoring(const Context&, protocol::Value, Done);
 void EnableEnhancedMonitoring(const Context&, protocol::Value, Done);
 void GetRecords(const Context&, protocol::Value, Done);
+void GetResourcePolicy(const Context&, protocol::Value, Done);
 void GetShardIterator(const Context&, protocol::Value, Done);
 void IncreaseStreamRetentionPeriod(const Context&, protocol::Value, Done);
 void ListShards(const Context&, protocol::Value, Done);
@@ -25,16 +27,18 @@ void ListTagsForResource(const Context&, protocol::Value, Done);
 void ListTagsForStream(const Context&, protocol::Value, Done);
 void PutRecord(const Context&, protocol::Value, Done);
 void PutRecords(const Context&, protocol::Value, Done);
+void PutResourcePolicy(const Context&, protocol::Value, Done);
 void RemoveTagsFromStream(const Context&, protocol::Value, Done);
 void TagResource(const Context&, protocol::Value, Done);
 void UntagResource(const Context&, protocol::Value, Done);
 
 namespace {
 // Sorted by name for binary search.
-constexpr std::array<std::pair<std::string_view, Handler>, 21> kHandlers = {{
+constexpr std::array<std::pair<std::string_view, Handler>, 24> kHandlers = {{
     {"AddTagsToStream", &AddTagsToStream},
     {"CreateStream", &CreateStream},
     {"DecreaseStreamRetentionPeriod", &DecreaseStreamRetentionPeriod},
+    {"DeleteResourcePolicy", &DeleteResourcePolicy},
     {"DeleteStream", &DeleteStream},
     {"DescribeLimits", &DescribeLimits},
     {"DescribeStream", &DescribeStream},
@@ -42,6 +46,7 @@ constexpr std::array<std::pair<std::string_view, Handler>, 21> kHandlers = {{
     {"DisableEnhancedMonitoring", &DisableEnhancedMonitoring},
     {"EnableEnhancedMonitoring", &EnableEnhancedMonitoring},
     {"GetRecords", &GetRecords},
+    {"GetResourcePolicy", &GetResourcePolicy},
     {"GetShardIterator", &GetShardIterator},
     {"IncreaseStreamRetentionPeriod", &IncreaseStreamRetentionPeriod},
     {"ListShards", &ListShards},
@@ -50,6 +55,7 @@ constexpr std::array<std::pair<std::string_view, Handler>, 21> kHandlers = {{
     {"ListTagsForStream", &ListTagsForStream},
     {"PutRecord", &PutRecord},
     {"PutRecords", &PutRecords},
+    {"PutResourcePolicy", &PutResourcePolicy},
     {"RemoveTagsFromStream", &RemoveTagsFromStream},
     {"TagResource", &TagResource},
     {"UntagResource", &UntagResource},
