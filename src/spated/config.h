@@ -17,6 +17,7 @@ struct Config {
   uint32_t shard_limit = 1000;
   uint32_t on_demand_stream_limit = 50;
   std::string log_level = "info";
+  uint64_t segment_bytes = 0;  // shard-log segment size; 0 = the storage default (128 MiB)
 };
 
 // Parses argv. kInvalidArgument with a message naming the bad flag.
