@@ -39,6 +39,8 @@ Usage: spated [flags]
                             by ALPN); needs --tls-cert and --tls-key
   --tls-cert PEM            certificate (chain) file for --tls-port
   --tls-key PEM             private key file for --tls-port
+  --segment-bytes N         size at which a shard's log file is rolled
+                            (default 134217728; 4096 to 1073741824)
   --help                    this text
 
 Clients: point any AWS SDK or the AWS CLI at http://HOST:PORT (or
@@ -95,6 +97,10 @@ Result<Config> ParseFlags(int argc, char** argv, bool* help) {
       if (!next() || !ParseNumber(value, &c.shard_limit) || c.shard_limit < 1) return bad("needs a positive number");
     } else if (arg == "--on-demand-stream-limit") {
       if (!next() || !ParseNumber(value, &c.on_demand_stream_limit)) return bad("needs a number");
+    } else if (arg == "--segment-bytes") {
+      if (!next() || !ParseNumber(value, &c.segment_bytes) || c.segment_bytes < 4096 || c.segment_bytes > (1ull << 30)) {
+        return bad("needs a number of bytes from 4096 to 1073741824");
+      }
     } else if (arg == "--log-level") {
       if (!next() || (value != "debug" && value != "info" && value != "warn" && value != "error")) {
         return bad("needs debug, info, warn or error");

@@ -24,6 +24,7 @@ struct Config {
   int32_t tls_port = -1;  // -1 = no TLS port
   std::string tls_cert;   // PEM certificate chain
   std::string tls_key;    // PEM private key
+  uint64_t segment_bytes = 0;  // shard-log segment size; 0 = the storage default (128 MiB)
 };
 
 // Parses argv. kInvalidArgument with a message naming the bad flag.

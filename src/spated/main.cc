@@ -73,6 +73,7 @@ int Run(const Config& config) {
   log_options.dir = config.data_dir + "/streams";
   log_options.fs = util::PosixFileSystem();
   log_options.clock = util::SystemClock();
+  if (config.segment_bytes > 0) log_options.segment_bytes = config.segment_bytes;
   auto logs = storage::LogStore::Open(log_options);
   if (!logs.ok()) {
     SPATE_LOG_ERROR("cannot open the shard logs: " + logs.status().ToString());

@@ -95,6 +95,11 @@ void EncodeBatchBody(const std::vector<RecordInput>& records, int64_t arrival_ms
   PutFixed32(out + kLengthPos, static_cast<uint32_t>(p - out));
 }
 
+void SetBatchArrival(char* batch, int64_t arrival_ms) {
+  PutFixed64(batch + kFirstArrivalPos, static_cast<uint64_t>(arrival_ms));
+  PutFixed64(batch + kLastArrivalPos, static_cast<uint64_t>(arrival_ms));
+}
+
 void SealBatch(char* batch, size_t size, Offset base_offset, Offset committed_offset) {
   PutFixed64(batch + kBaseOffsetPos, base_offset);
   PutFixed64(batch + kCommittedOffsetPos, committed_offset);

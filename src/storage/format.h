@@ -86,6 +86,26 @@ inline constexpr uint32_t kIndexVersion = 1;
 inline constexpr size_t kIndexHeaderSize = 56;
 inline constexpr size_t kIndexEntrySize = 16;
 
+// ---- Checkpoint file (<shard dir>/checkpoint) ------------------------------
+// The durable prefix of the active segment, so recovery scans only what was
+// appended after it. Same layout as the index cache file, with its own magic:
+//
+//  0  u32 magic           kCheckpointMagic
+//  4  u32 version         kCheckpointVersion
+//  8  u64 base_offset     the segment it describes (the active one when written)
+// 16  u64 end_offset      one past the last record of [0, end_pos)
+// 24  u64 end_pos         every byte in [0, end_pos) is acknowledged, durable data
+// 32  u64 last_batch_pos  position of the last batch before end_pos
+// 40  i64 max_arrival_ms
+// 48  u32 interval_bytes
+// 52  u32 entry_count
+// 56  entries: entry_count x { u32 relative_offset, u32 pos, i64 max_ms_before }
+//  .. u32 crc32c of everything before it
+// Written as <name>.tmp, fsync, rename, directory fsync.
+inline constexpr uint32_t kCheckpointMagic = 0x434C5053;  // "SPLC"
+inline constexpr uint32_t kCheckpointVersion = 1;
+inline constexpr std::string_view kCheckpointFileName = "checkpoint";
+
 // ---- Little-endian fixed-width and varint coding ------------------------
 void PutFixed32(char* p, uint32_t v);
 void PutFixed64(char* p, uint64_t v);
@@ -107,6 +127,8 @@ size_t EncodedBatchSize(const std::vector<RecordInput>& records);
 // Writes the header (except base/committed offsets and CRC) and the records
 // into `out`, which must be EncodedBatchSize(records) bytes.
 void EncodeBatchBody(const std::vector<RecordInput>& records, int64_t arrival_ms, char* out);
+// Overwrites the first/last arrival times of an encoded, unsealed batch.
+void SetBatchArrival(char* batch, int64_t arrival_ms);
 // Sets base and committed offsets, then computes the CRC. `batch` holds the
 // whole batch.
 void SealBatch(char* batch, size_t size, Offset base_offset, Offset committed_offset);

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "base/log.h"
+#include "storage/checkpointer.h"
 #include "storage/format.h"
 #include "storage/group_commit.h"
 #include "storage/shard_log_impl.h"
@@ -27,37 +28,80 @@ bool ValidGroupName(std::string_view g) {
 class LogStoreImpl final : public LogStore {
  public:
   explicit LogStoreImpl(LogStoreOptions options)
-      : options_(std::move(options)), writer_(std::make_shared<GroupCommitWriter>(options_)) {}
+      : options_(std::move(options)),
+        writer_(std::make_shared<GroupCommitWriter>(options_)),
+        checkpointer_(std::make_shared<Checkpointer>()) {}
 
-  ~LogStoreImpl() override { writer_->Close(); }
+  // Finishes queued appends, then checkpoints every open log so the next
+  // open scans nothing.
+  ~LogStoreImpl() override {
+    writer_->Close();
+    checkpointer_->Stop();
+    std::vector<std::shared_ptr<Slot>> slots;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (const auto& [key, slot] : logs_) slots.push_back(slot);
+    }
+    for (const auto& slot : slots) {
+      std::shared_ptr<ShardLogImpl> log;
+      {
+        std::lock_guard<std::mutex> sl(slot->mu);
+        log = slot->log;
+      }
+      if (log == nullptr) continue;
+      Status s = log->WriteCheckpoint();
+      if (!s.ok()) SPATE_LOG_WARN("storage: final checkpoint of " + log->dir() + " failed: " + s.message());
+    }
+  }
 
   Result<std::shared_ptr<ShardLog>> OpenShard(std::string_view group, uint32_t shard_index) override {
     if (!ValidGroupName(group)) return InvalidArgument("invalid log group name '" + std::string(group) + "'");
     std::string group_dir = options_.dir + "/" + std::string(group);
     std::string shard_name = format::ShardDirName(shard_index);
     std::string key = std::string(group) + "/" + shard_name;
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = logs_.find(key);
-    if (it != logs_.end()) return std::shared_ptr<ShardLog>(it->second);
-    if (!options_.fs->Exists(group_dir)) {
-      SPATE_TRY(options_.fs->CreateDir(group_dir));
-      SPATE_TRY(options_.fs->SyncDir(options_.dir));
+    // The store lock only finds or creates the slot; recovery runs under the
+    // slot's own lock, so different shards open in parallel.
+    std::shared_ptr<Slot> slot;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      auto& entry = logs_[key];
+      if (entry == nullptr) entry = std::make_shared<Slot>();
+      slot = entry;
+    }
+    std::lock_guard<std::mutex> sl(slot->mu);
+    if (slot->log != nullptr) return std::shared_ptr<ShardLog>(slot->log);
+    auto forget = [&](Status s) -> Status {
+      std::lock_guard<std::mutex> l(mu_);
+      auto it = logs_.find(key);
+      if (it != logs_.end() && it->second == slot) logs_.erase(it);
+      return s;
+    };
+    {
+      // Creating the group directory is serialised: two shards of a new
+      // group must not both create it.
+      std::lock_guard<std::mutex> dl(dir_mu_);
+      if (!options_.fs->Exists(group_dir)) {
+        Status s = options_.fs->CreateDir(group_dir);
+        if (s.ok()) s = options_.fs->SyncDir(options_.dir);
+        if (!s.ok()) return forget(s);
+      }
     }
     std::string shard_dir = group_dir + "/" + shard_name;
     if (!options_.fs->Exists(shard_dir)) {
-      SPATE_TRY(options_.fs->CreateDir(shard_dir));
-      SPATE_TRY(options_.fs->SyncDir(group_dir));
+      Status s = options_.fs->CreateDir(shard_dir);
+      if (s.ok()) s = options_.fs->SyncDir(group_dir);
+      if (!s.ok()) return forget(s);
     }
-    SPATE_ASSIGN_OR_RETURN(std::shared_ptr<ShardLogImpl> log,
-                           ShardLogImpl::Open(options_, writer_, shard_dir, key));
-    logs_.emplace(key, log);
-    return std::shared_ptr<ShardLog>(std::move(log));
+    Result<std::shared_ptr<ShardLogImpl>> log = ShardLogImpl::Open(options_, writer_, checkpointer_, shard_dir, key);
+    if (!log.ok()) return forget(log.status());
+    slot->log = *log;
+    return std::shared_ptr<ShardLog>(std::move(log).value());
   }
 
   Status DropGroup(std::string_view group) override {
     if (!ValidGroupName(group)) return InvalidArgument("invalid log group name '" + std::string(group) + "'");
     std::string prefix = std::string(group) + "/";
-    std::vector<std::shared_ptr<ShardLogImpl>> closing;
+    std::vector<std::shared_ptr<Slot>> closing;
     std::string trash;
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -67,7 +111,10 @@ class LogStoreImpl final : public LogStore {
       }
       trash = options_.dir + "/" + std::string(kTrashPrefix) + std::string(group) + "-" + std::to_string(++trash_seq_);
     }
-    for (const auto& log : closing) log->Close();
+    for (const auto& slot : closing) {
+      std::lock_guard<std::mutex> sl(slot->mu);
+      if (slot->log != nullptr) slot->log->Close();
+    }
     std::string group_dir = options_.dir + "/" + std::string(group);
     if (!options_.fs->Exists(group_dir)) return Status::Ok();
     // Rename first so a crash never leaves a half-deleted group behind.
@@ -102,10 +149,18 @@ class LogStoreImpl final : public LogStore {
   }
 
  private:
+  // One open (or opening) log. Lock order: Slot::mu -> mu_.
+  struct Slot {
+    std::mutex mu;
+    std::shared_ptr<ShardLogImpl> log;  // guarded by mu; null while opening or after a failed open
+  };
+
   const LogStoreOptions options_;
   const std::shared_ptr<GroupCommitWriter> writer_;
+  const std::shared_ptr<Checkpointer> checkpointer_;
   std::mutex mu_;
-  std::map<std::string, std::shared_ptr<ShardLogImpl>> logs_;  // guarded by mu_; key "<group>/<shard>"
+  std::mutex dir_mu_;                                   // serialises group directory creation
+  std::map<std::string, std::shared_ptr<Slot>> logs_;  // guarded by mu_; key "<group>/<shard>"
   uint64_t trash_seq_ = 0;                                     // guarded by mu_
 };
 

@@ -32,6 +32,11 @@ struct LogStoreOptions {
   // that holds little data reserves little disk.
   uint64_t preallocate_bytes = 8u << 20;
   uint32_t index_interval_bytes = 4096;
+  // A shard's checkpoint (the durable prefix of its active segment, see
+  // docs/formats/shard_log.md) is rewritten in the background once this many
+  // acknowledged bytes follow the last one, and on clean close. Recovery
+  // scans only what follows it. 0: only on clean close.
+  uint64_t checkpoint_interval_bytes = 16u << 20;
   // Bound on batch bytes queued for (or in) the writer. Beyond it Append
   // fails fast with kUnavailable instead of queueing.
   uint64_t max_queued_bytes = 64u << 20;

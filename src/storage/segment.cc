@@ -62,12 +62,12 @@ FilePos Segment::SeekTime(int64_t ms) const {
   return FilePos{it->pos};
 }
 
-std::string Segment::EncodeIndex() const {
+std::string Segment::EncodeState(uint32_t magic, uint32_t version) const {
   using namespace format;
   std::string out(kIndexHeaderSize + index_.size() * kIndexEntrySize + 4, '\0');
   char* p = out.data();
-  PutFixed32(p + 0, kIndexMagic);
-  PutFixed32(p + 4, kIndexVersion);
+  PutFixed32(p + 0, magic);
+  PutFixed32(p + 4, version);
   PutFixed64(p + 8, base_offset_);
   PutFixed64(p + 16, end_offset_);
   PutFixed64(p + 24, acked_end_pos_.value);
@@ -86,7 +86,7 @@ std::string Segment::EncodeIndex() const {
   return out;
 }
 
-bool Segment::DecodeIndex(std::string_view data, uint64_t file_size, FilePos* last_batch_pos) {
+bool DecodeSegmentState(std::string_view data, uint32_t magic, uint32_t version, SegmentState* out) {
   using namespace format;
   if (data.size() < kIndexHeaderSize + 4) return false;
   const char* p = data.data();
@@ -94,33 +94,51 @@ bool Segment::DecodeIndex(std::string_view data, uint64_t file_size, FilePos* la
   if (data.size() != kIndexHeaderSize + uint64_t{count} * kIndexEntrySize + 4) return false;
   size_t crc_pos = data.size() - 4;
   if (GetFixed32(p + crc_pos) != util::Extend(0, p, crc_pos)) return false;
-  if (GetFixed32(p) != kIndexMagic || GetFixed32(p + 4) != kIndexVersion) return false;
-  if (GetFixed64(p + 8) != base_offset_) return false;
-  Offset end = GetFixed64(p + 16);
-  uint64_t end_pos = GetFixed64(p + 24);
-  uint64_t last_pos = GetFixed64(p + 32);
-  int64_t max_ms = static_cast<int64_t>(GetFixed64(p + 40));
-  if (GetFixed32(p + 48) != index_interval_bytes_) return false;
-  if (end_pos != file_size || end <= base_offset_ || count == 0 || last_pos >= end_pos) return false;
-  std::vector<IndexEntry> entries(count);
+  if (GetFixed32(p) != magic || GetFixed32(p + 4) != version) return false;
+  SegmentState st;
+  st.base_offset = GetFixed64(p + 8);
+  st.end_offset = GetFixed64(p + 16);
+  st.end_pos = GetFixed64(p + 24);
+  st.last_batch_pos = GetFixed64(p + 32);
+  st.max_arrival_ms = static_cast<int64_t>(GetFixed64(p + 40));
+  st.interval_bytes = GetFixed32(p + 48);
+  if (st.end_offset <= st.base_offset || count == 0 || st.last_batch_pos >= st.end_pos) return false;
+  st.entries.resize(count);
   const char* e = p + kIndexHeaderSize;
   for (uint32_t i = 0; i < count; ++i, e += kIndexEntrySize) {
-    entries[i].relative_offset = GetFixed32(e);
-    entries[i].pos = GetFixed32(e + 4);
-    entries[i].max_ms_before = static_cast<int64_t>(GetFixed64(e + 8));
-    if (i == 0 ? (entries[i].pos != 0 || entries[i].relative_offset != 0)
-               : (entries[i].pos <= entries[i - 1].pos || entries[i].relative_offset <= entries[i - 1].relative_offset ||
-                  entries[i].max_ms_before < entries[i - 1].max_ms_before)) {
+    IndexEntry& en = st.entries[i];
+    en.relative_offset = GetFixed32(e);
+    en.pos = GetFixed32(e + 4);
+    en.max_ms_before = static_cast<int64_t>(GetFixed64(e + 8));
+    const IndexEntry* prev = i == 0 ? nullptr : &st.entries[i - 1];
+    if (prev == nullptr ? (en.pos != 0 || en.relative_offset != 0)
+                        : (en.pos <= prev->pos || en.relative_offset <= prev->relative_offset ||
+                           en.max_ms_before < prev->max_ms_before)) {
       return false;
     }
-    if (entries[i].pos > last_pos || base_offset_ + entries[i].relative_offset >= end) return false;
+    if (en.pos > st.last_batch_pos || st.base_offset + en.relative_offset >= st.end_offset) return false;
   }
-  index_ = std::move(entries);
-  end_offset_ = end;
-  acked_end_pos_ = FilePos{end_pos};
-  last_batch_pos_ = FilePos{last_pos};
-  max_arrival_ms_ = max_ms;
-  *last_batch_pos = last_batch_pos_;
+  *out = std::move(st);
+  return true;
+}
+
+bool Segment::Adopt(SegmentState state) {
+  if (state.base_offset != base_offset_ || state.interval_bytes != index_interval_bytes_) return false;
+  index_ = std::move(state.entries);
+  end_offset_ = state.end_offset;
+  acked_end_pos_ = FilePos{state.end_pos};
+  last_batch_pos_ = FilePos{state.last_batch_pos};
+  max_arrival_ms_ = state.max_arrival_ms;
+  return true;
+}
+
+bool Segment::DecodeIndex(std::string_view data, uint64_t file_size, FilePos* last_batch_pos) {
+  SegmentState st;
+  if (!DecodeSegmentState(data, format::kIndexMagic, format::kIndexVersion, &st)) return false;
+  if (st.end_pos != file_size) return false;
+  uint64_t last = st.last_batch_pos;
+  if (!Adopt(std::move(st))) return false;
+  *last_batch_pos = FilePos{last};
   return true;
 }
 

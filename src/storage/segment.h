@@ -29,6 +29,24 @@ struct IndexEntry {
   int64_t max_ms_before = 0;
 };
 
+// The acknowledged state of a segment prefix as stored in an index cache
+// file or a checkpoint (format.h): [0, end_pos) holds offsets
+// [base_offset, end_offset).
+struct SegmentState {
+  Offset base_offset = 0;
+  Offset end_offset = 0;
+  uint64_t end_pos = 0;
+  uint64_t last_batch_pos = 0;
+  int64_t max_arrival_ms = 0;
+  uint32_t interval_bytes = 0;
+  std::vector<IndexEntry> entries;
+};
+
+// Decodes an index cache file or a checkpoint (`magic`/`version` tell
+// which). False unless the CRC, magic, version and the internal consistency
+// of the entries check out. Says nothing about whether the log agrees.
+bool DecodeSegmentState(std::string_view data, uint32_t magic, uint32_t version, SegmentState* out);
+
 // One segment file of a shard log: batches appended back to back from
 // position 0, named by the offset of its first record.
 //
@@ -77,7 +95,12 @@ class Segment {
   FilePos SeekTime(int64_t ms) const;
 
   // The index cache file's bytes (format.h), for a sealed, complete segment.
-  std::string EncodeIndex() const;
+  std::string EncodeIndex() const { return EncodeState(format::kIndexMagic, format::kIndexVersion); }
+  // The acknowledged state in the index/checkpoint layout with `magic`.
+  std::string EncodeState(uint32_t magic, uint32_t version) const;
+  // Replaces the acknowledged state with `state` if it describes this
+  // segment (base offset and index interval match); false otherwise.
+  bool Adopt(SegmentState state);
   // Replaces the acknowledged state with the one in `data` if it is a valid
   // index for this segment whose data ends at `file_size`. On success
   // `*last_batch_pos` is the last batch's position, for the caller to verify

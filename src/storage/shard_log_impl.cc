@@ -21,17 +21,25 @@ std::string PosString(FilePos p) { return std::to_string(p.value); }
 
 }  // namespace
 
-ShardLogImpl::ShardLogImpl(const LogStoreOptions& options, std::shared_ptr<GroupCommitWriter> writer, std::string dir,
-                           std::string name)
-    : options_(options), fs_(options.fs), writer_(std::move(writer)), dir_(std::move(dir)), name_(std::move(name)) {}
+ShardLogImpl::ShardLogImpl(const LogStoreOptions& options, std::shared_ptr<GroupCommitWriter> writer,
+                           std::shared_ptr<Checkpointer> checkpointer, std::string dir, std::string name)
+    : options_(options),
+      fs_(options.fs),
+      writer_(std::move(writer)),
+      checkpointer_(std::move(checkpointer)),
+      dir_(std::move(dir)),
+      name_(std::move(name)) {}
 
 Result<std::shared_ptr<ShardLogImpl>> ShardLogImpl::Open(const LogStoreOptions& options,
-                                                         std::shared_ptr<GroupCommitWriter> writer, std::string dir,
+                                                         std::shared_ptr<GroupCommitWriter> writer,
+                                                         std::shared_ptr<Checkpointer> checkpointer, std::string dir,
                                                          std::string name) {
-  std::shared_ptr<ShardLogImpl> log(new ShardLogImpl(options, std::move(writer), std::move(dir), std::move(name)));
+  std::shared_ptr<ShardLogImpl> log(new ShardLogImpl(options, std::move(writer), std::move(checkpointer),
+                                                     std::move(dir), std::move(name)));
   Status s = log->Recover();
   if (s.code() == ErrorCode::kCorruption) {
     SPATE_LOG_ERROR("storage: shard log " + log->name_ + " is corrupt and will not be served: " + s.message());
+    std::lock_guard<std::mutex> l(log->mu_);
     log->failed_ = s;
   } else if (!s.ok()) {
     return s;
@@ -106,11 +114,18 @@ Status ShardLogImpl::Recover() {
                           " (missing or truncated segment)");
       }
       if (is_last) {
-        FilePos valid_end;
-        Status s = ScanSegment(seg, true, 0, &valid_end);
+        FilePos start, valid_end;
+        Status s = LoadCheckpoint(seg, &start);
+        if (s.ok()) s = ScanSegment(seg, true, 0, start, &valid_end);
         if (!s.ok()) {
           segments_ = std::move(segs);
           return s;
+        }
+        if (valid_end > start) {
+          // Batches found after the checkpoint may sit only in the page
+          // cache (the process died before their fdatasync): make them
+          // durable before serving them as acknowledged.
+          SPATE_TRY(seg->file()->DataSync());
         }
         seg->written_end = valid_end;
         SPATE_ASSIGN_OR_RETURN(uint64_t size, seg->file()->Size());
@@ -145,6 +160,7 @@ Status ShardLogImpl::Recover() {
     }
   }
   last_arrival_ms_ = last;
+  max_arrival_assigned_ = last;
   return Status::Ok();
 }
 
@@ -171,16 +187,63 @@ Status ShardLogImpl::LoadSealedSegment(const std::shared_ptr<Segment>& seg, Offs
     SPATE_LOG_INFO("storage: " + Describe(*seg) + ": no index cache; rebuilding it from the log");
   }
   FilePos valid_end;
-  SPATE_TRY(ScanSegment(seg, false, next_base, &valid_end));
+  SPATE_TRY(ScanSegment(seg, false, next_base, FilePos{0}, &valid_end));
   util::WriteFileAtomically(fs_, seg->index_path(), seg->EncodeIndex()).IgnoreError();  // a cache
   return Status::Ok();
 }
 
-Status ShardLogImpl::ScanSegment(const std::shared_ptr<Segment>& seg, bool is_last, Offset next_base,
-                                 FilePos* valid_end) {
-  seg->ResetAcked();
+Status ShardLogImpl::LoadCheckpoint(const std::shared_ptr<Segment>& seg, FilePos* start) {
+  *start = FilePos{0};
+  const std::string path = dir_ + "/" + std::string(format::kCheckpointFileName);
+  if (!fs_->Exists(path)) return Status::Ok();
+  Result<std::string> data = util::ReadFileToString(fs_, path);
+  SegmentState st;
+  if (!data.ok() ||
+      !DecodeSegmentState(*data, format::kCheckpointMagic, format::kCheckpointVersion, &st)) {
+    SPATE_LOG_WARN("storage: shard log " + name_ + ": checkpoint " + path +
+                   " is unreadable or invalid; scanning the whole active segment");
+    return Status::Ok();
+  }
+  if (st.base_offset != seg->base_offset() || st.interval_bytes != options_.index_interval_bytes) {
+    return Status::Ok();  // describes a segment rolled or dropped since: stale, harmless
+  }
+  // A checkpoint with a valid CRC names acknowledged, durable data: if the
+  // log disagrees, the log was damaged (never a torn write).
   SPATE_ASSIGN_OR_RETURN(uint64_t size, seg->file()->Size());
-  BatchScanner scanner(seg->file(), FilePos{0}, FilePos{size});
+  if (st.end_pos > size) {
+    return Corruption(Describe(*seg) + ": file is " + std::to_string(size) + " bytes but its checkpoint says " +
+                      std::to_string(st.end_pos) + " bytes (offsets below " + std::to_string(st.end_offset) +
+                      ") are acknowledged: acknowledged data was truncated");
+  }
+  const FilePos last{st.last_batch_pos};
+  const FilePos end{st.end_pos};
+  const Offset end_offset = st.end_offset;
+  BatchScanner scanner(seg->file(), last, end);
+  format::BatchHeader h;
+  const char* p = nullptr;
+  SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(&h, &p));
+  Status v = o == BatchScanner::Outcome::kBatch ? format::VerifyBatch(p, h)
+                                                : Corruption("no valid batch header");
+  if (v.ok() && (last.value + h.length != end.value || h.base_offset + h.record_count != end_offset)) {
+    v = Corruption("batch does not end where the checkpoint says");
+  }
+  if (!v.ok()) {
+    return Corruption(Describe(*seg) + ": the last acknowledged batch named by the checkpoint, at position " +
+                      PosString(last) + ", is damaged: " + v.message());
+  }
+  SPATE_ASSERT(seg->Adopt(std::move(st)), "checkpoint base and interval were checked");
+  std::lock_guard<std::mutex> l(mu_);
+  checkpoint_base_ = seg->base_offset();
+  checkpoint_pos_ = end;
+  *start = end;
+  return Status::Ok();
+}
+
+Status ShardLogImpl::ScanSegment(const std::shared_ptr<Segment>& seg, bool is_last, Offset next_base, FilePos start,
+                                 FilePos* valid_end) {
+  if (start.value == 0) seg->ResetAcked();
+  SPATE_ASSIGN_OR_RETURN(uint64_t size, seg->file()->Size());
+  BatchScanner scanner(seg->file(), start, FilePos{size});
   std::string reason;
   bool clean_end = false;
   for (;;) {
@@ -279,6 +342,14 @@ void ShardLogImpl::Append(const std::vector<RecordInput>& records, int64_t arriv
     } else if (!fenced_.ok()) {
       s = fenced_;
     } else {
+      // Arrival times never go backwards within a shard, whatever the wall
+      // clock does, so retention (by arrival time) never expires a record
+      // before one that was appended earlier.
+      if (arrival_ms < max_arrival_assigned_) {
+        format::SetBatchArrival(b->bytes.data(), max_arrival_assigned_);
+      } else {
+        max_arrival_assigned_ = arrival_ms;
+      }
       format::SealBatch(b->bytes.data(), size, next_offset_, acked_end_.load());
       format::HeaderCheck c = format::ParseHeader(b->bytes.data(), &b->header);
       SPATE_ASSERT(c == format::HeaderCheck::kOk, "freshly encoded batch header must parse");
@@ -298,9 +369,36 @@ void ShardLogImpl::Append(const std::vector<RecordInput>& records, int64_t arriv
 }
 
 void ShardLogImpl::Close() {
-  std::unique_lock<std::mutex> l(mu_);
-  closed_ = true;
-  idle_cv_.wait(l, [&] { return inflight_ == 0; });
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    closed_ = true;
+    idle_cv_.wait(l, [&] { return inflight_ == 0; });
+  }
+  // Wait for a checkpoint being written, so the caller may delete the files.
+  std::lock_guard<std::mutex> cp(checkpoint_mu_);
+}
+
+Status ShardLogImpl::WriteCheckpoint() {
+  std::lock_guard<std::mutex> cp(checkpoint_mu_);
+  std::string bytes;
+  Offset base = 0;
+  FilePos pos;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    checkpoint_scheduled_ = false;
+    if (!failed_.ok() || closed_) return Status::Ok();
+    const std::shared_ptr<Segment>& active = segments_.back();
+    if (active->empty()) return Status::Ok();
+    base = active->base_offset();
+    pos = active->acked_end_pos();
+    if (base == checkpoint_base_ && pos == checkpoint_pos_) return Status::Ok();  // up to date
+    bytes = active->EncodeState(format::kCheckpointMagic, format::kCheckpointVersion);
+  }
+  SPATE_TRY(WriteFileDurably(fs_, dir_, dir_ + "/" + std::string(format::kCheckpointFileName), bytes));
+  std::lock_guard<std::mutex> l(mu_);
+  checkpoint_base_ = base;
+  checkpoint_pos_ = pos;
+  return Status::Ok();
 }
 
 void ShardLogImpl::BatchFinished() {
@@ -509,6 +607,13 @@ void ShardLogImpl::Publish(const std::vector<PendingBatch*>& batches,
     }
     b->error = fenced_;
   }
+  const Segment& active = *segments_.back();
+  uint64_t since = active.acked_end_pos().value -
+                   (checkpoint_base_ == active.base_offset() ? std::min(checkpoint_pos_, active.acked_end_pos()).value : 0);
+  if (options_.checkpoint_interval_bytes > 0 && since >= options_.checkpoint_interval_bytes && !checkpoint_scheduled_) {
+    checkpoint_scheduled_ = true;
+    checkpointer_->Schedule(weak_from_this());
+  }
 }
 
 void ShardLogImpl::AfterRound() {
@@ -589,6 +694,16 @@ Status ShardLogImpl::ReadRange(const Segment& seg, FilePos from_pos, FilePos to_
   }
 }
 
+Status ShardLogImpl::ReportReadCorruption(Status s) const {
+  if (s.code() != ErrorCode::kCorruption) return s;
+  std::lock_guard<std::mutex> l(mu_);
+  if (failed_.ok()) {
+    failed_ = s;
+    SPATE_LOG_ERROR("storage: shard log " + name_ + " is corrupt and will not be served: " + s.message());
+  }
+  return s;
+}
+
 Result<ReadResult> ShardLogImpl::Read(Offset from, const ReadLimits& limits) const {
   struct Range {
     std::shared_ptr<Segment> seg;
@@ -615,7 +730,8 @@ Result<ReadResult> ShardLogImpl::Read(Offset from, const ReadLimits& limits) con
   size_t bytes = 0;
   bool full = false;
   for (const Range& r : ranges) {
-    SPATE_TRY(ReadRange(*r.seg, r.from, r.to, from, limits, &bytes, &out, &full));
+    Status s = ReadRange(*r.seg, r.from, r.to, from, limits, &bytes, &out, &full);
+    if (!s.ok()) return ReportReadCorruption(std::move(s));
     if (full) break;
   }
   if (!out.records.empty()) out.next_offset = out.records.back().offset + 1;
@@ -646,11 +762,13 @@ Result<Offset> ShardLogImpl::OffsetForTime(int64_t ms) const {
     const char* p = nullptr;
     SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(&h, &p));
     if (o != BatchScanner::Outcome::kBatch) {
-      return Corruption(Describe(*seg) + ": invalid batch at position " + PosString(scanner.pos()) +
-                        " inside acknowledged data");
+      return ReportReadCorruption(Corruption(Describe(*seg) + ": invalid batch at position " +
+                                             PosString(scanner.pos()) + " inside acknowledged data"));
     }
     Status v = format::VerifyBatch(p, h);
-    if (!v.ok()) return Corruption(Describe(*seg) + " position " + PosString(scanner.pos()) + ": " + v.message());
+    if (!v.ok()) {
+      return ReportReadCorruption(Corruption(Describe(*seg) + " position " + PosString(scanner.pos()) + ": " + v.message()));
+    }
     if (std::max(h.first_arrival_ms, h.last_arrival_ms) >= ms) return h.base_offset;
     scanner.Advance(h.length);
   }
@@ -660,7 +778,7 @@ Result<Offset> ShardLogImpl::OffsetForTime(int64_t ms) const {
 // Retention.
 
 Status ShardLogImpl::DropBefore(int64_t cutoff_ms) {
-  if (!failed_.ok()) return failed_;
+  if (Status f = failure(); !f.ok()) return f;
   std::lock_guard<std::mutex> io(io_mu_);
   size_t expired = 0;
   bool roll = false;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "storage/checkpointer.h"
 #include "storage/group_commit.h"
 #include "storage/log_store.h"
 #include "storage/segment.h"
@@ -32,7 +33,8 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   // its files. Returns a log in the failed state on corruption (after
   // logging it); an error only if the files cannot be accessed.
   static Result<std::shared_ptr<ShardLogImpl>> Open(const LogStoreOptions& options,
-                                                    std::shared_ptr<GroupCommitWriter> writer, std::string dir,
+                                                    std::shared_ptr<GroupCommitWriter> writer,
+                                                    std::shared_ptr<Checkpointer> checkpointer, std::string dir,
                                                     std::string name);
   ~ShardLogImpl() override = default;
 
@@ -47,8 +49,15 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   // Later appends fail with kUnavailable; returns once every queued append
   // of this log has finished (its callback has run).
   void Close();
+  // Writes the checkpoint (format.h) of the active segment's acknowledged
+  // prefix, unless it is already up to date or the log is failed. Any
+  // thread except the writer's; never blocks appends for its I/O.
+  Status WriteCheckpoint();
   // Non-ok when the log opened in the failed state (corruption).
-  const Status& failure() const { return failed_; }
+  Status failure() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return failed_;
+  }
   const std::string& dir() const { return dir_; }
 
   // ---- Called by the GroupCommitWriter thread only. ----
@@ -66,12 +75,22 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   void BatchFinished();
 
  private:
-  ShardLogImpl(const LogStoreOptions& options, std::shared_ptr<GroupCommitWriter> writer, std::string dir,
-               std::string name);
+  ShardLogImpl(const LogStoreOptions& options, std::shared_ptr<GroupCommitWriter> writer,
+               std::shared_ptr<Checkpointer> checkpointer, std::string dir, std::string name);
 
   Status Recover();
+  // Loads a valid checkpoint of the active segment `seg` into it and sets
+  // *start to the position the recovery scan continues from (0 without
+  // one). kCorruption if a valid checkpoint names data the file lacks.
+  Status LoadCheckpoint(const std::shared_ptr<Segment>& seg, FilePos* start);
   Status LoadSealedSegment(const std::shared_ptr<Segment>& seg, Offset next_base, bool have_index);
-  Status ScanSegment(const std::shared_ptr<Segment>& seg, bool is_last, Offset next_base, FilePos* valid_end);
+  // Scans batches from `start` (0: from scratch; else the segment already
+  // holds the acknowledged state of [0, start)).
+  Status ScanSegment(const std::shared_ptr<Segment>& seg, bool is_last, Offset next_base, FilePos start,
+                     FilePos* valid_end);
+  // Corruption found by a read fails the whole log (as at open) and is
+  // reported once as an ERROR line. Returns `s`.
+  Status ReportReadCorruption(Status s) const;
   Result<std::shared_ptr<Segment>> CreateSegment(Offset base);
   Result<std::shared_ptr<Segment>> OpenSegment(Offset base, bool writable);
   Status ReadRange(const Segment& seg, FilePos from_pos, FilePos to_pos, Offset from, const ReadLimits& limits,
@@ -92,13 +111,16 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   const LogStoreOptions options_;
   util::FileSystem* const fs_;
   const std::shared_ptr<GroupCommitWriter> writer_;
+  const std::shared_ptr<Checkpointer> checkpointer_;
   const std::string dir_;
   const std::string name_;  // "<group>/<shard>", for messages
-  Status failed_;           // set during Open only
 
   std::mutex io_mu_;
   mutable std::mutex mu_;
   std::condition_variable idle_cv_;
+  // Non-ok once corruption was found (at open, or by a read): reads, appends
+  // and retention fail with it from then on. Guarded by mu_.
+  mutable Status failed_;
   std::vector<std::shared_ptr<Segment>> segments_;  // guarded by mu_; never empty after Open; back() is active
   Offset next_offset_ = 0;    // guarded by mu_; offsets assigned so far (appended, maybe not durable)
   uint64_t generation_ = 0;   // guarded by mu_; bumped when the un-acked tail is rewound (disk full)
@@ -106,6 +128,13 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   bool needs_trim_ = false;   // guarded by mu_; fenced and files not trimmed yet
   bool closed_ = false;       // guarded by mu_
   int inflight_ = 0;          // guarded by mu_; batches queued and not finished
+  int64_t max_arrival_assigned_ = -1;  // guarded by mu_; arrival times never go below it (clock steps back)
+  // The last checkpoint written or loaded: segment and end position.
+  Offset checkpoint_base_ = 0;         // guarded by mu_
+  FilePos checkpoint_pos_;             // guarded by mu_
+  bool checkpoint_scheduled_ = false;  // guarded by mu_
+  // Serialises checkpoint writers (background thread, close); taken before mu_.
+  std::mutex checkpoint_mu_;
 
   std::atomic<Offset> start_offset_{0};   // first retained offset
   std::atomic<Offset> acked_end_{0};      // one past the last acknowledged (durable) record

@@ -496,13 +496,12 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
   out.shard = shard;
   uint64_t from = std::max<uint64_t>(state->offset, log->StartOffset());
   uint64_t tip = log->EndOffset();
-  uint64_t next = from;
-  if (from < tip) {
-    auto read = log->Read(from, limits);
-    if (!read.ok()) return read.status();
-    out.records = std::move(read->records);
-    next = read->next_offset;
-  }
+  // Read even at the tip: a log that failed verification reports it there
+  // (InternalFailure) instead of looking empty.
+  auto read = log->Read(from, limits);
+  if (!read.ok()) return read.status();
+  out.records = std::move(read->records);
+  uint64_t next = std::max(from, read->next_offset);
   if (next < tip && !out.records.empty()) {
     out.millis_behind_latest = std::max<int64_t>(0, now - out.records.back().arrival_ms);
   }

@@ -18,8 +18,10 @@ AUTH = ("AWS4-HMAC-SHA256 Credential=AKIDFAULT/20260101/us-east-1/kinesis/aws4_r
 
 
 class Spated:
-    def __init__(self, data_dir, log_dir, extra_args=()):
+    def __init__(self, data_dir, log_dir, extra_args=(), wrapper=()):
+        """`wrapper`: a command prefix that execs spated (e.g. fiu-run -x), so proc.pid is spated's."""
         self.data_dir, self.log_dir, self.extra_args = Path(data_dir), Path(log_dir), list(extra_args)
+        self.wrapper = list(wrapper)
         self.proc, self.port, self.starts = None, None, 0
 
     def start(self, timeout=30):
@@ -27,7 +29,7 @@ class Spated:
         log_path = self.log_dir / f"spated-{self.starts}.log"
         with open(log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                [str(SPATED_BIN), "--port", "0", "--data-dir", str(self.data_dir), "--state-delay-ms", "20",
+                [*self.wrapper, str(SPATED_BIN), "--port", "0", "--data-dir", str(self.data_dir), "--state-delay-ms", "20",
                  *self.extra_args], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

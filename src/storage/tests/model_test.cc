@@ -273,5 +273,21 @@ TEST_F(ModelTest, RandomSequencesWithLargeSegments) {
   RunSeed(1000, 300);
 }
 
+// Checkpoints written in the background after (nearly) every round race
+// with appends, rolls, retention and crashes: recovery from them must still
+// find every acknowledged record.
+TEST_F(ModelTest, RandomSequencesWithFrequentCheckpoints) {
+  options_.segment_bytes = 64 << 10;
+  options_.checkpoint_interval_bytes = 512;
+  for (uint64_t seed = 2000; seed < 2000 + SeedCount() / 2; ++seed) {
+    logs_.clear();
+    store_.reset();
+    ASSERT_TRUE(util::PosixFileSystem()->RemoveAll(options_.dir).ok());
+    Reopen();
+    RunSeed(seed, 250);
+    if (HasFatalFailure()) return;
+  }
+}
+
 }  // namespace
 }  // namespace spate::storage::testing

@@ -138,7 +138,7 @@ TEST_F(ShardLogTest, GarbageTailIsTruncated) {
   EXPECT_TRUE(ReadAll(*log).ok());
 }
 
-TEST_F(ShardLogTest, BadCrcMidFileIsCorruption) {
+TEST_F(ShardLogTest, BadCrcMidFileWithoutCheckpointIsCorruptionAtOpen) {
   auto log = Shard();
   std::vector<size_t> sizes;
   for (int i = 0; i < 3; ++i) {
@@ -151,6 +151,7 @@ TEST_F(ShardLogTest, BadCrcMidFileIsCorruption) {
   log.reset();
   other.reset();
   store_.reset();
+  ASSERT_TRUE(util::PosixFileSystem()->Unlink(ShardDir() + "/checkpoint").ok());  // as after a crash
   std::string seg = FilesWithSuffix(ShardDir(), ".log")[0];
   // Flip one data byte of the middle batch.
   uint64_t pos = sizes[0] + format::kBatchHeaderSize + 3;
@@ -170,6 +171,204 @@ TEST_F(ShardLogTest, BadCrcMidFileIsCorruption) {
   other = Shard(1);
   ASSERT_TRUE(AppendSync(*other, Batch(1, "more"), 100).ok());
   EXPECT_EQ(ReadAll(*other)->size(), 2u);
+}
+
+
+TEST_F(ShardLogTest, BadCrcMidFileUnderCheckpointFailsTheShardAtFirstRead) {
+  auto log = Shard();
+  std::vector<size_t> sizes;
+  for (int i = 0; i < 3; ++i) {
+    auto b = Batch(2, std::to_string(i));
+    sizes.push_back(BatchBytes(b));
+    ASSERT_TRUE(AppendSync(*log, b, 100).ok());
+  }
+  log.reset();
+  store_.reset();  // clean close: the checkpoint covers all three batches
+  std::string seg = FilesWithSuffix(ShardDir(), ".log")[0];
+  uint64_t pos = sizes[0] + format::kBatchHeaderSize + 3;
+  std::string byte = ReadFile(seg).substr(pos, 1);
+  byte[0] ^= 0x10;
+  WriteAt(seg, pos, byte);
+  Reopen();
+  log = Shard();  // recovery does not scan the checkpointed prefix
+  EXPECT_EQ(log->EndOffset(), 6u);
+  auto first = log->Read(0, ReadLimits{1, 1 << 20});  // before the damage
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto r = log->Read(0, ReadLimits{});
+  ASSERT_EQ(r.status().code(), ErrorCode::kCorruption);
+  EXPECT_NE(r.status().message().find("crc32c mismatch"), std::string::npos) << r.status().message();
+  // From then on the shard is failed, as if found at open.
+  EXPECT_EQ(log->Read(0, ReadLimits{1, 1 << 20}).status().code(), ErrorCode::kCorruption);
+  EXPECT_EQ(AppendSync(*log, Batch(1, "x"), 100).status().code(), ErrorCode::kCorruption);
+  EXPECT_EQ(log->DropBefore(1 << 30).code(), ErrorCode::kCorruption);
+}
+
+TEST_F(ShardLogTest, CheckpointIsWrittenOnCleanClose) {
+  auto log = Shard();
+  ASSERT_TRUE(AppendSync(*log, Batch(3, "a"), 100).ok());
+  EXPECT_FALSE(util::PosixFileSystem()->Exists(ShardDir() + "/checkpoint"));  // far below the interval
+  log.reset();
+  store_.reset();
+  EXPECT_TRUE(util::PosixFileSystem()->Exists(ShardDir() + "/checkpoint"));
+  EXPECT_FALSE(util::PosixFileSystem()->Exists(ShardDir() + "/checkpoint.tmp"));
+}
+
+TEST_F(ShardLogTest, RecoveryScansTheTailAfterTheCheckpoint) {
+  auto log = Shard();
+  ASSERT_TRUE(AppendSync(*log, Batch(2, "before"), 100).ok());
+  log.reset();
+  Reopen();  // checkpoint at 2 records
+  log = Shard();
+  ASSERT_TRUE(AppendSync(*log, Batch(2, "after"), 100).ok());
+  log.reset();
+  fs_->SimulateCrash(FaultInjectionFileSystem::CrashMode::kDropUnsynced);  // no final checkpoint
+  fs_->SetActive(true);
+  Reopen();
+  log = Shard();
+  EXPECT_EQ(log->EndOffset(), 4u);
+  auto all = ReadAll(*log);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 4u);
+  EXPECT_EQ((*all)[3].data, Batch(2, "after")[1].data);
+  // And the tail keeps its torn-write rule: a torn batch after the checkpoint is truncated.
+  ASSERT_TRUE(AppendSync(*log, Batch(1, "x"), 100).ok());
+}
+
+TEST_F(ShardLogTest, InvalidCheckpointIsIgnoredAndRewritten) {
+  auto log = Shard();
+  ASSERT_TRUE(AppendSync(*log, Batch(3, "a"), 100).ok());
+  log.reset();
+  store_.reset();
+  std::string cp = ShardDir() + "/checkpoint";
+  std::string bytes = ReadFile(cp);
+  std::string good = bytes;
+  bytes[20] ^= 0x01;
+  WriteAt(cp, 0, bytes);
+  Reopen();
+  log = Shard();
+  EXPECT_EQ(log->EndOffset(), 3u);
+  EXPECT_EQ(ReadAll(*log)->size(), 3u);
+  log.reset();
+  store_.reset();
+  EXPECT_EQ(ReadFile(cp), good);  // rebuilt from the log
+  // A truncated (empty) checkpoint is just as harmless.
+  ASSERT_TRUE(util::PosixFileSystem()->OpenFile(cp, util::OpenMode::kCreate).ok());
+  Reopen();
+  EXPECT_EQ(Shard()->EndOffset(), 3u);
+}
+
+TEST_F(ShardLogTest, SegmentShorterThanItsCheckpointIsCorruption) {
+  auto log = Shard();
+  auto first = Batch(2, "a");
+  ASSERT_TRUE(AppendSync(*log, first, 100).ok());
+  ASSERT_TRUE(AppendSync(*log, Batch(2, "b"), 100).ok());
+  log.reset();
+  store_.reset();
+  // Cut at a batch boundary: without the checkpoint this would pass for a torn tail.
+  auto f = util::PosixFileSystem()->OpenFile(FilesWithSuffix(ShardDir(), ".log")[0], util::OpenMode::kReadWrite);
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Truncate(BatchBytes(first)).ok());
+  Reopen();
+  log = Shard();
+  auto r = log->Read(0, ReadLimits{});
+  ASSERT_EQ(r.status().code(), ErrorCode::kCorruption);
+  EXPECT_NE(r.status().message().find("truncated"), std::string::npos) << r.status().message();
+}
+
+TEST_F(ShardLogTest, CheckpointNamingADamagedBatchIsCorruption) {
+  auto log = Shard();
+  auto first = Batch(2, "a");
+  ASSERT_TRUE(AppendSync(*log, first, 100).ok());
+  ASSERT_TRUE(AppendSync(*log, Batch(2, "b"), 100).ok());
+  log.reset();
+  store_.reset();
+  // Zero the last batch's header: without the checkpoint this would look like the clean end.
+  WriteAt(FilesWithSuffix(ShardDir(), ".log")[0], BatchBytes(first), std::string(format::kBatchHeaderSize, '\0'));
+  Reopen();
+  log = Shard();
+  EXPECT_EQ(log->Read(0, ReadLimits{}).status().code(), ErrorCode::kCorruption);
+  EXPECT_EQ(AppendSync(*log, Batch(1, "x"), 100).status().code(), ErrorCode::kCorruption);
+}
+
+TEST_F(ShardLogTest, CheckpointOfARolledSegmentIsIgnored) {
+  auto log = Shard();
+  ASSERT_TRUE(AppendSync(*log, Batch(2, "a"), 100).ok());
+  log.reset();
+  Reopen();  // checkpoint names segment 0
+  log = Shard();
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(AppendSync(*log, Batch(4, "r" + std::to_string(i)), 100).ok());
+  ASSERT_GE(FilesWithSuffix(ShardDir(), ".log").size(), 2u);
+  Offset end = log->EndOffset();
+  log.reset();
+  fs_->SimulateCrash(FaultInjectionFileSystem::CrashMode::kDropUnsynced);
+  fs_->SetActive(true);
+  Reopen();
+  log = Shard();
+  EXPECT_EQ(log->EndOffset(), end);
+  auto all = ReadAll(*log);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(all->size(), end);
+}
+
+TEST_F(ShardLogTest, CheckpointIsWrittenInTheBackgroundEveryInterval) {
+  options_.segment_bytes = 1 << 20;
+  options_.checkpoint_interval_bytes = 1;  // after every round
+  Reopen();
+  auto log = Shard();
+  ASSERT_TRUE(AppendSync(*log, Batch(2, "a"), 100).ok());
+  // The checkpointer runs on its own thread; DropGroup-style Close waits for it.
+  std::string cp = ShardDir() + "/checkpoint";
+  for (int i = 0; i < 200 && !util::PosixFileSystem()->Exists(cp); ++i) {
+    ASSERT_TRUE(AppendSync(*log, Batch(1, "more"), 100).ok());  // each round schedules one if due
+  }
+  EXPECT_TRUE(util::PosixFileSystem()->Exists(cp));
+}
+
+TEST_F(ShardLogTest, ArrivalTimesNeverGoBackwards) {
+  auto log = Shard();
+  ASSERT_TRUE(AppendSync(*log, Batch(1, "a"), 1000).ok());
+  ASSERT_TRUE(AppendSync(*log, Batch(1, "b"), 400).ok());  // the wall clock stepped back
+  ASSERT_TRUE(AppendSync(*log, Batch(1, "c"), 1200).ok());
+  auto all = ReadAll(*log);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].arrival_ms, 1000);
+  EXPECT_EQ((*all)[1].arrival_ms, 1000);  // clamped to the shard's last arrival
+  EXPECT_EQ((*all)[2].arrival_ms, 1200);
+  EXPECT_EQ(log->LastArrivalMs(), 1200);
+  // The clamp survives a restart (it comes from the log).
+  log.reset();
+  Reopen();
+  log = Shard();
+  ASSERT_TRUE(AppendSync(*log, Batch(1, "d"), 500).ok());
+  EXPECT_EQ(ReadAll(*log)->back().arrival_ms, 1200);
+  EXPECT_EQ(*log->OffsetForTime(1001), 2u);
+}
+
+TEST_F(ShardLogTest, WallClockStepBackNeverExpiresDataEarly) {
+  constexpr int64_t kHour = 3'600'000;
+  constexpr int64_t kDay = 24 * kHour;
+  auto log = Shard();
+  const int64_t t0 = clock_.NowMs();
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(AppendSync(*log, Batch(4, "old" + std::to_string(i)), clock_.NowMs()).ok());
+  clock_.SetWallMs(t0 - kDay);  // NTP steps the clock back a day
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(AppendSync(*log, Batch(4, "new" + std::to_string(i)), clock_.NowMs()).ok());
+  ASSERT_GE(FilesWithSuffix(ShardDir(), ".log").size(), 3u);
+  Offset end = log->EndOffset();
+  // Retention of one hour while the clock is behind: the cutoff is earlier, nothing goes.
+  ASSERT_TRUE(log->DropBefore(clock_.NowMs() - kHour).ok());
+  EXPECT_EQ(log->StartOffset(), 0u);
+  // The clock is corrected ten minutes after t0: the records appended while
+  // it was behind carry t0, not t0 - 1 day, so they are not expired.
+  clock_.SetWallMs(t0 + 10 * 60'000);
+  ASSERT_TRUE(log->DropBefore(clock_.NowMs() - kHour).ok());
+  EXPECT_EQ(log->StartOffset(), 0u);
+  EXPECT_EQ(ReadAll(*log)->size(), end);
+  for (const StoredRecord& r : *ReadAll(*log)) EXPECT_EQ(r.arrival_ms, t0);
+  // An hour after t0 everything has expired, at once.
+  clock_.SetWallMs(t0 + kHour + 1);
+  ASSERT_TRUE(log->DropBefore(clock_.NowMs() - kHour).ok());
+  EXPECT_EQ(log->StartOffset(), end);
 }
 
 TEST_F(ShardLogTest, BadCrcInRolledSegmentIsNeverServed) {

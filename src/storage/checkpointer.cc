@@ -1,0 +1,65 @@
+#include "storage/checkpointer.h"
+
+#include "base/log.h"
+#include "storage/format.h"
+#include "storage/shard_log_impl.h"
+
+namespace spate::storage {
+
+Checkpointer::Checkpointer() : thread_([this] { Run(); }) {}
+
+Checkpointer::~Checkpointer() { Stop(); }
+
+void Checkpointer::Schedule(std::weak_ptr<ShardLogImpl> log) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopping_) return;
+    queue_.push_back(std::move(log));
+  }
+  cv_.notify_one();
+}
+
+void Checkpointer::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+    queue_.clear();
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Checkpointer::Run() {
+  for (;;) {
+    std::shared_ptr<ShardLogImpl> log;
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait(l, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      log = queue_.front().lock();
+      queue_.pop_front();
+    }
+    if (log == nullptr) continue;
+    Status s = log->WriteCheckpoint();
+    if (!s.ok()) SPATE_LOG_WARN("storage: checkpoint failed (recovery will scan more): " + s.message());
+  }
+}
+
+Status WriteFileDurably(util::FileSystem* fs, const std::string& dir, const std::string& path,
+                        std::string_view data) {
+  std::string tmp = path + std::string(format::kTempSuffix);
+  Status s;
+  {
+    SPATE_ASSIGN_OR_RETURN(std::unique_ptr<util::File> f, fs->OpenFile(tmp, util::OpenMode::kCreate));
+    s = f->WriteAt(0, data);
+    if (s.ok()) s = f->Sync();
+  }
+  if (s.ok()) s = fs->Rename(tmp, path);
+  if (!s.ok()) {
+    fs->Unlink(tmp).IgnoreError();  // may not exist
+    return s;
+  }
+  return fs->SyncDir(dir);
+}
+
+}  // namespace spate::storage
