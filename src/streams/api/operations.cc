@@ -23,15 +23,19 @@ void ListShards(const Context&, protocol::Value, Done);
 void ListStreams(const Context&, protocol::Value, Done);
 void ListTagsForResource(const Context&, protocol::Value, Done);
 void ListTagsForStream(const Context&, protocol::Value, Done);
+void MergeShards(const Context&, protocol::Value, Done);
 void PutRecord(const Context&, protocol::Value, Done);
 void PutRecords(const Context&, protocol::Value, Done);
 void RemoveTagsFromStream(const Context&, protocol::Value, Done);
+void SplitShard(const Context&, protocol::Value, Done);
 void TagResource(const Context&, protocol::Value, Done);
 void UntagResource(const Context&, protocol::Value, Done);
+void UpdateShardCount(const Context&, protocol::Value, Done);
+void UpdateStreamMode(const Context&, protocol::Value, Done);
 
 namespace {
 // Sorted by name for binary search.
-constexpr std::array<std::pair<std::string_view, Handler>, 21> kHandlers = {{
+constexpr std::array<std::pair<std::string_view, Handler>, 25> kHandlers = {{
     {"AddTagsToStream", &AddTagsToStream},
     {"CreateStream", &CreateStream},
     {"DecreaseStreamRetentionPeriod", &DecreaseStreamRetentionPeriod},
@@ -48,11 +52,15 @@ constexpr std::array<std::pair<std::string_view, Handler>, 21> kHandlers = {{
     {"ListStreams", &ListStreams},
     {"ListTagsForResource", &ListTagsForResource},
     {"ListTagsForStream", &ListTagsForStream},
+    {"MergeShards", &MergeShards},
     {"PutRecord", &PutRecord},
     {"PutRecords", &PutRecords},
     {"RemoveTagsFromStream", &RemoveTagsFromStream},
+    {"SplitShard", &SplitShard},
     {"TagResource", &TagResource},
     {"UntagResource", &UntagResource},
+    {"UpdateShardCount", &UpdateShardCount},
+    {"UpdateStreamMode", &UpdateStreamMode},
 }};
 static_assert(std::is_sorted(kHandlers.begin(), kHandlers.end()), "keep kHandlers sorted");
 }  // namespace
