@@ -2,8 +2,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
+#include "streams/throughput.h"
 
 namespace spate::spated {
 
@@ -17,6 +19,9 @@ struct Config {
   uint32_t shard_limit = 1000;
   uint32_t on_demand_stream_limit = 50;
   std::string log_level = "info";
+  bool limits = true;  // --limits=aws (true) or --limits=off
+  std::vector<streams::FaultRule> faults;  // --inject-fault, repeatable
+  int64_t on_demand_scale_after_ms = 60'000;
 };
 
 // Parses argv. kInvalidArgument with a message naming the bad flag.
