@@ -21,6 +21,11 @@ STATE_DELAY_MS = 50            # fast CREATING->ACTIVE etc. for the shared serve
 SLOW_STATE_DELAY_MS = 1500     # long enough to observe CREATING/DELETING deterministically
 STARTUP_TIMEOUT_S = 30
 SHUTDOWN_TIMEOUT_S = 20
+# The functional suite runs without AWS's throughput limits: its tests create streams and call
+# operations back to back through clients that do not retry, which AWS's control-plane rates
+# (e.g. 5 CreateStream/s per account) would throttle. test_throttling.py checks the limits, and that
+# --limits=aws is the default, on servers of its own.
+FUNCTIONAL_ARGS = ("--limits=off",)
 LISTENING_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
 
 ALL_CLIENTS = ["boto3", "cli", "js"]
@@ -29,7 +34,7 @@ ALL_CLIENTS = ["boto3", "cli", "js"]
 class SpatedServer:
     """One spated process on an ephemeral port with its own data dir; restartable on the same dir."""
 
-    def __init__(self, data_dir, log_dir, state_delay_ms=STATE_DELAY_MS, extra_args=()):
+    def __init__(self, data_dir, log_dir, state_delay_ms=STATE_DELAY_MS, extra_args=FUNCTIONAL_ARGS):
         self.data_dir = Path(data_dir)
         self.extra_args = list(extra_args)
         self.log_dir = Path(log_dir)
@@ -130,7 +135,7 @@ def make_server(tmp_path):
     _require_binary()
     servers = []
 
-    def factory(state_delay_ms=STATE_DELAY_MS, extra_args=()):
+    def factory(state_delay_ms=STATE_DELAY_MS, extra_args=FUNCTIONAL_ARGS):
         srv = SpatedServer(tmp_path / f"data-{len(servers)}", tmp_path, state_delay_ms, extra_args)
         servers.append(srv)
         return srv.start()

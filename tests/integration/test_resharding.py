@@ -2,6 +2,7 @@
 closed shard, per-key order across a reshard, AWS's errors, ListShards ShardFilter, and capacity modes."""
 
 import datetime
+import time
 
 import pytest
 
@@ -265,10 +266,14 @@ def test_update_shard_count_limits(boto, make_stream):
 @pytest.mark.parametrize("kin", RESHARD_CLIENTS, indirect=True)
 def test_list_shards_shard_filter_types(kin, raw, make_stream):
     name = make_stream(2, "filter")
-    created = helpers.describe_summary_raw(raw, name)["StreamCreationTimestamp"]
+    created = datetime.datetime.fromtimestamp(helpers.describe_summary_raw(raw, name)["StreamCreationTimestamp"],
+                                              tz=datetime.timezone.utc)
     kin.call("SplitShard", StreamName=name, ShardToSplit=shard_id(0), NewStartingHashKey="1000")
     _wait_active(raw, name)
-    after_split = helpers.utcnow()
+    # boto3 1.26 sends whole seconds: take the next whole second after the split.
+    after_split_s = int(time.time()) + 1
+    helpers.wait_until_wall_clock(after_split_s)
+    after_split = datetime.datetime.fromtimestamp(after_split_s, tz=datetime.timezone.utc)
 
     def ids(**filt):
         return [s["ShardId"] for s in kin.call("ListShards", StreamName=name, ShardFilter=filt)["Shards"]]
