@@ -184,6 +184,7 @@ void ApiDispatcher::Handle(HttpRequest req, std::unique_ptr<Responder> responder
   ctx.caller.region = auth->region;
   ctx.operation = op->name();
   ctx.registry = registry_;
+  if (Status st = streams::api::AdmitCall(ctx, op_name, *input); !st.ok()) return ex->SendError(st);
   handler(ctx, std::move(*input), [ex](Result<Value> result) { ex->SendResult(std::move(result)); });
 }
 

@@ -41,6 +41,28 @@ Usage: spated [flags]
   --tls-key PEM             private key file for --tls-port
   --segment-bytes N         size at which a shard's log file is rolled
                             (default 134217728; 4096 to 1073741824)
+  --limits=aws|off          aws (default): meter every shard as AWS does and
+                            throttle with ProvisionedThroughputExceededException:
+                            writes 1 MiB/s or 1,000 records/s, reads 2 MiB/s and
+                            5 GetRecords/s (a 10 MiB response blocks reads for
+                            5 s), GetShardIterator 5/s; control-plane calls at
+                            AWS's rates (LimitExceededException "Rate exceeded").
+                            off: no throughput limit at all (benchmarks, or
+                            hardware you size yourself); quotas still apply.
+  --on-demand-scale-after-ms MS  an ON_DEMAND stream splits a shard whose
+                            offered writes stayed above 1 MiB/s or 1,000
+                            records/s for this long (default 60000)
+  --inject-fault RULE       make calls fail on purpose (repeatable). RULE is
+                            comma-separated key=value: operation=OP (required),
+                            stream=NAME (default any),
+                            error=ProvisionedThroughputExceededException or
+                            InternalFailure (required), rate=R in (0,1]
+                            (default 1), count=N failures at most (default no
+                            cap), seed=S (default 1). Deterministic: the same
+                            sequence of calls fails the same way. PutRecords
+                            fails record by record (FailedRecordCount).
+                            e.g. --inject-fault operation=PutRecords,rate=0.1,
+                                 error=ProvisionedThroughputExceededException
   --help                    this text
 
 Clients: point any AWS SDK or the AWS CLI at http://HOST:PORT (or
@@ -119,6 +141,18 @@ Result<Config> ParseFlags(int argc, char** argv, bool* help) {
     } else if (arg == "--tls-key") {
       if (!next() || value.empty()) return bad("needs a PEM file");
       c.tls_key = std::string(value);
+    } else if (arg == "--limits") {
+      if (!next() || (value != "aws" && value != "off")) return bad("needs aws or off");
+      c.limits = value == "aws";
+    } else if (arg == "--on-demand-scale-after-ms") {
+      if (!next() || !ParseNumber(value, &c.on_demand_scale_after_ms) || c.on_demand_scale_after_ms < 0) {
+        return bad("needs a non-negative number of milliseconds");
+      }
+    } else if (arg == "--inject-fault") {
+      if (!next()) return bad("needs a rule (see --help)");
+      auto rule = streams::ParseFaultRule(value);
+      if (!rule.ok()) return bad(rule.status().message());
+      c.faults.push_back(std::move(rule).value());
     } else {
       return Status(ErrorCode::kInvalidArgument, "unknown flag " + std::string(argv[i]) + " (see --help)");
     }

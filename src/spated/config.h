@@ -2,8 +2,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
+#include "streams/throughput.h"
 
 namespace spate::spated {
 
@@ -25,6 +27,9 @@ struct Config {
   std::string tls_cert;   // PEM certificate chain
   std::string tls_key;    // PEM private key
   uint64_t segment_bytes = 0;  // shard-log segment size; 0 = the storage default (128 MiB)
+  bool limits = true;  // --limits=aws (true) or --limits=off
+  std::vector<streams::FaultRule> faults;  // --inject-fault, repeatable
+  int64_t on_demand_scale_after_ms = 60'000;
 };
 
 // Parses argv. kInvalidArgument with a message naming the bad flag.

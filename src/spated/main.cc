@@ -84,6 +84,9 @@ int Run(const Config& config) {
   reg_options.state_delay_ms = config.state_delay_ms;
   reg_options.shard_limit = config.shard_limit;
   reg_options.on_demand_stream_limit = config.on_demand_stream_limit;
+  reg_options.throughput.enabled = config.limits;
+  reg_options.faults = config.faults;
+  reg_options.on_demand_scale_after_ms = config.on_demand_scale_after_ms;
   streams::Registry registry(reg_options, catalog->get(), logs->get(), util::SystemClock());
   if (Status st = registry.Start(); !st.ok()) {
     SPATE_LOG_ERROR("cannot load streams: " + st.ToString());

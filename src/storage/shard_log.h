@@ -87,6 +87,11 @@ class ShardLog {
   // One past the last acknowledged record (the tip). Equal to StartOffset()
   // when the log holds nothing.
   virtual Offset EndOffset() const = 0;
+  // One past the last offset assigned by Append: records acknowledged or
+  // still queued. >= EndOffset(); moves back only when a disk-full rewind
+  // fails queued batches. Equal to EndOffset() once no Append is queued.
+  // The streams layer closes a shard at this offset (resharding).
+  virtual Offset AssignedEndOffset() const = 0;
   // Arrival time of the newest acknowledged record, or -1 when none (after a
   // restart: when none is retained).
   virtual int64_t LastArrivalMs() const = 0;

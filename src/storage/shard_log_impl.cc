@@ -657,6 +657,11 @@ void ShardLogImpl::AfterRound() {
 
 Offset ShardLogImpl::StartOffset() const { return start_offset_.load(); }
 Offset ShardLogImpl::EndOffset() const { return acked_end_.load(); }
+
+Offset ShardLogImpl::AssignedEndOffset() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return next_offset_;
+}
 int64_t ShardLogImpl::LastArrivalMs() const { return last_arrival_ms_.load(); }
 
 Status ShardLogImpl::ReadRange(const Segment& seg, FilePos from_pos, FilePos to_pos, Offset from,

@@ -42,6 +42,7 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   Result<ReadResult> Read(Offset from, const ReadLimits& limits) const override;
   Offset StartOffset() const override;
   Offset EndOffset() const override;
+  Offset AssignedEndOffset() const override;
   int64_t LastArrivalMs() const override;
   Result<Offset> OffsetForTime(int64_t ms) const override;
   Status DropBefore(int64_t cutoff_ms) override;

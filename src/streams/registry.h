@@ -18,6 +18,7 @@
 #include "metadata/stream_meta.h"
 #include "model/types.h"
 #include "storage/log_store.h"
+#include "streams/throughput.h"
 #include "streams/token_codec.h"
 #include "util/clock.h"
 
@@ -52,6 +53,12 @@ struct RegistryOptions {
   uint32_t on_demand_shard_count = 4;  // shards of a new on-demand stream
   int64_t iterator_ttl_ms = 300'000;
   int64_t retention_check_ms = 1000;   // how often retention is enforced
+  ThroughputOptions throughput;        // per-shard and control-plane limits
+  std::vector<FaultRule> faults;       // injected failures (--inject-fault)
+  // On-demand scaling: a shard of an ON_DEMAND stream whose offered writes
+  // stayed above its write capacity (1 MiB/s or 1,000 records/s) for this
+  // long is split at the middle of its hash-key range.
+  int64_t on_demand_scale_after_ms = 60'000;
 };
 
 // One stream at run time: its catalog record plus its shards' open logs.
@@ -67,6 +74,8 @@ class Stream {
   // while the stream has no shards).
   const metadata::ShardMeta* Route(model::uint128 hash) const;
   uint32_t OpenShardCount() const;
+  // The shard's throughput meters; null for a shard that does not exist.
+  std::shared_ptr<ShardThroughput> Meter(model::ShardIndex index) const;
 
  private:
   friend class Registry;
@@ -75,6 +84,7 @@ class Stream {
   metadata::StreamMeta meta_;
   std::map<uint32_t, std::shared_ptr<storage::ShardLog>> logs_;
   std::vector<size_t> routes_;  // positions in meta_.shards of open shards, by range start
+  std::map<uint32_t, std::shared_ptr<ShardThroughput>> meters_;  // one per shard of logs_
 };
 
 // One record of a PutRecord / PutRecords call, already validated.
@@ -83,6 +93,10 @@ struct PutEntry {
   std::string data;
   std::optional<model::uint128> explicit_hash_key;
 };
+
+// The "Rate exceeded for shard shardId-... in stream X under account Y."
+// error of a throttled data-plane call.
+Status ShardRateExceeded(const metadata::StreamMeta& meta, model::ShardIndex shard);
 
 // The outcome for one entry, in request order.
 struct PutOutcome {
@@ -139,8 +153,13 @@ class Registry {
   uint32_t OnDemandStreamCount(const Caller& caller) const;
 
   // Appends the entries (routing each to its shard; one batch per shard) and
-  // calls done once all are durable or failed. done runs on a storage thread.
-  void Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallback done);
+  // calls done once all are durable or failed. done runs on a storage thread
+  // or the caller's, never under the registry's lock. An entry over its
+  // shard's write quota fails alone with kThroughputExceeded. With
+  // `fault_operation` set, each entry also draws from the fault rules of
+  // that operation (PutRecords fails record by record, as AWS does).
+  void Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallback done,
+           std::string_view fault_operation = {});
 
   // A new shard iterator at `offset` of the shard.
   std::string MakeIterator(const Stream& stream, model::ShardIndex shard, uint64_t offset) const;
@@ -151,9 +170,27 @@ class Registry {
   Result<GetRecordsOutcome> GetRecords(std::string_view iterator, size_t limit,
                                        const std::function<Status(const Stream&)>& authorize = {}) const;
 
-  // Applies due state transitions and retention now (the maintenance thread
-  // calls this; tests may too).
+  // Applies due state transitions, on-demand scaling and retention now (the
+  // maintenance thread calls this; tests may too).
   void RunMaintenance();
+
+  // Resharding (provisioned streams, ACTIVE only; the stream goes UPDATING
+  // for the state delay). Each closes its parents atomically with respect
+  // to Put: every record accepted before is below the parent's end, every
+  // record accepted after goes to a child. Errors as AWS words them.
+  Status SplitShard(const StreamRef& ref, std::string_view shard_id, std::string_view new_starting_hash_key);
+  Status MergeShards(const StreamRef& ref, std::string_view shard_id, std::string_view adjacent_shard_id);
+  // UNIFORM_SCALING to `target` open shards (at most double, at least half,
+  // within the shard quota). Returns the open shard count before.
+  Result<uint32_t> UpdateShardCount(const StreamRef& ref, uint32_t target);
+  // Switches the capacity mode (ACTIVE only; UPDATING for the state delay).
+  Status UpdateStreamMode(const StreamRef& ref, metadata::StreamMode mode);
+
+  // Control-plane rates and whole-request fault injection for one call.
+  // kLimitExceeded, kThroughputExceeded or kInternal when it must fail.
+  Status AdmitCall(const Caller& caller, std::string_view operation, std::string_view stream_name);
+  // Per-shard GetShardIterator rate (5 per second).
+  Status AdmitShardIterator(const Stream& stream, model::ShardIndex shard) const;
 
   // The AWS "Stream X under account Y not found." error.
   static Status StreamNotFound(const StreamRef& ref);
@@ -162,12 +199,20 @@ class Registry {
   static std::string MapKey(std::string_view account, std::string_view region, std::string_view name);
   Status OpenLogs(Stream* stream);
   void MaintenanceLoop();
+  // Runs plan on a copy of the stream's record under the exclusive lock,
+  // persists it and opens the new shards' logs. See registry.cc.
+  class Resharder;
+  Status Reshard(const StreamRef& ref, const std::function<Status(Resharder&)>& plan);
+  Status ShardLimitError(const StreamRef& ref, uint32_t open, uint32_t additional) const;
+  void ScaleOnDemandStreams();
 
   const RegistryOptions options_;
   metadata::Catalog* const catalog_;
   storage::LogStore* const logs_;
   util::Clock* const clock_;
   std::unique_ptr<TokenCodec> tokens_;
+  ControlPlaneLimiter control_plane_;
+  mutable FaultInjector faults_;
 
   mutable std::shared_mutex mu_;
   std::map<std::string, std::unique_ptr<Stream>> streams_;  // by MapKey; guarded by mu_

@@ -21,6 +21,11 @@ STATE_DELAY_MS = 50            # fast CREATING->ACTIVE etc. for the shared serve
 SLOW_STATE_DELAY_MS = 1500     # long enough to observe CREATING/DELETING deterministically
 STARTUP_TIMEOUT_S = 30
 SHUTDOWN_TIMEOUT_S = 20
+# The functional suite runs without AWS's throughput limits: its tests create streams and call
+# operations back to back through clients that do not retry, which AWS's control-plane rates
+# (e.g. 5 CreateStream/s per account) would throttle. test_throttling.py checks the limits, and that
+# --limits=aws is the default, on servers of its own.
+FUNCTIONAL_ARGS = ("--limits=off",)
 LISTENING_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
 TLS_LISTENING_RE = re.compile(r"listening for HTTPS \S+ \S+ on 127\.0\.0\.1:(\d+)")
 
@@ -30,10 +35,10 @@ ALL_CLIENTS = ["boto3", "cli", "js"]
 class SpatedServer:
     """One spated process on an ephemeral port with its own data dir; restartable on the same dir."""
 
-    def __init__(self, data_dir, log_dir, state_delay_ms=STATE_DELAY_MS, extra_args=()):
-        self.extra_args = list(extra_args)   # e.g. --credentials-file, --tls-port (test_auth, test_tls)
+    def __init__(self, data_dir, log_dir, state_delay_ms=STATE_DELAY_MS, extra_args=FUNCTIONAL_ARGS):
         self.tls_port = None                 # set when the server reports its HTTPS port
         self.data_dir = Path(data_dir)
+        self.extra_args = list(extra_args)
         self.log_dir = Path(log_dir)
         self.state_delay_ms = state_delay_ms
         self.proc = None
@@ -57,7 +62,7 @@ class SpatedServer:
         self.log_path = self.log_dir / f"spated-{self.starts}.log"
         log = open(self.log_path, "wb")
         cmd = [str(SPATED_BIN), "--host", "127.0.0.1", "--port", "0", "--data-dir", str(self.data_dir),
-               "--state-delay-ms", str(self.state_delay_ms)] + self.extra_args
+               "--state-delay-ms", str(self.state_delay_ms), *self.extra_args]
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -135,7 +140,7 @@ def make_server(tmp_path):
     _require_binary()
     servers = []
 
-    def factory(state_delay_ms=STATE_DELAY_MS, extra_args=()):
+    def factory(state_delay_ms=STATE_DELAY_MS, extra_args=FUNCTIONAL_ARGS):
         srv = SpatedServer(tmp_path / f"data-{len(servers)}", tmp_path, state_delay_ms, extra_args)
         servers.append(srv)
         return srv.start()

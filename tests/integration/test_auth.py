@@ -15,7 +15,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 import helpers
-from conftest import ALL_CLIENTS, DriverPool, SpatedServer, _require_binary
+from conftest import ALL_CLIENTS, FUNCTIONAL_ARGS, DriverPool, SpatedServer, _require_binary
 from helpers import KinesisError
 
 ACCOUNT_A = "111111111111"
@@ -39,7 +39,7 @@ def auth_server(tmp_path_factory):
     base = tmp_path_factory.mktemp("spated-auth")
     creds = base / "credentials"
     creds.write_text(CREDENTIALS)
-    srv = SpatedServer(base / "data", base, extra_args=["--credentials-file", str(creds)])
+    srv = SpatedServer(base / "data", base, extra_args=[*FUNCTIONAL_ARGS, "--credentials-file", str(creds)])
     srv.start()
     yield srv
     srv.stop()
@@ -339,7 +339,7 @@ def test_policies_survive_restart(tmp_path):
     _require_binary()
     creds = tmp_path / "credentials"
     creds.write_text(CREDENTIALS)
-    srv = SpatedServer(tmp_path / "data", tmp_path, extra_args=["--credentials-file", str(creds)]).start()
+    srv = SpatedServer(tmp_path / "data", tmp_path, extra_args=[*FUNCTIONAL_ARGS, "--credentials-file", str(creds)]).start()
     try:
         a, b = Account(srv, helpers.ACCESS_KEY_ID, helpers.SECRET_ACCESS_KEY), Account(srv, KEY_B, SECRET_B)
         create_active(a, "kept")

@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 
 import helpers
-from conftest import SPATED_BIN, SpatedServer, _require_binary
+from conftest import FUNCTIONAL_ARGS, SPATED_BIN, SpatedServer, _require_binary
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def tls_server(tmp_path_factory, tls_files):
     _require_binary()
     cert, key = tls_files
     base = tmp_path_factory.mktemp("spated-tls")
-    srv = SpatedServer(base / "data", base, extra_args=["--tls-port", "0", "--tls-cert", str(cert),
+    srv = SpatedServer(base / "data", base, extra_args=[*FUNCTIONAL_ARGS, "--tls-port", "0", "--tls-cert", str(cert),
                                                         "--tls-key", str(key)])
     srv.start()
     assert srv.tls_port and srv.tls_port != srv.port

@@ -50,6 +50,7 @@ void GetShardIterator(const Context& ctx, Value in, Done done) {
   Status st = ctx.registry->WithStream(*ref, [&](const Stream& s) -> Status {
     const metadata::ShardMeta* shard = s.FindShard(*index);
     if (shard == nullptr || s.meta().status == metadata::StreamStatus::kCreating) return shard_missing();
+    SPATE_TRY(ctx.registry->AdmitShardIterator(s, *index));
     auto log = s.Log(*index);
     uint64_t offset = 0;
     if (type == "TRIM_HORIZON") {

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "streams/api/common.h"
 
 namespace spate::streams::api {
@@ -38,7 +40,11 @@ bool Matches(const metadata::StreamMeta& m, const metadata::ShardMeta& s, const 
     return !ParentListed(m, s.parent, now) && !ParentListed(m, s.adjacent_parent, now);
   }
   if (f.type == "AT_TIMESTAMP") {
-    return s.created_ms <= f.timestamp_ms && (!s.closed() || s.closed_ms > f.timestamp_ms);
+    // Shards open at the instant (a reshard's parents and children both
+    // are, at its instant), which is clamped to the trim horizon and to the
+    // stream's creation, so an old timestamp lists the oldest shards.
+    int64_t at = std::max({f.timestamp_ms, now - retention_ms, m.created_ms});
+    return s.created_ms <= at && (!s.closed() || s.closed_ms >= at);
   }
   if (f.type == "FROM_TIMESTAMP") return !s.closed() || s.closed_ms >= f.timestamp_ms;
   return true;  // FROM_TRIM_HORIZON

@@ -33,4 +33,9 @@ using Handler = void (*)(const Context& ctx, protocol::Value input, Done done);
 // serve it (yet).
 Handler FindHandler(std::string_view operation);
 
+// Admission of one call before its handler runs: control-plane rate limits
+// (LimitExceededException) and whole-request fault injection, keyed by the
+// stream the input names (StreamName, StreamARN or ResourceARN), if any.
+Status AdmitCall(const Context& ctx, std::string_view operation, const protocol::Value& input);
+
 }  // namespace spate::streams::api

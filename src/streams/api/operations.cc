@@ -25,16 +25,20 @@ void ListShards(const Context&, protocol::Value, Done);
 void ListStreams(const Context&, protocol::Value, Done);
 void ListTagsForResource(const Context&, protocol::Value, Done);
 void ListTagsForStream(const Context&, protocol::Value, Done);
+void MergeShards(const Context&, protocol::Value, Done);
 void PutRecord(const Context&, protocol::Value, Done);
 void PutRecords(const Context&, protocol::Value, Done);
 void PutResourcePolicy(const Context&, protocol::Value, Done);
 void RemoveTagsFromStream(const Context&, protocol::Value, Done);
+void SplitShard(const Context&, protocol::Value, Done);
 void TagResource(const Context&, protocol::Value, Done);
 void UntagResource(const Context&, protocol::Value, Done);
+void UpdateShardCount(const Context&, protocol::Value, Done);
+void UpdateStreamMode(const Context&, protocol::Value, Done);
 
 namespace {
 // Sorted by name for binary search.
-constexpr std::array<std::pair<std::string_view, Handler>, 24> kHandlers = {{
+constexpr std::array<std::pair<std::string_view, Handler>, 28> kHandlers = {{
     {"AddTagsToStream", &AddTagsToStream},
     {"CreateStream", &CreateStream},
     {"DecreaseStreamRetentionPeriod", &DecreaseStreamRetentionPeriod},
@@ -53,12 +57,16 @@ constexpr std::array<std::pair<std::string_view, Handler>, 24> kHandlers = {{
     {"ListStreams", &ListStreams},
     {"ListTagsForResource", &ListTagsForResource},
     {"ListTagsForStream", &ListTagsForStream},
+    {"MergeShards", &MergeShards},
     {"PutRecord", &PutRecord},
     {"PutRecords", &PutRecords},
     {"PutResourcePolicy", &PutResourcePolicy},
     {"RemoveTagsFromStream", &RemoveTagsFromStream},
+    {"SplitShard", &SplitShard},
     {"TagResource", &TagResource},
     {"UntagResource", &UntagResource},
+    {"UpdateShardCount", &UpdateShardCount},
+    {"UpdateStreamMode", &UpdateStreamMode},
 }};
 static_assert(std::is_sorted(kHandlers.begin(), kHandlers.end()), "keep kHandlers sorted");
 }  // namespace

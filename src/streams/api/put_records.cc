@@ -51,7 +51,7 @@ void PutRecords(const Context& ctx, Value in, Done done) {
     out.Set("FailedRecordCount", Value::Int(failed));
     out.Set("Records", std::move(list));
     done(std::move(out));
-  });
+  }, "PutRecords");
 }
 
 }  // namespace spate::streams::api

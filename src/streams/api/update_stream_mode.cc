@@ -1,0 +1,19 @@
+#include "streams/api/common.h"
+
+namespace spate::streams::api {
+
+using protocol::Value;
+
+// UpdateStreamMode: PROVISIONED <-> ON_DEMAND; the shards stay as they are
+// (an on-demand stream then scales itself). UPDATING meanwhile.
+void UpdateStreamMode(const Context& ctx, Value in, Done done) {
+  auto ref = StreamFromInput(ctx, in);
+  if (!ref.ok()) return done(ref.status());
+  const Value* details = in.Find("StreamModeDetails");
+  metadata::StreamMode mode = details != nullptr && details->GetString("StreamMode") == "ON_DEMAND"
+                                  ? metadata::StreamMode::kOnDemand
+                                  : metadata::StreamMode::kProvisioned;
+  Finish(done, ctx.registry->UpdateStreamMode(*ref, mode));
+}
+
+}  // namespace spate::streams::api
