@@ -58,8 +58,7 @@ def writer(port, stream, writer_id, stop, acked, ambiguous, failed, rng):
 
 def test_kill9_loses_no_acknowledged_record(tmp_path):
     rng = random.Random(int(os.environ.get("SPATE_KILL9_SEED", str(int(time.time())))))
-    # Durability, not metering: AWS's read limits would throttle the final drain.
-    server = sp.Spated(tmp_path / "data", tmp_path, extra_args=["--limits=off"])
+    server = sp.Spated(tmp_path / "data", tmp_path)
     server.start()
     admin = sp.Client(server.port)
     admin.call("CreateStream", StreamName="k9", ShardCount=SHARDS)
