@@ -5,7 +5,9 @@
 namespace spate::metadata {
 namespace {
 
-constexpr uint8_t kStreamMetaVersion = 1;
+// Version 2 appends the consumer list; version 1 records (no consumers) still decode.
+constexpr uint8_t kStreamMetaVersion = 2;
+constexpr uint8_t kStreamMetaVersionNoConsumers = 1;
 
 void PutU128(std::string* dst, model::uint128 v) {
   util::PutFixed64(dst, static_cast<uint64_t>(v));
@@ -65,6 +67,29 @@ std::string_view StreamModeName(StreamMode m) {
   return m == StreamMode::kOnDemand ? "ON_DEMAND" : "PROVISIONED";
 }
 
+std::string_view ConsumerStatusName(ConsumerStatus s) {
+  switch (s) {
+    case ConsumerStatus::kCreating: return "CREATING";
+    case ConsumerStatus::kActive: return "ACTIVE";
+    case ConsumerStatus::kDeleting: return "DELETING";
+  }
+  return "ACTIVE";
+}
+
+const ConsumerMeta* StreamMeta::FindConsumer(std::string_view consumer_name) const {
+  for (const ConsumerMeta& c : consumers) {
+    if (c.name == consumer_name) return &c;
+  }
+  return nullptr;
+}
+
+ConsumerMeta* StreamMeta::FindConsumer(std::string_view consumer_name) {
+  for (ConsumerMeta& c : consumers) {
+    if (c.name == consumer_name) return &c;
+  }
+  return nullptr;
+}
+
 std::string StreamMeta::MakeKey(std::string_view account, std::string_view region, std::string_view name) {
   std::string k = "stream/";
   k.append(account).append("/").append(region).append("/").append(name);
@@ -106,13 +131,27 @@ std::string EncodeStreamMeta(const StreamMeta& m) {
   util::PutLengthPrefixed(&out, m.encryption_type);
   util::PutLengthPrefixed(&out, m.key_id);
   util::PutVarint64(&out, static_cast<uint64_t>(m.max_record_size_kib));
+  util::PutVarint64(&out, m.consumers.size());
+  for (const ConsumerMeta& c : m.consumers) {
+    util::PutLengthPrefixed(&out, c.name);
+    util::PutFixed64(&out, static_cast<uint64_t>(c.created_ms));
+    out.push_back(static_cast<char>(c.status));
+    util::PutFixed64(&out, static_cast<uint64_t>(c.status_since_ms));
+    util::PutVarint64(&out, c.tags.size());
+    for (const auto& [k, v] : c.tags) {
+      util::PutLengthPrefixed(&out, k);
+      util::PutLengthPrefixed(&out, v);
+    }
+  }
   return out;
 }
 
 Result<StreamMeta> DecodeStreamMeta(std::string_view in) {
   auto bad = [] { return Status(ErrorCode::kCorruption, "catalog: malformed stream record"); };
   StreamMeta m;
-  if (in.empty() || static_cast<uint8_t>(in[0]) != kStreamMetaVersion) return bad();
+  if (in.empty()) return bad();
+  uint8_t version = static_cast<uint8_t>(in[0]);
+  if (version != kStreamMetaVersion && version != kStreamMetaVersionNoConsumers) return bad();
   in.remove_prefix(1);
   uint64_t n = 0, x = 0;
   if (!GetString(&in, &m.account) || !GetString(&in, &m.region) || !GetString(&in, &m.name) ||
@@ -155,6 +194,22 @@ Result<StreamMeta> DecodeStreamMeta(std::string_view in) {
     return bad();
   }
   m.max_record_size_kib = static_cast<int32_t>(x);
+  if (version == kStreamMetaVersionNoConsumers) return m;
+  if (!util::GetVarint64(&in, &n)) return bad();
+  for (uint64_t i = 0; i < n; ++i) {
+    ConsumerMeta c;
+    uint64_t tag_count;
+    if (!GetString(&in, &c.name) || !GetI64(&in, &c.created_ms) || in.empty()) return bad();
+    c.status = static_cast<ConsumerStatus>(in[0]);
+    in.remove_prefix(1);
+    if (!GetI64(&in, &c.status_since_ms) || !util::GetVarint64(&in, &tag_count)) return bad();
+    for (uint64_t j = 0; j < tag_count; ++j) {
+      std::string k, v;
+      if (!GetString(&in, &k) || !GetString(&in, &v)) return bad();
+      c.tags.emplace(std::move(k), std::move(v));
+    }
+    m.consumers.push_back(std::move(c));
+  }
   return m;
 }
 

@@ -77,6 +77,43 @@ TEST(StreamMetaCoding, TruncatedRecordIsCorruption) {
   }
 }
 
+TEST(StreamMetaCoding, RoundTripsConsumers) {
+  StreamMeta m = Sample();
+  m.consumers.push_back(ConsumerMeta{"dashboard", 1700000001000, ConsumerStatus::kActive, 1700000001500, {{"a", "b"}}});
+  m.consumers.push_back(ConsumerMeta{"audit", 1700000002000, ConsumerStatus::kDeleting, 1700000003000, {}});
+  auto d = DecodeStreamMeta(EncodeStreamMeta(m));
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->consumers.size(), 2u);
+  EXPECT_EQ(d->consumers[0].name, "dashboard");
+  EXPECT_EQ(d->consumers[0].created_ms, 1700000001000);
+  EXPECT_EQ(d->consumers[0].status, ConsumerStatus::kActive);
+  EXPECT_EQ(d->consumers[0].status_since_ms, 1700000001500);
+  EXPECT_EQ(d->consumers[0].tags, m.consumers[0].tags);
+  EXPECT_EQ(d->consumers[1].status, ConsumerStatus::kDeleting);
+  EXPECT_EQ(d->FindConsumer("audit"), &d->consumers[1]);
+  EXPECT_EQ(d->FindConsumer("nobody"), nullptr);
+}
+
+TEST(StreamMetaCoding, Version1RecordDecodesWithoutConsumers) {
+  // A version-1 record is a version-2 record without the trailing consumer
+  // list (an empty list is the one byte 0).
+  std::string bytes = EncodeStreamMeta(Sample());
+  ASSERT_EQ(bytes[0], 2);
+  ASSERT_EQ(bytes.back(), 0);
+  bytes.pop_back();
+  bytes[0] = 1;
+  auto d = DecodeStreamMeta(bytes);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_TRUE(d->consumers.empty());
+  EXPECT_EQ(d->key_id, "alias/aws/kinesis");
+}
+
+TEST(StreamMetaCoding, UnknownVersionIsCorruption) {
+  std::string bytes = EncodeStreamMeta(Sample());
+  bytes[0] = 3;
+  EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption);
+}
+
 TEST_F(CatalogTest, StreamsSurviveReopen) {
   {
     auto c = Catalog::Open(dir_.string());
