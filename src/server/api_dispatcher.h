@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "server/http_types.h"
+#include "streams/fan_out.h"
 #include "streams/registry.h"
 
 namespace spate::server {
@@ -21,13 +22,15 @@ namespace spate::server {
 // Thread-safe; Handle() never blocks (handlers complete asynchronously).
 class ApiDispatcher final : public RequestHandler {
  public:
-  explicit ApiDispatcher(streams::Registry* registry);
+  // `fan_out` serves SubscribeToShard (event-stream responses); may be null.
+  explicit ApiDispatcher(streams::Registry* registry, streams::FanOut* fan_out = nullptr);
   ~ApiDispatcher() override;
 
   void Handle(HttpRequest request, std::unique_ptr<Responder> responder) override;
 
  private:
   streams::Registry* registry_;
+  streams::FanOut* fan_out_;
 };
 
 }  // namespace spate::server

@@ -31,6 +31,12 @@ Usage: spated [flags]
                             (default 1000; DescribeLimits reports it)
   --on-demand-stream-limit N  on-demand streams per account and region (default 50)
   --log-level LEVEL         debug, info, warn or error (default info)
+  --fanout-heartbeat-ms MS  SubscribeToShard sends an event at least this often
+                            (default 5000)
+  --fanout-subscription-ms MS  a SubscribeToShard subscription ends after this
+                            long (default 300000, AWS's 5 minutes)
+  --fanout-takeover-guard-ms MS  a second subscription of the same consumer and
+                            shard sooner than this is refused (default 5000)
   --help                    this text
 
 Clients: point any AWS SDK or the AWS CLI at http://HOST:PORT with any
@@ -85,6 +91,14 @@ Result<Config> ParseFlags(int argc, char** argv, bool* help) {
       if (!next() || !ParseNumber(value, &c.shard_limit) || c.shard_limit < 1) return bad("needs a positive number");
     } else if (arg == "--on-demand-stream-limit") {
       if (!next() || !ParseNumber(value, &c.on_demand_stream_limit)) return bad("needs a number");
+    } else if (arg == "--fanout-heartbeat-ms" || arg == "--fanout-subscription-ms" ||
+               arg == "--fanout-takeover-guard-ms") {
+      int64_t* field = arg == "--fanout-heartbeat-ms"      ? &c.fanout_heartbeat_ms
+                       : arg == "--fanout-subscription-ms" ? &c.fanout_subscription_ms
+                                                           : &c.fanout_takeover_guard_ms;
+      if (!next() || !ParseNumber(value, field) || *field < (field == &c.fanout_takeover_guard_ms ? 0 : 1)) {
+        return bad("needs a positive number of milliseconds");
+      }
     } else if (arg == "--log-level") {
       if (!next() || (value != "debug" && value != "info" && value != "warn" && value != "error")) {
         return bad("needs debug, info, warn or error");

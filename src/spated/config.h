@@ -17,6 +17,10 @@ struct Config {
   uint32_t shard_limit = 1000;
   uint32_t on_demand_stream_limit = 50;
   std::string log_level = "info";
+  // Enhanced fan-out (SubscribeToShard); AWS's values by default.
+  int64_t fanout_heartbeat_ms = 5000;
+  int64_t fanout_subscription_ms = 300'000;
+  int64_t fanout_takeover_guard_ms = 5000;
 };
 
 // Parses argv. kInvalidArgument with a message naming the bad flag.

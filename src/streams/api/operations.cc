@@ -11,8 +11,10 @@ void AddTagsToStream(const Context&, protocol::Value, Done);
 void CreateStream(const Context&, protocol::Value, Done);
 void DecreaseStreamRetentionPeriod(const Context&, protocol::Value, Done);
 void DeleteStream(const Context&, protocol::Value, Done);
+void DeregisterStreamConsumer(const Context&, protocol::Value, Done);
 void DescribeLimits(const Context&, protocol::Value, Done);
 void DescribeStream(const Context&, protocol::Value, Done);
+void DescribeStreamConsumer(const Context&, protocol::Value, Done);
 void DescribeStreamSummary(const Context&, protocol::Value, Done);
 void DisableEnhancedMonitoring(const Context&, protocol::Value, Done);
 void EnableEnhancedMonitoring(const Context&, protocol::Value, Done);
@@ -21,23 +23,28 @@ void GetShardIterator(const Context&, protocol::Value, Done);
 void IncreaseStreamRetentionPeriod(const Context&, protocol::Value, Done);
 void ListShards(const Context&, protocol::Value, Done);
 void ListStreams(const Context&, protocol::Value, Done);
+void ListStreamConsumers(const Context&, protocol::Value, Done);
 void ListTagsForResource(const Context&, protocol::Value, Done);
 void ListTagsForStream(const Context&, protocol::Value, Done);
 void PutRecord(const Context&, protocol::Value, Done);
 void PutRecords(const Context&, protocol::Value, Done);
+void RegisterStreamConsumer(const Context&, protocol::Value, Done);
 void RemoveTagsFromStream(const Context&, protocol::Value, Done);
+void SubscribeToShard(const Context&, protocol::Value, Done);
 void TagResource(const Context&, protocol::Value, Done);
 void UntagResource(const Context&, protocol::Value, Done);
 
 namespace {
 // Sorted by name for binary search.
-constexpr std::array<std::pair<std::string_view, Handler>, 21> kHandlers = {{
+constexpr std::array<std::pair<std::string_view, Handler>, 26> kHandlers = {{
     {"AddTagsToStream", &AddTagsToStream},
     {"CreateStream", &CreateStream},
     {"DecreaseStreamRetentionPeriod", &DecreaseStreamRetentionPeriod},
     {"DeleteStream", &DeleteStream},
+    {"DeregisterStreamConsumer", &DeregisterStreamConsumer},
     {"DescribeLimits", &DescribeLimits},
     {"DescribeStream", &DescribeStream},
+    {"DescribeStreamConsumer", &DescribeStreamConsumer},
     {"DescribeStreamSummary", &DescribeStreamSummary},
     {"DisableEnhancedMonitoring", &DisableEnhancedMonitoring},
     {"EnableEnhancedMonitoring", &EnableEnhancedMonitoring},
@@ -45,12 +52,15 @@ constexpr std::array<std::pair<std::string_view, Handler>, 21> kHandlers = {{
     {"GetShardIterator", &GetShardIterator},
     {"IncreaseStreamRetentionPeriod", &IncreaseStreamRetentionPeriod},
     {"ListShards", &ListShards},
+    {"ListStreamConsumers", &ListStreamConsumers},
     {"ListStreams", &ListStreams},
     {"ListTagsForResource", &ListTagsForResource},
     {"ListTagsForStream", &ListTagsForStream},
     {"PutRecord", &PutRecord},
     {"PutRecords", &PutRecords},
+    {"RegisterStreamConsumer", &RegisterStreamConsumer},
     {"RemoveTagsFromStream", &RemoveTagsFromStream},
+    {"SubscribeToShard", &SubscribeToShard},
     {"TagResource", &TagResource},
     {"UntagResource", &UntagResource},
 }};
