@@ -5,9 +5,11 @@
 namespace spate::metadata {
 namespace {
 
-// Version 1: through max_record_size_kib. Version 2 appends resource_policies.
-constexpr uint8_t kStreamMetaVersion = 2;
+// Version 1: through max_record_size_kib. Version 2 appends resource_policies;
+// version 3 appends the consumer list. Older versions still decode.
+constexpr uint8_t kStreamMetaVersion = 3;
 constexpr uint8_t kStreamMetaVersionResourcePolicies = 2;
+constexpr uint8_t kStreamMetaVersionConsumers = 3;
 
 void PutU128(std::string* dst, model::uint128 v) {
   util::PutFixed64(dst, static_cast<uint64_t>(v));
@@ -67,6 +69,29 @@ std::string_view StreamModeName(StreamMode m) {
   return m == StreamMode::kOnDemand ? "ON_DEMAND" : "PROVISIONED";
 }
 
+std::string_view ConsumerStatusName(ConsumerStatus s) {
+  switch (s) {
+    case ConsumerStatus::kCreating: return "CREATING";
+    case ConsumerStatus::kActive: return "ACTIVE";
+    case ConsumerStatus::kDeleting: return "DELETING";
+  }
+  return "ACTIVE";
+}
+
+const ConsumerMeta* StreamMeta::FindConsumer(std::string_view consumer_name) const {
+  for (const ConsumerMeta& c : consumers) {
+    if (c.name == consumer_name) return &c;
+  }
+  return nullptr;
+}
+
+ConsumerMeta* StreamMeta::FindConsumer(std::string_view consumer_name) {
+  for (ConsumerMeta& c : consumers) {
+    if (c.name == consumer_name) return &c;
+  }
+  return nullptr;
+}
+
 std::string StreamMeta::MakeKey(std::string_view account, std::string_view region, std::string_view name) {
   std::string k = "stream/";
   k.append(account).append("/").append(region).append("/").append(name);
@@ -113,6 +138,19 @@ std::string EncodeStreamMeta(const StreamMeta& m) {
   for (const auto& [arn, policy] : m.resource_policies) {
     util::PutLengthPrefixed(&out, arn);
     util::PutLengthPrefixed(&out, policy);
+  }
+  // Version 3.
+  util::PutVarint64(&out, m.consumers.size());
+  for (const ConsumerMeta& c : m.consumers) {
+    util::PutLengthPrefixed(&out, c.name);
+    util::PutFixed64(&out, static_cast<uint64_t>(c.created_ms));
+    out.push_back(static_cast<char>(c.status));
+    util::PutFixed64(&out, static_cast<uint64_t>(c.status_since_ms));
+    util::PutVarint64(&out, c.tags.size());
+    for (const auto& [k, v] : c.tags) {
+      util::PutLengthPrefixed(&out, k);
+      util::PutLengthPrefixed(&out, v);
+    }
   }
   return out;
 }
@@ -171,6 +209,22 @@ Result<StreamMeta> DecodeStreamMeta(std::string_view in) {
       if (!GetString(&in, &arn) || !GetString(&in, &policy)) return bad();
       m.resource_policies.emplace(std::move(arn), std::move(policy));
     }
+  }
+  if (version < kStreamMetaVersionConsumers) return m;
+  if (!util::GetVarint64(&in, &n)) return bad();
+  for (uint64_t i = 0; i < n; ++i) {
+    ConsumerMeta c;
+    uint64_t tag_count;
+    if (!GetString(&in, &c.name) || !GetI64(&in, &c.created_ms) || in.empty()) return bad();
+    c.status = static_cast<ConsumerStatus>(in[0]);
+    in.remove_prefix(1);
+    if (!GetI64(&in, &c.status_since_ms) || !util::GetVarint64(&in, &tag_count)) return bad();
+    for (uint64_t j = 0; j < tag_count; ++j) {
+      std::string k, v;
+      if (!GetString(&in, &k) || !GetString(&in, &v)) return bad();
+      c.tags.emplace(std::move(k), std::move(v));
+    }
+    m.consumers.push_back(std::move(c));
   }
   return m;
 }

@@ -15,9 +15,22 @@ namespace spate::metadata {
 
 enum class StreamStatus : uint8_t { kCreating = 0, kActive = 1, kUpdating = 2, kDeleting = 3 };
 enum class StreamMode : uint8_t { kProvisioned = 0, kOnDemand = 1 };
+// A registered (enhanced fan-out) consumer's life cycle; no UPDATING.
+enum class ConsumerStatus : uint8_t { kCreating = 0, kActive = 1, kDeleting = 3 };
 
 std::string_view StreamStatusName(StreamStatus s);
 std::string_view StreamModeName(StreamMode m);
+std::string_view ConsumerStatusName(ConsumerStatus s);
+
+// A consumer registered on a stream (RegisterStreamConsumer). Its ARN is
+// the stream ARN + "/consumer/<name>:<created_ms / 1000>".
+struct ConsumerMeta {
+  std::string name;
+  int64_t created_ms = 0;
+  ConsumerStatus status = ConsumerStatus::kCreating;
+  int64_t status_since_ms = 0;  // CREATING/DELETING end after the state delay from here
+  std::map<std::string, std::string> tags;
+};
 
 // What the catalog remembers of one shard.
 struct ShardMeta {
@@ -62,6 +75,11 @@ struct StreamMeta {
   // Resource-based policies (PutResourcePolicy) of the stream and of its
   // consumers, by resource ARN; the JSON documents as given. (Version 2.)
   std::map<std::string, std::string> resource_policies;
+  std::vector<ConsumerMeta> consumers;  // in registration order (since version 3)
+
+  // The consumer of that name, or null.
+  const ConsumerMeta* FindConsumer(std::string_view consumer_name) const;
+  ConsumerMeta* FindConsumer(std::string_view consumer_name);
 
   // Catalog key: account, region and name identify a stream.
   std::string Key() const { return MakeKey(account, region, name); }

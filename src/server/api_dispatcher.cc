@@ -21,6 +21,7 @@ using protocol::WireFormat;
 
 constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1";
 constexpr std::string_view kCborContentType = "application/x-amz-cbor-1.1";
+constexpr std::string_view kEventStreamContentType = "application/vnd.amazon.eventstream";
 constexpr int kMaxNestingDepth = 64;
 
 std::string RandomRequestId() {
@@ -102,6 +103,19 @@ struct Exchange {
   }
 };
 
+// A SubscribeToShard response body as the streams layer sees it.
+class ResponseStreamSink final : public streams::EventSink {
+ public:
+  explicit ResponseStreamSink(std::shared_ptr<ResponseStream> stream) : stream_(std::move(stream)) {}
+  bool Write(std::string bytes) override { return stream_->Write(std::move(bytes)); }
+  size_t Buffered() const override { return stream_->Buffered(); }
+  void End() override { stream_->End(); }
+  void OnClose(std::function<void()> cb) override { stream_->OnClose(std::move(cb)); }
+
+ private:
+  std::shared_ptr<ResponseStream> stream_;
+};
+
 void SendPlain(Responder& responder, int status, std::string content_type, std::string body, HeaderList extra = {}) {
   HttpResponse r;
   r.status = status;
@@ -114,7 +128,9 @@ void SendPlain(Responder& responder, int status, std::string content_type, std::
 
 }  // namespace
 
-ApiDispatcher::ApiDispatcher(streams::Registry* registry, const SigV4Verifier* verifier) : registry_(registry) {
+ApiDispatcher::ApiDispatcher(streams::Registry* registry, const SigV4Verifier* verifier,
+                             streams::FanOut* fan_out)
+    : registry_(registry), fan_out_(fan_out) {
   if (verifier == nullptr) {
     owned_verifier_ = std::make_unique<SigV4Verifier>(nullptr, util::SystemClock());
     verifier = owned_verifier_.get();
@@ -185,6 +201,18 @@ void ApiDispatcher::Handle(HttpRequest req, std::unique_ptr<Responder> responder
   ctx.operation = op->name();
   ctx.registry = registry_;
   if (Status st = streams::api::AdmitCall(ctx, op_name, *input); !st.ok()) return ex->SendError(st);
+  ctx.fan_out = fan_out_;
+  if (op_name == "SubscribeToShard") {
+    // The one operation whose output is an event stream: 200 and headers
+    // now, then event-stream messages (JSON payloads even for CBOR callers).
+    ctx.open_event_stream = [ex]() -> std::shared_ptr<streams::EventSink> {
+      HeaderList h = ex->BaseHeaders();
+      for (auto& [name, value] : h) {
+        if (name == "Content-Type") value = std::string(kEventStreamContentType);
+      }
+      return std::make_shared<ResponseStreamSink>(ex->responder->StartStream(200, std::move(h)));
+    };
+  }
   handler(ctx, std::move(*input), [ex](Result<Value> result) { ex->SendResult(std::move(result)); });
 }
 

@@ -4,6 +4,7 @@
 
 #include "server/http_types.h"
 #include "server/sigv4.h"
+#include "streams/fan_out.h"
 #include "streams/registry.h"
 
 namespace spate::server {
@@ -24,8 +25,10 @@ namespace spate::server {
 class ApiDispatcher final : public RequestHandler {
  public:
   // `verifier` (may be null: development mode with the system clock) must
-  // outlive this.
-  explicit ApiDispatcher(streams::Registry* registry, const SigV4Verifier* verifier = nullptr);
+  // outlive this. `fan_out` serves SubscribeToShard (event-stream
+  // responses); may be null.
+  explicit ApiDispatcher(streams::Registry* registry, const SigV4Verifier* verifier = nullptr,
+                         streams::FanOut* fan_out = nullptr);
   ~ApiDispatcher() override;
 
   void Handle(HttpRequest request, std::unique_ptr<Responder> responder) override;
@@ -34,6 +37,7 @@ class ApiDispatcher final : public RequestHandler {
   streams::Registry* registry_;
   std::unique_ptr<SigV4Verifier> owned_verifier_;  // development mode when none is given
   const SigV4Verifier* verifier_;
+  streams::FanOut* fan_out_;
 };
 
 }  // namespace spate::server

@@ -63,6 +63,12 @@ Usage: spated [flags]
                             fails record by record (FailedRecordCount).
                             e.g. --inject-fault operation=PutRecords,rate=0.1,
                                  error=ProvisionedThroughputExceededException
+  --fanout-heartbeat-ms MS  SubscribeToShard sends an event at least this often
+                            (default 5000)
+  --fanout-subscription-ms MS  a SubscribeToShard subscription ends after this
+                            long (default 300000, AWS's 5 minutes)
+  --fanout-takeover-guard-ms MS  a second subscription of the same consumer and
+                            shard sooner than this is refused (default 5000)
   --help                    this text
 
 Clients: point any AWS SDK or the AWS CLI at http://HOST:PORT (or
@@ -122,6 +128,14 @@ Result<Config> ParseFlags(int argc, char** argv, bool* help) {
     } else if (arg == "--segment-bytes") {
       if (!next() || !ParseNumber(value, &c.segment_bytes) || c.segment_bytes < 4096 || c.segment_bytes > (1ull << 30)) {
         return bad("needs a number of bytes from 4096 to 1073741824");
+      }
+    } else if (arg == "--fanout-heartbeat-ms" || arg == "--fanout-subscription-ms" ||
+               arg == "--fanout-takeover-guard-ms") {
+      int64_t* field = arg == "--fanout-heartbeat-ms"      ? &c.fanout_heartbeat_ms
+                       : arg == "--fanout-subscription-ms" ? &c.fanout_subscription_ms
+                                                           : &c.fanout_takeover_guard_ms;
+      if (!next() || !ParseNumber(value, field) || *field < (field == &c.fanout_takeover_guard_ms ? 0 : 1)) {
+        return bad("needs a positive number of milliseconds");
       }
     } else if (arg == "--log-level") {
       if (!next() || (value != "debug" && value != "info" && value != "warn" && value != "error")) {

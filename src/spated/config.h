@@ -30,6 +30,10 @@ struct Config {
   bool limits = true;  // --limits=aws (true) or --limits=off
   std::vector<streams::FaultRule> faults;  // --inject-fault, repeatable
   int64_t on_demand_scale_after_ms = 60'000;
+  // Enhanced fan-out (SubscribeToShard); AWS's values by default.
+  int64_t fanout_heartbeat_ms = 5000;
+  int64_t fanout_subscription_ms = 300'000;
+  int64_t fanout_takeover_guard_ms = 5000;
 };
 
 // Parses argv. kInvalidArgument with a message naming the bad flag.

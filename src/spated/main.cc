@@ -19,6 +19,7 @@
 #include "server/sigv4.h"
 #include "spated/config.h"
 #include "storage/log_store.h"
+#include "streams/fan_out.h"
 #include "streams/registry.h"
 #include "util/clock.h"
 #include "util/file_system.h"
@@ -88,6 +89,14 @@ int Run(const Config& config) {
   reg_options.faults = config.faults;
   reg_options.on_demand_scale_after_ms = config.on_demand_scale_after_ms;
   streams::Registry registry(reg_options, catalog->get(), logs->get(), util::SystemClock());
+  // Enhanced fan-out: woken by every durable append (set before Start).
+  streams::FanOutOptions fan_out_options;
+  fan_out_options.heartbeat_ms = config.fanout_heartbeat_ms;
+  fan_out_options.subscription_ms = config.fanout_subscription_ms;
+  fan_out_options.takeover_guard_ms = config.fanout_takeover_guard_ms;
+  streams::FanOut fan_out(fan_out_options, &registry, util::SystemClock());
+  registry.SetAppendObserver(
+      [&fan_out](const std::string& group, model::ShardIndex shard) { fan_out.OnAppend(group, shard); });
   if (Status st = registry.Start(); !st.ok()) {
     SPATE_LOG_ERROR("cannot load streams: " + st.ToString());
     return 1;
@@ -103,7 +112,8 @@ int Run(const Config& config) {
     credentials = std::move(*loaded);
   }
   server::SigV4Verifier verifier(credentials ? &*credentials : nullptr, util::SystemClock());
-  server::ApiDispatcher dispatcher(&registry, &verifier);
+  fan_out.Start();
+  server::ApiDispatcher dispatcher(&registry, &verifier, &fan_out);
   server::HttpServerOptions http;
   http.host = config.host;
   http.port = config.port;
@@ -136,6 +146,7 @@ int Run(const Config& config) {
   sigwait(&stop_signals, &sig);
   SPATE_LOG_INFO(std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
   (*srv)->Stop();
+  fan_out.Stop();
   registry.Stop();
   logs->reset();
   catalog->reset();

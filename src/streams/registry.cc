@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "streams/consumers.h"
 
 namespace spate::streams {
 namespace {
@@ -224,6 +225,14 @@ void Registry::RunMaintenance() {
     for (auto it = streams_.begin(); it != streams_.end();) {
       Stream& s = *it->second;
       StreamMeta& m = s.meta_;
+      if (StreamMeta next = m; AdvanceConsumers(&next, now, options_.state_delay_ms)) {
+        Status st = catalog_->PutStream(next);
+        if (st.ok()) {
+          m = std::move(next);
+        } else {
+          SPATE_LOG_ERROR("cannot update consumers of stream " + m.name + ": " + st.ToString());
+        }
+      }
       bool due = m.status != StreamStatus::kActive && now - m.status_since_ms >= options_.state_delay_ms;
       if (!due) {
         ++it;
@@ -399,6 +408,7 @@ void Registry::Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallb
     model::ShardIndex shard;
     std::shared_ptr<storage::ShardLog> log;
     std::vector<size_t> entry_positions;
+    std::string storage_group;
   };
   struct Pending {
     std::vector<PutEntry> entries;
@@ -447,7 +457,7 @@ void Registry::Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallb
       }
       auto b = std::find_if(batches.begin(), batches.end(), [&](const Batch& x) { return x.shard == shard->index; });
       if (b == batches.end()) {
-        batches.push_back(Batch{shard->index, s->Log(shard->index), {}});
+        batches.push_back(Batch{shard->index, s->Log(shard->index), {}, s->meta().storage_group});
         b = batches.end() - 1;
       }
       b->entry_positions.push_back(i);
@@ -463,7 +473,10 @@ void Registry::Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallb
         }
         model::ShardIndex shard = b.shard;
         b.log->Append(records, arrival,
-                      [pending, shard, positions = std::move(b.entry_positions)](Result<storage::AppendResult> r) {
+                      [this, pending, shard, group = std::move(b.storage_group),
+                       positions = std::move(b.entry_positions)](Result<storage::AppendResult> r) {
+                        // Wake enhanced fan-out: the batch is durable now.
+                        if (r.ok() && append_observer_) append_observer_(group, shard);
                         for (size_t j = 0; j < positions.size(); ++j) {
                           PutOutcome& o = pending->outcomes[positions[j]];
                           if (r.ok()) {

@@ -107,6 +107,11 @@ struct PutOutcome {
 
 using PutCallback = std::function<void(Result<std::vector<PutOutcome>>)>;
 
+// Told that records of a shard became durable (the stream instance is named
+// by its storage group). Runs on a storage writer thread: must be short and
+// must not call back into the registry (the fan-out hub only wakes itself).
+using AppendObserver = std::function<void(const std::string& storage_group, model::ShardIndex shard)>;
+
 struct GetRecordsOutcome {
   std::vector<storage::StoredRecord> records;
   model::ShardIndex shard;
@@ -124,6 +129,9 @@ class Registry {
   ~Registry();
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
+
+  // Set before Start(); called after every successful append.
+  void SetAppendObserver(AppendObserver observer) { append_observer_ = std::move(observer); }
 
   // Loads the catalog, opens every shard log, starts the maintenance thread.
   Status Start();
@@ -213,6 +221,7 @@ class Registry {
   std::unique_ptr<TokenCodec> tokens_;
   ControlPlaneLimiter control_plane_;
   mutable FaultInjector faults_;
+  AppendObserver append_observer_;  // set before Start(), then read-only
 
   mutable std::shared_mutex mu_;
   std::map<std::string, std::unique_ptr<Stream>> streams_;  // by MapKey; guarded by mu_

@@ -19,6 +19,10 @@ class CatalogTest : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
+std::string StreamArnForTest(const StreamMeta& m) {
+  return "arn:aws:kinesis:" + m.region + ":" + m.account + ":stream/" + m.name;
+}
+
 StreamMeta Sample() {
   StreamMeta m;
   m.account = "000000000000";
@@ -77,19 +81,34 @@ TEST(StreamMetaCoding, RoundTripsResourcePolicies) {
   EXPECT_EQ(d->resource_policies, m.resource_policies);
 }
 
-TEST(StreamMetaCoding, Version1RecordDecodesWithoutPolicies) {
-  // A version-1 record is a version-2 record without the trailing policy
-  // count (written here for a stream with none).
+TEST(StreamMetaCoding, Version1RecordDecodesWithoutPoliciesOrConsumers) {
+  // A version-1 record is a version-3 record without the trailing policy
+  // and consumer counts (one zero byte each for a stream with neither).
   std::string bytes = EncodeStreamMeta(Sample());
-  ASSERT_EQ(bytes.back(), '\0');
-  bytes.pop_back();
+  ASSERT_EQ(bytes[0], 3);
+  ASSERT_EQ(bytes.substr(bytes.size() - 2), std::string(2, '\0'));
+  bytes.resize(bytes.size() - 2);
   bytes[0] = 1;
   auto d = DecodeStreamMeta(bytes);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   EXPECT_EQ(d->tags, Sample().tags);
+  EXPECT_EQ(d->key_id, "alias/aws/kinesis");
   EXPECT_TRUE(d->resource_policies.empty());
-  bytes[0] = 3;  // from the future
-  EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption);
+  EXPECT_TRUE(d->consumers.empty());
+}
+
+TEST(StreamMetaCoding, Version2RecordDecodesWithPoliciesAndNoConsumers) {
+  // Version 2 added the policies; version 3 appended the consumer list.
+  StreamMeta m = Sample();
+  m.resource_policies[StreamArnForTest(m)] = "{\"Version\":\"2012-10-17\",\"Statement\":[]}";
+  std::string bytes = EncodeStreamMeta(m);
+  ASSERT_EQ(bytes.back(), '\0');
+  bytes.pop_back();
+  bytes[0] = 2;
+  auto d = DecodeStreamMeta(bytes);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->resource_policies, m.resource_policies);
+  EXPECT_TRUE(d->consumers.empty());
 }
 
 TEST(StreamMetaCoding, TruncatedRecordIsCorruption) {
@@ -98,6 +117,31 @@ TEST(StreamMetaCoding, TruncatedRecordIsCorruption) {
     auto d = DecodeStreamMeta(std::string_view(bytes).substr(0, n));
     EXPECT_FALSE(d.ok()) << n;
     EXPECT_EQ(d.status().code(), ErrorCode::kCorruption);
+  }
+}
+
+TEST(StreamMetaCoding, RoundTripsConsumers) {
+  StreamMeta m = Sample();
+  m.consumers.push_back(ConsumerMeta{"dashboard", 1700000001000, ConsumerStatus::kActive, 1700000001500, {{"a", "b"}}});
+  m.consumers.push_back(ConsumerMeta{"audit", 1700000002000, ConsumerStatus::kDeleting, 1700000003000, {}});
+  auto d = DecodeStreamMeta(EncodeStreamMeta(m));
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->consumers.size(), 2u);
+  EXPECT_EQ(d->consumers[0].name, "dashboard");
+  EXPECT_EQ(d->consumers[0].created_ms, 1700000001000);
+  EXPECT_EQ(d->consumers[0].status, ConsumerStatus::kActive);
+  EXPECT_EQ(d->consumers[0].status_since_ms, 1700000001500);
+  EXPECT_EQ(d->consumers[0].tags, m.consumers[0].tags);
+  EXPECT_EQ(d->consumers[1].status, ConsumerStatus::kDeleting);
+  EXPECT_EQ(d->FindConsumer("audit"), &d->consumers[1]);
+  EXPECT_EQ(d->FindConsumer("nobody"), nullptr);
+}
+
+TEST(StreamMetaCoding, UnknownVersionIsCorruption) {
+  std::string bytes = EncodeStreamMeta(Sample());
+  for (char v : {'\0', '\4', '\x7f'}) {
+    bytes[0] = v;
+    EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption) << int(v);
   }
 }
 

@@ -23,7 +23,7 @@ void DescribeStreamSummary(const Context& ctx, Value in, Done done) {
     if (!m.key_id.empty()) d.Set("KeyId", Value::String(m.key_id));
     bool creating = m.status == metadata::StreamStatus::kCreating;
     d.Set("OpenShardCount", Value::Int(creating ? 0 : s.OpenShardCount()));
-    d.Set("ConsumerCount", Value::Int(0));
+    d.Set("ConsumerCount", Value::Int(static_cast<int64_t>(m.consumers.size())));
     d.Set("MaxRecordSizeInKiB", Value::Int(m.max_record_size_kib));
     out.Set("StreamDescriptionSummary", std::move(d));
     return Status::Ok();

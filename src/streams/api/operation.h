@@ -6,6 +6,8 @@
 
 #include "base/status.h"
 #include "protocol/value.h"
+#include "streams/event_sink.h"
+#include "streams/fan_out.h"
 #include "streams/registry.h"
 
 namespace spate::streams::api {
@@ -18,6 +20,11 @@ struct Context {
   Registry* registry = nullptr;
 
   std::string Action() const { return "kinesis:" + std::string(operation); }
+  // Enhanced fan-out; null when the server runs without it.
+  FanOut* fan_out = nullptr;
+  // SubscribeToShard only: starts the event-stream response. A handler that
+  // calls it answers through the returned sink and never calls Done.
+  EventSinkOpener open_event_stream;
 };
 
 // Completes an operation: the response document, or an error. May be called

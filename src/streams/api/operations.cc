@@ -12,8 +12,10 @@ void CreateStream(const Context&, protocol::Value, Done);
 void DecreaseStreamRetentionPeriod(const Context&, protocol::Value, Done);
 void DeleteResourcePolicy(const Context&, protocol::Value, Done);
 void DeleteStream(const Context&, protocol::Value, Done);
+void DeregisterStreamConsumer(const Context&, protocol::Value, Done);
 void DescribeLimits(const Context&, protocol::Value, Done);
 void DescribeStream(const Context&, protocol::Value, Done);
+void DescribeStreamConsumer(const Context&, protocol::Value, Done);
 void DescribeStreamSummary(const Context&, protocol::Value, Done);
 void DisableEnhancedMonitoring(const Context&, protocol::Value, Done);
 void EnableEnhancedMonitoring(const Context&, protocol::Value, Done);
@@ -23,14 +25,17 @@ void GetShardIterator(const Context&, protocol::Value, Done);
 void IncreaseStreamRetentionPeriod(const Context&, protocol::Value, Done);
 void ListShards(const Context&, protocol::Value, Done);
 void ListStreams(const Context&, protocol::Value, Done);
+void ListStreamConsumers(const Context&, protocol::Value, Done);
 void ListTagsForResource(const Context&, protocol::Value, Done);
 void ListTagsForStream(const Context&, protocol::Value, Done);
 void MergeShards(const Context&, protocol::Value, Done);
 void PutRecord(const Context&, protocol::Value, Done);
 void PutRecords(const Context&, protocol::Value, Done);
 void PutResourcePolicy(const Context&, protocol::Value, Done);
+void RegisterStreamConsumer(const Context&, protocol::Value, Done);
 void RemoveTagsFromStream(const Context&, protocol::Value, Done);
 void SplitShard(const Context&, protocol::Value, Done);
+void SubscribeToShard(const Context&, protocol::Value, Done);
 void TagResource(const Context&, protocol::Value, Done);
 void UntagResource(const Context&, protocol::Value, Done);
 void UpdateShardCount(const Context&, protocol::Value, Done);
@@ -38,14 +43,16 @@ void UpdateStreamMode(const Context&, protocol::Value, Done);
 
 namespace {
 // Sorted by name for binary search.
-constexpr std::array<std::pair<std::string_view, Handler>, 28> kHandlers = {{
+constexpr std::array<std::pair<std::string_view, Handler>, 33> kHandlers = {{
     {"AddTagsToStream", &AddTagsToStream},
     {"CreateStream", &CreateStream},
     {"DecreaseStreamRetentionPeriod", &DecreaseStreamRetentionPeriod},
     {"DeleteResourcePolicy", &DeleteResourcePolicy},
     {"DeleteStream", &DeleteStream},
+    {"DeregisterStreamConsumer", &DeregisterStreamConsumer},
     {"DescribeLimits", &DescribeLimits},
     {"DescribeStream", &DescribeStream},
+    {"DescribeStreamConsumer", &DescribeStreamConsumer},
     {"DescribeStreamSummary", &DescribeStreamSummary},
     {"DisableEnhancedMonitoring", &DisableEnhancedMonitoring},
     {"EnableEnhancedMonitoring", &EnableEnhancedMonitoring},
@@ -54,6 +61,7 @@ constexpr std::array<std::pair<std::string_view, Handler>, 28> kHandlers = {{
     {"GetShardIterator", &GetShardIterator},
     {"IncreaseStreamRetentionPeriod", &IncreaseStreamRetentionPeriod},
     {"ListShards", &ListShards},
+    {"ListStreamConsumers", &ListStreamConsumers},
     {"ListStreams", &ListStreams},
     {"ListTagsForResource", &ListTagsForResource},
     {"ListTagsForStream", &ListTagsForStream},
@@ -61,8 +69,10 @@ constexpr std::array<std::pair<std::string_view, Handler>, 28> kHandlers = {{
     {"PutRecord", &PutRecord},
     {"PutRecords", &PutRecords},
     {"PutResourcePolicy", &PutResourcePolicy},
+    {"RegisterStreamConsumer", &RegisterStreamConsumer},
     {"RemoveTagsFromStream", &RemoveTagsFromStream},
     {"SplitShard", &SplitShard},
+    {"SubscribeToShard", &SubscribeToShard},
     {"TagResource", &TagResource},
     {"UntagResource", &UntagResource},
     {"UpdateShardCount", &UpdateShardCount},

@@ -1,6 +1,7 @@
 #include "streams/api/resource_policy_common.h"
 
 #include "streams/access.h"
+#include "streams/consumers.h"
 
 namespace spate::streams::api {
 
@@ -27,9 +28,10 @@ Result<PolicyTarget> ResolvePolicyTarget(const Context& ctx, std::string_view ar
 
 Status RequirePolicyTargetExists(const metadata::StreamMeta& meta, const PolicyTarget& target) {
   if (!target.consumer) return Status::Ok();
-  (void)meta;
-  return Status(ErrorCode::kNotFound, "Consumer " + target.arn + " under account " + target.stream.account +
-                                          " not found.");
+  auto ref = ParseConsumerArn(target.arn);
+  if (!ref.ok()) return Status(ErrorCode::kInvalidArgument, "Invalid ResourceARN " + target.arn + ".");
+  if (FindConsumer(meta, *ref) == nullptr) return ConsumerNotFound(*ref);
+  return Status::Ok();
 }
 
 }  // namespace spate::streams::api
