@@ -383,10 +383,12 @@ void Registry::Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallb
   pending->done = std::move(done);
 
   std::vector<Batch> batches;
+  std::string key_id;  // non-empty: the stream is encrypted (StartStreamEncryption)
   Status st = WithStream(ref, [&](const Stream& s) {
     if (s.meta().status != StreamStatus::kActive && s.meta().status != StreamStatus::kUpdating) {
       return StreamNotFound(ref);
     }
+    if (s.meta().encryption_type == "KMS") key_id = s.meta().key_id;
     for (size_t i = 0; i < pending->entries.size(); ++i) {
       const PutEntry& e = pending->entries[i];
       model::uint128 hash = e.explicit_hash_key ? *e.explicit_hash_key : util::PartitionKeyHash(e.partition_key);
@@ -411,6 +413,9 @@ void Registry::Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallb
   }
   pending->remaining = batches.size();
   int64_t arrival = clock_->NowMs();
+  storage::AppendOptions append_options;
+  append_options.encryption_key_id = key_id;
+  const bool encrypted = !key_id.empty();
   for (Batch& b : batches) {
     std::vector<storage::RecordInput> records;
     records.reserve(b.entry_positions.size());
@@ -418,11 +423,12 @@ void Registry::Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallb
       records.push_back({pending->entries[pos].partition_key, pending->entries[pos].data});
     }
     model::ShardIndex shard = b.shard;
-    b.log->Append(records, arrival,
-                  [pending, shard, positions = std::move(b.entry_positions)](Result<storage::AppendResult> r) {
+    b.log->Append(records, arrival, append_options,
+                  [pending, shard, encrypted, positions = std::move(b.entry_positions)](Result<storage::AppendResult> r) {
                     for (size_t j = 0; j < positions.size(); ++j) {
                       PutOutcome& o = pending->outcomes[positions[j]];
                       o.shard = shard;
+                      o.encrypted = encrypted;
                       if (r.ok()) {
                         o.sequence = model::SequenceNumber{shard, r->base_offset + j};
                       } else {

@@ -52,6 +52,9 @@ struct RegistryOptions {
   uint32_t on_demand_shard_count = 4;  // shards of a new on-demand stream
   int64_t iterator_ttl_ms = 300'000;
   int64_t retention_check_ms = 1000;   // how often retention is enforced
+  // Master keys for StartStreamEncryption (not owned; null: encryption
+  // requests fail with KMSInvalidStateException-like kUnavailable).
+  storage::KeyStore* key_store = nullptr;
 };
 
 // One stream at run time: its catalog record plus its shards' open logs.
@@ -89,6 +92,7 @@ struct PutOutcome {
   Status status;  // ok, or the reason this entry failed
   model::ShardIndex shard;
   model::SequenceNumber sequence;
+  bool encrypted = false;  // stored encrypted (the stream had EncryptionType KMS)
 };
 
 using PutCallback = std::function<void(Result<std::vector<PutOutcome>>)>;

@@ -26,12 +26,14 @@ void ListTagsForStream(const Context&, protocol::Value, Done);
 void PutRecord(const Context&, protocol::Value, Done);
 void PutRecords(const Context&, protocol::Value, Done);
 void RemoveTagsFromStream(const Context&, protocol::Value, Done);
+void StartStreamEncryption(const Context&, protocol::Value, Done);
+void StopStreamEncryption(const Context&, protocol::Value, Done);
 void TagResource(const Context&, protocol::Value, Done);
 void UntagResource(const Context&, protocol::Value, Done);
 
 namespace {
 // Sorted by name for binary search.
-constexpr std::array<std::pair<std::string_view, Handler>, 21> kHandlers = {{
+constexpr std::array<std::pair<std::string_view, Handler>, 23> kHandlers = {{
     {"AddTagsToStream", &AddTagsToStream},
     {"CreateStream", &CreateStream},
     {"DecreaseStreamRetentionPeriod", &DecreaseStreamRetentionPeriod},
@@ -51,6 +53,8 @@ constexpr std::array<std::pair<std::string_view, Handler>, 21> kHandlers = {{
     {"PutRecord", &PutRecord},
     {"PutRecords", &PutRecords},
     {"RemoveTagsFromStream", &RemoveTagsFromStream},
+    {"StartStreamEncryption", &StartStreamEncryption},
+    {"StopStreamEncryption", &StopStreamEncryption},
     {"TagResource", &TagResource},
     {"UntagResource", &UntagResource},
 }};
