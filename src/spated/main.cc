@@ -67,7 +67,14 @@ int Run(const Config& config) {
     SPATE_LOG_ERROR("cannot open the catalog: " + catalog.status().ToString());
     return 1;
   }
+  std::string key_store_path = config.key_store.empty() ? config.data_dir + "/keys" : config.key_store;
+  auto key_store = storage::KeyStore::Open(key_store_path);
+  if (!key_store.ok()) {
+    SPATE_LOG_ERROR("cannot open the key store: " + key_store.status().ToString());
+    return 1;
+  }
   storage::LogStoreOptions log_options;
+  log_options.key_store = key_store->get();
   log_options.dir = config.data_dir + "/streams";
   log_options.fs = util::PosixFileSystem();
   log_options.clock = util::SystemClock();
@@ -81,6 +88,7 @@ int Run(const Config& config) {
   reg_options.state_delay_ms = config.state_delay_ms;
   reg_options.shard_limit = config.shard_limit;
   reg_options.on_demand_stream_limit = config.on_demand_stream_limit;
+  reg_options.key_store = key_store->get();
   streams::Registry registry(reg_options, catalog->get(), logs->get(), util::SystemClock());
   if (Status st = registry.Start(); !st.ok()) {
     SPATE_LOG_ERROR("cannot load streams: " + st.ToString());
@@ -92,6 +100,13 @@ int Run(const Config& config) {
   http.host = config.host;
   http.port = config.port;
   http.threads = config.threads > 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  http.max_body_bytes = config.max_body_bytes;
+  http.max_connections = config.max_connections;
+  http.max_connection_inflight_bytes = config.max_connection_inflight_bytes;
+  http.max_inflight_bytes = config.max_inflight_bytes;
+  http.idle_timeout_ms = config.idle_timeout_ms;
+  http.header_timeout_ms = config.header_timeout_ms;
+  http.body_timeout_ms = config.body_timeout_ms;
   auto srv = server::HttpServer::Create(http, &dispatcher);
   if (!srv.ok()) {
     SPATE_LOG_ERROR(srv.status().ToString());

@@ -29,7 +29,8 @@ ALL_CLIENTS = ["boto3", "cli", "js"]
 class SpatedServer:
     """One spated process on an ephemeral port with its own data dir; restartable on the same dir."""
 
-    def __init__(self, data_dir, log_dir, state_delay_ms=STATE_DELAY_MS):
+    def __init__(self, data_dir, log_dir, state_delay_ms=STATE_DELAY_MS, extra_args=()):
+        self.extra_args = list(extra_args)
         self.data_dir = Path(data_dir)
         self.log_dir = Path(log_dir)
         self.state_delay_ms = state_delay_ms
@@ -54,7 +55,7 @@ class SpatedServer:
         self.log_path = self.log_dir / f"spated-{self.starts}.log"
         log = open(self.log_path, "wb")
         cmd = [str(SPATED_BIN), "--host", "127.0.0.1", "--port", "0", "--data-dir", str(self.data_dir),
-               "--state-delay-ms", str(self.state_delay_ms)]
+               "--state-delay-ms", str(self.state_delay_ms)] + self.extra_args
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -129,8 +130,8 @@ def make_server(tmp_path):
     _require_binary()
     servers = []
 
-    def factory(state_delay_ms=STATE_DELAY_MS):
-        srv = SpatedServer(tmp_path / f"data-{len(servers)}", tmp_path, state_delay_ms)
+    def factory(state_delay_ms=STATE_DELAY_MS, extra_args=()):
+        srv = SpatedServer(tmp_path / f"data-{len(servers)}", tmp_path, state_delay_ms, extra_args)
         servers.append(srv)
         return srv.start()
 
