@@ -52,8 +52,8 @@ struct RegistryOptions {
   uint32_t on_demand_shard_count = 4;  // shards of a new on-demand stream
   int64_t iterator_ttl_ms = 300'000;
   int64_t retention_check_ms = 1000;   // how often retention is enforced
-  // Master keys for StartStreamEncryption (not owned; null: encryption
-  // requests fail with KMSInvalidStateException-like kUnavailable).
+  // Master keys for StartStreamEncryption (not owned; null: that operation
+  // fails with kUnavailable, i.e. InternalFailure).
   storage::KeyStore* key_store = nullptr;
 };
 
