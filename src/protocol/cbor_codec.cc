@@ -252,7 +252,7 @@ class Decoder {
     if (h.major != kMajorText) {
       return Error("CBOR: map key at offset " + std::to_string(key_offset) + " is not a text string");
     }
-    members->emplace_back();
+    members->emplace_back(std::string(), Value());  // explicit: clang 14 rejects the default pair here
     SPATE_TRY(ReadString(h, &members->back().first));
     return ReadItem(depth + 1, &members->back().second);
   }

@@ -137,6 +137,27 @@ ApiDispatcher::ApiDispatcher(streams::Registry* registry, const SigV4Verifier* v
   }
   verifier_ = verifier;
 }
+
+HttpResponse ApiDispatcher::Overloaded(const HttpRequest& head) {
+  std::string_view target = head.Header("x-amz-target");
+  std::string_view op = target.substr(target.rfind('.') == std::string_view::npos ? target.size() : target.rfind('.') + 1);
+  bool data_plane = op == "PutRecord" || op == "PutRecords" || op == "GetRecords" || op == "SubscribeToShard";
+  ErrorCode code = data_plane ? ErrorCode::kThroughputExceeded : ErrorCode::kLimitExceeded;
+  protocol::WireError w = protocol::ToWireError(code);
+  Exchange ex;
+  ex.request_id = RandomRequestId();
+  ex.cors = !head.Header("origin").empty();
+  if (head.Header("content-type").find("cbor") != std::string_view::npos) ex.format = WireFormat::kCbor;
+  Value body = Value::MakeObject();
+  body.Set("__type", Value::String(std::string(w.type)));
+  body.Set("message", Value::String("Rate exceeded: the server is at its in-flight request memory limit; retry."));
+  HttpResponse r;
+  r.status = w.http_status;
+  r.headers = ex.BaseHeaders();
+  r.headers.emplace_back("x-amzn-ErrorType", std::string(w.type));
+  ex.Encode(body, &r.body);
+  return r;
+}
 ApiDispatcher::~ApiDispatcher() = default;
 
 void ApiDispatcher::Handle(HttpRequest req, std::unique_ptr<Responder> responder) {

@@ -32,6 +32,13 @@ class ApiDispatcher final : public RequestHandler {
   ~ApiDispatcher() override;
 
   void Handle(HttpRequest request, std::unique_ptr<Responder> responder) override;
+  // A request refused by the transport's memory budgets: an AWS error that
+  // every SDK retries with backoff, in the request's encoding:
+  // ProvisionedThroughputExceededException for the data plane (PutRecord,
+  // PutRecords, GetRecords, SubscribeToShard: what producers and the KCL
+  // already back off on), LimitExceededException (the control-plane rate
+  // limit error) for every other operation. HTTP 400 as AWS sends them.
+  HttpResponse Overloaded(const HttpRequest& head) override;
 
  private:
   streams::Registry* registry_;

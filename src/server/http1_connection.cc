@@ -42,11 +42,13 @@ Http1Connection::Http1Connection(IoLoop& loop, Socket socket, RequestHandler* ha
       socket_(std::move(socket)),
       handler_(handler),
       limits_(limits),
-      parser_(Http1RequestParser::Limits{limits.max_header_bytes, limits.max_body_bytes}),
-      linger_timer_(loop_.ctx) {}
+      parser_(Http1RequestParser::Limits{limits.max_header_bytes, limits.max_body_bytes, limits.max_header_count}),
+      linger_timer_(loop_.ctx),
+      deadline_timer_(loop_.ctx) {}
 
 Http1Connection::~Http1Connection() {
   if (!closed_) Unregister(loop_);
+  reservation_.Release(&reserved_bytes_, limits_);
 }
 
 void Http1Connection::Start(std::string initial) {
@@ -60,6 +62,7 @@ void Http1Connection::Start(std::string initial) {
   ProcessInput();
   StartWrite();
   StartRead();
+  UpdateDeadline();
 }
 
 void Http1Connection::StartRead() {
@@ -120,6 +123,7 @@ void Http1Connection::OnRead(const boost::system::error_code& ec, size_t n) {
   if (!in_flight_) ProcessInput();
   StartWrite();
   StartRead();
+  UpdateDeadline();
 }
 
 void Http1Connection::ProcessInput() {
@@ -128,6 +132,7 @@ void Http1Connection::ProcessInput() {
     Http1RequestParser::Event ev = parser_.Parse(in_.data() + in_begin_, in_end_ - in_begin_, &consumed);
     in_begin_ += consumed;
     if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
+    if (ev != Http1RequestParser::Event::kError && !ReserveBody()) return;
     switch (ev) {
       case Http1RequestParser::Event::kNeedMore:
         return;
@@ -158,6 +163,71 @@ void Http1Connection::Dispatch() {
   request.remote_address = remote_address_;
   auto responder = std::make_unique<ResponderImpl>(loop_.shared_from_this(), weak_from_this(), request_id_);
   handler_->Handle(std::move(request), std::move(responder));
+}
+
+bool Http1Connection::ReserveBody() {
+  // Capacity, not size: a Content-Length body is reserved up front.
+  if (reservation_.GrowTo(parser_.request().body.capacity(), &reserved_bytes_, limits_)) return true;
+  HttpRequest head;
+  head.method = parser_.request().method;
+  head.target = parser_.request().target;
+  head.headers = parser_.request().headers;
+  head.remote_address = remote_address_;
+  reservation_.Release(&reserved_bytes_, limits_);
+  parser_.Reset();  // drops the partial body now
+  FailWith(handler_->Overloaded(head));
+  return false;
+}
+
+void Http1Connection::FailWith(HttpResponse response) {
+  keep_alive_ = false;
+  close_after_write_ = true;
+  QueueHead(response.status, response.headers, response.body.size(), false);
+  if (!response.body.empty()) Queue(std::move(response.body));
+  StartWrite();
+}
+
+void Http1Connection::UpdateDeadline() {
+  Phase p = Phase::kNone;
+  if (!closed_ && !lingering_ && !close_after_write_ && !in_flight_) {
+    if (parser_.in_body()) {
+      p = Phase::kBody;
+    } else if (parser_.started() || in_end_ > in_begin_) {
+      p = Phase::kHeaders;
+    } else {
+      p = Phase::kIdle;
+    }
+  }
+  if (p == phase_) return;
+  phase_ = p;
+  ++deadline_generation_;
+  std::chrono::milliseconds timeout{0};
+  if (p == Phase::kIdle) timeout = limits_.idle_timeout;
+  if (p == Phase::kHeaders) timeout = limits_.header_timeout;
+  if (p == Phase::kBody) timeout = limits_.body_timeout;
+  if (timeout.count() <= 0) {
+    deadline_timer_.cancel();
+    return;
+  }
+  deadline_timer_.expires_after(timeout);
+  deadline_timer_.async_wait([self = std::static_pointer_cast<Http1Connection>(shared_from_this()),
+                              generation = deadline_generation_](const boost::system::error_code& ec) {
+    if (!ec && generation == self->deadline_generation_) self->OnDeadline();
+  });
+}
+
+void Http1Connection::OnDeadline() {
+  if (closed_) return;
+  if (phase_ == Phase::kIdle) {
+    Close();  // an idle keep-alive connection: clients reconnect
+    return;
+  }
+  if (phase_ == Phase::kHeaders || phase_ == Phase::kBody) {
+    phase_ = Phase::kNone;
+    reservation_.Release(&reserved_bytes_, limits_);
+    parser_.Reset();
+    FailRequest(408);
+  }
 }
 
 void Http1Connection::FailRequest(int status) {
@@ -212,11 +282,13 @@ void Http1Connection::QueueHead(int status, const HeaderList& headers, size_t co
 
 void Http1Connection::OnResponse(uint32_t id, HttpResponse response) {
   if (closed_ || !in_flight_ || id != request_id_ || stream_ != nullptr) return;
+  reservation_.Release(&reserved_bytes_, limits_);
   QueueHead(response.status, response.headers, response.body.size(), false);
   if (!response.body.empty()) Queue(std::move(response.body));
   RequestDone();
   StartWrite();
   StartRead();
+  UpdateDeadline();
 }
 
 void Http1Connection::OnStreamStart(uint32_t id, int status, HeaderList headers,
@@ -226,6 +298,7 @@ void Http1Connection::OnStreamStart(uint32_t id, int status, HeaderList headers,
     return;
   }
   stream_ = std::move(stream);
+  reservation_.Release(&reserved_bytes_, limits_);
   QueueHead(status, headers, 0, true);
   PullStream();
   StartWrite();
@@ -291,6 +364,7 @@ void Http1Connection::OnWrite(const boost::system::error_code& ec) {
   writing_.close_after.clear();
   StartWrite();
   StartRead();
+  UpdateDeadline();
 }
 
 void Http1Connection::LingeringClose() {
@@ -316,6 +390,8 @@ void Http1Connection::Close() {
   boost::system::error_code ec;
   socket_.Close(ec);
   linger_timer_.cancel();
+  deadline_timer_.cancel();
+  reservation_.Release(&reserved_bytes_, limits_);
   if (stream_ != nullptr) {
     stream_->MarkClosed();
     stream_.reset();

@@ -65,6 +65,14 @@ class Http1Connection final : public Connection {
   // Shuts down the send side and discards input until EOF or a timeout, so
   // that unread request bytes don't turn into a RST that eats the response.
   void LingeringClose();
+  // Grows the current request's memory reservation to what its body holds;
+  // on refusal answers Overloaded() and closes. False if refused.
+  bool ReserveBody();
+  // Re-arms the deadline timer when the connection changes phase.
+  void UpdateDeadline();
+  void OnDeadline();
+  // Answers `response` to a request that is not dispatched, then closes.
+  void FailWith(HttpResponse response);
 
   IoLoop& loop_;  // outlives this: connections live inside loop_.ctx
   Socket socket_;
@@ -94,6 +102,14 @@ class Http1Connection final : public Connection {
   size_t drained_bytes_ = 0;
   bool closed_ = false;
   boost::asio::steady_timer linger_timer_;
+
+  // What the connection waits for from the client, and until when.
+  enum class Phase { kNone, kIdle, kHeaders, kBody };
+  Phase phase_ = Phase::kNone;
+  uint64_t deadline_generation_ = 0;  // bumps invalidate armed waits
+  boost::asio::steady_timer deadline_timer_;
+  Reservation reservation_;       // the current request's body bytes
+  size_t reserved_bytes_ = 0;     // this connection's share of the budget
 };
 
 }  // namespace spate::server::internal

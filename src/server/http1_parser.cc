@@ -298,6 +298,10 @@ bool Http1RequestParser::ParseHeaderBlock(std::string_view block) {
       if (!http10 && EqualsIgnoreCase(value, "100-continue")) expect_continue_ = true;
     }
     request_.headers.emplace_back(std::move(lower_name), std::string(value));
+    if (request_.headers.size() > limits_.max_header_count) {
+      error_status_ = 431;
+      return true;
+    }
   }
   if (have_te && have_length) return false;
   remaining_ = content_length;

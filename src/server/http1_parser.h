@@ -21,6 +21,7 @@ class Http1RequestParser {
   struct Limits {
     size_t max_header_bytes;  // request line + headers + blank line
     size_t max_body_bytes;    // decoded body
+    size_t max_header_count = 256;  // header fields (more: 431)
   };
 
   enum class Event {
@@ -46,6 +47,11 @@ class Http1RequestParser {
   // The parsed request; call after kComplete (the parser keeps nothing).
   HttpRequest& request() { return request_; }
   void Reset();
+
+  // Some bytes of a request have been parsed (its deadline is running).
+  bool started() const { return state_ != State::kHeaders || scanned_ > 0; }
+  // The header section is parsed and the body is being read.
+  bool in_body() const { return state_ != State::kHeaders && state_ != State::kDone && state_ != State::kError; }
 
  private:
   enum class State { kHeaders, kBody, kChunkSize, kChunkData, kChunkDataEnd, kTrailers, kDone, kError };

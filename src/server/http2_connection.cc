@@ -36,10 +36,11 @@ nghttp2_nv MakeNv(std::string_view name, std::string_view value) {
 
 Http2Connection::Http2Connection(IoLoop& loop, Socket socket, RequestHandler* handler,
                                  ConnectionLimits limits)
-    : loop_(loop), socket_(std::move(socket)), handler_(handler), limits_(limits) {}
+    : loop_(loop), socket_(std::move(socket)), handler_(handler), limits_(limits), tick_(loop.ctx) {}
 
 Http2Connection::~Http2Connection() {
   if (!closed_) Unregister(loop_);
+  for (auto& [id, s] : streams_) Release(&s);
   if (session_ != nullptr) nghttp2_session_del(session_);
 }
 
@@ -86,8 +87,69 @@ void Http2Connection::Start(std::string initial) {
       return;
     }
   }
+  idle_since_ = std::chrono::steady_clock::now();
   Flush();
   StartRead();
+  ArmTick();
+}
+
+void Http2Connection::ArmTick() {
+  using std::chrono::milliseconds;
+  milliseconds shortest{0};
+  for (milliseconds t : {limits_.idle_timeout, limits_.header_timeout + limits_.body_timeout}) {
+    if (t.count() > 0 && (shortest.count() == 0 || t < shortest)) shortest = t;
+  }
+  if (shortest.count() == 0 || closed_) return;
+  tick_.expires_after(std::clamp(shortest / 4, milliseconds(10), milliseconds(1000)));
+  tick_.async_wait([self = std::static_pointer_cast<Http2Connection>(shared_from_this())](
+                       const boost::system::error_code& ec) {
+    if (!ec) self->OnTick();
+  });
+}
+
+void Http2Connection::OnTick() {
+  if (closed_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (streams_.empty()) {
+    if (limits_.idle_timeout.count() > 0 && now - idle_since_ >= limits_.idle_timeout) {
+      nghttp2_session_terminate_session(session_, NGHTTP2_NO_ERROR);  // GOAWAY, then close
+      Flush();
+      if (!writing_active_) Close();
+      return;
+    }
+  } else {
+    // A request must be whole (headers and body) within both deadlines of
+    // its start; a slow one is answered 408 and its memory released.
+    auto limit = limits_.header_timeout + limits_.body_timeout;
+    std::vector<int32_t> late;
+    for (auto& [id, s] : streams_) {
+      if (!s.answered && limits_.header_timeout.count() > 0 && now - s.started >= limit) late.push_back(id);
+    }
+    for (int32_t id : late) {
+      if (Stream* s = Find(id)) AnswerError(id, s, 408);
+    }
+    if (!late.empty()) Flush();
+  }
+  ArmTick();
+}
+
+bool Http2Connection::Reserve(int32_t stream_id, Stream* s, size_t total) {
+  if (s->reservation.GrowTo(total, &reserved_bytes_, limits_)) return true;
+  HttpRequest head;
+  head.method = s->request.method;
+  head.target = s->request.target;
+  head.headers = s->request.headers;
+  head.http2 = true;
+  head.remote_address = remote_address_;
+  HttpResponse r = handler_->Overloaded(head);
+  s->answered = true;
+  s->request = HttpRequest();
+  Release(s);
+  int64_t length = static_cast<int64_t>(r.body.size());
+  if (!r.body.empty()) s->out.push_back(std::move(r.body));
+  s->out_eof = true;
+  Submit(stream_id, r.status, r.headers, length, length > 0);
+  return false;
 }
 
 void Http2Connection::StartRead() {
@@ -159,10 +221,12 @@ void Http2Connection::Close() {
   closed_ = true;
   boost::system::error_code ec;
   socket_.Close(ec);
+  tick_.cancel();
   // Streams are moved out first: OnClose callbacks run application code.
   std::unordered_map<int32_t, Stream> streams;
   streams.swap(streams_);
   for (auto& [id, s] : streams) {
+    Release(&s);
     if (s.stream != nullptr) s.stream->MarkClosed();
   }
   Unregister(loop_);
@@ -177,7 +241,8 @@ Http2Connection::Stream* Http2Connection::Find(int32_t stream_id) {
 
 int Http2Connection::OnBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
   if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
-    Self(user_data)->streams_.try_emplace(frame->hd.stream_id);
+    auto [it, fresh] = Self(user_data)->streams_.try_emplace(frame->hd.stream_id);
+    if (fresh) it->second.started = std::chrono::steady_clock::now();
   }
   return 0;
 }
@@ -188,7 +253,10 @@ int Http2Connection::OnHeader(nghttp2_session*, const nghttp2_frame* frame, cons
   Stream* s = self->Find(frame->hd.stream_id);
   if (s == nullptr || s->answered) return 0;
   s->header_bytes += namelen + valuelen + kHeaderOverheadBytes;
-  if (s->header_bytes > self->limits_.max_header_bytes) return 0;  // answered with 431 at end of headers
+  ++s->header_count;
+  if (s->header_bytes > self->limits_.max_header_bytes || s->header_count > self->limits_.max_header_count) {
+    return 0;  // answered with 431 at end of headers
+  }
   std::string_view n = View(name, namelen);
   std::string_view v = View(value, valuelen);
   if (!n.empty() && n[0] == ':') {
@@ -215,6 +283,7 @@ int Http2Connection::OnDataChunk(nghttp2_session*, uint8_t, int32_t stream_id, c
     self->AnswerError(stream_id, s, 413);
     return 0;
   }
+  if (!self->Reserve(stream_id, s, s->request.body.size() + len)) return 0;
   s->request.body.append(reinterpret_cast<const char*>(data), len);
   return 0;
 }
@@ -226,7 +295,7 @@ int Http2Connection::OnFrameRecv(nghttp2_session*, const nghttp2_frame* frame, v
   Stream* s = self->Find(id);
   if (s == nullptr || s->answered) return 0;
   if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
-    if (s->header_bytes > self->limits_.max_header_bytes) {
+    if (s->header_bytes > self->limits_.max_header_bytes || s->header_count > self->limits_.max_header_count) {
       self->AnswerError(id, s, 431);
       return 0;
     }
@@ -243,6 +312,8 @@ int Http2Connection::OnFrameRecv(nghttp2_session*, const nghttp2_frame* frame, v
         self->AnswerError(id, s, 413);
         return 0;
       }
+      // The declared body is held against the budgets before it arrives.
+      if (digits && !self->Reserve(id, s, static_cast<size_t>(v))) return 0;
     }
   }
   if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) self->Dispatch(id, s);
@@ -254,7 +325,9 @@ int Http2Connection::OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t
   auto it = self->streams_.find(stream_id);
   if (it == self->streams_.end()) return 0;
   std::shared_ptr<ResponseStreamImpl> stream = std::move(it->second.stream);
+  self->Release(&it->second);
   self->streams_.erase(it);
+  if (self->streams_.empty()) self->idle_since_ = std::chrono::steady_clock::now();
   // A reset or finished stream: later responder calls find no stream.
   if (stream != nullptr) stream->MarkClosed();
   return 0;
@@ -307,6 +380,7 @@ void Http2Connection::Dispatch(int32_t stream_id, Stream* s) {
 void Http2Connection::AnswerError(int32_t stream_id, Stream* s, int status) {
   s->answered = true;
   s->request = HttpRequest();
+  Release(s);
   std::string body(ReasonPhrase(status));
   body += '\n';
   int64_t length = static_cast<int64_t>(body.size());
@@ -346,6 +420,7 @@ void Http2Connection::OnResponse(uint32_t id, HttpResponse response) {
   int32_t stream_id = static_cast<int32_t>(id);
   Stream* s = Find(stream_id);
   if (s == nullptr || s->stream != nullptr || s->out_eof) return;  // reset, or answered already
+  Release(s);
   int64_t length = static_cast<int64_t>(response.body.size());
   if (!response.body.empty()) s->out.push_back(std::move(response.body));
   s->out_eof = true;
@@ -362,6 +437,7 @@ void Http2Connection::OnStreamStart(uint32_t id, int status, HeaderList headers,
     return;
   }
   s->stream = std::move(stream);
+  Release(s);
   PullStream(s);
   Submit(stream_id, status, headers, -1, true);
   Flush();

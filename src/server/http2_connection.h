@@ -12,6 +12,10 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <chrono>
+
+#include <boost/asio/steady_timer.hpp>
+
 #include "server/transport.h"
 
 namespace spate::server::internal {
@@ -49,6 +53,9 @@ class Http2Connection final : public Connection {
     HttpRequest request;
     std::string authority;
     size_t header_bytes = 0;
+    size_t header_count = 0;
+    Reservation reservation;  // body bytes held against the budgets
+    std::chrono::steady_clock::time_point started;
     bool answered = false;  // handed to the handler, or answered with an error
     // Response body not yet given to nghttp2.
     std::deque<std::string> out;
@@ -77,6 +84,13 @@ class Http2Connection final : public Connection {
   // stream's `out` queue. Content-Length is sent when `content_length` >= 0.
   void Submit(int32_t stream_id, int status, const HeaderList& headers, int64_t content_length, bool has_body);
   void PullStream(Stream* s);
+  // Reserves `total` body bytes for the stream; on refusal answers it with
+  // RequestHandler::Overloaded() and returns false.
+  bool Reserve(int32_t stream_id, Stream* s, size_t total);
+  void Release(Stream* s) { s->reservation.Release(&reserved_bytes_, limits_); }
+  // Deadlines (see ConnectionLimits): idle connection, slow requests.
+  void ArmTick();
+  void OnTick();
 
   void StartRead();
   void OnRead(const boost::system::error_code& ec, size_t n);
@@ -97,6 +111,9 @@ class Http2Connection final : public Connection {
   bool reading_ = false;
   bool writing_active_ = false;
   bool closed_ = false;
+  size_t reserved_bytes_ = 0;  // body bytes of this connection's streams
+  std::chrono::steady_clock::time_point idle_since_;  // when streams_ last became empty
+  boost::asio::steady_timer tick_;
 };
 
 }  // namespace spate::server::internal

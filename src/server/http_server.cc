@@ -57,13 +57,21 @@ int SelectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const uns
 class Sniffer final : public Connection {
  public:
   Sniffer(IoLoop& loop, internal::Socket socket, RequestHandler* handler, ConnectionLimits limits)
-      : loop_(loop), socket_(std::move(socket)), handler_(handler), limits_(limits) {}
+      : loop_(loop), socket_(std::move(socket)), handler_(handler), limits_(limits), timer_(loop.ctx) {}
   ~Sniffer() override {
     if (!closed_) Unregister(loop_);
   }
 
   void Start(std::string) override {
     Register(loop_);
+    if (limits_.header_timeout.count() > 0) {
+      // A client that never completes its first bytes (slow loris) loses its slot.
+      timer_.expires_after(limits_.header_timeout);
+      timer_.async_wait([self = std::static_pointer_cast<Sniffer>(shared_from_this())](
+                            const boost::system::error_code& ec) {
+        if (!ec) self->Close();
+      });
+    }
     Read();
   }
   void Close() override {
@@ -71,6 +79,7 @@ class Sniffer final : public Connection {
     closed_ = true;
     boost::system::error_code ec;
     socket_.Close(ec);
+    timer_.cancel();
     Unregister(loop_);
   }
   // No requests are dispatched before the protocol is known.
@@ -104,6 +113,7 @@ class Sniffer final : public Connection {
     }
     // Decided: hand over the socket. This object dies with its last handler.
     closed_ = true;
+    timer_.cancel();
     Unregister(loop_);
     std::shared_ptr<Connection> conn;
     if (prefix) {
@@ -119,6 +129,7 @@ class Sniffer final : public Connection {
   internal::Socket socket_;
   RequestHandler* const handler_;
   const ConnectionLimits limits_;
+  asio::steady_timer timer_;
   std::string bytes_;
   bool closed_ = false;
 };
@@ -185,7 +196,10 @@ class TlsHandshake final : public Connection {
 class HttpServerImpl final : public HttpServer {
  public:
   HttpServerImpl(HttpServerOptions options, RequestHandler* handler)
-      : options_(std::move(options)), handler_(handler) {}
+      : options_(std::move(options)),
+        handler_(handler),
+        inflight_(std::make_shared<internal::ByteBudget>(options_.max_inflight_bytes)),
+        open_connections_(std::make_shared<std::atomic<size_t>>(0)) {}
   ~HttpServerImpl() override { Stop(); }
 
   Status Start() override;
@@ -214,6 +228,9 @@ class HttpServerImpl final : public HttpServer {
   std::optional<tcp::acceptor> tls_acceptor_;      // on loops_[0]
   std::optional<asio::steady_timer> tls_retry_timer_;  // on loops_[0]
   size_t next_loop_ = 0;                          // loop 0 only
+  const std::shared_ptr<internal::ByteBudget> inflight_;
+  const std::shared_ptr<std::atomic<size_t>> open_connections_;
+  int64_t last_refusal_log_ms_ = 0;  // loop 0 only
   std::atomic<uint16_t> port_{0};
   std::atomic<uint16_t> tls_port_{0};
   bool started_ = false;
@@ -323,7 +340,32 @@ void HttpServerImpl::OnAccept(const boost::system::error_code& ec, tcp::socket s
     });
     return;
   }
-  ConnectionLimits limits{options_.max_body_bytes, options_.max_header_bytes};
+  if (open_connections_->load(std::memory_order_relaxed) >= options_.max_connections) {
+    // Refused before any byte is read: closing is the cheapest answer.
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch())
+                         .count();
+    if (now_ms - last_refusal_log_ms_ >= 10'000) {
+      last_refusal_log_ms_ = now_ms;
+      SPATE_LOG_WARN("refusing connections: " + std::to_string(options_.max_connections) +
+                     " open (--max-connections)");
+    }
+    Accept();
+    return;
+  }
+  open_connections_->fetch_add(1, std::memory_order_relaxed);
+  ConnectionLimits limits;
+  limits.max_body_bytes = options_.max_body_bytes;
+  limits.max_header_bytes = options_.max_header_bytes;
+  limits.max_header_count = options_.max_header_count;
+  limits.max_connection_inflight_bytes = options_.max_connection_inflight_bytes;
+  limits.inflight = inflight_;
+  limits.idle_timeout = std::chrono::milliseconds(options_.idle_timeout_ms);
+  limits.header_timeout = std::chrono::milliseconds(options_.header_timeout_ms);
+  limits.body_timeout = std::chrono::milliseconds(options_.body_timeout_ms);
+  limits.slot = std::make_shared<internal::ConnectionSlot>(open_connections_);
   // Capture the loop by pointer: a handler stored in its context must not own it.
   asio::post(loop->ctx, [loop, handler = handler_, limits, s = std::move(socket)]() mutable {
     if (loop->stopping) return;  // closes the socket
@@ -415,6 +457,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(HttpServerOptions options
   if (handler == nullptr) return InvalidArgument("HttpServer needs a handler");
   if (options.threads < 1) return InvalidArgument("HttpServerOptions.threads must be >= 1");
   if (options.max_header_bytes < 1024) return InvalidArgument("HttpServerOptions.max_header_bytes must be >= 1024");
+  if (options.max_connections < 1) return InvalidArgument("HttpServerOptions.max_connections must be >= 1");
+  if (options.max_connection_inflight_bytes < options.max_body_bytes ||
+      options.max_inflight_bytes < options.max_connection_inflight_bytes) {
+    return InvalidArgument(
+        "HttpServerOptions: need max_body_bytes <= max_connection_inflight_bytes <= max_inflight_bytes");
+  }
   return std::unique_ptr<HttpServer>(new HttpServerImpl(std::move(options), handler));
 }
 

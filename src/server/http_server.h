@@ -23,6 +23,22 @@ struct HttpServerOptions {
   int tls_port = -1;
   std::string tls_cert_file;
   std::string tls_key_file;
+  size_t max_header_count = 256;       // more header fields: 431
+  // Open connections (HTTP/1.1 and HTTP/2); beyond it new ones are closed
+  // at once, before any byte is read.
+  size_t max_connections = 4096;
+  // Request bytes held in memory (bodies being read plus requests not yet
+  // answered): per connection (HTTP/2 multiplexes many) and for the whole
+  // server. A request that does not fit is refused at once with
+  // RequestHandler::Overloaded() instead of being queued.
+  size_t max_connection_inflight_bytes = 64u << 20;
+  size_t max_inflight_bytes = 512u << 20;
+  // Deadlines, milliseconds (0 = none): idle keep-alive connection; header
+  // section from a request's first byte; body from the end of its headers.
+  // A request over its deadline is answered 408 and its connection closed.
+  int64_t idle_timeout_ms = 120'000;
+  int64_t header_timeout_ms = 10'000;
+  int64_t body_timeout_ms = 60'000;
 };
 
 // HTTP/1.1 (keep-alive, pipelining answered in order) and HTTP/2 cleartext

@@ -66,6 +66,14 @@ class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
   virtual void Handle(HttpRequest request, std::unique_ptr<Responder> responder) = 0;
+  // The answer to a request refused because the server's memory budgets
+  // are spent (HttpServerOptions::max_*inflight_bytes). `head` has the
+  // method, target and headers but no body. Called on a transport thread;
+  // must not block. Default: 503 Service Unavailable.
+  virtual HttpResponse Overloaded(const HttpRequest& head) {
+    (void)head;
+    return HttpResponse{503, {{"content-type", "text/plain"}, {"retry-after", "1"}}, "Service Unavailable\n"};
+  }
 };
 
 }  // namespace spate::server

@@ -4,6 +4,8 @@
 // connections. Includes Boost; never include it from a public header.
 
 #include <atomic>
+#include <chrono>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -182,10 +184,87 @@ class ResponderImpl final : public Responder {
   bool answered_ = false;
 };
 
+// A budget of bytes shared by threads (request bodies held in memory by
+// the transport and by requests not yet answered). Thread-safe, lock-free.
+class ByteBudget {
+ public:
+  explicit ByteBudget(size_t limit) : limit_(limit) {}
+  // Takes n bytes if they fit under the limit; false (nothing taken) if not.
+  bool TryReserve(size_t n) {
+    size_t used = used_.load(std::memory_order_relaxed);
+    do {
+      if (n > limit_ || used > limit_ - n) return false;
+    } while (!used_.compare_exchange_weak(used, used + n, std::memory_order_relaxed));
+    return true;
+  }
+  void Release(size_t n) { used_.fetch_sub(n, std::memory_order_relaxed); }
+  size_t used() const { return used_.load(std::memory_order_relaxed); }
+  size_t limit() const { return limit_; }
+
+ private:
+  const size_t limit_;
+  std::atomic<size_t> used_{0};
+};
+
+// One accepted socket's place under HttpServerOptions::max_connections:
+// the count drops when the last holder (sniffer, then connection) is gone.
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(std::shared_ptr<std::atomic<size_t>> open) : open_(std::move(open)) {}
+  ~ConnectionSlot() { open_->fetch_sub(1, std::memory_order_relaxed); }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+
+ private:
+  std::shared_ptr<std::atomic<size_t>> open_;
+};
+
 // Limits a connection needs from HttpServerOptions.
 struct ConnectionLimits {
-  size_t max_body_bytes;
-  size_t max_header_bytes;
+  size_t max_body_bytes = 0;
+  size_t max_header_bytes = 0;
+  size_t max_header_count = 256;
+  // Request body bytes one connection may hold (HTTP/2: over all streams),
+  // and the server-wide budget shared by every connection (null: none).
+  size_t max_connection_inflight_bytes = SIZE_MAX;
+  std::shared_ptr<ByteBudget> inflight;
+  // Deadlines: a connection waiting for a request is closed after
+  // idle_timeout; a request's header section must arrive within
+  // header_timeout of its first byte, its body within body_timeout of the
+  // end of its headers (else 408 and close). Zero: no deadline.
+  std::chrono::milliseconds idle_timeout{0};
+  std::chrono::milliseconds header_timeout{0};
+  std::chrono::milliseconds body_timeout{0};
+  // The slot this connection holds (see ConnectionSlot).
+  std::shared_ptr<ConnectionSlot> slot;
+};
+
+// The bytes a request holds against its connection's and the server's
+// budgets. Loop thread only (the budget itself is thread-safe).
+class Reservation {
+ public:
+  Reservation() = default;
+  // Grows the reservation to `total` bytes; false if a budget refuses
+  // (the reservation is then unchanged).
+  bool GrowTo(size_t total, size_t* connection_used, const ConnectionLimits& limits) {
+    if (total <= bytes_) return true;
+    size_t more = total - bytes_;
+    if (*connection_used + more > limits.max_connection_inflight_bytes) return false;
+    if (limits.inflight != nullptr && !limits.inflight->TryReserve(more)) return false;
+    *connection_used += more;
+    bytes_ = total;
+    return true;
+  }
+  void Release(size_t* connection_used, const ConnectionLimits& limits) {
+    if (bytes_ == 0) return;
+    *connection_used -= bytes_;
+    if (limits.inflight != nullptr) limits.inflight->Release(bytes_);
+    bytes_ = 0;
+  }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  size_t bytes_ = 0;
 };
 
 // "OK", "Not Found", ...; "Unknown" for codes without a phrase.

@@ -69,6 +69,27 @@ Usage: spated [flags]
                             long (default 300000, AWS's 5 minutes)
   --fanout-takeover-guard-ms MS  a second subscription of the same consumer and
                             shard sooner than this is refused (default 5000)
+  --key-store PATH          master keys of encrypted streams (StartStreamEncryption;
+                            default DATA_DIR/keys, mode 0600). A copy of the data
+                            directory without this file reveals nothing of an
+                            encrypted stream's records; with it, everything: keep
+                            it on another volume to separate the two.
+
+Resource bounds (a request beyond a memory budget is refused at once with a
+retryable throttling error, ProvisionedThroughputExceededException for
+PutRecord(s)/GetRecords and LimitExceededException otherwise):
+  --max-body-bytes N        largest request body (default 16777216; more: 413)
+  --max-connections N       open connections (default 4096; more are closed)
+  --max-connection-inflight-bytes N
+                            request bytes one connection may hold in memory,
+                            over all its HTTP/2 streams (default 67108864)
+  --max-inflight-bytes N    request bytes the server holds in memory
+                            (default 536870912)
+  --idle-timeout-ms MS      close keep-alive connections idle this long
+                            (default 120000; 0 = never)
+  --header-timeout-ms MS    a request's headers must arrive within this of its
+                            first byte (default 10000; else 408 and close)
+  --body-timeout-ms MS      its body within this of its headers (default 60000)
   --help                    this text
 
 Clients: point any AWS SDK or the AWS CLI at http://HOST:PORT (or
@@ -167,6 +188,26 @@ Result<Config> ParseFlags(int argc, char** argv, bool* help) {
       auto rule = streams::ParseFaultRule(value);
       if (!rule.ok()) return bad(rule.status().message());
       c.faults.push_back(std::move(rule).value());
+    } else if (arg == "--key-store") {
+      if (!next() || value.empty()) return bad("needs a file path");
+      c.key_store = std::string(value);
+    } else if (arg == "--max-body-bytes") {
+      if (!next() || !ParseNumber(value, &c.max_body_bytes) || c.max_body_bytes < 1024) {
+        return bad("needs a number of bytes >= 1024");
+      }
+    } else if (arg == "--max-connections") {
+      if (!next() || !ParseNumber(value, &c.max_connections) || c.max_connections < 1) {
+        return bad("needs a positive number");
+      }
+    } else if (arg == "--max-connection-inflight-bytes") {
+      if (!next() || !ParseNumber(value, &c.max_connection_inflight_bytes)) return bad("needs a number of bytes");
+    } else if (arg == "--max-inflight-bytes") {
+      if (!next() || !ParseNumber(value, &c.max_inflight_bytes)) return bad("needs a number of bytes");
+    } else if (arg == "--idle-timeout-ms" || arg == "--header-timeout-ms" || arg == "--body-timeout-ms") {
+      int64_t* out = arg == "--idle-timeout-ms"     ? &c.idle_timeout_ms
+                     : arg == "--header-timeout-ms" ? &c.header_timeout_ms
+                                                    : &c.body_timeout_ms;
+      if (!next() || !ParseNumber(value, out) || *out < 0) return bad("needs a non-negative number of milliseconds");
     } else {
       return Status(ErrorCode::kInvalidArgument, "unknown flag " + std::string(argv[i]) + " (see --help)");
     }
@@ -174,6 +215,10 @@ Result<Config> ParseFlags(int argc, char** argv, bool* help) {
   bool tls = c.tls_port >= 0, cert = !c.tls_cert.empty(), key = !c.tls_key.empty();
   if ((tls || cert || key) && !(tls && cert && key)) {
     return Status(ErrorCode::kInvalidArgument, "--tls-port, --tls-cert and --tls-key go together");
+  }
+  if (c.max_connection_inflight_bytes < c.max_body_bytes || c.max_inflight_bytes < c.max_connection_inflight_bytes) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "need --max-body-bytes <= --max-connection-inflight-bytes <= --max-inflight-bytes");
   }
   return c;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -34,6 +35,16 @@ struct Config {
   int64_t fanout_heartbeat_ms = 5000;
   int64_t fanout_subscription_ms = 300'000;
   int64_t fanout_takeover_guard_ms = 5000;
+  // Master keys of encrypted streams; empty: <data_dir>/keys.
+  std::string key_store;
+  // Transport bounds (server::HttpServerOptions).
+  size_t max_body_bytes = 16u << 20;
+  size_t max_connections = 4096;
+  size_t max_connection_inflight_bytes = 64u << 20;
+  size_t max_inflight_bytes = 512u << 20;
+  int64_t idle_timeout_ms = 120'000;
+  int64_t header_timeout_ms = 10'000;
+  int64_t body_timeout_ms = 60'000;
 };
 
 // Parses argv. kInvalidArgument with a message naming the bad flag.

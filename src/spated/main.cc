@@ -70,7 +70,14 @@ int Run(const Config& config) {
     SPATE_LOG_ERROR("cannot open the catalog: " + catalog.status().ToString());
     return 1;
   }
+  std::string key_store_path = config.key_store.empty() ? config.data_dir + "/keys" : config.key_store;
+  auto key_store = storage::KeyStore::Open(key_store_path);
+  if (!key_store.ok()) {
+    SPATE_LOG_ERROR("cannot open the key store: " + key_store.status().ToString());
+    return 1;
+  }
   storage::LogStoreOptions log_options;
+  log_options.key_store = key_store->get();
   log_options.dir = config.data_dir + "/streams";
   log_options.fs = util::PosixFileSystem();
   log_options.clock = util::SystemClock();
@@ -88,6 +95,7 @@ int Run(const Config& config) {
   reg_options.throughput.enabled = config.limits;
   reg_options.faults = config.faults;
   reg_options.on_demand_scale_after_ms = config.on_demand_scale_after_ms;
+  reg_options.key_store = key_store->get();
   streams::Registry registry(reg_options, catalog->get(), logs->get(), util::SystemClock());
   // Enhanced fan-out: woken by every durable append (set before Start).
   streams::FanOutOptions fan_out_options;
@@ -123,6 +131,13 @@ int Run(const Config& config) {
     http.tls_key_file = config.tls_key;
   }
   http.threads = config.threads > 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  http.max_body_bytes = config.max_body_bytes;
+  http.max_connections = config.max_connections;
+  http.max_connection_inflight_bytes = config.max_connection_inflight_bytes;
+  http.max_inflight_bytes = config.max_inflight_bytes;
+  http.idle_timeout_ms = config.idle_timeout_ms;
+  http.header_timeout_ms = config.header_timeout_ms;
+  http.body_timeout_ms = config.body_timeout_ms;
   auto srv = server::HttpServer::Create(http, &dispatcher);
   if (!srv.ok()) {
     SPATE_LOG_ERROR(srv.status().ToString());

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "storage/key_store.h"
 #include "util/crc32c.h"
 
 namespace spate::storage::format {
@@ -121,11 +122,28 @@ HeaderCheck ParseHeader(const char* p, BatchHeader* h) {
   h->first_arrival_ms = static_cast<int64_t>(GetFixed64(p + kFirstArrivalPos));
   h->last_arrival_ms = static_cast<int64_t>(GetFixed64(p + kLastArrivalPos));
   if (h->version != kBatchVersion || header_length != kBatchHeaderSize || (h->flags & ~kKnownFlags) != 0 ||
-      h->length < kBatchHeaderSize + 2 || h->length > kMaxBatchBytes || h->record_count == 0 ||
-      h->record_count > (h->length - kBatchHeaderSize) / 2) {
+      h->length < kBatchHeaderSize + 2 || h->length > kMaxBatchBytes || h->record_count == 0) {
+    return HeaderCheck::kInvalid;
+  }
+  size_t overhead = (h->flags & kFlagEncrypted) != 0 ? kEncryptionOverhead : 0;
+  if (h->length < kBatchHeaderSize + overhead + 2 ||
+      h->record_count > (h->length - kBatchHeaderSize - overhead) / 2) {
     return HeaderCheck::kInvalid;
   }
   return HeaderCheck::kOk;
+}
+
+bool RecordsFramed(std::string_view records, uint32_t count) {
+  const char* q = records.data();
+  const char* limit = records.data() + records.size();
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t klen = 0, dlen = 0;
+    if (!GetVarint32(&q, limit, &klen) || static_cast<size_t>(limit - q) < klen) return false;
+    q += klen;
+    if (!GetVarint32(&q, limit, &dlen) || static_cast<size_t>(limit - q) < dlen) return false;
+    q += dlen;
+  }
+  return q == limit;
 }
 
 Status VerifyBatch(const char* p, const BatchHeader& h) {
@@ -136,21 +154,58 @@ Status VerifyBatch(const char* p, const BatchHeader& h) {
                   static_cast<unsigned long long>(h.base_offset), h.crc, actual);
     return Corruption(buf);
   }
-  const char* q = p + kBatchHeaderSize;
-  const char* limit = p + h.length;
-  for (uint32_t i = 0; i < h.record_count; ++i) {
-    uint32_t klen = 0, dlen = 0;
-    if (!GetVarint32(&q, limit, &klen) || static_cast<size_t>(limit - q) < klen) {
-      return Corruption("batch at offset " + std::to_string(h.base_offset) + ": bad record framing");
-    }
-    q += klen;
-    if (!GetVarint32(&q, limit, &dlen) || static_cast<size_t>(limit - q) < dlen) {
-      return Corruption("batch at offset " + std::to_string(h.base_offset) + ": bad record framing");
-    }
-    q += dlen;
+  // An encrypted batch's framing is checked once decrypted (BatchRecords).
+  if ((h.flags & kFlagEncrypted) != 0) return Status::Ok();
+  if (!RecordsFramed(std::string_view(p + kBatchHeaderSize, h.length - kBatchHeaderSize), h.record_count)) {
+    return Corruption("batch at offset " + std::to_string(h.base_offset) + ": bad record framing");
   }
-  if (q != limit) return Corruption("batch at offset " + std::to_string(h.base_offset) + ": trailing bytes");
   return Status::Ok();
+}
+
+namespace {
+// The AAD of an encrypted batch: header bytes [12, 16) and [32, 56).
+std::string BatchAad(const char* batch) {
+  std::string aad(batch + kVersionPos, kBaseOffsetPos - kVersionPos);
+  aad.append(batch + kRecordCountPos, kBatchHeaderSize - kRecordCountPos);
+  return aad;
+}
+}  // namespace
+
+Status EncryptBatch(const KeyStore& keys, uint32_t key_ref, char* batch, size_t plain_size) {
+  size_t n = plain_size - kBatchHeaderSize;
+  // Move the plaintext records behind the key ref, salt and nonce.
+  std::memmove(batch + kCiphertextPos, batch + kBatchHeaderSize, n);
+  batch[kFlagsPos] = static_cast<char>(kFlagEncrypted);
+  PutFixed32(batch + kLengthPos, static_cast<uint32_t>(plain_size + kEncryptionOverhead));
+  PutFixed32(batch + kKeyRefPos, key_ref);
+  return keys.Seal(key_ref, BatchAad(batch), batch + kKeySaltPos, batch + kNoncePos, batch + kCiphertextPos, n,
+                   batch + kCiphertextPos + n);
+}
+
+Result<std::string_view> BatchRecords(const char* p, const BatchHeader& h, const KeyStore* keys,
+                                      std::string* scratch) {
+  if ((h.flags & kFlagEncrypted) == 0) {
+    std::string_view records(p + kBatchHeaderSize, h.length - kBatchHeaderSize);
+    if (!RecordsFramed(records, h.record_count)) {
+      return Corruption("batch at offset " + std::to_string(h.base_offset) + ": bad record framing");
+    }
+    return records;
+  }
+  uint32_t ref = GetFixed32(p + kKeyRefPos);
+  if (keys == nullptr) {
+    return Unavailable("batch at offset " + std::to_string(h.base_offset) + " is encrypted (key " +
+                       std::to_string(ref) + ") and this server has no key store");
+  }
+  size_t n = h.length - kBatchHeaderSize - kEncryptionOverhead;
+  scratch->resize(n);
+  Status s = keys->Unseal(ref, BatchAad(p), p + kKeySaltPos, p + kNoncePos, p + kCiphertextPos, n,
+                          p + kCiphertextPos + n, scratch->data());
+  if (s.code() == ErrorCode::kNotFound) return Unavailable(s.message());
+  if (!s.ok()) return Corruption("batch at offset " + std::to_string(h.base_offset) + ": " + s.message());
+  if (!RecordsFramed(*scratch, h.record_count)) {
+    return Corruption("batch at offset " + std::to_string(h.base_offset) + ": bad record framing");
+  }
+  return std::string_view(*scratch);
 }
 
 std::string SegmentFileName(Offset base) {

@@ -9,10 +9,15 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
 #include "storage/shard_log.h"
+
+namespace spate::storage {
+class KeyStore;
+}
 
 namespace spate::storage::format {
 
@@ -24,7 +29,7 @@ static_assert(std::endian::native == std::endian::little, "the encoders assume a
 //  4  u32 batch_length     whole batch in bytes, header included
 //  8  u32 crc32c           CRC32C of bytes [12, batch_length)
 // 12  u8  version          kBatchVersion
-// 13  u8  flags            reserved (compression/encryption); 0 in version 1
+// 13  u8  flags            kFlagEncrypted or 0 (other bits reserved, must be 0)
 // 14  u16 header_length    kBatchHeaderSize
 // 16  u64 base_offset      offset of the first record
 // 24  u64 committed_offset shard's acknowledged end offset when the batch was built
@@ -37,7 +42,27 @@ inline constexpr uint32_t kBatchMagic = 0x424C5053;  // "SPLB" in file byte orde
 inline constexpr uint8_t kBatchVersion = 1;
 inline constexpr size_t kBatchHeaderSize = 56;
 inline constexpr size_t kCrcCoveredFrom = 12;  // the CRC covers everything after its own field
-inline constexpr uint8_t kKnownFlags = 0;      // no flag is defined yet
+// The records are sealed with AES-256-GCM; the record area then holds
+//   56  u32 key_ref       the master key's number in the KeyStore
+//   60  u8[16] key_salt   data key = HMAC-SHA256(master, label || key_salt)
+//   76  u8[12] nonce
+//   88  ciphertext        the plaintext record area, encrypted (same length)
+//   ..  u8[16] tag        over the ciphertext and the AAD below
+// AAD: header bytes [12, 16) and [32, 56) (version, flags, header length,
+// record count, reserved, arrival times): everything the writer knows
+// before the offsets are assigned. The CRC covers the stored bytes, so a
+// log is scanned and recovered without the key.
+inline constexpr uint8_t kFlagEncrypted = 0x01;
+inline constexpr uint8_t kKnownFlags = kFlagEncrypted;
+inline constexpr size_t kKeyRefPos = kBatchHeaderSize;
+inline constexpr size_t kKeySaltPos = kKeyRefPos + 4;
+inline constexpr size_t kKeySaltBytes = 16;
+inline constexpr size_t kNoncePos = kKeySaltPos + kKeySaltBytes;
+inline constexpr size_t kNonceBytes = 12;
+inline constexpr size_t kCiphertextPos = kNoncePos + kNonceBytes;
+inline constexpr size_t kTagBytes = 16;
+// Bytes an encrypted batch adds to the plaintext one.
+inline constexpr size_t kEncryptionOverhead = kCiphertextPos - kBatchHeaderSize + kTagBytes;
 
 inline constexpr size_t kMagicPos = 0;
 inline constexpr size_t kLengthPos = 4;
@@ -158,12 +183,34 @@ HeaderCheck ParseHeader(const char* p, BatchHeader* h);
 // at p). Returns kCorruption with a description on mismatch.
 Status VerifyBatch(const char* p, const BatchHeader& h);
 
+// Encrypts the record area of a batch built by EncodeBatchBody (before
+// SealBatch) under master key `key_ref`: `batch` must hold
+// EncodedBatchSize(records) + kEncryptionOverhead bytes, the plaintext
+// batch in its first EncodedBatchSize(records). Sets kFlagEncrypted and the
+// length. kNotFound if the key store has no such key.
+Status EncryptBatch(const KeyStore& keys, uint32_t key_ref, char* batch, size_t plain_size);
+
+// The record area of a batch whose CRC verified (VerifyBatch): for a
+// plaintext batch a view into it; for an encrypted one the decrypted bytes,
+// held in *scratch. Verifies the record framing. kCorruption for bad
+// framing or failed authentication; kUnavailable when the batch is
+// encrypted and `keys` is null or lacks its key.
+Result<std::string_view> BatchRecords(const char* p, const BatchHeader& h, const KeyStore* keys, std::string* scratch);
+
+// Checks that `records` holds exactly `count` well-framed records.
+bool RecordsFramed(std::string_view records, uint32_t count);
+
 // Decodes the records of a verified batch, calling fn(offset, key, data)
 // for each record with offset >= `from`; fn returns false to stop.
+// Plaintext batches only; see the overload below for any batch.
 template <typename Fn>
-void ForEachRecord(const char* p, const BatchHeader& h, Fn&& fn) {
-  const char* q = p + kBatchHeaderSize;
-  const char* limit = p + h.length;
+void ForEachRecord(const char* p, const BatchHeader& h, Fn&& fn);
+
+// Decodes `records` (from BatchRecords) of the batch with header `h`.
+template <typename Fn>
+void ForEachRecord(std::string_view records, const BatchHeader& h, Fn&& fn) {
+  const char* q = records.data();
+  const char* limit = records.data() + records.size();
   for (uint32_t i = 0; i < h.record_count; ++i) {
     uint32_t klen = 0, dlen = 0;
     GetVarint32(&q, limit, &klen);
@@ -174,6 +221,11 @@ void ForEachRecord(const char* p, const BatchHeader& h, Fn&& fn) {
     q += dlen;
     if (!fn(h.base_offset + i, key, data)) return;
   }
+}
+
+template <typename Fn>
+void ForEachRecord(const char* p, const BatchHeader& h, Fn&& fn) {
+  ForEachRecord(std::string_view(p + kBatchHeaderSize, h.length - kBatchHeaderSize), h, std::forward<Fn>(fn));
 }
 
 // File names.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "storage/key_store.h"
 #include "storage/shard_log.h"
 #include "util/clock.h"
 #include "util/file_system.h"
@@ -44,6 +45,10 @@ struct LogStoreOptions {
   // parallel, besides the writer thread. 0: the writer syncs the files one
   // after another. See README.md for the measurements behind the default.
   int sync_threads = 7;
+  // Master keys of encrypted batches (AppendOptions::encryption_key_id).
+  // Not owned; may be null (then encrypted appends fail and encrypted
+  // batches read as kUnavailable). Must outlive the store.
+  KeyStore* key_store = nullptr;
 };
 
 // Counters since Open, for benchmarks and metrics. Thread-safe snapshot.

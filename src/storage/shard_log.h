@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -29,6 +30,16 @@ struct StoredRecord {
   int64_t arrival_ms = 0;  // the batch's arrival time, epoch milliseconds
   std::string partition_key;
   std::string data;
+  bool encrypted = false;  // stored encrypted (AppendOptions::encryption_key_id)
+};
+
+// How one batch is stored.
+struct AppendOptions {
+  // Non-empty: the batch's records are stored encrypted under this KMS
+  // KeyId's master key in the store's KeyStore (LogStoreOptions::key_store),
+  // created on first use. Append fails with kUnavailable when the store has
+  // no key store, kInvalidArgument for a malformed KeyId.
+  std::string_view encryption_key_id;
 };
 
 struct AppendResult {
@@ -72,7 +83,11 @@ class ShardLog {
   // Callbacks run on the writer thread must be short (hand work off). A
   // failed batch never becomes visible, not even after a restart (best
   // effort after a fence: see README.md).
-  virtual void Append(const std::vector<RecordInput>& records, int64_t arrival_ms, AppendCallback done) = 0;
+  virtual void Append(const std::vector<RecordInput>& records, int64_t arrival_ms, const AppendOptions& options,
+                      AppendCallback done) = 0;
+  void Append(const std::vector<RecordInput>& records, int64_t arrival_ms, AppendCallback done) {
+    Append(records, arrival_ms, AppendOptions{}, std::move(done));
+  }
 
   // Reads records with offsets >= `from`, only acknowledged ones, in order,
   // up to `limits` but always at least one record when any is available.

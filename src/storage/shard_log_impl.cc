@@ -316,7 +316,8 @@ Status ShardLogImpl::ScanSegment(const std::shared_ptr<Segment>& seg, bool is_la
 // ---------------------------------------------------------------------------
 // Append path (caller threads).
 
-void ShardLogImpl::Append(const std::vector<RecordInput>& records, int64_t arrival_ms, AppendCallback done) {
+void ShardLogImpl::Append(const std::vector<RecordInput>& records, int64_t arrival_ms, const AppendOptions& options,
+                          AppendCallback done) {
   if (records.empty()) {
     done(InvalidArgument("append of no records"));
     return;
@@ -327,9 +328,36 @@ void ShardLogImpl::Append(const std::vector<RecordInput>& records, int64_t arriv
                          std::to_string(format::kMaxBatchBytes) + " bytes"));
     return;
   }
+  uint32_t key_ref = 0;
+  if (!options.encryption_key_id.empty()) {
+    if (options_.key_store == nullptr) {
+      done(Unavailable("shard log " + name_ + ": encrypted append but the store has no key store"));
+      return;
+    }
+    Result<uint32_t> ref = options_.key_store->RefFor(options.encryption_key_id);
+    if (!ref.ok()) {
+      done(ref.status());
+      return;
+    }
+    key_ref = *ref;
+    if (size + format::kEncryptionOverhead > format::kMaxBatchBytes) {
+      done(InvalidArgument("encrypted batch of " + std::to_string(records.size()) + " records exceeds " +
+                           std::to_string(format::kMaxBatchBytes) + " bytes"));
+      return;
+    }
+  }
   auto b = std::make_unique<PendingBatch>();
-  b->bytes.resize(size);
+  b->bytes.resize(key_ref != 0 ? size + format::kEncryptionOverhead : size);
   format::EncodeBatchBody(records, arrival_ms, b->bytes.data());
+  if (key_ref != 0) {
+    // Outside the lock: sealing a large batch takes a while.
+    Status es = format::EncryptBatch(*options_.key_store, key_ref, b->bytes.data(), size);
+    if (!es.ok()) {
+      done(es);
+      return;
+    }
+    size = b->bytes.size();
+  }
   b->done = std::move(done);
   b->log = shared_from_this();
   Status s;
@@ -679,14 +707,21 @@ Status ShardLogImpl::ReadRange(const Segment& seg, FilePos from_pos, FilePos to_
     Status v = format::VerifyBatch(p, h);
     if (!v.ok()) return Corruption(Describe(seg) + " position " + PosString(scanner.pos()) + ": " + v.message());
     if (h.base_offset + h.record_count > from) {
-      format::ForEachRecord(p, h, [&](Offset off, std::string_view key, std::string_view data) {
+      std::string scratch;
+      Result<std::string_view> records = format::BatchRecords(p, h, options_.key_store, &scratch);
+      if (!records.ok()) {
+        Status e = records.status();
+        return Status(e.code(), Describe(seg) + " position " + PosString(scanner.pos()) + ": " + e.message());
+      }
+      const bool encrypted = (h.flags & format::kFlagEncrypted) != 0;
+      format::ForEachRecord(*records, h, [&](Offset off, std::string_view key, std::string_view data) {
         if (off < from) return true;
         size_t size = key.size() + data.size();
         if (!out->records.empty() && (out->records.size() >= limits.max_records || *bytes + size > limits.max_bytes)) {
           *full = true;
           return false;
         }
-        out->records.push_back(StoredRecord{off, h.last_arrival_ms, std::string(key), std::string(data)});
+        out->records.push_back(StoredRecord{off, h.last_arrival_ms, std::string(key), std::string(data), encrypted});
         *bytes += size;
         return true;
       });

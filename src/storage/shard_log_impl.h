@@ -38,7 +38,9 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
                                                     std::string name);
   ~ShardLogImpl() override = default;
 
-  void Append(const std::vector<RecordInput>& records, int64_t arrival_ms, AppendCallback done) override;
+  using ShardLog::Append;
+  void Append(const std::vector<RecordInput>& records, int64_t arrival_ms, const AppendOptions& options,
+              AppendCallback done) override;
   Result<ReadResult> Read(Offset from, const ReadLimits& limits) const override;
   Offset StartOffset() const override;
   Offset EndOffset() const override;

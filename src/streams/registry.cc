@@ -427,6 +427,7 @@ void Registry::Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallb
   pending->done = std::move(done);
 
   Status st;
+  std::string key_id;  // non-empty: the stream is encrypted (StartStreamEncryption)
   {
     std::shared_lock lock(mu_);
     auto it = streams_.find(MapKey(ref.account, ref.region, ref.name));
@@ -434,6 +435,8 @@ void Registry::Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallb
     if (s == nullptr ||
         (s->meta().status != StreamStatus::kActive && s->meta().status != StreamStatus::kUpdating)) {
       st = StreamNotFound(ref);
+    } else if (s->meta().encryption_type == "KMS") {
+      key_id = s->meta().key_id;
     }
     std::vector<Batch> batches;
     for (size_t i = 0; st.ok() && i < pending->entries.size(); ++i) {
@@ -465,6 +468,9 @@ void Registry::Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallb
     if (st.ok()) {
       pending->remaining += batches.size();
       int64_t arrival = clock_->NowMs();
+      storage::AppendOptions append_options;
+      append_options.encryption_key_id = key_id;
+      const bool encrypted = !key_id.empty();
       for (Batch& b : batches) {
         std::vector<storage::RecordInput> records;
         records.reserve(b.entry_positions.size());
@@ -472,13 +478,14 @@ void Registry::Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallb
           records.push_back({pending->entries[pos].partition_key, pending->entries[pos].data});
         }
         model::ShardIndex shard = b.shard;
-        b.log->Append(records, arrival,
-                      [this, pending, shard, group = std::move(b.storage_group),
+        b.log->Append(records, arrival, append_options,
+                      [this, pending, shard, encrypted, group = std::move(b.storage_group),
                        positions = std::move(b.entry_positions)](Result<storage::AppendResult> r) {
                         // Wake enhanced fan-out: the batch is durable now.
                         if (r.ok() && append_observer_) append_observer_(group, shard);
                         for (size_t j = 0; j < positions.size(); ++j) {
                           PutOutcome& o = pending->outcomes[positions[j]];
+                          o.encrypted = encrypted;
                           if (r.ok()) {
                             o.sequence = model::SequenceNumber{shard, r->base_offset + j};
                           } else {

@@ -59,6 +59,9 @@ struct RegistryOptions {
   // stayed above its write capacity (1 MiB/s or 1,000 records/s) for this
   // long is split at the middle of its hash-key range.
   int64_t on_demand_scale_after_ms = 60'000;
+  // Master keys for StartStreamEncryption (not owned; null: that operation
+  // fails with kUnavailable, i.e. InternalFailure).
+  storage::KeyStore* key_store = nullptr;
 };
 
 // One stream at run time: its catalog record plus its shards' open logs.
@@ -103,6 +106,7 @@ struct PutOutcome {
   Status status;  // ok, or the reason this entry failed
   model::ShardIndex shard;
   model::SequenceNumber sequence;
+  bool encrypted = false;  // stored encrypted (the stream had EncryptionType KMS)
 };
 
 using PutCallback = std::function<void(Result<std::vector<PutOutcome>>)>;

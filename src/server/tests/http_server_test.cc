@@ -734,6 +734,141 @@ TEST_F(HttpServerTest, BothProtocolsOnOnePort) {
   EXPECT_EQ(h2.results[id].body, "two");
 }
 
+// ---- resource bounds: deadlines, connection cap, memory budgets ----------------------
+
+// Small limits so that each bound is reached by a handful of bytes.
+class HttpServerBoundsTest : public ::testing::Test {
+ protected:
+  static constexpr size_t kBody = 64 << 10;
+  void SetUp() override {
+    HttpServerOptions options;
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.threads = 2;
+    options.max_body_bytes = kBody;
+    options.max_header_count = 20;
+    options.max_connections = 6;
+    options.max_connection_inflight_bytes = kBody + kBody / 2;
+    options.max_inflight_bytes = 2 * kBody;
+    options.header_timeout_ms = 300;
+    options.body_timeout_ms = 300;
+    options.idle_timeout_ms = 400;
+    auto server = HttpServer::Create(options, &handler_);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  void TearDown() override { server_->Stop(); }
+  uint16_t port() const { return server_->port(); }
+  std::string HeadOnly(size_t declared) {
+    return "POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(declared) + "\r\n\r\n";
+  }
+
+  TestHandler handler_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerBoundsTest, SlowHeadersGet408AndClose) {
+  RawClient c(port());
+  ASSERT_TRUE(c.Send("POST /echo HTTP/1.1\r\nHost: x\r\nX-Slow: "));  // and nothing more
+  auto r = c.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 408);
+  EXPECT_TRUE(c.AtEof());
+}
+
+TEST_F(HttpServerBoundsTest, SlowBodyGets408AndClose) {
+  RawClient c(port());
+  ASSERT_TRUE(c.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"));
+  auto r = c.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 408);
+  EXPECT_TRUE(c.AtEof());
+}
+
+TEST_F(HttpServerBoundsTest, IdleConnectionIsClosed) {
+  RawClient c(port());
+  ASSERT_TRUE(c.Send(Post("/echo", "x")));
+  ASSERT_TRUE(c.Read().has_value());
+  EXPECT_TRUE(c.AtEof());  // after idle_timeout_ms without a request
+}
+
+TEST_F(HttpServerBoundsTest, SilentConnectionLosesItsSlot) {
+  RawClient silent(port());  // never sends a byte (still in the protocol sniffer)
+  EXPECT_TRUE(silent.AtEof());
+}
+
+TEST_F(HttpServerBoundsTest, TooManyHeaderFieldsGet431) {
+  std::string req = "GET /echo HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 30; ++i) req += "X-H" + std::to_string(i) + ": v\r\n";
+  RawClient c(port());
+  ASSERT_TRUE(c.Send(req + "\r\n"));
+  auto r = c.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 431);
+}
+
+TEST_F(HttpServerBoundsTest, ConnectionsOverTheCapAreClosedAndSlotsComeBack) {
+  std::vector<std::unique_ptr<RawClient>> open;
+  for (int i = 0; i < 6; ++i) {
+    open.push_back(std::make_unique<RawClient>(port()));
+    ASSERT_TRUE(open.back()->Send(Post("/echo", "x")));
+    ASSERT_TRUE(open.back()->Read().has_value()) << i;  // each one is served, so counted
+  }
+  RawClient over(port());
+  ASSERT_TRUE(over.ok());  // the kernel accepts; the server closes it unread
+  EXPECT_TRUE(over.AtEof());
+  open.clear();  // the server notices the closes and frees the slots
+  for (int attempt = 0;; ++attempt) {
+    RawClient again(port());
+    if (again.Send(Post("/echo", "back")) && again.Read().has_value()) break;
+    ASSERT_LT(attempt, 200) << "slots never came back";
+  }
+}
+
+TEST_F(HttpServerBoundsTest, Http1RequestOverGlobalBudgetIsRefusedQuickly) {
+  // Two held requests, each with a declared 64 KiB body, take the whole
+  // 128 KiB budget; the third is refused before its body is read.
+  RawClient a(port()), b(port()), c(port());
+  ASSERT_TRUE(a.Send(Post("/hold", std::string(kBody, 'a'))));
+  auto ra = handler_.TakeHeld();
+  ASSERT_NE(ra, nullptr);
+  ASSERT_TRUE(b.Send(Post("/hold", std::string(kBody, 'b'))));
+  auto rb = handler_.TakeHeld();
+  ASSERT_NE(rb, nullptr);
+  ASSERT_TRUE(c.Send(HeadOnly(1000)));
+  auto r = c.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->headers["retry-after"], "1");
+  // Answering releases the budget: a new request fits again.
+  ra->Send(HttpResponse{});
+  ASSERT_TRUE(a.Read().has_value());
+  RawClient d(port());
+  ASSERT_TRUE(d.Send(Post("/echo", std::string(1000, 'd'))));
+  auto rd = d.Read();
+  ASSERT_TRUE(rd.has_value());
+  EXPECT_EQ(rd->status, 200);
+  rb->Send(HttpResponse{});
+}
+
+TEST_F(HttpServerBoundsTest, Http2StreamsOverConnectionBudgetAreRefused) {
+  H2Client c(port());
+  // Under the 64 KiB initial window, so the first flush sends it whole.
+  int32_t first = c.Submit("POST", "/hold", std::string(kBody - 4096, 'x'));
+  std::unique_ptr<Responder> held;
+  ASSERT_TRUE(c.RunUntil([&] { return (held = handler_.TakeHeld()) != nullptr; }));
+  int32_t second = c.Submit("POST", "/echo", std::string(kBody, 'y'));  // 124 KiB > 96 KiB per connection
+  ASSERT_TRUE(c.RunUntil([&] { return c.Closed(second); }));
+  EXPECT_EQ(c.results[second].status, 503);
+  held->Send(HttpResponse{});
+  ASSERT_TRUE(c.RunUntil([&] { return c.Closed(first); }));
+  int32_t third = c.Submit("POST", "/echo", std::string(kBody, 'z'));
+  ASSERT_TRUE(c.RunUntil([&] { return c.Closed(third); }));
+  EXPECT_EQ(c.results[third].status, 200);
+  EXPECT_EQ(c.results[third].body.size(), kBody);
+}
+
 TEST(HttpServerCreateTest, RejectsBadOptions) {
   TestHandler handler;
   HttpServerOptions options;

@@ -24,11 +24,12 @@ void GetRecords(const Context& ctx, Value in, Done done) {
   records.mutable_array().reserve(r->records.size());
   for (storage::StoredRecord& rec : r->records) {
     Value v = Value::MakeObject();
-    v.mutable_object().reserve(4);
+    v.mutable_object().reserve(5);
     v.Set("SequenceNumber", Value::String(model::SequenceNumber{r->shard, rec.offset}.ToString()));
     v.Set("ApproximateArrivalTimestamp", Value::TimestampMs(rec.arrival_ms));
     v.Set("Data", Value::Blob(std::move(rec.data)));
     v.Set("PartitionKey", Value::String(std::move(rec.partition_key)));
+    if (rec.encrypted) v.Set("EncryptionType", Value::String("KMS"));
     records.Append(std::move(v));
   }
   Value out = Value::MakeObject();

@@ -35,6 +35,8 @@ void PutResourcePolicy(const Context&, protocol::Value, Done);
 void RegisterStreamConsumer(const Context&, protocol::Value, Done);
 void RemoveTagsFromStream(const Context&, protocol::Value, Done);
 void SplitShard(const Context&, protocol::Value, Done);
+void StartStreamEncryption(const Context&, protocol::Value, Done);
+void StopStreamEncryption(const Context&, protocol::Value, Done);
 void SubscribeToShard(const Context&, protocol::Value, Done);
 void TagResource(const Context&, protocol::Value, Done);
 void UntagResource(const Context&, protocol::Value, Done);
@@ -43,7 +45,7 @@ void UpdateStreamMode(const Context&, protocol::Value, Done);
 
 namespace {
 // Sorted by name for binary search.
-constexpr std::array<std::pair<std::string_view, Handler>, 33> kHandlers = {{
+constexpr std::array<std::pair<std::string_view, Handler>, 35> kHandlers = {{
     {"AddTagsToStream", &AddTagsToStream},
     {"CreateStream", &CreateStream},
     {"DecreaseStreamRetentionPeriod", &DecreaseStreamRetentionPeriod},
@@ -72,6 +74,8 @@ constexpr std::array<std::pair<std::string_view, Handler>, 33> kHandlers = {{
     {"RegisterStreamConsumer", &RegisterStreamConsumer},
     {"RemoveTagsFromStream", &RemoveTagsFromStream},
     {"SplitShard", &SplitShard},
+    {"StartStreamEncryption", &StartStreamEncryption},
+    {"StopStreamEncryption", &StopStreamEncryption},
     {"SubscribeToShard", &SubscribeToShard},
     {"TagResource", &TagResource},
     {"UntagResource", &UntagResource},

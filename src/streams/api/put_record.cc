@@ -29,6 +29,7 @@ void PutRecord(const Context& ctx, Value in, Done done) {
     Value out = Value::MakeObject();
     out.Set("ShardId", Value::String(model::ShardIdName(o.shard)));
     out.Set("SequenceNumber", Value::String(o.sequence.ToString()));
+    out.Set("EncryptionType", Value::String(o.encrypted ? "KMS" : "NONE"));
     done(std::move(out));
   });
 }

@@ -50,6 +50,8 @@ void PutRecords(const Context& ctx, Value in, Done done) {
     Value out = Value::MakeObject();
     out.Set("FailedRecordCount", Value::Int(failed));
     out.Set("Records", std::move(list));
+    bool encrypted = !r->empty() && r->front().encrypted;  // one stream state for the whole call
+    out.Set("EncryptionType", Value::String(encrypted ? "KMS" : "NONE"));
     done(std::move(out));
   }, "PutRecords");
 }
