@@ -626,7 +626,9 @@ int Probe(const Flags& f) {
 // Each consumer reads the shard from TRIM_HORIZON to the tip with Limit
 // 10000; the run ends when every consumer has caught up (an empty answer with
 // MillisBehindLatest 0) or after --duration. Throughput = data bytes / time.
-int Drain(const Flags& f) {
+int Drain(const Flags& flags) {
+  Flags f = flags;
+  f.conns = f.consumers;  // one connection per reader
   asio::io_context io;
   auto conns = Connect(io, f, f.consumers);
   Stats stats;
