@@ -1,0 +1,854 @@
+// spate_loadgen: a Kinesis JSON 1.1 load generator for comparing Spate with
+// other Kinesis-compatible servers on one machine.
+//
+//   spate_loadgen MODE [flags]       (--help lists them)
+//
+// Modes
+//   create   create streams (and wait until ACTIVE); no measurement
+//   put      PutRecord, one record per call
+//   puts     PutRecords, --records records per call
+//   mixed    PutRecord / PutRecords / GetRecords over many streams and shards
+//   get      GetRecords drain of one shard from TRIM_HORIZON (--consumers readers)
+//   prop     put-to-GetRecords propagation: open-loop puts, one tight poller
+//   probe    does the server know an operation (--operation)? exit 0 if yes
+//
+// Load model. With --rate R > 0 the load is open-loop: request i is due at
+// start + i/R whether or not earlier requests have been answered; a due
+// request waits for a free connection, and its latency is measured from the
+// time it was due, so a stalled server cannot hide its stall (no coordinated
+// omission). Requests still unsent or unanswered when the run ends are
+// recorded with their latency so far (a lower bound) and counted as "late".
+// With --rate 0 (the default) the load is closed-loop: every connection
+// re-sends as soon as it gets an answer, for saturation throughput.
+//
+// Output: one JSON object on stdout; diagnostics on stderr.
+#include <simdjson.h>
+
+#include <utility>  // before Asio: its awaitable.hpp needs std::exchange
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "histogram.h"
+#include "http_client.h"
+
+namespace spate::bench {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+uint64_t NowNs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count());
+}
+
+// ---------------------------------------------------------------- flags
+
+struct Flags {
+  std::string mode;
+  Endpoint ep;
+  bool h2 = false;
+  int conns = 8;
+  int h2_streams = 1;
+  double duration_s = 5;
+  double warmup_s = 1;
+  double drain_s = 5;  // how long in-flight requests may finish after the window
+  double rate = 0;  // requests/s; 0 = closed loop
+  std::string stream = "bench";
+  int stream_count = 1;  // >1: streams are "<stream>-0" .. "<stream>-<n-1>"
+  int shards = 1;
+  int record_bytes = 1024;
+  int records = 500;  // per PutRecords call
+  int keys = 1000;    // partition-key pool; 1 = one hot shard
+  double max_mb = 0;  // stop once this much payload is acknowledged (0 = no limit)
+  int consumers = 1;
+  double poll_ms = 1;
+  std::string operation = "SubscribeToShard";
+  uint64_t seed = 1;
+};
+
+constexpr const char* kHelp = R"(spate_loadgen MODE [flags]
+modes: create put puts mixed get prop probe
+  --port N             server port (required)     --host ADDR (default 127.0.0.1)
+  --h2                 HTTP/2 cleartext (prior knowledge) instead of HTTP/1.1
+  --conns N            connections (default 8)    --h2-streams N  in flight per h2 connection (default 1)
+  --duration S         measured seconds (default 5)  --warmup S  unmeasured seconds first (default 1)
+  --drain S            let in-flight calls finish for up to S s after the window (default 5); their
+                       answers count, and the window is stretched to the last one
+  --rate R             open loop at R requests/s (default 0: closed loop)
+  --stream NAME        stream name (default bench)  --stream-count N  use NAME-0..NAME-(N-1)
+  --shards N           shards per stream (create; default 1)
+  --record-bytes N     bytes of data per record (default 1024)
+  --records N          records per PutRecords call (default 500)
+  --keys N             partition keys drawn uniformly from N (default 1000; 1 = one hot shard)
+  --max-mb M           stop once M MB of payload are acknowledged
+  --consumers N        get: concurrent readers of the shard (default 1)
+  --poll-ms MS         prop: pause after an empty GetRecords (default 1)
+  --operation NAME     probe: the operation to probe (default SubscribeToShard)
+)";
+
+bool ParseFlags(int argc, char** argv, Flags* f) {
+  if (argc < 2) return false;
+  f->mode = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    auto val = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--port") f->ep.port = static_cast<uint16_t>(std::stoi(val()));
+    else if (a == "--host") f->ep.host = val();
+    else if (a == "--h2") f->h2 = true;
+    else if (a == "--conns") f->conns = std::stoi(val());
+    else if (a == "--h2-streams") f->h2_streams = std::stoi(val());
+    else if (a == "--duration") f->duration_s = std::stod(val());
+    else if (a == "--warmup") f->warmup_s = std::stod(val());
+    else if (a == "--drain") f->drain_s = std::stod(val());
+    else if (a == "--rate") f->rate = std::stod(val());
+    else if (a == "--stream") f->stream = val();
+    else if (a == "--stream-count") f->stream_count = std::stoi(val());
+    else if (a == "--shards") f->shards = std::stoi(val());
+    else if (a == "--record-bytes") f->record_bytes = std::stoi(val());
+    else if (a == "--records") f->records = std::stoi(val());
+    else if (a == "--keys") f->keys = std::stoi(val());
+    else if (a == "--max-mb") f->max_mb = std::stod(val());
+    else if (a == "--consumers") f->consumers = std::stoi(val());
+    else if (a == "--poll-ms") f->poll_ms = std::stod(val());
+    else if (a == "--operation") f->operation = val();
+    else if (a == "--seed") f->seed = std::stoull(val());
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", a.c_str());
+      return false;
+    }
+  }
+  return f->ep.port != 0 && f->conns > 0 && f->h2_streams > 0 && f->stream_count > 0;
+}
+
+std::vector<std::string> StreamNames(const Flags& f) {
+  if (f.stream_count == 1) return {f.stream};
+  std::vector<std::string> v;
+  for (int i = 0; i < f.stream_count; ++i) v.push_back(f.stream + "-" + std::to_string(i));
+  return v;
+}
+
+// ---------------------------------------------------------------- base64
+
+std::string Base64(std::string_view in) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    out += kAlphabet[v >> 18];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (i < in.size()) {
+    uint32_t v = uint8_t(in[i]) << 16;
+    if (i + 1 < in.size()) v |= uint8_t(in[i + 1]) << 8;
+    out += kAlphabet[v >> 18];
+    out += kAlphabet[(v >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::string Unbase64(std::string_view in) {
+  auto val = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v = val(c);
+    if (v < 0) break;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+size_t DecodedSize(std::string_view b64) {
+  size_t n = b64.size() / 4 * 3;
+  if (!b64.empty() && b64.back() == '=') --n;
+  if (b64.size() > 1 && b64[b64.size() - 2] == '=') --n;
+  return n;
+}
+
+// The value of `"key":"value"` in a flat JSON text, or empty.
+std::string_view JsonString(std::string_view body, std::string_view key) {
+  std::string needle = "\"" + std::string(key) + "\":\"";
+  size_t p = body.find(needle);
+  if (p == std::string_view::npos) return {};
+  p += needle.size();
+  size_t e = body.find('"', p);
+  return e == std::string_view::npos ? std::string_view() : body.substr(p, e - p);
+}
+
+long JsonNumber(std::string_view body, std::string_view key) {
+  std::string needle = "\"" + std::string(key) + "\":";
+  size_t p = body.find(needle);
+  if (p == std::string_view::npos) return -1;
+  return std::strtol(body.data() + p + needle.size(), nullptr, 10);
+}
+
+
+// ---------------------------------------------------------------- results
+
+struct Stats {
+  LatencyHistogram latency;  // ns, answered requests intended inside the window
+  uint64_t ok = 0, errors = 0, late = 0;
+  uint64_t records = 0, failed_records = 0, bytes = 0;  // acknowledged, completed inside the window
+  uint64_t total_bytes = 0;                             // acknowledged over the whole run (for --max-mb)
+  std::map<std::string, uint64_t> error_types;
+
+  void Error(int status, std::string_view body) {
+    ++errors;
+    std::string type = status == 0 ? "ConnectionError" : std::string(JsonString(body, "__type"));
+    if (type.empty()) type = "HTTP" + std::to_string(status);
+    if (error_types[type]++ == 0) {
+      std::fprintf(stderr, "first %s: %.*s\n", type.c_str(), static_cast<int>(std::min<size_t>(body.size(), 300)),
+                   body.data());
+    }
+  }
+};
+
+void PrintResult(const Flags& f, const Stats& s, double seconds, const std::string& extra = "") {
+  auto us = [&](uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
+  std::printf(
+      "{\"mode\":\"%s\",\"proto\":\"%s\",\"conns\":%d,\"rate\":%.1f,\"seconds\":%.3f,\"ok\":%llu,\"errors\":%llu,"
+      "\"late\":%llu,\"req_per_s\":%.1f,\"records_per_s\":%.1f,\"failed_records\":%llu,\"mb_per_s\":%.3f,"
+      "\"lat_us\":{\"count\":%llu,\"mean\":%.1f,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},"
+      "\"error_types\":{",
+      f.mode.c_str(), f.h2 ? "h2" : "h1", f.conns, f.rate, seconds, (unsigned long long)s.ok,
+      (unsigned long long)s.errors, (unsigned long long)s.late, s.ok / seconds, s.records / seconds,
+      (unsigned long long)s.failed_records, s.bytes / seconds / 1e6, (unsigned long long)s.latency.count(),
+      s.latency.mean() / 1000.0, us(s.latency.Quantile(0.50)), us(s.latency.Quantile(0.90)),
+      us(s.latency.Quantile(0.99)), us(s.latency.Quantile(0.999)), us(s.latency.max()));
+  bool first = true;
+  for (auto& [k, v] : s.error_types) {
+    std::printf("%s\"%s\":%llu", first ? "" : ",", k.c_str(), (unsigned long long)v);
+    first = false;
+  }
+  std::printf("}%s}\n", extra.c_str());
+  std::fflush(stdout);
+}
+
+// ---------------------------------------------------------------- connections
+
+std::vector<std::unique_ptr<ClientConnection>> Connect(asio::io_context& io, const Flags& f, int n) {
+  std::vector<std::unique_ptr<ClientConnection>> conns;
+  int pending = n, failed = 0;
+  for (int i = 0; i < n; ++i) {
+    conns.push_back(f.h2 ? NewHttp2Connection(io, f.ep, f.h2_streams) : NewHttp1Connection(io, f.ep));
+    conns.back()->Start([&](bool ok) {
+      --pending;
+      if (!ok) ++failed;
+    });
+  }
+  while (pending > 0 && io.run_one() > 0) {
+  }
+  io.restart();
+  if (failed > 0) {
+    std::fprintf(stderr, "%d of %d connections failed\n", failed, n);
+    std::exit(1);
+  }
+  return conns;
+}
+
+// ---------------------------------------------------------------- put workloads
+
+// One request to send: operation + body, and what it carries.
+struct Op {
+  const char* operation;
+  std::shared_ptr<const std::string> body;
+  uint32_t records = 0;
+  uint32_t bytes = 0;
+  int iterator_slot = -1;  // GetRecords in mixed mode: index into the iterator table
+};
+
+class Workload {
+ public:
+  virtual ~Workload() = default;
+  virtual Op Next() = 0;
+  // Interprets a 200 answer: counts failed records, stores iterators.
+  virtual void OnOk(const Op& op, std::string_view body, Stats* s) {
+    if (op.records > 1 || std::strcmp(op.operation, "PutRecords") == 0) {
+      long failed = JsonNumber(body, "FailedRecordCount");
+      if (failed > 0) {
+        s->failed_records += static_cast<uint64_t>(failed);
+        if (s->failed_records == static_cast<uint64_t>(failed)) {
+          std::fprintf(stderr, "PutRecords partial failure: %.*s\n", static_cast<int>(std::min<size_t>(300, body.size())),
+                       body.data());
+        }
+      }
+    }
+  }
+  virtual void OnError(const Op&) {}
+};
+
+class PutWorkload : public Workload {
+ public:
+  PutWorkload(const Flags& f, std::vector<std::string> streams, int records_per_call)
+      : streams_(std::move(streams)), per_call_(records_per_call), record_bytes_(f.record_bytes), rng_(f.seed) {
+    std::string raw(static_cast<size_t>(f.record_bytes), '\0');
+    for (auto& c : raw) c = static_cast<char>(rng_());
+    data_ = Base64(raw);
+    for (int k = 0; k < std::max(1, f.keys); ++k) keys_.push_back("pk-" + std::to_string(k));
+    if (per_call_ > 1) {  // PutRecords bodies are large: build a few per stream up front
+      for (size_t s = 0; s < streams_.size(); ++s) {
+        for (int v = 0; v < kVariants; ++v) batches_.push_back(std::make_shared<const std::string>(Batch(streams_[s])));
+      }
+    }
+  }
+
+  Op Next() override {
+    size_t s = streams_.size() == 1 ? 0 : rng_() % streams_.size();
+    if (per_call_ > 1) {
+      return Op{"PutRecords", batches_[s * kVariants + rng_() % kVariants], static_cast<uint32_t>(per_call_),
+                static_cast<uint32_t>(per_call_ * record_bytes_)};
+    }
+    auto body = std::make_shared<std::string>();
+    body->reserve(data_.size() + 128);
+    *body += "{\"StreamName\":\"" + streams_[s] + "\",\"PartitionKey\":\"" + Key() + "\",\"Data\":\"";
+    *body += data_;
+    *body += "\"}";
+    return Op{"PutRecord", std::move(body), 1, static_cast<uint32_t>(record_bytes_)};
+  }
+
+ protected:
+  static constexpr int kVariants = 4;
+  const std::string& Key() { return keys_[keys_.size() == 1 ? 0 : rng_() % keys_.size()]; }
+  std::string Batch(const std::string& stream) {
+    std::string b = "{\"StreamName\":\"" + stream + "\",\"Records\":[";
+    for (int r = 0; r < per_call_; ++r) {
+      if (r > 0) b += ',';
+      b += "{\"PartitionKey\":\"" + Key() + "\",\"Data\":\"" + data_ + "\"}";
+    }
+    b += "]}";
+    return b;
+  }
+
+  std::vector<std::string> streams_;
+  int per_call_;
+  int record_bytes_;
+  std::mt19937_64 rng_;
+  std::string data_;
+  std::vector<std::string> keys_;
+  std::vector<std::shared_ptr<const std::string>> batches_;
+};
+
+// Many streams x shards: 70 % PutRecord, 20 % PutRecords of 50, 10 % GetRecords
+// (each shard's reader follows its own NextShardIterator from LATEST).
+class MixedWorkload : public PutWorkload {
+ public:
+  MixedWorkload(const Flags& f, std::vector<std::string> streams, std::vector<std::string> iterators)
+      : PutWorkload(f, std::move(streams), 1), iterators_(std::move(iterators)), busy_(iterators_.size(), false) {
+    per_call_ = 50;
+    for (auto& s : streams_) {
+      for (int v = 0; v < kVariants; ++v) batches_.push_back(std::make_shared<const std::string>(Batch(s)));
+    }
+    per_call_ = 1;
+  }
+
+  Op Next() override {
+    uint64_t dice = rng_() % 10;
+    if (dice == 0 && !iterators_.empty()) {
+      size_t slot = rng_() % iterators_.size();
+      if (!busy_[slot] && !iterators_[slot].empty()) {
+        busy_[slot] = true;
+        auto body = std::make_shared<const std::string>("{\"ShardIterator\":\"" + iterators_[slot] + "\",\"Limit\":1000}");
+        return Op{"GetRecords", body, 0, 0, static_cast<int>(slot)};
+      }
+    }
+    if (dice <= 2) {
+      size_t s = rng_() % streams_.size();
+      return Op{"PutRecords", batches_[s * kVariants + rng_() % kVariants], 50, static_cast<uint32_t>(50 * record_bytes_)};
+    }
+    return PutWorkload::Next();
+  }
+
+  void OnOk(const Op& op, std::string_view body, Stats* s) override {
+    if (op.iterator_slot < 0) return PutWorkload::OnOk(op, body, s);
+    busy_[op.iterator_slot] = false;
+    iterators_[op.iterator_slot] = std::string(JsonString(body, "NextShardIterator"));
+  }
+  void OnError(const Op& op) override {
+    if (op.iterator_slot >= 0) busy_[op.iterator_slot] = false;
+  }
+
+ private:
+  std::vector<std::string> iterators_;
+  std::vector<bool> busy_;
+};
+
+// Drives a Workload over the connections, open- or closed-loop (see the top
+// of the file), for warmup + duration seconds or until --max-mb.
+class Driver {
+ public:
+  Driver(asio::io_context& io, const Flags& f, std::vector<std::unique_ptr<ClientConnection>> conns, Workload* w)
+      : io_(io), f_(f), conns_(std::move(conns)), w_(w), tick_(io) {}
+
+  Stats Run(double* seconds) {
+    uint64_t now = NowNs();
+    window_start_ = now + static_cast<uint64_t>(f_.warmup_s * 1e9);
+    window_end_ = window_start_ + static_cast<uint64_t>(f_.duration_s * 1e9);
+    next_due_ = now;
+    if (f_.rate > 0) {
+      interval_ns_ = 1e9 / f_.rate;
+    } else {
+      for (size_t c = 0; c < conns_.size(); ++c) {
+        for (int k = conns_[c]->FreeSlots(); k > 0; --k) Issue(c, now);
+      }
+    }
+    Tick();
+    io_.run();
+    // Whatever is still due, queued or in flight has waited at least this long.
+    uint64_t end = NowNs();
+    for (uint64_t due : backlog_) Late(due, end);
+    for (auto& [id, due] : in_flight_) Late(due, end);
+    uint64_t window_close = std::max(std::min(end, stop_at_), last_done_);
+    *seconds = window_close > window_start_ ? static_cast<double>(window_close - window_start_) / 1e9 : 0;
+    return stats_;
+  }
+
+ private:
+  void Late(uint64_t due, uint64_t end) {
+    if (due < window_start_ || due >= window_end_) return;
+    ++stats_.late;
+    stats_.latency.Record(end - due);
+  }
+
+  void Tick() {
+    uint64_t now = NowNs();
+    if (!stopping_ && now >= window_end_) {
+      stopping_ = true;
+      stop_at_ = window_end_;
+    }
+    if (stopping_) {
+      // Give in-flight requests up to 5 s to finish, then stop.
+      if (in_flight_.empty() || now > stop_at_ + static_cast<uint64_t>(f_.drain_s * 1e9)) {
+        io_.stop();
+        return;
+      }
+    } else if (f_.rate > 0) {
+      while (next_due_ <= now) {
+        backlog_.push_back(static_cast<uint64_t>(next_due_));
+        next_due_ += interval_ns_;
+      }
+      Dispatch();
+    }
+    bool all_broken = true;
+    for (auto& c : conns_) all_broken = all_broken && c->Broken();
+    if (all_broken) {
+      std::fprintf(stderr, "every connection failed\n");
+      stop_at_ = std::min(stop_at_, now);
+      io_.stop();
+      return;
+    }
+    tick_.expires_after(std::chrono::microseconds(f_.rate > 0 ? 200 : 10000));
+    tick_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) Tick();
+    });
+  }
+
+  void Dispatch() {
+    for (size_t tries = 0; !backlog_.empty() && tries < conns_.size(); ++tries) {
+      size_t c = rr_++ % conns_.size();
+      while (!backlog_.empty() && conns_[c]->FreeSlots() > 0) {
+        uint64_t due = backlog_.front();
+        backlog_.pop_front();
+        Issue(c, due);
+        tries = 0;
+      }
+    }
+  }
+
+  void Issue(size_t c, uint64_t due) {
+    Op op = w_->Next();
+    uint64_t id = next_id_++;
+    in_flight_.emplace(id, due);
+    const char* operation = op.operation;
+    auto body = op.body;
+    conns_[c]->Send(operation, std::move(body), [this, c, id, due, op = std::move(op)](int status, std::string_view resp) {
+      in_flight_.erase(id);
+      uint64_t done = NowNs();
+      // Answers that arrive while in-flight requests drain still count (the
+      // window then ends at the last answer), so a server whose calls take
+      // seconds is not reported as zero.
+      bool in_window = done >= window_start_;
+      if (in_window) last_done_ = std::max(last_done_, done);
+      if (status == 200) {
+        w_->OnOk(op, resp, &stats_);
+        stats_.total_bytes += op.bytes;
+        if (in_window) {
+          ++stats_.ok;
+          stats_.records += op.records;
+          stats_.bytes += op.bytes;
+        }
+        // Open loop: every request due inside the window. Closed loop: every
+        // answer inside the (stretched) window, from its actual send time.
+        bool measured = f_.rate > 0 ? (due >= window_start_ && due < window_end_) : in_window;
+        if (measured) stats_.latency.Record(done - due);
+      } else {
+        w_->OnError(op);
+        if (in_window || status == 0) stats_.Error(status, resp);
+        if (stats_.errors > 0 && status == 0 && conns_[c]->Broken()) return;
+      }
+      if (f_.max_mb > 0 && !stopping_ && stats_.total_bytes >= f_.max_mb * 1e6) {
+        stopping_ = true;
+        stop_at_ = done;
+        window_end_ = std::min(window_end_, done);
+      }
+      if (stopping_) return;
+      if (f_.rate > 0) {
+        Dispatch();
+      } else if (conns_[c]->FreeSlots() > 0) {
+        Issue(c, NowNs());
+      }
+    });
+  }
+
+  asio::io_context& io_;
+  const Flags& f_;
+  std::vector<std::unique_ptr<ClientConnection>> conns_;
+  Workload* w_;
+  asio::steady_timer tick_;
+  Stats stats_;
+  uint64_t window_start_ = 0, window_end_ = 0, stop_at_ = UINT64_MAX, last_done_ = 0;
+  double next_due_ = 0, interval_ns_ = 0;
+  std::deque<uint64_t> backlog_;
+  std::map<uint64_t, uint64_t> in_flight_;  // request id -> due time
+  uint64_t next_id_ = 0;
+  size_t rr_ = 0;
+  bool stopping_ = false;
+};
+
+// ---------------------------------------------------------------- set-up helpers
+
+std::string ShardId(int i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "shardId-%012d", i);
+  return buf;
+}
+
+// Calls with retries on throttling; exits on any other failure.
+std::string MustCall(const Flags& f, const char* op, const std::string& body, bool allow_in_use = false) {
+  for (int attempt = 0; attempt < 600; ++attempt) {
+    std::string resp;
+    int status = BlockingCall(f.ep, op, body, &resp);
+    if (status == 200) return resp;
+    std::string_view type = JsonString(resp, "__type");
+    if (allow_in_use && type.find("ResourceInUse") != std::string_view::npos) return resp;
+    if (status != 0 && type.find("LimitExceeded") == std::string_view::npos &&
+        type.find("Throughput") == std::string_view::npos) {
+      std::fprintf(stderr, "%s failed: HTTP %d %s\n", op, status, resp.c_str());
+      std::exit(1);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::fprintf(stderr, "%s: still throttled after 60 s\n", op);
+  std::exit(1);
+}
+
+int CreateStreams(const Flags& f) {
+  auto names = StreamNames(f);
+  for (auto& n : names) {
+    MustCall(f, "CreateStream", "{\"StreamName\":\"" + n + "\",\"ShardCount\":" + std::to_string(f.shards) + "}", true);
+  }
+  auto deadline = Clock::now() + std::chrono::seconds(120);
+  for (auto& n : names) {
+    for (;;) {
+      std::string r = MustCall(f, "DescribeStreamSummary", "{\"StreamName\":\"" + n + "\"}");
+      if (JsonString(r, "StreamStatus") == "ACTIVE") break;
+      if (Clock::now() > deadline) {
+        std::fprintf(stderr, "stream %s not ACTIVE after 120 s\n", n.c_str());
+        return 1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  std::printf("{\"mode\":\"create\",\"streams\":%zu,\"shards\":%d}\n", names.size(), f.shards);
+  return 0;
+}
+
+std::string Iterator(const Flags& f, const std::string& stream, int shard, const char* type) {
+  std::string r = MustCall(f, "GetShardIterator",
+                           "{\"StreamName\":\"" + stream + "\",\"ShardId\":\"" + ShardId(shard) +
+                               "\",\"ShardIteratorType\":\"" + type + "\"}");
+  return std::string(JsonString(r, "ShardIterator"));
+}
+
+int Probe(const Flags& f) {
+  std::string body = "{}";
+  if (f.operation == "SubscribeToShard") {
+    body = "{\"ConsumerARN\":\"arn:aws:kinesis:us-east-1:000000000000:stream/" + f.stream +
+           "/consumer/probe:1\",\"ShardId\":\"" + ShardId(0) + "\",\"StartingPosition\":{\"Type\":\"LATEST\"}}";
+  }
+  std::string resp;
+  int status = BlockingCall(f.ep, f.operation, body, &resp);
+  std::string type(JsonString(resp, "__type"));
+  bool known = status != 0 && type.find("UnknownOperation") == std::string::npos &&
+               type.find("InvalidAction") == std::string::npos;
+  std::printf("{\"mode\":\"probe\",\"operation\":\"%s\",\"status\":%d,\"type\":\"%s\",\"known\":%s}\n",
+              f.operation.c_str(), status, type.c_str(), known ? "true" : "false");
+  return known ? 0 : 3;
+}
+
+// ---------------------------------------------------------------- GetRecords drain
+
+// Each consumer reads the shard from TRIM_HORIZON to the tip with Limit
+// 10000; the run ends when every consumer has caught up (an empty answer with
+// MillisBehindLatest 0) or after --duration. Throughput = data bytes / time.
+int Drain(const Flags& flags) {
+  Flags f = flags;
+  f.conns = f.consumers;  // one connection per reader
+  asio::io_context io;
+  auto conns = Connect(io, f, f.consumers);
+  Stats stats;
+  std::vector<std::string> iters;
+  for (int c = 0; c < f.consumers; ++c) iters.push_back(Iterator(f, f.stream, 0, "TRIM_HORIZON"));
+  uint64_t start = NowNs();
+  uint64_t deadline = start + static_cast<uint64_t>(f.duration_s * 1e9);
+  int running = f.consumers;
+  simdjson::ondemand::parser parser;
+  std::function<void(int)> next = [&](int c) {
+    if (NowNs() > deadline || iters[c].empty()) {
+      --running;
+      return;
+    }
+    auto body = std::make_shared<const std::string>("{\"ShardIterator\":\"" + iters[c] + "\",\"Limit\":10000}");
+    uint64_t sent = NowNs();
+    conns[c]->Send("GetRecords", body, [&, c, sent, body](int status, std::string_view resp) {
+      if (status != 200) {
+        stats.Error(status, resp);
+        --running;
+        return;
+      }
+      stats.latency.Record(NowNs() - sent);
+      ++stats.ok;
+      simdjson::padded_string padded(resp);
+      auto doc = parser.iterate(padded);
+      uint64_t n = 0;
+      int64_t behind = -1;
+      std::string next_it;
+      for (auto field : doc.get_object()) {
+        std::string_view key = field.unescaped_key();
+        if (key == "Records") {
+          for (auto rec : field.value().get_array()) {
+            std::string_view data = rec["Data"].get_string();
+            stats.bytes += DecodedSize(data);
+            ++n;
+          }
+        } else if (key == "NextShardIterator") {
+          next_it = std::string(std::string_view(field.value().get_string()));
+        } else if (key == "MillisBehindLatest") {
+          behind = field.value().get_int64();
+        }
+      }
+      stats.records += n;
+      iters[c] = (n == 0 && behind <= 0) ? std::string() : next_it;
+      next(c);
+    });
+  };
+  for (int c = 0; c < f.consumers; ++c) next(c);
+  while (running > 0 && io.run_one() > 0) {
+  }
+  double seconds = static_cast<double>(NowNs() - start) / 1e9;
+  PrintResult(f, stats, seconds);
+  return stats.errors == 0 ? 0 : 1;
+}
+
+// ---------------------------------------------------------------- propagation
+
+// Open-loop PutRecord of 16-byte records (due time, sequence) at --rate on one
+// connection set, one reader on another connection polling GetRecords from
+// LATEST; latency = time the record was seen by the reader - its due time.
+int Propagation(const Flags& f) {
+  asio::io_context io;
+  std::string iter = Iterator(f, f.stream, 0, "LATEST");
+  auto reader = Connect(io, f, 1);
+  Stats put_stats, stats;
+  uint64_t start = NowNs() + static_cast<uint64_t>(f.warmup_s * 1e9);
+  uint64_t end = start + static_cast<uint64_t>(f.duration_s * 1e9);
+  uint64_t sent_records = 0, seen = 0;
+  bool stop = false;
+  simdjson::ondemand::parser parser;
+  asio::steady_timer pause(io);
+  std::function<void()> poll = [&] {
+    if (stop) return;
+    auto body = std::make_shared<const std::string>("{\"ShardIterator\":\"" + iter + "\",\"Limit\":10000}");
+    reader[0]->Send("GetRecords", body, [&, body](int status, std::string_view resp) {
+      if (status != 200) {
+        stats.Error(status, resp);
+        if (status == 0) return;
+      } else {
+        uint64_t now = NowNs();
+        simdjson::padded_string padded(resp);
+        auto doc = parser.iterate(padded);
+        int n = 0;
+        for (auto field : doc.get_object()) {
+          std::string_view key = field.unescaped_key();
+          if (key == "Records") {
+            for (auto rec : field.value().get_array()) {
+              std::string raw = Unbase64(std::string_view(rec["Data"].get_string()));
+              if (raw.size() < 8) continue;
+              uint64_t due;
+              std::memcpy(&due, raw.data(), 8);
+              ++n;
+              ++seen;
+              if (due >= start && due < end) {
+                stats.latency.Record(now - due);
+                ++stats.ok;
+                ++stats.records;
+              }
+            }
+          } else if (key == "NextShardIterator") {
+            iter = std::string(std::string_view(field.value().get_string()));
+          }
+        }
+        if (n > 0) return poll();
+      }
+      pause.expires_after(std::chrono::microseconds(static_cast<int64_t>(f.poll_ms * 1000)));
+      pause.async_wait([&](boost::system::error_code ec) {
+        if (!ec) poll();
+      });
+    });
+  };
+  poll();
+  // The writer: a Driver-like open loop on its own thread and io_context.
+  std::thread writer([&] {
+    asio::io_context wio;
+    Flags wf = f;
+    wf.conns = std::max(1, f.conns);
+    auto conns = Connect(wio, wf, wf.conns);
+    double interval = 1e9 / std::max(1.0, f.rate);
+    double next_due = static_cast<double>(NowNs());
+    std::deque<uint64_t> backlog;
+    asio::steady_timer t(wio);
+    uint64_t seq = 0;
+    std::function<void()> dispatch = [&] {
+      for (auto& c : conns) {
+        while (!backlog.empty() && c->FreeSlots() > 0) {
+          uint64_t due = backlog.front();
+          backlog.pop_front();
+          char raw[16];
+          std::memcpy(raw, &due, 8);
+          std::memcpy(raw + 8, &seq, 8);
+          ++seq;
+          auto body = std::make_shared<const std::string>("{\"StreamName\":\"" + f.stream + "\",\"PartitionKey\":\"k" +
+                                                          std::to_string(seq % 64) + "\",\"Data\":\"" +
+                                                          Base64(std::string_view(raw, 16)) + "\"}");
+          c->Send("PutRecord", body, [&, body](int status, std::string_view resp) {
+            if (status == 200) {
+              ++sent_records;
+            } else {
+              put_stats.Error(status, resp);
+            }
+            dispatch();
+          });
+        }
+      }
+    };
+    std::function<void()> tick = [&] {
+      uint64_t now = NowNs();
+      if (now >= end) return;
+      while (next_due <= static_cast<double>(now)) {
+        backlog.push_back(static_cast<uint64_t>(next_due));
+        next_due += interval;
+      }
+      dispatch();
+      t.expires_after(std::chrono::microseconds(200));
+      t.async_wait([&](boost::system::error_code ec) {
+        if (!ec) tick();
+      });
+    };
+    tick();
+    wio.run();
+  });
+  asio::steady_timer stopper(io);
+  stopper.expires_at(Clock::now() + std::chrono::nanoseconds(end - NowNs() + 2'000'000'000ull));
+  stopper.async_wait([&](boost::system::error_code) {
+    stop = true;
+    io.stop();
+  });
+  io.run();
+  writer.join();
+  stats.errors += put_stats.errors;
+  for (auto& [k, v] : put_stats.error_types) stats.error_types[k] += v;
+  stats.late = sent_records > seen ? sent_records - seen : 0;  // acknowledged but never seen
+  PrintResult(f, stats, f.duration_s, ",\"put_ok\":" + std::to_string(sent_records) + ",\"seen\":" + std::to_string(seen));
+  return 0;
+}
+
+int RunLoad(const Flags& f) {
+  asio::io_context io;
+  auto streams = StreamNames(f);
+  std::unique_ptr<Workload> w;
+  if (f.mode == "put") {
+    w = std::make_unique<PutWorkload>(f, streams, 1);
+  } else if (f.mode == "puts") {
+    w = std::make_unique<PutWorkload>(f, streams, f.records);
+  } else {
+    std::vector<std::string> iters;
+    for (auto& s : streams) {
+      for (int sh = 0; sh < f.shards; ++sh) iters.push_back(Iterator(f, s, sh, "LATEST"));
+    }
+    w = std::make_unique<MixedWorkload>(f, streams, std::move(iters));
+  }
+  auto conns = Connect(io, f, f.conns);
+  Driver d(io, f, std::move(conns), w.get());
+  double seconds = 0;
+  Stats s = d.Run(&seconds);
+  PrintResult(f, s, seconds > 0 ? seconds : f.duration_s);
+  return 0;
+}
+
+}  // namespace
+}  // namespace spate::bench
+
+int main(int argc, char** argv) {
+  using namespace spate::bench;
+  Flags f;
+  if (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  if (!ParseFlags(argc, argv, &f)) {
+    std::fputs(kHelp, stderr);
+    return 2;
+  }
+  if (f.mode == "create") return CreateStreams(f);
+  if (f.mode == "probe") return Probe(f);
+  if (f.mode == "get") return Drain(f);
+  if (f.mode == "prop") return Propagation(f);
+  if (f.mode == "put" || f.mode == "puts" || f.mode == "mixed") return RunLoad(f);
+  std::fprintf(stderr, "unknown mode %s\n", f.mode.c_str());
+  return 2;
+}
