@@ -102,6 +102,8 @@ int Run(const Config& config) {
   fan_out_options.heartbeat_ms = config.fanout_heartbeat_ms;
   fan_out_options.subscription_ms = config.fanout_subscription_ms;
   fan_out_options.takeover_guard_ms = config.fanout_takeover_guard_ms;
+  // AWS: 2 MiB/s per consumer per shard, apart from the shard's GetRecords limit.
+  fan_out_options.read_bytes_per_second = config.limits ? 2.0 * (1 << 20) : 0;
   streams::FanOut fan_out(fan_out_options, &registry, util::SystemClock());
   registry.SetAppendObserver(
       [&fan_out](const std::string& group, model::ShardIndex shard) { fan_out.OnAppend(group, shard); });

@@ -8,6 +8,7 @@
 #include "protocol/event_stream.h"
 #include "protocol/json_codec.h"
 #include "protocol/value.h"
+#include "streams/throughput.h"
 #include "util/hash_key.h"
 
 namespace spate::streams {
@@ -81,6 +82,7 @@ struct FanOut::Subscription {
   int64_t started_ms = 0;       // monotonic
   int64_t last_event_ms = 0;    // monotonic
   bool done = false;
+  std::optional<TokenBucket> read_budget;  // set when options_.read_bytes_per_second > 0
 };
 
 struct FanOut::Hub {
@@ -168,6 +170,10 @@ Status FanOut::Subscribe(SubscribeRequest request, const EventSinkOpener& open) 
     auto sub = std::make_unique<Subscription>();
     sub->position = request.start_offset;
     sub->started_ms = now;
+    if (options_.read_bytes_per_second > 0) {
+      sub->read_budget.emplace(options_.read_bytes_per_second, options_.read_bytes_per_second,
+                               clock_->MonotonicNs());
+    }
     sub->last_event_ms = now;
     sub->request = std::move(request);
     sub->sink = open();
@@ -266,6 +272,7 @@ void FanOut::PollHub(Hub& hub, int64_t now) {
     }
   }
   int64_t wall = clock_->NowMs();
+  int64_t now_ns = clock_->MonotonicNs();
   storage::ReadLimits limits;
   limits.max_records = options_.max_event_records;
   limits.max_bytes = options_.max_event_bytes;
@@ -275,6 +282,7 @@ void FanOut::PollHub(Hub& hub, int64_t now) {
     std::map<uint64_t, std::vector<Subscription*>> groups;
     for (auto& sub : hub.subs) {
       if (sub->done || sub->sink->Buffered() > options_.max_buffered_bytes) continue;
+      if (sub->read_budget && sub->read_budget->Tokens(now_ns) <= 0) continue;  // over its 2 MiB/s
       groups[std::max(sub->position, start)].push_back(sub.get());
     }
     bool progressed = false;
@@ -282,6 +290,7 @@ void FanOut::PollHub(Hub& hub, int64_t now) {
       bool at_end = hub.end_offset && pos >= *hub.end_offset;
       std::string bytes;
       uint64_t next = pos;
+      uint64_t record_bytes = 0;
       if (pos < tip && !at_end) {
         auto read = hub.log->Read(pos, limits);
         reads_.fetch_add(1, std::memory_order_relaxed);
@@ -293,6 +302,7 @@ void FanOut::PollHub(Hub& hub, int64_t now) {
         next = read->next_offset;
         int64_t behind = 0;
         if (next < tip && !read->records.empty()) behind = std::max<int64_t>(0, wall - read->records.back().arrival_ms);
+        for (const storage::StoredRecord& r : read->records) record_bytes += r.data.size() + r.partition_key.size();
         at_end = hub.end_offset && next >= *hub.end_offset;
         bytes = EncodeShardEvent(hub.shard, &read->records, next, behind, at_end ? &hub.children : nullptr);
         progressed = true;
@@ -315,6 +325,7 @@ void FanOut::PollHub(Hub& hub, int64_t now) {
       for (Subscription* s : members) {
         s->position = next;
         s->last_event_ms = now;
+        if (s->read_budget) s->read_budget->Take(static_cast<double>(record_bytes), now_ns);
         if (!s->sink->Write(bytes) || at_end) Finish(*s, {}, {});
       }
     }

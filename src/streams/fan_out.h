@@ -28,6 +28,10 @@ struct FanOutOptions {
   size_t max_event_bytes = 1u << 20;     // record bytes per event (at least one record)
   size_t max_event_records = 10000;
   size_t max_buffered_bytes = 4u << 20;  // a subscriber with more unsent bytes is skipped until it drains
+  // Each subscription's own read throughput (record bytes per second), as
+  // AWS gives every enhanced fan-out consumer 2 MiB/s per shard, apart from
+  // the shard's shared GetRecords limit. 0 = unlimited (--limits=off).
+  double read_bytes_per_second = 0;
 };
 
 // What SubscribeToShard resolved from its request.
@@ -52,7 +56,9 @@ struct SubscribeRequest {
 // one SubscribeToShardEvent and writes the same bytes to every member, so
 // N subscribers cost one read and one encoding per range. A subscriber whose
 // sink has more than max_buffered_bytes unsent is skipped (it keeps its
-// position and catches up as its own group). Heartbeat events (no records)
+// position and catches up as its own group); so is one that has used up its
+// read_bytes_per_second (a token bucket per subscription, one second of
+// burst; an event may overdraw it and the subscriber then waits). Heartbeat events (no records)
 // go out after heartbeat_ms of silence; a subscription ends after
 // subscription_ms (End), when its client goes away, when its consumer is
 // deregistered or its stream deleted (exception frame), when a later

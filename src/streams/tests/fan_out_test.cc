@@ -357,6 +357,34 @@ TEST_F(FanOutTest, BackpressuredSubscriberKeepsItsPositionAndCatchesUp) {
   EXPECT_EQ(Datas(*slow), (std::vector<std::string>{"1", "2"}));
 }
 
+TEST_F(FanOutTest, EachSubscriptionIsLimitedToItsReadRate) {
+  FanOutOptions fo = fan_out_->options();
+  fo.read_bytes_per_second = 2 << 20;  // AWS: 2 MiB/s per consumer and shard
+  fan_out_ = std::make_unique<FanOut>(fo, registry_.get(), &clock_);
+  std::string big(512 << 10, 'x');  // 5 MiB in all, written within the shard's 1 MiB/s
+  for (int i = 0; i < 10; ++i) {
+    Put({big});
+    clock_.AdvanceMs(600);
+  }
+  auto limited = std::make_shared<MemorySink>();
+  ASSERT_TRUE(Subscribe(AddConsumer("limited"), limited, 0).ok());
+  for (int i = 0; i < 10; ++i) fan_out_->Poll();
+  // A full bucket (2 MiB) lets the last event (up to 1 MiB) overdraw it:
+  // about 3 MiB at once, never all 5.
+  size_t first = Datas(*limited).size();
+  EXPECT_GE(first, 4u);
+  EXPECT_LE(first, 6u);
+  clock_.AdvanceMs(1000);
+  for (int i = 0; i < 10; ++i) fan_out_->Poll();
+  size_t second = Datas(*limited).size();
+  EXPECT_GT(second, first);
+  EXPECT_LT(second, 10u);
+  clock_.AdvanceMs(2000);
+  for (int i = 0; i < 10; ++i) fan_out_->Poll();
+  EXPECT_EQ(Datas(*limited).size(), 10u);
+  EXPECT_FALSE(limited->ended());
+}
+
 TEST_F(FanOutTest, DisconnectedClientIsDropped) {
   auto sink = std::make_shared<MemorySink>();
   ASSERT_TRUE(Subscribe(AddConsumer("c"), sink).ok());
