@@ -213,6 +213,7 @@ class HttpServerImpl final : public HttpServer {
   Status Bind(tcp::acceptor* acceptor, uint16_t port, std::atomic<uint16_t>* bound);
   Status SetUpTls();
   void Accept();
+  std::optional<ConnectionLimits> AdmitConnection(tcp::socket& socket);
   void OnAccept(const boost::system::error_code& ec, tcp::socket socket, IoLoop* loop);
   void AcceptTls();
   void OnAcceptTls(const boost::system::error_code& ec, tcp::socket socket, IoLoop* loop);
@@ -329,17 +330,11 @@ void HttpServerImpl::Accept() {
   });
 }
 
-void HttpServerImpl::OnAccept(const boost::system::error_code& ec, tcp::socket socket,
-                              IoLoop* loop) {
-  if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
-  if (ec) {
-    SPATE_LOG_WARN("accept: " + ec.message());
-    retry_timer_->expires_after(kAcceptRetryDelay);
-    retry_timer_->async_wait([this](const boost::system::error_code& ec) {
-      if (!ec && acceptor_->is_open()) Accept();
-    });
-    return;
-  }
+// Applies --max-connections to a freshly accepted socket (plain or TLS):
+// over the cap it is closed before any byte is read and nullopt returned;
+// otherwise it takes a connection slot and gets the per-connection limits,
+// deadlines and the shared in-flight budget.
+std::optional<ConnectionLimits> HttpServerImpl::AdmitConnection(tcp::socket& socket) {
   if (open_connections_->load(std::memory_order_relaxed) >= options_.max_connections) {
     // Refused before any byte is read: closing is the cheapest answer.
     boost::system::error_code ignored;
@@ -352,8 +347,7 @@ void HttpServerImpl::OnAccept(const boost::system::error_code& ec, tcp::socket s
       SPATE_LOG_WARN("refusing connections: " + std::to_string(options_.max_connections) +
                      " open (--max-connections)");
     }
-    Accept();
-    return;
+    return std::nullopt;
   }
   open_connections_->fetch_add(1, std::memory_order_relaxed);
   ConnectionLimits limits;
@@ -366,8 +360,27 @@ void HttpServerImpl::OnAccept(const boost::system::error_code& ec, tcp::socket s
   limits.header_timeout = std::chrono::milliseconds(options_.header_timeout_ms);
   limits.body_timeout = std::chrono::milliseconds(options_.body_timeout_ms);
   limits.slot = std::make_shared<internal::ConnectionSlot>(open_connections_);
+  return limits;
+}
+
+void HttpServerImpl::OnAccept(const boost::system::error_code& ec, tcp::socket socket,
+                              IoLoop* loop) {
+  if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
+  if (ec) {
+    SPATE_LOG_WARN("accept: " + ec.message());
+    retry_timer_->expires_after(kAcceptRetryDelay);
+    retry_timer_->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && acceptor_->is_open()) Accept();
+    });
+    return;
+  }
+  std::optional<ConnectionLimits> limits = AdmitConnection(socket);
+  if (!limits) {
+    Accept();
+    return;
+  }
   // Capture the loop by pointer: a handler stored in its context must not own it.
-  asio::post(loop->ctx, [loop, handler = handler_, limits, s = std::move(socket)]() mutable {
+  asio::post(loop->ctx, [loop, handler = handler_, limits = *limits, s = std::move(socket)]() mutable {
     if (loop->stopping) return;  // closes the socket
     auto sniffer = std::make_shared<Sniffer>(*loop, internal::Socket(std::move(s)), handler, limits);
     sniffer->Start(std::string());
@@ -393,9 +406,13 @@ void HttpServerImpl::OnAcceptTls(const boost::system::error_code& ec, tcp::socke
     });
     return;
   }
-  ConnectionLimits limits{options_.max_body_bytes, options_.max_header_bytes};
+  std::optional<ConnectionLimits> limits = AdmitConnection(socket);
+  if (!limits) {
+    AcceptTls();
+    return;
+  }
   asio::ssl::context* tls = &*tls_context_;
-  asio::post(loop->ctx, [loop, handler = handler_, limits, tls, s = std::move(socket)]() mutable {
+  asio::post(loop->ctx, [loop, handler = handler_, limits = *limits, tls, s = std::move(socket)]() mutable {
     if (loop->stopping) return;  // closes the socket
     auto stream = std::make_unique<internal::Socket::TlsStream>(std::move(s), *tls);
     auto handshake = std::make_shared<TlsHandshake>(*loop, std::move(stream), handler, limits);

@@ -21,6 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import helpers
+from conftest import FUNCTIONAL_ARGS
 
 
 def _segment_bytes(data_dir):
@@ -52,7 +53,7 @@ def _all_records(client, name):
 def test_stream_encryption_end_to_end(make_server, tmp_path):
     key_store = tmp_path / "elsewhere" / "keys"
     key_store.parent.mkdir()
-    srv = make_server(state_delay_ms=300, extra_args=["--key-store", str(key_store)])
+    srv = make_server(state_delay_ms=300, extra_args=[*FUNCTIONAL_ARGS, "--key-store", str(key_store)])
     c = helpers.make_boto3_client(srv.endpoint)
     name = helpers.unique_name("enc")
     c.create_stream(StreamName=name, ShardCount=1)
@@ -102,7 +103,7 @@ def test_stream_encryption_end_to_end(make_server, tmp_path):
 
     # The data directory copied without the key store reveals nothing: a server on it cannot read them.
     srv.stop()
-    copy = make_server(extra_args=["--key-store", str(tmp_path / "empty-keys")])
+    copy = make_server(extra_args=[*FUNCTIONAL_ARGS, "--key-store", str(tmp_path / "empty-keys")])
     copy.stop()
     shutil.rmtree(copy.data_dir)
     shutil.copytree(srv.data_dir, copy.data_dir)
@@ -154,7 +155,7 @@ def _status(resp):
 
 
 def test_oversize_and_malformed_inputs_are_refused(make_server):
-    srv = make_server(extra_args=["--max-body-bytes", "65536"])
+    srv = make_server(extra_args=[*FUNCTIONAL_ARGS, "--max-body-bytes", "65536"])
     port = srv.port
     head = (b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: Kinesis_20131202.ListStreams\r\n"
             b"Content-Type: application/x-amz-json-1.1\r\n")
@@ -179,7 +180,7 @@ def test_oversize_and_malformed_inputs_are_refused(make_server):
 
 @pytest.mark.skipif(shutil.which("slowhttptest") is None, reason="slowhttptest not installed")
 def test_slowloris_does_not_starve_a_normal_client(make_server, tmp_path):
-    srv = make_server(extra_args=["--header-timeout-ms", "2000", "--max-connections", "3000"])
+    srv = make_server(extra_args=[*FUNCTIONAL_ARGS, "--header-timeout-ms", "2000", "--max-connections", "3000"])
     c = helpers.make_boto3_client(srv.endpoint)
     name = helpers.unique_name("loris")
     c.create_stream(StreamName=name, ShardCount=1)
