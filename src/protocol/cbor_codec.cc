@@ -11,6 +11,8 @@
 #include <string>
 #include <utility>
 
+#include "protocol/codec_internal.h"
+
 namespace spate::protocol {
 
 // Hand-written because it is on the data path (Java clients send every
@@ -351,6 +353,15 @@ void WriteInt(int64_t i, std::string* out) {
 }
 
 }  // namespace
+
+namespace internal {
+void AppendCborHead(uint8_t major, uint64_t arg, std::string* out) { WriteHead(major, arg, out); }
+void AppendCborInt(int64_t i, std::string* out) { WriteInt(i, out); }
+void AppendCborTimestamp(int64_t ms, std::string* out) {
+  WriteHead(kMajorTag, kTagEpochTime, out);
+  WriteInt(ms, out);
+}
+}  // namespace internal
 
 Result<Value> ParseCbor(std::string_view body, int max_depth) { return Decoder(body, max_depth).DecodeDocument(); }
 

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "protocol/codec_internal.h"
 #include "util/base64.h"
 
 namespace spate::protocol {
@@ -185,6 +186,12 @@ void WriteTimestamp(int64_t ms, std::string* out) {
 }
 
 }  // namespace
+
+namespace internal {
+void AppendJsonString(std::string_view s, std::string* out) { WriteString(s, out); }
+void AppendJsonInt(int64_t i, std::string* out) { WriteInt(i, out); }
+void AppendJsonTimestamp(int64_t ms, std::string* out) { WriteTimestamp(ms, out); }
+}  // namespace internal
 
 void CollapseDuplicateMembers(Value::Object* members) {
   const size_t n = members->size();

@@ -93,6 +93,14 @@ struct Exchange {
     responder->Send(std::move(r));
   }
 
+  void SendEncoded(std::string body) {
+    HttpResponse r;
+    r.status = 200;
+    r.headers = BaseHeaders();
+    r.body = std::move(body);
+    responder->Send(std::move(r));
+  }
+
   void SendResult(Result<Value> result) {
     if (!result.ok()) return SendError(result.status());
     HttpResponse r;
@@ -223,6 +231,8 @@ void ApiDispatcher::Handle(HttpRequest req, std::unique_ptr<Responder> responder
   ctx.registry = registry_;
   if (Status st = streams::api::AdmitCall(ctx, op_name, *input); !st.ok()) return ex->SendError(st);
   ctx.fan_out = fan_out_;
+  ctx.format = ex->format;
+  ctx.done_encoded = [ex](std::string body) { ex->SendEncoded(std::move(body)); };
   if (op_name == "SubscribeToShard") {
     // The one operation whose output is an event stream: 200 and headers
     // now, then event-stream messages (JSON payloads even for CBOR callers).

@@ -1,6 +1,8 @@
 #include "util/base64.h"
 
 #include <array>
+#include <bit>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 
@@ -10,7 +12,10 @@ namespace spate::util {
 // GetRecords record passes through it: ~1 KiB records at 100 MB/s) and no
 // well-kept Debian library offers a simple, fast std::string API (OpenSSL's
 // EVP_DecodeBlock neither reports padding nor is strict). Both directions are
-// table-driven and handle one 3-byte / 4-character quantum per step.
+// table-driven: the encoder turns 6 bytes into 8 characters per step (one
+// 8-byte load, four lookups of 12 bits -> 2 characters, one 8-byte store);
+// the decoder handles two 4-character quanta per step (one branch, one
+// 8-byte store).
 
 namespace {
 
@@ -37,6 +42,28 @@ constexpr std::array<std::array<uint32_t, 256>, 4> MakeDecodeTables() {
   return t;
 }
 constexpr auto kDecode = MakeDecodeTables();
+
+static_assert(std::endian::native == std::endian::little, "the 8-byte stores below assume little endian");
+
+// kEncodePairs[v] for a 12-bit v: its two characters, the first in the low
+// byte (so a little-endian 2-byte store writes them in order).
+constexpr std::array<uint16_t, 4096> MakeEncodePairs() {
+  std::array<uint16_t, 4096> t{};
+  for (uint32_t v = 0; v < 4096; ++v) {
+    t[v] = static_cast<uint16_t>(static_cast<unsigned char>(kAlphabet[v >> 6]) |
+                                 (static_cast<unsigned char>(kAlphabet[v & 63]) << 8));
+  }
+  return t;
+}
+constexpr auto kEncodePairs = MakeEncodePairs();
+
+uint64_t LoadBigEndian64(const unsigned char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return __builtin_bswap64(w);
+}
+
+void StoreLittleEndian64(uint64_t v, char* p) { std::memcpy(p, &v, 8); }
 
 constexpr std::string_view kNotCanonical = "Invalid last non-pad Base64 character dectected";
 
@@ -68,15 +95,26 @@ void Base64EncodeAppend(std::string_view bytes, std::string* out) {
   out->resize(old_size + (n + 2) / 3 * 4);
   char* dst = out->data() + old_size;
   const auto* src = reinterpret_cast<const unsigned char*>(bytes.data());
-  const unsigned char* const full_end = src + n / 3 * 3;
-  for (; src != full_end; src += 3, dst += 4) {
-    const uint32_t g = (uint32_t{src[0]} << 16) | (uint32_t{src[1]} << 8) | src[2];
-    dst[0] = kAlphabet[g >> 18];
-    dst[1] = kAlphabet[(g >> 12) & 63];
-    dst[2] = kAlphabet[(g >> 6) & 63];
-    dst[3] = kAlphabet[g & 63];
+  const unsigned char* const end = src + n;
+  // Six bytes per step, read with one 8-byte load (so while 8 remain),
+  // written as eight characters with one 8-byte store.
+  while (end - src >= 8) {
+    const uint64_t w = LoadBigEndian64(src);  // bytes 0..5 in bits 63..16
+    const uint64_t chars = uint64_t{kEncodePairs[(w >> 52) & 0xfff]} |
+                           (uint64_t{kEncodePairs[(w >> 40) & 0xfff]} << 16) |
+                           (uint64_t{kEncodePairs[(w >> 28) & 0xfff]} << 32) |
+                           (uint64_t{kEncodePairs[(w >> 16) & 0xfff]} << 48);
+    StoreLittleEndian64(chars, dst);
+    src += 6;
+    dst += 8;
   }
-  switch (n % 3) {
+  for (; end - src >= 3; src += 3, dst += 4) {
+    const uint32_t g = (uint32_t{src[0]} << 16) | (uint32_t{src[1]} << 8) | src[2];
+    const uint16_t hi = kEncodePairs[g >> 12], lo = kEncodePairs[g & 0xfff];
+    std::memcpy(dst, &hi, 2);
+    std::memcpy(dst + 2, &lo, 2);
+  }
+  switch (end - src) {
     case 1: {
       const uint32_t g = uint32_t{src[0]} << 16;
       dst[0] = kAlphabet[g >> 18];
@@ -119,6 +157,24 @@ bool Base64Decode(std::string_view text, std::string* out, std::string* error) {
   char* dst = out->data();
   const auto* src = reinterpret_cast<const unsigned char*>(text.data());
   const unsigned char* const body_end = src + n - 4;
+  // Two quanta per step, six bytes written with one 8-byte store while at
+  // least 8 bytes of output room remain (the 2 extra are overwritten later).
+  char* const dst_end = out->data() + out->size();
+  while (body_end - src >= 8 && dst_end - dst >= 8) {
+    const uint32_t g0 = kDecode[0][src[0]] | kDecode[1][src[1]] | kDecode[2][src[2]] | kDecode[3][src[3]];
+    const uint32_t g1 = kDecode[0][src[4]] | kDecode[1][src[5]] | kDecode[2][src[6]] | kDecode[3][src[7]];
+    if ((g0 | g1) & kBad) {
+      out->clear();
+      Diagnose(text, error);
+      return false;
+    }
+    // Output bytes g0 >> 16, g0 >> 8, g0, g1 >> 16, g1 >> 8, g1: big-endian
+    // in the top 48 bits of a 64-bit word.
+    const uint64_t w = (uint64_t{g0} << 40) | (uint64_t{g1} << 16);
+    StoreLittleEndian64(__builtin_bswap64(w), dst);
+    src += 8;
+    dst += 6;
+  }
   for (; src != body_end; src += 4, dst += 3) {
     const uint32_t g = kDecode[0][src[0]] | kDecode[1][src[1]] | kDecode[2][src[2]] | kDecode[3][src[3]];
     if (g & kBad) {

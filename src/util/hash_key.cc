@@ -3,6 +3,8 @@
 #include <openssl/md5.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 namespace spate::util {
 
@@ -19,17 +21,68 @@ uint128 PartitionKeyHash(std::string_view partition_key) {
   return v;
 }
 
-std::string ToDecimal(uint128 v) {
-  if (v == 0) return "0";
-  char buf[40];
-  int i = 0;
-  while (v != 0) {
-    buf[i++] = static_cast<char>('0' + static_cast<int>(v % 10));
-    v /= 10;
+namespace {
+
+constexpr uint64_t kTen19 = 10000000000000000000ull;  // the largest power of 10 in a uint64
+
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+// Writes v (< 10^19) as exactly 19 digits, zero-padded, to dst[0..19).
+void Write19Digits(uint64_t v, char* dst) {
+  for (int i = 17; i >= 1; i -= 2) {
+    const uint64_t pair = v % 100;
+    v /= 100;
+    dst[i] = kDigitPairs[2 * pair];
+    dst[i + 1] = kDigitPairs[2 * pair + 1];
   }
-  std::string out(buf, buf + i);
-  std::reverse(out.begin(), out.end());
-  return out;
+  dst[0] = static_cast<char>('0' + v);
+}
+
+// Writes v without leading zeros; returns the digit count ("0" for zero).
+size_t WriteDigits(uint64_t v, char* dst) {
+  char tmp[20];
+  char* p = tmp + sizeof(tmp);
+  while (v >= 100) {
+    const uint64_t pair = v % 100;
+    v /= 100;
+    *--p = kDigitPairs[2 * pair + 1];
+    *--p = kDigitPairs[2 * pair];
+  }
+  if (v >= 10) {
+    *--p = kDigitPairs[2 * v + 1];
+    *--p = kDigitPairs[2 * v];
+  } else {
+    *--p = static_cast<char>('0' + v);
+  }
+  const size_t n = static_cast<size_t>(tmp + sizeof(tmp) - p);
+  std::memcpy(dst, p, n);
+  return n;
+}
+
+}  // namespace
+
+size_t FormatDecimal128(uint128 v, char* buf) {
+  if (v <= UINT64_MAX) return WriteDigits(static_cast<uint64_t>(v), buf);
+  const auto low = static_cast<uint64_t>(v % kTen19);
+  const uint128 rest = v / kTen19;  // < 2^128 / 10^19 < 3.5 * 10^19
+  size_t n;
+  if (rest < kTen19) {
+    n = WriteDigits(static_cast<uint64_t>(rest), buf);
+  } else {
+    n = WriteDigits(static_cast<uint64_t>(rest / kTen19), buf);  // at most 3
+    Write19Digits(static_cast<uint64_t>(rest % kTen19), buf + n);
+    n += 19;
+  }
+  Write19Digits(low, buf + n);
+  return n + 19;
+}
+
+std::string ToDecimal(uint128 v) {
+  char buf[kMaxDecimal128Digits];
+  return std::string(buf, FormatDecimal128(v, buf));
 }
 
 std::optional<uint128> ParseDecimal128(std::string_view text) {

@@ -142,11 +142,16 @@ Result<std::vector<std::string>> OpenNextToken(const Context& ctx, std::string_v
 
 namespace spate::streams::api {
 
-Status MakePutEntry(const Value& in, size_t max_record_bytes, std::string_view path, PutEntry* out) {
-  out->partition_key = std::string(in.GetString("PartitionKey"));
-  if (const Value* d = in.Find("Data")) out->data = d->as_string();
+Status MakePutEntry(Value* in_value, size_t max_record_bytes, size_t record_number, PutEntry* out) {
+  const Value& in = *in_value;
+  if (Value* k = in_value->FindMutable("PartitionKey"); k != nullptr && k->is_string()) {
+    out->partition_key = std::move(k->mutable_string());
+  }
+  if (Value* d = in_value->FindMutable("Data")) out->data = std::move(d->mutable_string());
   if (out->data.size() + out->partition_key.size() > max_record_bytes) {
-    return Status(ErrorCode::kValidation, "1 validation error detected: Value at '" + std::string(path) +
+    const std::string path =
+        record_number == 0 ? "data" : "records." + std::to_string(record_number) + ".member.data";
+    return Status(ErrorCode::kValidation, "1 validation error detected: Value at '" + path +
                                               "' failed to satisfy constraint: Member must have length less than "
                                               "or equal to " +
                                               std::to_string(max_record_bytes));

@@ -60,9 +60,11 @@ namespace spate::streams::api {
 
 // Builds a PutEntry from a PutRecord input or a PutRecords entry, checking
 // what the model cannot: ExplicitHashKey in [0, 2^128-1] and data plus key
-// within the stream's record size (`path` names the member in messages,
-// e.g. "data" or "records.3.member.data").
-Status MakePutEntry(const protocol::Value& in, size_t max_record_bytes, std::string_view path, PutEntry* out);
+// within the stream's record size. Moves Data and PartitionKey out of *in
+// (no copy of the record's bytes). `record_number` names the member in
+// messages: 0 for PutRecord ("data"), else the 1-based position in a
+// PutRecords call ("records.3.member.data").
+Status MakePutEntry(protocol::Value* in, size_t max_record_bytes, size_t record_number, PutEntry* out);
 
 // The stream's record size limit in bytes.
 Result<size_t> MaxRecordBytes(const Context& ctx, const StreamRef& ref);

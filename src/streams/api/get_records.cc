@@ -1,5 +1,9 @@
+#include <string>
+
+#include "protocol/stream_writer.h"
 #include "streams/access.h"
 #include "streams/api/common.h"
+#include "util/hash_key.h"
 
 namespace spate::streams::api {
 
@@ -7,12 +11,72 @@ using protocol::Value;
 
 namespace {
 constexpr int64_t kMaxRecordsPerCall = 10000;
+
+// Upper bound of the encoded size of one record beyond its data and key:
+// member names, the 38-39-digit sequence number, the timestamp, punctuation.
+constexpr size_t kRecordOverhead = 160;
+
+// Writes the GetRecords output straight from the storage records: the bytes
+// WriteJson / WriteCbor would produce for the document
+//   {Records: [{SequenceNumber, ApproximateArrivalTimestamp, Data,
+//               PartitionKey[, EncryptionType: "KMS"]}...],
+//    NextShardIterator | (absent), MillisBehindLatest,
+//    (absent) | ChildShards: [...]}
+// without building it: one allocation for the whole body, base64 written in
+// place, sequence numbers formatted on the stack.
+std::string EncodeOutput(const GetRecordsOutcome& r, protocol::WireFormat format) {
+  size_t estimate = 256 + (r.next_iterator ? r.next_iterator->size() : 0);
+  for (const storage::StoredRecord& rec : r.records) {
+    estimate += (rec.data.size() + 2) / 3 * 4 + rec.partition_key.size() + kRecordOverhead;
+  }
+  std::string body;
+  body.reserve(estimate);
+  protocol::StreamWriter w(format, &body);
+  w.BeginObject(3);
+  w.Key("Records");
+  w.BeginArray(r.records.size());
+  char seq[util::kMaxDecimal128Digits];
+  for (const storage::StoredRecord& rec : r.records) {
+    w.BeginObject(rec.encrypted ? 5 : 4);
+    w.Key("SequenceNumber");
+    w.PlainString({seq, util::FormatDecimal128(model::SequenceNumber{r.shard, rec.offset}.ToUint128(), seq)});
+    w.Key("ApproximateArrivalTimestamp");
+    w.TimestampMs(rec.arrival_ms);
+    w.Key("Data");
+    w.Blob(rec.data);
+    w.Key("PartitionKey");
+    w.String(rec.partition_key);
+    if (rec.encrypted) {
+      w.Key("EncryptionType");
+      w.String("KMS");
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  if (r.next_iterator) {
+    w.Key("NextShardIterator");
+    w.String(*r.next_iterator);
+  }
+  w.Key("MillisBehindLatest");
+  w.Int(r.millis_behind_latest);
+  if (!r.next_iterator) {
+    w.Key("ChildShards");
+    w.BeginArray(r.children.size());
+    for (const metadata::ShardMeta& c : r.children) w.Embed(ChildShardValue(c));
+    w.EndArray();
+  }
+  w.EndObject();
+  return body;
 }
+
+}  // namespace
 
 // GetRecords: records after the iterator's position (at most Limit and
 // 10 MiB), the next iterator, and, at the end of a closed shard, its
-// children instead of a next iterator.
+// children instead of a next iterator. The response is encoded here
+// (Context::done_encoded), not built as a Value tree.
 void GetRecords(const Context& ctx, Value in, Done done) {
+  if (!ctx.done_encoded) return done(Status(ErrorCode::kInternal, "GetRecords needs Context::done_encoded"));
   int64_t limit = IntMember(in, "Limit", kMaxRecordsPerCall);
   // An iterator names its stream's account: another account's iterator is
   // honoured only as far as that stream's resource policy allows GetRecords
@@ -20,28 +84,7 @@ void GetRecords(const Context& ctx, Value in, Done done) {
   auto authorize = [&ctx](const Stream& s) { return Authorize(ctx.caller, ctx.Action(), s.meta(), s.Arn()); };
   auto r = ctx.registry->GetRecords(in.GetString("ShardIterator"), static_cast<size_t>(limit), authorize);
   if (!r.ok()) return done(r.status());
-  Value records = Value::MakeArray();
-  records.mutable_array().reserve(r->records.size());
-  for (storage::StoredRecord& rec : r->records) {
-    Value v = Value::MakeObject();
-    v.mutable_object().reserve(5);
-    v.Set("SequenceNumber", Value::String(model::SequenceNumber{r->shard, rec.offset}.ToString()));
-    v.Set("ApproximateArrivalTimestamp", Value::TimestampMs(rec.arrival_ms));
-    v.Set("Data", Value::Blob(std::move(rec.data)));
-    v.Set("PartitionKey", Value::String(std::move(rec.partition_key)));
-    if (rec.encrypted) v.Set("EncryptionType", Value::String("KMS"));
-    records.Append(std::move(v));
-  }
-  Value out = Value::MakeObject();
-  out.Set("Records", std::move(records));
-  if (r->next_iterator) out.Set("NextShardIterator", Value::String(std::move(*r->next_iterator)));
-  out.Set("MillisBehindLatest", Value::Int(r->millis_behind_latest));
-  if (!r->next_iterator) {
-    Value children = Value::MakeArray();
-    for (const metadata::ShardMeta& c : r->children) children.Append(ChildShardValue(c));
-    out.Set("ChildShards", std::move(children));
-  }
-  done(std::move(out));
+  ctx.done_encoded(EncodeOutput(*r, ctx.format));
 }
 
 }  // namespace spate::streams::api

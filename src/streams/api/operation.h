@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "protocol/service_model.h"  // WireFormat
 #include "protocol/value.h"
 #include "streams/event_sink.h"
 #include "streams/fan_out.h"
@@ -25,6 +26,15 @@ struct Context {
   // SubscribeToShard only: starts the event-stream response. A handler that
   // calls it answers through the returned sink and never calls Done.
   EventSinkOpener open_event_stream;
+  // The request's wire format: what a handler that encodes its own response
+  // must write.
+  protocol::WireFormat format = protocol::WireFormat::kJson;
+  // Completes the operation with a 200 response whose body is already encoded
+  // in `format`, instead of calling Done with a document (for responses too
+  // large to build as a Value tree first: GetRecords). A handler calls at
+  // most one of this and Done, once; errors still go through Done. Set by the
+  // dispatcher for every operation.
+  std::function<void(std::string body)> done_encoded;
 };
 
 // Completes an operation: the response document, or an error. May be called

@@ -11,7 +11,7 @@ void PutRecord(const Context& ctx, Value in, Done done) {
   auto max_bytes = MaxRecordBytes(ctx, *ref);
   if (!max_bytes.ok()) return done(max_bytes.status());
   std::vector<PutEntry> entries(1);
-  if (Status st = MakePutEntry(in, *max_bytes, "data", &entries[0]); !st.ok()) return done(st);
+  if (Status st = MakePutEntry(&in, *max_bytes, 0, &entries[0]); !st.ok()) return done(st);
   if (std::string_view ordering = in.GetString("SequenceNumberForOrdering"); !ordering.empty()) {
     // Sequence numbers are assigned in arrival order per shard, so a
     // client's consecutive puts are already ordered; the value must still

@@ -1,4 +1,9 @@
+#include <cstdio>
+#include <string>
+
+#include "protocol/stream_writer.h"
 #include "streams/api/common.h"
+#include "util/hash_key.h"
 
 namespace spate::streams::api {
 
@@ -6,54 +11,82 @@ using protocol::Value;
 
 namespace {
 constexpr size_t kMaxRequestBytes = 5u << 20;  // data + partition keys of one call
+
+// Writes the PutRecords output
+//   {FailedRecordCount, Records: [{SequenceNumber, ShardId} |
+//                                 {ErrorCode, ErrorMessage}...], EncryptionType}
+// straight into its wire encoding (500 entries: no Value tree, sequence
+// numbers and shard ids formatted on the stack).
+std::string EncodeOutput(const std::vector<PutOutcome>& outcomes, protocol::WireFormat format) {
+  int64_t failed = 0;
+  for (const PutOutcome& o : outcomes) failed += o.status.ok() ? 0 : 1;
+  std::string body;
+  body.reserve(96 + outcomes.size() * 96);
+  protocol::StreamWriter w(format, &body);
+  w.BeginObject(3);
+  w.Key("FailedRecordCount");
+  w.Int(failed);
+  w.Key("Records");
+  w.BeginArray(outcomes.size());
+  char seq[util::kMaxDecimal128Digits];
+  char shard_id[32];
+  for (const PutOutcome& o : outcomes) {
+    w.BeginObject(2);
+    if (o.status.ok()) {
+      w.Key("SequenceNumber");
+      w.PlainString({seq, util::FormatDecimal128(o.sequence.ToUint128(), seq)});
+      w.Key("ShardId");
+      const int n = std::snprintf(shard_id, sizeof shard_id, "shardId-%012u", o.shard.value);
+      w.PlainString({shard_id, static_cast<size_t>(n)});
+    } else if (o.status.code() == ErrorCode::kThroughputExceeded) {
+      w.Key("ErrorCode");
+      w.String("ProvisionedThroughputExceededException");
+      w.Key("ErrorMessage");
+      w.String(o.status.message());
+    } else {
+      w.Key("ErrorCode");
+      w.String("InternalFailure");
+      w.Key("ErrorMessage");
+      w.String("Internal service failure.");
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  bool encrypted = !outcomes.empty() && outcomes.front().encrypted;  // one stream state for the whole call
+  w.Key("EncryptionType");
+  w.String(encrypted ? "KMS" : "NONE");
+  w.EndObject();
+  return body;
 }
 
+}  // namespace
+
 // PutRecords: up to 500 records; each succeeds or fails on its own, results
-// in request order. All records bound for one shard form one batch.
+// in request order. All records bound for one shard form one batch. The
+// record bytes are moved, not copied, from the input into the batch; the
+// response is encoded here (Context::done_encoded).
 void PutRecords(const Context& ctx, Value in, Done done) {
+  if (!ctx.done_encoded) return done(Status(ErrorCode::kInternal, "PutRecords needs Context::done_encoded"));
   auto ref = StreamFromInput(ctx, in);
   if (!ref.ok()) return done(ref.status());
   auto max_bytes = MaxRecordBytes(ctx, *ref);
   if (!max_bytes.ok()) return done(max_bytes.status());
-  const Value::Array& records = in.Find("Records")->as_array();
+  Value::Array& records = in.FindMutable("Records")->mutable_array();
   std::vector<PutEntry> entries(records.size());
   size_t total = 0;
   for (size_t i = 0; i < records.size(); ++i) {
-    std::string path = "records." + std::to_string(i + 1) + ".member.data";
-    if (Status st = MakePutEntry(records[i], *max_bytes, path, &entries[i]); !st.ok()) return done(st);
+    if (Status st = MakePutEntry(&records[i], *max_bytes, i + 1, &entries[i]); !st.ok()) return done(st);
     total += entries[i].data.size() + entries[i].partition_key.size();
   }
   if (total > std::max(kMaxRequestBytes, *max_bytes)) {
     return done(Status(ErrorCode::kInvalidArgument, "Records size exceeds 5 MB limit"));
   }
-  ctx.registry->Put(*ref, std::move(entries), [done, ref = *ref](Result<std::vector<PutOutcome>> r) {
-    if (!r.ok()) return done(r.status());
-    Value list = Value::MakeArray();
-    int64_t failed = 0;
-    for (const PutOutcome& o : *r) {
-      Value e = Value::MakeObject();
-      if (o.status.ok()) {
-        e.Set("SequenceNumber", Value::String(o.sequence.ToString()));
-        e.Set("ShardId", Value::String(model::ShardIdName(o.shard)));
-      } else {
-        ++failed;
-        if (o.status.code() == ErrorCode::kThroughputExceeded) {
-          e.Set("ErrorCode", Value::String("ProvisionedThroughputExceededException"));
-          e.Set("ErrorMessage", Value::String(o.status.message()));
-        } else {
-          e.Set("ErrorCode", Value::String("InternalFailure"));
-          e.Set("ErrorMessage", Value::String("Internal service failure."));
-        }
-      }
-      list.Append(std::move(e));
-    }
-    Value out = Value::MakeObject();
-    out.Set("FailedRecordCount", Value::Int(failed));
-    out.Set("Records", std::move(list));
-    bool encrypted = !r->empty() && r->front().encrypted;  // one stream state for the whole call
-    out.Set("EncryptionType", Value::String(encrypted ? "KMS" : "NONE"));
-    done(std::move(out));
-  }, "PutRecords");
+  ctx.registry->Put(*ref, std::move(entries),
+                    [done, done_encoded = ctx.done_encoded, format = ctx.format](Result<std::vector<PutOutcome>> r) {
+                      if (!r.ok()) return done(r.status());
+                      done_encoded(EncodeOutput(*r, format));
+                    },
+                    "PutRecords");
 }
 
 }  // namespace spate::streams::api

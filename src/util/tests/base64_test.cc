@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <random>
 #include <string>
+#include <string_view>
 
 namespace spate::util {
 namespace {
@@ -124,6 +127,50 @@ TEST(Base64, RejectsPaddingBeforeLastQuantum) {
 TEST(Base64, InvalidCharacterWinsOverNonCanonicalEnding) {
   EXPECT_EQ(DecodeError("Zm*vZh=="), "Invalid Base64 character: '*'");
   EXPECT_EQ(DecodeError("Zm9vZ*=="), "Invalid Base64 character: '*'");
+}
+
+// A bit-by-bit reference encoder, independent of the table-driven one.
+std::string ReferenceEncode(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : bytes) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kAlphabet[(acc >> bits) & 63]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 63]);
+  while (out.size() % 4 != 0) out.push_back('=');
+  return out;
+}
+
+TEST(Base64, EveryLengthAndAlignmentMatchesReference) {
+  // Lengths around the 6-byte / 8-character wide steps and their tails, at
+  // every offset of the source within a buffer.
+  std::mt19937 rng(42);
+  std::string pool(200, '\0');
+  for (char& c : pool) c = static_cast<char>(rng());
+  for (size_t len = 0; len <= 70; ++len) {
+    for (size_t offset = 0; offset < 8; ++offset) {
+      const std::string_view bytes(pool.data() + offset, len);
+      const std::string text = Base64Encode(bytes);
+      ASSERT_EQ(text, ReferenceEncode(bytes)) << len << "@" << offset;
+      ASSERT_EQ(MustDecode(text), bytes) << len << "@" << offset;
+    }
+  }
+}
+
+TEST(Base64, InvalidCharacterIsFoundInEveryPositionOfLongInput) {
+  const std::string valid = Base64Encode(std::string(60, 'q'));  // 80 characters
+  for (size_t i = 0; i < valid.size(); ++i) {
+    std::string text = valid;
+    text[i] = '!';
+    ASSERT_EQ(DecodeError(text), "Invalid Base64 character: '!'") << i;
+  }
 }
 
 }  // namespace
