@@ -8,6 +8,7 @@
 #include "protocol/event_stream.h"
 #include "protocol/json_codec.h"
 #include "protocol/value.h"
+#include "streams/api/common.h"
 #include "streams/throughput.h"
 #include "util/hash_key.h"
 
@@ -22,19 +23,6 @@ constexpr std::string_view kEventType = "SubscribeToShardEvent";
 // far-behind shard cannot starve the others for long.
 constexpr int kMaxRoundsPerPoll = 32;
 
-Value ChildShard(const metadata::ShardMeta& s) {
-  Value v = Value::MakeObject();
-  v.Set("ShardId", Value::String(model::ShardIdName(s.index)));
-  Value parents = Value::MakeArray();
-  if (s.parent) parents.Append(Value::String(model::ShardIdName(*s.parent)));
-  if (s.adjacent_parent) parents.Append(Value::String(model::ShardIdName(*s.adjacent_parent)));
-  v.Set("ParentShards", std::move(parents));
-  Value range = Value::MakeObject();
-  range.Set("StartingHashKey", Value::String(util::ToDecimal(s.range.start)));
-  range.Set("EndingHashKey", Value::String(util::ToDecimal(s.range.end)));
-  v.Set("HashKeyRange", std::move(range));
-  return v;
-}
 
 // The SubscribeToShardEvent after delivering everything before `position`.
 // ContinuationSequenceNumber is the last delivered position's number, so a
@@ -59,7 +47,7 @@ std::string EncodeShardEvent(model::ShardIndex shard, std::vector<storage::Store
   ev.Set("MillisBehindLatest", Value::Int(millis_behind));
   if (children != nullptr) {
     Value list = Value::MakeArray();
-    for (const metadata::ShardMeta& c : *children) list.Append(ChildShard(c));
+    for (const metadata::ShardMeta& c : *children) list.Append(api::ChildShardValue(c));
     ev.Set("ChildShards", std::move(list));
   }
   std::string payload;

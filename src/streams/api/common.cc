@@ -289,3 +289,23 @@ void ChangeShardLevelMetrics(const Context& ctx, const Value& in, bool enable, c
 }
 
 }  // namespace spate::streams::api
+
+namespace spate::streams::api {
+
+Status CheckAtTimestamp(const Value* timestamp, int64_t now_ms) {
+  if (timestamp == nullptr) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no "
+                  "timestamp parameter.");
+  }
+  if (timestamp->as_timestamp_ms() > now_ms) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
+                  "timestampInMillis: " +
+                      std::to_string(timestamp->as_timestamp_ms()) +
+                      ", currentTimestampInMillis: " + std::to_string(now_ms));
+  }
+  return Status::Ok();
+}
+
+}  // namespace spate::streams::api

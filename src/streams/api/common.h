@@ -101,3 +101,11 @@ namespace spate::streams::api {
 void ChangeShardLevelMetrics(const Context& ctx, const protocol::Value& in, bool enable, const Done& done);
 
 }  // namespace spate::streams::api
+
+namespace spate::streams::api {
+
+// The AT_TIMESTAMP rules GetShardIterator and SubscribeToShard share: a
+// Timestamp is required and may not lie in the future (AWS's messages).
+Status CheckAtTimestamp(const protocol::Value* timestamp, int64_t now_ms);
+
+}  // namespace spate::streams::api

@@ -33,18 +33,7 @@ void GetShardIterator(const Context& ctx, Value in, Done done) {
   }
   int64_t now = ctx.registry->clock()->NowMs();
   if (type == "AT_TIMESTAMP") {
-    if (ts == nullptr) {
-      return done(Status(ErrorCode::kInvalidArgument,
-                         "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request "
-                         "has no timestamp parameter."));
-    }
-    if (ts->as_timestamp_ms() > now) {
-      return done(Status(ErrorCode::kInvalidArgument,
-                         "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
-                         "timestampInMillis: " +
-                             std::to_string(ts->as_timestamp_ms()) +
-                             ", currentTimestampInMillis: " + std::to_string(now)));
-    }
+    if (Status st = CheckAtTimestamp(ts, now); !st.ok()) return done(st);
   }
   std::string iterator;
   Status st = ctx.registry->WithStream(*ref, [&](const Stream& s) -> Status {
