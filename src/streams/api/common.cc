@@ -309,3 +309,20 @@ Status CheckAtTimestamp(const Value* timestamp, int64_t now_ms) {
 }
 
 }  // namespace spate::streams::api
+
+namespace spate::streams::api {
+
+void SetStreamDescriptionCommon(const Stream& stream, Value* d) {
+  const metadata::StreamMeta& m = stream.meta();
+  d->Set("StreamName", Value::String(m.name));
+  d->Set("StreamARN", Value::String(stream.Arn()));
+  d->Set("StreamStatus", Value::String(std::string(metadata::StreamStatusName(m.status))));
+  d->Set("StreamModeDetails", StreamModeDetailsValue(m.mode));
+  d->Set("RetentionPeriodHours", Value::Int(m.retention_hours));
+  d->Set("StreamCreationTimestamp", Value::TimestampMs(m.created_ms));
+  d->Set("EnhancedMonitoring", EnhancedMonitoringValue(m));
+  d->Set("EncryptionType", Value::String(m.encryption_type));
+  if (!m.key_id.empty()) d->Set("KeyId", Value::String(m.key_id));
+}
+
+}  // namespace spate::streams::api

@@ -109,3 +109,11 @@ namespace spate::streams::api {
 Status CheckAtTimestamp(const protocol::Value* timestamp, int64_t now_ms);
 
 }  // namespace spate::streams::api
+
+namespace spate::streams::api {
+
+// The members DescribeStream and DescribeStreamSummary share: name, ARN,
+// status, mode, retention, creation time, enhanced monitoring, encryption.
+void SetStreamDescriptionCommon(const Stream& stream, protocol::Value* description);
+
+}  // namespace spate::streams::api

@@ -24,10 +24,7 @@ void DescribeStream(const Context& ctx, Value in, Done done) {
   Status st = ctx.registry->WithStream(*ref, [&](const Stream& s) {
     const metadata::StreamMeta& m = s.meta();
     Value d = Value::MakeObject();
-    d.Set("StreamName", Value::String(m.name));
-    d.Set("StreamARN", Value::String(s.Arn()));
-    d.Set("StreamStatus", Value::String(std::string(metadata::StreamStatusName(m.status))));
-    d.Set("StreamModeDetails", StreamModeDetailsValue(m.mode));
+    SetStreamDescriptionCommon(s, &d);
     Value shards = Value::MakeArray();
     bool more = false;
     if (m.status != metadata::StreamStatus::kCreating) {
@@ -42,11 +39,6 @@ void DescribeStream(const Context& ctx, Value in, Done done) {
     }
     d.Set("Shards", std::move(shards));
     d.Set("HasMoreShards", Value::Bool(more));
-    d.Set("RetentionPeriodHours", Value::Int(m.retention_hours));
-    d.Set("StreamCreationTimestamp", Value::TimestampMs(m.created_ms));
-    d.Set("EnhancedMonitoring", EnhancedMonitoringValue(m));
-    d.Set("EncryptionType", Value::String(m.encryption_type));
-    if (!m.key_id.empty()) d.Set("KeyId", Value::String(m.key_id));
     out.Set("StreamDescription", std::move(d));
     return Status::Ok();
   });

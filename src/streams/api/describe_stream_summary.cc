@@ -12,15 +12,7 @@ void DescribeStreamSummary(const Context& ctx, Value in, Done done) {
   Status st = ctx.registry->WithStream(*ref, [&](const Stream& s) {
     const metadata::StreamMeta& m = s.meta();
     Value d = Value::MakeObject();
-    d.Set("StreamName", Value::String(m.name));
-    d.Set("StreamARN", Value::String(s.Arn()));
-    d.Set("StreamStatus", Value::String(std::string(metadata::StreamStatusName(m.status))));
-    d.Set("StreamModeDetails", StreamModeDetailsValue(m.mode));
-    d.Set("RetentionPeriodHours", Value::Int(m.retention_hours));
-    d.Set("StreamCreationTimestamp", Value::TimestampMs(m.created_ms));
-    d.Set("EnhancedMonitoring", EnhancedMonitoringValue(m));
-    d.Set("EncryptionType", Value::String(m.encryption_type));
-    if (!m.key_id.empty()) d.Set("KeyId", Value::String(m.key_id));
+    SetStreamDescriptionCommon(s, &d);
     bool creating = m.status == metadata::StreamStatus::kCreating;
     d.Set("OpenShardCount", Value::Int(creating ? 0 : s.OpenShardCount()));
     d.Set("ConsumerCount", Value::Int(static_cast<int64_t>(m.consumers.size())));
