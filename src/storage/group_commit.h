@@ -34,8 +34,11 @@ struct PendingBatch {
   Status error;          // non-ok once the batch has failed
 };
 
-// Runs fn(i) for every i in [0, n) on `threads` helper threads plus the
-// calling thread; returns when all calls are done. One caller at a time.
+// Runs fn(i) for every i in [0, n) on up to `threads` helper threads plus
+// the calling thread; returns when all calls are done. One caller at a time.
+// A call with n items wakes exactly min(n - 1, threads) helpers, each on its
+// own signal, and the last helper to finish wakes the caller: a round that
+// syncs two files costs two futex wake-ups, not a broadcast to every helper.
 class SyncPool {
  public:
   explicit SyncPool(int threads);
@@ -43,15 +46,34 @@ class SyncPool {
   void ParallelFor(size_t n, const std::function<void(size_t)>& fn);
 
  private:
-  void Work();
-  std::mutex mu_;
-  std::condition_variable work_cv_;
-  std::condition_variable done_cv_;
-  const std::function<void(size_t)>* fn_ = nullptr;  // guarded by mu_
-  size_t n_ = 0, next_ = 0, finished_ = 0;           // guarded by mu_
-  uint64_t job_ = 0;                                  // guarded by mu_
-  bool stop_ = false;                                 // guarded by mu_
-  std::vector<std::thread> threads_;
+  // A one-shot wake-up: a mutex and condition variable rather than
+  // std::binary_semaphore, whose libstdc++ acquire spins through
+  // sched_yield before sleeping (tens of thousands of syscalls a second
+  // here, for nothing: a sync takes far longer than the spin).
+  class Signal {
+   public:
+    void Post();
+    void Wait();
+
+   private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool posted_ = false;  // guarded by mu_
+  };
+  struct Helper {
+    Signal wake;
+    std::thread thread;
+  };
+  void Work(Helper& self);
+  void RunItems();
+
+  const std::function<void(size_t)>* fn_ = nullptr;  // set before helpers wake
+  size_t n_ = 0;
+  std::atomic<size_t> next_{0};     // next item to take
+  std::atomic<size_t> running_{0};  // helpers woken and not yet done
+  Signal done_;                     // posted by the last helper to finish
+  bool stop_ = false;               // set before the final wake
+  std::vector<std::unique_ptr<Helper>> helpers_;
 };
 
 // The group-commit writer of one LogStore (one per disk). Appenders queue
@@ -76,6 +98,8 @@ class GroupCommitWriter {
   void Close();
 
   LogStoreStats Stats() const;
+  // Counts space a log zero-filled in the background (for Stats()).
+  void CountZeroFilled(uint64_t bytes) { zero_filled_bytes_ += bytes; }
 
  private:
   void Run();
@@ -90,7 +114,7 @@ class GroupCommitWriter {
   uint64_t queued_bytes_ = 0;                          // guarded by mu_; includes the running round
   bool closing_ = false;                               // guarded by mu_
 
-  std::atomic<uint64_t> rounds_{0}, batches_{0}, bytes_{0}, file_syncs_{0}, sync_wall_ns_{0};
+  std::atomic<uint64_t> rounds_{0}, batches_{0}, bytes_{0}, file_syncs_{0}, sync_wall_ns_{0}, zero_filled_bytes_{0};
   std::thread thread_;
 };
 
