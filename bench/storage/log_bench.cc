@@ -6,7 +6,8 @@
 //    waiting for its acknowledgement (fsync-before-ack), over 10 shards.
 // 2. bulk:  500 x 1 KiB records per Append across 100 shards, 16 closed-loop
 //    appenders (PutRecords-sized batches).
-// Both run with sync_threads = 0 (sequential fdatasyncs), 1, 3 and 7.
+// Both run with sync_threads = 0 (sequential fdatasyncs), 1, 3 and 7; then
+// small (on 1 and 10 shards) and bulk with the overwrite-ready space off and on.
 // 3. syncs: the raw cost of making N dirty files durable: N sequential
 //    fdatasyncs vs N parallel fdatasyncs vs one syncfs().
 
@@ -59,7 +60,7 @@ struct RunResult {
 };
 
 RunResult Run(const std::string& dir, int sync_threads, int clients, int shards, int records_per_append,
-              size_t record_bytes, double seconds) {
+              size_t record_bytes, double seconds, uint64_t ready_ahead_bytes = LogStoreOptions().ready_ahead_bytes) {
   util::PosixFileSystem()->RemoveAll(dir).IgnoreError();
   LogStoreOptions o;
   o.dir = dir;
@@ -68,6 +69,7 @@ RunResult Run(const std::string& dir, int sync_threads, int clients, int shards,
   o.sync_threads = sync_threads;
   o.segment_bytes = 64u << 20;
   o.max_queued_bytes = 256u << 20;
+  o.ready_ahead_bytes = ready_ahead_bytes;
   auto store = LogStore::Open(o);
   if (!store.ok()) {
     std::fprintf(stderr, "open: %s\n", store.status().ToString().c_str());
@@ -185,6 +187,21 @@ int main(int argc, char** argv) {
                 "%4.1f files/round  errors %llu\n",
                 threads, r.ops_per_s, r.p50_us, r.p99_us, r.batches_per_round, r.files_per_round,
                 static_cast<unsigned long long>(r.errors));
+  }
+  // Overwrite-ready space off and on, alternating so host noise hits both.
+  for (int shards : {1, 10}) {
+    for (int rep = 0; rep < 2; ++rep) {
+      for (uint64_t ahead : {uint64_t{0}, LogStoreOptions().ready_ahead_bytes}) {
+        RunResult r = Run(dir + "/small", 7, 50, shards, 1, 100, seconds, ahead);
+        std::printf("small  %2d shards ready_ahead=%-8llu %8.0f appends/s  p50 %6.0f us  p99 %6.0f us\n", shards,
+                    static_cast<unsigned long long>(ahead), r.ops_per_s, r.p50_us, r.p99_us);
+      }
+    }
+  }
+  for (uint64_t ahead : {uint64_t{0}, LogStoreOptions().ready_ahead_bytes}) {
+    RunResult r = Run(dir + "/bulk", 7, 16, 100, 500, 1024, seconds, ahead);
+    std::printf("bulk   ready_ahead=%-8llu %8.1f MB/s  p50 %6.0f us  p99 %6.0f us\n",
+                static_cast<unsigned long long>(ahead), r.mb_per_s, r.p50_us, r.p99_us);
   }
   for (int threads : {0, 1, 3, 7}) {
     RunResult r = Run(dir + "/bulk", threads, 16, 100, 500, 1024, seconds);

@@ -10,11 +10,11 @@ Checkpointer::Checkpointer() : thread_([this] { Run(); }) {}
 
 Checkpointer::~Checkpointer() { Stop(); }
 
-void Checkpointer::Schedule(std::weak_ptr<ShardLogImpl> log) {
+void Checkpointer::Schedule(std::weak_ptr<ShardLogImpl> log, Job job) {
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stopping_) return;
-    queue_.push_back(std::move(log));
+    queue_.emplace_back(std::move(log), job);
   }
   cv_.notify_one();
 }
@@ -32,14 +32,20 @@ void Checkpointer::Stop() {
 void Checkpointer::Run() {
   for (;;) {
     std::shared_ptr<ShardLogImpl> log;
+    Job job = Job::kCheckpoint;
     {
       std::unique_lock<std::mutex> l(mu_);
       cv_.wait(l, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
-      log = queue_.front().lock();
+      log = queue_.front().first.lock();
+      job = queue_.front().second;
       queue_.pop_front();
     }
     if (log == nullptr) continue;
+    if (job == Job::kPrepareSpace) {
+      log->PrepareSpace();
+      continue;
+    }
     Status s = log->WriteCheckpoint();
     if (!s.ok()) SPATE_LOG_WARN("storage: checkpoint failed (recovery will scan more): " + s.message());
   }

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 #include "base/status.h"
 #include "util/file_system.h"
@@ -15,17 +16,22 @@ namespace spate::storage {
 
 class ShardLogImpl;
 
-// Writes shard-log checkpoints (format.h) on a background thread of its own,
-// off the acknowledgement path: the group-commit writer only schedules them.
+// Runs a LogStore's background jobs on a thread of its own, off the
+// acknowledgement path: the group-commit writer only schedules them.
+//  * kCheckpoint: write a shard log's checkpoint (format.h).
+//  * kPrepareSpace: zero-fill the space ahead of a shard's active segment
+//    (ShardLogImpl::PrepareSpace).
 // One per LogStore. Thread-safe.
 class Checkpointer {
  public:
   Checkpointer();
   ~Checkpointer();  // Stop()
 
-  // Queues a checkpoint of `log` (skipped if the log is gone by then).
-  // The caller makes sure a log is queued at most once at a time.
-  void Schedule(std::weak_ptr<ShardLogImpl> log);
+  enum class Job { kCheckpoint, kPrepareSpace };
+
+  // Queues `job` for `log` (skipped if the log is gone by then). The caller
+  // makes sure a log has at most one job of each kind queued at a time.
+  void Schedule(std::weak_ptr<ShardLogImpl> log, Job job);
 
   // Drops what is queued, waits for the checkpoint in progress, joins the
   // thread. Later Schedule calls are ignored.
@@ -36,7 +42,7 @@ class Checkpointer {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::weak_ptr<ShardLogImpl>> queue_;  // guarded by mu_
+  std::deque<std::pair<std::weak_ptr<ShardLogImpl>, Job>> queue_;  // guarded by mu_
   bool stopping_ = false;                          // guarded by mu_
   std::thread thread_;
 };

@@ -75,6 +75,18 @@ class Segment {
   bool sealed = false;
   // Sealed and its index file is still to be written.
   bool index_pending = false;
+  // [0, ready_end) was zero-filled in the background (or the space before
+  // the write position when that happened): writes there change no file
+  // metadata. [claim_begin, claim_end) is being zero-filled right now; the
+  // writer waits before writing into it, and before truncating the file.
+  uint64_t ready_end = 0;
+  uint64_t claim_begin = 0, claim_end = 0;  // no claim when equal
+  bool claimed() const { return claim_end > claim_begin; }
+  // Round-size sampling (ShardLogImpl::NoteRound): written_end at the start
+  // of the sample and the rounds since; small_writes is the last verdict.
+  uint64_t sample_pos = 0;
+  uint32_t sample_rounds = 0;
+  bool small_writes = false;
 
   // ---- Acknowledged state: guarded by ShardLogImpl::mu_. ----
   // Forgets all acknowledged state (before a recovery scan).

@@ -500,6 +500,76 @@ Status ShardLogImpl::EnsureAllocated(Segment& seg, uint64_t need) {
   return Status::Ok();
 }
 
+void ShardLogImpl::WaitForClaim(std::unique_lock<std::mutex>& io, const Segment& seg, uint64_t end) {
+  claim_cv_.wait(io, [&] { return !seg.claimed() || seg.claim_begin >= end; });
+}
+
+void ShardLogImpl::NoteRound(Segment& active) {
+  if (options_.ready_ahead_bytes == 0 || active.sealed) return;
+  // A verdict every 64 rounds: quick for small writers (well under a
+  // second), while a bulk writer's 64 rounds span many MiB.
+  constexpr uint32_t kSampleRounds = 64;
+  uint64_t pos = active.written_end.value;
+  if (pos < active.sample_pos) active.sample_pos = pos;  // rewound after disk full
+  if (++active.sample_rounds >= kSampleRounds) {
+    active.small_writes = (pos - active.sample_pos) / active.sample_rounds < options_.small_write_round_bytes;
+    active.sample_pos = pos;
+    active.sample_rounds = 0;
+  }
+  // Ask again once half of the ready space ahead is used up.
+  if (!active.small_writes || prepare_scheduled_ || active.claimed() ||
+      active.ready_end >= std::min(pos + options_.ready_ahead_bytes / 2, options_.segment_bytes)) {
+    return;
+  }
+  prepare_scheduled_ = true;
+  checkpointer_->Schedule(weak_from_this(), Checkpointer::Job::kPrepareSpace);
+}
+
+void ShardLogImpl::PrepareSpace() {
+  std::lock_guard<std::mutex> job(checkpoint_mu_);
+  std::shared_ptr<Segment> seg;
+  uint64_t begin = 0, end = 0;
+  {
+    std::lock_guard<std::mutex> io(io_mu_);
+    prepare_scheduled_ = false;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (!failed_.ok() || !fenced_.ok() || closed_) return;
+      seg = segments_.back();
+    }
+    if (seg->sealed || seg->claimed()) return;
+    // Leave a margin before the write position so the writer, which keeps
+    // going meanwhile, rarely reaches the claim; 4 KiB aligned so the zeros
+    // and the writer's bytes never share a page being written.
+    constexpr uint64_t kPage = 4096;
+    const uint64_t margin = std::min<uint64_t>(256u << 10, options_.segment_bytes / 16);
+    begin = std::max(seg->ready_end, seg->written_end.value + margin);
+    begin = (begin + kPage - 1) / kPage * kPage;
+    end = std::min(begin + options_.ready_ahead_bytes, options_.segment_bytes);
+    if (end <= begin) return;
+    seg->claim_begin = begin;
+    seg->claim_end = end;
+  }
+  // The writer never writes into [begin, end) nor truncates the file while
+  // the claim stands, so these writes race with nothing.
+  static const std::string kZeros(1u << 20, '\0');
+  Status s = seg->file()->Allocate(end);
+  for (uint64_t p = begin; s.ok() && p < end; p += kZeros.size()) {
+    s = seg->file()->WriteAt(p, std::string_view(kZeros).substr(0, std::min<uint64_t>(kZeros.size(), end - p)));
+  }
+  {
+    std::lock_guard<std::mutex> io(io_mu_);
+    seg->claim_begin = seg->claim_end = 0;
+    if (s.ok()) {
+      seg->ready_end = end;
+      seg->allocated_bytes = std::max(seg->allocated_bytes, end);
+    }
+  }
+  claim_cv_.notify_all();
+  if (s.ok()) writer_->CountZeroFilled(end - begin);
+  if (!s.ok()) SPATE_LOG_INFO("storage: " + Describe(*seg) + ": cannot zero-fill ahead (appends go on): " + s.message());
+}
+
 // Rolls the active segment so `b` starts a new one. Disk full while
 // creating the new file is not fatal (*fatal = false); an error making the
 // old segment durable is.
@@ -535,7 +605,7 @@ Status ShardLogImpl::RollFor(PendingBatch* b, bool* fatal) {
 }
 
 void ShardLogImpl::WriteBatches(const std::vector<PendingBatch*>& batches) {
-  std::lock_guard<std::mutex> io(io_mu_);
+  std::unique_lock<std::mutex> io(io_mu_);
   std::vector<PendingBatch*> chunk;
   std::shared_ptr<Segment> chunk_seg;
   size_t i = 0;
@@ -562,6 +632,7 @@ void ShardLogImpl::WriteBatches(const std::vector<PendingBatch*>& batches) {
         ++i;
         break;
       }
+      WaitForClaim(io, *active, UINT64_MAX);  // RollFor truncates it
       bool fatal = false;
       Status s = RollFor(b, &fatal);
       if (!s.ok()) {
@@ -594,6 +665,11 @@ void ShardLogImpl::WriteBatches(const std::vector<PendingBatch*>& batches) {
         break;
       }
     }
+    if (active->claimed() && active->written_end.value + size > active->claim_begin) {
+      // Catching up with a zero-fill in progress: the zeros must land first.
+      if (!FlushChunk(chunk_seg, chunk)) break;
+      WaitForClaim(io, *active, active->written_end.value + size);
+    }
     if (chunk_seg != active) {
       SPATE_ASSERT(chunk.empty(), "a chunk never spans segments");
       chunk_seg = active;
@@ -604,6 +680,14 @@ void ShardLogImpl::WriteBatches(const std::vector<PendingBatch*>& batches) {
     chunk.push_back(b);
   }
   FlushChunk(chunk_seg, chunk);  // on failure the failed batches are marked
+  {
+    std::shared_ptr<Segment> active;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (fenced_.ok() && !closed_) active = segments_.back();
+    }
+    if (active != nullptr) NoteRound(*active);
+  }
   // Batches after a failure cannot keep their offsets: fail them too.
   Status rest;
   {
@@ -619,7 +703,7 @@ void ShardLogImpl::WriteBatches(const std::vector<PendingBatch*>& batches) {
 void ShardLogImpl::Publish(const std::vector<PendingBatch*>& batches,
                            const std::function<Status(const Segment*)>& sync_status) {
   std::lock_guard<std::mutex> l(mu_);
-  bool failing = false;
+  bool failing = !fenced_.ok();  // fenced since the write phase: acknowledge nothing more
   for (PendingBatch* b : batches) {
     if (!b->written) continue;  // failed in the write phase
     Status s = failing ? fenced_ : sync_status(b->segment.get());
@@ -640,12 +724,12 @@ void ShardLogImpl::Publish(const std::vector<PendingBatch*>& batches,
                    (checkpoint_base_ == active.base_offset() ? std::min(checkpoint_pos_, active.acked_end_pos()).value : 0);
   if (options_.checkpoint_interval_bytes > 0 && since >= options_.checkpoint_interval_bytes && !checkpoint_scheduled_) {
     checkpoint_scheduled_ = true;
-    checkpointer_->Schedule(weak_from_this());
+    checkpointer_->Schedule(weak_from_this(), Checkpointer::Job::kCheckpoint);
   }
 }
 
 void ShardLogImpl::AfterRound() {
-  std::lock_guard<std::mutex> io(io_mu_);
+  std::unique_lock<std::mutex> io(io_mu_);
   std::vector<std::pair<std::shared_ptr<Segment>, std::string>> indexes;
   std::vector<std::shared_ptr<Segment>> trim;
   {
@@ -665,6 +749,7 @@ void ShardLogImpl::AfterRound() {
   }
   for (const auto& seg : trim) {
     // Best effort: keep failed batches from resurfacing after a restart.
+    WaitForClaim(io, *seg, UINT64_MAX);
     FilePos acked;
     {
       std::lock_guard<std::mutex> l(mu_);

@@ -56,6 +56,12 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   // prefix, unless it is already up to date or the log is failed. Any
   // thread except the writer's; never blocks appends for its I/O.
   Status WriteCheckpoint();
+  // Zero-fills the next ready_ahead_bytes of the active segment beyond its
+  // write position (see LogStoreOptions::ready_ahead_bytes), when the writer
+  // asked for it. Background thread only. Writes only: the writer's next
+  // fdatasync makes the zeros durable, so every sync error still reaches the
+  // acknowledgement path. Failures (disk full) just leave the space as it was.
+  void PrepareSpace();
   // Non-ok when the log opened in the failed state (corruption).
   Status failure() const {
     std::lock_guard<std::mutex> l(mu_);
@@ -108,6 +114,13 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   // Reserves (fallocate) the active segment up to AllocationTarget(need)
   // when less is reserved. Writer thread only.
   Status EnsureAllocated(Segment& seg, uint64_t need);
+  // Samples the active segment's round sizes after a write phase and asks
+  // for PrepareSpace when it is written in small rounds and little ready
+  // space is left ahead.
+  void NoteRound(Segment& active);
+  // Waits (releasing io_mu_) until no zero-fill claim of `seg` overlaps
+  // [0, end).
+  void WaitForClaim(std::unique_lock<std::mutex>& io, const Segment& seg, uint64_t end);
   void Rewind(PendingBatch* failed, const Status& error);
   void Fence(const Status& cause);  // mu_ held
 
@@ -119,6 +132,8 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   const std::string name_;  // "<group>/<shard>", for messages
 
   std::mutex io_mu_;
+  std::condition_variable claim_cv_;  // with io_mu_: a segment's zero-fill claim ended
+  bool prepare_scheduled_ = false;    // guarded by io_mu_
   mutable std::mutex mu_;
   std::condition_variable idle_cv_;
   // Non-ok once corruption was found (at open, or by a read): reads, appends
@@ -136,7 +151,8 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   Offset checkpoint_base_ = 0;         // guarded by mu_
   FilePos checkpoint_pos_;             // guarded by mu_
   bool checkpoint_scheduled_ = false;  // guarded by mu_
-  // Serialises checkpoint writers (background thread, close); taken before mu_.
+  // Serialises background jobs (checkpoint, PrepareSpace) with close; taken
+  // before io_mu_ and mu_.
   std::mutex checkpoint_mu_;
 
   std::atomic<Offset> start_offset_{0};   // first retained offset
