@@ -153,7 +153,7 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
   files.erase(std::unique(files.begin(), files.end()), files.end());
   std::vector<Status> results(files.size());
   int64_t t0 = options_.clock->MonotonicNs();
-  static bool nosync = getenv("SPATE_NOSYNC"); if (!nosync) pool_.ParallelFor(files.size(), [&](size_t i) { results[i] = files[i]->file()->DataSync(); });
+  pool_.ParallelFor(files.size(), [&](size_t i) { results[i] = files[i]->file()->DataSync(); });
   sync_wall_ns_ += static_cast<uint64_t>(options_.clock->MonotonicNs() - t0);
   file_syncs_ += files.size();
   auto sync_status = [&](const Segment* seg) -> Status {
