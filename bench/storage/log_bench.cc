@@ -60,7 +60,8 @@ struct RunResult {
 };
 
 RunResult Run(const std::string& dir, int sync_threads, int clients, int shards, int records_per_append,
-              size_t record_bytes, double seconds, uint64_t ready_ahead_bytes = LogStoreOptions().ready_ahead_bytes) {
+              size_t record_bytes, double seconds, uint64_t ready_ahead_bytes = LogStoreOptions().ready_ahead_bytes,
+              uint64_t journal_bytes = LogStoreOptions().journal_bytes) {
   util::PosixFileSystem()->RemoveAll(dir).IgnoreError();
   LogStoreOptions o;
   o.dir = dir;
@@ -70,6 +71,7 @@ RunResult Run(const std::string& dir, int sync_threads, int clients, int shards,
   o.segment_bytes = 64u << 20;
   o.max_queued_bytes = 256u << 20;
   o.ready_ahead_bytes = ready_ahead_bytes;
+  o.journal_bytes = journal_bytes;
   auto store = LogStore::Open(o);
   if (!store.ok()) {
     std::fprintf(stderr, "open: %s\n", store.status().ToString().c_str());
@@ -188,18 +190,34 @@ int main(int argc, char** argv) {
                 threads, r.ops_per_s, r.p50_us, r.p99_us, r.batches_per_round, r.files_per_round,
                 static_cast<unsigned long long>(r.errors));
   }
-  // Overwrite-ready space off and on, alternating so host noise hits both.
+  // The commit journal off and on (sync_threads=7), alternating.
+  const uint64_t journal = LogStoreOptions().journal_bytes;
+  for (int shards : {1, 10, 100}) {
+    for (int rep = 0; rep < 2; ++rep) {
+      for (uint64_t j : {uint64_t{0}, journal}) {
+        RunResult r = Run(dir + "/small", 7, 50, shards, 1, 100, seconds, LogStoreOptions().ready_ahead_bytes, j);
+        std::printf("small  %3d shards journal=%-9llu %8.0f appends/s  p50 %6.0f us  p99 %6.0f us  %4.1f files/round\n",
+                    shards, static_cast<unsigned long long>(j), r.ops_per_s, r.p50_us, r.p99_us, r.files_per_round);
+      }
+    }
+  }
+  for (uint64_t j : {uint64_t{0}, journal}) {
+    RunResult r = Run(dir + "/bulk", 7, 16, 100, 500, 1024, seconds, LogStoreOptions().ready_ahead_bytes, j);
+    std::printf("bulk   journal=%-9llu %8.1f MB/s  p50 %6.0f us  p99 %6.0f us\n", static_cast<unsigned long long>(j),
+                r.mb_per_s, r.p50_us, r.p99_us);
+  }
+  // Overwrite-ready space off and on (without the journal, where it applies).
   for (int shards : {1, 10}) {
     for (int rep = 0; rep < 2; ++rep) {
       for (uint64_t ahead : {uint64_t{0}, LogStoreOptions().ready_ahead_bytes}) {
-        RunResult r = Run(dir + "/small", 7, 50, shards, 1, 100, seconds, ahead);
+        RunResult r = Run(dir + "/small", 7, 50, shards, 1, 100, seconds, ahead, 0);
         std::printf("small  %2d shards ready_ahead=%-8llu %8.0f appends/s  p50 %6.0f us  p99 %6.0f us\n", shards,
                     static_cast<unsigned long long>(ahead), r.ops_per_s, r.p50_us, r.p99_us);
       }
     }
   }
   for (uint64_t ahead : {uint64_t{0}, LogStoreOptions().ready_ahead_bytes}) {
-    RunResult r = Run(dir + "/bulk", 7, 16, 100, 500, 1024, seconds, ahead);
+    RunResult r = Run(dir + "/bulk", 7, 16, 100, 500, 1024, seconds, ahead, 0);
     std::printf("bulk   ready_ahead=%-8llu %8.1f MB/s  p50 %6.0f us  p99 %6.0f us\n",
                 static_cast<unsigned long long>(ahead), r.mb_per_s, r.p50_us, r.p99_us);
   }

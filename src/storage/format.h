@@ -131,6 +131,44 @@ inline constexpr uint32_t kCheckpointMagic = 0x434C5053;  // "SPLC"
 inline constexpr uint32_t kCheckpointVersion = 1;
 inline constexpr std::string_view kCheckpointFileName = "checkpoint";
 
+// ---- Commit journal (<dir>/.journal/journal-0, journal-1) -----------------
+// Small batches are made durable by one fdatasync of the journal per commit
+// round instead of one per shard file; see docs/formats/journal.md. Two
+// files of LogStoreOptions::journal_bytes each, zero-filled when created,
+// used in turn. The file header (at 0):
+//
+//  0  u32 magic           kJournalFileMagic
+//  4  u32 version         kJournalVersion
+//  8  u64 generation      bumped each time a file becomes the current one
+// 16  u32 crc32c          of bytes [0, 16)
+// 20  u8[12] zero
+//
+// Records follow from kJournalHeaderSize, back to back:
+//
+//  0  u32 magic           kJournalRecordMagic
+//  4  u32 record_length   whole record in bytes, header included
+//  8  u32 crc32c          of bytes [12, record_length)
+// 12  u32 entry_count     >= 1
+// 16  u64 generation      the file's generation when written
+// 24  entries: entry_count x {
+//       u16 path_length, path (segment file, relative to the data directory),
+//       u64 file_pos, u32 batch_length, batch bytes (as in the segment) }
+//
+// Replay reads the file with the highest valid generation from its header
+// on, up to the first record that is not valid or not of its generation
+// (zeros, a torn write, or an older record of a recycled file).
+// A name no log group can take (groups never start with '.').
+inline constexpr std::string_view kJournalDirName = ".journal";
+inline constexpr std::string_view kJournalFilePrefix = "journal-";
+inline constexpr uint32_t kJournalFileMagic = 0x464A5053;    // "SPJF"
+inline constexpr uint32_t kJournalRecordMagic = 0x524A5053;  // "SPJR"
+inline constexpr uint32_t kJournalVersion = 1;
+inline constexpr size_t kJournalHeaderSize = 32;
+inline constexpr size_t kJournalHeaderCrcPos = 16;
+inline constexpr size_t kJournalRecordHeaderSize = 24;
+inline constexpr size_t kJournalRecordCrcFrom = 12;
+inline constexpr size_t kJournalEntryFixedBytes = 2 + 8 + 4;
+
 // ---- Little-endian fixed-width and varint coding ------------------------
 void PutFixed32(char* p, uint32_t v);
 void PutFixed64(char* p, uint64_t v);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "base/log.h"
 #include "storage/shard_log_impl.h"
 
 namespace spate::storage {
@@ -70,8 +71,14 @@ void SyncPool::ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
   fn_ = nullptr;
 }
 
-GroupCommitWriter::GroupCommitWriter(const LogStoreOptions& options)
-    : options_(options), pool_(options.sync_threads), thread_([this] { Run(); }) {}
+GroupCommitWriter::GroupCommitWriter(const LogStoreOptions& options, std::unique_ptr<Journal> journal,
+                                     uint64_t journal_replayed)
+    : options_(options),
+      pool_(options.sync_threads),
+      journal_(std::move(journal)),
+      data_prefix_(options.dir + "/"),
+      journal_replayed_(journal_replayed),
+      thread_([this] { Run(); }) {}
 
 GroupCommitWriter::~GroupCommitWriter() { Close(); }
 
@@ -96,7 +103,85 @@ void GroupCommitWriter::Close() {
     closing_ = true;
   }
   cv_.notify_one();
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  thread_.join();
+  // The writer thread is gone: this thread owns the journal now.
+  if (journal_ != nullptr && journal_frozen_.ok() && !journal_->empty()) SwitchJournal();
+  dirty_.clear();  // let go of the files (a frozen journal keeps its records for replay)
+  dirty_set_.clear();
+}
+
+void GroupCommitWriter::RetireJournal() {
+  std::unique_lock<std::mutex> l(mu_);
+  if (closing_) return;  // Close() retires it
+  uint64_t ticket = ++retire_requested_;
+  cv_.notify_one();
+  retire_cv_.wait(l, [&] { return retire_done_ >= ticket || closing_; });
+}
+
+void GroupCommitWriter::FreezeJournal(const Status& cause) {
+  if (!journal_frozen_.ok()) return;
+  journal_frozen_ = cause;
+  SPATE_LOG_ERROR("storage: commit journal frozen after an I/O error (" + cause.message() +
+                  "); it is kept for replay at the next start, and every shard file is now synced each round");
+}
+
+void GroupCommitWriter::SwitchJournal() {
+  std::vector<Status> results(dirty_.size());
+  pool_.ParallelFor(dirty_.size(), [&](size_t i) { results[i] = dirty_[i].segment->file()->DataSync(); });
+  file_syncs_ += dirty_.size();
+  Status failed;
+  for (size_t i = 0; i < dirty_.size(); ++i) {
+    if (results[i].ok()) continue;
+    // Never retried: the log stops acknowledging, as after a failed round sync.
+    if (auto log = dirty_[i].log.lock()) log->FenceAfterSyncError(results[i]);
+    if (failed.ok()) failed = results[i];
+  }
+  if (!failed.ok()) return FreezeJournal(failed);
+  dirty_.clear();
+  dirty_set_.clear();
+  if (Status s = journal_->Switch(); !s.ok()) return FreezeJournal(s);
+  journal_switches_ += 1;
+}
+
+void GroupCommitWriter::JournalBatches(const std::vector<std::unique_ptr<PendingBatch>>& batches) {
+  std::vector<Journal::Entry> record;
+  std::vector<PendingBatch*> in_record;
+  const uint64_t empty_record = Journal::RecordBytes({});
+  uint64_t record_bytes = empty_record;
+  auto flush = [&]() {
+    if (record.empty()) return;
+    if (!journal_->Fits(record_bytes)) SwitchJournal();
+    if (journal_frozen_.ok()) {
+      if (Status s = journal_->Write(record); s.ok()) {
+        // Dirty from now on: should the journal switch later in this very
+        // round, these segments are synced before the record goes stale.
+        for (PendingBatch* b : in_record) {
+          b->journaled = true;
+          if (dirty_set_.insert(b->segment.get()).second) dirty_.push_back(Dirty{b->segment, b->log});
+        }
+      } else {
+        FreezeJournal(s);  // these batches fall back to syncing their segments
+      }
+    }
+    record.clear();
+    in_record.clear();
+    record_bytes = empty_record;
+  };
+  for (const auto& b : batches) {
+    if (!journal_frozen_.ok()) return;
+    if (!b->written || b->bytes.size() > options_.journal_max_batch_bytes) continue;
+    std::string_view path = b->segment->path();
+    if (path.compare(0, data_prefix_.size(), data_prefix_) != 0) continue;
+    path.remove_prefix(data_prefix_.size());
+    Journal::Entry e{path, b->pos.value, b->bytes};
+    uint64_t more = Journal::RecordBytes({e}) - empty_record;
+    if (record_bytes + more > journal_->Capacity()) flush();
+    record.push_back(e);
+    in_record.push_back(b.get());
+    record_bytes += more;
+  }
+  flush();
 }
 
 LogStoreStats GroupCommitWriter::Stats() const {
@@ -107,17 +192,31 @@ LogStoreStats GroupCommitWriter::Stats() const {
   s.file_syncs = file_syncs_.load();
   s.sync_wall_ns = sync_wall_ns_.load();
   s.zero_filled_bytes = zero_filled_bytes_.load();
+  s.journaled_batches = journaled_batches_.load();
+  s.journal_switches = journal_switches_.load();
+  s.journal_replayed = journal_replayed_;
   return s;
 }
 
 void GroupCommitWriter::Run() {
   for (;;) {
     std::vector<std::unique_ptr<PendingBatch>> round;
+    uint64_t retire = 0;
     {
       std::unique_lock<std::mutex> l(mu_);
-      cv_.wait(l, [&] { return closing_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // closing and drained
+      cv_.wait(l, [&] { return closing_ || !queue_.empty() || retire_requested_ > retire_done_; });
+      if (queue_.empty() && retire_requested_ == retire_done_) return;  // closing and drained
       round.swap(queue_);
+      retire = retire_requested_;
+    }
+    if (round.empty()) {
+      if (journal_ != nullptr && journal_frozen_.ok() && !journal_->empty()) SwitchJournal();
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        retire_done_ = retire;
+      }
+      retire_cv_.notify_all();
+      continue;
     }
     uint64_t bytes = 0;
     for (const auto& b : round) bytes += b->bytes.size();
@@ -144,26 +243,42 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
   // 1. Write (pwritev per segment).
   for (Work& w : work) w.log->WriteBatches(w.batches);
 
-  // 2. One fdatasync per touched file.
+  // 2. Small batches into the journal; then one fdatasync of the journal
+  //    and one per file holding a batch that is not journaled.
+  bool journaled = false;
+  if (journal_ != nullptr && journal_frozen_.ok()) {
+    JournalBatches(batches);
+    for (const auto& b : batches) journaled |= b->journaled;
+  }
   std::vector<const Segment*> files;
   for (const auto& b : batches) {
-    if (b->written) files.push_back(b->segment.get());
+    if (b->written && !b->journaled) files.push_back(b->segment.get());
   }
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
   std::vector<Status> results(files.size());
+  Status journal_status;
   int64_t t0 = options_.clock->MonotonicNs();
-  pool_.ParallelFor(files.size(), [&](size_t i) { results[i] = files[i]->file()->DataSync(); });
+  pool_.ParallelFor(files.size() + (journaled ? 1 : 0), [&](size_t i) {
+    if (i == files.size()) {
+      journal_status = journal_->Sync();
+    } else {
+      results[i] = files[i]->file()->DataSync();
+    }
+  });
   sync_wall_ns_ += static_cast<uint64_t>(options_.clock->MonotonicNs() - t0);
-  file_syncs_ += files.size();
-  auto sync_status = [&](const Segment* seg) -> Status {
-    auto it = std::lower_bound(files.begin(), files.end(), seg);
-    SPATE_ASSERT(it != files.end() && *it == seg, "every written segment was synced");
+  file_syncs_ += files.size() + (journaled ? 1 : 0);
+  if (!journal_status.ok()) FreezeJournal(journal_status);
+  auto sync_status = [&](const PendingBatch& b) -> Status {
+    if (b.journaled) return journal_status;
+    auto it = std::lower_bound(files.begin(), files.end(), b.segment.get());
+    SPATE_ASSERT(it != files.end() && *it == b.segment.get(), "every written segment was synced");
     return results[static_cast<size_t>(it - files.begin())];
   };
 
   // 3. Publish the new acknowledged ends, 4. run the callbacks.
   for (Work& w : work) w.log->Publish(w.batches, sync_status);
+  for (const auto& b : batches) journaled_batches_ += b->journaled && b->error.ok();
   uint64_t acked = 0, acked_bytes = 0;
   for (const auto& b : batches) {
     AppendCallback done = std::move(b->done);

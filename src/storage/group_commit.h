@@ -8,9 +8,11 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "base/status.h"
+#include "storage/journal.h"
 #include "storage/log_store.h"
 #include "storage/segment.h"
 #include "storage/shard_log.h"
@@ -31,6 +33,7 @@ struct PendingBatch {
   std::shared_ptr<Segment> segment;  // where it was written
   FilePos pos;
   bool written = false;  // all bytes reached the file (not yet durable)
+  bool journaled = false;  // also copied into this round's journal record
   Status error;          // non-ok once the batch has failed
 };
 
@@ -84,7 +87,10 @@ class SyncPool {
 // concurrent appenders share syncs. Thread-safe.
 class GroupCommitWriter {
  public:
-  GroupCommitWriter(const LogStoreOptions& options);
+  // `journal` may be null (no journal: every touched file is synced each
+  // round). `journal_replayed` is reported in Stats().
+  GroupCommitWriter(const LogStoreOptions& options, std::unique_ptr<Journal> journal = nullptr,
+                    uint64_t journal_replayed = 0);
   ~GroupCommitWriter();  // Close()
 
   // Queues `b`. Fails with kUnavailable, leaving `b` untouched, when the
@@ -94,8 +100,15 @@ class GroupCommitWriter {
   // order.
   Status Enqueue(std::unique_ptr<PendingBatch>& b);
 
-  // Stops accepting batches, finishes the queued ones, joins the thread.
+  // Stops accepting batches, finishes the queued ones, joins the thread,
+  // then makes every journaled segment durable and empties the journal.
   void Close();
+
+  // Makes every segment written through the journal durable and switches
+  // the journal to an empty file, so no record of a log closed before this
+  // call is ever replayed (LogStore::DropGroup: a group of the same name may
+  // come back). Runs on the writer thread, between rounds; returns when done.
+  void RetireJournal();
 
   LogStoreStats Stats() const;
   // Counts space a log zero-filled in the background (for Stats()).
@@ -104,6 +117,14 @@ class GroupCommitWriter {
  private:
   void Run();
   void RunRound(std::vector<std::unique_ptr<PendingBatch>> batches);
+  // Copies the round's small written batches into journal records (marking
+  // them journaled), switching files first when one is full.
+  void JournalBatches(const std::vector<std::unique_ptr<PendingBatch>>& batches);
+  // Syncs every dirty segment (fencing the log of any that fails), then
+  // switches the journal. On failure the journal is frozen: its records stay
+  // the only durable copy, for replay at the next open.
+  void SwitchJournal();
+  void FreezeJournal(const Status& cause);
 
   const LogStoreOptions options_;
   SyncPool pool_;
@@ -113,8 +134,25 @@ class GroupCommitWriter {
   std::vector<std::unique_ptr<PendingBatch>> queue_;  // guarded by mu_
   uint64_t queued_bytes_ = 0;                          // guarded by mu_; includes the running round
   bool closing_ = false;                               // guarded by mu_
+  uint64_t retire_requested_ = 0, retire_done_ = 0;    // guarded by mu_
+  std::condition_variable retire_cv_;
+
+  // Writer thread only (Close after the join).
+  std::unique_ptr<Journal> journal_;
+  Status journal_frozen_;  // non-ok: no more journal writes or switches
+  const std::string data_prefix_;  // options_.dir + "/"
+  // Segments holding journaled batches not yet synced in their file, and
+  // their logs (to fence one whose sync fails).
+  struct Dirty {
+    std::shared_ptr<Segment> segment;
+    std::weak_ptr<ShardLogImpl> log;  // weak: a log holds its writer
+  };
+  std::vector<Dirty> dirty_;
+  std::unordered_set<const Segment*> dirty_set_;
 
   std::atomic<uint64_t> rounds_{0}, batches_{0}, bytes_{0}, file_syncs_{0}, sync_wall_ns_{0}, zero_filled_bytes_{0};
+  std::atomic<uint64_t> journaled_batches_{0}, journal_switches_{0};
+  const uint64_t journal_replayed_;
   std::thread thread_;
 };
 

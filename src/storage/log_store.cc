@@ -8,6 +8,7 @@
 #include "storage/checkpointer.h"
 #include "storage/format.h"
 #include "storage/group_commit.h"
+#include "storage/journal.h"
 #include "storage/shard_log_impl.h"
 
 namespace spate::storage {
@@ -27,14 +28,12 @@ bool ValidGroupName(std::string_view g) {
 
 class LogStoreImpl final : public LogStore {
  public:
-  explicit LogStoreImpl(LogStoreOptions options)
-      : options_(std::move(options)),
-        writer_(std::make_shared<GroupCommitWriter>(options_)),
-        checkpointer_(std::make_shared<Checkpointer>()) {}
+  explicit LogStoreImpl(LogStoreOptions options) : options_(std::move(options)) {}
 
   // Finishes queued appends, then checkpoints every open log so the next
   // open scans nothing.
   ~LogStoreImpl() override {
+    if (writer_ == nullptr) return;  // Init failed
     writer_->Close();
     checkpointer_->Stop();
     std::vector<std::shared_ptr<Slot>> slots;
@@ -115,6 +114,9 @@ class LogStoreImpl final : public LogStore {
       std::lock_guard<std::mutex> sl(slot->mu);
       if (slot->log != nullptr) slot->log->Close();
     }
+    // No journal record of the group may outlive it: a group of the same
+    // name created later would get the old batches replayed into its files.
+    writer_->RetireJournal();
     std::string group_dir = options_.dir + "/" + std::string(group);
     if (!options_.fs->Exists(group_dir)) return Status::Ok();
     // Rename first so a crash never leaves a half-deleted group behind.
@@ -145,6 +147,25 @@ class LogStoreImpl final : public LogStore {
         SPATE_TRY(options_.fs->RemoveAll(options_.dir + "/" + n));  // a DropGroup interrupted by a crash
       }
     }
+    // Replay before any shard recovers: shard logs then see every
+    // acknowledged batch in its segment file.
+    std::unique_ptr<Journal> journal;
+    uint64_t replayed = 0;
+    if (options_.journal_bytes > 0) {
+      Result<std::unique_ptr<Journal>> j = Journal::Open(options_.fs, options_.dir, options_.journal_bytes, &replayed);
+      if (j.ok()) {
+        journal = std::move(j).value();
+      } else if (util::IsNoSpace(j.status())) {
+        // Only creating the files can run out of space (replay overwrites):
+        // nothing is lost, every round syncs its shard files instead.
+        SPATE_LOG_WARN("storage: no room for the commit journal (" + j.status().message() +
+                       "); running without it");
+      } else {
+        return j.status();
+      }
+    }
+    writer_ = std::make_shared<GroupCommitWriter>(options_, std::move(journal), replayed);
+    checkpointer_ = std::make_shared<Checkpointer>();
     return Status::Ok();
   }
 
@@ -156,8 +177,8 @@ class LogStoreImpl final : public LogStore {
   };
 
   const LogStoreOptions options_;
-  const std::shared_ptr<GroupCommitWriter> writer_;
-  const std::shared_ptr<Checkpointer> checkpointer_;
+  std::shared_ptr<GroupCommitWriter> writer_;  // set by Init
+  std::shared_ptr<Checkpointer> checkpointer_;  // set by Init
   std::mutex mu_;
   std::mutex dir_mu_;                                   // serialises group directory creation
   std::map<std::string, std::shared_ptr<Slot>> logs_;  // guarded by mu_; key "<group>/<shard>"
@@ -175,6 +196,10 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(LogStoreOptions options) {
   }
   if (options.index_interval_bytes == 0 || options.sync_threads < 0 || options.max_queued_bytes == 0) {
     return InvalidArgument("invalid LogStoreOptions");
+  }
+  if (options.journal_bytes != 0 && (options.journal_bytes < 4 * options.journal_max_batch_bytes + (64u << 10) ||
+                                     options.journal_bytes > (1u << 30))) {
+    return InvalidArgument("journal_bytes must be 0 or in [4 x journal_max_batch_bytes + 64 KiB, 1 GiB]");
   }
   auto store = std::make_unique<LogStoreImpl>(std::move(options));
   SPATE_TRY(store->Init());

@@ -40,7 +40,9 @@ struct LogStoreOptions {
   // background, after which its appends are pure overwrites (on the machine
   // measured in README.md: fdatasync 180 instead of 260 us). Shards written
   // in big rounds are left alone: for them the zeros would double the bytes
-  // written for little gain. 0: never.
+  // written for little gain. Only without the journal (journal_bytes 0):
+  // with it, small batches are synced through the journal's own pre-zeroed
+  // files. 0: never.
   uint64_t ready_ahead_bytes = 8u << 20;
   uint64_t small_write_round_bytes = 64u << 10;
   uint32_t index_interval_bytes = 4096;
@@ -56,6 +58,16 @@ struct LogStoreOptions {
   // parallel, besides the writer thread. 0: the writer syncs the files one
   // after another. See README.md for the measurements behind the default.
   int sync_threads = 7;
+  // Commit journal (docs/formats/journal.md): batches of at most
+  // journal_max_batch_bytes are made durable by one fdatasync of a journal
+  // file per commit round rather than one per shard file written; their
+  // segment files are synced when the journal switches files (every
+  // journal_bytes of small batches), when a group is dropped and on close.
+  // Two files of journal_bytes each under <dir>/journal. 0: no journal (each
+  // touched file is synced every round). journal_bytes must be 0 or at least
+  // 4 x journal_max_batch_bytes + 64 KiB, and at most 1 GiB.
+  uint64_t journal_bytes = 16u << 20;
+  uint64_t journal_max_batch_bytes = 64u << 10;
   // Master keys of encrypted batches (AppendOptions::encryption_key_id).
   // Not owned; may be null (then encrypted appends fail and encrypted
   // batches read as kUnavailable). Must outlive the store.
@@ -70,6 +82,9 @@ struct LogStoreStats {
   uint64_t file_syncs = 0;    // fdatasync calls on segment files
   uint64_t sync_wall_ns = 0;  // wall time spent in the sync phase of rounds
   uint64_t zero_filled_bytes = 0;  // space made overwrite-ready (ready_ahead_bytes)
+  uint64_t journaled_batches = 0;  // acknowledged through the journal
+  uint64_t journal_switches = 0;   // journal file switches (segments synced)
+  uint64_t journal_replayed = 0;   // batches rewritten from the journal at open
 };
 
 // All shard logs of one data directory (one disk), sharing one group-commit

@@ -437,6 +437,11 @@ void ShardLogImpl::BatchFinished() {
 // ---------------------------------------------------------------------------
 // Writer thread.
 
+void ShardLogImpl::FenceAfterSyncError(const Status& cause) {
+  std::lock_guard<std::mutex> l(mu_);
+  Fence(cause);
+}
+
 void ShardLogImpl::Fence(const Status& cause) {
   if (!fenced_.ok()) return;
   fenced_ = Unavailable("shard log " + name_ + " is fenced after an I/O error (" + cause.message() +
@@ -505,7 +510,9 @@ void ShardLogImpl::WaitForClaim(std::unique_lock<std::mutex>& io, const Segment&
 }
 
 void ShardLogImpl::NoteRound(Segment& active) {
-  if (options_.ready_ahead_bytes == 0 || active.sealed) return;
+  // With the journal, small batches are synced through it, not in their
+  // segment: zeros there would only add writes.
+  if (options_.ready_ahead_bytes == 0 || options_.journal_bytes > 0 || active.sealed) return;
   // A verdict every 64 rounds: quick for small writers (well under a
   // second), while a bulk writer's 64 rounds span many MiB.
   constexpr uint32_t kSampleRounds = 64;
@@ -701,12 +708,12 @@ void ShardLogImpl::WriteBatches(const std::vector<PendingBatch*>& batches) {
 }
 
 void ShardLogImpl::Publish(const std::vector<PendingBatch*>& batches,
-                           const std::function<Status(const Segment*)>& sync_status) {
+                           const std::function<Status(const PendingBatch&)>& sync_status) {
   std::lock_guard<std::mutex> l(mu_);
   bool failing = !fenced_.ok();  // fenced since the write phase: acknowledge nothing more
   for (PendingBatch* b : batches) {
     if (!b->written) continue;  // failed in the write phase
-    Status s = failing ? fenced_ : sync_status(b->segment.get());
+    Status s = failing ? fenced_ : sync_status(*b);
     if (!failing && s.ok()) {
       b->segment->AddBatch(b->pos, b->header);
       acked_end_.store(b->header.base_offset + b->header.record_count);

@@ -73,10 +73,13 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   // Write phase: writes `batches` (this log's share of a round, in offset
   // order), rolling segments as needed. Marks each batch written or failed.
   void WriteBatches(const std::vector<PendingBatch*>& batches);
-  // Publish phase: `sync_status(segment)` is the outcome of this round's
+  // Publish phase: `sync_status(batch)` is the outcome of this round's
   // fdatasync of that segment. Acknowledges the longest prefix of written,
   // durable batches; fails (and fences the log for) the rest.
-  void Publish(const std::vector<PendingBatch*>& batches, const std::function<Status(const Segment*)>& sync_status);
+  void Publish(const std::vector<PendingBatch*>& batches, const std::function<Status(const PendingBatch&)>& sync_status);
+  // A sync of one of this log's segments failed outside a round (the
+  // journal's switch): fence the log, as a failed round sync would.
+  void FenceAfterSyncError(const Status& cause);
   // After callbacks ran: writes pending index files of rolled segments and,
   // once fenced, trims un-acknowledged bytes from the files (best effort).
   void AfterRound();

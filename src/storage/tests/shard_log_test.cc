@@ -224,6 +224,7 @@ TEST_F(ShardLogTest, RecoveryScansTheTailAfterTheCheckpoint) {
   ASSERT_TRUE(AppendSync(*log, Batch(2, "after"), 100).ok());
   log.reset();
   fs_->SimulateCrash(FaultInjectionFileSystem::CrashMode::kDropUnsynced);  // no final checkpoint
+  store_.reset();  // the dead process does nothing more
   fs_->SetActive(true);
   Reopen();
   log = Shard();
@@ -303,6 +304,7 @@ TEST_F(ShardLogTest, CheckpointOfARolledSegmentIsIgnored) {
   Offset end = log->EndOffset();
   log.reset();
   fs_->SimulateCrash(FaultInjectionFileSystem::CrashMode::kDropUnsynced);
+  store_.reset();  // the dead process does nothing more
   fs_->SetActive(true);
   Reopen();
   log = Shard();
@@ -724,6 +726,8 @@ TEST_F(ShardLogTest, DiskFullFailsLaterQueuedBatchesOfTheShard) {
 }
 
 TEST_F(ShardLogTest, FsyncErrorFencesLog) {
+  options_.journal_bytes = 0;  // each round syncs the shard files (the journal's case is below)
+  Reopen();
   auto log = Shard();
   auto other = Shard(1);
   ASSERT_TRUE(AppendSync(*log, Batch(2, "acked"), 1).ok());
@@ -811,6 +815,33 @@ TEST_F(ShardLogTest, GroupCommitSharesSyncs) {
   int syncs_before = fs_->SyncCalls();
   release.set_value();
   for (auto& f : fs) ASSERT_TRUE(f.get().ok());
+  if (options_.journal_bytes > 0) {
+    EXPECT_EQ(fs_->SyncCalls() - syncs_before, 1);  // one round, one fdatasync of the journal
+  } else {
+    EXPECT_EQ(fs_->SyncCalls() - syncs_before, 2);  // one round, one fdatasync per file
+  }
+}
+
+TEST_F(ShardLogTest, GroupCommitSharesSyncsWithoutJournal) {
+  options_.segment_bytes = 1 << 20;  // no rolls in this test
+  options_.journal_bytes = 0;
+  Reopen();
+  auto log = Shard();
+  auto shard2 = Shard(2);
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::promise<void> entered;
+  std::vector<RecordInput> in = {{"k", "first"}};
+  log->Append(in, 1, [&](Result<AppendResult>) {
+    entered.set_value();
+    released.wait();
+  });
+  entered.get_future().wait();
+  std::vector<std::future<Result<AppendResult>>> fs;
+  for (int i = 0; i < 50; ++i) fs.push_back(AppendAsync(i % 2 ? *log : *shard2, Batch(1, "x"), 2));
+  int syncs_before = fs_->SyncCalls();
+  release.set_value();
+  for (auto& f : fs) ASSERT_TRUE(f.get().ok());
   EXPECT_EQ(fs_->SyncCalls() - syncs_before, 2);  // one round, one fdatasync per file
 }
 
@@ -864,6 +895,7 @@ class ReadySpaceTest : public StoreFixture {
     options_.segment_bytes = 64 << 10;
     options_.ready_ahead_bytes = 16 << 10;
     options_.small_write_round_bytes = 1 << 10;
+    options_.journal_bytes = 0;  // with the journal, small writers' segments are not synced per round
     Reopen();
   }
   bool WaitForZeroFill(uint64_t more_than = 0) {
@@ -936,6 +968,7 @@ TEST_F(ReadySpaceTest, CrashAfterZeroFillKeepsEveryAcknowledgedRecord) {
     ASSERT_EQ(acked, base + static_cast<Offset>(n));
     log.reset();
     fs_->SimulateCrash(mode);
+    store_.reset();  // the dead process does nothing more
     fs_->SetActive(true);
     Reopen();
     log = Shard();

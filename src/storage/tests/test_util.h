@@ -70,6 +70,9 @@ class StoreFixture : public ::testing::Test {
     options_.segment_bytes = 2 << 10;
     options_.index_interval_bytes = 256;
     options_.sync_threads = 2;
+    // A small journal: tests switch its files often.
+    options_.journal_max_batch_bytes = 8 << 10;
+    options_.journal_bytes = 96 << 10;
     Reopen();
   }
   void TearDown() override {
@@ -84,6 +87,7 @@ class StoreFixture : public ::testing::Test {
   }
   std::shared_ptr<ShardLog> Shard(uint32_t i = 0, const std::string& group = "stream-1") {
     auto r = store_->OpenShard(group, i);
+    if (!r.ok()) std::fprintf(stderr, "OpenShard(%s, %u): %s\n", group.c_str(), i, r.status().ToString().c_str());
     SPATE_ASSERT(r.ok(), "OpenShard");
     return std::move(r).value();
   }

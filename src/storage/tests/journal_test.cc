@@ -1,0 +1,146 @@
+// The commit journal (storage/journal.h): small batches are durable through
+// it alone until it switches files, and replay restores them.
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "storage/format.h"
+#include "storage/tests/test_util.h"
+
+namespace spate::storage::testing {
+namespace {
+
+using CrashMode = FaultInjectionFileSystem::CrashMode;
+using Fault = FaultInjectionFileSystem::Fault;
+using Op = FaultInjectionFileSystem::Op;
+
+std::vector<Rec> Batch(const std::string& tag, size_t data_bytes = 40) {
+  std::string d = tag;
+  d.resize(std::max(d.size(), data_bytes), '.');
+  return {Rec{"pk-" + tag, d}};
+}
+
+class JournalTest : public StoreFixture {
+ protected:
+  // The process dies: unsynced writes are lost as `mode` says, and the dead
+  // store does nothing more (its destructor runs against a dead file system).
+  void CrashAndReopen(CrashMode mode) {
+    fs_->SimulateCrash(mode);
+    store_.reset();
+    fs_->SetActive(true);
+    Reopen();
+  }
+  // Appends `n` batches round-robin over `shards` shards; returns the data
+  // acknowledged per shard.
+  std::vector<std::vector<std::string>> AppendMany(int n, int shards, const std::string& tag) {
+    std::vector<std::vector<std::string>> acked(static_cast<size_t>(shards));
+    for (int i = 0; i < n; ++i) {
+      int s = i % shards;
+      auto recs = Batch(tag + std::to_string(i));
+      auto r = AppendSync(*Shard(static_cast<uint32_t>(s)), recs, 1 + i);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      if (r.ok()) acked[static_cast<size_t>(s)].push_back(recs[0].data);
+    }
+    return acked;
+  }
+  void ExpectShardHolds(uint32_t shard, const std::vector<std::string>& want, const std::string& group = "stream-1") {
+    auto log = Shard(shard, group);
+    auto all = ReadAll(*log);
+    ASSERT_TRUE(all.ok()) << all.status().ToString();
+    ASSERT_EQ(all->size(), want.size()) << "shard " << shard;
+    for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ((*all)[i].data, want[i]) << "shard " << shard << " #" << i;
+  }
+};
+
+TEST_F(JournalTest, AcknowledgedSmallBatchesSurviveLosingEveryUnsyncedSegmentWrite) {
+  auto acked = AppendMany(30, 3, "a");
+  EXPECT_EQ(store_->Stats().journaled_batches, 30u);
+  CrashAndReopen(CrashMode::kDropUnsynced);
+  EXPECT_GT(store_->Stats().journal_replayed, 0u) << "the segments lost their tails; the journal gave them back";
+  for (uint32_t s = 0; s < 3; ++s) ExpectShardHolds(s, acked[s]);
+  // And appends go on after the replayed data.
+  ASSERT_TRUE(AppendSync(*Shard(0), Batch("after"), 100).ok());
+}
+
+TEST_F(JournalTest, SwitchesSyncTheSegmentsBeforeTheOldRecordsAreReused) {
+  // 96 KiB journal files: a few hundred small batches switch several times.
+  auto acked = AppendMany(1500, 4, "s");
+  EXPECT_GE(store_->Stats().journal_switches, 2u);
+  for (CrashMode mode : {CrashMode::kDropUnsynced, CrashMode::kKeepRandomPrefix, CrashMode::kTearLastWrite}) {
+    CrashAndReopen(mode);
+    for (uint32_t s = 0; s < 4; ++s) ExpectShardHolds(s, acked[s]);
+  }
+}
+
+TEST_F(JournalTest, CleanCloseLeavesNothingToReplay) {
+  auto acked = AppendMany(20, 2, "c");
+  Reopen();
+  EXPECT_EQ(store_->Stats().journal_replayed, 0u);
+  for (uint32_t s = 0; s < 2; ++s) ExpectShardHolds(s, acked[s]);
+}
+
+TEST_F(JournalTest, BatchesAboveTheLimitAreSyncedInTheirSegment) {
+  auto big = Batch("big", options_.journal_max_batch_bytes + 1);
+  ASSERT_TRUE(AppendSync(*Shard(0), big, 1).ok());
+  EXPECT_EQ(store_->Stats().journaled_batches, 0u);
+  CrashAndReopen(CrashMode::kDropUnsynced);
+  EXPECT_EQ(store_->Stats().journal_replayed, 0u);
+  ExpectShardHolds(0, {big[0].data});
+}
+
+// A failed fdatasync of the journal: the round's batches fail, their logs
+// are fenced (never retried, never acknowledged), the journal is frozen and
+// other shards go on with per-file syncs.
+TEST_F(JournalTest, JournalSyncErrorFencesTheRoundsLogsAndFreezesTheJournal) {
+  auto acked = AppendMany(6, 2, "ok");
+  fs_->SetFault(Op::kSync, {Fault::kIoError, 0, 1, false, std::string(format::kJournalDirName)});
+  auto r = AppendSync(*Shard(0), Batch("lost"), 50);
+  EXPECT_EQ(r.status().code(), ErrorCode::kUnavailable);
+  fs_->ClearFaults();
+  auto again = AppendSync(*Shard(0), Batch("later"), 51);
+  EXPECT_EQ(again.status().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(again.status().message().find("fenced"), std::string::npos);
+  auto other = AppendSync(*Shard(1), Batch("other"), 52);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  acked[1].push_back(Batch("other")[0].data);
+  EXPECT_EQ(store_->Stats().journaled_batches, 6u) << "frozen: no batch journaled since";
+  // Everything acknowledged is there after a crash (the frozen journal is
+  // kept for replay), and the fence is gone after the restart.
+  CrashAndReopen(CrashMode::kDropUnsynced);
+  ExpectShardHolds(1, acked[1]);
+  auto log0 = ReadAll(*Shard(0));
+  ASSERT_TRUE(log0.ok());
+  ASSERT_GE(log0->size(), acked[0].size());  // the failed batch may be there: it was never acknowledged
+  for (size_t i = 0; i < acked[0].size(); ++i) EXPECT_EQ((*log0)[i].data, acked[0][i]);
+  ASSERT_TRUE(AppendSync(*Shard(0), Batch("new"), 60).ok());
+}
+
+// A group dropped and created again under the same name must not get the
+// old group's journaled batches replayed into its new files.
+TEST_F(JournalTest, DroppedGroupIsNeverReplayedIntoANewGroupOfTheSameName) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(AppendSync(*Shard(0, "g"), Batch("old" + std::to_string(i)), 1).ok());
+  ASSERT_TRUE(store_->DropGroup("g").ok());
+  auto fresh = Batch("new0");
+  ASSERT_TRUE(AppendSync(*Shard(0, "g"), fresh, 2).ok());
+  CrashAndReopen(CrashMode::kDropUnsynced);
+  ExpectShardHolds(0, {fresh[0].data}, "g");
+}
+
+// A journal that cannot be created (disk full) is not fatal: the store runs
+// without it and syncs each shard file.
+TEST_F(JournalTest, NoRoomForTheJournalRunsWithoutIt) {
+  store_.reset();
+  util::PosixFileSystem()->RemoveAll(options_.dir + "/" + std::string(format::kJournalDirName)).IgnoreError();
+  fs_->SetFault(Op::kWrite, {Fault::kNoSpace, 0, 1 << 30, false, std::string(format::kJournalDirName)});
+  Reopen();
+  fs_->ClearFaults();
+  ASSERT_TRUE(AppendSync(*Shard(0), Batch("x"), 1).ok());
+  EXPECT_EQ(store_->Stats().journaled_batches, 0u);
+  CrashAndReopen(CrashMode::kDropUnsynced);
+  ExpectShardHolds(0, {Batch("x")[0].data});
+}
+
+}  // namespace
+}  // namespace spate::storage::testing
