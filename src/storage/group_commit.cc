@@ -149,6 +149,7 @@ void GroupCommitWriter::JournalBatches(const std::vector<std::unique_ptr<Pending
   std::vector<PendingBatch*> in_record;
   const uint64_t empty_record = Journal::RecordBytes({});
   uint64_t record_bytes = empty_record;
+  Status write_error;
   auto flush = [&]() {
     if (record.empty()) return;
     if (!journal_->Fits(record_bytes)) SwitchJournal();
@@ -161,7 +162,7 @@ void GroupCommitWriter::JournalBatches(const std::vector<std::unique_ptr<Pending
           if (dirty_set_.insert(b->segment.get()).second) dirty_.push_back(Dirty{b->segment, b->log});
         }
       } else {
-        FreezeJournal(s);  // these batches fall back to syncing their segments
+        write_error = s;
       }
     }
     record.clear();
@@ -169,7 +170,7 @@ void GroupCommitWriter::JournalBatches(const std::vector<std::unique_ptr<Pending
     record_bytes = empty_record;
   };
   for (const auto& b : batches) {
-    if (!journal_frozen_.ok()) return;
+    if (!journal_frozen_.ok() || !write_error.ok()) break;
     if (!b->written || b->bytes.size() > options_.journal_max_batch_bytes) continue;
     std::string_view path = b->segment->path();
     if (path.compare(0, data_prefix_.size(), data_prefix_) != 0) continue;
@@ -181,7 +182,14 @@ void GroupCommitWriter::JournalBatches(const std::vector<std::unique_ptr<Pending
     in_record.push_back(b.get());
     record_bytes += more;
   }
-  flush();
+  if (write_error.ok()) flush();
+  if (!write_error.ok()) {
+    // Every batch of the round falls back to a sync of its segment; none
+    // may count on a record that is retracted here.
+    for (const auto& b : batches) b->journaled = false;
+    journal_->RetractRound();
+    FreezeJournal(write_error);
+  }
 }
 
 LogStoreStats GroupCommitWriter::Stats() const {
@@ -247,6 +255,7 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
   //    and one per file holding a batch that is not journaled.
   bool journaled = false;
   if (journal_ != nullptr && journal_frozen_.ok()) {
+    journal_->BeginRound();
     JournalBatches(batches);
     for (const auto& b : batches) journaled |= b->journaled;
   }
@@ -268,7 +277,10 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
   });
   sync_wall_ns_ += static_cast<uint64_t>(options_.clock->MonotonicNs() - t0);
   file_syncs_ += files.size() + (journaled ? 1 : 0);
-  if (!journal_status.ok()) FreezeJournal(journal_status);
+  if (!journal_status.ok()) {
+    journal_->RetractRound();  // its batches fail: they must not come back at restart
+    FreezeJournal(journal_status);
+  }
   auto sync_status = [&](const PendingBatch& b) -> Status {
     if (b.journaled) return journal_status;
     auto it = std::lower_bound(files.begin(), files.end(), b.segment.get());

@@ -232,13 +232,19 @@ Status Journal::Write(const std::vector<Entry>& entries) {
 
 Status Journal::Sync() { return files_[current_]->DataSync(); }
 
+void Journal::RetractRound() {
+  if (pos_ <= round_start_) return;
+  files_[current_]->WriteAt(round_start_, std::string_view("\0\0\0\0", 4)).IgnoreError();
+  pos_ = round_start_;
+}
+
 Status Journal::Switch() {
   int next = current_ ^ 1;
   SPATE_TRY(files_[next]->WriteAt(0, EncodeHeader(generation_ + 1)));
   SPATE_TRY(files_[next]->DataSync());
   current_ = next;
   ++generation_;
-  pos_ = format::kJournalHeaderSize;
+  pos_ = round_start_ = format::kJournalHeaderSize;
   return Status::Ok();
 }
 

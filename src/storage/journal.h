@@ -50,6 +50,13 @@ class Journal {
   // Writes one record (which must fit). Durable after Sync().
   Status Write(const std::vector<Entry>& entries);
   Status Sync();
+  // Marks where this round's records begin in the current file.
+  void BeginRound() { round_start_ = pos_; }
+  // The round failed (write or sync): zero the magic of its first record in
+  // the current file, so that a restart does not replay batches that were
+  // never acknowledged (replay stops there). Best effort, not synced: after a
+  // crash they may reappear, like any written but unacknowledged batch.
+  void RetractRound();
   // Makes the other file current with the next generation, empty. The
   // caller must first have made every segment written through the current
   // file durable: its records are then obsolete.
@@ -68,6 +75,7 @@ class Journal {
   int current_ = 0;
   uint64_t generation_ = 0;  // of the current file
   uint64_t pos_ = 0;         // where the next record goes in the current file
+  uint64_t round_start_ = 0;  // where the current round's records begin (BeginRound)
   std::string scratch_;      // record being encoded
 };
 

@@ -18,10 +18,12 @@ AUTH = ("AWS4-HMAC-SHA256 Credential=AKIDFAULT/20260101/us-east-1/kinesis/aws4_r
 
 
 class Spated:
-    def __init__(self, data_dir, log_dir, extra_args=(), wrapper=()):
-        """`wrapper`: a command prefix that execs spated (e.g. fiu-run -x), so proc.pid is spated's."""
+    def __init__(self, data_dir, log_dir, extra_args=(), wrapper=(), env=None):
+        """`wrapper`: a command prefix that execs spated, so proc.pid is spated's. `env`: extra
+        environment variables (e.g. LD_PRELOAD of a fault shim)."""
         self.data_dir, self.log_dir, self.extra_args = Path(data_dir), Path(log_dir), list(extra_args)
         self.wrapper = list(wrapper)
+        self.env = {**os.environ, **env} if env else None
         self.proc, self.port, self.starts = None, None, 0
 
     def start(self, timeout=30):
@@ -31,7 +33,8 @@ class Spated:
             self.proc = subprocess.Popen(
                 # Storage faults, not metering: AWS's throughput limits are off.
                 [*self.wrapper, str(SPATED_BIN), "--port", "0", "--data-dir", str(self.data_dir),
-                 "--state-delay-ms", "20", "--limits=off", *self.extra_args], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                 "--state-delay-ms", "20", "--limits=off", *self.extra_args], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=self.env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             m = LISTENING_RE.search(log_path.read_text(errors="replace"))

@@ -1,33 +1,28 @@
-"""fdatasync errors against the real binary (issue 3), injected with libfiu (Debian fiu-utils): spated runs
-under `fiu-run -x`, and `fiu-ctrl` makes fdatasync fail with EIO at random while a writer puts records.
-Checks: a put is never acknowledged after the log's first failed sync (the log is fenced: every later
-put fails with a retryable InternalFailure, also once the fault is gone, until a restart); every
-acknowledged record survives a restart; no put that failed ever becomes visible. Skipped when fiu-run or
-fiu-ctrl is missing.
+"""fdatasync errors against the real binary (issue 3), injected at the libc boundary by the project's own
+LD_PRELOAD shim (tests/fault/sync_fault_shim.c, built as build/tests/sync_fault_shim.so): while its control
+file holds a probability, fdatasync and fsync fail with EIO at random. (libfiu's fiu-run, used before,
+deadlocks with jemalloc: it interposes malloc and mmap.) Checks: a put is never acknowledged after the
+first failed sync of its log or of the commit journal (the log is fenced: every later put fails with a
+retryable InternalFailure, also once the fault is gone, until a restart); every acknowledged record
+survives a restart; no put that failed ever becomes visible.
 """
 
 import base64
-import shutil
-import subprocess
 
 import pytest
 
 import spated_proc as sp
 
 PUTS = 300
-PROBABILITY = 0.05
-FAULT = "posix/io/sync/fdatasync"
+PROBABILITY = "0.05"
+SHIM = sp.SPATED_BIN.parent / "tests" / "sync_fault_shim.so"
 
 
-def fiu_ctrl(pid, command):
-    r = subprocess.run(["fiu-ctrl", "-c", command, str(pid)], capture_output=True, text=True, timeout=30)
-    assert r.returncode == 0, r.stderr
-
-
-@pytest.mark.skipif(shutil.which("fiu-run") is None or shutil.which("fiu-ctrl") is None,
-                    reason="libfiu's fiu-run/fiu-ctrl are not installed (Debian package fiu-utils)")
+@pytest.mark.skipif(not SHIM.exists(), reason=f"{SHIM} is not built")
 def test_fdatasync_error_fences_the_log(tmp_path):
-    server = sp.Spated(tmp_path / "data", tmp_path, wrapper=["fiu-run", "-x"])
+    control = tmp_path / "sync-fault"
+    server = sp.Spated(tmp_path / "data", tmp_path,
+                       env={"LD_PRELOAD": str(SHIM), "SPATE_SYNC_FAULT_FILE": str(control)})
     server.start()
     try:
         client = sp.Client(server.port)
@@ -50,14 +45,14 @@ def test_fdatasync_error_fences_the_log(tmp_path):
         for i in range(20):
             put(i)
         assert all(outcomes)
-        # EIO (failinfo=5) from a random share of fdatasync calls; only the shard logs call fdatasync
-        # while records are put (the catalog is not written).
-        fiu_ctrl(server.proc.pid, f"enable_random name={FAULT},probability={PROBABILITY},failinfo=5")
+        # EIO from a random share of fdatasync calls; while records are put only the commit journal and
+        # the shard logs sync (the catalog is not written).
+        control.write_text(PROBABILITY)
         for i in range(20, 20 + PUTS):
             put(i)
             if not outcomes[-1] and len(outcomes) - outcomes.index(False) > 20:
                 break
-        fiu_ctrl(server.proc.pid, f"disable name={FAULT}")
+        control.unlink()
         assert False in outcomes, f"no fdatasync failed in {PUTS} puts at probability {PROBABILITY}"
         first_failure = outcomes.index(False)
         assert all(not o for o in outcomes[first_failure:]), "a put was acknowledged after a failed fdatasync"
