@@ -94,13 +94,10 @@ Result<std::unique_ptr<Journal>> Journal::Open(util::FileSystem* fs, const std::
     std::string path = dir + "/" + FileName(i);
     Result<uint64_t> size = fs->Exists(path) ? fs->FileSize(path) : Result<uint64_t>(uint64_t{0});
     if (!size.ok() || *size != file_bytes) {
-      j->files_[i].reset();
       SPATE_TRY(CreateFile(fs, path, file_bytes, 0));
       created = true;
     }
-    if (j->files_[i] == nullptr) {
-      SPATE_ASSIGN_OR_RETURN(j->files_[i], fs->OpenFile(path, util::OpenMode::kReadWrite));
-    }
+    SPATE_ASSIGN_OR_RETURN(j->files_[i], fs->OpenFile(path, util::OpenMode::kReadWrite));
   }
   if (created) SPATE_TRY(fs->SyncDir(dir));
   // 3. A new generation, above every one on disk, in the other file.
@@ -111,72 +108,94 @@ Result<std::unique_ptr<Journal>> Journal::Open(util::FileSystem* fs, const std::
   return j;
 }
 
-Status Journal::Replay(const std::string& data_dir, uint64_t* replayed) {
-  int current = -1;
-  uint64_t generation = 0;
+Result<JournalContents> ReadJournal(util::FileSystem* fs, const std::string& journal_dir,
+                                    const std::function<Status(const Journal::Entry&)>& visit) {
+  JournalContents c;
+  std::unique_ptr<util::File> files[2];
   for (int i = 0; i < 2; ++i) {
-    std::string path = dir_ + "/" + FileName(i);
-    if (!fs_->Exists(path)) continue;
-    SPATE_ASSIGN_OR_RETURN(files_[i], fs_->OpenFile(path, util::OpenMode::kReadWrite));
-    uint64_t g = ReadGeneration(*files_[i]);
-    if (g > generation) {
-      generation = g;
-      current = i;
+    std::string path = journal_dir + "/" + FileName(i);
+    if (!fs->Exists(path)) continue;
+    SPATE_ASSIGN_OR_RETURN(files[i], fs->OpenFile(path, util::OpenMode::kRead));
+    uint64_t g = ReadGeneration(*files[i]);
+    if (g > c.generation) {
+      c.generation = g;
+      c.current = i;
     }
   }
-  if (current < 0) return Status::Ok();
-  SPATE_ASSIGN_OR_RETURN(uint64_t size, files_[current]->Size());
+  if (c.current < 0) return c;
+  SPATE_ASSIGN_OR_RETURN(uint64_t size, files[c.current]->Size());
   std::string data(size, '\0');
-  SPATE_ASSIGN_OR_RETURN(size_t got, files_[current]->ReadAt(0, size, data.data()));
+  SPATE_ASSIGN_OR_RETURN(size_t got, files[c.current]->ReadAt(0, size, data.data()));
   data.resize(got);
-
-  std::map<std::string, std::unique_ptr<util::File>> touched;
   uint64_t pos = format::kJournalHeaderSize;
+  auto malformed = [&] { return Corruption("journal record at " + std::to_string(pos) + " is malformed"); };
   for (;;) {
-    if (pos + format::kJournalRecordHeaderSize > data.size()) break;
+    c.end_pos = pos;
+    if (pos + format::kJournalRecordHeaderSize > data.size()) {
+      c.stop = "end of file";
+      break;
+    }
     const char* r = data.data() + pos;
     uint32_t length = GetFixed32(r + 4);
-    if (GetFixed32(r) != format::kJournalRecordMagic || length < format::kJournalRecordHeaderSize ||
-        length > data.size() - pos || GetFixed64(r + 16) != generation) {
-      break;  // the end: zeros, a torn record or an older one
+    if (GetFixed32(r) != format::kJournalRecordMagic) {
+      c.stop = GetFixed32(r) == 0 ? "zeros" : "no record magic";
+      break;
+    }
+    if (length < format::kJournalRecordHeaderSize || length > data.size() - pos) {
+      c.stop = "bad record length";
+      break;
+    }
+    if (GetFixed64(r + 16) != c.generation) {
+      c.stop = "older record";
+      break;
     }
     if (GetFixed32(r + 8) != util::Crc32c(std::string_view(r + format::kJournalRecordCrcFrom,
                                                            length - format::kJournalRecordCrcFrom))) {
-      break;  // torn: it was never acknowledged
+      c.stop = "torn record (CRC)";  // never acknowledged
+      break;
     }
     uint32_t count = GetFixed32(r + 12);
     std::string_view rest(r + format::kJournalRecordHeaderSize, length - format::kJournalRecordHeaderSize);
     for (uint32_t e = 0; e < count; ++e) {
-      if (rest.size() < 2) return Corruption("journal record at " + std::to_string(pos) + " is malformed");
+      if (rest.size() < 2) return malformed();
       uint16_t path_len = GetFixed16(rest.data());
-      if (rest.size() < format::kJournalEntryFixedBytes + path_len) {
-        return Corruption("journal record at " + std::to_string(pos) + " is malformed");
-      }
-      std::string_view path = rest.substr(2, path_len);
-      uint64_t file_pos = GetFixed64(rest.data() + 2 + path_len);
+      if (rest.size() < format::kJournalEntryFixedBytes + path_len) return malformed();
+      Journal::Entry entry;
+      entry.path = rest.substr(2, path_len);
+      entry.file_pos = GetFixed64(rest.data() + 2 + path_len);
       uint32_t batch_len = GetFixed32(rest.data() + 10 + path_len);
       rest.remove_prefix(format::kJournalEntryFixedBytes + path_len);
-      if (rest.size() < batch_len || !SafeRelativePath(path)) {
-        return Corruption("journal record at " + std::to_string(pos) + " is malformed");
-      }
-      std::string_view batch = rest.substr(0, batch_len);
+      if (rest.size() < batch_len || !SafeRelativePath(entry.path)) return malformed();
+      entry.bytes = rest.substr(0, batch_len);
       rest.remove_prefix(batch_len);
-      std::string full = data_dir + "/" + std::string(path);
-      auto it = touched.find(full);
-      if (it == touched.end()) {
-        if (!fs_->Exists(full)) continue;  // retention or DropGroup removed it after it was synced
-        SPATE_ASSIGN_OR_RETURN(std::unique_ptr<util::File> f, fs_->OpenFile(full, util::OpenMode::kReadWrite));
-        it = touched.emplace(full, std::move(f)).first;
-      }
-      SPATE_TRY(it->second->WriteAt(file_pos, batch));
-      ++*replayed;
+      SPATE_TRY(visit(entry));
+      ++c.entries;
     }
+    ++c.records;
     pos += length;
   }
+  return c;
+}
+
+Status Journal::Replay(const std::string& data_dir, uint64_t* replayed) {
+  std::map<std::string, std::unique_ptr<util::File>> touched;
+  SPATE_ASSIGN_OR_RETURN(JournalContents c, ReadJournal(fs_, dir_, [&](const Entry& e) -> Status {
+    std::string full = data_dir + "/" + std::string(e.path);
+    auto it = touched.find(full);
+    if (it == touched.end()) {
+      if (!fs_->Exists(full)) return Status::Ok();  // retention or DropGroup removed it after it was synced
+      SPATE_ASSIGN_OR_RETURN(std::unique_ptr<util::File> f, fs_->OpenFile(full, util::OpenMode::kReadWrite));
+      it = touched.emplace(full, std::move(f)).first;
+    }
+    SPATE_TRY(it->second->WriteAt(e.file_pos, e.bytes));
+    ++*replayed;
+    return Status::Ok();
+  }));
   for (auto& [path, f] : touched) SPATE_TRY(f->DataSync());
   if (*replayed > 0) {
     SPATE_LOG_INFO("storage: journal replay rewrote " + std::to_string(*replayed) + " batches into " +
-                   std::to_string(touched.size()) + " segment files");
+                   std::to_string(touched.size()) + " segment files (generation " + std::to_string(c.generation) +
+                   ", " + std::to_string(c.records) + " records)");
   }
   return Status::Ok();
 }

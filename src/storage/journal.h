@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -78,5 +79,21 @@ class Journal {
   uint64_t round_start_ = 0;  // where the current round's records begin (BeginRound)
   std::string scratch_;      // record being encoded
 };
+
+// What a journal directory holds, for replay and for tools/inspect.
+struct JournalContents {
+  int current = -1;         // file index (0 or 1) with the highest valid generation; -1: none
+  uint64_t generation = 0;  // its generation
+  uint64_t records = 0;     // valid records of that generation
+  uint64_t entries = 0;
+  uint64_t end_pos = 0;     // where the scan stopped
+  std::string stop;         // why: "zeros", "torn record (CRC)", "older record", "end of file"
+};
+
+// Reads the current file of `journal_dir` and calls `visit` for each entry
+// of its records, in order (the batches replay rewrites). kCorruption for a
+// record whose CRC holds but whose entries do not parse.
+Result<JournalContents> ReadJournal(util::FileSystem* fs, const std::string& journal_dir,
+                                    const std::function<Status(const Journal::Entry&)>& visit);
 
 }  // namespace spate::storage
