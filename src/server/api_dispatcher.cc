@@ -47,9 +47,10 @@ std::string RandomId2() {
   return util::Base64Encode(bytes);
 }
 
-// Everything needed to answer, whatever thread the answer comes from.
-struct Exchange {
-  std::unique_ptr<Responder> responder;
+// How to shape the answer to one request: copied into the task that
+// encodes it on the transport thread, so that task owns neither the
+// responder nor, through it, the event loop.
+struct ResponseShape {
   WireFormat format = WireFormat::kJson;
   std::string request_id;
   bool cors = false;
@@ -76,7 +77,7 @@ struct Exchange {
     }
   }
 
-  void SendError(const Status& st) {
+  HttpResponse ErrorResponse(const Status& st) const {
     protocol::WireError w = protocol::ToWireError(st.code());
     Value body = Value::MakeObject();
     body.Set("__type", Value::String(std::string(w.type)));
@@ -90,8 +91,24 @@ struct Exchange {
     r.headers = BaseHeaders();
     r.headers.emplace_back("x-amzn-ErrorType", std::string(w.type));
     Encode(body, &r.body);
-    responder->Send(std::move(r));
+    return r;
   }
+
+  HttpResponse ResultResponse(const Result<Value>& result) const {
+    if (!result.ok()) return ErrorResponse(result.status());
+    HttpResponse r;
+    r.status = 200;
+    r.headers = BaseHeaders();
+    if (has_output) Encode(*result, &r.body);
+    return r;
+  }
+};
+
+// Everything needed to answer, whatever thread the answer comes from.
+struct Exchange : ResponseShape {
+  std::unique_ptr<Responder> responder;
+
+  void SendError(const Status& st) { responder->Send(ErrorResponse(st)); }
 
   void SendEncoded(std::string body) {
     HttpResponse r;
@@ -101,13 +118,13 @@ struct Exchange {
     responder->Send(std::move(r));
   }
 
-  void SendResult(Result<Value> result) {
-    if (!result.ok()) return SendError(result.status());
-    HttpResponse r;
-    r.status = 200;
-    r.headers = BaseHeaders();
-    if (has_output) Encode(*result, &r.body);
-    responder->Send(std::move(r));
+  // The handler's answer, from whatever thread it completes on: the
+  // response is encoded on the connection's transport thread, so a put
+  // acknowledged by the storage writer costs that thread no encoding.
+  static void SendResult(const std::shared_ptr<Exchange>& ex, Result<Value> result) {
+    auto held = std::make_shared<const Result<Value>>(std::move(result));
+    ex->responder->SendBuilt(
+        [shape = static_cast<const ResponseShape&>(*ex), held] { return shape.ResultResponse(*held); });
   }
 };
 
@@ -244,7 +261,7 @@ void ApiDispatcher::Handle(HttpRequest req, std::unique_ptr<Responder> responder
       return std::make_shared<ResponseStreamSink>(ex->responder->StartStream(200, std::move(h)));
     };
   }
-  handler(ctx, std::move(*input), [ex](Result<Value> result) { ex->SendResult(std::move(result)); });
+  handler(ctx, std::move(*input), [ex](Result<Value> result) { Exchange::SendResult(ex, std::move(result)); });
 }
 
 }  // namespace spate::server

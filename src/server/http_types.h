@@ -56,6 +56,11 @@ class Responder {
  public:
   virtual ~Responder() = default;
   virtual void Send(HttpResponse response) = 0;
+  // Like Send, but `make` builds the response on the transport thread that
+  // writes it (and not at all if the client is gone): a handler that
+  // completes on another thread, such as the storage writer, hands the
+  // encoding over instead of doing it there. Default: Send(make()).
+  virtual void SendBuilt(std::function<HttpResponse()> make) { Send(make()); }
   // Sends status and headers now and returns the body stream.
   virtual std::shared_ptr<ResponseStream> StartStream(int status, HeaderList headers) = 0;
 };

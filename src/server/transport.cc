@@ -92,6 +92,14 @@ void ResponderImpl::Send(HttpResponse response) {
   });
 }
 
+void ResponderImpl::SendBuilt(std::function<HttpResponse()> make) {
+  if (answered_) return;
+  answered_ = true;
+  asio::post(loop_->ctx, [conn = conn_, id = id_, make = std::move(make)] {
+    if (auto c = conn.lock()) c->OnResponse(id, make());
+  });
+}
+
 std::shared_ptr<ResponseStream> ResponderImpl::StartStream(int status, HeaderList headers) {
   auto stream = std::make_shared<ResponseStreamImpl>(loop_, conn_, id_);
   if (answered_) {

@@ -175,6 +175,7 @@ class ResponderImpl final : public Responder {
   ~ResponderImpl() override;
 
   void Send(HttpResponse response) override;
+  void SendBuilt(std::function<HttpResponse()> make) override;
   std::shared_ptr<ResponseStream> StartStream(int status, HeaderList headers) override;
 
  private:
