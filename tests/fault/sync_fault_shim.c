@@ -43,9 +43,7 @@ static int ShouldFail(void) {
   return (double)(x >> 11) / (double)(1ull << 53) < p;
 }
 
-int fdatasync(int fd) {
-  static int (*real)(int);
-  if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+static int Intercept(int (*real)(int), int fd) {
   if (ShouldFail()) {
     errno = EIO;
     return -1;
@@ -53,12 +51,14 @@ int fdatasync(int fd) {
   return real(fd);
 }
 
+int fdatasync(int fd) {
+  static int (*real)(int);
+  if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+  return Intercept(real, fd);
+}
+
 int fsync(int fd) {
   static int (*real)(int);
   if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-  if (ShouldFail()) {
-    errno = EIO;
-    return -1;
-  }
-  return real(fd);
+  return Intercept(real, fd);
 }
