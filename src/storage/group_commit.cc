@@ -106,7 +106,7 @@ void GroupCommitWriter::Close() {
   if (!thread_.joinable()) return;
   thread_.join();
   // The writer thread is gone: this thread owns the journal now.
-  if (journal_ != nullptr && journal_frozen_.ok() && !journal_->empty()) SwitchJournal();
+  if (JournalUsable() && !journal_->empty()) SwitchJournal();
   dirty_.clear();  // let go of the files (a frozen journal keeps its records for replay)
   dirty_set_.clear();
 }
@@ -144,11 +144,10 @@ void GroupCommitWriter::SwitchJournal() {
   journal_switches_ += 1;
 }
 
-void GroupCommitWriter::JournalBatches(const std::vector<std::unique_ptr<PendingBatch>>& batches) {
+bool GroupCommitWriter::JournalBatches(const std::vector<std::unique_ptr<PendingBatch>>& batches) {
   std::vector<Journal::Entry> record;
   std::vector<PendingBatch*> in_record;
-  const uint64_t empty_record = Journal::RecordBytes({});
-  uint64_t record_bytes = empty_record;
+  uint64_t record_bytes = Journal::kEmptyRecordBytes;
   Status write_error;
   auto flush = [&]() {
     if (record.empty()) return;
@@ -167,7 +166,7 @@ void GroupCommitWriter::JournalBatches(const std::vector<std::unique_ptr<Pending
     }
     record.clear();
     in_record.clear();
-    record_bytes = empty_record;
+    record_bytes = Journal::kEmptyRecordBytes;
   };
   for (const auto& b : batches) {
     if (!journal_frozen_.ok() || !write_error.ok()) break;
@@ -176,7 +175,7 @@ void GroupCommitWriter::JournalBatches(const std::vector<std::unique_ptr<Pending
     if (path.compare(0, data_prefix_.size(), data_prefix_) != 0) continue;
     path.remove_prefix(data_prefix_.size());
     Journal::Entry e{path, b->pos.value, b->bytes};
-    uint64_t more = Journal::RecordBytes({e}) - empty_record;
+    uint64_t more = Journal::EntryBytes(e);
     if (record_bytes + more > journal_->Capacity()) flush();
     record.push_back(e);
     in_record.push_back(b.get());
@@ -189,7 +188,9 @@ void GroupCommitWriter::JournalBatches(const std::vector<std::unique_ptr<Pending
     for (const auto& b : batches) b->journaled = false;
     journal_->RetractRound();
     FreezeJournal(write_error);
+    return false;
   }
+  return std::any_of(batches.begin(), batches.end(), [](const auto& b) { return b->journaled; });
 }
 
 LogStoreStats GroupCommitWriter::Stats() const {
@@ -218,7 +219,7 @@ void GroupCommitWriter::Run() {
       retire = retire_requested_;
     }
     if (round.empty()) {
-      if (journal_ != nullptr && journal_frozen_.ok() && !journal_->empty()) SwitchJournal();
+      if (JournalUsable() && !journal_->empty()) SwitchJournal();
       {
         std::lock_guard<std::mutex> l(mu_);
         retire_done_ = retire;
@@ -254,10 +255,9 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
   // 2. Small batches into the journal; then one fdatasync of the journal
   //    and one per file holding a batch that is not journaled.
   bool journaled = false;
-  if (journal_ != nullptr && journal_frozen_.ok()) {
+  if (JournalUsable()) {
     journal_->BeginRound();
-    JournalBatches(batches);
-    for (const auto& b : batches) journaled |= b->journaled;
+    journaled = JournalBatches(batches);
   }
   std::vector<const Segment*> files;
   for (const auto& b : batches) {

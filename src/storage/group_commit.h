@@ -118,8 +118,10 @@ class GroupCommitWriter {
   void Run();
   void RunRound(std::vector<std::unique_ptr<PendingBatch>> batches);
   // Copies the round's small written batches into journal records (marking
-  // them journaled), switching files first when one is full.
-  void JournalBatches(const std::vector<std::unique_ptr<PendingBatch>>& batches);
+  // them journaled), switching files first when one is full. True if any
+  // batch of the round is journaled.
+  bool JournalBatches(const std::vector<std::unique_ptr<PendingBatch>>& batches);
+  bool JournalUsable() const { return journal_ != nullptr && journal_frozen_.ok(); }
   // Syncs every dirty segment (fencing the log of any that fails), then
   // switches the journal. On failure the journal is frozen: its records stay
   // the only durable copy, for replay at the next open.

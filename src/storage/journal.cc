@@ -62,10 +62,7 @@ bool SafeRelativePath(std::string_view p) {
 Status CreateFile(util::FileSystem* fs, const std::string& path, uint64_t bytes, uint64_t generation) {
   SPATE_ASSIGN_OR_RETURN(std::unique_ptr<util::File> f, fs->OpenFile(path, util::OpenMode::kCreate));
   SPATE_TRY(f->Allocate(bytes));
-  static const std::string kZeros(1u << 20, '\0');
-  for (uint64_t p = 0; p < bytes; p += kZeros.size()) {
-    SPATE_TRY(f->WriteAt(p, std::string_view(kZeros).substr(0, std::min<uint64_t>(kZeros.size(), bytes - p))));
-  }
+  SPATE_TRY(util::WriteZeros(*f, 0, bytes));
   SPATE_TRY(f->WriteAt(0, EncodeHeader(generation)));
   return f->Sync();
 }
@@ -123,28 +120,37 @@ Result<JournalContents> ReadJournal(util::FileSystem* fs, const std::string& jou
     }
   }
   if (c.current < 0) return c;
-  SPATE_ASSIGN_OR_RETURN(uint64_t size, files[c.current]->Size());
-  std::string data(size, '\0');
-  SPATE_ASSIGN_OR_RETURN(size_t got, files[c.current]->ReadAt(0, size, data.data()));
-  data.resize(got);
+  // Record by record: a clean start finds zeros right after the header and
+  // reads 24 bytes, not the whole file.
+  const util::File& file = *files[c.current];
+  SPATE_ASSIGN_OR_RETURN(uint64_t size, file.Size());
   uint64_t pos = format::kJournalHeaderSize;
+  std::string data;  // the current record
   auto malformed = [&] { return Corruption("journal record at " + std::to_string(pos) + " is malformed"); };
   for (;;) {
     c.end_pos = pos;
-    if (pos + format::kJournalRecordHeaderSize > data.size()) {
+    char head[format::kJournalRecordHeaderSize];
+    SPATE_ASSIGN_OR_RETURN(size_t got, file.ReadAt(pos, sizeof head, head));
+    if (got < sizeof head) {
       c.stop = "end of file";
       break;
     }
-    const char* r = data.data() + pos;
-    uint32_t length = GetFixed32(r + 4);
-    if (GetFixed32(r) != format::kJournalRecordMagic) {
-      c.stop = GetFixed32(r) == 0 ? "zeros" : "no record magic";
+    uint32_t length = GetFixed32(head + 4);
+    if (GetFixed32(head) != format::kJournalRecordMagic) {
+      c.stop = GetFixed32(head) == 0 ? "zeros" : "no record magic";
       break;
     }
-    if (length < format::kJournalRecordHeaderSize || length > data.size() - pos) {
+    if (length < format::kJournalRecordHeaderSize || length > size - pos) {
       c.stop = "bad record length";
       break;
     }
+    data.resize(length);
+    SPATE_ASSIGN_OR_RETURN(got, file.ReadAt(pos, length, data.data()));
+    if (got < length) {
+      c.stop = "end of file";
+      break;
+    }
+    const char* r = data.data();
     if (GetFixed64(r + 16) != c.generation) {
       c.stop = "older record";
       break;
@@ -200,9 +206,13 @@ Status Journal::Replay(const std::string& data_dir, uint64_t* replayed) {
   return Status::Ok();
 }
 
+uint64_t Journal::EntryBytes(const Entry& e) {
+  return format::kJournalEntryFixedBytes + e.path.size() + e.bytes.size();
+}
+
 uint64_t Journal::RecordBytes(const std::vector<Entry>& entries) {
   uint64_t n = format::kJournalRecordHeaderSize;
-  for (const Entry& e : entries) n += format::kJournalEntryFixedBytes + e.path.size() + e.bytes.size();
+  for (const Entry& e : entries) n += EntryBytes(e);
   return n;
 }
 
@@ -220,8 +230,8 @@ Status Journal::Write(const std::vector<Entry>& entries) {
   for (const Entry& e : entries) meta += format::kJournalEntryFixedBytes + e.path.size();
   scratch_.reserve(meta);
   scratch_.resize(format::kJournalRecordHeaderSize);
-  std::vector<std::string_view> slices;
-  slices.reserve(2 * entries.size() + 1);
+  std::vector<std::string_view>& slices = slices_;
+  slices.clear();
   slices.emplace_back();  // record header, filled in below
   for (const Entry& e : entries) {
     size_t at = scratch_.size();

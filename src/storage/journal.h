@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "storage/format.h"
 #include "util/file_system.h"
 
 namespace spate::storage {
@@ -41,8 +42,10 @@ class Journal {
   static Result<std::unique_ptr<Journal>> Open(util::FileSystem* fs, const std::string& data_dir,
                                                uint64_t file_bytes, uint64_t* replayed);
 
-  // Bytes one record with these entries takes.
+  // Bytes one entry adds to a record, and one record with these entries.
+  static uint64_t EntryBytes(const Entry& e);
   static uint64_t RecordBytes(const std::vector<Entry>& entries);
+  static constexpr uint64_t kEmptyRecordBytes = format::kJournalRecordHeaderSize;
   // Whether a record of `bytes` fits after what the current file holds.
   bool Fits(uint64_t bytes) const { return pos_ + bytes <= file_bytes_; }
   // The largest record an empty file takes.
@@ -77,7 +80,8 @@ class Journal {
   uint64_t generation_ = 0;  // of the current file
   uint64_t pos_ = 0;         // where the next record goes in the current file
   uint64_t round_start_ = 0;  // where the current round's records begin (BeginRound)
-  std::string scratch_;      // record being encoded
+  std::string scratch_;      // headers of the record being encoded
+  std::vector<std::string_view> slices_;  // its pieces, for one pwritev
 };
 
 // What a journal directory holds, for replay and for tools/inspect.

@@ -510,9 +510,7 @@ void ShardLogImpl::WaitForClaim(std::unique_lock<std::mutex>& io, const Segment&
 }
 
 void ShardLogImpl::NoteRound(Segment& active) {
-  // With the journal, small batches are synced through it, not in their
-  // segment: zeros there would only add writes.
-  if (options_.ready_ahead_bytes == 0 || options_.journal_bytes > 0 || active.sealed) return;
+  if (active.sealed) return;
   // A verdict every 64 rounds: quick for small writers (well under a
   // second), while a bulk writer's 64 rounds span many MiB.
   constexpr uint32_t kSampleRounds = 64;
@@ -559,11 +557,8 @@ void ShardLogImpl::PrepareSpace() {
   }
   // The writer never writes into [begin, end) nor truncates the file while
   // the claim stands, so these writes race with nothing.
-  static const std::string kZeros(1u << 20, '\0');
   Status s = seg->file()->Allocate(end);
-  for (uint64_t p = begin; s.ok() && p < end; p += kZeros.size()) {
-    s = seg->file()->WriteAt(p, std::string_view(kZeros).substr(0, std::min<uint64_t>(kZeros.size(), end - p)));
-  }
+  if (s.ok()) s = util::WriteZeros(*seg->file(), begin, end);
   {
     std::lock_guard<std::mutex> io(io_mu_);
     seg->claim_begin = seg->claim_end = 0;
@@ -687,7 +682,7 @@ void ShardLogImpl::WriteBatches(const std::vector<PendingBatch*>& batches) {
     chunk.push_back(b);
   }
   FlushChunk(chunk_seg, chunk);  // on failure the failed batches are marked
-  {
+  if (ZeroFillAhead()) {
     std::shared_ptr<Segment> active;
     {
       std::lock_guard<std::mutex> l(mu_);

@@ -117,6 +117,10 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   // Reserves (fallocate) the active segment up to AllocationTarget(need)
   // when less is reserved. Writer thread only.
   Status EnsureAllocated(Segment& seg, uint64_t need);
+  // Whether small writers get their space zero-filled ahead: not with the
+  // journal, through which small batches are synced rather than in their
+  // segment (zeros there would only add writes).
+  bool ZeroFillAhead() const { return options_.ready_ahead_bytes > 0 && options_.journal_bytes == 0; }
   // Samples the active segment's round sizes after a write phase and asks
   // for PrepareSpace when it is written in small rounds and little ready
   // space is left ahead.

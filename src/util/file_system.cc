@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -224,6 +225,14 @@ Status WriteFileAtomically(FileSystem* fs, const std::string& path, std::string_
     SPATE_TRY(f->WriteAt(0, data));
   }
   return fs->Rename(tmp, path);
+}
+
+Status WriteZeros(File& file, uint64_t begin, uint64_t end) {
+  static const std::string kZeros(1u << 20, '\0');
+  for (uint64_t p = begin; p < end; p += kZeros.size()) {
+    SPATE_TRY(file.WriteAt(p, std::string_view(kZeros).substr(0, std::min<uint64_t>(kZeros.size(), end - p))));
+  }
+  return Status::Ok();
 }
 
 }  // namespace spate::util

@@ -96,4 +96,9 @@ Result<std::string> ReadFileToString(FileSystem* fs, const std::string& path);
 // for cache files that are validated on load.
 Status WriteFileAtomically(FileSystem* fs, const std::string& path, std::string_view data);
 
+// Writes zeros over [begin, end) of `file` (in 1 MiB writes, not synced):
+// turns pre-allocated space into written blocks, so later writes there are
+// overwrites that change no file metadata.
+Status WriteZeros(File& file, uint64_t begin, uint64_t end);
+
 }  // namespace spate::util
