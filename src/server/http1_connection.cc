@@ -1,5 +1,6 @@
 #include "server/http1_connection.h"
 
+#include <charconv>
 #include <chrono>
 #include <cstring>
 
@@ -22,7 +23,18 @@ constexpr size_t kMaxLingerBytes = 4 << 20;
 
 constexpr std::string_view kCrlf = "\r\n";
 
-bool HasCrOrLf(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+// Two memchr scans: find_first_of would search the two-character set for
+// every byte of every header of every response.
+bool HasCrOrLf(std::string_view s) {
+  if (s.empty()) return false;
+  return std::memchr(s.data(), '\r', s.size()) != nullptr || std::memchr(s.data(), '\n', s.size()) != nullptr;
+}
+
+void AppendDecimal(std::string* out, size_t v) {
+  char buf[20];
+  char* end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  out->append(buf, static_cast<size_t>(end - buf));
+}
 
 void AppendHex(std::string* out, size_t v) {
   char buf[20];
@@ -254,7 +266,7 @@ void Http1Connection::QueueHead(int status, const HeaderList& headers, size_t co
   std::string head;
   head.reserve(256);
   head.append("HTTP/1.1 ");
-  head.append(std::to_string(status));
+  AppendDecimal(&head, static_cast<size_t>(status));
   head.push_back(' ');
   head.append(ReasonPhrase(status));
   head.append(kCrlf);
@@ -272,7 +284,7 @@ void Http1Connection::QueueHead(int status, const HeaderList& headers, size_t co
     head.append("Transfer-Encoding: chunked\r\n");
   } else {
     head.append("Content-Length: ");
-    head.append(std::to_string(content_length));
+    AppendDecimal(&head, content_length);
     head.append(kCrlf);
   }
   if (!keep_alive_) head.append("Connection: close\r\n");
