@@ -24,27 +24,37 @@ constexpr std::string_view kCborContentType = "application/x-amz-cbor-1.1";
 constexpr std::string_view kEventStreamContentType = "application/vnd.amazon.eventstream";
 constexpr int kMaxNestingDepth = 64;
 
-std::string RandomRequestId() {
+// Request ids need uniqueness, not secrecy: one generator per thread.
+uint64_t NextRandom() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t a = rng(), b = rng();
-  // UUID version 4 layout.
+  return rng();
+}
+
+std::string RandomRequestId() {
+  uint64_t a = NextRandom(), b = NextRandom();
+  // UUID version 4 layout: 8-4-4-4-12 hex digits.
   a = (a & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;
   b = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
-                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFull));
-  return buf;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(36, '-');
+  size_t pos = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++pos;  // the dashes
+    uint64_t word = i < 8 ? a : b;
+    unsigned byte = static_cast<unsigned>(word >> (56 - 8 * (i % 8))) & 0xFF;
+    id[pos++] = kHex[byte >> 4];
+    id[pos++] = kHex[byte & 15];
+  }
+  return id;
 }
 
 std::string RandomId2() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::string bytes(72, '\0');
-  for (size_t i = 0; i < bytes.size(); i += 8) {
-    uint64_t r = rng();
-    std::memcpy(bytes.data() + i, &r, 8);
+  char bytes[72];
+  for (size_t i = 0; i < sizeof bytes; i += 8) {
+    uint64_t r = NextRandom();
+    std::memcpy(bytes + i, &r, 8);
   }
-  return util::Base64Encode(bytes);
+  return util::Base64Encode(std::string_view(bytes, sizeof bytes));
 }
 
 // How to shape the answer to one request: copied into the task that
@@ -110,12 +120,18 @@ struct Exchange : ResponseShape {
 
   void SendError(const Status& st) { responder->Send(ErrorResponse(st)); }
 
-  void SendEncoded(std::string body) {
-    HttpResponse r;
-    r.status = 200;
-    r.headers = BaseHeaders();
-    r.body = std::move(body);
-    responder->Send(std::move(r));
+  // A body the handler encoded itself (PutRecord, PutRecords, GetRecords),
+  // possibly on the storage writer's thread: the headers are built on the
+  // connection's thread, like SendResult's.
+  static void SendEncoded(const std::shared_ptr<Exchange>& ex, std::string body) {
+    auto held = std::make_shared<std::string>(std::move(body));
+    ex->responder->SendBuilt([shape = static_cast<const ResponseShape&>(*ex), held] {
+      HttpResponse r;
+      r.status = 200;
+      r.headers = shape.BaseHeaders();
+      r.body = std::move(*held);
+      return r;
+    });
   }
 
   // The handler's answer, from whatever thread it completes on: the
@@ -249,7 +265,7 @@ void ApiDispatcher::Handle(HttpRequest req, std::unique_ptr<Responder> responder
   if (Status st = streams::api::AdmitCall(ctx, op_name, *input); !st.ok()) return ex->SendError(st);
   ctx.fan_out = fan_out_;
   ctx.format = ex->format;
-  ctx.done_encoded = [ex](std::string body) { ex->SendEncoded(std::move(body)); };
+  ctx.done_encoded = [ex](std::string body) { Exchange::SendEncoded(ex, std::move(body)); };
   if (op_name == "SubscribeToShard") {
     // The one operation whose output is an event stream: 200 and headers
     // now, then event-stream messages (JSON payloads even for CBOR callers).
