@@ -40,27 +40,40 @@ std::string_view Param(std::string_view params, std::string_view name, char sep)
   return {};
 }
 
+// Calls fn(name, value) for each trimmed "name=value" item of `params`
+// (items without '=' are skipped): Param for all names in one pass.
+template <typename Fn>
+void ForEachParam(std::string_view params, char sep, Fn fn) {
+  size_t pos = 0;
+  while (pos <= params.size()) {
+    size_t end = params.find(sep, pos);
+    if (end == std::string_view::npos) end = params.size();
+    std::string_view item = Trim(params.substr(pos, end - pos));
+    if (size_t eq = item.find('='); eq != std::string_view::npos) fn(item.substr(0, eq), item.substr(eq + 1));
+    pos = end + 1;
+  }
+}
+
 void ParseScope(std::string_view credential, AuthInfo* info) {
   // AKID/yyyymmdd/region/service/aws4_request; '%2F' in the query form.
-  std::vector<std::string> parts;
-  std::string cur;
-  for (size_t i = 0; i < credential.size(); ++i) {
-    if (credential[i] == '/') {
-      parts.push_back(cur);
-      cur.clear();
-    } else if (credential.substr(i, 3) == "%2F" || credential.substr(i, 3) == "%2f") {
-      parts.push_back(cur);
-      cur.clear();
-      i += 2;
-    } else {
-      cur.push_back(credential[i]);
+  // Only the first four parts are kept.
+  std::string* fields[] = {&info->access_key_id, &info->date, &info->region, &info->service};
+  size_t field = 0;
+  size_t start = 0;
+  for (size_t i = 0; i <= credential.size() && field < std::size(fields); ++i) {
+    size_t sep = 0;
+    if (i == credential.size()) {
+      sep = 1;
+    } else if (credential[i] == '/') {
+      sep = 1;
+    } else if (credential[i] == '%' && (credential.substr(i, 3) == "%2F" || credential.substr(i, 3) == "%2f")) {
+      sep = 3;
     }
+    if (sep == 0) continue;
+    fields[field++]->assign(credential.substr(start, i - start));
+    start = i + sep;
+    i += sep - 1;
   }
-  parts.push_back(cur);
-  if (!parts.empty()) info->access_key_id = parts[0];
-  if (parts.size() > 1) info->date = parts[1];
-  if (parts.size() > 2) info->region = parts[2];
-  if (parts.size() > 3) info->service = parts[3];
 }
 
 }  // namespace
@@ -96,9 +109,21 @@ Result<AuthInfo> CheckAuthorizationPresent(const HttpRequest& request) {
                         std::string(header));
     }
     rest.remove_prefix(kAlgorithm.size());
+    // One pass over the parameters (this runs on every request).
+    static constexpr std::string_view kNames[] = {"Credential", "Signature", "SignedHeaders"};
+    std::string_view values[std::size(kNames)];
+    bool seen[std::size(kNames)] = {};
+    ForEachParam(rest, ',', [&](std::string_view name, std::string_view value) {
+      for (size_t i = 0; i < std::size(kNames); ++i) {
+        if (!seen[i] && name == kNames[i]) {
+          seen[i] = true;  // the first occurrence counts, as in Param
+          values[i] = value;
+        }
+      }
+    });
     std::string missing;
-    for (std::string_view p : {"Credential", "Signature", "SignedHeaders"}) {
-      if (Param(rest, p, ',').empty()) missing += "Authorization header requires '" + std::string(p) + "' parameter. ";
+    for (size_t i = 0; i < std::size(kNames); ++i) {
+      if (values[i].empty()) missing += "Authorization header requires '" + std::string(kNames[i]) + "' parameter. ";
     }
     if (request.Header("x-amz-date").empty() && request.Header("date").empty()) {
       missing += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
@@ -106,7 +131,7 @@ Result<AuthInfo> CheckAuthorizationPresent(const HttpRequest& request) {
     if (!missing.empty()) {
       return Status(ErrorCode::kIncompleteSignature, missing + "Authorization=" + std::string(header));
     }
-    ParseScope(Param(rest, "Credential", ','), &info);
+    ParseScope(values[0], &info);
   }
   if (info.region.empty()) info.region = std::string(kDefaultRegion);
   return info;
