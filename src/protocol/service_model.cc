@@ -465,6 +465,23 @@ class Coercer {
   Status CoerceStructure(const Shape& shape, Value* v) {
     if (v->is_array()) return TypeError("Start of list found where not expected");
     if (!v->is_object()) return TypeError("Expected null");
+    // No unknown or null member (what SDKs send): coerce the members where
+    // they are, in model order (which decides the error reported), without
+    // building a new object.
+    Value::Object& members = v->mutable_object();
+    bool all_known = true;
+    for (const auto& [name, value] : members) {
+      auto known = [&](const Member& m) { return m.name == name; };
+      all_known = all_known && !value.is_null() && std::any_of(shape.members.begin(), shape.members.end(), known);
+    }
+    if (all_known) {
+      for (const Member& m : shape.members) {
+        auto named = [&](const Value::Member& kv) { return kv.first == m.name; };
+        auto it = std::find_if(members.begin(), members.end(), named);
+        if (it != members.end()) SPATE_TRY(Coerce(m.shape, &it->second));
+      }
+      return Status::Ok();
+    }
     Value::Object in = std::move(v->mutable_object());
     Value::Object out;
     out.reserve(std::min(in.size(), shape.members.size()));
@@ -568,11 +585,10 @@ class ConstraintChecker {
  public:
   explicit ConstraintChecker(const ServiceModel::Impl& model) : model_(model) {}
 
-  void CheckStructure(const Shape& shape, const Value& v, const std::string& prefix) {
+  void CheckStructure(const Shape& shape, const Value& v, std::string_view prefix) {
     for (const Member& m : shape.members) {
       if (Full()) return;
-      const std::string path = prefix.empty() ? m.path_name : prefix + "." + m.path_name;
-      CheckMember(m.shape, v.Find(m.name), path, m.required);
+      CheckMember(m.shape, v.Find(m.name), Path{prefix, m.path_name}, m.required);
     }
   }
 
@@ -588,9 +604,22 @@ class ConstraintChecker {
   }
 
  private:
+  // An error path ("records.1.member.data") in two parts, joined only when
+  // an error names it or a container's elements extend it: valid input,
+  // the common case, builds no path strings.
+  struct Path {
+    std::string_view prefix, leaf;
+    std::string Join() const {
+      std::string out(prefix);
+      if (!prefix.empty() && !leaf.empty()) out += '.';
+      out.append(leaf);
+      return out;
+    }
+  };
+
   bool Full() const { return errors_.size() >= kMaxValidationErrors; }
 
-  void Add(const Shape& shape, const Value* v, const std::string& path, std::string_view what) {
+  void Add(const Shape& shape, const Value* v, const Path& path, std::string_view what) {
     if (Full()) return;
     std::string e = "Value ";
     if (v == nullptr || v->is_null()) {
@@ -598,12 +627,12 @@ class ConstraintChecker {
     } else {
       e += "'" + ValueString(shape, *v) + "'";
     }
-    e += " at '" + path + "' failed to satisfy constraint: ";
+    e += " at '" + path.Join() + "' failed to satisfy constraint: ";
     e += what;
     errors_.push_back(std::move(e));
   }
 
-  void CheckMember(int32_t shape_index, const Value* v, const std::string& path, bool required) {
+  void CheckMember(int32_t shape_index, const Value* v, const Path& path, bool required) {
     const Shape& shape = model_.shapes[shape_index];
     if (v == nullptr || v->is_null()) {
       if (required) Add(shape, v, path, "Member must not be null");
@@ -612,7 +641,7 @@ class ConstraintChecker {
     for (const std::string& failure : ScalarFailures(shape, *v)) Add(shape, v, path, failure);
     switch (shape.type) {
       case ShapeType::kStructure:
-        CheckStructure(shape, *v, path);
+        CheckStructure(shape, *v, path.Join());
         break;
       case ShapeType::kList: {
         const Shape& member = model_.shapes[shape.member];
@@ -628,10 +657,10 @@ class ConstraintChecker {
           return;
         }
         for (size_t i = 0; i < elements.size() && !Full(); ++i) {
-          const std::string element_path = path + "." + std::to_string(i + 1) + ".member";
+          const std::string element_path = path.Join() + "." + std::to_string(i + 1) + ".member";
           // A null element is not something a handler can use; AWS's
           // behaviour for it is not recorded, so it is reported as missing.
-          CheckMember(shape.member, &elements[i], element_path, /*required=*/true);
+          CheckMember(shape.member, &elements[i], Path{element_path, {}}, /*required=*/true);
         }
         break;
       }
@@ -656,7 +685,8 @@ class ConstraintChecker {
         }
         for (const auto& [k, e] : entries) {
           if (Full()) return;
-          CheckMember(shape.value, &e, path + "." + k + ".member", /*required=*/true);
+          const std::string value_path = path.Join() + "." + k + ".member";
+          CheckMember(shape.value, &e, Path{value_path, {}}, /*required=*/true);
         }
         break;
       }
