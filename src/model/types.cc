@@ -1,13 +1,20 @@
 #include "model/types.h"
 
-#include <cstdio>
-
 namespace spate::model {
 
+std::string_view FormatShardIdName(ShardIndex index, char* buf) {
+  // On every acknowledged put: no printf.
+  constexpr std::string_view kZero = "shardId-000000000000";
+  static_assert(kZero.size() == kShardIdNameBytes);
+  kZero.copy(buf, kShardIdNameBytes);
+  uint32_t v = index.value;
+  for (size_t i = kShardIdNameBytes; v != 0; v /= 10) buf[--i] = static_cast<char>('0' + v % 10);
+  return std::string_view(buf, kShardIdNameBytes);
+}
+
 std::string ShardIdName(ShardIndex index) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "shardId-%012u", index.value);
-  return buf;
+  char buf[kShardIdNameBytes];
+  return std::string(FormatShardIdName(index, buf));
 }
 
 std::optional<ShardIndex> ParseShardId(std::string_view text) {

@@ -21,6 +21,10 @@ struct ShardIndex {
 
 // "shardId-%012u".
 std::string ShardIdName(ShardIndex index);
+// The same into buf[0, kShardIdNameBytes), no allocation (a uint32_t index
+// has at most 10 digits, so the name is always 20 characters).
+inline constexpr size_t kShardIdNameBytes = 20;
+std::string_view FormatShardIdName(ShardIndex index, char* buf);
 // Accepts exactly "shardId-" + 12 digits... and, like AWS, a bare decimal
 // suffix of up to 12 digits. nullopt otherwise.
 std::optional<ShardIndex> ParseShardId(std::string_view text);

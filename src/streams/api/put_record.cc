@@ -1,11 +1,38 @@
+#include "protocol/stream_writer.h"
 #include "streams/api/common.h"
+#include "util/hash_key.h"
 
 namespace spate::streams::api {
 
 using protocol::Value;
 
-// PutRecord: one record, acknowledged once durable.
+namespace {
+
+// {ShardId, SequenceNumber, EncryptionType}, straight into its wire encoding:
+// no Value tree on the storage writer's thread, which runs this callback.
+std::string EncodeOutput(const PutOutcome& o, protocol::WireFormat format) {
+  std::string body;
+  body.reserve(128);
+  protocol::StreamWriter w(format, &body);
+  char shard_id[model::kShardIdNameBytes];
+  char seq[util::kMaxDecimal128Digits];
+  w.BeginObject(3);
+  w.Key("ShardId");
+  w.PlainString(model::FormatShardIdName(o.shard, shard_id));
+  w.Key("SequenceNumber");
+  w.PlainString({seq, util::FormatDecimal128(o.sequence.ToUint128(), seq)});
+  w.Key("EncryptionType");
+  w.String(o.encrypted ? "KMS" : "NONE");
+  w.EndObject();
+  return body;
+}
+
+}  // namespace
+
+// PutRecord: one record, acknowledged once durable; the response is encoded
+// here (Context::done_encoded).
 void PutRecord(const Context& ctx, Value in, Done done) {
+  if (!ctx.done_encoded) return done(Status(ErrorCode::kInternal, "PutRecord needs Context::done_encoded"));
   auto ref = StreamFromInput(ctx, in);
   if (!ref.ok()) return done(ref.status());
   auto max_bytes = MaxRecordBytes(ctx, *ref);
@@ -22,16 +49,13 @@ void PutRecord(const Context& ctx, Value in, Done done) {
                                                           " under account " + ref->account + " is invalid."));
     }
   }
-  ctx.registry->Put(*ref, std::move(entries), [done](Result<std::vector<PutOutcome>> r) {
-    if (!r.ok()) return done(r.status());
-    const PutOutcome& o = (*r)[0];
-    if (!o.status.ok()) return done(o.status);
-    Value out = Value::MakeObject();
-    out.Set("ShardId", Value::String(model::ShardIdName(o.shard)));
-    out.Set("SequenceNumber", Value::String(o.sequence.ToString()));
-    out.Set("EncryptionType", Value::String(o.encrypted ? "KMS" : "NONE"));
-    done(std::move(out));
-  });
+  ctx.registry->Put(*ref, std::move(entries),
+                    [done, done_encoded = ctx.done_encoded, format = ctx.format](Result<std::vector<PutOutcome>> r) {
+                      if (!r.ok()) return done(r.status());
+                      const PutOutcome& o = (*r)[0];
+                      if (!o.status.ok()) return done(o.status);
+                      done_encoded(EncodeOutput(o, format));
+                    });
 }
 
 }  // namespace spate::streams::api

@@ -1,4 +1,3 @@
-#include <cstdio>
 #include <string>
 
 #include "protocol/stream_writer.h"
@@ -29,15 +28,14 @@ std::string EncodeOutput(const std::vector<PutOutcome>& outcomes, protocol::Wire
   w.Key("Records");
   w.BeginArray(outcomes.size());
   char seq[util::kMaxDecimal128Digits];
-  char shard_id[32];
+  char shard_id[model::kShardIdNameBytes];
   for (const PutOutcome& o : outcomes) {
     w.BeginObject(2);
     if (o.status.ok()) {
       w.Key("SequenceNumber");
       w.PlainString({seq, util::FormatDecimal128(o.sequence.ToUint128(), seq)});
       w.Key("ShardId");
-      const int n = std::snprintf(shard_id, sizeof shard_id, "shardId-%012u", o.shard.value);
-      w.PlainString({shard_id, static_cast<size_t>(n)});
+      w.PlainString(model::FormatShardIdName(o.shard, shard_id));
     } else if (o.status.code() == ErrorCode::kThroughputExceeded) {
       w.Key("ErrorCode");
       w.String("ProvisionedThroughputExceededException");
