@@ -93,9 +93,16 @@ ConsumerMeta* StreamMeta::FindConsumer(std::string_view consumer_name) {
 }
 
 std::string StreamMeta::MakeKey(std::string_view account, std::string_view region, std::string_view name) {
-  std::string k = "stream/";
-  k.append(account).append("/").append(region).append("/").append(name);
+  std::string k;
+  AssignKey(account, region, name, &k);
   return k;
+}
+
+void StreamMeta::AssignKey(std::string_view account, std::string_view region, std::string_view name, std::string* out) {
+  constexpr std::string_view kPrefix = "stream/";
+  out->clear();
+  out->reserve(kPrefix.size() + account.size() + region.size() + name.size() + 2);
+  out->append(kPrefix).append(account).append("/").append(region).append("/").append(name);
 }
 
 std::string EncodeStreamMeta(const StreamMeta& m) {

@@ -84,6 +84,8 @@ struct StreamMeta {
   // Catalog key: account, region and name identify a stream.
   std::string Key() const { return MakeKey(account, region, name); }
   static std::string MakeKey(std::string_view account, std::string_view region, std::string_view name);
+  // MakeKey into *out, reusing its buffer (lookups on the put path).
+  static void AssignKey(std::string_view account, std::string_view region, std::string_view name, std::string* out);
 };
 
 // Versioned binary encoding (format in docs/formats/catalog.md).

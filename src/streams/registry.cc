@@ -134,6 +134,14 @@ std::string Registry::MapKey(std::string_view account, std::string_view region, 
   return StreamMeta::MakeKey(account, region, name);
 }
 
+const std::string& Registry::LookupKey(const StreamRef& ref) {
+  // Every put looks its stream up; the key is longer than the short-string
+  // buffer, so it is built in a per-thread buffer instead of a new string.
+  thread_local std::string key;
+  StreamMeta::AssignKey(ref.account, ref.region, ref.name, &key);
+  return key;
+}
+
 Status Registry::StreamNotFound(const StreamRef& ref) {
   return Status(ErrorCode::kNotFound, "Stream " + ref.name + " under account " + ref.account + " not found.");
 }
@@ -287,14 +295,14 @@ void Registry::RunMaintenance() {
 
 Status Registry::WithStream(const StreamRef& ref, const std::function<Status(const Stream&)>& fn) const {
   std::shared_lock lock(mu_);
-  auto it = streams_.find(MapKey(ref.account, ref.region, ref.name));
+  auto it = streams_.find(LookupKey(ref));
   if (it == streams_.end()) return StreamNotFound(ref);
   return fn(*it->second);
 }
 
 Status Registry::UpdateStream(const StreamRef& ref, const std::function<Status(StreamMeta&)>& fn) {
   std::unique_lock lock(mu_);
-  auto it = streams_.find(MapKey(ref.account, ref.region, ref.name));
+  auto it = streams_.find(LookupKey(ref));
   if (it == streams_.end()) return StreamNotFound(ref);
   Stream& s = *it->second;
   StreamMeta copy = s.meta_;
@@ -430,7 +438,7 @@ void Registry::Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallb
   std::string key_id;  // non-empty: the stream is encrypted (StartStreamEncryption)
   {
     std::shared_lock lock(mu_);
-    auto it = streams_.find(MapKey(ref.account, ref.region, ref.name));
+    auto it = streams_.find(LookupKey(ref));
     const Stream* s = it == streams_.end() ? nullptr : it->second.get();
     if (s == nullptr ||
         (s->meta().status != StreamStatus::kActive && s->meta().status != StreamStatus::kUpdating)) {
@@ -683,7 +691,7 @@ class Registry::Resharder {
 
 Status Registry::Reshard(const StreamRef& ref, const std::function<Status(Resharder&)>& plan) {
   std::unique_lock lock(mu_);
-  auto it = streams_.find(MapKey(ref.account, ref.region, ref.name));
+  auto it = streams_.find(LookupKey(ref));
   if (it == streams_.end()) return StreamNotFound(ref);
   Stream& s = *it->second;
   StreamMeta copy = s.meta_;

@@ -209,6 +209,8 @@ class Registry {
 
  private:
   static std::string MapKey(std::string_view account, std::string_view region, std::string_view name);
+  // MapKey(ref...) in a per-thread buffer, valid until the thread's next call.
+  static const std::string& LookupKey(const StreamRef& ref);
   Status OpenLogs(Stream* stream);
   void MaintenanceLoop();
   // Runs plan on a copy of the stream's record under the exclusive lock,
