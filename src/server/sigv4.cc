@@ -58,21 +58,16 @@ void ParseScope(std::string_view credential, AuthInfo* info) {
   // AKID/yyyymmdd/region/service/aws4_request; '%2F' in the query form.
   // Only the first four parts are kept.
   std::string* fields[] = {&info->access_key_id, &info->date, &info->region, &info->service};
-  size_t field = 0;
-  size_t start = 0;
-  for (size_t i = 0; i <= credential.size() && field < std::size(fields); ++i) {
-    size_t sep = 0;
-    if (i == credential.size()) {
-      sep = 1;
-    } else if (credential[i] == '/') {
-      sep = 1;
-    } else if (credential[i] == '%' && (credential.substr(i, 3) == "%2F" || credential.substr(i, 3) == "%2f")) {
-      sep = 3;
+  for (std::string* field : fields) {
+    size_t slash = credential.find('/');
+    size_t encoded = credential.find('%');
+    while (encoded < slash && credential.substr(encoded, 3) != "%2F" && credential.substr(encoded, 3) != "%2f") {
+      encoded = credential.find('%', encoded + 1);
     }
-    if (sep == 0) continue;
-    fields[field++]->assign(credential.substr(start, i - start));
-    start = i + sep;
-    i += sep - 1;
+    size_t end = std::min(slash, encoded);
+    field->assign(credential.substr(0, end));
+    if (end == std::string_view::npos) return;
+    credential.remove_prefix(end + (end == slash ? 1 : 3));
   }
 }
 
