@@ -212,20 +212,39 @@ void Http1Connection::UpdateDeadline() {
   }
   if (p == phase_) return;
   phase_ = p;
-  ++deadline_generation_;
   std::chrono::milliseconds timeout{0};
   if (p == Phase::kIdle) timeout = limits_.idle_timeout;
   if (p == Phase::kHeaders) timeout = limits_.header_timeout;
   if (p == Phase::kBody) timeout = limits_.body_timeout;
   if (timeout.count() <= 0) {
-    deadline_timer_.cancel();
+    deadline_ = std::chrono::steady_clock::time_point::max();  // an armed wait finds nothing due
     return;
   }
-  deadline_timer_.expires_after(timeout);
+  deadline_ = std::chrono::steady_clock::now() + timeout;
+  if (deadline_armed_ && armed_expiry_ <= deadline_) return;
+  ArmDeadline();
+}
+
+void Http1Connection::ArmDeadline() {
+  ++deadline_generation_;  // the wait this replaces (if any) completes aborted and is ignored
+  deadline_armed_ = true;
+  armed_expiry_ = deadline_;
+  deadline_timer_.expires_at(deadline_);
   deadline_timer_.async_wait([self = std::static_pointer_cast<Http1Connection>(shared_from_this()),
                               generation = deadline_generation_](const boost::system::error_code& ec) {
-    if (!ec && generation == self->deadline_generation_) self->OnDeadline();
+    if (generation != self->deadline_generation_) return;
+    self->deadline_armed_ = false;
+    if (!ec) self->OnDeadlineTimer();
   });
+}
+
+void Http1Connection::OnDeadlineTimer() {
+  if (closed_ || deadline_ == std::chrono::steady_clock::time_point::max()) return;
+  if (std::chrono::steady_clock::now() < deadline_) {
+    ArmDeadline();  // armed for an earlier phase's deadline
+    return;
+  }
+  OnDeadline();
 }
 
 void Http1Connection::OnDeadline() {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -68,8 +69,13 @@ class Http1Connection final : public Connection {
   // Grows the current request's memory reservation to what its body holds;
   // on refusal answers Overloaded() and closes. False if refused.
   bool ReserveBody();
-  // Re-arms the deadline timer when the connection changes phase.
+  // Sets the deadline when the connection changes phase. The timer is only
+  // re-armed when the new deadline is earlier than the armed wait: most
+  // requests move idle -> in flight -> idle, and those changes cost no timer
+  // operation (a wait that comes due early re-arms for the current deadline).
   void UpdateDeadline();
+  void ArmDeadline();
+  void OnDeadlineTimer();
   void OnDeadline();
   // Answers `response` to a request that is not dispatched, then closes.
   void FailWith(HttpResponse response);
@@ -106,6 +112,10 @@ class Http1Connection final : public Connection {
   // What the connection waits for from the client, and until when.
   enum class Phase { kNone, kIdle, kHeaders, kBody };
   Phase phase_ = Phase::kNone;
+  // When phase_ times out; time_point::max() for none.
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  bool deadline_armed_ = false;                     // a wait is pending, due at armed_expiry_
+  std::chrono::steady_clock::time_point armed_expiry_;
   uint64_t deadline_generation_ = 0;  // bumps invalidate armed waits
   boost::asio::steady_timer deadline_timer_;
   Reservation reservation_;       // the current request's body bytes

@@ -793,6 +793,33 @@ TEST_F(HttpServerBoundsTest, IdleConnectionIsClosed) {
   EXPECT_TRUE(c.AtEof());  // after idle_timeout_ms without a request
 }
 
+TEST_F(HttpServerBoundsTest, EachRequestPostponesTheIdleDeadline) {
+  RawClient c(port());
+  // Three requests 250 ms apart: 500 ms after the first answer, more than
+  // the 400 ms idle timeout, but never 400 ms without one.
+  for (int i = 0; i < 3; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    ASSERT_TRUE(c.Send(Post("/echo", "x"))) << "request " << i;
+    auto r = c.Read();
+    ASSERT_TRUE(r.has_value()) << "request " << i;
+    EXPECT_EQ(r->status, 200);
+  }
+  EXPECT_TRUE(c.AtEof());  // and closed once idle long enough
+}
+
+TEST_F(HttpServerBoundsTest, SlowHeadersAfterAnAnsweredRequestGet408) {
+  RawClient c(port());
+  ASSERT_TRUE(c.Send(Post("/echo", "x")));
+  ASSERT_TRUE(c.Read().has_value());
+  // The idle deadline is armed; the header deadline that replaces it is
+  // earlier and must still fire.
+  ASSERT_TRUE(c.Send("POST /echo HTTP/1.1\r\nHost: x\r\nX-Slow: "));
+  auto r = c.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 408);
+  EXPECT_TRUE(c.AtEof());
+}
+
 TEST_F(HttpServerBoundsTest, SilentConnectionLosesItsSlot) {
   RawClient silent(port());  // never sends a byte (still in the protocol sniffer)
   EXPECT_TRUE(silent.AtEof());
