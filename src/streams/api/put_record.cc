@@ -50,7 +50,8 @@ void PutRecord(const Context& ctx, Value in, Done done) {
     }
   }
   ctx.registry->Put(*ref, std::move(entries),
-                    [done, done_encoded = ctx.done_encoded, format = ctx.format](Result<std::vector<PutOutcome>> r) {
+                    [done = std::move(done), done_encoded = ctx.done_encoded,
+                     format = ctx.format](Result<std::vector<PutOutcome>> r) {
                       if (!r.ok()) return done(r.status());
                       const PutOutcome& o = (*r)[0];
                       if (!o.status.ok()) return done(o.status);

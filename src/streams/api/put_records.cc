@@ -80,7 +80,8 @@ void PutRecords(const Context& ctx, Value in, Done done) {
     return done(Status(ErrorCode::kInvalidArgument, "Records size exceeds 5 MB limit"));
   }
   ctx.registry->Put(*ref, std::move(entries),
-                    [done, done_encoded = ctx.done_encoded, format = ctx.format](Result<std::vector<PutOutcome>> r) {
+                    [done = std::move(done), done_encoded = ctx.done_encoded,
+                     format = ctx.format](Result<std::vector<PutOutcome>> r) {
                       if (!r.ok()) return done(r.status());
                       done_encoded(EncodeOutput(*r, format));
                     },
