@@ -20,7 +20,11 @@ if [[ ! -f build-fuzz/build.ninja ]]; then
   CXX="$cxx" cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPATE_BUILD_FUZZ=ON \
     "${launcher[@]}" >/dev/null
 fi
-ninja -C build-fuzz "${targets[@]}" >/dev/null
+if ! ninja -C build-fuzz "${targets[@]}" >build-fuzz/build.log 2>&1; then
+  echo "fuzz/run.sh: building the fuzz targets failed (clang $cxx):" >&2
+  grep -E "error|FAILED" build-fuzz/build.log | head -20 >&2
+  exit 1
+fi
 status=0
 for t in "${targets[@]}"; do
   work="$(mktemp -d)"

@@ -470,9 +470,10 @@ class Coercer {
     // building a new object.
     Value::Object& members = v->mutable_object();
     bool all_known = true;
-    for (const auto& [name, value] : members) {
-      auto known = [&](const Member& m) { return m.name == name; };
-      all_known = all_known && !value.is_null() && std::any_of(shape.members.begin(), shape.members.end(), known);
+    for (const Value::Member& member : members) {
+      auto known = [&](const Member& m) { return m.name == member.first; };
+      all_known = all_known && !member.second.is_null() &&
+                  std::any_of(shape.members.begin(), shape.members.end(), known);
     }
     if (all_known) {
       for (const Member& m : shape.members) {
