@@ -279,7 +279,9 @@ bool Http1RequestParser::ParseHeaderBlock(std::string_view block) {
     }
     std::string_view value = TrimOws(line.substr(colon + 1));
 
-    if (lower_name == "content-length") {
+    // string_view comparisons: lengths first, no strlen per literal.
+    const std::string_view ln = lower_name;
+    if (ln == "content-length") {
       if (value.empty() || value.size() > 19) return false;
       uint64_t v = 0;
       for (char c : value) {
@@ -289,7 +291,7 @@ bool Http1RequestParser::ParseHeaderBlock(std::string_view block) {
       if (have_length && v != content_length) return false;
       have_length = true;
       content_length = v;
-    } else if (lower_name == "transfer-encoding") {
+    } else if (ln == "transfer-encoding") {
       if (http10 || have_te) return false;
       have_te = true;
       bool only_chunked = true;
@@ -303,12 +305,12 @@ bool Http1RequestParser::ParseHeaderBlock(std::string_view block) {
         return false;
       }
       chunked_ = true;
-    } else if (lower_name == "connection") {
+    } else if (ln == "connection") {
       ForEachListElement(value, [&](std::string_view e) {
         if (EqualsIgnoreCase(e, "close")) keep_alive_ = false;
         if (http10 && EqualsIgnoreCase(e, "keep-alive")) keep_alive_ = true;
       });
-    } else if (lower_name == "expect") {
+    } else if (ln == "expect") {
       if (!http10 && EqualsIgnoreCase(value, "100-continue")) expect_continue_ = true;
     }
     request_.headers.emplace_back(std::move(lower_name), std::string(value));
