@@ -125,13 +125,20 @@ struct ResponseShape {
     return r;
   }
 
-  HttpResponse ResultResponse(const Result<Value>& result) const {
-    if (!result.ok()) return ErrorResponse(result.status());
+  // 200 with the base headers and `body` (already encoded).
+  HttpResponse OkResponse(std::string body) const {
     HttpResponse r;
     r.status = 200;
     r.headers = BaseHeaders();
-    if (has_output) Encode(*result, &r.body);
+    r.body = std::move(body);
     return r;
+  }
+
+  HttpResponse ResultResponse(const Result<Value>& result) const {
+    if (!result.ok()) return ErrorResponse(result.status());
+    std::string body;
+    if (has_output) Encode(*result, &body);
+    return OkResponse(std::move(body));
   }
 };
 
@@ -145,13 +152,8 @@ struct Exchange : ResponseShape {
   // possibly on the storage writer's thread: the headers are built on the
   // connection's thread, like SendResult's.
   static void SendEncoded(const std::shared_ptr<Exchange>& ex, std::string body) {
-    auto held = std::make_shared<std::string>(std::move(body));
-    ex->responder->SendBuilt([shape = static_cast<const ResponseShape&>(*ex), held] {
-      HttpResponse r;
-      r.status = 200;
-      r.headers = shape.BaseHeaders();
-      r.body = std::move(*held);
-      return r;
+    ex->responder->SendBuilt([shape = static_cast<const ResponseShape&>(*ex), body = std::move(body)]() mutable {
+      return shape.OkResponse(std::move(body));
     });
   }
 
@@ -159,9 +161,9 @@ struct Exchange : ResponseShape {
   // response is encoded on the connection's transport thread, so a put
   // acknowledged by the storage writer costs that thread no encoding.
   static void SendResult(const std::shared_ptr<Exchange>& ex, Result<Value> result) {
-    auto held = std::make_shared<const Result<Value>>(std::move(result));
-    ex->responder->SendBuilt(
-        [shape = static_cast<const ResponseShape&>(*ex), held] { return shape.ResultResponse(*held); });
+    ex->responder->SendBuilt([shape = static_cast<const ResponseShape&>(*ex), result = std::move(result)] {
+      return shape.ResultResponse(result);
+    });
   }
 };
 

@@ -25,23 +25,8 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// The parameter `name` of "AWS4-HMAC-SHA256 A=x, B=y" or of a query string.
-std::string_view Param(std::string_view params, std::string_view name, char sep) {
-  size_t pos = 0;
-  while (pos <= params.size()) {
-    size_t end = params.find(sep, pos);
-    if (end == std::string_view::npos) end = params.size();
-    std::string_view item = Trim(params.substr(pos, end - pos));
-    if (item.size() > name.size() && item.substr(0, name.size()) == name && item[name.size()] == '=') {
-      return item.substr(name.size() + 1);
-    }
-    pos = end + 1;
-  }
-  return {};
-}
-
 // Calls fn(name, value) for each trimmed "name=value" item of `params`
-// (items without '=' are skipped): Param for all names in one pass.
+// (items without '=' are skipped).
 template <typename Fn>
 void ForEachParam(std::string_view params, char sep, Fn fn) {
   size_t pos = 0;
@@ -52,6 +37,20 @@ void ForEachParam(std::string_view params, char sep, Fn fn) {
     if (size_t eq = item.find('='); eq != std::string_view::npos) fn(item.substr(0, eq), item.substr(eq + 1));
     pos = end + 1;
   }
+}
+
+// The value of the first parameter `name` of "AWS4-HMAC-SHA256 A=x, B=y" or
+// of a query string; empty when absent.
+std::string_view Param(std::string_view params, std::string_view name, char sep) {
+  std::string_view found;
+  bool seen = false;
+  ForEachParam(params, sep, [&](std::string_view n, std::string_view v) {
+    if (!seen && n == name) {
+      seen = true;
+      found = v;
+    }
+  });
+  return found;
 }
 
 void ParseScope(std::string_view credential, AuthInfo* info) {
