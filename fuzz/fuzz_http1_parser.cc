@@ -1,4 +1,4 @@
-// libFuzzer target: the HTTP/1.1 request parser (src/server/http1_parser.h),
+// libFuzzer target: the HTTP/1.1 request parser (src/http/http1_parser.h),
 // fed the input in two pieces (the first byte picks the split) to exercise
 // incremental parsing, then pipelined requests until the input is used up.
 #include <cstddef>
@@ -6,13 +6,13 @@
 #include <string>
 
 #include "base/assert.h"
-#include "server/http1_parser.h"
+#include "http/http1_parser.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   size_t split = data[0] % (size);
   std::string in(reinterpret_cast<const char*>(data + 1), size - 1);
-  spate::server::Http1RequestParser parser({/*max_header_bytes=*/4096, /*max_body_bytes=*/1 << 16, 16});
+  spate::http::Http1RequestParser parser({/*max_header_bytes=*/4096, /*max_body_bytes=*/1 << 16, 16});
   size_t fed = std::min(split, in.size());
   size_t begin = 0;
   for (int steps = 0; steps < 10000; ++steps) {
@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto ev = parser.Parse(in.data() + begin, fed - begin, &consumed);
     SPATE_ASSERT(consumed <= fed - begin, "parser consumed more than it was given");
     begin += consumed;
-    using Event = spate::server::Http1RequestParser::Event;
+    using Event = spate::http::Http1RequestParser::Event;
     if (ev == Event::kError) {
       int s = parser.error_status();
       SPATE_ASSERT(s == 400 || s == 413 || s == 431 || s == 501, "unexpected error status");

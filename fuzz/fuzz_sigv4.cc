@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     in.remove_prefix(nl + 1);
   }
   lines.resize(4);
-  spate::server::HttpRequest req;
+  spate::http::HttpRequest req;
   req.method = "POST";
   req.target = lines[2].empty() ? "/" : lines[2];
   if (!lines[0].empty()) req.headers.emplace_back("authorization", lines[0]);

@@ -96,6 +96,7 @@ struct Shape {
   std::optional<ModelPattern> pattern;
   std::vector<std::string> enum_values;  // empty when not an enum
   std::string enum_listing;              // "[A, B]" in AWS's order
+  bool event_stream = false;             // marked `eventstream` (an event-stream union)
 
   bool IsNumeric() const {
     return type == ShapeType::kInteger || type == ShapeType::kLong || type == ShapeType::kDouble ||
@@ -237,6 +238,8 @@ std::unique_ptr<ServiceModel> ServiceModel::Load(std::string_view json) {
     s.type = ParseShapeType(GetString(e, "type"));
     s.min = GetBound(e, "min");
     s.max = GetBound(e, "max");
+    bool event_stream = false;
+    s.event_stream = e["eventstream"].get_bool().get(event_stream) == simdjson::SUCCESS && event_stream;
     if (std::string_view p = GetString(e, "pattern"); !p.empty()) {
       auto compiled = ModelPattern::Compile(p);
       SPATE_MODEL_CHECK(compiled.ok(), "pattern outside the supported subset");
@@ -331,6 +334,8 @@ std::unique_ptr<ServiceModel> ServiceModel::Load(std::string_view json) {
     simdjson::dom::element output;
     if (kv.value["output"].get(output) == simdjson::SUCCESS) {
       op.output_shape_ = std::string(GetString(output, "shape"));
+      const Shape& out = impl->shapes[lookup(output)];
+      for (const Member& m : out.members) op.event_stream_output_ |= impl->shapes[m.shape].event_stream;
     }
     impl->operations.push_back(std::move(op));
   }

@@ -27,6 +27,9 @@ class OperationInfo {
   // when the operation has none.
   const std::string& input_shape() const { return input_shape_; }
   const std::string& output_shape() const { return output_shape_; }
+  // Whether the output is an event stream (a member of the output structure
+  // has a shape the model marks `eventstream`: SubscribeToShard).
+  bool event_stream_output() const { return event_stream_output_; }
 
  private:
   friend class ServiceModel;
@@ -34,6 +37,7 @@ class OperationInfo {
   std::string input_shape_;
   std::string output_shape_;
   int32_t input_index_ = -1;  // into the model's shape table; -1 when no input
+  bool event_stream_output_ = false;
 };
 
 // ServiceModel is one AWS JSON-protocol service (Kinesis Data Streams,

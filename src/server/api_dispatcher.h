@@ -1,50 +1,58 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
-#include "server/http_types.h"
+#include "http/http_types.h"
 #include "server/sigv4.h"
-#include "streams/fan_out.h"
-#include "streams/registry.h"
+#include "service/service.h"
 
 namespace spate::server {
 
-// The AWS JSON-1.1 / CBOR-1.1 front door: turns an HTTP request into an
-// operation call and its result into a response.
+// The AWS JSON-1.1 / CBOR-1.1 front door: turns an HTTP request into a call
+// of one of the registered services (service/service.h) and its result into
+// a response. It knows no service by name.
 //
-// Per request, in AWS's order of checks: method and path, X-Amz-Target ->
-// service and operation (UnknownOperationException), the SigV4 signature
-// (SigV4Verifier: presence, then, unless in development mode, the signature
-// itself), which gives the caller's account and region, body decoding in the
-// request's encoding (SerializationException), service-model validation
-// (SerializationException / ValidationException), then the handler. The
-// response is encoded in the request's encoding, errors included, and every
-// response carries x-amzn-RequestId.
+// Per request, in AWS's order of checks: method (anything but POST gets
+// AWS's AccessDenied XML), X-Amz-Target -> the service whose target prefix
+// it names and the operation (UnknownOperationException for an unknown
+// prefix or operation, or one the service does not serve), the SigV4
+// signature (SigV4Verifier, scope checked against the service's signing
+// name), which gives the caller's account and region, body decoding in the
+// request's encoding (SerializationException), validation against the
+// service's model (SerializationException / ValidationException), the
+// service's admission, then the service. The response is encoded in the
+// request's encoding, errors included, and every response carries
+// x-amzn-RequestId; responses to requests with an Origin carry CORS headers.
 //
-// Thread-safe; Handle() never blocks (handlers complete asynchronously).
-class ApiDispatcher final : public RequestHandler {
+// Services are added before the server starts; afterwards the dispatcher is
+// immutable and thread-safe. Handle() never blocks (services complete
+// asynchronously).
+class ApiDispatcher final : public http::RequestHandler {
  public:
   // `verifier` (may be null: development mode with the system clock) must
-  // outlive this. `fan_out` serves SubscribeToShard (event-stream
-  // responses); may be null.
-  explicit ApiDispatcher(streams::Registry* registry, const SigV4Verifier* verifier = nullptr,
-                         streams::FanOut* fan_out = nullptr);
+  // outlive this.
+  explicit ApiDispatcher(const SigV4Verifier* verifier = nullptr);
   ~ApiDispatcher() override;
 
-  void Handle(HttpRequest request, std::unique_ptr<Responder> responder) override;
-  // A request refused by the transport's memory budgets: an AWS error that
-  // every SDK retries with backoff, in the request's encoding:
-  // ProvisionedThroughputExceededException for the data plane (PutRecord,
-  // PutRecords, GetRecords, SubscribeToShard: what producers and the KCL
-  // already back off on), LimitExceededException (the control-plane rate
-  // limit error) for every other operation. HTTP 400 as AWS sends them.
-  HttpResponse Overloaded(const HttpRequest& head) override;
+  // Serves `service`'s target prefix from now on; `service` must outlive
+  // this. Two services may not share a target prefix (asserted).
+  void AddService(service::Service* service);
+
+  void Handle(http::HttpRequest request, std::unique_ptr<http::Responder> responder) override;
+  // A request refused by the transport's memory budgets: the error its
+  // service chooses (Service::OverloadError; LimitExceededException when the
+  // target names no service), in the request's encoding, HTTP 400 as AWS
+  // sends throttling errors; every SDK retries it with backoff.
+  http::HttpResponse Overloaded(const http::HttpRequest& head) override;
 
  private:
-  streams::Registry* registry_;
+  // The service X-Amz-Target names and the operation part, or nullptr.
+  service::Service* Route(std::string_view target, std::string_view* operation) const;
+
   std::unique_ptr<SigV4Verifier> owned_verifier_;  // development mode when none is given
   const SigV4Verifier* verifier_;
-  streams::FanOut* fan_out_;
+  std::vector<service::Service*> services_;
 };
 
 }  // namespace spate::server

@@ -199,7 +199,6 @@ const Credential* CredentialStore::Find(std::string_view access_key_id) const {
 
 namespace {
 
-constexpr std::string_view kService = "kinesis";
 constexpr std::string_view kTerminator = "aws4_request";
 constexpr char kHex[] = "0123456789abcdef";
 constexpr char kHexUpper[] = "0123456789ABCDEF";
@@ -550,7 +549,7 @@ std::string SigV4Verifier::SigningKey(const Credential& cred, const SignaturePar
   return key;
 }
 
-Result<AuthInfo> SigV4Verifier::Verify(const HttpRequest& request) const {
+Result<AuthInfo> SigV4Verifier::Verify(const HttpRequest& request, std::string_view service) const {
   auto present = CheckAuthorizationPresent(request);
   if (!present.ok()) return present.status();
   AuthInfo info = std::move(*present);
@@ -571,9 +570,9 @@ Result<AuthInfo> SigV4Verifier::Verify(const HttpRequest& request) const {
     return Status(ErrorCode::kInvalidSignature, "Credential should be scoped with a valid terminator: 'aws4_request', not '" +
                                                     p.scope_terminator + "'.");
   }
-  if (p.scope_service != kService) {
+  if (p.scope_service != service) {
     return Status(ErrorCode::kInvalidSignature,
-                  "Credential should be scoped to correct service: '" + std::string(kService) + "'. ");
+                  "Credential should be scoped to correct service: '" + std::string(service) + "'. ");
   }
   if (p.scope_region.empty()) {
     return Status(ErrorCode::kInvalidSignature, "Credential should be scoped to a valid region, not ''. ");

@@ -10,10 +10,12 @@
 #include <vector>
 
 #include "base/status.h"
-#include "server/http_types.h"
+#include "http/http_types.h"
 #include "util/clock.h"
 
 namespace spate::server {
+
+using http::HttpRequest;
 
 // The account of callers whose credential names none, and of every caller
 // in development mode whose access key id is not exactly 12 digits.
@@ -121,7 +123,9 @@ class SigV4Verifier {
   SigV4Verifier(const CredentialStore* store, util::Clock* clock) : store_(store), clock_(clock) {}
 
   bool development_mode() const { return store_ == nullptr; }
-  Result<AuthInfo> Verify(const HttpRequest& request) const;
+  // `service` is the SigV4 name the credential scope must carry ("kinesis");
+  // in development mode the scope is not checked.
+  Result<AuthInfo> Verify(const HttpRequest& request, std::string_view service) const;
 
   // Maximum distance between the request time and the server's clock.
   static constexpr int64_t kMaxSkewMs = 5 * 60 * 1000;

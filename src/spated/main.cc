@@ -14,13 +14,14 @@
 
 #include "base/log.h"
 #include "metadata/catalog.h"
-#include "server/api_dispatcher.h"
-#include "server/http_server.h"
+#include "http/http_server.h"
+#include "server/front_door.h"
 #include "server/sigv4.h"
 #include "spated/config.h"
 #include "storage/log_store.h"
 #include "streams/fan_out.h"
 #include "streams/registry.h"
+#include "streams/service.h"
 #include "util/clock.h"
 #include "util/file_system.h"
 
@@ -123,24 +124,27 @@ int Run(const Config& config) {
   }
   server::SigV4Verifier verifier(credentials ? &*credentials : nullptr, util::SystemClock());
   fan_out.Start();
-  server::ApiDispatcher dispatcher(&registry, &verifier, &fan_out);
-  server::HttpServerOptions http;
-  http.host = config.host;
-  http.port = config.port;
+  // One port for every service: the front door routes by X-Amz-Target.
+  streams::StreamsService streams_service(&registry, &fan_out);
+  server::FrontDoor front_door(&verifier);
+  front_door.AddService(&streams_service);
+  http::HttpServerOptions http_options;
+  http_options.host = config.host;
+  http_options.port = config.port;
   if (config.tls_port >= 0) {
-    http.tls_port = config.tls_port;
-    http.tls_cert_file = config.tls_cert;
-    http.tls_key_file = config.tls_key;
+    http_options.tls_port = config.tls_port;
+    http_options.tls_cert_file = config.tls_cert;
+    http_options.tls_key_file = config.tls_key;
   }
-  http.threads = config.threads > 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
-  http.max_body_bytes = config.max_body_bytes;
-  http.max_connections = config.max_connections;
-  http.max_connection_inflight_bytes = config.max_connection_inflight_bytes;
-  http.max_inflight_bytes = config.max_inflight_bytes;
-  http.idle_timeout_ms = config.idle_timeout_ms;
-  http.header_timeout_ms = config.header_timeout_ms;
-  http.body_timeout_ms = config.body_timeout_ms;
-  auto srv = server::HttpServer::Create(http, &dispatcher);
+  http_options.threads = config.threads > 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  http_options.max_body_bytes = config.max_body_bytes;
+  http_options.max_connections = config.max_connections;
+  http_options.max_connection_inflight_bytes = config.max_connection_inflight_bytes;
+  http_options.max_inflight_bytes = config.max_inflight_bytes;
+  http_options.idle_timeout_ms = config.idle_timeout_ms;
+  http_options.header_timeout_ms = config.header_timeout_ms;
+  http_options.body_timeout_ms = config.body_timeout_ms;
+  auto srv = http::HttpServer::Create(http_options, front_door.handler());
   if (!srv.ok()) {
     SPATE_LOG_ERROR(srv.status().ToString());
     return 1;

@@ -14,11 +14,15 @@
 
 #include "base/status.h"
 #include "model/types.h"
-#include "streams/event_sink.h"
+#include "service/event_sink.h"
 #include "streams/registry.h"
 #include "util/clock.h"
 
 namespace spate::streams {
+
+// Subscriptions write to the front door's event-stream sinks.
+using service::EventSink;
+using service::EventSinkOpener;
 
 struct FanOutOptions {
   int64_t heartbeat_ms = 5000;           // an event at least this often, records or not

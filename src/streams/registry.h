@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "iam/caller.h"
 #include "metadata/catalog.h"
 #include "metadata/stream_meta.h"
 #include "model/types.h"
@@ -24,12 +25,8 @@
 
 namespace spate::streams {
 
-// Who is calling: the account and region a request acts in. Streams are
-// scoped by both.
-struct Caller {
-  std::string account = "000000000000";
-  std::string region = "us-east-1";
-};
+// Who is calling (iam/caller.h): streams are scoped by its account and region.
+using iam::Caller;
 
 // A stream as a request names it: by StreamName (in the caller's account
 // and region) or by StreamARN (which carries its own).

@@ -65,6 +65,14 @@ TEST(ServiceModelTest, UnknownOperationIsNull) {
   EXPECT_EQ(ServiceModel::Kinesis().FindOperation("putRecord"), nullptr);  // case-sensitive
 }
 
+TEST(ServiceModelTest, OnlySubscribeToShardHasAnEventStreamOutput) {
+  for (const ServiceModel* m : {&ServiceModel::Kinesis(), &ServiceModel::Firehose(), &ServiceModel::KinesisAnalytics()}) {
+    for (const OperationInfo& op : m->operations()) {
+      EXPECT_EQ(op.event_stream_output(), op.name() == "SubscribeToShard") << op.name();
+    }
+  }
+}
+
 TEST(ServiceModelTest, FirehoseAndAnalyticsModelsLoad) {
   const ServiceModel& firehose = ServiceModel::Firehose();
   EXPECT_EQ(firehose.target_prefix(), "Firehose_20150804");

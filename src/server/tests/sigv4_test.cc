@@ -212,21 +212,21 @@ class VerifierTest : public ::testing::Test {
 
 TEST_F(VerifierTest, ValidSignatureYieldsAccountAndRegion) {
   SigV4Verifier v(&store_, &clock_);
-  auto a = v.Verify(Signed("AKIDA", "secretA"));
+  auto a = v.Verify(Signed("AKIDA", "secretA"), "kinesis");
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   EXPECT_EQ(a->account, "111111111111");
   EXPECT_EQ(a->region, "us-west-2");
-  auto b = v.Verify(Signed("AKIDB", "secretB", kNowAmz, "eu-west-1"));
+  auto b = v.Verify(Signed("AKIDB", "secretB", kNowAmz, "eu-west-1"), "kinesis");
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   EXPECT_EQ(b->account, "222222222222");
   EXPECT_EQ(b->region, "eu-west-1");
   // Second verification uses the cached signing key and agrees.
-  EXPECT_TRUE(v.Verify(Signed("AKIDA", "secretA")).ok());
+  EXPECT_TRUE(v.Verify(Signed("AKIDA", "secretA"), "kinesis").ok());
 }
 
 TEST_F(VerifierTest, WrongSecretIsInvalidSignature) {
   SigV4Verifier v(&store_, &clock_);
-  auto r = v.Verify(Signed("AKIDA", "secretB"));
+  auto r = v.Verify(Signed("AKIDA", "secretB"), "kinesis");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), ErrorCode::kInvalidSignature);
   EXPECT_EQ(r.status().message(),
@@ -236,7 +236,7 @@ TEST_F(VerifierTest, WrongSecretIsInvalidSignature) {
 
 TEST_F(VerifierTest, UnknownKeyIsUnrecognizedClient) {
   SigV4Verifier v(&store_, &clock_);
-  auto r = v.Verify(Signed("AKIDZ", "secretA"));
+  auto r = v.Verify(Signed("AKIDZ", "secretA"), "kinesis");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), ErrorCode::kUnrecognizedClient);
   EXPECT_EQ(r.status().message(), "The security token included in the request is invalid.");
@@ -246,7 +246,7 @@ TEST_F(VerifierTest, TamperedBodyIsInvalidSignature) {
   SigV4Verifier v(&store_, &clock_);
   HttpRequest r = Signed("AKIDA", "secretA");
   r.body = R"({"StreamName":"t"})";
-  EXPECT_EQ(v.Verify(r).status().code(), ErrorCode::kInvalidSignature);
+  EXPECT_EQ(v.Verify(r, "kinesis").status().code(), ErrorCode::kInvalidSignature);
 }
 
 TEST_F(VerifierTest, TamperedSignedHeaderIsInvalidSignature) {
@@ -255,14 +255,14 @@ TEST_F(VerifierTest, TamperedSignedHeaderIsInvalidSignature) {
   for (auto& [n, val] : r.headers) {
     if (n == "x-amz-target") val = "Kinesis_20131202.DeleteStream";
   }
-  EXPECT_EQ(v.Verify(r).status().code(), ErrorCode::kInvalidSignature);
+  EXPECT_EQ(v.Verify(r, "kinesis").status().code(), ErrorCode::kInvalidSignature);
 }
 
 TEST_F(VerifierTest, MissingSignedHeaderIsInvalidSignature) {
   SigV4Verifier v(&store_, &clock_);
   HttpRequest r = Signed("AKIDA", "secretA");
   std::erase_if(r.headers, [](const auto& h) { return h.first == "x-amz-target"; });
-  EXPECT_EQ(v.Verify(r).status().code(), ErrorCode::kInvalidSignature);
+  EXPECT_EQ(v.Verify(r, "kinesis").status().code(), ErrorCode::kInvalidSignature);
 }
 
 TEST_F(VerifierTest, UnsignedHostIsInvalidSignature) {
@@ -270,7 +270,7 @@ TEST_F(VerifierTest, UnsignedHostIsInvalidSignature) {
   HttpRequest r = Signed("AKIDA", "secretA");
   r.headers.pop_back();
   Sign(&r, "AKIDA", "secretA", "content-type;x-amz-date;x-amz-target");
-  auto st = v.Verify(r);
+  auto st = v.Verify(r, "kinesis");
   EXPECT_EQ(st.status().code(), ErrorCode::kInvalidSignature);
   EXPECT_NE(st.status().message().find("'Host'"), std::string::npos);
 }
@@ -282,34 +282,34 @@ TEST_F(VerifierTest, Http2AuthorityPseudoHeaderIsSignedAsHost) {
   HttpRequest r = Signed("AKIDA", "secretA");
   r.headers.pop_back();
   Sign(&r, "AKIDA", "secretA", ":authority;content-type;x-amz-date;x-amz-target");
-  EXPECT_TRUE(v.Verify(r).ok()) << v.Verify(r).status().ToString();
+  EXPECT_TRUE(v.Verify(r, "kinesis").ok()) << v.Verify(r, "kinesis").status().ToString();
   auto p = ParseSignatureParams(r);
   ASSERT_TRUE(p.ok());
   EXPECT_NE(CanonicalRequest(r, *p, HexSha256(r.body)).find("\n:authority:127.0.0.1:4567\n"), std::string::npos);
   for (auto& [n, val] : r.headers) {
     if (n == "host") val = "evil.example:4567";
   }
-  EXPECT_EQ(v.Verify(r).status().code(), ErrorCode::kInvalidSignature);
+  EXPECT_EQ(v.Verify(r, "kinesis").status().code(), ErrorCode::kInvalidSignature);
 }
 
 TEST_F(VerifierTest, UnsignedExtraHeaderMayChange) {
   SigV4Verifier v(&store_, &clock_);
   HttpRequest r = Signed("AKIDA", "secretA");
   r.headers.emplace_back("user-agent", "changed-in-flight");
-  EXPECT_TRUE(v.Verify(r).ok());
+  EXPECT_TRUE(v.Verify(r, "kinesis").ok());
 }
 
 TEST_F(VerifierTest, StaleAndFutureDatesAreRejectedWithAwsMessages) {
   SigV4Verifier v(&store_, &clock_);
   // 4 min 59 s either way is accepted.
-  EXPECT_TRUE(v.Verify(Signed("AKIDA", "secretA", "20231114T220821Z")).ok());
-  EXPECT_TRUE(v.Verify(Signed("AKIDA", "secretA", "20231114T221819Z")).ok());
-  auto old = v.Verify(Signed("AKIDA", "secretA", "20231114T220819Z"));
+  EXPECT_TRUE(v.Verify(Signed("AKIDA", "secretA", "20231114T220821Z"), "kinesis").ok());
+  EXPECT_TRUE(v.Verify(Signed("AKIDA", "secretA", "20231114T221819Z"), "kinesis").ok());
+  auto old = v.Verify(Signed("AKIDA", "secretA", "20231114T220819Z"), "kinesis");
   ASSERT_FALSE(old.ok());
   EXPECT_EQ(old.status().code(), ErrorCode::kInvalidSignature);
   EXPECT_EQ(old.status().message(),
             "Signature expired: 20231114T220819Z is now earlier than 20231114T220820Z (20231114T221320Z - 5 min.)");
-  auto future = v.Verify(Signed("AKIDA", "secretA", "20231114T221821Z"));
+  auto future = v.Verify(Signed("AKIDA", "secretA", "20231114T221821Z"), "kinesis");
   ASSERT_FALSE(future.ok());
   EXPECT_EQ(future.status().code(), ErrorCode::kInvalidSignature);
   EXPECT_EQ(future.status().message(),
@@ -323,9 +323,9 @@ TEST_F(VerifierTest, PayloadHashHeaderMustMatchBody) {
   r.headers.pop_back();
   r.headers.emplace_back("x-amz-content-sha256", HexSha256(r.body));
   Sign(&r, "AKIDA", "secretA", "content-type;host;x-amz-content-sha256;x-amz-date;x-amz-target");
-  EXPECT_TRUE(v.Verify(r).ok());
+  EXPECT_TRUE(v.Verify(r, "kinesis").ok());
   r.body += " ";
-  EXPECT_EQ(v.Verify(r).status().code(), ErrorCode::kInvalidSignature);
+  EXPECT_EQ(v.Verify(r, "kinesis").status().code(), ErrorCode::kInvalidSignature);
 }
 
 TEST_F(VerifierTest, ScopeMustNameKinesisAndMatchTheDate) {
@@ -334,12 +334,12 @@ TEST_F(VerifierTest, ScopeMustNameKinesisAndMatchTheDate) {
   for (auto& [n, val] : r.headers) {
     if (n == "authorization") val.replace(val.find("/kinesis/"), 9, "/dynamodb/");
   }
-  EXPECT_EQ(v.Verify(r).status().code(), ErrorCode::kInvalidSignature);
+  EXPECT_EQ(v.Verify(r, "kinesis").status().code(), ErrorCode::kInvalidSignature);
   HttpRequest d = Signed("AKIDA", "secretA");
   for (auto& [n, val] : d.headers) {
     if (n == "authorization") val.replace(val.find("/20231114/"), 10, "/20231113/");
   }
-  auto st = v.Verify(d);
+  auto st = v.Verify(d, "kinesis");
   EXPECT_EQ(st.status().code(), ErrorCode::kInvalidSignature);
   EXPECT_NE(st.status().message().find("Date in Credential scope does not match"), std::string::npos);
 }
@@ -350,7 +350,7 @@ TEST_F(VerifierTest, MalformedCredentialIsIncomplete) {
   for (auto& [n, val] : r.headers) {
     if (n == "authorization") val.replace(val.find("/us-west-2"), 10, "");
   }
-  auto st = v.Verify(r);
+  auto st = v.Verify(r, "kinesis");
   EXPECT_EQ(st.status().code(), ErrorCode::kIncompleteSignature);
   EXPECT_NE(st.status().message().find("Credential must have exactly 5 slash-delimited elements"), std::string::npos);
 }
@@ -359,7 +359,7 @@ TEST_F(VerifierTest, NoSignatureIsMissingToken) {
   SigV4Verifier v(&store_, &clock_);
   HttpRequest r = Signed("AKIDA", "secretA");
   r.headers.pop_back();
-  EXPECT_EQ(v.Verify(r).status().code(), ErrorCode::kMissingAuthentication);
+  EXPECT_EQ(v.Verify(r, "kinesis").status().code(), ErrorCode::kMissingAuthentication);
 }
 
 TEST_F(VerifierTest, QueryStringSignature) {
@@ -376,11 +376,11 @@ TEST_F(VerifierTest, QueryStringSignature) {
   std::string sig = HexHmacSha256(DeriveSigningKey("secretA", "20231114", "us-east-1", "kinesis"),
                                   StringToSign(p->amz_date, p->scope, CanonicalRequest(r, *p, HexSha256(r.body))));
   r.target = "/?" + q + "&X-Amz-Signature=" + sig;
-  auto a = v.Verify(r);
+  auto a = v.Verify(r, "kinesis");
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   EXPECT_EQ(a->account, "111111111111");
   r.target = "/?" + q + "&X-Amz-Signature=" + std::string(64, '0');
-  EXPECT_EQ(v.Verify(r).status().code(), ErrorCode::kInvalidSignature);
+  EXPECT_EQ(v.Verify(r, "kinesis").status().code(), ErrorCode::kInvalidSignature);
 }
 
 TEST(DevelopmentMode, AcceptsAnyWellFormedSignature) {
@@ -393,15 +393,15 @@ TEST(DevelopmentMode, AcceptsAnyWellFormedSignature) {
   r.headers = {{"x-amz-date", "20000101T000000Z"},
                {"authorization", "AWS4-HMAC-SHA256 Credential=any/20000101/eu-central-1/kinesis/aws4_request, "
                                  "SignedHeaders=host, Signature=nonsense"}};
-  auto a = v.Verify(r);
+  auto a = v.Verify(r, "kinesis");
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   EXPECT_EQ(a->account, std::string(kDefaultAccount));
   EXPECT_EQ(a->region, "eu-central-1");
   r.headers[1].second = "AWS4-HMAC-SHA256 Credential=123456789012/20000101/us-east-1/kinesis/aws4_request, "
                         "SignedHeaders=host, Signature=x";
-  EXPECT_EQ(v.Verify(r)->account, "123456789012");
+  EXPECT_EQ(v.Verify(r, "kinesis")->account, "123456789012");
   r.headers.pop_back();
-  EXPECT_EQ(v.Verify(r).status().code(), ErrorCode::kMissingAuthentication);
+  EXPECT_EQ(v.Verify(r, "kinesis").status().code(), ErrorCode::kMissingAuthentication);
 }
 
 }  // namespace

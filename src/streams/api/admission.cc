@@ -4,17 +4,17 @@ namespace spate::streams::api {
 
 using protocol::Value;
 
-Status AdmitCall(const Context& ctx, std::string_view operation, const Value& in) {
+Status AdmitCall(Registry* registry, const Caller& caller, std::string_view operation, const Value& in) {
   std::string stream(in.GetString("StreamName"));
   if (stream.empty()) {
     std::string_view arn = in.GetString("StreamARN");
     if (arn.empty()) arn = in.GetString("ResourceARN");
     if (!arn.empty()) {
-      auto ref = ResolveStream(ctx.caller, {}, arn);
+      auto ref = ResolveStream(caller, {}, arn);
       if (ref.ok()) stream = ref->name;
     }
   }
-  return ctx.registry->AdmitCall(ctx.caller, operation, stream);
+  return registry->AdmitCall(caller, operation, stream);
 }
 
 }  // namespace spate::streams::api

@@ -5,41 +5,28 @@
 #include <string_view>
 
 #include "base/status.h"
-#include "protocol/service_model.h"  // WireFormat
 #include "protocol/value.h"
-#include "streams/event_sink.h"
+#include "service/service.h"
 #include "streams/fan_out.h"
 #include "streams/registry.h"
 
 namespace spate::streams::api {
 
-// What every Data Streams operation handler receives besides its input.
-struct Context {
-  Caller caller;
-  // The operation's name ("GetRecords"); its IAM action is "kinesis:" + it.
-  std::string_view operation;
+// What every Data Streams operation handler receives besides its input:
+// the front door's Call (caller, operation name, wire format, done_encoded,
+// open_event_stream; service/service.h) and the service's own state.
+struct Context : service::Call {
   Registry* registry = nullptr;
-
-  std::string Action() const { return "kinesis:" + std::string(operation); }
   // Enhanced fan-out; null when the server runs without it.
   FanOut* fan_out = nullptr;
-  // SubscribeToShard only: starts the event-stream response. A handler that
-  // calls it answers through the returned sink and never calls Done.
-  EventSinkOpener open_event_stream;
-  // The request's wire format: what a handler that encodes its own response
-  // must write.
-  protocol::WireFormat format = protocol::WireFormat::kJson;
-  // Completes the operation with a 200 response whose body is already encoded
-  // in `format`, instead of calling Done with a document (for responses too
-  // large to build as a Value tree first: GetRecords). A handler calls at
-  // most one of this and Done, once; errors still go through Done. Set by the
-  // dispatcher for every operation.
-  std::function<void(std::string body)> done_encoded;
+
+  // The operation's IAM action: "kinesis:" + its name.
+  std::string Action() const { return "kinesis:" + std::string(operation); }
 };
 
 // Completes an operation: the response document, or an error. May be called
 // from any thread, exactly once.
-using Done = std::function<void(Result<protocol::Value>)>;
+using Done = service::Done;
 
 // One handler per operation, each in its own file of this folder. The input
 // has already been type-coerced and validated against the service model.
@@ -53,6 +40,7 @@ Handler FindHandler(std::string_view operation);
 // Admission of one call before its handler runs: control-plane rate limits
 // (LimitExceededException) and whole-request fault injection, keyed by the
 // stream the input names (StreamName, StreamARN or ResourceARN), if any.
-Status AdmitCall(const Context& ctx, std::string_view operation, const protocol::Value& input);
+Status AdmitCall(Registry* registry, const Caller& caller, std::string_view operation,
+                 const protocol::Value& input);
 
 }  // namespace spate::streams::api

@@ -1,6 +1,6 @@
 #include "streams/api/common.h"
 #include "streams/api/resource_policy_common.h"
-#include "streams/resource_policy.h"
+#include "iam/resource_policy.h"
 
 namespace spate::streams::api {
 
@@ -13,7 +13,7 @@ constexpr size_t kMaxPolicyBytes = 20 * 1024;
 
 // PutResourcePolicy: attaches (or replaces) the resource-based policy of a
 // stream or consumer the caller owns. The document must be a policy Spate
-// can evaluate (streams/resource_policy.h).
+// can evaluate (iam/resource_policy.h).
 void PutResourcePolicy(const Context& ctx, Value in, Done done) {
   auto target = ResolvePolicyTarget(ctx, in.GetString("ResourceARN"));
   if (!target.ok()) return done(target.status());
@@ -23,7 +23,7 @@ void PutResourcePolicy(const Context& ctx, Value in, Done done) {
                                                       " exceeds the limit of " + std::to_string(kMaxPolicyBytes) +
                                                       " bytes."));
   }
-  if (auto parsed = ResourcePolicy::Parse(policy); !parsed.ok()) return done(parsed.status());
+  if (auto parsed = iam::ResourcePolicy::Parse(policy); !parsed.ok()) return done(parsed.status());
   Finish(done, ctx.registry->UpdateStream(target->stream, [&](metadata::StreamMeta& m) {
     SPATE_TRY(RequirePolicyTargetExists(m, *target));
     m.resource_policies[target->arn] = policy;

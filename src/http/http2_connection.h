@@ -16,9 +16,9 @@
 
 #include <boost/asio/steady_timer.hpp>
 
-#include "server/transport.h"
+#include "http/transport.h"
 
-namespace spate::server::internal {
+namespace spate::http::internal {
 
 // One HTTP/2 cleartext connection (prior knowledge): an nghttp2 server
 // session fed with the bytes read from the socket; its output
@@ -116,4 +116,4 @@ class Http2Connection final : public Connection {
   boost::asio::steady_timer tick_;
 };
 
-}  // namespace spate::server::internal
+}  // namespace spate::http::internal

@@ -12,10 +12,10 @@
 
 #include <boost/asio/steady_timer.hpp>
 
-#include "server/http1_parser.h"
-#include "server/transport.h"
+#include "http/http1_parser.h"
+#include "http/transport.h"
 
-namespace spate::server::internal {
+namespace spate::http::internal {
 
 // One HTTP/1.1 connection. Requests are handled one at a time: after a
 // request is parsed it goes to the handler and parsing pauses until its
@@ -122,4 +122,4 @@ class Http1Connection final : public Connection {
   size_t reserved_bytes_ = 0;     // this connection's share of the budget
 };
 
-}  // namespace spate::server::internal
+}  // namespace spate::http::internal

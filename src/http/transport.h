@@ -24,10 +24,10 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 
-#include "server/http_server.h"
-#include "server/http_types.h"
+#include "http/http_server.h"
+#include "http/http_types.h"
 
-namespace spate::server::internal {
+namespace spate::http::internal {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -279,4 +279,4 @@ bool IsTransportHeader(std::string_view name);
 std::string RemoteAddress(const tcp::socket& socket);
 inline std::string RemoteAddress(const Socket& socket) { return RemoteAddress(socket.tcp_socket()); }
 
-}  // namespace spate::server::internal
+}  // namespace spate::http::internal

@@ -6,7 +6,7 @@
 
 #include "base/status.h"
 
-namespace spate::streams {
+namespace spate::iam {
 
 // One access a resource policy is asked about.
 struct AccessRequest {
@@ -63,4 +63,4 @@ class ResourcePolicy {
 // Glob match with '*' (any run, possibly empty) and '?' (one byte).
 bool WildcardMatch(std::string_view pattern, std::string_view text, bool ignore_case);
 
-}  // namespace spate::streams
+}  // namespace spate::iam

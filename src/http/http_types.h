@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace spate::server {
+namespace spate::http {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
@@ -81,4 +81,4 @@ class RequestHandler {
   }
 };
 
-}  // namespace spate::server
+}  // namespace spate::http

@@ -5,12 +5,13 @@
 #include <memory>
 #include <string>
 
-namespace spate::streams {
+namespace spate::service {
 
-// Where a SubscribeToShard subscription writes its event-stream messages:
-// the body of a streaming HTTP response. The server implements it over its
-// ResponseStream; tests use an in-memory sink. The streams layer does not
-// depend on the transport. All methods are thread-safe and never block.
+// Where an operation whose output is an event stream (SubscribeToShard)
+// writes its event-stream messages: the body of a streaming HTTP response.
+// The front door implements it over the transport's ResponseStream; tests
+// use an in-memory sink. Services do not depend on the transport. All
+// methods are thread-safe and never block.
 class EventSink {
  public:
   virtual ~EventSink() = default;
@@ -30,4 +31,4 @@ class EventSink {
 // and returns its sink. Called at most once per request.
 using EventSinkOpener = std::function<std::shared_ptr<EventSink>()>;
 
-}  // namespace spate::streams
+}  // namespace spate::service

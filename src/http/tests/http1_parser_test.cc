@@ -1,10 +1,10 @@
-#include "server/http1_parser.h"
+#include "http/http1_parser.h"
 
 #include <string>
 
 #include <gtest/gtest.h>
 
-namespace spate::server {
+namespace spate::http {
 namespace {
 
 using Event = Http1RequestParser::Event;
@@ -146,4 +146,4 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<ErrorCase>& info) { return std::string(info.param.name); });
 
 }  // namespace
-}  // namespace spate::server
+}  // namespace spate::http

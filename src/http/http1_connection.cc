@@ -1,4 +1,4 @@
-#include "server/http1_connection.h"
+#include "http/http1_connection.h"
 
 #include <charconv>
 #include <chrono>
@@ -6,7 +6,7 @@
 
 #include <boost/asio/write.hpp>
 
-namespace spate::server::internal {
+namespace spate::http::internal {
 namespace {
 
 // Read buffer: initial size, and the least free space worth a read.
@@ -432,4 +432,4 @@ void Http1Connection::Close() {
   Unregister(loop_);
 }
 
-}  // namespace spate::server::internal
+}  // namespace spate::http::internal

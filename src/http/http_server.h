@@ -6,9 +6,9 @@
 #include <string>
 
 #include "base/status.h"
-#include "server/http_types.h"
+#include "http/http_types.h"
 
-namespace spate::server {
+namespace spate::http {
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
@@ -59,4 +59,4 @@ class HttpServer {
   virtual uint16_t tls_port() const = 0;
 };
 
-}  // namespace spate::server
+}  // namespace spate::http

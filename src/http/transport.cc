@@ -1,9 +1,9 @@
-#include "server/transport.h"
+#include "http/transport.h"
 
 #include <ctime>
 #include <utility>
 
-namespace spate::server::internal {
+namespace spate::http::internal {
 
 // ---- ResponseStreamImpl ----------------------------------------------------
 
@@ -193,9 +193,9 @@ std::string RemoteAddress(const tcp::socket& socket) {
   return addr + ":" + std::to_string(ep.port());
 }
 
-}  // namespace spate::server::internal
+}  // namespace spate::http::internal
 
-namespace spate::server {
+namespace spate::http {
 
 std::string_view HttpRequest::Header(std::string_view lower_name) const {
   for (const auto& [name, value] : headers) {
@@ -204,4 +204,4 @@ std::string_view HttpRequest::Header(std::string_view lower_name) const {
   return std::string_view();
 }
 
-}  // namespace spate::server
+}  // namespace spate::http

@@ -1,4 +1,4 @@
-#include "server/http2_connection.h"
+#include "http/http2_connection.h"
 
 #include <algorithm>
 #include <cstring>
@@ -7,7 +7,7 @@
 
 #include "base/assert.h"
 
-namespace spate::server::internal {
+namespace spate::http::internal {
 namespace {
 
 constexpr uint32_t kMaxConcurrentStreams = 128;
@@ -464,4 +464,4 @@ void Http2Connection::PullStream(Stream* s) {
   if (ended) s->out_eof = true;
 }
 
-}  // namespace spate::server::internal
+}  // namespace spate::http::internal

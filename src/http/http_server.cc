@@ -1,4 +1,4 @@
-#include "server/http_server.h"
+#include "http/http_server.h"
 
 #include <atomic>
 #include <chrono>
@@ -14,11 +14,11 @@
 #include <openssl/ssl.h>
 
 #include "base/log.h"
-#include "server/http1_connection.h"
-#include "server/http2_connection.h"
-#include "server/transport.h"
+#include "http/http1_connection.h"
+#include "http/http2_connection.h"
+#include "http/transport.h"
 
-namespace spate::server {
+namespace spate::http {
 namespace {
 
 using internal::asio::ip::tcp;
@@ -483,4 +483,4 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(HttpServerOptions options
   return std::unique_ptr<HttpServer>(new HttpServerImpl(std::move(options), handler));
 }
 
-}  // namespace spate::server
+}  // namespace spate::http

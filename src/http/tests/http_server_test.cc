@@ -1,4 +1,4 @@
-#include "server/http_server.h"
+#include "http/http_server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -23,7 +23,7 @@
 #include <nghttp2/nghttp2.h>
 #include <gtest/gtest.h>
 
-namespace spate::server {
+namespace spate::http {
 namespace {
 
 // Generous bound for anything a test waits on; never a sleep.
@@ -920,4 +920,4 @@ TEST(HttpServerCreateTest, BindFailureIsAStatus) {
 }
 
 }  // namespace
-}  // namespace spate::server
+}  // namespace spate::http

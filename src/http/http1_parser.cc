@@ -1,11 +1,11 @@
-#include "server/http1_parser.h"
+#include "http/http1_parser.h"
 
 #include <algorithm>
 #include <array>
 #include <cstring>
 #include <utility>
 
-namespace spate::server {
+namespace spate::http {
 namespace {
 
 // Longest chunk-size line (hex size plus extensions) we accept.
@@ -344,4 +344,4 @@ Http1RequestParser::Event Http1RequestParser::AfterHeaders() {
   return Event::kHeaders;
 }
 
-}  // namespace spate::server
+}  // namespace spate::http

@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <string_view>
 
-#include "server/http_types.h"
+#include "http/http_types.h"
 
-namespace spate::server {
+namespace spate::http {
 
 // Incremental HTTP/1.1 request parser (RFC 9112). Boost-free so that a fuzzer
 // can drive it directly. It parses one request at a time; after kComplete the
@@ -73,4 +73,4 @@ class Http1RequestParser {
   HttpRequest request_;
 };
 
-}  // namespace spate::server
+}  // namespace spate::http

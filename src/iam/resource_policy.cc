@@ -1,4 +1,4 @@
-#include "streams/resource_policy.h"
+#include "iam/resource_policy.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,7 @@
 #include "protocol/json_codec.h"
 #include "protocol/value.h"
 
-namespace spate::streams {
+namespace spate::iam {
 namespace {
 
 using protocol::Value;
@@ -181,4 +181,4 @@ ResourcePolicy::Decision ResourcePolicy::Evaluate(const AccessRequest& r) const 
   return allowed ? Decision::kAllow : Decision::kImplicitDeny;
 }
 
-}  // namespace spate::streams
+}  // namespace spate::iam

@@ -8,13 +8,13 @@
 #include <memory>
 #include <string>
 
-#include "server/http_server.h"
+#include "http/http_server.h"
 
 namespace {
 
-class EchoHandler : public spate::server::RequestHandler {
+class EchoHandler : public spate::http::RequestHandler {
  public:
-  void Handle(spate::server::HttpRequest request, std::unique_ptr<spate::server::Responder> responder) override {
+  void Handle(spate::http::HttpRequest request, std::unique_ptr<spate::http::Responder> responder) override {
     if (request.target == "/stream") {
       auto s = responder->StartStream(200, {{"content-type", "text/plain"}});
       s->Write("one\n");
@@ -23,7 +23,7 @@ class EchoHandler : public spate::server::RequestHandler {
       s->End();
       return;
     }
-    spate::server::HttpResponse response;
+    spate::http::HttpResponse response;
     response.headers.emplace_back("content-type", "application/x-amz-json-1.1");
     response.body = request.body.empty() ? std::string("ok\n") : std::move(request.body);
     responder->Send(std::move(response));
@@ -33,11 +33,11 @@ class EchoHandler : public spate::server::RequestHandler {
 }  // namespace
 
 int main(int argc, char** argv) {
-  spate::server::HttpServerOptions options;
+  spate::http::HttpServerOptions options;
   options.port = argc > 1 ? static_cast<uint16_t>(std::atoi(argv[1])) : 0;
   options.threads = argc > 2 ? std::atoi(argv[2]) : 2;
   EchoHandler handler;
-  auto server = spate::server::HttpServer::Create(options, &handler);
+  auto server = spate::http::HttpServer::Create(options, &handler);
   if (!server.ok()) {
     std::fprintf(stderr, "%s\n", server.status().ToString().c_str());
     return 1;

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <memory>
+
+#include "http/router.h"
+#include "server/api_dispatcher.h"
+
+namespace spate::server {
+
+// Everything spated answers on its port, as one RequestHandler for the
+// HttpServer: a router whose routes come first (health checks, CORS
+// preflights, and whatever is added: /metrics, /console) and, behind them,
+// the AWS API (ApiDispatcher) with the registered services.
+//
+//   GET /health, GET /healthcheck -> 200 {"status":"ok"}
+//   OPTIONS with an Origin header -> the CORS preflight answer (any origin,
+//                                    the requested headers and method)
+//   everything else               -> ApiDispatcher
+//
+// Services and routes are added before the server starts; afterwards the
+// front door is immutable and thread-safe.
+class FrontDoor {
+ public:
+  // `verifier` may be null (development mode); it must outlive this.
+  explicit FrontDoor(const SigV4Verifier* verifier);
+  ~FrontDoor();
+
+  // `service` must outlive this; see ApiDispatcher::AddService.
+  void AddService(service::Service* service) { api_.AddService(service); }
+  // A route in front of the AWS API, after the built-in ones; `handler` must
+  // outlive this.
+  void AddRoute(http::RouteMatch match, http::RequestHandler* handler) { router_.Add(std::move(match), handler); }
+
+  // What the HttpServer is given.
+  http::RequestHandler* handler() { return &router_; }
+
+ private:
+  ApiDispatcher api_;
+  std::unique_ptr<http::RequestHandler> health_;
+  std::unique_ptr<http::RequestHandler> cors_preflight_;
+  http::Router router_;
+};
+
+}  // namespace spate::server

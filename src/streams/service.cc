@@ -1,0 +1,42 @@
+#include "streams/service.h"
+
+#include <functional>
+
+#include "streams/api/operation.h"
+
+namespace spate::streams {
+
+StreamsService::StreamsService(Registry* registry, FanOut* fan_out) : registry_(registry), fan_out_(fan_out) {
+  for (const protocol::OperationInfo& op : model().operations()) handlers_.push_back(api::FindHandler(op.name()));
+}
+
+const protocol::ServiceModel& StreamsService::model() const { return protocol::ServiceModel::Kinesis(); }
+
+StreamsService::Handler StreamsService::HandlerOf(const protocol::OperationInfo& op) const {
+  const auto& ops = model().operations();
+  std::less<const protocol::OperationInfo*> before;
+  if (before(&op, ops.data()) || !before(&op, ops.data() + ops.size())) return nullptr;  // another model's
+  return handlers_[static_cast<size_t>(&op - ops.data())];
+}
+
+bool StreamsService::Serves(const protocol::OperationInfo& op) const { return HandlerOf(op) != nullptr; }
+
+Status StreamsService::Admit(const service::Call& call, const protocol::Value& input) {
+  return api::AdmitCall(registry_, call.caller, call.operation, input);
+}
+
+ErrorCode StreamsService::OverloadError(std::string_view op) const {
+  bool data_plane = op == "PutRecord" || op == "PutRecords" || op == "GetRecords" || op == "SubscribeToShard";
+  return data_plane ? ErrorCode::kThroughputExceeded : ErrorCode::kLimitExceeded;
+}
+
+void StreamsService::Invoke(const protocol::OperationInfo& op, service::Call call, protocol::Value input,
+                            service::Done done) {
+  api::Context ctx;
+  static_cast<service::Call&>(ctx) = std::move(call);
+  ctx.registry = registry_;
+  ctx.fan_out = fan_out_;
+  HandlerOf(op)(ctx, std::move(input), std::move(done));
+}
+
+}  // namespace spate::streams

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <vector>
+
+#include "service/service.h"
+
+namespace spate::streams {
+
+class FanOut;
+class Registry;
+namespace api {
+struct Context;
+}
+
+// Data Streams behind the AWS front door (Kinesis_20131202, SigV4 name
+// "kinesis"): each operation of the Kinesis model that has a handler in
+// api/ is served; admission is the registry's control-plane rate limits
+// and fault injection; a request refused for memory is
+// ProvisionedThroughputExceededException on the data plane (PutRecord,
+// PutRecords, GetRecords, SubscribeToShard: what producers and the KCL
+// already back off on) and LimitExceededException elsewhere.
+//
+// Thread-safe; `registry` and `fan_out` (may be null: no enhanced fan-out)
+// must outlive it.
+class StreamsService final : public service::Service {
+ public:
+  StreamsService(Registry* registry, FanOut* fan_out);
+
+  const protocol::ServiceModel& model() const override;
+  bool Serves(const protocol::OperationInfo& op) const override;
+  Status Admit(const service::Call& call, const protocol::Value& input) override;
+  ErrorCode OverloadError(std::string_view operation) const override;
+  void Invoke(const protocol::OperationInfo& op, service::Call call, protocol::Value input,
+              service::Done done) override;
+
+ private:
+  using Handler = void (*)(const api::Context&, protocol::Value, service::Done);
+  Handler HandlerOf(const protocol::OperationInfo& op) const;
+
+  Registry* registry_;
+  FanOut* fan_out_;
+  // By the operation's position in model().operations(); null when unserved.
+  std::vector<Handler> handlers_;
+};
+
+}  // namespace spate::streams
