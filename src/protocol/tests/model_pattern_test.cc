@@ -268,5 +268,33 @@ TEST(ModelPatternTest, InvalidUtf8ReadsAsReplacementCharacters) {
   EXPECT_TRUE(Compile("\\u0000").FullMatch("\xC0\x80"));
 }
 
+// Java's possessive quantifiers never give back what they matched (the models
+// use them only where that changes nothing: \d{1}+, \d{12}+).
+TEST(ModelPatternTest, PossessiveQuantifierDoesNotBacktrack) {
+  EXPECT_FALSE(Compile("a*+a").FullMatch("aaa"));
+  EXPECT_TRUE(Compile("a*a").FullMatch("aaa"));
+  EXPECT_TRUE(Compile("a++b").FullMatch("aab"));
+}
+
+TEST(ModelPatternTest, LookbehindAlternativesMayDifferInWidth) {
+  const ModelPattern p = Compile("[a-z]+(?<!ab|c)\\.");
+  EXPECT_TRUE(p.FullMatch("xy."));
+  EXPECT_FALSE(p.FullMatch("xab."));
+  EXPECT_FALSE(p.FullMatch("xc."));
+}
+
+TEST(ModelPatternTest, SurrogatePairEscapeIsOneCodePoint) {
+  EXPECT_TRUE(Compile("\\uD83D\\uDE00").FullMatch("\xF0\x9F\x98\x80"));  // U+1F600
+  EXPECT_FALSE(ModelPattern::Compile("\\uD83D").ok());
+}
+
+// Exponential backtracking with no literal for a shortcut to reject on: the
+// match budget ends it.
+TEST(ModelPatternTest, MatchBudgetEndsExponentialBacktracking) {
+  const ModelPattern p = Compile("(a|aa)+\\d");
+  EXPECT_FALSE(p.FullMatch(std::string(60, 'a')));
+  EXPECT_TRUE(p.FullMatch("aaa1"));
+}
+
 }  // namespace
 }  // namespace spate::protocol
