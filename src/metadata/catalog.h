@@ -14,6 +14,7 @@ namespace spate::metadata {
 // The durable catalog of streams, shards, tags and server settings. Backed
 // by RocksDB (kept out of this header): every write is synced before it
 // returns, so a change the server acknowledged survives a crash. Thread-safe.
+// Keys, values and versions: docs/formats/catalog.md.
 class Catalog {
  public:
   // Opens (creating if needed) the catalog in `dir`.

@@ -1,5 +1,7 @@
 #include "metadata/stream_meta.h"
 
+#include <initializer_list>
+
 #include "util/coding.h"
 
 namespace spate::metadata {
@@ -29,6 +31,8 @@ bool GetOptIndex(std::string_view* in, std::optional<model::ShardIndex>* v) {
   if (!util::GetVarint64(in, &x)) return false;
   if (x == 0) {
     v->reset();
+  } else if (x - 1 > UINT32_MAX) {
+    return false;
   } else {
     *v = model::ShardIndex{static_cast<uint32_t>(x - 1)};
   }
@@ -51,6 +55,38 @@ bool GetU32(std::string_view* in, uint32_t* v) {
   if (!util::GetVarint64(in, &x) || x > UINT32_MAX) return false;
   *v = static_cast<uint32_t>(x);
   return true;
+}
+// A non-negative int32 written as a varint (the encoder never writes a
+// negative one).
+bool GetI32(std::string_view* in, int32_t* v) {
+  uint64_t x;
+  if (!util::GetVarint64(in, &x) || x > INT32_MAX) return false;
+  *v = static_cast<int32_t>(x);
+  return true;
+}
+// One byte holding an enum code; false unless it is one of `known`.
+template <typename E>
+bool GetCode(std::string_view* in, std::initializer_list<E> known, E* v) {
+  if (in->empty()) return false;
+  const auto code = static_cast<uint8_t>((*in)[0]);
+  for (E e : known) {
+    if (static_cast<uint8_t>(e) == code) {
+      *v = e;
+      in->remove_prefix(1);
+      return true;
+    }
+  }
+  return false;
+}
+bool GetStreamStatus(std::string_view* in, StreamStatus* v) {
+  return GetCode(in, {StreamStatus::kCreating, StreamStatus::kActive, StreamStatus::kUpdating, StreamStatus::kDeleting},
+                 v);
+}
+bool GetStreamMode(std::string_view* in, StreamMode* v) {
+  return GetCode(in, {StreamMode::kProvisioned, StreamMode::kOnDemand}, v);
+}
+bool GetConsumerStatus(std::string_view* in, ConsumerStatus* v) {
+  return GetCode(in, {ConsumerStatus::kCreating, ConsumerStatus::kActive, ConsumerStatus::kDeleting}, v);
 }
 
 }  // namespace
@@ -168,19 +204,13 @@ Result<StreamMeta> DecodeStreamMeta(std::string_view in) {
   if (in.empty() || static_cast<uint8_t>(in[0]) < 1 || static_cast<uint8_t>(in[0]) > kStreamMetaVersion) return bad();
   const uint8_t version = static_cast<uint8_t>(in[0]);
   in.remove_prefix(1);
-  uint64_t n = 0, x = 0;
+  uint64_t n = 0;
   if (!GetString(&in, &m.account) || !GetString(&in, &m.region) || !GetString(&in, &m.name) ||
-      !GetString(&in, &m.storage_group) || !GetI64(&in, &m.created_ms) || in.empty()) {
+      !GetString(&in, &m.storage_group) || !GetI64(&in, &m.created_ms) || !GetStreamStatus(&in, &m.status) ||
+      !GetI64(&in, &m.status_since_ms) || !GetStreamMode(&in, &m.mode) || !GetI32(&in, &m.retention_hours) ||
+      !GetU32(&in, &m.next_shard_index) || !util::GetVarint64(&in, &n)) {
     return bad();
   }
-  m.status = static_cast<StreamStatus>(in[0]);
-  in.remove_prefix(1);
-  if (!GetI64(&in, &m.status_since_ms) || in.empty()) return bad();
-  m.mode = static_cast<StreamMode>(in[0]);
-  in.remove_prefix(1);
-  if (!util::GetVarint64(&in, &x)) return bad();
-  m.retention_hours = static_cast<int32_t>(x);
-  if (!GetU32(&in, &m.next_shard_index) || !util::GetVarint64(&in, &n)) return bad();
   for (uint64_t i = 0; i < n; ++i) {
     ShardMeta s;
     uint64_t end;
@@ -205,10 +235,9 @@ Result<StreamMeta> DecodeStreamMeta(std::string_view in) {
     if (!GetString(&in, &s)) return bad();
     m.shard_level_metrics.insert(std::move(s));
   }
-  if (!GetString(&in, &m.encryption_type) || !GetString(&in, &m.key_id) || !util::GetVarint64(&in, &x)) {
+  if (!GetString(&in, &m.encryption_type) || !GetString(&in, &m.key_id) || !GetI32(&in, &m.max_record_size_kib)) {
     return bad();
   }
-  m.max_record_size_kib = static_cast<int32_t>(x);
   if (version >= kStreamMetaVersionResourcePolicies) {
     if (!util::GetVarint64(&in, &n)) return bad();
     for (uint64_t i = 0; i < n; ++i) {
@@ -217,22 +246,25 @@ Result<StreamMeta> DecodeStreamMeta(std::string_view in) {
       m.resource_policies.emplace(std::move(arn), std::move(policy));
     }
   }
-  if (version < kStreamMetaVersionConsumers) return m;
-  if (!util::GetVarint64(&in, &n)) return bad();
-  for (uint64_t i = 0; i < n; ++i) {
-    ConsumerMeta c;
-    uint64_t tag_count;
-    if (!GetString(&in, &c.name) || !GetI64(&in, &c.created_ms) || in.empty()) return bad();
-    c.status = static_cast<ConsumerStatus>(in[0]);
-    in.remove_prefix(1);
-    if (!GetI64(&in, &c.status_since_ms) || !util::GetVarint64(&in, &tag_count)) return bad();
-    for (uint64_t j = 0; j < tag_count; ++j) {
-      std::string k, v;
-      if (!GetString(&in, &k) || !GetString(&in, &v)) return bad();
-      c.tags.emplace(std::move(k), std::move(v));
+  if (version >= kStreamMetaVersionConsumers) {
+    if (!util::GetVarint64(&in, &n)) return bad();
+    for (uint64_t i = 0; i < n; ++i) {
+      ConsumerMeta c;
+      uint64_t tag_count;
+      if (!GetString(&in, &c.name) || !GetI64(&in, &c.created_ms) || !GetConsumerStatus(&in, &c.status) ||
+          !GetI64(&in, &c.status_since_ms) || !util::GetVarint64(&in, &tag_count)) {
+        return bad();
+      }
+      for (uint64_t j = 0; j < tag_count; ++j) {
+        std::string k, v;
+        if (!GetString(&in, &k) || !GetString(&in, &v)) return bad();
+        c.tags.emplace(std::move(k), std::move(v));
+      }
+      m.consumers.push_back(std::move(c));
     }
-    m.consumers.push_back(std::move(c));
   }
+  // The fields of the record's version fill it exactly.
+  if (!in.empty()) return bad();
   return m;
 }
 

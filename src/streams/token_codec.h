@@ -13,7 +13,9 @@ namespace spate::streams {
 // 96-bit nonce, then base64. Tokens survive restarts because the key is kept
 // in the catalog. Thread-safe (no shared mutable state).
 //
-// Sealed layout (before base64): nonce(12) | ciphertext | tag(16).
+// Sealed layout (before base64): nonce(12) | ciphertext | tag(16). The
+// sealing, the iterator plaintext and the NextToken plaintext are specified
+// in docs/formats/iterator.md.
 class TokenCodec {
  public:
   using Key = std::array<uint8_t, 32>;
@@ -30,7 +32,7 @@ class TokenCodec {
   Key key_;
 };
 
-// What a shard iterator carries.
+// What a shard iterator carries (plaintext version 1, docs/formats/iterator.md).
 struct IteratorState {
   int64_t issued_ms = 0;
   int64_t stream_created_ms = 0;  // rejects iterators of a deleted-and-recreated stream

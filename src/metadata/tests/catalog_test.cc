@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <string>
 
 #include "metadata/catalog.h"
 
@@ -143,6 +145,84 @@ TEST(StreamMetaCoding, UnknownVersionIsCorruption) {
     bytes[0] = v;
     EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption) << int(v);
   }
+}
+
+// Replaces the only occurrence of `from` in *bytes with `to` (same length).
+void Patch(std::string* bytes, std::string_view from, std::string_view to) {
+  ASSERT_EQ(from.size(), to.size());
+  size_t pos = bytes->find(from);
+  ASSERT_NE(pos, std::string::npos);
+  ASSERT_EQ(bytes->rfind(from), pos) << "pattern not unique";
+  bytes->replace(pos, from.size(), to);
+}
+
+TEST(StreamMetaCoding, UnknownStatusOrModeCodeIsCorruption) {
+  // Codes used to be cast to the enum unchecked: a damaged byte decoded to a
+  // status no code path expects (reported as ACTIVE).
+  StreamMeta m = Sample();
+  m.consumers.push_back(ConsumerMeta{"c", 1700000001000, ConsumerStatus::kDeleting, 1700000001500, {}});
+  const std::string good = EncodeStreamMeta(m);
+  // account, region, name and storage group are 1-byte-length strings.
+  const size_t status_pos = 1 + (1 + m.account.size()) + (1 + m.region.size()) + (1 + m.name.size()) +
+                            (1 + m.storage_group.size()) + 8;
+  const size_t mode_pos = status_pos + 1 + 8;
+  ASSERT_EQ(good[status_pos], static_cast<char>(StreamStatus::kActive));
+  ASSERT_EQ(good[mode_pos], static_cast<char>(StreamMode::kOnDemand));
+  for (char code : {'\4', '\5', '\x7f', '\xff'}) {
+    std::string bytes = good;
+    bytes[status_pos] = code;
+    EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption) << int(code);
+  }
+  for (char code : {'\2', '\xff'}) {
+    std::string bytes = good;
+    bytes[mode_pos] = code;
+    EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption) << int(code);
+  }
+  // The last consumer ends with its status code, status_since_ms and a
+  // 1-byte tag count.
+  const size_t consumer_status_pos = good.size() - 1 - 8 - 1;
+  ASSERT_EQ(good[consumer_status_pos], static_cast<char>(ConsumerStatus::kDeleting));
+  for (char code : {'\2', '\4'}) {
+    std::string bytes = good;
+    bytes[consumer_status_pos] = code;
+    EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption) << int(code);
+  }
+}
+
+TEST(StreamMetaCoding, ParentIndexBeyond32BitsIsCorruption) {
+  // It used to be truncated to 32 bits (2^32 + 1 read as parent shard 0).
+  StreamMeta m = Sample();
+  m.shards[1].parent = model::ShardIndex{UINT32_MAX};  // stored as 2^32
+  std::string bytes = EncodeStreamMeta(m);
+  ASSERT_TRUE(DecodeStreamMeta(bytes).ok());
+  Patch(&bytes, "\x80\x80\x80\x80\x10", "\x81\x80\x80\x80\x10");  // 2^32 + 1
+  EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption);
+}
+
+TEST(StreamMetaCoding, LimitBeyondInt32IsCorruption) {
+  // It used to wrap to a negative retention period.
+  StreamMeta m = Sample();
+  m.retention_hours = INT32_MAX;
+  std::string bytes = EncodeStreamMeta(m);
+  auto d = DecodeStreamMeta(bytes);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->retention_hours, INT32_MAX);
+  Patch(&bytes, "\xff\xff\xff\xff\x07", "\x80\x80\x80\x80\x08");  // 2^31
+  EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption);
+}
+
+TEST(StreamMetaCoding, TrailingBytesAreCorruption) {
+  // The fields of a record's version fill it exactly; extra bytes were
+  // ignored before.
+  std::string bytes = EncodeStreamMeta(Sample());
+  bytes.push_back('\0');
+  EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption);
+  bytes = EncodeStreamMeta(Sample());
+  bytes.resize(bytes.size() - 1);  // a version-2 record: no consumer count
+  bytes[0] = 2;
+  ASSERT_TRUE(DecodeStreamMeta(bytes).ok());
+  bytes.push_back('\0');  // ... with a stray byte where version 3 puts the consumers
+  EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption);
 }
 
 TEST_F(CatalogTest, StreamsSurviveReopen) {

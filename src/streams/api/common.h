@@ -47,8 +47,10 @@ void Finish(const Done& done, Status st);
 
 namespace spate::streams::api {
 
-// Pagination tokens (ListStreams, ListShards): sealed by the registry's token
-// codec, tagged with their kind and issue time, valid for 300 s like AWS's.
+// Pagination tokens (ListStreams, ListShards, ListStreamConsumers): sealed by
+// the registry's token codec, tagged with their kind and issue time, valid for
+// 300 s like AWS's.
+// Plaintext layout and fields per kind: docs/formats/iterator.md.
 std::string SealNextToken(const Context& ctx, std::string_view kind, const std::vector<std::string>& fields);
 // kInvalidArgument for a token that is not ours or not of this kind,
 // kExpiredNextToken once it is older than 300 s.

@@ -60,6 +60,34 @@ TEST(TokenCodec, OtherKeyIsRejected) {
   EXPECT_FALSE(DecodeIterator(b, EncodeIterator(a, Sample())).has_value());
 }
 
+TEST(TokenCodec, IteratorPlaintextIsAsSpecified) {
+  // docs/formats/iterator.md: version 1, issued_ms, stream_created_ms,
+  // shard_index, offset, then three length-prefixed strings, nothing after.
+  TokenCodec codec(TokenCodec::RandomKey());
+  std::string p;
+  p.push_back('\x01');
+  p.append("\x7b\x01\x00\x00\x00\x00\x00\x00", 8);  // issued_ms 379
+  p.append("\x2a\x00\x00\x00\x00\x00\x00\x00", 8);  // stream_created_ms 42
+  p.append("\x07\x00\x00\x00", 4);                  // shard_index 7
+  p.append("\x00\x01\x00\x00\x00\x00\x00\x00", 8);  // offset 256
+  p.append("\x01" "a" "\x02" "rg" "\x03" "s.1");
+  auto it = DecodeIterator(codec, codec.Seal(p));
+  ASSERT_TRUE(it.has_value());
+  EXPECT_EQ(it->issued_ms, 379);
+  EXPECT_EQ(it->stream_created_ms, 42);
+  EXPECT_EQ(it->shard_index, 7u);
+  EXPECT_EQ(it->offset, 256u);
+  EXPECT_EQ(it->account, "a");
+  EXPECT_EQ(it->region, "rg");
+  EXPECT_EQ(it->stream_name, "s.1");
+  // Sealed: 12-byte nonce + ciphertext as long as the plaintext + 16-byte tag.
+  std::string token = EncodeIterator(codec, *it);
+  EXPECT_EQ(token.size(), (12 + p.size() + 16 + 2) / 3 * 4);
+  EXPECT_FALSE(DecodeIterator(codec, codec.Seal(p + '\0')).has_value());
+  p[0] = 2;
+  EXPECT_FALSE(DecodeIterator(codec, codec.Seal(p)).has_value());
+}
+
 TEST(TokenCodec, GarbageIsRejected) {
   TokenCodec codec(TokenCodec::RandomKey());
   for (const char* g : {"", "x", "AAAA", "not base64!!", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}) {
