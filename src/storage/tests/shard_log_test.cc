@@ -887,12 +887,12 @@ class ReadySpaceTest : public StoreFixture {
     options_.journal_bytes = 0;  // with the journal, small writers' segments are not synced per round
     Reopen();
   }
-  bool WaitForZeroFill(uint64_t more_than = 0) {
-    for (int i = 0; i < 500; ++i) {
-      if (store_->Stats().zero_filled_bytes > more_than) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(4));
-    }
-    return false;
+  // Whether a zero-fill has run beyond `more_than` bytes once the background
+  // jobs the acknowledged appends asked for are done (the writer schedules
+  // them before it acknowledges), so the answer does not depend on timing.
+  bool ZeroFilledAfterJobs(uint64_t more_than = 0) {
+    store_->WaitForBackgroundJobs();
+    return store_->Stats().zero_filled_bytes > more_than;
   }
 };
 
@@ -903,7 +903,7 @@ TEST_F(ReadySpaceTest, SmallRoundsGetSpaceZeroFilledAheadAndDataStaysIntact) {
   auto log = Shard();
   int appended = 0;
   for (; appended < 120; ++appended) ASSERT_TRUE(AppendSync(*log, Batch(1, "s" + std::to_string(appended)), 1).ok());
-  ASSERT_TRUE(WaitForZeroFill()) << "no zero-fill after " << appended << " small rounds";
+  ASSERT_TRUE(ZeroFilledAfterJobs()) << "no zero-fill after " << appended << " small rounds";
   for (int i = 0; i < 40; ++i, ++appended) {
     ASSERT_TRUE(AppendSync(*log, Batch(1, "s" + std::to_string(appended)), 2).ok());
   }
@@ -930,7 +930,7 @@ TEST_F(ReadySpaceTest, BigRoundsAreNotZeroFilled) {
   Reopen();
   auto log = Shard();
   for (int i = 0; i < 150; ++i) ASSERT_TRUE(AppendSync(*log, Batch(1, "b" + std::to_string(i), 2000), 1).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  store_->WaitForBackgroundJobs();
   EXPECT_EQ(store_->Stats().zero_filled_bytes, 0u);
   // The same rounds count as small under a higher threshold (the test can fail).
   options_.small_write_round_bytes = 4 << 10;
@@ -938,7 +938,7 @@ TEST_F(ReadySpaceTest, BigRoundsAreNotZeroFilled) {
   Reopen();
   log = Shard();
   for (int i = 0; i < 150; ++i) ASSERT_TRUE(AppendSync(*log, Batch(1, "c" + std::to_string(i), 2000), 1).ok());
-  EXPECT_TRUE(WaitForZeroFill());
+  EXPECT_TRUE(ZeroFilledAfterJobs());
 }
 
 // A crash right after a zero-fill (zeros not yet synced, kept in part or
@@ -952,7 +952,7 @@ TEST_F(ReadySpaceTest, CrashAfterZeroFillKeepsEveryAcknowledgedRecord) {
     for (; n < 400 && store_->Stats().zero_filled_bytes == zeroed; ++n) {
       ASSERT_TRUE(AppendSync(*log, Batch(1, "c"), 1).ok());
     }
-    ASSERT_TRUE(WaitForZeroFill(zeroed));
+    ASSERT_TRUE(ZeroFilledAfterJobs(zeroed));
     Offset acked = log->EndOffset();
     ASSERT_EQ(acked, base + static_cast<Offset>(n));
     log.reset();
