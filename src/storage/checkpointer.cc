@@ -15,8 +15,15 @@ void Checkpointer::Schedule(std::weak_ptr<ShardLogImpl> log, Job job) {
     std::lock_guard<std::mutex> l(mu_);
     if (stopping_) return;
     queue_.emplace_back(std::move(log), job);
+    ++queued_;
   }
   cv_.notify_one();
+}
+
+void Checkpointer::WaitForQueuedJobs() {
+  std::unique_lock<std::mutex> l(mu_);
+  const uint64_t target = queued_;
+  done_cv_.wait(l, [&] { return stopping_ || finished_ >= target; });
 }
 
 void Checkpointer::Stop() {
@@ -26,21 +33,29 @@ void Checkpointer::Stop() {
     queue_.clear();
   }
   cv_.notify_one();
+  done_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 void Checkpointer::Run() {
+  bool ran = false;  // a job was taken from the queue and has finished
   for (;;) {
     std::shared_ptr<ShardLogImpl> log;
     Job job = Job::kCheckpoint;
     {
       std::unique_lock<std::mutex> l(mu_);
+      if (ran) {
+        ++finished_;
+        done_cv_.notify_all();
+        ran = false;
+      }
       cv_.wait(l, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
       log = queue_.front().first.lock();
       job = queue_.front().second;
       queue_.pop_front();
     }
+    ran = true;
     if (log == nullptr) continue;
     if (job == Job::kPrepareSpace) {
       log->PrepareSpace();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,11 @@ class Checkpointer {
   // makes sure a log has at most one job of each kind queued at a time.
   void Schedule(std::weak_ptr<ShardLogImpl> log, Job job);
 
+  // Returns once every job queued before the call has run (or was skipped),
+  // or once Stop was called. Never called by the data path: it is how tests
+  // observe that a background step happened, or did not, without sleeping.
+  void WaitForQueuedJobs();
+
   // Drops what is queued, waits for the checkpoint in progress, joins the
   // thread. Later Schedule calls are ignored.
   void Stop();
@@ -44,6 +50,9 @@ class Checkpointer {
   std::condition_variable cv_;
   std::deque<std::pair<std::weak_ptr<ShardLogImpl>, Job>> queue_;  // guarded by mu_
   bool stopping_ = false;                          // guarded by mu_
+  std::condition_variable done_cv_;                // with mu_: finished_ advanced
+  uint64_t queued_ = 0;    // guarded by mu_; jobs ever queued
+  uint64_t finished_ = 0;  // guarded by mu_; jobs ever run or skipped (FIFO: the first finished_ of queued_)
   std::thread thread_;
 };
 

@@ -291,21 +291,26 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
   // 3. Publish the new acknowledged ends, 4. run the callbacks.
   for (Work& w : work) w.log->Publish(w.batches, sync_status);
   for (const auto& b : batches) journaled_batches_ += b->journaled && b->error.ok();
+  // Counted before the callbacks run, so Stats() covers every append its
+  // caller has seen acknowledged.
   uint64_t acked = 0, acked_bytes = 0;
+  for (const auto& b : batches) {
+    if (!b->error.ok()) continue;
+    ++acked;
+    acked_bytes += b->bytes.size();
+  }
+  rounds_ += 1;
+  batches_ += acked;
+  bytes_ += acked_bytes;
   for (const auto& b : batches) {
     AppendCallback done = std::move(b->done);
     if (b->error.ok()) {
-      ++acked;
-      acked_bytes += b->bytes.size();
       done(AppendResult{b->header.base_offset, b->header.record_count});
     } else {
       done(b->error);
     }
     b->log->BatchFinished();
   }
-  rounds_ += 1;
-  batches_ += acked;
-  bytes_ += acked_bytes;
 
   // 5. Housekeeping off the acknowledgement path.
   for (Work& w : work) w.log->AfterRound();

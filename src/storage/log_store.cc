@@ -139,6 +139,8 @@ class LogStoreImpl final : public LogStore {
 
   LogStoreStats Stats() const override { return writer_->Stats(); }
 
+  void WaitForBackgroundJobs() override { checkpointer_->WaitForQueuedJobs(); }
+
   Status Init() {
     SPATE_TRY(options_.fs->CreateDir(options_.dir));
     SPATE_ASSIGN_OR_RETURN(std::vector<std::string> names, options_.fs->ListDir(options_.dir));

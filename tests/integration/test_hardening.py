@@ -150,6 +150,22 @@ def _raw(port, data, timeout=10):
         return out
 
 
+def _established_connections(port):
+    """TCP connections the server on `port` holds open (its side: local port `port`, ESTABLISHED)."""
+    n = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)  # header
+                for line in f:
+                    fields = line.split()
+                    if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                        n += 1
+        except FileNotFoundError:
+            pass
+    return n
+
+
 def _status(resp):
     return int(resp.split(b" ", 2)[1]) if resp.startswith(b"HTTP/1.1 ") else None
 
@@ -190,7 +206,12 @@ def test_slowloris_does_not_starve_a_normal_client(make_server, tmp_path):
          "-u", f"http://127.0.0.1:{srv.port}/"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path)
     try:
-        time.sleep(3)  # let the attack ramp up to its 1000 connections (bounded: the run lasts 12 s)
+        # Measure once the attack has taken hold: half of its 1000 connections open at once. It opens
+        # them at up to 500/s and the server closes each after the 2 s header deadline, so it peaks at
+        # ~750 open after ~2 s, then dwindles.
+        helpers.poll_until(lambda: _established_connections(srv.port) >= 500 or attack.poll() is not None,
+                           timeout=10, interval=0.05, what="500 slowloris connections open at once")
+        assert attack.poll() is None, "slowhttptest exited before its connections were open"
         latencies = []
         deadline = time.monotonic() + 6
         while time.monotonic() < deadline:

@@ -319,13 +319,15 @@ TEST_F(ShardLogTest, CheckpointIsWrittenInTheBackgroundEveryInterval) {
   options_.checkpoint_interval_bytes = 1;  // after every round
   Reopen();
   auto log = Shard();
-  ASSERT_TRUE(AppendSync(*log, Batch(2, "a"), 100).ok());
-  // The checkpointer runs on its own thread; DropGroup-style Close waits for it.
   std::string cp = ShardDir() + "/checkpoint";
-  for (int i = 0; i < 200 && !util::PosixFileSystem()->Exists(cp); ++i) {
-    ASSERT_TRUE(AppendSync(*log, Batch(1, "more"), 100).ok());  // each round schedules one if due
-  }
-  EXPECT_TRUE(util::PosixFileSystem()->Exists(cp));
+  ASSERT_TRUE(AppendSync(*log, Batch(2, "a"), 100).ok());  // the round schedules one: it is due
+  // The checkpointer runs on its own thread, while the log stays open.
+  store_->WaitForBackgroundJobs();
+  ASSERT_TRUE(util::PosixFileSystem()->Exists(cp));
+  std::string first = ReadFile(cp);
+  ASSERT_TRUE(AppendSync(*log, Batch(1, "more"), 100).ok());
+  store_->WaitForBackgroundJobs();
+  EXPECT_NE(ReadFile(cp), first) << "rewritten once the next interval's bytes are acknowledged";
 }
 
 TEST_F(ShardLogTest, ArrivalTimesNeverGoBackwards) {
@@ -887,12 +889,12 @@ class ReadySpaceTest : public StoreFixture {
     options_.journal_bytes = 0;  // with the journal, small writers' segments are not synced per round
     Reopen();
   }
-  bool WaitForZeroFill(uint64_t more_than = 0) {
-    for (int i = 0; i < 500; ++i) {
-      if (store_->Stats().zero_filled_bytes > more_than) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(4));
-    }
-    return false;
+  // Whether a zero-fill has run beyond `more_than` bytes once the background
+  // jobs the acknowledged appends asked for are done (the writer schedules
+  // them before it acknowledges), so the answer does not depend on timing.
+  bool ZeroFilledAfterJobs(uint64_t more_than = 0) {
+    store_->WaitForBackgroundJobs();
+    return store_->Stats().zero_filled_bytes > more_than;
   }
 };
 
@@ -903,7 +905,7 @@ TEST_F(ReadySpaceTest, SmallRoundsGetSpaceZeroFilledAheadAndDataStaysIntact) {
   auto log = Shard();
   int appended = 0;
   for (; appended < 120; ++appended) ASSERT_TRUE(AppendSync(*log, Batch(1, "s" + std::to_string(appended)), 1).ok());
-  ASSERT_TRUE(WaitForZeroFill()) << "no zero-fill after " << appended << " small rounds";
+  ASSERT_TRUE(ZeroFilledAfterJobs()) << "no zero-fill after " << appended << " small rounds";
   for (int i = 0; i < 40; ++i, ++appended) {
     ASSERT_TRUE(AppendSync(*log, Batch(1, "s" + std::to_string(appended)), 2).ok());
   }
@@ -930,7 +932,7 @@ TEST_F(ReadySpaceTest, BigRoundsAreNotZeroFilled) {
   Reopen();
   auto log = Shard();
   for (int i = 0; i < 150; ++i) ASSERT_TRUE(AppendSync(*log, Batch(1, "b" + std::to_string(i), 2000), 1).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  store_->WaitForBackgroundJobs();
   EXPECT_EQ(store_->Stats().zero_filled_bytes, 0u);
   // The same rounds count as small under a higher threshold (the test can fail).
   options_.small_write_round_bytes = 4 << 10;
@@ -938,7 +940,7 @@ TEST_F(ReadySpaceTest, BigRoundsAreNotZeroFilled) {
   Reopen();
   log = Shard();
   for (int i = 0; i < 150; ++i) ASSERT_TRUE(AppendSync(*log, Batch(1, "c" + std::to_string(i), 2000), 1).ok());
-  EXPECT_TRUE(WaitForZeroFill());
+  EXPECT_TRUE(ZeroFilledAfterJobs());
 }
 
 // A crash right after a zero-fill (zeros not yet synced, kept in part or
@@ -949,10 +951,11 @@ TEST_F(ReadySpaceTest, CrashAfterZeroFillKeepsEveryAcknowledgedRecord) {
     Offset base = log->EndOffset();
     uint64_t zeroed = store_->Stats().zero_filled_bytes;
     int n = 0;
-    for (; n < 400 && store_->Stats().zero_filled_bytes == zeroed; ++n) {
+    do {  // until the first zero-fill, whatever the threads' timing
       ASSERT_TRUE(AppendSync(*log, Batch(1, "c"), 1).ok());
-    }
-    ASSERT_TRUE(WaitForZeroFill(zeroed));
+      ++n;
+    } while (!ZeroFilledAfterJobs(zeroed) && n < 400);
+    ASSERT_GT(store_->Stats().zero_filled_bytes, zeroed) << "no zero-fill after " << n << " small rounds";
     Offset acked = log->EndOffset();
     ASSERT_EQ(acked, base + static_cast<Offset>(n));
     log.reset();
