@@ -1,6 +1,5 @@
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -10,7 +9,6 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "base/status.h"
@@ -18,33 +16,16 @@
 #include "metadata/stream_meta.h"
 #include "model/types.h"
 #include "storage/log_store.h"
+#include "streams/maintenance.h"
+#include "streams/stream_errors.h"
+#include "streams/stream_ref.h"
 #include "streams/throughput.h"
 #include "streams/token_codec.h"
 #include "util/clock.h"
 
 namespace spate::streams {
 
-// Who is calling: the account and region a request acts in. Streams are
-// scoped by both.
-struct Caller {
-  std::string account = "000000000000";
-  std::string region = "us-east-1";
-};
-
-// A stream as a request names it: by StreamName (in the caller's account
-// and region) or by StreamARN (which carries its own).
-struct StreamRef {
-  std::string account;
-  std::string region;
-  std::string name;
-};
-
-// Resolves StreamName / StreamARN from a request. Either may be empty.
-// kInvalidArgument when both are absent, the ARN is malformed, or they
-// disagree.
-Result<StreamRef> ResolveStream(const Caller& caller, std::string_view name, std::string_view arn);
-
-std::string StreamArn(const metadata::StreamMeta& meta);
+class Resharder;
 
 struct RegistryOptions {
   int64_t state_delay_ms = 500;        // CREATING/UPDATING/DELETING last this long
@@ -96,10 +77,6 @@ struct PutEntry {
   std::string data;
   std::optional<model::uint128> explicit_hash_key;
 };
-
-// The "Rate exceeded for shard shardId-... in stream X under account Y."
-// error of a throttled data-plane call.
-Status ShardRateExceeded(const metadata::StreamMeta& meta, model::ShardIndex shard);
 
 // The outcome for one entry, in request order.
 struct PutOutcome {
@@ -212,12 +189,9 @@ class Registry {
   // MapKey(ref...) in a per-thread buffer, valid until the thread's next call.
   static const std::string& LookupKey(const StreamRef& ref);
   Status OpenLogs(Stream* stream);
-  void MaintenanceLoop();
   // Runs plan on a copy of the stream's record under the exclusive lock,
-  // persists it and opens the new shards' logs. See registry.cc.
-  class Resharder;
+  // persists it and opens the new shards' logs (resharder.cc).
   Status Reshard(const StreamRef& ref, const std::function<Status(Resharder&)>& plan);
-  Status ShardLimitError(const StreamRef& ref, uint32_t open, uint32_t additional) const;
   void ScaleOnDemandStreams();
 
   const RegistryOptions options_;
@@ -232,10 +206,7 @@ class Registry {
   mutable std::shared_mutex mu_;
   std::map<std::string, std::unique_ptr<Stream>> streams_;  // by MapKey; guarded by mu_
 
-  std::mutex maintenance_mu_;
-  std::condition_variable maintenance_cv_;
-  bool stopping_ = false;  // guarded by maintenance_mu_
-  std::thread maintenance_;
+  MaintenanceThread maintenance_;
   int64_t last_retention_ms_ = 0;  // maintenance thread only
 };
 

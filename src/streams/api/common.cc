@@ -25,13 +25,6 @@ Status AuthorizeStream(const Context& ctx, const StreamRef& ref) {
   return st;
 }
 
-Status RequireActive(const metadata::StreamMeta& meta) {
-  if (meta.status == metadata::StreamStatus::kActive) return Status::Ok();
-  return Status(ErrorCode::kResourceInUse, "Stream " + meta.name + " under account " + meta.account +
-                                               " not ACTIVE, instead in state " +
-                                               std::string(metadata::StreamStatusName(meta.status)));
-}
-
 Value ShardValue(const metadata::ShardMeta& s) {
   Value v = Value::MakeObject();
   v.Set("ShardId", Value::String(model::ShardIdName(s.index)));

@@ -10,6 +10,7 @@
 #include "protocol/value.h"
 #include "streams/api/operation.h"
 #include "streams/registry.h"
+#include "streams/stream_errors.h"
 
 namespace spate::streams::api {
 
@@ -21,9 +22,6 @@ Result<StreamRef> StreamFromInput(const Context& ctx, const protocol::Value& in)
 
 // Ok if the caller may perform ctx.operation on the stream; see above.
 Status AuthorizeStream(const Context& ctx, const StreamRef& ref);
-
-// "Stream X under account Y not ACTIVE, instead in state Z" unless ACTIVE.
-Status RequireActive(const metadata::StreamMeta& meta);
 
 // A Shard structure as DescribeStream and ListShards return it.
 protocol::Value ShardValue(const metadata::ShardMeta& shard);
