@@ -23,12 +23,6 @@ Result<StreamRef> StreamFromInput(const Context& ctx, const protocol::Value& in)
 // Ok if the caller may perform ctx.operation on the stream; see above.
 Status AuthorizeStream(const Context& ctx, const StreamRef& ref);
 
-// A Shard structure as DescribeStream and ListShards return it.
-protocol::Value ShardValue(const metadata::ShardMeta& shard);
-
-// A ChildShard structure (GetRecords / SubscribeToShard at a shard's end).
-protocol::Value ChildShardValue(const metadata::ShardMeta& shard);
-
 // {"StreamMode": "..."}
 protocol::Value StreamModeDetailsValue(metadata::StreamMode mode);
 

@@ -3,6 +3,7 @@
 #include "protocol/stream_writer.h"
 #include "streams/access.h"
 #include "streams/api/common.h"
+#include "streams/shard_shapes.h"
 #include "util/hash_key.h"
 
 namespace spate::streams::api {
