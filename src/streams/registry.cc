@@ -254,13 +254,4 @@ Status Registry::DeleteStream(const StreamRef& ref) {
   });
 }
 
-Status Registry::AdmitCall(const Caller& caller, std::string_view operation, std::string_view stream_name) {
-  // PutRecords and GetRecords draw faults per record / per shard in Put and
-  // GetRecords, where the shard is known.
-  if (operation != "PutRecords" && operation != "GetRecords") {
-    SPATE_TRY(faults_.Draw(operation, stream_name, caller.account));
-  }
-  return control_plane_.Admit(caller.account, caller.region, operation, stream_name);
-}
-
 }  // namespace spate::streams

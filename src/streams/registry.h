@@ -88,6 +88,10 @@ struct PutOutcome {
 
 using PutCallback = std::function<void(Result<std::vector<PutOutcome>>)>;
 
+// A check the api edge runs on a stream under the registry's shared lock
+// (authorization, injected faults). Must not call back into the registry.
+using StreamCheck = std::function<Status(const Stream&)>;
+
 // Told that records of a shard became durable (the stream instance is named
 // by its storage group). Runs on a storage writer thread: must be short and
 // must not call back into the registry (the fan-out hub only wakes itself).
@@ -144,20 +148,25 @@ class Registry {
   // Appends the entries (routing each to its shard; one batch per shard) and
   // calls done once all are durable or failed. done runs on a storage thread
   // or the caller's, never under the registry's lock. An entry over its
-  // shard's write quota fails alone with kThroughputExceeded. With
-  // `fault_operation` set, each entry also draws from the fault rules of
-  // that operation (PutRecords fails record by record, as AWS does).
+  // shard's write quota fails alone with kThroughputExceeded. `entry_fault`,
+  // if set, runs once per entry after routing, before metering (PutRecords'
+  // injected faults: AWS fails such calls record by record): its error
+  // fails that entry alone, a kThroughputExceeded one as the shard's rate
+  // error.
   void Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallback done,
-           std::string_view fault_operation = {});
+           const StreamCheck& entry_fault = {});
 
   // A new shard iterator at `offset` of the shard.
   std::string MakeIterator(const Stream& stream, model::ShardIndex shard, uint64_t offset) const;
   // Reads from a shard iterator. kInvalidArgument for a garbage iterator,
   // kExpiredIterator past its lifetime, kNotFound for a vanished shard.
   // `authorize`, if set, runs on the iterator's stream under the shared lock
-  // before anything is read; its error is returned as is.
-  Result<GetRecordsOutcome> GetRecords(std::string_view iterator, size_t limit,
-                                       const std::function<Status(const Stream&)>& authorize = {}) const;
+  // before anything is read; its error is returned as is. `read_fault`, if
+  // set, runs once the shard is found, before the read is metered
+  // (GetRecords' injected faults); a kThroughputExceeded error becomes the
+  // shard's rate error.
+  Result<GetRecordsOutcome> GetRecords(std::string_view iterator, size_t limit, const StreamCheck& authorize = {},
+                                       const StreamCheck& read_fault = {}) const;
 
   // Applies due state transitions, on-demand scaling and retention now (the
   // maintenance thread calls this; tests may too).
@@ -175,9 +184,11 @@ class Registry {
   // Switches the capacity mode (ACTIVE only; UPDATING for the state delay).
   Status UpdateStreamMode(const StreamRef& ref, metadata::StreamMode mode);
 
-  // Control-plane rates and whole-request fault injection for one call.
-  // kLimitExceeded, kThroughputExceeded or kInternal when it must fail.
-  Status AdmitCall(const Caller& caller, std::string_view operation, std::string_view stream_name);
+  // The control-plane rate limiter and the injected faults (--inject-fault),
+  // applied at the api edge: per call in api/admission.cc, per record and
+  // per shard read through the checks given to Put and GetRecords.
+  ControlPlaneLimiter& control_plane() { return control_plane_; }
+  FaultInjector& faults() const { return faults_; }
   // Per-shard GetShardIterator rate (5 per second).
   Status AdmitShardIterator(const Stream& stream, model::ShardIndex shard) const;
 

@@ -42,7 +42,7 @@ std::string AmzUtcString(int64_t ms) {
 // closed log's assigned end, so the parent's tail above it stays empty;
 // GetRecords treats a closed shard whose log has settled as fully read.
 void Registry::Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallback done,
-                   std::string_view fault_operation) {
+                   const StreamCheck& entry_fault) {
   struct Batch {
     model::ShardIndex shard;
     std::shared_ptr<storage::ShardLog> log;
@@ -88,8 +88,8 @@ void Registry::Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallb
       }
       PutOutcome& o = pending->outcomes[i];
       o.shard = shard->index;
-      if (!fault_operation.empty()) {
-        o.status = faults_.Draw(fault_operation, ref.name, ref.account);
+      if (entry_fault) {
+        o.status = entry_fault(*s);
         if (o.status.code() == ErrorCode::kThroughputExceeded) o.status = ShardRateExceeded(s->meta(), shard->index);
         if (!o.status.ok()) continue;
       }
@@ -156,8 +156,8 @@ std::string Registry::MakeIterator(const Stream& stream, model::ShardIndex shard
   return EncodeIterator(*tokens_, it);
 }
 
-Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t limit,
-                                               const std::function<Status(const Stream&)>& authorize) const {
+Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t limit, const StreamCheck& authorize,
+                                               const StreamCheck& read_fault) const {
   auto state = DecodeIterator(*tokens_, iterator);
   if (!state) return Status(ErrorCode::kInvalidArgument, "Invalid ShardIterator.");
   int64_t now = clock_->NowMs();
@@ -186,7 +186,7 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
     }
     const ShardMeta* meta = s.FindShard(shard);
     if (s.meta().created_ms != state->stream_created_ms || meta == nullptr) return shard_missing();
-    Status injected = faults_.Draw("GetRecords", ref.name, ref.account);
+    Status injected = read_fault ? read_fault(s) : Status::Ok();
     if (injected.code() == ErrorCode::kThroughputExceeded) return ShardRateExceeded(s.meta(), shard);
     SPATE_TRY(injected);
     meter = s.Meter(shard);

@@ -54,6 +54,14 @@ void Finish(const Done& done, Status st) {
   }
 }
 
+StreamCheck InjectedFaults(const Context& ctx) {
+  FaultInjector* faults = &ctx.registry->faults();
+  if (faults->empty()) return {};
+  return [faults, operation = ctx.operation](const Stream& s) {
+    return faults->Draw(operation, s.meta().name, s.meta().account);
+  };
+}
+
 }  // namespace spate::streams::api
 
 #include <cctype>

@@ -35,6 +35,11 @@ int64_t IntMember(const protocol::Value& in, std::string_view name, int64_t fall
 // Completes `done` with a plain status (ok -> empty response body).
 void Finish(const Done& done, Status st);
 
+// The check that draws ctx.operation's injected faults (--inject-fault) on
+// a stream, for the calls that fail record by record or shard by shard
+// (Registry::Put, Registry::GetRecords); empty when no rule is set.
+StreamCheck InjectedFaults(const Context& ctx);
+
 }  // namespace spate::streams::api
 
 namespace spate::streams::api {

@@ -85,7 +85,7 @@ void PutRecords(const Context& ctx, Value in, Done done) {
                       if (!r.ok()) return done(r.status());
                       done_encoded(EncodeOutput(*r, format));
                     },
-                    "PutRecords");
+                    InjectedFaults(ctx));
 }
 
 }  // namespace spate::streams::api

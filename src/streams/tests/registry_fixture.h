@@ -13,7 +13,6 @@
 #include <future>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "metadata/catalog.h"
@@ -99,12 +98,20 @@ class RegistryFixture : public ::testing::Test {
 
   // Registry::Put, waited for.
   Result<std::vector<PutOutcome>> TryPut(const StreamRef& ref, std::vector<PutEntry> entries,
-                                         std::string_view fault_operation = {}) {
+                                         const StreamCheck& entry_fault = {}) {
     std::promise<Result<std::vector<PutOutcome>>> p;
     registry_->Put(
         ref, std::move(entries), [&](Result<std::vector<PutOutcome>> r) { p.set_value(std::move(r)); },
-        fault_operation);
+        entry_fault);
     return p.get_future().get();
+  }
+
+  // Draws `operation`'s injected faults, as the api edge does for
+  // PutRecords and GetRecords.
+  StreamCheck InjectedFaults(std::string operation) {
+    return [this, operation](const Stream& s) {
+      return registry_->faults().Draw(operation, s.meta().name, s.meta().account);
+    };
   }
 
   // A shard iterator at `offset` of shard `shard`.

@@ -38,8 +38,8 @@ class ReshardTest : public RegistryFixture {
     return out;
   }
 
-  Result<std::vector<PutOutcome>> TryPut(std::vector<PutEntry> entries, std::string_view fault_op = {}) {
-    return RegistryFixture::TryPut(ref_, std::move(entries), fault_op);
+  Result<std::vector<PutOutcome>> TryPut(std::vector<PutEntry> entries, const StreamCheck& entry_fault = {}) {
+    return RegistryFixture::TryPut(ref_, std::move(entries), entry_fault);
   }
   PutOutcome PutOne(std::string key, std::string data) {
     auto r = TryPut({PutEntry{std::move(key), std::move(data), std::nullopt}});
@@ -328,7 +328,8 @@ TEST_F(ReshardTest, InjectedFaultsFailPutRecordsEntriesDeterministically) {
   ro.faults.push_back(*ParseFaultRule("operation=PutRecords,error=InternalFailure,count=2"));
   Open(ro);
   CreateActive(1);
-  auto r = TryPut({{"a", "1", std::nullopt}, {"b", "2", std::nullopt}, {"c", "3", std::nullopt}}, "PutRecords");
+  auto r = TryPut({{"a", "1", std::nullopt}, {"b", "2", std::nullopt}, {"c", "3", std::nullopt}},
+                  InjectedFaults("PutRecords"));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].status.code(), ErrorCode::kInternal);
   EXPECT_EQ((*r)[1].status.code(), ErrorCode::kInternal);
