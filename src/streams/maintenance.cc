@@ -73,6 +73,7 @@ void Registry::RunMaintenance() {
           continue;
         }
         drop_groups.push_back(m.storage_group);
+        s.removed_ = true;  // for the StreamHandles still held
         it = streams_.erase(it);
         continue;
       }

@@ -124,7 +124,7 @@ Status Registry::Start() {
   {
     std::unique_lock lock(mu_);
     for (StreamMeta& meta : *loaded) {
-      auto stream = std::make_unique<Stream>();
+      auto stream = std::make_shared<Stream>();
       stream->meta_ = std::move(meta);
       SPATE_TRY(OpenLogs(stream.get()));
       std::string key_str = stream->meta_.Key();
@@ -160,6 +160,19 @@ Status Registry::WithStream(const StreamRef& ref, const std::function<Status(con
   auto it = streams_.find(LookupKey(ref));
   if (it == streams_.end()) return StreamNotFound(ref);
   return fn(*it->second);
+}
+
+Status Registry::WithStream(const StreamHandle& stream, const std::function<Status(const Stream&)>& fn) const {
+  std::shared_lock lock(mu_);
+  if (stream.stream == nullptr || stream.stream->removed_) return StreamNotFound(stream.ref);
+  return fn(*stream.stream);
+}
+
+StreamHandle Registry::Find(StreamRef ref) const {
+  std::shared_lock lock(mu_);
+  auto it = streams_.find(LookupKey(ref));
+  std::shared_ptr<const Stream> stream = it == streams_.end() ? nullptr : it->second;
+  return StreamHandle{std::move(ref), std::move(stream)};
 }
 
 Status Registry::UpdateStream(const StreamRef& ref, const std::function<Status(StreamMeta&)>& fn) {
@@ -208,7 +221,7 @@ Status Registry::CreateStream(const StreamRef& ref, uint32_t shard_count, Stream
                       " on-demand streams for the account " + ref.account + " in " + ref.region + ".");
   }
   int64_t now = clock_->NowMs();
-  auto stream = std::make_unique<Stream>();
+  auto stream = std::make_shared<Stream>();
   StreamMeta& m = stream->meta_;
   m.account = ref.account;
   m.region = ref.region;

@@ -69,6 +69,17 @@ class Stream {
   std::map<uint32_t, std::shared_ptr<storage::ShardLog>> logs_;
   std::vector<size_t> routes_;  // positions in meta_.shards of open shards, by range start
   std::map<uint32_t, std::shared_ptr<ShardThroughput>> meters_;  // one per shard of logs_
+  bool removed_ = false;  // no longer in the registry (deleted); set under the exclusive lock
+};
+
+// A stream looked up once for a request (Registry::Find) and handed to the
+// request's later steps, which then take the registry's lock but do no
+// lookup of their own. It keeps the Stream object alive; once the registry
+// has removed the stream (or when there was none), every call given the
+// handle fails as for a missing stream, naming `ref`.
+struct StreamHandle {
+  StreamRef ref;                         // the stream as the request named it
+  std::shared_ptr<const Stream> stream;  // null: no such stream when looked up
 };
 
 // One record of a PutRecord / PutRecords call, already validated.
@@ -129,6 +140,11 @@ class Registry {
   // Runs fn on the stream under the shared lock. kNotFound (AWS's message)
   // if there is no such stream.
   Status WithStream(const StreamRef& ref, const std::function<Status(const Stream&)>& fn) const;
+  // The same without a lookup: kNotFound (naming stream.ref) if the handle
+  // holds no stream or the stream has been removed since.
+  Status WithStream(const StreamHandle& stream, const std::function<Status(const Stream&)>& fn) const;
+  // Looks the stream up once; see StreamHandle.
+  StreamHandle Find(StreamRef ref) const;
   // Runs fn on a copy of the stream's record under the exclusive lock and,
   // if it returns ok, persists the copy and makes it current.
   Status UpdateStream(const StreamRef& ref, const std::function<Status(metadata::StreamMeta&)>& fn);
@@ -153,6 +169,10 @@ class Registry {
   // injected faults: AWS fails such calls record by record): its error
   // fails that entry alone, a kThroughputExceeded one as the shard's rate
   // error.
+  // The stream must be ACTIVE or UPDATING, else the whole call fails with
+  // kNotFound. The StreamRef form looks the stream up first.
+  void Put(const StreamHandle& stream, std::vector<PutEntry> entries, PutCallback done,
+           const StreamCheck& entry_fault = {});
   void Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallback done,
            const StreamCheck& entry_fault = {});
 
@@ -215,7 +235,9 @@ class Registry {
   AppendObserver append_observer_;  // set before Start(), then read-only
 
   mutable std::shared_mutex mu_;
-  std::map<std::string, std::unique_ptr<Stream>> streams_;  // by MapKey; guarded by mu_
+  // By MapKey; guarded by mu_. Shared with the StreamHandles of requests in
+  // flight, which may outlive an entry.
+  std::map<std::string, std::shared_ptr<Stream>> streams_;
 
   MaintenanceThread maintenance_;
   int64_t last_retention_ms_ = 0;  // maintenance thread only

@@ -43,6 +43,11 @@ std::string AmzUtcString(int64_t ms) {
 // GetRecords treats a closed shard whose log has settled as fully read.
 void Registry::Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallback done,
                    const StreamCheck& entry_fault) {
+  Put(Find(ref), std::move(entries), std::move(done), entry_fault);
+}
+
+void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, PutCallback done,
+                   const StreamCheck& entry_fault) {
   struct Batch {
     model::ShardIndex shard;
     std::shared_ptr<storage::ShardLog> log;
@@ -69,11 +74,10 @@ void Registry::Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallb
   std::string key_id;  // non-empty: the stream is encrypted (StartStreamEncryption)
   {
     std::shared_lock lock(mu_);
-    auto it = streams_.find(LookupKey(ref));
-    const Stream* s = it == streams_.end() ? nullptr : it->second.get();
+    const Stream* s = stream.stream == nullptr || stream.stream->removed_ ? nullptr : stream.stream.get();
     if (s == nullptr ||
         (s->meta().status != StreamStatus::kActive && s->meta().status != StreamStatus::kUpdating)) {
-      st = StreamNotFound(ref);
+      st = StreamNotFound(stream.ref);
     } else if (s->meta().encryption_type == "KMS") {
       key_id = s->meta().key_id;
     }

@@ -14,11 +14,24 @@ Result<StreamRef> StreamFromInput(const Context& ctx, const Value& in) {
   return ref;
 }
 
+Result<StreamHandle> FindStreamFromInput(const Context& ctx, const Value& in) {
+  auto ref = ResolveStream(ctx.caller, in.GetString("StreamName"), in.GetString("StreamARN"));
+  if (!ref.ok()) return ref.status();
+  StreamHandle stream = ctx.registry->Find(std::move(ref).value());
+  SPATE_TRY(AuthorizeStream(ctx, stream));
+  return stream;
+}
+
 Status AuthorizeStream(const Context& ctx, const StreamRef& ref) {
-  if (ref.account == ctx.caller.account) return Status::Ok();
-  std::string arn = StreamRefArn(ref);
+  if (ref.account == ctx.caller.account) return Status::Ok();  // no lookup needed
+  return AuthorizeStream(ctx, ctx.registry->Find(ref));
+}
+
+Status AuthorizeStream(const Context& ctx, const StreamHandle& stream) {
+  if (stream.ref.account == ctx.caller.account) return Status::Ok();
+  std::string arn = StreamRefArn(stream.ref);
   Status st = ctx.registry->WithStream(
-      ref, [&](const Stream& s) { return Authorize(ctx.caller, ctx.Action(), s.meta(), arn); });
+      stream, [&](const Stream& s) { return Authorize(ctx.caller, ctx.Action(), s.meta(), arn); });
   // Another account's stream that does not exist is as inaccessible as one
   // whose policy does not allow the call: the answer must not tell them apart.
   if (st.code() == ErrorCode::kNotFound) return AccessDenied(ctx.caller, ctx.Action(), arn, false);
@@ -134,9 +147,9 @@ Status MakePutEntry(Value* in_value, size_t max_record_bytes, size_t record_numb
   return Status::Ok();
 }
 
-Result<size_t> MaxRecordBytes(const Context& ctx, const StreamRef& ref) {
+Result<size_t> MaxRecordBytes(const Context& ctx, const StreamHandle& stream) {
   size_t bytes = 0;
-  Status st = ctx.registry->WithStream(ref, [&](const Stream& s) {
+  Status st = ctx.registry->WithStream(stream, [&](const Stream& s) {
     bytes = static_cast<size_t>(s.meta().max_record_size_kib) * 1024;
     return Status::Ok();
   });

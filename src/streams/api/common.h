@@ -22,6 +22,14 @@ Result<StreamRef> StreamFromInput(const Context& ctx, const protocol::Value& in)
 
 // Ok if the caller may perform ctx.operation on the stream; see above.
 Status AuthorizeStream(const Context& ctx, const StreamRef& ref);
+Status AuthorizeStream(const Context& ctx, const StreamHandle& stream);
+
+// StreamFromInput for handlers that use the stream more than once: the
+// stream is looked up once, here, and the handle serves the rest of the
+// request. A handle without a stream is not an error here (after the
+// authorization check); the handler reports it where AWS does, usually
+// through the registry call it makes with the handle.
+Result<StreamHandle> FindStreamFromInput(const Context& ctx, const protocol::Value& in);
 
 // {"StreamMode": "..."}
 protocol::Value StreamModeDetailsValue(metadata::StreamMode mode);
@@ -63,8 +71,8 @@ namespace spate::streams::api {
 // PutRecords call ("records.3.member.data").
 Status MakePutEntry(protocol::Value* in, size_t max_record_bytes, size_t record_number, PutEntry* out);
 
-// The stream's record size limit in bytes.
-Result<size_t> MaxRecordBytes(const Context& ctx, const StreamRef& ref);
+// The stream's record size limit in bytes; kNotFound if there is no stream.
+Result<size_t> MaxRecordBytes(const Context& ctx, const StreamHandle& stream);
 
 }  // namespace spate::streams::api
 

@@ -147,6 +147,31 @@ TEST_F(RegistryTest, GarbageIteratorIsInvalidArgument) {
   EXPECT_EQ(r.status().message(), "Invalid ShardIterator.");
 }
 
+TEST_F(RegistryTest, AHandleServesWithoutALookupUntilItsStreamIsGone) {
+  CreateActive(ref_, 1);
+  StreamHandle handle = registry_->Find(ref_);
+  ASSERT_NE(handle.stream, nullptr);
+  EXPECT_TRUE(registry_->WithStream(handle, [](const Stream&) { return Status::Ok(); }).ok());
+  ASSERT_TRUE(registry_->DeleteStream(ref_).ok());
+  Settle();
+  // The stream is gone, and a new one of the same name is another stream.
+  CreateActive(ref_, 1);
+  Status st = registry_->WithStream(handle, [](const Stream&) { return Status::Ok(); });
+  EXPECT_EQ(st.code(), ErrorCode::kNotFound);
+  EXPECT_EQ(st.message(), "Stream orders under account 000000000000 not found.");
+  std::promise<Result<std::vector<PutOutcome>>> p;
+  registry_->Put(handle, {PutEntry{"k", "v", std::nullopt}},
+                 [&](Result<std::vector<PutOutcome>> r) { p.set_value(std::move(r)); });
+  EXPECT_EQ(p.get_future().get().status().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(RegistryTest, FindWithoutAStreamGivesAnEmptyHandle) {
+  StreamHandle handle = registry_->Find(ref_);
+  EXPECT_EQ(handle.stream, nullptr);
+  EXPECT_EQ(registry_->WithStream(handle, [](const Stream&) { return Status::Ok(); }).message(),
+            "Stream orders under account 000000000000 not found.");
+}
+
 TEST_F(RegistryTest, DeletedStreamDisappearsAfterTheDelay) {
   CreateActive(ref_, 1);
   ASSERT_TRUE(registry_->DeleteStream(ref_).ok());
