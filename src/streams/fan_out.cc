@@ -8,6 +8,7 @@
 #include "protocol/event_stream.h"
 #include "protocol/json_codec.h"
 #include "protocol/value.h"
+#include "storage/shard_log.h"
 #include "streams/shard_shapes.h"
 #include "streams/throughput.h"
 #include "util/hash_key.h"

@@ -12,20 +12,31 @@
 #include <vector>
 
 #include "base/status.h"
-#include "metadata/catalog.h"
 #include "metadata/stream_meta.h"
 #include "model/types.h"
-#include "storage/log_store.h"
 #include "streams/maintenance.h"
 #include "streams/stream_errors.h"
+#include "streams/stream_handle.h"
 #include "streams/stream_ref.h"
 #include "streams/throughput.h"
-#include "streams/token_codec.h"
 #include "util/clock.h"
+
+// Kept to declarations so that the handlers, which include this header, do
+// not depend on the storage or catalog headers.
+namespace spate::metadata {
+class Catalog;
+}  // namespace spate::metadata
+namespace spate::storage {
+class KeyStore;
+class LogStore;
+class ShardLog;
+}  // namespace spate::storage
 
 namespace spate::streams {
 
 class Resharder;
+class TokenCodec;
+struct GetRecordsOutcome;  // streams/read_outcome.h
 
 struct RegistryOptions {
   int64_t state_delay_ms = 500;        // CREATING/UPDATING/DELETING last this long
@@ -72,15 +83,6 @@ class Stream {
   bool removed_ = false;  // no longer in the registry (deleted); set under the exclusive lock
 };
 
-// A stream looked up once for a request (Registry::Find) and handed to the
-// request's later steps, which then take the registry's lock but do no
-// lookup of their own. It keeps the Stream object alive; once the registry
-// has removed the stream (or when there was none), every call given the
-// handle fails as for a missing stream, naming `ref`.
-struct StreamHandle {
-  StreamRef ref;                         // the stream as the request named it
-  std::shared_ptr<const Stream> stream;  // null: no such stream when looked up
-};
 
 // One record of a PutRecord / PutRecords call, already validated.
 struct PutEntry {
@@ -99,23 +101,12 @@ struct PutOutcome {
 
 using PutCallback = std::function<void(Result<std::vector<PutOutcome>>)>;
 
-// A check the api edge runs on a stream under the registry's shared lock
-// (authorization, injected faults). Must not call back into the registry.
-using StreamCheck = std::function<Status(const Stream&)>;
 
 // Told that records of a shard became durable (the stream instance is named
 // by its storage group). Runs on a storage writer thread: must be short and
 // must not call back into the registry (the fan-out hub only wakes itself).
 using AppendObserver = std::function<void(const std::string& storage_group, model::ShardIndex shard)>;
 
-struct GetRecordsOutcome {
-  std::vector<storage::StoredRecord> records;
-  model::ShardIndex shard;
-  std::optional<std::string> next_iterator;  // absent at the end of a closed shard
-  int64_t millis_behind_latest = 0;
-  // Set at the end of a closed shard: its children.
-  std::vector<metadata::ShardMeta> children;
-};
 
 // The Data Streams state of one server: every stream, its shards and their
 // logs; the life-cycle timers; retention. Thread-safe.

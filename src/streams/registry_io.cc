@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "storage/shard_log.h"
+#include "streams/read_outcome.h"
 #include "streams/registry.h"
 #include "streams/stream_errors.h"
 #include "streams/token_codec.h"

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "metadata/catalog.h"
 #include "storage/shard_log.h"
 #include "streams/registry.h"
 #include "streams/stream_errors.h"

@@ -2,6 +2,7 @@
 
 #include "streams/api/common.h"
 #include "streams/api/control_plane_rates.h"
+#include "streams/registry.h"
 
 namespace spate::streams::api {
 

@@ -1,4 +1,6 @@
 #include "streams/api/common.h"
+#include "streams/registry.h"
+#include "streams/token_codec.h"
 
 #include "model/types.h"
 #include "streams/access.h"

@@ -6,11 +6,23 @@
 #include <string_view>
 #include <vector>
 
-#include "metadata/stream_meta.h"
 #include "protocol/value.h"
 #include "streams/api/operation.h"
-#include "streams/registry.h"
 #include "streams/stream_errors.h"
+#include "streams/stream_handle.h"
+#include "streams/stream_ref.h"
+
+// Declarations only: a handler includes what it uses (streams/registry.h,
+// metadata/stream_meta.h, storage/shard_log.h), so that a change to one of
+// those rebuilds only the handlers that use it.
+namespace spate::metadata {
+struct StreamMeta;
+enum class StreamMode : uint8_t;
+}  // namespace spate::metadata
+
+namespace spate::streams {
+struct PutEntry;
+}  // namespace spate::streams
 
 namespace spate::streams::api {
 

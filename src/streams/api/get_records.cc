@@ -3,6 +3,8 @@
 #include "protocol/stream_writer.h"
 #include "streams/access.h"
 #include "streams/api/common.h"
+#include "streams/read_outcome.h"
+#include "streams/registry.h"
 #include "streams/shard_shapes.h"
 #include "util/hash_key.h"
 

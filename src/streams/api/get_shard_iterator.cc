@@ -1,4 +1,6 @@
+#include "storage/shard_log.h"
 #include "streams/api/common.h"
+#include "streams/registry.h"
 
 namespace spate::streams::api {
 

@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "streams/api/common.h"
+#include "streams/registry.h"
 #include "streams/shard_shapes.h"
 
 namespace spate::streams::api {

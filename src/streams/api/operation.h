@@ -7,9 +7,13 @@
 #include "base/status.h"
 #include "protocol/service_model.h"  // WireFormat
 #include "protocol/value.h"
+#include "streams/caller.h"
 #include "streams/event_sink.h"
-#include "streams/fan_out.h"
-#include "streams/registry.h"
+
+namespace spate::streams {
+class FanOut;    // streams/fan_out.h
+class Registry;  // streams/registry.h
+}  // namespace spate::streams
 
 namespace spate::streams::api {
 

@@ -2,6 +2,7 @@
 
 #include "protocol/stream_writer.h"
 #include "streams/api/common.h"
+#include "streams/registry.h"
 #include "util/hash_key.h"
 
 namespace spate::streams::api {

@@ -17,6 +17,7 @@
 
 #include "metadata/catalog.h"
 #include "storage/log_store.h"
+#include "streams/read_outcome.h"
 #include "streams/registry.h"
 #include "util/clock.h"
 #include "util/file_system.h"
