@@ -101,12 +101,10 @@ struct PutOutcome {
 
 using PutCallback = std::function<void(Result<std::vector<PutOutcome>>)>;
 
-
 // Told that records of a shard became durable (the stream instance is named
 // by its storage group). Runs on a storage writer thread: must be short and
 // must not call back into the registry (the fan-out hub only wakes itself).
 using AppendObserver = std::function<void(const std::string& storage_group, model::ShardIndex shard)>;
-
 
 // The Data Streams state of one server: every stream, its shards and their
 // logs; the life-cycle timers; retention. Thread-safe.
@@ -154,14 +152,13 @@ class Registry {
 
   // Appends the entries (routing each to its shard; one batch per shard) and
   // calls done once all are durable or failed. done runs on a storage thread
-  // or the caller's, never under the registry's lock. An entry over its
-  // shard's write quota fails alone with kThroughputExceeded. `entry_fault`,
-  // if set, runs once per entry after routing, before metering (PutRecords'
-  // injected faults: AWS fails such calls record by record): its error
-  // fails that entry alone, a kThroughputExceeded one as the shard's rate
-  // error.
-  // The stream must be ACTIVE or UPDATING, else the whole call fails with
-  // kNotFound. The StreamRef form looks the stream up first.
+  // or the caller's, never under the registry's lock. The stream must be
+  // ACTIVE or UPDATING, else the whole call fails with kNotFound. An entry
+  // over its shard's write quota fails alone with kThroughputExceeded.
+  // `entry_fault`, if set, runs once per entry after routing, before
+  // metering (PutRecords' injected faults: AWS fails such calls record by
+  // record): its error fails that entry alone, a kThroughputExceeded one as
+  // the shard's rate error. The StreamRef form looks the stream up first.
   void Put(const StreamHandle& stream, std::vector<PutEntry> entries, PutCallback done,
            const StreamCheck& entry_fault = {});
   void Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallback done,

@@ -2,6 +2,7 @@
 
 // Shapes and checks shared by several Data Streams handlers.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
