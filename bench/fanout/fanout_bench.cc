@@ -21,8 +21,10 @@
 #include <thread>
 #include <vector>
 
+#include "metadata/catalog.h"
 #include "protocol/event_stream.h"
 #include "protocol/json_codec.h"
+#include "storage/log_store.h"
 #include "streams/consumers.h"
 #include "streams/fan_out.h"
 #include "streams/registry.h"

@@ -6,7 +6,8 @@
 #include "base/status.h"
 #include "iam/access.h"
 #include "metadata/stream_meta.h"
-#include "streams/registry.h"
+#include "streams/caller.h"
+#include "streams/stream_ref.h"
 
 namespace spate::streams {
 

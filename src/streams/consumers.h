@@ -9,7 +9,7 @@
 
 #include "base/status.h"
 #include "metadata/stream_meta.h"
-#include "streams/registry.h"
+#include "streams/stream_ref.h"
 
 namespace spate::streams {
 

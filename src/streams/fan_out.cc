@@ -8,7 +8,8 @@
 #include "protocol/event_stream.h"
 #include "protocol/json_codec.h"
 #include "protocol/value.h"
-#include "streams/api/common.h"
+#include "storage/shard_log.h"
+#include "streams/shard_shapes.h"
 #include "streams/throughput.h"
 #include "util/hash_key.h"
 
@@ -47,7 +48,7 @@ std::string EncodeShardEvent(model::ShardIndex shard, std::vector<storage::Store
   ev.Set("MillisBehindLatest", Value::Int(millis_behind));
   if (children != nullptr) {
     Value list = Value::MakeArray();
-    for (const metadata::ShardMeta& c : *children) list.Append(api::ChildShardValue(c));
+    for (const metadata::ShardMeta& c : *children) list.Append(ChildShardValue(c));
     ev.Set("ChildShards", std::move(list));
   }
   std::string payload;

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -10,38 +9,34 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "base/status.h"
-#include "iam/caller.h"
-#include "metadata/catalog.h"
 #include "metadata/stream_meta.h"
 #include "model/types.h"
-#include "storage/log_store.h"
+#include "streams/maintenance.h"
+#include "streams/stream_errors.h"
+#include "streams/stream_handle.h"
+#include "streams/stream_ref.h"
 #include "streams/throughput.h"
-#include "streams/token_codec.h"
 #include "util/clock.h"
+
+// Kept to declarations so that the handlers, which include this header, do
+// not depend on the storage or catalog headers.
+namespace spate::metadata {
+class Catalog;
+}  // namespace spate::metadata
+namespace spate::storage {
+class KeyStore;
+class LogStore;
+class ShardLog;
+}  // namespace spate::storage
 
 namespace spate::streams {
 
-// Who is calling (iam/caller.h): streams are scoped by its account and region.
-using iam::Caller;
-
-// A stream as a request names it: by StreamName (in the caller's account
-// and region) or by StreamARN (which carries its own).
-struct StreamRef {
-  std::string account;
-  std::string region;
-  std::string name;
-};
-
-// Resolves StreamName / StreamARN from a request. Either may be empty.
-// kInvalidArgument when both are absent, the ARN is malformed, or they
-// disagree.
-Result<StreamRef> ResolveStream(const Caller& caller, std::string_view name, std::string_view arn);
-
-std::string StreamArn(const metadata::StreamMeta& meta);
+class Resharder;
+class TokenCodec;
+struct GetRecordsOutcome;  // streams/read_outcome.h
 
 struct RegistryOptions {
   int64_t state_delay_ms = 500;        // CREATING/UPDATING/DELETING last this long
@@ -85,7 +80,9 @@ class Stream {
   std::map<uint32_t, std::shared_ptr<storage::ShardLog>> logs_;
   std::vector<size_t> routes_;  // positions in meta_.shards of open shards, by range start
   std::map<uint32_t, std::shared_ptr<ShardThroughput>> meters_;  // one per shard of logs_
+  bool removed_ = false;  // no longer in the registry (deleted); set under the exclusive lock
 };
+
 
 // One record of a PutRecord / PutRecords call, already validated.
 struct PutEntry {
@@ -93,10 +90,6 @@ struct PutEntry {
   std::string data;
   std::optional<model::uint128> explicit_hash_key;
 };
-
-// The "Rate exceeded for shard shardId-... in stream X under account Y."
-// error of a throttled data-plane call.
-Status ShardRateExceeded(const metadata::StreamMeta& meta, model::ShardIndex shard);
 
 // The outcome for one entry, in request order.
 struct PutOutcome {
@@ -112,15 +105,6 @@ using PutCallback = std::function<void(Result<std::vector<PutOutcome>>)>;
 // by its storage group). Runs on a storage writer thread: must be short and
 // must not call back into the registry (the fan-out hub only wakes itself).
 using AppendObserver = std::function<void(const std::string& storage_group, model::ShardIndex shard)>;
-
-struct GetRecordsOutcome {
-  std::vector<storage::StoredRecord> records;
-  model::ShardIndex shard;
-  std::optional<std::string> next_iterator;  // absent at the end of a closed shard
-  int64_t millis_behind_latest = 0;
-  // Set at the end of a closed shard: its children.
-  std::vector<metadata::ShardMeta> children;
-};
 
 // The Data Streams state of one server: every stream, its shards and their
 // logs; the life-cycle timers; retention. Thread-safe.
@@ -145,6 +129,11 @@ class Registry {
   // Runs fn on the stream under the shared lock. kNotFound (AWS's message)
   // if there is no such stream.
   Status WithStream(const StreamRef& ref, const std::function<Status(const Stream&)>& fn) const;
+  // The same without a lookup: kNotFound (naming stream.ref) if the handle
+  // holds no stream or the stream has been removed since.
+  Status WithStream(const StreamHandle& stream, const std::function<Status(const Stream&)>& fn) const;
+  // Looks the stream up once; see StreamHandle.
+  StreamHandle Find(StreamRef ref) const;
   // Runs fn on a copy of the stream's record under the exclusive lock and,
   // if it returns ok, persists the copy and makes it current.
   Status UpdateStream(const StreamRef& ref, const std::function<Status(metadata::StreamMeta&)>& fn);
@@ -163,21 +152,29 @@ class Registry {
 
   // Appends the entries (routing each to its shard; one batch per shard) and
   // calls done once all are durable or failed. done runs on a storage thread
-  // or the caller's, never under the registry's lock. An entry over its
-  // shard's write quota fails alone with kThroughputExceeded. With
-  // `fault_operation` set, each entry also draws from the fault rules of
-  // that operation (PutRecords fails record by record, as AWS does).
+  // or the caller's, never under the registry's lock. The stream must be
+  // ACTIVE or UPDATING, else the whole call fails with kNotFound. An entry
+  // over its shard's write quota fails alone with kThroughputExceeded.
+  // `entry_fault`, if set, runs once per entry after routing, before
+  // metering (PutRecords' injected faults: AWS fails such calls record by
+  // record): its error fails that entry alone, a kThroughputExceeded one as
+  // the shard's rate error. The StreamRef form looks the stream up first.
+  void Put(const StreamHandle& stream, std::vector<PutEntry> entries, PutCallback done,
+           const StreamCheck& entry_fault = {});
   void Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallback done,
-           std::string_view fault_operation = {});
+           const StreamCheck& entry_fault = {});
 
   // A new shard iterator at `offset` of the shard.
   std::string MakeIterator(const Stream& stream, model::ShardIndex shard, uint64_t offset) const;
   // Reads from a shard iterator. kInvalidArgument for a garbage iterator,
   // kExpiredIterator past its lifetime, kNotFound for a vanished shard.
   // `authorize`, if set, runs on the iterator's stream under the shared lock
-  // before anything is read; its error is returned as is.
-  Result<GetRecordsOutcome> GetRecords(std::string_view iterator, size_t limit,
-                                       const std::function<Status(const Stream&)>& authorize = {}) const;
+  // before anything is read; its error is returned as is. `read_fault`, if
+  // set, runs once the shard is found, before the read is metered
+  // (GetRecords' injected faults); a kThroughputExceeded error becomes the
+  // shard's rate error.
+  Result<GetRecordsOutcome> GetRecords(std::string_view iterator, size_t limit, const StreamCheck& authorize = {},
+                                       const StreamCheck& read_fault = {}) const;
 
   // Applies due state transitions, on-demand scaling and retention now (the
   // maintenance thread calls this; tests may too).
@@ -195,9 +192,11 @@ class Registry {
   // Switches the capacity mode (ACTIVE only; UPDATING for the state delay).
   Status UpdateStreamMode(const StreamRef& ref, metadata::StreamMode mode);
 
-  // Control-plane rates and whole-request fault injection for one call.
-  // kLimitExceeded, kThroughputExceeded or kInternal when it must fail.
-  Status AdmitCall(const Caller& caller, std::string_view operation, std::string_view stream_name);
+  // The control-plane rate limiter and the injected faults (--inject-fault),
+  // applied at the api edge: per call in api/admission.cc, per record and
+  // per shard read through the checks given to Put and GetRecords.
+  ControlPlaneLimiter& control_plane() { return control_plane_; }
+  FaultInjector& faults() const { return faults_; }
   // Per-shard GetShardIterator rate (5 per second).
   Status AdmitShardIterator(const Stream& stream, model::ShardIndex shard) const;
 
@@ -209,12 +208,9 @@ class Registry {
   // MapKey(ref...) in a per-thread buffer, valid until the thread's next call.
   static const std::string& LookupKey(const StreamRef& ref);
   Status OpenLogs(Stream* stream);
-  void MaintenanceLoop();
   // Runs plan on a copy of the stream's record under the exclusive lock,
-  // persists it and opens the new shards' logs. See registry.cc.
-  class Resharder;
+  // persists it and opens the new shards' logs (resharder.cc).
   Status Reshard(const StreamRef& ref, const std::function<Status(Resharder&)>& plan);
-  Status ShardLimitError(const StreamRef& ref, uint32_t open, uint32_t additional) const;
   void ScaleOnDemandStreams();
 
   const RegistryOptions options_;
@@ -227,12 +223,11 @@ class Registry {
   AppendObserver append_observer_;  // set before Start(), then read-only
 
   mutable std::shared_mutex mu_;
-  std::map<std::string, std::unique_ptr<Stream>> streams_;  // by MapKey; guarded by mu_
+  // By MapKey; guarded by mu_. Shared with the StreamHandles of requests in
+  // flight, which may outlive an entry.
+  std::map<std::string, std::shared_ptr<Stream>> streams_;
 
-  std::mutex maintenance_mu_;
-  std::condition_variable maintenance_cv_;
-  bool stopping_ = false;  // guarded by maintenance_mu_
-  std::thread maintenance_;
+  MaintenanceThread maintenance_;
   int64_t last_retention_ms_ = 0;  // maintenance thread only
 };
 

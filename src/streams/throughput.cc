@@ -1,7 +1,6 @@
 #include "streams/throughput.h"
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <utility>
 
@@ -123,57 +122,19 @@ int64_t ShardThroughput::HotForMs() {
 
 // ----------------------------------------------------- ControlPlaneLimiter
 
-std::optional<double> ControlPlaneLimiter::RateOf(std::string_view op, bool* per_stream) {
-  struct Row {
-    std::string_view operation;
-    double rate;
-    bool per_stream;
-  };
-  // kinesis-api.md 2.1 (AWS's API reference, per operation).
-  static constexpr std::array<Row, 17> kRates = {{
-      {"AddTagsToStream", 5, false},
-      {"CreateStream", 5, false},
-      {"DeleteStream", 5, false},
-      {"DeregisterStreamConsumer", 5, false},
-      {"DescribeLimits", 1, false},
-      {"DescribeStream", 10, false},
-      {"DescribeStreamConsumer", 20, true},
-      {"DescribeStreamSummary", 20, false},
-      {"ListShards", 1000, true},
-      {"ListStreams", 5, false},
-      {"ListTagsForStream", 5, false},
-      {"MergeShards", 5, false},
-      {"RegisterStreamConsumer", 5, false},
-      {"RemoveTagsFromStream", 5, false},
-      {"SplitShard", 5, false},
-      {"UpdateShardCount", 10, false},
-      {"UpdateStreamMode", 5, false},
-  }};
-  for (const Row& r : kRates) {
-    if (r.operation == op) {
-      *per_stream = r.per_stream;
-      return r.rate;
-    }
-  }
-  return std::nullopt;
-}
-
 ControlPlaneLimiter::ControlPlaneLimiter(const ThroughputOptions& options, util::Clock* clock)
     : options_(options), clock_(clock) {}
 
-Status ControlPlaneLimiter::Admit(std::string_view account, std::string_view region, std::string_view op,
+Status ControlPlaneLimiter::Admit(std::string_view account, std::string_view region, const CallRate& rate,
                                   std::string_view stream) {
   if (!options_.enabled) return Status::Ok();
-  bool per_stream = false;
-  std::optional<double> rate = RateOf(op, &per_stream);
-  if (!rate) return Status::Ok();
-  std::string key = std::string(account) + "/" + std::string(region) + "/" + std::string(op);
-  if (per_stream) key += "/" + std::string(stream);
+  std::string key = std::string(account) + "/" + std::string(region) + "/" + std::to_string(rate.id);
+  if (rate.per_stream) key += "/" + std::string(stream);
   int64_t now = clock_->MonotonicNs();
   std::lock_guard<std::mutex> l(mu_);
   auto it = buckets_.find(key);
   if (it == buckets_.end()) {
-    it = buckets_.emplace(key, TokenBucket(*rate, *rate * options_.burst_seconds, now)).first;
+    it = buckets_.emplace(key, TokenBucket(rate.per_second, rate.per_second * options_.burst_seconds, now)).first;
   }
   if (it->second.TryTake(1, now)) return Status::Ok();
   std::string what = stream.empty() ? "account " + std::string(account)

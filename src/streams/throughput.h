@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -102,20 +101,25 @@ class ShardThroughput {
   int64_t hot_since_ns_ = -1;  // start of the run of over-capacity windows
 };
 
-// Control-plane rates (kinesis-api.md 2.1): per account, or per stream for
-// ListShards / DescribeStreamConsumer. Thread-safe.
+// One control-plane rate: `per_second` calls per account and region, or
+// per stream. Which calls share a rate, and how fast it is, is decided at
+// the api edge (api/admission.h); calls with the same `id` draw from the
+// same buckets.
+struct CallRate {
+  uint32_t id = 0;
+  double per_second = 0;
+  bool per_stream = false;
+};
+
+// Control-plane rates: a token bucket per account, region and rate id (and
+// stream, for a per-stream rate), created on first use. Thread-safe.
 class ControlPlaneLimiter {
  public:
   ControlPlaneLimiter(const ThroughputOptions& options, util::Clock* clock);
 
-  // The rate AWS allows `operation`, in calls per second; nullopt when it
-  // is not limited here (data-plane operations, metered per shard).
-  static std::optional<double> RateOf(std::string_view operation, bool* per_stream);
-
   // kLimitExceeded ("Rate exceeded for ...") when the call would go over
-  // its rate. `stream` may be empty (account-level calls).
-  Status Admit(std::string_view account, std::string_view region, std::string_view operation,
-               std::string_view stream);
+  // `rate`. `stream` may be empty (account-level calls).
+  Status Admit(std::string_view account, std::string_view region, const CallRate& rate, std::string_view stream);
 
  private:
   const ThroughputOptions options_;
@@ -127,7 +131,8 @@ class ControlPlaneLimiter {
 // One fault-injection rule: matching calls fail with `error`.
 //
 // A call matches when its operation and stream equal the rule's (an empty
-// field matches any). Each matching call (each record, for PutRecords)
+// field matches any). Rules name operations as --inject-fault does; the
+// api edge, which knows the operation, is the one that draws. Each matching call (each record, for PutRecords)
 // fails with probability `rate`, drawn from a PRNG seeded with `seed`, until
 // `count` failures were injected (-1: no cap). So a rule's decisions depend
 // only on the order of matching calls: deterministic for a given sequence.
@@ -152,6 +157,7 @@ class FaultInjector {
 
   bool empty() const { return rules_.empty(); }
   // The injected failure for one call (or one PutRecords record), or ok.
+  // `operation` is only compared with the rules' names.
   Status Draw(std::string_view operation, std::string_view stream, std::string_view account);
 
  private:

@@ -1,4 +1,6 @@
 #include "streams/api/common.h"
+#include "streams/registry.h"
+#include "streams/token_codec.h"
 
 #include "model/types.h"
 #include "streams/access.h"
@@ -14,57 +16,28 @@ Result<StreamRef> StreamFromInput(const Context& ctx, const Value& in) {
   return ref;
 }
 
+Result<StreamHandle> FindStreamFromInput(const Context& ctx, const Value& in) {
+  auto ref = ResolveStream(ctx.caller, in.GetString("StreamName"), in.GetString("StreamARN"));
+  if (!ref.ok()) return ref.status();
+  StreamHandle stream = ctx.registry->Find(std::move(ref).value());
+  SPATE_TRY(AuthorizeStream(ctx, stream));
+  return stream;
+}
+
 Status AuthorizeStream(const Context& ctx, const StreamRef& ref) {
-  if (ref.account == ctx.caller.account) return Status::Ok();
-  std::string arn = StreamRefArn(ref);
+  if (ref.account == ctx.caller.account) return Status::Ok();  // no lookup needed
+  return AuthorizeStream(ctx, ctx.registry->Find(ref));
+}
+
+Status AuthorizeStream(const Context& ctx, const StreamHandle& stream) {
+  if (stream.ref.account == ctx.caller.account) return Status::Ok();
+  std::string arn = StreamRefArn(stream.ref);
   Status st = ctx.registry->WithStream(
-      ref, [&](const Stream& s) { return Authorize(ctx.caller, ctx.Action(), s.meta(), arn); });
+      stream, [&](const Stream& s) { return Authorize(ctx.caller, ctx.Action(), s.meta(), arn); });
   // Another account's stream that does not exist is as inaccessible as one
   // whose policy does not allow the call: the answer must not tell them apart.
   if (st.code() == ErrorCode::kNotFound) return AccessDenied(ctx.caller, ctx.Action(), arn, false);
   return st;
-}
-
-Status RequireActive(const metadata::StreamMeta& meta) {
-  if (meta.status == metadata::StreamStatus::kActive) return Status::Ok();
-  return Status(ErrorCode::kResourceInUse, "Stream " + meta.name + " under account " + meta.account +
-                                               " not ACTIVE, instead in state " +
-                                               std::string(metadata::StreamStatusName(meta.status)));
-}
-
-Value ShardValue(const metadata::ShardMeta& s) {
-  Value v = Value::MakeObject();
-  v.Set("ShardId", Value::String(model::ShardIdName(s.index)));
-  if (s.parent) v.Set("ParentShardId", Value::String(model::ShardIdName(*s.parent)));
-  if (s.adjacent_parent) v.Set("AdjacentParentShardId", Value::String(model::ShardIdName(*s.adjacent_parent)));
-  Value range = Value::MakeObject();
-  range.Set("StartingHashKey", Value::String(util::ToDecimal(s.range.start)));
-  range.Set("EndingHashKey", Value::String(util::ToDecimal(s.range.end)));
-  v.Set("HashKeyRange", std::move(range));
-  Value seq = Value::MakeObject();
-  seq.Set("StartingSequenceNumber", Value::String(model::SequenceNumber{s.index, s.starting_offset}.ToString()));
-  if (s.end_offset) {
-    // The last sequence number the shard could hold: one below the first it
-    // would have given after closing.
-    uint64_t last = *s.end_offset > s.starting_offset ? *s.end_offset - 1 : s.starting_offset;
-    seq.Set("EndingSequenceNumber", Value::String(model::SequenceNumber{s.index, last}.ToString()));
-  }
-  v.Set("SequenceNumberRange", std::move(seq));
-  return v;
-}
-
-Value ChildShardValue(const metadata::ShardMeta& s) {
-  Value v = Value::MakeObject();
-  v.Set("ShardId", Value::String(model::ShardIdName(s.index)));
-  Value parents = Value::MakeArray();
-  if (s.parent) parents.Append(Value::String(model::ShardIdName(*s.parent)));
-  if (s.adjacent_parent) parents.Append(Value::String(model::ShardIdName(*s.adjacent_parent)));
-  v.Set("ParentShards", std::move(parents));
-  Value range = Value::MakeObject();
-  range.Set("StartingHashKey", Value::String(util::ToDecimal(s.range.start)));
-  range.Set("EndingHashKey", Value::String(util::ToDecimal(s.range.end)));
-  v.Set("HashKeyRange", std::move(range));
-  return v;
 }
 
 Value StreamModeDetailsValue(metadata::StreamMode mode) {
@@ -94,6 +67,14 @@ void Finish(const Done& done, Status st) {
   } else {
     done(std::move(st));
   }
+}
+
+StreamCheck InjectedFaults(const Context& ctx) {
+  FaultInjector* faults = &ctx.registry->faults();
+  if (faults->empty()) return {};
+  return [faults, operation = ctx.operation](const Stream& s) {
+    return faults->Draw(operation, s.meta().name, s.meta().account);
+  };
 }
 
 }  // namespace spate::streams::api
@@ -168,9 +149,9 @@ Status MakePutEntry(Value* in_value, size_t max_record_bytes, size_t record_numb
   return Status::Ok();
 }
 
-Result<size_t> MaxRecordBytes(const Context& ctx, const StreamRef& ref) {
+Result<size_t> MaxRecordBytes(const Context& ctx, const StreamHandle& stream) {
   size_t bytes = 0;
-  Status st = ctx.registry->WithStream(ref, [&](const Stream& s) {
+  Status st = ctx.registry->WithStream(stream, [&](const Stream& s) {
     bytes = static_cast<size_t>(s.meta().max_record_size_kib) * 1024;
     return Status::Ok();
   });

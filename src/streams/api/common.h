@@ -2,14 +2,28 @@
 
 // Shapes and checks shared by several Data Streams handlers.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "metadata/stream_meta.h"
 #include "protocol/value.h"
 #include "streams/api/operation.h"
-#include "streams/registry.h"
+#include "streams/stream_errors.h"
+#include "streams/stream_handle.h"
+#include "streams/stream_ref.h"
+
+// Declarations only: a handler includes what it uses (streams/registry.h,
+// metadata/stream_meta.h, storage/shard_log.h), so that a change to one of
+// those rebuilds only the handlers that use it.
+namespace spate::metadata {
+struct StreamMeta;
+enum class StreamMode : uint8_t;
+}  // namespace spate::metadata
+
+namespace spate::streams {
+struct PutEntry;
+}  // namespace spate::streams
 
 namespace spate::streams::api {
 
@@ -21,15 +35,14 @@ Result<StreamRef> StreamFromInput(const Context& ctx, const protocol::Value& in)
 
 // Ok if the caller may perform ctx.operation on the stream; see above.
 Status AuthorizeStream(const Context& ctx, const StreamRef& ref);
+Status AuthorizeStream(const Context& ctx, const StreamHandle& stream);
 
-// "Stream X under account Y not ACTIVE, instead in state Z" unless ACTIVE.
-Status RequireActive(const metadata::StreamMeta& meta);
-
-// A Shard structure as DescribeStream and ListShards return it.
-protocol::Value ShardValue(const metadata::ShardMeta& shard);
-
-// A ChildShard structure (GetRecords / SubscribeToShard at a shard's end).
-protocol::Value ChildShardValue(const metadata::ShardMeta& shard);
+// StreamFromInput for handlers that use the stream more than once: the
+// stream is looked up once, here, and the handle serves the rest of the
+// request. A handle without a stream is not an error here (after the
+// authorization check); the handler reports it where AWS does, usually
+// through the registry call it makes with the handle.
+Result<StreamHandle> FindStreamFromInput(const Context& ctx, const protocol::Value& in);
 
 // {"StreamMode": "..."}
 protocol::Value StreamModeDetailsValue(metadata::StreamMode mode);
@@ -42,6 +55,11 @@ int64_t IntMember(const protocol::Value& in, std::string_view name, int64_t fall
 
 // Completes `done` with a plain status (ok -> empty response body).
 void Finish(const Done& done, Status st);
+
+// The check that draws ctx.operation's injected faults (--inject-fault) on
+// a stream, for the calls that fail record by record or shard by shard
+// (Registry::Put, Registry::GetRecords); empty when no rule is set.
+StreamCheck InjectedFaults(const Context& ctx);
 
 }  // namespace spate::streams::api
 
@@ -68,8 +86,8 @@ namespace spate::streams::api {
 // PutRecords call ("records.3.member.data").
 Status MakePutEntry(protocol::Value* in, size_t max_record_bytes, size_t record_number, PutEntry* out);
 
-// The stream's record size limit in bytes.
-Result<size_t> MaxRecordBytes(const Context& ctx, const StreamRef& ref);
+// The stream's record size limit in bytes; kNotFound if there is no stream.
+Result<size_t> MaxRecordBytes(const Context& ctx, const StreamHandle& stream);
 
 }  // namespace spate::streams::api
 

@@ -1,5 +1,7 @@
 #include "streams/api/common.h"
 #include "streams/api/consumer_common.h"
+#include "streams/fan_out.h"
+#include "streams/registry.h"
 
 namespace spate::streams::api {
 

@@ -1,4 +1,6 @@
 #include "streams/api/common.h"
+#include "streams/registry.h"
+#include "streams/shard_shapes.h"
 
 namespace spate::streams::api {
 

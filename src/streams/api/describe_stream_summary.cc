@@ -1,4 +1,5 @@
 #include "streams/api/common.h"
+#include "streams/registry.h"
 
 namespace spate::streams::api {
 

@@ -3,6 +3,9 @@
 #include "protocol/stream_writer.h"
 #include "streams/access.h"
 #include "streams/api/common.h"
+#include "streams/read_outcome.h"
+#include "streams/registry.h"
+#include "streams/shard_shapes.h"
 #include "util/hash_key.h"
 
 namespace spate::streams::api {
@@ -82,7 +85,8 @@ void GetRecords(const Context& ctx, Value in, Done done) {
   // honoured only as far as that stream's resource policy allows GetRecords
   // (and a stream that is gone reads as denied, like one never shared).
   auto authorize = [&ctx](const Stream& s) { return Authorize(ctx.caller, ctx.Action(), s.meta(), s.Arn()); };
-  auto r = ctx.registry->GetRecords(in.GetString("ShardIterator"), static_cast<size_t>(limit), authorize);
+  auto r = ctx.registry->GetRecords(in.GetString("ShardIterator"), static_cast<size_t>(limit), authorize,
+                                    InjectedFaults(ctx));
   if (!r.ok()) return done(r.status());
   ctx.done_encoded(EncodeOutput(*r, ctx.format));
 }

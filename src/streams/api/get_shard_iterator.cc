@@ -1,4 +1,6 @@
+#include "storage/shard_log.h"
 #include "streams/api/common.h"
+#include "streams/registry.h"
 
 namespace spate::streams::api {
 
@@ -7,8 +9,9 @@ using protocol::Value;
 // GetShardIterator: a position in one shard, sealed into an opaque token
 // that expires after 300 s. Messages follow AWS's.
 void GetShardIterator(const Context& ctx, Value in, Done done) {
-  auto ref = StreamFromInput(ctx, in);
-  if (!ref.ok()) return done(ref.status());
+  auto stream = FindStreamFromInput(ctx, in);
+  if (!stream.ok()) return done(stream.status());
+  const StreamRef* ref = &stream->ref;
   std::string_view shard_id = in.GetString("ShardId");
   std::string_view type = in.GetString("ShardIteratorType");
   std::string_view start_seq = in.GetString("StartingSequenceNumber");
@@ -36,7 +39,7 @@ void GetShardIterator(const Context& ctx, Value in, Done done) {
     if (Status st = CheckAtTimestamp(ts, now); !st.ok()) return done(st);
   }
   std::string iterator;
-  Status st = ctx.registry->WithStream(*ref, [&](const Stream& s) -> Status {
+  Status st = ctx.registry->WithStream(*stream, [&](const Stream& s) -> Status {
     const metadata::ShardMeta* shard = s.FindShard(*index);
     if (shard == nullptr || s.meta().status == metadata::StreamStatus::kCreating) return shard_missing();
     SPATE_TRY(ctx.registry->AdmitShardIterator(s, *index));

@@ -1,6 +1,8 @@
 #include <algorithm>
 
 #include "streams/api/common.h"
+#include "streams/registry.h"
+#include "streams/shard_shapes.h"
 
 namespace spate::streams::api {
 

@@ -7,8 +7,12 @@
 #include "base/status.h"
 #include "protocol/value.h"
 #include "service/service.h"
-#include "streams/fan_out.h"
-#include "streams/registry.h"
+#include "streams/caller.h"
+
+namespace spate::streams {
+class FanOut;    // streams/fan_out.h
+class Registry;  // streams/registry.h
+}  // namespace spate::streams
 
 namespace spate::streams::api {
 

@@ -1,5 +1,6 @@
 #include "protocol/stream_writer.h"
 #include "streams/api/common.h"
+#include "streams/registry.h"
 #include "util/hash_key.h"
 
 namespace spate::streams::api {
@@ -33,9 +34,11 @@ std::string EncodeOutput(const PutOutcome& o, protocol::WireFormat format) {
 // here (Context::done_encoded).
 void PutRecord(const Context& ctx, Value in, Done done) {
   if (!ctx.done_encoded) return done(Status(ErrorCode::kInternal, "PutRecord needs Context::done_encoded"));
-  auto ref = StreamFromInput(ctx, in);
-  if (!ref.ok()) return done(ref.status());
-  auto max_bytes = MaxRecordBytes(ctx, *ref);
+  // The stream is looked up once: the handle serves authorization, the
+  // record size limit and the put.
+  auto stream = FindStreamFromInput(ctx, in);
+  if (!stream.ok()) return done(stream.status());
+  auto max_bytes = MaxRecordBytes(ctx, *stream);
   if (!max_bytes.ok()) return done(max_bytes.status());
   std::vector<PutEntry> entries(1);
   if (Status st = MakePutEntry(&in, *max_bytes, 0, &entries[0]); !st.ok()) return done(st);
@@ -45,11 +48,11 @@ void PutRecord(const Context& ctx, Value in, Done done) {
     // be one of ours.
     if (!model::SequenceNumber::Parse(ordering)) {
       return done(Status(ErrorCode::kInvalidArgument, "ExclusiveMinimumSequenceNumber " + std::string(ordering) +
-                                                          " used in PutRecord on stream " + ref->name +
-                                                          " under account " + ref->account + " is invalid."));
+                                                          " used in PutRecord on stream " + stream->ref.name +
+                                                          " under account " + stream->ref.account + " is invalid."));
     }
   }
-  ctx.registry->Put(*ref, std::move(entries),
+  ctx.registry->Put(*stream, std::move(entries),
                     [done = std::move(done), done_encoded = ctx.done_encoded,
                      format = ctx.format](Result<std::vector<PutOutcome>> r) {
                       if (!r.ok()) return done(r.status());

@@ -2,6 +2,7 @@
 
 #include "protocol/stream_writer.h"
 #include "streams/api/common.h"
+#include "streams/registry.h"
 #include "util/hash_key.h"
 
 namespace spate::streams::api {
@@ -65,9 +66,11 @@ std::string EncodeOutput(const std::vector<PutOutcome>& outcomes, protocol::Wire
 // response is encoded here (Context::done_encoded).
 void PutRecords(const Context& ctx, Value in, Done done) {
   if (!ctx.done_encoded) return done(Status(ErrorCode::kInternal, "PutRecords needs Context::done_encoded"));
-  auto ref = StreamFromInput(ctx, in);
-  if (!ref.ok()) return done(ref.status());
-  auto max_bytes = MaxRecordBytes(ctx, *ref);
+  // The stream is looked up once: the handle serves authorization, the
+  // record size limit and the put.
+  auto stream = FindStreamFromInput(ctx, in);
+  if (!stream.ok()) return done(stream.status());
+  auto max_bytes = MaxRecordBytes(ctx, *stream);
   if (!max_bytes.ok()) return done(max_bytes.status());
   Value::Array& records = in.FindMutable("Records")->mutable_array();
   std::vector<PutEntry> entries(records.size());
@@ -79,13 +82,13 @@ void PutRecords(const Context& ctx, Value in, Done done) {
   if (total > std::max(kMaxRequestBytes, *max_bytes)) {
     return done(Status(ErrorCode::kInvalidArgument, "Records size exceeds 5 MB limit"));
   }
-  ctx.registry->Put(*ref, std::move(entries),
+  ctx.registry->Put(*stream, std::move(entries),
                     [done = std::move(done), done_encoded = ctx.done_encoded,
                      format = ctx.format](Result<std::vector<PutOutcome>> r) {
                       if (!r.ok()) return done(r.status());
                       done_encoded(EncodeOutput(*r, format));
                     },
-                    "PutRecords");
+                    InjectedFaults(ctx));
 }
 
 }  // namespace spate::streams::api

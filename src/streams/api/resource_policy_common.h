@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "streams/api/operation.h"
+#include "streams/stream_ref.h"
 
 namespace spate::streams::api {
 

@@ -1,4 +1,6 @@
+#include "storage/key_store.h"
 #include "streams/api/common.h"
+#include "streams/registry.h"
 
 namespace spate::streams::api {
 

@@ -1,5 +1,6 @@
 #include "streams/api/common.h"
 #include "streams/api/consumer_common.h"
+#include "streams/registry.h"
 
 namespace spate::streams::api {
 

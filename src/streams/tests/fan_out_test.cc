@@ -2,15 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <condition_variable>
-#include <future>
 
 #include "protocol/event_stream.h"
 #include "protocol/json_codec.h"
 #include "streams/consumers.h"
+#include "streams/tests/registry_fixture.h"
 #include "util/base64.h"
-#include "util/file_system.h"
 
 namespace spate::streams {
 namespace {
@@ -93,28 +91,14 @@ protocol::Value Payload(const es::Message& m) {
   return v.ok() ? *v : protocol::Value();
 }
 
-class FanOutTest : public ::testing::Test {
+class FanOutTest : public RegistryFixture {
  protected:
+  FanOutTest() { ref_ = StreamRef{"000000000000", "us-east-1", "fan"}; }
+
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("spate-fanout-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto c = metadata::Catalog::Open((dir_ / "catalog").string());
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    catalog_ = std::move(c).value();
-    storage::LogStoreOptions o;
-    o.dir = (dir_ / "streams").string();
-    o.fs = util::PosixFileSystem();
-    o.clock = &clock_;
-    o.segment_bytes = 1 << 20;
-    auto l = storage::LogStore::Open(o);
-    ASSERT_TRUE(l.ok()) << l.status().ToString();
-    logs_ = std::move(l).value();
-    RegistryOptions ro;
-    ro.state_delay_ms = 500;
-    registry_ = std::make_unique<Registry>(ro, catalog_.get(), logs_.get(), &clock_);
+    RegistryFixture::SetUp();
+    OpenStores();
+    MakeRegistry(RegistryOptions{});
     FanOutOptions fo;
     fo.heartbeat_ms = 5000;
     fo.subscription_ms = 300'000;
@@ -122,17 +106,13 @@ class FanOutTest : public ::testing::Test {
     fo.validate_ms = 200;
     fan_out_ = std::make_unique<FanOut>(fo, registry_.get(), &clock_);
     registry_->SetAppendObserver([this](const std::string& g, model::ShardIndex s) { fan_out_->OnAppend(g, s); });
-    ASSERT_TRUE(registry_->Start().ok());
+    StartRegistry();
     ASSERT_TRUE(registry_->CreateStream(ref_, 1, StreamMode::kProvisioned, {}).ok());
-    clock_.AdvanceMs(500);
-    registry_->RunMaintenance();
+    Settle();
   }
   void TearDown() override {
     fan_out_.reset();
-    registry_.reset();
-    logs_.reset();
-    catalog_.reset();
-    std::filesystem::remove_all(dir_);
+    RegistryFixture::TearDown();
   }
 
   // Registers an ACTIVE consumer and returns its ARN.
@@ -150,9 +130,7 @@ class FanOutTest : public ::testing::Test {
   void Put(std::vector<std::string> datas) {
     std::vector<PutEntry> entries;
     for (auto& d : datas) entries.push_back(PutEntry{"pk", d, std::nullopt});
-    std::promise<Result<std::vector<PutOutcome>>> p;
-    registry_->Put(ref_, std::move(entries), [&](Result<std::vector<PutOutcome>> r) { p.set_value(std::move(r)); });
-    auto r = p.get_future().get();
+    auto r = TryPut(ref_, std::move(entries));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
 
@@ -196,13 +174,7 @@ class FanOutTest : public ::testing::Test {
     return n;
   }
 
-  util::ManualClock clock_;
-  std::filesystem::path dir_;
-  std::unique_ptr<metadata::Catalog> catalog_;
-  std::unique_ptr<storage::LogStore> logs_;
-  std::unique_ptr<Registry> registry_;
   std::unique_ptr<FanOut> fan_out_;
-  StreamRef ref_{"000000000000", "us-east-1", "fan"};
 };
 
 TEST_F(FanOutTest, FirstMessageIsInitialResponse) {

@@ -1,10 +1,8 @@
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <future>
 
-#include "streams/registry.h"
-#include "util/file_system.h"
+#include "streams/tests/registry_fixture.h"
 
 namespace spate::streams {
 namespace {
@@ -12,43 +10,17 @@ namespace {
 using metadata::StreamMode;
 using metadata::StreamStatus;
 
-class RegistryTest : public ::testing::Test {
+class RegistryTest : public RegistryFixture {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("spate-registry-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    RegistryFixture::SetUp();
     Open();
-  }
-  void TearDown() override {
-    Close();
-    std::filesystem::remove_all(dir_);
   }
 
   void Open() {
-    auto c = metadata::Catalog::Open((dir_ / "catalog").string());
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    catalog_ = std::move(c).value();
-    storage::LogStoreOptions o;
-    o.dir = (dir_ / "streams").string();
-    o.fs = util::PosixFileSystem();
-    o.clock = &clock_;
-    o.segment_bytes = 1 << 20;
-    auto l = storage::LogStore::Open(o);
-    ASSERT_TRUE(l.ok()) << l.status().ToString();
-    logs_ = std::move(l).value();
     RegistryOptions ro;
-    ro.state_delay_ms = 500;
     ro.shard_limit = 10;
-    registry_ = std::make_unique<Registry>(ro, catalog_.get(), logs_.get(), &clock_);
-    ASSERT_TRUE(registry_->Start().ok());
-  }
-  void Close() {
-    registry_.reset();
-    logs_.reset();
-    catalog_.reset();
+    OpenRegistry(ro);
   }
 
   StreamStatus StatusOf(const StreamRef& ref) {
@@ -61,35 +33,17 @@ class RegistryTest : public ::testing::Test {
   }
 
   void CreateActive(const StreamRef& ref, uint32_t shards) {
-    ASSERT_TRUE(registry_->CreateStream(ref, shards, StreamMode::kProvisioned, {}).ok());
-    clock_.AdvanceMs(500);
-    registry_->RunMaintenance();
+    RegistryFixture::CreateActive(ref, shards);
     ASSERT_EQ(StatusOf(ref), StreamStatus::kActive);
   }
 
   std::vector<PutOutcome> Put(const StreamRef& ref, std::vector<PutEntry> entries) {
-    std::promise<Result<std::vector<PutOutcome>>> p;
-    registry_->Put(ref, std::move(entries), [&](Result<std::vector<PutOutcome>> r) { p.set_value(std::move(r)); });
-    auto r = p.get_future().get();
+    auto r = TryPut(ref, std::move(entries));
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : std::vector<PutOutcome>{};
   }
 
-  std::string Iterator(const StreamRef& ref, uint32_t shard, uint64_t offset) {
-    std::string it;
-    EXPECT_TRUE(registry_->WithStream(ref, [&](const Stream& s) {
-      it = registry_->MakeIterator(s, model::ShardIndex{shard}, offset);
-      return Status::Ok();
-    }).ok());
-    return it;
-  }
-
-  std::filesystem::path dir_;
-  util::ManualClock clock_;
-  std::unique_ptr<metadata::Catalog> catalog_;
-  std::unique_ptr<storage::LogStore> logs_;
-  std::unique_ptr<Registry> registry_;
-  StreamRef ref_{"000000000000", "us-east-1", "orders"};
+  std::string Iterator(const StreamRef& ref, uint32_t shard, uint64_t offset) { return IteratorAt(ref, shard, offset); }
 };
 
 TEST_F(RegistryTest, CreatingBecomesActiveAfterTheDelay) {
@@ -191,6 +145,31 @@ TEST_F(RegistryTest, GarbageIteratorIsInvalidArgument) {
   auto r = registry_->GetRecords("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 10);
   EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(r.status().message(), "Invalid ShardIterator.");
+}
+
+TEST_F(RegistryTest, AHandleServesWithoutALookupUntilItsStreamIsGone) {
+  CreateActive(ref_, 1);
+  StreamHandle handle = registry_->Find(ref_);
+  ASSERT_NE(handle.stream, nullptr);
+  EXPECT_TRUE(registry_->WithStream(handle, [](const Stream&) { return Status::Ok(); }).ok());
+  ASSERT_TRUE(registry_->DeleteStream(ref_).ok());
+  Settle();
+  // The stream is gone, and a new one of the same name is another stream.
+  CreateActive(ref_, 1);
+  Status st = registry_->WithStream(handle, [](const Stream&) { return Status::Ok(); });
+  EXPECT_EQ(st.code(), ErrorCode::kNotFound);
+  EXPECT_EQ(st.message(), "Stream orders under account 000000000000 not found.");
+  std::promise<Result<std::vector<PutOutcome>>> p;
+  registry_->Put(handle, {PutEntry{"k", "v", std::nullopt}},
+                 [&](Result<std::vector<PutOutcome>> r) { p.set_value(std::move(r)); });
+  EXPECT_EQ(p.get_future().get().status().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(RegistryTest, FindWithoutAStreamGivesAnEmptyHandle) {
+  StreamHandle handle = registry_->Find(ref_);
+  EXPECT_EQ(handle.stream, nullptr);
+  EXPECT_EQ(registry_->WithStream(handle, [](const Stream&) { return Status::Ok(); }).message(),
+            "Stream orders under account 000000000000 not found.");
 }
 
 TEST_F(RegistryTest, DeletedStreamDisappearsAfterTheDelay) {

@@ -3,11 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
-#include <future>
 
-#include "streams/registry.h"
-#include "util/file_system.h"
+#include "streams/tests/registry_fixture.h"
 
 namespace spate::streams {
 namespace {
@@ -17,61 +16,18 @@ using metadata::StreamMeta;
 using metadata::StreamMode;
 using metadata::StreamStatus;
 
-class ReshardTest : public ::testing::Test {
+class ReshardTest : public RegistryFixture {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("spate-reshard-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override {
-    Close();
-    std::filesystem::remove_all(dir_);
-  }
-
   void Open(RegistryOptions ro = {}) {
-    auto c = metadata::Catalog::Open((dir_ / "catalog").string());
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    catalog_ = std::move(c).value();
-    storage::LogStoreOptions o;
-    o.dir = (dir_ / "streams").string();
-    o.fs = util::PosixFileSystem();
-    o.clock = &clock_;
-    o.segment_bytes = 1 << 20;
-    auto l = storage::LogStore::Open(o);
-    ASSERT_TRUE(l.ok()) << l.status().ToString();
-    logs_ = std::move(l).value();
-    ro.state_delay_ms = 500;
     if (ro.shard_limit == RegistryOptions{}.shard_limit) ro.shard_limit = 50;
-    registry_ = std::make_unique<Registry>(ro, catalog_.get(), logs_.get(), &clock_);
-    ASSERT_TRUE(registry_->Start().ok());
-  }
-  void Close() {
-    registry_.reset();
-    logs_.reset();
-    catalog_.reset();
-  }
-
-  void Settle() {
-    clock_.AdvanceMs(500);
-    registry_->RunMaintenance();
+    OpenRegistry(ro);
   }
 
   void CreateActive(uint32_t shards, StreamMode mode = StreamMode::kProvisioned) {
-    ASSERT_TRUE(registry_->CreateStream(ref_, shards, mode, {}).ok());
-    Settle();
+    RegistryFixture::CreateActive(ref_, shards, mode);
   }
 
-  StreamMeta Meta() {
-    StreamMeta m;
-    EXPECT_TRUE(registry_->WithStream(ref_, [&](const Stream& s) {
-      m = s.meta();
-      return Status::Ok();
-    }).ok());
-    return m;
-  }
+  StreamMeta Meta() { return MetaOf(ref_); }
 
   static std::vector<model::HashKeyRange> OpenRanges(const StreamMeta& m) {
     std::vector<model::HashKeyRange> out;
@@ -82,11 +38,8 @@ class ReshardTest : public ::testing::Test {
     return out;
   }
 
-  Result<std::vector<PutOutcome>> TryPut(std::vector<PutEntry> entries, std::string_view fault_op = {}) {
-    std::promise<Result<std::vector<PutOutcome>>> p;
-    registry_->Put(ref_, std::move(entries), [&](Result<std::vector<PutOutcome>> r) { p.set_value(std::move(r)); },
-                   fault_op);
-    return p.get_future().get();
+  Result<std::vector<PutOutcome>> TryPut(std::vector<PutEntry> entries, const StreamCheck& entry_fault = {}) {
+    return RegistryFixture::TryPut(ref_, std::move(entries), entry_fault);
   }
   PutOutcome PutOne(std::string key, std::string data) {
     auto r = TryPut({PutEntry{std::move(key), std::move(data), std::nullopt}});
@@ -94,21 +47,7 @@ class ReshardTest : public ::testing::Test {
     return r.ok() ? (*r)[0] : PutOutcome{};
   }
 
-  std::string Iterator(uint32_t shard, uint64_t offset) {
-    std::string it;
-    EXPECT_TRUE(registry_->WithStream(ref_, [&](const Stream& s) {
-      it = registry_->MakeIterator(s, model::ShardIndex{shard}, offset);
-      return Status::Ok();
-    }).ok());
-    return it;
-  }
-
-  std::filesystem::path dir_;
-  util::ManualClock clock_;
-  std::unique_ptr<metadata::Catalog> catalog_;
-  std::unique_ptr<storage::LogStore> logs_;
-  std::unique_ptr<Registry> registry_;
-  StreamRef ref_{"000000000000", "us-east-1", "orders"};
+  std::string Iterator(uint32_t shard, uint64_t offset) { return IteratorAt(ref_, shard, offset); }
 };
 
 TEST_F(ReshardTest, SplitClosesTheParentAndOpensTwoChildren) {
@@ -389,7 +328,8 @@ TEST_F(ReshardTest, InjectedFaultsFailPutRecordsEntriesDeterministically) {
   ro.faults.push_back(*ParseFaultRule("operation=PutRecords,error=InternalFailure,count=2"));
   Open(ro);
   CreateActive(1);
-  auto r = TryPut({{"a", "1", std::nullopt}, {"b", "2", std::nullopt}, {"c", "3", std::nullopt}}, "PutRecords");
+  auto r = TryPut({{"a", "1", std::nullopt}, {"b", "2", std::nullopt}, {"c", "3", std::nullopt}},
+                  InjectedFaults("PutRecords"));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].status.code(), ErrorCode::kInternal);
   EXPECT_EQ((*r)[1].status.code(), ErrorCode::kInternal);

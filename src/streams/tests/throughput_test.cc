@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string_view>
+
+#include "streams/api/control_plane_rates.h"
+
 namespace spate::streams {
 namespace {
 
@@ -150,33 +155,41 @@ TEST_F(ShardThroughputTest, DemandIsMeasuredWithLimitsOff) {
   EXPECT_EQ(t.HotForMs(), 1000);
 }
 
+// What api::AdmitCall asks of the limiter for a call of `operation`: the
+// operation's rate comes from the api edge's table.
+Status AdmitAs(ControlPlaneLimiter& l, std::string_view account, std::string_view region, std::string_view operation,
+               std::string_view stream) {
+  std::optional<CallRate> rate = api::ControlPlaneRate(operation);
+  return rate ? l.Admit(account, region, *rate, stream) : Status::Ok();
+}
+
 TEST(ControlPlaneLimiterTest, DescribeLimitsAllowsOneCallPerSecond) {
   util::ManualClock clock;
   ControlPlaneLimiter l(ThroughputOptions{}, &clock);
-  EXPECT_TRUE(l.Admit("111122223333", "us-east-1", "DescribeLimits", "").ok());
-  Status st = l.Admit("111122223333", "us-east-1", "DescribeLimits", "");
+  EXPECT_TRUE(AdmitAs(l, "111122223333", "us-east-1", "DescribeLimits", "").ok());
+  Status st = AdmitAs(l, "111122223333", "us-east-1", "DescribeLimits", "");
   EXPECT_EQ(st.code(), ErrorCode::kLimitExceeded);
   EXPECT_EQ(st.message(), "Rate exceeded for account 111122223333.");
-  EXPECT_TRUE(l.Admit("444455556666", "us-east-1", "DescribeLimits", "").ok());  // per account
+  EXPECT_TRUE(AdmitAs(l, "444455556666", "us-east-1", "DescribeLimits", "").ok());  // per account
   clock.AdvanceMs(1000);
-  EXPECT_TRUE(l.Admit("111122223333", "us-east-1", "DescribeLimits", "").ok());
+  EXPECT_TRUE(AdmitAs(l, "111122223333", "us-east-1", "DescribeLimits", "").ok());
 }
 
 TEST(ControlPlaneLimiterTest, ListShardsIsPerStream) {
   util::ManualClock clock;
   ControlPlaneLimiter l(ThroughputOptions{}, &clock);
-  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(l.Admit("a", "r", "ListShards", "s1").ok());
-  Status st = l.Admit("a", "r", "ListShards", "s1");
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(AdmitAs(l, "a", "r", "ListShards", "s1").ok());
+  Status st = AdmitAs(l, "a", "r", "ListShards", "s1");
   EXPECT_EQ(st.message(), "Rate exceeded for stream s1 under account a.");
-  EXPECT_TRUE(l.Admit("a", "r", "ListShards", "s2").ok());
+  EXPECT_TRUE(AdmitAs(l, "a", "r", "ListShards", "s2").ok());
 }
 
 TEST(ControlPlaneLimiterTest, DataPlaneAndUnlistedOperationsAreNotLimitedHere) {
   util::ManualClock clock;
   ControlPlaneLimiter l(ThroughputOptions{}, &clock);
   for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE(l.Admit("a", "r", "PutRecord", "s").ok());
-    ASSERT_TRUE(l.Admit("a", "r", "GetRecords", "s").ok());
+    ASSERT_TRUE(AdmitAs(l, "a", "r", "PutRecord", "s").ok());
+    ASSERT_TRUE(AdmitAs(l, "a", "r", "GetRecords", "s").ok());
   }
 }
 
@@ -185,7 +198,7 @@ TEST(ControlPlaneLimiterTest, LimitsOffAdmitsEverything) {
   ThroughputOptions off;
   off.enabled = false;
   ControlPlaneLimiter l(off, &clock);
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE(l.Admit("a", "r", "DescribeLimits", "").ok());
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(AdmitAs(l, "a", "r", "DescribeLimits", "").ok());
 }
 
 TEST(FaultRuleTest, ParsesEveryKey) {

@@ -1,0 +1,116 @@
+#include "streams/maintenance.h"
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/log.h"
+#include "metadata/catalog.h"
+#include "storage/log_store.h"
+#include "streams/consumers.h"
+#include "streams/registry.h"
+
+namespace spate::streams {
+
+using metadata::StreamMeta;
+using metadata::StreamStatus;
+
+// ------------------------------------------------------ MaintenanceThread
+
+void MaintenanceThread::Start(int64_t tick_ms, std::function<void()> task) {
+  thread_ = std::thread([this, tick_ms, task = std::move(task)] { Loop(tick_ms, task); });
+}
+
+void MaintenanceThread::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void MaintenanceThread::Loop(int64_t tick_ms, const std::function<void()>& task) {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, std::chrono::milliseconds(tick_ms));
+    if (stopping_) break;
+    lock.unlock();
+    task();
+    lock.lock();
+  }
+}
+
+// ------------------------------------------------- Registry: maintenance
+
+void Registry::RunMaintenance() {
+  int64_t now = clock_->NowMs();
+  std::vector<std::string> drop_groups;
+  {
+    std::unique_lock lock(mu_);
+    for (auto it = streams_.begin(); it != streams_.end();) {
+      Stream& s = *it->second;
+      StreamMeta& m = s.meta_;
+      if (StreamMeta next = m; AdvanceConsumers(&next, now, options_.state_delay_ms)) {
+        Status st = catalog_->PutStream(next);
+        if (st.ok()) {
+          m = std::move(next);
+        } else {
+          SPATE_LOG_ERROR("cannot update consumers of stream " + m.name + ": " + st.ToString());
+        }
+      }
+      bool due = m.status != StreamStatus::kActive && now - m.status_since_ms >= options_.state_delay_ms;
+      if (!due) {
+        ++it;
+        continue;
+      }
+      if (m.status == StreamStatus::kDeleting) {
+        Status st = catalog_->DeleteStream(m.Key());
+        if (!st.ok()) {
+          SPATE_LOG_ERROR("cannot delete stream " + m.name + " from the catalog: " + st.ToString());
+          ++it;
+          continue;
+        }
+        drop_groups.push_back(m.storage_group);
+        s.removed_ = true;  // for the StreamHandles still held
+        it = streams_.erase(it);
+        continue;
+      }
+      StreamMeta next = m;
+      next.status = StreamStatus::kActive;
+      next.status_since_ms = now;
+      Status st = catalog_->PutStream(next);
+      if (st.ok()) {
+        m = std::move(next);
+        s.RebuildRoutes();
+      } else {
+        SPATE_LOG_ERROR("cannot activate stream " + m.name + ": " + st.ToString());
+      }
+      ++it;
+    }
+  }
+  ScaleOnDemandStreams();
+  for (const std::string& g : drop_groups) {
+    Status st = logs_->DropGroup(g);
+    if (!st.ok()) SPATE_LOG_ERROR("cannot remove data of " + g + ": " + st.ToString());
+  }
+
+  if (now - last_retention_ms_ >= options_.retention_check_ms) {
+    last_retention_ms_ = now;
+    std::vector<std::pair<std::shared_ptr<storage::ShardLog>, int64_t>> work;
+    {
+      std::shared_lock lock(mu_);
+      for (const auto& [k, s] : streams_) {
+        int64_t cutoff = now - static_cast<int64_t>(s->meta_.retention_hours) * 3'600'000;
+        for (const auto& [idx, log] : s->logs_) work.emplace_back(log, cutoff);
+      }
+    }
+    for (auto& [log, cutoff] : work) {
+      Status st = log->DropBefore(cutoff);
+      if (!st.ok()) SPATE_LOG_WARN("retention: " + st.ToString());
+    }
+  }
+}
+
+}  // namespace spate::streams

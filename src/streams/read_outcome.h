@@ -1,0 +1,24 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "metadata/stream_meta.h"
+#include "model/types.h"
+#include "storage/shard_log.h"
+
+namespace spate::streams {
+
+// What Registry::GetRecords returns.
+struct GetRecordsOutcome {
+  std::vector<storage::StoredRecord> records;
+  model::ShardIndex shard;
+  std::optional<std::string> next_iterator;  // absent at the end of a closed shard
+  int64_t millis_behind_latest = 0;
+  // Set at the end of a closed shard: its children.
+  std::vector<metadata::ShardMeta> children;
+};
+
+}  // namespace spate::streams

@@ -1,0 +1,258 @@
+// The data plane: puts (routing, metering, appends) and reads (iterators,
+// GetRecords).
+
+#include <algorithm>
+#include <atomic>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "storage/shard_log.h"
+#include "streams/read_outcome.h"
+#include "streams/registry.h"
+#include "streams/stream_errors.h"
+#include "streams/token_codec.h"
+#include "util/hash_key.h"
+
+namespace spate::streams {
+namespace {
+
+using metadata::ShardMeta;
+using metadata::StreamStatus;
+
+// "Thu Jan 22 01:22:02 UTC 2015", the Java Date form AWS uses in messages.
+std::string AmzUtcString(int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a %b %d %H:%M:%S UTC %Y", &tm);
+  return buf;
+}
+
+}  // namespace
+
+// Closing a shard (resharding) versus Put. Put routes its entries and
+// calls ShardLog::Append for every batch while holding mu_ shared; Append
+// assigns the batch's offsets before it returns. Reshard() holds mu_
+// exclusively while it reads each parent's AssignedEndOffset() and swaps
+// the routes. So every Put either finished its Appends before the reshard
+// took the lock (its offsets, acknowledged or still queued in the storage
+// writer, are below the parent's end offset) or routes after it (to the
+// children, never to a closed shard). A disk-full rewind can only lower a
+// closed log's assigned end, so the parent's tail above it stays empty;
+// GetRecords treats a closed shard whose log has settled as fully read.
+void Registry::Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallback done,
+                   const StreamCheck& entry_fault) {
+  Put(Find(ref), std::move(entries), std::move(done), entry_fault);
+}
+
+void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, PutCallback done,
+                   const StreamCheck& entry_fault) {
+  struct Batch {
+    model::ShardIndex shard;
+    std::shared_ptr<storage::ShardLog> log;
+    std::vector<size_t> entry_positions;
+    std::string storage_group;
+  };
+  struct Pending {
+    std::vector<PutEntry> entries;
+    std::vector<PutOutcome> outcomes;
+    // Batches in flight plus one for the issuing call, so done never runs
+    // while Put still holds mu_ (Append may complete inline).
+    std::atomic<size_t> remaining{1};
+    PutCallback done;
+    void Release() {
+      if (remaining.fetch_sub(1) == 1) done(std::move(outcomes));
+    }
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->entries = std::move(entries);
+  pending->outcomes.resize(pending->entries.size());
+  pending->done = std::move(done);
+
+  Status st;
+  std::string key_id;  // non-empty: the stream is encrypted (StartStreamEncryption)
+  {
+    std::shared_lock lock(mu_);
+    const Stream* s = stream.stream == nullptr || stream.stream->removed_ ? nullptr : stream.stream.get();
+    if (s == nullptr ||
+        (s->meta().status != StreamStatus::kActive && s->meta().status != StreamStatus::kUpdating)) {
+      st = StreamNotFound(stream.ref);
+    } else if (s->meta().encryption_type == "KMS") {
+      key_id = s->meta().key_id;
+    }
+    std::vector<Batch> batches;
+    for (size_t i = 0; st.ok() && i < pending->entries.size(); ++i) {
+      const PutEntry& e = pending->entries[i];
+      model::uint128 hash = e.explicit_hash_key ? *e.explicit_hash_key : util::PartitionKeyHash(e.partition_key);
+      const ShardMeta* shard = s->Route(hash);
+      if (shard == nullptr) {
+        st = Status(ErrorCode::kInternal, "no open shard holds hash key");
+        break;
+      }
+      PutOutcome& o = pending->outcomes[i];
+      o.shard = shard->index;
+      if (entry_fault) {
+        o.status = entry_fault(*s);
+        if (o.status.code() == ErrorCode::kThroughputExceeded) o.status = ShardRateExceeded(s->meta(), shard->index);
+        if (!o.status.ok()) continue;
+      }
+      if (!s->Meter(shard->index)->AdmitWrite(e.data.size() + e.partition_key.size())) {
+        o.status = ShardRateExceeded(s->meta(), shard->index);
+        continue;
+      }
+      auto b = std::find_if(batches.begin(), batches.end(), [&](const Batch& x) { return x.shard == shard->index; });
+      if (b == batches.end()) {
+        batches.push_back(Batch{shard->index, s->Log(shard->index), {}, s->meta().storage_group});
+        b = batches.end() - 1;
+      }
+      b->entry_positions.push_back(i);
+    }
+    if (st.ok()) {
+      pending->remaining += batches.size();
+      int64_t arrival = clock_->NowMs();
+      storage::AppendOptions append_options;
+      append_options.encryption_key_id = key_id;
+      const bool encrypted = !key_id.empty();
+      for (Batch& b : batches) {
+        std::vector<storage::RecordInput> records;
+        records.reserve(b.entry_positions.size());
+        for (size_t pos : b.entry_positions) {
+          records.push_back({pending->entries[pos].partition_key, pending->entries[pos].data});
+        }
+        model::ShardIndex shard = b.shard;
+        b.log->Append(records, arrival, append_options,
+                      [this, pending, shard, encrypted, group = std::move(b.storage_group),
+                       positions = std::move(b.entry_positions)](Result<storage::AppendResult> r) {
+                        // Wake enhanced fan-out: the batch is durable now.
+                        if (r.ok() && append_observer_) append_observer_(group, shard);
+                        for (size_t j = 0; j < positions.size(); ++j) {
+                          PutOutcome& o = pending->outcomes[positions[j]];
+                          o.encrypted = encrypted;
+                          if (r.ok()) {
+                            o.sequence = model::SequenceNumber{shard, r->base_offset + j};
+                          } else {
+                            o.status = r.status();
+                          }
+                        }
+                        pending->Release();
+                      });
+      }
+    }
+  }
+  if (!st.ok()) {
+    // Nothing was appended: no batch holds a reference.
+    pending->done(st);
+    return;
+  }
+  pending->Release();
+}
+
+std::string Registry::MakeIterator(const Stream& stream, model::ShardIndex shard, uint64_t offset) const {
+  IteratorState it;
+  it.issued_ms = clock_->NowMs();
+  it.stream_created_ms = stream.meta().created_ms;
+  it.shard_index = shard.value;
+  it.offset = offset;
+  it.account = stream.meta().account;
+  it.region = stream.meta().region;
+  it.stream_name = stream.meta().name;
+  return EncodeIterator(*tokens_, it);
+}
+
+Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t limit, const StreamCheck& authorize,
+                                               const StreamCheck& read_fault) const {
+  auto state = DecodeIterator(*tokens_, iterator);
+  if (!state) return Status(ErrorCode::kInvalidArgument, "Invalid ShardIterator.");
+  int64_t now = clock_->NowMs();
+  if (now - state->issued_ms > options_.iterator_ttl_ms) {
+    return Status(ErrorCode::kExpiredIterator,
+                  "Iterator expired. The iterator was created at time " + AmzUtcString(state->issued_ms) +
+                      " while right now it is " + AmzUtcString(now) +
+                      " which is further in the future than the tolerated delay of " +
+                      std::to_string(options_.iterator_ttl_ms) + " milliseconds.");
+  }
+  model::ShardIndex shard{state->shard_index};
+  StreamRef ref{state->account, state->region, state->stream_name};
+  auto shard_missing = [&] {
+    return Status(ErrorCode::kNotFound, "Shard " + model::ShardIdName(shard) + " in stream " + ref.name +
+                                            " under account " + ref.account + " does not exist");
+  };
+  std::shared_ptr<storage::ShardLog> log;
+  std::shared_ptr<ShardThroughput> meter;
+  std::optional<uint64_t> end_offset;
+  std::vector<ShardMeta> children;
+  Status authorized;
+  Status st = WithStream(ref, [&](const Stream& s) {
+    if (authorize) {
+      authorized = authorize(s);
+      if (!authorized.ok()) return authorized;
+    }
+    const ShardMeta* meta = s.FindShard(shard);
+    if (s.meta().created_ms != state->stream_created_ms || meta == nullptr) return shard_missing();
+    Status injected = read_fault ? read_fault(s) : Status::Ok();
+    if (injected.code() == ErrorCode::kThroughputExceeded) return ShardRateExceeded(s.meta(), shard);
+    SPATE_TRY(injected);
+    meter = s.Meter(shard);
+    if (!meter->AdmitRead()) return ShardRateExceeded(s.meta(), shard);
+    log = s.Log(shard);
+    end_offset = meta->end_offset;
+    if (end_offset) {
+      for (const ShardMeta& c : s.meta().shards) {
+        if ((c.parent && *c.parent == shard) || (c.adjacent_parent && *c.adjacent_parent == shard)) {
+          children.push_back(c);
+        }
+      }
+    }
+    return Status::Ok();
+  });
+  if (!authorized.ok()) return authorized;
+  if (st.code() == ErrorCode::kNotFound) return shard_missing();
+  SPATE_TRY(st);
+
+  storage::ReadLimits limits;
+  limits.max_records = limit;
+  GetRecordsOutcome out;
+  out.shard = shard;
+  uint64_t from = std::max<uint64_t>(state->offset, log->StartOffset());
+  uint64_t tip = log->EndOffset();
+  // Read even at the tip: a log that failed verification reports it there
+  // (InternalFailure) instead of looking empty.
+  auto read = log->Read(from, limits);
+  if (!read.ok()) return read.status();
+  out.records = std::move(read->records);
+  uint64_t next = std::max(from, read->next_offset);
+  if (next < tip && !out.records.empty()) {
+    out.millis_behind_latest = std::max<int64_t>(0, now - out.records.back().arrival_ms);
+  }
+  uint64_t response_bytes = 0;
+  for (const storage::StoredRecord& r : out.records) response_bytes += r.data.size() + r.partition_key.size();
+  meter->ChargeRead(response_bytes);
+  // A closed shard is fully read at its end offset, or at its settled tip
+  // when a disk-full rewind failed its last queued batches (see Put). Read
+  // the tip before the assigned end: after closing, the tip only grows and
+  // the assigned end only shrinks, so equality means nothing is in flight.
+  bool at_end = false;
+  if (end_offset) {
+    uint64_t acked = log->EndOffset();
+    at_end = next >= *end_offset || (next >= acked && log->AssignedEndOffset() == acked);
+  }
+  if (at_end) {
+    out.children = std::move(children);
+  } else {
+    IteratorState it = *state;
+    it.issued_ms = now;
+    it.offset = next;
+    out.next_iterator = EncodeIterator(*tokens_, it);
+  }
+  return out;
+}
+
+Status Registry::AdmitShardIterator(const Stream& stream, model::ShardIndex shard) const {
+  std::shared_ptr<ShardThroughput> meter = stream.Meter(shard);
+  if (meter != nullptr && !meter->AdmitIterator()) return ShardRateExceeded(stream.meta(), shard);
+  return Status::Ok();
+}
+
+}  // namespace spate::streams
