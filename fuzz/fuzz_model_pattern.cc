@@ -13,18 +13,11 @@
 #include <vector>
 
 #include "base/assert.h"
+#include "protocol/embedded_models.h"
 #include "protocol/json_codec.h"
 #include "protocol/model_pattern.h"
 #include "protocol/value.h"
 
-namespace spate::protocol::embedded {
-extern const char kKinesisJson[];
-extern const unsigned long kKinesisJsonSize;
-extern const char kFirehoseJson[];
-extern const unsigned long kFirehoseJsonSize;
-extern const char kKinesisAnalyticsJson[];
-extern const unsigned long kKinesisAnalyticsJsonSize;
-}  // namespace spate::protocol::embedded
 
 namespace {
 

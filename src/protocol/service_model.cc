@@ -14,20 +14,11 @@
 #include <utility>
 #include <vector>
 
+#include "protocol/embedded_models.h"
 #include "protocol/model_pattern.h"
 #include "util/base64.h"
 
 namespace spate::protocol {
-
-namespace embedded {
-// Defined in the generated embedded_service_models.cc (models/embed_models.cmake).
-extern const char kKinesisJson[];
-extern const unsigned long kKinesisJsonSize;
-extern const char kFirehoseJson[];
-extern const unsigned long kFirehoseJsonSize;
-extern const char kKinesisAnalyticsJson[];
-extern const unsigned long kKinesisAnalyticsJsonSize;
-}  // namespace embedded
 
 namespace {
 

@@ -5,18 +5,9 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/embedded_models.h"
 #include "protocol/json_codec.h"
 #include "protocol/value.h"
-
-namespace spate::protocol::embedded {
-// Defined in the generated embedded_service_models.cc (models/embed_models.cmake).
-extern const char kKinesisJson[];
-extern const unsigned long kKinesisJsonSize;
-extern const char kFirehoseJson[];
-extern const unsigned long kFirehoseJsonSize;
-extern const char kKinesisAnalyticsJson[];
-extern const unsigned long kKinesisAnalyticsJsonSize;
-}  // namespace spate::protocol::embedded
 
 namespace spate::protocol {
 namespace {

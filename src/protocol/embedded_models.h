@@ -1,0 +1,17 @@
+#pragma once
+
+// The AWS service model files (models/*.json), embedded in the binary at
+// build time: defined in the generated embedded_service_models.cc
+// (models/embed_models.cmake). ServiceModel loads them; tests and fuzz
+// targets read them to enumerate every shape.
+
+namespace spate::protocol::embedded {
+
+extern const char kKinesisJson[];
+extern const unsigned long kKinesisJsonSize;
+extern const char kFirehoseJson[];
+extern const unsigned long kFirehoseJsonSize;
+extern const char kKinesisAnalyticsJson[];
+extern const unsigned long kKinesisAnalyticsJsonSize;
+
+}  // namespace spate::protocol::embedded
