@@ -164,20 +164,12 @@ HttpResponse ApiDispatcher::Overloaded(const HttpRequest& head) {
   std::string_view op;
   service::Service* service = Route(head.Header("x-amz-target"), &op);
   ErrorCode code = service != nullptr ? service->OverloadError(op) : ErrorCode::kLimitExceeded;
-  protocol::WireError w = protocol::ToWireError(code);
-  Exchange ex;
-  ex.request_id = RandomRequestId();
-  ex.cors = !head.Header("origin").empty();
-  if (head.Header("content-type").find("cbor") != std::string_view::npos) ex.format = WireFormat::kCbor;
-  Value body = Value::MakeObject();
-  body.Set("__type", Value::String(std::string(w.type)));
-  body.Set("message", Value::String("Rate exceeded: the server is at its in-flight request memory limit; retry."));
-  HttpResponse r;
-  r.status = w.http_status;
-  r.headers = ex.BaseHeaders();
-  r.headers.emplace_back("x-amzn-ErrorType", std::string(w.type));
-  ex.Encode(body, &r.body);
-  return r;
+  ResponseShape shape;
+  shape.request_id = RandomRequestId();
+  shape.cors = !head.Header("origin").empty();
+  if (head.Header("content-type").find("cbor") != std::string_view::npos) shape.format = WireFormat::kCbor;
+  return shape.ErrorResponse(
+      Status(code, "Rate exceeded: the server is at its in-flight request memory limit; retry."));
 }
 
 void ApiDispatcher::Handle(HttpRequest req, std::unique_ptr<Responder> responder) {
