@@ -19,10 +19,17 @@ bool PathMatches(std::string_view pattern, std::string_view path) {
 void Router::Add(RouteMatch match, RequestHandler* handler) { routes_.push_back({std::move(match), handler}); }
 
 RequestHandler* Router::Find(const HttpRequest& request) const {
-  std::string_view path = request.target;
-  if (size_t q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+  // Every API call passes here: the method is compared first, and the path
+  // is cut from the target only for a route whose method matches.
+  std::string_view path;
+  bool have_path = false;
   for (const Route& r : routes_) {
     if (!r.match.method.empty() && r.match.method != request.method) continue;
+    if (!have_path) {
+      path = request.target;
+      if (size_t q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+      have_path = true;
+    }
     if (!PathMatches(r.match.path, path)) continue;
     if (!r.match.required_header.empty() && request.Header(r.match.required_header).empty()) continue;
     return r.handler;

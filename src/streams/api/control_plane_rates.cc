@@ -1,5 +1,6 @@
 #include "streams/api/control_plane_rates.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -34,7 +35,8 @@ struct Row {
   bool per_stream;
 };
 
-// kinesis-api.md 2.1 (AWS's API reference, per operation).
+// kinesis-api.md 2.1 (AWS's API reference, per operation). Sorted by name:
+// every call of every operation looks itself up here.
 constexpr std::array<Row, 17> kRates = {{
     {"AddTagsToStream", LimitedCall::kAddTagsToStream, 5, false},
     {"CreateStream", LimitedCall::kCreateStream, 5, false},
@@ -54,14 +56,17 @@ constexpr std::array<Row, 17> kRates = {{
     {"UpdateShardCount", LimitedCall::kUpdateShardCount, 10, false},
     {"UpdateStreamMode", LimitedCall::kUpdateStreamMode, 5, false},
 }};
+static_assert(std::is_sorted(kRates.begin(), kRates.end(),
+                             [](const Row& a, const Row& b) { return a.operation < b.operation; }),
+              "keep kRates sorted");
 
 }  // namespace
 
 std::optional<CallRate> ControlPlaneRate(std::string_view operation) {
-  for (const Row& r : kRates) {
-    if (r.operation == operation) return CallRate{static_cast<uint32_t>(r.call), r.per_second, r.per_stream};
-  }
-  return std::nullopt;
+  auto it = std::lower_bound(kRates.begin(), kRates.end(), operation,
+                             [](const Row& r, std::string_view name) { return r.operation < name; });
+  if (it == kRates.end() || it->operation != operation) return std::nullopt;
+  return CallRate{static_cast<uint32_t>(it->call), it->per_second, it->per_stream};
 }
 
 }  // namespace spate::streams::api
