@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
     }
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("filled %.0f MiB in %.1f s (%.0f MB/s), %llu records\n", written / 1048576.0, s, written / 1e6 / s,
-                static_cast<unsigned long long>((*log)->EndOffset()));
+                static_cast<unsigned long long>((*log)->EndOffset().value()));
   }  // clean close: final checkpoint
   std::string clean_checkpoint = *util::ReadFileToString(util::PosixFileSystem(), shard_dir + "/checkpoint");
   std::string cp_path = shard_dir + "/checkpoint";
@@ -140,12 +140,12 @@ int main(int argc, char** argv) {
       } else {
         util::PosixFileSystem()->Unlink(cp_path).IgnoreError();
       }
-      Offset end = 0;
+      Offset end;
       if (!cold) TimeRestart(dir, &end);  // warm the page cache
       if (cold) Evict(shard_dir);
       double ms = TimeRestart(dir, &end);
       std::printf("%-14s %-4s restart to serving: %8.1f ms (%llu records)\n", c.name, cold ? "cold" : "warm", ms,
-                  static_cast<unsigned long long>(end));
+                  static_cast<unsigned long long>(end.value()));
     }
   }
   util::PosixFileSystem()->RemoveAll(dir).IgnoreError();

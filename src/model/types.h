@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/offset.h"
 #include "util/hash_key.h"
 
 namespace spate::model {
@@ -54,7 +55,7 @@ std::vector<HashKeyRange> EvenHashKeyRanges(uint32_t shard_count);
 // reshard have higher indexes, hence higher numbers than their parents.
 struct SequenceNumber {
   ShardIndex shard;
-  uint64_t offset = 0;
+  LogOffset offset;
 
   uint128 ToUint128() const;
   std::string ToString() const;

@@ -202,8 +202,8 @@ struct BatchHeader {
   uint32_t crc = 0;
   uint8_t version = 0;
   uint8_t flags = 0;
-  Offset base_offset = 0;
-  Offset committed_offset = 0;
+  Offset base_offset;
+  Offset committed_offset;
   uint32_t record_count = 0;
   int64_t first_arrival_ms = 0;
   int64_t last_arrival_ms = 0;

@@ -165,7 +165,7 @@ class Registry {
            const StreamCheck& entry_fault = {});
 
   // A new shard iterator at `offset` of the shard.
-  std::string MakeIterator(const Stream& stream, model::ShardIndex shard, uint64_t offset) const;
+  std::string MakeIterator(const Stream& stream, model::ShardIndex shard, model::LogOffset offset) const;
   // Reads from a shard iterator. kInvalidArgument for a garbage iterator,
   // kExpiredIterator past its lifetime, kNotFound for a vanished shard.
   // `authorize`, if set, runs on the iterator's stream under the shared lock

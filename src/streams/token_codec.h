@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "model/offset.h"
+
 namespace spate::streams {
 
 // Seals small server-issued tokens (shard iterators, NextTokens) so clients
@@ -37,7 +39,7 @@ struct IteratorState {
   int64_t issued_ms = 0;
   int64_t stream_created_ms = 0;  // rejects iterators of a deleted-and-recreated stream
   uint32_t shard_index = 0;
-  uint64_t offset = 0;  // the next record offset to read
+  model::LogOffset offset;  // the next record offset to read
   std::string account;
   std::string region;
   std::string stream_name;

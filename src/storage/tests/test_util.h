@@ -44,7 +44,7 @@ inline Result<AppendResult> AppendSync(ShardLog& log, const std::vector<Rec>& re
 }
 
 // Every record from StartOffset() to EndOffset(), in small reads.
-inline Result<std::vector<StoredRecord>> ReadAll(const ShardLog& log, Offset from = 0) {
+inline Result<std::vector<StoredRecord>> ReadAll(const ShardLog& log, Offset from = Offset(0)) {
   std::vector<StoredRecord> out;
   Offset next = std::max(from, log.StartOffset());
   while (next < log.EndOffset()) {
