@@ -68,7 +68,7 @@ double TimeRestart(const std::string& dir, Offset* end) {
   auto t0 = std::chrono::steady_clock::now();
   auto store = LogStore::Open(Options(dir));
   if (!store.ok()) std::abort();
-  auto log = (*store)->OpenShard("bench", 0);
+  auto log = (*store)->OpenShard("bench", model::ShardIndex{0});
   if (!log.ok() || !(*log)->Read((*log)->EndOffset() - 1, ReadLimits{1, 1 << 20}).ok()) std::abort();
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   *end = (*log)->EndOffset();
@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
   std::string saved_checkpoint;
   {
     auto store = LogStore::Open(Options(dir));
-    auto log = (*store)->OpenShard("bench", 0);
+    auto log = (*store)->OpenShard("bench", model::ShardIndex{0});
     auto t0 = std::chrono::steady_clock::now();
     uint64_t written = 0;
     LogStoreOptions defaults;

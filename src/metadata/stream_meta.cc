@@ -159,7 +159,7 @@ std::string EncodeStreamMeta(const StreamMeta& m) {
   util::PutFixed64(&out, static_cast<uint64_t>(m.status_since_ms));
   out.push_back(static_cast<char>(m.mode));
   util::PutVarint64(&out, static_cast<uint64_t>(m.retention_hours));
-  util::PutVarint64(&out, m.next_shard_index);
+  util::PutVarint64(&out, m.next_shard_index.value);
   util::PutVarint64(&out, m.shards.size());
   for (const ShardMeta& s : m.shards) {
     util::PutVarint64(&out, s.index.value);
@@ -214,7 +214,7 @@ Result<StreamMeta> DecodeStreamMeta(std::string_view in) {
   if (!GetString(&in, &m.account) || !GetString(&in, &m.region) || !GetString(&in, &m.name) ||
       !GetString(&in, &m.storage_group) || !GetI64(&in, &m.created_ms) || !GetStreamStatus(&in, &m.status) ||
       !GetI64(&in, &m.status_since_ms) || !GetStreamMode(&in, &m.mode) || !GetI32(&in, &m.retention_hours) ||
-      !GetU32(&in, &m.next_shard_index) || !util::GetVarint64(&in, &n)) {
+      !GetU32(&in, &m.next_shard_index.value) || !util::GetVarint64(&in, &n)) {
     return bad();
   }
   for (uint64_t i = 0; i < n; ++i) {

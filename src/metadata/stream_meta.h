@@ -65,7 +65,7 @@ struct StreamMeta {
   int64_t status_since_ms = 0;
   StreamMode mode = StreamMode::kProvisioned;
   int32_t retention_hours = 24;
-  uint32_t next_shard_index = 0;
+  model::ShardIndex next_shard_index;  // the index the next new shard gets
   std::vector<ShardMeta> shards;  // ordered by index
   std::map<std::string, std::string> tags;
   std::set<std::string> shard_level_metrics;

@@ -220,9 +220,9 @@ std::string IndexFileName(Offset base) {
   return std::string(buf) + std::string(kIndexSuffix);
 }
 
-std::string ShardDirName(uint32_t shard_index) {
+std::string ShardDirName(model::ShardIndex shard) {
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%012u", shard_index);
+  std::snprintf(buf, sizeof buf, "%012u", shard.value);
   return buf;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "model/shard_index.h"
 #include "storage/shard_log.h"
 
 namespace spate::storage {
@@ -269,7 +270,7 @@ void ForEachRecord(const char* p, const BatchHeader& h, Fn&& fn) {
 // File names.
 std::string SegmentFileName(Offset base);
 std::string IndexFileName(Offset base);
-std::string ShardDirName(uint32_t shard_index);
+std::string ShardDirName(model::ShardIndex shard);
 // Parses "<20 digits>.log" / "<20 digits>.index"; false if not of that form.
 bool ParseSegmentFileName(std::string_view name, Offset* base);
 bool ParseIndexFileName(std::string_view name, Offset* base);

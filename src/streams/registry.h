@@ -77,9 +77,9 @@ class Stream {
   void RebuildRoutes();
 
   metadata::StreamMeta meta_;
-  std::map<uint32_t, std::shared_ptr<storage::ShardLog>> logs_;
+  std::map<model::ShardIndex, std::shared_ptr<storage::ShardLog>> logs_;
   std::vector<size_t> routes_;  // positions in meta_.shards of open shards, by range start
-  std::map<uint32_t, std::shared_ptr<ShardThroughput>> meters_;  // one per shard of logs_
+  std::map<model::ShardIndex, std::shared_ptr<ShardThroughput>> meters_;  // one per shard of logs_
   bool removed_ = false;  // no longer in the registry (deleted); set under the exclusive lock
 };
 

@@ -153,7 +153,7 @@ std::string Registry::MakeIterator(const Stream& stream, model::ShardIndex shard
   IteratorState it;
   it.issued_ms = clock_->NowMs();
   it.stream_created_ms = stream.meta().created_ms;
-  it.shard_index = shard.value;
+  it.shard = shard;
   it.offset = offset;
   it.account = stream.meta().account;
   it.region = stream.meta().region;
@@ -173,7 +173,7 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
                       " which is further in the future than the tolerated delay of " +
                       std::to_string(options_.iterator_ttl_ms) + " milliseconds.");
   }
-  model::ShardIndex shard{state->shard_index};
+  model::ShardIndex shard = state->shard;
   StreamRef ref{state->account, state->region, state->stream_name};
   auto shard_missing = [&] {
     return Status(ErrorCode::kNotFound, "Shard " + model::ShardIdName(shard) + " in stream " + ref.name +

@@ -71,7 +71,7 @@ std::string EncodeIterator(const TokenCodec& codec, const IteratorState& s) {
   p.push_back(static_cast<char>(kIteratorVersion));
   util::PutFixed64(&p, static_cast<uint64_t>(s.issued_ms));
   util::PutFixed64(&p, static_cast<uint64_t>(s.stream_created_ms));
-  util::PutFixed32(&p, s.shard_index);
+  util::PutFixed32(&p, s.shard.value);
   util::PutFixed64(&p, s.offset.value());
   util::PutLengthPrefixed(&p, s.account);
   util::PutLengthPrefixed(&p, s.region);
@@ -88,7 +88,7 @@ std::optional<IteratorState> DecodeIterator(const TokenCodec& codec, std::string
   IteratorState s;
   uint64_t issued, created, offset;
   std::string_view account, region, name;
-  if (!util::GetFixed64(&in, &issued) || !util::GetFixed64(&in, &created) || !util::GetFixed32(&in, &s.shard_index) ||
+  if (!util::GetFixed64(&in, &issued) || !util::GetFixed64(&in, &created) || !util::GetFixed32(&in, &s.shard.value) ||
       !util::GetFixed64(&in, &offset) || !util::GetLengthPrefixed(&in, &account) ||
       !util::GetLengthPrefixed(&in, &region) || !util::GetLengthPrefixed(&in, &name) || !in.empty()) {
     return std::nullopt;

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "model/offset.h"
+#include "model/shard_index.h"
 
 namespace spate::streams {
 
@@ -38,7 +39,7 @@ class TokenCodec {
 struct IteratorState {
   int64_t issued_ms = 0;
   int64_t stream_created_ms = 0;  // rejects iterators of a deleted-and-recreated stream
-  uint32_t shard_index = 0;
+  model::ShardIndex shard;
   model::LogOffset offset;  // the next record offset to read
   std::string account;
   std::string region;

@@ -46,7 +46,7 @@ StreamMeta Sample() {
   }
   m.shards[1].parent = model::ShardIndex{0};
   m.shards[0].end_offset = model::LogOffset(0);  // closed while empty: distinct from open
-  m.next_shard_index = 2;
+  m.next_shard_index = model::ShardIndex{2};
   m.tags = {{"env", "test"}, {"empty", ""}};
   m.shard_level_metrics = {"IncomingBytes"};
   m.key_id = "alias/aws/kinesis";

@@ -81,7 +81,7 @@ TEST(FormatTest, ZeroHeaderIsEnd) {
 TEST(FormatTest, FileNames) {
   EXPECT_EQ(SegmentFileName(Offset(12)), "00000000000000000012.log");
   EXPECT_EQ(IndexFileName(Offset(12)), "00000000000000000012.index");
-  EXPECT_EQ(ShardDirName(3), "000000000003");
+  EXPECT_EQ(ShardDirName(model::ShardIndex{3}), "000000000003");
   Offset o;
   EXPECT_TRUE(ParseSegmentFileName("18446744073709551615.log", &o));
   EXPECT_EQ(o, Offset(18446744073709551615ull));

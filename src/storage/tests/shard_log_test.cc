@@ -848,9 +848,9 @@ TEST_F(ShardLogTest, DropGroupAndListGroups) {
   EXPECT_TRUE(store_->DropGroup("alpha").ok());  // idempotent
   a = Shard(0, "alpha");
   EXPECT_EQ(a->EndOffset(), Offset(0));  // a fresh log
-  EXPECT_EQ(store_->OpenShard("../x", 0).status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(store_->OpenShard(".hidden", 0).status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(store_->OpenShard("", 0).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->OpenShard("../x", model::ShardIndex{0}).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->OpenShard(".hidden", model::ShardIndex{0}).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->OpenShard("", model::ShardIndex{0}).status().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST_F(ShardLogTest, AppendAfterStoreClosedFails) {

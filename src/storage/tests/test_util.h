@@ -86,7 +86,7 @@ class StoreFixture : public ::testing::Test {
     store_ = std::move(s).value();
   }
   std::shared_ptr<ShardLog> Shard(uint32_t i = 0, const std::string& group = "stream-1") {
-    auto r = store_->OpenShard(group, i);
+    auto r = store_->OpenShard(group, model::ShardIndex{i});
     if (!r.ok()) std::fprintf(stderr, "OpenShard(%s, %u): %s\n", group.c_str(), i, r.status().ToString().c_str());
     SPATE_ASSERT(r.ok(), "OpenShard");
     return std::move(r).value();

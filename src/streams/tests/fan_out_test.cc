@@ -403,7 +403,8 @@ TEST_F(FanOutTest, ClosedShardEndsWithChildShards) {
     auto mid = parent.range.start + (parent.range.end - parent.range.start) / 2;
     for (uint32_t i = 0; i < 2; ++i) {
       metadata::ShardMeta child;
-      child.index = model::ShardIndex{m.next_shard_index++};
+      child.index = m.next_shard_index;
+      ++m.next_shard_index.value;
       child.range = i == 0 ? model::HashKeyRange{parent.range.start, mid} : model::HashKeyRange{mid + 1, parent.range.end};
       child.parent = parent.index;
       child.created_ms = clock_.NowMs();
