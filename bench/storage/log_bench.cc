@@ -78,7 +78,9 @@ RunResult Run(const std::string& dir, int sync_threads, int clients, int shards,
     std::exit(1);
   }
   std::vector<std::shared_ptr<ShardLog>> logs;
-  for (int s = 0; s < shards; ++s) logs.push_back(*(*store)->OpenShard("bench", static_cast<uint32_t>(s)));
+  for (int s = 0; s < shards; ++s) {
+    logs.push_back(*(*store)->OpenShard("bench", model::ShardIndex{static_cast<uint32_t>(s)}));
+  }
   std::string payload(record_bytes, 'x');
   std::vector<RecordInput> batch(static_cast<size_t>(records_per_append), RecordInput{"partition-key-0001", payload});
   std::atomic<bool> stop{false};

@@ -68,7 +68,7 @@ double TimeRestart(const std::string& dir, Offset* end) {
   auto t0 = std::chrono::steady_clock::now();
   auto store = LogStore::Open(Options(dir));
   if (!store.ok()) std::abort();
-  auto log = (*store)->OpenShard("bench", 0);
+  auto log = (*store)->OpenShard("bench", model::ShardIndex{0});
   if (!log.ok() || !(*log)->Read((*log)->EndOffset() - 1, ReadLimits{1, 1 << 20}).ok()) std::abort();
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   *end = (*log)->EndOffset();
@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
   std::string saved_checkpoint;
   {
     auto store = LogStore::Open(Options(dir));
-    auto log = (*store)->OpenShard("bench", 0);
+    auto log = (*store)->OpenShard("bench", model::ShardIndex{0});
     auto t0 = std::chrono::steady_clock::now();
     uint64_t written = 0;
     LogStoreOptions defaults;
@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
     }
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("filled %.0f MiB in %.1f s (%.0f MB/s), %llu records\n", written / 1048576.0, s, written / 1e6 / s,
-                static_cast<unsigned long long>((*log)->EndOffset()));
+                static_cast<unsigned long long>((*log)->EndOffset().value()));
   }  // clean close: final checkpoint
   std::string clean_checkpoint = *util::ReadFileToString(util::PosixFileSystem(), shard_dir + "/checkpoint");
   std::string cp_path = shard_dir + "/checkpoint";
@@ -140,12 +140,12 @@ int main(int argc, char** argv) {
       } else {
         util::PosixFileSystem()->Unlink(cp_path).IgnoreError();
       }
-      Offset end = 0;
+      Offset end;
       if (!cold) TimeRestart(dir, &end);  // warm the page cache
       if (cold) Evict(shard_dir);
       double ms = TimeRestart(dir, &end);
       std::printf("%-14s %-4s restart to serving: %8.1f ms (%llu records)\n", c.name, cold ? "cold" : "warm", ms,
-                  static_cast<unsigned long long>(end));
+                  static_cast<unsigned long long>(end.value()));
     }
   }
   util::PosixFileSystem()->RemoveAll(dir).IgnoreError();

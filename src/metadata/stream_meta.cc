@@ -50,6 +50,12 @@ bool GetI64(std::string_view* in, int64_t* v) {
   *v = static_cast<int64_t>(x);
   return true;
 }
+bool GetOffset(std::string_view* in, model::LogOffset* v) {
+  uint64_t x = 0;
+  if (!util::GetVarint64(in, &x)) return false;
+  *v = model::LogOffset(x);
+  return true;
+}
 bool GetU32(std::string_view* in, uint32_t* v) {
   uint64_t x;
   if (!util::GetVarint64(in, &x) || x > UINT32_MAX) return false;
@@ -153,7 +159,7 @@ std::string EncodeStreamMeta(const StreamMeta& m) {
   util::PutFixed64(&out, static_cast<uint64_t>(m.status_since_ms));
   out.push_back(static_cast<char>(m.mode));
   util::PutVarint64(&out, static_cast<uint64_t>(m.retention_hours));
-  util::PutVarint64(&out, m.next_shard_index);
+  util::PutVarint64(&out, m.next_shard_index.value);
   util::PutVarint64(&out, m.shards.size());
   for (const ShardMeta& s : m.shards) {
     util::PutVarint64(&out, s.index.value);
@@ -162,8 +168,8 @@ std::string EncodeStreamMeta(const StreamMeta& m) {
     PutOptIndex(&out, s.parent);
     PutOptIndex(&out, s.adjacent_parent);
     util::PutFixed64(&out, static_cast<uint64_t>(s.created_ms));
-    util::PutVarint64(&out, s.starting_offset);
-    util::PutVarint64(&out, s.end_offset ? *s.end_offset + 1 : 0);
+    util::PutVarint64(&out, s.starting_offset.value());
+    util::PutVarint64(&out, s.end_offset ? s.end_offset->value() + 1 : 0);  // 0: open
     util::PutFixed64(&out, static_cast<uint64_t>(s.closed_ms));
   }
   util::PutVarint64(&out, m.tags.size());
@@ -208,7 +214,7 @@ Result<StreamMeta> DecodeStreamMeta(std::string_view in) {
   if (!GetString(&in, &m.account) || !GetString(&in, &m.region) || !GetString(&in, &m.name) ||
       !GetString(&in, &m.storage_group) || !GetI64(&in, &m.created_ms) || !GetStreamStatus(&in, &m.status) ||
       !GetI64(&in, &m.status_since_ms) || !GetStreamMode(&in, &m.mode) || !GetI32(&in, &m.retention_hours) ||
-      !GetU32(&in, &m.next_shard_index) || !util::GetVarint64(&in, &n)) {
+      !GetU32(&in, &m.next_shard_index.value) || !util::GetVarint64(&in, &n)) {
     return bad();
   }
   for (uint64_t i = 0; i < n; ++i) {
@@ -216,11 +222,10 @@ Result<StreamMeta> DecodeStreamMeta(std::string_view in) {
     uint64_t end;
     if (!GetU32(&in, &s.index.value) || !GetU128(&in, &s.range.start) || !GetU128(&in, &s.range.end) ||
         !GetOptIndex(&in, &s.parent) || !GetOptIndex(&in, &s.adjacent_parent) || !GetI64(&in, &s.created_ms) ||
-        !util::GetVarint64(&in, &s.starting_offset) || !util::GetVarint64(&in, &end) ||
-        !GetI64(&in, &s.closed_ms)) {
+        !GetOffset(&in, &s.starting_offset) || !util::GetVarint64(&in, &end) || !GetI64(&in, &s.closed_ms)) {
       return bad();
     }
-    if (end != 0) s.end_offset = end - 1;
+    if (end != 0) s.end_offset = model::LogOffset(end - 1);
     m.shards.push_back(s);
   }
   if (!util::GetVarint64(&in, &n)) return bad();

@@ -40,9 +40,9 @@ struct ShardMeta {
   std::optional<model::ShardIndex> adjacent_parent;
   int64_t created_ms = 0;
   // Offset of the first record the shard's log holds (0 for a new shard).
-  uint64_t starting_offset = 0;
+  model::LogOffset starting_offset;
   // Set once the shard is closed by a reshard: one past its last record.
-  std::optional<uint64_t> end_offset;
+  std::optional<model::LogOffset> end_offset;
   // When the shard was closed (0 while open).
   int64_t closed_ms = 0;
 
@@ -65,7 +65,7 @@ struct StreamMeta {
   int64_t status_since_ms = 0;
   StreamMode mode = StreamMode::kProvisioned;
   int32_t retention_hours = 24;
-  uint32_t next_shard_index = 0;
+  model::ShardIndex next_shard_index;  // the index the next new shard gets
   std::vector<ShardMeta> shards;  // ordered by index
   std::map<std::string, std::string> tags;
   std::set<std::string> shard_level_metrics;

@@ -49,7 +49,7 @@ std::vector<HashKeyRange> EvenHashKeyRanges(uint32_t shard_count) {
 
 uint128 SequenceNumber::ToUint128() const {
   return (static_cast<uint128>(kSequenceVersion) << 120) | (static_cast<uint128>(shard.value) << 88) |
-         static_cast<uint128>(offset);
+         static_cast<uint128>(offset.value());
 }
 
 std::string SequenceNumber::ToString() const { return util::ToDecimal(ToUint128()); }
@@ -61,7 +61,7 @@ std::optional<SequenceNumber> SequenceNumber::Parse(std::string_view text) {
   if (((*v >> 64) & 0xFFFFFF) != 0) return std::nullopt;
   SequenceNumber s;
   s.shard.value = static_cast<uint32_t>(*v >> 88);
-  s.offset = static_cast<uint64_t>(*v);
+  s.offset = LogOffset(static_cast<uint64_t>(*v));
   return s;
 }
 

@@ -6,18 +6,13 @@
 #include <string_view>
 #include <vector>
 
+#include "model/offset.h"
+#include "model/shard_index.h"
 #include "util/hash_key.h"
 
 namespace spate::model {
 
 using util::uint128;
-
-// Index of a shard within its stream: shardId-000000000007 has index 7.
-// Indexes increase as shards are created and are never reused.
-struct ShardIndex {
-  uint32_t value = 0;
-  auto operator<=>(const ShardIndex&) const = default;
-};
 
 // "shardId-%012u".
 std::string ShardIdName(ShardIndex index);
@@ -54,7 +49,7 @@ std::vector<HashKeyRange> EvenHashKeyRanges(uint32_t shard_count);
 // reshard have higher indexes, hence higher numbers than their parents.
 struct SequenceNumber {
   ShardIndex shard;
-  uint64_t offset = 0;
+  LogOffset offset;
 
   uint128 ToUint128() const;
   std::string ToString() const;

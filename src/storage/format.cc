@@ -102,8 +102,8 @@ void SetBatchArrival(char* batch, int64_t arrival_ms) {
 }
 
 void SealBatch(char* batch, size_t size, Offset base_offset, Offset committed_offset) {
-  PutFixed64(batch + kBaseOffsetPos, base_offset);
-  PutFixed64(batch + kCommittedOffsetPos, committed_offset);
+  PutFixed64(batch + kBaseOffsetPos, base_offset.value());
+  PutFixed64(batch + kCommittedOffsetPos, committed_offset.value());
   PutFixed32(batch + kCrcPos, util::Extend(0, batch + kCrcCoveredFrom, size - kCrcCoveredFrom));
 }
 
@@ -116,8 +116,8 @@ HeaderCheck ParseHeader(const char* p, BatchHeader* h) {
   h->version = static_cast<uint8_t>(p[kVersionPos]);
   h->flags = static_cast<uint8_t>(p[kFlagsPos]);
   uint16_t header_length = GetFixed16(p + kHeaderLengthPos);
-  h->base_offset = GetFixed64(p + kBaseOffsetPos);
-  h->committed_offset = GetFixed64(p + kCommittedOffsetPos);
+  h->base_offset = Offset(GetFixed64(p + kBaseOffsetPos));
+  h->committed_offset = Offset(GetFixed64(p + kCommittedOffsetPos));
   h->record_count = GetFixed32(p + kRecordCountPos);
   h->first_arrival_ms = static_cast<int64_t>(GetFixed64(p + kFirstArrivalPos));
   h->last_arrival_ms = static_cast<int64_t>(GetFixed64(p + kLastArrivalPos));
@@ -151,13 +151,13 @@ Status VerifyBatch(const char* p, const BatchHeader& h) {
   if (actual != h.crc) {
     char buf[160];
     std::snprintf(buf, sizeof buf, "batch at offset %llu: crc32c mismatch (stored %08x, computed %08x)",
-                  static_cast<unsigned long long>(h.base_offset), h.crc, actual);
+                  static_cast<unsigned long long>(h.base_offset.value()), h.crc, actual);
     return Corruption(buf);
   }
   // An encrypted batch's framing is checked once decrypted (BatchRecords).
   if ((h.flags & kFlagEncrypted) != 0) return Status::Ok();
   if (!RecordsFramed(std::string_view(p + kBatchHeaderSize, h.length - kBatchHeaderSize), h.record_count)) {
-    return Corruption("batch at offset " + std::to_string(h.base_offset) + ": bad record framing");
+    return Corruption("batch at offset " + std::to_string(h.base_offset.value()) + ": bad record framing");
   }
   return Status::Ok();
 }
@@ -187,13 +187,13 @@ Result<std::string_view> BatchRecords(const char* p, const BatchHeader& h, const
   if ((h.flags & kFlagEncrypted) == 0) {
     std::string_view records(p + kBatchHeaderSize, h.length - kBatchHeaderSize);
     if (!RecordsFramed(records, h.record_count)) {
-      return Corruption("batch at offset " + std::to_string(h.base_offset) + ": bad record framing");
+      return Corruption("batch at offset " + std::to_string(h.base_offset.value()) + ": bad record framing");
     }
     return records;
   }
   uint32_t ref = GetFixed32(p + kKeyRefPos);
   if (keys == nullptr) {
-    return Unavailable("batch at offset " + std::to_string(h.base_offset) + " is encrypted (key " +
+    return Unavailable("batch at offset " + std::to_string(h.base_offset.value()) + " is encrypted (key " +
                        std::to_string(ref) + ") and this server has no key store");
   }
   size_t n = h.length - kBatchHeaderSize - kEncryptionOverhead;
@@ -201,28 +201,28 @@ Result<std::string_view> BatchRecords(const char* p, const BatchHeader& h, const
   Status s = keys->Unseal(ref, BatchAad(p), p + kKeySaltPos, p + kNoncePos, p + kCiphertextPos, n,
                           p + kCiphertextPos + n, scratch->data());
   if (s.code() == ErrorCode::kNotFound) return Unavailable(s.message());
-  if (!s.ok()) return Corruption("batch at offset " + std::to_string(h.base_offset) + ": " + s.message());
+  if (!s.ok()) return Corruption("batch at offset " + std::to_string(h.base_offset.value()) + ": " + s.message());
   if (!RecordsFramed(*scratch, h.record_count)) {
-    return Corruption("batch at offset " + std::to_string(h.base_offset) + ": bad record framing");
+    return Corruption("batch at offset " + std::to_string(h.base_offset.value()) + ": bad record framing");
   }
   return std::string_view(*scratch);
 }
 
 std::string SegmentFileName(Offset base) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(base));
+  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(base.value()));
   return std::string(buf) + std::string(kSegmentSuffix);
 }
 
 std::string IndexFileName(Offset base) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(base));
+  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(base.value()));
   return std::string(buf) + std::string(kIndexSuffix);
 }
 
-std::string ShardDirName(uint32_t shard_index) {
+std::string ShardDirName(model::ShardIndex shard) {
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%012u", shard_index);
+  std::snprintf(buf, sizeof buf, "%012u", shard.value);
   return buf;
 }
 
@@ -233,8 +233,11 @@ bool ParseNumbered(std::string_view name, std::string_view suffix, Offset* base)
   for (size_t i = 0; i < kSegmentNameDigits; ++i) {
     if (name[i] < '0' || name[i] > '9') return false;
   }
-  auto [ptr, ec] = std::from_chars(name.data(), name.data() + kSegmentNameDigits, *base);
-  return ec == std::errc() && ptr == name.data() + kSegmentNameDigits;
+  uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(name.data(), name.data() + kSegmentNameDigits, v);
+  if (ec != std::errc() || ptr != name.data() + kSegmentNameDigits) return false;
+  *base = Offset(v);
+  return true;
 }
 }  // namespace
 

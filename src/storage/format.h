@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "model/shard_index.h"
 #include "storage/shard_log.h"
 
 namespace spate::storage {
@@ -202,8 +203,8 @@ struct BatchHeader {
   uint32_t crc = 0;
   uint8_t version = 0;
   uint8_t flags = 0;
-  Offset base_offset = 0;
-  Offset committed_offset = 0;
+  Offset base_offset;
+  Offset committed_offset;
   uint32_t record_count = 0;
   int64_t first_arrival_ms = 0;
   int64_t last_arrival_ms = 0;
@@ -269,7 +270,7 @@ void ForEachRecord(const char* p, const BatchHeader& h, Fn&& fn) {
 // File names.
 std::string SegmentFileName(Offset base);
 std::string IndexFileName(Offset base);
-std::string ShardDirName(uint32_t shard_index);
+std::string ShardDirName(model::ShardIndex shard);
 // Parses "<20 digits>.log" / "<20 digits>.index"; false if not of that form.
 bool ParseSegmentFileName(std::string_view name, Offset* base);
 bool ParseIndexFileName(std::string_view name, Offset* base);

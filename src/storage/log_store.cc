@@ -53,10 +53,10 @@ class LogStoreImpl final : public LogStore {
     }
   }
 
-  Result<std::shared_ptr<ShardLog>> OpenShard(std::string_view group, uint32_t shard_index) override {
+  Result<std::shared_ptr<ShardLog>> OpenShard(std::string_view group, model::ShardIndex shard) override {
     if (!ValidGroupName(group)) return InvalidArgument("invalid log group name '" + std::string(group) + "'");
     std::string group_dir = options_.dir + "/" + std::string(group);
-    std::string shard_name = format::ShardDirName(shard_index);
+    std::string shard_name = format::ShardDirName(shard);
     std::string key = std::string(group) + "/" + shard_name;
     // The store lock only finds or creates the slot; recovery runs under the
     // slot's own lock, so different shards open in parallel.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "model/shard_index.h"
 #include "storage/key_store.h"
 #include "storage/shard_log.h"
 #include "util/clock.h"
@@ -99,14 +100,14 @@ class LogStore {
   static Result<std::unique_ptr<LogStore>> Open(LogStoreOptions options);
   virtual ~LogStore() = default;
 
-  // Opens (recovering it from disk) or creates the log of shard
-  // `shard_index` in `group`, a directory name chosen by the caller (one per
+  // Opens (recovering it from disk) or creates the log of shard `shard` in
+  // `group`, a directory name chosen by the caller (one per
   // stream instance): 1-200 characters of [A-Za-z0-9._-], not starting with
   // '.'. Returns the same object while it is open. A log whose files fail
   // verification is returned in a failed state (reads kCorruption, appends
   // fail) and an error is logged: the rest of the store keeps working.
   // kIoError if the files cannot be read at all.
-  virtual Result<std::shared_ptr<ShardLog>> OpenShard(std::string_view group, uint32_t shard_index) = 0;
+  virtual Result<std::shared_ptr<ShardLog>> OpenShard(std::string_view group, model::ShardIndex shard) = 0;
 
   // Closes every open log of `group` (waiting for their queued appends to
   // finish; later appends on them fail with kUnavailable) and deletes the

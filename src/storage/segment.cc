@@ -68,8 +68,8 @@ std::string Segment::EncodeState(uint32_t magic, uint32_t version) const {
   char* p = out.data();
   PutFixed32(p + 0, magic);
   PutFixed32(p + 4, version);
-  PutFixed64(p + 8, base_offset_);
-  PutFixed64(p + 16, end_offset_);
+  PutFixed64(p + 8, base_offset_.value());
+  PutFixed64(p + 16, end_offset_.value());
   PutFixed64(p + 24, acked_end_pos_.value);
   PutFixed64(p + 32, last_batch_pos_.value);
   PutFixed64(p + 40, static_cast<uint64_t>(max_arrival_ms_));
@@ -96,8 +96,8 @@ bool DecodeSegmentState(std::string_view data, uint32_t magic, uint32_t version,
   if (GetFixed32(p + crc_pos) != util::Extend(0, p, crc_pos)) return false;
   if (GetFixed32(p) != magic || GetFixed32(p + 4) != version) return false;
   SegmentState st;
-  st.base_offset = GetFixed64(p + 8);
-  st.end_offset = GetFixed64(p + 16);
+  st.base_offset = Offset(GetFixed64(p + 8));
+  st.end_offset = Offset(GetFixed64(p + 16));
   st.end_pos = GetFixed64(p + 24);
   st.last_batch_pos = GetFixed64(p + 32);
   st.max_arrival_ms = static_cast<int64_t>(GetFixed64(p + 40));

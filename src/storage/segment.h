@@ -33,8 +33,8 @@ struct IndexEntry {
 // file or a checkpoint (format.h): [0, end_pos) holds offsets
 // [base_offset, end_offset).
 struct SegmentState {
-  Offset base_offset = 0;
-  Offset end_offset = 0;
+  Offset base_offset;
+  Offset end_offset;
   uint64_t end_pos = 0;
   uint64_t last_batch_pos = 0;
   int64_t max_arrival_ms = 0;

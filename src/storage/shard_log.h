@@ -9,13 +9,15 @@
 #include <vector>
 
 #include "base/status.h"
+#include "model/offset.h"
 
 namespace spate::storage {
 
 // Offsets count records within one shard's log, from 0. Offset o is the o-th
 // record ever appended to the shard; offsets are dense and never reused. The
-// streams layer turns (shard, offset) into a Kinesis sequence number.
-using Offset = uint64_t;
+// streams layer turns (shard, offset) into a Kinesis sequence number. The
+// strong type lives in model/ so that every layer shares it.
+using Offset = model::LogOffset;
 
 // One record to append. The views must stay valid until Append returns (the
 // log copies the bytes into its batch before returning).
@@ -26,7 +28,7 @@ struct RecordInput {
 
 // One record read back.
 struct StoredRecord {
-  Offset offset = 0;
+  Offset offset;
   int64_t arrival_ms = 0;  // the batch's arrival time, epoch milliseconds
   std::string partition_key;
   std::string data;
@@ -43,7 +45,7 @@ struct AppendOptions {
 };
 
 struct AppendResult {
-  Offset base_offset = 0;  // offset of the first record of the batch
+  Offset base_offset;  // offset of the first record of the batch
   uint32_t count = 0;
 };
 
@@ -56,7 +58,7 @@ struct ReadLimits {
 
 struct ReadResult {
   std::vector<StoredRecord> records;
-  Offset next_offset = 0;  // where the next read continues
+  Offset next_offset;  // where the next read continues
 };
 
 // One shard's append-only log. Thread-safe: appends and reads may come from

@@ -100,7 +100,7 @@ Status ShardLogImpl::Recover() {
 
   std::vector<std::shared_ptr<Segment>> segs;
   if (bases.empty()) {
-    SPATE_ASSIGN_OR_RETURN(std::shared_ptr<Segment> seg, CreateSegment(0));
+    SPATE_ASSIGN_OR_RETURN(std::shared_ptr<Segment> seg, CreateSegment(Offset(0)));
     segs.push_back(std::move(seg));
   } else {
     for (size_t i = 0; i < bases.size(); ++i) {
@@ -109,14 +109,14 @@ Status ShardLogImpl::Recover() {
       if (!segs.empty() && segs.back()->end_offset() != seg->base_offset()) {
         // Publish what was verified so far, for diagnostics; the log is failed anyway.
         segments_ = std::move(segs);
-        return Corruption(Describe(*seg) + ": starts at offset " + std::to_string(seg->base_offset()) +
-                          " but the previous segment ends at offset " + std::to_string(segments_.back()->end_offset()) +
-                          " (missing or truncated segment)");
+        return Corruption(Describe(*seg) + ": starts at offset " + std::to_string(seg->base_offset().value()) +
+                          " but the previous segment ends at offset " +
+                          std::to_string(segments_.back()->end_offset().value()) + " (missing or truncated segment)");
       }
       if (is_last) {
         FilePos start, valid_end;
         Status s = LoadCheckpoint(seg, &start);
-        if (s.ok()) s = ScanSegment(seg, true, 0, start, &valid_end);
+        if (s.ok()) s = ScanSegment(seg, true, Offset(0), start, &valid_end);
         if (!s.ok()) {
           segments_ = std::move(segs);
           return s;
@@ -212,7 +212,7 @@ Status ShardLogImpl::LoadCheckpoint(const std::shared_ptr<Segment>& seg, FilePos
   SPATE_ASSIGN_OR_RETURN(uint64_t size, seg->file()->Size());
   if (st.end_pos > size) {
     return Corruption(Describe(*seg) + ": file is " + std::to_string(size) + " bytes but its checkpoint says " +
-                      std::to_string(st.end_pos) + " bytes (offsets below " + std::to_string(st.end_offset) +
+                      std::to_string(st.end_pos) + " bytes (offsets below " + std::to_string(st.end_offset.value()) +
                       ") are acknowledged: acknowledged data was truncated");
   }
   const FilePos last{st.last_batch_pos};
@@ -259,7 +259,8 @@ Status ShardLogImpl::ScanSegment(const std::shared_ptr<Segment>& seg, bool is_la
       break;
     }
     if (h.base_offset != seg->end_offset()) {
-      reason = "batch claims offset " + std::to_string(h.base_offset) + ", expected " + std::to_string(seg->end_offset());
+      reason = "batch claims offset " + std::to_string(h.base_offset.value()) + ", expected " +
+               std::to_string(seg->end_offset().value());
       break;
     }
     Status v = format::VerifyBatch(p, h);
@@ -282,8 +283,8 @@ Status ShardLogImpl::ScanSegment(const std::shared_ptr<Segment>& seg, bool is_la
       return Status::Ok();
     }
     return Corruption(Describe(*seg) + ": data ends at position " + PosString(bad) + " with offset " +
-                      std::to_string(seg->end_offset()) + " but the next segment starts at offset " +
-                      std::to_string(next_base) + (clean_end ? "" : " (" + reason + ")"));
+                      std::to_string(seg->end_offset().value()) + " but the next segment starts at offset " +
+                      std::to_string(next_base.value()) + (clean_end ? "" : " (" + reason + ")"));
   }
 
   // The active segment: an invalid batch with nothing valid after it is the
@@ -300,9 +301,10 @@ Status ShardLogImpl::ScanSegment(const std::shared_ptr<Segment>& seg, bool is_la
                               ? "acknowledged data is damaged"
                               : "either acknowledged data is damaged or the disk reordered unacknowledged writes";
     return Corruption(Describe(*seg) + ": invalid batch at position " + PosString(bad) + " (offset " +
-                      std::to_string(seg->end_offset()) + ": " + why + ") followed by a valid batch at position " +
-                      PosString(found) + " (offset " + std::to_string(fh.base_offset) + ", written when offset " +
-                      std::to_string(fh.committed_offset) + " was acknowledged): " + verdict);
+                      std::to_string(seg->end_offset().value()) + ": " + why +
+                      ") followed by a valid batch at position " + PosString(found) + " (offset " +
+                      std::to_string(fh.base_offset.value()) + ", written when offset " +
+                      std::to_string(fh.committed_offset.value()) + " was acknowledged): " + verdict);
   }
   if (!clean_end) {
     SPATE_LOG_WARN("storage: " + Describe(*seg) + ": truncating torn tail at position " + PosString(bad) + " (" +
@@ -409,7 +411,7 @@ void ShardLogImpl::Close() {
 Status ShardLogImpl::WriteCheckpoint() {
   std::lock_guard<std::mutex> cp(checkpoint_mu_);
   std::string bytes;
-  Offset base = 0;
+  Offset base;
   FilePos pos;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -456,7 +458,7 @@ void ShardLogImpl::Rewind(PendingBatch* failed, const Status& error) {
   next_offset_ = failed->header.base_offset;
   ++generation_;
   SPATE_LOG_WARN("storage: shard log " + name_ + ": append failed, disk full (" + error.message() +
-                 "); rewound to offset " + std::to_string(next_offset_));
+                 "); rewound to offset " + std::to_string(next_offset_.value()));
 }
 
 // Writes `chunk` (batches placed back to back in `seg`) with one pwritev.
@@ -909,7 +911,7 @@ Status ShardLogImpl::DropBefore(int64_t cutoff_ms) {
   std::lock_guard<std::mutex> io(io_mu_);
   size_t expired = 0;
   bool roll = false;
-  Offset end = 0;
+  Offset end;
   {
     std::lock_guard<std::mutex> l(mu_);
     // Only whole, fully acknowledged segments, oldest first.

@@ -147,7 +147,7 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   // and retention fail with it from then on. Guarded by mu_.
   mutable Status failed_;
   std::vector<std::shared_ptr<Segment>> segments_;  // guarded by mu_; never empty after Open; back() is active
-  Offset next_offset_ = 0;    // guarded by mu_; offsets assigned so far (appended, maybe not durable)
+  Offset next_offset_;        // guarded by mu_; offsets assigned so far (appended, maybe not durable)
   uint64_t generation_ = 0;   // guarded by mu_; bumped when the un-acked tail is rewound (disk full)
   Status fenced_;             // guarded by mu_; non-ok after a write/sync I/O error
   bool needs_trim_ = false;   // guarded by mu_; fenced and files not trimmed yet
@@ -155,15 +155,15 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   int inflight_ = 0;          // guarded by mu_; batches queued and not finished
   int64_t max_arrival_assigned_ = -1;  // guarded by mu_; arrival times never go below it (clock steps back)
   // The last checkpoint written or loaded: segment and end position.
-  Offset checkpoint_base_ = 0;         // guarded by mu_
+  Offset checkpoint_base_;             // guarded by mu_
   FilePos checkpoint_pos_;             // guarded by mu_
   bool checkpoint_scheduled_ = false;  // guarded by mu_
   // Serialises background jobs (checkpoint, PrepareSpace) with close; taken
   // before io_mu_ and mu_.
   std::mutex checkpoint_mu_;
 
-  std::atomic<Offset> start_offset_{0};   // first retained offset
-  std::atomic<Offset> acked_end_{0};      // one past the last acknowledged (durable) record
+  std::atomic<Offset> start_offset_{Offset(0)};  // first retained offset
+  std::atomic<Offset> acked_end_{Offset(0)};     // one past the last acknowledged (durable) record
   std::atomic<int64_t> last_arrival_ms_{-1};
 };
 

@@ -28,8 +28,9 @@ constexpr int kMaxRoundsPerPoll = 32;
 // The SubscribeToShardEvent after delivering everything before `position`.
 // ContinuationSequenceNumber is the last delivered position's number, so a
 // client resumes with AFTER_SEQUENCE_NUMBER (as the KCL does).
-std::string EncodeShardEvent(model::ShardIndex shard, std::vector<storage::StoredRecord>* records, uint64_t position,
-                             int64_t millis_behind, const std::vector<metadata::ShardMeta>* children) {
+std::string EncodeShardEvent(model::ShardIndex shard, std::vector<storage::StoredRecord>* records,
+                             model::LogOffset position, int64_t millis_behind,
+                             const std::vector<metadata::ShardMeta>* children) {
   Value recs = Value::MakeArray();
   recs.mutable_array().reserve(records->size());
   for (storage::StoredRecord& r : *records) {
@@ -43,7 +44,7 @@ std::string EncodeShardEvent(model::ShardIndex shard, std::vector<storage::Store
   }
   Value ev = Value::MakeObject();
   ev.Set("Records", std::move(recs));
-  uint64_t last = position > 0 ? position - 1 : 0;
+  model::LogOffset last = position > model::LogOffset(0) ? position - 1 : position;
   ev.Set("ContinuationSequenceNumber", Value::String(model::SequenceNumber{shard, last}.ToString()));
   ev.Set("MillisBehindLatest", Value::Int(millis_behind));
   if (children != nullptr) {
@@ -67,7 +68,7 @@ struct FanOut::Subscription {
   SubscribeRequest request;
   std::shared_ptr<EventSink> sink;
   std::shared_ptr<std::atomic<bool>> closed = std::make_shared<std::atomic<bool>>(false);
-  uint64_t position = 0;        // next offset to deliver
+  model::LogOffset position;    // next offset to deliver
   int64_t started_ms = 0;       // monotonic
   int64_t last_event_ms = 0;    // monotonic
   bool done = false;
@@ -82,7 +83,7 @@ struct FanOut::Hub {
   std::shared_ptr<storage::ShardLog> log;
   std::vector<std::unique_ptr<Subscription>> subs;
   bool needs_validate = true;
-  std::optional<uint64_t> end_offset;  // set once the shard is closed
+  std::optional<model::LogOffset> end_offset;  // set once the shard is closed
   std::vector<metadata::ShardMeta> children;
 };
 
@@ -266,9 +267,9 @@ void FanOut::PollHub(Hub& hub, int64_t now) {
   limits.max_records = options_.max_event_records;
   limits.max_bytes = options_.max_event_bytes;
   for (int round = 0; round < kMaxRoundsPerPoll; ++round) {
-    uint64_t start = hub.log->StartOffset();
-    uint64_t tip = hub.log->EndOffset();
-    std::map<uint64_t, std::vector<Subscription*>> groups;
+    model::LogOffset start = hub.log->StartOffset();
+    model::LogOffset tip = hub.log->EndOffset();
+    std::map<model::LogOffset, std::vector<Subscription*>> groups;
     for (auto& sub : hub.subs) {
       if (sub->done || sub->sink->Buffered() > options_.max_buffered_bytes) continue;
       if (sub->read_budget && sub->read_budget->Tokens(now_ns) <= 0) continue;  // over its 2 MiB/s
@@ -278,7 +279,7 @@ void FanOut::PollHub(Hub& hub, int64_t now) {
     for (auto& [pos, members] : groups) {
       bool at_end = hub.end_offset && pos >= *hub.end_offset;
       std::string bytes;
-      uint64_t next = pos;
+      model::LogOffset next = pos;
       uint64_t record_bytes = 0;
       if (pos < tip && !at_end) {
         auto read = hub.log->Read(pos, limits);

@@ -47,7 +47,7 @@ struct SubscribeRequest {
   int64_t consumer_created_ms = 0;
   model::ShardIndex shard;
   std::shared_ptr<storage::ShardLog> log;
-  uint64_t start_offset = 0;  // first offset to deliver
+  model::LogOffset start_offset;  // first offset to deliver
 };
 
 // Enhanced fan-out: pushes a shard's records to every subscription of it as

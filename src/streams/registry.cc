@@ -40,7 +40,7 @@ const ShardMeta* Stream::FindShard(model::ShardIndex index) const {
 }
 
 std::shared_ptr<storage::ShardLog> Stream::Log(model::ShardIndex index) const {
-  auto it = logs_.find(index.value);
+  auto it = logs_.find(index);
   return it == logs_.end() ? nullptr : it->second;
 }
 
@@ -56,7 +56,7 @@ const ShardMeta* Stream::Route(model::uint128 hash) const {
 uint32_t Stream::OpenShardCount() const { return static_cast<uint32_t>(routes_.size()); }
 
 std::shared_ptr<ShardThroughput> Stream::Meter(model::ShardIndex index) const {
-  auto it = meters_.find(index.value);
+  auto it = meters_.find(index);
   return it == meters_.end() ? nullptr : it->second;
 }
 
@@ -97,11 +97,11 @@ Status Registry::StreamNotFound(const StreamRef& ref) { return streams::StreamNo
 
 Status Registry::OpenLogs(Stream* stream) {
   for (const ShardMeta& s : stream->meta_.shards) {
-    if (stream->logs_.count(s.index.value) != 0) continue;
-    auto log = logs_->OpenShard(stream->meta_.storage_group, s.index.value);
+    if (stream->logs_.count(s.index) != 0) continue;
+    auto log = logs_->OpenShard(stream->meta_.storage_group, s.index);
     if (!log.ok()) return log.status();
-    stream->logs_[s.index.value] = std::move(log).value();
-    stream->meters_[s.index.value] = std::make_shared<ShardThroughput>(options_.throughput, clock_);
+    stream->logs_[s.index] = std::move(log).value();
+    stream->meters_[s.index] = std::make_shared<ShardThroughput>(options_.throughput, clock_);
   }
   stream->RebuildRoutes();
   return Status::Ok();
@@ -240,7 +240,7 @@ Status Registry::CreateStream(const StreamRef& ref, uint32_t shard_count, Stream
     s.created_ms = now;
     m.shards.push_back(s);
   }
-  m.next_shard_index = shard_count;
+  m.next_shard_index = model::ShardIndex{shard_count};
 
   std::unique_lock lock(mu_);
   std::string key = m.Key();

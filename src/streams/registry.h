@@ -77,9 +77,9 @@ class Stream {
   void RebuildRoutes();
 
   metadata::StreamMeta meta_;
-  std::map<uint32_t, std::shared_ptr<storage::ShardLog>> logs_;
+  std::map<model::ShardIndex, std::shared_ptr<storage::ShardLog>> logs_;
   std::vector<size_t> routes_;  // positions in meta_.shards of open shards, by range start
-  std::map<uint32_t, std::shared_ptr<ShardThroughput>> meters_;  // one per shard of logs_
+  std::map<model::ShardIndex, std::shared_ptr<ShardThroughput>> meters_;  // one per shard of logs_
   bool removed_ = false;  // no longer in the registry (deleted); set under the exclusive lock
 };
 
@@ -165,7 +165,7 @@ class Registry {
            const StreamCheck& entry_fault = {});
 
   // A new shard iterator at `offset` of the shard.
-  std::string MakeIterator(const Stream& stream, model::ShardIndex shard, uint64_t offset) const;
+  std::string MakeIterator(const Stream& stream, model::ShardIndex shard, model::LogOffset offset) const;
   // Reads from a shard iterator. kInvalidArgument for a garbage iterator,
   // kExpiredIterator past its lifetime, kNotFound for a vanished shard.
   // `authorize`, if set, runs on the iterator's stream under the shared lock

@@ -149,11 +149,11 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
   pending->Release();
 }
 
-std::string Registry::MakeIterator(const Stream& stream, model::ShardIndex shard, uint64_t offset) const {
+std::string Registry::MakeIterator(const Stream& stream, model::ShardIndex shard, model::LogOffset offset) const {
   IteratorState it;
   it.issued_ms = clock_->NowMs();
   it.stream_created_ms = stream.meta().created_ms;
-  it.shard_index = shard.value;
+  it.shard = shard;
   it.offset = offset;
   it.account = stream.meta().account;
   it.region = stream.meta().region;
@@ -173,7 +173,7 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
                       " which is further in the future than the tolerated delay of " +
                       std::to_string(options_.iterator_ttl_ms) + " milliseconds.");
   }
-  model::ShardIndex shard{state->shard_index};
+  model::ShardIndex shard = state->shard;
   StreamRef ref{state->account, state->region, state->stream_name};
   auto shard_missing = [&] {
     return Status(ErrorCode::kNotFound, "Shard " + model::ShardIdName(shard) + " in stream " + ref.name +
@@ -181,7 +181,7 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
   };
   std::shared_ptr<storage::ShardLog> log;
   std::shared_ptr<ShardThroughput> meter;
-  std::optional<uint64_t> end_offset;
+  std::optional<model::LogOffset> end_offset;
   std::vector<ShardMeta> children;
   Status authorized;
   Status st = WithStream(ref, [&](const Stream& s) {
@@ -215,14 +215,14 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
   limits.max_records = limit;
   GetRecordsOutcome out;
   out.shard = shard;
-  uint64_t from = std::max<uint64_t>(state->offset, log->StartOffset());
-  uint64_t tip = log->EndOffset();
+  model::LogOffset from = std::max(state->offset, log->StartOffset());
+  model::LogOffset tip = log->EndOffset();
   // Read even at the tip: a log that failed verification reports it there
   // (InternalFailure) instead of looking empty.
   auto read = log->Read(from, limits);
   if (!read.ok()) return read.status();
   out.records = std::move(read->records);
-  uint64_t next = std::max(from, read->next_offset);
+  model::LogOffset next = std::max(from, read->next_offset);
   if (next < tip && !out.records.empty()) {
     out.millis_behind_latest = std::max<int64_t>(0, now - out.records.back().arrival_ms);
   }
@@ -235,7 +235,7 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
   // the assigned end only shrinks, so equality means nothing is in flight.
   bool at_end = false;
   if (end_offset) {
-    uint64_t acked = log->EndOffset();
+    model::LogOffset acked = log->EndOffset();
     at_end = next >= *end_offset || (next >= acked && log->AssignedEndOffset() == acked);
   }
   if (at_end) {

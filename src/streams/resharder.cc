@@ -60,7 +60,8 @@ void Resharder::Close(model::ShardIndex index) {
 model::ShardIndex Resharder::Add(model::HashKeyRange range, model::ShardIndex parent,
                                  std::optional<model::ShardIndex> adjacent) {
   ShardMeta c;
-  c.index = model::ShardIndex{meta_.next_shard_index++};
+  c.index = meta_.next_shard_index;
+  ++meta_.next_shard_index.value;
   c.range = range;
   c.parent = parent;
   c.adjacent_parent = adjacent;

@@ -22,7 +22,7 @@ Value ShardValue(const metadata::ShardMeta& s) {
   if (s.end_offset) {
     // The last sequence number the shard could hold: one below the first it
     // would have given after closing.
-    uint64_t last = *s.end_offset > s.starting_offset ? *s.end_offset - 1 : s.starting_offset;
+    model::LogOffset last = *s.end_offset > s.starting_offset ? *s.end_offset - 1 : s.starting_offset;
     seq.Set("EndingSequenceNumber", Value::String(model::SequenceNumber{s.index, last}.ToString()));
   }
   v.Set("SequenceNumberRange", std::move(seq));

@@ -71,8 +71,8 @@ std::string EncodeIterator(const TokenCodec& codec, const IteratorState& s) {
   p.push_back(static_cast<char>(kIteratorVersion));
   util::PutFixed64(&p, static_cast<uint64_t>(s.issued_ms));
   util::PutFixed64(&p, static_cast<uint64_t>(s.stream_created_ms));
-  util::PutFixed32(&p, s.shard_index);
-  util::PutFixed64(&p, s.offset);
+  util::PutFixed32(&p, s.shard.value);
+  util::PutFixed64(&p, s.offset.value());
   util::PutLengthPrefixed(&p, s.account);
   util::PutLengthPrefixed(&p, s.region);
   util::PutLengthPrefixed(&p, s.stream_name);
@@ -86,15 +86,16 @@ std::optional<IteratorState> DecodeIterator(const TokenCodec& codec, std::string
   if (in.empty() || static_cast<uint8_t>(in[0]) != kIteratorVersion) return std::nullopt;
   in.remove_prefix(1);
   IteratorState s;
-  uint64_t issued, created;
+  uint64_t issued, created, offset;
   std::string_view account, region, name;
-  if (!util::GetFixed64(&in, &issued) || !util::GetFixed64(&in, &created) || !util::GetFixed32(&in, &s.shard_index) ||
-      !util::GetFixed64(&in, &s.offset) || !util::GetLengthPrefixed(&in, &account) ||
+  if (!util::GetFixed64(&in, &issued) || !util::GetFixed64(&in, &created) || !util::GetFixed32(&in, &s.shard.value) ||
+      !util::GetFixed64(&in, &offset) || !util::GetLengthPrefixed(&in, &account) ||
       !util::GetLengthPrefixed(&in, &region) || !util::GetLengthPrefixed(&in, &name) || !in.empty()) {
     return std::nullopt;
   }
   s.issued_ms = static_cast<int64_t>(issued);
   s.stream_created_ms = static_cast<int64_t>(created);
+  s.offset = model::LogOffset(offset);
   s.account.assign(account);
   s.region.assign(region);
   s.stream_name.assign(name);

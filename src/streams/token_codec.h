@@ -6,6 +6,9 @@
 #include <string>
 #include <string_view>
 
+#include "model/offset.h"
+#include "model/shard_index.h"
+
 namespace spate::streams {
 
 // Seals small server-issued tokens (shard iterators, NextTokens) so clients
@@ -36,8 +39,8 @@ class TokenCodec {
 struct IteratorState {
   int64_t issued_ms = 0;
   int64_t stream_created_ms = 0;  // rejects iterators of a deleted-and-recreated stream
-  uint32_t shard_index = 0;
-  uint64_t offset = 0;  // the next record offset to read
+  model::ShardIndex shard;
+  model::LogOffset offset;  // the next record offset to read
   std::string account;
   std::string region;
   std::string stream_name;

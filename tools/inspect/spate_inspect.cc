@@ -60,12 +60,12 @@ std::vector<std::string> SortedNames(util::FileSystem* fs, const std::string& di
 void PrintState(const char* what, const SegmentState& st, bool entries) {
   std::printf("      %s: segment base %" PRIu64 ", offsets [%" PRIu64 ", %" PRIu64 "), %" PRIu64
               " bytes, last batch at %" PRIu64 ", newest arrival %s, interval %u, %zu entries\n",
-              what, st.base_offset, st.base_offset, st.end_offset, st.end_pos, st.last_batch_pos,
-              Iso(st.max_arrival_ms).c_str(), st.interval_bytes, st.entries.size());
+              what, st.base_offset.value(), st.base_offset.value(), st.end_offset.value(), st.end_pos,
+              st.last_batch_pos, Iso(st.max_arrival_ms).c_str(), st.interval_bytes, st.entries.size());
   if (!entries) return;
   for (const storage::IndexEntry& e : st.entries) {
-    std::printf("        entry offset %" PRIu64 " pos %u max_ms_before %s\n", st.base_offset + e.relative_offset, e.pos,
-                Iso(e.max_ms_before).c_str());
+    std::printf("        entry offset %" PRIu64 " pos %u max_ms_before %s\n",
+                (st.base_offset + e.relative_offset).value(), e.pos, Iso(e.max_ms_before).c_str());
   }
 }
 
@@ -96,7 +96,8 @@ void InspectSegment(util::FileSystem* fs, const std::string& path, Offset base, 
   }
   auto file_size = (*file)->Size();
   uint64_t size = file_size.ok() ? *file_size : 0;
-  std::printf("    segment %s (base offset %" PRIu64 ", %" PRIu64 " bytes on disk)\n", path.c_str(), base, size);
+  std::printf("    segment %s (base offset %" PRIu64 ", %" PRIu64 " bytes on disk)\n", path.c_str(), base.value(),
+              size);
   ++t->segments;
   auto scanner_ptr = std::make_unique<BatchScanner>(file->get(), FilePos{0}, FilePos{size});
   Offset expected = base;
@@ -113,7 +114,7 @@ void InspectSegment(util::FileSystem* fs, const std::string& path, Offset base, 
     }
     if (*outcome == BatchScanner::Outcome::kEnd) {
       std::printf("      end of data at position %" PRIu64 " (offset %" PRIu64 ", %" PRIu64 " batches)%s\n",
-                  scanner.pos().value, expected, n, scanner.pos().value < size ? "; zero-filled after" : "");
+                  scanner.pos().value, expected.value(), n, scanner.pos().value < size ? "; zero-filled after" : "");
       return;
     }
     if (*outcome == BatchScanner::Outcome::kInvalid) {
@@ -139,14 +140,14 @@ void InspectSegment(util::FileSystem* fs, const std::string& path, Offset base, 
     if (o.batches || !v.ok() || gap) {
       std::printf("      batch pos %" PRIu64 " len %u offsets [%" PRIu64 ", %" PRIu64 ") count %u arrival %s (%" PRId64
                   ") committed %" PRIu64 " crc %s%s\n",
-                  scanner.pos().value, h.length, h.base_offset, h.base_offset + h.record_count, h.record_count,
-                  Iso(h.last_arrival_ms).c_str(), h.last_arrival_ms, h.committed_offset,
+                  scanner.pos().value, h.length, h.base_offset.value(), (h.base_offset + h.record_count).value(),
+                  h.record_count, Iso(h.last_arrival_ms).c_str(), h.last_arrival_ms, h.committed_offset.value(),
                   v.ok() ? "ok" : ("BAD (" + v.message() + ")").c_str(),
-                  gap ? (" OFFSET GAP (expected " + std::to_string(expected) + ")").c_str() : "");
+                  gap ? (" OFFSET GAP (expected " + std::to_string(expected.value()) + ")").c_str() : "");
     }
     if (o.records && v.ok()) {
       format::ForEachRecord(p, h, [](Offset off, std::string_view key, std::string_view data) {
-        std::printf("        record %" PRIu64 " key %.*s data %zu bytes\n", off, static_cast<int>(key.size()),
+        std::printf("        record %" PRIu64 " key %.*s data %zu bytes\n", off.value(), static_cast<int>(key.size()),
                     key.data(), data.size());
         return true;
       });
@@ -169,7 +170,8 @@ void InspectShard(util::FileSystem* fs, const std::string& dir, const Options& o
     SegmentState st;
     if (InspectStateFile(fs, cp, format::kCheckpointMagic, format::kCheckpointVersion, "checkpoint", o, &st) &&
         (segments.empty() || segments.back().first != st.base_offset)) {
-      std::printf("      (stale: names segment %" PRIu64 ", not the active one; recovery ignores it)\n", st.base_offset);
+      std::printf("      (stale: names segment %" PRIu64 ", not the active one; recovery ignores it)\n",
+                  st.base_offset.value());
     }
   } else {
     std::printf("    checkpoint: none (recovery scans the whole active segment)\n");
@@ -203,10 +205,10 @@ void InspectJournal(util::FileSystem* fs, const Options& o, Totals* t) {
               format::VerifyBatch(e.bytes.data(), h).ok();
     if (!ok) ++bad;
     if (o.batches) {
-      std::printf("  journaled batch for %.*s at position %" PRIu64 ": %zu bytes, offsets [%" PRIu64 ", %" PRIu64
-                  ") %s\n",
-                  static_cast<int>(e.path.size()), e.path.data(), e.file_pos, e.bytes.size(), ok ? h.base_offset : 0,
-                  ok ? h.base_offset + h.record_count : 0, ok ? "crc ok" : "DAMAGED");
+      std::printf(
+          "  journaled batch for %.*s at position %" PRIu64 ": %zu bytes, offsets [%" PRIu64 ", %" PRIu64 ") %s\n",
+          static_cast<int>(e.path.size()), e.path.data(), e.file_pos, e.bytes.size(), ok ? h.base_offset.value() : 0,
+          ok ? (h.base_offset + h.record_count).value() : 0, ok ? "crc ok" : "DAMAGED");
     }
     return Status::Ok();
   });

@@ -45,8 +45,8 @@ StreamMeta Sample() {
     m.shards.push_back(s);
   }
   m.shards[1].parent = model::ShardIndex{0};
-  m.shards[0].end_offset = 0;  // closed while empty: distinct from open
-  m.next_shard_index = 2;
+  m.shards[0].end_offset = model::LogOffset(0);  // closed while empty: distinct from open
+  m.next_shard_index = model::ShardIndex{2};
   m.tags = {{"env", "test"}, {"empty", ""}};
   m.shard_level_metrics = {"IncomingBytes"};
   m.key_id = "alias/aws/kinesis";
@@ -67,7 +67,7 @@ TEST(StreamMetaCoding, RoundTripsEveryField) {
   EXPECT_EQ(d->shards[1].parent->value, 0u);
   EXPECT_FALSE(d->shards[1].adjacent_parent.has_value());
   ASSERT_TRUE(d->shards[0].closed());
-  EXPECT_EQ(*d->shards[0].end_offset, 0u);
+  EXPECT_EQ(*d->shards[0].end_offset, model::LogOffset(0));
   EXPECT_FALSE(d->shards[1].closed());
   EXPECT_EQ(d->tags, m.tags);
   EXPECT_EQ(d->shard_level_metrics, m.shard_level_metrics);

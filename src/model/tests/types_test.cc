@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <type_traits>
+
 #include "model/types.h"
 #include "util/hash_key.h"
 
@@ -66,19 +69,19 @@ TEST(ShardId, FormatsAndParses) {
 }
 
 TEST(SequenceNumber, RoundTripsAndOrdersWithinShard) {
-  SequenceNumber a{ShardIndex{3}, 41};
-  SequenceNumber b{ShardIndex{3}, 42};
+  SequenceNumber a{ShardIndex{3}, LogOffset(41)};
+  SequenceNumber b{ShardIndex{3}, LogOffset(42)};
   auto pa = SequenceNumber::Parse(a.ToString());
   ASSERT_TRUE(pa.has_value());
   EXPECT_EQ(pa->shard.value, 3u);
-  EXPECT_EQ(pa->offset, 41u);
+  EXPECT_EQ(pa->offset, LogOffset(41));
   EXPECT_LT(a.ToUint128(), b.ToUint128());
   EXPECT_GE(a.ToString().size(), 38u);
 }
 
 TEST(SequenceNumber, ChildShardsSortAfterParents) {
-  SequenceNumber parent{ShardIndex{0}, ~0ull};
-  SequenceNumber child{ShardIndex{1}, 0};
+  SequenceNumber parent{ShardIndex{0}, LogOffset(~0ull)};
+  SequenceNumber child{ShardIndex{1}, LogOffset(0)};
   EXPECT_LT(parent.ToUint128(), child.ToUint128());
 }
 
@@ -86,6 +89,32 @@ TEST(SequenceNumber, RejectsForeignNumbers) {
   EXPECT_FALSE(SequenceNumber::Parse("1").has_value());
   EXPECT_FALSE(SequenceNumber::Parse("49590338271490256608559692538361571095921575989136588898").has_value());
   EXPECT_FALSE(SequenceNumber::Parse("abc").has_value());
+}
+
+TEST(LogOffset, MovesByRecordCounts) {
+  LogOffset o(10);
+  EXPECT_EQ(o + 5, LogOffset(15));
+  EXPECT_EQ(o - 1, LogOffset(9));
+  EXPECT_EQ(LogOffset(15) - o, 5u);  // offset - offset is a record count
+  o += 3;
+  EXPECT_EQ(o, LogOffset(13));
+  EXPECT_EQ(++o, LogOffset(14));
+  static_assert(std::is_same_v<decltype(LogOffset(2) - LogOffset(1)), uint64_t>);
+}
+
+TEST(LogOffset, IsNotAnIntegerNorAShardIndex) {
+  static_assert(!std::is_convertible_v<uint64_t, LogOffset>);
+  static_assert(!std::is_convertible_v<LogOffset, uint64_t>);
+  static_assert(!std::is_constructible_v<LogOffset, ShardIndex>);
+  static_assert(sizeof(LogOffset) == sizeof(uint64_t));
+}
+
+TEST(SequenceNumber, KeepsTheWholeOffset) {
+  SequenceNumber max{ShardIndex{5}, LogOffset(UINT64_MAX)};
+  auto back = SequenceNumber::Parse(max.ToString());
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->offset, LogOffset(UINT64_MAX));
+  EXPECT_EQ(back->shard.value, 5u);
 }
 
 }  // namespace

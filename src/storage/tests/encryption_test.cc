@@ -94,7 +94,7 @@ TEST_F(EncryptionTest, EncryptedRecordsRoundTripAndAreMarked) {
   ASSERT_TRUE(AppendSync(*log, {{"pk", "plain-before"}}, 1000).ok());
   auto r = AppendEncrypted(*log, {{"pk", "secret-one"}, {"pk2", "secret-two"}}, 1001, "alias/aws/kinesis");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->base_offset, 1u);
+  EXPECT_EQ(r->base_offset, Offset(1));
   auto all = ReadAll(*log);
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   ASSERT_EQ(all->size(), 3u);
@@ -131,7 +131,7 @@ TEST_F(EncryptionTest, RecoversAndReadsAfterRestart) {
   log.reset();
   OpenKeys();  // a fresh KeyStore object loaded from the file
   log = Shard();
-  EXPECT_EQ(log->EndOffset(), 30u);
+  EXPECT_EQ(log->EndOffset(), Offset(30));
   auto all = ReadAll(*log);
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   EXPECT_EQ((*all)[29].data, "v29");
@@ -146,11 +146,11 @@ TEST_F(EncryptionTest, WithoutTheKeyStoreRecordsAreUnreadableButTheLogOpens) {
   options_.key_store = nullptr;  // the data directory copied without its key store
   Reopen();
   log = Shard();
-  EXPECT_EQ(log->EndOffset(), 2u);  // recovery needs no key: the CRC covers the stored bytes
-  auto first = log->Read(0, ReadLimits{1, 1 << 20});
+  EXPECT_EQ(log->EndOffset(), Offset(2));  // recovery needs no key: the CRC covers the stored bytes
+  auto first = log->Read(Offset(0), ReadLimits{1, 1 << 20});
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->records[0].data, "plain");
-  EXPECT_EQ(log->Read(1, ReadLimits{}).status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(log->Read(Offset(1), ReadLimits{}).status().code(), ErrorCode::kUnavailable);
   // Another key store (same key name, other key material) cannot read it either.
   auto other = KeyStore::Open(root_ + "/other-keys");
   ASSERT_TRUE(other.ok());
@@ -159,7 +159,7 @@ TEST_F(EncryptionTest, WithoutTheKeyStoreRecordsAreUnreadableButTheLogOpens) {
   log.reset();
   Reopen();
   log = Shard();
-  EXPECT_EQ(log->Read(1, ReadLimits{}).status().code(), ErrorCode::kCorruption);
+  EXPECT_EQ(log->Read(Offset(1), ReadLimits{}).status().code(), ErrorCode::kCorruption);
   log.reset();
   store_.reset();
 }
@@ -170,7 +170,7 @@ TEST_F(EncryptionTest, EncryptedAppendWithoutKeyStoreFails) {
   Reopen();
   auto log = Shard();
   EXPECT_EQ(AppendEncrypted(*log, {{"k", "v"}}, 1, "kid").status().code(), ErrorCode::kUnavailable);
-  EXPECT_EQ(log->EndOffset(), 0u);
+  EXPECT_EQ(log->EndOffset(), Offset(0));
 }
 
 TEST(EncryptedBatchFormatTest, EveryBitFlipIsDetectedOrRejected) {
@@ -183,7 +183,7 @@ TEST(EncryptedBatchFormatTest, EveryBitFlipIsDetectedOrRejected) {
   std::string b(plain + format::kEncryptionOverhead, '\0');
   format::EncodeBatchBody(in, 99, b.data());
   ASSERT_TRUE(format::EncryptBatch(**keys, ref, b.data(), plain).ok());
-  format::SealBatch(b.data(), b.size(), 7, 7);
+  format::SealBatch(b.data(), b.size(), Offset(7), Offset(7));
   format::BatchHeader h;
   ASSERT_EQ(format::ParseHeader(b.data(), &h), format::HeaderCheck::kOk);
   std::string scratch;
@@ -199,7 +199,7 @@ TEST(EncryptedBatchFormatTest, EveryBitFlipIsDetectedOrRejected) {
     if (i >= format::kLengthPos && i < format::kLengthPos + 4) continue;
     std::string c = b;
     c[i] ^= 0x01;
-    format::SealBatch(c.data(), c.size(), 7, 7);
+    format::SealBatch(c.data(), c.size(), Offset(7), Offset(7));
     format::BatchHeader hc;
     if (format::ParseHeader(c.data(), &hc) != format::HeaderCheck::kOk) continue;
     std::string s2;

@@ -37,19 +37,19 @@ TEST(FormatTest, VarintRoundTrip) {
 TEST(FormatTest, BatchRoundTrip) {
   std::string big(300, 'x');
   std::vector<RecordInput> in = {{"k1", "hello"}, {"", ""}, {"key-3", big}};
-  std::string b = Encode(in, 42, 1234);
+  std::string b = Encode(in, Offset(42), 1234);
   ASSERT_EQ(b.size(), EncodedBatchSize(in));
   BatchHeader h;
   ASSERT_EQ(ParseHeader(b.data(), &h), HeaderCheck::kOk);
   EXPECT_EQ(h.length, b.size());
-  EXPECT_EQ(h.base_offset, 42u);
+  EXPECT_EQ(h.base_offset, Offset(42));
   EXPECT_EQ(h.record_count, 3u);
   EXPECT_EQ(h.first_arrival_ms, 1234);
   EXPECT_EQ(h.last_arrival_ms, 1234);
   ASSERT_TRUE(VerifyBatch(b.data(), h).ok());
   std::vector<std::pair<std::string, std::string>> out;
   ForEachRecord(b.data(), h, [&](Offset o, std::string_view k, std::string_view d) {
-    EXPECT_EQ(o, 42 + out.size());
+    EXPECT_EQ(o, Offset(42 + out.size()));
     out.emplace_back(k, d);
     return true;
   });
@@ -61,7 +61,7 @@ TEST(FormatTest, BatchRoundTrip) {
 }
 
 TEST(FormatTest, EveryBitFlipIsDetected) {
-  std::string b = Encode({{"pk", "some data"}, {"pk2", "more"}}, 7, 99);
+  std::string b = Encode({{"pk", "some data"}, {"pk2", "more"}}, Offset(7), 99);
   for (size_t i = 0; i < b.size() * 8; ++i) {
     std::string c = b;
     c[i / 8] ^= static_cast<char>(1 << (i % 8));
@@ -79,12 +79,12 @@ TEST(FormatTest, ZeroHeaderIsEnd) {
 }
 
 TEST(FormatTest, FileNames) {
-  EXPECT_EQ(SegmentFileName(12), "00000000000000000012.log");
-  EXPECT_EQ(IndexFileName(12), "00000000000000000012.index");
-  EXPECT_EQ(ShardDirName(3), "000000000003");
-  Offset o = 0;
+  EXPECT_EQ(SegmentFileName(Offset(12)), "00000000000000000012.log");
+  EXPECT_EQ(IndexFileName(Offset(12)), "00000000000000000012.index");
+  EXPECT_EQ(ShardDirName(model::ShardIndex{3}), "000000000003");
+  Offset o;
   EXPECT_TRUE(ParseSegmentFileName("18446744073709551615.log", &o));
-  EXPECT_EQ(o, 18446744073709551615ull);
+  EXPECT_EQ(o, Offset(18446744073709551615ull));
   EXPECT_FALSE(ParseSegmentFileName("0000000000000000001.log", &o));
   EXPECT_FALSE(ParseSegmentFileName("00000000000000000012.index", &o));
   EXPECT_FALSE(ParseSegmentFileName("99999999999999999999.log", &o));  // overflows u64

@@ -26,7 +26,7 @@ struct ModelRecord {
 
 // What a shard must hold: records [start, start + records.size()).
 struct ShardModel {
-  Offset start = 0;
+  Offset start;
   std::deque<ModelRecord> records;
   Offset end() const { return start + records.size(); }
 };
@@ -77,7 +77,7 @@ class ModelTest : public StoreFixture {
   void RandomRead(std::mt19937_64& rng, int s) {
     ShardModel& m = models_[s];
     Offset from = m.start + rng() % (m.records.size() + 3);
-    from = from >= 2 ? from - 2 : 0;
+    from = from >= Offset(2) ? from - 2 : Offset(0);
     ReadLimits limits;
     limits.max_records = 1 + rng() % 20;
     limits.max_bytes = rng() % 3000;

@@ -47,17 +47,17 @@ class ShardLogTest : public StoreFixture {};
 
 TEST_F(ShardLogTest, AppendThenRead) {
   auto log = Shard();
-  EXPECT_EQ(log->StartOffset(), 0u);
-  EXPECT_EQ(log->EndOffset(), 0u);
+  EXPECT_EQ(log->StartOffset(), Offset(0));
+  EXPECT_EQ(log->EndOffset(), Offset(0));
   EXPECT_EQ(log->LastArrivalMs(), -1);
   auto r1 = AppendSync(*log, Batch(3, "a"), 1000);
   ASSERT_TRUE(r1.ok()) << r1.status().ToString();
-  EXPECT_EQ(r1->base_offset, 0u);
+  EXPECT_EQ(r1->base_offset, Offset(0));
   EXPECT_EQ(r1->count, 3u);
   auto r2 = AppendSync(*log, Batch(2, "b"), 1001);
   ASSERT_TRUE(r2.ok());
-  EXPECT_EQ(r2->base_offset, 3u);
-  EXPECT_EQ(log->EndOffset(), 5u);
+  EXPECT_EQ(r2->base_offset, Offset(3));
+  EXPECT_EQ(log->EndOffset(), Offset(5));
   EXPECT_EQ(log->LastArrivalMs(), 1001);
   auto all = ReadAll(*log);
   ASSERT_TRUE(all.ok());
@@ -65,7 +65,7 @@ TEST_F(ShardLogTest, AppendThenRead) {
   EXPECT_EQ((*all)[0].data.substr(0, 3), "a-0");
   EXPECT_EQ((*all)[0].partition_key, "pk-a");
   EXPECT_EQ((*all)[0].arrival_ms, 1000);
-  EXPECT_EQ((*all)[4].offset, 4u);
+  EXPECT_EQ((*all)[4].offset, Offset(4));
   EXPECT_EQ((*all)[4].arrival_ms, 1001);
 }
 
@@ -82,7 +82,7 @@ TEST_F(ShardLogTest, ReopenRecoversAcknowledged) {
   log.reset();
   Reopen();
   log = Shard();
-  EXPECT_EQ(log->EndOffset(), 150u);
+  EXPECT_EQ(log->EndOffset(), Offset(150));
   EXPECT_EQ(log->LastArrivalMs(), 1049);
   auto after = ReadAll(*log);
   ASSERT_TRUE(after.ok());
@@ -91,7 +91,7 @@ TEST_F(ShardLogTest, ReopenRecoversAcknowledged) {
   EXPECT_GT(FilesWithSuffix(ShardDir(), ".log").size(), 1u);  // rolled at 2 KiB
   auto r = AppendSync(*log, Batch(1, "after"), 2000);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->base_offset, 150u);
+  EXPECT_EQ(r->base_offset, Offset(150));
 }
 
 TEST_F(ShardLogTest, TornTailIsTruncated) {
@@ -108,13 +108,13 @@ TEST_F(ShardLogTest, TornTailIsTruncated) {
   std::vector<RecordInput> in = {{"k", "a torn record that never got acknowledged"}};
   std::string torn(format::EncodedBatchSize(in), '\0');
   format::EncodeBatchBody(in, 100, torn.data());
-  format::SealBatch(torn.data(), torn.size(), 6, 6);
+  format::SealBatch(torn.data(), torn.size(), Offset(6), Offset(6));
   auto segs = FilesWithSuffix(ShardDir(), ".log");
   ASSERT_EQ(segs.size(), 1u);
   WriteAt(segs[0], end, std::string_view(torn).substr(0, torn.size() - 5));
   Reopen();
   log = Shard();
-  EXPECT_EQ(log->EndOffset(), 6u);
+  EXPECT_EQ(log->EndOffset(), Offset(6));
   auto all = ReadAll(*log);
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   EXPECT_EQ(all->size(), 6u);
@@ -123,7 +123,7 @@ TEST_F(ShardLogTest, TornTailIsTruncated) {
   log.reset();
   Reopen();
   log = Shard();
-  EXPECT_EQ(log->EndOffset(), 7u);
+  EXPECT_EQ(log->EndOffset(), Offset(7));
   ASSERT_EQ(ReadAll(*log)->back().data, "x");
 }
 
@@ -136,7 +136,7 @@ TEST_F(ShardLogTest, GarbageTailIsTruncated) {
   WriteAt(FilesWithSuffix(ShardDir(), ".log")[0], BatchBytes(b), "random garbage, not a batch at all");
   Reopen();
   log = Shard();
-  EXPECT_EQ(log->EndOffset(), 2u);
+  EXPECT_EQ(log->EndOffset(), Offset(2));
   EXPECT_TRUE(ReadAll(*log).ok());
 }
 
@@ -162,7 +162,7 @@ TEST_F(ShardLogTest, BadCrcMidFileWithoutCheckpointIsCorruptionAtOpen) {
   WriteAt(seg, pos, byte);
   Reopen();
   log = Shard();
-  auto r = log->Read(0, ReadLimits{});
+  auto r = log->Read(Offset(0), ReadLimits{});
   ASSERT_EQ(r.status().code(), ErrorCode::kCorruption);
   EXPECT_NE(r.status().message().find("crc32c mismatch"), std::string::npos) << r.status().message();
   EXPECT_NE(r.status().message().find("followed by a valid batch"), std::string::npos) << r.status().message();
@@ -193,14 +193,14 @@ TEST_F(ShardLogTest, BadCrcMidFileUnderCheckpointFailsTheShardAtFirstRead) {
   WriteAt(seg, pos, byte);
   Reopen();
   log = Shard();  // recovery does not scan the checkpointed prefix
-  EXPECT_EQ(log->EndOffset(), 6u);
-  auto first = log->Read(0, ReadLimits{1, 1 << 20});  // before the damage
+  EXPECT_EQ(log->EndOffset(), Offset(6));
+  auto first = log->Read(Offset(0), ReadLimits{1, 1 << 20});  // before the damage
   ASSERT_TRUE(first.ok()) << first.status().ToString();
-  auto r = log->Read(0, ReadLimits{});
+  auto r = log->Read(Offset(0), ReadLimits{});
   ASSERT_EQ(r.status().code(), ErrorCode::kCorruption);
   EXPECT_NE(r.status().message().find("crc32c mismatch"), std::string::npos) << r.status().message();
   // From then on the shard is failed, as if found at open.
-  EXPECT_EQ(log->Read(0, ReadLimits{1, 1 << 20}).status().code(), ErrorCode::kCorruption);
+  EXPECT_EQ(log->Read(Offset(0), ReadLimits{1, 1 << 20}).status().code(), ErrorCode::kCorruption);
   EXPECT_EQ(AppendSync(*log, Batch(1, "x"), 100).status().code(), ErrorCode::kCorruption);
   EXPECT_EQ(log->DropBefore(1 << 30).code(), ErrorCode::kCorruption);
 }
@@ -228,7 +228,7 @@ TEST_F(ShardLogTest, RecoveryScansTheTailAfterTheCheckpoint) {
   fs_->SetActive(true);
   Reopen();
   log = Shard();
-  EXPECT_EQ(log->EndOffset(), 4u);
+  EXPECT_EQ(log->EndOffset(), Offset(4));
   auto all = ReadAll(*log);
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   ASSERT_EQ(all->size(), 4u);
@@ -249,7 +249,7 @@ TEST_F(ShardLogTest, InvalidCheckpointIsIgnoredAndRewritten) {
   WriteAt(cp, 0, bytes);
   Reopen();
   log = Shard();
-  EXPECT_EQ(log->EndOffset(), 3u);
+  EXPECT_EQ(log->EndOffset(), Offset(3));
   EXPECT_EQ(ReadAll(*log)->size(), 3u);
   log.reset();
   store_.reset();
@@ -257,7 +257,7 @@ TEST_F(ShardLogTest, InvalidCheckpointIsIgnoredAndRewritten) {
   // A truncated (empty) checkpoint is just as harmless.
   ASSERT_TRUE(util::PosixFileSystem()->OpenFile(cp, util::OpenMode::kCreate).ok());
   Reopen();
-  EXPECT_EQ(Shard()->EndOffset(), 3u);
+  EXPECT_EQ(Shard()->EndOffset(), Offset(3));
 }
 
 TEST_F(ShardLogTest, SegmentShorterThanItsCheckpointIsCorruption) {
@@ -273,7 +273,7 @@ TEST_F(ShardLogTest, SegmentShorterThanItsCheckpointIsCorruption) {
   ASSERT_TRUE((*f)->Truncate(BatchBytes(first)).ok());
   Reopen();
   log = Shard();
-  auto r = log->Read(0, ReadLimits{});
+  auto r = log->Read(Offset(0), ReadLimits{});
   ASSERT_EQ(r.status().code(), ErrorCode::kCorruption);
   EXPECT_NE(r.status().message().find("truncated"), std::string::npos) << r.status().message();
 }
@@ -289,7 +289,7 @@ TEST_F(ShardLogTest, CheckpointNamingADamagedBatchIsCorruption) {
   WriteAt(FilesWithSuffix(ShardDir(), ".log")[0], BatchBytes(first), std::string(format::kBatchHeaderSize, '\0'));
   Reopen();
   log = Shard();
-  EXPECT_EQ(log->Read(0, ReadLimits{}).status().code(), ErrorCode::kCorruption);
+  EXPECT_EQ(log->Read(Offset(0), ReadLimits{}).status().code(), ErrorCode::kCorruption);
   EXPECT_EQ(AppendSync(*log, Batch(1, "x"), 100).status().code(), ErrorCode::kCorruption);
 }
 
@@ -311,7 +311,7 @@ TEST_F(ShardLogTest, CheckpointOfARolledSegmentIsIgnored) {
   EXPECT_EQ(log->EndOffset(), end);
   auto all = ReadAll(*log);
   ASSERT_TRUE(all.ok()) << all.status().ToString();
-  EXPECT_EQ(all->size(), end);
+  EXPECT_EQ(all->size(), end.value());
 }
 
 TEST_F(ShardLogTest, CheckpointIsWrittenInTheBackgroundEveryInterval) {
@@ -348,7 +348,7 @@ TEST_F(ShardLogTest, ArrivalTimesNeverGoBackwards) {
   log = Shard();
   ASSERT_TRUE(AppendSync(*log, Batch(1, "d"), 500).ok());
   EXPECT_EQ(ReadAll(*log)->back().arrival_ms, 1200);
-  EXPECT_EQ(*log->OffsetForTime(1001), 2u);
+  EXPECT_EQ(*log->OffsetForTime(1001), Offset(2));
 }
 
 TEST_F(ShardLogTest, WallClockStepBackNeverExpiresDataEarly) {
@@ -363,15 +363,15 @@ TEST_F(ShardLogTest, WallClockStepBackNeverExpiresDataEarly) {
   Offset end = log->EndOffset();
   // Retention of one hour while the clock is behind: the cutoff is earlier, nothing goes.
   ASSERT_TRUE(log->DropBefore(clock_.NowMs() - kHour).ok());
-  EXPECT_EQ(log->StartOffset(), 0u);
+  EXPECT_EQ(log->StartOffset(), Offset(0));
   // The clock is corrected ten minutes after t0: the records appended while
   // it was behind carry t0, not t0 - 1 day, so they are not expired.
   clock_.SetWallMs(t0 + 10 * 60'000);
   ASSERT_TRUE(log->DropBefore(clock_.NowMs() - kHour).ok());
-  EXPECT_EQ(log->StartOffset(), 0u);
+  EXPECT_EQ(log->StartOffset(), Offset(0));
   auto all = ReadAll(*log);  // held: a range-for over *ReadAll(...) would dangle
   ASSERT_TRUE(all.ok());
-  EXPECT_EQ(all->size(), end);
+  EXPECT_EQ(all->size(), end.value());
   for (const StoredRecord& r : *all) EXPECT_EQ(r.arrival_ms, t0);
   // An hour after t0 everything has expired, at once.
   clock_.SetWallMs(t0 + kHour + 1);
@@ -401,7 +401,7 @@ TEST_F(ShardLogTest, BadCrcInRolledSegmentIsNeverServed) {
   ASSERT_TRUE(util::PosixFileSystem()->Unlink(FilesWithSuffix(ShardDir(), ".index")[1]).ok());
   Reopen();
   log = Shard();
-  auto r = log->Read(0, ReadLimits{});
+  auto r = log->Read(Offset(0), ReadLimits{});
   EXPECT_EQ(r.status().code(), ErrorCode::kCorruption);
   EXPECT_NE(r.status().message().find("next segment starts"), std::string::npos) << r.status().message();
 }
@@ -412,10 +412,10 @@ TEST_F(ShardLogTest, EmptySegment) {
   log.reset();
   Reopen();
   log = Shard();
-  EXPECT_EQ(log->StartOffset(), 0u);
-  EXPECT_EQ(log->EndOffset(), 0u);
-  EXPECT_EQ(log->Read(0, ReadLimits{})->records.size(), 0u);
-  EXPECT_EQ(*log->OffsetForTime(0), 0u);
+  EXPECT_EQ(log->StartOffset(), Offset(0));
+  EXPECT_EQ(log->EndOffset(), Offset(0));
+  EXPECT_EQ(log->Read(Offset(0), ReadLimits{})->records.size(), 0u);
+  EXPECT_EQ(*log->OffsetForTime(0), Offset(0));
   // A zero-length active segment after a rolled one (crash right after
   // creating it, before fallocate).
   for (int i = 0; i < 30; ++i) ASSERT_TRUE(AppendSync(*log, Batch(4, std::to_string(i)), 100).ok());
@@ -427,7 +427,7 @@ TEST_F(ShardLogTest, EmptySegment) {
   Reopen();
   log = Shard();
   EXPECT_EQ(log->EndOffset(), end);
-  EXPECT_EQ(ReadAll(*log)->size(), end);
+  EXPECT_EQ(ReadAll(*log)->size(), end.value());
   auto r = AppendSync(*log, Batch(1, "z"), 100);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->base_offset, end);
@@ -439,7 +439,7 @@ TEST_F(ShardLogTest, IndexMissingIsRebuilt) {
   auto before = ReadAll(*log);
   auto t = log->OffsetForTime(1000 + 10 * 37);
   ASSERT_TRUE(t.ok());
-  EXPECT_EQ(*t, 37u * 3);
+  EXPECT_EQ(*t, Offset(37u * 3));
   log.reset();
   store_.reset();
   auto indexes = FilesWithSuffix(ShardDir(), ".index");
@@ -452,8 +452,8 @@ TEST_F(ShardLogTest, IndexMissingIsRebuilt) {
   ASSERT_TRUE(after.ok());
   ASSERT_EQ(after->size(), before->size());
   for (size_t i = 0; i < after->size(); ++i) EXPECT_EQ((*after)[i].data, (*before)[i].data);
-  EXPECT_EQ(*log->OffsetForTime(1000 + 10 * 37), 37u * 3);
-  EXPECT_EQ(*log->OffsetForTime(1000 + 10 * 37 - 5), 37u * 3);
+  EXPECT_EQ(*log->OffsetForTime(1000 + 10 * 37), Offset(37u * 3));
+  EXPECT_EQ(*log->OffsetForTime(1000 + 10 * 37 - 5), Offset(37u * 3));
 }
 
 TEST_F(ShardLogTest, IndexStaleIsRebuilt) {
@@ -473,10 +473,10 @@ TEST_F(ShardLogTest, IndexStaleIsRebuilt) {
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   ASSERT_EQ(all->size(), 180u);
   for (size_t i = 0; i < all->size(); ++i) {
-    EXPECT_EQ((*all)[i].offset, i);
+    EXPECT_EQ((*all)[i].offset, Offset(i));
     EXPECT_EQ((*all)[i].data.substr(0, (*all)[i].data.find('-')), std::to_string(i / 3));
   }
-  for (int i = 0; i < 60; ++i) EXPECT_EQ(*log->OffsetForTime(1000 + 10 * i), 3u * i);
+  for (int i = 0; i < 60; ++i) EXPECT_EQ(*log->OffsetForTime(1000 + 10 * i), Offset(3u * i));
 }
 
 TEST_F(ShardLogTest, IndexOfChangedSegmentIsNotTrusted) {
@@ -492,7 +492,7 @@ TEST_F(ShardLogTest, IndexOfChangedSegmentIsNotTrusted) {
   WriteAt(segs[0], 0, first);
   Reopen();
   log = Shard();
-  EXPECT_EQ(log->Read(0, ReadLimits{}).status().code(), ErrorCode::kCorruption);
+  EXPECT_EQ(log->Read(Offset(0), ReadLimits{}).status().code(), ErrorCode::kCorruption);
 }
 
 TEST_F(ShardLogTest, RetentionBoundary) {
@@ -505,13 +505,13 @@ TEST_F(ShardLogTest, RetentionBoundary) {
   ASSERT_GE(segs_before, 4u);
   // Newest record at exactly the cutoff: kept.
   ASSERT_TRUE(log->DropBefore(1000).ok());
-  EXPECT_EQ(log->StartOffset(), 0u);
+  EXPECT_EQ(log->StartOffset(), Offset(0));
   ASSERT_TRUE(log->DropBefore(1001).ok());
   Offset start = log->StartOffset();
-  EXPECT_GT(start, 0u);
+  EXPECT_GT(start, Offset(0));
   EXPECT_LE(start, old_end);  // the segment mixing old and new records stays
   EXPECT_LT(FilesWithSuffix(ShardDir(), ".log").size(), segs_before);
-  auto r = log->Read(0, ReadLimits{});  // below the horizon: reads from it
+  auto r = log->Read(Offset(0), ReadLimits{});  // below the horizon: reads from it
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->records.front().offset, start);
   EXPECT_EQ(*log->OffsetForTime(0), start);
@@ -521,8 +521,8 @@ TEST_F(ShardLogTest, RetentionBoundary) {
   EXPECT_EQ(log->StartOffset(), end);
   EXPECT_EQ(log->EndOffset(), end);
   EXPECT_EQ(FilesWithSuffix(ShardDir(), ".log").size(), 1u);
-  EXPECT_EQ(log->Read(0, ReadLimits{})->records.size(), 0u);
-  EXPECT_EQ(log->Read(0, ReadLimits{})->next_offset, end);
+  EXPECT_EQ(log->Read(Offset(0), ReadLimits{})->records.size(), 0u);
+  EXPECT_EQ(log->Read(Offset(0), ReadLimits{})->next_offset, end);
   log.reset();
   Reopen();
   log = Shard();
@@ -553,7 +553,7 @@ TEST_F(ShardLogTest, SegmentRollUnderConcurrentAppends) {
   for (auto& th : threads) th.join();
   std::set<Offset> bases;
   for (int t = 0; t < kThreads; ++t) {
-    Offset prev = 0;
+    Offset prev;
     for (int i = 0; i < kPerThread; ++i) {
       auto r = futures[t][i].get();
       ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -565,7 +565,7 @@ TEST_F(ShardLogTest, SegmentRollUnderConcurrentAppends) {
       EXPECT_TRUE(bases.insert(r->base_offset).second);
     }
   }
-  EXPECT_EQ(log->EndOffset(), 2u * kThreads * kPerThread);
+  EXPECT_EQ(log->EndOffset(), Offset(2u * kThreads * kPerThread));
   EXPECT_GT(FilesWithSuffix(ShardDir(), ".log").size(), 10u);
   EXPECT_GT(store_->Stats().rounds, 0u);
   EXPECT_LT(store_->Stats().rounds, uint64_t{kThreads} * kPerThread);  // some syncs were shared
@@ -574,7 +574,7 @@ TEST_F(ShardLogTest, SegmentRollUnderConcurrentAppends) {
     ASSERT_TRUE(all.ok()) << all.status().ToString();
     ASSERT_EQ(all->size(), 2u * kThreads * kPerThread);
     for (size_t i = 0; i < all->size(); i += 2) {
-      EXPECT_TRUE(bases.count(i));
+      EXPECT_TRUE(bases.count(Offset(i)));
       EXPECT_EQ((*all)[i + 1].data, "second");
     }
     log.reset();
@@ -589,36 +589,36 @@ TEST_F(ShardLogTest, ReadLimits) {
   ASSERT_TRUE(AppendSync(*log, Batch(10, "b", 100), 2).ok());  // 10..19
   ReadLimits l;
   l.max_records = 4;
-  auto r = log->Read(0, l);
+  auto r = log->Read(Offset(0), l);
   ASSERT_EQ(r->records.size(), 4u);
-  EXPECT_EQ(r->next_offset, 4u);
+  EXPECT_EQ(r->next_offset, Offset(4));
   // From the middle of a batch, across the batch boundary.
   l.max_records = 8;
-  r = log->Read(7, l);
+  r = log->Read(Offset(7), l);
   ASSERT_EQ(r->records.size(), 8u);
-  EXPECT_EQ(r->records.front().offset, 7u);
-  EXPECT_EQ(r->next_offset, 15u);
+  EXPECT_EQ(r->records.front().offset, Offset(7));
+  EXPECT_EQ(r->next_offset, Offset(15));
   // Bytes: each record is key (4) + data (100) bytes.
   l = ReadLimits{};
   l.max_bytes = 3 * 104 + 50;
-  r = log->Read(0, l);
+  r = log->Read(Offset(0), l);
   EXPECT_EQ(r->records.size(), 3u);
   // At least one record even when it alone exceeds the limit.
   l.max_bytes = 1;
-  r = log->Read(5, l);
+  r = log->Read(Offset(5), l);
   ASSERT_EQ(r->records.size(), 1u);
-  EXPECT_EQ(r->next_offset, 6u);
+  EXPECT_EQ(r->next_offset, Offset(6));
   l.max_records = 0;
   l.max_bytes = 0;
-  EXPECT_EQ(log->Read(5, l)->records.size(), 1u);
+  EXPECT_EQ(log->Read(Offset(5), l)->records.size(), 1u);
   // Everything.
-  r = log->Read(0, ReadLimits{});
+  r = log->Read(Offset(0), ReadLimits{});
   EXPECT_EQ(r->records.size(), 20u);
-  EXPECT_EQ(r->next_offset, 20u);
+  EXPECT_EQ(r->next_offset, Offset(20));
   // At and past the tip.
-  r = log->Read(20, ReadLimits{});
+  r = log->Read(Offset(20), ReadLimits{});
   EXPECT_TRUE(r->records.empty());
-  EXPECT_EQ(r->next_offset, 20u);
+  EXPECT_EQ(r->next_offset, Offset(20));
 }
 
 TEST_F(ShardLogTest, OffsetForTime) {
@@ -627,21 +627,21 @@ TEST_F(ShardLogTest, OffsetForTime) {
   for (int i = 1; i <= 30; ++i) ASSERT_TRUE(AppendSync(*log, Batch(3, std::to_string(i), 200), 100 * i).ok());
   ASSERT_GT(FilesWithSuffix(ShardDir(), ".log").size(), 2u);
   for (int pass = 0; pass < 2; ++pass) {
-    EXPECT_EQ(*log->OffsetForTime(0), 0u);
-    EXPECT_EQ(*log->OffsetForTime(100), 0u);
-    EXPECT_EQ(*log->OffsetForTime(101), 3u);
-    EXPECT_EQ(*log->OffsetForTime(1500), 42u);
-    EXPECT_EQ(*log->OffsetForTime(1499), 42u);
-    EXPECT_EQ(*log->OffsetForTime(3000), 87u);
-    EXPECT_EQ(*log->OffsetForTime(3001), 90u);  // after the newest: the tip
+    EXPECT_EQ(*log->OffsetForTime(0), Offset(0));
+    EXPECT_EQ(*log->OffsetForTime(100), Offset(0));
+    EXPECT_EQ(*log->OffsetForTime(101), Offset(3));
+    EXPECT_EQ(*log->OffsetForTime(1500), Offset(42));
+    EXPECT_EQ(*log->OffsetForTime(1499), Offset(42));
+    EXPECT_EQ(*log->OffsetForTime(3000), Offset(87));
+    EXPECT_EQ(*log->OffsetForTime(3001), Offset(90));  // after the newest: the tip
     log.reset();
     Reopen();
     log = Shard();
   }
   // A wall-clock step back: the answer is the first record at or after ms.
   ASSERT_TRUE(AppendSync(*log, Batch(1, "late"), 50).ok());
-  EXPECT_EQ(*log->OffsetForTime(3001), 91u);
-  EXPECT_EQ(*log->OffsetForTime(50), 0u);
+  EXPECT_EQ(*log->OffsetForTime(3001), Offset(91));
+  EXPECT_EQ(*log->OffsetForTime(50), Offset(0));
 }
 
 TEST_F(ShardLogTest, DiskFullFailsFastThenResumes) {
@@ -653,11 +653,11 @@ TEST_F(ShardLogTest, DiskFullFailsFastThenResumes) {
   auto r1 = f1.get();
   EXPECT_EQ(r1.status().code(), ErrorCode::kUnavailable);
   EXPECT_NE(r1.status().message().find("No space"), std::string::npos) << r1.status().message();
-  EXPECT_EQ(log->EndOffset(), 2u);
+  EXPECT_EQ(log->EndOffset(), Offset(2));
   // Not fenced: the next append retries the write, reusing the offsets.
   auto r2 = AppendSync(*log, Batch(1, "after"), 3);
   ASSERT_TRUE(r2.ok()) << r2.status().ToString();
-  EXPECT_EQ(r2->base_offset, 2u);
+  EXPECT_EQ(r2->base_offset, Offset(2));
   auto all = ReadAll(*log);
   ASSERT_EQ(all->size(), 3u);
   EXPECT_EQ((*all)[2].data.substr(0, 7), "after-0");
@@ -684,7 +684,7 @@ TEST_F(ShardLogTest, DiskFullFailsFastThenResumes) {
   all = ReadAll(*log);
   ASSERT_TRUE(all.ok());
   for (size_t i = 0; i < all->size(); ++i) {
-    EXPECT_EQ((*all)[i].offset, i);
+    EXPECT_EQ((*all)[i].offset, Offset(i));
     EXPECT_EQ((*all)[i].data.find("full1"), std::string::npos);
   }
 }
@@ -713,7 +713,7 @@ TEST_F(ShardLogTest, DiskFullFailsLaterQueuedBatchesOfTheShard) {
     auto r = f.get();
     if (r.ok()) {
       EXPECT_EQ(failed, 0u) << "an ack after a failure would leave a hole";
-      EXPECT_EQ(r->base_offset, 1 + ok);
+      EXPECT_EQ(r->base_offset, Offset(1 + ok));
       ++ok;
     } else {
       EXPECT_EQ(r.status().code(), ErrorCode::kUnavailable);
@@ -721,10 +721,10 @@ TEST_F(ShardLogTest, DiskFullFailsLaterQueuedBatchesOfTheShard) {
     }
   }
   EXPECT_GT(failed, 0u);
-  EXPECT_EQ(log->EndOffset(), 1 + ok);
+  EXPECT_EQ(log->EndOffset(), Offset(1 + ok));
   auto r = AppendSync(*log, Batch(1, "ok"), 3);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->base_offset, 1 + ok);
+  EXPECT_EQ(r->base_offset, Offset(1 + ok));
 }
 
 TEST_F(ShardLogTest, FsyncErrorFencesLog) {
@@ -741,7 +741,7 @@ TEST_F(ShardLogTest, FsyncErrorFencesLog) {
   auto r2 = AppendSync(*log, Batch(1, "later"), 3);
   EXPECT_EQ(r2.status().code(), ErrorCode::kUnavailable);
   EXPECT_NE(r2.status().message().find("fenced"), std::string::npos);
-  EXPECT_EQ(log->EndOffset(), 2u);
+  EXPECT_EQ(log->EndOffset(), Offset(2));
   auto all = ReadAll(*log);
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->size(), 2u);
@@ -751,10 +751,10 @@ TEST_F(ShardLogTest, FsyncErrorFencesLog) {
   other.reset();
   Reopen();
   log = Shard();
-  EXPECT_EQ(log->EndOffset(), 2u);
+  EXPECT_EQ(log->EndOffset(), Offset(2));
   auto r3 = AppendSync(*log, Batch(1, "new"), 4);
   ASSERT_TRUE(r3.ok());
-  EXPECT_EQ(r3->base_offset, 2u);
+  EXPECT_EQ(r3->base_offset, Offset(2));
 }
 
 TEST_F(ShardLogTest, WriteErrorFencesLog) {
@@ -795,7 +795,7 @@ TEST_F(ShardLogTest, QueueFullFailsFast) {
   EXPECT_NE(rejected.message().find("queue full"), std::string::npos);
   release.set_value();
   for (auto& f : queued) EXPECT_TRUE(f.get().ok());
-  EXPECT_EQ(log->EndOffset(), 1 + queued.size());
+  EXPECT_EQ(log->EndOffset(), Offset(1 + queued.size()));
 }
 
 // 51 appends to two shards, 50 of them queued while the writer is held
@@ -847,10 +847,10 @@ TEST_F(ShardLogTest, DropGroupAndListGroups) {
   EXPECT_EQ(AppendSync(*a, Batch(1, "a"), 2).status().code(), ErrorCode::kUnavailable);
   EXPECT_TRUE(store_->DropGroup("alpha").ok());  // idempotent
   a = Shard(0, "alpha");
-  EXPECT_EQ(a->EndOffset(), 0u);  // a fresh log
-  EXPECT_EQ(store_->OpenShard("../x", 0).status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(store_->OpenShard(".hidden", 0).status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(store_->OpenShard("", 0).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(a->EndOffset(), Offset(0));  // a fresh log
+  EXPECT_EQ(store_->OpenShard("../x", model::ShardIndex{0}).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->OpenShard(".hidden", model::ShardIndex{0}).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->OpenShard("", model::ShardIndex{0}).status().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST_F(ShardLogTest, AppendAfterStoreClosedFails) {
@@ -957,7 +957,7 @@ TEST_F(ReadySpaceTest, CrashAfterZeroFillKeepsEveryAcknowledgedRecord) {
     } while (!ZeroFilledAfterJobs(zeroed) && n < 400);
     ASSERT_GT(store_->Stats().zero_filled_bytes, zeroed) << "no zero-fill after " << n << " small rounds";
     Offset acked = log->EndOffset();
-    ASSERT_EQ(acked, base + static_cast<Offset>(n));
+    ASSERT_EQ(acked, base + static_cast<uint64_t>(n));
     log.reset();
     fs_->SimulateCrash(mode);
     store_.reset();  // the dead process does nothing more
@@ -998,7 +998,7 @@ TEST_F(ReadySpaceTest, ConcurrentAppendsThroughZeroFillsAndRollsLoseNothing) {
   EXPECT_EQ(seen.size(), 1600u);
   log.reset();
   Reopen();
-  EXPECT_EQ(Shard()->EndOffset(), 1600u);
+  EXPECT_EQ(Shard()->EndOffset(), Offset(1600));
 }
 
 }  // namespace

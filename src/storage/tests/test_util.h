@@ -44,7 +44,7 @@ inline Result<AppendResult> AppendSync(ShardLog& log, const std::vector<Rec>& re
 }
 
 // Every record from StartOffset() to EndOffset(), in small reads.
-inline Result<std::vector<StoredRecord>> ReadAll(const ShardLog& log, Offset from = 0) {
+inline Result<std::vector<StoredRecord>> ReadAll(const ShardLog& log, Offset from = Offset(0)) {
   std::vector<StoredRecord> out;
   Offset next = std::max(from, log.StartOffset());
   while (next < log.EndOffset()) {
@@ -86,7 +86,7 @@ class StoreFixture : public ::testing::Test {
     store_ = std::move(s).value();
   }
   std::shared_ptr<ShardLog> Shard(uint32_t i = 0, const std::string& group = "stream-1") {
-    auto r = store_->OpenShard(group, i);
+    auto r = store_->OpenShard(group, model::ShardIndex{i});
     if (!r.ok()) std::fprintf(stderr, "OpenShard(%s, %u): %s\n", group.c_str(), i, r.status().ToString().c_str());
     SPATE_ASSERT(r.ok(), "OpenShard");
     return std::move(r).value();

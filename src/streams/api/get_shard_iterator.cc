@@ -44,7 +44,7 @@ void GetShardIterator(const Context& ctx, Value in, Done done) {
     if (shard == nullptr || s.meta().status == metadata::StreamStatus::kCreating) return shard_missing();
     SPATE_TRY(ctx.registry->AdmitShardIterator(s, *index));
     auto log = s.Log(*index);
-    uint64_t offset = 0;
+    model::LogOffset offset;
     if (type == "TRIM_HORIZON") {
       offset = log->StartOffset();
     } else if (type == "LATEST") {

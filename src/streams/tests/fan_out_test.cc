@@ -150,7 +150,7 @@ class FanOutTest : public RegistryFixture {
       return Status::Ok();
     }).ok());
     r.shard = model::ShardIndex{0};
-    r.start_offset = offset ? *offset : r.log->EndOffset();
+    r.start_offset = offset ? model::LogOffset(*offset) : r.log->EndOffset();
     return fan_out_->Subscribe(std::move(r), [sink] { return sink; });
   }
 
@@ -198,7 +198,7 @@ TEST_F(FanOutTest, HistoryFromTrimHorizonThenLiveRecordsInOrder) {
   EXPECT_EQ(Datas(*sink), (std::vector<std::string>{"a", "b", "c", "d", "e", "f"}));
   auto msgs = sink->Messages();
   protocol::Value last = Payload(msgs.back());
-  std::string sixth = model::SequenceNumber{model::ShardIndex{0}, 5}.ToString();
+  std::string sixth = model::SequenceNumber{model::ShardIndex{0}, model::LogOffset(5)}.ToString();
   EXPECT_EQ(last.GetString("ContinuationSequenceNumber"), sixth);
   EXPECT_EQ(last.Find("MillisBehindLatest")->as_int(), 0);
   EXPECT_FALSE(sink->ended());
@@ -398,12 +398,13 @@ TEST_F(FanOutTest, ClosedShardEndsWithChildShards) {
   // Close shard 0 at its tip with two children, as a split does.
   ASSERT_TRUE(registry_->UpdateStream(ref_, [&](metadata::StreamMeta& m) {
     metadata::ShardMeta parent = m.shards[0];
-    m.shards[0].end_offset = 1;
+    m.shards[0].end_offset = model::LogOffset(1);
     m.shards[0].closed_ms = clock_.NowMs();
     auto mid = parent.range.start + (parent.range.end - parent.range.start) / 2;
     for (uint32_t i = 0; i < 2; ++i) {
       metadata::ShardMeta child;
-      child.index = model::ShardIndex{m.next_shard_index++};
+      child.index = m.next_shard_index;
+      ++m.next_shard_index.value;
       child.range = i == 0 ? model::HashKeyRange{parent.range.start, mid} : model::HashKeyRange{mid + 1, parent.range.end};
       child.parent = parent.index;
       child.created_ms = clock_.NowMs();

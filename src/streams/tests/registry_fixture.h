@@ -119,7 +119,7 @@ class RegistryFixture : public ::testing::Test {
   std::string IteratorAt(const StreamRef& ref, uint32_t shard, uint64_t offset) {
     std::string it;
     EXPECT_TRUE(registry_->WithStream(ref, [&](const Stream& s) {
-      it = registry_->MakeIterator(s, model::ShardIndex{shard}, offset);
+      it = registry_->MakeIterator(s, model::ShardIndex{shard}, model::LogOffset(offset));
       return Status::Ok();
     }).ok());
     return it;

@@ -202,7 +202,7 @@ TEST_F(RegistryTest, RestartKeepsStreamsTagsAndRecords) {
   clock_.AdvanceMs(500);
   registry_->RunMaintenance();
   auto out = Put(ref_, {{"a", "alpha", std::nullopt}, {"b", "beta", std::nullopt}});
-  std::string it_a = Iterator(ref_, out[0].shard.value, out[0].sequence.offset);
+  std::string it_a = Iterator(ref_, out[0].shard.value, out[0].sequence.offset.value());
   Close();
   Open();
   ASSERT_EQ(StatusOf(ref_), StreamStatus::kActive);

@@ -58,7 +58,7 @@ TEST_F(ReshardTest, SplitClosesTheParentAndOpensTwoChildren) {
   StreamMeta m = Meta();
   EXPECT_EQ(m.status, StreamStatus::kUpdating);
   ASSERT_EQ(m.shards.size(), 3u);
-  EXPECT_EQ(m.shards[0].end_offset, std::optional<uint64_t>(1));
+  EXPECT_EQ(m.shards[0].end_offset, std::optional<model::LogOffset>(1));
   EXPECT_EQ(m.shards[1].index.value, 1u);
   EXPECT_EQ(m.shards[1].parent, std::optional<model::ShardIndex>(model::ShardIndex{0}));
   EXPECT_EQ(m.shards[1].range, (model::HashKeyRange{0, 999}));
@@ -74,7 +74,7 @@ TEST_F(ReshardTest, RecordsAfterASplitGoToTheChildrenOnly) {
   for (int i = 0; i < 20; ++i) EXPECT_EQ(PutOne("k" + std::to_string(i), "x").shard.value, 0u);
   ASSERT_TRUE(registry_->SplitShard(ref_, "shardId-000000000000", util::ToDecimal(util::kMaxHashKey / 2)).ok());
   for (int i = 0; i < 20; ++i) EXPECT_NE(PutOne("k" + std::to_string(i), "y").shard.value, 0u);
-  EXPECT_EQ(Meta().shards[0].end_offset, std::optional<uint64_t>(20));
+  EXPECT_EQ(Meta().shards[0].end_offset, std::optional<model::LogOffset>(20));
 }
 
 TEST_F(ReshardTest, ReadingAClosedShardToItsEndReturnsItsChildren) {
@@ -334,7 +334,7 @@ TEST_F(ReshardTest, InjectedFaultsFailPutRecordsEntriesDeterministically) {
   EXPECT_EQ((*r)[0].status.code(), ErrorCode::kInternal);
   EXPECT_EQ((*r)[1].status.code(), ErrorCode::kInternal);
   EXPECT_TRUE((*r)[2].status.ok());
-  EXPECT_EQ((*r)[2].sequence.offset, 0u);  // failed entries were not written
+  EXPECT_EQ((*r)[2].sequence.offset, model::LogOffset(0));  // failed entries were not written
 }
 
 TEST_F(ReshardTest, AHotOnDemandShardIsSplit) {

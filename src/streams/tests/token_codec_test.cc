@@ -9,8 +9,8 @@ IteratorState Sample() {
   IteratorState s;
   s.issued_ms = 1700000000123;
   s.stream_created_ms = 1699999999000;
-  s.shard_index = 7;
-  s.offset = 123456789;
+  s.shard = model::ShardIndex{7};
+  s.offset = model::LogOffset(123456789);
   s.account = "000000000000";
   s.region = "eu-west-1";
   s.stream_name = "orders.v2";
@@ -24,8 +24,8 @@ TEST(TokenCodec, IteratorRoundTrips) {
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->issued_ms, 1700000000123);
   EXPECT_EQ(back->stream_created_ms, 1699999999000);
-  EXPECT_EQ(back->shard_index, 7u);
-  EXPECT_EQ(back->offset, 123456789u);
+  EXPECT_EQ(back->shard.value, 7u);
+  EXPECT_EQ(back->offset, model::LogOffset(123456789));
   EXPECT_EQ(back->region, "eu-west-1");
   EXPECT_EQ(back->stream_name, "orders.v2");
 }
@@ -75,8 +75,8 @@ TEST(TokenCodec, IteratorPlaintextIsAsSpecified) {
   ASSERT_TRUE(it.has_value());
   EXPECT_EQ(it->issued_ms, 379);
   EXPECT_EQ(it->stream_created_ms, 42);
-  EXPECT_EQ(it->shard_index, 7u);
-  EXPECT_EQ(it->offset, 256u);
+  EXPECT_EQ(it->shard.value, 7u);
+  EXPECT_EQ(it->offset, model::LogOffset(256));
   EXPECT_EQ(it->account, "a");
   EXPECT_EQ(it->region, "rg");
   EXPECT_EQ(it->stream_name, "s.1");
