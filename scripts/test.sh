@@ -4,6 +4,12 @@
 # JavaScript v3 and a raw CBOR client. Installs what it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/install-deps.sh --test
+
+# Before the build, so that an unformatted file fails in seconds.
+echo "== formatting (clang-format 14, .clang-format)"
+scripts/format.sh --check
+
 scripts/build.sh --test
 
 echo "== unit tests"
