@@ -63,9 +63,9 @@ void FixCrcs(std::string* b) {
   while (pos + storage::format::kBatchHeaderSize <= b->size()) {
     uint32_t len = storage::format::GetFixed32(b->data() + pos + storage::format::kLengthPos);
     if (len < storage::format::kBatchHeaderSize || len > b->size() - pos) return;
-    storage::format::PutFixed32(b->data() + pos + storage::format::kCrcPos,
-                                util::Extend(0, b->data() + pos + storage::format::kCrcCoveredFrom,
-                                             len - storage::format::kCrcCoveredFrom));
+    storage::format::PutFixed32(
+        b->data() + pos + storage::format::kCrcPos,
+        util::Extend(0, b->data() + pos + storage::format::kCrcCoveredFrom, len - storage::format::kCrcCoveredFrom));
     pos += len;
   }
 }

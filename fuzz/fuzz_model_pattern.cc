@@ -18,7 +18,6 @@
 #include "protocol/model_pattern.h"
 #include "protocol/value.h"
 
-
 namespace {
 
 using spate::protocol::ModelPattern;

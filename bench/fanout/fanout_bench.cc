@@ -136,11 +136,14 @@ int main(int argc, char** argv) {
       return Status::Ok();
     });
     if (!st.ok()) return 1;
-    registry.WithStream(ref, [&](const streams::Stream& s) {
-      req.log = s.Log(req.shard);
-      req.start_offset = req.log->EndOffset();
-      return Status::Ok();
-    }).IgnoreError();
+    registry
+        .WithStream(ref,
+                    [&](const streams::Stream& s) {
+                      req.log = s.Log(req.shard);
+                      req.start_offset = req.log->EndOffset();
+                      return Status::Ok();
+                    })
+        .IgnoreError();
     auto sink = std::make_shared<StampingSink>();
     sinks.push_back(sink);
     if (!fan_out.Subscribe(std::move(req), [sink] { return sink; }).ok()) return 1;
@@ -169,8 +172,8 @@ int main(int argc, char** argv) {
   }
   std::sort(all.begin(), all.end());
   std::printf("fan-out put-to-push: %d records/s x %d s, %d subscribers, 1 shard\n", rate, seconds, subscribers);
-  std::printf("  delivered %zu of %d record-subscriber pairs; hub log reads %llu\n", all.size(),
-              total * subscribers, static_cast<unsigned long long>(fan_out.ReadCount()));
+  std::printf("  delivered %zu of %d record-subscriber pairs; hub log reads %llu\n", all.size(), total * subscribers,
+              static_cast<unsigned long long>(fan_out.ReadCount()));
   std::printf("  latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", Pct(all, 50), Pct(all, 90), Pct(all, 99),
               all.empty() ? 0.0 : static_cast<double>(all.back()) / 1e6);
   registry.Stop();

@@ -244,10 +244,14 @@ class Http2Connection final : public ClientConnection {
                         reinterpret_cast<uint8_t*>(const_cast<char*>(v.data())), n.size(), v.size(),
                         NGHTTP2_NV_FLAG_NONE};
     };
-    nghttp2_nv hdrs[] = {nv(":method", "POST"),        nv(":scheme", "http"),
-                         nv(":authority", authority_), nv(":path", "/"),
-                         nv("content-type", kContentType), nv("x-amz-target", st->target),
-                         nv("x-amz-date", AmzDate()),  nv("authorization", Authorization()),
+    nghttp2_nv hdrs[] = {nv(":method", "POST"),
+                         nv(":scheme", "http"),
+                         nv(":authority", authority_),
+                         nv(":path", "/"),
+                         nv("content-type", kContentType),
+                         nv("x-amz-target", st->target),
+                         nv("x-amz-date", AmzDate()),
+                         nv("authorization", Authorization()),
                          nv("content-length", st->length)};
     nghttp2_data_provider prd;
     prd.source.ptr = st.get();

@@ -47,8 +47,7 @@ class ClientConnection {
 };
 
 std::unique_ptr<ClientConnection> NewHttp1Connection(boost::asio::io_context& io, const Endpoint& ep);
-std::unique_ptr<ClientConnection> NewHttp2Connection(boost::asio::io_context& io, const Endpoint& ep,
-                                                     int h2_streams);
+std::unique_ptr<ClientConnection> NewHttp2Connection(boost::asio::io_context& io, const Endpoint& ep, int h2_streams);
 
 // One blocking request over a fresh HTTP/1.1 connection, for set-up steps
 // (create streams, probes). Returns the status (0 on a transport error) and

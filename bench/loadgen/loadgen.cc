@@ -49,7 +49,8 @@ namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 uint64_t NowNs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count());
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count());
 }
 
 // ---------------------------------------------------------------- flags
@@ -63,7 +64,7 @@ struct Flags {
   double duration_s = 5;
   double warmup_s = 1;
   double drain_s = 5;  // how long in-flight requests may finish after the window
-  double rate = 0;  // requests/s; 0 = closed loop
+  double rate = 0;     // requests/s; 0 = closed loop
   std::string stream = "bench";
   int stream_count = 1;  // >1: streams are "<stream>-0" .. "<stream>-<n-1>"
   int shards = 1;
@@ -109,26 +110,46 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       }
       return argv[++i];
     };
-    if (a == "--port") f->ep.port = static_cast<uint16_t>(std::stoi(val()));
-    else if (a == "--host") f->ep.host = val();
-    else if (a == "--h2") f->h2 = true;
-    else if (a == "--conns") f->conns = std::stoi(val());
-    else if (a == "--h2-streams") f->h2_streams = std::stoi(val());
-    else if (a == "--duration") f->duration_s = std::stod(val());
-    else if (a == "--warmup") f->warmup_s = std::stod(val());
-    else if (a == "--drain") f->drain_s = std::stod(val());
-    else if (a == "--rate") f->rate = std::stod(val());
-    else if (a == "--stream") f->stream = val();
-    else if (a == "--stream-count") f->stream_count = std::stoi(val());
-    else if (a == "--shards") f->shards = std::stoi(val());
-    else if (a == "--record-bytes") f->record_bytes = std::stoi(val());
-    else if (a == "--records") f->records = std::stoi(val());
-    else if (a == "--keys") f->keys = std::stoi(val());
-    else if (a == "--max-mb") f->max_mb = std::stod(val());
-    else if (a == "--consumers") f->consumers = std::stoi(val());
-    else if (a == "--poll-ms") f->poll_ms = std::stod(val());
-    else if (a == "--operation") f->operation = val();
-    else if (a == "--seed") f->seed = std::stoull(val());
+    if (a == "--port")
+      f->ep.port = static_cast<uint16_t>(std::stoi(val()));
+    else if (a == "--host")
+      f->ep.host = val();
+    else if (a == "--h2")
+      f->h2 = true;
+    else if (a == "--conns")
+      f->conns = std::stoi(val());
+    else if (a == "--h2-streams")
+      f->h2_streams = std::stoi(val());
+    else if (a == "--duration")
+      f->duration_s = std::stod(val());
+    else if (a == "--warmup")
+      f->warmup_s = std::stod(val());
+    else if (a == "--drain")
+      f->drain_s = std::stod(val());
+    else if (a == "--rate")
+      f->rate = std::stod(val());
+    else if (a == "--stream")
+      f->stream = val();
+    else if (a == "--stream-count")
+      f->stream_count = std::stoi(val());
+    else if (a == "--shards")
+      f->shards = std::stoi(val());
+    else if (a == "--record-bytes")
+      f->record_bytes = std::stoi(val());
+    else if (a == "--records")
+      f->records = std::stoi(val());
+    else if (a == "--keys")
+      f->keys = std::stoi(val());
+    else if (a == "--max-mb")
+      f->max_mb = std::stod(val());
+    else if (a == "--consumers")
+      f->consumers = std::stoi(val());
+    else if (a == "--poll-ms")
+      f->poll_ms = std::stod(val());
+    else if (a == "--operation")
+      f->operation = val();
+    else if (a == "--seed")
+      f->seed = std::stoull(val());
     else {
       std::fprintf(stderr, "unknown flag %s\n", a.c_str());
       return false;
@@ -218,7 +239,6 @@ long JsonNumber(std::string_view body, std::string_view key) {
   return std::strtol(body.data() + p + needle.size(), nullptr, 10);
 }
 
-
 // ---------------------------------------------------------------- results
 
 struct Stats {
@@ -304,8 +324,8 @@ class Workload {
       if (failed > 0) {
         s->failed_records += static_cast<uint64_t>(failed);
         if (s->failed_records == static_cast<uint64_t>(failed)) {
-          std::fprintf(stderr, "PutRecords partial failure: %.*s\n", static_cast<int>(std::min<size_t>(300, body.size())),
-                       body.data());
+          std::fprintf(stderr, "PutRecords partial failure: %.*s\n",
+                       static_cast<int>(std::min<size_t>(300, body.size())), body.data());
         }
       }
     }
@@ -383,13 +403,15 @@ class MixedWorkload : public PutWorkload {
       size_t slot = rng_() % iterators_.size();
       if (!busy_[slot] && !iterators_[slot].empty()) {
         busy_[slot] = true;
-        auto body = std::make_shared<const std::string>("{\"ShardIterator\":\"" + iterators_[slot] + "\",\"Limit\":1000}");
+        auto body =
+            std::make_shared<const std::string>("{\"ShardIterator\":\"" + iterators_[slot] + "\",\"Limit\":1000}");
         return Op{"GetRecords", body, 0, 0, static_cast<int>(slot)};
       }
     }
     if (dice <= 2) {
       size_t s = rng_() % streams_.size();
-      return Op{"PutRecords", batches_[s * kVariants + rng_() % kVariants], 50, static_cast<uint32_t>(50 * record_bytes_)};
+      return Op{"PutRecords", batches_[s * kVariants + rng_() % kVariants], 50,
+                static_cast<uint32_t>(50 * record_bytes_)};
     }
     return PutWorkload::Next();
   }
@@ -496,43 +518,44 @@ class Driver {
     in_flight_.emplace(id, due);
     const char* operation = op.operation;
     auto body = op.body;
-    conns_[c]->Send(operation, std::move(body), [this, c, id, due, op = std::move(op)](int status, std::string_view resp) {
-      in_flight_.erase(id);
-      uint64_t done = NowNs();
-      // Answers that arrive while in-flight requests drain still count (the
-      // window then ends at the last answer), so a server whose calls take
-      // seconds is not reported as zero.
-      bool in_window = done >= window_start_;
-      if (in_window) last_done_ = std::max(last_done_, done);
-      if (status == 200) {
-        w_->OnOk(op, resp, &stats_);
-        stats_.total_bytes += op.bytes;
-        if (in_window) {
-          ++stats_.ok;
-          stats_.records += op.records;
-          stats_.bytes += op.bytes;
-        }
-        // Open loop: every request due inside the window. Closed loop: every
-        // answer inside the (stretched) window, from its actual send time.
-        bool measured = f_.rate > 0 ? (due >= window_start_ && due < window_end_) : in_window;
-        if (measured) stats_.latency.Record(done - due);
-      } else {
-        w_->OnError(op);
-        if (in_window || status == 0) stats_.Error(status, resp);
-        if (stats_.errors > 0 && status == 0 && conns_[c]->Broken()) return;
-      }
-      if (f_.max_mb > 0 && !stopping_ && stats_.total_bytes >= f_.max_mb * 1e6) {
-        stopping_ = true;
-        stop_at_ = done;
-        window_end_ = std::min(window_end_, done);
-      }
-      if (stopping_) return;
-      if (f_.rate > 0) {
-        Dispatch();
-      } else if (conns_[c]->FreeSlots() > 0) {
-        Issue(c, NowNs());
-      }
-    });
+    conns_[c]->Send(operation, std::move(body),
+                    [this, c, id, due, op = std::move(op)](int status, std::string_view resp) {
+                      in_flight_.erase(id);
+                      uint64_t done = NowNs();
+                      // Answers that arrive while in-flight requests drain still count (the
+                      // window then ends at the last answer), so a server whose calls take
+                      // seconds is not reported as zero.
+                      bool in_window = done >= window_start_;
+                      if (in_window) last_done_ = std::max(last_done_, done);
+                      if (status == 200) {
+                        w_->OnOk(op, resp, &stats_);
+                        stats_.total_bytes += op.bytes;
+                        if (in_window) {
+                          ++stats_.ok;
+                          stats_.records += op.records;
+                          stats_.bytes += op.bytes;
+                        }
+                        // Open loop: every request due inside the window. Closed loop: every
+                        // answer inside the (stretched) window, from its actual send time.
+                        bool measured = f_.rate > 0 ? (due >= window_start_ && due < window_end_) : in_window;
+                        if (measured) stats_.latency.Record(done - due);
+                      } else {
+                        w_->OnError(op);
+                        if (in_window || status == 0) stats_.Error(status, resp);
+                        if (stats_.errors > 0 && status == 0 && conns_[c]->Broken()) return;
+                      }
+                      if (f_.max_mb > 0 && !stopping_ && stats_.total_bytes >= f_.max_mb * 1e6) {
+                        stopping_ = true;
+                        stop_at_ = done;
+                        window_end_ = std::min(window_end_, done);
+                      }
+                      if (stopping_) return;
+                      if (f_.rate > 0) {
+                        Dispatch();
+                      } else if (conns_[c]->FreeSlots() > 0) {
+                        Issue(c, NowNs());
+                      }
+                    });
   }
 
   asio::io_context& io_;
@@ -803,7 +826,8 @@ int Propagation(const Flags& f) {
   stats.errors += put_stats.errors;
   for (auto& [k, v] : put_stats.error_types) stats.error_types[k] += v;
   stats.late = sent_records > seen ? sent_records - seen : 0;  // acknowledged but never seen
-  PrintResult(f, stats, f.duration_s, ",\"put_ok\":" + std::to_string(sent_records) + ",\"seen\":" + std::to_string(seen));
+  PrintResult(f, stats, f.duration_s,
+              ",\"put_ok\":" + std::to_string(sent_records) + ",\"seen\":" + std::to_string(seen));
   return 0;
 }
 

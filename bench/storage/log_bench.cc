@@ -187,10 +187,11 @@ int main(int argc, char** argv) {
   }
   for (int threads : {0, 1, 3, 7}) {
     RunResult r = Run(dir + "/small", threads, 50, 10, 1, 100, seconds);
-    std::printf("small  sync_threads=%d: %8.0f appends/s  p50 %6.0f us  p99 %6.0f us  %5.1f batches/round  "
-                "%4.1f files/round  errors %llu\n",
-                threads, r.ops_per_s, r.p50_us, r.p99_us, r.batches_per_round, r.files_per_round,
-                static_cast<unsigned long long>(r.errors));
+    std::printf(
+        "small  sync_threads=%d: %8.0f appends/s  p50 %6.0f us  p99 %6.0f us  %5.1f batches/round  "
+        "%4.1f files/round  errors %llu\n",
+        threads, r.ops_per_s, r.p50_us, r.p99_us, r.batches_per_round, r.files_per_round,
+        static_cast<unsigned long long>(r.errors));
   }
   // The commit journal off and on (sync_threads=7), alternating.
   const uint64_t journal = LogStoreOptions().journal_bytes;
@@ -225,10 +226,11 @@ int main(int argc, char** argv) {
   }
   for (int threads : {0, 1, 3, 7}) {
     RunResult r = Run(dir + "/bulk", threads, 16, 100, 500, 1024, seconds);
-    std::printf("bulk   sync_threads=%d: %8.1f MB/s (%6.0f records/s)  p50 %6.0f us  p99 %6.0f us  "
-                "%5.1f batches/round  %4.1f files/round  errors %llu\n",
-                threads, r.mb_per_s, r.ops_per_s * 500, r.p50_us, r.p99_us, r.batches_per_round, r.files_per_round,
-                static_cast<unsigned long long>(r.errors));
+    std::printf(
+        "bulk   sync_threads=%d: %8.1f MB/s (%6.0f records/s)  p50 %6.0f us  p99 %6.0f us  "
+        "%5.1f batches/round  %4.1f files/round  errors %llu\n",
+        threads, r.mb_per_s, r.ops_per_s * 500, r.p50_us, r.p99_us, r.batches_per_round, r.files_per_round,
+        static_cast<unsigned long long>(r.errors));
   }
   return 0;
 }

@@ -3,8 +3,8 @@
 // SPATE_ASSERT(cond, msg): an invariant. Stays on in release builds, aborts
 // the process with file/line and message. Never reachable from user input:
 // expected failures are Status values (STYLE.md rule 5).
-#define SPATE_ASSERT(cond, msg)                                   \
-  do {                                                            \
+#define SPATE_ASSERT(cond, msg)                                       \
+  do {                                                                \
     if (!(cond)) ::spate::AssertFail(__FILE__, __LINE__, #cond, msg); \
   } while (0)
 

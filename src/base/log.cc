@@ -28,15 +28,14 @@ void Log(LogLevel level, std::string_view message) {
   if (level < g_level.load(std::memory_order_relaxed)) return;
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
-  int ms = static_cast<int>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
+  int ms =
+      static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char ts[32];
   std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
   std::lock_guard<std::mutex> lock(g_mu);
-  std::fprintf(stderr, "%s.%03dZ %s %.*s\n", ts, ms, Name(level), static_cast<int>(message.size()),
-               message.data());
+  std::fprintf(stderr, "%s.%03dZ %s %.*s\n", ts, ms, Name(level), static_cast<int>(message.size()), message.data());
 }
 
 }  // namespace spate

@@ -31,10 +31,10 @@ enum class ErrorCode : uint8_t {
   kInvalidSignature,
   kUnrecognizedClient,
   kAccessDenied,
-  kIoError,       // a file operation failed; retryable from the client's side
-  kCorruption,    // stored data failed its checksum; never served
-  kUnavailable,   // temporarily cannot serve (disk full, log fenced); retryable
-  kInternal,      // a bug or an impossible state
+  kIoError,      // a file operation failed; retryable from the client's side
+  kCorruption,   // stored data failed its checksum; never served
+  kUnavailable,  // temporarily cannot serve (disk full, log fenced); retryable
+  kInternal,     // a bug or an impossible state
 };
 
 std::string_view ErrorCodeName(ErrorCode code);
@@ -72,7 +72,7 @@ inline Status Unavailable(std::string m) { return Status(ErrorCode::kUnavailable
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     SPATE_ASSERT(!std::get<Status>(v_).ok(), "Result built from an ok Status");
   }
@@ -109,16 +109,15 @@ class [[nodiscard]] Result {
 #define SPATE_CONCAT(a, b) SPATE_CONCAT_INNER(a, b)
 
 // SPATE_TRY(expr): evaluates a Status expression and returns it if not ok.
-#define SPATE_TRY(expr)                      \
-  do {                                       \
-    ::spate::Status _spate_st = (expr);      \
-    if (!_spate_st.ok()) return _spate_st;   \
+#define SPATE_TRY(expr)                    \
+  do {                                     \
+    ::spate::Status _spate_st = (expr);    \
+    if (!_spate_st.ok()) return _spate_st; \
   } while (0)
 
 // SPATE_ASSIGN_OR_RETURN(lhs, expr): evaluates a Result<T>; on error returns
 // its Status, otherwise moves the value into lhs (which may be a declaration).
-#define SPATE_ASSIGN_OR_RETURN(lhs, expr) \
-  SPATE_ASSIGN_OR_RETURN_IMPL(SPATE_CONCAT(_spate_res_, __LINE__), lhs, expr)
+#define SPATE_ASSIGN_OR_RETURN(lhs, expr) SPATE_ASSIGN_OR_RETURN_IMPL(SPATE_CONCAT(_spate_res_, __LINE__), lhs, expr)
 #define SPATE_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                \
   if (!tmp.ok()) return tmp.status();               \

@@ -48,8 +48,7 @@ void AppendHex(std::string* out, size_t v) {
 
 }  // namespace
 
-Http1Connection::Http1Connection(IoLoop& loop, Socket socket, RequestHandler* handler,
-                                 ConnectionLimits limits)
+Http1Connection::Http1Connection(IoLoop& loop, Socket socket, RequestHandler* handler, ConnectionLimits limits)
     : loop_(loop),
       socket_(std::move(socket)),
       handler_(handler),
@@ -93,14 +92,13 @@ void Http1Connection::StartRead() {
     if (in_.size() - in_end_ < kMinReadSpaceBytes) in_.resize(in_.size() * 2);
   }
   // While a body is arriving, read in bigger pieces.
-  if (!in_flight_ && in_.size() < kBodyReadBufferBytes &&
-      parser_.request().body.capacity() >= kBodyReadBufferBytes) {
+  if (!in_flight_ && in_.size() < kBodyReadBufferBytes && parser_.request().body.capacity() >= kBodyReadBufferBytes) {
     in_.resize(kBodyReadBufferBytes);
   }
   reading_ = true;
   socket_.AsyncReadSome(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
-                          [self = std::static_pointer_cast<Http1Connection>(shared_from_this())](
-                              const boost::system::error_code& ec, size_t n) { self->OnRead(ec, n); });
+                        [self = std::static_pointer_cast<Http1Connection>(shared_from_this())](
+                            const boost::system::error_code& ec, size_t n) { self->OnRead(ec, n); });
 }
 
 void Http1Connection::OnRead(const boost::system::error_code& ec, size_t n) {
@@ -146,20 +144,15 @@ void Http1Connection::ProcessInput() {
     if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
     if (ev != Http1RequestParser::Event::kError && !ReserveBody()) return;
     switch (ev) {
-      case Http1RequestParser::Event::kNeedMore:
-        return;
+      case Http1RequestParser::Event::kNeedMore: return;
       case Http1RequestParser::Event::kHeaders:
         if (parser_.expect_continue() && !continue_sent_ && in_begin_ == in_end_) {
           continue_sent_ = true;
           Queue("HTTP/1.1 100 Continue\r\n\r\n");
         }
         continue;
-      case Http1RequestParser::Event::kComplete:
-        Dispatch();
-        return;
-      case Http1RequestParser::Event::kError:
-        FailRequest(parser_.error_status());
-        return;
+      case Http1RequestParser::Event::kComplete: Dispatch(); return;
+      case Http1RequestParser::Event::kError: FailRequest(parser_.error_status()); return;
     }
   }
 }
@@ -376,9 +369,8 @@ void Http1Connection::StartWrite() {
   buffers_.clear();
   for (const std::string& piece : writing_.pieces) buffers_.emplace_back(piece.data(), piece.size());
   writing_active_ = true;
-  socket_.AsyncWrite(buffers_,
-                    [self = std::static_pointer_cast<Http1Connection>(shared_from_this())](
-                        const boost::system::error_code& ec, size_t) { self->OnWrite(ec); });
+  socket_.AsyncWrite(buffers_, [self = std::static_pointer_cast<Http1Connection>(shared_from_this())](
+                                   const boost::system::error_code& ec, size_t) { self->OnWrite(ec); });
 }
 
 void Http1Connection::OnWrite(const boost::system::error_code& ec) {
@@ -408,10 +400,10 @@ void Http1Connection::LingeringClose() {
   }
   lingering_ = true;
   linger_timer_.expires_after(kLingerTimeout);
-  linger_timer_.async_wait([self = std::static_pointer_cast<Http1Connection>(shared_from_this())](
-                               const boost::system::error_code& ec) {
-    if (!ec) self->Close();
-  });
+  linger_timer_.async_wait(
+      [self = std::static_pointer_cast<Http1Connection>(shared_from_this())](const boost::system::error_code& ec) {
+        if (!ec) self->Close();
+      });
   StartRead();
 }
 

@@ -2,9 +2,9 @@
 
 // Internal to spate_http (includes Boost).
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -29,15 +29,13 @@ namespace spate::http::internal {
 // Lives on one loop; owned by shared_ptr held by its pending I/O handlers.
 class Http1Connection final : public Connection {
  public:
-  Http1Connection(IoLoop& loop, Socket socket, RequestHandler* handler,
-                  ConnectionLimits limits);
+  Http1Connection(IoLoop& loop, Socket socket, RequestHandler* handler, ConnectionLimits limits);
   ~Http1Connection() override;
 
   void Start(std::string initial) override;
   void Close() override;
   void OnResponse(uint32_t id, HttpResponse response) override;
-  void OnStreamStart(uint32_t id, int status, HeaderList headers,
-                     std::shared_ptr<ResponseStreamImpl> stream) override;
+  void OnStreamStart(uint32_t id, int status, HeaderList headers, std::shared_ptr<ResponseStreamImpl> stream) override;
   void OnStreamReady(uint32_t id) override;
 
  private:
@@ -91,10 +89,10 @@ class Http1Connection final : public Connection {
   size_t in_end_ = 0;
   Http1RequestParser parser_;
 
-  uint32_t request_id_ = 0;      // id of the current request
-  bool in_flight_ = false;       // current request awaits its answer or stream end
-  bool keep_alive_ = true;       // of the current request
-  bool continue_sent_ = false;   // 100 Continue sent for the current request
+  uint32_t request_id_ = 0;                     // id of the current request
+  bool in_flight_ = false;                      // current request awaits its answer or stream end
+  bool keep_alive_ = true;                      // of the current request
+  bool continue_sent_ = false;                  // 100 Continue sent for the current request
   std::shared_ptr<ResponseStreamImpl> stream_;  // streamed body of the current request
 
   Batch pending_;
@@ -104,7 +102,7 @@ class Http1Connection final : public Connection {
   bool reading_ = false;
   bool read_eof_ = false;
   bool close_after_write_ = false;  // no more requests; close when output drains
-  bool lingering_ = false;         // send side shut; draining input
+  bool lingering_ = false;          // send side shut; draining input
   size_t drained_bytes_ = 0;
   bool closed_ = false;
   boost::asio::steady_timer linger_timer_;
@@ -114,12 +112,12 @@ class Http1Connection final : public Connection {
   Phase phase_ = Phase::kNone;
   // When phase_ times out; time_point::max() for none.
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
-  bool deadline_armed_ = false;                     // a wait is pending, due at armed_expiry_
+  bool deadline_armed_ = false;  // a wait is pending, due at armed_expiry_
   std::chrono::steady_clock::time_point armed_expiry_;
   uint64_t deadline_generation_ = 0;  // bumps invalidate armed waits
   boost::asio::steady_timer deadline_timer_;
-  Reservation reservation_;       // the current request's body bytes
-  size_t reserved_bytes_ = 0;     // this connection's share of the budget
+  Reservation reservation_;    // the current request's body bytes
+  size_t reserved_bytes_ = 0;  // this connection's share of the budget
 };
 
 }  // namespace spate::http::internal

@@ -103,11 +103,8 @@ Http1RequestParser::Event Http1RequestParser::Parse(const char* data, size_t siz
   *consumed = 0;
   for (;;) {
     switch (state_) {
-      case State::kError:
-        return Event::kError;
-      case State::kDone:
-        *consumed = pos;
-        return Event::kComplete;
+      case State::kError: return Event::kError;
+      case State::kDone: *consumed = pos; return Event::kComplete;
       case State::kHeaders: {
         // RFC 9112 2.2: ignore empty lines before the request line.
         while (scanned_ == 0 && size - pos >= 2 && data[pos] == '\r' && data[pos + 1] == '\n') pos += 2;

@@ -19,8 +19,8 @@ namespace spate::http {
 class Http1RequestParser {
  public:
   struct Limits {
-    size_t max_header_bytes;  // request line + headers + blank line
-    size_t max_body_bytes;    // decoded body
+    size_t max_header_bytes;        // request line + headers + blank line
+    size_t max_body_bytes;          // decoded body
     size_t max_header_count = 256;  // header fields (more: 431)
   };
 
@@ -63,8 +63,8 @@ class Http1RequestParser {
 
   Limits limits_;
   State state_ = State::kHeaders;
-  size_t scanned_ = 0;        // header bytes already searched for the end
-  uint64_t remaining_ = 0;    // body or chunk bytes still to read
+  size_t scanned_ = 0;      // header bytes already searched for the end
+  uint64_t remaining_ = 0;  // body or chunk bytes still to read
   size_t trailer_bytes_ = 0;
   bool chunked_ = false;
   bool keep_alive_ = true;

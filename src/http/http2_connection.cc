@@ -34,8 +34,7 @@ nghttp2_nv MakeNv(std::string_view name, std::string_view value) {
 
 }  // namespace
 
-Http2Connection::Http2Connection(IoLoop& loop, Socket socket, RequestHandler* handler,
-                                 ConnectionLimits limits)
+Http2Connection::Http2Connection(IoLoop& loop, Socket socket, RequestHandler* handler, ConnectionLimits limits)
     : loop_(loop), socket_(std::move(socket)), handler_(handler), limits_(limits), tick_(loop.ctx) {}
 
 Http2Connection::~Http2Connection() {
@@ -72,7 +71,8 @@ void Http2Connection::Start(std::string initial) {
   const nghttp2_settings_entry settings[] = {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, kMaxConcurrentStreams},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<uint32_t>(kStreamWindowBytes)},
-      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(std::min<size_t>(limits_.max_header_bytes, UINT32_MAX))},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
+       static_cast<uint32_t>(std::min<size_t>(limits_.max_header_bytes, UINT32_MAX))},
   };
   if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings)) != 0 ||
       nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, kConnectionWindowBytes) != 0) {
@@ -101,10 +101,10 @@ void Http2Connection::ArmTick() {
   }
   if (shortest.count() == 0 || closed_) return;
   tick_.expires_after(std::clamp(shortest / 4, milliseconds(10), milliseconds(1000)));
-  tick_.async_wait([self = std::static_pointer_cast<Http2Connection>(shared_from_this())](
-                       const boost::system::error_code& ec) {
-    if (!ec) self->OnTick();
-  });
+  tick_.async_wait(
+      [self = std::static_pointer_cast<Http2Connection>(shared_from_this())](const boost::system::error_code& ec) {
+        if (!ec) self->OnTick();
+      });
 }
 
 void Http2Connection::OnTick() {
@@ -156,9 +156,8 @@ void Http2Connection::StartRead() {
   if (reading_ || closed_) return;
   if (!nghttp2_session_want_read(session_)) return;
   reading_ = true;
-  socket_.AsyncReadSome(asio::buffer(in_),
-                          [self = std::static_pointer_cast<Http2Connection>(shared_from_this())](
-                              const boost::system::error_code& ec, size_t n) { self->OnRead(ec, n); });
+  socket_.AsyncReadSome(asio::buffer(in_), [self = std::static_pointer_cast<Http2Connection>(shared_from_this())](
+                                               const boost::system::error_code& ec, size_t n) { self->OnRead(ec, n); });
 }
 
 void Http2Connection::OnRead(const boost::system::error_code& ec, size_t n) {
@@ -199,9 +198,8 @@ void Http2Connection::Flush() {
   std::swap(out_, writing_);
   out_.clear();
   writing_active_ = true;
-  socket_.AsyncWrite(asio::buffer(writing_),
-                    [self = std::static_pointer_cast<Http2Connection>(shared_from_this())](
-                        const boost::system::error_code& ec, size_t) { self->OnWrite(ec); });
+  socket_.AsyncWrite(asio::buffer(writing_), [self = std::static_pointer_cast<Http2Connection>(shared_from_this())](
+                                                 const boost::system::error_code& ec, size_t) { self->OnWrite(ec); });
 }
 
 void Http2Connection::OnWrite(const boost::system::error_code& ec) {

@@ -37,15 +37,13 @@ namespace spate::http::internal {
 // Lives on one loop; owned by shared_ptr held by its pending I/O handlers.
 class Http2Connection final : public Connection {
  public:
-  Http2Connection(IoLoop& loop, Socket socket, RequestHandler* handler,
-                  ConnectionLimits limits);
+  Http2Connection(IoLoop& loop, Socket socket, RequestHandler* handler, ConnectionLimits limits);
   ~Http2Connection() override;
 
   void Start(std::string initial) override;
   void Close() override;
   void OnResponse(uint32_t id, HttpResponse response) override;
-  void OnStreamStart(uint32_t id, int status, HeaderList headers,
-                     std::shared_ptr<ResponseStreamImpl> stream) override;
+  void OnStreamStart(uint32_t id, int status, HeaderList headers, std::shared_ptr<ResponseStreamImpl> stream) override;
   void OnStreamReady(uint32_t id) override;
 
  private:
@@ -73,8 +71,8 @@ class Http2Connection final : public Connection {
                          void* user_data);
   static int OnFrameRecv(nghttp2_session*, const nghttp2_frame* frame, void* user_data);
   static int OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* user_data);
-  static ssize_t ReadBody(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,
-                          uint32_t* data_flags, nghttp2_data_source* source, void* user_data);
+  static ssize_t ReadBody(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length, uint32_t* data_flags,
+                          nghttp2_data_source* source, void* user_data);
   static const nghttp2_session_callbacks* Callbacks();
 
   Stream* Find(int32_t stream_id);
@@ -111,7 +109,7 @@ class Http2Connection final : public Connection {
   bool reading_ = false;
   bool writing_active_ = false;
   bool closed_ = false;
-  size_t reserved_bytes_ = 0;  // body bytes of this connection's streams
+  size_t reserved_bytes_ = 0;                         // body bytes of this connection's streams
   std::chrono::steady_clock::time_point idle_since_;  // when streams_ last became empty
   boost::asio::steady_timer tick_;
 };

@@ -7,11 +7,11 @@
 #include <thread>
 #include <vector>
 
+#include <openssl/ssl.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <openssl/ssl.h>
 
 #include "base/log.h"
 #include "http/http1_connection.h"
@@ -67,10 +67,10 @@ class Sniffer final : public Connection {
     if (limits_.header_timeout.count() > 0) {
       // A client that never completes its first bytes (slow loris) loses its slot.
       timer_.expires_after(limits_.header_timeout);
-      timer_.async_wait([self = std::static_pointer_cast<Sniffer>(shared_from_this())](
-                            const boost::system::error_code& ec) {
-        if (!ec) self->Close();
-      });
+      timer_.async_wait(
+          [self = std::static_pointer_cast<Sniffer>(shared_from_this())](const boost::system::error_code& ec) {
+            if (!ec) self->Close();
+          });
     }
     Read();
   }
@@ -94,8 +94,8 @@ class Sniffer final : public Connection {
     size_t have = bytes_.size();
     bytes_.resize(have + kReadBytes);
     socket_.AsyncReadSome(asio::buffer(bytes_.data() + have, kReadBytes),
-                            [self = std::static_pointer_cast<Sniffer>(shared_from_this()), have](
-                                const boost::system::error_code& ec, size_t n) { self->OnRead(ec, have, n); });
+                          [self = std::static_pointer_cast<Sniffer>(shared_from_this()), have](
+                              const boost::system::error_code& ec, size_t n) { self->OnRead(ec, have, n); });
   }
 
   void OnRead(const boost::system::error_code& ec, size_t have, size_t n) {
@@ -223,12 +223,12 @@ class HttpServerImpl final : public HttpServer {
   std::vector<std::shared_ptr<IoLoop>> loops_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
   std::vector<std::thread> threads_;
-  std::optional<tcp::acceptor> acceptor_;        // on loops_[0]; loop 0 only after Start()
-  std::optional<asio::steady_timer> retry_timer_;  // on loops_[0]
-  std::optional<asio::ssl::context> tls_context_;  // set up by Start() when tls_port >= 0
-  std::optional<tcp::acceptor> tls_acceptor_;      // on loops_[0]
+  std::optional<tcp::acceptor> acceptor_;              // on loops_[0]; loop 0 only after Start()
+  std::optional<asio::steady_timer> retry_timer_;      // on loops_[0]
+  std::optional<asio::ssl::context> tls_context_;      // set up by Start() when tls_port >= 0
+  std::optional<tcp::acceptor> tls_acceptor_;          // on loops_[0]
   std::optional<asio::steady_timer> tls_retry_timer_;  // on loops_[0]
-  size_t next_loop_ = 0;                          // loop 0 only
+  size_t next_loop_ = 0;                               // loop 0 only
   const std::shared_ptr<internal::ByteBudget> inflight_;
   const std::shared_ptr<std::atomic<size_t>> open_connections_;
   int64_t last_refusal_log_ms_ = 0;  // loop 0 only
@@ -304,8 +304,8 @@ Status HttpServerImpl::SetUpTls() {
   asio::ssl::context& ctx = *tls_context_;
   boost::system::error_code ec;
   ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                      asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                      asio::ssl::context::single_dh_use,
                   ec);
   if (ec) return Internal("TLS options: " + ec.message());
   if (ctx.use_certificate_chain_file(options_.tls_cert_file, ec); ec) {
@@ -339,13 +339,12 @@ std::optional<ConnectionLimits> HttpServerImpl::AdmitConnection(tcp::socket& soc
     // Refused before any byte is read: closing is the cheapest answer.
     boost::system::error_code ignored;
     socket.close(ignored);
-    int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::steady_clock::now().time_since_epoch())
-                         .count();
+    int64_t now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count();
     if (now_ms - last_refusal_log_ms_ >= 10'000) {
       last_refusal_log_ms_ = now_ms;
-      SPATE_LOG_WARN("refusing connections: " + std::to_string(options_.max_connections) +
-                     " open (--max-connections)");
+      SPATE_LOG_WARN("refusing connections: " + std::to_string(options_.max_connections) + " open (--max-connections)");
     }
     return std::nullopt;
   }
@@ -363,8 +362,7 @@ std::optional<ConnectionLimits> HttpServerImpl::AdmitConnection(tcp::socket& soc
   return limits;
 }
 
-void HttpServerImpl::OnAccept(const boost::system::error_code& ec, tcp::socket socket,
-                              IoLoop* loop) {
+void HttpServerImpl::OnAccept(const boost::system::error_code& ec, tcp::socket socket, IoLoop* loop) {
   if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
   if (ec) {
     SPATE_LOG_WARN("accept: " + ec.message());

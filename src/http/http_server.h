@@ -12,9 +12,9 @@ namespace spate::http {
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 4567;        // 0 = pick a free port (see HttpServer::port())
-  int threads = 2;             // I/O threads, each with its own event loop
-  size_t max_body_bytes = 16u << 20;   // larger bodies get 413 before buffering
+  uint16_t port = 4567;               // 0 = pick a free port (see HttpServer::port())
+  int threads = 2;                    // I/O threads, each with its own event loop
+  size_t max_body_bytes = 16u << 20;  // larger bodies get 413 before buffering
   size_t max_header_bytes = 64u << 10;
   // HTTPS on a second port (-1: none; 0: pick a free one, see tls_port()).
   // TLS 1.2+, ALPN "h2" (preferred) and "http/1.1"; the protocol is then
@@ -23,7 +23,7 @@ struct HttpServerOptions {
   int tls_port = -1;
   std::string tls_cert_file;
   std::string tls_key_file;
-  size_t max_header_count = 256;       // more header fields: 431
+  size_t max_header_count = 256;  // more header fields: 431
   // Open connections (HTTP/1.1 and HTTP/2); beyond it new ones are closed
   // at once, before any byte is read.
   size_t max_connections = 4096;
@@ -43,8 +43,8 @@ struct HttpServerOptions {
 
 // HTTP/1.1 (keep-alive, pipelining answered in order) and HTTP/2 cleartext
 // with prior knowledge (connections that begin with the 24-byte preface) on
-// one listening socket, and optionally both over TLS on a second one. Implementation keeps Boost and nghttp2 out of this
-// header.
+// one listening socket, and optionally both over TLS on a second one. Implementation keeps Boost and nghttp2 out of
+// this header.
 class HttpServer {
  public:
   static Result<std::unique_ptr<HttpServer>> Create(HttpServerOptions options, RequestHandler* handler);

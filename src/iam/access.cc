@@ -6,8 +6,7 @@ namespace spate::iam {
 
 std::string CallerArn(const Caller& caller) { return "arn:aws:iam::" + caller.account + ":root"; }
 
-Status AccessDenied(const Caller& caller, std::string_view action, std::string_view resource_arn,
-                    bool explicit_deny) {
+Status AccessDenied(const Caller& caller, std::string_view action, std::string_view resource_arn, bool explicit_deny) {
   std::string m = "User: " + CallerArn(caller) + " is not authorized to perform: " + std::string(action) +
                   " on resource: " + std::string(resource_arn);
   if (explicit_deny) {

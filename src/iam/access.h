@@ -20,8 +20,7 @@ namespace spate::iam {
 // `resource_arn`: "User: <arn> is not authorized to perform: <action> on
 // resource: <arn> because no resource-based policy allows the <action>
 // action", or "... with an explicit deny in a resource-based policy".
-Status AccessDenied(const Caller& caller, std::string_view action, std::string_view resource_arn,
-                    bool explicit_deny);
+Status AccessDenied(const Caller& caller, std::string_view action, std::string_view resource_arn, bool explicit_deny);
 
 // Ok when `caller` may perform `action` on `resource_arn`, a resource owned
 // by `owner_account` whose attached policy document is `policy` (null when

@@ -163,11 +163,10 @@ Result<ResourcePolicy> ResourcePolicy::Parse(std::string_view document) {
 ResourcePolicy::Decision ResourcePolicy::Evaluate(const AccessRequest& r) const {
   bool allowed = false;
   for (const Statement& s : statements_) {
-    bool principal = s.any_principal ||
-                     std::find(s.principal_accounts.begin(), s.principal_accounts.end(), r.account) !=
-                         s.principal_accounts.end() ||
-                     std::find(s.principal_arns.begin(), s.principal_arns.end(), r.principal_arn) !=
-                         s.principal_arns.end();
+    bool principal =
+        s.any_principal ||
+        std::find(s.principal_accounts.begin(), s.principal_accounts.end(), r.account) != s.principal_accounts.end() ||
+        std::find(s.principal_arns.begin(), s.principal_arns.end(), r.principal_arn) != s.principal_arns.end();
     if (!principal) continue;
     bool action = std::any_of(s.actions.begin(), s.actions.end(),
                               [&](const std::string& a) { return WildcardMatch(a, r.action, true); });

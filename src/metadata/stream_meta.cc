@@ -107,9 +107,7 @@ std::string_view StreamStatusName(StreamStatus s) {
   return "ACTIVE";
 }
 
-std::string_view StreamModeName(StreamMode m) {
-  return m == StreamMode::kOnDemand ? "ON_DEMAND" : "PROVISIONED";
-}
+std::string_view StreamModeName(StreamMode m) { return m == StreamMode::kOnDemand ? "ON_DEMAND" : "PROVISIONED"; }
 
 std::string_view ConsumerStatusName(ConsumerStatus s) {
   switch (s) {

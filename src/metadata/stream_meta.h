@@ -66,7 +66,7 @@ struct StreamMeta {
   StreamMode mode = StreamMode::kProvisioned;
   int32_t retention_hours = 24;
   model::ShardIndex next_shard_index;  // the index the next new shard gets
-  std::vector<ShardMeta> shards;  // ordered by index
+  std::vector<ShardMeta> shards;       // ordered by index
   std::map<std::string, std::string> tags;
   std::set<std::string> shard_level_metrics;
   std::string encryption_type = "NONE";

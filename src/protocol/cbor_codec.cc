@@ -112,8 +112,8 @@ class Decoder {
     } else if (h->ai == kAiIndefinite) {
       if (h->major == kMajorUnsigned || h->major == kMajorNegative || h->major == kMajorTag) {
         --p_;
-        return Error("CBOR: indefinite length not allowed for major type " + std::to_string(h->major) +
-                     " at offset " + Offset());
+        return Error("CBOR: indefinite length not allowed for major type " + std::to_string(h->major) + " at offset " +
+                     Offset());
       }
       h->indefinite = true;
     } else {
@@ -178,25 +178,17 @@ class Decoder {
 
     switch (h.major) {
       case kMajorUnsigned:
-        *out = h.arg <= kInt64Max ? Value::Int(static_cast<int64_t>(h.arg))
-                                  : Value::Double(static_cast<double>(h.arg));
+        *out = h.arg <= kInt64Max ? Value::Int(static_cast<int64_t>(h.arg)) : Value::Double(static_cast<double>(h.arg));
         return Status::Ok();
       case kMajorNegative:  // -1 - arg
         *out = h.arg <= kInt64Max ? Value::Int(-1 - static_cast<int64_t>(h.arg))
                                   : Value::Double(-1.0 - static_cast<double>(h.arg));
         return Status::Ok();
-      case kMajorBytes:
-        *out = Value::Blob(std::string());
-        return ReadString(h, &out->mutable_string());
-      case kMajorText:
-        *out = Value::String(std::string());
-        return ReadString(h, &out->mutable_string());
-      case kMajorArray:
-        return ReadArray(h, depth, out);
-      case kMajorMap:
-        return ReadMap(h, depth, out);
-      default:
-        return ReadSimple(h, out);
+      case kMajorBytes: *out = Value::Blob(std::string()); return ReadString(h, &out->mutable_string());
+      case kMajorText: *out = Value::String(std::string()); return ReadString(h, &out->mutable_string());
+      case kMajorArray: return ReadArray(h, depth, out);
+      case kMajorMap: return ReadMap(h, depth, out);
+      default: return ReadSimple(h, out);
     }
   }
 
@@ -261,27 +253,14 @@ class Decoder {
 
   Status ReadSimple(const Head& h, Value* out) {
     switch (h.ai) {
-      case kSimpleFalse:
-        *out = Value::Bool(false);
-        return Status::Ok();
-      case kSimpleTrue:
-        *out = Value::Bool(true);
-        return Status::Ok();
+      case kSimpleFalse: *out = Value::Bool(false); return Status::Ok();
+      case kSimpleTrue: *out = Value::Bool(true); return Status::Ok();
       case kSimpleNull:
-      case kSimpleUndefined:
-        *out = Value::Null();
-        return Status::Ok();
-      case kAiTwoBytes:
-        *out = Value::Double(HalfToDouble(static_cast<uint16_t>(h.arg)));
-        return Status::Ok();
-      case kAiFourBytes:
-        *out = Value::Double(std::bit_cast<float>(static_cast<uint32_t>(h.arg)));
-        return Status::Ok();
-      case kAiEightBytes:
-        *out = Value::Double(std::bit_cast<double>(h.arg));
-        return Status::Ok();
-      case kAiIndefinite:
-        return Error("CBOR: unexpected break at offset " + std::to_string(p_ - begin_ - 1));
+      case kSimpleUndefined: *out = Value::Null(); return Status::Ok();
+      case kAiTwoBytes: *out = Value::Double(HalfToDouble(static_cast<uint16_t>(h.arg))); return Status::Ok();
+      case kAiFourBytes: *out = Value::Double(std::bit_cast<float>(static_cast<uint32_t>(h.arg))); return Status::Ok();
+      case kAiEightBytes: *out = Value::Double(std::bit_cast<double>(h.arg)); return Status::Ok();
+      case kAiIndefinite: return Error("CBOR: unexpected break at offset " + std::to_string(p_ - begin_ - 1));
       default:
         return Error("CBOR: unsupported simple value " + std::to_string(h.arg) + " at offset " +
                      std::to_string(p_ - begin_ - 1));
@@ -367,15 +346,11 @@ Result<Value> ParseCbor(std::string_view body, int max_depth) { return Decoder(b
 
 void WriteCbor(const Value& v, std::string* out) {
   switch (v.kind()) {
-    case Value::Kind::kNull:
-      out->push_back(static_cast<char>((kMajorSimple << 5) | kSimpleNull));
-      return;
+    case Value::Kind::kNull: out->push_back(static_cast<char>((kMajorSimple << 5) | kSimpleNull)); return;
     case Value::Kind::kBool:
       out->push_back(static_cast<char>((kMajorSimple << 5) | (v.as_bool() ? kSimpleTrue : kSimpleFalse)));
       return;
-    case Value::Kind::kInt:
-      WriteInt(v.as_int(), out);
-      return;
+    case Value::Kind::kInt: WriteInt(v.as_int(), out); return;
     case Value::Kind::kDouble: {
       const uint64_t bits = std::bit_cast<uint64_t>(v.as_double());
       char buf[9];

@@ -21,8 +21,7 @@ constexpr std::array<uint32_t, 256> MakeCrcTable() {
 constexpr std::array<uint32_t, 256> kCrcTable = MakeCrcTable();
 
 void PutBe32(std::string* out, uint32_t v) {
-  char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-               static_cast<char>(v)};
+  char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
   out->append(b, 4);
 }
 void PutBe16(std::string* out, uint16_t v) {
@@ -95,9 +94,8 @@ std::string Encode(const Message& m) {
 
 std::string EncodeEvent(std::string_view event_type, std::string payload) {
   Message m;
-  m.headers = {{":event-type", std::string(event_type)},
-               {":content-type", "application/json"},
-               {":message-type", "event"}};
+  m.headers = {
+      {":event-type", std::string(event_type)}, {":content-type", "application/json"}, {":message-type", "event"}};
   m.payload = std::move(payload);
   return Encode(m);
 }

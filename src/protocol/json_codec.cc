@@ -26,9 +26,7 @@ namespace {
 // should not pin 100 MiB per thread.
 constexpr size_t kMaxRetainedParserCapacity = size_t{1} << 20;
 
-Status SerializationError(std::string message) {
-  return Status(ErrorCode::kSerialization, std::move(message));
-}
+Status SerializationError(std::string message) { return Status(ErrorCode::kSerialization, std::move(message)); }
 
 Status DepthError(int max_depth) {
   return SerializationError("JSON nesting exceeds the maximum depth of " + std::to_string(max_depth));
@@ -36,19 +34,13 @@ Status DepthError(int max_depth) {
 
 Status ParseError(simdjson::error_code code, int max_depth) {
   switch (code) {
-    case simdjson::DEPTH_ERROR:
-      return DepthError(max_depth);
-    case simdjson::UTF8_ERROR:
-      return SerializationError("Malformed JSON: the document is not valid UTF-8");
-    case simdjson::EMPTY:
-      return SerializationError("Malformed JSON: no value found");
-    case simdjson::NUMBER_ERROR:
-      return SerializationError("Malformed JSON: invalid number, or a number out of range");
+    case simdjson::DEPTH_ERROR: return DepthError(max_depth);
+    case simdjson::UTF8_ERROR: return SerializationError("Malformed JSON: the document is not valid UTF-8");
+    case simdjson::EMPTY: return SerializationError("Malformed JSON: no value found");
+    case simdjson::NUMBER_ERROR: return SerializationError("Malformed JSON: invalid number, or a number out of range");
     case simdjson::MEMALLOC:
-    case simdjson::CAPACITY:
-      return SerializationError("JSON document too large to parse");
-    default:
-      return SerializationError(std::string("Malformed JSON: ") + simdjson::error_message(code));
+    case simdjson::CAPACITY: return SerializationError("JSON document too large to parse");
+    default: return SerializationError(std::string("Malformed JSON: ") + simdjson::error_message(code));
   }
 }
 
@@ -57,21 +49,13 @@ Status ParseError(simdjson::error_code code, int max_depth) {
 Status Convert(simdjson::dom::element elem, int depth, int max_depth, Value* out) {
   using simdjson::dom::element_type;
   switch (elem.type()) {
-    case element_type::NULL_VALUE:
-      *out = Value::Null();
-      return Status::Ok();
-    case element_type::BOOL:
-      *out = Value::Bool(elem.get_bool().value_unsafe());
-      return Status::Ok();
-    case element_type::INT64:
-      *out = Value::Int(elem.get_int64().value_unsafe());
-      return Status::Ok();
+    case element_type::NULL_VALUE: *out = Value::Null(); return Status::Ok();
+    case element_type::BOOL: *out = Value::Bool(elem.get_bool().value_unsafe()); return Status::Ok();
+    case element_type::INT64: *out = Value::Int(elem.get_int64().value_unsafe()); return Status::Ok();
     case element_type::UINT64:  // only produced above INT64_MAX
       *out = Value::Double(static_cast<double>(elem.get_uint64().value_unsafe()));
       return Status::Ok();
-    case element_type::DOUBLE:
-      *out = Value::Double(elem.get_double().value_unsafe());
-      return Status::Ok();
+    case element_type::DOUBLE: *out = Value::Double(elem.get_double().value_unsafe()); return Status::Ok();
     case element_type::STRING: {
       std::string_view s = elem.get_string().value_unsafe();
       *out = Value::String(std::string(s));
@@ -255,29 +239,17 @@ Result<Value> ParseJson(std::string_view body, int max_depth) {
 
 void WriteJson(const Value& v, std::string* out) {
   switch (v.kind()) {
-    case Value::Kind::kNull:
-      out->append("null");
-      return;
-    case Value::Kind::kBool:
-      out->append(v.as_bool() ? "true" : "false");
-      return;
-    case Value::Kind::kInt:
-      WriteInt(v.as_int(), out);
-      return;
-    case Value::Kind::kDouble:
-      WriteDouble(v.as_double(), out);
-      return;
-    case Value::Kind::kString:
-      WriteString(v.as_string(), out);
-      return;
+    case Value::Kind::kNull: out->append("null"); return;
+    case Value::Kind::kBool: out->append(v.as_bool() ? "true" : "false"); return;
+    case Value::Kind::kInt: WriteInt(v.as_int(), out); return;
+    case Value::Kind::kDouble: WriteDouble(v.as_double(), out); return;
+    case Value::Kind::kString: WriteString(v.as_string(), out); return;
     case Value::Kind::kBlob:
       out->push_back('"');
       util::Base64EncodeAppend(v.as_string(), out);
       out->push_back('"');
       return;
-    case Value::Kind::kTimestamp:
-      WriteTimestamp(v.as_timestamp_ms(), out);
-      return;
+    case Value::Kind::kTimestamp: WriteTimestamp(v.as_timestamp_ms(), out); return;
     case Value::Kind::kArray: {
       out->push_back('[');
       bool first = true;

@@ -33,8 +33,8 @@ constexpr std::string_view kJavaDot = "[^\\n\\r\\x{85}\\x{2028}\\x{2029}]";
 // start, ENDANCHORED at the end: Java's Matcher.matches()), no UCP (Java's
 // \d \w \s are ASCII unless UNICODE_CHARACTER_CLASS), and no way for the
 // translated text to switch either on.
-constexpr uint32_t kCompileOptions = PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_NEVER_UCP |
-                                     PCRE2_NEVER_BACKSLASH_C | PCRE2_NO_AUTO_CAPTURE;
+constexpr uint32_t kCompileOptions =
+    PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_NEVER_UCP | PCRE2_NEVER_BACKSLASH_C | PCRE2_NO_AUTO_CAPTURE;
 
 // Decodes UTF-8 into code points the way the pattern text and ill-formed
 // values have always been read: a lead byte and its continuation bytes make
@@ -112,10 +112,10 @@ bool IsAsciiAlnum(char32_t c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c 
 // Unicode general categories: \p{..} names that java.util.regex and PCRE2
 // both read as the category and nothing else.
 bool IsGeneralCategory(std::u32string_view name) {
-  static constexpr std::u32string_view kNames[] = {
-      U"L",  U"Lu", U"Ll", U"Lt", U"Lm", U"Lo", U"M",  U"Mn", U"Mc", U"Me", U"N",  U"Nd",
-      U"Nl", U"No", U"P",  U"Pc", U"Pd", U"Ps", U"Pe", U"Pi", U"Pf", U"Po", U"S",  U"Sm",
-      U"Sc", U"Sk", U"So", U"Z",  U"Zs", U"Zl", U"Zp", U"C",  U"Cc", U"Cf", U"Co", U"Cn"};
+  static constexpr std::u32string_view kNames[] = {U"L",  U"Lu", U"Ll", U"Lt", U"Lm", U"Lo", U"M",  U"Mn", U"Mc",
+                                                   U"Me", U"N",  U"Nd", U"Nl", U"No", U"P",  U"Pc", U"Pd", U"Ps",
+                                                   U"Pe", U"Pi", U"Pf", U"Po", U"S",  U"Sm", U"Sc", U"Sk", U"So",
+                                                   U"Z",  U"Zs", U"Zl", U"Zp", U"C",  U"Cc", U"Cf", U"Co", U"Cn"};
   for (std::u32string_view n : kNames) {
     if (n == name) return true;
   }
@@ -490,13 +490,13 @@ Result<ModelPattern> ModelPattern::Compile(std::string_view source) {
   SPATE_ASSIGN_OR_RETURN(const std::string translated, Translator(text).Run());
   int error = 0;
   PCRE2_SIZE error_offset = 0;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated.data()), translated.size(),
-                                   kCompileOptions, &error, &error_offset, nullptr);
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated.data()), translated.size(), kCompileOptions,
+                                   &error, &error_offset, nullptr);
   if (code == nullptr) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error, message, sizeof(message));
-    return InvalidArgument("pattern: " + std::string(reinterpret_cast<const char*>(message)) +
-                           " (PCRE2, at offset " + std::to_string(error_offset) + " of " + translated + ")");
+    return InvalidArgument("pattern: " + std::string(reinterpret_cast<const char*>(message)) + " (PCRE2, at offset " +
+                           std::to_string(error_offset) + " of " + translated + ")");
   }
   auto program = std::make_unique<Program>();
   program->source = std::string(source);

@@ -124,8 +124,8 @@ std::string FormatBound(double d) {
 size_t Utf16Length(std::string_view s) {
   size_t n = 0;
   for (unsigned char c : s) {
-    if ((c & 0xC0) != 0x80) ++n;     // a code point starts here
-    if ((c & 0xF8) == 0xF0) ++n;     // 4-byte sequence: a surrogate pair
+    if ((c & 0xC0) != 0x80) ++n;  // a code point starts here
+    if ((c & 0xF8) == 0xF0) ++n;  // 4-byte sequence: a surrogate pair
   }
   return n;
 }
@@ -261,15 +261,13 @@ std::unique_ptr<ServiceModel> ServiceModel::Load(std::string_view json) {
             member.name = std::string(m.key);
             member.path_name = LowerFirst(m.key);
             member.shape = lookup(m.value);
-            member.required =
-                std::find(required.begin(), required.end(), m.key) != required.end();
+            member.required = std::find(required.begin(), required.end(), m.key) != required.end();
             s.members.push_back(std::move(member));
           }
         }
         // AWS checks and reports members in name order (kinesalite: 'records'
         // before 'streamName', 'shardCount' before 'streamName').
-        std::sort(s.members.begin(), s.members.end(),
-                  [](const Member& a, const Member& b) { return a.name < b.name; });
+        std::sort(s.members.begin(), s.members.end(), [](const Member& a, const Member& b) { return a.name < b.name; });
         break;
       }
       case ShapeType::kList: {
@@ -287,8 +285,7 @@ std::unique_ptr<ServiceModel> ServiceModel::Load(std::string_view json) {
         s.value = lookup(v);
         break;
       }
-      default:
-        break;
+      default: break;
     }
     if (!s.enum_values.empty()) {
       std::vector<std::string_view> listing(s.enum_values.begin(), s.enum_values.end());
@@ -310,8 +307,7 @@ std::unique_ptr<ServiceModel> ServiceModel::Load(std::string_view json) {
   }
 
   simdjson::dom::object operations;
-  SPATE_MODEL_CHECK(doc["operations"].get_object().get(operations) == simdjson::SUCCESS,
-                    "no operations");
+  SPATE_MODEL_CHECK(doc["operations"].get_object().get(operations) == simdjson::SUCCESS, "no operations");
   for (simdjson::dom::key_value_pair kv : operations) {
     OperationInfo op;
     op.name_ = std::string(kv.key);
@@ -319,8 +315,7 @@ std::unique_ptr<ServiceModel> ServiceModel::Load(std::string_view json) {
     if (kv.value["input"].get(input) == simdjson::SUCCESS) {
       op.input_index_ = lookup(input);
       op.input_shape_ = impl->shapes[op.input_index_].name;
-      SPATE_MODEL_CHECK(impl->shapes[op.input_index_].type == ShapeType::kStructure,
-                        "input is not a structure");
+      SPATE_MODEL_CHECK(impl->shapes[op.input_index_].type == ShapeType::kStructure, "input is not a structure");
     }
     simdjson::dom::element output;
     if (kv.value["output"].get(output) == simdjson::SUCCESS) {
@@ -348,8 +343,8 @@ const ServiceModel& ServiceModel::Firehose() {
 }
 
 const ServiceModel& ServiceModel::KinesisAnalytics() {
-  static const std::unique_ptr<ServiceModel> kModel = Load(
-      std::string_view(embedded::kKinesisAnalyticsJson, embedded::kKinesisAnalyticsJsonSize));
+  static const std::unique_ptr<ServiceModel> kModel =
+      Load(std::string_view(embedded::kKinesisAnalyticsJson, embedded::kKinesisAnalyticsJsonSize));
   return *kModel;
 }
 
@@ -400,8 +395,8 @@ const char* JavaClass(Value::Kind k) {
     case Value::Kind::kInt:
     case Value::Kind::kDouble: return "class com.amazon.coral.value.json.numbers.TruncatingBigNumber";
     case Value::Kind::kString: return "class java.lang.String";
-    case Value::Kind::kBlob: return "class java.nio.HeapByteBuffer";        // CBOR only; not observed
-    case Value::Kind::kTimestamp: return "class java.util.Date";            // CBOR only; not observed
+    case Value::Kind::kBlob: return "class java.nio.HeapByteBuffer";  // CBOR only; not observed
+    case Value::Kind::kTimestamp: return "class java.util.Date";      // CBOR only; not observed
     default: return "class java.lang.Object";
   }
 }
@@ -468,8 +463,8 @@ class Coercer {
     bool all_known = true;
     for (const Value::Member& member : members) {
       auto known = [&](const Member& m) { return m.name == member.first; };
-      all_known = all_known && !member.second.is_null() &&
-                  std::any_of(shape.members.begin(), shape.members.end(), known);
+      all_known =
+          all_known && !member.second.is_null() && std::any_of(shape.members.begin(), shape.members.end(), known);
     }
     if (all_known) {
       for (const Member& m : shape.members) {
@@ -483,8 +478,7 @@ class Coercer {
     Value::Object out;
     out.reserve(std::min(in.size(), shape.members.size()));
     for (const Member& m : shape.members) {
-      auto it = std::find_if(in.begin(), in.end(),
-                             [&](const Value::Member& kv) { return kv.first == m.name; });
+      auto it = std::find_if(in.begin(), in.end(), [&](const Value::Member& kv) { return kv.first == m.name; });
       if (it == in.end() || it->second.is_null()) continue;
       out.emplace_back(std::move(it->first), std::move(it->second));
       Status st = Coerce(m.shape, &out.back().second);
@@ -591,8 +585,8 @@ class ConstraintChecker {
 
   Status Result() const {
     if (errors_.empty()) return Status::Ok();
-    std::string msg = std::to_string(errors_.size()) + " validation error" +
-                      (errors_.size() > 1 ? "s" : "") + " detected: ";
+    std::string msg =
+        std::to_string(errors_.size()) + " validation error" + (errors_.size() > 1 ? "s" : "") + " detected: ";
     for (size_t i = 0; i < errors_.size(); ++i) {
       if (i > 0) msg += "; ";
       msg += errors_[i];
@@ -637,9 +631,7 @@ class ConstraintChecker {
     }
     for (const std::string& failure : ScalarFailures(shape, *v)) Add(shape, v, path, failure);
     switch (shape.type) {
-      case ShapeType::kStructure:
-        CheckStructure(shape, *v, path.Join());
-        break;
+      case ShapeType::kStructure: CheckStructure(shape, *v, path.Join()); break;
       case ShapeType::kList: {
         const Shape& member = model_.shapes[shape.member];
         const Value::Array& elements = v->as_array();
@@ -687,8 +679,7 @@ class ConstraintChecker {
         }
         break;
       }
-      default:
-        break;
+      default: break;
     }
   }
 
@@ -698,8 +689,7 @@ class ConstraintChecker {
     std::vector<std::string> out;
     if (v.is_null()) return out;
     if (!shape.enum_values.empty() && v.is_string() &&
-        std::find(shape.enum_values.begin(), shape.enum_values.end(), v.as_string()) ==
-            shape.enum_values.end()) {
+        std::find(shape.enum_values.begin(), shape.enum_values.end(), v.as_string()) == shape.enum_values.end()) {
       out.push_back("Member must satisfy enum value set: " + shape.enum_listing);
     }
     if (shape.pattern && v.is_string() && !shape.pattern->FullMatch(v.as_string())) {
@@ -741,12 +731,12 @@ class ConstraintChecker {
     std::vector<std::string> parts;
     const bool numeric = shape.IsNumeric();
     if (shape.max) {
-      parts.push_back(std::string("Member must have ") + (numeric ? "value" : "length") +
-                      " less than or equal to " + shape.max->text);
+      parts.push_back(std::string("Member must have ") + (numeric ? "value" : "length") + " less than or equal to " +
+                      shape.max->text);
     }
     if (shape.min) {
-      parts.push_back(std::string("Member must have ") + (numeric ? "value" : "length") +
-                      " greater than or equal to " + shape.min->text);
+      parts.push_back(std::string("Member must have ") + (numeric ? "value" : "length") + " greater than or equal to " +
+                      shape.min->text);
     }
     if (shape.pattern) {
       parts.push_back("Member must satisfy regular expression pattern: " + shape.pattern->source());

@@ -88,7 +88,8 @@ Result<AuthInfo> CheckAuthorizationPresent(const HttpRequest& request) {
   if (query_auth) {
     std::string missing;
     for (std::string_view p : {"X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Date"}) {
-      if (Param(query, p, '&').empty()) missing += "AWS query-string parameters must include '" + std::string(p) + "'. ";
+      if (Param(query, p, '&').empty())
+        missing += "AWS query-string parameters must include '" + std::string(p) + "'. ";
     }
     if (!missing.empty()) {
       return Status(ErrorCode::kIncompleteSignature, missing + "Re-examine the query-string parameters.");
@@ -220,9 +221,7 @@ std::string HmacRaw(std::string_view key, std::string_view data) {
   return std::string(reinterpret_cast<const char*>(out), len);
 }
 
-bool Unreserved(unsigned char c) {
-  return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
-}
+bool Unreserved(unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~'; }
 
 // SigV4's URI encoding; '/' kept when `keep_slash`.
 void UriEncode(std::string_view in, bool keep_slash, std::string* out) {
@@ -386,8 +385,8 @@ std::string CanonicalUri(std::string_view path) {
     out.push_back(seg);
   }
   // A path ending in "/." or "/.." names a directory too.
-  if (path.size() >= 2 && (path.substr(path.size() - 2) == "/." ||
-                           (path.size() >= 3 && path.substr(path.size() - 3) == "/.."))) {
+  if (path.size() >= 2 &&
+      (path.substr(path.size() - 2) == "/." || (path.size() >= 3 && path.substr(path.size() - 3) == "/.."))) {
     trailing_slash = true;
   }
   std::string normal = "/";
@@ -424,8 +423,7 @@ std::string CanonicalQueryString(std::string_view query) {
   return out;
 }
 
-std::string CanonicalRequest(const HttpRequest& request, const SignatureParams& params,
-                             std::string_view payload_hash) {
+std::string CanonicalRequest(const HttpRequest& request, const SignatureParams& params, std::string_view payload_hash) {
   std::string out = request.method;
   out.push_back('\n');
   out.append(CanonicalUri(PathOf(request)));
@@ -433,8 +431,7 @@ std::string CanonicalRequest(const HttpRequest& request, const SignatureParams& 
   out.append(CanonicalQueryString(QueryOf(request)));
   out.push_back('\n');
   auto has_header = [&](std::string_view name) {
-    return std::any_of(request.headers.begin(), request.headers.end(),
-                       [&](const auto& h) { return h.first == name; });
+    return std::any_of(request.headers.begin(), request.headers.end(), [&](const auto& h) { return h.first == name; });
   };
   for (const std::string& name : params.signed_headers) {
     out.append(name).push_back(':');
@@ -485,7 +482,8 @@ Result<SignatureParams> ParseSignatureParams(const HttpRequest& request) {
     p.signature = UriDecode(Param(query, "X-Amz-Signature", '&'));
     p.amz_date = UriDecode(Param(query, "X-Amz-Date", '&'));
     if (std::string expires = UriDecode(Param(query, "X-Amz-Expires", '&')); !expires.empty()) {
-      if (expires.size() > 9 || !std::all_of(expires.begin(), expires.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+      if (expires.size() > 9 || !std::all_of(expires.begin(), expires.end(),
+                                             [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
         return Status(ErrorCode::kIncompleteSignature, "X-Amz-Expires must be non-negative");
       }
       p.expires_s = std::stoll(expires);
@@ -500,17 +498,18 @@ Result<SignatureParams> ParseSignatureParams(const HttpRequest& request) {
     } else {
       p.amz_date = HttpDateToAmz(request.Header("date"));
       if (p.amz_date.empty()) {
-        return Status(ErrorCode::kIncompleteSignature,
-                      "Date must be in ISO-8601 'basic format'. Got '" + std::string(request.Header("date")) +
-                          "'. See http://en.wikipedia.org/wiki/ISO_8601");
+        return Status(ErrorCode::kIncompleteSignature, "Date must be in ISO-8601 'basic format'. Got '" +
+                                                           std::string(request.Header("date")) +
+                                                           "'. See http://en.wikipedia.org/wiki/ISO_8601");
       }
     }
   }
   std::vector<std::string> parts = Split(credential, '/');
   if (parts.size() != 5) {
-    return Status(ErrorCode::kIncompleteSignature,
-                  "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '" +
-                      credential + "'");
+    return Status(
+        ErrorCode::kIncompleteSignature,
+        "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '" +
+            credential + "'");
   }
   p.access_key_id = parts[0];
   p.scope_date = parts[1];
@@ -533,8 +532,12 @@ Result<SignatureParams> ParseSignatureParams(const HttpRequest& request) {
 
 std::string SigV4Verifier::SigningKey(const Credential& cred, const SignatureParams& p) const {
   std::string cache_key = cred.secret_access_key;
-  cache_key.append(1, '\0').append(p.scope_date).append(1, '\0').append(p.scope_region).append(1, '\0').append(
-      p.scope_service);
+  cache_key.append(1, '\0')
+      .append(p.scope_date)
+      .append(1, '\0')
+      .append(p.scope_region)
+      .append(1, '\0')
+      .append(p.scope_service);
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = key_cache_.find(cache_key);
@@ -567,8 +570,9 @@ Result<AuthInfo> SigV4Verifier::Verify(const HttpRequest& request, std::string_v
     return Status(ErrorCode::kUnrecognizedClient, "The security token included in the request is invalid.");
   }
   if (p.scope_terminator != kTerminator) {
-    return Status(ErrorCode::kInvalidSignature, "Credential should be scoped with a valid terminator: 'aws4_request', not '" +
-                                                    p.scope_terminator + "'.");
+    return Status(
+        ErrorCode::kInvalidSignature,
+        "Credential should be scoped with a valid terminator: 'aws4_request', not '" + p.scope_terminator + "'.");
   }
   if (p.scope_service != service) {
     return Status(ErrorCode::kInvalidSignature,
@@ -584,7 +588,8 @@ Result<AuthInfo> SigV4Verifier::Verify(const HttpRequest& request, std::string_v
   }
   if (std::find(p.signed_headers.begin(), p.signed_headers.end(), "host") == p.signed_headers.end() &&
       std::find(p.signed_headers.begin(), p.signed_headers.end(), ":authority") == p.signed_headers.end()) {
-    return Status(ErrorCode::kInvalidSignature, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+    return Status(ErrorCode::kInvalidSignature,
+                  "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   }
   std::string payload_hash = HexSha256(request.body);
   if (std::string_view declared = request.Header("x-amz-content-sha256"); !declared.empty()) {
@@ -608,18 +613,17 @@ Result<AuthInfo> SigV4Verifier::Verify(const HttpRequest& request, std::string_v
   if (at < now - past_allowance) {
     if (p.expires_s >= 0 && p.expires_s * 1000 > kMaxSkewMs) {
       return Status(ErrorCode::kInvalidSignature, "Signature expired: " + p.amz_date + " is now earlier than " +
-                                                      FormatAmzDate(now - past_allowance) + " (" +
-                                                      FormatAmzDate(now) + " - " + std::to_string(p.expires_s) +
-                                                      " sec.)");
+                                                      FormatAmzDate(now - past_allowance) + " (" + FormatAmzDate(now) +
+                                                      " - " + std::to_string(p.expires_s) + " sec.)");
     }
     return Status(ErrorCode::kInvalidSignature, "Signature expired: " + p.amz_date + " is now earlier than " +
                                                     FormatAmzDate(now - kMaxSkewMs) + " (" + FormatAmzDate(now) +
                                                     " - 5 min.)");
   }
   if (at > now + kMaxSkewMs) {
-    return Status(ErrorCode::kInvalidSignature, "Signature not yet current: " + p.amz_date +
-                                                    " is still later than " + FormatAmzDate(now + kMaxSkewMs) + " (" +
-                                                    FormatAmzDate(now) + " + 5 min.)");
+    return Status(ErrorCode::kInvalidSignature, "Signature not yet current: " + p.amz_date + " is still later than " +
+                                                    FormatAmzDate(now + kMaxSkewMs) + " (" + FormatAmzDate(now) +
+                                                    " + 5 min.)");
   }
   info.region = p.scope_region;
   info.account = cred->account;

@@ -95,8 +95,7 @@ std::string CanonicalQueryString(std::string_view query);
 std::string HexSha256(std::string_view data);
 // The canonical request; `payload_hash` is the hex SHA-256 of the body (or
 // the x-amz-content-sha256 value).
-std::string CanonicalRequest(const HttpRequest& request, const SignatureParams& params,
-                             std::string_view payload_hash);
+std::string CanonicalRequest(const HttpRequest& request, const SignatureParams& params, std::string_view payload_hash);
 std::string StringToSign(std::string_view amz_date, std::string_view scope, std::string_view canonical_request);
 // kSigning = HMAC chain over "AWS4"+secret, date, region, service, "aws4_request".
 std::string DeriveSigningKey(std::string_view secret, std::string_view date, std::string_view region,

@@ -147,7 +147,8 @@ Result<Config> ParseFlags(int argc, char** argv, bool* help) {
     } else if (arg == "--on-demand-stream-limit") {
       if (!next() || !ParseNumber(value, &c.on_demand_stream_limit)) return bad("needs a number");
     } else if (arg == "--segment-bytes") {
-      if (!next() || !ParseNumber(value, &c.segment_bytes) || c.segment_bytes < 4096 || c.segment_bytes > (1ull << 30)) {
+      if (!next() || !ParseNumber(value, &c.segment_bytes) || c.segment_bytes < 4096 ||
+          c.segment_bytes > (1ull << 30)) {
         return bad("needs a number of bytes from 4096 to 1073741824");
       }
     } else if (arg == "--fanout-heartbeat-ms" || arg == "--fanout-subscription-ms" ||

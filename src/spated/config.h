@@ -24,11 +24,11 @@ struct Config {
   std::string credentials_file;
   // HTTPS (HTTP/1.1 and HTTP/2 chosen by ALPN) on a second port. The three
   // flags go together (ParseFlags refuses one without the others).
-  int32_t tls_port = -1;  // -1 = no TLS port
-  std::string tls_cert;   // PEM certificate chain
-  std::string tls_key;    // PEM private key
-  uint64_t segment_bytes = 0;  // shard-log segment size; 0 = the storage default (128 MiB)
-  bool limits = true;  // --limits=aws (true) or --limits=off
+  int32_t tls_port = -1;                   // -1 = no TLS port
+  std::string tls_cert;                    // PEM certificate chain
+  std::string tls_key;                     // PEM private key
+  uint64_t segment_bytes = 0;              // shard-log segment size; 0 = the storage default (128 MiB)
+  bool limits = true;                      // --limits=aws (true) or --limits=off
   std::vector<streams::FaultRule> faults;  // --inject-fault, repeatable
   int64_t on_demand_scale_after_ms = 60'000;
   // Enhanced fan-out (SubscribeToShard); AWS's values by default.

@@ -13,8 +13,8 @@
 #include <thread>
 
 #include "base/log.h"
-#include "metadata/catalog.h"
 #include "http/http_server.h"
+#include "metadata/catalog.h"
 #include "server/front_door.h"
 #include "server/sigv4.h"
 #include "spated/config.h"

@@ -66,8 +66,7 @@ void Checkpointer::Run() {
   }
 }
 
-Status WriteFileDurably(util::FileSystem* fs, const std::string& dir, const std::string& path,
-                        std::string_view data) {
+Status WriteFileDurably(util::FileSystem* fs, const std::string& dir, const std::string& path, std::string_view data) {
   std::string tmp = path + std::string(format::kTempSuffix);
   Status s;
   {

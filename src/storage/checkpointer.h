@@ -49,9 +49,9 @@ class Checkpointer {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::pair<std::weak_ptr<ShardLogImpl>, Job>> queue_;  // guarded by mu_
-  bool stopping_ = false;                          // guarded by mu_
-  std::condition_variable done_cv_;                // with mu_: finished_ advanced
-  uint64_t queued_ = 0;    // guarded by mu_; jobs ever queued
+  bool stopping_ = false;                                          // guarded by mu_
+  std::condition_variable done_cv_;                                // with mu_: finished_ advanced
+  uint64_t queued_ = 0;                                            // guarded by mu_; jobs ever queued
   uint64_t finished_ = 0;  // guarded by mu_; jobs ever run or skipped (FIFO: the first finished_ of queued_)
   std::thread thread_;
 };

@@ -126,8 +126,7 @@ HeaderCheck ParseHeader(const char* p, BatchHeader* h) {
     return HeaderCheck::kInvalid;
   }
   size_t overhead = (h->flags & kFlagEncrypted) != 0 ? kEncryptionOverhead : 0;
-  if (h->length < kBatchHeaderSize + overhead + 2 ||
-      h->record_count > (h->length - kBatchHeaderSize - overhead) / 2) {
+  if (h->length < kBatchHeaderSize + overhead + 2 || h->record_count > (h->length - kBatchHeaderSize - overhead) / 2) {
     return HeaderCheck::kInvalid;
   }
   return HeaderCheck::kOk;
@@ -182,8 +181,7 @@ Status EncryptBatch(const KeyStore& keys, uint32_t key_ref, char* batch, size_t 
                    batch + kCiphertextPos + n);
 }
 
-Result<std::string_view> BatchRecords(const char* p, const BatchHeader& h, const KeyStore* keys,
-                                      std::string* scratch) {
+Result<std::string_view> BatchRecords(const char* p, const BatchHeader& h, const KeyStore* keys, std::string* scratch) {
   if ((h.flags & kFlagEncrypted) == 0) {
     std::string_view records(p + kBatchHeaderSize, h.length - kBatchHeaderSize);
     if (!RecordsFramed(records, h.record_count)) {

@@ -32,9 +32,9 @@ struct PendingBatch {
   // Set by the writer thread.
   std::shared_ptr<Segment> segment;  // where it was written
   FilePos pos;
-  bool written = false;  // all bytes reached the file (not yet durable)
+  bool written = false;    // all bytes reached the file (not yet durable)
   bool journaled = false;  // also copied into this round's journal record
-  Status error;          // non-ok once the batch has failed
+  Status error;            // non-ok once the batch has failed
 };
 
 // Runs fn(i) for every i in [0, n) on up to `threads` helper threads plus
@@ -134,14 +134,14 @@ class GroupCommitWriter {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<PendingBatch>> queue_;  // guarded by mu_
-  uint64_t queued_bytes_ = 0;                          // guarded by mu_; includes the running round
-  bool closing_ = false;                               // guarded by mu_
-  uint64_t retire_requested_ = 0, retire_done_ = 0;    // guarded by mu_
+  uint64_t queued_bytes_ = 0;                         // guarded by mu_; includes the running round
+  bool closing_ = false;                              // guarded by mu_
+  uint64_t retire_requested_ = 0, retire_done_ = 0;   // guarded by mu_
   std::condition_variable retire_cv_;
 
   // Writer thread only (Close after the join).
   std::unique_ptr<Journal> journal_;
-  Status journal_frozen_;  // non-ok: no more journal writes or switches
+  Status journal_frozen_;          // non-ok: no more journal writes or switches
   const std::string data_prefix_;  // options_.dir + "/"
   // Segments holding journaled batches not yet synced in their file, and
   // their logs (to fence one whose sync fails).

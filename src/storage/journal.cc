@@ -36,8 +36,7 @@ uint64_t ReadGeneration(const util::File& f) {
   Result<size_t> n = f.ReadAt(0, sizeof h, h);
   if (!n.ok() || *n < sizeof h) return 0;
   if (GetFixed32(h) != format::kJournalFileMagic || GetFixed32(h + 4) != format::kJournalVersion) return 0;
-  if (GetFixed32(h + format::kJournalHeaderCrcPos) !=
-      util::Crc32c(std::string_view(h, format::kJournalHeaderCrcPos))) {
+  if (GetFixed32(h + format::kJournalHeaderCrcPos) != util::Crc32c(std::string_view(h, format::kJournalHeaderCrcPos))) {
     return 0;
   }
   return GetFixed64(h + 8);
@@ -72,8 +71,8 @@ Status CreateFile(util::FileSystem* fs, const std::string& path, uint64_t bytes,
 Journal::Journal(util::FileSystem* fs, std::string dir, uint64_t file_bytes)
     : fs_(fs), dir_(std::move(dir)), file_bytes_(file_bytes) {}
 
-Result<std::unique_ptr<Journal>> Journal::Open(util::FileSystem* fs, const std::string& data_dir,
-                                               uint64_t file_bytes, uint64_t* replayed) {
+Result<std::unique_ptr<Journal>> Journal::Open(util::FileSystem* fs, const std::string& data_dir, uint64_t file_bytes,
+                                               uint64_t* replayed) {
   *replayed = 0;
   if (file_bytes < format::kJournalHeaderSize + (1u << 16)) return InvalidArgument("journal files too small");
   std::string dir = data_dir + "/" + std::string(format::kJournalDirName);
@@ -155,8 +154,8 @@ Result<JournalContents> ReadJournal(util::FileSystem* fs, const std::string& jou
       c.stop = "older record";
       break;
     }
-    if (GetFixed32(r + 8) != util::Crc32c(std::string_view(r + format::kJournalRecordCrcFrom,
-                                                           length - format::kJournalRecordCrcFrom))) {
+    if (GetFixed32(r + 8) !=
+        util::Crc32c(std::string_view(r + format::kJournalRecordCrcFrom, length - format::kJournalRecordCrcFrom))) {
       c.stop = "torn record (CRC)";  // never acknowledged
       break;
     }
@@ -186,17 +185,19 @@ Result<JournalContents> ReadJournal(util::FileSystem* fs, const std::string& jou
 Status Journal::Replay(const std::string& data_dir, uint64_t* replayed) {
   std::map<std::string, std::unique_ptr<util::File>> touched;
   SPATE_ASSIGN_OR_RETURN(JournalContents c, ReadJournal(fs_, dir_, [&](const Entry& e) -> Status {
-    std::string full = data_dir + "/" + std::string(e.path);
-    auto it = touched.find(full);
-    if (it == touched.end()) {
-      if (!fs_->Exists(full)) return Status::Ok();  // retention or DropGroup removed it after it was synced
-      SPATE_ASSIGN_OR_RETURN(std::unique_ptr<util::File> f, fs_->OpenFile(full, util::OpenMode::kReadWrite));
-      it = touched.emplace(full, std::move(f)).first;
-    }
-    SPATE_TRY(it->second->WriteAt(e.file_pos, e.bytes));
-    ++*replayed;
-    return Status::Ok();
-  }));
+                           std::string full = data_dir + "/" + std::string(e.path);
+                           auto it = touched.find(full);
+                           if (it == touched.end()) {
+                             if (!fs_->Exists(full))
+                               return Status::Ok();  // retention or DropGroup removed it after it was synced
+                             SPATE_ASSIGN_OR_RETURN(std::unique_ptr<util::File> f,
+                                                    fs_->OpenFile(full, util::OpenMode::kReadWrite));
+                             it = touched.emplace(full, std::move(f)).first;
+                           }
+                           SPATE_TRY(it->second->WriteAt(e.file_pos, e.bytes));
+                           ++*replayed;
+                           return Status::Ok();
+                         }));
   for (auto& [path, f] : touched) SPATE_TRY(f->DataSync());
   if (*replayed > 0) {
     SPATE_LOG_INFO("storage: journal replay rewrote " + std::to_string(*replayed) + " batches into " +

@@ -39,8 +39,8 @@ class Journal {
   // segment files below `data_dir` (entries whose file is gone are
   // skipped: the group was dropped), syncs what it rewrote and starts a new,
   // empty generation. `*replayed` counts the batches rewritten.
-  static Result<std::unique_ptr<Journal>> Open(util::FileSystem* fs, const std::string& data_dir,
-                                               uint64_t file_bytes, uint64_t* replayed);
+  static Result<std::unique_ptr<Journal>> Open(util::FileSystem* fs, const std::string& data_dir, uint64_t file_bytes,
+                                               uint64_t* replayed);
 
   // Bytes one entry adds to a record, and one record with these entries.
   static uint64_t EntryBytes(const Entry& e);
@@ -77,10 +77,10 @@ class Journal {
   const uint64_t file_bytes_;
   std::unique_ptr<util::File> files_[2];
   int current_ = 0;
-  uint64_t generation_ = 0;  // of the current file
-  uint64_t pos_ = 0;         // where the next record goes in the current file
-  uint64_t round_start_ = 0;  // where the current round's records begin (BeginRound)
-  std::string scratch_;      // headers of the record being encoded
+  uint64_t generation_ = 0;               // of the current file
+  uint64_t pos_ = 0;                      // where the next record goes in the current file
+  uint64_t round_start_ = 0;              // where the current round's records begin (BeginRound)
+  std::string scratch_;                   // headers of the record being encoded
   std::vector<std::string_view> slices_;  // its pieces, for one pwritev
 };
 
@@ -90,8 +90,8 @@ struct JournalContents {
   uint64_t generation = 0;  // its generation
   uint64_t records = 0;     // valid records of that generation
   uint64_t entries = 0;
-  uint64_t end_pos = 0;     // where the scan stopped
-  std::string stop;         // why: "zeros", "torn record (CRC)", "older record", "end of file"
+  uint64_t end_pos = 0;  // where the scan stopped
+  std::string stop;      // why: "zeros", "torn record (CRC)", "older record", "end of file"
 };
 
 // Reads the current file of `journal_dir` and calls `visit` for each entry

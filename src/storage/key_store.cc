@@ -207,8 +207,8 @@ bool KeyStore::DataKey(uint32_t ref, const char* salt, Key* out) const {
   std::memcpy(msg, kDataKeyLabel.data(), kDataKeyLabel.size());
   std::memcpy(msg + kDataKeyLabel.size(), salt, kSaltBytes);
   unsigned int len = 0;
-  unsigned char* r = HMAC(EVP_sha256(), it->second.second.data(), static_cast<int>(kKeyBytes), msg, sizeof msg,
-                          out->data(), &len);
+  unsigned char* r =
+      HMAC(EVP_sha256(), it->second.second.data(), static_cast<int>(kKeyBytes), msg, sizeof msg, out->data(), &len);
   SPATE_ASSERT(r != nullptr && len == kKeyBytes, "HMAC-SHA256 failed");
   return true;
 }

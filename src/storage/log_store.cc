@@ -104,7 +104,8 @@ class LogStoreImpl final : public LogStore {
     std::string trash;
     {
       std::lock_guard<std::mutex> l(mu_);
-      for (auto it = logs_.lower_bound(prefix); it != logs_.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
+      for (auto it = logs_.lower_bound(prefix);
+           it != logs_.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
         closing.push_back(it->second);
         it = logs_.erase(it);
       }
@@ -160,8 +161,7 @@ class LogStoreImpl final : public LogStore {
       } else if (util::IsNoSpace(j.status())) {
         // Only creating the files can run out of space (replay overwrites):
         // nothing is lost, every round syncs its shard files instead.
-        SPATE_LOG_WARN("storage: no room for the commit journal (" + j.status().message() +
-                       "); running without it");
+        SPATE_LOG_WARN("storage: no room for the commit journal (" + j.status().message() + "); running without it");
       } else {
         return j.status();
       }
@@ -179,12 +179,12 @@ class LogStoreImpl final : public LogStore {
   };
 
   const LogStoreOptions options_;
-  std::shared_ptr<GroupCommitWriter> writer_;  // set by Init
+  std::shared_ptr<GroupCommitWriter> writer_;   // set by Init
   std::shared_ptr<Checkpointer> checkpointer_;  // set by Init
   std::mutex mu_;
-  std::mutex dir_mu_;                                   // serialises group directory creation
+  std::mutex dir_mu_;                                  // serialises group directory creation
   std::map<std::string, std::shared_ptr<Slot>> logs_;  // guarded by mu_; key "<group>/<shard>"
-  uint64_t trash_seq_ = 0;                                     // guarded by mu_
+  uint64_t trash_seq_ = 0;                             // guarded by mu_
 };
 
 }  // namespace

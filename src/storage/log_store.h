@@ -77,11 +77,11 @@ struct LogStoreOptions {
 
 // Counters since Open, for benchmarks and metrics. Thread-safe snapshot.
 struct LogStoreStats {
-  uint64_t rounds = 0;        // group-commit rounds
-  uint64_t batches = 0;       // batches acknowledged
-  uint64_t bytes = 0;         // bytes of acknowledged batches
-  uint64_t file_syncs = 0;    // fdatasync calls on segment and journal files
-  uint64_t sync_wall_ns = 0;  // wall time spent in the sync phase of rounds
+  uint64_t rounds = 0;             // group-commit rounds
+  uint64_t batches = 0;            // batches acknowledged
+  uint64_t bytes = 0;              // bytes of acknowledged batches
+  uint64_t file_syncs = 0;         // fdatasync calls on segment and journal files
+  uint64_t sync_wall_ns = 0;       // wall time spent in the sync phase of rounds
   uint64_t zero_filled_bytes = 0;  // space made overwrite-ready (ready_ahead_bytes)
   uint64_t journaled_batches = 0;  // acknowledged through the journal
   uint64_t journal_switches = 0;   // journal file switches (segments synced)

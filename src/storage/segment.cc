@@ -35,8 +35,8 @@ void Segment::AddBatch(FilePos pos, const format::BatchHeader& h) {
   SPATE_ASSERT(h.base_offset == end_offset_, "segment batches must be contiguous");
   SPATE_ASSERT(pos == acked_end_pos_, "segment batches must be back to back");
   if (index_.empty() || pos.value >= index_.back().pos + uint64_t{index_interval_bytes_}) {
-    index_.push_back(IndexEntry{static_cast<uint32_t>(h.base_offset - base_offset_),
-                                static_cast<uint32_t>(pos.value), max_arrival_ms_});
+    index_.push_back(IndexEntry{static_cast<uint32_t>(h.base_offset - base_offset_), static_cast<uint32_t>(pos.value),
+                                max_arrival_ms_});
   }
   last_batch_pos_ = pos;
   acked_end_pos_.value = pos.value + h.length;

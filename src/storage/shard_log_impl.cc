@@ -34,8 +34,8 @@ Result<std::shared_ptr<ShardLogImpl>> ShardLogImpl::Open(const LogStoreOptions& 
                                                          std::shared_ptr<GroupCommitWriter> writer,
                                                          std::shared_ptr<Checkpointer> checkpointer, std::string dir,
                                                          std::string name) {
-  std::shared_ptr<ShardLogImpl> log(new ShardLogImpl(options, std::move(writer), std::move(checkpointer),
-                                                     std::move(dir), std::move(name)));
+  std::shared_ptr<ShardLogImpl> log(
+      new ShardLogImpl(options, std::move(writer), std::move(checkpointer), std::move(dir), std::move(name)));
   Status s = log->Recover();
   if (s.code() == ErrorCode::kCorruption) {
     SPATE_LOG_ERROR("storage: shard log " + log->name_ + " is corrupt and will not be served: " + s.message());
@@ -95,7 +95,8 @@ Status ShardLogImpl::Recover() {
   }
   std::sort(bases.begin(), bases.end());
   for (Offset i : indexes) {
-    if (!std::binary_search(bases.begin(), bases.end(), i)) fs_->Unlink(dir_ + "/" + format::IndexFileName(i)).IgnoreError();
+    if (!std::binary_search(bases.begin(), bases.end(), i))
+      fs_->Unlink(dir_ + "/" + format::IndexFileName(i)).IgnoreError();
   }
 
   std::vector<std::shared_ptr<Segment>> segs;
@@ -198,8 +199,7 @@ Status ShardLogImpl::LoadCheckpoint(const std::shared_ptr<Segment>& seg, FilePos
   if (!fs_->Exists(path)) return Status::Ok();
   Result<std::string> data = util::ReadFileToString(fs_, path);
   SegmentState st;
-  if (!data.ok() ||
-      !DecodeSegmentState(*data, format::kCheckpointMagic, format::kCheckpointVersion, &st)) {
+  if (!data.ok() || !DecodeSegmentState(*data, format::kCheckpointMagic, format::kCheckpointVersion, &st)) {
     SPATE_LOG_WARN("storage: shard log " + name_ + ": checkpoint " + path +
                    " is unreadable or invalid; scanning the whole active segment");
     return Status::Ok();
@@ -222,8 +222,7 @@ Status ShardLogImpl::LoadCheckpoint(const std::shared_ptr<Segment>& seg, FilePos
   format::BatchHeader h;
   const char* p = nullptr;
   SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(&h, &p));
-  Status v = o == BatchScanner::Outcome::kBatch ? format::VerifyBatch(p, h)
-                                                : Corruption("no valid batch header");
+  Status v = o == BatchScanner::Outcome::kBatch ? format::VerifyBatch(p, h) : Corruption("no valid batch header");
   if (v.ok() && (last.value + h.length != end.value || h.base_offset + h.record_count != end_offset)) {
     v = Corruption("batch does not end where the checkpoint says");
   }
@@ -571,7 +570,8 @@ void ShardLogImpl::PrepareSpace() {
   }
   claim_cv_.notify_all();
   if (s.ok()) writer_->CountZeroFilled(end - begin);
-  if (!s.ok()) SPATE_LOG_INFO("storage: " + Describe(*seg) + ": cannot zero-fill ahead (appends go on): " + s.message());
+  if (!s.ok())
+    SPATE_LOG_INFO("storage: " + Describe(*seg) + ": cannot zero-fill ahead (appends go on): " + s.message());
 }
 
 // Rolls the active segment so `b` starts a new one. Disk full while
@@ -696,8 +696,7 @@ void ShardLogImpl::WriteBatches(const std::vector<PendingBatch*>& batches) {
   Status rest;
   {
     std::lock_guard<std::mutex> l(mu_);
-    rest = fenced_.ok() ? Unavailable("append to shard log " + name_ + " failed: an earlier append failed")
-                        : fenced_;
+    rest = fenced_.ok() ? Unavailable("append to shard log " + name_ + " failed: an earlier append failed") : fenced_;
   }
   for (PendingBatch* b : batches) {
     if (!b->written && b->error.ok()) b->error = rest;
@@ -724,8 +723,9 @@ void ShardLogImpl::Publish(const std::vector<PendingBatch*>& batches,
     b->error = fenced_;
   }
   const Segment& active = *segments_.back();
-  uint64_t since = active.acked_end_pos().value -
-                   (checkpoint_base_ == active.base_offset() ? std::min(checkpoint_pos_, active.acked_end_pos()).value : 0);
+  uint64_t since =
+      active.acked_end_pos().value -
+      (checkpoint_base_ == active.base_offset() ? std::min(checkpoint_pos_, active.acked_end_pos()).value : 0);
   if (options_.checkpoint_interval_bytes > 0 && since >= options_.checkpoint_interval_bytes && !checkpoint_scheduled_) {
     checkpoint_scheduled_ = true;
     checkpointer_->Schedule(weak_from_this(), Checkpointer::Job::kCheckpoint);
@@ -896,7 +896,8 @@ Result<Offset> ShardLogImpl::OffsetForTime(int64_t ms) const {
     }
     Status v = format::VerifyBatch(p, h);
     if (!v.ok()) {
-      return ReportReadCorruption(Corruption(Describe(*seg) + " position " + PosString(scanner.pos()) + ": " + v.message()));
+      return ReportReadCorruption(
+          Corruption(Describe(*seg) + " position " + PosString(scanner.pos()) + ": " + v.message()));
     }
     if (std::max(h.first_arrival_ms, h.last_arrival_ms) >= ms) return h.base_offset;
     scanner.Advance(h.length);

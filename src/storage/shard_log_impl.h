@@ -76,7 +76,8 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   // Publish phase: `sync_status(batch)` is the outcome of this round's
   // fdatasync of that segment. Acknowledges the longest prefix of written,
   // durable batches; fails (and fences the log for) the rest.
-  void Publish(const std::vector<PendingBatch*>& batches, const std::function<Status(const PendingBatch&)>& sync_status);
+  void Publish(const std::vector<PendingBatch*>& batches,
+               const std::function<Status(const PendingBatch&)>& sync_status);
   // A sync of one of this log's segments failed outside a round (the
   // journal's switch): fence the log, as a failed round sync would.
   void FenceAfterSyncError(const Status& cause);
@@ -147,12 +148,12 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   // and retention fail with it from then on. Guarded by mu_.
   mutable Status failed_;
   std::vector<std::shared_ptr<Segment>> segments_;  // guarded by mu_; never empty after Open; back() is active
-  Offset next_offset_;        // guarded by mu_; offsets assigned so far (appended, maybe not durable)
-  uint64_t generation_ = 0;   // guarded by mu_; bumped when the un-acked tail is rewound (disk full)
-  Status fenced_;             // guarded by mu_; non-ok after a write/sync I/O error
-  bool needs_trim_ = false;   // guarded by mu_; fenced and files not trimmed yet
-  bool closed_ = false;       // guarded by mu_
-  int inflight_ = 0;          // guarded by mu_; batches queued and not finished
+  Offset next_offset_;                 // guarded by mu_; offsets assigned so far (appended, maybe not durable)
+  uint64_t generation_ = 0;            // guarded by mu_; bumped when the un-acked tail is rewound (disk full)
+  Status fenced_;                      // guarded by mu_; non-ok after a write/sync I/O error
+  bool needs_trim_ = false;            // guarded by mu_; fenced and files not trimmed yet
+  bool closed_ = false;                // guarded by mu_
+  int inflight_ = 0;                   // guarded by mu_; batches queued and not finished
   int64_t max_arrival_assigned_ = -1;  // guarded by mu_; arrival times never go below it (clock steps back)
   // The last checkpoint written or loaded: segment and end position.
   Offset checkpoint_base_;             // guarded by mu_

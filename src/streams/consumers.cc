@@ -50,8 +50,7 @@ Result<ConsumerRef> ResolveConsumer(std::string_view consumer_arn, std::string_v
       if (stream->name != ref->stream.name || stream->account != ref->stream.account ||
           stream->region != ref->stream.region) {
         return Status(ErrorCode::kInvalidArgument, "StreamARN " + std::string(stream_arn) + " and ConsumerARN " +
-                                                       std::string(consumer_arn) +
-                                                       " do not refer to the same stream.");
+                                                       std::string(consumer_arn) + " do not refer to the same stream.");
       }
     }
     return ref;
@@ -79,8 +78,8 @@ ConsumerMeta* FindConsumer(StreamMeta& stream, const ConsumerRef& ref) {
 }
 
 Status ConsumerNotFound(const ConsumerRef& ref) {
-  return Status(ErrorCode::kNotFound, "Consumer " + ref.name + " under stream " + ref.stream.name +
-                                          " under account " + ref.stream.account + " not found.");
+  return Status(ErrorCode::kNotFound, "Consumer " + ref.name + " under stream " + ref.stream.name + " under account " +
+                                          ref.stream.account + " not found.");
 }
 
 bool AdvanceConsumers(StreamMeta* meta, int64_t now_ms, int64_t state_delay_ms) {

@@ -24,7 +24,6 @@ constexpr std::string_view kEventType = "SubscribeToShardEvent";
 // far-behind shard cannot starve the others for long.
 constexpr int kMaxRoundsPerPoll = 32;
 
-
 // The SubscribeToShardEvent after delivering everything before `position`.
 // ContinuationSequenceNumber is the last delivered position's number, so a
 // client resumes with AFTER_SEQUENCE_NUMBER (as the KCL does).
@@ -68,9 +67,9 @@ struct FanOut::Subscription {
   SubscribeRequest request;
   std::shared_ptr<EventSink> sink;
   std::shared_ptr<std::atomic<bool>> closed = std::make_shared<std::atomic<bool>>(false);
-  model::LogOffset position;    // next offset to deliver
-  int64_t started_ms = 0;       // monotonic
-  int64_t last_event_ms = 0;    // monotonic
+  model::LogOffset position;  // next offset to deliver
+  int64_t started_ms = 0;     // monotonic
+  int64_t last_event_ms = 0;  // monotonic
   bool done = false;
   std::optional<TokenBucket> read_budget;  // set when options_.read_bytes_per_second > 0
 };
@@ -161,8 +160,7 @@ Status FanOut::Subscribe(SubscribeRequest request, const EventSinkOpener& open) 
     sub->position = request.start_offset;
     sub->started_ms = now;
     if (options_.read_bytes_per_second > 0) {
-      sub->read_budget.emplace(options_.read_bytes_per_second, options_.read_bytes_per_second,
-                               clock_->MonotonicNs());
+      sub->read_budget.emplace(options_.read_bytes_per_second, options_.read_bytes_per_second, clock_->MonotonicNs());
     }
     sub->last_event_ms = now;
     sub->request = std::move(request);
@@ -351,7 +349,8 @@ void FanOut::Poll() {
 void FanOut::Loop() {
   // While anyone is subscribed, wake at least this often for heartbeats,
   // expiry, validation and subscribers that were over their buffer limit.
-  auto tick = std::chrono::milliseconds(std::clamp<int64_t>(std::min(options_.validate_ms, options_.heartbeat_ms) / 4, 5, 50));
+  auto tick =
+      std::chrono::milliseconds(std::clamp<int64_t>(std::min(options_.validate_ms, options_.heartbeat_ms) / 4, 5, 50));
   std::unique_lock<std::mutex> lock(wake_mu_);
   while (!stopping_) {
     if (!woken_) {

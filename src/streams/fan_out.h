@@ -25,11 +25,11 @@ using service::EventSink;
 using service::EventSinkOpener;
 
 struct FanOutOptions {
-  int64_t heartbeat_ms = 5000;           // an event at least this often, records or not
-  int64_t subscription_ms = 300'000;     // a subscription ends after this long
-  int64_t takeover_guard_ms = 5000;      // a second subscription sooner than this is refused
-  int64_t validate_ms = 200;             // how often subscriptions are re-checked against the catalog
-  size_t max_event_bytes = 1u << 20;     // record bytes per event (at least one record)
+  int64_t heartbeat_ms = 5000;        // an event at least this often, records or not
+  int64_t subscription_ms = 300'000;  // a subscription ends after this long
+  int64_t takeover_guard_ms = 5000;   // a second subscription sooner than this is refused
+  int64_t validate_ms = 200;          // how often subscriptions are re-checked against the catalog
+  size_t max_event_bytes = 1u << 20;  // record bytes per event (at least one record)
   size_t max_event_records = 10000;
   size_t max_buffered_bytes = 4u << 20;  // a subscriber with more unsent bytes is skipped until it drains
   // Each subscription's own read throughput (record bytes per second), as

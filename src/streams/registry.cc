@@ -115,7 +115,8 @@ Status Registry::Start() {
     std::copy((*key)->begin(), (*key)->end(), k.begin());
   } else {
     k = TokenCodec::RandomKey();
-    SPATE_TRY(catalog_->PutSetting(kIteratorKeySetting, std::string_view(reinterpret_cast<const char*>(k.data()), k.size())));
+    SPATE_TRY(
+        catalog_->PutSetting(kIteratorKeySetting, std::string_view(reinterpret_cast<const char*>(k.data()), k.size())));
   }
   tokens_ = std::make_unique<TokenCodec>(k);
 

@@ -39,14 +39,14 @@ class TokenCodec;
 struct GetRecordsOutcome;  // streams/read_outcome.h
 
 struct RegistryOptions {
-  int64_t state_delay_ms = 500;        // CREATING/UPDATING/DELETING last this long
-  uint32_t shard_limit = 1000;         // open shards per account and region
+  int64_t state_delay_ms = 500;  // CREATING/UPDATING/DELETING last this long
+  uint32_t shard_limit = 1000;   // open shards per account and region
   uint32_t on_demand_stream_limit = 50;
   uint32_t on_demand_shard_count = 4;  // shards of a new on-demand stream
   int64_t iterator_ttl_ms = 300'000;
-  int64_t retention_check_ms = 1000;   // how often retention is enforced
-  ThroughputOptions throughput;        // per-shard and control-plane limits
-  std::vector<FaultRule> faults;       // injected failures (--inject-fault)
+  int64_t retention_check_ms = 1000;  // how often retention is enforced
+  ThroughputOptions throughput;       // per-shard and control-plane limits
+  std::vector<FaultRule> faults;      // injected failures (--inject-fault)
   // On-demand scaling: a shard of an ON_DEMAND stream whose offered writes
   // stayed above its write capacity (1 MiB/s or 1,000 records/s) for this
   // long is split at the middle of its hash-key range.
@@ -82,7 +82,6 @@ class Stream {
   std::map<model::ShardIndex, std::shared_ptr<ShardThroughput>> meters_;  // one per shard of logs_
   bool removed_ = false;  // no longer in the registry (deleted); set under the exclusive lock
 };
-
 
 // One record of a PutRecord / PutRecords call, already validated.
 struct PutEntry {
@@ -161,8 +160,7 @@ class Registry {
   // the shard's rate error. The StreamRef form looks the stream up first.
   void Put(const StreamHandle& stream, std::vector<PutEntry> entries, PutCallback done,
            const StreamCheck& entry_fault = {});
-  void Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallback done,
-           const StreamCheck& entry_fault = {});
+  void Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallback done, const StreamCheck& entry_fault = {});
 
   // A new shard iterator at `offset` of the shard.
   std::string MakeIterator(const Stream& stream, model::ShardIndex shard, model::LogOffset offset) const;

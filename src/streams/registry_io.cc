@@ -76,8 +76,7 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
   {
     std::shared_lock lock(mu_);
     const Stream* s = stream.stream == nullptr || stream.stream->removed_ ? nullptr : stream.stream.get();
-    if (s == nullptr ||
-        (s->meta().status != StreamStatus::kActive && s->meta().status != StreamStatus::kUpdating)) {
+    if (s == nullptr || (s->meta().status != StreamStatus::kActive && s->meta().status != StreamStatus::kUpdating)) {
       st = StreamNotFound(stream.ref);
     } else if (s->meta().encryption_type == "KMS") {
       key_id = s->meta().key_id;
@@ -167,11 +166,11 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
   if (!state) return Status(ErrorCode::kInvalidArgument, "Invalid ShardIterator.");
   int64_t now = clock_->NowMs();
   if (now - state->issued_ms > options_.iterator_ttl_ms) {
-    return Status(ErrorCode::kExpiredIterator,
-                  "Iterator expired. The iterator was created at time " + AmzUtcString(state->issued_ms) +
-                      " while right now it is " + AmzUtcString(now) +
-                      " which is further in the future than the tolerated delay of " +
-                      std::to_string(options_.iterator_ttl_ms) + " milliseconds.");
+    return Status(ErrorCode::kExpiredIterator, "Iterator expired. The iterator was created at time " +
+                                                   AmzUtcString(state->issued_ms) + " while right now it is " +
+                                                   AmzUtcString(now) +
+                                                   " which is further in the future than the tolerated delay of " +
+                                                   std::to_string(options_.iterator_ttl_ms) + " milliseconds.");
   }
   model::ShardIndex shard = state->shard;
   StreamRef ref{state->account, state->region, state->stream_name};

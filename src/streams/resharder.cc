@@ -146,8 +146,8 @@ Status Registry::MergeShards(const StreamRef& ref, std::string_view shard_id, st
     for (ShardMeta* s : shards) {
       if (s->closed()) {
         return Status(ErrorCode::kInvalidArgument,
-                      "Shard " + model::ShardIdName(s->index) + " in stream " + m.name + " under account " +
-                          m.account + " has already been merged or split, and thus is not eligible for merging or "
+                      "Shard " + model::ShardIdName(s->index) + " in stream " + m.name + " under account " + m.account +
+                          " has already been merged or split, and thus is not eligible for merging or "
                           "splitting.");
       }
     }
@@ -155,10 +155,10 @@ Status Registry::MergeShards(const StreamRef& ref, std::string_view shard_id, st
     // above it (AWS rejects the inverted pair too).
     if (shards[0]->index == shards[1]->index || shards[0]->range.end == model::uint128(~model::uint128(0)) ||
         shards[0]->range.end + 1 != shards[1]->range.start) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "Shards " + model::ShardIdName(shards[0]->index) + " and " + model::ShardIdName(shards[1]->index) +
-                        " in stream " + m.name + " under account " + m.account +
-                        " are not an adjacent pair of shards eligible for merging");
+      return Status(ErrorCode::kInvalidArgument, "Shards " + model::ShardIdName(shards[0]->index) + " and " +
+                                                     model::ShardIdName(shards[1]->index) + " in stream " + m.name +
+                                                     " under account " + m.account +
+                                                     " are not an adjacent pair of shards eligible for merging");
     }
     r.Merge(shards[0]->index, shards[1]->index);
     StartUpdating(m, r.now());

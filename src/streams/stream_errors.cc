@@ -15,9 +15,8 @@ Status StreamNotFound(const StreamRef& ref) {
 }
 
 Status ShardRateExceeded(const StreamMeta& meta, model::ShardIndex shard) {
-  return Status(ErrorCode::kThroughputExceeded, "Rate exceeded for shard " + model::ShardIdName(shard) +
-                                                    " in stream " + meta.name + " under account " + meta.account +
-                                                    ".");
+  return Status(ErrorCode::kThroughputExceeded, "Rate exceeded for shard " + model::ShardIdName(shard) + " in stream " +
+                                                    meta.name + " under account " + meta.account + ".");
 }
 
 Status RequireActive(const StreamMeta& m) {
@@ -34,15 +33,14 @@ Status RequireProvisioned(const StreamMeta& m) {
 }
 
 Status ShardLimitExceeded(const StreamRef& ref, uint32_t open, uint32_t additional, uint32_t limit) {
-  return Status(ErrorCode::kLimitExceeded,
-                "This request would exceed the shard limit for the account " + ref.account + " in " + ref.region +
-                    ". Current shard count for the account: " + std::to_string(open) +
-                    ". Limit: " + std::to_string(limit) +
-                    ". Number of additional shards that would have resulted from this request: " +
-                    std::to_string(additional) +
-                    ". Refer to the AWS Service Limits page "
-                    "(http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and "
-                    "how to request higher limits.");
+  return Status(
+      ErrorCode::kLimitExceeded,
+      "This request would exceed the shard limit for the account " + ref.account + " in " + ref.region +
+          ". Current shard count for the account: " + std::to_string(open) + ". Limit: " + std::to_string(limit) +
+          ". Number of additional shards that would have resulted from this request: " + std::to_string(additional) +
+          ". Refer to the AWS Service Limits page "
+          "(http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and "
+          "how to request higher limits.");
 }
 
 }  // namespace spate::streams

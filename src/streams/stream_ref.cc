@@ -27,8 +27,9 @@ Result<StreamRef> ResolveStream(const Caller& caller, std::string_view name, std
   }
   std::string_view resource = pos <= arn.size() ? arn.substr(pos) : std::string_view();
   constexpr std::string_view kStream = "stream/";
-  if (parts.size() != 5 || parts[0] != "arn" || parts[2] != "kinesis" || resource.substr(0, kStream.size()) != kStream ||
-      resource.size() == kStream.size() || resource.find('/', kStream.size()) != std::string_view::npos) {
+  if (parts.size() != 5 || parts[0] != "arn" || parts[2] != "kinesis" ||
+      resource.substr(0, kStream.size()) != kStream || resource.size() == kStream.size() ||
+      resource.find('/', kStream.size()) != std::string_view::npos) {
     return Status(ErrorCode::kInvalidArgument, "Invalid StreamARN " + std::string(arn) + ".");
   }
   std::string_view arn_name = resource.substr(kStream.size());

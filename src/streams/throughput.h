@@ -23,9 +23,9 @@ inline constexpr double kShardWriteBytesPerSec = 1 << 20;
 inline constexpr double kShardWriteRecordsPerSec = 1000;
 inline constexpr double kShardReadBytesPerSec = 2 << 20;
 inline constexpr double kShardReadCallsPerSec = 5;
-inline constexpr uint64_t kLargeReadBytes = 10u << 20;    // a response this big...
-inline constexpr int64_t kLargeReadPenaltyMs = 5000;      // ...throttles the shard's reads this long
-inline constexpr double kShardIteratorCallsPerSec = 5;    // GetShardIterator per shard
+inline constexpr uint64_t kLargeReadBytes = 10u << 20;  // a response this big...
+inline constexpr int64_t kLargeReadPenaltyMs = 5000;    // ...throttles the shard's reads this long
+inline constexpr double kShardIteratorCallsPerSec = 5;  // GetShardIterator per shard
 
 struct ThroughputOptions {
   // false (--limits=off): nothing is ever throttled. Demand is still

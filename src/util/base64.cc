@@ -2,9 +2,9 @@
 
 #include <array>
 #include <bit>
-#include <cstring>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace spate::util {
 
@@ -100,10 +100,9 @@ void Base64EncodeAppend(std::string_view bytes, std::string* out) {
   // written as eight characters with one 8-byte store.
   while (end - src >= 8) {
     const uint64_t w = LoadBigEndian64(src);  // bytes 0..5 in bits 63..16
-    const uint64_t chars = uint64_t{kEncodePairs[(w >> 52) & 0xfff]} |
-                           (uint64_t{kEncodePairs[(w >> 40) & 0xfff]} << 16) |
-                           (uint64_t{kEncodePairs[(w >> 28) & 0xfff]} << 32) |
-                           (uint64_t{kEncodePairs[(w >> 16) & 0xfff]} << 48);
+    const uint64_t chars =
+        uint64_t{kEncodePairs[(w >> 52) & 0xfff]} | (uint64_t{kEncodePairs[(w >> 40) & 0xfff]} << 16) |
+        (uint64_t{kEncodePairs[(w >> 28) & 0xfff]} << 32) | (uint64_t{kEncodePairs[(w >> 16) & 0xfff]} << 48);
     StoreLittleEndian64(chars, dst);
     src += 6;
     dst += 8;
@@ -131,8 +130,7 @@ void Base64EncodeAppend(std::string_view bytes, std::string* out) {
       dst[3] = kPad;
       break;
     }
-    default:
-      break;
+    default: break;
   }
 }
 

@@ -34,8 +34,8 @@ class PosixFile final : public File {
 
   Status WriteAt(uint64_t pos, std::span<const std::string_view> slices, size_t* written) override {
     size_t total = 0;
-    size_t i = 0;        // first slice not fully written
-    size_t skip = 0;     // bytes of slices[i] already written
+    size_t i = 0;     // first slice not fully written
+    size_t skip = 0;  // bytes of slices[i] already written
     while (i < slices.size()) {
       iovec iov[IOV_MAX];
       int n = 0;

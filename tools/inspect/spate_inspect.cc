@@ -70,8 +70,8 @@ void PrintState(const char* what, const SegmentState& st, bool entries) {
 }
 
 // Reads a cache/checkpoint file; prints its verdict. Returns true if valid.
-bool InspectStateFile(util::FileSystem* fs, const std::string& path, uint32_t magic, uint32_t version,
-                      const char* what, const Options& o, SegmentState* st) {
+bool InspectStateFile(util::FileSystem* fs, const std::string& path, uint32_t magic, uint32_t version, const char* what,
+                      const Options& o, SegmentState* st) {
   auto data = util::ReadFileToString(fs, path);
   if (!data.ok()) {
     std::printf("    %s %s: unreadable: %s\n", what, path.c_str(), data.status().message().c_str());

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstring>
 #include <condition_variable>
+#include <cstring>
 #include <functional>
 #include <future>
 #include <list>
@@ -20,8 +20,8 @@
 #include <thread>
 #include <vector>
 
-#include <nghttp2/nghttp2.h>
 #include <gtest/gtest.h>
+#include <nghttp2/nghttp2.h>
 
 namespace spate::http {
 namespace {
@@ -266,8 +266,9 @@ class H2Client {
     nghttp2_session_callbacks* cb;
     nghttp2_session_callbacks_new(&cb);
     nghttp2_session_callbacks_set_on_header_callback(
-        cb, [](nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
-               const uint8_t* value, size_t valuelen, uint8_t, void* user) -> int {
+        cb,
+        [](nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen, const uint8_t* value,
+           size_t valuelen, uint8_t, void* user) -> int {
           auto* self = static_cast<H2Client*>(user);
           std::string n(reinterpret_cast<const char*>(name), namelen);
           std::string v(reinterpret_cast<const char*>(value), valuelen);
@@ -462,8 +463,8 @@ TEST_F(HttpServerTest, Http1LargeBodyEchoed) {
 
 TEST_F(HttpServerTest, Http1OversizeBodyGets413) {
   RawClient c(port());
-  ASSERT_TRUE(c.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(kMaxBody + 1) +
-                     "\r\n\r\npartial"));
+  ASSERT_TRUE(
+      c.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(kMaxBody + 1) + "\r\n\r\npartial"));
   auto r = c.Read();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 413);

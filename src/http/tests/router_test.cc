@@ -73,9 +73,7 @@ TEST_F(RouterTest, RequiredHeader) {
   EXPECT_EQ(Route(Req("OPTIONS", "/")), "api OPTIONS /");
 }
 
-TEST_F(RouterTest, EverythingElseGoesToTheFallback) {
-  EXPECT_EQ(Route(Req("POST", "/")), "api POST /");
-}
+TEST_F(RouterTest, EverythingElseGoesToTheFallback) { EXPECT_EQ(Route(Req("POST", "/")), "api POST /"); }
 
 TEST_F(RouterTest, OverloadedAsksTheHandlerTheRequestWouldReach) {
   EXPECT_EQ(router_.Overloaded(Req("GET", "/console/x")).body, "console");

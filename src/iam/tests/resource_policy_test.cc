@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-
 namespace spate::iam {
 namespace {
 
@@ -93,7 +92,8 @@ TEST(ResourcePolicy, NotActionAndNotResource) {
 TEST(ResourcePolicy, EmptyStatementListIsRefusedAndNoMatchDenies) {
   EXPECT_FALSE(ResourcePolicy::Parse(R"({"Statement":[]})").ok());
   EXPECT_EQ(Eval(R"({"Statement":[{"Effect":"Allow","Principal":"*","Action":"kinesis:GetRecords",
-      "Resource":"arn:aws:kinesis:eu-west-1:*"}]})", "222222222222", "kinesis:GetRecords"),
+      "Resource":"arn:aws:kinesis:eu-west-1:*"}]})",
+                 "222222222222", "kinesis:GetRecords"),
             Decision::kImplicitDeny);
 }
 

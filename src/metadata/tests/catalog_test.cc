@@ -12,9 +12,8 @@ namespace {
 class CatalogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("spate-catalog-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = std::filesystem::temp_directory_path() / ("spate-catalog-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -163,8 +162,8 @@ TEST(StreamMetaCoding, UnknownStatusOrModeCodeIsCorruption) {
   m.consumers.push_back(ConsumerMeta{"c", 1700000001000, ConsumerStatus::kDeleting, 1700000001500, {}});
   const std::string good = EncodeStreamMeta(m);
   // account, region, name and storage group are 1-byte-length strings.
-  const size_t status_pos = 1 + (1 + m.account.size()) + (1 + m.region.size()) + (1 + m.name.size()) +
-                            (1 + m.storage_group.size()) + 8;
+  const size_t status_pos =
+      1 + (1 + m.account.size()) + (1 + m.region.size()) + (1 + m.name.size()) + (1 + m.storage_group.size()) + 8;
   const size_t mode_pos = status_pos + 1 + 8;
   ASSERT_EQ(good[status_pos], static_cast<char>(StreamStatus::kActive));
   ASSERT_EQ(good[mode_pos], static_cast<char>(StreamMode::kOnDemand));

@@ -115,9 +115,7 @@ Value EveryKind() {
               {"nested", Obj({{"a", Arr({Value::String("x"), Value::Null()})}})}});
 }
 
-std::string Nested(char open, char close, int depth) {
-  return std::string(depth, open) + std::string(depth, close);
-}
+std::string Nested(char open, char close, int depth) { return std::string(depth, open) + std::string(depth, close); }
 
 // ---------------------------------------------------------------- JSON parse
 
@@ -204,9 +202,28 @@ TEST(JsonParse, EmptyBodyIsError) {
 }
 
 TEST(JsonParse, MalformedDocumentsAreErrors) {
-  for (const char* text : {"{", "}", "[1,]", "[1 2]", "{\"a\":}", "{\"a\" 1}", "{a:1}", "'a'", "tru", "nul",
-                           "01", "1.", ".5", "-", "+1", "\"unterminated", "{} {}", "[] x", "NaN", "Infinity",
-                           "\"bad escape \\x\"", "\"\\ud800\""}) {
+  for (const char* text : {"{",
+                           "}",
+                           "[1,]",
+                           "[1 2]",
+                           "{\"a\":}",
+                           "{\"a\" 1}",
+                           "{a:1}",
+                           "'a'",
+                           "tru",
+                           "nul",
+                           "01",
+                           "1.",
+                           ".5",
+                           "-",
+                           "+1",
+                           "\"unterminated",
+                           "{} {}",
+                           "[] x",
+                           "NaN",
+                           "Infinity",
+                           "\"bad escape \\x\"",
+                           "\"\\ud800\""}) {
     JsonError(text);
   }
 }
@@ -215,8 +232,8 @@ TEST(JsonParse, UnescapedControlCharacterIsError) { JsonError("\"a\x01z\""); }
 
 TEST(JsonParse, InvalidUtf8IsError) {
   JsonError("\"\xff\"");
-  JsonError("\"\xc3\"");        // truncated sequence
-  JsonError("\"\xc0\xaf\"");    // overlong
+  JsonError("\"\xc3\"");          // truncated sequence
+  JsonError("\"\xc0\xaf\"");      // overlong
   JsonError("\"\xed\xa0\x80\"");  // encoded surrogate
 }
 
@@ -280,12 +297,11 @@ TEST(JsonWrite, EscapesQuoteBackslashAndControlCharacters) {
 }
 
 TEST(JsonWrite, Utf8PassesThrough) {
-  EXPECT_EQ(ToJson(Value::String("h\xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x98\x80")), "\"h\xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x98\x80\"");
+  EXPECT_EQ(ToJson(Value::String("h\xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x98\x80")),
+            "\"h\xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x98\x80\"");
 }
 
-TEST(JsonWrite, EscapesMemberNames) {
-  EXPECT_EQ(ToJson(Obj({{"a\"\n", Value::Int(1)}})), R"({"a\"\n":1})");
-}
+TEST(JsonWrite, EscapesMemberNames) { EXPECT_EQ(ToJson(Obj({{"a\"\n", Value::Int(1)}})), R"({"a\"\n":1})"); }
 
 TEST(JsonWrite, BlobIsBase64) {
   EXPECT_EQ(ToJson(Value::Blob("foobar")), R"("Zm9vYmFy")");
@@ -467,15 +483,13 @@ TEST(CborDecodeRfcVectors, ArraysAndMaps) {
   for (int i = 1; i <= 25; ++i) twenty_five.Append(Value::Int(i));
   EXPECT_EQ(Cbor("98190102030405060708090a0b0c0d0e0f101112131415161718181819"), twenty_five);
   EXPECT_EQ(Cbor("a0"), Value::MakeObject());
-  EXPECT_EQ(Cbor("a26161016162820203"),
-            Obj({{"a", Value::Int(1)}, {"b", Arr({Value::Int(2), Value::Int(3)})}}));
+  EXPECT_EQ(Cbor("a26161016162820203"), Obj({{"a", Value::Int(1)}, {"b", Arr({Value::Int(2), Value::Int(3)})}}));
   EXPECT_EQ(Cbor("826161a161626163"), Arr({Value::String("a"), Obj({{"b", Value::String("c")}})}));
-  EXPECT_EQ(Cbor("a56161614161626142616361436164614461656145"),
-            Obj({{"a", Value::String("A")},
-                 {"b", Value::String("B")},
-                 {"c", Value::String("C")},
-                 {"d", Value::String("D")},
-                 {"e", Value::String("E")}}));
+  EXPECT_EQ(Cbor("a56161614161626142616361436164614461656145"), Obj({{"a", Value::String("A")},
+                                                                     {"b", Value::String("B")},
+                                                                     {"c", Value::String("C")},
+                                                                     {"d", Value::String("D")},
+                                                                     {"e", Value::String("E")}}));
 }
 
 TEST(CborDecodeRfcVectors, IndefiniteLength) {
@@ -489,8 +503,7 @@ TEST(CborDecodeRfcVectors, IndefiniteLength) {
   Value twenty_five = Value::MakeArray();
   for (int i = 1; i <= 25; ++i) twenty_five.Append(Value::Int(i));
   EXPECT_EQ(Cbor("9f0102030405060708090a0b0c0d0e0f101112131415161718181819ff"), twenty_five);
-  EXPECT_EQ(Cbor("bf61610161629f0203ffff"),
-            Obj({{"a", Value::Int(1)}, {"b", Arr({Value::Int(2), Value::Int(3)})}}));
+  EXPECT_EQ(Cbor("bf61610161629f0203ffff"), Obj({{"a", Value::Int(1)}, {"b", Arr({Value::Int(2), Value::Int(3)})}}));
   EXPECT_EQ(Cbor("826161bf61626163ff"), Arr({Value::String("a"), Obj({{"b", Value::String("c")}})}));
   EXPECT_EQ(Cbor("bf6346756ef563416d7421ff"), Obj({{"Fun", Value::Bool(true)}, {"Amt", Value::Int(-2)}}));
 }
@@ -502,10 +515,10 @@ TEST(CborDecode, IndefiniteByteString) {
 }
 
 TEST(CborDecode, IndefiniteStringChunkOfOtherTypeIsError) {
-  CborError("5f6161ff");    // text chunk in a byte string
-  CborError("7f4161ff");    // byte chunk in a text string
+  CborError("5f6161ff");      // text chunk in a byte string
+  CborError("7f4161ff");      // byte chunk in a text string
   CborError("5f5f4101ffff");  // nested indefinite chunk
-  CborError("5f01ff");      // integer chunk
+  CborError("5f01ff");        // integer chunk
 }
 
 TEST(CborDecode, TextChunkMustBeValidUtf8OnItsOwn) {
@@ -547,8 +560,8 @@ TEST(CborTag1, NegativeIntegerIsBeforeEpoch) {
 
 TEST(CborTag1, FloatIsSeconds) {
   EXPECT_EQ(Cbor("c1fb41d452d9ec200000"), Value::TimestampMs(1363896240500));  // RFC vector 1363896240.5
-  EXPECT_EQ(Cbor("c1f93e00"), Value::TimestampMs(1500));                      // half 1.5
-  EXPECT_EQ(Cbor("c1fa47c35000"), Value::TimestampMs(100000000));             // single 100000.0
+  EXPECT_EQ(Cbor("c1f93e00"), Value::TimestampMs(1500));                       // half 1.5
+  EXPECT_EQ(Cbor("c1fa47c35000"), Value::TimestampMs(100000000));              // single 100000.0
 }
 
 TEST(CborTag1, FloatSecondsRoundToNearestMillisecond) {
@@ -596,15 +609,32 @@ TEST(CborErrors, TruncatedInputIsError) {
   std::string written;
   WriteCbor(every_kind, &written);
   // Every proper prefix of a well-formed item is truncated.
-  for (const std::string& doc : {written, Hex("5f42010243030405ff"), Hex("bf61610161629f0203ffff"),
-                                 Hex("c1fb41d452d9ec200000")}) {
+  for (const std::string& doc :
+       {written, Hex("5f42010243030405ff"), Hex("bf61610161629f0203ffff"), Hex("c1fb41d452d9ec200000")}) {
     for (size_t len = 1; len < doc.size(); ++len) {
       CborBytesError(std::string_view(doc).substr(0, len));
     }
   }
-  for (const char* hex : {"18", "19 01", "1a 0000 00", "1b 00000000 000000", "62 61", "5f 41", "5f", "7f 6161",
-                          "9f", "9f 01", "bf", "bf 6161", "bf 6161 01", "82 01", "a1 6161", "c1", "f9 00", "fa 0000",
-                          "fb 00000000 000000", "5f 42 01"}) {
+  for (const char* hex : {"18",
+                          "19 01",
+                          "1a 0000 00",
+                          "1b 00000000 000000",
+                          "62 61",
+                          "5f 41",
+                          "5f",
+                          "7f 6161",
+                          "9f",
+                          "9f 01",
+                          "bf",
+                          "bf 6161",
+                          "bf 6161 01",
+                          "82 01",
+                          "a1 6161",
+                          "c1",
+                          "f9 00",
+                          "fa 0000",
+                          "fb 00000000 000000",
+                          "5f 42 01"}) {
     CborError(hex);
   }
 }

@@ -12,8 +12,7 @@ using namespace std::string_literals;
 // Vectors from botocore's tests/unit/test_eventstream.py (EMPTY_MESSAGE,
 // PAYLOAD_NO_HEADERS, PAYLOAD_ONE_STR_HEADER), which AWS's parsers accept.
 const std::string kEmptyMessage = "\x00\x00\x00\x10\x00\x00\x00\x00\x05\xc2\x48\xeb\x7d\x98\xc8\xff"s;
-const std::string kPayloadNoHeaders =
-    "\x00\x00\x00\x1d\x00\x00\x00\x00\xfd\x52\x8c\x5a{'foo':'bar'}\xc3\x65\x39\x36"s;
+const std::string kPayloadNoHeaders = "\x00\x00\x00\x1d\x00\x00\x00\x00\xfd\x52\x8c\x5a{'foo':'bar'}\xc3\x65\x39\x36"s;
 const std::string kPayloadOneStrHeader =
     "\x00\x00\x00=\x00\x00\x00\x20\x07\xfd\x83\x96\x0c"
     "content-type\x07\x00\x10"

@@ -45,8 +45,8 @@ TEST(ModelPatternTest, StreamArn) {
 }
 
 TEST(ModelPatternTest, ConsumerArnWithAnchorsAndEscapedSlash) {
-  const ModelPattern p = Compile(
-      "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+");
+  const ModelPattern p =
+      Compile("^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+");
   EXPECT_TRUE(p.FullMatch("arn:aws:kinesis:us-east-1:123456789012:stream/s/consumer/c:1600000000"));
   EXPECT_FALSE(p.FullMatch("arn:aws:kinesis:us-east-1:123456789012:stream/s/consumer/c"));
 }
@@ -75,8 +75,7 @@ TEST(ModelPatternTest, LookbehindLazyAndPossessive) {
 }
 
 TEST(ModelPatternTest, FixedWidthGroupRepeatsOverLongInput) {
-  const ModelPattern p =
-      Compile("^(?:[A-Za-z0-9+\\/]{4})*(?:[A-Za-z0-9+\\/]{2}==|[A-Za-z0-9+\\/]{3}=)?$");
+  const ModelPattern p = Compile("^(?:[A-Za-z0-9+\\/]{4})*(?:[A-Za-z0-9+\\/]{2}==|[A-Za-z0-9+\\/]{3}=)?$");
   EXPECT_TRUE(p.FullMatch(std::string(4096, 'A')));
   EXPECT_TRUE(p.FullMatch(std::string(4094, 'A') + "=="));
   EXPECT_FALSE(p.FullMatch(std::string(4095, 'A')));
@@ -152,12 +151,11 @@ TEST(ModelPatternTest, ModelPatternsAcceptAndReject) {
       {R"(^$|[a-zA-Z/_]+)", "UTC+1", false},
       {R"(^$|\.[0-9a-z!\-_.*'()]+)", ".gz", true},
       {R"(^$|\.[0-9a-z!\-_.*'()]+)", "gz", false},
-      {R"(arn:.*:glue:.*:\d{12}:catalog(?:(/[a-z0-9_-]+){1,2})?)",
-       "arn:aws:glue:us-east-1:123456789012:catalog", true},
+      {R"(arn:.*:glue:.*:\d{12}:catalog(?:(/[a-z0-9_-]+){1,2})?)", "arn:aws:glue:us-east-1:123456789012:catalog", true},
       {R"(arn:.*:glue:.*:\d{12}:catalog(?:(/[a-z0-9_-]+){1,2})?)",
        "arn:aws:glue:us-east-1:123456789012:catalog/db/table", true},
-      {R"(arn:.*:glue:.*:\d{12}:catalog(?:(/[a-z0-9_-]+){1,2})?)",
-       "arn:aws:glue:us-east-1:123456789012:catalog/a/b/c", false},
+      {R"(arn:.*:glue:.*:\d{12}:catalog(?:(/[a-z0-9_-]+){1,2})?)", "arn:aws:glue:us-east-1:123456789012:catalog/a/b/c",
+       false},
       {R"(([a-zA-Z0-9\-\_]+\.){2,3}vpce\.[a-zA-Z0-9\-]*\.vpce-svc\-[a-zA-Z0-9\-]{17}$)",
        "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0", true},
       {R"(([a-zA-Z0-9\-\_]+\.){2,3}vpce\.[a-zA-Z0-9\-]*\.vpce-svc\-[a-zA-Z0-9\-]{17}$)",
@@ -175,7 +173,10 @@ TEST(ModelPatternTest, ModelPatternsAcceptAndReject) {
       {R"(0|([1-9]\d{0,128}))", "49590338271490256608559692538361571095921575989136588898", true},
       // "日本語 ２" (U+FF12 is a fullwidth digit) and an ideographic space U+3000.
       {R"(^[\p{L}\p{Z}\p{N}_.:\/=+\-@%]*$)", "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E \xEF\xBC\x92", true},
-      {R"(^[\p{L}\p{Z}\p{N}_.:\/=+\-@%]*$)", "a\xE3\x80\x80" "b", true},
+      {R"(^[\p{L}\p{Z}\p{N}_.:\/=+\-@%]*$)",
+       "a\xE3\x80\x80"
+       "b",
+       true},
       {R"(^[\p{L}\p{Z}\p{N}_.:\/=+\-@%]*$)", "a\tb", false},
   };
   for (const Case& c : cases) {
@@ -201,11 +202,11 @@ TEST(ModelPatternTest, DotExcludesJavaLineTerminatorsOnly) {
 
 // Without UNICODE_CHARACTER_CLASS, Java's \d \w \s are ASCII; \p{...} is Unicode.
 TEST(ModelPatternTest, PredefinedClassesAreAsciiPropertiesAreUnicode) {
-  EXPECT_FALSE(Compile("\\w").FullMatch("\xC3\xA9"));      // é
+  EXPECT_FALSE(Compile("\\w").FullMatch("\xC3\xA9"));  // é
   EXPECT_TRUE(Compile("\\W").FullMatch("\xC3\xA9"));
-  EXPECT_FALSE(Compile("\\d").FullMatch("\xD9\xA3"));      // ARABIC-INDIC DIGIT THREE
+  EXPECT_FALSE(Compile("\\d").FullMatch("\xD9\xA3"));  // ARABIC-INDIC DIGIT THREE
   EXPECT_TRUE(Compile("\\p{N}").FullMatch("\xD9\xA3"));
-  EXPECT_FALSE(Compile("\\s").FullMatch("\xC2\xA0"));      // NO-BREAK SPACE
+  EXPECT_FALSE(Compile("\\s").FullMatch("\xC2\xA0"));  // NO-BREAK SPACE
   EXPECT_TRUE(Compile("\\p{Z}").FullMatch("\xC2\xA0"));
   EXPECT_TRUE(Compile("\\s").FullMatch("\x0B"));
   EXPECT_TRUE(Compile("\\S").FullMatch("\xC2\xA0"));
@@ -236,9 +237,9 @@ TEST(ModelPatternTest, UnicodeEscapesAndEscapedPunctuation) {
 // Syntax outside the subset fails to compile rather than meaning something
 // other than it does in Java.
 TEST(ModelPatternTest, RejectsSyntaxOutsideTheSubset) {
-  for (const char* source : {"a{", "a{,2}", "a{x}", "(?i)a", "(?#c)a", "\\Qa\\E", "[a[b]]", "[a&&b]",
-                             "(*ACCEPT)a", "(a)\\1", "\\x41", "\\p{Alpha}", "\\bx", "\\z", "a**",
-                             "(?<name>a)", "[a-\\d]", "\\", "[\\u00zz]"}) {
+  for (const char* source :
+       {"a{", "a{,2}", "a{x}", "(?i)a", "(?#c)a", "\\Qa\\E", "[a[b]]", "[a&&b]", "(*ACCEPT)a", "(a)\\1", "\\x41",
+        "\\p{Alpha}", "\\bx", "\\z", "a**", "(?<name>a)", "[a-\\d]", "\\", "[\\u00zz]"}) {
     EXPECT_FALSE(ModelPattern::Compile(source).ok()) << source;
   }
 }
@@ -246,9 +247,15 @@ TEST(ModelPatternTest, RejectsSyntaxOutsideTheSubset) {
 // Values come from decoders that validate UTF-8, but FullMatch takes any
 // bytes: each byte of an ill-formed sequence reads as U+FFFD.
 TEST(ModelPatternTest, InvalidUtf8ReadsAsReplacementCharacters) {
-  EXPECT_TRUE(Compile(".*").FullMatch("a\xFF" "b"));
-  EXPECT_FALSE(Compile("[a-z]*").FullMatch("a\xFF" "b"));
-  EXPECT_TRUE(Compile("a\\uFFFDb").FullMatch("a\xFF" "b"));
+  EXPECT_TRUE(
+      Compile(".*").FullMatch("a\xFF"
+                              "b"));
+  EXPECT_FALSE(
+      Compile("[a-z]*").FullMatch("a\xFF"
+                                  "b"));
+  EXPECT_TRUE(Compile("a\\uFFFDb")
+                  .FullMatch("a\xFF"
+                             "b"));
   EXPECT_TRUE(Compile("..").FullMatch("\xE2\x82"));  // truncated: two bad bytes
   EXPECT_FALSE(Compile(".").FullMatch("\xE2\x82"));
   EXPECT_TRUE(Compile("[\\u0001-\\uFFFF]*").FullMatch("ok\x80"));

@@ -66,7 +66,8 @@ TEST(ServiceModelTest, UnknownOperationIsNull) {
 }
 
 TEST(ServiceModelTest, OnlySubscribeToShardHasAnEventStreamOutput) {
-  for (const ServiceModel* m : {&ServiceModel::Kinesis(), &ServiceModel::Firehose(), &ServiceModel::KinesisAnalytics()}) {
+  for (const ServiceModel* m :
+       {&ServiceModel::Kinesis(), &ServiceModel::Firehose(), &ServiceModel::KinesisAnalytics()}) {
     for (const OperationInfo& op : m->operations()) {
       EXPECT_EQ(op.event_stream_output(), op.name() == "SubscribeToShard") << op.name();
     }
@@ -88,10 +89,8 @@ TEST(ServiceModelTest, FirehoseAndAnalyticsModelsLoad) {
 }
 
 TEST(ServiceModelTest, ValidRequestPassesAndIsNormalised) {
-  Value in = Obj({{"StreamName", Str("s1")},
-                  {"ShardCount", Value::Double(3.7)},
-                  {"Unknown", Str("ignored")},
-                  {"Tags", Value()}});
+  Value in = Obj(
+      {{"StreamName", Str("s1")}, {"ShardCount", Value::Double(3.7)}, {"Unknown", Str("ignored")}, {"Tags", Value()}});
   ASSERT_TRUE(Validate("CreateStream", &in).ok());
   EXPECT_EQ(in, Obj({{"ShardCount", Value::Int(3)}, {"StreamName", Str("s1")}}));
 }
@@ -152,8 +151,7 @@ TEST(ServiceModelTest, ValueAboveMaximum) {
 }
 
 TEST(ServiceModelTest, IntegerIsCappedAtJavaIntMax) {
-  ExpectValidation("GetRecords",
-                   Obj({{"ShardIterator", Str("x")}, {"Limit", Value::Int(int64_t{1} << 40)}}),
+  ExpectValidation("GetRecords", Obj({{"ShardIterator", Str("x")}, {"Limit", Value::Int(int64_t{1} << 40)}}),
                    "1 validation error detected: Value '2147483647' at 'limit' failed to satisfy "
                    "constraint: Member must have value less than or equal to 10000");
 }
@@ -177,7 +175,9 @@ TEST(ServiceModelTest, EnumWithoutObservedOrderUsesModelOrder) {
 TEST(ServiceModelTest, MultipleErrorsInMemberNameOrder) {
   // kinesalite test/getShardIterator.js: members in name order.
   ExpectValidation("GetShardIterator",
-                   Obj({{"StreamName", Str("")}, {"ShardId", Str("")}, {"ShardIteratorType", Str("")},
+                   Obj({{"StreamName", Str("")},
+                        {"ShardId", Str("")},
+                        {"ShardIteratorType", Str("")},
                         {"StartingSequenceNumber", Str("")}}),
                    "6 validation errors detected: "
                    "Value '' at 'shardId' failed to satisfy constraint: Member must satisfy regular "
@@ -208,24 +208,26 @@ TEST(ServiceModelTest, PutRecordsEmptyList) {
 }
 
 TEST(ServiceModelTest, PutRecordsNestedPaths) {
-  Value records = Arr({Obj({{"PartitionKey", Str("a")}, {"Data", Str("")}}),
-                       Obj({{"PartitionKey", Str(std::string(257, 'k'))},
-                            {"Data", Str("AAAA")},
-                            {"ExplicitHashKey", Str("")}}),
-                       Obj({{"Data", Str("")}})});
+  Value records =
+      Arr({Obj({{"PartitionKey", Str("a")}, {"Data", Str("")}}),
+           Obj({{"PartitionKey", Str(std::string(257, 'k'))}, {"Data", Str("AAAA")}, {"ExplicitHashKey", Str("")}}),
+           Obj({{"Data", Str("")}})});
   ExpectValidation("PutRecords", Obj({{"StreamName", Str("s")}, {"Records", records}}),
                    "3 validation errors detected: "
                    "Value '' at 'records.2.member.explicitHashKey' failed to satisfy constraint: "
                    "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38}); "
-                   "Value '" + std::string(257, 'k') + "' at 'records.2.member.partitionKey' failed "
-                   "to satisfy constraint: Member must have length less than or equal to 256; "
-                   "Value null at 'records.3.member.partitionKey' failed to satisfy constraint: "
-                   "Member must not be null");
+                   "Value '" +
+                       std::string(257, 'k') +
+                       "' at 'records.2.member.partitionKey' failed "
+                       "to satisfy constraint: Member must have length less than or equal to 256; "
+                       "Value null at 'records.3.member.partitionKey' failed to satisfy constraint: "
+                       "Member must not be null");
 }
 
 TEST(ServiceModelTest, OversizedBlobPrintsAsByteBuffer) {
   // The current model allows 10 MiB (10485760 bytes) of Data.
-  Value in = Obj({{"StreamName", Str("s")}, {"PartitionKey", Str("a")}, {"Data", Value::Blob(std::string(10485761, 'x'))}});
+  Value in =
+      Obj({{"StreamName", Str("s")}, {"PartitionKey", Str("a")}, {"Data", Value::Blob(std::string(10485761, 'x'))}});
   const Status st = Validate("PutRecord", &in, WireFormat::kCbor);
   EXPECT_EQ(st.message(),
             "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=10485761 "
@@ -276,7 +278,8 @@ TEST(ServiceModelTest, ListOfStringsReportsElementConstraintsOnTheList) {
 TEST(ServiceModelTest, MapKeysAndValuesReportedOnTheMap) {
   // kinesalite test/addTagsToStream.js.
   const std::string key(129, 'a');
-  ExpectValidation("AddTagsToStream", Obj({{"StreamName", Str("s")}, {"Tags", Obj({{"a", Str("1")}, {key.c_str(), Str("3")}})}}),
+  ExpectValidation("AddTagsToStream",
+                   Obj({{"StreamName", Str("s")}, {"Tags", Obj({{"a", Str("1")}, {key.c_str(), Str("3")}})}}),
                    "1 validation error detected: Value '{a=1, " + key +
                        "=3}' at 'tags' failed to satisfy constraint: Map keys must satisfy "
                        "constraint: [Member must have length less than or equal to 128, Member "
@@ -321,19 +324,18 @@ TEST(ServiceModelTest, Base64Errors) {
   ExpectSerialization("PutRecord", put("23456"),
                       "'23456' can not be converted to a Blob: Base64 encoded length is expected a "
                       "multiple of 4 bytes but found: 5");
-  ExpectSerialization("PutRecord", put("=+/="),
-                      "'=+/=' can not be converted to a Blob: Invalid Base64 character: '='");
+  ExpectSerialization("PutRecord", put("=+/="), "'=+/=' can not be converted to a Blob: Invalid Base64 character: '='");
   ExpectSerialization("PutRecord", put("+/+="),
                       "'+/+=' can not be converted to a Blob: Invalid last non-pad Base64 character "
                       "dectected");
 }
 
 TEST(ServiceModelTest, Base64ErrorInNestedRecord) {
-  ExpectSerialization("PutRecords",
-                      Obj({{"StreamName", Str("s")},
-                           {"Records", Arr({Obj({{"PartitionKey", Str("a")}, {"Data", Str("23456")}})})}}),
-                      "'23456' can not be converted to a Blob: Base64 encoded length is expected a "
-                      "multiple of 4 bytes but found: 5");
+  ExpectSerialization(
+      "PutRecords",
+      Obj({{"StreamName", Str("s")}, {"Records", Arr({Obj({{"PartitionKey", Str("a")}, {"Data", Str("23456")}})})}}),
+      "'23456' can not be converted to a Blob: Base64 encoded length is expected a "
+      "multiple of 4 bytes but found: 5");
 }
 
 TEST(ServiceModelTest, TypeMismatches) {
@@ -354,8 +356,7 @@ TEST(ServiceModelTest, TypeMismatches) {
   ExpectSerialization("PutRecord", Obj({{"Data", Value::Bool(true)}}),
                       "class java.lang.Boolean can not be converted to a Blob");
   ExpectSerialization("PutRecords", Obj({{"Records", Str("23")}}), "Expected list or null");
-  ExpectSerialization("PutRecords", Obj({{"Records", Obj({})}}),
-                      "Start of structure or map found where not expected.");
+  ExpectSerialization("PutRecords", Obj({{"Records", Obj({})}}), "Start of structure or map found where not expected.");
   ExpectSerialization("PutRecords", Obj({{"Records", Arr({Str("23")})}}), "Expected null");
   ExpectSerialization("AddTagsToStream", Obj({{"Tags", Value::Int(23)}}), "Expected map or null");
   ExpectSerialization("AddTagsToStream", Obj({{"Tags", Arr({})}}), "Start of list found where not expected");

@@ -135,9 +135,9 @@ TEST(StreamWriterTest, EndOfClosedShardWithChildren) {
 TEST(StreamWriterTest, EdgeCaseRecords) {
   const std::string it = "it";
   std::vector<Record> records = {
-      {"0", 0, "", "", false},                                    // empty data and key
-      {"1", -1, std::string(1, '\0'), "\"quote\\back\n", true},   // escapes; negative time
-      {"2", 1506440188100, "ab", "ключ-キー-🔑", false},           // non-ASCII key
+      {"0", 0, "", "", false},                                   // empty data and key
+      {"1", -1, std::string(1, '\0'), "\"quote\\back\n", true},  // escapes; negative time
+      {"2", 1506440188100, "ab", "ключ-キー-🔑", false},          // non-ASCII key
       {"3", 1506440188749, std::string(1000, '\xff'), std::string(256, 'p'), true},
       {"4", INT64_MAX, "abc", std::string("\x01\x1f\x7f", 3), false},
   };
@@ -164,7 +164,8 @@ TEST(StreamWriterTest, RandomRecordsMatchTheValueCodecs) {
     }
     const std::string it = bytes(rng() % 300);
     const int64_t behind = static_cast<int64_t>(rng() >> 1) * (rng() % 2 == 0 ? 1 : -1);
-    ExpectSameBytes(records, rng() % 4 == 0 ? nullptr : &it, behind, rng() % 2 == 0 ? TwoChildren() : Value::MakeArray());
+    ExpectSameBytes(records, rng() % 4 == 0 ? nullptr : &it, behind,
+                    rng() % 2 == 0 ? TwoChildren() : Value::MakeArray());
   }
 }
 

@@ -64,7 +64,7 @@ class FakeService final : public service::Service {
   }
   ErrorCode OverloadError(std::string_view operation) const override {
     return operation == "PutRecord" || operation == "SubscribeToShard" ? ErrorCode::kThroughputExceeded
-                                                                        : ErrorCode::kLimitExceeded;
+                                                                       : ErrorCode::kLimitExceeded;
   }
   void Invoke(const protocol::OperationInfo& op, service::Call call, Value input, service::Done done) override {
     calls.push_back(std::string(call.operation) + " " + call.caller.account + " " + call.caller.region);
@@ -145,16 +145,16 @@ TEST_F(FrontDoorTest, RoutesEachTargetPrefixToItsService) {
 }
 
 TEST_F(FrontDoorTest, SameOperationNameInTwoServicesGoesByPrefix) {
-  Answer a = Send(Post("Firehose_20150804.PutRecord", R"({"DeliveryStreamName":"d","Record":{"Data":"aGk="}})",
-                       kAuthFirehose));
+  Answer a = Send(
+      Post("Firehose_20150804.PutRecord", R"({"DeliveryStreamName":"d","Record":{"Data":"aGk="}})", kAuthFirehose));
   EXPECT_EQ(a.response.status, 200) << a.response.body;
   EXPECT_TRUE(kinesis_.calls.empty());
   EXPECT_EQ(firehose_.calls.size(), 1u);
 }
 
 TEST_F(FrontDoorTest, UnknownTargetPrefixOrOperationIsUnknownOperation) {
-  for (std::string target : {"DynamoDB_20120810.ListTables", "Kinesis_20131202.PutRecordz", "Kinesis_20131202",
-                             "", "KinesisAnalytics_20150814.ListApplications",
+  for (std::string target : {"DynamoDB_20120810.ListTables", "Kinesis_20131202.PutRecordz", "Kinesis_20131202", "",
+                             "KinesisAnalytics_20150814.ListApplications",
                              // in the model, but not served by the service
                              "Kinesis_20131202.ListStreams", "Firehose_20150804.DeleteDeliveryStream"}) {
     Answer a = Send(Post(target, "{}"));

@@ -50,6 +50,8 @@ std::string SignatureOf(const HttpRequest& r) {
 }
 
 TEST(SigV4Suite, PublishedVectorsVerify) {
+  // One vector a row, as AWS publishes them.
+  // clang-format off
   const std::vector<SuiteCase> cases = {
       {"get-vanilla", "GET", "/", {}, "", "host;x-amz-date",
        "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"},
@@ -100,6 +102,7 @@ TEST(SigV4Suite, PublishedVectorsVerify) {
        {{"content-type", "application/x-www-form-urlencoded; charset=utf8"}}, "Param1=value1",
        "content-type;host;x-amz-date", "1a72ec8f64bd914b0e42e42607c7fbce7fb2c7465f63e3092b3b0d39fa77a6fe"},
   };
+  // clang-format on
   for (const SuiteCase& c : cases) {
     EXPECT_EQ(SignatureOf(SuiteRequest(c)), c.signature) << c.name;
   }
@@ -368,8 +371,9 @@ TEST_F(VerifierTest, QueryStringSignature) {
   r.method = "POST";
   r.body = "{}";
   r.headers = {{"host", "127.0.0.1:4567"}};
-  std::string q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDA%2F20231114%2Fus-east-1%2Fkinesis%2F"
-                  "aws4_request&X-Amz-Date=20231114T221320Z&X-Amz-SignedHeaders=host";
+  std::string q =
+      "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDA%2F20231114%2Fus-east-1%2Fkinesis%2F"
+      "aws4_request&X-Amz-Date=20231114T221320Z&X-Amz-SignedHeaders=host";
   r.target = "/?" + q;
   auto p = ParseSignatureParams(r);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
@@ -391,14 +395,16 @@ TEST(DevelopmentMode, AcceptsAnyWellFormedSignature) {
   r.method = "POST";
   r.target = "/";
   r.headers = {{"x-amz-date", "20000101T000000Z"},
-               {"authorization", "AWS4-HMAC-SHA256 Credential=any/20000101/eu-central-1/kinesis/aws4_request, "
-                                 "SignedHeaders=host, Signature=nonsense"}};
+               {"authorization",
+                "AWS4-HMAC-SHA256 Credential=any/20000101/eu-central-1/kinesis/aws4_request, "
+                "SignedHeaders=host, Signature=nonsense"}};
   auto a = v.Verify(r, "kinesis");
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   EXPECT_EQ(a->account, std::string(kDefaultAccount));
   EXPECT_EQ(a->region, "eu-central-1");
-  r.headers[1].second = "AWS4-HMAC-SHA256 Credential=123456789012/20000101/us-east-1/kinesis/aws4_request, "
-                        "SignedHeaders=host, Signature=x";
+  r.headers[1].second =
+      "AWS4-HMAC-SHA256 Credential=123456789012/20000101/us-east-1/kinesis/aws4_request, "
+      "SignedHeaders=host, Signature=x";
   EXPECT_EQ(v.Verify(r, "kinesis")->account, "123456789012");
   r.headers.pop_back();
   EXPECT_EQ(v.Verify(r, "kinesis").status().code(), ErrorCode::kMissingAuthentication);

@@ -12,8 +12,7 @@
 namespace spate::storage::testing {
 namespace {
 
-Result<AppendResult> AppendEncrypted(ShardLog& log, const std::vector<Rec>& recs, int64_t ms,
-                                     std::string_view key_id) {
+Result<AppendResult> AppendEncrypted(ShardLog& log, const std::vector<Rec>& recs, int64_t ms, std::string_view key_id) {
   std::promise<Result<AppendResult>> p;
   auto f = p.get_future();
   std::vector<RecordInput> in;
@@ -60,8 +59,7 @@ TEST(KeyStoreTest, CanonicalKeyIds) {
   EXPECT_EQ(KeyStore::CanonicalKeyId("").status().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(KeyStore::CanonicalKeyId("alias/").status().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(KeyStore::CanonicalKeyId("arn:aws:s3:::bucket/key/x").status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(KeyStore::CanonicalKeyId("arn:aws:kms:us-east-1:1:bogus/x").status().code(),
-            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(KeyStore::CanonicalKeyId("arn:aws:kms:us-east-1:1:bogus/x").status().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST_F(EncryptionTest, KeyStoreFileIsPrivateAndSurvivesReopen) {

@@ -134,7 +134,8 @@ Status FaultInjectionFileSystem::CheckActive(const std::string& what) {
 }
 
 Status FaultInjectionFileSystem::FaultStatus(Fault f, const std::string& what, const std::string& path) {
-  if (f == Fault::kNoSpace) return Status(ErrorCode::kUnavailable, what + " " + path + ": No space left on device (injected)");
+  if (f == Fault::kNoSpace)
+    return Status(ErrorCode::kUnavailable, what + " " + path + ": No space left on device (injected)");
   return IoError(what + " " + path + ": Input/output error (injected)");
 }
 
@@ -216,7 +217,9 @@ Status FaultInjectionFileSystem::SyncDir(const std::string& path) {
   return Status::Ok();
 }
 
-Result<std::vector<std::string>> FaultInjectionFileSystem::ListDir(const std::string& path) { return base_->ListDir(path); }
+Result<std::vector<std::string>> FaultInjectionFileSystem::ListDir(const std::string& path) {
+  return base_->ListDir(path);
+}
 Result<bool> FaultInjectionFileSystem::IsDirectory(const std::string& path) { return base_->IsDirectory(path); }
 
 Status FaultInjectionFileSystem::Rename(const std::string& from, const std::string& to) {

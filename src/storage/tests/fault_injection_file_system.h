@@ -36,10 +36,10 @@ class FaultInjectionFileSystem final : public util::FileSystem {
   };
   struct FaultSpec {
     Fault fault = Fault::kNone;
-    int skip = 0;            // let this many matching calls succeed first
-    int count = 1 << 30;     // then fail this many
-    bool partial = false;    // writes: a random strict prefix reaches the file first
-    std::string path_substr; // only paths containing this
+    int skip = 0;             // let this many matching calls succeed first
+    int count = 1 << 30;      // then fail this many
+    bool partial = false;     // writes: a random strict prefix reaches the file first
+    std::string path_substr;  // only paths containing this
   };
 
   explicit FaultInjectionFileSystem(util::FileSystem* base, uint64_t seed = 1);
@@ -72,9 +72,9 @@ class FaultInjectionFileSystem final : public util::FileSystem {
   friend class FaultFile;
   struct Undo {
     uint64_t pos = 0;
-    uint64_t len = 0;        // bytes written
-    std::string old;         // previous bytes in [pos, pos + old.size()), within old_size
-    uint64_t old_size = 0;   // file size before the write
+    uint64_t len = 0;       // bytes written
+    std::string old;        // previous bytes in [pos, pos + old.size()), within old_size
+    uint64_t old_size = 0;  // file size before the write
   };
 
   // All called with mu_ held.
@@ -90,7 +90,7 @@ class FaultInjectionFileSystem final : public util::FileSystem {
   std::map<Op, FaultSpec> faults_;
   std::map<Op, int> seen_;
   std::map<std::string, std::vector<Undo>> unsynced_;  // path -> writes since its last sync
-  std::set<std::string> created_;                       // files whose directory entry is not durable
+  std::set<std::string> created_;                      // files whose directory entry is not durable
   int sync_calls_ = 0;
 };
 

@@ -254,7 +254,8 @@ uint64_t SeedCount() {
 }
 
 TEST_F(ModelTest, RandomSequencesWithCrashes) {
-  const uint64_t first = std::getenv("SPATE_MODEL_FIRST_SEED") ? std::strtoull(std::getenv("SPATE_MODEL_FIRST_SEED"), nullptr, 10) : 1;
+  const uint64_t first =
+      std::getenv("SPATE_MODEL_FIRST_SEED") ? std::strtoull(std::getenv("SPATE_MODEL_FIRST_SEED"), nullptr, 10) : 1;
   for (uint64_t seed = first; seed < first + SeedCount(); ++seed) {
     // Each seed starts from an empty directory.
     logs_.clear();

@@ -175,7 +175,6 @@ TEST_F(ShardLogTest, BadCrcMidFileWithoutCheckpointIsCorruptionAtOpen) {
   EXPECT_EQ(ReadAll(*other)->size(), 2u);
 }
 
-
 TEST_F(ShardLogTest, BadCrcMidFileUnderCheckpointFailsTheShardAtFirstRead) {
   auto log = Shard();
   std::vector<size_t> sizes;
@@ -224,7 +223,7 @@ TEST_F(ShardLogTest, RecoveryScansTheTailAfterTheCheckpoint) {
   ASSERT_TRUE(AppendSync(*log, Batch(2, "after"), 100).ok());
   log.reset();
   fs_->SimulateCrash(FaultInjectionFileSystem::CrashMode::kDropUnsynced);  // no final checkpoint
-  store_.reset();  // the dead process does nothing more
+  store_.reset();                                                          // the dead process does nothing more
   fs_->SetActive(true);
   Reopen();
   log = Shard();
@@ -874,7 +873,6 @@ TEST_F(ShardLogTest, BatchLargerThanSegmentGetsItsOwn) {
   ASSERT_EQ(all->size(), 3u);
   EXPECT_EQ((*all)[1].data, big);
 }
-
 
 // ---------------------------------------------------------------------------
 // Overwrite-ready space (LogStoreOptions::ready_ahead_bytes).

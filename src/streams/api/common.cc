@@ -130,8 +130,7 @@ Status MakePutEntry(Value* in_value, size_t max_record_bytes, size_t record_numb
   }
   if (Value* d = in_value->FindMutable("Data")) out->data = std::move(d->mutable_string());
   if (out->data.size() + out->partition_key.size() > max_record_bytes) {
-    const std::string path =
-        record_number == 0 ? "data" : "records." + std::to_string(record_number) + ".member.data";
+    const std::string path = record_number == 0 ? "data" : "records." + std::to_string(record_number) + ".member.data";
     return Status(ErrorCode::kValidation, "1 validation error detected: Value at '" + path +
                                               "' failed to satisfy constraint: Member must have length less than "
                                               "or equal to " +
@@ -140,9 +139,10 @@ Status MakePutEntry(Value* in_value, size_t max_record_bytes, size_t record_numb
   if (std::string_view ehk = in.GetString("ExplicitHashKey"); !ehk.empty()) {
     auto v = util::ParseDecimal128(ehk);
     if (!v) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was " +
-                        std::string(ehk));
+      return Status(
+          ErrorCode::kInvalidArgument,
+          "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was " +
+              std::string(ehk));
     }
     out->explicit_hash_key = *v;
   }
@@ -207,16 +207,14 @@ namespace spate::streams::api {
 
 Status CheckRetentionBounds(int64_t hours) {
   if (hours < kMinRetentionHours) {
-    return Status(ErrorCode::kInvalidArgument, "Minimum allowed retention period is " +
-                                                   std::to_string(kMinRetentionHours) +
-                                                   " hours. Requested retention period (" + std::to_string(hours) +
-                                                   " hours) is too short.");
+    return Status(ErrorCode::kInvalidArgument,
+                  "Minimum allowed retention period is " + std::to_string(kMinRetentionHours) +
+                      " hours. Requested retention period (" + std::to_string(hours) + " hours) is too short.");
   }
   if (hours > kMaxRetentionHours) {
-    return Status(ErrorCode::kInvalidArgument, "Maximum allowed retention period is " +
-                                                   std::to_string(kMaxRetentionHours) +
-                                                   " hours. Requested retention period (" + std::to_string(hours) +
-                                                   " hours) is too long.");
+    return Status(ErrorCode::kInvalidArgument,
+                  "Maximum allowed retention period is " + std::to_string(kMaxRetentionHours) +
+                      " hours. Requested retention period (" + std::to_string(hours) + " hours) is too long.");
   }
   return Status::Ok();
 }

@@ -56,10 +56,9 @@ void GetShardIterator(const Context& ctx, Value in, Done done) {
     } else {
       auto seq = model::SequenceNumber::Parse(start_seq);
       if (!seq) {
-        return Status(ErrorCode::kInvalidArgument, "StartingSequenceNumber " + std::string(start_seq) +
-                                                       " used in GetShardIterator on shard " + shard_name +
-                                                       " in stream " + ref->name + " under account " + ref->account +
-                                                       " is invalid.");
+        return Status(ErrorCode::kInvalidArgument,
+                      "StartingSequenceNumber " + std::string(start_seq) + " used in GetShardIterator on shard " +
+                          shard_name + " in stream " + ref->name + " under account " + ref->account + " is invalid.");
       }
       if (seq->shard != *index) {
         return Status(ErrorCode::kInvalidArgument, "Invalid StartingSequenceNumber. It encodes " +

@@ -100,8 +100,8 @@ void ListShards(const Context& ctx, Value in, Done done) {
       }
       bool needs_time = filter.type == "AT_TIMESTAMP" || filter.type == "FROM_TIMESTAMP";
       if (needs_time && !sf->Has("Timestamp")) {
-        return done(Status(ErrorCode::kInvalidArgument, "Must specify Timestamp in ShardFilter when ShardFilter type is " +
-                                                            filter.type + "."));
+        return done(Status(ErrorCode::kInvalidArgument,
+                           "Must specify Timestamp in ShardFilter when ShardFilter type is " + filter.type + "."));
       }
     }
   }

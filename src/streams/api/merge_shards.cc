@@ -10,8 +10,7 @@ using protocol::Value;
 void MergeShards(const Context& ctx, Value in, Done done) {
   auto ref = StreamFromInput(ctx, in);
   if (!ref.ok()) return done(ref.status());
-  Finish(done,
-         ctx.registry->MergeShards(*ref, in.GetString("ShardToMerge"), in.GetString("AdjacentShardToMerge")));
+  Finish(done, ctx.registry->MergeShards(*ref, in.GetString("ShardToMerge"), in.GetString("AdjacentShardToMerge")));
 }
 
 }  // namespace spate::streams::api

@@ -44,7 +44,6 @@ Handler FindHandler(std::string_view operation);
 // Admission of one call before its handler runs: control-plane rate limits
 // (LimitExceededException) and whole-request fault injection, keyed by the
 // stream the input names (StreamName, StreamARN or ResourceARN), if any.
-Status AdmitCall(Registry* registry, const Caller& caller, std::string_view operation,
-                 const protocol::Value& input);
+Status AdmitCall(Registry* registry, const Caller& caller, std::string_view operation, const protocol::Value& input);
 
 }  // namespace spate::streams::api

@@ -82,13 +82,14 @@ void PutRecords(const Context& ctx, Value in, Done done) {
   if (total > std::max(kMaxRequestBytes, *max_bytes)) {
     return done(Status(ErrorCode::kInvalidArgument, "Records size exceeds 5 MB limit"));
   }
-  ctx.registry->Put(*stream, std::move(entries),
-                    [done = std::move(done), done_encoded = ctx.done_encoded,
-                     format = ctx.format](Result<std::vector<PutOutcome>> r) {
-                      if (!r.ok()) return done(r.status());
-                      done_encoded(EncodeOutput(*r, format));
-                    },
-                    InjectedFaults(ctx));
+  ctx.registry->Put(
+      *stream, std::move(entries),
+      [done = std::move(done), done_encoded = ctx.done_encoded,
+       format = ctx.format](Result<std::vector<PutOutcome>> r) {
+        if (!r.ok()) return done(r.status());
+        done_encoded(EncodeOutput(*r, format));
+      },
+      InjectedFaults(ctx));
 }
 
 }  // namespace spate::streams::api

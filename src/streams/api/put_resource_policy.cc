@@ -1,6 +1,6 @@
+#include "iam/resource_policy.h"
 #include "streams/api/common.h"
 #include "streams/api/resource_policy_common.h"
-#include "iam/resource_policy.h"
 #include "streams/registry.h"
 
 namespace spate::streams::api {

@@ -19,8 +19,8 @@ void RegisterStreamConsumer(const Context& ctx, Value in, Done done) {
       return RequireActive(m);
     }
     if (m.FindConsumer(name) != nullptr) {
-      return Status(ErrorCode::kResourceInUse, "Consumer " + name + " under stream " + m.name +
-                                                   " already exists for account " + m.account + ".");
+      return Status(ErrorCode::kResourceInUse,
+                    "Consumer " + name + " under stream " + m.name + " already exists for account " + m.account + ".");
     }
     if (m.consumers.size() >= kMaxConsumersPerStream) {
       return Status(ErrorCode::kLimitExceeded, "Consumer limit of " + std::to_string(kMaxConsumersPerStream) +

@@ -34,19 +34,19 @@ void SubscribeToShard(const Context& ctx, Value in, Done done) {
   if (!index) return done(shard_missing());
   bool by_seq = type == "AT_SEQUENCE_NUMBER" || type == "AFTER_SEQUENCE_NUMBER";
   if (by_seq && start_seq.empty()) {
-    return done(Status(ErrorCode::kInvalidArgument, "StartingPosition of type " + std::string(type) +
-                                                        " requires a SequenceNumber."));
+    return done(Status(ErrorCode::kInvalidArgument,
+                       "StartingPosition of type " + std::string(type) + " requires a SequenceNumber."));
   }
   if (!by_seq && !start_seq.empty()) {
-    return done(Status(ErrorCode::kInvalidArgument, "StartingPosition of type " + std::string(type) +
-                                                        " must not have a SequenceNumber."));
+    return done(Status(ErrorCode::kInvalidArgument,
+                       "StartingPosition of type " + std::string(type) + " must not have a SequenceNumber."));
   }
   int64_t now = ctx.registry->clock()->NowMs();
   if (type == "AT_TIMESTAMP") {
     if (Status st = CheckAtTimestamp(ts, now); !st.ok()) return done(st);
   } else if (ts != nullptr) {
-    return done(Status(ErrorCode::kInvalidArgument, "StartingPosition of type " + std::string(type) +
-                                                        " must not have a Timestamp."));
+    return done(Status(ErrorCode::kInvalidArgument,
+                       "StartingPosition of type " + std::string(type) + " must not have a Timestamp."));
   }
 
   SubscribeRequest req;
@@ -83,10 +83,9 @@ void SubscribeToShard(const Context& ctx, Value in, Done done) {
                                                        ref->stream.account + " is invalid.");
       }
       if (seq->shard != *index) {
-        return Status(ErrorCode::kInvalidArgument, "Invalid StartingSequenceNumber. It encodes " +
-                                                       model::ShardIdName(seq->shard) +
-                                                       ", while it was used in a call to a shard with " +
-                                                       model::ShardIdName(*index));
+        return Status(ErrorCode::kInvalidArgument,
+                      "Invalid StartingSequenceNumber. It encodes " + model::ShardIdName(seq->shard) +
+                          ", while it was used in a call to a shard with " + model::ShardIdName(*index));
       }
       req.start_offset = type == "AT_SEQUENCE_NUMBER" ? seq->offset : seq->offset + 1;
     }

@@ -118,12 +118,15 @@ class FanOutTest : public RegistryFixture {
   // Registers an ACTIVE consumer and returns its ARN.
   std::string AddConsumer(const std::string& name) {
     std::string arn;
-    EXPECT_TRUE(registry_->UpdateStream(ref_, [&](metadata::StreamMeta& m) {
-      ConsumerMeta c{name, clock_.NowMs(), ConsumerStatus::kActive, clock_.NowMs(), {}};
-      arn = ConsumerArn(m, c);
-      m.consumers.push_back(c);
-      return Status::Ok();
-    }).ok());
+    EXPECT_TRUE(registry_
+                    ->UpdateStream(ref_,
+                                   [&](metadata::StreamMeta& m) {
+                                     ConsumerMeta c{name, clock_.NowMs(), ConsumerStatus::kActive, clock_.NowMs(), {}};
+                                     arn = ConsumerArn(m, c);
+                                     m.consumers.push_back(c);
+                                     return Status::Ok();
+                                   })
+                    .ok());
     return arn;
   }
 
@@ -140,15 +143,18 @@ class FanOutTest : public RegistryFixture {
     SubscribeRequest r;
     r.stream = ref_;
     r.consumer_arn = consumer;
-    EXPECT_TRUE(registry_->WithStream(ref_, [&](const Stream& s) {
-      r.storage_group = s.meta().storage_group;
-      r.log = s.Log(model::ShardIndex{0});
-      auto ref = ParseConsumerArn(consumer);
-      const ConsumerMeta* c = FindConsumer(s.meta(), *ref);
-      r.consumer_name = c->name;
-      r.consumer_created_ms = c->created_ms;
-      return Status::Ok();
-    }).ok());
+    EXPECT_TRUE(registry_
+                    ->WithStream(ref_,
+                                 [&](const Stream& s) {
+                                   r.storage_group = s.meta().storage_group;
+                                   r.log = s.Log(model::ShardIndex{0});
+                                   auto ref = ParseConsumerArn(consumer);
+                                   const ConsumerMeta* c = FindConsumer(s.meta(), *ref);
+                                   r.consumer_name = c->name;
+                                   r.consumer_created_ms = c->created_ms;
+                                   return Status::Ok();
+                                 })
+                    .ok());
     r.shard = model::ShardIndex{0};
     r.start_offset = offset ? model::LogOffset(*offset) : r.log->EndOffset();
     return fan_out_->Subscribe(std::move(r), [sink] { return sink; });
@@ -282,7 +288,8 @@ TEST_F(FanOutTest, SecondSubscriptionWithinGuardIsRefused) {
   clock_.AdvanceMs(4999);
   Status st = Subscribe(c, second);
   EXPECT_EQ(st.code(), ErrorCode::kResourceInUse);
-  EXPECT_EQ(st.message(), "Another active subscription exists for this consumer: 000000000000:fan:shardId-000000000000:c");
+  EXPECT_EQ(st.message(),
+            "Another active subscription exists for this consumer: 000000000000:fan:shardId-000000000000:c");
   EXPECT_TRUE(second->bytes().empty());
   EXPECT_FALSE(first->ended());
 }
@@ -381,10 +388,13 @@ TEST_F(FanOutTest, DeregisteredConsumerIsNoticedByValidation) {
   auto sink = std::make_shared<MemorySink>();
   ASSERT_TRUE(Subscribe(c, sink).ok());
   fan_out_->Poll();
-  ASSERT_TRUE(registry_->UpdateStream(ref_, [&](metadata::StreamMeta& m) {
-    m.consumers[0].status = ConsumerStatus::kDeleting;
-    return Status::Ok();
-  }).ok());
+  ASSERT_TRUE(registry_
+                  ->UpdateStream(ref_,
+                                 [&](metadata::StreamMeta& m) {
+                                   m.consumers[0].status = ConsumerStatus::kDeleting;
+                                   return Status::Ok();
+                                 })
+                  .ok());
   clock_.AdvanceMs(200);
   fan_out_->Poll();
   EXPECT_TRUE(sink->ended());
@@ -396,22 +406,26 @@ TEST_F(FanOutTest, ClosedShardEndsWithChildShards) {
   auto sink = std::make_shared<MemorySink>();
   ASSERT_TRUE(Subscribe(AddConsumer("c"), sink, 0).ok());
   // Close shard 0 at its tip with two children, as a split does.
-  ASSERT_TRUE(registry_->UpdateStream(ref_, [&](metadata::StreamMeta& m) {
-    metadata::ShardMeta parent = m.shards[0];
-    m.shards[0].end_offset = model::LogOffset(1);
-    m.shards[0].closed_ms = clock_.NowMs();
-    auto mid = parent.range.start + (parent.range.end - parent.range.start) / 2;
-    for (uint32_t i = 0; i < 2; ++i) {
-      metadata::ShardMeta child;
-      child.index = m.next_shard_index;
-      ++m.next_shard_index.value;
-      child.range = i == 0 ? model::HashKeyRange{parent.range.start, mid} : model::HashKeyRange{mid + 1, parent.range.end};
-      child.parent = parent.index;
-      child.created_ms = clock_.NowMs();
-      m.shards.push_back(child);
-    }
-    return Status::Ok();
-  }).ok());
+  ASSERT_TRUE(registry_
+                  ->UpdateStream(ref_,
+                                 [&](metadata::StreamMeta& m) {
+                                   metadata::ShardMeta parent = m.shards[0];
+                                   m.shards[0].end_offset = model::LogOffset(1);
+                                   m.shards[0].closed_ms = clock_.NowMs();
+                                   auto mid = parent.range.start + (parent.range.end - parent.range.start) / 2;
+                                   for (uint32_t i = 0; i < 2; ++i) {
+                                     metadata::ShardMeta child;
+                                     child.index = m.next_shard_index;
+                                     ++m.next_shard_index.value;
+                                     child.range = i == 0 ? model::HashKeyRange{parent.range.start, mid}
+                                                          : model::HashKeyRange{mid + 1, parent.range.end};
+                                     child.parent = parent.index;
+                                     child.created_ms = clock_.NowMs();
+                                     m.shards.push_back(child);
+                                   }
+                                   return Status::Ok();
+                                 })
+                  .ok());
   clock_.AdvanceMs(200);
   fan_out_->Poll();
   EXPECT_TRUE(sink->ended());

@@ -31,8 +31,8 @@ class RegistryFixture : public ::testing::Test {
 
   void SetUp() override {
     const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() / ("spate-" + std::string(info->test_suite_name()) + "-" +
-                                                     std::to_string(::getpid()) + "-" + info->name());
+    dir_ = std::filesystem::temp_directory_path() /
+           ("spate-" + std::string(info->test_suite_name()) + "-" + std::to_string(::getpid()) + "-" + info->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }
@@ -90,10 +90,13 @@ class RegistryFixture : public ::testing::Test {
   // The stream's record (default-constructed, with a failure, if none).
   metadata::StreamMeta MetaOf(const StreamRef& ref) {
     metadata::StreamMeta m;
-    EXPECT_TRUE(registry_->WithStream(ref, [&](const Stream& s) {
-      m = s.meta();
-      return Status::Ok();
-    }).ok());
+    EXPECT_TRUE(registry_
+                    ->WithStream(ref,
+                                 [&](const Stream& s) {
+                                   m = s.meta();
+                                   return Status::Ok();
+                                 })
+                    .ok());
     return m;
   }
 
@@ -102,8 +105,7 @@ class RegistryFixture : public ::testing::Test {
                                          const StreamCheck& entry_fault = {}) {
     std::promise<Result<std::vector<PutOutcome>>> p;
     registry_->Put(
-        ref, std::move(entries), [&](Result<std::vector<PutOutcome>> r) { p.set_value(std::move(r)); },
-        entry_fault);
+        ref, std::move(entries), [&](Result<std::vector<PutOutcome>> r) { p.set_value(std::move(r)); }, entry_fault);
     return p.get_future().get();
   }
 
@@ -118,10 +120,13 @@ class RegistryFixture : public ::testing::Test {
   // A shard iterator at `offset` of shard `shard`.
   std::string IteratorAt(const StreamRef& ref, uint32_t shard, uint64_t offset) {
     std::string it;
-    EXPECT_TRUE(registry_->WithStream(ref, [&](const Stream& s) {
-      it = registry_->MakeIterator(s, model::ShardIndex{shard}, model::LogOffset(offset));
-      return Status::Ok();
-    }).ok());
+    EXPECT_TRUE(registry_
+                    ->WithStream(ref,
+                                 [&](const Stream& s) {
+                                   it = registry_->MakeIterator(s, model::ShardIndex{shard}, model::LogOffset(offset));
+                                   return Status::Ok();
+                                 })
+                    .ok());
     return it;
   }
 

@@ -25,10 +25,13 @@ class RegistryTest : public RegistryFixture {
 
   StreamStatus StatusOf(const StreamRef& ref) {
     StreamStatus s = StreamStatus::kDeleting;
-    EXPECT_TRUE(registry_->WithStream(ref, [&](const Stream& st) {
-      s = st.meta().status;
-      return Status::Ok();
-    }).ok());
+    EXPECT_TRUE(registry_
+                    ->WithStream(ref,
+                                 [&](const Stream& st) {
+                                   s = st.meta().status;
+                                   return Status::Ok();
+                                 })
+                    .ok());
     return s;
   }
 
@@ -194,7 +197,8 @@ TEST_F(RegistryTest, IteratorOfRecreatedStreamIsRejected) {
   CreateActive(ref_, 1);
   auto r = registry_->GetRecords(it, 10);
   EXPECT_EQ(r.status().code(), ErrorCode::kNotFound);
-  EXPECT_EQ(r.status().message(), "Shard shardId-000000000000 in stream orders under account 000000000000 does not exist");
+  EXPECT_EQ(r.status().message(),
+            "Shard shardId-000000000000 in stream orders under account 000000000000 does not exist");
 }
 
 TEST_F(RegistryTest, RestartKeepsStreamsTagsAndRecords) {
@@ -206,12 +210,15 @@ TEST_F(RegistryTest, RestartKeepsStreamsTagsAndRecords) {
   Close();
   Open();
   ASSERT_EQ(StatusOf(ref_), StreamStatus::kActive);
-  ASSERT_TRUE(registry_->WithStream(ref_, [](const Stream& s) {
-    EXPECT_EQ(s.meta().tags.at("env"), "prod");
-    EXPECT_EQ(s.meta().mode, StreamMode::kOnDemand);
-    EXPECT_EQ(s.meta().shards.size(), 2u);
-    return Status::Ok();
-  }).ok());
+  ASSERT_TRUE(registry_
+                  ->WithStream(ref_,
+                               [](const Stream& s) {
+                                 EXPECT_EQ(s.meta().tags.at("env"), "prod");
+                                 EXPECT_EQ(s.meta().mode, StreamMode::kOnDemand);
+                                 EXPECT_EQ(s.meta().shards.size(), 2u);
+                                 return Status::Ok();
+                               })
+                  .ok());
   // An iterator issued before the restart still works: the key is durable.
   auto r = registry_->GetRecords(it_a, 10);
   ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -121,8 +121,7 @@ TEST_F(ReshardTest, MergeRejectsInvertedAndNonAdjacentPairs) {
             ErrorCode::kInvalidArgument);
   EXPECT_EQ(registry_->MergeShards(ref_, "shardId-000000000000", "shardId-000000000000").code(),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(registry_->MergeShards(ref_, "shardId-000000000000", "shardId-000000000009").code(),
-            ErrorCode::kNotFound);
+  EXPECT_EQ(registry_->MergeShards(ref_, "shardId-000000000000", "shardId-000000000009").code(), ErrorCode::kNotFound);
   EXPECT_EQ(Meta().status, StreamStatus::kActive);
 }
 
@@ -195,8 +194,8 @@ TEST_F(ReshardTest, UpdateShardCountEndsWithUniformRanges) {
   };
   // Totals as AWS reports them where known (moto's AWS-derived table: 2->4
   // gives 6, 4->5 gives 15, 4->2 gives 6).
-  for (Case c : {Case{2, 4, 6}, Case{4, 5, 15}, Case{4, 2, 6}, Case{3, 5, 0}, Case{5, 3, 0}, Case{7, 7, 7},
-                 Case{1, 2, 3}}) {
+  for (Case c :
+       {Case{2, 4, 6}, Case{4, 5, 15}, Case{4, 2, 6}, Case{3, 5, 0}, Case{5, 3, 0}, Case{7, 7, 7}, Case{1, 2, 3}}) {
     SCOPED_TRACE(std::to_string(c.from) + " -> " + std::to_string(c.to));
     Close();
     std::filesystem::remove_all(dir_);

@@ -213,9 +213,9 @@ TEST(FaultRuleTest, ParsesEveryKey) {
 }
 
 TEST(FaultRuleTest, RejectsBadRules) {
-  EXPECT_FALSE(ParseFaultRule("error=InternalFailure").ok());                        // no operation
-  EXPECT_FALSE(ParseFaultRule("operation=PutRecord").ok());                          // no error
-  EXPECT_FALSE(ParseFaultRule("operation=PutRecord,error=Oops").ok());               // unknown error
+  EXPECT_FALSE(ParseFaultRule("error=InternalFailure").ok());           // no operation
+  EXPECT_FALSE(ParseFaultRule("operation=PutRecord").ok());             // no error
+  EXPECT_FALSE(ParseFaultRule("operation=PutRecord,error=Oops").ok());  // unknown error
   EXPECT_FALSE(ParseFaultRule("operation=PutRecord,error=InternalFailure,rate=0").ok());
   EXPECT_FALSE(ParseFaultRule("operation=PutRecord,error=InternalFailure,rate=1.5").ok());
   EXPECT_FALSE(ParseFaultRule("operation=PutRecord,error=InternalFailure,count=0").ok());

@@ -70,7 +70,13 @@ TEST(TokenCodec, IteratorPlaintextIsAsSpecified) {
   p.append("\x2a\x00\x00\x00\x00\x00\x00\x00", 8);  // stream_created_ms 42
   p.append("\x07\x00\x00\x00", 4);                  // shard_index 7
   p.append("\x00\x01\x00\x00\x00\x00\x00\x00", 8);  // offset 256
-  p.append("\x01" "a" "\x02" "rg" "\x03" "s.1");
+  p.append(
+      "\x01"
+      "a"
+      "\x02"
+      "rg"
+      "\x03"
+      "s.1");
   auto it = DecodeIterator(codec, codec.Seal(p));
   ASSERT_TRUE(it.has_value());
   EXPECT_EQ(it->issued_ms, 379);

@@ -25,8 +25,13 @@ std::string DecodeError(std::string_view text) {
 
 TEST(Base64, Rfc4648TestVectors) {
   const std::pair<std::string, std::string> kVectors[] = {
-      {"", ""},         {"f", "Zg=="},        {"fo", "Zm8="},         {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [plain, encoded] : kVectors) {
     EXPECT_EQ(Base64Encode(plain), encoded);
@@ -94,9 +99,7 @@ TEST(Base64, RejectsNonAsciiAndNulBytes) {
   EXPECT_EQ(DecodeError("Zm\xc3\xa9"), "Invalid Base64 character: '\xc3'");
 }
 
-TEST(Base64, ReportsFirstInvalidCharacter) {
-  EXPECT_EQ(DecodeError("Zm9vY*F!"), "Invalid Base64 character: '*'");
-}
+TEST(Base64, ReportsFirstInvalidCharacter) { EXPECT_EQ(DecodeError("Zm9vY*F!"), "Invalid Base64 character: '*'"); }
 
 TEST(Base64, RejectsPadFollowedByNonPad) {
   // AWS: '=+/=' can not be converted to a Blob: Invalid Base64 character: '='

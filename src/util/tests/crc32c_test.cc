@@ -32,7 +32,8 @@ TEST(Crc32cTest, HardwareMatchesPortable) {
     std::string s(len, '\0');
     for (char& c : s) c = static_cast<char>(rng());
     for (size_t off = 0; off < 8 && off <= len; ++off) {
-      EXPECT_EQ(Extend(0, s.data() + off, len - off), ExtendPortable(0, s.data() + off, len - off)) << len << "/" << off;
+      EXPECT_EQ(Extend(0, s.data() + off, len - off), ExtendPortable(0, s.data() + off, len - off))
+          << len << "/" << off;
     }
   }
 }

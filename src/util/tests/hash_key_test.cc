@@ -29,8 +29,8 @@ TEST(FormatDecimal128Test, EdgeValues) {
   EXPECT_EQ(ToDecimal(static_cast<uint128>(UINT64_MAX) + 1), "18446744073709551616");
   EXPECT_EQ(ToDecimal(kMaxHashKey), "340282366920938463463374607431768211455");
   const uint128 ten19 = 10000000000000000000ull;
-  for (uint128 v : {ten19 - 1, ten19, ten19 + 1, ten19 * ten19 - 1, ten19 * ten19, ten19 * ten19 + 1,
-                    ten19 * 100 + 7, static_cast<uint128>(0x4B) << 120}) {
+  for (uint128 v : {ten19 - 1, ten19, ten19 + 1, ten19 * ten19 - 1, ten19 * ten19, ten19 * ten19 + 1, ten19 * 100 + 7,
+                    static_cast<uint128>(0x4B) << 120}) {
     EXPECT_EQ(ToDecimal(v), NaiveDecimal(v));
   }
 }
