@@ -67,10 +67,12 @@ class Responder {
 
 // The application side of the server. Handle() is called on a transport
 // thread and must not block: long work completes later through the responder.
+// The request is the handler's to move from (taken by reference so that a
+// router in front of the handler passes it on without a copy or a move).
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
-  virtual void Handle(HttpRequest request, std::unique_ptr<Responder> responder) = 0;
+  virtual void Handle(HttpRequest&& request, std::unique_ptr<Responder> responder) = 0;
   // The answer to a request refused because the server's memory budgets
   // are spent (HttpServerOptions::max_*inflight_bytes). `head` has the
   // method, target and headers but no body. Called on a transport thread;

@@ -37,7 +37,7 @@ RequestHandler* Router::Find(const HttpRequest& request) const {
   return fallback_;
 }
 
-void Router::Handle(HttpRequest request, std::unique_ptr<Responder> responder) {
+void Router::Handle(HttpRequest&& request, std::unique_ptr<Responder> responder) {
   RequestHandler* h = Find(request);
   h->Handle(std::move(request), std::move(responder));
 }

@@ -34,7 +34,7 @@ class Router final : public RequestHandler {
   // `handler` must outlive the router.
   void Add(RouteMatch match, RequestHandler* handler);
 
-  void Handle(HttpRequest request, std::unique_ptr<Responder> responder) override;
+  void Handle(HttpRequest&& request, std::unique_ptr<Responder> responder) override;
   // Asks the handler the request would have gone to.
   HttpResponse Overloaded(const HttpRequest& head) override;
 

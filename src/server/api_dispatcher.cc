@@ -172,7 +172,7 @@ HttpResponse ApiDispatcher::Overloaded(const HttpRequest& head) {
       Status(code, "Rate exceeded: the server is at its in-flight request memory limit; retry."));
 }
 
-void ApiDispatcher::Handle(HttpRequest req, std::unique_ptr<Responder> responder) {
+void ApiDispatcher::Handle(HttpRequest&& req, std::unique_ptr<Responder> responder) {
   if (req.method != "POST") {
     HttpResponse r;
     r.status = 403;

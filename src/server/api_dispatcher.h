@@ -39,7 +39,7 @@ class ApiDispatcher final : public http::RequestHandler {
   // this. Two services may not share a target prefix (asserted).
   void AddService(service::Service* service);
 
-  void Handle(http::HttpRequest request, std::unique_ptr<http::Responder> responder) override;
+  void Handle(http::HttpRequest&& request, std::unique_ptr<http::Responder> responder) override;
   // A request refused by the transport's memory budgets: the error its
   // service chooses (Service::OverloadError; LimitExceededException when the
   // target names no service), in the request's encoding, HTTP 400 as AWS

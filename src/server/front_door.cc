@@ -16,7 +16,7 @@ using http::Responder;
 // GET /health and /healthcheck: the process is up and serving.
 class HealthRoute final : public http::RequestHandler {
  public:
-  void Handle(HttpRequest, std::unique_ptr<Responder> responder) override {
+  void Handle(HttpRequest&&, std::unique_ptr<Responder> responder) override {
     HttpResponse r;
     r.headers.emplace_back("x-amzn-RequestId", RandomRequestId());
     r.headers.emplace_back("Content-Type", "application/json");
@@ -30,7 +30,7 @@ class HealthRoute final : public http::RequestHandler {
 // two days.
 class CorsPreflightRoute final : public http::RequestHandler {
  public:
-  void Handle(HttpRequest req, std::unique_ptr<Responder> responder) override {
+  void Handle(HttpRequest&& req, std::unique_ptr<Responder> responder) override {
     HttpResponse r;
     r.headers = {{"Access-Control-Allow-Origin", "*"}, {"Access-Control-Max-Age", "172800"}};
     if (auto v = req.Header("access-control-request-headers"); !v.empty()) {

@@ -14,7 +14,7 @@ namespace {
 
 class EchoHandler : public spate::http::RequestHandler {
  public:
-  void Handle(spate::http::HttpRequest request, std::unique_ptr<spate::http::Responder> responder) override {
+  void Handle(spate::http::HttpRequest&& request, std::unique_ptr<spate::http::Responder> responder) override {
     if (request.target == "/stream") {
       auto s = responder->StartStream(200, {{"content-type", "text/plain"}});
       s->Write("one\n");

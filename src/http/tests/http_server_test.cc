@@ -45,7 +45,7 @@ class TestHandler : public RequestHandler {
     for (auto& t : threads_) t.join();
   }
 
-  void Handle(HttpRequest request, std::unique_ptr<Responder> responder) override {
+  void Handle(HttpRequest&& request, std::unique_ptr<Responder> responder) override {
     const std::string target = request.target;
     if (target == "/echo") {
       responder->Send(Echo(request));

@@ -12,7 +12,7 @@ namespace {
 class Recorder final : public RequestHandler {
  public:
   Recorder(std::string name, std::vector<std::string>* log) : name_(std::move(name)), log_(log) {}
-  void Handle(HttpRequest request, std::unique_ptr<Responder>) override {
+  void Handle(HttpRequest&& request, std::unique_ptr<Responder>) override {
     log_->push_back(name_ + " " + request.method + " " + request.target);
   }
   HttpResponse Overloaded(const HttpRequest&) override { return HttpResponse{429, {}, name_}; }
