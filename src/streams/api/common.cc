@@ -80,6 +80,7 @@ StreamCheck InjectedFaults(const Context& ctx) {
 }  // namespace spate::streams::api
 
 #include <cctype>
+#include <charconv>
 #include <set>
 
 #include "util/coding.h"
@@ -97,6 +98,21 @@ std::string SealNextToken(const Context& ctx, std::string_view kind, const std::
   for (const std::string& f : fields) util::PutLengthPrefixed(&p, f);
   return ctx.registry->tokens().Seal(p);
 }
+
+namespace {
+template <typename T>
+Result<T> TokenNumber(std::string_view field) {
+  T v{};
+  auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
+  if (field.empty() || ec != std::errc() || end != field.data() + field.size()) {
+    return Status(ErrorCode::kInvalidArgument, "Invalid NextToken.");
+  }
+  return v;
+}
+}  // namespace
+
+Result<int64_t> TokenInt(std::string_view field) { return TokenNumber<int64_t>(field); }
+Result<uint64_t> TokenUint(std::string_view field) { return TokenNumber<uint64_t>(field); }
 
 Result<std::vector<std::string>> OpenNextToken(const Context& ctx, std::string_view kind, std::string_view token) {
   Status invalid(ErrorCode::kInvalidArgument, "Invalid NextToken.");

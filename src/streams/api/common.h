@@ -73,6 +73,12 @@ std::string SealNextToken(const Context& ctx, std::string_view kind, const std::
 // kInvalidArgument for a token that is not ours or not of this kind,
 // kExpiredNextToken once it is older than 300 s.
 Result<std::vector<std::string>> OpenNextToken(const Context& ctx, std::string_view kind, std::string_view token);
+// A decimal field of an opened token, all of `field` (no sign, no spaces),
+// within T's range; kInvalidArgument "Invalid NextToken." otherwise. Tokens
+// are sealed, so only a bug or a stolen key yields a bad field, but a request
+// must never reach an exception for it.
+Result<int64_t> TokenInt(std::string_view field);
+Result<uint64_t> TokenUint(std::string_view field);
 
 }  // namespace spate::streams::api
 

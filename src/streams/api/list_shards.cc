@@ -75,11 +75,21 @@ void ListShards(const Context& ctx, Value in, Done done) {
     if (f->size() != 8) return done(Status(ErrorCode::kInvalidArgument, "Invalid NextToken."));
     const auto& v = *f;
     ref = StreamRef{v[0], v[1], v[2]};
-    expect_created = std::stoll(v[3]);
-    after = model::ShardIndex{static_cast<uint32_t>(std::stoul(v[4]))};
+    auto created = TokenInt(v[3]);
+    auto after_index = TokenUint(v[4]);
+    auto filter_ts = TokenInt(v[7]);
+    if (!created.ok() || !after_index.ok() || !filter_ts.ok() || *after_index > UINT32_MAX) {
+      return done(Status(ErrorCode::kInvalidArgument, "Invalid NextToken."));
+    }
+    expect_created = *created;
+    after = model::ShardIndex{static_cast<uint32_t>(*after_index)};
     filter.type = v[5];
-    if (!v[6].empty()) filter.shard = model::ShardIndex{static_cast<uint32_t>(std::stoul(v[6]))};
-    filter.timestamp_ms = std::stoll(v[7]);
+    if (!v[6].empty()) {
+      auto shard = TokenUint(v[6]);
+      if (!shard.ok() || *shard > UINT32_MAX) return done(Status(ErrorCode::kInvalidArgument, "Invalid NextToken."));
+      filter.shard = model::ShardIndex{static_cast<uint32_t>(*shard)};
+    }
+    filter.timestamp_ms = *filter_ts;
   } else {
     auto r = StreamFromInput(ctx, in);
     if (!r.ok()) return done(r.status());

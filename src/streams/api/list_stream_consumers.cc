@@ -25,7 +25,9 @@ void ListStreamConsumers(const Context& ctx, Value in, Done done) {
     if (fields->size() != 2 || (*fields)[0] != key) {
       return done(Status(ErrorCode::kInvalidArgument, "Invalid NextToken."));
     }
-    start = std::stoull((*fields)[1]);
+    auto position = TokenUint((*fields)[1]);
+    if (!position.ok()) return done(position.status());
+    start = static_cast<size_t>(*position);
   }
   Value out = Value::MakeObject();
   std::optional<std::string> next;

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "streams/api/common.h"
 #include "streams/token_codec.h"
 
 namespace spate::streams {
@@ -103,3 +104,22 @@ TEST(TokenCodec, GarbageIsRejected) {
 
 }  // namespace
 }  // namespace spate::streams
+
+namespace spate::streams::api {
+namespace {
+
+TEST(TokenFields, DecimalFieldsParseWithoutExceptions) {
+  EXPECT_EQ(*TokenUint("12"), 12u);
+  EXPECT_EQ(*TokenInt("-5"), -5);
+  EXPECT_EQ(*TokenInt("1700000000000"), 1700000000000);
+  for (std::string_view bad : {"", "-1", "12x", " 1", "99999999999999999999", "1.5"}) {
+    auto r = TokenUint(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message(), "Invalid NextToken.");
+  }
+  EXPECT_FALSE(TokenInt("9223372036854775808").ok());
+}
+
+}  // namespace
+}  // namespace spate::streams::api
