@@ -10,8 +10,4 @@ Status Authorize(const Caller& caller, std::string_view action, const metadata::
   return iam::Authorize(caller, action, meta.account, policy, resource_arn);
 }
 
-std::string StreamRefArn(const StreamRef& ref) {
-  return "arn:aws:kinesis:" + ref.region + ":" + ref.account + ":stream/" + ref.name;
-}
-
 }  // namespace spate::streams

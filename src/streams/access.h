@@ -18,15 +18,11 @@ namespace spate::streams {
 // owning account only.
 
 using iam::AccessDenied;
-using iam::CallerArn;
 
 // Ok when `caller` may perform `action` on `resource_arn`, a resource of the
 // stream `meta` (the stream itself or one of its consumers), whose policy is
 // the one stored for that ARN. kAccessDenied otherwise.
 Status Authorize(const Caller& caller, std::string_view action, const metadata::StreamMeta& meta,
                  std::string_view resource_arn);
-
-// The stream ARN a StreamRef names.
-std::string StreamRefArn(const StreamRef& ref);
 
 }  // namespace spate::streams

@@ -43,8 +43,13 @@ Result<StreamRef> ResolveStream(const Caller& caller, std::string_view name, std
   return ref;
 }
 
-std::string StreamArn(const StreamMeta& meta) {
-  return "arn:aws:kinesis:" + meta.region + ":" + meta.account + ":stream/" + meta.name;
+namespace {
+std::string FormatStreamArn(std::string_view region, std::string_view account, std::string_view name) {
+  return "arn:aws:kinesis:" + std::string(region) + ":" + std::string(account) + ":stream/" + std::string(name);
 }
+}  // namespace
+
+std::string StreamArn(const StreamMeta& meta) { return FormatStreamArn(meta.region, meta.account, meta.name); }
+std::string StreamArn(const StreamRef& ref) { return FormatStreamArn(ref.region, ref.account, ref.name); }
 
 }  // namespace spate::streams

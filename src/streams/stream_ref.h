@@ -28,7 +28,9 @@ struct StreamRef {
 // disagree.
 Result<StreamRef> ResolveStream(const Caller& caller, std::string_view name, std::string_view arn);
 
-// arn:aws:kinesis:<region>:<account>:stream/<name>
+// arn:aws:kinesis:<region>:<account>:stream/<name>, of a stream's record or
+// of the stream a request names.
 std::string StreamArn(const metadata::StreamMeta& meta);
+std::string StreamArn(const StreamRef& ref);
 
 }  // namespace spate::streams

@@ -31,7 +31,7 @@ Status AuthorizeStream(const Context& ctx, const StreamRef& ref) {
 
 Status AuthorizeStream(const Context& ctx, const StreamHandle& stream) {
   if (stream.ref.account == ctx.caller.account) return Status::Ok();
-  std::string arn = StreamRefArn(stream.ref);
+  std::string arn = StreamArn(stream.ref);
   Status st = ctx.registry->WithStream(
       stream, [&](const Stream& s) { return Authorize(ctx.caller, ctx.Action(), s.meta(), arn); });
   // Another account's stream that does not exist is as inaccessible as one
