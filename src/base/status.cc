@@ -26,6 +26,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kAccessDenied: return "AccessDenied";
     case ErrorCode::kIoError: return "IoError";
     case ErrorCode::kCorruption: return "Corruption";
+    case ErrorCode::kConcurrentModification: return "ConcurrentModification";
+    case ErrorCode::kServiceUnavailable: return "ServiceUnavailable";
     case ErrorCode::kUnavailable: return "Unavailable";
     case ErrorCode::kInternal: return "Internal";
   }

@@ -31,10 +31,12 @@ enum class ErrorCode : uint8_t {
   kInvalidSignature,
   kUnrecognizedClient,
   kAccessDenied,
-  kIoError,      // a file operation failed; retryable from the client's side
-  kCorruption,   // stored data failed its checksum; never served
-  kUnavailable,  // temporarily cannot serve (disk full, log fenced); retryable
-  kInternal,     // a bug or an impossible state
+  kConcurrentModification,  // an optimistic version check failed (stale version id)
+  kServiceUnavailable,      // a service-level rate was exceeded ("Slow down."); retry later
+  kIoError,                 // a file operation failed; retryable from the client's side
+  kCorruption,              // stored data failed its checksum; never served
+  kUnavailable,             // temporarily cannot serve (disk full, log fenced); retryable
+  kInternal,                // a bug or an impossible state
 };
 
 std::string_view ErrorCodeName(ErrorCode code);

@@ -21,6 +21,10 @@ WireError ToWireError(ErrorCode code) {
     case ErrorCode::kInvalidSignature: return {"InvalidSignatureException", 400};
     case ErrorCode::kUnrecognizedClient: return {"UnrecognizedClientException", 400};
     case ErrorCode::kAccessDenied: return {"AccessDeniedException", 400};
+    case ErrorCode::kConcurrentModification: return {"ConcurrentModificationException", 400};
+    // Firehose's and Kinesis Analytics' throttling answer; its message ("Slow
+    // down.") goes on the wire although the status is 5xx.
+    case ErrorCode::kServiceUnavailable: return {"ServiceUnavailableException", 503};
     case ErrorCode::kIoError:
     case ErrorCode::kCorruption:
     case ErrorCode::kUnavailable:
@@ -30,6 +34,7 @@ WireError ToWireError(ErrorCode code) {
 }
 
 std::string_view WireMessage(const Status& status) {
+  if (status.code() == ErrorCode::kServiceUnavailable) return status.message();
   if (ToWireError(status.code()).http_status >= 500) return {};
   return status.message();
 }

@@ -32,6 +32,8 @@ TEST(ErrorTable, EveryCodeMapsToItsAwsType) {
       {ErrorCode::kAccessDenied, "AccessDeniedException", 400},
       {ErrorCode::kIoError, "InternalFailure", 500},
       {ErrorCode::kCorruption, "InternalFailure", 500},
+      {ErrorCode::kConcurrentModification, "ConcurrentModificationException", 400},
+      {ErrorCode::kServiceUnavailable, "ServiceUnavailableException", 503},
       {ErrorCode::kUnavailable, "InternalFailure", 500},
       {ErrorCode::kInternal, "InternalFailure", 500},
   };
@@ -45,6 +47,7 @@ TEST(ErrorTable, EveryCodeMapsToItsAwsType) {
 TEST(ErrorTable, InternalDetailsAreNotSentToClients) {
   EXPECT_EQ(WireMessage(Status(ErrorCode::kCorruption, "segment 12 crc mismatch")), "");
   EXPECT_EQ(WireMessage(Status(ErrorCode::kNotFound, "Stream x not found.")), "Stream x not found.");
+  EXPECT_EQ(WireMessage(Status(ErrorCode::kServiceUnavailable, "Slow down.")), "Slow down.");
 }
 
 }  // namespace
