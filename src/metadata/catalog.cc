@@ -8,6 +8,13 @@ namespace {
 
 constexpr std::string_view kStreamPrefix = "stream/";
 constexpr std::string_view kSettingPrefix = "setting/";
+constexpr std::string_view kEntryPrefix = "svc/";
+
+std::string EntryKey(std::string_view ns, std::string_view key) {
+  std::string k(kEntryPrefix);
+  k.append(ns).append("/").append(key);
+  return k;
+}
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::Ok();
@@ -36,6 +43,27 @@ class RocksCatalog final : public Catalog {
       auto meta = DecodeStreamMeta(std::string_view(it->value().data(), it->value().size()));
       if (!meta.ok()) return meta.status();
       out.push_back(std::move(meta).value());
+    }
+    SPATE_TRY(FromRocks(it->status(), "scan"));
+    return out;
+  }
+
+  Status PutEntry(std::string_view ns, std::string_view key, std::string_view value) override {
+    return FromRocks(db_->Put(sync_, EntryKey(ns, key), rocksdb::Slice(value.data(), value.size())), "put entry");
+  }
+
+  Status DeleteEntry(std::string_view ns, std::string_view key) override {
+    return FromRocks(db_->Delete(sync_, EntryKey(ns, key)), "delete entry");
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> LoadEntries(std::string_view ns) override {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::string prefix = EntryKey(ns, "");
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      std::string_view key(it->key().data(), it->key().size());
+      if (key.substr(0, prefix.size()) != prefix) break;
+      out.emplace_back(std::string(key.substr(prefix.size())), it->value().ToString());
     }
     SPATE_TRY(FromRocks(it->status(), "scan"));
     return out;

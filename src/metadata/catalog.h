@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -25,6 +26,14 @@ class Catalog {
   virtual Status DeleteStream(std::string_view key) = 0;
   // Every stream, in key order. kCorruption if a record cannot be decoded.
   virtual Result<std::vector<StreamMeta>> LoadStreams() = 0;
+
+  // Records of other services (Firehose delivery streams, their delivery
+  // checkpoints), opaque to the catalog: `value` under `key` in namespace
+  // `ns` (1-64 characters of [a-z0-9-]; `key` any bytes). Synced like every
+  // write. LoadEntries returns a namespace's (key, value) pairs in key order.
+  virtual Status PutEntry(std::string_view ns, std::string_view key, std::string_view value) = 0;
+  virtual Status DeleteEntry(std::string_view ns, std::string_view key) = 0;
+  virtual Result<std::vector<std::pair<std::string, std::string>>> LoadEntries(std::string_view ns) = 0;
 
   // Small named settings (e.g. the iterator-token key). nullopt if absent.
   virtual Result<std::optional<std::string>> GetSetting(std::string_view name) = 0;

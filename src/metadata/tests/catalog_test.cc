@@ -250,5 +250,31 @@ TEST_F(CatalogTest, StreamsSurviveReopen) {
   EXPECT_FALSE(missing->has_value());
 }
 
+TEST_F(CatalogTest, EntriesOfANamespaceSurviveReopenInKeyOrderApartFromOtherRecords) {
+  {
+    auto c = Catalog::Open(dir_.string());
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    ASSERT_TRUE((*c)->PutStream(Sample()).ok());
+    ASSERT_TRUE((*c)->PutEntry("firehose", "1/r/b", "second").ok());
+    ASSERT_TRUE((*c)->PutEntry("firehose", "1/r/a", "first").ok());
+    ASSERT_TRUE((*c)->PutEntry("firehose", "1/r/c", "gone").ok());
+    ASSERT_TRUE((*c)->DeleteEntry("firehose", "1/r/c").ok());
+    ASSERT_TRUE((*c)->PutEntry("firehose-delivered", "g", "7").ok());
+  }
+  auto c = Catalog::Open(dir_.string());
+  ASSERT_TRUE(c.ok());
+  auto entries = (*c)->LoadEntries("firehose");
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 2u);  // not firehose-delivered's, though its name begins alike
+  EXPECT_EQ((*entries)[0], (std::pair<std::string, std::string>("1/r/a", "first")));
+  EXPECT_EQ((*entries)[1], (std::pair<std::string, std::string>("1/r/b", "second")));
+  auto streams = (*c)->LoadStreams();
+  ASSERT_TRUE(streams.ok());
+  EXPECT_EQ(streams->size(), 1u);
+  auto delivered = (*c)->LoadEntries("firehose-delivered");
+  ASSERT_TRUE(delivered.ok());
+  ASSERT_EQ(delivered->size(), 1u);
+}
+
 }  // namespace
 }  // namespace spate::metadata
