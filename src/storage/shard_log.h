@@ -124,7 +124,12 @@ class ShardLog {
   // in flight) the active segment is rolled and dropped too, leaving
   // StartOffset() == EndOffset(); offsets continue from there. Must not be
   // called from an append callback.
-  virtual Status DropBefore(int64_t cutoff_ms) = 0;
+  //
+  // With `keep_from`, only segments wholly below that offset go as well (a
+  // reader's checkpoint: Firehose drops what it has delivered, whatever the
+  // clock says, by passing a cutoff in the future).
+  virtual Status DropBefore(int64_t cutoff_ms, Offset keep_from) = 0;
+  Status DropBefore(int64_t cutoff_ms) { return DropBefore(cutoff_ms, Offset(UINT64_MAX)); }
 };
 
 }  // namespace spate::storage

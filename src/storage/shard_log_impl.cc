@@ -907,7 +907,7 @@ Result<Offset> ShardLogImpl::OffsetForTime(int64_t ms) const {
 // ---------------------------------------------------------------------------
 // Retention.
 
-Status ShardLogImpl::DropBefore(int64_t cutoff_ms) {
+Status ShardLogImpl::DropBefore(int64_t cutoff_ms, Offset keep_from) {
   if (Status f = failure(); !f.ok()) return f;
   std::lock_guard<std::mutex> io(io_mu_);
   size_t expired = 0;
@@ -917,13 +917,15 @@ Status ShardLogImpl::DropBefore(int64_t cutoff_ms) {
     std::lock_guard<std::mutex> l(mu_);
     // Only whole, fully acknowledged segments, oldest first.
     while (expired + 1 < segments_.size() && segments_[expired]->max_arrival_ms() < cutoff_ms &&
-           segments_[expired]->acked_end_pos() == segments_[expired]->written_end) {
+           segments_[expired]->acked_end_pos() == segments_[expired]->written_end &&
+           segments_[expired + 1]->base_offset() <= keep_from) {
       ++expired;
     }
     const auto& active = segments_.back();
     end = acked_end_.load();
     roll = expired + 1 == segments_.size() && !active->empty() && active->max_arrival_ms() < cutoff_ms &&
-           next_offset_ == end && active->written_end == active->acked_end_pos() && fenced_.ok() && !closed_;
+           next_offset_ == end && end <= keep_from && active->written_end == active->acked_end_pos() && fenced_.ok() &&
+           !closed_;
   }
   if (roll) {
     // Everything expired: start an empty segment at the end so the old one

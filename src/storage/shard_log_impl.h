@@ -47,7 +47,8 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   Offset AssignedEndOffset() const override;
   int64_t LastArrivalMs() const override;
   Result<Offset> OffsetForTime(int64_t ms) const override;
-  Status DropBefore(int64_t cutoff_ms) override;
+  Status DropBefore(int64_t cutoff_ms, Offset keep_from) override;
+  using ShardLog::DropBefore;
 
   // Later appends fail with kUnavailable; returns once every queued append
   // of this log has finished (its callback has run).

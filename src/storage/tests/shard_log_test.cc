@@ -535,6 +535,30 @@ TEST_F(ShardLogTest, RetentionBoundary) {
   EXPECT_EQ(log->StartOffset(), end);
 }
 
+TEST_F(ShardLogTest, DropBeforeAnOffsetKeepsEverySegmentHoldingItOrLater) {
+  auto log = Shard();
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(AppendSync(*log, Batch(4, "r" + std::to_string(i)), 1000).ok());
+  size_t segs_before = FilesWithSuffix(ShardDir(), ".log").size();
+  ASSERT_GE(segs_before, 4u);
+  Offset end = log->EndOffset();
+  // Every record is older than the cutoff, but only what lies wholly below
+  // offset 0 may go: nothing.
+  ASSERT_TRUE(log->DropBefore(INT64_MAX, Offset(0)).ok());
+  EXPECT_EQ(log->StartOffset(), Offset(0));
+  // Below offset 60: whole segments before the one holding 60.
+  ASSERT_TRUE(log->DropBefore(INT64_MAX, Offset(60)).ok());
+  Offset start = log->StartOffset();
+  EXPECT_GT(start, Offset(0));
+  EXPECT_LE(start, Offset(60));
+  auto r = log->Read(Offset(60), ReadLimits{});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->records.front().offset, Offset(60));
+  // Up to the end: the active segment is rolled and dropped too.
+  ASSERT_TRUE(log->DropBefore(INT64_MAX, end).ok());
+  EXPECT_EQ(log->StartOffset(), end);
+  EXPECT_EQ(log->EndOffset(), end);
+}
+
 TEST_F(ShardLogTest, SegmentRollUnderConcurrentAppends) {
   auto log = Shard();
   constexpr int kThreads = 8, kPerThread = 150;
