@@ -321,6 +321,11 @@ def test_signatures_match_botocore_for_odd_keys(signing_server, put_tool, tmp_pa
         assert signed_put(put_tool, tmp_path, srv, key, key.encode() * 3) == (True, None, ""), srv.mismatches
     assert srv.mismatches == []
     assert sorted(srv.objects) == sorted(f"/bucket/{urllib.parse.quote(k, safe='/~')}" for k in keys)
+    # A wrong secret gives another signature, which the server refuses: the comparison is not vacuous.
+    ok, code, _ = put(put_tool, tmp_path, srv.endpoint, "bucket", "plain", b"x", "--region", REGION,
+                      access_key=ACCESS_KEY, secret_key=SECRET_KEY + "x")
+    assert (ok, code) == (False, "AccessDenied")
+    assert len(srv.mismatches) == 1
 
 
 def test_session_token_is_sent_and_signed(signing_server, put_tool, tmp_path):
