@@ -7,6 +7,10 @@
 
 #include "base/status.h"
 
+namespace spate::util {
+class Clock;
+}  // namespace spate::util
+
 namespace spate::firehose {
 
 // Where a delivery stream's objects go: an S3-compatible server, or (the
@@ -54,6 +58,8 @@ struct S3Options {
   uint64_t multipart_threshold_bytes = 16u << 20;
   uint64_t part_bytes = 8u << 20;
   int64_t timeout_ms = 30000;  // per HTTP request
+  // Wall time for x-amz-date; nullptr: the system clock. Not owned.
+  util::Clock* clock = nullptr;
 };
 
 Result<std::unique_ptr<ObjectStore>> NewS3ObjectStore(S3Options options);

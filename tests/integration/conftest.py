@@ -269,3 +269,176 @@ def make_stream(raw, new_name):
         return name
 
     return factory
+
+
+# ---------------------------------------------------------------------------- S3-compatible server (s3rver)
+
+S3RVER_PACKAGE = "s3rver"
+S3RVER_LISTENING_RE = re.compile(r"S3rver listening on 127\.0\.0\.1:(\d+)")
+S3RVER_ACCESS_KEY = "S3RVER"       # s3rver's built-in account; it refuses other access keys
+S3RVER_SECRET_KEY = "S3RVER"
+S3_SERVICE_ENDPOINT = "localhost"  # s3rver maps Host <bucket>.s3.localhost to the bucket (virtual-host style)
+
+
+def _ensure_npm_package(name):
+    """Installs js/package.json's pinned dependencies (npm ci) unless `name` is already there at its pinned version.
+
+    A failing install FAILS the test (it does not skip)."""
+    import json
+    js_dir = helpers.JS_DIR
+    pinned = json.loads((js_dir / "package.json").read_text())["dependencies"][name]
+    installed = js_dir / "node_modules" / name / "package.json"
+    if installed.exists() and json.loads(installed.read_text()).get("version") == pinned:
+        return js_dir / "node_modules" / name
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail(f"npm is not installed: cannot install {name}")
+    p = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=js_dir, capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        pytest.fail(f"`npm ci` failed in {js_dir}:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
+    return js_dir / "node_modules" / name
+
+
+class S3Server:
+    """An s3rver process on loopback with its own directory; stop() and start() keep its port.
+
+    endpoint: path-style URL (http://127.0.0.1:<port>); vhost_endpoint: the URL whose host takes a bucket
+    prefix for virtual-host addressing (http://s3.localhost:<port>; curl resolves *.localhost to loopback).
+    s3rver checks the access key but not SigV4 signatures or payload hashes. It logs each request and what it stored
+    ('Stored part 2 of <upload id> in bucket "b"') to log_path; log_text() reads it."""
+
+    access_key = S3RVER_ACCESS_KEY
+    secret_key = S3RVER_SECRET_KEY
+    region = "us-east-1"
+
+    def __init__(self, node, package_dir, directory, log_dir):
+        self.node = node
+        self.package_dir = Path(package_dir)
+        self.directory = Path(directory)
+        self.log_dir = Path(log_dir)
+        self.proc = None
+        self.port = None
+        self.starts = 0
+        self.log_path = None
+        self._client = None
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def vhost_endpoint(self):
+        return f"http://s3.{S3_SERVICE_ENDPOINT}:{self.port}"
+
+    @property
+    def client(self):
+        """A boto3 S3 client (path-style, no retries) for creating buckets and checking objects."""
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+            self._client = boto3.client(
+                "s3", endpoint_url=self.endpoint, region_name=self.region, aws_access_key_id=self.access_key,
+                aws_secret_access_key=self.secret_key,
+                config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1},
+                              connect_timeout=5, read_timeout=30))
+        return self._client
+
+    def log_text(self):
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+    def start(self):
+        assert self.proc is None
+        self.starts += 1
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.log_dir / f"s3rver-{self.starts}.log"
+        log = open(self.log_path, "wb")
+        cmd = [self.node, str(self.package_dir / "bin" / "s3rver.js"), "--directory", str(self.directory),
+               "--address", "127.0.0.1", "--port", str(self.port or 0), "--service-endpoint", S3_SERVICE_ENDPOINT]
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            m = S3RVER_LISTENING_RE.search(self.log_path.read_text(errors="replace"))
+            if m:
+                self.port = int(m.group(1))
+                return self
+            if self.proc.poll() is not None:
+                rc, self.proc = self.proc.returncode, None
+                pytest.fail(f"s3rver exited with {rc} before listening:\n{self.log_path.read_text(errors='replace')}")
+            if time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"s3rver did not listen within {STARTUP_TIMEOUT_S}s")
+            time.sleep(0.02)
+
+    def stop(self):
+        if self.proc is None:
+            return
+        proc, self.proc = self.proc, None
+        proc.terminate()
+        try:
+            proc.wait(timeout=SHUTDOWN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+    def create_bucket(self, prefix="b"):
+        """Creates a bucket with a unique DNS-compatible name and returns the name."""
+        name = f"{prefix}-{os.getpid()}-{time.monotonic_ns() % 10**12}".lower()
+        self.client.create_bucket(Bucket=name)
+        return name
+
+    def delete_bucket(self, name):
+        """Deletes every object of the bucket, its unfinished multipart uploads, then the bucket."""
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=name):
+            for obj in page.get("Contents", []):
+                self.client.delete_object(Bucket=name, Key=obj["Key"])
+        self.client.delete_bucket(Bucket=name)
+
+
+@pytest.fixture(scope="session")
+def _s3rver_process(node_bin, tmp_path_factory):
+    package_dir = _ensure_npm_package(S3RVER_PACKAGE)
+    base = tmp_path_factory.mktemp("s3rver")
+    srv = S3Server(node_bin, package_dir, base / "data", base)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def s3_server(_s3rver_process):
+    """The session's s3rver; make_bucket() gives a new bucket, deleted (with its objects) after the test."""
+    srv = _s3rver_process
+    if srv.proc is None:
+        srv.start()
+    made = []
+
+    def make_bucket(prefix="b"):
+        name = srv.create_bucket(prefix)
+        made.append(name)
+        return name
+
+    srv.make_bucket = make_bucket
+    yield srv
+    for name in made:
+        try:
+            srv.delete_bucket(name)
+        except Exception as e:  # noqa: BLE001  cleanup must not hide the test's own outcome
+            print(f"cleanup of bucket {name} failed: {e!r}")
+
+
+@pytest.fixture
+def make_s3_server(node_bin, tmp_path):
+    """Factory for private s3rver processes a test may stop and restart (srv.stop(), srv.start()); all stopped at
+    test end."""
+    package_dir = _ensure_npm_package(S3RVER_PACKAGE)
+    servers = []
+
+    def factory():
+        srv = S3Server(node_bin, package_dir, tmp_path / f"s3-{len(servers)}", tmp_path)
+        servers.append(srv)
+        return srv.start()
+
+    yield factory
+    for srv in servers:
+        srv.stop()
