@@ -1,0 +1,295 @@
+#include "firehose/deliverer.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "base/log.h"
+#include "firehose/compression.h"
+#include "firehose/object_keys.h"
+#include "firehose/time_zone.h"
+#include "protocol/json_codec.h"
+
+namespace spate::firehose {
+namespace {
+
+using protocol::Value;
+
+// The namespace UUID of every object key's name-based UUID (a fixed random
+// UUID: changing it would rename the objects of a replayed range).
+constexpr std::string_view kObjectUuidNamespace = "6c1f3a52-8e0b-4f43-9d55-1b7c2f0e9a31";
+
+int64_t IntOr(const Value& obj, std::string_view key, int64_t fallback) {
+  const Value* v = obj.Find(key);
+  return v != nullptr && v->is_int() ? v->as_int() : fallback;
+}
+
+}  // namespace
+
+Deliverer::Deliverer(DelivererOptions options, std::shared_ptr<storage::ShardLog> log, metadata::Catalog* catalog,
+                     ObjectStore* objects, util::Clock* clock, std::string log_group, DeliveryTarget target)
+    : options_(options),
+      log_(std::move(log)),
+      catalog_(catalog),
+      objects_(objects),
+      clock_(clock),
+      log_group_(std::move(log_group)),
+      target_(std::move(target)) {}
+
+Deliverer::~Deliverer() { Stop(); }
+
+Status Deliverer::Start() {
+  SPATE_TRY(LoadCheckpoint());
+  thread_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+void Deliverer::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Deliverer::Notify() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    appended_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Deliverer::Update(DeliveryTarget target) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    target_ = std::move(target);
+    appended_ = true;  // re-evaluate the buffer against the new hints
+  }
+  cv_.notify_all();
+}
+
+DeliveryStats Deliverer::Stats() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return stats_;
+}
+
+Status Deliverer::LoadCheckpoint() {
+  auto entries = catalog_->LoadEntries(kCheckpointNamespace);
+  if (!entries.ok()) return entries.status();
+  delivered_ = log_->StartOffset();
+  for (const auto& [key, value] : *entries) {
+    if (key != log_group_) continue;
+    auto doc = protocol::ParseJson(value);
+    if (!doc.ok() || !doc->is_object()) return Corruption("delivery checkpoint of " + log_group_ + " unreadable");
+    delivered_ = std::max(delivered_, storage::Offset(static_cast<uint64_t>(IntOr(*doc, "delivered", 0))));
+    if (const Value* p = doc->Find("pending"); p != nullptr && p->is_object()) {
+      Pending pending;
+      pending.first = storage::Offset(static_cast<uint64_t>(IntOr(*p, "first", 0)));
+      pending.end = storage::Offset(static_cast<uint64_t>(IntOr(*p, "end", 0)));
+      pending.bucket = std::string(p->GetString("bucket"));
+      pending.key = std::string(p->GetString("key"));
+      pending.oldest_ms = IntOr(*p, "oldest_ms", 0);
+      if (pending.end > pending.first && !pending.key.empty()) pending_ = std::move(pending);
+    }
+  }
+  return Status::Ok();
+}
+
+Status Deliverer::SaveCheckpoint() {
+  Value doc = Value::MakeObject();
+  doc.Set("delivered", Value::Int(static_cast<int64_t>(delivered_.value())));
+  if (pending_) {
+    Value p = Value::MakeObject();
+    p.Set("first", Value::Int(static_cast<int64_t>(pending_->first.value())));
+    p.Set("end", Value::Int(static_cast<int64_t>(pending_->end.value())));
+    p.Set("bucket", Value::String(pending_->bucket));
+    p.Set("key", Value::String(pending_->key));
+    p.Set("oldest_ms", Value::Int(pending_->oldest_ms));
+    doc.Set("pending", std::move(p));
+  }
+  std::string out;
+  protocol::WriteJson(doc, &out);
+  return catalog_->PutEntry(kCheckpointNamespace, log_group_, out);
+}
+
+bool Deliverer::Sleep(int64_t ms) {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait_for(l, std::chrono::milliseconds(ms), [this] { return stop_; });
+  return !stop_;
+}
+
+Result<std::string> Deliverer::KeyFor(const DeliveryTarget& target, storage::Offset first, storage::Offset end,
+                                      int64_t oldest_ms) {
+  KeyContext ctx;
+  SPATE_ASSIGN_OR_RETURN(ctx.time_zone, TimeZone::Load(target.s3.time_zone));
+  ctx.epoch_ms = oldest_ms;
+  SPATE_ASSIGN_OR_RETURN(std::string prefix, EvaluatePrefix(target.s3.prefix, ctx));
+  std::optional<Compression> compression = ParseCompression(target.s3.compression);
+  if (!compression) return InvalidArgument("unknown CompressionFormat " + target.s3.compression);
+  std::string extension =
+      target.s3.file_extension ? *target.s3.file_extension : std::string(DefaultExtension(*compression));
+  std::string uuid = NameBasedUuid(kObjectUuidNamespace, log_group_ + "/" + std::to_string(first.value()) + "-" +
+                                                             std::to_string(end.value()));
+  return prefix + ObjectName(target.stream_name, target.version_id, oldest_ms, ctx.time_zone, uuid, extension);
+}
+
+Result<std::string> Deliverer::Body(const Pending& p, const DeliveryTarget& target, uint64_t* records,
+                                    uint64_t* bytes) {
+  std::string data;
+  storage::Offset pos = p.first;
+  *records = 0;
+  while (pos < p.end) {
+    storage::ReadLimits limits;
+    limits.max_records = static_cast<size_t>(std::min<uint64_t>(p.end.value() - pos.value(), 10000));
+    SPATE_ASSIGN_OR_RETURN(storage::ReadResult r, log_->Read(pos, limits));
+    if (r.records.empty()) return Internal("delivery range of " + log_group_ + " no longer in the log");
+    for (const auto& rec : r.records) {
+      if (rec.offset >= p.end) break;
+      data += rec.data;
+      ++*records;
+    }
+    pos = r.next_offset;
+  }
+  *bytes = data.size();
+  std::optional<Compression> compression = ParseCompression(target.s3.compression);
+  if (!compression) return InvalidArgument("unknown CompressionFormat " + target.s3.compression);
+  // A ZIP archive's one entry is named after the object, less ".zip".
+  std::string entry = p.key.substr(p.key.rfind('/') + 1);
+  if (entry.size() > 4 && entry.compare(entry.size() - 4, 4, ".zip") == 0) entry.resize(entry.size() - 4);
+  return Compress(*compression, data, entry);
+}
+
+bool Deliverer::Deliver(const Pending& p, const DeliveryTarget& target) {
+  int64_t backoff = options_.initial_backoff_ms;
+  for (;;) {
+    uint64_t records = 0, bytes = 0;
+    Status st;
+    auto body = Body(p, target, &records, &bytes);
+    if (!body.ok()) {
+      st = body.status();
+    } else {
+      st = objects_->PutObject(p.bucket, p.key, *body);
+    }
+    if (st.ok()) {
+      std::lock_guard<std::mutex> l(mu_);
+      ++stats_.objects;
+      stats_.records += records;
+      stats_.bytes += bytes;
+      stats_.last_error.clear();
+      return true;
+    }
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ++stats_.failed_attempts;
+      stats_.last_error = st.ToString();
+    }
+    SPATE_LOG_WARN("delivery of " + p.bucket + "/" + p.key + " failed (retrying in " + std::to_string(backoff) +
+                   " ms): " + st.ToString());
+    if (!Sleep(backoff)) return false;
+    backoff = std::min(backoff * 2, options_.max_backoff_ms);
+  }
+}
+
+void Deliverer::Run() {
+  if (pending_) {
+    DeliveryTarget target;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      target = target_;
+    }
+    if (!Deliver(*pending_, target)) return;
+    delivered_ = pending_->end;
+    pending_.reset();
+    Status st = SaveCheckpoint();
+    if (!st.ok()) SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + log_group_ + ": " + st.ToString());
+  }
+  // The records buffered for the next object: [delivered_, read_pos).
+  storage::Offset read_pos = delivered_;
+  uint64_t buffered_bytes = 0;
+  int64_t oldest_ms = -1;
+  for (;;) {
+    DeliveryTarget target;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (stop_) return;
+      appended_ = false;
+      target = target_;
+    }
+    // Take in what the log acknowledged since the last look, up to the size hint.
+    while (read_pos < log_->EndOffset() && buffered_bytes < target.s3.buffer_bytes) {
+      storage::ReadLimits limits;
+      limits.max_bytes = static_cast<size_t>(target.s3.buffer_bytes - buffered_bytes);
+      auto r = log_->Read(read_pos, limits);
+      if (!r.ok()) {
+        SPATE_LOG_ERROR("cannot read the buffer of " + log_group_ + ": " + r.status().ToString());
+        if (!Sleep(options_.max_backoff_ms)) return;
+        break;
+      }
+      if (r->records.empty()) break;
+      for (const auto& rec : r->records) {
+        if (oldest_ms < 0) oldest_ms = rec.arrival_ms;
+        buffered_bytes += rec.data.size();
+      }
+      read_pos = r->next_offset;
+    }
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stats_.oldest_undelivered_ms = oldest_ms;
+    }
+    int64_t now = clock_->NowMs();
+    bool full = buffered_bytes >= target.s3.buffer_bytes;
+    bool due = oldest_ms >= 0 && now >= oldest_ms + target.s3.buffer_interval_ms;
+    if (read_pos > delivered_ && (full || due)) {
+      Pending p;
+      p.first = delivered_;
+      p.end = read_pos;
+      p.bucket = target.s3.bucket;
+      p.oldest_ms = oldest_ms;
+      auto key = KeyFor(target, p.first, p.end, oldest_ms);
+      if (!key.ok()) {
+        SPATE_LOG_ERROR("cannot name the object of " + log_group_ + ": " + key.status().ToString());
+        if (!Sleep(options_.max_backoff_ms)) return;
+        continue;
+      }
+      p.key = std::move(*key);
+      pending_ = p;
+      if (Status st = SaveCheckpoint(); !st.ok()) {
+        SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + log_group_ + ": " + st.ToString());
+        pending_.reset();
+        if (!Sleep(options_.max_backoff_ms)) return;
+        continue;
+      }
+      if (!Deliver(p, target)) return;  // stopped: the pending object is replayed at the next start
+      delivered_ = p.end;
+      pending_.reset();
+      if (Status st = SaveCheckpoint(); !st.ok()) {
+        SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + log_group_ + ": " + st.ToString());
+      }
+      // Delivered segments are no longer needed, whatever their age.
+      if (Status st = log_->DropBefore(INT64_MAX, delivered_); !st.ok()) {
+        SPATE_LOG_WARN("cannot trim the delivered log of " + log_group_ + ": " + st.ToString());
+      }
+      buffered_bytes = 0;
+      oldest_ms = -1;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        stats_.oldest_undelivered_ms = -1;
+      }
+      continue;
+    }
+    // Wait for more records, the interval's end, or Stop.
+    std::unique_lock<std::mutex> l(mu_);
+    if (stop_ || appended_) continue;
+    if (oldest_ms >= 0 && !full) {
+      int64_t wait_ms = std::max<int64_t>(1, oldest_ms + target.s3.buffer_interval_ms - clock_->NowMs());
+      cv_.wait_for(l, std::chrono::milliseconds(wait_ms), [this] { return stop_ || appended_; });
+    } else {
+      // Nothing buffered (or full and waiting on nothing): wait for an append;
+      // wake up now and then in case one was missed.
+      cv_.wait_for(l, std::chrono::milliseconds(1000), [this] { return stop_ || appended_; });
+    }
+  }
+}
+
+}  // namespace spate::firehose

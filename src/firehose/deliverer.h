@@ -1,0 +1,129 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "base/status.h"
+#include "firehose/delivery_stream.h"
+#include "firehose/object_store.h"
+#include "metadata/catalog.h"
+#include "storage/shard_log.h"
+#include "util/clock.h"
+
+namespace spate::firehose {
+
+struct DelivererOptions {
+  // Backoff between attempts of a failed upload: doubles from initial to max.
+  int64_t initial_backoff_ms = 200;
+  int64_t max_backoff_ms = 30'000;
+};
+
+// What a deliverer needs of its delivery stream; replaced whole by
+// UpdateDestination (the next object uses the new one).
+struct DeliveryTarget {
+  std::string stream_name;
+  int64_t version_id = 1;
+  S3Destination s3;
+};
+
+// Counters since start, with CloudWatch's meaning (DeliveryToS3.*).
+struct DeliveryStats {
+  uint64_t objects = 0;          // DeliveryToS3.ObjectCount
+  uint64_t records = 0;          // DeliveryToS3.Records
+  uint64_t bytes = 0;            // DeliveryToS3.Bytes (before compression)
+  uint64_t failed_attempts = 0;  // uploads that failed and were retried
+  // Arrival time of the oldest record not yet delivered, or -1 when every
+  // acknowledged record is delivered (DeliveryToS3.DataFreshness is now
+  // minus this).
+  int64_t oldest_undelivered_ms = -1;
+  std::string last_error;  // of the most recent failed attempt, "" after a success
+};
+
+// Delivers one delivery stream's log to its S3 destination, in order, one
+// object at a time, on a thread of its own.
+//
+// Exactly-once objects: an object covers the log's records [first, end).
+// Before its upload the deliverer writes the range and the object's key to
+// the catalog (namespace "firehose-delivered", key = the log group) as the
+// pending object; after the upload succeeds it records `end` as delivered
+// and clears the pending object. After a crash or restart the pending object
+// is uploaded again under the same key with the same records, so S3 ends with
+// one object, never two. The key's UUID is the name-based UUID of the log
+// group and the range, so even a lost pending record would name the same key
+// (unless the prefix holds !{firehose:random-string}).
+//
+// Buffering: an object is cut when the records buffered reach the size hint
+// (bytes of record data, before compression) or when the oldest has waited
+// the interval hint (0: as soon as records are there); on Stop the buffer
+// is simply left in the log, which is the promise.
+//
+// Failed uploads are retried with backoff for as long as the deliverer runs:
+// nothing acknowledged is dropped. Delivered segments are removed from the log.
+class Deliverer {
+ public:
+  Deliverer(DelivererOptions options, std::shared_ptr<storage::ShardLog> log, metadata::Catalog* catalog,
+            ObjectStore* objects, util::Clock* clock, std::string log_group, DeliveryTarget target);
+  ~Deliverer();
+  Deliverer(const Deliverer&) = delete;
+  Deliverer& operator=(const Deliverer&) = delete;
+
+  // Reads the checkpoint and starts the thread.
+  Status Start();
+  // Stops the thread (an upload in progress finishes or fails first).
+  void Stop();
+  // New records are acknowledged in the log. Cheap; callable from the log's
+  // writer thread.
+  void Notify();
+  void Update(DeliveryTarget target);
+  DeliveryStats Stats() const;
+
+  // The catalog namespace of delivery checkpoints.
+  static constexpr std::string_view kCheckpointNamespace = "firehose-delivered";
+
+ private:
+  struct Pending {
+    storage::Offset first;
+    storage::Offset end;
+    std::string bucket;
+    std::string key;
+    int64_t oldest_ms = 0;
+  };
+
+  void Run();
+  Status LoadCheckpoint();
+  Status SaveCheckpoint();
+  // Re-reads [p.first, p.end) from the log and uploads it under p.key until
+  // it succeeds; false if stopped first.
+  bool Deliver(const Pending& p, const DeliveryTarget& target);
+  Result<std::string> Body(const Pending& p, const DeliveryTarget& target, uint64_t* records, uint64_t* bytes);
+  Result<std::string> KeyFor(const DeliveryTarget& target, storage::Offset first, storage::Offset end,
+                             int64_t oldest_ms);
+  // Waits `ms` or until Stop; false if stopped.
+  bool Sleep(int64_t ms);
+
+  const DelivererOptions options_;
+  const std::shared_ptr<storage::ShardLog> log_;
+  metadata::Catalog* const catalog_;
+  ObjectStore* const objects_;
+  util::Clock* const clock_;
+  const std::string log_group_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool appended_ = false;
+  DeliveryTarget target_;
+  DeliveryStats stats_;
+  // Owned by the thread (and Start, before it).
+  storage::Offset delivered_;
+  std::optional<Pending> pending_;
+  std::thread thread_;
+};
+
+}  // namespace spate::firehose

@@ -1,0 +1,204 @@
+#include "firehose/delivery_streams.h"
+
+#include <algorithm>
+#include <set>
+#include <vector>
+
+#include "base/log.h"
+#include "firehose/stream_state.h"
+
+namespace spate::firehose {
+namespace {
+
+// Firehose keeps one log per delivery stream: shard 0 of its group.
+constexpr model::ShardIndex kShard{0};
+constexpr std::string_view kMetaNamespace = "firehose";
+
+// AWS's DirectPut quotas per delivery stream (FH-DG limits): the three
+// largest regions get 2,000 requests, 500,000 records and 5 MiB a second,
+// the others 1,000, 100,000 and 1 MiB.
+std::unique_ptr<DeliveryStreams::RateLimiter> NewLimiter(const std::string& region) {
+  bool large = region == "us-east-1" || region == "us-west-2" || region == "eu-west-1";
+  return large ? std::make_unique<DeliveryStreams::RateLimiter>(2000, 500000, 5.0 * (1 << 20))
+               : std::make_unique<DeliveryStreams::RateLimiter>(1000, 100000, 1.0 * (1 << 20));
+}
+
+}  // namespace
+
+DeliveryStreams::DeliveryStreams(FirehoseOptions options, metadata::Catalog* catalog, storage::LogStore* logs,
+                                 ObjectStore* objects, util::Clock* clock)
+    : options_(options), catalog_(catalog), logs_(logs), objects_(objects), clock_(clock) {}
+
+DeliveryStreams::~DeliveryStreams() { Stop(); }
+
+DeliveryTarget DeliveryStreams::TargetOf(const DeliveryStreamMeta& meta) const {
+  DeliveryTarget t;
+  t.stream_name = meta.name;
+  t.version_id = meta.version_id;
+  auto s3 = ParseS3Destination(meta.destination);
+  if (s3.ok()) t.s3 = std::move(*s3);
+  return t;
+}
+
+Status DeliveryStreams::OpenStream(Stream* s) {
+  SPATE_ASSIGN_OR_RETURN(s->log, logs_->OpenShard(s->meta.log_group, kShard));
+  if (options_.limits) s->limiter = NewLimiter(s->meta.region);
+  s->deliverer = std::make_unique<Deliverer>(options_.delivery, s->log, catalog_, objects_, clock_, s->meta.log_group,
+                                             TargetOf(s->meta));
+  SPATE_TRY(s->deliverer->Start());
+  if (s->meta.type == "KinesisStreamAsSource") {
+    if (options_.kinesis == nullptr) return Internal("no Kinesis source for " + s->meta.name);
+    iam::Caller owner;
+    owner.account = s->meta.account;
+    owner.region = s->meta.region;
+    Deliverer* deliverer = s->deliverer.get();
+    s->poller = std::make_unique<SourcePoller>(options_.source, options_.kinesis, owner,
+                                               std::string(s->meta.source.GetString("KinesisStreamARN")), s->log,
+                                               catalog_, s->meta.log_group, [deliverer] { deliverer->Notify(); });
+    Status st = s->poller->Start();
+    if (!st.ok()) {
+      s->deliverer->Stop();
+      return st;
+    }
+  }
+  return Status::Ok();
+}
+
+Status DeliveryStreams::Start() {
+  SPATE_ASSIGN_OR_RETURN(auto entries, catalog_->LoadEntries(kMetaNamespace));
+  std::set<std::string> groups;
+  {
+    std::unique_lock lock(mu_);
+    for (const auto& [key, value] : entries) {
+      auto meta = DecodeDeliveryStreamMeta(value);
+      if (!meta.ok()) return meta.status();
+      auto s = std::make_shared<Stream>();
+      s->meta = std::move(*meta);
+      SPATE_TRY(OpenStream(s.get()));
+      groups.insert(s->meta.log_group);
+      streams_[s->meta.Key()] = std::move(s);
+    }
+  }
+  // A crash between a deletion's catalog write and the removal of its log
+  // leaves an orphaned group (and maybe a checkpoint): finish the deletion.
+  SPATE_ASSIGN_OR_RETURN(auto on_disk, logs_->ListGroups());
+  for (const std::string& g : on_disk) {
+    if (groups.count(g) == 0) {
+      SPATE_LOG_INFO("removing the buffer of deleted delivery stream instance " + g);
+      logs_->DropGroup(g).IgnoreError();
+    }
+  }
+  SPATE_ASSIGN_OR_RETURN(auto checkpoints, catalog_->LoadEntries(Deliverer::kCheckpointNamespace));
+  for (const auto& [group, value] : checkpoints) {
+    if (groups.count(group) == 0) catalog_->DeleteEntry(Deliverer::kCheckpointNamespace, group).IgnoreError();
+  }
+  SPATE_ASSIGN_OR_RETURN(auto positions, catalog_->LoadEntries(SourcePoller::kPositionNamespace));
+  for (const auto& [group, value] : positions) {
+    if (groups.count(group) == 0) catalog_->DeleteEntry(SourcePoller::kPositionNamespace, group).IgnoreError();
+  }
+  state_thread_ = std::thread([this] { RunStateMachine(); });
+  return Status::Ok();
+}
+
+void DeliveryStreams::Stop() {
+  {
+    std::lock_guard<std::mutex> l(state_mu_);
+    stopping_ = true;
+  }
+  state_cv_.notify_all();
+  if (state_thread_.joinable()) state_thread_.join();
+  std::vector<std::shared_ptr<Stream>> all;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [k, s] : streams_) all.push_back(s);
+  }
+  for (const auto& s : all) {
+    if (s->poller) s->poller->Stop();
+    if (s->deliverer) s->deliverer->Stop();
+  }
+}
+
+std::shared_ptr<DeliveryStreams::Stream> DeliveryStreams::Find(const iam::Caller& caller,
+                                                               std::string_view name) const {
+  auto it = streams_.find(caller.account + "/" + caller.region + "/" + std::string(name));
+  return it == streams_.end() ? nullptr : it->second;
+}
+
+Status DeliveryStreams::NotFound(const iam::Caller& caller, std::string_view name) const {
+  return Status(ErrorCode::kNotFound,
+                "Firehose " + std::string(name) + " under account " + caller.account + " not found.");
+}
+
+Status DeliveryStreams::Commit(Stream* s, DeliveryStreamMeta next) {
+  SPATE_TRY(catalog_->PutEntry(kMetaNamespace, next.Key(), EncodeDeliveryStreamMeta(next)));
+  s->meta = std::move(next);
+  return Status::Ok();
+}
+
+Result<DeliveryStats> DeliveryStreams::Stats(const iam::Caller& caller, std::string_view name) const {
+  std::shared_lock lock(mu_);
+  auto s = Find(caller, name);
+  if (!s) return NotFound(caller, name);
+  return s->deliverer->Stats();
+}
+
+void DeliveryStreams::RunStateMachine() {
+  int64_t poll_ms = std::clamp<int64_t>(options_.state_delay_ms / 20, 5, 100);
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> l(state_mu_);
+      state_cv_.wait_for(l, std::chrono::milliseconds(poll_ms), [this] { return stopping_; });
+      if (stopping_) return;
+    }
+    int64_t now = clock_->NowMs();
+    std::vector<std::shared_ptr<Stream>> doomed;
+    {
+      std::unique_lock lock(mu_);
+      for (auto it = streams_.begin(); it != streams_.end();) {
+        Stream& s = *it->second;
+        if (now - s.meta.status_since_ms < options_.state_delay_ms) {
+          ++it;
+          continue;
+        }
+        if (s.meta.status == DeliveryStatus::kDeleting) {
+          Status st = catalog_->DeleteEntry(kMetaNamespace, s.meta.Key());
+          if (!st.ok()) {
+            SPATE_LOG_ERROR("cannot delete delivery stream " + s.meta.name + ": " + st.ToString());
+            ++it;
+            continue;
+          }
+          doomed.push_back(it->second);
+          it = streams_.erase(it);
+          continue;
+        }
+        DeliveryStreamMeta next = s.meta;
+        bool changed = false;
+        if (next.status == DeliveryStatus::kCreating) {
+          next.status = DeliveryStatus::kActive;
+          next.status_since_ms = now;
+          changed = true;
+        }
+        if (now - next.encryption.status_since_ms >= options_.state_delay_ms) {
+          if (next.encryption.status == "ENABLING") next.encryption.status = "ENABLED", changed = true;
+          if (next.encryption.status == "DISABLING") next.encryption.status = "DISABLED", changed = true;
+        }
+        if (changed) {
+          Status st = Commit(&s, std::move(next));
+          if (!st.ok()) SPATE_LOG_ERROR("cannot update delivery stream " + s.meta.name + ": " + st.ToString());
+        }
+        ++it;
+      }
+    }
+    for (const auto& s : doomed) {
+      if (s->poller) s->poller->Stop();
+      s->deliverer->Stop();
+      Status st = logs_->DropGroup(s->meta.log_group);
+      if (!st.ok()) SPATE_LOG_ERROR("cannot remove the buffer of " + s->meta.log_group + ": " + st.ToString());
+      catalog_->DeleteEntry(Deliverer::kCheckpointNamespace, s->meta.log_group).IgnoreError();
+      catalog_->DeleteEntry(SourcePoller::kPositionNamespace, s->meta.log_group).IgnoreError();
+      SPATE_LOG_INFO("delivery stream " + s->meta.name + " deleted");
+    }
+  }
+}
+
+}  // namespace spate::firehose

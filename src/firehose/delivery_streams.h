@@ -1,0 +1,113 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <condition_variable>
+
+#include "base/status.h"
+#include "firehose/deliverer.h"
+#include "firehose/delivery_stream.h"
+#include "firehose/kinesis_source.h"
+#include "firehose/object_store.h"
+#include "firehose/source_poller.h"
+#include "iam/caller.h"
+#include "metadata/catalog.h"
+#include "protocol/value.h"
+#include "storage/log_store.h"
+#include "util/clock.h"
+
+namespace spate::firehose {
+
+struct FirehoseOptions {
+  // How long CREATING, DELETING, ENABLING and DISABLING last (spated
+  // --state-delay-ms); 0: the change is immediate.
+  int64_t state_delay_ms = 500;
+  // Delivery streams per account and region (AWS's default quota).
+  size_t max_delivery_streams = 5000;
+  // DirectPut quotas per delivery stream, as AWS meters them (spated
+  // --limits=aws): beyond them PutRecord and PutRecordBatch answer
+  // ServiceUnavailableException "Slow down.".
+  bool limits = true;
+  DelivererOptions delivery;
+  SourcePollerOptions source;
+  // Data Streams, for KinesisStreamAsSource delivery streams; null: such
+  // delivery streams are refused. Not owned; must outlive DeliveryStreams.
+  const KinesisSource* kinesis = nullptr;
+};
+
+// Firehose's delivery streams: their definitions (in the catalog), their
+// buffers (one log each, in their own LogStore, so that an acknowledged
+// record is durable: the same segmented log and group commit as a Kinesis
+// shard), and a Deliverer each. Every public method is an operation of the
+// Firehose API taking its validated input and answering its output
+// document or its error (AWS's type and message). Thread-safe.
+class DeliveryStreams {
+ public:
+  using Done = std::function<void(Result<protocol::Value>)>;
+
+  // Not owned; all must outlive this object.
+  DeliveryStreams(FirehoseOptions options, metadata::Catalog* catalog, storage::LogStore* logs,
+                  ObjectStore* objects, util::Clock* clock);
+  ~DeliveryStreams();
+
+  // Loads the delivery streams, reopens their logs, removes the logs of
+  // deleted ones and starts delivery and the state machine.
+  Status Start();
+  // Stops delivery (what is buffered stays in the logs) and the state machine.
+  void Stop();
+
+  Result<protocol::Value> CreateDeliveryStream(const iam::Caller& caller, const protocol::Value& in);
+  Result<protocol::Value> DeleteDeliveryStream(const iam::Caller& caller, const protocol::Value& in);
+  Result<protocol::Value> DescribeDeliveryStream(const iam::Caller& caller, const protocol::Value& in);
+  Result<protocol::Value> ListDeliveryStreams(const iam::Caller& caller, const protocol::Value& in);
+  Result<protocol::Value> UpdateDestination(const iam::Caller& caller, const protocol::Value& in);
+  Result<protocol::Value> TagDeliveryStream(const iam::Caller& caller, const protocol::Value& in);
+  Result<protocol::Value> UntagDeliveryStream(const iam::Caller& caller, const protocol::Value& in);
+  Result<protocol::Value> ListTagsForDeliveryStream(const iam::Caller& caller, const protocol::Value& in);
+  Result<protocol::Value> StartDeliveryStreamEncryption(const iam::Caller& caller, const protocol::Value& in);
+  Result<protocol::Value> StopDeliveryStreamEncryption(const iam::Caller& caller, const protocol::Value& in);
+  // Answer once the records are durable in the stream's log.
+  void PutRecord(const iam::Caller& caller, protocol::Value in, Done done);
+  void PutRecordBatch(const iam::Caller& caller, protocol::Value in, Done done);
+
+  // Delivery counters of a stream (metrics, tests); kNotFound if absent.
+  Result<DeliveryStats> Stats(const iam::Caller& caller, std::string_view name) const;
+
+  // The in-memory state of one delivery stream and its DirectPut quota
+  // (stream_state.h, private to src/firehose/).
+  struct Stream;
+  class RateLimiter;
+
+ private:
+
+  std::shared_ptr<Stream> Find(const iam::Caller& caller, std::string_view name) const;
+  Status NotFound(const iam::Caller& caller, std::string_view name) const;
+  Status OpenStream(Stream* s);
+  DeliveryTarget TargetOf(const DeliveryStreamMeta& meta) const;
+  // Writes `next` to the catalog and then makes it the stream's meta.
+  Status Commit(Stream* s, DeliveryStreamMeta next);
+  void Put(const iam::Caller& caller, std::string_view name, protocol::Value records, bool batch, Done done);
+  void RunStateMachine();
+
+  const FirehoseOptions options_;
+  metadata::Catalog* const catalog_;
+  storage::LogStore* const logs_;
+  ObjectStore* const objects_;
+  util::Clock* const clock_;
+
+  mutable std::shared_mutex mu_;
+  std::map<std::string, std::shared_ptr<Stream>> streams_;  // by DeliveryStreamMeta::Key()
+
+  std::mutex state_mu_;
+  std::condition_variable state_cv_;
+  bool stopping_ = false;
+  std::thread state_thread_;
+};
+
+}  // namespace spate::firehose

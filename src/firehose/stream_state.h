@@ -1,0 +1,54 @@
+#pragma once
+
+// Private to src/firehose/: the in-memory state of one delivery stream.
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "firehose/deliverer.h"
+#include "firehose/delivery_streams.h"
+#include "firehose/source_poller.h"
+#include "storage/shard_log.h"
+
+namespace spate::firehose {
+
+// Token buckets refilled per second with a one-second burst: AWS's DirectPut
+// quotas of a delivery stream (requests, records and bytes per second).
+class DeliveryStreams::RateLimiter {
+ public:
+  RateLimiter(double requests, double records, double bytes)
+      : rates_{requests, records, bytes}, tokens_{requests, records, bytes} {}
+
+  // Takes one request and `records`/`bytes` if all three fit; false otherwise
+  // (nothing taken).
+  bool Take(int64_t now_ms, double records, double bytes) {
+    std::lock_guard<std::mutex> l(mu_);
+    double elapsed = last_ms_ == 0 ? 0 : static_cast<double>(std::max<int64_t>(0, now_ms - last_ms_)) / 1000.0;
+    last_ms_ = now_ms;
+    for (int i = 0; i < 3; ++i) tokens_[i] = std::min(rates_[i], tokens_[i] + rates_[i] * elapsed);
+    if (tokens_[0] < 1 || tokens_[1] < records || tokens_[2] < bytes) return false;
+    tokens_[0] -= 1;
+    tokens_[1] -= records;
+    tokens_[2] -= bytes;
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  double rates_[3];
+  double tokens_[3];
+  int64_t last_ms_ = 0;
+};
+
+struct DeliveryStreams::Stream {
+  // Guarded by DeliveryStreams::mu_ (shared to read, exclusive to change).
+  DeliveryStreamMeta meta;
+  std::shared_ptr<storage::ShardLog> log;
+  std::unique_ptr<Deliverer> deliverer;
+  std::unique_ptr<SourcePoller> poller;  // KinesisStreamAsSource only
+  std::unique_ptr<RateLimiter> limiter;  // null without --limits=aws
+};
+
+}  // namespace spate::firehose
