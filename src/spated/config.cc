@@ -75,6 +75,22 @@ Usage: spated [flags]
                             encrypted stream's records; with it, everything: keep
                             it on another volume to separate the two.
 
+Firehose (delivery streams, on the same port):
+  Without --s3-endpoint, delivered objects go to DATA_DIR/s3/<bucket>/<key>:
+  bucket B of a destination's BucketARN arn:aws:s3:::B is the directory
+  DATA_DIR/s3/B.
+  --s3-endpoint URL         deliver to this S3-compatible server instead
+                            (http://host:port or https://...; SigV4, service s3)
+  --s3-region REGION        region the S3 requests are signed for (default us-east-1)
+  --s3-access-key-id ID     S3 credentials (default $AWS_ACCESS_KEY_ID,
+  --s3-secret-access-key K  $AWS_SECRET_ACCESS_KEY, $AWS_SESSION_TOKEN)
+  --s3-session-token T
+  --s3-virtual-host         virtual-host addressing (http://bucket.host/key)
+                            instead of path style (http://host/bucket/key)
+  --delivery-retry-max-ms MS  longest wait between attempts of a failed
+                            delivery; attempts back off from 200 ms up to this
+                            and never stop (default 30000)
+
 Resource bounds (a request beyond a memory budget is refused at once with a
 retryable throttling error, ProvisionedThroughputExceededException for
 PutRecord(s)/GetRecords and LimitExceededException otherwise):
@@ -192,6 +208,26 @@ Result<Config> ParseFlags(int argc, char** argv, bool* help) {
     } else if (arg == "--key-store") {
       if (!next() || value.empty()) return bad("needs a file path");
       c.key_store = std::string(value);
+    } else if (arg == "--s3-endpoint") {
+      if (!next() || (value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0)) {
+        return bad("needs an http:// or https:// URL");
+      }
+      c.s3_endpoint = std::string(value);
+    } else if (arg == "--s3-region") {
+      if (!next() || value.empty()) return bad("needs a region");
+      c.s3_region = std::string(value);
+    } else if (arg == "--s3-access-key-id" || arg == "--s3-secret-access-key" || arg == "--s3-session-token") {
+      std::string* field = arg == "--s3-access-key-id"       ? &c.s3_access_key_id
+                           : arg == "--s3-secret-access-key" ? &c.s3_secret_access_key
+                                                             : &c.s3_session_token;
+      if (!next() || value.empty()) return bad("needs a value");
+      *field = std::string(value);
+    } else if (arg == "--s3-virtual-host") {
+      c.s3_virtual_host = true;
+    } else if (arg == "--delivery-retry-max-ms") {
+      if (!next() || !ParseNumber(value, &c.delivery_retry_max_ms) || c.delivery_retry_max_ms < 1) {
+        return bad("needs a positive number of milliseconds");
+      }
     } else if (arg == "--max-body-bytes") {
       if (!next() || !ParseNumber(value, &c.max_body_bytes) || c.max_body_bytes < 1024) {
         return bad("needs a number of bytes >= 1024");

@@ -37,6 +37,18 @@ struct Config {
   int64_t fanout_takeover_guard_ms = 5000;
   // Master keys of encrypted streams; empty: <data_dir>/keys.
   std::string key_store;
+  // Firehose: the longest wait between attempts of a failed delivery
+  // (attempts back off from 200 ms up to this).
+  int64_t delivery_retry_max_ms = 30'000;
+  // Firehose's S3 destinations on an S3-compatible server instead of the
+  // local directory DATA_DIR/s3 (empty endpoint). Credentials default to
+  // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.
+  std::string s3_endpoint;
+  std::string s3_region = "us-east-1";
+  std::string s3_access_key_id;
+  std::string s3_secret_access_key;
+  std::string s3_session_token;
+  bool s3_virtual_host = false;
   // Transport bounds (server::HttpServerOptions).
   size_t max_body_bytes = 16u << 20;
   size_t max_connections = 4096;

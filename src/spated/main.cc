@@ -7,17 +7,22 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <optional>
 #include <thread>
 
 #include "base/log.h"
+#include "firehose/delivery_streams.h"
+#include "firehose/object_store.h"
+#include "firehose/service.h"
 #include "http/http_server.h"
 #include "metadata/catalog.h"
 #include "server/front_door.h"
 #include "server/sigv4.h"
 #include "spated/config.h"
+#include "spated/kinesis_source.h"
 #include "storage/log_store.h"
 #include "streams/fan_out.h"
 #include "streams/registry.h"
@@ -113,6 +118,56 @@ int Run(const Config& config) {
     return 1;
   }
 
+  // Firehose: its delivery streams' buffers in a log store of their own (the
+  // same segmented log and group commit as shards, apart from the streams'
+  // groups), delivered to DATA_DIR/s3 by default.
+  storage::LogStoreOptions firehose_log_options = log_options;
+  firehose_log_options.dir = config.data_dir + "/firehose";
+  firehose_log_options.segment_bytes = std::min<uint64_t>(log_options.segment_bytes, 16u << 20);
+  firehose_log_options.preallocate_bytes = 1u << 20;
+  firehose_log_options.journal_bytes = 4u << 20;
+  auto firehose_logs = storage::LogStore::Open(firehose_log_options);
+  if (!firehose_logs.ok()) {
+    SPATE_LOG_ERROR("cannot open the delivery stream buffers: " + firehose_logs.status().ToString());
+    return 1;
+  }
+  std::unique_ptr<firehose::ObjectStore> object_store;
+  if (config.s3_endpoint.empty()) {
+    object_store = firehose::NewLocalObjectStore(config.data_dir + "/s3");
+  } else {
+    auto env = [](const char* name) {
+      const char* v = std::getenv(name);
+      return v != nullptr ? std::string(v) : std::string();
+    };
+    firehose::S3Options s3;
+    s3.endpoint = config.s3_endpoint;
+    s3.region = config.s3_region;
+    s3.access_key_id = !config.s3_access_key_id.empty() ? config.s3_access_key_id : env("AWS_ACCESS_KEY_ID");
+    s3.secret_access_key =
+        !config.s3_secret_access_key.empty() ? config.s3_secret_access_key : env("AWS_SECRET_ACCESS_KEY");
+    s3.session_token = !config.s3_session_token.empty() ? config.s3_session_token : env("AWS_SESSION_TOKEN");
+    s3.path_style = !config.s3_virtual_host;
+    auto store = firehose::NewS3ObjectStore(s3);
+    if (!store.ok()) {
+      SPATE_LOG_ERROR("cannot use the S3 endpoint " + config.s3_endpoint + ": " + store.status().ToString());
+      return 1;
+    }
+    object_store = std::move(store).value();
+  }
+  SPATE_LOG_INFO("Firehose delivers to " + object_store->Describe());
+  firehose::FirehoseOptions firehose_options;
+  firehose_options.state_delay_ms = config.state_delay_ms;
+  firehose_options.limits = config.limits;
+  firehose_options.delivery.max_backoff_ms = config.delivery_retry_max_ms;
+  RegistryKinesisSource kinesis_source(&registry);  // KinesisStreamAsSource reads Data Streams through it
+  firehose_options.kinesis = &kinesis_source;
+  firehose::DeliveryStreams delivery_streams(firehose_options, catalog->get(), firehose_logs->get(), object_store.get(),
+                                             util::SystemClock());
+  if (Status st = delivery_streams.Start(); !st.ok()) {
+    SPATE_LOG_ERROR("cannot load delivery streams: " + st.ToString());
+    return 1;
+  }
+
   std::optional<server::CredentialStore> credentials;
   if (!config.credentials_file.empty()) {
     auto loaded = server::CredentialStore::Load(config.credentials_file);
@@ -128,6 +183,8 @@ int Run(const Config& config) {
   streams::StreamsService streams_service(&registry, &fan_out);
   server::FrontDoor front_door(&verifier);
   front_door.AddService(&streams_service);
+  firehose::FirehoseService firehose_service(&delivery_streams);
+  front_door.AddService(&firehose_service);
   http::HttpServerOptions http_options;
   http_options.host = config.host;
   http_options.port = config.port;
@@ -168,8 +225,10 @@ int Run(const Config& config) {
   SPATE_LOG_INFO(std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
   (*srv)->Stop();
   fan_out.Stop();
+  delivery_streams.Stop();
   registry.Stop();
   logs->reset();
+  firehose_logs->reset();
   catalog->reset();
   ::close(*lock);
   return 0;
