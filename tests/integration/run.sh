@@ -4,7 +4,7 @@
 # with Debian's python3 (python3-pytest, python3-boto3).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-if [[ ! -d "$here/js/node_modules/@aws-sdk/client-kinesis" ]]; then
+if [[ ! -d "$here/js/node_modules/@aws-sdk/client-kinesis" || ! -d "$here/js/node_modules/@aws-sdk/client-firehose" ]]; then
   (cd "$here/js" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 py=/usr/bin/python3
