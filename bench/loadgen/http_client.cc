@@ -128,7 +128,9 @@ std::string Http1Head(const Endpoint& ep, std::string_view operation, size_t bod
   h += ep.host + ":" + std::to_string(ep.port);
   h += "\r\nContent-Type: ";
   h += kContentType;
-  h += "\r\nX-Amz-Target: Kinesis_20131202.";
+  // A bare operation is Data Streams'; "Firehose_20150804.PutRecordBatch" names its service.
+  h += "\r\nX-Amz-Target: ";
+  if (operation.find('.') == std::string_view::npos) h += "Kinesis_20131202.";
   h += operation;
   h += "\r\nX-Amz-Date: " + AmzDate();
   h += "\r\nAuthorization: " + Authorization();
@@ -237,7 +239,8 @@ class Http2Connection final : public ClientConnection {
     auto st = std::make_unique<Stream>();
     st->body = std::move(body);
     st->cb = std::move(cb);
-    st->target = "Kinesis_20131202." + std::string(operation);
+    st->target = operation.find('.') == std::string_view::npos ? "Kinesis_20131202." + std::string(operation)
+                                                               : std::string(operation);
     st->length = std::to_string(st->body->size());
     auto nv = [](std::string_view n, std::string_view v) {
       return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(n.data())),

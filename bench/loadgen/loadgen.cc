@@ -11,6 +11,8 @@
 //   get      GetRecords drain of one shard from TRIM_HORIZON (--consumers readers)
 //   prop     put-to-GetRecords propagation: open-loop puts, one tight poller
 //   probe    does the server know an operation (--operation)? exit 0 if yes
+//   firehose Firehose PutRecordBatch, --records records per call, to the
+//            delivery stream(s) --stream (created beforehand)
 //
 // Load model. With --rate R > 0 the load is open-loop: request i is due at
 // start + i/R whether or not earlier requests have been answered; a due
@@ -79,7 +81,7 @@ struct Flags {
 };
 
 constexpr const char* kHelp = R"(spate_loadgen MODE [flags]
-modes: create put puts mixed get prop probe
+modes: create put puts mixed get prop probe firehose
   --port N             server port (required)     --host ADDR (default 127.0.0.1)
   --h2                 HTTP/2 cleartext (prior knowledge) instead of HTTP/1.1
   --conns N            connections (default 8)    --h2-streams N  in flight per h2 connection (default 1)
@@ -382,6 +384,38 @@ class PutWorkload : public Workload {
   std::string data_;
   std::vector<std::string> keys_;
   std::vector<std::shared_ptr<const std::string>> batches_;
+};
+
+// Firehose DirectPut: PutRecordBatch of --records records of --record-bytes
+// to the delivery stream(s) named by --stream (created beforehand).
+class FirehoseWorkload : public Workload {
+ public:
+  FirehoseWorkload(const Flags& f, const std::vector<std::string>& streams) : records_(f.records), rng_(f.seed) {
+    std::string raw(static_cast<size_t>(f.record_bytes), '\0');
+    for (auto& c : raw) c = static_cast<char>(rng_());
+    std::string data = Base64(raw);
+    bytes_ = static_cast<uint32_t>(f.records * f.record_bytes);
+    for (const auto& s : streams) {
+      std::string b = "{\"DeliveryStreamName\":\"" + s + "\",\"Records\":[";
+      for (int r = 0; r < f.records; ++r) b += std::string(r > 0 ? "," : "") + "{\"Data\":\"" + data + "\"}";
+      b += "]}";
+      bodies_.push_back(std::make_shared<const std::string>(std::move(b)));
+    }
+  }
+  Op Next() override {
+    size_t s = bodies_.size() == 1 ? 0 : rng_() % bodies_.size();
+    return Op{"Firehose_20150804.PutRecordBatch", bodies_[s], static_cast<uint32_t>(records_), bytes_};
+  }
+  void OnOk(const Op&, std::string_view body, Stats* s) override {
+    long failed = JsonNumber(body, "FailedPutCount");
+    if (failed > 0) s->failed_records += static_cast<uint64_t>(failed);
+  }
+
+ private:
+  int records_;
+  uint32_t bytes_ = 0;
+  std::mt19937_64 rng_;
+  std::vector<std::shared_ptr<const std::string>> bodies_;
 };
 
 // Many streams x shards: 70 % PutRecord, 20 % PutRecords of 50, 10 % GetRecords
@@ -839,6 +873,8 @@ int RunLoad(const Flags& f) {
     w = std::make_unique<PutWorkload>(f, streams, 1);
   } else if (f.mode == "puts") {
     w = std::make_unique<PutWorkload>(f, streams, f.records);
+  } else if (f.mode == "firehose") {
+    w = std::make_unique<FirehoseWorkload>(f, streams);
   } else {
     std::vector<std::string> iters;
     for (auto& s : streams) {
@@ -872,7 +908,7 @@ int main(int argc, char** argv) {
   if (f.mode == "probe") return Probe(f);
   if (f.mode == "get") return Drain(f);
   if (f.mode == "prop") return Propagation(f);
-  if (f.mode == "put" || f.mode == "puts" || f.mode == "mixed") return RunLoad(f);
+  if (f.mode == "put" || f.mode == "puts" || f.mode == "mixed" || f.mode == "firehose") return RunLoad(f);
   std::fprintf(stderr, "unknown mode %s\n", f.mode.c_str());
   return 2;
 }
