@@ -117,6 +117,17 @@ def test_rewriting_a_key_replaces_the_object(s3_server, put_tool, tmp_path):
     assert [o["Key"] for o in s3_server.client.list_objects_v2(Bucket=bucket)["Contents"]] == ["k"]
 
 
+def test_one_store_shared_by_threads(s3_server, put_tool, tmp_path):
+    bucket = s3_server.make_bucket()
+    body = os.urandom(SMALL_PART + 1000)   # each thread's object goes up in 3 parts, all interleaved
+    assert put(put_tool, tmp_path, s3_server.endpoint, bucket, "t", body, "--parallel", "8",
+               "--multipart-threshold", str(SMALL_PART), "--part-bytes", str(SMALL_PART // 2)) == (True, None, "")
+    keys = sorted(o["Key"] for o in s3_server.client.list_objects_v2(Bucket=bucket)["Contents"])
+    assert keys == [f"t.{i}" for i in range(8)]
+    for key in keys:
+        assert get(s3_server, bucket, key) == body
+
+
 def test_virtual_host_addressing(s3_server, put_tool, tmp_path):
     bucket = s3_server.make_bucket()
     assert put(put_tool, tmp_path, s3_server.vhost_endpoint, bucket, "v/h a.txt", b"vhost", "--virtual-host") \
