@@ -25,6 +25,8 @@ namespace {
 constexpr uint64_t kMaxParts = 10000;
 // Answers we read are small XML documents; a longer body is cut here.
 constexpr size_t kMaxResponseBytes = 1 << 20;
+// Of an unexpected answer, quoted in an error message.
+constexpr size_t kMaxQuotedBytes = 200;
 constexpr std::string_view kUserAgent = "spate-firehose/0.1";
 constexpr std::string_view kObjectContentType = "application/octet-stream";
 
@@ -164,7 +166,7 @@ class S3ObjectStore final : public ObjectStore {
     std::optional<std::string> upload_id = XmlElementText(created.body, "UploadId");
     if (!upload_id || upload_id->empty()) {
       return Unavailable("CreateMultipartUpload " + what +
-                         ": no UploadId in the answer: " + created.body.substr(0, 200));
+                         ": no UploadId in the answer: " + created.body.substr(0, kMaxQuotedBytes));
     }
 
     Status st = UploadPartsAndComplete(address, what, *upload_id, body);
@@ -195,7 +197,7 @@ class S3ObjectStore final : public ObjectStore {
     // S3 may answer 200 and then report an error in the body.
     if (done.status != 200 || XmlRootName(done.body) == "Error") return S3ErrorStatus(call, done.status, done.body);
     if (XmlRootName(done.body) != "CompleteMultipartUploadResult") {
-      return Unavailable(call + ": unexpected answer: " + done.body.substr(0, 200));
+      return Unavailable(call + ": unexpected answer: " + done.body.substr(0, kMaxQuotedBytes));
     }
     return Status::Ok();
   }

@@ -117,6 +117,17 @@ def test_rewriting_a_key_replaces_the_object(s3_server, put_tool, tmp_path):
     assert [o["Key"] for o in s3_server.client.list_objects_v2(Bucket=bucket)["Contents"]] == ["k"]
 
 
+def test_one_store_shared_by_threads(s3_server, put_tool, tmp_path):
+    bucket = s3_server.make_bucket()
+    body = os.urandom(SMALL_PART + 1000)   # each thread's object goes up in 3 parts, all interleaved
+    assert put(put_tool, tmp_path, s3_server.endpoint, bucket, "t", body, "--parallel", "8",
+               "--multipart-threshold", str(SMALL_PART), "--part-bytes", str(SMALL_PART // 2)) == (True, None, "")
+    keys = sorted(o["Key"] for o in s3_server.client.list_objects_v2(Bucket=bucket)["Contents"])
+    assert keys == [f"t.{i}" for i in range(8)]
+    for key in keys:
+        assert get(s3_server, bucket, key) == body
+
+
 def test_virtual_host_addressing(s3_server, put_tool, tmp_path):
     bucket = s3_server.make_bucket()
     assert put(put_tool, tmp_path, s3_server.vhost_endpoint, bucket, "v/h a.txt", b"vhost", "--virtual-host") \
@@ -201,7 +212,8 @@ def botocore_signature(method, raw_path, headers, body, session_token):
 class SigningCheckServer:
     """A loopback HTTP server speaking S3's PutObject and multipart calls that refuses (403) any request whose
     SigV4 signature or payload hash differs from botocore's. `faults` scripts answers: {"put": (status, code)},
-    {"complete_200_error": True}. `calls` records (method, path, query, status)."""
+    {"complete_200_error": True}. `calls` records (method, path, query) of each request as it arrives, before it
+    is answered (the client sends its next request only after an answer, so the order is the client's)."""
 
     def __init__(self, session_token=""):
         self.session_token = session_token
@@ -235,6 +247,7 @@ class SigningCheckServer:
                 hdrs = {k.lower(): v for k, v in self.headers.items()}
                 path, _, query = self.path.partition("?")
                 params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+                outer.calls.append((self.command, path, params))
                 want, signed = botocore_signature(self.command, self.path, hdrs, body, outer.session_token)
                 got = hdrs["authorization"].split("Signature=")[1]
                 scope_ok = f"Credential={ACCESS_KEY}/{hdrs['x-amz-date'][:8]}/{REGION}/s3/aws4_request" \
@@ -242,10 +255,8 @@ class SigningCheckServer:
                 sha_ok = hdrs.get("x-amz-content-sha256") == hashlib.sha256(body).hexdigest()
                 token_ok = hdrs.get("x-amz-security-token", "") == outer.session_token and \
                     (not outer.session_token or "x-amz-security-token" in signed)
-                status = 200
                 if want != got or not scope_ok or not sha_ok or not token_ok:
                     outer.mismatches.append((self.command, self.path, want, got, scope_ok, sha_ok, token_ok))
-                    status = 403
                     self._error(403, "SignatureDoesNotMatch")
                 elif self.command == "PUT" and "uploadId" in params:
                     etag = '"' + hashlib.md5(body).hexdigest() + '"'
@@ -253,8 +264,7 @@ class SigningCheckServer:
                     self._answer(200, headers=[("ETag", etag)])
                 elif self.command == "PUT":
                     if "put" in outer.faults:
-                        status, code = outer.faults["put"]
-                        self._error(status, code)
+                        self._error(*outer.faults["put"])
                     else:
                         outer.objects[path] = body
                         self._answer(200, headers=[("ETag", '"' + hashlib.md5(body).hexdigest() + '"')])
@@ -267,7 +277,6 @@ class SigningCheckServer:
                     listed = "".join(f"<Part><PartNumber>{n}</PartNumber><ETag>{e.replace(chr(34), '&quot;')}</ETag>"
                                      f"</Part>" for n, (e, _) in sorted(parts.items()))
                     if listed not in body.decode():
-                        status = 400
                         self._error(400, "InvalidPart", "part list differs")
                     elif outer.faults.get("complete_200_error"):
                         self._error(200, "InternalError", "We encountered an internal error. Please try again.")
@@ -277,12 +286,9 @@ class SigningCheckServer:
                                           b"</CompleteMultipartUploadResult>")
                 elif self.command == "DELETE" and "uploadId" in params:
                     outer.parts.pop(params["uploadId"], None)
-                    status = 204
                     self._answer(204)
                 else:
-                    status = 400
                     self._error(400, "NotImplemented")
-                outer.calls.append((self.command, path, params, status))
 
             do_PUT = do_POST = do_DELETE = _handle
 
@@ -344,9 +350,9 @@ def test_multipart_calls_are_signed_and_in_order(signing_server, put_tool, tmp_p
     assert signed_put(put_tool, tmp_path, srv, "m/p", body, "--multipart-threshold", "4000",
                       "--part-bytes", "1000") == (True, None, "")
     assert srv.mismatches == []
-    assert [(m, p.get("partNumber")) for m, _, p, _ in srv.calls] == \
+    assert [(m, p.get("partNumber")) for m, _, p in srv.calls] == \
         [("POST", None)] + [("PUT", str(n)) for n in range(1, 7)] + [("POST", None)]
-    assert all(p.get("uploadId") == "up/1+2=&x" for _, _, p, _ in srv.calls[1:])   # decoded and re-encoded intact
+    assert all(p.get("uploadId") == "up/1+2=&x" for _, _, p in srv.calls[1:])   # decoded and re-encoded intact
     assert srv.objects["/bucket/m/p"] == body
 
 

@@ -4,7 +4,10 @@
 //   s3_put_tool --endpoint URL --bucket B --key K --file F
 //               [--region R] [--access-key A] [--secret-key S] [--session-token T]
 //               [--virtual-host] [--multipart-threshold N] [--part-bytes N] [--timeout-ms N]
+//               [--parallel N]
 //
+// With --parallel N, N threads share one store and each writes the file as
+// object <key>.<i> (i = 0..N-1); the first error is reported.
 // Prints "ok" and exits 0, or prints "error <ErrorCode name>: <message>" and
 // exits 1; a usage error exits 2.
 
@@ -16,16 +19,20 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 #include "firehose/object_store.h"
 
 namespace {
 
+constexpr int kMaxParallel = 64;
+
 int Usage(const std::string& why) {
   std::cerr << "s3_put_tool: " << why << "\n"
             << "usage: s3_put_tool --endpoint URL --bucket B --key K --file F [--region R] [--access-key A]\n"
             << "       [--secret-key S] [--session-token T] [--virtual-host] [--multipart-threshold N]\n"
-            << "       [--part-bytes N] [--timeout-ms N]\n";
+            << "       [--part-bytes N] [--timeout-ms N] [--parallel N]\n";
   return 2;
 }
 
@@ -40,6 +47,7 @@ bool ParseNumber(std::string_view text, T* out) {
 int main(int argc, char** argv) {
   spate::firehose::S3Options options;
   std::string bucket, key, file;
+  int parallel = 0;
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];
     if (flag == "--virtual-host") {
@@ -68,6 +76,8 @@ int main(int argc, char** argv) {
       if (!ParseNumber(value, &options.multipart_threshold_bytes)) return Usage("bad --multipart-threshold");
     } else if (flag == "--part-bytes") {
       if (!ParseNumber(value, &options.part_bytes)) return Usage("bad --part-bytes");
+    } else if (flag == "--parallel") {
+      if (!ParseNumber(value, &parallel) || parallel < 1 || parallel > kMaxParallel) return Usage("bad --parallel");
     } else if (flag == "--timeout-ms") {
       if (!ParseNumber(value, &options.timeout_ms)) return Usage("bad --timeout-ms");
     } else {
@@ -83,7 +93,22 @@ int main(int argc, char** argv) {
   std::string body = contents.str();
 
   auto store = spate::firehose::NewS3ObjectStore(options);
-  spate::Status st = store.ok() ? (*store)->PutObject(bucket, key, body) : store.status();
+  spate::Status st = store.status();
+  if (store.ok() && parallel == 0) st = (*store)->PutObject(bucket, key, body);
+  if (store.ok() && parallel > 0) {
+    std::vector<spate::Status> results(parallel);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < parallel; ++i) {
+      threads.emplace_back([&, i] { results[i] = (*store)->PutObject(bucket, key + "." + std::to_string(i), body); });
+    }
+    for (std::thread& t : threads) t.join();
+    for (const spate::Status& r : results) {
+      if (!r.ok()) {
+        st = r;
+        break;
+      }
+    }
+  }
   if (!st.ok()) {
     std::cout << "error " << spate::ErrorCodeName(st.code()) << ": " << st.message() << std::endl;
     return 1;
