@@ -96,14 +96,19 @@ const std::string& Registry::LookupKey(const StreamRef& ref) {
 Status Registry::StreamNotFound(const StreamRef& ref) { return streams::StreamNotFound(ref); }
 
 Status Registry::OpenLogs(Stream* stream) {
-  for (const ShardMeta& s : stream->meta_.shards) {
+  SPATE_TRY(OpenShardLogs(stream, stream->meta_));
+  stream->RebuildRoutes();
+  return Status::Ok();
+}
+
+Status Registry::OpenShardLogs(Stream* stream, const StreamMeta& meta) {
+  for (const ShardMeta& s : meta.shards) {
     if (stream->logs_.count(s.index) != 0) continue;
     auto log = logs_->OpenShard(stream->meta_.storage_group, s.index);
     if (!log.ok()) return log.status();
     stream->logs_[s.index] = std::move(log).value();
     stream->meters_[s.index] = std::make_shared<ShardThroughput>(options_.throughput, clock_);
   }
-  stream->RebuildRoutes();
   return Status::Ok();
 }
 
