@@ -65,6 +65,10 @@ struct PendingReshard {
   bool pending() const { return kind != ReshardKind::kNone; }
 };
 
+// The largest record a stream accepts unless CreateStream or
+// UpdateMaxRecordSize says otherwise (1 MiB).
+inline constexpr int32_t kDefaultMaxRecordSizeKiB = 1024;
+
 // What the catalog remembers of one stream. Plain data; the owner (the
 // streams layer) guards it with its own lock.
 struct StreamMeta {
@@ -87,7 +91,7 @@ struct StreamMeta {
   std::set<std::string> shard_level_metrics;
   std::string encryption_type = "NONE";
   std::string key_id;
-  int32_t max_record_size_kib = 1024;
+  int32_t max_record_size_kib = kDefaultMaxRecordSizeKiB;  // PutRecord(s) refuse larger records
   // Resource-based policies (PutResourcePolicy) of the stream and of its
   // consumers, by resource ARN; the JSON documents as given. (Version 2.)
   std::map<std::string, std::string> resource_policies;

@@ -215,7 +215,7 @@ uint32_t Registry::OnDemandStreamCount(const Caller& caller) const {
 }
 
 Status Registry::CreateStream(const StreamRef& ref, uint32_t shard_count, StreamMode mode,
-                              std::map<std::string, std::string> tags) {
+                              std::map<std::string, std::string> tags, int32_t max_record_size_kib) {
   Caller caller{ref.account, ref.region};
   uint32_t open = OpenShardCount(caller);
   if (open + shard_count > options_.shard_limit) {
@@ -238,6 +238,7 @@ Status Registry::CreateStream(const StreamRef& ref, uint32_t shard_count, Stream
   m.status_since_ms = now;
   m.mode = mode;
   m.tags = std::move(tags);
+  m.max_record_size_kib = max_record_size_kib;
   auto ranges = model::EvenHashKeyRanges(shard_count);
   for (uint32_t i = 0; i < shard_count; ++i) {
     ShardMeta s;

@@ -141,7 +141,8 @@ class Registry {
 
   // Creates a stream in CREATING; it becomes ACTIVE after the state delay.
   Status CreateStream(const StreamRef& ref, uint32_t shard_count, metadata::StreamMode mode,
-                      std::map<std::string, std::string> tags);
+                      std::map<std::string, std::string> tags,
+                      int32_t max_record_size_kib = metadata::kDefaultMaxRecordSizeKiB);
   // Moves a stream to DELETING; it disappears after the state delay.
   Status DeleteStream(const StreamRef& ref);
 

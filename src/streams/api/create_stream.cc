@@ -27,7 +27,9 @@ void CreateStream(const Context& ctx, Value in, Done done) {
     if (Status st = AddTags(stand_in, *t); !st.ok()) return done(st);
     tags = std::move(stand_in.tags);
   }
-  Finish(done, ctx.registry->CreateStream(*ref, shards, mode, std::move(tags)));
+  // 1024 .. 10240 KiB (the model's range, already checked).
+  auto max_record_kib = static_cast<int32_t>(IntMember(in, "MaxRecordSizeInKiB", metadata::kDefaultMaxRecordSizeKiB));
+  Finish(done, ctx.registry->CreateStream(*ref, shards, mode, std::move(tags), max_record_kib));
 }
 
 }  // namespace spate::streams::api
