@@ -8,10 +8,12 @@ namespace spate::metadata {
 namespace {
 
 // Version 1: through max_record_size_kib. Version 2 appends resource_policies;
-// version 3 appends the consumer list. Older versions still decode.
-constexpr uint8_t kStreamMetaVersion = 3;
+// version 3 appends the consumer list; version 4 the pending reshard. Older
+// versions still decode.
+constexpr uint8_t kStreamMetaVersion = 4;
 constexpr uint8_t kStreamMetaVersionResourcePolicies = 2;
 constexpr uint8_t kStreamMetaVersionConsumers = 3;
+constexpr uint8_t kStreamMetaVersionPendingReshard = 4;
 
 void PutU128(std::string* dst, model::uint128 v) {
   util::PutFixed64(dst, static_cast<uint64_t>(v));
@@ -93,6 +95,35 @@ bool GetStreamMode(std::string_view* in, StreamMode* v) {
 }
 bool GetConsumerStatus(std::string_view* in, ConsumerStatus* v) {
   return GetCode(in, {ConsumerStatus::kCreating, ConsumerStatus::kActive, ConsumerStatus::kDeleting}, v);
+}
+
+void PutPendingReshard(std::string* dst, const PendingReshard& p) {
+  dst->push_back(static_cast<char>(p.kind));
+  switch (p.kind) {
+    case ReshardKind::kNone: break;
+    case ReshardKind::kSplit:
+      util::PutVarint64(dst, p.shard.value);
+      PutU128(dst, p.new_starting_hash_key);
+      break;
+    case ReshardKind::kMerge:
+      util::PutVarint64(dst, p.shard.value);
+      util::PutVarint64(dst, p.adjacent_shard.value);
+      break;
+    case ReshardKind::kUniformScaling: util::PutVarint64(dst, p.target_shard_count); break;
+  }
+}
+bool GetPendingReshard(std::string_view* in, PendingReshard* p) {
+  if (!GetCode(in, {ReshardKind::kNone, ReshardKind::kSplit, ReshardKind::kMerge, ReshardKind::kUniformScaling},
+               &p->kind)) {
+    return false;
+  }
+  switch (p->kind) {
+    case ReshardKind::kNone: return true;
+    case ReshardKind::kSplit: return GetU32(in, &p->shard.value) && GetU128(in, &p->new_starting_hash_key);
+    case ReshardKind::kMerge: return GetU32(in, &p->shard.value) && GetU32(in, &p->adjacent_shard.value);
+    case ReshardKind::kUniformScaling: return GetU32(in, &p->target_shard_count);
+  }
+  return false;
 }
 
 }  // namespace
@@ -199,6 +230,8 @@ std::string EncodeStreamMeta(const StreamMeta& m) {
       util::PutLengthPrefixed(&out, v);
     }
   }
+  // Version 4.
+  PutPendingReshard(&out, m.pending_reshard);
   return out;
 }
 
@@ -266,6 +299,7 @@ Result<StreamMeta> DecodeStreamMeta(std::string_view in) {
       m.consumers.push_back(std::move(c));
     }
   }
+  if (version >= kStreamMetaVersionPendingReshard && !GetPendingReshard(&in, &m.pending_reshard)) return bad();
   // The fields of the record's version fill it exactly.
   if (!in.empty()) return bad();
   return m;

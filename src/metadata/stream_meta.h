@@ -49,6 +49,26 @@ struct ShardMeta {
   bool closed() const { return end_offset.has_value(); }
 };
 
+// A reshard the stream has accepted but not yet applied (version 4). As on
+// AWS, SplitShard, MergeShards and UpdateShardCount leave the shard map as it
+// was while the stream is UPDATING; the streams layer applies the edit, in
+// the same catalog write that makes the stream ACTIVE again. A crash in
+// between leaves the old map and this plan, which is applied at recovery.
+enum class ReshardKind : uint8_t { kNone = 0, kSplit = 1, kMerge = 2, kUniformScaling = 3 };
+struct PendingReshard {
+  ReshardKind kind = ReshardKind::kNone;
+  model::ShardIndex shard;                   // kSplit: the shard to split; kMerge: the lower shard
+  model::ShardIndex adjacent_shard;          // kMerge: the shard right above `shard`
+  model::uint128 new_starting_hash_key = 0;  // kSplit: the second child's first hash key
+  uint32_t target_shard_count = 0;           // kUniformScaling: open shards after it
+
+  bool pending() const { return kind != ReshardKind::kNone; }
+};
+
+// The largest record a stream accepts unless CreateStream or
+// UpdateMaxRecordSize says otherwise (1 MiB).
+inline constexpr int32_t kDefaultMaxRecordSizeKiB = 1024;
+
 // What the catalog remembers of one stream. Plain data; the owner (the
 // streams layer) guards it with its own lock.
 struct StreamMeta {
@@ -71,11 +91,13 @@ struct StreamMeta {
   std::set<std::string> shard_level_metrics;
   std::string encryption_type = "NONE";
   std::string key_id;
-  int32_t max_record_size_kib = 1024;
+  int32_t max_record_size_kib = kDefaultMaxRecordSizeKiB;  // PutRecord(s) refuse larger records
   // Resource-based policies (PutResourcePolicy) of the stream and of its
   // consumers, by resource ARN; the JSON documents as given. (Version 2.)
   std::map<std::string, std::string> resource_policies;
   std::vector<ConsumerMeta> consumers;  // in registration order (since version 3)
+  // Set only while the stream is UPDATING for a reshard (since version 4).
+  PendingReshard pending_reshard;
 
   // The consumer of that name, or null.
   const ConsumerMeta* FindConsumer(std::string_view consumer_name) const;

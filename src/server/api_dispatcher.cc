@@ -25,6 +25,26 @@ constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1";
 constexpr std::string_view kCborContentType = "application/x-amz-cbor-1.1";
 constexpr std::string_view kEventStreamContentType = "application/vnd.amazon.eventstream";
 constexpr int kMaxNestingDepth = 64;
+// The longest X-Amz-Target quoted back in an UnknownOperationException.
+constexpr size_t kMaxQuotedTarget = 128;
+
+// UnknownOperationException naming what was asked for. AWS's own carries no
+// message at all (SDKs then print "null"); the operation's name tells a user
+// at once whether it was misspelt or is one this server does not serve.
+// The target is quoted as printable ASCII (other bytes as '?'), cut at
+// kMaxQuotedTarget bytes, so the answer stays well-formed and short.
+Status UnknownOperation(std::string_view target, bool in_model) {
+  if (target.empty()) {
+    return Status(ErrorCode::kUnknownOperation, "The request names no operation: the X-Amz-Target header is missing.");
+  }
+  std::string quoted;
+  for (char c : target.substr(0, kMaxQuotedTarget)) quoted.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+  if (target.size() > kMaxQuotedTarget) quoted += "...";
+  if (in_model) {
+    return Status(ErrorCode::kUnknownOperation, "Operation " + quoted + " is not implemented by this server.");
+  }
+  return Status(ErrorCode::kUnknownOperation, "Unknown operation " + quoted + ".");
+}
 
 // How to shape the answer to one request: copied into the task that
 // encodes it on the transport thread, so that task owns neither the
@@ -192,12 +212,11 @@ void ApiDispatcher::Handle(HttpRequest&& req, std::unique_ptr<Responder> respond
   if (content_type.find("cbor") != std::string_view::npos) ex->format = WireFormat::kCbor;
 
   std::string_view op_name;
-  service::Service* service = Route(req.Header("x-amz-target"), &op_name);
+  std::string_view target = req.Header("x-amz-target");
+  service::Service* service = Route(target, &op_name);
   const protocol::ServiceModel* model = service != nullptr ? &service->model() : nullptr;
   const protocol::OperationInfo* op = model != nullptr ? model->FindOperation(op_name) : nullptr;
-  if (op == nullptr || !service->Serves(*op)) {
-    return ex->SendError(Status(ErrorCode::kUnknownOperation, ""));
-  }
+  if (op == nullptr || !service->Serves(*op)) return ex->SendError(UnknownOperation(target, op != nullptr));
   ex->has_output = !op->output_shape().empty();
 
   auto auth = verifier_->Verify(req, service->signing_name());

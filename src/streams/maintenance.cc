@@ -10,6 +10,7 @@
 #include "storage/log_store.h"
 #include "streams/consumers.h"
 #include "streams/registry.h"
+#include "streams/resharder.h"
 
 namespace spate::streams {
 
@@ -44,6 +45,31 @@ void MaintenanceThread::Loop(int64_t tick_ms, const std::function<void()>& task)
 
 // ------------------------------------------------- Registry: maintenance
 
+// CREATING or UPDATING -> ACTIVE. A pending reshard is applied in the same
+// catalog write: parents close at their logs' assigned ends under the
+// exclusive lock (as Registry::Put requires), the children's logs are
+// opened, and only then is the record written and the new map seen. If
+// either fails nothing changes and the next pass tries again.
+void Registry::ActivateStream(Stream& s, int64_t now) {
+  StreamMeta next = s.meta_;
+  next.status = StreamStatus::kActive;
+  next.status_since_ms = now;
+  if (next.pending_reshard.pending()) {
+    Resharder r(s, &next, now);
+    Status st = r.Apply(next.pending_reshard);
+    if (!st.ok()) SPATE_LOG_ERROR("stream " + next.name + ": reshard dropped: " + st.ToString());
+    next.pending_reshard = {};
+  }
+  Status st = OpenShardLogs(&s, next);
+  if (st.ok()) st = catalog_->PutStream(next);
+  if (!st.ok()) {
+    SPATE_LOG_ERROR("cannot activate stream " + next.name + ": " + st.ToString());
+    return;
+  }
+  s.meta_ = std::move(next);
+  s.RebuildRoutes();
+}
+
 void Registry::RunMaintenance() {
   int64_t now = clock_->NowMs();
   std::vector<std::string> drop_groups;
@@ -77,16 +103,7 @@ void Registry::RunMaintenance() {
         it = streams_.erase(it);
         continue;
       }
-      StreamMeta next = m;
-      next.status = StreamStatus::kActive;
-      next.status_since_ms = now;
-      Status st = catalog_->PutStream(next);
-      if (st.ok()) {
-        m = std::move(next);
-        s.RebuildRoutes();
-      } else {
-        SPATE_LOG_ERROR("cannot activate stream " + m.name + ": " + st.ToString());
-      }
+      ActivateStream(s, now);
       ++it;
     }
   }

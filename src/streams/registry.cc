@@ -96,14 +96,19 @@ const std::string& Registry::LookupKey(const StreamRef& ref) {
 Status Registry::StreamNotFound(const StreamRef& ref) { return streams::StreamNotFound(ref); }
 
 Status Registry::OpenLogs(Stream* stream) {
-  for (const ShardMeta& s : stream->meta_.shards) {
+  SPATE_TRY(OpenShardLogs(stream, stream->meta_));
+  stream->RebuildRoutes();
+  return Status::Ok();
+}
+
+Status Registry::OpenShardLogs(Stream* stream, const StreamMeta& meta) {
+  for (const ShardMeta& s : meta.shards) {
     if (stream->logs_.count(s.index) != 0) continue;
     auto log = logs_->OpenShard(stream->meta_.storage_group, s.index);
     if (!log.ok()) return log.status();
     stream->logs_[s.index] = std::move(log).value();
     stream->meters_[s.index] = std::make_shared<ShardThroughput>(options_.throughput, clock_);
   }
-  stream->RebuildRoutes();
   return Status::Ok();
 }
 
@@ -210,7 +215,7 @@ uint32_t Registry::OnDemandStreamCount(const Caller& caller) const {
 }
 
 Status Registry::CreateStream(const StreamRef& ref, uint32_t shard_count, StreamMode mode,
-                              std::map<std::string, std::string> tags) {
+                              std::map<std::string, std::string> tags, int32_t max_record_size_kib) {
   Caller caller{ref.account, ref.region};
   uint32_t open = OpenShardCount(caller);
   if (open + shard_count > options_.shard_limit) {
@@ -233,6 +238,7 @@ Status Registry::CreateStream(const StreamRef& ref, uint32_t shard_count, Stream
   m.status_since_ms = now;
   m.mode = mode;
   m.tags = std::move(tags);
+  m.max_record_size_kib = max_record_size_kib;
   auto ranges = model::EvenHashKeyRanges(shard_count);
   for (uint32_t i = 0; i < shard_count; ++i) {
     ShardMeta s;

@@ -141,7 +141,8 @@ class Registry {
 
   // Creates a stream in CREATING; it becomes ACTIVE after the state delay.
   Status CreateStream(const StreamRef& ref, uint32_t shard_count, metadata::StreamMode mode,
-                      std::map<std::string, std::string> tags);
+                      std::map<std::string, std::string> tags,
+                      int32_t max_record_size_kib = metadata::kDefaultMaxRecordSizeKiB);
   // Moves a stream to DELETING; it disappears after the state delay.
   Status DeleteStream(const StreamRef& ref);
 
@@ -179,9 +180,13 @@ class Registry {
   void RunMaintenance();
 
   // Resharding (provisioned streams, ACTIVE only; the stream goes UPDATING
-  // for the state delay). Each closes its parents atomically with respect
-  // to Put: every record accepted before is below the parent's end, every
-  // record accepted after goes to a child. Errors as AWS words them.
+  // for the state delay). Each is checked now and recorded as the stream's
+  // pending reshard; as on AWS the shard map (listing, routing, reads) stays
+  // as it was until the stream turns ACTIVE, when the maintenance pass
+  // applies it (at once with a state delay of 0). Applying closes the
+  // parents atomically with respect to Put: every record accepted before is
+  // below the parent's end, every record accepted after goes to a child.
+  // Errors as AWS words them.
   Status SplitShard(const StreamRef& ref, std::string_view shard_id, std::string_view new_starting_hash_key);
   Status MergeShards(const StreamRef& ref, std::string_view shard_id, std::string_view adjacent_shard_id);
   // UNIFORM_SCALING to `target` open shards (at most double, at least half,
@@ -205,11 +210,21 @@ class Registry {
   static std::string MapKey(std::string_view account, std::string_view region, std::string_view name);
   // MapKey(ref...) in a per-thread buffer, valid until the thread's next call.
   static const std::string& LookupKey(const StreamRef& ref);
+  // Opens the log and meter of every shard of stream->meta() that has none,
+  // then rebuilds the routes.
   Status OpenLogs(Stream* stream);
+  // Opens the log and meter of every shard of `meta` (the stream's record to
+  // be) that has none; routes are left as they are. A log opened for a
+  // record that is then not written is harmless: it stays empty and is
+  // reopened by the shard that gets its index.
+  Status OpenShardLogs(Stream* stream, const metadata::StreamMeta& meta);
   // Runs plan on a copy of the stream's record under the exclusive lock,
   // persists it and opens the new shards' logs (resharder.cc).
   Status Reshard(const StreamRef& ref, const std::function<Status(Resharder&)>& plan);
   void ScaleOnDemandStreams();
+  // Makes a CREATING or UPDATING stream ACTIVE, applying its pending reshard
+  // (maintenance.cc). Under mu_ held exclusively.
+  void ActivateStream(Stream& s, int64_t now);
 
   const RegistryOptions options_;
   metadata::Catalog* const catalog_;

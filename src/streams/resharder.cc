@@ -70,6 +70,75 @@ model::ShardIndex Resharder::Add(model::HashKeyRange range, model::ShardIndex pa
   return c.index;
 }
 
+// UNIFORM_SCALING, as AWS does it, by splits and merges: first split every
+// open shard that a target boundary (i * floor(2^128 / N)) cuts, then merge
+// the pieces inside each target range from left to right. Every step has
+// AWS's lineage (one parent per split child, parent + adjacent parent per
+// merge child); pieces that a later merge consumes are short-lived shards,
+// closed empty at once, as AWS's are (4 -> 5 shards leaves 15 shards in all,
+// as AWS does). The open shards end with exactly EvenHashKeyRanges(N).
+void Resharder::ScaleTo(uint32_t target) {
+  std::vector<model::HashKeyRange> goal = model::EvenHashKeyRanges(target);
+  // 1. Split where a target range starts inside an open shard.
+  size_t next_goal = 1;
+  std::vector<model::ShardIndex> pieces;
+  for (model::ShardIndex idx : OpenByRange()) {
+    model::ShardIndex cur = idx;
+    while (next_goal < goal.size() && goal[next_goal].start <= Find(cur)->range.end) {
+      model::uint128 key = goal[next_goal++].start;
+      if (key == Find(cur)->range.start) continue;  // already a boundary
+      auto [low, high] = Split(cur, key);
+      pieces.push_back(low);
+      cur = high;
+    }
+    pieces.push_back(cur);
+  }
+  // 2. Merge the pieces of each target range.
+  size_t p = 0;
+  for (const model::HashKeyRange& g : goal) {
+    model::ShardIndex acc = pieces[p++];
+    while (Find(acc)->range.end < g.end) acc = Merge(acc, pieces[p++]);
+  }
+  SPATE_ASSERT(p == pieces.size(), "UpdateShardCount pieces must tile the target ranges");
+}
+
+Status Resharder::Apply(const metadata::PendingReshard& p) {
+  auto open = [this](model::ShardIndex index) {
+    const ShardMeta* s = Find(index);
+    return s != nullptr && !s->closed();
+  };
+  auto unfit = [] { return Status(ErrorCode::kInternal, "the pending reshard no longer fits the shard map"); };
+  switch (p.kind) {
+    case metadata::ReshardKind::kNone: return Status::Ok();
+    case metadata::ReshardKind::kSplit: {
+      if (!open(p.shard)) return unfit();
+      model::HashKeyRange r = Find(p.shard)->range;
+      if (p.new_starting_hash_key <= r.start || p.new_starting_hash_key > r.end) return unfit();
+      Split(p.shard, p.new_starting_hash_key);
+      return Status::Ok();
+    }
+    case metadata::ReshardKind::kMerge: {
+      if (!open(p.shard) || !open(p.adjacent_shard)) return unfit();
+      model::HashKeyRange low = Find(p.shard)->range;
+      if (low.end == model::uint128(~model::uint128(0)) || low.end + 1 != Find(p.adjacent_shard)->range.start) {
+        return unfit();
+      }
+      Merge(p.shard, p.adjacent_shard);
+      return Status::Ok();
+    }
+    case metadata::ReshardKind::kUniformScaling:
+      if (p.target_shard_count == 0 || OpenByRange().empty()) return unfit();
+      ScaleTo(p.target_shard_count);
+      return Status::Ok();
+  }
+  return unfit();
+}
+
+void StartResharding(StreamMeta& m, const metadata::PendingReshard& pending, int64_t now_ms) {
+  m.pending_reshard = pending;
+  StartUpdating(m, now_ms);
+}
+
 void StartUpdating(StreamMeta& m, int64_t now_ms) {
   m.status = metadata::StreamStatus::kUpdating;
   m.status_since_ms = now_ms;
@@ -85,11 +154,20 @@ Status Registry::Reshard(const StreamRef& ref, const std::function<Status(Reshar
   StreamMeta copy = s.meta_;
   Resharder r(s, &copy, clock_->NowMs());
   SPATE_TRY(plan(r));
+  // Without a state delay the reshard happens at once (UPDATING lasts until
+  // the next maintenance pass); otherwise the map changes only when the
+  // stream turns ACTIVE (ActivateStream in maintenance.cc).
+  if (copy.pending_reshard.pending() && options_.state_delay_ms == 0) {
+    SPATE_TRY(r.Apply(copy.pending_reshard));
+    copy.pending_reshard = {};
+  }
+  SPATE_TRY(OpenShardLogs(&s, copy));
   SPATE_TRY(catalog_->PutStream(copy));
   s.meta_ = std::move(copy);
-  // Opens the children's logs and routes new records to them (RebuildRoutes
-  // skips closed shards) before mu_ is released.
-  return OpenLogs(&s);
+  // Routes new records to the children (RebuildRoutes skips closed shards)
+  // before mu_ is released.
+  s.RebuildRoutes();
+  return Status::Ok();
 }
 
 Status Registry::SplitShard(const StreamRef& ref, std::string_view shard_id, std::string_view new_starting_hash_key) {
@@ -122,8 +200,11 @@ Status Registry::SplitShard(const StreamRef& ref, std::string_view shard_id, std
                         util::ToDecimal(range.end) + ".");
     }
     if (account_open + 1 > options_.shard_limit) return ShardLimitExceeded(ref, account_open, 1, options_.shard_limit);
-    r.Split(shard->index, *key);
-    StartUpdating(m, r.now());
+    metadata::PendingReshard p;
+    p.kind = metadata::ReshardKind::kSplit;
+    p.shard = shard->index;
+    p.new_starting_hash_key = *key;
+    StartResharding(m, p, r.now());
     return Status::Ok();
   });
 }
@@ -160,19 +241,17 @@ Status Registry::MergeShards(const StreamRef& ref, std::string_view shard_id, st
                                                      " under account " + m.account +
                                                      " are not an adjacent pair of shards eligible for merging");
     }
-    r.Merge(shards[0]->index, shards[1]->index);
-    StartUpdating(m, r.now());
+    metadata::PendingReshard p;
+    p.kind = metadata::ReshardKind::kMerge;
+    p.shard = shards[0]->index;
+    p.adjacent_shard = shards[1]->index;
+    StartResharding(m, p, r.now());
     return Status::Ok();
   });
 }
 
-// UNIFORM_SCALING, as AWS does it, by splits and merges: first split every
-// open shard that a target boundary (i * floor(2^128 / N)) cuts, then merge
-// the pieces inside each target range from left to right. Every step has
-// AWS's lineage (one parent per split child, parent + adjacent parent per
-// merge child); pieces that a later merge consumes are short-lived shards,
-// closed empty at once, as AWS's are (4 -> 5 shards leaves 15 shards in all,
-// as AWS does). The open shards end with exactly EvenHashKeyRanges(N).
+// UNIFORM_SCALING (Resharder::ScaleTo), checked now, applied when the
+// stream turns ACTIVE.
 Result<uint32_t> Registry::UpdateShardCount(const StreamRef& ref, uint32_t target) {
   uint32_t account_open = OpenShardCount(Caller{ref.account, ref.region});
   uint32_t current = 0;
@@ -198,29 +277,10 @@ Result<uint32_t> Registry::UpdateShardCount(const StreamRef& ref, uint32_t targe
       return Status(ErrorCode::kLimitExceeded, "Target shard count or number of open shards cannot be greater than " +
                                                    std::to_string(options_.shard_limit) + counts());
     }
-    std::vector<model::HashKeyRange> goal = model::EvenHashKeyRanges(target);
-    // 1. Split where a target range starts inside an open shard.
-    size_t next_goal = 1;
-    std::vector<model::ShardIndex> pieces;
-    for (model::ShardIndex idx : open) {
-      model::ShardIndex cur = idx;
-      while (next_goal < goal.size() && goal[next_goal].start <= r.Find(cur)->range.end) {
-        model::uint128 key = goal[next_goal++].start;
-        if (key == r.Find(cur)->range.start) continue;  // already a boundary
-        auto [low, high] = r.Split(cur, key);
-        pieces.push_back(low);
-        cur = high;
-      }
-      pieces.push_back(cur);
-    }
-    // 2. Merge the pieces of each target range.
-    size_t p = 0;
-    for (const model::HashKeyRange& g : goal) {
-      model::ShardIndex acc = pieces[p++];
-      while (r.Find(acc)->range.end < g.end) acc = r.Merge(acc, pieces[p++]);
-    }
-    SPATE_ASSERT(p == pieces.size(), "UpdateShardCount pieces must tile the target ranges");
-    StartUpdating(m, r.now());
+    metadata::PendingReshard p;
+    p.kind = metadata::ReshardKind::kUniformScaling;
+    p.target_shard_count = target;
+    StartResharding(m, p, r.now());
     return Status::Ok();
   });
   if (!st.ok()) return st;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/status.h"
 #include "metadata/stream_meta.h"
 #include "model/types.h"
 
@@ -16,11 +17,12 @@ namespace spate::streams {
 class Stream;
 
 // Edits a copy of one stream's record; the registry runs it under its
-// exclusive lock and then persists the copy (Registry::Reshard). Closing a
-// shard records its log's assigned end (see the comment above Registry::Put
-// in registry_io.cc). Shards created and closed by the same plan
-// (UpdateShardCount's short-lived ones) have no log yet: they close empty,
-// at their starting offset. Not thread-safe; lives for one plan.
+// exclusive lock and then persists the copy (Registry::Reshard, and the
+// maintenance pass that applies a pending reshard when its stream turns
+// ACTIVE). Closing a shard records its log's assigned end (see the comment
+// above Registry::Put in registry_io.cc). Shards created and closed by the
+// same plan (UpdateShardCount's short-lived ones) have no log yet: they close
+// empty, at their starting offset. Not thread-safe; lives for one plan.
 class Resharder {
  public:
   // `stream` is the current stream (its logs give the closing offsets);
@@ -45,6 +47,16 @@ class Resharder {
   // Returns the child.
   model::ShardIndex Merge(model::ShardIndex low, model::ShardIndex high);
 
+  // UNIFORM_SCALING to `target` (> 0) open shards by splits and merges; the
+  // open shards end as model::EvenHashKeyRanges(target).
+  void ScaleTo(uint32_t target);
+
+  // Applies a pending reshard accepted earlier (meta().pending_reshard is
+  // left as it is). kInternal, with nothing edited, if it no longer fits the
+  // map (it was checked when accepted, and the map cannot change while the
+  // stream is UPDATING, so only a damaged catalog record gets there).
+  Status Apply(const metadata::PendingReshard& pending);
+
  private:
   void Close(model::ShardIndex index);
   model::ShardIndex Add(model::HashKeyRange range, model::ShardIndex parent, std::optional<model::ShardIndex> adjacent);
@@ -53,6 +65,10 @@ class Resharder {
   metadata::StreamMeta& meta_;
   const int64_t now_;
 };
+
+// Records `pending` to be applied when the stream turns ACTIVE again and puts
+// the stream in UPDATING from `now_ms`.
+void StartResharding(metadata::StreamMeta& meta, const metadata::PendingReshard& pending, int64_t now_ms);
 
 // Puts the stream in UPDATING from `now_ms` (it turns ACTIVE again after the
 // state delay).

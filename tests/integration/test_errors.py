@@ -25,10 +25,15 @@ def assert_json_error(resp, status, type_, message=None):
 # ------------------------------------------------------------------------------------ protocol level (raw)
 
 def test_unknown_operation(raw):
+    """AWS answers an unknown target with a bare UnknownOperationException; Spate names the operation in the
+    message, so a user sees at once what was asked for."""
     resp = raw.request(target="Kinesis_20131202.DescribeStreamz", body=b"{}")
-    assert_json_error(resp, 400, "UnknownOperationException")
+    assert_json_error(resp, 400, "UnknownOperationException", "Unknown operation Kinesis_20131202.DescribeStreamz.")
     resp = raw.request(target="NotKinesis_20131202.DescribeStream", body=b"{}")
-    assert_json_error(resp, 400, "UnknownOperationException")
+    assert_json_error(resp, 400, "UnknownOperationException", "Unknown operation NotKinesis_20131202.DescribeStream.")
+    resp = raw.request(body=b"{}")
+    assert_json_error(resp, 400, "UnknownOperationException",
+                      "The request names no operation: the X-Amz-Target header is missing.")
 
 
 def test_missing_authentication_token(raw):

@@ -1,5 +1,6 @@
 """PutRecord / PutRecords: MD5 routing, ExplicitHashKey, sequence numbers, result order, data round trip."""
 
+import base64
 import os
 import random
 import uuid
@@ -7,7 +8,7 @@ import uuid
 import pytest
 
 import helpers
-from helpers import KinesisError, MAX_HASH_KEY, hash_key, shard_for_hash, shard_id
+from helpers import KinesisError, MAX_HASH_KEY, hash_key, require, shard_for_hash, shard_id
 
 UNICODE_KEYS = ["ключ", "clé-ü", "✓ check", "鍵", "emoji-🙂", " spaced key "]
 
@@ -146,3 +147,90 @@ def test_data_round_trips_byte_exact(kin, make_stream):
     assert [r["Data"] for r in records] == payloads
     assert [r["SequenceNumber"] for r in records] == seqs
     assert [r["PartitionKey"] for r in records] == [f"k{i}" for i in range(len(payloads))]
+
+
+# ------------------------------------------------------------------------------------------- large records
+
+MIB = 1024 * 1024
+
+
+@pytest.mark.parametrize("kin", ["js", "raw"], indirect=True)
+def test_update_max_record_size_allows_records_up_to_10_mib(kin, raw, make_stream):
+    """UpdateMaxRecordSize: the stream's limit (data + partition key) moves within 1024 .. 10240 KiB, is reported by
+    DescribeStreamSummary and enforced by PutRecord and PutRecords; a 10 MiB record round-trips byte-exact."""
+    require(kin, "UpdateMaxRecordSize", inputs=["StreamARN", "MaxRecordSizeInKiB"])
+    name = make_stream(1, "large")
+    arn = helpers.stream_arn(name)
+
+    def summary_kib():
+        return helpers.describe_summary_raw(raw, name)["MaxRecordSizeInKiB"]
+
+    assert summary_kib() == 1024
+    for bad in (1023, 10241, 0):
+        with pytest.raises(KinesisError) as ei:
+            kin.call("UpdateMaxRecordSize", StreamARN=arn, MaxRecordSizeInKiB=bad)
+        assert ei.value.type == "ValidationException", (bad, ei.value.type)
+    assert summary_kib() == 1024
+
+    assert kin.call("UpdateMaxRecordSize", StreamARN=arn, MaxRecordSizeInKiB=10240) == {}
+    assert summary_kib() == 10240
+    big = bytes(range(256)) * (10 * MIB // 256 - 1) + b"k" * 255   # 10 MiB - 1 byte of data, + 1-byte key
+    out = kin.call("PutRecord", StreamName=name, Data=big, PartitionKey="k")
+    with pytest.raises(KinesisError) as ei:
+        kin.call("PutRecord", StreamName=name, Data=big + b"x", PartitionKey="k")
+    assert ei.value.type == "ValidationException"
+    assert ei.value.message.endswith(f"Member must have length less than or equal to {10 * MIB}"), ei.value.message
+    records = helpers.read_shard(kin, name, helpers.shard_id(0))
+    assert [r["SequenceNumber"] for r in records] == [out["SequenceNumber"]]
+    assert records[0]["Data"] == big
+
+    assert kin.call("UpdateMaxRecordSize", StreamARN=arn, MaxRecordSizeInKiB=2048) == {}
+    assert summary_kib() == 2048
+    kin.call("PutRecords", StreamName=name, Records=[{"Data": b"m" * (2 * MIB - 1), "PartitionKey": "k"}])
+    with pytest.raises(KinesisError) as ei:
+        kin.call("PutRecords", StreamName=name, Records=[{"Data": b"small", "PartitionKey": "k"},
+                                                         {"Data": b"m" * (2 * MIB), "PartitionKey": "k"}])
+    assert ei.value.type == "ValidationException"
+    assert "records.2.member.data" in ei.value.message or "records.1.member.data" in ei.value.message
+
+
+def test_max_record_size_survives_a_restart_and_create_stream_sets_it(make_server):
+    srv = make_server()
+    raw = helpers.RawClient(srv.endpoint)
+    name, other = helpers.unique_name("large"), helpers.unique_name("large")
+    helpers.create_stream_raw(raw, name, 1)
+    resp = raw.json("UpdateMaxRecordSize", {"StreamARN": helpers.stream_arn(name), "MaxRecordSizeInKiB": 4096})
+    assert resp.status == 200, resp
+    resp = raw.json("CreateStream", {"StreamName": other, "ShardCount": 1, "MaxRecordSizeInKiB": 5000})
+    assert resp.status == 200, resp
+    helpers.wait_active(raw, other)
+    srv.kill()
+    srv.start()
+    raw = helpers.RawClient(srv.endpoint)
+    assert helpers.describe_summary_raw(raw, name)["MaxRecordSizeInKiB"] == 4096
+    assert helpers.describe_summary_raw(raw, other)["MaxRecordSizeInKiB"] == 5000
+    data = base64.b64encode(b"z" * (4 * MIB - 1)).decode()
+    assert raw.json("PutRecord", {"StreamName": name, "PartitionKey": "k", "Data": data}).status == 200
+    resp = raw.json("PutRecord", {"StreamName": name, "PartitionKey": "kk", "Data": data})
+    assert resp.status == 400 and resp.json()["__type"] == "ValidationException", resp
+    resp = raw.json("CreateStream", {"StreamName": helpers.unique_name("large"), "ShardCount": 1,
+                                     "MaxRecordSizeInKiB": 10241})
+    assert resp.status == 400 and resp.json()["__type"] == "ValidationException", resp
+
+
+def test_update_max_record_size_needs_an_active_stream(slow_server):
+    raw = helpers.RawClient(slow_server.endpoint)
+    name = helpers.unique_name("largeupd")
+    assert raw.json("CreateStream", {"StreamName": name, "ShardCount": 1}).status == 200
+    try:
+        resp = raw.json("UpdateMaxRecordSize", {"StreamARN": helpers.stream_arn(name), "MaxRecordSizeInKiB": 2048})
+        assert resp.status == 400, resp
+        assert resp.json() == {"__type": "ResourceInUseException",
+                               "message": f"Stream {name} under account {helpers.ACCOUNT_ID} not ACTIVE, "
+                                          f"instead in state CREATING"}
+        resp = raw.json("UpdateMaxRecordSize", {"StreamARN": helpers.stream_arn(helpers.unique_name("nosuch")),
+                                                "MaxRecordSizeInKiB": 2048})
+        assert resp.status == 400 and resp.json()["__type"] == "ResourceNotFoundException", resp
+    finally:
+        helpers.wait_active(raw, name)
+        raw.json("DeleteStream", {"StreamName": name})

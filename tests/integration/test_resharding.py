@@ -121,19 +121,160 @@ def test_a_reader_finishing_parents_first_sees_each_key_in_order(boto, raw, serv
             boto.put_record(StreamName=name, PartitionKey=k, Data=data)
             sent[k].append(data)
     boto.merge_shards(StreamName=name, ShardToMerge=shard_id(0), AdjacentShardToMerge=shard_id(1))
-    for rnd in range(3, 6):
+    for k in keys:  # while UPDATING (or already ACTIVE: the delay is short)
+        data = f"{k}/3".encode()
+        boto.put_record(StreamName=name, PartitionKey=k, Data=data)
+        sent[k].append(data)
+    _wait_active(raw, name)
+    for rnd in range(4, 6):
         for k in keys:
             data = f"{k}/{rnd}".encode()
             out = boto.put_record(StreamName=name, PartitionKey=k, Data=data)
             assert out["ShardId"] == shard_id(2)
             sent[k].append(data)
-    _wait_active(raw, name)
     seen = {k: [] for k in keys}
     for sid in (shard_id(0), shard_id(1), shard_id(2)):  # parents before the child
         records, _ = _read_to_end(helpers.Boto3Driver(server.endpoint), name, sid)
         for r in records:
             seen[r["PartitionKey"]].append(r["Data"])
     assert seen == sent
+
+
+# ------------------------------------------------------------------------------------------- UPDATING
+
+# Long enough that the checks made during UPDATING finish well inside it on a loaded machine.
+UPDATING_DELAY_MS = 4000
+
+
+def _put_hash(driver, name, hash_key, data=b"x"):
+    return driver.call("PutRecord", StreamName=name, PartitionKey="p", Data=data, ExplicitHashKey=str(hash_key))
+
+
+def _shard_ids(shards):
+    return [s["ShardId"] for s in shards]
+
+
+def test_while_updating_the_old_shard_map_is_listed_routed_and_read(make_server):
+    """As on AWS: after SplitShard, MergeShards or UpdateShardCount the stream is UPDATING and DescribeStream,
+    ListShards and PutRecord with an ExplicitHashKey all see the shard map as it was; the parents close and the
+    children appear only when the stream is ACTIVE again."""
+    srv = make_server(state_delay_ms=UPDATING_DELAY_MS)
+    raw = helpers.RawClient(srv.endpoint)
+    kin = helpers.Boto3Driver(srv.endpoint)
+    mid = MAX_HASH_KEY // 2  # last key of shard 0 of a 2-shard stream
+    reshards = {
+        "split": ("SplitShard", {"ShardToSplit": shard_id(0), "NewStartingHashKey": str(mid // 2)}),
+        "merge": ("MergeShards", {"ShardToMerge": shard_id(0), "AdjacentShardToMerge": shard_id(1)}),
+        "scale": ("UpdateShardCount", {"TargetShardCount": 3, "ScalingType": "UNIFORM_SCALING"}),
+    }
+    names = {kind: helpers.unique_name(f"upd{kind}") for kind in reshards}
+    for name in names.values():
+        assert raw.json("CreateStream", {"StreamName": name, "ShardCount": 2}).status == 200
+    for name in names.values():
+        helpers.wait_active(raw, name)
+    before = {kind: kin.call("ListShards", StreamName=name)["Shards"] for kind, name in names.items()}
+    for kind, (op, params) in reshards.items():
+        kin.call(op, StreamName=names[kind], **params)
+    during = {}
+    for kind, name in names.items():
+        desc = kin.call("DescribeStream", StreamName=name)["StreamDescription"]
+        assert desc["StreamStatus"] == "UPDATING", kind
+        assert desc["Shards"] == before[kind], kind
+        assert kin.call("ListShards", StreamName=name)["Shards"] == before[kind], kind
+        summary = kin.call("DescribeStreamSummary", StreamName=name)["StreamDescriptionSummary"]
+        assert summary["OpenShardCount"] == 2, kind
+        # Routing by the old map: a key a child would take still goes to its parent.
+        during[kind] = [_put_hash(kin, name, 0, b"low"), _put_hash(kin, name, mid // 2 + 1, b"cut"),
+                        _put_hash(kin, name, MAX_HASH_KEY, b"high")]
+        assert [o["ShardId"] for o in during[kind]] == [shard_id(0), shard_id(0), shard_id(1)], kind
+        # The parent reads on past its tip: no end, no children yet.
+        records, last = _read_to_end(kin, name, shard_id(0))
+        assert [r["Data"] for r in records] == [b"low", b"cut"], kind
+        assert last.get("NextShardIterator") and not last.get("ChildShards"), kind
+    # Everything above ran while UPDATING.
+    for kind, name in names.items():
+        assert helpers.describe_summary_raw(raw, name)["StreamStatus"] == "UPDATING", kind
+
+    for kind, name in names.items():
+        helpers.wait_active(raw, name)
+        shards = _by_id(kin.call("ListShards", StreamName=name)["Shards"])
+        for parent in {o["ShardId"] for o in during[kind]} if kind != "split" else {shard_id(0)}:
+            end = shards[parent]["SequenceNumberRange"].get("EndingSequenceNumber")
+            assert end is not None, (kind, parent)
+            # Records accepted while UPDATING lie within the parent's range.
+            assert all(int(o["SequenceNumber"]) <= int(end) for o in during[kind] if o["ShardId"] == parent), kind
+        open_ids = {s["ShardId"] for s in _open(shards.values())}
+        want = {"split": {shard_id(1), shard_id(2), shard_id(3)}, "merge": {shard_id(2)}}.get(kind)
+        if want is not None:
+            assert open_ids == want, kind
+        else:
+            assert sorted(_range(shards[i]) for i in open_ids) == helpers.expected_hash_ranges(3)
+        for h in (0, mid // 2 + 1, MAX_HASH_KEY):
+            assert _put_hash(kin, name, h)["ShardId"] in open_ids, (kind, h)
+        records, last = _read_to_end(kin, name, shard_id(0))
+        assert last.get("NextShardIterator") is None and last["ChildShards"], kind
+
+
+def test_a_reshard_pending_at_kill_9_completes_after_restart(make_server):
+    """The catalog records the reshard during UPDATING; after kill -9 the stream comes back either still UPDATING
+    with the old map or (once the delay has run out) ACTIVE with the whole new map, never half of it, and every
+    record acknowledged before the kill stays readable."""
+    srv = make_server(state_delay_ms=UPDATING_DELAY_MS)
+    raw = helpers.RawClient(srv.endpoint)
+    names = [helpers.unique_name("k9split"), helpers.unique_name("k9merge")]
+    for name in names:
+        helpers.create_stream_raw(raw, name, 2)
+    acked = {name: [] for name in names}
+    for name in names:
+        for i in range(5):
+            resp = raw.json("PutRecord", {"StreamName": name, "PartitionKey": f"k{i}", "Data": "AA=="})
+            assert resp.status == 200, resp
+            acked[name].append(resp.json()["SequenceNumber"])
+    assert raw.json("SplitShard", {"StreamName": names[0], "ShardToSplit": shard_id(0),
+                                   "NewStartingHashKey": "1000"}).status == 200
+    assert raw.json("MergeShards", {"StreamName": names[1], "ShardToMerge": shard_id(0),
+                                    "AdjacentShardToMerge": shard_id(1)}).status == 200
+    reshard_time = time.time()
+    for name in names:  # acknowledged while UPDATING, so in a parent
+        resp = raw.json("PutRecord", {"StreamName": name, "PartitionKey": "late", "Data": "AQ=="})
+        assert resp.status == 200, resp
+        acked[name].append(resp.json()["SequenceNumber"])
+
+    def check_whole(name, final_count):
+        desc = raw.json("DescribeStream", {"StreamName": name}).json()["StreamDescription"]
+        ids = _shard_ids(desc["Shards"])
+        if desc["StreamStatus"] == "UPDATING":
+            assert ids == [shard_id(0), shard_id(1)], desc
+            assert not any("EndingSequenceNumber" in s["SequenceNumberRange"] for s in desc["Shards"]), desc
+        else:
+            assert desc["StreamStatus"] == "ACTIVE", desc
+            assert ids == [shard_id(i) for i in range(final_count)], desc
+        return desc["StreamStatus"]
+
+    srv.kill()
+    srv.start()
+    raw = helpers.RawClient(srv.endpoint)
+    check_whole(names[0], 4)
+    check_whole(names[1], 3)
+    # A second crash after the delay has run out: the restart completes the reshard before serving.
+    srv.kill()
+    helpers.wait_until_wall_clock(reshard_time + UPDATING_DELAY_MS / 1000 + 0.5, timeout=UPDATING_DELAY_MS / 1000 + 5)
+    srv.start()
+    raw = helpers.RawClient(srv.endpoint)
+    assert check_whole(names[0], 4) == "ACTIVE"
+    assert check_whole(names[1], 3) == "ACTIVE"
+    kin = helpers.Boto3Driver(srv.endpoint)
+    for name, parents in zip(names, [{shard_id(0)}, {shard_id(0), shard_id(1)}]):
+        got = []
+        for sid in (shard_id(0), shard_id(1)):
+            records, last = _read_to_end(kin, name, sid)
+            at_end = last.get("NextShardIterator") is None and bool(last.get("ChildShards"))
+            assert at_end == (sid in parents), (name, sid, last)
+            got += [r["SequenceNumber"] for r in records]
+        assert sorted(got, key=int) == sorted(acked[name], key=int), name
+        out = raw.json("PutRecord", {"StreamName": name, "PartitionKey": "after", "Data": "Ag==",
+                                     "ExplicitHashKey": "0"}).json()
+        assert out["ShardId"] == shard_id(2), name
 
 
 # ------------------------------------------------------------------------------------------- MergeShards

@@ -83,6 +83,89 @@ def test_more_than_50_tags_is_rejected(kin, make_stream):
     assert len(tags) == MAX_TAGS_PER_STREAM and "one-too-many" not in tags
 
 
+INVALID_CHARACTERS = ("Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, "
+                      "_ . / = + - % @ :.")
+ILLEGAL_PERCENT = ("because some tags contained illegal characters. The allowed characters are Unicode letters, "
+                   "white-spaces, '_',',','/','=','+','-','@',':'.")
+# Accepted as AWS accepts them: letters of any script (accented, CJK), digits, \p{Z} spaces, _ . : / = + - @.
+GOOD_TAG_TEXTS = ["Café-Zürich", "ñandú 東京", "a_b.c:d/e=f+g-h@i", "x\u00a0y", "٣"]
+# Refused: controls (tab, newline), punctuation outside the list, symbols (emoji).
+BAD_TAG_TEXTS = ["a\tb", "a\nb", "a;b", "a,b", "rocket\U0001F680", "a*b", "a#b"]
+
+
+@pytest.mark.parametrize("kin", ["boto3", "js"], indirect=True)
+def test_tag_characters_as_aws_checks_them(kin, make_stream):
+    require(kin, "TagResource")
+    require(kin, "UntagResource")
+    name = make_stream(1, "tagchars")
+    arn = stream_arn(name)
+    good = {f"k{i}-{text}": text for i, text in enumerate(GOOD_TAG_TEXTS)}
+    kin.call("AddTagsToStream", StreamName=name, Tags=good)
+    assert _tags(kin, name)[0] == good
+    kin.call("RemoveTagsFromStream", StreamName=name, TagKeys=list(good))
+    kin.call("TagResource", ResourceARN=arn, Tags=good)
+    assert _resource_tags(kin, arn) == good
+    kin.call("UntagResource", ResourceARN=arn, TagKeys=list(good))
+    assert _tags(kin, name)[0] == {}
+
+    calls = [("AddTagsToStream (key)", lambda t: kin.call("AddTagsToStream", StreamName=name, Tags={t: "v"})),
+             ("AddTagsToStream (value)", lambda t: kin.call("AddTagsToStream", StreamName=name, Tags={"k": t})),
+             ("TagResource (key)", lambda t: kin.call("TagResource", ResourceARN=arn, Tags={t: "v"})),
+             ("TagResource (value)", lambda t: kin.call("TagResource", ResourceARN=arn, Tags={"k": t})),
+             ("RemoveTagsFromStream", lambda t: kin.call("RemoveTagsFromStream", StreamName=name, TagKeys=[t])),
+             ("UntagResource", lambda t: kin.call("UntagResource", ResourceARN=arn, TagKeys=[t]))]
+    for text in BAD_TAG_TEXTS:
+        for what, call in calls:
+            with pytest.raises(KinesisError) as ei:
+                call(text)
+            assert (ei.value.type, ei.value.message) == ("InvalidArgumentException", INVALID_CHARACTERS), \
+                (what, text)
+    account = helpers.ACCOUNT_ID
+    for what, call in calls:
+        with pytest.raises(KinesisError) as ei:
+            call("50%")
+        verb = "remove tags from" if what in ("RemoveTagsFromStream", "UntagResource") else "add tags to"
+        assert (ei.value.type, ei.value.message) == (
+            "InvalidArgumentException", f"Failed to {verb} stream {name} under account {account} {ILLEGAL_PERCENT}"), what
+    assert _tags(kin, name)[0] == {}
+
+
+@pytest.mark.parametrize("kin", ["boto3", "js"], indirect=True)
+def test_tag_keys_beginning_with_aws_are_reserved(kin, make_stream):
+    require(kin, "TagResource")
+    require(kin, "UntagResource")
+    name = make_stream(1, "tagaws")
+    arn = stream_arn(name)
+    for key in ("aws:owner", "AWS:owner", "Aws:x"):
+        for op, params in (("AddTagsToStream", {"StreamName": name, "Tags": {key: "v"}}),
+                           ("TagResource", {"ResourceARN": arn, "Tags": {key: "v"}}),
+                           ("RemoveTagsFromStream", {"StreamName": name, "TagKeys": [key]}),
+                           ("UntagResource", {"ResourceARN": arn, "TagKeys": [key]})):
+            with pytest.raises(KinesisError) as ei:
+                kin.call(op, **params)
+            assert ei.value.type == "InvalidArgumentException", (op, key)
+            assert "reserved" in ei.value.message and name in ei.value.message, (op, key, ei.value.message)
+    # Only the prefix is reserved: elsewhere in a key, and in a value, "aws:" is fine.
+    kin.call("AddTagsToStream", StreamName=name, Tags={"not-aws:x": "aws:value", "aws": "x"})
+    assert _tags(kin, name)[0] == {"not-aws:x": "aws:value", "aws": "x"}
+
+
+def test_create_stream_checks_its_tags(raw, new_name):
+    name = new_name("tagcreate")
+    for tags in ({"a;b": "v"}, {"k": "tab\there"}, {"k": "\U0001F600"}):
+        resp = raw.json("CreateStream", {"StreamName": name, "ShardCount": 1, "Tags": tags})
+        assert resp.status == 400, resp
+        assert resp.json() == {"__type": "InvalidArgumentException", "message": INVALID_CHARACTERS}, tags
+    resp = raw.json("CreateStream", {"StreamName": name, "ShardCount": 1, "Tags": {"aws:k": "v"}})
+    assert resp.status == 400 and resp.json()["__type"] == "InvalidArgumentException", resp
+    assert helpers.describe_summary_raw(raw, name) is None  # nothing was created
+    resp = raw.json("CreateStream", {"StreamName": name, "ShardCount": 1, "Tags": {"café": "São Paulo"}})
+    assert resp.status == 200, resp
+    helpers.wait_active(raw, name)
+    assert raw.json("ListTagsForStream", {"StreamName": name}).json()["Tags"] == [{"Key": "café",
+                                                                                    "Value": "São Paulo"}]
+
+
 def test_tags_on_missing_stream(kin):
     name = helpers.unique_name("notags")
     for op, params in (("AddTagsToStream", {"Tags": {"a": "b"}}), ("ListTagsForStream", {}),

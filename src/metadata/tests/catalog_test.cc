@@ -83,12 +83,13 @@ TEST(StreamMetaCoding, RoundTripsResourcePolicies) {
 }
 
 TEST(StreamMetaCoding, Version1RecordDecodesWithoutPoliciesOrConsumers) {
-  // A version-1 record is a version-3 record without the trailing policy
-  // and consumer counts (one zero byte each for a stream with neither).
+  // A version-1 record is a version-4 record without the trailing policy
+  // and consumer counts and pending reshard (one zero byte each for a stream
+  // with none of them).
   std::string bytes = EncodeStreamMeta(Sample());
-  ASSERT_EQ(bytes[0], 3);
-  ASSERT_EQ(bytes.substr(bytes.size() - 2), std::string(2, '\0'));
-  bytes.resize(bytes.size() - 2);
+  ASSERT_EQ(bytes[0], 4);
+  ASSERT_EQ(bytes.substr(bytes.size() - 3), std::string(3, '\0'));
+  bytes.resize(bytes.size() - 3);
   bytes[0] = 1;
   auto d = DecodeStreamMeta(bytes);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
@@ -99,17 +100,61 @@ TEST(StreamMetaCoding, Version1RecordDecodesWithoutPoliciesOrConsumers) {
 }
 
 TEST(StreamMetaCoding, Version2RecordDecodesWithPoliciesAndNoConsumers) {
-  // Version 2 added the policies; version 3 appended the consumer list.
+  // Version 2 added the policies; version 3 appended the consumer list,
+  // version 4 the pending reshard.
   StreamMeta m = Sample();
   m.resource_policies[StreamArnForTest(m)] = "{\"Version\":\"2012-10-17\",\"Statement\":[]}";
   std::string bytes = EncodeStreamMeta(m);
-  ASSERT_EQ(bytes.back(), '\0');
-  bytes.pop_back();
+  ASSERT_EQ(bytes.substr(bytes.size() - 2), std::string(2, '\0'));
+  bytes.resize(bytes.size() - 2);
   bytes[0] = 2;
   auto d = DecodeStreamMeta(bytes);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   EXPECT_EQ(d->resource_policies, m.resource_policies);
   EXPECT_TRUE(d->consumers.empty());
+}
+
+TEST(StreamMetaCoding, Version3RecordDecodesWithoutAPendingReshard) {
+  StreamMeta m = Sample();
+  m.consumers.push_back(ConsumerMeta{"c", 1700000001000, ConsumerStatus::kActive, 1700000001500, {}});
+  std::string bytes = EncodeStreamMeta(m);
+  ASSERT_EQ(bytes.back(), '\0');
+  bytes.pop_back();
+  bytes[0] = 3;
+  auto d = DecodeStreamMeta(bytes);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->consumers.size(), 1u);
+  EXPECT_FALSE(d->pending_reshard.pending());
+}
+
+TEST(StreamMetaCoding, RoundTripsEachKindOfPendingReshard) {
+  StreamMeta m = Sample();
+  m.status = StreamStatus::kUpdating;
+  PendingReshard split{ReshardKind::kSplit, model::ShardIndex{1}, {}, model::uint128(1) << 100, 0};
+  PendingReshard merge{ReshardKind::kMerge, model::ShardIndex{7}, model::ShardIndex{UINT32_MAX}, 0, 0};
+  PendingReshard scale{ReshardKind::kUniformScaling, {}, {}, 0, 5000};
+  for (const PendingReshard& p : {split, merge, scale}) {
+    m.pending_reshard = p;
+    auto d = DecodeStreamMeta(EncodeStreamMeta(m));
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    EXPECT_EQ(d->pending_reshard.kind, p.kind);
+    EXPECT_EQ(d->pending_reshard.shard, p.shard);
+    EXPECT_EQ(d->pending_reshard.adjacent_shard, p.adjacent_shard);
+    EXPECT_EQ(d->pending_reshard.new_starting_hash_key, p.new_starting_hash_key);
+    EXPECT_EQ(d->pending_reshard.target_shard_count, p.target_shard_count);
+  }
+}
+
+TEST(StreamMetaCoding, UnknownReshardKindIsCorruption) {
+  std::string bytes = EncodeStreamMeta(Sample());
+  ASSERT_EQ(bytes.back(), static_cast<char>(ReshardKind::kNone));
+  for (char code : {'\4', '\xff'}) {
+    bytes.back() = code;
+    EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption) << int(code);
+  }
+  // A known kind whose fields are missing.
+  bytes.back() = static_cast<char>(ReshardKind::kSplit);
+  EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption);
 }
 
 TEST(StreamMetaCoding, TruncatedRecordIsCorruption) {
@@ -140,7 +185,7 @@ TEST(StreamMetaCoding, RoundTripsConsumers) {
 
 TEST(StreamMetaCoding, UnknownVersionIsCorruption) {
   std::string bytes = EncodeStreamMeta(Sample());
-  for (char v : {'\0', '\4', '\x7f'}) {
+  for (char v : {'\0', '\5', '\x7f'}) {
     bytes[0] = v;
     EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption) << int(v);
   }
@@ -178,8 +223,8 @@ TEST(StreamMetaCoding, UnknownStatusOrModeCodeIsCorruption) {
     EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption) << int(code);
   }
   // The last consumer ends with its status code, status_since_ms and a
-  // 1-byte tag count.
-  const size_t consumer_status_pos = good.size() - 1 - 8 - 1;
+  // 1-byte tag count; the 1-byte pending reshard (none) follows.
+  const size_t consumer_status_pos = good.size() - 1 - 1 - 8 - 1;
   ASSERT_EQ(good[consumer_status_pos], static_cast<char>(ConsumerStatus::kDeleting));
   for (char code : {'\2', '\4'}) {
     std::string bytes = good;
@@ -217,7 +262,7 @@ TEST(StreamMetaCoding, TrailingBytesAreCorruption) {
   bytes.push_back('\0');
   EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption);
   bytes = EncodeStreamMeta(Sample());
-  bytes.resize(bytes.size() - 1);  // a version-2 record: no consumer count
+  bytes.resize(bytes.size() - 2);  // a version-2 record: no consumer count, no pending reshard
   bytes[0] = 2;
   ASSERT_TRUE(DecodeStreamMeta(bytes).ok());
   bytes.push_back('\0');  // ... with a stray byte where version 3 puts the consumers

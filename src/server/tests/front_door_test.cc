@@ -165,6 +165,28 @@ TEST_F(FrontDoorTest, UnknownTargetPrefixOrOperationIsUnknownOperation) {
   EXPECT_TRUE(firehose_.calls.empty());
 }
 
+TEST_F(FrontDoorTest, UnknownOperationMessageNamesTheOperation) {
+  struct Case {
+    std::string target, message;
+  };
+  for (const Case& c : {
+           Case{"Kinesis_20131202.PutRecordz", "Unknown operation Kinesis_20131202.PutRecordz."},
+           Case{"KinesisAnalytics_20150814.ListApplications",
+                "Unknown operation KinesisAnalytics_20150814.ListApplications."},
+           Case{"Firehose_20150804.DeleteDeliveryStream",
+                "Operation Firehose_20150804.DeleteDeliveryStream is not implemented by this server."},
+           Case{"Kinesis_20131202.Put\x01\xffRecord", "Unknown operation Kinesis_20131202.Put??Record."},
+           Case{"Kinesis_20131202." + std::string(200, 'A'),
+                "Unknown operation Kinesis_20131202." + std::string(128 - 17, 'A') + "...."},
+       }) {
+    Answer a = Send(Post(c.target, "{}"));
+    EXPECT_EQ(a.Type(), "UnknownOperationException") << c.target;
+    EXPECT_EQ(Body(a).GetString("message"), c.message) << c.target;
+  }
+  Answer a = Send(Post("", "{}"));
+  EXPECT_EQ(Body(a).GetString("message"), "The request names no operation: the X-Amz-Target header is missing.");
+}
+
 TEST_F(FrontDoorTest, ValidatesAgainstTheTargetServicesModel) {
   Answer a = Send(Post("Firehose_20150804.PutRecord", R"({"Record":{"Data":"aGk="}})", kAuthFirehose));
   EXPECT_EQ(a.Type(), "ValidationException");

@@ -2,7 +2,12 @@
 #include "streams/registry.h"
 #include "streams/token_codec.h"
 
+#include <cctype>
+#include <utility>
+
+#include "base/assert.h"
 #include "model/types.h"
+#include "protocol/model_pattern.h"
 #include "streams/access.h"
 
 namespace spate::streams::api {
@@ -180,25 +185,80 @@ Result<size_t> MaxRecordBytes(const Context& ctx, const StreamHandle& stream) {
 namespace spate::streams::api {
 
 namespace {
-// AWS: "Unicode letters, digits, white space, _ . / = + - % @ :". Bytes of
-// multi-byte UTF-8 sequences count as letters.
-bool ValidTagText(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c >= 0x80 || std::isalnum(c) || std::isspace(c)) continue;
-    if (std::string_view("_./=+-%@:").find(static_cast<char>(c)) == std::string_view::npos) return false;
+
+// The characters AWS lets through its first check of tag text: Unicode
+// letters and digits, white space of \p{Z} (space, no-break space, ...; not
+// tab or newline, which are controls), and _ . : / = + - @ %. '%' is then
+// refused by a second check with a message of its own, as AWS does.
+// Ill-formed UTF-8 reads as U+FFFD, a symbol, so it is refused.
+const protocol::ModelPattern& TagTextPattern() {
+  static const protocol::ModelPattern pattern = [] {
+    auto p = protocol::ModelPattern::Compile(R"([\p{L}\p{N}\p{Z}_.:/=+\-@%]*)");
+    SPATE_ASSERT(p.ok(), "the tag text pattern compiles");
+    return std::move(p).value();
+  }();
+  return pattern;
+}
+
+// "aws:" in any case, as AWS reserves it.
+bool HasReservedPrefix(std::string_view key) {
+  constexpr std::string_view kPrefix = "aws:";
+  if (key.size() < kPrefix.size()) return false;
+  for (size_t i = 0; i < kPrefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(key[i])) != kPrefix[i]) return false;
   }
   return true;
 }
+
 }  // namespace
 
+Status CheckTagText(std::string_view action, const metadata::StreamMeta& stream,
+                    const std::vector<std::string_view>& keys, const std::vector<std::string_view>& values) {
+  auto any = [&](auto&& pred) {
+    for (std::string_view k : keys) {
+      if (pred(k)) return true;
+    }
+    for (std::string_view v : values) {
+      if (pred(v)) return true;
+    }
+    return false;
+  };
+  auto failed = [&](std::string_view because) {
+    return Status(ErrorCode::kInvalidArgument, "Failed to " + std::string(action) + " stream " + stream.name +
+                                                   " under account " + stream.account + " because " +
+                                                   std::string(because));
+  };
+  if (any([](std::string_view t) { return !TagTextPattern().FullMatch(t); })) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, "
+                  "_ . / = + - % @ :.");
+  }
+  if (any([](std::string_view t) { return t.find('%') != std::string_view::npos; })) {
+    return failed(
+        "some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, "
+        "'_',',','/','=','+','-','@',':'.");
+  }
+  for (std::string_view k : keys) {
+    if (HasReservedPrefix(k)) return failed("tag keys beginning with aws: are reserved for use by AWS.");
+  }
+  return Status::Ok();
+}
+
+Status CheckTagKeysToRemove(const metadata::StreamMeta& stream, const Value& tag_keys) {
+  std::vector<std::string_view> keys;
+  for (const Value& k : tag_keys.as_array()) keys.push_back(k.as_string());
+  return CheckTagText("remove tags from", stream, keys, {});
+}
+
 Status AddTags(metadata::StreamMeta& meta, const Value& tags) {
+  std::vector<std::string_view> keys, values;
+  for (const auto& [k, v] : tags.as_object()) {
+    keys.push_back(k);
+    values.push_back(v.as_string());
+  }
+  SPATE_TRY(CheckTagText("add tags to", meta, keys, values));
   size_t added = 0;
   for (const auto& [k, v] : tags.as_object()) {
-    if (!ValidTagText(k) || !ValidTagText(v.as_string())) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, "
-                    "_ . / = + - % @ :.");
-    }
     if (meta.tags.count(k) == 0) ++added;
   }
   if (meta.tags.size() + added > kMaxTagsPerStream) {

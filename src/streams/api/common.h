@@ -101,8 +101,18 @@ namespace spate::streams::api {
 
 inline constexpr size_t kMaxTagsPerStream = 50;
 
-// Adds or overwrites tags, enforcing AWS's character rules and the
-// per-stream count.
+// AWS's rules for the text of tag keys and values: Unicode letters and
+// digits, white space of \p{Z} (not tab or newline) and _ . : / = + - @;
+// no key may begin with "aws:" (in any case), a prefix AWS reserves.
+// InvalidArgumentException as AWS words it; `action` ("add tags to",
+// "remove tags from") and `stream`'s name and account are quoted in it.
+Status CheckTagText(std::string_view action, const metadata::StreamMeta& stream,
+                    const std::vector<std::string_view>& keys, const std::vector<std::string_view>& values);
+// CheckTagText for the TagKeys of RemoveTagsFromStream / UntagResource.
+Status CheckTagKeysToRemove(const metadata::StreamMeta& stream, const protocol::Value& tag_keys);
+
+// Adds or overwrites tags, enforcing AWS's character rules (CheckTagText)
+// and the per-stream count.
 Status AddTags(metadata::StreamMeta& meta, const protocol::Value& tags);
 
 // The stream an ARN-based tagging call names (a stream ARN), authorized as

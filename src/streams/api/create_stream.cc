@@ -20,9 +20,16 @@ void CreateStream(const Context& ctx, Value in, Done done) {
   }
   std::map<std::string, std::string> tags;
   if (const Value* t = in.Find("Tags")) {
-    for (const auto& [k, v] : t->as_object()) tags[k] = v.as_string();
+    // The rules of AddTagsToStream, checked on a stand-in for the stream.
+    metadata::StreamMeta stand_in;
+    stand_in.name = ref->name;
+    stand_in.account = ref->account;
+    if (Status st = AddTags(stand_in, *t); !st.ok()) return done(st);
+    tags = std::move(stand_in.tags);
   }
-  Finish(done, ctx.registry->CreateStream(*ref, shards, mode, std::move(tags)));
+  // 1024 .. 10240 KiB (the model's range, already checked).
+  auto max_record_kib = static_cast<int32_t>(IntMember(in, "MaxRecordSizeInKiB", metadata::kDefaultMaxRecordSizeKiB));
+  Finish(done, ctx.registry->CreateStream(*ref, shards, mode, std::move(tags), max_record_kib));
 }
 
 }  // namespace spate::streams::api

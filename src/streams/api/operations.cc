@@ -41,11 +41,12 @@ void SubscribeToShard(const Context&, protocol::Value, Done);
 void TagResource(const Context&, protocol::Value, Done);
 void UntagResource(const Context&, protocol::Value, Done);
 void UpdateShardCount(const Context&, protocol::Value, Done);
+void UpdateMaxRecordSize(const Context&, protocol::Value, Done);
 void UpdateStreamMode(const Context&, protocol::Value, Done);
 
 namespace {
 // Sorted by name for binary search.
-constexpr std::array<std::pair<std::string_view, Handler>, 35> kHandlers = {{
+constexpr std::array<std::pair<std::string_view, Handler>, 36> kHandlers = {{
     {"AddTagsToStream", &AddTagsToStream},
     {"CreateStream", &CreateStream},
     {"DecreaseStreamRetentionPeriod", &DecreaseStreamRetentionPeriod},
@@ -79,6 +80,7 @@ constexpr std::array<std::pair<std::string_view, Handler>, 35> kHandlers = {{
     {"SubscribeToShard", &SubscribeToShard},
     {"TagResource", &TagResource},
     {"UntagResource", &UntagResource},
+    {"UpdateMaxRecordSize", &UpdateMaxRecordSize},
     {"UpdateShardCount", &UpdateShardCount},
     {"UpdateStreamMode", &UpdateStreamMode},
 }};

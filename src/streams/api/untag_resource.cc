@@ -14,6 +14,7 @@ void UntagResource(const Context& ctx, protocol::Value in, Done done) {
     Status st = ctx.registry->UpdateStream(ref->stream, [&](metadata::StreamMeta& m) {
       metadata::ConsumerMeta* c = FindConsumer(m, *ref);
       if (c == nullptr) return ConsumerNotFound(*ref);
+      SPATE_TRY(CheckTagKeysToRemove(m, *in.Find("TagKeys")));
       for (const protocol::Value& k : in.Find("TagKeys")->as_array()) c->tags.erase(k.as_string());
       return Status::Ok();
     });
@@ -23,6 +24,7 @@ void UntagResource(const Context& ctx, protocol::Value in, Done done) {
   auto ref = StreamFromResourceArn(ctx, arn);
   if (!ref.ok()) return done(ref.status());
   Finish(done, ctx.registry->UpdateStream(*ref, [&](metadata::StreamMeta& m) {
+    SPATE_TRY(CheckTagKeysToRemove(m, *in.Find("TagKeys")));
     for (const protocol::Value& k : in.Find("TagKeys")->as_array()) m.tags.erase(k.as_string());
     return Status::Ok();
   }));

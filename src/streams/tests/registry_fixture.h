@@ -26,7 +26,8 @@ namespace spate::streams {
 
 class RegistryFixture : public ::testing::Test {
  protected:
-  // The state delay every registry of these tests uses.
+  // The state delay the registries of these tests use unless a test sets
+  // state_delay_ms_.
   static constexpr int64_t kStateDelayMs = 500;
 
   void SetUp() override {
@@ -55,10 +56,10 @@ class RegistryFixture : public ::testing::Test {
     ASSERT_TRUE(l.ok()) << l.status().ToString();
     logs_ = std::move(l).value();
   }
-  // Creates the registry over the stores, with the fixture's state delay;
+  // Creates the registry over the stores, with state_delay_ms_;
   // not started (so an append observer can still be set).
   void MakeRegistry(RegistryOptions ro) {
-    ro.state_delay_ms = kStateDelayMs;
+    ro.state_delay_ms = state_delay_ms_;
     registry_ = std::make_unique<Registry>(ro, catalog_.get(), logs_.get(), &clock_);
   }
   void StartRegistry() { ASSERT_TRUE(registry_->Start().ok()); }
@@ -77,7 +78,7 @@ class RegistryFixture : public ::testing::Test {
   // Lets the state delay pass and runs maintenance: CREATING and UPDATING
   // become ACTIVE, DELETING streams go away.
   void Settle() {
-    clock_.AdvanceMs(kStateDelayMs);
+    clock_.AdvanceMs(state_delay_ms_);
     registry_->RunMaintenance();
   }
 
@@ -131,6 +132,7 @@ class RegistryFixture : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  int64_t state_delay_ms_ = kStateDelayMs;  // the registry's; a test may change it before opening
   util::ManualClock clock_;
   std::unique_ptr<metadata::Catalog> catalog_;
   std::unique_ptr<storage::LogStore> logs_;

@@ -50,22 +50,121 @@ class ReshardTest : public RegistryFixture {
   std::string Iterator(uint32_t shard, uint64_t offset) { return IteratorAt(ref_, shard, offset); }
 };
 
-TEST_F(ReshardTest, SplitClosesTheParentAndOpensTwoChildren) {
+TEST_F(ReshardTest, SplitClosesTheParentAndOpensTwoChildrenWhenActiveAgain) {
   Open();
   CreateActive(1);
   PutOne("a", "before");
   ASSERT_TRUE(registry_->SplitShard(ref_, "shardId-000000000000", "1000").ok());
   StreamMeta m = Meta();
   EXPECT_EQ(m.status, StreamStatus::kUpdating);
+  ASSERT_EQ(m.shards.size(), 1u);  // the old map until ACTIVE
+  EXPECT_FALSE(m.shards[0].closed());
+  EXPECT_EQ(m.pending_reshard.kind, metadata::ReshardKind::kSplit);
+  PutOne("b", "during");
+  Settle();
+  m = Meta();
+  EXPECT_EQ(m.status, StreamStatus::kActive);
+  EXPECT_FALSE(m.pending_reshard.pending());
   ASSERT_EQ(m.shards.size(), 3u);
-  EXPECT_EQ(m.shards[0].end_offset, std::optional<model::LogOffset>(1));
+  EXPECT_EQ(m.shards[0].end_offset, std::optional<model::LogOffset>(2));
+  EXPECT_EQ(m.shards[0].closed_ms, clock_.NowMs());
+  EXPECT_EQ(m.shards[1].created_ms, clock_.NowMs());
   EXPECT_EQ(m.shards[1].index.value, 1u);
   EXPECT_EQ(m.shards[1].parent, std::optional<model::ShardIndex>(model::ShardIndex{0}));
   EXPECT_EQ(m.shards[1].range, (model::HashKeyRange{0, 999}));
   EXPECT_EQ(m.shards[2].range, (model::HashKeyRange{1000, util::kMaxHashKey}));
   EXPECT_FALSE(m.shards[2].adjacent_parent.has_value());
+}
+
+TEST_F(ReshardTest, WhileUpdatingTheOldMapRoutesListsAndReads) {
+  Open();
+  CreateActive(2);
+  PutOne("a", "1");
+  ASSERT_TRUE(registry_->MergeShards(ref_, "shardId-000000000000", "shardId-000000000001").ok());
+  // Explicit hash keys of both parents still reach them.
+  auto r = TryPut({{"k", "low", model::uint128(0)}, {"k", "high", util::kMaxHashKey}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].shard.value, 0u);
+  EXPECT_EQ((*r)[1].shard.value, 1u);
+  EXPECT_EQ(registry_->OpenShardCount(Caller{ref_.account, ref_.region}), 2u);
+  // A parent read to its tip is not at an end: no children yet.
+  uint32_t first = PutOne("a", "2").shard.value;
+  auto read = registry_->GetRecords(Iterator(first, 0), 100);
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(read->next_iterator.has_value());
+  EXPECT_TRUE(read->children.empty());
   Settle();
-  EXPECT_EQ(Meta().status, StreamStatus::kActive);
+  StreamMeta m = Meta();
+  ASSERT_EQ(m.shards.size(), 3u);
+  // Every record accepted while UPDATING is below its parent's end.
+  uint64_t parent_records = m.shards[0].end_offset->value() + m.shards[1].end_offset->value();
+  EXPECT_EQ(parent_records, 4u);
+  EXPECT_EQ(registry_->OpenShardCount(Caller{ref_.account, ref_.region}), 1u);
+  r = TryPut({{"k", "low", model::uint128(0)}, {"k", "high", util::kMaxHashKey}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].shard.value, 2u);
+  EXPECT_EQ((*r)[1].shard.value, 2u);
+}
+
+TEST_F(ReshardTest, WithoutAStateDelayTheMapChangesAtOnce) {
+  state_delay_ms_ = 0;
+  Open();
+  CreateActive(1);
+  ASSERT_TRUE(registry_->SplitShard(ref_, "shardId-000000000000", "1000").ok());
+  StreamMeta m = Meta();
+  ASSERT_EQ(m.shards.size(), 3u);
+  EXPECT_TRUE(m.shards[0].closed());
+  EXPECT_FALSE(m.pending_reshard.pending());
+  EXPECT_NE(PutOne("a", "after").shard.value, 0u);
+}
+
+TEST_F(ReshardTest, APendingReshardSurvivesARestartUnapplied) {
+  Open();
+  CreateActive(2);
+  PutOne("a", "1");
+  ASSERT_TRUE(registry_->UpdateShardCount(ref_, 3).ok());
+  Close();  // as after kill -9: the catalog holds the old map and the plan
+  Open();
+  StreamMeta m = Meta();
+  EXPECT_EQ(m.status, StreamStatus::kUpdating);
+  EXPECT_EQ(m.shards.size(), 2u);
+  EXPECT_EQ(m.pending_reshard.kind, metadata::ReshardKind::kUniformScaling);
+  EXPECT_EQ(m.pending_reshard.target_shard_count, 3u);
+  EXPECT_LT(PutOne("b", "2").shard.value, 2u);
+  Settle();
+  m = Meta();
+  EXPECT_EQ(m.status, StreamStatus::kActive);
+  EXPECT_EQ(OpenRanges(m), model::EvenHashKeyRanges(3));
+}
+
+TEST_F(ReshardTest, AReshardDueAtRecoveryIsCompletedByStart) {
+  Open();
+  CreateActive(1);
+  PutOne("a", "1");
+  PutOne("a", "2");
+  ASSERT_TRUE(registry_->SplitShard(ref_, "shardId-000000000000", "1000").ok());
+  Close();
+  clock_.AdvanceMs(kStateDelayMs);  // the delay ran out while the server was down
+  Open();                           // Start runs maintenance once before serving
+  StreamMeta m = Meta();
+  EXPECT_EQ(m.status, StreamStatus::kActive);
+  ASSERT_EQ(m.shards.size(), 3u);
+  EXPECT_EQ(m.shards[0].end_offset, std::optional<model::LogOffset>(2));
+  EXPECT_NE(PutOne("a", "3").shard.value, 0u);
+  // And the completed map is what the catalog holds.
+  Close();
+  Open();
+  EXPECT_EQ(Meta().shards.size(), 3u);
+  EXPECT_FALSE(Meta().pending_reshard.pending());
+}
+
+TEST_F(ReshardTest, DeletingAStreamWithAPendingReshardDropsIt) {
+  Open();
+  CreateActive(1);
+  ASSERT_TRUE(registry_->SplitShard(ref_, "shardId-000000000000", "1000").ok());
+  ASSERT_TRUE(registry_->DeleteStream(ref_).ok());
+  Settle();
+  EXPECT_EQ(registry_->WithStream(ref_, [](const Stream&) { return Status::Ok(); }).code(), ErrorCode::kNotFound);
 }
 
 TEST_F(ReshardTest, RecordsAfterASplitGoToTheChildrenOnly) {
@@ -73,6 +172,7 @@ TEST_F(ReshardTest, RecordsAfterASplitGoToTheChildrenOnly) {
   CreateActive(1);
   for (int i = 0; i < 20; ++i) EXPECT_EQ(PutOne("k" + std::to_string(i), "x").shard.value, 0u);
   ASSERT_TRUE(registry_->SplitShard(ref_, "shardId-000000000000", util::ToDecimal(util::kMaxHashKey / 2)).ok());
+  Settle();
   for (int i = 0; i < 20; ++i) EXPECT_NE(PutOne("k" + std::to_string(i), "y").shard.value, 0u);
   EXPECT_EQ(Meta().shards[0].end_offset, std::optional<model::LogOffset>(20));
 }
@@ -83,6 +183,7 @@ TEST_F(ReshardTest, ReadingAClosedShardToItsEndReturnsItsChildren) {
   PutOne("a", "1");
   PutOne("b", "2");
   ASSERT_TRUE(registry_->SplitShard(ref_, "shardId-000000000000", "12345").ok());
+  Settle();
   auto r = registry_->GetRecords(Iterator(0, 0), 1);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->records.size(), 1u);
@@ -100,6 +201,7 @@ TEST_F(ReshardTest, AnEmptyClosedShardEndsAtOnce) {
   Open();
   CreateActive(2);
   ASSERT_TRUE(registry_->MergeShards(ref_, "shardId-000000000000", "shardId-000000000001").ok());
+  Settle();
   auto r = registry_->GetRecords(Iterator(1, 0), 10);
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->next_iterator.has_value());
@@ -205,6 +307,9 @@ TEST_F(ReshardTest, UpdateShardCountEndsWithUniformRanges) {
     auto before = registry_->UpdateShardCount(ref_, c.to);
     ASSERT_TRUE(before.ok()) << before.status().ToString();
     EXPECT_EQ(*before, c.from);
+    EXPECT_EQ(Meta().status, StreamStatus::kUpdating);
+    EXPECT_EQ(Meta().shards.size(), c.from);
+    Settle();
     StreamMeta m = Meta();
     EXPECT_EQ(OpenRanges(m), model::EvenHashKeyRanges(c.to));
     if (c.total != 0) {
@@ -226,7 +331,7 @@ TEST_F(ReshardTest, UpdateShardCountEndsWithUniformRanges) {
         EXPECT_TRUE(p.range.start <= s.range.start && s.range.end <= p.range.end);
       }
     }
-    EXPECT_EQ(m.status, StreamStatus::kUpdating);
+    EXPECT_EQ(m.status, StreamStatus::kActive);
   }
 }
 
@@ -256,6 +361,7 @@ TEST_F(ReshardTest, LineageSurvivesARestart) {
   CreateActive(2);
   PutOne("a", "1");
   ASSERT_TRUE(registry_->MergeShards(ref_, "shardId-000000000000", "shardId-000000000001").ok());
+  Settle();
   StreamMeta before = Meta();
   Close();
   Open();
