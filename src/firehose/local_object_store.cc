@@ -1,6 +1,7 @@
 // The embedded default object store: one directory per bucket.
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
