@@ -74,6 +74,7 @@ void Registry::RunMaintenance() {
         }
         drop_groups.push_back(m.storage_group);
         s.removed_ = true;  // for the StreamHandles still held
+        metrics_.DropStream(m);
         it = streams_.erase(it);
         continue;
       }
