@@ -15,9 +15,12 @@
 #include "base/log.h"
 #include "http/http_server.h"
 #include "metadata/catalog.h"
+#include "metrics/registry.h"
 #include "server/front_door.h"
+#include "server/metrics_route.h"
 #include "server/sigv4.h"
 #include "spated/config.h"
+#include "spated/process_metrics.h"
 #include "storage/log_store.h"
 #include "streams/fan_out.h"
 #include "streams/registry.h"
@@ -66,6 +69,11 @@ int Run(const Config& config) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // Every metric of the process, served at GET /metrics. Declared before
+  // the components that register in it, so it outlives them.
+  metrics::Registry metrics;
+  RegisterProcessMetrics(&metrics);
+
   auto catalog = metadata::Catalog::Open(config.data_dir + "/catalog");
   if (!catalog.ok()) {
     SPATE_LOG_ERROR("cannot open the catalog: " + catalog.status().ToString());
@@ -83,6 +91,7 @@ int Run(const Config& config) {
   log_options.fs = util::PosixFileSystem();
   log_options.clock = util::SystemClock();
   if (config.segment_bytes > 0) log_options.segment_bytes = config.segment_bytes;
+  log_options.metrics = &metrics;
   auto logs = storage::LogStore::Open(log_options);
   if (!logs.ok()) {
     SPATE_LOG_ERROR("cannot open the shard logs: " + logs.status().ToString());
@@ -97,6 +106,7 @@ int Run(const Config& config) {
   reg_options.faults = config.faults;
   reg_options.on_demand_scale_after_ms = config.on_demand_scale_after_ms;
   reg_options.key_store = key_store->get();
+  reg_options.metrics = &metrics;
   streams::Registry registry(reg_options, catalog->get(), logs->get(), util::SystemClock());
   // Enhanced fan-out: woken by every durable append (set before Start).
   streams::FanOutOptions fan_out_options;
@@ -128,6 +138,10 @@ int Run(const Config& config) {
   streams::StreamsService streams_service(&registry, &fan_out);
   server::FrontDoor front_door(&verifier);
   front_door.AddService(&streams_service);
+  server::MetricsRoute metrics_route(&metrics);
+  front_door.AddRoute({"GET", "/metrics", ""}, &metrics_route);
+  metrics.AddCallback("spate_kinesis_subscriptions", "Open SubscribeToShard subscriptions.", metrics::Type::kGauge,
+                      [&fan_out] { return static_cast<double>(fan_out.SubscriptionCount()); });
   http::HttpServerOptions http_options;
   http_options.host = config.host;
   http_options.port = config.port;
@@ -149,6 +163,20 @@ int Run(const Config& config) {
     SPATE_LOG_ERROR(srv.status().ToString());
     return 1;
   }
+  http::HttpServer* http_server = srv->get();
+  auto http_stat = [http_server](uint64_t http::HttpServerStats::*field) {
+    return [http_server, field] { return static_cast<double>(http_server->Stats().*field); };
+  };
+  metrics.AddCallback("spate_http_open_connections", "Open client connections (plain and TLS).", metrics::Type::kGauge,
+                      http_stat(&http::HttpServerStats::open_connections));
+  metrics.AddCallback("spate_http_inflight_bytes",
+                      "Request bytes held in memory (bodies being read and requests not yet answered).",
+                      metrics::Type::kGauge, http_stat(&http::HttpServerStats::inflight_bytes));
+  metrics.AddCallback("spate_http_connections_accepted_total", "Client connections accepted.", metrics::Type::kCounter,
+                      http_stat(&http::HttpServerStats::accepted_connections));
+  metrics.AddCallback("spate_http_connections_refused_total",
+                      "Client connections closed at once for --max-connections.", metrics::Type::kCounter,
+                      http_stat(&http::HttpServerStats::refused_connections));
   if (Status st = (*srv)->Start(); !st.ok()) {
     SPATE_LOG_ERROR("cannot listen on " + config.host + ":" + std::to_string(config.port) + ": " + st.ToString());
     return 1;
