@@ -207,6 +207,14 @@ class HttpServerImpl final : public HttpServer {
   void Stop() override;
   uint16_t port() const override { return port_.load(); }
   uint16_t tls_port() const override { return tls_port_.load(); }
+  HttpServerStats Stats() const override {
+    HttpServerStats s;
+    s.open_connections = open_connections_->load(std::memory_order_relaxed);
+    s.inflight_bytes = inflight_->used();
+    s.accepted_connections = accepted_.load(std::memory_order_relaxed);
+    s.refused_connections = refused_.load(std::memory_order_relaxed);
+    return s;
+  }
 
  private:
   // Binds and listens on host:port.
@@ -231,6 +239,7 @@ class HttpServerImpl final : public HttpServer {
   size_t next_loop_ = 0;                               // loop 0 only
   const std::shared_ptr<internal::ByteBudget> inflight_;
   const std::shared_ptr<std::atomic<size_t>> open_connections_;
+  std::atomic<uint64_t> accepted_{0}, refused_{0};
   int64_t last_refusal_log_ms_ = 0;  // loop 0 only
   std::atomic<uint16_t> port_{0};
   std::atomic<uint16_t> tls_port_{0};
@@ -337,6 +346,7 @@ void HttpServerImpl::Accept() {
 std::optional<ConnectionLimits> HttpServerImpl::AdmitConnection(tcp::socket& socket) {
   if (open_connections_->load(std::memory_order_relaxed) >= options_.max_connections) {
     // Refused before any byte is read: closing is the cheapest answer.
+    refused_.fetch_add(1, std::memory_order_relaxed);
     boost::system::error_code ignored;
     socket.close(ignored);
     int64_t now_ms =
@@ -349,6 +359,7 @@ std::optional<ConnectionLimits> HttpServerImpl::AdmitConnection(tcp::socket& soc
     return std::nullopt;
   }
   open_connections_->fetch_add(1, std::memory_order_relaxed);
+  accepted_.fetch_add(1, std::memory_order_relaxed);
   ConnectionLimits limits;
   limits.max_body_bytes = options_.max_body_bytes;
   limits.max_header_bytes = options_.max_header_bytes;

@@ -41,6 +41,14 @@ struct HttpServerOptions {
   int64_t body_timeout_ms = 60'000;
 };
 
+// What the server holds now and has accepted so far, for metrics.
+struct HttpServerStats {
+  uint64_t open_connections = 0;      // plain and TLS, including ones still being sniffed
+  uint64_t inflight_bytes = 0;        // request bytes held (the max_inflight_bytes budget in use)
+  uint64_t accepted_connections = 0;  // since Start
+  uint64_t refused_connections = 0;   // closed at once for max_connections, since Start
+};
+
 // HTTP/1.1 (keep-alive, pipelining answered in order) and HTTP/2 cleartext
 // with prior knowledge (connections that begin with the 24-byte preface) on
 // one listening socket, and optionally both over TLS on a second one. Implementation keeps Boost and nghttp2 out of
@@ -57,6 +65,8 @@ class HttpServer {
   virtual uint16_t port() const = 0;
   // The bound HTTPS port; 0 when there is none.
   virtual uint16_t tls_port() const = 0;
+  // Thread-safe; relaxed reads of counters the I/O threads keep anyway.
+  virtual HttpServerStats Stats() const = 0;
 };
 
 }  // namespace spate::http

@@ -19,10 +19,13 @@
 #include "firehose/service.h"
 #include "http/http_server.h"
 #include "metadata/catalog.h"
+#include "metrics/registry.h"
 #include "server/front_door.h"
+#include "server/metrics_route.h"
 #include "server/sigv4.h"
 #include "spated/config.h"
 #include "spated/kinesis_source.h"
+#include "spated/process_metrics.h"
 #include "storage/log_store.h"
 #include "streams/fan_out.h"
 #include "streams/registry.h"
@@ -71,6 +74,11 @@ int Run(const Config& config) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // Every metric of the process, served at GET /metrics. Declared before
+  // the components that register in it, so it outlives them.
+  metrics::Registry metrics;
+  RegisterProcessMetrics(&metrics);
+
   auto catalog = metadata::Catalog::Open(config.data_dir + "/catalog");
   if (!catalog.ok()) {
     SPATE_LOG_ERROR("cannot open the catalog: " + catalog.status().ToString());
@@ -88,6 +96,7 @@ int Run(const Config& config) {
   log_options.fs = util::PosixFileSystem();
   log_options.clock = util::SystemClock();
   if (config.segment_bytes > 0) log_options.segment_bytes = config.segment_bytes;
+  log_options.metrics = &metrics;
   auto logs = storage::LogStore::Open(log_options);
   if (!logs.ok()) {
     SPATE_LOG_ERROR("cannot open the shard logs: " + logs.status().ToString());
@@ -102,6 +111,7 @@ int Run(const Config& config) {
   reg_options.faults = config.faults;
   reg_options.on_demand_scale_after_ms = config.on_demand_scale_after_ms;
   reg_options.key_store = key_store->get();
+  reg_options.metrics = &metrics;
   streams::Registry registry(reg_options, catalog->get(), logs->get(), util::SystemClock());
   // Enhanced fan-out: woken by every durable append (set before Start).
   streams::FanOutOptions fan_out_options;
@@ -126,6 +136,9 @@ int Run(const Config& config) {
   firehose_log_options.segment_bytes = std::min<uint64_t>(log_options.segment_bytes, 16u << 20);
   firehose_log_options.preallocate_bytes = 1u << 20;
   firehose_log_options.journal_bytes = 4u << 20;
+  // The spate_storage_* families describe the shards' store; Firehose's
+  // metrics are its own (DeliveryToS3.*), not the storage layer's.
+  firehose_log_options.metrics = nullptr;
   auto firehose_logs = storage::LogStore::Open(firehose_log_options);
   if (!firehose_logs.ok()) {
     SPATE_LOG_ERROR("cannot open the delivery stream buffers: " + firehose_logs.status().ToString());
@@ -185,6 +198,10 @@ int Run(const Config& config) {
   front_door.AddService(&streams_service);
   firehose::FirehoseService firehose_service(&delivery_streams);
   front_door.AddService(&firehose_service);
+  server::MetricsRoute metrics_route(&metrics);
+  front_door.AddRoute({"GET", "/metrics", ""}, &metrics_route);
+  metrics.AddCallback("spate_kinesis_subscriptions", "Open SubscribeToShard subscriptions.", metrics::Type::kGauge,
+                      [&fan_out] { return static_cast<double>(fan_out.SubscriptionCount()); });
   http::HttpServerOptions http_options;
   http_options.host = config.host;
   http_options.port = config.port;
@@ -206,6 +223,20 @@ int Run(const Config& config) {
     SPATE_LOG_ERROR(srv.status().ToString());
     return 1;
   }
+  http::HttpServer* http_server = srv->get();
+  auto http_stat = [http_server](uint64_t http::HttpServerStats::*field) {
+    return [http_server, field] { return static_cast<double>(http_server->Stats().*field); };
+  };
+  metrics.AddCallback("spate_http_open_connections", "Open client connections (plain and TLS).", metrics::Type::kGauge,
+                      http_stat(&http::HttpServerStats::open_connections));
+  metrics.AddCallback("spate_http_inflight_bytes",
+                      "Request bytes held in memory (bodies being read and requests not yet answered).",
+                      metrics::Type::kGauge, http_stat(&http::HttpServerStats::inflight_bytes));
+  metrics.AddCallback("spate_http_connections_accepted_total", "Client connections accepted.", metrics::Type::kCounter,
+                      http_stat(&http::HttpServerStats::accepted_connections));
+  metrics.AddCallback("spate_http_connections_refused_total",
+                      "Client connections closed at once for --max-connections.", metrics::Type::kCounter,
+                      http_stat(&http::HttpServerStats::refused_connections));
   if (Status st = (*srv)->Start(); !st.ok()) {
     SPATE_LOG_ERROR("cannot listen on " + config.host + ":" + std::to_string(config.port) + ": " + st.ToString());
     return 1;

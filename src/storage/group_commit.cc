@@ -72,8 +72,9 @@ void SyncPool::ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
 }
 
 GroupCommitWriter::GroupCommitWriter(const LogStoreOptions& options, std::unique_ptr<Journal> journal,
-                                     uint64_t journal_replayed)
+                                     uint64_t journal_replayed, CommitMetrics metrics)
     : options_(options),
+      metrics_(std::move(metrics)),
       pool_(options.sync_threads),
       journal_(std::move(journal)),
       data_prefix_(options.dir + "/"),
@@ -126,9 +127,18 @@ void GroupCommitWriter::FreezeJournal(const Status& cause) {
                   "); it is kept for replay at the next start, and every shard file is now synced each round");
 }
 
+Status GroupCommitWriter::TimedSync(const std::function<Status()>& sync) {
+  if (metrics_.fdatasync_micros == nullptr) return sync();
+  int64_t t0 = options_.clock->MonotonicNs();
+  Status s = sync();
+  metrics_.fdatasync_micros->Observe(static_cast<uint64_t>(options_.clock->MonotonicNs() - t0) / 1000);
+  return s;
+}
+
 void GroupCommitWriter::SwitchJournal() {
   std::vector<Status> results(dirty_.size());
-  pool_.ParallelFor(dirty_.size(), [&](size_t i) { results[i] = dirty_[i].segment->file()->DataSync(); });
+  pool_.ParallelFor(dirty_.size(),
+                    [&](size_t i) { results[i] = TimedSync([&] { return dirty_[i].segment->file()->DataSync(); }); });
   file_syncs_ += dirty_.size();
   Status failed;
   for (size_t i = 0; i < dirty_.size(); ++i) {
@@ -270,9 +280,9 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
   int64_t t0 = options_.clock->MonotonicNs();
   pool_.ParallelFor(files.size() + (journaled ? 1 : 0), [&](size_t i) {
     if (i == files.size()) {
-      journal_status = journal_->Sync();
+      journal_status = TimedSync([&] { return journal_->Sync(); });
     } else {
-      results[i] = files[i]->file()->DataSync();
+      results[i] = TimedSync([&] { return files[i]->file()->DataSync(); });
     }
   });
   sync_wall_ns_ += static_cast<uint64_t>(options_.clock->MonotonicNs() - t0);
@@ -300,6 +310,7 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
     acked_bytes += b->bytes.size();
   }
   rounds_ += 1;
+  if (metrics_.round_batches != nullptr) metrics_.round_batches->Observe(batches.size());
   batches_ += acked;
   bytes_ += acked_bytes;
   for (const auto& b : batches) {

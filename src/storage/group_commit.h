@@ -79,6 +79,14 @@ class SyncPool {
   std::vector<std::unique_ptr<Helper>> helpers_;
 };
 
+// Distributions the writer records, when given: the latency of each
+// fdatasync (segment or journal file, microseconds) and the batches of each
+// commit round.
+struct CommitMetrics {
+  std::shared_ptr<metrics::Histogram> fdatasync_micros;
+  std::shared_ptr<metrics::Histogram> round_batches;
+};
+
 // The group-commit writer of one LogStore (one per disk). Appenders queue
 // encoded batches; one thread repeatedly takes everything queued (a round),
 // writes each log's batches with pwritev, fdatasyncs every touched file
@@ -90,7 +98,7 @@ class GroupCommitWriter {
   // `journal` may be null (no journal: every touched file is synced each
   // round). `journal_replayed` is reported in Stats().
   GroupCommitWriter(const LogStoreOptions& options, std::unique_ptr<Journal> journal = nullptr,
-                    uint64_t journal_replayed = 0);
+                    uint64_t journal_replayed = 0, CommitMetrics metrics = {});
   ~GroupCommitWriter();  // Close()
 
   // Queues `b`. Fails with kUnavailable, leaving `b` untouched, when the
@@ -127,8 +135,11 @@ class GroupCommitWriter {
   // the only durable copy, for replay at the next open.
   void SwitchJournal();
   void FreezeJournal(const Status& cause);
+  // Runs `sync` (an fdatasync), recording its latency. Any thread.
+  Status TimedSync(const std::function<Status()>& sync);
 
   const LogStoreOptions options_;
+  const CommitMetrics metrics_;
   SyncPool pool_;
 
   std::mutex mu_;

@@ -33,6 +33,10 @@ class LogStoreImpl final : public LogStore {
   // Finishes queued appends, then checkpoints every open log so the next
   // open scans nothing.
   ~LogStoreImpl() override {
+    // First, so no scrape reads the store while it goes away.
+    if (options_.metrics != nullptr) {
+      for (const std::string& name : metric_names_) options_.metrics->Remove(name);
+    }
     if (writer_ == nullptr) return;  // Init failed
     writer_->Close();
     checkpointer_->Stop();
@@ -138,7 +142,23 @@ class LogStoreImpl final : public LogStore {
     return out;
   }
 
-  LogStoreStats Stats() const override { return writer_->Stats(); }
+  LogStoreStats Stats() const override {
+    LogStoreStats s = writer_->Stats();
+    std::vector<std::shared_ptr<Slot>> slots;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (const auto& [key, slot] : logs_) slots.push_back(slot);
+    }
+    for (const auto& slot : slots) {
+      // A slot is held for the whole recovery of a log being opened: skip
+      // it rather than wait.
+      std::unique_lock<std::mutex> sl(slot->mu, std::try_to_lock);
+      if (!sl.owns_lock() || slot->log == nullptr) continue;
+      ++s.open_logs;
+      slot->log->AddUsage(&s);
+    }
+    return s;
+  }
 
   void WaitForBackgroundJobs() override { checkpointer_->WaitForQueuedJobs(); }
 
@@ -166,7 +186,7 @@ class LogStoreImpl final : public LogStore {
         return j.status();
       }
     }
-    writer_ = std::make_shared<GroupCommitWriter>(options_, std::move(journal), replayed);
+    writer_ = std::make_shared<GroupCommitWriter>(options_, std::move(journal), replayed, RegisterMetrics());
     checkpointer_ = std::make_shared<Checkpointer>();
     return Status::Ok();
   }
@@ -178,10 +198,59 @@ class LogStoreImpl final : public LogStore {
     std::shared_ptr<ShardLogImpl> log;  // guarded by mu; null while opening or after a failed open
   };
 
+  // Registers the spate_storage_* families in options_.metrics (if set)
+  // and returns the writer's histograms.
+  CommitMetrics RegisterMetrics() {
+    metrics::Registry* r = options_.metrics;
+    if (r == nullptr) return {};
+    CommitMetrics m;
+    auto name = [this](const char* n) {
+      metric_names_.emplace_back(n);
+      return std::string(n);
+    };
+    m.fdatasync_micros = r->AddHistogram(name("spate_storage_fdatasync_seconds"),
+                                         "Latency of each fdatasync of a segment or commit-journal file.",
+                                         metrics::Buckets{{50, 100, 250, 500, 1'000, 2'500, 5'000, 10'000, 25'000,
+                                                           50'000, 100'000, 250'000, 500'000, 1'000'000, 5'000'000},
+                                                          1e6})
+                             ->Get({});
+    m.round_batches = r->AddHistogram(name("spate_storage_commit_round_batches"),
+                                      "Batches (one per shard and put call) made durable by each group-commit round.",
+                                      metrics::Buckets{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}, 1})
+                          ->Get({});
+    using metrics::Type;
+    auto writer_stat = [this](uint64_t LogStoreStats::*field) {
+      return [this, field] { return static_cast<double>(writer_->Stats().*field); };
+    };
+    auto usage_stat = [this](uint64_t LogStoreStats::*field) {
+      return [this, field] { return static_cast<double>(Stats().*field); };
+    };
+    r->AddCallback(name("spate_storage_commit_rounds_total"), "Group-commit rounds.", Type::kCounter,
+                   writer_stat(&LogStoreStats::rounds));
+    r->AddCallback(name("spate_storage_acknowledged_batches_total"), "Batches made durable and acknowledged.",
+                   Type::kCounter, writer_stat(&LogStoreStats::batches));
+    r->AddCallback(name("spate_storage_acknowledged_bytes_total"), "Bytes of the batches acknowledged.", Type::kCounter,
+                   writer_stat(&LogStoreStats::bytes));
+    r->AddCallback(name("spate_storage_fdatasyncs_total"), "fdatasync calls on segment and commit-journal files.",
+                   Type::kCounter, writer_stat(&LogStoreStats::file_syncs));
+    r->AddCallback(name("spate_storage_journaled_batches_total"), "Batches made durable through the commit journal.",
+                   Type::kCounter, writer_stat(&LogStoreStats::journaled_batches));
+    r->AddCallback(name("spate_storage_shard_logs"), "Open shard logs.", Type::kGauge,
+                   usage_stat(&LogStoreStats::open_logs));
+    r->AddCallback(name("spate_storage_segments"), "Segment files of the open shard logs.", Type::kGauge,
+                   usage_stat(&LogStoreStats::segments));
+    r->AddCallback(name("spate_storage_segment_bytes"),
+                   "Acknowledged bytes in the segment files of the open shard logs (bytes on disk, before "
+                   "pre-allocation).",
+                   Type::kGauge, usage_stat(&LogStoreStats::segment_bytes));
+    return m;
+  }
+
   const LogStoreOptions options_;
+  std::vector<std::string> metric_names_;       // registered in options_.metrics by Init
   std::shared_ptr<GroupCommitWriter> writer_;   // set by Init
   std::shared_ptr<Checkpointer> checkpointer_;  // set by Init
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::mutex dir_mu_;                                  // serialises group directory creation
   std::map<std::string, std::shared_ptr<Slot>> logs_;  // guarded by mu_; key "<group>/<shard>"
   uint64_t trash_seq_ = 0;                             // guarded by mu_

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "metrics/registry.h"
 #include "model/shard_index.h"
 #include "storage/key_store.h"
 #include "storage/shard_log.h"
@@ -73,6 +74,11 @@ struct LogStoreOptions {
   // Not owned; may be null (then encrypted appends fail and encrypted
   // batches read as kUnavailable). Must outlive the store.
   KeyStore* key_store = nullptr;
+  // Where the store registers its metrics (the spate_storage_* families:
+  // fdatasync latency, commit-round sizes, and Stats() read at scrape
+  // time); they are removed again when the store is destroyed. Not owned;
+  // null: none. At most one open store per registry.
+  metrics::Registry* metrics = nullptr;
 };
 
 // Counters since Open, for benchmarks and metrics. Thread-safe snapshot.
@@ -86,6 +92,12 @@ struct LogStoreStats {
   uint64_t journaled_batches = 0;  // acknowledged through the journal
   uint64_t journal_switches = 0;   // journal file switches (segments synced)
   uint64_t journal_replayed = 0;   // batches rewritten from the journal at open
+  // What is on disk now (a snapshot, not a count since Open): open shard
+  // logs, their segment files and the acknowledged bytes in them. Logs
+  // being opened (recovering) at the time are left out.
+  uint64_t open_logs = 0;
+  uint64_t segments = 0;
+  uint64_t segment_bytes = 0;
 };
 
 // All shard logs of one data directory (one disk), sharing one group-commit

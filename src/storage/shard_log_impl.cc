@@ -957,4 +957,10 @@ Status ShardLogImpl::DropBefore(int64_t cutoff_ms, Offset keep_from) {
   return result;
 }
 
+void ShardLogImpl::AddUsage(LogStoreStats* stats) const {
+  std::lock_guard<std::mutex> l(mu_);
+  stats->segments += segments_.size();
+  for (const auto& seg : segments_) stats->segment_bytes += seg->acked_end_pos().value;
+}
+
 }  // namespace spate::storage

@@ -69,6 +69,8 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
     return failed_;
   }
   const std::string& dir() const { return dir_; }
+  // Adds this log's segment files and their acknowledged bytes to *stats.
+  void AddUsage(LogStoreStats* stats) const;
 
   // ---- Called by the GroupCommitWriter thread only. ----
   // Write phase: writes `batches` (this log's share of a round, in offset

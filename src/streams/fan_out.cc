@@ -72,6 +72,7 @@ struct FanOut::Subscription {
   int64_t last_event_ms = 0;  // monotonic
   bool done = false;
   std::optional<TokenBucket> read_budget;  // set when options_.read_bytes_per_second > 0
+  std::shared_ptr<const ConsumerMetrics> metrics;
 };
 
 struct FanOut::Hub {
@@ -163,6 +164,8 @@ Status FanOut::Subscribe(SubscribeRequest request, const EventSinkOpener& open) 
       sub->read_budget.emplace(options_.read_bytes_per_second, options_.read_bytes_per_second, clock_->MonotonicNs());
     }
     sub->last_event_ms = now;
+    sub->metrics = registry_->metrics().ForConsumer(request.stream, request.consumer_name);
+    sub->metrics->subscribe_success->Add();
     sub->request = std::move(request);
     sub->sink = open();
     // botocore refuses a stream that does not begin with initial-response;
@@ -279,6 +282,8 @@ void FanOut::PollHub(Hub& hub, int64_t now) {
       std::string bytes;
       model::LogOffset next = pos;
       uint64_t record_bytes = 0;
+      size_t record_count = 0;
+      int64_t behind = 0;
       if (pos < tip && !at_end) {
         auto read = hub.log->Read(pos, limits);
         reads_.fetch_add(1, std::memory_order_relaxed);
@@ -288,7 +293,7 @@ void FanOut::PollHub(Hub& hub, int64_t now) {
           continue;
         }
         next = read->next_offset;
-        int64_t behind = 0;
+        record_count = read->records.size();
         if (next < tip && !read->records.empty()) behind = std::max<int64_t>(0, wall - read->records.back().arrival_ms);
         for (const storage::StoredRecord& r : read->records) record_bytes += r.data.size() + r.partition_key.size();
         at_end = hub.end_offset && next >= *hub.end_offset;
@@ -314,6 +319,11 @@ void FanOut::PollHub(Hub& hub, int64_t now) {
         s->position = next;
         s->last_event_ms = now;
         if (s->read_budget) s->read_budget->Take(static_cast<double>(record_bytes), now_ns);
+        if (record_count > 0) {
+          s->metrics->event_records->Add(record_count);
+          s->metrics->event_bytes->Add(record_bytes);
+          s->metrics->event_millis_behind->Observe(static_cast<uint64_t>(behind));
+        }
         if (!s->sink->Write(bytes) || at_end) Finish(*s, {}, {});
       }
     }

@@ -68,6 +68,7 @@ void Registry::ActivateStream(Stream& s, int64_t now) {
   }
   s.meta_ = std::move(next);
   s.RebuildRoutes();
+  ResolveMetrics(&s);
 }
 
 void Registry::RunMaintenance() {
@@ -100,6 +101,7 @@ void Registry::RunMaintenance() {
         }
         drop_groups.push_back(m.storage_group);
         s.removed_ = true;  // for the StreamHandles still held
+        metrics_.DropStream(m);
         it = streams_.erase(it);
         continue;
       }

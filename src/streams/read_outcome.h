@@ -8,6 +8,7 @@
 #include "metadata/stream_meta.h"
 #include "model/types.h"
 #include "storage/shard_log.h"
+#include "streams/stream_metrics.h"
 
 namespace spate::streams {
 
@@ -19,6 +20,8 @@ struct GetRecordsOutcome {
   int64_t millis_behind_latest = 0;
   // Set at the end of a closed shard: its children.
   std::vector<metadata::ShardMeta> children;
+  // The stream's metrics, for what the handler measures (latency, success).
+  std::shared_ptr<const StreamMetrics> metrics;
 };
 
 }  // namespace spate::streams

@@ -73,6 +73,8 @@ void Stream::RebuildRoutes() {
 
 Registry::Registry(RegistryOptions options, metadata::Catalog* catalog, storage::LogStore* logs, util::Clock* clock)
     : options_(options),
+      own_metrics_(options.metrics == nullptr ? std::make_unique<metrics::Registry>() : nullptr),
+      metrics_(options.metrics != nullptr ? options.metrics : own_metrics_.get()),
       catalog_(catalog),
       logs_(logs),
       clock_(clock),
@@ -98,7 +100,13 @@ Status Registry::StreamNotFound(const StreamRef& ref) { return streams::StreamNo
 Status Registry::OpenLogs(Stream* stream) {
   SPATE_TRY(OpenShardLogs(stream, stream->meta_));
   stream->RebuildRoutes();
+  ResolveMetrics(stream);
   return Status::Ok();
+}
+
+void Registry::ResolveMetrics(Stream* stream) {
+  if (stream->metrics_ == nullptr) stream->metrics_ = metrics_.ForStream(stream->meta_);
+  stream->shard_metrics_ = metrics_.ForShards(stream->meta_);
 }
 
 Status Registry::OpenShardLogs(Stream* stream, const StreamMeta& meta) {
@@ -258,6 +266,7 @@ Status Registry::CreateStream(const StreamRef& ref, uint32_t shard_count, Stream
   SPATE_TRY(OpenLogs(stream.get()));
   Status st = catalog_->PutStream(m);
   if (!st.ok()) {
+    metrics_.DropStream(m);
     logs_->DropGroup(m.storage_group).IgnoreError();
     return st;
   }

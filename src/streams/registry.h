@@ -17,6 +17,7 @@
 #include "streams/maintenance.h"
 #include "streams/stream_errors.h"
 #include "streams/stream_handle.h"
+#include "streams/stream_metrics.h"
 #include "streams/stream_ref.h"
 #include "streams/throughput.h"
 #include "util/clock.h"
@@ -54,6 +55,10 @@ struct RegistryOptions {
   // Master keys for StartStreamEncryption (not owned; null: that operation
   // fails with kUnavailable, i.e. InternalFailure).
   storage::KeyStore* key_store = nullptr;
+  // Where the Data Streams metrics are registered (stream_metrics.h). Not
+  // owned; must outlive the registry. Null: a private metrics::Registry
+  // that nobody scrapes.
+  metrics::Registry* metrics = nullptr;
 };
 
 // One stream at run time: its catalog record plus its shards' open logs.
@@ -71,6 +76,16 @@ class Stream {
   uint32_t OpenShardCount() const;
   // The shard's throughput meters; null for a shard that does not exist.
   std::shared_ptr<ShardThroughput> Meter(model::ShardIndex index) const;
+  // The stream's metrics; set before the stream is published, then
+  // immutable (so it may be read without the lock through a StreamHandle).
+  const std::shared_ptr<const StreamMetrics>& metrics() const { return metrics_; }
+  // The shard's enabled shard-level metrics (EnableEnhancedMonitoring);
+  // null when none is enabled for the stream.
+  std::shared_ptr<const ShardMetrics> ShardMetricsFor(model::ShardIndex index) const {
+    if (shard_metrics_.empty()) return nullptr;
+    auto it = shard_metrics_.find(index);
+    return it == shard_metrics_.end() ? nullptr : it->second;
+  }
 
  private:
   friend class Registry;
@@ -81,6 +96,8 @@ class Stream {
   std::vector<size_t> routes_;  // positions in meta_.shards of open shards, by range start
   std::map<model::ShardIndex, std::shared_ptr<ShardThroughput>> meters_;  // one per shard of logs_
   bool removed_ = false;  // no longer in the registry (deleted); set under the exclusive lock
+  std::shared_ptr<const StreamMetrics> metrics_;
+  ShardMetricsMap shard_metrics_;  // rebuilt by OpenLogs after every change of meta_
 };
 
 // One record of a PutRecord / PutRecords call, already validated.
@@ -96,6 +113,7 @@ struct PutOutcome {
   model::ShardIndex shard;
   model::SequenceNumber sequence;
   bool encrypted = false;  // stored encrypted (the stream had EncryptionType KMS)
+  uint64_t bytes = 0;      // the entry's data plus partition key
 };
 
 using PutCallback = std::function<void(Result<std::vector<PutOutcome>>)>;
@@ -195,6 +213,9 @@ class Registry {
   // Switches the capacity mode (ACTIVE only; UPDATING for the state delay).
   Status UpdateStreamMode(const StreamRef& ref, metadata::StreamMode mode);
 
+  // The Data Streams metric families (for the fan-out's consumer metrics).
+  StreamsMetrics& metrics() { return metrics_; }
+
   // The control-plane rate limiter and the injected faults (--inject-fault),
   // applied at the api edge: per call in api/admission.cc, per record and
   // per shard read through the checks given to Put and GetRecords.
@@ -218,6 +239,9 @@ class Registry {
   // record that is then not written is harmless: it stays empty and is
   // reopened by the shard that gets its index.
   Status OpenShardLogs(Stream* stream, const metadata::StreamMeta& meta);
+  // Resolves the stream's metric handles for its current meta_ (shard-level
+  // ones follow the visible shard map); after every change of meta_.
+  void ResolveMetrics(Stream* stream);
   // Runs plan on a copy of the stream's record under the exclusive lock,
   // persists it and opens the new shards' logs (resharder.cc).
   Status Reshard(const StreamRef& ref, const std::function<Status(Resharder&)>& plan);
@@ -227,6 +251,8 @@ class Registry {
   void ActivateStream(Stream& s, int64_t now);
 
   const RegistryOptions options_;
+  std::unique_ptr<metrics::Registry> own_metrics_;  // when options_.metrics is null
+  StreamsMetrics metrics_;
   metadata::Catalog* const catalog_;
   storage::LogStore* const logs_;
   util::Clock* const clock_;

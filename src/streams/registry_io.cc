@@ -54,6 +54,8 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
     std::shared_ptr<storage::ShardLog> log;
     std::vector<size_t> entry_positions;
     std::string storage_group;
+    uint64_t bytes = 0;
+    std::shared_ptr<const ShardMetrics> metrics;  // null unless enhanced monitoring is on
   };
   struct Pending {
     std::vector<PutEntry> entries;
@@ -62,6 +64,7 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
     // while Put still holds mu_ (Append may complete inline).
     std::atomic<size_t> remaining{1};
     PutCallback done;
+    std::shared_ptr<const StreamMetrics> metrics;
     void Release() {
       if (remaining.fetch_sub(1) == 1) done(std::move(outcomes));
     }
@@ -81,6 +84,12 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
     } else if (s->meta().encryption_type == "KMS") {
       key_id = s->meta().key_id;
     }
+    if (s != nullptr) pending->metrics = s->metrics();
+    // WriteProvisionedThroughputExceeded, per stream and (if enabled) per shard.
+    auto count_throttled = [s](model::ShardIndex shard) {
+      s->metrics()->write_throttled->Add();
+      if (auto m = s->ShardMetricsFor(shard); m != nullptr && m->write_throttled != nullptr) m->write_throttled->Add();
+    };
     std::vector<Batch> batches;
     for (size_t i = 0; st.ok() && i < pending->entries.size(); ++i) {
       const PutEntry& e = pending->entries[i];
@@ -92,21 +101,28 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
       }
       PutOutcome& o = pending->outcomes[i];
       o.shard = shard->index;
+      o.bytes = e.data.size() + e.partition_key.size();
       if (entry_fault) {
         o.status = entry_fault(*s);
-        if (o.status.code() == ErrorCode::kThroughputExceeded) o.status = ShardRateExceeded(s->meta(), shard->index);
+        if (o.status.code() == ErrorCode::kThroughputExceeded) {
+          o.status = ShardRateExceeded(s->meta(), shard->index);
+          count_throttled(shard->index);
+        }
         if (!o.status.ok()) continue;
       }
-      if (!s->Meter(shard->index)->AdmitWrite(e.data.size() + e.partition_key.size())) {
+      if (!s->Meter(shard->index)->AdmitWrite(o.bytes)) {
         o.status = ShardRateExceeded(s->meta(), shard->index);
+        count_throttled(shard->index);
         continue;
       }
       auto b = std::find_if(batches.begin(), batches.end(), [&](const Batch& x) { return x.shard == shard->index; });
       if (b == batches.end()) {
-        batches.push_back(Batch{shard->index, s->Log(shard->index), {}, s->meta().storage_group});
+        batches.push_back(Batch{
+            shard->index, s->Log(shard->index), {}, s->meta().storage_group, 0, s->ShardMetricsFor(shard->index)});
         b = batches.end() - 1;
       }
       b->entry_positions.push_back(i);
+      b->bytes += o.bytes;
     }
     if (st.ok()) {
       pending->remaining += batches.size();
@@ -123,9 +139,18 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
         model::ShardIndex shard = b.shard;
         b.log->Append(records, arrival, append_options,
                       [this, pending, shard, encrypted, group = std::move(b.storage_group),
-                       positions = std::move(b.entry_positions)](Result<storage::AppendResult> r) {
-                        // Wake enhanced fan-out: the batch is durable now.
-                        if (r.ok() && append_observer_) append_observer_(group, shard);
+                       positions = std::move(b.entry_positions), bytes = b.bytes,
+                       shard_metrics = std::move(b.metrics)](Result<storage::AppendResult> r) {
+                        if (r.ok()) {
+                          // Wake enhanced fan-out: the batch is durable now.
+                          if (append_observer_) append_observer_(group, shard);
+                          pending->metrics->incoming_records->Add(positions.size());
+                          pending->metrics->incoming_bytes->Add(bytes);
+                          if (shard_metrics != nullptr) {
+                            if (shard_metrics->incoming_records) shard_metrics->incoming_records->Add(positions.size());
+                            if (shard_metrics->incoming_bytes) shard_metrics->incoming_bytes->Add(bytes);
+                          }
+                        }
                         for (size_t j = 0; j < positions.size(); ++j) {
                           PutOutcome& o = pending->outcomes[positions[j]];
                           o.encrypted = encrypted;
@@ -180,6 +205,8 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
   };
   std::shared_ptr<storage::ShardLog> log;
   std::shared_ptr<ShardThroughput> meter;
+  std::shared_ptr<const StreamMetrics> stream_metrics;
+  std::shared_ptr<const ShardMetrics> shard_metrics;
   std::optional<model::LogOffset> end_offset;
   std::vector<ShardMeta> children;
   Status authorized;
@@ -190,11 +217,19 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
     }
     const ShardMeta* meta = s.FindShard(shard);
     if (s.meta().created_ms != state->stream_created_ms || meta == nullptr) return shard_missing();
+    // ReadProvisionedThroughputExceeded, per stream and (if enabled) per shard.
+    auto throttled = [&] {
+      s.metrics()->read_throttled->Add();
+      if (auto m = s.ShardMetricsFor(shard); m != nullptr && m->read_throttled != nullptr) m->read_throttled->Add();
+      return ShardRateExceeded(s.meta(), shard);
+    };
     Status injected = read_fault ? read_fault(s) : Status::Ok();
-    if (injected.code() == ErrorCode::kThroughputExceeded) return ShardRateExceeded(s.meta(), shard);
+    if (injected.code() == ErrorCode::kThroughputExceeded) return throttled();
     SPATE_TRY(injected);
     meter = s.Meter(shard);
-    if (!meter->AdmitRead()) return ShardRateExceeded(s.meta(), shard);
+    if (!meter->AdmitRead()) return throttled();
+    stream_metrics = s.metrics();
+    shard_metrics = s.ShardMetricsFor(shard);
     log = s.Log(shard);
     end_offset = meta->end_offset;
     if (end_offset) {
@@ -228,6 +263,15 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
   uint64_t response_bytes = 0;
   for (const storage::StoredRecord& r : out.records) response_bytes += r.data.size() + r.partition_key.size();
   meter->ChargeRead(response_bytes);
+  stream_metrics->get_records_records->Add(out.records.size());
+  stream_metrics->get_records_bytes->Add(response_bytes);
+  stream_metrics->get_records_iterator_age->Observe(static_cast<uint64_t>(out.millis_behind_latest));
+  if (shard_metrics != nullptr) {
+    if (shard_metrics->outgoing_records) shard_metrics->outgoing_records->Add(out.records.size());
+    if (shard_metrics->outgoing_bytes) shard_metrics->outgoing_bytes->Add(response_bytes);
+    if (shard_metrics->iterator_age_ms) shard_metrics->iterator_age_ms->Set(out.millis_behind_latest);
+  }
+  out.metrics = std::move(stream_metrics);
   // A closed shard is fully read at its end offset, or at its settled tip
   // when a disk-full rewind failed its last queued batches (see Put). Read
   // the tip before the assigned end: after closing, the tip only grows and

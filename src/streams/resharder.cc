@@ -167,6 +167,7 @@ Status Registry::Reshard(const StreamRef& ref, const std::function<Status(Reshar
   // Routes new records to the children (RebuildRoutes skips closed shards)
   // before mu_ is released.
   s.RebuildRoutes();
+  ResolveMetrics(&s);
   return Status::Ok();
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "protocol/json_codec.h"
+#include "server/metrics_route.h"
 #include "util/clock.h"
 
 namespace spate::server {
@@ -272,6 +273,35 @@ TEST(FrontDoorSigningTest, SignatureScopedToAnotherServiceIsRefused) {
   ASSERT_TRUE(body.ok());
   EXPECT_EQ(body->GetString("message"), "Credential should be scoped to correct service: 'firehose'. ");
   EXPECT_TRUE(firehose.calls.empty());
+}
+
+// GET /metrics, added as a route, answers the registry's exposition; other
+// methods on the path still go to the API.
+TEST(FrontDoorRoutesTest, MetricsRouteServesTheExposition) {
+  metrics::Registry registry;
+  registry.AddCounter("spate_test_total", "A test counter.")->Get({})->Add(3);
+  MetricsRoute route(&registry);
+  FrontDoor door(nullptr);
+  door.AddRoute({"GET", "/metrics", ""}, &route);
+
+  Answer answer;
+  HttpRequest req;
+  req.method = "GET";
+  req.target = "/metrics?x=1";
+  door.handler()->Handle(std::move(req), std::make_unique<RecordingResponder>(&answer));
+  ASSERT_TRUE(answer.answered);
+  EXPECT_EQ(answer.response.status, 200);
+  EXPECT_EQ(answer.Header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(answer.response.body,
+            "# HELP spate_test_total A test counter.\n# TYPE spate_test_total counter\nspate_test_total 3\n");
+
+  Answer post;
+  HttpRequest p;
+  p.method = "POST";
+  p.target = "/metrics";
+  door.handler()->Handle(std::move(p), std::make_unique<RecordingResponder>(&post));
+  ASSERT_TRUE(post.answered);
+  EXPECT_NE(post.response.status, 200);  // the AWS API's answer to a request without X-Amz-Target
 }
 
 }  // namespace

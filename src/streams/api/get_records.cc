@@ -80,6 +80,7 @@ std::string EncodeOutput(const GetRecordsOutcome& r, protocol::WireFormat format
 // (Context::done_encoded), not built as a Value tree.
 void GetRecords(const Context& ctx, Value in, Done done) {
   if (!ctx.done_encoded) return done(Status(ErrorCode::kInternal, "GetRecords needs Context::done_encoded"));
+  const int64_t start_ns = ctx.registry->clock()->MonotonicNs();
   int64_t limit = IntMember(in, "Limit", kMaxRecordsPerCall);
   // An iterator names its stream's account: another account's iterator is
   // honoured only as far as that stream's resource policy allows GetRecords
@@ -88,7 +89,12 @@ void GetRecords(const Context& ctx, Value in, Done done) {
   auto r = ctx.registry->GetRecords(in.GetString("ShardIterator"), static_cast<size_t>(limit), authorize,
                                     InjectedFaults(ctx));
   if (!r.ok()) return done(r.status());
-  ctx.done_encoded(EncodeOutput(*r, ctx.format));
+  std::string body = EncodeOutput(*r, ctx.format);
+  // GetRecords.Success and .Latency (the registry counted records, bytes and iterator age).
+  r->metrics->get_records_success->Add();
+  r->metrics->get_records_latency->Observe(static_cast<uint64_t>(ctx.registry->clock()->MonotonicNs() - start_ns) /
+                                           1000);
+  ctx.done_encoded(std::move(body));
 }
 
 }  // namespace spate::streams::api

@@ -34,6 +34,7 @@ std::string EncodeOutput(const PutOutcome& o, protocol::WireFormat format) {
 // here (Context::done_encoded).
 void PutRecord(const Context& ctx, Value in, Done done) {
   if (!ctx.done_encoded) return done(Status(ErrorCode::kInternal, "PutRecord needs Context::done_encoded"));
+  const int64_t start_ns = ctx.registry->clock()->MonotonicNs();  // PutRecord.Latency
   // The stream is looked up once: the handle serves authorization, the
   // record size limit and the put.
   auto stream = FindStreamFromInput(ctx, in);
@@ -52,14 +53,22 @@ void PutRecord(const Context& ctx, Value in, Done done) {
                                                           " under account " + stream->ref.account + " is invalid."));
     }
   }
-  ctx.registry->Put(*stream, std::move(entries),
-                    [done = std::move(done), done_encoded = ctx.done_encoded,
-                     format = ctx.format](Result<std::vector<PutOutcome>> r) {
-                      if (!r.ok()) return done(r.status());
-                      const PutOutcome& o = (*r)[0];
-                      if (!o.status.ok()) return done(o.status);
-                      done_encoded(EncodeOutput(o, format));
-                    });
+  // PutRecord.Latency and .Success (a stream that does not exist has none).
+  std::shared_ptr<const StreamMetrics> metrics = stream->stream ? stream->stream->metrics() : nullptr;
+  ctx.registry->Put(
+      *stream, std::move(entries),
+      [done = std::move(done), done_encoded = ctx.done_encoded, format = ctx.format, metrics = std::move(metrics),
+       clock = ctx.registry->clock(), start_ns](Result<std::vector<PutOutcome>> r) {
+        bool ok = r.ok() && (*r)[0].status.ok();
+        if (metrics != nullptr) {
+          metrics->put_record_latency->Observe(static_cast<uint64_t>(clock->MonotonicNs() - start_ns) / 1000);
+          if (ok) metrics->put_record_success->Add();
+        }
+        if (!r.ok()) return done(r.status());
+        const PutOutcome& o = (*r)[0];
+        if (!o.status.ok()) return done(o.status);
+        done_encoded(EncodeOutput(o, format));
+      });
 }
 
 }  // namespace spate::streams::api

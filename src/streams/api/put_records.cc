@@ -58,6 +58,30 @@ std::string EncodeOutput(const std::vector<PutOutcome>& outcomes, protocol::Wire
   return body;
 }
 
+// PutRecords.Latency, .Success, .TotalRecords, .SuccessfulRecords,
+// .FailedRecords, .ThrottledRecords and .Bytes of one call.
+void CountPutRecords(const StreamMetrics& m, const Result<std::vector<PutOutcome>>& r, int64_t elapsed_ns) {
+  m.put_records_latency->Observe(static_cast<uint64_t>(elapsed_ns) / 1000);
+  if (!r.ok()) return;
+  uint64_t ok = 0, throttled = 0, failed = 0, bytes = 0;
+  for (const PutOutcome& o : *r) {
+    if (o.status.ok()) {
+      ++ok;
+      bytes += o.bytes;
+    } else if (o.status.code() == ErrorCode::kThroughputExceeded) {
+      ++throttled;
+    } else {
+      ++failed;
+    }
+  }
+  m.put_records_total_records->Add(r->size());
+  m.put_records_successful_records->Add(ok);
+  if (throttled > 0) m.put_records_throttled_records->Add(throttled);
+  if (failed > 0) m.put_records_failed_records->Add(failed);
+  m.put_records_bytes->Add(bytes);
+  if (ok > 0) m.put_records_success->Add();
+}
+
 }  // namespace
 
 // PutRecords: up to 500 records; each succeeds or fails on its own, results
@@ -66,6 +90,7 @@ std::string EncodeOutput(const std::vector<PutOutcome>& outcomes, protocol::Wire
 // response is encoded here (Context::done_encoded).
 void PutRecords(const Context& ctx, Value in, Done done) {
   if (!ctx.done_encoded) return done(Status(ErrorCode::kInternal, "PutRecords needs Context::done_encoded"));
+  const int64_t start_ns = ctx.registry->clock()->MonotonicNs();  // PutRecords.Latency
   // The stream is looked up once: the handle serves authorization, the
   // record size limit and the put.
   auto stream = FindStreamFromInput(ctx, in);
@@ -82,10 +107,12 @@ void PutRecords(const Context& ctx, Value in, Done done) {
   if (total > std::max(kMaxRequestBytes, *max_bytes)) {
     return done(Status(ErrorCode::kInvalidArgument, "Records size exceeds 5 MB limit"));
   }
+  std::shared_ptr<const StreamMetrics> metrics = stream->stream ? stream->stream->metrics() : nullptr;
   ctx.registry->Put(
       *stream, std::move(entries),
-      [done = std::move(done), done_encoded = ctx.done_encoded,
-       format = ctx.format](Result<std::vector<PutOutcome>> r) {
+      [done = std::move(done), done_encoded = ctx.done_encoded, format = ctx.format, metrics = std::move(metrics),
+       clock = ctx.registry->clock(), start_ns](Result<std::vector<PutOutcome>> r) {
+        if (metrics != nullptr) CountPutRecords(*metrics, r, clock->MonotonicNs() - start_ns);
         if (!r.ok()) return done(r.status());
         done_encoded(EncodeOutput(*r, format));
       },

@@ -210,6 +210,26 @@ TEST_F(FanOutTest, HistoryFromTrimHorizonThenLiveRecordsInOrder) {
   EXPECT_FALSE(sink->ended());
 }
 
+// SubscribeToShard.Success and SubscribeToShardEvent.Records/Bytes/
+// MillisBehindLatest, per consumer.
+TEST_F(FanOutTest, CountsSubscriptionsAndPushedRecordsPerConsumer) {
+  Put({"ab", "c"});
+  auto sink = std::make_shared<MemorySink>();
+  ASSERT_TRUE(Subscribe(AddConsumer("c"), sink, 0).ok());
+  fan_out_->Poll();
+  Put({"def"});
+  fan_out_->Poll();
+  ASSERT_EQ(Datas(*sink), (std::vector<std::string>{"ab", "c", "def"}));
+  // The same series the subscription counts into.
+  auto m = registry_->metrics().ForConsumer(ref_, "c");
+  EXPECT_EQ(m->subscribe_success->Value(), 1u);
+  EXPECT_EQ(m->event_records->Value(), 3u);
+  EXPECT_EQ(m->event_bytes->Value(), 4u + 3 + 5);       // data and partition key "pk"
+  EXPECT_EQ(m->event_millis_behind->Read().count, 2u);  // two events with records, both caught up
+  EXPECT_EQ(m->event_millis_behind->Read().counts[0], 2u);
+  EXPECT_EQ(registry_->metrics().ForConsumer(ref_, "other")->event_records->Value(), 0u);
+}
+
 TEST_F(FanOutTest, LatestSeesOnlyNewRecords) {
   Put({"old"});
   auto sink = std::make_shared<MemorySink>();
