@@ -45,6 +45,7 @@ void DeliveryStreams::PutRecordBatch(const iam::Caller& caller, Value in, Done d
 void DeliveryStreams::Put(const iam::Caller& caller, std::string_view name, Value records, bool batch, Done done) {
   std::shared_ptr<Stream> stream;
   std::string group;
+  size_t bytes = 0;
   std::string key_id;
   {
     std::shared_lock lock(mu_);
@@ -57,7 +58,6 @@ void DeliveryStreams::Put(const iam::Caller& caller, std::string_view name, Valu
       return done(Status(ErrorCode::kResourceInUse,
                          "Firehose " + std::string(name) + " is not in the ACTIVE state; try again later."));
     }
-    size_t bytes = 0;
     for (const Value& r : records.as_array()) bytes += r.Find("Data")->as_string().size();
     if (batch && bytes > kMaxBatchBytes) {
       return done(InvalidArgument("Records size exceeds 4 MB limit"));
@@ -67,6 +67,7 @@ void DeliveryStreams::Put(const iam::Caller& caller, std::string_view name, Valu
     }
     if (s->limiter && !s->limiter->Take(clock_->NowMs(), static_cast<double>(records.as_array().size()),
                                         static_cast<double>(bytes))) {
+      s->metrics->throttled_records->Add(records.as_array().size());
       return done(Status(ErrorCode::kServiceUnavailable, "Slow down."));
     }
     stream = s;
@@ -84,10 +85,13 @@ void DeliveryStreams::Put(const iam::Caller& caller, std::string_view name, Valu
   size_t count = inputs.size();
   storage::ShardLog* log = stream->log.get();
   log->Append(inputs, clock_->NowMs(), options,
-              [done = std::move(done), stream = std::move(stream), group, batch, encrypted,
-               count](Result<storage::AppendResult> r) {
+              [done = std::move(done), stream = std::move(stream), group, batch, encrypted, count,
+               bytes](Result<storage::AppendResult> r) {
                 if (!r.ok()) return done(r.status());
                 stream->deliverer->Notify();
+                stream->metrics->incoming_put_requests->Add();
+                stream->metrics->incoming_records->Add(count);
+                stream->metrics->incoming_bytes->Add(bytes);
                 Value out = Value::MakeObject();
                 if (!batch) {
                   out.Set("RecordId", Value::String(RecordId(group, r->base_offset.value())));

@@ -176,12 +176,18 @@ bool Deliverer::Deliver(const Pending& p, const DeliveryTarget& target) {
       ++stats_.objects;
       stats_.records += records;
       stats_.bytes += bytes;
+      if (metrics_) {
+        metrics_->delivered_objects->Add();
+        metrics_->delivered_records->Add(records);
+        metrics_->delivered_bytes->Add(bytes);
+      }
       stats_.last_error.clear();
       return true;
     }
     {
       std::lock_guard<std::mutex> l(mu_);
       ++stats_.failed_attempts;
+      if (metrics_) metrics_->failed_attempts->Add();
       stats_.last_error = st.ToString();
     }
     SPATE_LOG_WARN("delivery of " + p.bucket + "/" + p.key + " failed (retrying in " + std::to_string(backoff) +
@@ -236,6 +242,9 @@ void Deliverer::Run() {
     {
       std::lock_guard<std::mutex> l(mu_);
       stats_.oldest_undelivered_ms = oldest_ms;
+      if (metrics_) {
+        metrics_->data_freshness_seconds->Set(oldest_ms < 0 ? 0 : (clock_->NowMs() - oldest_ms) / 1000);
+      }
     }
     int64_t now = clock_->NowMs();
     bool full = buffered_bytes >= target.s3.buffer_bytes;
@@ -275,6 +284,7 @@ void Deliverer::Run() {
       {
         std::lock_guard<std::mutex> l(mu_);
         stats_.oldest_undelivered_ms = -1;
+        if (metrics_) metrics_->data_freshness_seconds->Set(0);
       }
       continue;
     }

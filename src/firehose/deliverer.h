@@ -11,6 +11,7 @@
 
 #include "base/status.h"
 #include "firehose/delivery_stream.h"
+#include "firehose/firehose_metrics.h"
 #include "firehose/object_store.h"
 #include "metadata/catalog.h"
 #include "storage/shard_log.h"
@@ -81,6 +82,8 @@ class Deliverer {
   // writer thread.
   void Notify();
   void Update(DeliveryTarget target);
+  // Where the deliveries are counted (before Start; optional).
+  void SetMetrics(std::shared_ptr<DeliveryStreamMetrics> metrics) { metrics_ = std::move(metrics); }
   DeliveryStats Stats() const;
 
   // The catalog namespace of delivery checkpoints.
@@ -120,6 +123,7 @@ class Deliverer {
   bool appended_ = false;
   DeliveryTarget target_;
   DeliveryStats stats_;
+  std::shared_ptr<DeliveryStreamMetrics> metrics_;
   // Owned by the thread (and Start, before it).
   storage::Offset delivered_;
   std::optional<Pending> pending_;

@@ -27,7 +27,7 @@ std::unique_ptr<DeliveryStreams::RateLimiter> NewLimiter(const std::string& regi
 
 DeliveryStreams::DeliveryStreams(FirehoseOptions options, metadata::Catalog* catalog, storage::LogStore* logs,
                                  ObjectStore* objects, util::Clock* clock)
-    : options_(options), catalog_(catalog), logs_(logs), objects_(objects), clock_(clock) {}
+    : options_(options), catalog_(catalog), logs_(logs), objects_(objects), clock_(clock), metrics_(options.metrics) {}
 
 DeliveryStreams::~DeliveryStreams() { Stop(); }
 
@@ -45,6 +45,8 @@ Status DeliveryStreams::OpenStream(Stream* s) {
   if (options_.limits) s->limiter = NewLimiter(s->meta.region);
   s->deliverer = std::make_unique<Deliverer>(options_.delivery, s->log, catalog_, objects_, clock_, s->meta.log_group,
                                              TargetOf(s->meta));
+  s->metrics = metrics_.ForStream(s->meta.account, s->meta.region, s->meta.name);
+  s->deliverer->SetMetrics(s->metrics);
   SPATE_TRY(s->deliverer->Start());
   if (s->meta.type == "KinesisStreamAsSource") {
     if (options_.kinesis == nullptr) return Internal("no Kinesis source for " + s->meta.name);
@@ -195,6 +197,7 @@ void DeliveryStreams::RunStateMachine() {
       if (!st.ok()) SPATE_LOG_ERROR("cannot remove the buffer of " + s->meta.log_group + ": " + st.ToString());
       catalog_->DeleteEntry(Deliverer::kCheckpointNamespace, s->meta.log_group).IgnoreError();
       catalog_->DeleteEntry(SourcePoller::kPositionNamespace, s->meta.log_group).IgnoreError();
+      metrics_.Remove(s->meta.account, s->meta.region, s->meta.name);
       SPATE_LOG_INFO("delivery stream " + s->meta.name + " deleted");
     }
   }

@@ -13,6 +13,7 @@
 #include "base/status.h"
 #include "firehose/deliverer.h"
 #include "firehose/delivery_stream.h"
+#include "firehose/firehose_metrics.h"
 #include "firehose/kinesis_source.h"
 #include "firehose/object_store.h"
 #include "firehose/source_poller.h"
@@ -39,6 +40,8 @@ struct FirehoseOptions {
   // Data Streams, for KinesisStreamAsSource delivery streams; null: such
   // delivery streams are refused. Not owned; must outlive DeliveryStreams.
   const KinesisSource* kinesis = nullptr;
+  // Where the spate_firehose_* families go (GET /metrics); null: nowhere.
+  metrics::Registry* metrics = nullptr;
 };
 
 // Firehose's delivery streams: their definitions (in the catalog), their
@@ -99,6 +102,7 @@ class DeliveryStreams {
   storage::LogStore* const logs_;
   ObjectStore* const objects_;
   util::Clock* const clock_;
+  FirehoseMetrics metrics_;
 
   mutable std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<Stream>> streams_;  // by DeliveryStreamMeta::Key()

@@ -49,6 +49,7 @@ struct DeliveryStreams::Stream {
   std::unique_ptr<Deliverer> deliverer;
   std::unique_ptr<SourcePoller> poller;  // KinesisStreamAsSource only
   std::unique_ptr<RateLimiter> limiter;  // null without --limits=aws
+  std::shared_ptr<DeliveryStreamMetrics> metrics;
 };
 
 }  // namespace spate::firehose

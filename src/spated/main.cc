@@ -171,6 +171,7 @@ int Run(const Config& config) {
   firehose::FirehoseOptions firehose_options;
   firehose_options.state_delay_ms = config.state_delay_ms;
   firehose_options.limits = config.limits;
+  firehose_options.metrics = &metrics;
   firehose_options.delivery.max_backoff_ms = config.delivery_retry_max_ms;
   RegistryKinesisSource kinesis_source(&registry);  // KinesisStreamAsSource reads Data Streams through it
   firehose_options.kinesis = &kinesis_source;

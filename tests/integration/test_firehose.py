@@ -512,3 +512,40 @@ def test_js_sdk_zero_buffering(server, node_bin, js_deps, fraw, new_fh_name):
     assert all(k.endswith(".gz") for k in found)
     got = [line for v in found.values() for line in gzip.decompress(v).splitlines(keepends=True)]
     assert sorted(got) == sorted(want)
+
+
+# ------------------------------------------------------------------------------------------ metrics
+
+def _metric(endpoint, name, stream):
+    m = re.match(r"http://([^:/]+):(\d+)", endpoint)
+    conn = http.client.HTTPConnection(m.group(1), int(m.group(2)), timeout=10)
+    try:
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+    finally:
+        conn.close()
+    for line in text.splitlines():
+        if line.startswith(name + "{") and f'delivery_stream_name="{stream}"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def test_delivery_stream_metrics_on_the_metrics_route(server, fh, fraw, new_fh_name):
+    name = new_fh_name()
+    bucket = helpers.unique_name("bkt").lower()
+    fraw.call("CreateDeliveryStream", {"DeliveryStreamName": name,
+                                       "ExtendedS3DestinationConfiguration": s3_config(bucket, 1, 0)})
+    wait_fh_status(fraw, name, "ACTIVE")
+    fh.put_record_batch(DeliveryStreamName=name, Records=[{"Data": b"abc"}, {"Data": b"de"}])
+    fh.put_record(DeliveryStreamName=name, Record={"Data": b"f"})
+    wait_objects(server.data_dir, bucket, 6)
+    assert _metric(server.endpoint, "spate_firehose_incoming_records_total", name) == 3
+    assert _metric(server.endpoint, "spate_firehose_incoming_bytes_total", name) == 6
+    assert _metric(server.endpoint, "spate_firehose_incoming_put_requests_total", name) == 2
+    helpers.poll_until(lambda: _metric(server.endpoint, "spate_firehose_delivery_to_s3_records_total", name) == 3,
+                       what="delivered records counted")
+    assert _metric(server.endpoint, "spate_firehose_delivery_to_s3_bytes_total", name) == 6
+    assert _metric(server.endpoint, "spate_firehose_delivery_to_s3_objects_total", name) >= 1
+    fraw.call("DeleteDeliveryStream", {"DeliveryStreamName": name})
+    wait_fh_status(fraw, name, "GONE")
+    assert _metric(server.endpoint, "spate_firehose_incoming_records_total", name) is None  # series removed

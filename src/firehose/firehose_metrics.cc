@@ -1,0 +1,65 @@
+#include "firehose/firehose_metrics.h"
+
+namespace spate::firehose {
+namespace {
+
+const std::vector<std::string> kLabels = {"account", "region", "delivery_stream_name"};
+
+}  // namespace
+
+FirehoseMetrics::FirehoseMetrics(metrics::Registry* registry) {
+  metrics::Registry* r = registry != nullptr ? registry : &own_;
+  incoming_bytes_ = r->AddCounter("spate_firehose_incoming_bytes_total",
+                                  "IncomingBytes: bytes of records acknowledged by PutRecord and PutRecordBatch "
+                                  "(or read from the Kinesis source).",
+                                  kLabels);
+  incoming_records_ = r->AddCounter("spate_firehose_incoming_records_total",
+                                    "IncomingRecords: records acknowledged by PutRecord and PutRecordBatch "
+                                    "(or read from the Kinesis source).",
+                                    kLabels);
+  incoming_put_requests_ = r->AddCounter("spate_firehose_incoming_put_requests_total",
+                                         "IncomingPutRequests: successful PutRecord and PutRecordBatch calls.",
+                                         kLabels);
+  throttled_records_ = r->AddCounter("spate_firehose_throttled_records_total",
+                                     "ThrottledRecords: records refused for the delivery stream's DirectPut quota.",
+                                     kLabels);
+  delivered_records_ = r->AddCounter("spate_firehose_delivery_to_s3_records_total",
+                                     "DeliveryToS3.Records: records delivered to S3 or the local store.", kLabels);
+  delivered_bytes_ = r->AddCounter("spate_firehose_delivery_to_s3_bytes_total",
+                                   "DeliveryToS3.Bytes: bytes delivered, before compression.", kLabels);
+  delivered_objects_ = r->AddCounter("spate_firehose_delivery_to_s3_objects_total",
+                                     "DeliveryToS3.ObjectCount: objects delivered (DeliveryToS3.Success counts them).",
+                                     kLabels);
+  failed_attempts_ = r->AddCounter("spate_firehose_delivery_to_s3_failed_attempts_total",
+                                   "Object uploads that failed and will be retried.", kLabels);
+  data_freshness_ = r->AddGauge("spate_firehose_delivery_to_s3_data_freshness_seconds",
+                                "DeliveryToS3.DataFreshness: age of the oldest record not yet delivered.", kLabels);
+}
+
+std::shared_ptr<DeliveryStreamMetrics> FirehoseMetrics::ForStream(const std::string& account,
+                                                                  const std::string& region,
+                                                                  const std::string& name) {
+  metrics::LabelValues v = {account, region, name};
+  auto m = std::make_shared<DeliveryStreamMetrics>();
+  m->incoming_bytes = incoming_bytes_->Get(v);
+  m->incoming_records = incoming_records_->Get(v);
+  m->incoming_put_requests = incoming_put_requests_->Get(v);
+  m->throttled_records = throttled_records_->Get(v);
+  m->delivered_records = delivered_records_->Get(v);
+  m->delivered_bytes = delivered_bytes_->Get(v);
+  m->delivered_objects = delivered_objects_->Get(v);
+  m->failed_attempts = failed_attempts_->Get(v);
+  m->data_freshness_seconds = data_freshness_->Get(v);
+  return m;
+}
+
+void FirehoseMetrics::Remove(const std::string& account, const std::string& region, const std::string& name) {
+  metrics::LabelValues v = {account, region, name};
+  for (metrics::FamilyBase* f : std::initializer_list<metrics::FamilyBase*>{
+           incoming_bytes_, incoming_records_, incoming_put_requests_, throttled_records_, delivered_records_,
+           delivered_bytes_, delivered_objects_, failed_attempts_, data_freshness_}) {
+    f->Remove(v);
+  }
+}
+
+}  // namespace spate::firehose

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "metrics/registry.h"
+
+namespace spate::firehose {
+
+// The series of one delivery stream (CloudWatch's AWS/Firehose metrics,
+// docs/metrics.md); handles resolved once when the stream is opened. Every
+// member is non-null.
+struct DeliveryStreamMetrics {
+  std::shared_ptr<metrics::Counter> incoming_bytes;
+  std::shared_ptr<metrics::Counter> incoming_records;
+  std::shared_ptr<metrics::Counter> incoming_put_requests;
+  std::shared_ptr<metrics::Counter> throttled_records;
+  std::shared_ptr<metrics::Counter> delivered_records;
+  std::shared_ptr<metrics::Counter> delivered_bytes;
+  std::shared_ptr<metrics::Counter> delivered_objects;
+  std::shared_ptr<metrics::Counter> failed_attempts;
+  // DeliveryToS3.DataFreshness: age in seconds of the oldest record not yet
+  // delivered (0 when everything is delivered).
+  std::shared_ptr<metrics::Gauge> data_freshness_seconds;
+};
+
+// Firehose's metric families, labelled account, region, delivery_stream_name.
+// Thread-safe.
+class FirehoseMetrics {
+ public:
+  // `registry` null: handles are still made (and counted) but not exposed.
+  explicit FirehoseMetrics(metrics::Registry* registry);
+
+  std::shared_ptr<DeliveryStreamMetrics> ForStream(const std::string& account, const std::string& region,
+                                                   const std::string& name);
+  // Removes a deleted delivery stream's series.
+  void Remove(const std::string& account, const std::string& region, const std::string& name);
+
+ private:
+  metrics::Registry own_;  // when no registry is given
+  metrics::Family<metrics::Counter>* incoming_bytes_;
+  metrics::Family<metrics::Counter>* incoming_records_;
+  metrics::Family<metrics::Counter>* incoming_put_requests_;
+  metrics::Family<metrics::Counter>* throttled_records_;
+  metrics::Family<metrics::Counter>* delivered_records_;
+  metrics::Family<metrics::Counter>* delivered_bytes_;
+  metrics::Family<metrics::Counter>* delivered_objects_;
+  metrics::Family<metrics::Counter>* failed_attempts_;
+  metrics::Family<metrics::Gauge>* data_freshness_;
+};
+
+}  // namespace spate::firehose
