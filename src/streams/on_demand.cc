@@ -49,7 +49,7 @@ void Registry::ScaleOnDemandStreams() {
     std::shared_lock lock(mu_);
     for (const auto& [key, s] : streams_) {
       const StreamMeta& m = s->meta_;
-      account_open[m.account + "/" + m.region] += s->OpenShardCount();
+      account_open[m.account + "/" + m.region] += s->QuotaShardCount();
       if (m.mode != StreamMode::kOnDemand || m.status != StreamStatus::kActive) continue;
       for (size_t pos : s->routes_) {
         const ShardMeta& shard = m.shards[pos];

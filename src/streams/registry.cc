@@ -55,6 +55,18 @@ const ShardMeta* Stream::Route(model::uint128 hash) const {
 
 uint32_t Stream::OpenShardCount() const { return static_cast<uint32_t>(routes_.size()); }
 
+uint32_t Stream::QuotaShardCount() const {
+  const uint32_t open = OpenShardCount();
+  const metadata::PendingReshard& p = meta_.pending_reshard;
+  switch (p.kind) {
+    case metadata::ReshardKind::kSplit: return open + 1;
+    case metadata::ReshardKind::kUniformScaling: return std::max(open, p.target_shard_count);
+    case metadata::ReshardKind::kMerge:
+    case metadata::ReshardKind::kNone: return open;
+  }
+  return open;
+}
+
 std::shared_ptr<ShardThroughput> Stream::Meter(model::ShardIndex index) const {
   auto it = meters_.find(index);
   return it == meters_.end() ? nullptr : it->second;
@@ -212,7 +224,7 @@ void Registry::ForEachStream(const Caller& caller, const std::function<void(cons
 
 uint32_t Registry::OpenShardCount(const Caller& caller) const {
   uint32_t n = 0;
-  ForEachStream(caller, [&](const Stream& s) { n += s.OpenShardCount(); });
+  ForEachStream(caller, [&](const Stream& s) { n += s.QuotaShardCount(); });
   return n;
 }
 

@@ -74,6 +74,11 @@ class Stream {
   // while the stream has no shards).
   const metadata::ShardMeta* Route(model::uint128 hash) const;
   uint32_t OpenShardCount() const;
+  // What the stream counts against the account's shard quota: its open
+  // shards, or as many as its pending reshard will leave open if more (a
+  // split's child counts from the request on, a merge frees a shard only
+  // once applied).
+  uint32_t QuotaShardCount() const;
   // The shard's throughput meters; null for a shard that does not exist.
   std::shared_ptr<ShardThroughput> Meter(model::ShardIndex index) const;
   // The stream's metrics; set before the stream is published, then
@@ -164,7 +169,8 @@ class Registry {
   // Moves a stream to DELETING; it disappears after the state delay.
   Status DeleteStream(const StreamRef& ref);
 
-  // Quotas, for DescribeLimits.
+  // Quotas, for DescribeLimits and the quota checks. Open shards count as
+  // Stream::QuotaShardCount says (pending reshards included).
   uint32_t OpenShardCount(const Caller& caller) const;
   uint32_t OnDemandStreamCount(const Caller& caller) const;
 

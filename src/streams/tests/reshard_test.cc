@@ -279,6 +279,20 @@ TEST_F(ReshardTest, SplitRespectsTheShardLimit) {
             std::string::npos);
 }
 
+TEST_F(ReshardTest, APendingSplitCountsAgainstTheShardLimit) {
+  RegistryOptions ro;
+  ro.shard_limit = 3;
+  Open(ro);
+  CreateActive(2);
+  ASSERT_TRUE(registry_->SplitShard(ref_, "shardId-000000000000", "1000").ok());
+  EXPECT_EQ(registry_->OpenShardCount(Caller{ref_.account, ref_.region}), 3u);  // while UPDATING
+  StreamRef other{ref_.account, ref_.region, "other"};
+  Status st = registry_->CreateStream(other, 1, StreamMode::kProvisioned, {});
+  EXPECT_EQ(st.code(), ErrorCode::kLimitExceeded) << st.ToString();
+  Settle();
+  EXPECT_EQ(registry_->OpenShardCount(Caller{ref_.account, ref_.region}), 3u);
+}
+
 TEST_F(ReshardTest, OnDemandStreamsRefuseManualResharding) {
   Open();
   CreateActive(4, StreamMode::kOnDemand);
