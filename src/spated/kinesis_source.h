@@ -19,8 +19,8 @@ class RegistryKinesisSource final : public firehose::KinesisSource {
 
   Result<std::vector<firehose::SourceShard>> Shards(const iam::Caller& caller,
                                                     std::string_view stream_arn) const override;
-  Result<firehose::SourceBatch> Read(const iam::Caller& caller, std::string_view stream_arn,
-                                     std::string_view shard_id, uint64_t from, size_t max_records) const override;
+  Result<firehose::SourceBatch> Read(const iam::Caller& caller, std::string_view stream_arn, std::string_view shard_id,
+                                     uint64_t from, size_t max_records) const override;
 
  private:
   streams::Registry* registry_;
