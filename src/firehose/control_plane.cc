@@ -345,9 +345,9 @@ Result<Value> DeliveryStreams::UpdateDestination(const iam::Caller& caller, cons
   std::string_view current = in.GetString("CurrentDeliveryStreamVersionId");
   if (current != std::to_string(s->meta.version_id)) {
     return Status(ErrorCode::kConcurrentModification,
-                  "Cannot update firehose: " + std::string(name) + " since the current version id: " +
-                      std::to_string(s->meta.version_id) + " and the specified version id: " + std::string(current) +
-                      " do not match");
+                  "Cannot update firehose: " + std::string(name) +
+                      " since the current version id: " + std::to_string(s->meta.version_id) +
+                      " and the specified version id: " + std::string(current) + " do not match");
   }
   std::string_view dest_id = in.GetString("DestinationId");
   if (dest_id != kDestinationId) {

@@ -65,8 +65,8 @@ void DeliveryStreams::Put(const iam::Caller& caller, std::string_view name, Valu
     if (batch && records.as_array().size() > kMaxBatchRecords) {
       return done(InvalidArgument("Records exceeds the limit of 500 records per request."));
     }
-    if (s->limiter &&
-        !s->limiter->Take(clock_->NowMs(), static_cast<double>(records.as_array().size()), static_cast<double>(bytes))) {
+    if (s->limiter && !s->limiter->Take(clock_->NowMs(), static_cast<double>(records.as_array().size()),
+                                        static_cast<double>(bytes))) {
       return done(Status(ErrorCode::kServiceUnavailable, "Slow down."));
     }
     stream = s;
@@ -84,8 +84,8 @@ void DeliveryStreams::Put(const iam::Caller& caller, std::string_view name, Valu
   size_t count = inputs.size();
   storage::ShardLog* log = stream->log.get();
   log->Append(inputs, clock_->NowMs(), options,
-              [done = std::move(done), stream = std::move(stream), group, batch, encrypted, count](
-                  Result<storage::AppendResult> r) {
+              [done = std::move(done), stream = std::move(stream), group, batch, encrypted,
+               count](Result<storage::AppendResult> r) {
                 if (!r.ok()) return done(r.status());
                 stream->deliverer->Notify();
                 Value out = Value::MakeObject();

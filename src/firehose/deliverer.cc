@@ -129,8 +129,8 @@ Result<std::string> Deliverer::KeyFor(const DeliveryTarget& target, storage::Off
   if (!compression) return InvalidArgument("unknown CompressionFormat " + target.s3.compression);
   std::string extension =
       target.s3.file_extension ? *target.s3.file_extension : std::string(DefaultExtension(*compression));
-  std::string uuid = NameBasedUuid(kObjectUuidNamespace, log_group_ + "/" + std::to_string(first.value()) + "-" +
-                                                             std::to_string(end.value()));
+  std::string uuid = NameBasedUuid(
+      kObjectUuidNamespace, log_group_ + "/" + std::to_string(first.value()) + "-" + std::to_string(end.value()));
   return prefix + ObjectName(target.stream_name, target.version_id, oldest_ms, ctx.time_zone, uuid, extension);
 }
 

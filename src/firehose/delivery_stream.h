@@ -34,7 +34,7 @@ struct S3Destination {
   std::string bucket;  // from BucketARN "arn:aws:s3:::<bucket>"
   std::optional<std::string> prefix;
   std::optional<std::string> error_output_prefix;
-  uint64_t buffer_bytes = 5u << 20;  // BufferingHints.SizeInMBs (default 5)
+  uint64_t buffer_bytes = 5u << 20;      // BufferingHints.SizeInMBs (default 5)
   int64_t buffer_interval_ms = 300'000;  // BufferingHints.IntervalInSeconds (default 300; 0 = no buffering)
   std::string compression = "UNCOMPRESSED";
   std::optional<std::string> file_extension;

@@ -118,8 +118,7 @@ void DeliveryStreams::Stop() {
   }
 }
 
-std::shared_ptr<DeliveryStreams::Stream> DeliveryStreams::Find(const iam::Caller& caller,
-                                                               std::string_view name) const {
+std::shared_ptr<DeliveryStreams::Stream> DeliveryStreams::Find(const iam::Caller& caller, std::string_view name) const {
   auto it = streams_.find(caller.account + "/" + caller.region + "/" + std::string(name));
   return it == streams_.end() ? nullptr : it->second;
 }

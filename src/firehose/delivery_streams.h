@@ -1,5 +1,6 @@
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -8,7 +9,6 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
-#include <condition_variable>
 
 #include "base/status.h"
 #include "firehose/deliverer.h"
@@ -52,8 +52,8 @@ class DeliveryStreams {
   using Done = std::function<void(Result<protocol::Value>)>;
 
   // Not owned; all must outlive this object.
-  DeliveryStreams(FirehoseOptions options, metadata::Catalog* catalog, storage::LogStore* logs,
-                  ObjectStore* objects, util::Clock* clock);
+  DeliveryStreams(FirehoseOptions options, metadata::Catalog* catalog, storage::LogStore* logs, ObjectStore* objects,
+                  util::Clock* clock);
   ~DeliveryStreams();
 
   // Loads the delivery streams, reopens their logs, removes the logs of
@@ -85,7 +85,6 @@ class DeliveryStreams {
   class RateLimiter;
 
  private:
-
   std::shared_ptr<Stream> Find(const iam::Caller& caller, std::string_view name) const;
   Status NotFound(const iam::Caller& caller, std::string_view name) const;
   Status OpenStream(Stream* s);

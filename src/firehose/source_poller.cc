@@ -15,8 +15,8 @@ using protocol::Value;
 }  // namespace
 
 SourcePoller::SourcePoller(SourcePollerOptions options, const KinesisSource* source, iam::Caller owner,
-                           std::string stream_arn, std::shared_ptr<storage::ShardLog> log,
-                           metadata::Catalog* catalog, std::string log_group, std::function<void()> on_append)
+                           std::string stream_arn, std::shared_ptr<storage::ShardLog> log, metadata::Catalog* catalog,
+                           std::string log_group, std::function<void()> on_append)
     : options_(options),
       source_(source),
       owner_(std::move(owner)),

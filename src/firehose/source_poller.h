@@ -74,7 +74,7 @@ class SourcePoller {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
-  bool started_before_ = false;  // positions were loaded: no LATEST for shards seen first now
+  bool started_before_ = false;                // positions were loaded: no LATEST for shards seen first now
   std::map<std::string, Position> positions_;  // by shard id; the thread's
   std::thread thread_;
 };
