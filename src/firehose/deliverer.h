@@ -93,15 +93,19 @@ class Deliverer {
     std::string bucket;
     std::string key;
     int64_t oldest_ms = 0;
+    // The CompressionFormat the object was cut with: a replay after a
+    // restart compresses as the key says, even if UpdateDestination has
+    // changed the stream's format since (the change is for later objects).
+    std::string compression;
   };
 
   void Run();
   Status LoadCheckpoint();
   Status SaveCheckpoint();
-  // Re-reads [p.first, p.end) from the log and uploads it under p.key until
-  // it succeeds; false if stopped first.
-  bool Deliver(const Pending& p, const DeliveryTarget& target);
-  Result<std::string> Body(const Pending& p, const DeliveryTarget& target, uint64_t* records, uint64_t* bytes);
+  // Re-reads [p.first, p.end) from the log and uploads it under p.key,
+  // compressed as p.compression, until it succeeds; false if stopped first.
+  bool Deliver(const Pending& p);
+  Result<std::string> Body(const Pending& p, uint64_t* records, uint64_t* bytes);
   Result<std::string> KeyFor(const DeliveryTarget& target, storage::Offset first, storage::Offset end,
                              int64_t oldest_ms);
   // Waits `ms` or until Stop; false if stopped.

@@ -268,3 +268,34 @@ def test_kill9_mid_buffer_under_concurrent_puts(s3, spated, proxy):
     assert len(acked) > 0, f"seed {seed}: nothing acknowledged"
     _, counts = wait_delivered(s3, bucket, acked)
     assert_exactly_once(counts, acked, sent)
+
+
+def test_pending_object_replayed_after_kill9_keeps_its_compression(s3, spated):
+    """An object cut as GZIP (key .gz) whose upload is pending when UpdateDestination switches the stream to
+    UNCOMPRESSED: the update applies to later objects only, so after a kill -9 the replay under the .gz key must
+    still be gzip, and the later records go uncompressed."""
+    bucket = s3.create_bucket()
+    srv = spated(spated_s3_args(s3, None, RETRY_MAX_MS))
+    fh = firehose_client(srv.endpoint)
+    name = helpers.unique_name("fhf")
+    fh.create_delivery_stream(DeliveryStreamName=name, ExtendedS3DestinationConfiguration=s3_destination(
+        bucket, 1, 0, CompressionFormat="GZIP"))
+    helpers.poll_until(lambda: fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+                       ["DeliveryStreamStatus"] == "ACTIVE", what=f"{name} ACTIVE")
+    prod = Producer(fh, name)
+    s3.stop()
+    prod.put(2)
+    helpers.poll_until(lambda: failed_attempts(srv) >= 2, timeout=10, what="failed uploads while S3 is down")
+    d = fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+    fh.update_destination(DeliveryStreamName=name, CurrentDeliveryStreamVersionId=d["VersionId"],
+                          DestinationId=d["Destinations"][0]["DestinationId"],
+                          ExtendedS3DestinationUpdate={"CompressionFormat": "UNCOMPRESSED"})
+    srv.kill()
+    s3.start()
+    srv.start()
+    fh = firehose_client(srv.endpoint)
+    prod.fh = fh
+    prod.put(1)
+    objects, counts = wait_delivered(s3, bucket, prod.acked)   # list_objects gunzips every .gz key
+    assert_exactly_once(counts, prod.acked, prod.sent)
+    assert any(k.endswith(".gz") for k in objects) and any(not k.endswith(".gz") for k in objects), list(objects)

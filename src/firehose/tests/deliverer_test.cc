@@ -215,6 +215,35 @@ TEST_F(DelivererTest, APendingObjectIsReplayedAfterRestartUnderTheSameKeyWithThe
   EXPECT_EQ(log_->StartOffset(), log_->EndOffset());
 }
 
+TEST_F(DelivererTest, APendingObjectIsReplayedWithTheCompressionItWasCutWith) {
+  std::string key;
+  {
+    MemoryStore down(-1);
+    DeliveryTarget gzip = Target(0);
+    gzip.s3.compression = "GZIP";
+    auto d = Make(&down, gzip);
+    ASSERT_TRUE(d->Start().ok());
+    Put({"1;", "2;"});
+    d->Notify();
+    ASSERT_TRUE(down.WaitFor(2, /*attempts=*/true));
+    d->Stop();
+    key = down.attempts()[0];
+  }
+  ASSERT_EQ(key.substr(key.size() - 3), ".gz");
+  Close();
+  Open();
+  // UpdateDestination switched the stream to UNCOMPRESSED while the object
+  // was pending: the change is for later objects, not for the replay.
+  MemoryStore up;
+  auto d = Make(&up, Target(0));
+  ASSERT_TRUE(d->Start().ok());
+  ASSERT_TRUE(up.WaitFor(1));
+  auto objects = up.objects();
+  ASSERT_EQ(objects.count(key), 1u) << key;
+  EXPECT_EQ(objects[key].substr(0, 2), "\x1f\x8b");  // a gzip member, as the key says
+  d->Stop();
+}
+
 TEST_F(DelivererTest, AnObjectIsCutWhenTheSizeHintIsReachedOrTheIntervalHasPassed) {
   MemoryStore store;
   auto d = Make(&store, Target(/*interval_ms=*/300'000, /*bytes=*/10));
