@@ -299,3 +299,32 @@ def test_pending_object_replayed_after_kill9_keeps_its_compression(s3, spated):
     objects, counts = wait_delivered(s3, bucket, prod.acked)   # list_objects gunzips every .gz key
     assert_exactly_once(counts, prod.acked, prod.sent)
     assert any(k.endswith(".gz") for k in objects) and any(not k.endswith(".gz") for k in objects), list(objects)
+
+
+def test_kill9_mid_multipart_upload_replays_one_object(s3, spated, proxy):
+    """A 17 MiB object (above the 16 MiB multipart threshold) whose upload is between parts when spated dies:
+    after the restart the object is uploaded again, as a new multipart upload under the same key: one object."""
+    bucket = s3.create_bucket()
+    px = proxy(s3.port)
+    srv = spated(spated_s3_args(s3, px.endpoint, RETRY_MAX_MS))
+    fh = firehose_client(srv.endpoint)
+    size_mb = 17
+    prod = Producer(fh, create_stream(fh, bucket, size_mb, 900))
+    record_bytes = 1_000_000
+    count = size_mb * (1 << 20) // record_bytes + 1   # the last record crosses the size hint: one object of all
+    px.delay_s = 0.5
+    for start in range(0, count, 4):
+        records = [make_record(i, record_bytes - 20) for i in range(start, min(start + 4, count))]
+        prod.sent.update(record_id(r) for r in records)
+        prod.acked.update(record_id(r) for r in put_batch(fh, prod.name, records))
+    assert len(prod.acked) == count
+    helpers.poll_until(lambda: any("partNumber=1&" in p or p.endswith("partNumber=1") for m, _, p in px.calls
+                                   if m == "PUT"), timeout=10, what="the first part in flight")
+    srv.kill()
+    px.delay_s = 0
+    srv.start()
+    objects, counts = wait_delivered(s3, bucket, prod.acked)
+    assert_exactly_once(counts, prod.acked, prod.sent)
+    assert len(objects) == 1
+    uploads = [p.split("?")[0] for m, _, p in px.calls if m == "POST" and p.split("?")[1].startswith("uploads")]
+    assert len(uploads) == 2 and uploads[0] == uploads[1], uploads   # the same key, started twice
