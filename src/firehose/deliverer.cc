@@ -44,6 +44,7 @@ Status Deliverer::Start() {
 }
 
 void Deliverer::Stop() {
+  cancel_.store(true);
   {
     std::lock_guard<std::mutex> l(mu_);
     stop_ = true;
@@ -176,7 +177,7 @@ bool Deliverer::Deliver(const Pending& p) {
     if (!body.ok()) {
       st = body.status();
     } else {
-      st = objects_->PutObject(p.bucket, p.key, *body);
+      st = objects_->PutObject(p.bucket, p.key, *body, &cancel_);
     }
     if (st.ok()) {
       std::lock_guard<std::mutex> l(mu_);
@@ -186,6 +187,7 @@ bool Deliverer::Deliver(const Pending& p) {
       stats_.last_error.clear();
       return true;
     }
+    if (cancel_.load()) return false;  // stopped: the pending object is replayed at the next start
     {
       std::lock_guard<std::mutex> l(mu_);
       ++stats_.failed_attempts;

@@ -75,7 +75,8 @@ class Deliverer {
 
   // Reads the checkpoint and starts the thread.
   Status Start();
-  // Stops the thread (an upload in progress finishes or fails first).
+  // Stops the thread; an upload in progress is cancelled (its object stays
+  // pending and is uploaded again at the next start).
   void Stop();
   // New records are acknowledged in the log. Cheap; callable from the log's
   // writer thread.
@@ -121,6 +122,9 @@ class Deliverer {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  // Set with stop_ (before it, for the thread's reads without mu_): the
+  // upload in progress gives up instead of waiting out a slow server.
+  std::atomic<bool> cancel_{false};
   bool appended_ = false;
   DeliveryTarget target_;
   DeliveryStats stats_;

@@ -328,3 +328,24 @@ def test_kill9_mid_multipart_upload_replays_one_object(s3, spated, proxy):
     assert len(objects) == 1
     uploads = [p.split("?")[0] for m, _, p in px.calls if m == "POST" and p.split("?")[1].startswith("uploads")]
     assert len(uploads) == 2 and uploads[0] == uploads[1], uploads   # the same key, started twice
+
+
+def test_sigterm_while_the_destination_hangs_stops_promptly(s3, spated, proxy):
+    """A clean stop does not wait for an upload S3 is sitting on (the request timeout is 30 s by default): the
+    upload is abandoned, the object stays pending and is delivered after the restart, once."""
+    bucket = s3.create_bucket()
+    px = proxy(s3.port)
+    srv = spated(spated_s3_args(s3, px.endpoint, RETRY_MAX_MS))
+    fh = firehose_client(srv.endpoint)
+    prod = Producer(fh, create_stream(fh, bucket))
+    px.delay_s = 12
+    prod.put(2)
+    helpers.poll_until(lambda: any(m == "PUT" for m, _, _ in px.calls), timeout=10, what="an upload in flight")
+    start = time.monotonic()
+    assert srv.stop() == 0
+    stop_s = time.monotonic() - start
+    px.delay_s = 0
+    srv.start()
+    _, counts = wait_delivered(s3, bucket, prod.acked)
+    assert_exactly_once(counts, prod.acked, prod.sent)
+    assert stop_s < 3, f"SIGTERM took {stop_s:.1f} s while an upload hung"
