@@ -44,6 +44,7 @@ Status Deliverer::Start() {
 }
 
 void Deliverer::Stop() {
+  cancel_.store(true);
   {
     std::lock_guard<std::mutex> l(mu_);
     stop_ = true;
@@ -90,6 +91,13 @@ Status Deliverer::LoadCheckpoint() {
       pending.bucket = std::string(p->GetString("bucket"));
       pending.key = std::string(p->GetString("key"));
       pending.oldest_ms = IntOr(*p, "oldest_ms", 0);
+      // Records written before the format was kept: the stream's current one.
+      if (p->Find("compression") != nullptr) {
+        pending.compression = std::string(p->GetString("compression"));
+      } else {
+        std::lock_guard<std::mutex> l(mu_);
+        pending.compression = target_.s3.compression;
+      }
       if (pending.end > pending.first && !pending.key.empty()) pending_ = std::move(pending);
     }
   }
@@ -106,6 +114,7 @@ Status Deliverer::SaveCheckpoint() {
     p.Set("bucket", Value::String(pending_->bucket));
     p.Set("key", Value::String(pending_->key));
     p.Set("oldest_ms", Value::Int(pending_->oldest_ms));
+    p.Set("compression", Value::String(pending_->compression));
     doc.Set("pending", std::move(p));
   }
   std::string out;
@@ -134,8 +143,7 @@ Result<std::string> Deliverer::KeyFor(const DeliveryTarget& target, storage::Off
   return prefix + ObjectName(target.stream_name, target.version_id, oldest_ms, ctx.time_zone, uuid, extension);
 }
 
-Result<std::string> Deliverer::Body(const Pending& p, const DeliveryTarget& target, uint64_t* records,
-                                    uint64_t* bytes) {
+Result<std::string> Deliverer::Body(const Pending& p, uint64_t* records, uint64_t* bytes) {
   std::string data;
   storage::Offset pos = p.first;
   *records = 0;
@@ -152,24 +160,24 @@ Result<std::string> Deliverer::Body(const Pending& p, const DeliveryTarget& targ
     pos = r.next_offset;
   }
   *bytes = data.size();
-  std::optional<Compression> compression = ParseCompression(target.s3.compression);
-  if (!compression) return InvalidArgument("unknown CompressionFormat " + target.s3.compression);
+  std::optional<Compression> compression = ParseCompression(p.compression);
+  if (!compression) return InvalidArgument("unknown CompressionFormat " + p.compression);
   // A ZIP archive's one entry is named after the object, less ".zip".
   std::string entry = p.key.substr(p.key.rfind('/') + 1);
   if (entry.size() > 4 && entry.compare(entry.size() - 4, 4, ".zip") == 0) entry.resize(entry.size() - 4);
   return Compress(*compression, data, entry);
 }
 
-bool Deliverer::Deliver(const Pending& p, const DeliveryTarget& target) {
+bool Deliverer::Deliver(const Pending& p) {
   int64_t backoff = options_.initial_backoff_ms;
   for (;;) {
     uint64_t records = 0, bytes = 0;
     Status st;
-    auto body = Body(p, target, &records, &bytes);
+    auto body = Body(p, &records, &bytes);
     if (!body.ok()) {
       st = body.status();
     } else {
-      st = objects_->PutObject(p.bucket, p.key, *body);
+      st = objects_->PutObject(p.bucket, p.key, *body, &cancel_);
     }
     if (st.ok()) {
       std::lock_guard<std::mutex> l(mu_);
@@ -184,6 +192,7 @@ bool Deliverer::Deliver(const Pending& p, const DeliveryTarget& target) {
       stats_.last_error.clear();
       return true;
     }
+    if (cancel_.load()) return false;  // stopped: the pending object is replayed at the next start
     {
       std::lock_guard<std::mutex> l(mu_);
       ++stats_.failed_attempts;
@@ -199,12 +208,7 @@ bool Deliverer::Deliver(const Pending& p, const DeliveryTarget& target) {
 
 void Deliverer::Run() {
   if (pending_) {
-    DeliveryTarget target;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      target = target_;
-    }
-    if (!Deliver(*pending_, target)) return;
+    if (!Deliver(*pending_)) return;
     delivered_ = pending_->end;
     pending_.reset();
     Status st = SaveCheckpoint();
@@ -255,6 +259,7 @@ void Deliverer::Run() {
       p.end = read_pos;
       p.bucket = target.s3.bucket;
       p.oldest_ms = oldest_ms;
+      p.compression = target.s3.compression;
       auto key = KeyFor(target, p.first, p.end, oldest_ms);
       if (!key.ok()) {
         SPATE_LOG_ERROR("cannot name the object of " + log_group_ + ": " + key.status().ToString());
@@ -269,7 +274,7 @@ void Deliverer::Run() {
         if (!Sleep(options_.max_backoff_ms)) return;
         continue;
       }
-      if (!Deliver(p, target)) return;  // stopped: the pending object is replayed at the next start
+      if (!Deliver(p)) return;  // stopped: the pending object is replayed at the next start
       delivered_ = p.end;
       pending_.reset();
       if (Status st = SaveCheckpoint(); !st.ok()) {

@@ -76,7 +76,8 @@ class Deliverer {
 
   // Reads the checkpoint and starts the thread.
   Status Start();
-  // Stops the thread (an upload in progress finishes or fails first).
+  // Stops the thread; an upload in progress is cancelled (its object stays
+  // pending and is uploaded again at the next start).
   void Stop();
   // New records are acknowledged in the log. Cheap; callable from the log's
   // writer thread.
@@ -96,15 +97,19 @@ class Deliverer {
     std::string bucket;
     std::string key;
     int64_t oldest_ms = 0;
+    // The CompressionFormat the object was cut with: a replay after a
+    // restart compresses as the key says, even if UpdateDestination has
+    // changed the stream's format since (the change is for later objects).
+    std::string compression;
   };
 
   void Run();
   Status LoadCheckpoint();
   Status SaveCheckpoint();
-  // Re-reads [p.first, p.end) from the log and uploads it under p.key until
-  // it succeeds; false if stopped first.
-  bool Deliver(const Pending& p, const DeliveryTarget& target);
-  Result<std::string> Body(const Pending& p, const DeliveryTarget& target, uint64_t* records, uint64_t* bytes);
+  // Re-reads [p.first, p.end) from the log and uploads it under p.key,
+  // compressed as p.compression, until it succeeds; false if stopped first.
+  bool Deliver(const Pending& p);
+  Result<std::string> Body(const Pending& p, uint64_t* records, uint64_t* bytes);
   Result<std::string> KeyFor(const DeliveryTarget& target, storage::Offset first, storage::Offset end,
                              int64_t oldest_ms);
   // Waits `ms` or until Stop; false if stopped.
@@ -120,6 +125,9 @@ class Deliverer {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  // Set with stop_ (before it, for the thread's reads without mu_): the
+  // upload in progress gives up instead of waiting out a slow server.
+  std::atomic<bool> cancel_{false};
   bool appended_ = false;
   DeliveryTarget target_;
   DeliveryStats stats_;

@@ -76,7 +76,9 @@ class LocalObjectStore final : public ObjectStore {
  public:
   explicit LocalObjectStore(std::string root) : root_(std::move(root)) {}
 
-  Status PutObject(std::string_view bucket, std::string_view key, std::string_view body) override {
+  // A local write is short and not interruptible: `cancel` is not read.
+  Status PutObject(std::string_view bucket, std::string_view key, std::string_view body,
+                   const std::atomic<bool>* /*cancel*/) override {
     if (!SafeBucket(bucket)) return InvalidArgument("bucket name not usable as a directory: " + std::string(bucket));
     if (!SafeKey(key)) return InvalidArgument("object key not usable as a file path: " + std::string(key));
     std::string rel = std::string(bucket) + "/" + std::string(key);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,7 +30,16 @@ class ObjectStore {
   // kNotFound when the bucket does not exist, kAccessDenied for a refused
   // signature, kInvalidArgument for a refused request. The caller retries
   // every error until its retry window ends.
-  virtual Status PutObject(std::string_view bucket, std::string_view key, std::string_view body) = 0;
+  //
+  // `cancel` (not owned, may be null): once it reads true, the call gives up
+  // as soon as it can (within about a second, even while the server sits on
+  // a request) and returns kUnavailable "cancelled"; what was written may or
+  // may not be stored, as after any failure.
+  virtual Status PutObject(std::string_view bucket, std::string_view key, std::string_view body,
+                           const std::atomic<bool>* cancel) = 0;
+  Status PutObject(std::string_view bucket, std::string_view key, std::string_view body) {
+    return PutObject(bucket, key, body, nullptr);
+  }
 
   // For logs and DescribeDeliveryStream diagnostics: "local directory
   // /data/s3" or "S3 at http://127.0.0.1:4569".

@@ -95,6 +95,14 @@ size_t WriteHeader(char* buffer, size_t size, size_t nitems, void* userdata) {
   return n;
 }
 
+bool Cancelled(const std::atomic<bool>* cancel) { return cancel != nullptr && cancel->load(); }
+
+// CURLOPT_XFERINFOFUNCTION: curl calls it about once a second even while no
+// byte moves; non-zero aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
+int AbortIfCancelled(void* cancel, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return Cancelled(static_cast<const std::atomic<bool>*>(cancel)) ? 1 : 0;
+}
+
 struct SlistFree {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
@@ -144,13 +152,14 @@ class S3ObjectStore final : public ObjectStore {
         credentials_{options_.access_key_id, options_.secret_access_key, options_.session_token},
         clock_(options_.clock != nullptr ? options_.clock : util::SystemClock()) {}
 
-  Status PutObject(std::string_view bucket, std::string_view key, std::string_view body) override {
+  Status PutObject(std::string_view bucket, std::string_view key, std::string_view body,
+                   const std::atomic<bool>* cancel) override {
     if (key.empty()) return InvalidArgument("empty object key");
     SPATE_ASSIGN_OR_RETURN(S3Address address, AddressS3Object(endpoint_, bucket, key, options_.path_style));
     std::string what = "s3://" + std::string(bucket) + "/" + std::string(key);
-    if (body.size() > options_.multipart_threshold_bytes) return PutMultipart(address, what, body);
+    if (body.size() > options_.multipart_threshold_bytes) return PutMultipart(address, what, body, cancel);
 
-    SPATE_ASSIGN_OR_RETURN(HttpResponse resp, Send("PUT", address, {}, body, kObjectContentType));
+    SPATE_ASSIGN_OR_RETURN(HttpResponse resp, Send("PUT", address, {}, body, kObjectContentType, cancel));
     if (resp.status != 200) return S3ErrorStatus("PutObject " + what, resp.status, resp.body);
     return Status::Ok();
   }
@@ -158,10 +167,11 @@ class S3ObjectStore final : public ObjectStore {
   std::string Describe() const override { return "S3 at " + endpoint_.scheme + "://" + endpoint_.authority; }
 
  private:
-  Status PutMultipart(const S3Address& address, const std::string& what, std::string_view body) {
+  Status PutMultipart(const S3Address& address, const std::string& what, std::string_view body,
+                      const std::atomic<bool>* cancel) {
     // CreateMultipartUpload: POST ?uploads -> <UploadId>.
     SPATE_ASSIGN_OR_RETURN(HttpResponse created,
-                           Send("POST", address, {{"uploads", ""}}, std::string_view(), kObjectContentType));
+                           Send("POST", address, {{"uploads", ""}}, std::string_view(), kObjectContentType, cancel));
     if (created.status != 200) return S3ErrorStatus("CreateMultipartUpload " + what, created.status, created.body);
     std::optional<std::string> upload_id = XmlElementText(created.body, "UploadId");
     if (!upload_id || upload_id->empty()) {
@@ -169,21 +179,28 @@ class S3ObjectStore final : public ObjectStore {
                          ": no UploadId in the answer: " + created.body.substr(0, kMaxQuotedBytes));
     }
 
-    Status st = UploadPartsAndComplete(address, what, *upload_id, body);
-    if (!st.ok()) Abort(address, what, *upload_id);
+    Status st = UploadPartsAndComplete(address, what, *upload_id, body, cancel);
+    if (st.ok()) return st;
+    if (Cancelled(cancel)) {
+      // The abort could wait on the same server as long again: left to S3's
+      // lifecycle rules (the object itself is uploaded again later).
+      SPATE_LOG_WARN("AbortMultipartUpload " + what + " skipped (cancelled): upload " + *upload_id + " left");
+    } else {
+      Abort(address, what, *upload_id);
+    }
     return st;
   }
 
   Status UploadPartsAndComplete(const S3Address& address, const std::string& what, const std::string& upload_id,
-                                std::string_view body) {
+                                std::string_view body, const std::atomic<bool>* cancel) {
     uint64_t part_bytes = std::max<uint64_t>(options_.part_bytes, (body.size() + kMaxParts - 1) / kMaxParts);
     std::vector<std::string> etags;
     for (uint64_t offset = 0; offset < body.size(); offset += part_bytes) {
       std::string part_number = std::to_string(etags.size() + 1);
       std::string_view part = body.substr(offset, part_bytes);
-      SPATE_ASSIGN_OR_RETURN(
-          HttpResponse resp,
-          Send("PUT", address, {{"partNumber", part_number}, {"uploadId", upload_id}}, part, std::string_view()));
+      SPATE_ASSIGN_OR_RETURN(HttpResponse resp,
+                             Send("PUT", address, {{"partNumber", part_number}, {"uploadId", upload_id}}, part,
+                                  std::string_view(), cancel));
       std::string call = "UploadPart " + part_number + " of " + what;
       if (resp.status != 200) return S3ErrorStatus(call, resp.status, resp.body);
       std::string etag = resp.Header("etag");
@@ -192,7 +209,8 @@ class S3ObjectStore final : public ObjectStore {
     }
 
     std::string xml = CompleteMultipartUploadXml(etags);
-    SPATE_ASSIGN_OR_RETURN(HttpResponse done, Send("POST", address, {{"uploadId", upload_id}}, xml, "application/xml"));
+    SPATE_ASSIGN_OR_RETURN(HttpResponse done,
+                           Send("POST", address, {{"uploadId", upload_id}}, xml, "application/xml", cancel));
     std::string call = "CompleteMultipartUpload " + what;
     // S3 may answer 200 and then report an error in the body.
     if (done.status != 200 || XmlRootName(done.body) == "Error") return S3ErrorStatus(call, done.status, done.body);
@@ -205,7 +223,7 @@ class S3ObjectStore final : public ObjectStore {
   // Best effort: the parts of a failed upload would otherwise be stored (and
   // billed) until a lifecycle rule removes them.
   void Abort(const S3Address& address, const std::string& what, const std::string& upload_id) {
-    Result<HttpResponse> resp = Send("DELETE", address, {{"uploadId", upload_id}}, std::string_view(), "");
+    Result<HttpResponse> resp = Send("DELETE", address, {{"uploadId", upload_id}}, std::string_view(), "", nullptr);
     if (!resp.ok()) {
       SPATE_LOG_WARN("AbortMultipartUpload " + what + ": " + resp.status().ToString());
     } else if (resp->status != 204 && resp->status != 200) {
@@ -215,9 +233,10 @@ class S3ObjectStore final : public ObjectStore {
 
   // Signs and sends one request; a body is sent (with its Content-Length)
   // for PUT and POST. Errors: kUnavailable when no answer came (connection,
-  // timeout); an answer of any status is returned as it is.
+  // timeout, cancel); an answer of any status is returned as it is.
   Result<HttpResponse> Send(std::string_view method, const S3Address& address, const Params& query,
-                            std::string_view body, std::string_view content_type) {
+                            std::string_view body, std::string_view content_type, const std::atomic<bool>* cancel) {
+    if (Cancelled(cancel)) return Unavailable(std::string(method) + " " + address.path + ": cancelled");
     S3SigningRequest req;
     req.method = std::string(method);
     req.canonical_uri = address.path;
@@ -276,11 +295,17 @@ class S3ObjectStore final : public ObjectStore {
     }
     std::string method_string(method);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method_string.c_str());
+    if (cancel != nullptr) {
+      curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, AbortIfCancelled);
+      curl_easy_setopt(h, CURLOPT_XFERINFODATA, cancel);
+    }
 
     CURLcode rc = curl_easy_perform(h);
     if (rc == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
     pool_.Give(h);
     if (rc != CURLE_OK) {
+      if (rc == CURLE_ABORTED_BY_CALLBACK) return Unavailable(method_string + " " + url + ": cancelled");
       std::string detail = error[0] != '\0' ? error : curl_easy_strerror(rc);
       return Unavailable(method_string + " " + url + ": " + detail);
     }

@@ -87,6 +87,9 @@ Firehose (delivery streams, on the same port):
   --s3-session-token T
   --s3-virtual-host         virtual-host addressing (http://bucket.host/key)
                             instead of path style (http://host/bucket/key)
+  --s3-timeout-ms MS        connect and total time allowed to one S3 request;
+                            a slower answer is a failed attempt, retried
+                            (default 30000)
   --delivery-retry-max-ms MS  longest wait between attempts of a failed
                             delivery; attempts back off from 200 ms up to this
                             and never stop (default 30000)
@@ -224,6 +227,10 @@ Result<Config> ParseFlags(int argc, char** argv, bool* help) {
       *field = std::string(value);
     } else if (arg == "--s3-virtual-host") {
       c.s3_virtual_host = true;
+    } else if (arg == "--s3-timeout-ms") {
+      if (!next() || !ParseNumber(value, &c.s3_timeout_ms) || c.s3_timeout_ms < 1) {
+        return bad("needs a positive number of milliseconds");
+      }
     } else if (arg == "--delivery-retry-max-ms") {
       if (!next() || !ParseNumber(value, &c.delivery_retry_max_ms) || c.delivery_retry_max_ms < 1) {
         return bad("needs a positive number of milliseconds");

@@ -49,6 +49,7 @@ struct Config {
   std::string s3_secret_access_key;
   std::string s3_session_token;
   bool s3_virtual_host = false;
+  int64_t s3_timeout_ms = 30'000;  // per S3 request (connect and total)
   // Transport bounds (server::HttpServerOptions).
   size_t max_body_bytes = 16u << 20;
   size_t max_connections = 4096;

@@ -160,6 +160,7 @@ int Run(const Config& config) {
         !config.s3_secret_access_key.empty() ? config.s3_secret_access_key : env("AWS_SECRET_ACCESS_KEY");
     s3.session_token = !config.s3_session_token.empty() ? config.s3_session_token : env("AWS_SESSION_TOKEN");
     s3.path_style = !config.s3_virtual_host;
+    s3.timeout_ms = config.s3_timeout_ms;
     auto store = firehose::NewS3ObjectStore(s3);
     if (!store.ok()) {
       SPATE_LOG_ERROR("cannot use the S3 endpoint " + config.s3_endpoint + ": " + store.status().ToString());

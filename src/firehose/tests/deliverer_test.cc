@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -25,7 +26,8 @@ class MemoryStore final : public ObjectStore {
  public:
   explicit MemoryStore(int failures = 0) : failures_(failures) {}
 
-  Status PutObject(std::string_view bucket, std::string_view key, std::string_view body) override {
+  Status PutObject(std::string_view bucket, std::string_view key, std::string_view body,
+                   const std::atomic<bool>* /*cancel*/) override {
     std::lock_guard<std::mutex> l(mu_);
     attempts_.emplace_back(std::string(bucket) + "/" + std::string(key));
     if (failures_ != 0) {
@@ -71,6 +73,24 @@ class MemoryStore final : public ObjectStore {
   std::vector<std::string> attempts_;
 };
 
+// A destination that sits on every upload until it is cancelled (at most 10 s).
+class HangingStore final : public ObjectStore {
+ public:
+  Status PutObject(std::string_view, std::string_view, std::string_view, const std::atomic<bool>* cancel) override {
+    entered_.store(true);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (cancel == nullptr || !cancel->load()) {
+      if (std::chrono::steady_clock::now() > deadline) return Unavailable("never cancelled");
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    cancelled_.store(true);
+    return Unavailable("cancelled");
+  }
+  std::string Describe() const override { return "hanging"; }
+  std::atomic<bool> entered_{false};
+  std::atomic<bool> cancelled_{false};
+};
+
 class DelivererTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -105,7 +125,7 @@ class DelivererTest : public ::testing::Test {
     logs_.reset();
     catalog_.reset();
   }
-  std::unique_ptr<Deliverer> Make(MemoryStore* store, DeliveryTarget target) {
+  std::unique_ptr<Deliverer> Make(ObjectStore* store, DeliveryTarget target) {
     DelivererOptions o;
     o.initial_backoff_ms = 1;
     o.max_backoff_ms = 4;
@@ -213,6 +233,57 @@ TEST_F(DelivererTest, APendingObjectIsReplayedAfterRestartUnderTheSameKeyWithThe
   d->Stop();
   // Delivered segments are trimmed from the buffer.
   EXPECT_EQ(log_->StartOffset(), log_->EndOffset());
+}
+
+TEST_F(DelivererTest, APendingObjectIsReplayedWithTheCompressionItWasCutWith) {
+  std::string key;
+  {
+    MemoryStore down(-1);
+    DeliveryTarget gzip = Target(0);
+    gzip.s3.compression = "GZIP";
+    auto d = Make(&down, gzip);
+    ASSERT_TRUE(d->Start().ok());
+    Put({"1;", "2;"});
+    d->Notify();
+    ASSERT_TRUE(down.WaitFor(2, /*attempts=*/true));
+    d->Stop();
+    key = down.attempts()[0];
+  }
+  ASSERT_EQ(key.substr(key.size() - 3), ".gz");
+  Close();
+  Open();
+  // UpdateDestination switched the stream to UNCOMPRESSED while the object
+  // was pending: the change is for later objects, not for the replay.
+  MemoryStore up;
+  auto d = Make(&up, Target(0));
+  ASSERT_TRUE(d->Start().ok());
+  ASSERT_TRUE(up.WaitFor(1));
+  auto objects = up.objects();
+  ASSERT_EQ(objects.count(key), 1u) << key;
+  EXPECT_EQ(objects[key].substr(0, 2), "\x1f\x8b");  // a gzip member, as the key says
+  d->Stop();
+}
+
+TEST_F(DelivererTest, StopCancelsAnUploadInProgressWhichStaysPending) {
+  {
+    HangingStore hanging;
+    auto d = Make(&hanging, Target(0));
+    ASSERT_TRUE(d->Start().ok());
+    Put({"p;"});
+    d->Notify();
+    for (int i = 0; i < 10000 && !hanging.entered_.load(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_TRUE(hanging.entered_.load());
+    d->Stop();  // returns once the store saw the cancel, not after its 10 s
+    EXPECT_TRUE(hanging.cancelled_.load());
+    EXPECT_EQ(d->Stats().failed_attempts, 0u);  // a cancel is not a failed attempt
+  }
+  MemoryStore up;
+  auto d = Make(&up, Target(0));
+  ASSERT_TRUE(d->Start().ok());
+  ASSERT_TRUE(up.WaitFor(1));
+  EXPECT_EQ(up.objects().begin()->second, "p;");
+  d->Stop();
 }
 
 TEST_F(DelivererTest, AnObjectIsCutWhenTheSizeHintIsReachedOrTheIntervalHasPassed) {
