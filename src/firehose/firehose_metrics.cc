@@ -17,27 +17,26 @@ FirehoseMetrics::FirehoseMetrics(metrics::Registry* registry) {
                                     "IncomingRecords: records acknowledged by PutRecord and PutRecordBatch "
                                     "(or read from the Kinesis source).",
                                     kLabels);
-  incoming_put_requests_ = r->AddCounter("spate_firehose_incoming_put_requests_total",
-                                         "IncomingPutRequests: successful PutRecord and PutRecordBatch calls.",
-                                         kLabels);
-  throttled_records_ = r->AddCounter("spate_firehose_throttled_records_total",
-                                     "ThrottledRecords: records refused for the delivery stream's DirectPut quota.",
-                                     kLabels);
+  incoming_put_requests_ =
+      r->AddCounter("spate_firehose_incoming_put_requests_total",
+                    "IncomingPutRequests: successful PutRecord and PutRecordBatch calls.", kLabels);
+  throttled_records_ =
+      r->AddCounter("spate_firehose_throttled_records_total",
+                    "ThrottledRecords: records refused for the delivery stream's DirectPut quota.", kLabels);
   delivered_records_ = r->AddCounter("spate_firehose_delivery_to_s3_records_total",
                                      "DeliveryToS3.Records: records delivered to S3 or the local store.", kLabels);
   delivered_bytes_ = r->AddCounter("spate_firehose_delivery_to_s3_bytes_total",
                                    "DeliveryToS3.Bytes: bytes delivered, before compression.", kLabels);
-  delivered_objects_ = r->AddCounter("spate_firehose_delivery_to_s3_objects_total",
-                                     "DeliveryToS3.ObjectCount: objects delivered (DeliveryToS3.Success counts them).",
-                                     kLabels);
+  delivered_objects_ =
+      r->AddCounter("spate_firehose_delivery_to_s3_objects_total",
+                    "DeliveryToS3.ObjectCount: objects delivered (DeliveryToS3.Success counts them).", kLabels);
   failed_attempts_ = r->AddCounter("spate_firehose_delivery_to_s3_failed_attempts_total",
                                    "Object uploads that failed and will be retried.", kLabels);
   data_freshness_ = r->AddGauge("spate_firehose_delivery_to_s3_data_freshness_seconds",
                                 "DeliveryToS3.DataFreshness: age of the oldest record not yet delivered.", kLabels);
 }
 
-std::shared_ptr<DeliveryStreamMetrics> FirehoseMetrics::ForStream(const std::string& account,
-                                                                  const std::string& region,
+std::shared_ptr<DeliveryStreamMetrics> FirehoseMetrics::ForStream(const std::string& account, const std::string& region,
                                                                   const std::string& name) {
   metrics::LabelValues v = {account, region, name};
   auto m = std::make_shared<DeliveryStreamMetrics>();
