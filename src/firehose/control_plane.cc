@@ -181,6 +181,20 @@ std::vector<std::pair<std::string, std::string>> TagsOf(const Value* list) {
 
 Status ResourceInUse(std::string m) { return Status(ErrorCode::kResourceInUse, std::move(m)); }
 
+// DeliveryStreamEncryptionConfigurationInput as AWS checks it.
+Status CheckEncryptionKey(const std::string& key_type, const std::string& key_arn) {
+  if (key_type == "CUSTOMER_MANAGED_CMK" && key_arn.empty()) {
+    return InvalidArgument("KeyARN is required when KeyType is CUSTOMER_MANAGED_CMK.");
+  }
+  if (key_type == "AWS_OWNED_CMK" && !key_arn.empty()) {
+    return InvalidArgument("KeyARN must not be specified when KeyType is AWS_OWNED_CMK.");
+  }
+  if (!key_arn.empty() && !storage::KeyStore::CanonicalKeyId(key_arn).ok()) {
+    return InvalidArgument("KeyARN " + key_arn + " is not a valid KMS key ARN.");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Value> DeliveryStreams::CreateDeliveryStream(const iam::Caller& caller, const Value& in) {
@@ -233,15 +247,7 @@ Result<Value> DeliveryStreams::CreateDeliveryStream(const iam::Caller& caller, c
   if (const Value* enc = in.Find("DeliveryStreamEncryptionConfigurationInput")) {
     std::string key_type(enc->GetString("KeyType"));
     std::string key_arn(enc->GetString("KeyARN"));
-    if (key_type == "CUSTOMER_MANAGED_CMK" && key_arn.empty()) {
-      return InvalidArgument("KeyARN is required when KeyType is CUSTOMER_MANAGED_CMK.");
-    }
-    if (key_type == "AWS_OWNED_CMK" && !key_arn.empty()) {
-      return InvalidArgument("KeyARN must not be specified when KeyType is AWS_OWNED_CMK.");
-    }
-    if (!key_arn.empty() && !storage::KeyStore::CanonicalKeyId(key_arn).ok()) {
-      return Status(ErrorCode::kInvalidArgument, "KeyARN " + key_arn + " is not a valid KMS key ARN.");
-    }
+    SPATE_TRY(CheckEncryptionKey(key_type, key_arn));
     m.encryption.status = "ENABLED";
     m.encryption.key_type = key_type;
     m.encryption.key_arn = key_arn;
@@ -459,42 +465,22 @@ Result<Value> DeliveryStreams::ListTagsForDeliveryStream(const iam::Caller& call
 }
 
 Result<Value> DeliveryStreams::StartDeliveryStreamEncryption(const iam::Caller& caller, const Value& in) {
-  std::string_view name = in.GetString("DeliveryStreamName");
   std::string key_type = "AWS_OWNED_CMK";
   std::string key_arn;
   if (const Value* enc = in.Find("DeliveryStreamEncryptionConfigurationInput")) {
     key_type = std::string(enc->GetString("KeyType"));
     key_arn = std::string(enc->GetString("KeyARN"));
   }
-  if (key_type == "CUSTOMER_MANAGED_CMK" && key_arn.empty()) {
-    return InvalidArgument("KeyARN is required when KeyType is CUSTOMER_MANAGED_CMK.");
-  }
-  if (key_type == "AWS_OWNED_CMK" && !key_arn.empty()) {
-    return InvalidArgument("KeyARN must not be specified when KeyType is AWS_OWNED_CMK.");
-  }
-  if (!key_arn.empty() && !storage::KeyStore::CanonicalKeyId(key_arn).ok()) {
-    return InvalidArgument("KeyARN " + key_arn + " is not a valid KMS key ARN.");
-  }
-  std::unique_lock lock(mu_);
-  auto s = Find(caller, name);
-  if (!s) return NotFound(caller, name);
-  if (s->meta.type != "DirectPut") {
-    return InvalidArgument("This operation is not supported for a delivery stream of type " + s->meta.type + ".");
-  }
-  if (s->meta.status != DeliveryStatus::kActive) {
-    return ResourceInUse("Firehose " + std::string(name) + " is not in the ACTIVE state.");
-  }
-  DeliveryStreamMeta next = s->meta;
-  next.encryption.status = options_.state_delay_ms == 0 ? "ENABLED" : "ENABLING";
-  next.encryption.key_type = key_type;
-  next.encryption.key_arn = key_arn;
-  next.encryption.status_since_ms = clock_->NowMs();
-  SPATE_TRY(Commit(s.get(), std::move(next)));
-  return Value::MakeObject();
+  SPATE_TRY(CheckEncryptionKey(key_type, key_arn));
+  return ChangeEncryption(caller, in.GetString("DeliveryStreamName"), true, key_type, key_arn);
 }
 
 Result<Value> DeliveryStreams::StopDeliveryStreamEncryption(const iam::Caller& caller, const Value& in) {
-  std::string_view name = in.GetString("DeliveryStreamName");
+  return ChangeEncryption(caller, in.GetString("DeliveryStreamName"), false, "", "");
+}
+
+Result<Value> DeliveryStreams::ChangeEncryption(const iam::Caller& caller, std::string_view name, bool enable,
+                                                const std::string& key_type, const std::string& key_arn) {
   std::unique_lock lock(mu_);
   auto s = Find(caller, name);
   if (!s) return NotFound(caller, name);
@@ -505,7 +491,12 @@ Result<Value> DeliveryStreams::StopDeliveryStreamEncryption(const iam::Caller& c
     return ResourceInUse("Firehose " + std::string(name) + " is not in the ACTIVE state.");
   }
   DeliveryStreamMeta next = s->meta;
-  next.encryption.status = options_.state_delay_ms == 0 ? "DISABLED" : "DISABLING";
+  bool now = options_.state_delay_ms == 0;
+  next.encryption.status = enable ? (now ? "ENABLED" : "ENABLING") : (now ? "DISABLED" : "DISABLING");
+  if (enable) {
+    next.encryption.key_type = key_type;
+    next.encryption.key_arn = key_arn;
+  }
   next.encryption.status_since_ms = clock_->NowMs();
   SPATE_TRY(Commit(s.get(), std::move(next)));
   return Value::MakeObject();

@@ -96,6 +96,9 @@ class DeliveryStreams {
   Status Commit(Stream* s, DeliveryStreamMeta next);
   void Put(const iam::Caller& caller, std::string_view name, protocol::Value records, bool batch, Done done);
   void RunStateMachine();
+  // Start (enable) or Stop DeliveryStreamEncryption of a DirectPut stream.
+  Result<protocol::Value> ChangeEncryption(const iam::Caller& caller, std::string_view name, bool enable,
+                                           const std::string& key_type, const std::string& key_arn);
 
   const FirehoseOptions options_;
   metadata::Catalog* const catalog_;
