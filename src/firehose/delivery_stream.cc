@@ -16,11 +16,6 @@ Result<DeliveryStatus> StatusFromName(std::string_view s) {
   return Corruption("delivery stream record: unknown status " + std::string(s));
 }
 
-int64_t IntOr(const Value& obj, std::string_view key, int64_t fallback) {
-  const Value* v = obj.Find(key);
-  return v != nullptr && v->is_int() ? v->as_int() : fallback;
-}
-
 }  // namespace
 
 std::string_view DeliveryStatusName(DeliveryStatus s) {
@@ -71,17 +66,17 @@ Result<DeliveryStreamMeta> DecodeDeliveryStreamMeta(std::string_view bytes) {
   if (!parsed.ok()) return Corruption("delivery stream record: " + parsed.status().message());
   const Value& doc = *parsed;
   if (!doc.is_object()) return Corruption("delivery stream record: not an object");
-  if (IntOr(doc, "v", 0) != kFormatVersion) return Corruption("delivery stream record: unknown version");
+  if (doc.GetInt("v", 0) != kFormatVersion) return Corruption("delivery stream record: unknown version");
   DeliveryStreamMeta m;
   m.account = std::string(doc.GetString("account"));
   m.region = std::string(doc.GetString("region"));
   m.name = std::string(doc.GetString("name"));
   m.type = std::string(doc.GetString("type"));
   SPATE_ASSIGN_OR_RETURN(m.status, StatusFromName(doc.GetString("status")));
-  m.status_since_ms = IntOr(doc, "status_since_ms", 0);
-  m.create_ms = IntOr(doc, "create_ms", 0);
-  m.last_update_ms = IntOr(doc, "last_update_ms", 0);
-  m.version_id = IntOr(doc, "version_id", 1);
+  m.status_since_ms = doc.GetInt("status_since_ms", 0);
+  m.create_ms = doc.GetInt("create_ms", 0);
+  m.last_update_ms = doc.GetInt("last_update_ms", 0);
+  m.version_id = doc.GetInt("version_id", 1);
   m.log_group = std::string(doc.GetString("log_group"));
   if (m.account.empty() || m.region.empty() || m.name.empty() || m.log_group.empty()) {
     return Corruption("delivery stream record: missing identity");
@@ -100,7 +95,7 @@ Result<DeliveryStreamMeta> DecodeDeliveryStreamMeta(std::string_view bytes) {
     m.encryption.status = std::string(e->GetString("status", "DISABLED"));
     m.encryption.key_type = std::string(e->GetString("key_type"));
     m.encryption.key_arn = std::string(e->GetString("key_arn"));
-    m.encryption.status_since_ms = IntOr(*e, "status_since_ms", 0);
+    m.encryption.status_since_ms = e->GetInt("status_since_ms", 0);
   }
   return m;
 }
@@ -129,8 +124,8 @@ Result<S3Destination> ParseS3Destination(const Value& destination) {
     d.error_output_prefix = p->as_string();
   }
   if (const Value* h = cfg->Find("BufferingHints"); h != nullptr && h->is_object()) {
-    d.buffer_bytes = static_cast<uint64_t>(IntOr(*h, "SizeInMBs", 5)) << 20;
-    d.buffer_interval_ms = IntOr(*h, "IntervalInSeconds", 300) * 1000;
+    d.buffer_bytes = static_cast<uint64_t>(h->GetInt("SizeInMBs", 5)) << 20;
+    d.buffer_interval_ms = h->GetInt("IntervalInSeconds", 300) * 1000;
   }
   d.compression = std::string(cfg->GetString("CompressionFormat", "UNCOMPRESSED"));
   if (const Value* e = cfg->Find("FileExtension"); e != nullptr && e->is_string()) d.file_extension = e->as_string();

@@ -30,6 +30,11 @@ Value& Value::Append(Value v) {
   return arr.back();
 }
 
+int64_t Value::GetInt(std::string_view key, int64_t fallback) const {
+  const Value* v = Find(key);
+  return v != nullptr && v->is_int() ? v->as_int() : fallback;
+}
+
 std::string_view Value::GetString(std::string_view key, std::string_view fallback) const {
   const Value* v = Find(key);
   if (v == nullptr || !(v->is_string() || v->is_blob())) return fallback;

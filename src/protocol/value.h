@@ -80,6 +80,8 @@ class Value {
 
   // Convenience for handlers: the member as a string, or `fallback`.
   std::string_view GetString(std::string_view key, std::string_view fallback = {}) const;
+  // The member as an integer (kInt), or `fallback`.
+  int64_t GetInt(std::string_view key, int64_t fallback = 0) const;
   bool Has(std::string_view key) const { return Find(key) != nullptr; }
 
   bool operator==(const Value& other) const = default;
