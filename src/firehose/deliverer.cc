@@ -18,11 +18,6 @@ using protocol::Value;
 // UUID: changing it would rename the objects of a replayed range).
 constexpr std::string_view kObjectUuidNamespace = "6c1f3a52-8e0b-4f43-9d55-1b7c2f0e9a31";
 
-int64_t IntOr(const Value& obj, std::string_view key, int64_t fallback) {
-  const Value* v = obj.Find(key);
-  return v != nullptr && v->is_int() ? v->as_int() : fallback;
-}
-
 }  // namespace
 
 Deliverer::Deliverer(DelivererOptions options, std::shared_ptr<storage::ShardLog> log, metadata::Catalog* catalog,
@@ -76,21 +71,19 @@ DeliveryStats Deliverer::Stats() const {
 }
 
 Status Deliverer::LoadCheckpoint() {
-  auto entries = catalog_->LoadEntries(kCheckpointNamespace);
-  if (!entries.ok()) return entries.status();
+  SPATE_ASSIGN_OR_RETURN(std::optional<std::string> saved, catalog_->GetEntry(kCheckpointNamespace, log_group_));
   delivered_ = log_->StartOffset();
-  for (const auto& [key, value] : *entries) {
-    if (key != log_group_) continue;
-    auto doc = protocol::ParseJson(value);
+  if (saved) {
+    auto doc = protocol::ParseJson(*saved);
     if (!doc.ok() || !doc->is_object()) return Corruption("delivery checkpoint of " + log_group_ + " unreadable");
-    delivered_ = std::max(delivered_, storage::Offset(static_cast<uint64_t>(IntOr(*doc, "delivered", 0))));
+    delivered_ = std::max(delivered_, storage::Offset(static_cast<uint64_t>(doc->GetInt("delivered", 0))));
     if (const Value* p = doc->Find("pending"); p != nullptr && p->is_object()) {
       Pending pending;
-      pending.first = storage::Offset(static_cast<uint64_t>(IntOr(*p, "first", 0)));
-      pending.end = storage::Offset(static_cast<uint64_t>(IntOr(*p, "end", 0)));
+      pending.first = storage::Offset(static_cast<uint64_t>(p->GetInt("first", 0)));
+      pending.end = storage::Offset(static_cast<uint64_t>(p->GetInt("end", 0)));
       pending.bucket = std::string(p->GetString("bucket"));
       pending.key = std::string(p->GetString("key"));
-      pending.oldest_ms = IntOr(*p, "oldest_ms", 0);
+      pending.oldest_ms = p->GetInt("oldest_ms", 0);
       // Records written before the format was kept: the stream's current one.
       if (p->Find("compression") != nullptr) {
         pending.compression = std::string(p->GetString("compression"));

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <future>
+#include <optional>
 #include <set>
 
 #include "base/log.h"
@@ -29,16 +30,15 @@ SourcePoller::SourcePoller(SourcePollerOptions options, const KinesisSource* sou
 SourcePoller::~SourcePoller() { Stop(); }
 
 Status SourcePoller::Start() {
-  SPATE_ASSIGN_OR_RETURN(auto entries, catalog_->LoadEntries(kPositionNamespace));
-  for (const auto& [key, value] : entries) {
-    if (key != log_group_) continue;
-    auto doc = protocol::ParseJson(value);
+  SPATE_ASSIGN_OR_RETURN(std::optional<std::string> saved, catalog_->GetEntry(kPositionNamespace, log_group_));
+  if (saved) {
+    auto doc = protocol::ParseJson(*saved);
     if (!doc.ok() || !doc->is_object()) return Corruption("source positions of " + log_group_ + " unreadable");
     started_before_ = true;
     if (const Value* shards = doc->Find("shards"); shards != nullptr && shards->is_object()) {
       for (const auto& [id, p] : shards->as_object()) {
         Position pos;
-        if (const Value* n = p.Find("next"); n != nullptr && n->is_int()) pos.next = static_cast<uint64_t>(n->as_int());
+        pos.next = static_cast<uint64_t>(p.GetInt("next", 0));
         if (const Value* d = p.Find("done"); d != nullptr && d->is_bool()) pos.done = d->as_bool();
         positions_[id] = pos;
       }

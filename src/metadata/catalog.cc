@@ -69,13 +69,12 @@ class RocksCatalog final : public Catalog {
     return out;
   }
 
+  Result<std::optional<std::string>> GetEntry(std::string_view ns, std::string_view key) override {
+    return Get(EntryKey(ns, key));
+  }
+
   Result<std::optional<std::string>> GetSetting(std::string_view name) override {
-    std::string value;
-    std::string key = std::string(kSettingPrefix) + std::string(name);
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, &value);
-    if (s.IsNotFound()) return std::optional<std::string>();
-    SPATE_TRY(FromRocks(s, "get"));
-    return std::optional<std::string>(std::move(value));
+    return Get(std::string(kSettingPrefix) + std::string(name));
   }
 
   Status PutSetting(std::string_view name, std::string_view value) override {
@@ -84,6 +83,14 @@ class RocksCatalog final : public Catalog {
   }
 
  private:
+  Result<std::optional<std::string>> Get(const std::string& key) {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    SPATE_TRY(FromRocks(s, "get"));
+    return std::optional<std::string>(std::move(value));
+  }
+
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::WriteOptions sync_;
 };

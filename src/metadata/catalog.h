@@ -34,6 +34,8 @@ class Catalog {
   virtual Status PutEntry(std::string_view ns, std::string_view key, std::string_view value) = 0;
   virtual Status DeleteEntry(std::string_view ns, std::string_view key) = 0;
   virtual Result<std::vector<std::pair<std::string, std::string>>> LoadEntries(std::string_view ns) = 0;
+  // One entry's value; nullopt if absent.
+  virtual Result<std::optional<std::string>> GetEntry(std::string_view ns, std::string_view key) = 0;
 
   // Small named settings (e.g. the iterator-token key). nullopt if absent.
   virtual Result<std::optional<std::string>> GetSetting(std::string_view name) = 0;

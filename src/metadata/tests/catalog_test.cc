@@ -316,6 +316,12 @@ TEST_F(CatalogTest, EntriesOfANamespaceSurviveReopenInKeyOrderApartFromOtherReco
   auto streams = (*c)->LoadStreams();
   ASSERT_TRUE(streams.ok());
   EXPECT_EQ(streams->size(), 1u);
+  auto one = (*c)->GetEntry("firehose", "1/r/b");
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(*one, std::optional<std::string>("second"));
+  auto gone = (*c)->GetEntry("firehose", "1/r/c");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_FALSE(gone->has_value());
   auto delivered = (*c)->LoadEntries("firehose-delivered");
   ASSERT_TRUE(delivered.ok());
   ASSERT_EQ(delivered->size(), 1u);
