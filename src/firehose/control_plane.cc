@@ -18,12 +18,11 @@ namespace {
 
 using protocol::Value;
 
-constexpr std::string_view kMetaNamespace = "firehose";
 constexpr std::string_view kDestinationId = "destinationId-000000000001";
 constexpr size_t kMaxTags = 50;
 
 // Destination configurations of the model; Spate delivers to S3 today.
-constexpr std::array<std::string_view, 11> kDestinationMembers = {
+constexpr std::array<std::string_view, 10> kDestinationMembers = {
     "ExtendedS3DestinationConfiguration",
     "S3DestinationConfiguration",
     "RedshiftDestinationConfiguration",
@@ -34,7 +33,6 @@ constexpr std::array<std::string_view, 11> kDestinationMembers = {
     "HttpEndpointDestinationConfiguration",
     "SnowflakeDestinationConfiguration",
     "IcebergDestinationConfiguration",
-    "MSKSourceConfiguration",
 };
 
 std::string NewLogGroup() {
@@ -227,7 +225,7 @@ Result<Value> DeliveryStreams::CreateDeliveryStream(const iam::Caller& caller, c
   int destinations = 0;
   std::string_view given;
   for (std::string_view member : kDestinationMembers) {
-    if (member != "MSKSourceConfiguration" && in.Has(member)) {
+    if (in.Has(member)) {
       ++destinations;
       given = member;
     }
@@ -270,10 +268,10 @@ Result<Value> DeliveryStreams::CreateDeliveryStream(const iam::Caller& caller, c
                                                  std::to_string(options_.max_delivery_streams) + " hoses.");
   }
   auto s = std::make_shared<Stream>();
-  SPATE_TRY(catalog_->PutEntry(kMetaNamespace, m.Key(), EncodeDeliveryStreamMeta(m)));
+  SPATE_TRY(catalog_->PutEntry(kDeliveryStreamNamespace, m.Key(), EncodeDeliveryStreamMeta(m)));
   s->meta = std::move(m);
   if (Status st = OpenStream(s.get()); !st.ok()) {
-    catalog_->DeleteEntry(kMetaNamespace, s->meta.Key()).IgnoreError();
+    catalog_->DeleteEntry(kDeliveryStreamNamespace, s->meta.Key()).IgnoreError();
     return st;
   }
   Value out = Value::MakeObject();

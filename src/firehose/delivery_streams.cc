@@ -12,7 +12,6 @@ namespace {
 
 // Firehose keeps one log per delivery stream: shard 0 of its group.
 constexpr model::ShardIndex kShard{0};
-constexpr std::string_view kMetaNamespace = "firehose";
 
 // AWS's DirectPut quotas per delivery stream (FH-DG limits): the three
 // largest regions get 2,000 requests, 500,000 records and 5 MiB a second,
@@ -67,7 +66,7 @@ Status DeliveryStreams::OpenStream(Stream* s) {
 }
 
 Status DeliveryStreams::Start() {
-  SPATE_ASSIGN_OR_RETURN(auto entries, catalog_->LoadEntries(kMetaNamespace));
+  SPATE_ASSIGN_OR_RETURN(auto entries, catalog_->LoadEntries(kDeliveryStreamNamespace));
   std::set<std::string> groups;
   {
     std::unique_lock lock(mu_);
@@ -131,7 +130,7 @@ Status DeliveryStreams::NotFound(const iam::Caller& caller, std::string_view nam
 }
 
 Status DeliveryStreams::Commit(Stream* s, DeliveryStreamMeta next) {
-  SPATE_TRY(catalog_->PutEntry(kMetaNamespace, next.Key(), EncodeDeliveryStreamMeta(next)));
+  SPATE_TRY(catalog_->PutEntry(kDeliveryStreamNamespace, next.Key(), EncodeDeliveryStreamMeta(next)));
   s->meta = std::move(next);
   return Status::Ok();
 }
@@ -162,7 +161,7 @@ void DeliveryStreams::RunStateMachine() {
           continue;
         }
         if (s.meta.status == DeliveryStatus::kDeleting) {
-          Status st = catalog_->DeleteEntry(kMetaNamespace, s.meta.Key());
+          Status st = catalog_->DeleteEntry(kDeliveryStreamNamespace, s.meta.Key());
           if (!st.ok()) {
             SPATE_LOG_ERROR("cannot delete delivery stream " + s.meta.name + ": " + st.ToString());
             ++it;

@@ -14,6 +14,9 @@
 
 namespace spate::firehose {
 
+// The catalog namespace of delivery stream records (key: account/region/name).
+inline constexpr std::string_view kDeliveryStreamNamespace = "firehose";
+
 // Token buckets refilled per second with a one-second burst: AWS's DirectPut
 // quotas of a delivery stream (requests, records and bytes per second).
 class DeliveryStreams::RateLimiter {
