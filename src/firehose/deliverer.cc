@@ -84,6 +84,7 @@ Status Deliverer::LoadCheckpoint() {
       pending.bucket = std::string(p->GetString("bucket"));
       pending.key = std::string(p->GetString("key"));
       pending.oldest_ms = p->GetInt("oldest_ms", 0);
+      pending.failing_since_ms = p->GetInt("failing_since_ms", 0);
       // Records written before the format was kept: the stream's current one.
       if (p->Find("compression") != nullptr) {
         pending.compression = std::string(p->GetString("compression"));
@@ -108,6 +109,7 @@ Status Deliverer::SaveCheckpoint() {
     p.Set("key", Value::String(pending_->key));
     p.Set("oldest_ms", Value::Int(pending_->oldest_ms));
     p.Set("compression", Value::String(pending_->compression));
+    if (pending_->failing_since_ms != 0) p.Set("failing_since_ms", Value::Int(pending_->failing_since_ms));
     doc.Set("pending", std::move(p));
   }
   std::string out;
@@ -161,16 +163,16 @@ Result<std::string> Deliverer::Body(const Pending& p, uint64_t* records, uint64_
   return Compress(*compression, data, entry);
 }
 
-bool Deliverer::Deliver(const Pending& p) {
+bool Deliverer::Deliver(Pending* p) {
   int64_t backoff = options_.initial_backoff_ms;
   for (;;) {
     uint64_t records = 0, bytes = 0;
     Status st;
-    auto body = Body(p, &records, &bytes);
+    auto body = Body(*p, &records, &bytes);
     if (!body.ok()) {
       st = body.status();
     } else {
-      st = objects_->PutObject(p.bucket, p.key, *body, &cancel_);
+      st = objects_->PutObject(p->bucket, p->key, *body, &cancel_);
     }
     if (st.ok()) {
       std::lock_guard<std::mutex> l(mu_);
@@ -186,13 +188,38 @@ bool Deliverer::Deliver(const Pending& p) {
       return true;
     }
     if (cancel_.load()) return false;  // stopped: the pending object is replayed at the next start
+    int64_t now = clock_->NowMs();
     {
       std::lock_guard<std::mutex> l(mu_);
       ++stats_.failed_attempts;
       if (metrics_) metrics_->failed_attempts->Add();
       stats_.last_error = st.ToString();
     }
-    SPATE_LOG_WARN("delivery of " + p.bucket + "/" + p.key + " failed (retrying in " + std::to_string(backoff) +
+    if (p->failing_since_ms == 0) {
+      // The retry window starts now, and a restart does not reset it.
+      p->failing_since_ms = now;
+      if (Status saved = SaveCheckpoint(); !saved.ok()) {
+        SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + log_group_ + ": " + saved.ToString());
+      }
+    }
+    if (body.ok() && options_.error_output != nullptr && now - p->failing_since_ms >= options_.retry_window_ms) {
+      Status expired = options_.error_output->PutObject(p->bucket, p->key, *body, &cancel_);
+      if (expired.ok()) {
+        SPATE_LOG_ERROR("delivery of " + p->bucket + "/" + p->key + " (" + std::to_string(records) +
+                        " records) failed for " + std::to_string(options_.retry_window_ms / 1000) +
+                        " s; the object was written to the error output " + options_.error_output->Describe() +
+                        " instead. Last error: " + st.ToString());
+        std::lock_guard<std::mutex> l(mu_);
+        ++stats_.expired_objects;
+        stats_.expired_records += records;
+        if (metrics_) metrics_->expired_records->Add(records);
+        return true;
+      }
+      if (cancel_.load()) return false;
+      SPATE_LOG_ERROR("the error output " + options_.error_output->Describe() + " refused " + p->bucket + "/" + p->key +
+                      " too (retrying both): " + expired.ToString());
+    }
+    SPATE_LOG_WARN("delivery of " + p->bucket + "/" + p->key + " failed (retrying in " + std::to_string(backoff) +
                    " ms): " + st.ToString());
     if (!Sleep(backoff)) return false;
     backoff = std::min(backoff * 2, options_.max_backoff_ms);
@@ -201,7 +228,7 @@ bool Deliverer::Deliver(const Pending& p) {
 
 void Deliverer::Run() {
   if (pending_) {
-    if (!Deliver(*pending_)) return;
+    if (!Deliver(&*pending_)) return;
     delivered_ = pending_->end;
     pending_.reset();
     Status st = SaveCheckpoint();
@@ -260,15 +287,15 @@ void Deliverer::Run() {
         continue;
       }
       p.key = std::move(*key);
-      pending_ = p;
+      pending_ = std::move(p);
       if (Status st = SaveCheckpoint(); !st.ok()) {
         SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + log_group_ + ": " + st.ToString());
         pending_.reset();
         if (!Sleep(options_.max_backoff_ms)) return;
         continue;
       }
-      if (!Deliver(p)) return;  // stopped: the pending object is replayed at the next start
-      delivered_ = p.end;
+      if (!Deliver(&*pending_)) return;  // stopped: the pending object is replayed at the next start
+      delivered_ = pending_->end;
       pending_.reset();
       if (Status st = SaveCheckpoint(); !st.ok()) {
         SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + log_group_ + ": " + st.ToString());

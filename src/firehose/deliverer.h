@@ -23,6 +23,19 @@ struct DelivererOptions {
   // Backoff between attempts of a failed upload: doubles from initial to max.
   int64_t initial_backoff_ms = 200;
   int64_t max_backoff_ms = 30'000;
+  // How long an object may keep failing before it goes to the error output
+  // instead: S3's fixed retry duration (24 h). The clock starts at an
+  // object's first failed attempt and survives restarts (it is saved with the
+  // pending object).
+  int64_t retry_window_ms = kS3RetryWindowMs;
+  // The error output: where an object that failed for the whole window is
+  // written, under the same bucket and key, by a store that does not share
+  // the destination's fate (spated: a directory under the data directory).
+  // Null: retry for as long as the deliverer runs. If the error output fails
+  // too, both are retried: nothing acknowledged goes silently away.
+  ObjectStore* error_output = nullptr;
+
+  static constexpr int64_t kS3RetryWindowMs = 24LL * 3600 * 1000;
 };
 
 // What a deliverer needs of its delivery stream; replaced whole by
@@ -39,6 +52,8 @@ struct DeliveryStats {
   uint64_t records = 0;          // DeliveryToS3.Records
   uint64_t bytes = 0;            // DeliveryToS3.Bytes (before compression)
   uint64_t failed_attempts = 0;  // uploads that failed and were retried
+  uint64_t expired_objects = 0;  // objects written to the error output after the retry window
+  uint64_t expired_records = 0;
   // Arrival time of the oldest record not yet delivered, or -1 when every
   // acknowledged record is delivered (DeliveryToS3.DataFreshness is now
   // minus this).
@@ -64,8 +79,10 @@ struct DeliveryStats {
 // the interval hint (0: as soon as records are there); on Stop the buffer
 // is simply left in the log, which is the promise.
 //
-// Failed uploads are retried with backoff for as long as the deliverer runs:
-// nothing acknowledged is dropped. Delivered segments are removed from the log.
+// Failed uploads are retried with backoff for the retry window (S3: 24 h);
+// an object still failing after it is written to the error output and counted
+// (DelivererOptions::error_output), never dropped. Delivered segments are
+// removed from the log.
 class Deliverer {
  public:
   Deliverer(DelivererOptions options, std::shared_ptr<storage::ShardLog> log, metadata::Catalog* catalog,
@@ -101,14 +118,19 @@ class Deliverer {
     // restart compresses as the key says, even if UpdateDestination has
     // changed the stream's format since (the change is for later objects).
     std::string compression;
+    // The instant of the first failed upload of this object, 0 while none has
+    // failed: the start of its retry window.
+    int64_t failing_since_ms = 0;
   };
 
   void Run();
   Status LoadCheckpoint();
   Status SaveCheckpoint();
   // Re-reads [p.first, p.end) from the log and uploads it under p.key,
-  // compressed as p.compression, until it succeeds; false if stopped first.
-  bool Deliver(const Pending& p);
+  // compressed as p.compression, until it succeeds or, after the retry
+  // window, goes to the error output; false if stopped first. Saves the
+  // start of the window in the checkpoint at the first failure.
+  bool Deliver(Pending* p);
   Result<std::string> Body(const Pending& p, uint64_t* records, uint64_t* bytes);
   Result<std::string> KeyFor(const DeliveryTarget& target, storage::Offset first, storage::Offset end,
                              int64_t oldest_ms);

@@ -174,6 +174,12 @@ int Run(const Config& config) {
   firehose_options.limits = config.limits;
   firehose_options.metrics = &metrics;
   firehose_options.delivery.max_backoff_ms = config.delivery_retry_max_ms;
+  firehose_options.delivery.retry_window_ms = config.delivery_retry_window_ms;
+  // The error output is a local directory whatever the destination, so that
+  // an object the destination refused for the whole window has a place to go.
+  std::unique_ptr<firehose::ObjectStore> error_output =
+      firehose::NewLocalObjectStore(config.data_dir + "/firehose/error-output");
+  firehose_options.delivery.error_output = error_output.get();
   RegistryKinesisSource kinesis_source(&registry);  // KinesisStreamAsSource reads Data Streams through it
   firehose_options.kinesis = &kinesis_source;
   firehose::DeliveryStreams delivery_streams(firehose_options, catalog->get(), firehose_logs->get(), object_store.get(),
