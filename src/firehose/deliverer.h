@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "base/status.h"
 #include "firehose/delivery_stream.h"
@@ -61,17 +62,41 @@ struct DeliveryStats {
   std::string last_error;  // of the most recent failed attempt, "" after a success
 };
 
-// Delivers one delivery stream's log to its S3 destination, in order, one
-// object at a time, on a thread of its own.
+// Removes the segments of a delivery stream's log that every deliverer
+// reading it (the destination's and the S3 backup's) has delivered: up to the
+// least of their delivered offsets. A reader that has reported nothing yet
+// holds the whole log. Thread-safe.
+class LogTrimmer {
+ public:
+  LogTrimmer(std::shared_ptr<storage::ShardLog> log, std::string log_group, size_t readers);
+  // Reader `reader` (< readers) has delivered everything before `end`.
+  void Delivered(size_t reader, storage::Offset end);
+  // Reader `reader` does not read the log (holds nothing back) until it
+  // first calls Delivered.
+  void Absent(size_t reader);
+
+ private:
+  const std::shared_ptr<storage::ShardLog> log_;
+  const std::string log_group_;
+  std::mutex mu_;
+  std::vector<std::optional<storage::Offset>> delivered_;  // guarded by mu_
+};
+
+// Delivers one delivery stream's log to one S3 destination (its destination,
+// or its S3 backup), in order, one object at a time, on a thread of its own.
+//
+// Each deliverer of a log has an id: the log group for the destination,
+// "<log group>/backup" for the S3 backup. It keys the deliverer's checkpoint
+// and seeds its objects' UUIDs, so the two never share either.
 //
 // Exactly-once objects: an object covers the log's records [first, end).
 // Before its upload the deliverer writes the range and the object's key to
-// the catalog (namespace "firehose-delivered", key = the log group) as the
-// pending object; after the upload succeeds it records `end` as delivered
+// the catalog (namespace "firehose-delivered", key = the deliverer's id) as
+// the pending object; after the upload succeeds it records `end` as delivered
 // and clears the pending object. After a crash or restart the pending object
 // is uploaded again under the same key with the same records, so S3 ends with
-// one object, never two. The key's UUID is the name-based UUID of the log
-// group and the range, so even a lost pending record would name the same key
+// one object, never two. The key's UUID is the name-based UUID of the id and
+// the range, so even a lost pending record would name the same key
 // (unless the prefix holds !{firehose:random-string}).
 //
 // Buffering: an object is cut when the records buffered reach the size hint
@@ -82,11 +107,12 @@ struct DeliveryStats {
 // Failed uploads are retried with backoff for the retry window (S3: 24 h);
 // an object still failing after it is written to the error output and counted
 // (DelivererOptions::error_output), never dropped. Delivered segments are
-// removed from the log.
+// removed from the log through `trimmer` (by the deliverer itself when null).
 class Deliverer {
  public:
   Deliverer(DelivererOptions options, std::shared_ptr<storage::ShardLog> log, metadata::Catalog* catalog,
-            ObjectStore* objects, util::Clock* clock, std::string log_group, DeliveryTarget target);
+            ObjectStore* objects, util::Clock* clock, std::string log_group, DeliveryTarget target, std::string id = {},
+            LogTrimmer* trimmer = nullptr, size_t reader = 0);
   ~Deliverer();
   Deliverer(const Deliverer&) = delete;
   Deliverer& operator=(const Deliverer&) = delete;
@@ -106,6 +132,8 @@ class Deliverer {
 
   // The catalog namespace of delivery checkpoints.
   static constexpr std::string_view kCheckpointNamespace = "firehose-delivered";
+  // The id suffix of a log's S3 backup deliverer.
+  static constexpr std::string_view kBackupSuffix = "/backup";
 
  private:
   struct Pending {
@@ -124,6 +152,9 @@ class Deliverer {
   };
 
   void Run();
+  // Drops what this deliverer has delivered from the log (through the
+  // trimmer when the log has other readers).
+  void Trim();
   Status LoadCheckpoint();
   Status SaveCheckpoint();
   // Re-reads [p.first, p.end) from the log and uploads it under p.key,
@@ -143,6 +174,9 @@ class Deliverer {
   ObjectStore* const objects_;
   util::Clock* const clock_;
   const std::string log_group_;
+  const std::string id_;
+  LogTrimmer* const trimmer_;
+  const size_t reader_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

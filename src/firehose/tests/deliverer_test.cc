@@ -305,7 +305,8 @@ TEST_F(DelivererTest, WhenTheErrorOutputFailsTooBothAreRetriedAndNothingIsDroppe
   ASSERT_TRUE(d->Start().ok());
   Put({"t;"});
   d->Notify();
-  ASSERT_TRUE(down.WaitFor(1, /*attempts=*/true));
+  // A second attempt: the first failure has started the window.
+  ASSERT_TRUE(down.WaitFor(2, /*attempts=*/true));
   clock_.AdvanceMs(1);
   ASSERT_TRUE(errors.WaitFor(1));
   EXPECT_EQ(errors.attempts().size(), 4u);
@@ -313,6 +314,45 @@ TEST_F(DelivererTest, WhenTheErrorOutputFailsTooBothAreRetriedAndNothingIsDroppe
   EXPECT_GE(down.attempts().size(), 4u);
   d->Stop();
   EXPECT_EQ(d->Stats().expired_records, 1u);
+}
+
+TEST_F(DelivererTest, ABackupDelivererHoldsTheLogUntilItHasDeliveredAndNamesItsOwnObjects) {
+  MemoryStore store;
+  MemoryStore backup_store(-1);  // the backup's bucket is down at first
+  LogTrimmer trimmer(log_, "ds-0123456789abcdef", 2);
+  DelivererOptions o;
+  o.initial_backoff_ms = 1;
+  o.max_backoff_ms = 4;
+  Deliverer main(o, log_, catalog_.get(), &store, &clock_, "ds-0123456789abcdef", Target(0), "ds-0123456789abcdef",
+                 &trimmer, 0);
+  Deliverer backup(o, log_, catalog_.get(), &backup_store, &clock_, "ds-0123456789abcdef", Target(0),
+                   "ds-0123456789abcdef/backup", &trimmer, 1);
+  ASSERT_TRUE(main.Start().ok());
+  ASSERT_TRUE(backup.Start().ok());
+  // Enough batches to fill more than one 4 KiB segment.
+  for (int i = 0; i < 4; ++i) Put(std::vector<std::string>(25, std::string(100, 'r')));
+  main.Notify();
+  backup.Notify();
+  ASSERT_TRUE(store.WaitForBytes(10000));
+  ASSERT_TRUE(backup_store.WaitFor(2, /*attempts=*/true));
+  // The destination has everything, but the backup has not: nothing is trimmed.
+  EXPECT_EQ(log_->StartOffset().value(), 0u);
+  backup.Stop();
+  std::string backup_key = backup_store.attempts()[0];
+  MemoryStore backup_up;
+  Deliverer backup2(o, log_, catalog_.get(), &backup_up, &clock_, "ds-0123456789abcdef", Target(0),
+                    "ds-0123456789abcdef/backup", &trimmer, 1);
+  ASSERT_TRUE(backup2.Start().ok());
+  ASSERT_TRUE(backup_up.WaitForBytes(10000));
+  main.Stop();
+  backup2.Stop();
+  // Same bucket, same prefix, same records: different keys (the id seeds the UUID).
+  ASSERT_EQ(store.objects().size(), 1u);
+  EXPECT_NE(store.objects().begin()->first, backup_key);
+  EXPECT_EQ(backup_up.objects().count(backup_key), 1u);
+  EXPECT_EQ(store.objects().begin()->second, backup_up.objects().begin()->second);
+  // Both have delivered: the log is trimmed.
+  EXPECT_GT(log_->StartOffset().value(), 0u);
 }
 
 TEST_F(DelivererTest, APendingObjectIsReplayedWithTheCompressionItWasCutWith) {
