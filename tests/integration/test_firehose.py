@@ -477,6 +477,30 @@ def test_kinesis_stream_as_source_delivers_from_latest_across_a_reshard(server, 
         fraw.call("DeleteDeliveryStream", {"DeliveryStreamName": name}, expect_ok=False)
 
 
+def test_a_deleted_source_stream_is_reported_once_not_every_poll(server, raw, fraw, new_name):
+    stream = new_name("fhgone")
+    helpers.create_stream_raw(raw, stream, shards=1)
+    helpers.wait_active(raw, stream)
+    name = helpers.unique_name("fhgone")
+    arn = helpers.stream_arn(stream)
+    fraw.call("CreateDeliveryStream", {
+        "DeliveryStreamName": name, "DeliveryStreamType": "KinesisStreamAsSource",
+        "KinesisStreamSourceConfiguration": {"KinesisStreamARN": arn, "RoleARN": ROLE},
+        "ExtendedS3DestinationConfiguration": s3_config(helpers.unique_name("bkt").lower(), 1, 0)})
+    try:
+        wait_fh_status(fraw, name, "ACTIVE")
+        helpers.make_boto3_client(server.endpoint).delete_stream(StreamName=stream)
+
+        def warnings():
+            return [line for line in server.log_tail(1 << 20).splitlines()
+                    if f"reading {arn} for" in line and "failed" in line]
+        helpers.poll_until(lambda: len(warnings()) >= 1, timeout=10, what="the source failure logged")
+        time.sleep(3.5)  # three more polls of a source that stays gone
+        assert len(warnings()) == 1, warnings()
+    finally:
+        fraw.call("DeleteDeliveryStream", {"DeliveryStreamName": name}, expect_ok=False)
+
+
 def test_kinesis_source_must_exist(fraw, new_fh_name):
     code, out = fraw.call("CreateDeliveryStream", {
         "DeliveryStreamName": new_fh_name(), "DeliveryStreamType": "KinesisStreamAsSource",
