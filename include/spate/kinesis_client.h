@@ -47,7 +47,7 @@ struct ApiError {
 template <typename T>
 class [[nodiscard]] Outcome {
  public:
-  Outcome(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
+  Outcome(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Outcome(ApiError error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
@@ -95,7 +95,10 @@ struct ClientConfig {
   std::chrono::milliseconds request_timeout{30000};
 
   // Fills the empty fields as described above. Fails (type
-  // "InvalidConfiguration") on an endpoint that is not http(s)://host[:port].
+  // "InvalidConfiguration") on an endpoint that is not http(s)://host[:port]
+  // (one trailing '/' is dropped), and, as the AWS CLI does, on a profile
+  // other than "default" named explicitly (here or by AWS_PROFILE) that
+  // neither profile file holds. Set-but-empty variables count as unset.
   static Outcome<ClientConfig> Resolve(ClientConfig partial);
 };
 
@@ -216,7 +219,8 @@ class KinesisClient {
   virtual Outcome<Done> UpdateShardCount(std::string_view stream, int target_shard_count) = 0;
   virtual Outcome<PutRecordResult> PutRecord(std::string_view stream, const PutRecordsEntry& entry) = 0;
   // At most 500 entries and 5 MiB per call (the service refuses more).
-  virtual Outcome<PutRecordsResult> PutRecords(std::string_view stream, const std::vector<PutRecordsEntry>& entries) = 0;
+  virtual Outcome<PutRecordsResult> PutRecords(std::string_view stream,
+                                               const std::vector<PutRecordsEntry>& entries) = 0;
   virtual Outcome<std::string> GetShardIterator(std::string_view stream, std::string_view shard_id,
                                                 const IteratorPosition& position) = 0;
   // limit 0: the service's default (10,000).
