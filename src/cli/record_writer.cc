@@ -29,8 +29,8 @@ size_t Size(const PutRecordsEntry& e) { return e.data.size() + e.partition_key.s
 
 class BatchingWriter final : public RecordWriter {
  public:
-  BatchingWriter(KinesisClient& client, std::string stream)
-      : client_(client), stream_(std::move(stream)), rng_(std::random_device{}()) {}
+  BatchingWriter(KinesisClient& client, std::string stream, std::function<void(int64_t)> sleep)
+      : client_(client), stream_(std::move(stream)), sleep_(std::move(sleep)), rng_(std::random_device{}()) {}
 
   void Add(PutRecordsEntry entry) override {
     if (broken_) {
@@ -129,7 +129,7 @@ class BatchingWriter final : public RecordWriter {
     // Throttled: back off, exponentially while no record gets through.
     stalled_calls_ = progressed > 0 ? 0 : std::min(stalled_calls_ + 1, 16);
     int64_t delay = std::min(kMaxBackoffMs, kBaseBackoffMs << stalled_calls_);
-    SleepMs(std::uniform_int_distribution<int64_t>(delay / 2, delay)(rng_));
+    sleep_(std::uniform_int_distribution<int64_t>(delay / 2, delay)(rng_));
   }
 
   // Counts a failed attempt of `item`; answers true (and counts the record
@@ -146,6 +146,7 @@ class BatchingWriter final : public RecordWriter {
 
   KinesisClient& client_;
   const std::string stream_;
+  const std::function<void(int64_t)> sleep_;
   std::deque<Item> pending_;  // in Add order
   size_t pending_bytes_ = 0;
   int stalled_calls_ = 0;  // consecutive calls that put nothing
@@ -156,8 +157,9 @@ class BatchingWriter final : public RecordWriter {
 
 }  // namespace
 
-std::unique_ptr<RecordWriter> MakeRecordWriter(KinesisClient& client, std::string stream) {
-  return std::make_unique<BatchingWriter>(client, std::move(stream));
+std::unique_ptr<RecordWriter> MakeRecordWriter(KinesisClient& client, std::string stream,
+                                               std::function<void(int64_t ms)> sleep) {
+  return std::make_unique<BatchingWriter>(client, std::move(stream), std::move(sleep));
 }
 
 }  // namespace spate::cli

@@ -10,9 +10,11 @@
 // thread-safe: one thread adds, flushes and reads the report.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "cli/context.h"
 #include "spate/kinesis_client.h"
 
 namespace spate::cli {
@@ -40,6 +42,8 @@ class RecordWriter {
 // and 5 MiB each), failed entries retried with exponential backoff and
 // jitter, at most one record per partition key in any call (so a retried
 // record can never be overtaken by a later one of the same key).
-std::unique_ptr<RecordWriter> MakeRecordWriter(KinesisClient& client, std::string stream);
+// `sleep` waits the backoff (milliseconds); tests pass one that records it.
+std::unique_ptr<RecordWriter> MakeRecordWriter(KinesisClient& client, std::string stream,
+                                               std::function<void(int64_t ms)> sleep = SleepMs);
 
 }  // namespace spate::cli
