@@ -10,6 +10,7 @@ to $SPATE_CONSOLE_SCREENSHOTS (docs/console to refresh the ones in the docs) or 
 directory.
 """
 
+import hashlib
 import json
 import os
 import queue
@@ -175,6 +176,11 @@ def test_console_in_chromium(make_server, node_bin, tmp_path):
     # No page logged an error, failed a request or got an HTTP error.
     assert result["errors"] == [], result["errors"]
     assert result["finalUrl"].endswith("/console/")
+
+    # The page's portable SHA-256 and HMAC agree with WebCrypto and with hashlib.
+    crypto = result["portableCrypto"]
+    assert crypto["webCrypto"] and crypto["mismatches"] == [], crypto
+    assert crypto["abc"] == hashlib.sha256(b"abc").hexdigest()
 
     # Streams list: status, mode, open shards, retention.
     rows = {r["name"]: r["cells"] for r in result["streams"]}

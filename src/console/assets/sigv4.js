@@ -65,7 +65,7 @@ export function sha256Portable(data) {
   return out;
 }
 
-function hmacPortable(key, data) {
+export function hmacSha256Portable(key, data) {
   const blockSize = 64;
   let k = toBytes(key);
   if (k.length > blockSize) k = sha256Portable(k);
@@ -89,7 +89,7 @@ export async function sha256(data) {
 }
 
 export async function hmacSha256(key, data) {
-  if (!subtle) return hmacPortable(key, data);
+  if (!subtle) return hmacSha256Portable(key, data);
   const k = await subtle.importKey("raw", toBytes(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   return new Uint8Array(await subtle.sign("HMAC", k, toBytes(data)));
 }

@@ -184,6 +184,22 @@ try {
     rows.map((r) => ({ name: r.dataset.stream, cells: Array.from(r.children, (c) => c.textContent) })),
   );
   result.screenshots.push(await shot(page, "streams.png"));
+  // The portable SHA-256/HMAC (used where WebCrypto is missing) against WebCrypto, across the
+  // padding boundaries and keys shorter than, equal to and longer than a block.
+  result.portableCrypto = await page.evaluate(async () => {
+    const m = await import("./sigv4.js");
+    const bytes = (n, seed) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 255);
+    const mismatches = [];
+    for (const n of [0, 1, 55, 56, 63, 64, 65, 119, 120, 1000]) {
+      const data = bytes(n, 7);
+      if (m.hex(m.sha256Portable(data)) !== m.hex(await m.sha256(data))) mismatches.push(`sha256 ${n}`);
+      for (const k of [1, 32, 64, 65, 100]) {
+        const key = bytes(k, 3);
+        if (m.hex(m.hmacSha256Portable(key, data)) !== m.hex(await m.hmacSha256(key, data))) mismatches.push(`hmac ${k}/${n}`);
+      }
+    }
+    return { mismatches, abc: m.hex(m.sha256Portable("abc")), webCrypto: Boolean(crypto.subtle) };
+  });
 
   await go(page, `#/streams/${cfg.stream}/shards`, "svg.lineage");
   result.lineage = {
