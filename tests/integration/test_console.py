@@ -171,6 +171,8 @@ def test_console_in_chromium(make_server, node_bin, tmp_path):
             except subprocess.TimeoutExpired:
                 proc.kill()
     assert "failure" not in result, result["failure"]
+    print(f"console: first page {result['firstPageMs']} ms; put -> chart {result['monitoring']['latencyMs']} ms; "
+          f"{result['monitoring']['strokePixels']} line pixels")
     assert live_seqs
 
     # No page logged an error, failed a request or got an HTTP error.

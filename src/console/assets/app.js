@@ -198,7 +198,11 @@ function render() {
   }
   clearError();
   if (state.config.credentialsRequired && !state.credentials) {
-    newPage();
+    const { view } = newPage();
+    view.append(
+      h("p", { class: "muted" }, "This server verifies AWS signatures: sign in with an access key to see its account's streams."),
+      h("button", { class: "primary", onclick: () => openSignIn() }, "Sign in"),
+    );
     openSignIn();
     return;
   }
