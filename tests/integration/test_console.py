@@ -200,7 +200,7 @@ def test_console_in_chromium(make_server, node_bin, tmp_path):
     assert len(lineage["hashbar"]) == 2
 
     # Data viewer: the records put, in order, as text, JSON and hex; then the next page; then
-    # AT_SEQUENCE_NUMBER.
+    # AT_SEQUENCE_NUMBER, AT_TIMESTAMP and LATEST.
     dv = result["dataViewer"]
     first = dv["text"]
     assert [r["partitionKey"] for r in first] == [p["pk"] for p in put[:25]]
@@ -214,6 +214,8 @@ def test_console_in_chromium(make_server, node_bin, tmp_path):
     assert [r["data"] for r in dv["nextPage"]] == [p["data"].decode() for p in put[25:]]
     assert [r["n"] for r in dv["nextPage"]] == [str(i) for i in range(26, PAGE_RECORDS + 1)]
     assert dv["atSequenceFirst"] == put[1]["seq"]
+    assert dv["atTimestampFirst"] == put[0]["seq"]
+    assert dv["latest"]["rows"] == 0 and "at the shard's tip" in dv["latest"]["status"], dv["latest"]
 
     # Live chart: the boto3 put showed in the rate within 2 s, and the line was drawn.
     mon = result["monitoring"]

@@ -87,6 +87,25 @@ async function dataViewer(page, result) {
     return first && first.dataset.sequenceNumber === s && !document.querySelector("#dv-get").disabled;
   }, { timeout: WAIT_MS }, second);
   dv.atSequenceFirst = (await read())[0].sequenceNumber;
+  // At a timestamp a minute before the first record (the input is local time, as a person types it).
+  const firstArrivalMs = Date.parse(dv.text[0].arrival.replace(" UTC", "Z").replace(" ", "T"));
+  await page.select("#dv-start", "AT_TIMESTAMP");
+  await page.$eval("#dv-ts", (e, ms) => {
+    const d = new Date(ms);
+    const p = (n) => String(n).padStart(2, "0");
+    e.value = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  }, firstArrivalMs - 60000);
+  const getAndWait = async () => {
+    await page.$eval("#dv-status", (e) => (e.textContent = ""));
+    await page.click("#dv-get");
+    await page.waitForFunction(() => !document.querySelector("#dv-get").disabled && / from shardId/.test(document.querySelector("#dv-status").textContent), { timeout: WAIT_MS });
+  };
+  await getAndWait();
+  dv.atTimestampFirst = (await read())[0].sequenceNumber;
+  // Latest: nothing yet, at the tip.
+  await page.select("#dv-start", "LATEST");
+  await getAndWait();
+  dv.latest = { rows: (await read()).length, status: await page.$eval("#dv-status", (e) => e.textContent) };
   result.dataViewer = dv;
 }
 
