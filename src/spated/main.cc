@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "console/console_route.h"
 #include "firehose/delivery_streams.h"
 #include "firehose/object_store.h"
 #include "firehose/service.h"
@@ -208,6 +209,10 @@ int Run(const Config& config) {
   front_door.AddService(&firehose_service);
   server::MetricsRoute metrics_route(&metrics);
   front_door.AddRoute({"GET", "/metrics", ""}, &metrics_route);
+  // The web console's files; its data comes from the signed API and /metrics above.
+  console::ConsoleRoute console_route(console::EmbeddedAssets(),
+                                      console::ConsoleOptions{.credentials_required = credentials.has_value()});
+  front_door.AddRoute({"", "/console/*", ""}, &console_route);
   metrics.AddCallback("spate_kinesis_subscriptions", "Open SubscribeToShard subscriptions.", metrics::Type::kGauge,
                       [&fan_out] { return static_cast<double>(fan_out.SubscriptionCount()); });
   http::HttpServerOptions http_options;
