@@ -1,0 +1,154 @@
+#pragma once
+
+// Push-based operators. A pump's query is a chain: a ScanOperator (source
+// row -> scope row: ROWTIME, reference-table joins, WHERE) feeding one
+// windowing operator (project, tumbling, sliding, stagger) whose output rows
+// go to the next chain (FROM (subquery)) or to the pump's sink. Rows are
+// pushed in; AdvanceTime closes windows. Not thread-safe: one runner thread.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "analytics/binder/bound.h"
+#include "analytics/exec/aggregate.h"
+
+namespace spate::analytics::exec {
+
+// A row that failed at run time (the error stream's source).
+struct RowError {
+  std::string name;     // ERROR_NAME: "Division by zero", "Cast error", ...
+  std::string message;  // MESSAGE
+  Row row;              // the offending input row
+};
+
+struct Sink {
+  std::vector<Row> rows;
+  std::vector<RowError> errors;
+};
+
+class Operator {
+ public:
+  virtual ~Operator() = default;
+  virtual void Push(Row row, Sink* sink) = 0;
+  // No row with a ROWTIME below now_ms will come again.
+  virtual void Advance(int64_t now_ms, Sink* sink) = 0;
+  void set_next(Operator* next) { next_ = next; }
+
+ protected:
+  void Emit(Row row, Sink* sink);
+  void AdvanceNext(int64_t now_ms, Sink* sink);
+
+ private:
+  Operator* next_ = nullptr;
+};
+
+// The reference tables and the hash indexes joins probe. Owned by the
+// program; ReplaceReferenceTable swaps a table's rows and rebuilds.
+class TableStore {
+ public:
+  void Set(int table, ReferenceTable rows);
+  void RequireIndex(int table, int column);
+  const ReferenceTable& table(int t) const { return tables_[static_cast<size_t>(t)]; }
+  // Row positions whose `column` equals `key` (candidates; the join re-checks ON).
+  const std::vector<size_t>* Probe(int table, int column, const Value& key) const;
+
+ private:
+  void Rebuild(int table);
+  std::vector<ReferenceTable> tables_;
+  std::map<std::pair<int, int>, std::unordered_map<std::string, std::vector<size_t>>> indexes_;
+};
+
+// An encoding of values in which equal keys (GROUP BY equality) are equal strings.
+std::string EncodeKey(const std::vector<Value>& values);
+
+class ScanOperator : public Operator {
+ public:
+  ScanOperator(const binder::BoundSelect* sel, const TableStore* tables) : sel_(sel), tables_(tables) {}
+  void Push(Row row, Sink* sink) override;
+  void Advance(int64_t now_ms, Sink* sink) override { AdvanceNext(now_ms, sink); }
+
+ private:
+  void Join(size_t j, std::vector<Value>* scope, const Row& source, Sink* sink);
+  const binder::BoundSelect* sel_;
+  const TableStore* tables_;
+};
+
+// Evaluates the select list (and HAVING) into an output row.
+bool Project(const binder::BoundSelect& sel, EvalContext& ctx, std::vector<Value>* out);
+Row SourceRow(const binder::BoundSelect& sel, const std::vector<Value>& scope, int64_t rowtime);
+
+class ProjectOperator : public Operator {
+ public:
+  explicit ProjectOperator(const binder::BoundSelect* sel) : sel_(sel) {}
+  void Push(Row row, Sink* sink) override;
+  void Advance(int64_t now_ms, Sink* sink) override { AdvanceNext(now_ms, sink); }
+
+ private:
+  const binder::BoundSelect* sel_;
+};
+
+// A group of a tumbling or stagger window.
+struct Group {
+  std::vector<Value> first_row;  // the scope row that opened it
+  std::vector<Accumulator> accumulators;
+  int64_t open_ms = 0;
+};
+
+class TumblingOperator : public Operator {
+ public:
+  explicit TumblingOperator(const binder::BoundSelect* sel) : sel_(sel) {}
+  void Push(Row row, Sink* sink) override;
+  void Advance(int64_t now_ms, Sink* sink) override;
+
+ private:
+  struct Window {
+    std::vector<Group> groups;  // in order of first arrival
+    std::unordered_map<std::string, size_t> index;
+  };
+  void Close(int64_t now_ms, Sink* sink);
+  const binder::BoundSelect* sel_;
+  std::map<int64_t, Window> windows_;  // by start
+  int64_t watermark_ = INT64_MIN;
+};
+
+class StaggerOperator : public Operator {
+ public:
+  explicit StaggerOperator(const binder::BoundSelect* sel) : sel_(sel) {}
+  void Push(Row row, Sink* sink) override;
+  void Advance(int64_t now_ms, Sink* sink) override;
+
+ private:
+  void Close(int64_t now_ms, Sink* sink);
+  const binder::BoundSelect* sel_;
+  std::deque<std::pair<std::string, Group>> open_;  // in order of opening (= of closing)
+  std::unordered_map<std::string, size_t> index_;   // key -> position in open_ + popped_
+  size_t popped_ = 0;
+};
+
+class SlidingOperator : public Operator {
+ public:
+  explicit SlidingOperator(const binder::BoundSelect* sel);
+  void Push(Row row, Sink* sink) override;
+  void Advance(int64_t now_ms, Sink* sink) override;
+
+ private:
+  struct Entry {
+    int64_t rowtime = 0;
+    std::vector<Value> args;  // one per aggregate of the window
+  };
+  struct WindowState {
+    const binder::BoundWindow* window = nullptr;
+    std::vector<int> aggregates;
+    std::unordered_map<std::string, std::deque<Entry>> partitions;
+  };
+  static void Evict(const binder::BoundWindow& w, int64_t rowtime, std::deque<Entry>* rows);
+  const binder::BoundSelect* sel_;
+  std::vector<WindowState> windows_;
+};
+
+}  // namespace spate::analytics::exec
