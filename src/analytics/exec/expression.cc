@@ -143,7 +143,7 @@ Value EvalFunction(const BoundExpr& e, EvalContext& ctx) {
         c = static_cast<char>(std::tolower(u));
       } else {
         c = static_cast<char>(start ? std::toupper(u) : std::tolower(u));
-        start = !std::isalnum(u);
+        start = u < 0x80 && !std::isalnum(u);
       }
     }
     return Value{std::move(s)};

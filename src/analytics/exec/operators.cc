@@ -22,6 +22,10 @@ void Operator::AdvanceNext(int64_t now_ms, Sink* sink) {
   if (next_) next_->Advance(now_ms, sink);
 }
 
+void Operator::ProgressNext(int64_t now_ms, Sink* sink) {
+  if (next_) next_->Progress(now_ms, sink);
+}
+
 std::string EncodeKey(const std::vector<Value>& values) {
   std::string key;
   for (const Value& v : values) {
@@ -102,10 +106,10 @@ void ScanOperator::Push(Row row, Sink* sink) {
   scope.resize(static_cast<size_t>(sel_->rowtime_index));
   scope.push_back(Value{Timestamp{row.rowtime_ms}});
   row.values.clear();
-  Join(0, &scope, row, sink);
+  if (!Join(0, &scope, row, sink)) ProgressNext(row.rowtime_ms, sink);
 }
 
-void ScanOperator::Join(size_t j, std::vector<Value>* scope, const Row& source, Sink* sink) {
+bool ScanOperator::Join(size_t j, std::vector<Value>* scope, const Row& source, Sink* sink) {
   if (j == sel_->joins.size()) {
     if (sel_->where) {
       EvalContext ctx;
@@ -113,16 +117,17 @@ void ScanOperator::Join(size_t j, std::vector<Value>* scope, const Row& source, 
       bool keep = EvalPredicate(*sel_->where, ctx);
       if (ctx.failed()) {
         sink->errors.push_back(RowError{ctx.error_name, ctx.error, SourceRow(*sel_, *scope, source.rowtime_ms)});
-        return;
+        return false;
       }
-      if (!keep) return;
+      if (!keep) return false;
     }
     Emit(Row{source.rowtime_ms, *scope}, sink);
-    return;
+    return true;
   }
   const binder::BoundTableJoin& join = sel_->joins[j];
   const ReferenceTable& table = tables_->table(join.table);
   const size_t base = static_cast<size_t>(join.column_offset);
+  bool emitted = false;
   auto try_row = [&](const Row& ref, bool* matched) {
     scope->resize(base);
     for (int c = 0; c < join.column_count; ++c) {
@@ -139,7 +144,7 @@ void ScanOperator::Join(size_t j, std::vector<Value>* scope, const Row& source, 
     if (!on) return;
     *matched = true;
     std::vector<Value> copy = *scope;
-    Join(j + 1, &copy, source, sink);
+    emitted = Join(j + 1, &copy, source, sink) || emitted;
   };
   bool matched = false;
   if (join.equi_table_column >= 0) {
@@ -156,8 +161,9 @@ void ScanOperator::Join(size_t j, std::vector<Value>* scope, const Row& source, 
   if (!matched && join.left_outer) {
     scope->resize(base);
     scope->resize(static_cast<size_t>(sel_->scope_width));
-    Join(j + 1, scope, source, sink);
+    emitted = Join(j + 1, scope, source, sink) || emitted;
   }
+  return emitted;
 }
 
 bool Project(const BoundSelect& sel, EvalContext& ctx, std::vector<Value>* out) {

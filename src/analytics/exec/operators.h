@@ -37,11 +37,16 @@ class Operator {
   virtual void Push(Row row, Sink* sink) = 0;
   // No row with a ROWTIME below now_ms will come again.
   virtual void Advance(int64_t now_ms, Sink* sink) = 0;
+  // A row at now_ms reached an earlier operator and was dropped there (WHERE,
+  // an inner join without a match): windows ending at or before now_ms may
+  // close. Cheaper than Advance (no state sweep).
+  virtual void Progress(int64_t now_ms, Sink* sink) { ProgressNext(now_ms, sink); }
   void set_next(Operator* next) { next_ = next; }
 
  protected:
   void Emit(Row row, Sink* sink);
   void AdvanceNext(int64_t now_ms, Sink* sink);
+  void ProgressNext(int64_t now_ms, Sink* sink);
 
  private:
   Operator* next_ = nullptr;
@@ -73,7 +78,8 @@ class ScanOperator : public Operator {
   void Advance(int64_t now_ms, Sink* sink) override { AdvanceNext(now_ms, sink); }
 
  private:
-  void Join(size_t j, std::vector<Value>* scope, const Row& source, Sink* sink);
+  // True when a row reached the next operator.
+  bool Join(size_t j, std::vector<Value>* scope, const Row& source, Sink* sink);
   const binder::BoundSelect* sel_;
   const TableStore* tables_;
 };
@@ -104,6 +110,10 @@ class TumblingOperator : public Operator {
   explicit TumblingOperator(const binder::BoundSelect* sel) : sel_(sel) {}
   void Push(Row row, Sink* sink) override;
   void Advance(int64_t now_ms, Sink* sink) override;
+  void Progress(int64_t now_ms, Sink* sink) override {
+    Close(now_ms, sink);
+    ProgressNext(now_ms, sink);
+  }
 
  private:
   struct Window {
@@ -121,6 +131,10 @@ class StaggerOperator : public Operator {
   explicit StaggerOperator(const binder::BoundSelect* sel) : sel_(sel) {}
   void Push(Row row, Sink* sink) override;
   void Advance(int64_t now_ms, Sink* sink) override;
+  void Progress(int64_t now_ms, Sink* sink) override {
+    Close(now_ms, sink);
+    ProgressNext(now_ms, sink);
+  }
 
  private:
   void Close(int64_t now_ms, Sink* sink);

@@ -42,6 +42,7 @@ std::vector<std::optional<std::string>> SplitFields(const std::string& line, cha
       continue;
     }
     if (c == '\'') {
+      if (!was_quoted) cur = Trim(cur);
       quoted = was_quoted = true;
       continue;
     }
@@ -108,7 +109,13 @@ class FileRunner {
   std::string Show(const Value& v, const SqlType& type) const {
     if (IsNull(v)) return "NULL";
     if (auto* t = std::get_if<Timestamp>(&v); t && type.id == TypeId::kTimestamp) return ShowTime(t->millis);
-    return RenderText(v, type);
+    std::string text = RenderText(v, type);
+    // Strings that are empty or have edge spaces are shown quoted.
+    if (std::holds_alternative<std::string>(v) &&
+        (text.empty() || text.front() == ' ' || text.back() == ' ' || text == "NULL")) {
+      return "'" + text + "'";
+    }
+    return text;
   }
 
   // "name TYPE, "Quoted" TYPE(1,2)" inside the outer parentheses.
