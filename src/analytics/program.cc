@@ -83,7 +83,10 @@ class ProgramImpl : public Program {
       p.chain = planner::Plan(*bp.select, &tables_);
       pumps_.push_back(std::move(p));
     }
-    for (size_t i = 0; i < pumps_.size(); ++i) readers_[pumps_[i].source].push_back(i);
+    for (size_t i = 0; i < pumps_.size(); ++i) {
+      readers_[pumps_[i].source].push_back(i);
+      for (const auto& r : pumps_[i].chain.right_inputs) right_readers_[r.stream].push_back(r);
+    }
   }
 
   // Orders pumps so that each runs after the pumps feeding its source;
@@ -99,8 +102,12 @@ class ProgramImpl : public Program {
         return false;
       }
       state[i] = 1;
-      for (size_t w : writers[pumps_[i].source]) {
-        if (!visit(w)) return false;
+      std::vector<std::string> sources{pumps_[i].source};
+      for (const auto& r : pumps_[i].chain.right_inputs) sources.push_back(r.stream);
+      for (const auto& source : sources) {
+        for (size_t w : writers[source]) {
+          if (!visit(w)) return false;
+        }
       }
       state[i] = 2;
       order_.push_back(i);
@@ -167,6 +174,11 @@ class ProgramImpl : public Program {
 
  private:
   void Deliver(const std::string& stream, const Row& row, std::vector<EmittedRow>* out) {
+    // Right sides of stream joins first: a row joins left rows that arrive
+    // after it, including one pushed at the same ROWTIME.
+    if (auto r = right_readers_.find(stream); r != right_readers_.end()) {
+      for (const auto& in : r->second) in.scan->PushRight(in.join, row);
+    }
     auto it = readers_.find(stream);
     if (it == readers_.end()) return;
     for (size_t i : it->second) {
@@ -208,6 +220,7 @@ class ProgramImpl : public Program {
   std::map<std::string, size_t> stream_index_;
   std::vector<PumpRuntime> pumps_;
   std::map<std::string, std::vector<size_t>> readers_;
+  std::map<std::string, std::vector<planner::Chain::RightInput>> right_readers_;
   std::vector<size_t> order_;
 };
 

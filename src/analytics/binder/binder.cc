@@ -109,6 +109,7 @@ struct ScopeColumn {
   std::string name;
   SqlType type;
   bool rowtime = false;
+  bool qualified_only = false;  // a joined stream's ROWTIME: only as alias.ROWTIME
 };
 
 struct Scope {
@@ -250,23 +251,51 @@ class Binder {
         ScopeColumn{from.alias, from.subquery ? "" : from.name, "ROWTIME", T(TypeId::kTimestamp), true});
     sel->source.column_count = static_cast<int>(st.scope.columns.size());
     sel->rowtime_index = st.scope.rowtime_index;
-    // JOINs with reference tables.
+    // JOINs with reference tables, and with streams over a window.
     for (const auto& j : ast.joins) {
-      if (j.right.subquery || FindStream(j.right.name)) {
-        Fail(j.right.line, j.right.column, "stream-to-stream JOIN is not supported yet; join a reference table");
-      }
-      int t = FindTable(j.right.name);
-      if (t < 0) Fail(j.right.line, j.right.column, "unknown table " + Quote(j.right.name));
+      if (j.right.subquery) Fail(j.right.line, j.right.column, "expected a reference table or a stream after JOIN");
       BoundTableJoin bj;
-      bj.table = t;
       bj.left_outer = j.left_outer;
       bj.column_offset = static_cast<int>(st.scope.columns.size());
-      for (const auto& c : refs_[static_cast<size_t>(t)].columns) {
-        st.scope.columns.push_back(ScopeColumn{j.right.alias, j.right.name, c.name, c.type, false});
+      if (const StreamInfo* rs = FindStream(j.right.name)) {
+        if (!j.right.over) {
+          Fail(j.right.line, j.right.column,
+               "a stream-to-stream JOIN needs a window on its right side: JOIN " + Quote(rs->name) +
+                   " OVER (RANGE INTERVAL '1' MINUTE PRECEDING)");
+        }
+        const parser::WindowSpec* spec = j.right.over.get();
+        if (!spec->base_name.empty()) {
+          spec = nullptr;
+          for (const auto& [name, w] : ast.windows) {
+            if (name == j.right.over->base_name) spec = w.get();
+          }
+          if (!spec) Fail(j.right.over->line, j.right.over->column, "unknown window " + Quote(j.right.over->base_name));
+        }
+        if (!spec->has_frame || !spec->partition_by.empty()) {
+          Fail(spec->line, spec->column, "a JOIN window takes RANGE INTERVAL .. PRECEDING or ROWS n PRECEDING only");
+        }
+        bj.right_stream = rs->name;
+        bj.window_rows = spec->rows;
+        bj.window_rows_n = spec->rows_n;
+        bj.window_range_ms = spec->range_ms;
+        for (const auto& c : rs->columns) {
+          st.scope.columns.push_back(ScopeColumn{j.right.alias, rs->name, c.name, c.type, false});
+        }
+        ScopeColumn rowtime{j.right.alias, rs->name, "ROWTIME", T(TypeId::kTimestamp), true};
+        rowtime.qualified_only = true;
+        st.scope.columns.push_back(rowtime);
+      } else {
+        int t = FindTable(j.right.name);
+        if (t < 0) Fail(j.right.line, j.right.column, "unknown stream or table " + Quote(j.right.name));
+        if (j.right.over) Fail(j.right.line, j.right.column, "a reference table takes no OVER window");
+        bj.table = t;
+        for (const auto& c : refs_[static_cast<size_t>(t)].columns) {
+          st.scope.columns.push_back(ScopeColumn{j.right.alias, j.right.name, c.name, c.type, false});
+        }
       }
       bj.column_count = static_cast<int>(st.scope.columns.size()) - bj.column_offset;
       bj.on = BindBool(*j.on, st, false, "ON");
-      FindEquiKey(&bj);
+      if (bj.table >= 0) FindEquiKey(&bj);
       sel->joins.push_back(std::move(bj));
     }
     sel->scope_width = static_cast<int>(st.scope.columns.size());
@@ -493,7 +522,7 @@ class Binder {
         if (!match) continue;
         qualifier_known = true;
       }
-      if (c.name != col) continue;
+      if (c.name != col || (c.qualified_only && !qual)) continue;
       if (found >= 0) Fail(e, "column " + Quote(col) + " is ambiguous");
       found = static_cast<int>(i);
     }

@@ -75,10 +75,16 @@ enum class QueryKind : uint8_t {
   kStagger,   // WINDOWED BY STAGGER
 };
 
-// A join of the stream with a reference table: the table's columns follow
-// the stream's in the scope layout, starting at `column_offset`.
+// A join of the stream with a reference table, or with another stream over
+// a window on the right side (`JOIN s OVER (RANGE INTERVAL ..)`): the right
+// side's columns follow the stream's in the scope layout, starting at
+// `column_offset` (a right stream's ROWTIME last).
 struct BoundTableJoin {
-  int table = 0;  // index into the program's reference tables
+  int table = -1;            // index into the program's reference tables, or
+  std::string right_stream;  // the stream joined over a window
+  bool window_rows = false;  // ROWS n PRECEDING (else RANGE)
+  int64_t window_rows_n = 0;
+  int64_t window_range_ms = 0;
   bool left_outer = false;
   BoundExprPtr on;
   int column_offset = 0;

@@ -125,14 +125,17 @@ bool ScanOperator::Join(size_t j, std::vector<Value>* scope, const Row& source, 
     return true;
   }
   const binder::BoundTableJoin& join = sel_->joins[j];
-  const ReferenceTable& table = tables_->table(join.table);
   const size_t base = static_cast<size_t>(join.column_offset);
   bool emitted = false;
+  // A right stream's ROWTIME follows its columns.
+  const bool stream_join = join.table < 0;
+  const int value_columns = join.column_count - (stream_join ? 1 : 0);
   auto try_row = [&](const Row& ref, bool* matched) {
     scope->resize(base);
-    for (int c = 0; c < join.column_count; ++c) {
+    for (int c = 0; c < value_columns; ++c) {
       scope->push_back(static_cast<size_t>(c) < ref.values.size() ? ref.values[static_cast<size_t>(c)] : Value{});
     }
+    if (stream_join) scope->push_back(Value{Timestamp{ref.rowtime_ms}});
     scope->resize(static_cast<size_t>(sel_->scope_width));
     EvalContext ctx;
     ctx.row = scope->data();
@@ -147,7 +150,14 @@ bool ScanOperator::Join(size_t j, std::vector<Value>* scope, const Row& source, 
     emitted = Join(j + 1, &copy, source, sink) || emitted;
   };
   bool matched = false;
-  if (join.equi_table_column >= 0) {
+  if (stream_join) {
+    EvictRight(j, source.rowtime_ms);
+    for (const Row& r : right_[j]) {
+      if (r.rowtime_ms > source.rowtime_ms) break;
+      try_row(r, &matched);
+    }
+  } else if (join.equi_table_column >= 0) {
+    const ReferenceTable& table = tables_->table(join.table);
     EvalContext ctx;
     ctx.row = scope->data();
     Value key = Eval(*join.equi_stream_expr, ctx);
@@ -156,7 +166,7 @@ bool ScanOperator::Join(size_t j, std::vector<Value>* scope, const Row& source, 
       for (size_t r : *hits) try_row(table.rows[r], &matched);
     }
   } else {
-    for (const Row& ref : table.rows) try_row(ref, &matched);
+    for (const Row& ref : tables_->table(join.table).rows) try_row(ref, &matched);
   }
   if (!matched && join.left_outer) {
     scope->resize(base);
@@ -164,6 +174,27 @@ bool ScanOperator::Join(size_t j, std::vector<Value>* scope, const Row& source, 
     emitted = Join(j + 1, scope, source, sink) || emitted;
   }
   return emitted;
+}
+
+void ScanOperator::PushRight(size_t join, Row row) {
+  const binder::BoundTableJoin& j = sel_->joins[join];
+  right_[join].push_back(std::move(row));
+  if (j.window_rows) {
+    while (right_[join].size() > static_cast<size_t>(j.window_rows_n) + 1) right_[join].pop_front();
+  }
+}
+
+void ScanOperator::EvictRight(size_t join, int64_t now_ms) {
+  const binder::BoundTableJoin& j = sel_->joins[join];
+  if (j.table >= 0 || j.window_rows) return;
+  // RANGE INTERVAL 'n' PRECEDING: right rows with ROWTIME in (t - n, t].
+  std::deque<Row>& rows = right_[join];
+  while (!rows.empty() && rows.front().rowtime_ms <= now_ms - j.window_range_ms) rows.pop_front();
+}
+
+void ScanOperator::Advance(int64_t now_ms, Sink* sink) {
+  for (size_t j = 0; j < right_.size(); ++j) EvictRight(j, now_ms);
+  AdvanceNext(now_ms, sink);
 }
 
 bool Project(const BoundSelect& sel, EvalContext& ctx, std::vector<Value>* out) {

@@ -73,15 +73,21 @@ std::string EncodeKey(const std::vector<Value>& values);
 
 class ScanOperator : public Operator {
  public:
-  ScanOperator(const binder::BoundSelect* sel, const TableStore* tables) : sel_(sel), tables_(tables) {}
+  ScanOperator(const binder::BoundSelect* sel, const TableStore* tables)
+      : sel_(sel), tables_(tables), right_(sel->joins.size()) {}
   void Push(Row row, Sink* sink) override;
-  void Advance(int64_t now_ms, Sink* sink) override { AdvanceNext(now_ms, sink); }
+  void Advance(int64_t now_ms, Sink* sink) override;
+  // A row of the right-hand stream of join `join` (a stream-to-stream JOIN):
+  // kept for the window; matched by later rows of the left stream.
+  void PushRight(size_t join, Row row);
 
  private:
+  void EvictRight(size_t join, int64_t now_ms);
   // True when a row reached the next operator.
   bool Join(size_t j, std::vector<Value>* scope, const Row& source, Sink* sink);
   const binder::BoundSelect* sel_;
   const TableStore* tables_;
+  std::vector<std::deque<Row>> right_;  // per join: the right stream's rows in its window
 };
 
 // Evaluates the select list (and HAVING) into an output row.

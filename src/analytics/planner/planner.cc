@@ -10,7 +10,11 @@ void Append(const binder::BoundSelect& sel, exec::TableStore* tables, Chain* cha
     if (j.equi_table_column >= 0) tables->RequireIndex(j.table, j.equi_table_column);
   }
   std::vector<std::unique_ptr<exec::Operator>> ops;
-  ops.push_back(std::make_unique<exec::ScanOperator>(&sel, tables));
+  auto scan = std::make_unique<exec::ScanOperator>(&sel, tables);
+  for (size_t j = 0; j < sel.joins.size(); ++j) {
+    if (sel.joins[j].table < 0) chain->right_inputs.push_back({sel.joins[j].right_stream, scan.get(), j});
+  }
+  ops.push_back(std::move(scan));
   switch (sel.kind) {
     case binder::QueryKind::kProject: ops.push_back(std::make_unique<exec::ProjectOperator>(&sel)); break;
     case binder::QueryKind::kTumbling: ops.push_back(std::make_unique<exec::TumblingOperator>(&sel)); break;

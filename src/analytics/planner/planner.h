@@ -16,7 +16,14 @@ namespace spate::analytics::planner {
 // next, the last emits the query's rows into the sink. They keep pointers
 // into `sel`, which must outlive them.
 struct Chain {
+  // The right-hand stream of a stream-to-stream JOIN and the scan keeping its rows.
+  struct RightInput {
+    std::string stream;
+    exec::ScanOperator* scan = nullptr;
+    size_t join = 0;
+  };
   std::vector<std::unique_ptr<exec::Operator>> operators;
+  std::vector<RightInput> right_inputs;
   exec::Operator* head() const { return operators.front().get(); }
 };
 
