@@ -229,7 +229,9 @@ class Binder {
     // FROM: a stream or a subquery.
     const parser::TableRef& from = ast.from;
     if (from.over) Fail(from.line, from.column, "OVER belongs on the right side of a stream-to-stream JOIN");
-    if (from.subquery) {
+    if (!from.table_function.empty()) {
+      BindTableFunction(from, sel.get(), &st);
+    } else if (from.subquery) {
       sel->source.subquery = BindSelect(*from.subquery);
       for (const auto& c : sel->source.subquery->output_columns) {
         st.scope.columns.push_back(ScopeColumn{from.alias, "", c.name, c.type, false});
@@ -248,7 +250,7 @@ class Binder {
     }
     st.scope.rowtime_index = static_cast<int>(st.scope.columns.size());
     st.scope.columns.push_back(
-        ScopeColumn{from.alias, from.subquery ? "" : from.name, "ROWTIME", T(TypeId::kTimestamp), true});
+        ScopeColumn{from.alias, from.subquery ? std::string() : from.name, "ROWTIME", T(TypeId::kTimestamp), true});
     sel->source.column_count = static_cast<int>(st.scope.columns.size());
     sel->rowtime_index = st.scope.rowtime_index;
     // JOINs with reference tables, and with streams over a window.
@@ -353,6 +355,46 @@ class Binder {
     if (ast.having) sel->having = BindBool(*ast.having, st, true, "HAVING");
     Classify(ast, st);
     return sel;
+  }
+
+  // The documented bounds of TOP_K_ITEMS_TUMBLING's arguments.
+  static constexpr int64_t kMaxTopK = 100000;
+  static constexpr int64_t kMaxTopKWindowSeconds = 3600;
+
+  void BindTableFunction(const parser::TableRef& from, BoundSelect* sel, SelectState* st) {
+    if (from.table_function != "TOP_K_ITEMS_TUMBLING") {
+      Fail(from.line, from.column, "unknown table function " + from.table_function + "; expected TOP_K_ITEMS_TUMBLING");
+    }
+    if (from.function_args.size() != 3) {
+      Fail(from.line, from.column, "TOP_K_ITEMS_TUMBLING takes CURSOR(...), 'columnName', K, windowSize");
+    }
+    sel->source.subquery = BindSelect(*from.subquery);
+    const auto& cols = sel->source.subquery->output_columns;
+    const Expr& name = *from.function_args[0];
+    if (name.kind != ExprKind::kLiteral || !std::holds_alternative<std::string>(name.literal)) {
+      Fail(name, "TOP_K_ITEMS_TUMBLING's column name must be a quoted string such as 'TICKER_SYMBOL'");
+    }
+    const std::string& col = std::get<std::string>(name.literal);
+    int index = -1;
+    for (size_t i = 0; i < cols.size(); ++i) {
+      if (cols[i].name == col) index = static_cast<int>(i);
+    }
+    if (index < 0) Fail(name, "the cursor has no column " + Quote(col));
+    auto int_arg = [&](const Expr& e, int64_t lo, int64_t hi, const char* what) {
+      if (e.kind != ExprKind::kLiteral || !std::holds_alternative<int64_t>(e.literal)) {
+        Fail(e, std::string(what) + " must be an integer literal");
+      }
+      int64_t v = std::get<int64_t>(e.literal);
+      if (v < lo || v > hi) Fail(e, std::string(what) + " must be " + std::to_string(lo) + " to " + std::to_string(hi));
+      return v;
+    };
+    BoundTopK top;
+    top.column = index;
+    top.k = int_arg(*from.function_args[1], 1, kMaxTopK, "K");
+    top.window_ms = int_arg(*from.function_args[2], 1, kMaxTopKWindowSeconds, "windowSize (seconds)") * 1000;
+    sel->source.top_k = top;
+    st->scope.columns.push_back(ScopeColumn{from.alias, "", col, cols[static_cast<size_t>(index)].type, false});
+    st->scope.columns.push_back(ScopeColumn{from.alias, "", "MOST_FREQUENT_VALUES", T(TypeId::kBigint), false});
   }
 
   int BindWindow(const parser::WindowSpec& spec, SelectState& st) {

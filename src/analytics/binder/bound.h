@@ -5,6 +5,7 @@
 // The planner turns a BoundPump into operators; exec evaluates BoundExprs.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,9 +98,18 @@ struct BoundTableJoin {
 
 struct BoundSelect;
 
+// TOP_K_ITEMS_TUMBLING(CURSOR(...), 'column', k, window seconds): the k most
+// frequent values of one column of the cursor per tumbling window.
+struct BoundTopK {
+  int column = 0;  // in the cursor's output
+  int64_t k = 0;
+  int64_t window_ms = 0;
+};
+
 struct BoundSource {
   std::string stream;                     // an in-application stream, or
-  std::unique_ptr<BoundSelect> subquery;  // FROM (SELECT STREAM ...)
+  std::unique_ptr<BoundSelect> subquery;  // FROM (SELECT STREAM ...) or a table function's CURSOR
+  std::optional<BoundTopK> top_k;         // the table function applied to `subquery`
   int column_count = 0;                   // the source row's columns, ROWTIME last
 };
 

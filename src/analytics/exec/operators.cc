@@ -348,6 +348,40 @@ void StaggerOperator::Advance(int64_t now_ms, Sink* sink) {
   AdvanceNext(now_ms, sink);
 }
 
+void TopKOperator::Push(Row row, Sink* sink) {
+  Close(row.rowtime_ms, sink);
+  int64_t start = FloorDiv(row.rowtime_ms, spec_->window_ms) * spec_->window_ms;
+  if (open_ && start < start_) return;  // a late row from a stream with two writers: its window is gone
+  open_ = true;
+  start_ = start;
+  Value& v = row.values[static_cast<size_t>(spec_->column)];
+  if (IsNull(v)) return;
+  auto [it, inserted] = counts_.try_emplace(EncodeKey({v}));
+  if (inserted) {
+    it->second.value = std::move(v);
+    it->second.first_seen = counts_.size();
+  }
+  ++it->second.count;
+}
+
+void TopKOperator::Close(int64_t now_ms, Sink* sink) {
+  if (!open_ || start_ + spec_->window_ms > now_ms) return;
+  std::vector<Item*> items;
+  items.reserve(counts_.size());
+  for (auto& [key, item] : counts_) items.push_back(&item);
+  size_t k = std::min(items.size(), static_cast<size_t>(spec_->k));
+  std::partial_sort(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(k), items.end(),
+                    [](const Item* a, const Item* b) {
+                      return a->count != b->count ? a->count > b->count : a->first_seen < b->first_seen;
+                    });
+  int64_t end = start_ + spec_->window_ms;
+  std::vector<Row> rows;
+  for (size_t i = 0; i < k; ++i) rows.push_back(Row{end, {std::move(items[i]->value), Value{items[i]->count}}});
+  counts_.clear();
+  open_ = false;
+  for (Row& r : rows) Emit(std::move(r), sink);
+}
+
 SlidingOperator::SlidingOperator(const BoundSelect* sel) : sel_(sel) {
   windows_.resize(sel->windows.size());
   for (size_t w = 0; w < sel->windows.size(); ++w) windows_[w].window = &sel->windows[w];

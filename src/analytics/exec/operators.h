@@ -150,6 +150,36 @@ class StaggerOperator : public Operator {
   size_t popped_ = 0;
 };
 
+// TOP_K_ITEMS_TUMBLING: counts one column's values per tumbling window and,
+// when the window closes, emits (value, count) for the k most frequent,
+// most frequent first (ties: first seen first), with ROWTIME = window end.
+// Counts are exact; NULLs are not counted.
+class TopKOperator : public Operator {
+ public:
+  explicit TopKOperator(const binder::BoundTopK* spec) : spec_(spec) {}
+  void Push(Row row, Sink* sink) override;
+  void Advance(int64_t now_ms, Sink* sink) override {
+    Close(now_ms, sink);
+    AdvanceNext(now_ms, sink);
+  }
+  void Progress(int64_t now_ms, Sink* sink) override {
+    Close(now_ms, sink);
+    ProgressNext(now_ms, sink);
+  }
+
+ private:
+  struct Item {
+    Value value;
+    int64_t count = 0;
+    size_t first_seen = 0;
+  };
+  void Close(int64_t now_ms, Sink* sink);
+  const binder::BoundTopK* spec_;
+  bool open_ = false;
+  int64_t start_ = 0;
+  std::unordered_map<std::string, Item> counts_;
+};
+
 class SlidingOperator : public Operator {
  public:
   explicit SlidingOperator(const binder::BoundSelect* sel);

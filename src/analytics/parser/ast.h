@@ -78,7 +78,10 @@ struct TableRef {
   int line = 0;
   int column = 0;
   std::string name;                  // stream or table; empty for a subquery
-  std::unique_ptr<Select> subquery;  // FROM (SELECT STREAM ...)
+  std::unique_ptr<Select> subquery;  // FROM (SELECT STREAM ...), or the CURSOR of a table function
+  // FROM TABLE(name(CURSOR(SELECT STREAM ...), args...)): a table function.
+  std::string table_function;
+  std::vector<ExprPtr> function_args;
   std::string alias;
   std::unique_ptr<WindowSpec> over;  // JOIN s OVER (RANGE ...): stream-to-stream join
 };

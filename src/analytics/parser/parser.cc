@@ -272,6 +272,20 @@ class Parser {
     if (AcceptSymbol("(")) {
       ref.subquery = ParseSelect();
       ExpectSymbol(")");
+    } else if (IsKeyword("TABLE") && IsSymbol("(", 1)) {
+      Next();
+      Next();
+      const Token& fn = Peek();
+      if (fn.kind != TokenKind::kIdentifier) Fail("a table function name");
+      ref.table_function = Next().text;
+      ExpectSymbol("(");
+      ExpectKeyword("CURSOR");
+      ExpectSymbol("(");
+      ref.subquery = ParseSelect();
+      ExpectSymbol(")");
+      while (AcceptSymbol(",")) ref.function_args.push_back(ParseExpr());
+      ExpectSymbol(")");
+      ExpectSymbol(")");
     } else {
       ref.name = ParseName("a stream or table name");
       if (AcceptSymbol(".")) ref.name = ParseName("a stream or table name");  // schema-qualified

@@ -6,6 +6,11 @@ namespace {
 
 void Append(const binder::BoundSelect& sel, exec::TableStore* tables, Chain* chain) {
   if (sel.source.subquery) Append(*sel.source.subquery, tables, chain);
+  if (sel.source.top_k) {
+    auto top = std::make_unique<exec::TopKOperator>(&*sel.source.top_k);
+    chain->operators.back()->set_next(top.get());
+    chain->operators.push_back(std::move(top));
+  }
   for (const auto& j : sel.joins) {
     if (j.equi_table_column >= 0) tables->RequireIndex(j.table, j.equi_table_column);
   }
