@@ -60,6 +60,36 @@ EmittedRow ErrorRow(int64_t now_ms, const std::string& name, const std::string& 
   return e;
 }
 
+bool Holds(const Value& v, TypeId id) {
+  switch (v.index()) {
+    case 0: return true;
+    case 1: return id == TypeId::kBoolean;
+    case 2: return IsIntegerType(id);
+    case 3: return id == TypeId::kReal || id == TypeId::kDouble;
+    case 4: return id == TypeId::kDecimal;
+    case 5: return IsStringType(id);
+    case 6: return id == TypeId::kBinary || id == TypeId::kVarbinary;
+    default: return IsTimeType(id);
+  }
+}
+
+// Makes each value the alternative its column's type calls for (an int64_t
+// pushed into a DOUBLE column becomes a double), so operators can rely on
+// the binder's types. False, with the reason, when a value cannot convert.
+bool Conform(const std::vector<ColumnDef>& columns, std::vector<Value>* values, std::string* error) {
+  for (size_t i = 0; i < values->size() && i < columns.size(); ++i) {
+    Value& v = (*values)[i];
+    if (Holds(v, columns[i].type.id)) continue;
+    Result<Value> c = CastValue(v, columns[i].type);
+    if (!c.ok()) {
+      *error = "column \"" + columns[i].name + "\": " + c.status().message();
+      return false;
+    }
+    v = std::move(c).value();
+  }
+  return true;
+}
+
 struct PumpRuntime {
   const binder::BoundPump* bound = nullptr;
   std::string source;  // the stream its innermost FROM reads
@@ -70,7 +100,18 @@ class ProgramImpl : public Program {
  public:
   ProgramImpl(binder::BoundScript script, const std::vector<ReferenceTable>& refs) : script_(std::move(script)) {
     for (size_t t = 0; t < refs.size(); ++t) {
-      tables_.Set(static_cast<int>(t), refs[t]);
+      ReferenceTable table = refs[t];
+      for (Row& row : table.rows) {
+        row.values.resize(table.columns.size());
+        std::string ignored;
+        // A value that cannot take its column's type joins as NULL.
+        for (size_t c = 0; c < table.columns.size(); ++c) {
+          std::vector<Value> one{row.values[c]};
+          if (!Conform({table.columns[c]}, &one, &ignored)) one[0] = Value{};
+          row.values[c] = std::move(one[0]);
+        }
+      }
+      tables_.Set(static_cast<int>(t), std::move(table));
       table_index_[refs[t].name] = static_cast<int>(t);
     }
     for (size_t s = 0; s < script_.streams.size(); ++s) stream_index_[script_.streams[s].name] = s;
@@ -142,6 +183,11 @@ class ProgramImpl : public Program {
                               row, ""));
       return;
     }
+    std::string error;
+    if (!Conform(s.columns, &row.values, &error)) {
+      out->push_back(ErrorRow(row.rowtime_ms, "Coercion error", error, row, ""));
+      return;
+    }
     Deliver(s.name, row, out);
   }
 
@@ -161,14 +207,19 @@ class ProgramImpl : public Program {
       return InvalidArgument("reference table \"" + table.name + "\" had " + std::to_string(old.columns.size()) +
                              " columns; the application code was compiled against them");
     }
-    for (const Row& r : table.rows) {
+    ReferenceTable conformed = table;
+    for (Row& r : conformed.rows) {
+      std::string error;
+      if (r.values.size() == table.columns.size() && !Conform(table.columns, &r.values, &error)) {
+        return InvalidArgument("reference table \"" + table.name + "\", " + error);
+      }
       if (r.values.size() != table.columns.size()) {
         return InvalidArgument("a row of reference table \"" + table.name + "\" has " +
                                std::to_string(r.values.size()) + " values for " + std::to_string(table.columns.size()) +
                                " columns");
       }
     }
-    tables_.Set(it->second, table);
+    tables_.Set(it->second, std::move(conformed));
     return Status::Ok();
   }
 

@@ -6,6 +6,18 @@ namespace spate::analytics::exec {
 
 using binder::AggregateFn;
 
+Value Average(const Value& sum, int64_t count, EvalContext& ctx) {
+  if (std::holds_alternative<double>(sum)) return Value{std::get<double>(sum) / static_cast<double>(count)};
+  if (auto* m = std::get_if<Decimal>(&sum)) {
+    __int128 q = m->unscaled / count;
+    __int128 r = m->unscaled % count;
+    if (r * 2 >= count) ++q;
+    if (r * 2 <= -count) --q;
+    return Value{Decimal{static_cast<int64_t>(q), m->scale}};
+  }
+  return Arithmetic('/', sum, Value{count}, ctx);
+}
+
 void Accumulator::Add(const Value& v, EvalContext& ctx) {
   if (IsNull(v)) {
     if (agg_->fn == AggregateFn::kFirstValue && count_ == 0 && IsNull(acc_)) {
@@ -41,20 +53,9 @@ void Accumulator::Add(const Value& v, EvalContext& ctx) {
 Value Accumulator::Result(EvalContext& ctx) const {
   switch (agg_->fn) {
     case AggregateFn::kCount: return Value{count_ < 0 ? int64_t{0} : count_};
-    case AggregateFn::kAvg: {
+    case AggregateFn::kAvg:
       if (IsNull(acc_) || count_ <= 0) return Value{};
-      if (std::holds_alternative<double>(acc_)) return Value{std::get<double>(acc_) / static_cast<double>(count_)};
-      if (auto* m = std::get_if<Decimal>(&acc_)) {
-        // Keep the argument's scale, rounding half away from zero.
-        __int128 q = m->unscaled / count_;
-        __int128 r = m->unscaled % count_;
-        if (r * 2 >= count_) ++q;
-        if (r * 2 <= -count_) --q;
-        return Value{Decimal{static_cast<int64_t>(q), m->scale}};
-      }
-      // Integer AVG stays an integer (truncated), as the argument's type says.
-      return Arithmetic('/', acc_, Value{count_}, ctx);
-    }
+      return Average(acc_, count_, ctx);
     default: return acc_;
   }
 }

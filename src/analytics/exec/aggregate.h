@@ -9,6 +9,11 @@
 
 namespace spate::analytics::exec {
 
+// AVG from a sum and a count > 0: DOUBLE divides; DECIMAL keeps the sum's
+// scale (rounding half away from zero); integers truncate, as the argument's
+// type says.
+Value Average(const Value& sum, int64_t count, EvalContext& ctx);
+
 class Accumulator {
  public:
   explicit Accumulator(const binder::BoundAggregate* agg) : agg_(agg) {}

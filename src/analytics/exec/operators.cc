@@ -390,13 +390,68 @@ SlidingOperator::SlidingOperator(const BoundSelect* sel) : sel_(sel) {
   }
 }
 
-void SlidingOperator::Evict(const binder::BoundWindow& w, int64_t rowtime, std::deque<Entry>* rows) {
-  if (w.rows) {
-    while (rows->size() > static_cast<size_t>(w.rows_n) + 1) rows->pop_front();
-  } else {
-    // RANGE INTERVAL 'n' PRECEDING holds rows with ROWTIME in (t - n, t].
-    while (!rows->empty() && rows->front().rowtime <= rowtime - w.range_ms) rows->pop_front();
+void SlidingOperator::Add(const WindowState& ws, Partition* p, Entry e, EvalContext& ctx) {
+  if (p->aggs.empty()) p->aggs.resize(ws.aggregates.size());
+  for (size_t k = 0; k < ws.aggregates.size(); ++k) {
+    const binder::BoundAggregate& agg = sel_->aggregates[static_cast<size_t>(ws.aggregates[k])];
+    AggState& st = p->aggs[k];
+    const Value& v = e.args[k];
+    if (IsNull(v)) continue;
+    ++st.count;
+    if (agg.fn == binder::AggregateFn::kSum || agg.fn == binder::AggregateFn::kAvg) {
+      st.sum = IsNull(st.sum) ? v : Arithmetic('+', st.sum, v, ctx);
+    } else if (agg.fn == binder::AggregateFn::kMin || agg.fn == binder::AggregateFn::kMax) {
+      const bool min = agg.fn == binder::AggregateFn::kMin;
+      while (!st.extremes.empty()) {
+        bool comparable = false;
+        int c = CompareValues(st.extremes.back().second, v, &comparable);
+        if (min ? c < 0 : c > 0) break;
+        st.extremes.pop_back();
+      }
+      st.extremes.emplace_back(e.seq, v);
+    }
   }
+  p->rows.push_back(std::move(e));
+}
+
+void SlidingOperator::Evict(const WindowState& ws, int64_t rowtime, Partition* p, EvalContext& ctx) {
+  const binder::BoundWindow& w = *ws.window;
+  auto expired = [&] {
+    if (p->rows.empty()) return false;
+    if (w.rows) return p->rows.size() > static_cast<size_t>(w.rows_n) + 1;
+    // RANGE INTERVAL 'n' PRECEDING holds rows with ROWTIME in (t - n, t].
+    return p->rows.front().rowtime <= rowtime - w.range_ms;
+  };
+  while (expired()) {
+    const Entry& e = p->rows.front();
+    for (size_t k = 0; k < ws.aggregates.size(); ++k) {
+      const binder::BoundAggregate& agg = sel_->aggregates[static_cast<size_t>(ws.aggregates[k])];
+      AggState& st = p->aggs[k];
+      if (IsNull(e.args[k])) continue;
+      if (--st.count == 0) {
+        st.sum = Value{};
+      } else if (agg.fn == binder::AggregateFn::kSum || agg.fn == binder::AggregateFn::kAvg) {
+        st.sum = Arithmetic('-', st.sum, e.args[k], ctx);
+      }
+      if (!st.extremes.empty() && st.extremes.front().first == e.seq) st.extremes.pop_front();
+    }
+    p->rows.pop_front();
+  }
+}
+
+Value SlidingOperator::Result(const WindowState& ws, const Partition& p, size_t k, EvalContext& ctx) const {
+  const binder::BoundAggregate& agg = sel_->aggregates[static_cast<size_t>(ws.aggregates[k])];
+  const AggState& st = p.aggs[k];
+  switch (agg.fn) {
+    case binder::AggregateFn::kCount: return Value{st.count};
+    case binder::AggregateFn::kSum: return st.count == 0 ? Value{} : st.sum;
+    case binder::AggregateFn::kAvg: return st.count == 0 ? Value{} : Average(st.sum, st.count, ctx);
+    case binder::AggregateFn::kMin:
+    case binder::AggregateFn::kMax: return st.extremes.empty() ? Value{} : st.extremes.front().second;
+    case binder::AggregateFn::kFirstValue: return p.rows.front().args[k];
+    case binder::AggregateFn::kLastValue: return p.rows.back().args[k];
+  }
+  return Value{};
 }
 
 void SlidingOperator::Push(Row row, Sink* sink) {
@@ -407,20 +462,18 @@ void SlidingOperator::Push(Row row, Sink* sink) {
     if (ws.aggregates.empty()) continue;
     std::vector<Value> keys;
     for (const auto& p : ws.window->partition_by) keys.push_back(Eval(*p, ctx));
-    std::deque<Entry>& rows = ws.partitions[EncodeKey(keys)];
+    Partition& part = ws.partitions[EncodeKey(keys)];
     Entry e;
     e.rowtime = row.rowtime_ms;
+    e.seq = next_seq_++;
     for (int a : ws.aggregates) {
       const auto& agg = sel_->aggregates[static_cast<size_t>(a)];
       e.args.push_back(agg.arg ? Eval(*agg.arg, ctx) : Value{true});
     }
-    rows.push_back(std::move(e));
-    Evict(*ws.window, row.rowtime_ms, &rows);
+    Add(ws, &part, std::move(e), ctx);
+    Evict(ws, row.rowtime_ms, &part, ctx);
     for (size_t k = 0; k < ws.aggregates.size(); ++k) {
-      int a = ws.aggregates[k];
-      Accumulator acc(&sel_->aggregates[static_cast<size_t>(a)]);
-      for (const Entry& x : rows) acc.Add(x.args[k], ctx);
-      aggs[static_cast<size_t>(a)] = acc.Result(ctx);
+      aggs[static_cast<size_t>(ws.aggregates[k])] = Result(ws, part, k, ctx);
     }
   }
   ctx.aggregates = aggs.data();
@@ -437,11 +490,12 @@ void SlidingOperator::Push(Row row, Sink* sink) {
 void SlidingOperator::Advance(int64_t now_ms, Sink* sink) {
   // Time windows forget expired rows (no output: sliding windows emit only
   // on arrivals), so state stays bounded by the window.
+  EvalContext ctx;
   for (WindowState& ws : windows_) {
     if (ws.window->rows) continue;
     for (auto it = ws.partitions.begin(); it != ws.partitions.end();) {
-      Evict(*ws.window, now_ms, &it->second);
-      it = it->second.empty() ? ws.partitions.erase(it) : std::next(it);
+      Evict(ws, now_ms, &it->second, ctx);
+      it = it->second.rows.empty() ? ws.partitions.erase(it) : std::next(it);
     }
   }
   AdvanceNext(now_ms, sink);

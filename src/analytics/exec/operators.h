@@ -180,6 +180,12 @@ class TopKOperator : public Operator {
   std::unordered_map<std::string, Item> counts_;
 };
 
+// Sliding windows keep each partition's rows in the window and, per
+// aggregate, state updated as rows enter and leave: a count and a running sum
+// (COUNT, SUM, AVG), a monotonic deque (MIN, MAX); FIRST_VALUE and LAST_VALUE
+// read the window's ends. So each row costs O(1) amortized, whatever the
+// window's length. (A DOUBLE running sum can differ from a fresh sum in the
+// last bits; it restarts from zero whenever the window empties.)
 class SlidingOperator : public Operator {
  public:
   explicit SlidingOperator(const binder::BoundSelect* sel);
@@ -189,16 +195,29 @@ class SlidingOperator : public Operator {
  private:
   struct Entry {
     int64_t rowtime = 0;
+    uint64_t seq = 0;
     std::vector<Value> args;  // one per aggregate of the window
+  };
+  struct AggState {
+    int64_t count = 0;  // non-NULL arguments in the window
+    Value sum;
+    std::deque<std::pair<uint64_t, Value>> extremes;  // MIN/MAX candidates, best first
+  };
+  struct Partition {
+    std::deque<Entry> rows;
+    std::vector<AggState> aggs;
   };
   struct WindowState {
     const binder::BoundWindow* window = nullptr;
     std::vector<int> aggregates;
-    std::unordered_map<std::string, std::deque<Entry>> partitions;
+    std::unordered_map<std::string, Partition> partitions;
   };
-  static void Evict(const binder::BoundWindow& w, int64_t rowtime, std::deque<Entry>* rows);
+  void Add(const WindowState& ws, Partition* p, Entry e, EvalContext& ctx);
+  void Evict(const WindowState& ws, int64_t rowtime, Partition* p, EvalContext& ctx);
+  Value Result(const WindowState& ws, const Partition& p, size_t k, EvalContext& ctx) const;
   const binder::BoundSelect* sel_;
   std::vector<WindowState> windows_;
+  uint64_t next_seq_ = 0;
 };
 
 }  // namespace spate::analytics::exec

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <optional>
+#include <random>
+
 #include "analytics/engine.h"
 
 namespace spate::analytics {
@@ -106,12 +110,103 @@ TEST(ProgramTest, ReplaceReferenceTableChecksNameAndShape) {
   EXPECT_EQ(std::get<std::string>(out[0].row.values[1]), "Amazon");
 }
 
+TEST(ProgramTest, ValuesOfAnotherAlternativeAreConvertedToTheColumnType) {
+  auto p = MustCompile(
+      "CREATE OR REPLACE STREAM d (half DOUBLE);\n"
+      "CREATE OR REPLACE PUMP pump AS INSERT INTO d SELECT STREAM price / 2 FROM SOURCE_SQL_STREAM_001;");
+  ASSERT_TRUE(p);
+  std::vector<EmittedRow> out;
+  // An integer and a string where the schema says DOUBLE.
+  p->Push("SOURCE_SQL_STREAM_001", Row{1, {Value{std::string("AMZN")}, Value{int64_t{3}}}}, &out);
+  p->Push("SOURCE_SQL_STREAM_001", Row{2, {Value{std::string("AMZN")}, Value{std::string("5")}}}, &out);
+  p->Push("SOURCE_SQL_STREAM_001", Row{3, {Value{std::string("AMZN")}, Value{std::string("five")}}}, &out);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].row.values[0], Value{1.5});
+  EXPECT_EQ(out[1].row.values[0], Value{2.5});
+  EXPECT_EQ(out[2].stream, "error_stream");
+  EXPECT_EQ(std::get<std::string>(out[2].row.values[2]), "Coercion error");
+}
+
 TEST(ProgramTest, DuplicateInputNamesAreACompileError) {
   auto inputs = Inputs();
   inputs.push_back(inputs[0]);
   auto r = Program::Compile("", inputs, {});
   ASSERT_TRUE(std::holds_alternative<CodeError>(r));
 }
+
+// Sliding windows update their aggregates incrementally; this checks them
+// against a brute-force recomputation over random rows (NULLs, ties in
+// ROWTIME, three partitions), for a RANGE and a ROWS window.
+void CheckSlidingAgainstModel(const std::string& frame, bool rows_frame, int64_t n) {
+  InputStreamDecl in;
+  in.name = "S";
+  in.columns = {{"K", Type("VARCHAR(2)")}, {"X", Type("INTEGER")}};
+  in.with_kinesis_columns = false;
+  auto r = Program::Compile(
+      "CREATE OR REPLACE STREAM o (k VARCHAR(2), c BIGINT, s BIGINT, mi INTEGER, ma INTEGER, f INTEGER, l INTEGER,"
+      " a INTEGER);\n"
+      "CREATE OR REPLACE PUMP p AS INSERT INTO o SELECT STREAM k, COUNT(x) OVER w, SUM(x) OVER w, MIN(x) OVER w,"
+      " MAX(x) OVER w, FIRST_VALUE(x) OVER w, LAST_VALUE(x) OVER w, AVG(x) OVER w FROM s"
+      " WINDOW w AS (PARTITION BY k " +
+          frame + ");",
+      {in}, {});
+  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<Program>>(r)) << std::get<CodeError>(r).message;
+  auto& program = std::get<std::unique_ptr<Program>>(r);
+
+  struct ModelRow {
+    int64_t t;
+    std::string k;
+    std::optional<int64_t> x;
+  };
+  std::vector<ModelRow> all;
+  std::mt19937 rng(42);
+  int64_t t = 0;
+  constexpr int kRows = 3000;
+  for (int i = 0; i < kRows; ++i) {
+    t += static_cast<int64_t>(rng() % 4) * 1000;
+    ModelRow row{t, std::string(1, static_cast<char>('a' + rng() % 3)), std::nullopt};
+    if (rng() % 10 != 0) row.x = static_cast<int64_t>(rng() % 101) - 50;
+    all.push_back(row);
+    if (i % 97 == 0) {
+      std::vector<EmittedRow> none;
+      program->AdvanceTime(t, &none);
+      ASSERT_TRUE(none.empty());
+    }
+    std::vector<EmittedRow> out;
+    program->Push("S", Row{t, {Value{row.k}, row.x ? Value{*row.x} : Value{}}}, &out);
+    ASSERT_EQ(out.size(), 1u);
+    // The model: this partition's rows in the window, in arrival order.
+    std::vector<const ModelRow*> w;
+    for (const ModelRow& m : all) {
+      if (m.k == row.k && (rows_frame || m.t > t - n)) w.push_back(&m);
+    }
+    if (rows_frame && w.size() > static_cast<size_t>(n) + 1) w.erase(w.begin(), w.end() - (n + 1));
+    int64_t count = 0, sum = 0, mi = INT64_MAX, ma = INT64_MIN;
+    for (const ModelRow* m : w) {
+      if (!m->x) continue;
+      ++count;
+      sum += *m->x;
+      mi = std::min(mi, *m->x);
+      ma = std::max(ma, *m->x);
+    }
+    auto opt = [](std::optional<int64_t> v) { return v ? Value{*v} : Value{}; };
+    std::vector<Value> want = {Value{row.k},
+                               Value{count},
+                               count ? Value{sum} : Value{},
+                               count ? Value{mi} : Value{},
+                               count ? Value{ma} : Value{},
+                               opt(w.front()->x),
+                               opt(w.back()->x),
+                               count ? Value{sum / count} : Value{}};
+    ASSERT_EQ(out[0].row.values, want) << "row " << i << " at " << t;
+  }
+}
+
+TEST(SlidingWindowModelTest, RangeWindowMatchesRecomputation) {
+  CheckSlidingAgainstModel("RANGE INTERVAL '10' SECOND PRECEDING", false, 10000);
+}
+
+TEST(SlidingWindowModelTest, RowsWindowMatchesRecomputation) { CheckSlidingAgainstModel("ROWS 4 PRECEDING", true, 4); }
 
 }  // namespace
 }  // namespace spate::analytics
