@@ -270,27 +270,45 @@ Result<Value> DeliveryStreams::CreateDeliveryStream(const iam::Caller& caller, c
   m.status = options_.state_delay_ms == 0 ? DeliveryStatus::kActive : DeliveryStatus::kCreating;
   m.log_group = NewLogGroup();
 
-  std::unique_lock lock(mu_);
-  if (Find(caller, m.name)) {
-    return ResourceInUse("Firehose " + m.name + " under accountId " + caller.account + " already exists");
+  {
+    // The name is reserved under the lock; the catalog write and the log's
+    // creation (disk I/O) happen outside it, so puts to other delivery
+    // streams never wait on a create.
+    std::unique_lock lock(mu_);
+    if (Find(caller, m.name) || reserving_.count(m.Key()) != 0) {
+      return ResourceInUse("Firehose " + m.name + " under accountId " + caller.account + " already exists");
+    }
+    size_t count = 0;
+    for (const auto& [k, s] : streams_) count += s->meta.account == caller.account && s->meta.region == caller.region;
+    for (const auto& k : reserving_) count += k.rfind(caller.account + "/" + caller.region + "/", 0) == 0;
+    if (count >= options_.max_delivery_streams) {
+      return Status(ErrorCode::kLimitExceeded, "You have already consumed your firehose quota of " +
+                                                   std::to_string(options_.max_delivery_streams) + " hoses.");
+    }
+    reserving_.insert(m.Key());
   }
-  size_t count = 0;
-  for (const auto& [k, s] : streams_) count += s->meta.account == caller.account && s->meta.region == caller.region;
-  if (count >= options_.max_delivery_streams) {
-    return Status(ErrorCode::kLimitExceeded, "You have already consumed your firehose quota of " +
-                                                 std::to_string(options_.max_delivery_streams) + " hoses.");
-  }
+  std::string key = m.Key();
+  auto unreserve = [this, &key] {
+    std::unique_lock lock(mu_);
+    reserving_.erase(key);
+  };
   auto s = std::make_shared<Stream>();
-  SPATE_TRY(catalog_->PutEntry(kDeliveryStreamNamespace, m.Key(), EncodeDeliveryStreamMeta(m)));
+  if (Status st = catalog_->PutEntry(kDeliveryStreamNamespace, key, EncodeDeliveryStreamMeta(m)); !st.ok()) {
+    unreserve();
+    return st;
+  }
   s->meta = std::move(m);
   if (Status st = OpenStream(s.get()); !st.ok()) {
-    catalog_->DeleteEntry(kDeliveryStreamNamespace, s->meta.Key()).IgnoreError();
+    catalog_->DeleteEntry(kDeliveryStreamNamespace, key).IgnoreError();
+    unreserve();
     return st;
   }
   Value out = Value::MakeObject();
   out.Set("DeliveryStreamARN", Value::String(s->meta.Arn()));
   SPATE_LOG_INFO("delivery stream " + s->meta.name + " created (" + s->meta.log_group + ")");
-  streams_[s->meta.Key()] = std::move(s);
+  std::unique_lock lock(mu_);
+  reserving_.erase(key);
+  streams_[key] = std::move(s);
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -116,6 +117,9 @@ class DeliveryStreams {
 
   mutable std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<Stream>> streams_;  // by DeliveryStreamMeta::Key()
+  // Keys of delivery streams being created (their catalog record and log
+  // are written outside mu_): a second create of the name is refused.
+  std::set<std::string> reserving_;
 
   std::mutex state_mu_;
   std::condition_variable state_cv_;
