@@ -496,7 +496,9 @@ def test_a_deleted_source_stream_is_reported_once_not_every_poll(server, raw, fr
                     if f"reading {arn} for" in line and "failed" in line]
         helpers.poll_until(lambda: len(warnings()) >= 1, timeout=10, what="the source failure logged")
         time.sleep(3.5)  # three more polls of a source that stays gone
-        assert len(warnings()) == 1, warnings()
+        # Each distinct failure once (the stream may say DELETING before it says not found), never once a poll.
+        messages = [line.split(" ", 1)[1] for line in warnings()]
+        assert len(messages) == len(set(messages)) and len(messages) <= 2, messages
     finally:
         fraw.call("DeleteDeliveryStream", {"DeliveryStreamName": name}, expect_ok=False)
 
