@@ -151,6 +151,28 @@ def test_put_rate_is_bounded(spate_bin, server, new_name):
     assert len(tail_json(spate_bin, server, name)) == 41
 
 
+def test_put_sends_a_slow_source_without_waiting_for_more(spate_bin, server, new_name):
+    """`tail -f log | spate put s`: a queued record goes out within moments, not when 500 have arrived."""
+    name = new_name("clislow")
+    ok(run(spate_bin, server, "streams", "create", name, "--shards", "1"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    proc = subprocess.Popen([str(spate_bin), "--endpoint", server.endpoint, "put", name], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        proc.stdin.write(b"early\n")
+        proc.stdin.flush()
+        helpers.poll_until(lambda: [base64.b64decode(r["data"]) for r in tail_json(spate_bin, server, name)]
+                           == [b"early"], timeout=10, interval=0.1, what="the first line put while stdin is open")
+        proc.stdin.write(b"late\n")
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 0, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    assert [base64.b64decode(r["data"]) for r in tail_json(spate_bin, server, name)] == [b"early", b"late"]
+
+
 def test_tail_across_a_reshard_prints_parents_first(spate_bin, server, new_name):
     name = new_name("clirs")
     ok(run(spate_bin, server, "streams", "create", name, "--shards", "2"))
