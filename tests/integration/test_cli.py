@@ -5,6 +5,7 @@ Binary: $SPATE_BIN or <repo>/build/spate (`ninja -C build spate`)."""
 import base64
 import json
 import os
+import re
 import select
 import subprocess
 import urllib.request
@@ -325,6 +326,21 @@ def test_put_under_aws_limits_keeps_every_record(spate_bin, make_server, tmp_pat
     throttled = [float(l.rsplit(" ", 1)[1]) for l in metrics.splitlines()
                  if l.startswith("spate_kinesis_put_records_throttled_records_total{") and f'stream_name="{name}"' in l]
     assert throttled and throttled[0] > 0, throttled
+
+
+# ------------------------------------------------------------------------------------------ bench
+
+def test_bench_puts_every_record_from_several_threads(spate_bin, server, new_name):
+    name = new_name("clibench")
+    ok(run(spate_bin, server, "streams", "create", name, "--shards", "2"))
+    out = ok(run(spate_bin, server, "bench", name, "--records", "2000", "--size", "50", "--threads", "3",
+                 "--batch", "100")).decode()
+    m = re.search(r"records (\d+) of 50 bytes in [\d.]+ s: \d+ records/s, [\d.]+ MB/s; (\d+) PutRecords calls", out)
+    assert m, out
+    assert int(m.group(1)) == 2000 and int(m.group(2)) >= 20
+    assert re.search(r"PutRecords latency: p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms", out), out
+    rows = tail_json(spate_bin, server, name)
+    assert len(rows) == 2000 and all(base64.b64decode(r["data"]) == b"x" * 50 for r in rows)
 
 
 # ------------------------------------------------------------------------------------------ firehose
