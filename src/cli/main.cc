@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   AddPutCommand(app, ctx);
   AddTailCommand(app, ctx);
   AddFirehoseCommands(app, ctx);
+  AddBenchCommand(app, ctx);
   AddCompletionCommand(app, ctx);
 
   try {

@@ -2,12 +2,17 @@
 
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/line_reader.h"
 #include "cli/partition_key.h"
 #include "cli/record_writer.h"
 
@@ -21,23 +26,15 @@ namespace {
 constexpr size_t kMaxPartitionKeyChars = 256;
 constexpr size_t kMaxDataBytes = 10 * 1024 * 1024;
 constexpr double kMaxRate = 1e6;
+// The longest a queued record waits for more input before it is sent (the
+// KPL's RecordMaxBufferedTime, for a slow source such as `tail -f`).
+constexpr int kMaxBufferedMs = 100;
 
 struct PutFlags {
   std::string name;
   std::string key_template = "{n}";
   double rate = 0;  // records per second; 0: as fast as the stream takes them
 };
-
-// Reads one line of stdin without its '\n' into *line; false at the end.
-bool ReadLine(std::string* line) {
-  static char* buf = nullptr;
-  static size_t cap = 0;
-  ssize_t n = getline(&buf, &cap, stdin);
-  if (n < 0) return false;
-  line->assign(buf, static_cast<size_t>(n));
-  if (!line->empty() && line->back() == '\n') line->pop_back();
-  return true;
-}
 
 // UTF-8 characters in `s` (continuation bytes are not counted).
 size_t Utf8Chars(std::string_view s) {
@@ -59,7 +56,15 @@ int Put(Context& ctx, const PutFlags& flags) {
   int64_t rejected = 0;  // lines no service would accept, never sent
   std::string first_rejection;
   std::string line;
-  while (ReadLine(&line)) {
+  LineReader reader(STDIN_FILENO);
+  while (true) {
+    LineReader::Result got = reader.Next(&line, writer->has_pending() ? kMaxBufferedMs : -1);
+    if (got == LineReader::Result::kTimeout) {
+      writer->Flush();
+      continue;
+    }
+    if (got == LineReader::Result::kError) return ctx.Fail(std::string("reading stdin: ") + std::strerror(errno));
+    if (got == LineReader::Result::kEnd) break;
     ++line_number;
     if (flags.rate > 0) {
       // Record k (0-based) is due k/rate seconds after the start; send what
@@ -85,7 +90,6 @@ int Put(Context& ctx, const PutFlags& flags) {
     entry.data = line;
     writer->Add(std::move(entry));
   }
-  if (std::ferror(stdin)) return ctx.Fail("reading stdin failed");
   writer->Flush();
 
   const RecordWriter::Report& r = writer->report();

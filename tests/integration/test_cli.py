@@ -5,6 +5,7 @@ Binary: $SPATE_BIN or <repo>/build/spate (`ninja -C build spate`)."""
 import base64
 import json
 import os
+import re
 import select
 import subprocess
 import urllib.request
@@ -149,6 +150,28 @@ def test_put_rate_is_bounded(spate_bin, server, new_name):
     elapsed = datetime.now().timestamp() - start
     assert elapsed >= 0.95, elapsed  # 41 records at 40/s: the last is due 1 s after the first
     assert len(tail_json(spate_bin, server, name)) == 41
+
+
+def test_put_sends_a_slow_source_without_waiting_for_more(spate_bin, server, new_name):
+    """`tail -f log | spate put s`: a queued record goes out within moments, not when 500 have arrived."""
+    name = new_name("clislow")
+    ok(run(spate_bin, server, "streams", "create", name, "--shards", "1"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    proc = subprocess.Popen([str(spate_bin), "--endpoint", server.endpoint, "put", name], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        proc.stdin.write(b"early\n")
+        proc.stdin.flush()
+        helpers.poll_until(lambda: [base64.b64decode(r["data"]) for r in tail_json(spate_bin, server, name)]
+                           == [b"early"], timeout=10, interval=0.1, what="the first line put while stdin is open")
+        proc.stdin.write(b"late\n")
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 0, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    assert [base64.b64decode(r["data"]) for r in tail_json(spate_bin, server, name)] == [b"early", b"late"]
 
 
 def test_tail_across_a_reshard_prints_parents_first(spate_bin, server, new_name):
@@ -303,6 +326,21 @@ def test_put_under_aws_limits_keeps_every_record(spate_bin, make_server, tmp_pat
     throttled = [float(l.rsplit(" ", 1)[1]) for l in metrics.splitlines()
                  if l.startswith("spate_kinesis_put_records_throttled_records_total{") and f'stream_name="{name}"' in l]
     assert throttled and throttled[0] > 0, throttled
+
+
+# ------------------------------------------------------------------------------------------ bench
+
+def test_bench_puts_every_record_from_several_threads(spate_bin, server, new_name):
+    name = new_name("clibench")
+    ok(run(spate_bin, server, "streams", "create", name, "--shards", "2"))
+    out = ok(run(spate_bin, server, "bench", name, "--records", "2000", "--size", "50", "--threads", "3",
+                 "--batch", "100")).decode()
+    m = re.search(r"records (\d+) of 50 bytes in [\d.]+ s: \d+ records/s, [\d.]+ MB/s; (\d+) PutRecords calls", out)
+    assert m, out
+    assert int(m.group(1)) == 2000 and int(m.group(2)) >= 20
+    assert re.search(r"PutRecords latency: p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms", out), out
+    rows = tail_json(spate_bin, server, name)
+    assert len(rows) == 2000 and all(base64.b64decode(r["data"]) == b"x" * 50 for r in rows)
 
 
 # ------------------------------------------------------------------------------------------ firehose
