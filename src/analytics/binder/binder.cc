@@ -137,7 +137,10 @@ class Binder {
       }
       std::set<std::string> names;
       for (const auto& c : cs.columns) {
-        if (!names.insert(c.name).second || c.name == "ROWTIME") {
+        if (c.name == "ROWTIME") {
+          Fail(cs.line, cs.column, "ROWTIME is a column of every stream and cannot be declared in " + Quote(cs.name));
+        }
+        if (!names.insert(c.name).second) {
           Fail(cs.line, cs.column, "column " + Quote(c.name) + " is declared twice in stream " + Quote(cs.name));
         }
       }

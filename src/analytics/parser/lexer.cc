@@ -1,6 +1,7 @@
 #include "analytics/parser/lexer.h"
 
 #include <cctype>
+#include <optional>
 
 namespace spate::analytics::parser {
 
@@ -25,6 +26,77 @@ namespace {
 
 bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == '$'; }
 bool IsIdentPart(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' || c == '#'; }
+
+// Reads a '...' literal starting at code[*i] ('' is one quote); nullopt if
+// unterminated.
+template <typename Advance>
+std::optional<std::string> ReadQuoted(std::string_view code, size_t* i, int*, int*, Advance& advance) {
+  std::string out;
+  advance(1);
+  for (;;) {
+    if (*i >= code.size()) return std::nullopt;
+    if (code[*i] == '\'') {
+      if (*i + 1 < code.size() && code[*i + 1] == '\'') {
+        out += '\'';
+        advance(2);
+        continue;
+      }
+      advance(1);
+      return out;
+    }
+    out += code[*i];
+    advance(1);
+  }
+}
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    *out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    *out += static_cast<char>(0xC0 | (cp >> 6));
+    *out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    *out += static_cast<char>(0xE0 | (cp >> 12));
+    *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    *out += static_cast<char>(0xF0 | (cp >> 18));
+    *out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+std::optional<std::string> DecodeUnicode(const std::string& s, char escape) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != escape) {
+      out += s[i];
+      continue;
+    }
+    if (i + 1 < s.size() && s[i + 1] == escape) {
+      out += escape;
+      ++i;
+      continue;
+    }
+    size_t digits = 4, at = i + 1;
+    if (at < s.size() && s[at] == '+') {
+      digits = 6;
+      ++at;
+    }
+    if (at + digits > s.size()) return std::nullopt;
+    uint32_t cp = 0;
+    for (size_t k = at; k < at + digits; ++k) {
+      if (!std::isxdigit(static_cast<unsigned char>(s[k]))) return std::nullopt;
+      cp = cp * 16 + static_cast<uint32_t>(
+                         std::isdigit(static_cast<unsigned char>(s[k])) ? s[k] - '0' : (std::toupper(s[k]) - 'A' + 10));
+    }
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
+    AppendUtf8(cp, &out);
+    i = at + digits - 1;
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -64,7 +136,31 @@ std::variant<std::vector<Token>, CodeError> Tokenize(std::string_view code) {
     Token t;
     t.line = line;
     t.column = col;
-    if (IsIdentStart(c)) {
+    if ((c == 'u' || c == 'U') && code.substr(i + 1, 2) == "&'") {
+      // u&'...' [UESCAPE 'c']: \XXXX and \+XXXXXX are code points.
+      advance(2);
+      auto lit = ReadQuoted(code, &i, &line, &col, advance);
+      if (!lit) return MakeError(t.line, t.column, "unterminated string literal");
+      char escape = '\\';
+      size_t j = i;
+      while (j < code.size() && std::isspace(static_cast<unsigned char>(code[j]))) ++j;
+      std::string word;
+      for (size_t k = j; k < code.size() && IsIdentPart(code[k]); ++k) {
+        word += static_cast<char>(std::toupper(static_cast<unsigned char>(code[k])));
+      }
+      if (word == "UESCAPE") {
+        advance(j - i + word.size());
+        while (i < code.size() && std::isspace(static_cast<unsigned char>(code[i]))) advance(1);
+        int el = line, ec = col;
+        auto esc = i < code.size() && code[i] == '\'' ? ReadQuoted(code, &i, &line, &col, advance) : std::nullopt;
+        if (!esc || esc->size() != 1) return MakeError(el, ec, "UESCAPE takes one character in quotes");
+        escape = (*esc)[0];
+      }
+      auto decoded = DecodeUnicode(*lit, escape);
+      if (!decoded) return MakeError(t.line, t.column, "bad unicode escape in u&'...'");
+      t.kind = TokenKind::kString;
+      t.text = std::move(*decoded);
+    } else if (IsIdentStart(c)) {
       size_t j = i;
       while (j < code.size() && IsIdentPart(code[j])) ++j;
       t.kind = TokenKind::kIdentifier;
