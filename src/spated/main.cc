@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "console/console_route.h"
 #include "firehose/delivery_streams.h"
 #include "firehose/object_store.h"
 #include "firehose/service.h"
@@ -174,6 +175,12 @@ int Run(const Config& config) {
   firehose_options.limits = config.limits;
   firehose_options.metrics = &metrics;
   firehose_options.delivery.max_backoff_ms = config.delivery_retry_max_ms;
+  firehose_options.delivery.retry_window_ms = config.delivery_retry_window_ms;
+  // The error output is a local directory whatever the destination, so that
+  // an object the destination refused for the whole window has a place to go.
+  std::unique_ptr<firehose::ObjectStore> error_output =
+      firehose::NewLocalObjectStore(config.data_dir + "/firehose/error-output");
+  firehose_options.delivery.error_output = error_output.get();
   RegistryKinesisSource kinesis_source(&registry);  // KinesisStreamAsSource reads Data Streams through it
   firehose_options.kinesis = &kinesis_source;
   firehose::DeliveryStreams delivery_streams(firehose_options, catalog->get(), firehose_logs->get(), object_store.get(),
@@ -202,6 +209,10 @@ int Run(const Config& config) {
   front_door.AddService(&firehose_service);
   server::MetricsRoute metrics_route(&metrics);
   front_door.AddRoute({"GET", "/metrics", ""}, &metrics_route);
+  // The web console's files; its data comes from the signed API and /metrics above.
+  console::ConsoleRoute console_route(console::EmbeddedAssets(),
+                                      console::ConsoleOptions{.credentials_required = credentials.has_value()});
+  front_door.AddRoute({"", "/console/*", ""}, &console_route);
   metrics.AddCallback("spate_kinesis_subscriptions", "Open SubscribeToShard subscriptions.", metrics::Type::kGauge,
                       [&fan_out] { return static_cast<double>(fan_out.SubscriptionCount()); });
   http::HttpServerOptions http_options;
