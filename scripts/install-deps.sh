@@ -6,7 +6,8 @@ set -euo pipefail
 
 build_pkgs=(g++ cmake ninja-build pkg-config libboost-dev libnghttp2-dev libsimdjson-dev libssl-dev
             librocksdb-dev libgtest-dev libgmock-dev libjemalloc-dev libpcre2-dev
-            zlib1g-dev libsnappy-dev tzdata libcurl4-openssl-dev libcli11-dev)
+            zlib1g-dev libsnappy-dev tzdata libcurl4-openssl-dev libcli11-dev
+            protobuf-compiler libprotobuf-dev)
 test_pkgs=(python3 python3-pytest python3-boto3 nodejs e2fsprogs clang-14 clang-format-14 libclang-rt-14-dev slowhttptest
            prometheus chromium)
 

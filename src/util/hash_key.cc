@@ -1,6 +1,6 @@
 #include "util/hash_key.h"
 
-#include <openssl/md5.h>
+#include "util/md5.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -9,15 +9,8 @@
 namespace spate::util {
 
 uint128 PartitionKeyHash(std::string_view partition_key) {
-  unsigned char digest[MD5_DIGEST_LENGTH];
-  // MD5() is deprecated in OpenSSL 3 in favour of EVP, but EVP costs two
-  // allocations per call on this hot path; the one-shot function is exact.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-  MD5(reinterpret_cast<const unsigned char*>(partition_key.data()), partition_key.size(), digest);
-#pragma GCC diagnostic pop
   uint128 v = 0;
-  for (unsigned char b : digest) v = (v << 8) | b;
+  for (uint8_t b : Md5(partition_key)) v = (v << 8) | b;
   return v;
 }
 

@@ -442,3 +442,11 @@ def make_s3_server(node_bin, tmp_path):
     yield factory
     for srv in servers:
         srv.stop()
+
+
+@pytest.fixture(scope="session")
+def kinesis_agg(node_bin):
+    """The pinned aws-kinesis-agg npm package (the reference KPL aggregation library), installed by `npm ci`
+    when missing; yields the node binary that runs js/kpl_interop.mjs against it."""
+    _ensure_npm_package("aws-kinesis-agg")
+    return node_bin

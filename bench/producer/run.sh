@@ -1,0 +1,77 @@
+#!/bin/sh
+# Producer throughput beside plain PutRecords, in one run against one fresh
+# spated (never part of the tests; see bench/producer/README.md):
+#
+#   bench/producer/run.sh [--records N] [--size BYTES] [--shards N] [--seconds S] [--out DIR]
+#
+# 1. spate-produce puts N records of BYTES bytes through spate::Producer
+#    (aggregation on, KPL defaults) to a stream of --shards shards: records/s,
+#    PutRecords calls per 1,000 records, latency.
+# 2. spate_loadgen `puts` sends plain PutRecords calls of 500 records of the
+#    same size to another stream of the same shape for S seconds, closed loop
+#    on 8 connections: records/s.
+# The server runs with --limits=off: this measures the producer and the
+# server, not the shard limits (at AWS limits a shard caps both at 1 MiB/s).
+# Builds spated, spate-produce and spate_loadgen in $SPATE_BENCH_BUILD
+# (default build-bench/, benchmarks on). Writes DIR/producer.json and prints
+# a summary.
+set -eu
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${SPATE_BENCH_BUILD:-$ROOT/build-bench}
+RECORDS=200000
+SIZE=100
+SHARDS=1
+SECONDS_LG=10
+OUT=$ROOT/results/producer-$(date -u +%Y%m%dT%H%M%SZ)
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --records) RECORDS=$2; shift 2 ;;
+    --size) SIZE=$2; shift 2 ;;
+    --shards) SHARDS=$2; shift 2 ;;
+    --seconds) SECONDS_LG=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    *) echo "usage: $0 [--records N] [--size BYTES] [--shards N] [--seconds S] [--out DIR]" >&2; exit 2 ;;
+  esac
+done
+
+if command -v ccache >/dev/null 2>&1; then LAUNCHER="-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"; else LAUNCHER=""; fi
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPATE_BUILD_BENCH=ON $LAUNCHER >/dev/null
+ninja -C "$BUILD" -j2 spated spate-produce spate_loadgen >&2
+
+mkdir -p "$OUT"
+DATA=$(mktemp -d)
+LOG="$OUT/spated.log"
+"$BUILD/spated" --port 0 --data-dir "$DATA" --state-delay-ms 0 --limits=off 2>"$LOG" &
+SPATED=$!
+trap 'kill $SPATED 2>/dev/null; wait $SPATED 2>/dev/null; rm -rf "$DATA"' EXIT
+PORT=""
+for _ in $(seq 1 300); do
+  PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$LOG" | head -n 1)
+  [ -n "$PORT" ] && break
+  sleep 0.1
+done
+[ -n "$PORT" ] || { echo "spated did not start; see $LOG" >&2; exit 1; }
+LG="$BUILD/bench/loadgen/spate_loadgen"
+
+"$LG" create --port "$PORT" --stream bench-producer --shards "$SHARDS" >/dev/null
+"$LG" create --port "$PORT" --stream bench-plain --shards "$SHARDS" >/dev/null
+
+PRODUCER=$(timeout 600 "$BUILD/spate-produce" --endpoint "http://127.0.0.1:$PORT" --stream bench-producer \
+  --count "$RECORDS" --size "$SIZE" --keys 1000)
+PLAIN=$(timeout 600 "$LG" puts --port "$PORT" --stream bench-plain --shards "$SHARDS" --records 500 \
+  --record-bytes "$SIZE" --keys 1000 --conns 8 --duration "$SECONDS_LG" --warmup 1)
+
+printf '{"records":%s,"size":%s,"shards":%s,"producer":%s,"plain_put_records":%s}\n' \
+  "$RECORDS" "$SIZE" "$SHARDS" "$PRODUCER" "$PLAIN" >"$OUT/producer.json"
+/usr/bin/python3 - "$OUT/producer.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+p, l = r["producer"], r["plain_put_records"]
+print(f"{r['records']} records of {r['size']} B, {r['shards']} shard(s)")
+print(f"  producer (aggregated): {p['records_per_second']:>10.0f} records/s, "
+      f"{p['calls_per_1000_records']:.2f} PutRecords calls per 1,000 records, "
+      f"{p['kinesis_records']} Kinesis records, latency p50 {p['latency_ms']['p50']:.1f} ms p99 {p['latency_ms']['p99']:.1f} ms")
+print(f"  plain PutRecords (loadgen, 500/call, 8 conns): {l['records_per_s']:>10.0f} records/s, "
+      f"{1000 / 500:.2f} calls per 1,000 records, p50 {l['lat_us']['p50'] / 1000:.1f} ms per call")
+print(f"  written: {sys.argv[1]}")
+PY
