@@ -12,7 +12,7 @@ cxx="${FUZZ_CXX:-clang++-14}"
 command -v "$cxx" >/dev/null || { echo "fuzz/run.sh: $cxx not found (scripts/install-deps.sh --test)" >&2; exit 2; }
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-  targets=(fuzz_http1_parser fuzz_json fuzz_cbor fuzz_service_model fuzz_model_pattern fuzz_sigv4 fuzz_token fuzz_batch fuzz_catalog)
+  targets=(fuzz_http1_parser fuzz_json fuzz_cbor fuzz_service_model fuzz_model_pattern fuzz_sigv4 fuzz_token fuzz_batch fuzz_catalog fuzz_sql)
 fi
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
