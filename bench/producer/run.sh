@@ -4,9 +4,11 @@
 #
 #   bench/producer/run.sh [--records N] [--size BYTES] [--shards N] [--seconds S] [--out DIR]
 #
-# 1. spate-produce puts N records of BYTES bytes through spate::Producer
-#    (aggregation on, KPL defaults) to a stream of --shards shards: records/s,
-#    PutRecords calls per 1,000 records, latency.
+# 1. spate-produce puts N records of BYTES bytes through spate::Producer to
+#    a stream of --shards shards, three ways: KPL defaults (its per-shard rate
+#    limiter holds each shard at AWS's 1 MiB/s and 1,000 records/s), the rate
+#    limiter lifted (what producer and server can do), and lifted with 1 MiB
+#    aggregates: records/s, PutRecords calls per 1,000 records, latency.
 # 2. spate_loadgen `puts` sends plain PutRecords calls of 500 records of the
 #    same size to another stream of the same shape for S seconds, closed loop
 #    on 8 connections: records/s.
@@ -53,24 +55,34 @@ done
 [ -n "$PORT" ] || { echo "spated did not start; see $LOG" >&2; exit 1; }
 LG="$BUILD/bench/loadgen/spate_loadgen"
 
-"$LG" create --port "$PORT" --stream bench-producer --shards "$SHARDS" >/dev/null
-"$LG" create --port "$PORT" --stream bench-plain --shards "$SHARDS" >/dev/null
+for s in bench-producer bench-unlimited bench-1mib bench-plain; do
+  "$LG" create --port "$PORT" --stream "$s" --shards "$SHARDS" >/dev/null
+done
 
-PRODUCER=$(timeout 600 "$BUILD/spate-produce" --endpoint "http://127.0.0.1:$PORT" --stream bench-producer \
-  --count "$RECORDS" --size "$SIZE" --keys 1000)
+produce() {
+  timeout 600 "$BUILD/spate-produce" --endpoint "http://127.0.0.1:$PORT" --count "$RECORDS" --size "$SIZE" \
+    --keys 1000 "$@"
+}
+PRODUCER=$(produce --stream bench-producer)
+UNLIMITED=$(produce --stream bench-unlimited --rate-limit-percent 1000000)
+BIG=$(produce --stream bench-1mib --rate-limit-percent 1000000 --aggregation-max-size 1048576)
 PLAIN=$(timeout 600 "$LG" puts --port "$PORT" --stream bench-plain --shards "$SHARDS" --records 500 \
   --record-bytes "$SIZE" --keys 1000 --conns 8 --duration "$SECONDS_LG" --warmup 1)
 
-printf '{"records":%s,"size":%s,"shards":%s,"producer":%s,"plain_put_records":%s}\n' \
-  "$RECORDS" "$SIZE" "$SHARDS" "$PRODUCER" "$PLAIN" >"$OUT/producer.json"
+printf '{"records":%s,"size":%s,"shards":%s,"producer":%s,"producer_unlimited":%s,"producer_unlimited_1mib":%s,"plain_put_records":%s}\n' \
+  "$RECORDS" "$SIZE" "$SHARDS" "$PRODUCER" "$UNLIMITED" "$BIG" "$PLAIN" >"$OUT/producer.json"
 /usr/bin/python3 - "$OUT/producer.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-p, l = r["producer"], r["plain_put_records"]
+l = r["plain_put_records"]
 print(f"{r['records']} records of {r['size']} B, {r['shards']} shard(s)")
-print(f"  producer (aggregated): {p['records_per_second']:>10.0f} records/s, "
-      f"{p['calls_per_1000_records']:.2f} PutRecords calls per 1,000 records, "
-      f"{p['kinesis_records']} Kinesis records, latency p50 {p['latency_ms']['p50']:.1f} ms p99 {p['latency_ms']['p99']:.1f} ms")
+for label, key in (("producer, KPL defaults (AWS shard rate)", "producer"),
+                   ("producer, rate limiter lifted", "producer_unlimited"),
+                   ("producer, lifted, 1 MiB aggregates", "producer_unlimited_1mib")):
+    p = r[key]
+    print(f"  {label}: {p['records_per_second']:>8.0f} records/s, "
+          f"{p['calls_per_1000_records']:.2f} PutRecords calls per 1,000 records, "
+          f"{p['kinesis_records']} Kinesis records, latency p50 {p['latency_ms']['p50']:.0f} ms p99 {p['latency_ms']['p99']:.0f} ms")
 print(f"  plain PutRecords (loadgen, 500/call, 8 conns): {l['records_per_s']:>10.0f} records/s, "
       f"{1000 / 500:.2f} calls per 1,000 records, p50 {l['lat_us']['p50'] / 1000:.1f} ms per call")
 print(f"  written: {sys.argv[1]}")

@@ -91,8 +91,7 @@ int64_t Engine::Backoff(int failures) {
   return jitter(rng_);
 }
 
-bool Engine::Ready(const StreamState& s, const ShardState& shard, int64_t now_ns) const {
-  (void)s;
+bool Engine::Ready(const ShardState& shard, int64_t now_ns) const {
   if (shard.in_flight || shard.pending.empty()) return false;
   if (now_ns < shard.retry_at_ns || now_ns < shard.rate_at_ns) return false;
   const UserRecordState& front = *shard.pending.front();
@@ -130,7 +129,7 @@ std::vector<Work> Engine::Poll(int64_t now_ns, std::vector<Completion>* done) {
     for (auto& [shard_id, shard] : s.shards) {
       if (shard.in_flight) continue;
       ExpireFront(shard.pending, &shard.pending_bytes, now_ns, done);
-      if (old_in_flight || !Ready(s, shard, now_ns)) continue;
+      if (old_in_flight || !Ready(shard, now_ns)) continue;
 
       Work::Sent sent;
       sent.shard_id = shard_id;
@@ -358,8 +357,7 @@ void Engine::AbortBuffered(const ApiError& error, std::vector<Completion>* done)
   }
 }
 
-int64_t Engine::NextWakeNs(int64_t now_ns) {
-  (void)now_ns;
+int64_t Engine::NextWakeNs() const {
   int64_t wake = kNever;
   const int64_t buffered_ns = config_.record_max_buffered_time.count() * kNsPerMs;
   for (auto& [name, s] : streams_) {

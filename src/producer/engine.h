@@ -118,7 +118,7 @@ class Engine {
 
   // When Poll may next have something to do (monotonic ns); INT64_MAX if
   // nothing is buffered or everything waits for an answer.
-  int64_t NextWakeNs(int64_t now_ns);
+  int64_t NextWakeNs() const;
 
   size_t buffered_records() const { return buffered_records_; }
   size_t in_flight_calls() const { return in_flight_calls_; }
@@ -153,7 +153,7 @@ class Engine {
   // Moves every buffered record of `s` back through the current map, in id
   // order (after a new map, or when a retry finds its shard gone).
   void Reroute(StreamState& s, int64_t now_ns);
-  bool Ready(const StreamState& s, const ShardState& shard, int64_t now_ns) const;
+  bool Ready(const ShardState& shard, int64_t now_ns) const;
   void ExpireFront(std::deque<RecordPtr>& q, size_t* bytes, int64_t now_ns, std::vector<Completion>* done);
   void Requeue(StreamState& s, Work::Sent sent, const ApiError& error, uint64_t map_version, int64_t now_ns,
                std::vector<Completion>* done);

@@ -294,7 +294,7 @@ void ProducerImpl::PumpLoop() {
       lk.lock();
       continue;
     }
-    const int64_t wake_ns = engine_.NextWakeNs(now);
+    const int64_t wake_ns = engine_.NextWakeNs();
     auto woken = [&] { return wake_ || stop_pump_; };
     if (wake_ns == kNever) {
       pump_cv_.wait(lk, woken);

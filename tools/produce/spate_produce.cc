@@ -5,7 +5,7 @@
 //
 //   spate-produce --stream S [--endpoint URL] [--count N] [--size BYTES]
 //                 [--keys K] [--no-aggregation] [--buffered-time-ms MS]
-//                 [--rate-limit-percent P]
+//                 [--rate-limit-percent P] [--aggregation-max-size BYTES]
 //
 // Record i has partition key "key-<i mod K>" and data "<key>/<i>/" padded
 // with 'x' to --size bytes, so a reader can check the order per key. Exit
@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
   app.add_option("--keys", keys, "Distinct partition keys")->check(CLI::Range(uint64_t{1}, uint64_t{1'000'000}));
   app.add_flag("--no-aggregation", no_aggregation, "Send every record plain");
   app.add_option("--buffered-time-ms", buffered_time_ms, "RecordMaxBufferedTime")->check(CLI::Range(0, 60'000));
+  app.add_option("--aggregation-max-size", config.aggregation_max_size, "AggregationMaxSize, bytes")
+      ->check(CLI::Range(size_t{64}, spate::kMaxRecordSize));
   app.add_option("--rate-limit-percent", config.rate_limit_percent, "Per-shard rate limit, percent of the shard's")
       ->check(CLI::Range(1, 1'000'000));
   try {

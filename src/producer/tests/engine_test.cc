@@ -59,7 +59,7 @@ class EngineTest : public ::testing::Test {
     for (int64_t end = now_ + limit_ms * kMs; engine_->buffered_records() > 0 && now_ < end;) {
       std::vector<Work> puts = Poll(fake);
       for (Work& w : puts) Answer(std::move(w), fake);
-      if (puts.empty()) now_ = std::max(now_ + kMs, std::min(engine_->NextWakeNs(now_), end));
+      if (puts.empty()) now_ = std::max(now_ + kMs, std::min(engine_->NextWakeNs(), end));
     }
     Fulfil();
   }
@@ -101,7 +101,7 @@ TEST_F(EngineTest, AggregatesPerShardAfterTheBufferedTime) {
   std::vector<std::future<PutOutcome>> futures;
   for (int i = 0; i < 200; ++i) futures.push_back(Put("key-" + std::to_string(i), "data-" + std::to_string(i)));
   EXPECT_TRUE(Poll(fake).empty());  // RecordMaxBufferedTime (100 ms) has not passed
-  EXPECT_EQ(engine_->NextWakeNs(now_), now_ + 100 * kMs);
+  EXPECT_EQ(engine_->NextWakeNs(), now_ + 100 * kMs);
   now_ += 100 * kMs;
   std::vector<Work> puts = Poll(fake);
   ASSERT_EQ(puts.size(), 1u);             // one PutRecords call...
@@ -209,7 +209,7 @@ TEST_F(EngineTest, AThrottledCallIsRetriedAfterBackoff) {
   ASSERT_EQ(puts.size(), 1u);
   Answer(std::move(puts[0]), fake);
   EXPECT_TRUE(Poll(fake).empty());  // backing off
-  const int64_t wake = engine_->NextWakeNs(now_);
+  const int64_t wake = engine_->NextWakeNs();
   EXPECT_GE(wake, now_ + 50 * kMs);  // jitter keeps it in [min/2, min]
   EXPECT_LE(wake, now_ + 100 * kMs);
   now_ = wake;
@@ -280,7 +280,7 @@ TEST_F(EngineTest, StaysUnderTheShardRecordRate) {
       sent_at.push_back(now_);
       Answer(std::move(w), fake);
     }
-    if (puts.empty()) now_ = std::max(now_ + 1, engine_->NextWakeNs(now_));
+    if (puts.empty()) now_ = std::max(now_ + 1, engine_->NextWakeNs());
   }
   Fulfil();
   ASSERT_EQ(sent_at.size(), 5000u);
