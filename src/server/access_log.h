@@ -17,16 +17,16 @@ namespace spate::server {
 
 // One answered API request.
 struct AccessLogEntry {
-  int64_t time_ms = 0;         // wall clock when the request reached the front door
-  std::string request_id;      // x-amzn-RequestId
-  std::string account;         // the caller's account; empty before SigV4 passed
-  std::string operation;       // "PutRecord"; empty when the target named none
-  std::string stream;          // the resource the call names (Service::ResourceName); may be empty
-  int status = 0;              // HTTP status
-  std::string error_type;      // x-amzn-ErrorType ("ResourceNotFoundException"); empty on success
-  int64_t latency_us = 0;      // arrival to response built
-  uint64_t request_bytes = 0;  // request body
-  uint64_t response_bytes = 0; // response body (0 for an event stream: it is still open)
+  int64_t time_ms = 0;          // wall clock when the request reached the front door
+  std::string request_id;       // x-amzn-RequestId
+  std::string account;          // the caller's account; empty before SigV4 passed
+  std::string operation;        // "PutRecord"; empty when the target named none
+  std::string stream;           // the resource the call names (Service::ResourceName); may be empty
+  int status = 0;               // HTTP status
+  std::string error_type;       // x-amzn-ErrorType ("ResourceNotFoundException"); empty on success
+  int64_t latency_us = 0;       // arrival to response built
+  uint64_t request_bytes = 0;   // request body
+  uint64_t response_bytes = 0;  // response body (0 for an event stream: it is still open)
 };
 
 // The request log (spated --access-log PATH|-), written off the hot path:
@@ -74,8 +74,8 @@ class AccessLog {
   const LogFormat format_;
   const size_t capacity_;
   mutable std::mutex mu_;
-  std::condition_variable wake_;     // the writer: entries queued, or stopping
-  std::condition_variable flushed_;  // Flush(): written_ moved
+  std::condition_variable wake_;      // the writer: entries queued, or stopping
+  std::condition_variable flushed_;   // Flush(): written_ moved
   std::deque<AccessLogEntry> queue_;  // guarded by mu_
   uint64_t submitted_ = 0;            // guarded by mu_
   uint64_t written_ = 0;              // guarded by mu_

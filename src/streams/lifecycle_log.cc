@@ -78,8 +78,8 @@ void LogStreamChanges(const StreamMeta* before, const StreamMeta* after) {
   std::vector<std::string> open_before = OpenShards(*before), open_after = OpenShards(*after);
   if (open_before != open_after) {
     SPATE_LOG_INFO(Label(*after) + " resharded: " + std::to_string(open_before.size()) + " -> " +
-                   std::to_string(open_after.size()) + " open shards (closed " +
-                   Join(Minus(open_before, open_after)) + "; opened " + Join(Minus(open_after, open_before)) + ")");
+                   std::to_string(open_after.size()) + " open shards (closed " + Join(Minus(open_before, open_after)) +
+                   "; opened " + Join(Minus(open_after, open_before)) + ")");
   }
   if (after->mode != before->mode) {
     SPATE_LOG_INFO(Label(*after) + " capacity mode " + std::string(metadata::StreamModeName(before->mode)) + " -> " +
