@@ -29,14 +29,29 @@ void SetLogFormat(LogFormat format) { g_format = format; }
 LogFormat GetLogFormat() { return g_format; }
 
 std::string FormatUtcTime(int64_t unix_ms) {
-  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
-  int ms = static_cast<int>(unix_ms % 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char ts[40];
-  size_t n = std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(ts + n, sizeof ts - n, ".%03dZ", ms);
-  return ts;
+  // The seconds part is formatted once per second per thread (the access
+  // log's writer formats thousands of lines a second).
+  thread_local int64_t cached_second = INT64_MIN;
+  thread_local char cached[24];
+  thread_local size_t cached_len = 0;
+  int64_t second = unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000;
+  if (second != cached_second) {
+    std::time_t t = static_cast<std::time_t>(second);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    cached_len = std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+    cached_second = second;
+  }
+  int ms = static_cast<int>(unix_ms - second * 1000);
+  std::string out(cached, cached_len);
+  char frac[6] = {'.',
+                  static_cast<char>('0' + ms / 100),
+                  static_cast<char>('0' + ms / 10 % 10),
+                  static_cast<char>('0' + ms % 10),
+                  'Z',
+                  '\0'};
+  out.append(frac, 5);
+  return out;
 }
 
 void AppendJsonEscaped(std::string_view s, std::string* out) {

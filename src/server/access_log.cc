@@ -1,6 +1,7 @@
 #include "server/access_log.h"
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -26,10 +27,22 @@ void AppendJsonString(std::string_view key, std::string_view v, std::string* out
   out->append("\",");
 }
 
-std::string LatencyMs(int64_t us) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(us) / 1000.0);
-  return buf;
+void AppendNumber(uint64_t n, std::string* out) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  (void)ec;  // 24 bytes hold any uint64_t
+  out->append(buf, end);
+}
+
+// Milliseconds with three decimals, from microseconds.
+void AppendLatencyMs(int64_t us, std::string* out) {
+  uint64_t u = us > 0 ? static_cast<uint64_t>(us) : 0;
+  AppendNumber(u / 1000, out);
+  uint64_t frac = u % 1000;
+  out->push_back('.');
+  out->push_back(static_cast<char>('0' + frac / 100));
+  out->push_back(static_cast<char>('0' + frac / 10 % 10));
+  out->push_back(static_cast<char>('0' + frac % 10));
 }
 
 }  // namespace
@@ -43,11 +56,17 @@ std::string AccessLog::FormatLine(LogFormat format, const AccessLogEntry& e) {
     AppendJsonString("account", e.account, &line);
     AppendJsonString("operation", e.operation, &line);
     AppendJsonString("stream", e.stream, &line);
-    line.append("\"status\":" + std::to_string(e.status) + ",");
+    line.append("\"status\":");
+    AppendNumber(static_cast<uint64_t>(e.status), &line);
+    line.push_back(',');
     AppendJsonString("error", e.error_type, &line);
-    line.append("\"latency_ms\":" + LatencyMs(e.latency_us) + ",");
-    line.append("\"request_bytes\":" + std::to_string(e.request_bytes) + ",");
-    line.append("\"response_bytes\":" + std::to_string(e.response_bytes) + ",");
+    line.append("\"latency_ms\":");
+    AppendLatencyMs(e.latency_us, &line);
+    line.append(",\"request_bytes\":");
+    AppendNumber(e.request_bytes, &line);
+    line.append(",\"response_bytes\":");
+    AppendNumber(e.response_bytes, &line);
+    line.push_back(',');
     AppendJsonString("request_id", e.request_id, &line);
     line.back() = '}';
     line.push_back('\n');
@@ -58,10 +77,17 @@ std::string AccessLog::FormatLine(LogFormat format, const AccessLogEntry& e) {
     line.push_back(' ');
     AppendField(f, &line);
   }
-  line.append(" " + std::to_string(e.status) + " ");
+  line.push_back(' ');
+  AppendNumber(static_cast<uint64_t>(e.status), &line);
+  line.push_back(' ');
   AppendField(e.error_type, &line);
-  line.append(" " + LatencyMs(e.latency_us) + " " + std::to_string(e.request_bytes) + " " +
-              std::to_string(e.response_bytes) + " ");
+  line.push_back(' ');
+  AppendLatencyMs(e.latency_us, &line);
+  line.push_back(' ');
+  AppendNumber(e.request_bytes, &line);
+  line.push_back(' ');
+  AppendNumber(e.response_bytes, &line);
+  line.push_back(' ');
   AppendField(e.request_id, &line);
   line.push_back('\n');
   return line;
