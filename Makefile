@@ -1,5 +1,6 @@
-# The two commands of the README's quick start, and the build they share.
-.PHONY: build run test clean
+# The two commands of the README's quick start, and the build they share;
+# `make package` builds the Debian packages (scripts/package.sh).
+.PHONY: build run test package clean
 
 build:
 	scripts/build.sh
@@ -9,6 +10,9 @@ run: build
 
 test:
 	scripts/test.sh
+
+package:
+	scripts/package.sh
 
 clean:
 	rm -rf build

@@ -3,7 +3,9 @@
 function(spate_cc_library)
   cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;PUBLIC_DEPS" ${ARGN})
   add_library(${ARG_NAME} STATIC ${ARG_SRCS})
-  target_include_directories(${ARG_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  # BUILD_INTERFACE: a library exported by cmake/install.cmake carries no
+  # source-tree path (its installed headers are include/spate/).
+  target_include_directories(${ARG_NAME} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/src>)
   target_link_libraries(${ARG_NAME} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_DEPS})
   target_compile_options(${ARG_NAME} PRIVATE ${SPATE_WARNINGS})
 endfunction()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, from Debian 12's packages, whatever building (and, with --test,
-# testing) Spate needs and the machine lacks. Safe to run again: it installs
+# testing; with --package, packaging) Spate needs and the machine lacks. Safe to run again: it installs
 # nothing that is already there.
 set -euo pipefail
 
@@ -8,13 +8,17 @@ build_pkgs=(g++ cmake ninja-build pkg-config libboost-dev libnghttp2-dev libsimd
             librocksdb-dev libgtest-dev libgmock-dev libjemalloc-dev libpcre2-dev
             zlib1g-dev libsnappy-dev tzdata libcurl4-openssl-dev libcli11-dev
             protobuf-compiler libprotobuf-dev)
+# `make package` (CPack DEB: dpkg-shlibdeps; objcopy splits the debug info).
+package_pkgs=(dpkg-dev binutils)
+# tests/integration/test_package.py also verifies the unit (systemd-analyze).
 test_pkgs=(python3 python3-pytest python3-boto3 nodejs e2fsprogs clang-14 clang-format-14 libclang-rt-14-dev slowhttptest
-           prometheus chromium)
+           prometheus chromium "${package_pkgs[@]}" systemd)
 
 want=("${build_pkgs[@]}")
 # npm fetches the console's pinned charting library at build time
 # (src/console/vendor/package-lock.json); spated does not need it to run.
 command -v npm >/dev/null 2>&1 || want+=(npm)
+[[ "${1:-}" == "--package" ]] && want+=("${package_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then
   want+=("${test_pkgs[@]}")
   command -v aws >/dev/null 2>&1 || want+=(awscli)

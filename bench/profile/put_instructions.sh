@@ -5,6 +5,7 @@
 # moves between runs, so it shows what a change to the request path costs.
 #
 #   bench/profile/put_instructions.sh [BUILD_DIR]   (default: build-bench)
+#   SPATED_ARGS="--access-log /tmp/a.log" bench/profile/put_instructions.sh   (extra server flags)
 #
 # Prints the total per request and the inclusive cost of the main stages;
 # leaves the callgrind profile in $OUT (default /tmp/spate-put.callgrind) for
@@ -23,7 +24,7 @@ data="$(mktemp -d)"
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT
 rm -f "$out"
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" \
-  "$spated" --port "$port" --data-dir "$data/d" --limits=off --state-delay-ms 0 --log-level warn 2>"$data/err" &
+  "$spated" --port "$port" --data-dir "$data/d" --limits=off --state-delay-ms 0 --log-level warn ${SPATED_ARGS:-} 2>"$data/err" &
 pid=$!
 for _ in $(seq 150); do curl -s -o /dev/null "localhost:$port/health" && break; sleep 0.2; done
 "$lg" create --port "$port" --stream put --shards 8 >/dev/null

@@ -142,6 +142,11 @@ Status DeliveryStreams::Start() {
   return Status::Ok();
 }
 
+size_t DeliveryStreams::Count() const {
+  std::shared_lock lock(mu_);
+  return streams_.size();
+}
+
 void DeliveryStreams::Stop() {
   {
     std::lock_guard<std::mutex> l(state_mu_);

@@ -81,6 +81,8 @@ class DeliveryStreams {
   void PutRecord(const iam::Caller& caller, protocol::Value in, Done done);
   void PutRecordBatch(const iam::Caller& caller, protocol::Value in, Done done);
 
+  // Delivery streams in every account and region (the recovery summary).
+  size_t Count() const;
   // Delivery counters of a stream (metrics, tests); kNotFound if absent.
   Result<DeliveryStats> Stats(const iam::Caller& caller, std::string_view name) const;
 

@@ -48,6 +48,10 @@ ErrorCode FirehoseService::OverloadError(std::string_view operation) const {
   return ErrorCode::kServiceUnavailable;
 }
 
+std::string FirehoseService::ResourceName(const protocol::OperationInfo&, const protocol::Value& input) const {
+  return std::string(input.GetString("DeliveryStreamName"));
+}
+
 void FirehoseService::Invoke(const protocol::OperationInfo& op, service::Call call, protocol::Value input,
                              service::Done done) {
   if (op.name() == "PutRecord") return streams_->PutRecord(call.caller, std::move(input), std::move(done));

@@ -19,6 +19,8 @@ class FirehoseService final : public service::Service {
   const protocol::ServiceModel& model() const override;
   bool Serves(const protocol::OperationInfo& op) const override;
   ErrorCode OverloadError(std::string_view operation) const override;
+  // DeliveryStreamName.
+  std::string ResourceName(const protocol::OperationInfo& op, const protocol::Value& input) const override;
   void Invoke(const protocol::OperationInfo& op, service::Call call, protocol::Value input,
               service::Done done) override;
 

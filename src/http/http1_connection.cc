@@ -292,6 +292,11 @@ void Http1Connection::QueueHead(int status, const HeaderList& headers, size_t co
   head.append("Date: ");
   head.append(HttpDate());
   head.append(kCrlf);
+  if (limits_.server_header != nullptr && !limits_.server_header->empty()) {
+    head.append("Server: ");
+    head.append(*limits_.server_header);
+    head.append(kCrlf);
+  }
   if (chunked) {
     head.append("Transfer-Encoding: chunked\r\n");
   } else {

@@ -394,7 +394,7 @@ void Http2Connection::Submit(int32_t stream_id, int status, const HeaderList& he
   std::vector<std::string> lower_names;
   lower_names.reserve(headers.size());
   std::vector<nghttp2_nv> nv;
-  nv.reserve(headers.size() + 3);
+  nv.reserve(headers.size() + 4);
   nv.push_back(MakeNv(":status", status_str));
   for (const auto& [name, value] : headers) {
     if (name.empty() || IsTransportHeader(name)) continue;
@@ -405,6 +405,9 @@ void Http2Connection::Submit(int32_t stream_id, int status, const HeaderList& he
   }
   if (content_length >= 0) nv.push_back(MakeNv("content-length", length_str));
   nv.push_back(MakeNv("date", HttpDate()));
+  if (limits_.server_header != nullptr && !limits_.server_header->empty()) {
+    nv.push_back(MakeNv("server", *limits_.server_header));
+  }
 
   nghttp2_data_provider provider;
   provider.source.ptr = nullptr;

@@ -199,6 +199,7 @@ class HttpServerImpl final : public HttpServer {
       : options_(std::move(options)),
         handler_(handler),
         inflight_(std::make_shared<internal::ByteBudget>(options_.max_inflight_bytes)),
+        server_header_(std::make_shared<const std::string>(options_.server_header)),
         open_connections_(std::make_shared<std::atomic<size_t>>(0)) {}
   ~HttpServerImpl() override { Stop(); }
 
@@ -238,6 +239,7 @@ class HttpServerImpl final : public HttpServer {
   std::optional<asio::steady_timer> tls_retry_timer_;  // on loops_[0]
   size_t next_loop_ = 0;                               // loop 0 only
   const std::shared_ptr<internal::ByteBudget> inflight_;
+  const std::shared_ptr<const std::string> server_header_;  // options_.server_header, for every connection
   const std::shared_ptr<std::atomic<size_t>> open_connections_;
   std::atomic<uint64_t> accepted_{0}, refused_{0};
   int64_t last_refusal_log_ms_ = 0;  // loop 0 only
@@ -369,6 +371,7 @@ std::optional<ConnectionLimits> HttpServerImpl::AdmitConnection(tcp::socket& soc
   limits.idle_timeout = std::chrono::milliseconds(options_.idle_timeout_ms);
   limits.header_timeout = std::chrono::milliseconds(options_.header_timeout_ms);
   limits.body_timeout = std::chrono::milliseconds(options_.body_timeout_ms);
+  limits.server_header = server_header_;
   limits.slot = std::make_shared<internal::ConnectionSlot>(open_connections_);
   return limits;
 }

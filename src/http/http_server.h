@@ -39,6 +39,9 @@ struct HttpServerOptions {
   int64_t idle_timeout_ms = 120'000;
   int64_t header_timeout_ms = 10'000;
   int64_t body_timeout_ms = 60'000;
+  // Value of the Server header on every response ("spated/0.1.0"); empty:
+  // no Server header.
+  std::string server_header;
 };
 
 // What the server holds now and has accepted so far, for metrics.

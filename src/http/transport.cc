@@ -168,6 +168,7 @@ std::string_view HttpDate() {
 bool IsTransportHeader(std::string_view name) {
   static constexpr std::string_view kNames[] = {
       "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "proxy-connection", "date", "te",
+      "server",
   };
   for (std::string_view n : kNames) {
     if (n.size() != name.size()) continue;

@@ -236,6 +236,9 @@ struct ConnectionLimits {
   std::chrono::milliseconds idle_timeout{0};
   std::chrono::milliseconds header_timeout{0};
   std::chrono::milliseconds body_timeout{0};
+  // HttpServerOptions::server_header, shared by every connection; null or
+  // empty: no Server header.
+  std::shared_ptr<const std::string> server_header;
   // The slot this connection holds (see ConnectionSlot).
   std::shared_ptr<ConnectionSlot> slot;
 };

@@ -1,5 +1,6 @@
 #include "server/api_dispatcher.h"
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,40 @@ Status UnknownOperation(std::string_view target, bool in_model) {
   return Status(ErrorCode::kUnknownOperation, "Unknown operation " + quoted + ".");
 }
 
+// One request's access-log entry while it is answered; shared by the
+// copies of its ResponseShape, submitted once by Finish().
+struct AccessRecord {
+  AccessLog* log = nullptr;
+  std::chrono::steady_clock::time_point start;
+  AccessLogEntry entry;
+  bool finished = false;  // a request is logged once
+
+  static std::shared_ptr<AccessRecord> Start(AccessLog* log, const HttpRequest& req) {
+    auto r = std::make_shared<AccessRecord>();
+    r->log = log;
+    r->start = std::chrono::steady_clock::now();
+    r->entry.time_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    r->entry.request_bytes = req.body.size();
+    return r;
+  }
+
+  // Called where the response is built (a transport thread).
+  void Finish(const HttpResponse& r) {
+    if (finished) return;
+    finished = true;
+    entry.status = r.status;
+    entry.response_bytes = r.body.size();
+    for (const auto& [name, value] : r.headers) {
+      if (name == "x-amzn-ErrorType") entry.error_type = value;
+    }
+    entry.latency_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+    log->Submit(std::move(entry));
+  }
+};
+
 // How to shape the answer to one request: copied into the task that
 // encodes it on the transport thread, so that task owns neither the
 // responder nor, through it, the event loop.
@@ -54,6 +89,14 @@ struct ResponseShape {
   std::string request_id;
   bool cors = false;
   bool has_output = true;
+  // Set when the access log is on.
+  std::shared_ptr<AccessRecord> access;
+
+  // `r`, after logging it when the access log is on.
+  HttpResponse Logged(HttpResponse r) const {
+    if (access != nullptr) access->Finish(r);
+    return r;
+  }
 
   HeaderList BaseHeaders() const {
     HeaderList h;
@@ -115,14 +158,14 @@ struct ResponseShape {
 struct Exchange : ResponseShape {
   std::unique_ptr<Responder> responder;
 
-  void SendError(const Status& st) { responder->Send(ErrorResponse(st)); }
+  void SendError(const Status& st) { responder->Send(Logged(ErrorResponse(st))); }
 
   // A body the handler encoded itself (PutRecord, PutRecords, GetRecords),
   // possibly on the storage writer's thread: the headers are built on the
   // connection's thread, like SendResult's.
   static void SendEncoded(const std::shared_ptr<Exchange>& ex, std::string body) {
     ex->responder->SendBuilt([shape = static_cast<const ResponseShape&>(*ex), body = std::move(body)]() mutable {
-      return shape.OkResponse(std::move(body));
+      return shape.Logged(shape.OkResponse(std::move(body)));
     });
   }
 
@@ -131,7 +174,7 @@ struct Exchange : ResponseShape {
   // acknowledged by the storage writer costs that thread no encoding.
   static void SendResult(const std::shared_ptr<Exchange>& ex, Result<Value> result) {
     ex->responder->SendBuilt([shape = static_cast<const ResponseShape&>(*ex), result = std::move(result)] {
-      return shape.ResultResponse(result);
+      return shape.Logged(shape.ResultResponse(result));
     });
   }
 };
@@ -188,11 +231,18 @@ HttpResponse ApiDispatcher::Overloaded(const HttpRequest& head) {
   shape.request_id = RandomRequestId();
   shape.cors = !head.Header("origin").empty();
   if (head.Header("content-type").find("cbor") != std::string_view::npos) shape.format = WireFormat::kCbor;
-  return shape.ErrorResponse(
-      Status(code, "Rate exceeded: the server is at its in-flight request memory limit; retry."));
+  if (access_log_ != nullptr) {
+    shape.access = AccessRecord::Start(access_log_, head);
+    shape.access->entry.request_id = shape.request_id;
+    shape.access->entry.operation = std::string(op);
+  }
+  return shape.Logged(
+      shape.ErrorResponse(Status(code, "Rate exceeded: the server is at its in-flight request memory limit; retry.")));
 }
 
 void ApiDispatcher::Handle(HttpRequest&& req, std::unique_ptr<Responder> responder) {
+  std::shared_ptr<AccessRecord> access;
+  if (access_log_ != nullptr) access = AccessRecord::Start(access_log_, req);
   if (req.method != "POST") {
     HttpResponse r;
     r.status = 403;
@@ -201,6 +251,11 @@ void ApiDispatcher::Handle(HttpRequest&& req, std::unique_ptr<Responder> respond
     r.body =
         "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be "
         "authorized</Message>\n</AccessDeniedException>\n";
+    if (access != nullptr) {
+      access->entry.request_id = r.headers.front().second;
+      access->entry.error_type = "AccessDeniedException";
+      access->Finish(r);
+    }
     return responder->Send(std::move(r));
   }
 
@@ -214,6 +269,11 @@ void ApiDispatcher::Handle(HttpRequest&& req, std::unique_ptr<Responder> respond
   std::string_view op_name;
   std::string_view target = req.Header("x-amz-target");
   service::Service* service = Route(target, &op_name);
+  if (access != nullptr) {
+    access->entry.request_id = ex->request_id;
+    access->entry.operation = std::string(op_name);
+    ex->access = std::move(access);
+  }
   const protocol::ServiceModel* model = service != nullptr ? &service->model() : nullptr;
   const protocol::OperationInfo* op = model != nullptr ? model->FindOperation(op_name) : nullptr;
   if (op == nullptr || !service->Serves(*op)) return ex->SendError(UnknownOperation(target, op != nullptr));
@@ -221,6 +281,7 @@ void ApiDispatcher::Handle(HttpRequest&& req, std::unique_ptr<Responder> respond
 
   auto auth = verifier_->Verify(req, service->signing_name());
   if (!auth.ok()) return ex->SendError(auth.status());
+  if (ex->access != nullptr) ex->access->entry.account = auth->account;
 
   Result<Value> input = Status(ErrorCode::kSerialization, "");
   if (ex->format == WireFormat::kCbor) {
@@ -233,6 +294,7 @@ void ApiDispatcher::Handle(HttpRequest&& req, std::unique_ptr<Responder> respond
     return ex->SendError(Status(ErrorCode::kSerialization, "Start of structure or map found where not expected."));
   }
   if (Status st = model->ValidateInput(*op, &*input, ex->format); !st.ok()) return ex->SendError(st);
+  if (ex->access != nullptr) ex->access->entry.stream = service->ResourceName(*op, *input);
 
   service::Call call;
   call.caller.account = std::move(auth->account);
@@ -248,6 +310,11 @@ void ApiDispatcher::Handle(HttpRequest&& req, std::unique_ptr<Responder> respond
       HeaderList h = ex->BaseHeaders();
       for (auto& [name, value] : h) {
         if (name == "Content-Type") value = std::string(kEventStreamContentType);
+      }
+      if (ex->access != nullptr) {
+        HttpResponse head;
+        head.status = 200;
+        ex->access->Finish(head);
       }
       return std::make_shared<ResponseStreamSink>(ex->responder->StartStream(200, std::move(h)));
     };

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "http/http_types.h"
+#include "server/access_log.h"
 #include "server/sigv4.h"
 #include "service/service.h"
 
@@ -38,6 +39,9 @@ class ApiDispatcher final : public http::RequestHandler {
   // Serves `service`'s target prefix from now on; `service` must outlive
   // this. Two services may not share a target prefix (asserted).
   void AddService(service::Service* service);
+  // Logs every answered request to `log` (null: none; the default). Set
+  // before the server starts; `log` must outlive this.
+  void SetAccessLog(AccessLog* log) { access_log_ = log; }
 
   void Handle(http::HttpRequest&& request, std::unique_ptr<http::Responder> responder) override;
   // A request refused by the transport's memory budgets: the error its
@@ -53,6 +57,7 @@ class ApiDispatcher final : public http::RequestHandler {
   std::unique_ptr<SigV4Verifier> owned_verifier_;  // development mode when none is given
   const SigV4Verifier* verifier_;
   std::vector<service::Service*> services_;
+  AccessLog* access_log_ = nullptr;
 };
 
 }  // namespace spate::server

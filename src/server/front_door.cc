@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "base/version.h"
 #include "server/request_id.h"
 
 namespace spate::server {
@@ -13,14 +14,16 @@ using http::HttpRequest;
 using http::HttpResponse;
 using http::Responder;
 
-// GET /health and /healthcheck: the process is up and serving.
+// GET /health and /healthcheck: the process is up and serving (spated
+// listens only once recovery is done, so an answer means ready), and which
+// build it is.
 class HealthRoute final : public http::RequestHandler {
  public:
   void Handle(HttpRequest&&, std::unique_ptr<Responder> responder) override {
     HttpResponse r;
     r.headers.emplace_back("x-amzn-RequestId", RandomRequestId());
     r.headers.emplace_back("Content-Type", "application/json");
-    r.body = "{\"status\":\"ok\"}";
+    r.body = HealthBody();
     responder->Send(std::move(r));
   }
 };
@@ -45,6 +48,12 @@ class CorsPreflightRoute final : public http::RequestHandler {
 };
 
 }  // namespace
+
+std::string HealthBody() {
+  // Version and revision are built from [0-9A-Za-z.-]: nothing to escape.
+  return "{\"status\":\"ok\",\"version\":\"" + std::string(Version()) + "\",\"revision\":\"" +
+         std::string(GitRevision()) + "\"}";
+}
 
 FrontDoor::FrontDoor(const SigV4Verifier* verifier)
     : api_(verifier),

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "http/router.h"
 #include "server/api_dispatcher.h"
@@ -12,13 +13,18 @@ namespace spate::server {
 // preflights, and whatever is added: /metrics, /console) and, behind them,
 // the AWS API (ApiDispatcher) with the registered services.
 //
-//   GET /health, GET /healthcheck -> 200 {"status":"ok"}
+//   GET /health, GET /healthcheck -> 200 HealthBody():
+//                                    {"status":"ok","version":"0.1.0","revision":"<git>"}
 //   OPTIONS with an Origin header -> the CORS preflight answer (any origin,
 //                                    the requested headers and method)
 //   everything else               -> ApiDispatcher
 //
 // Services and routes are added before the server starts; afterwards the
 // front door is immutable and thread-safe.
+// The body /health answers: status, the build's version and git revision
+// (empty outside a checkout).
+std::string HealthBody();
+
 class FrontDoor {
  public:
   // `verifier` may be null (development mode); it must outlive this.
@@ -27,6 +33,8 @@ class FrontDoor {
 
   // `service` must outlive this; see ApiDispatcher::AddService.
   void AddService(service::Service* service) { api_.AddService(service); }
+  // See ApiDispatcher::SetAccessLog: API requests only, not the routes.
+  void SetAccessLog(AccessLog* log) { api_.SetAccessLog(log); }
   // A route in front of the AWS API, after the built-in ones; `handler` must
   // outlive this.
   void AddRoute(http::RouteMatch match, http::RequestHandler* handler) { router_.Add(std::move(match), handler); }

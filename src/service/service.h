@@ -84,6 +84,15 @@ class Service {
     return ErrorCode::kLimitExceeded;
   }
 
+  // The resource a validated call names, for the access log: a stream's
+  // name or ARN; empty when it names none. Called only when the access log
+  // is on.
+  virtual std::string ResourceName(const protocol::OperationInfo& op, const protocol::Value& input) const {
+    (void)op;
+    (void)input;
+    return std::string();
+  }
+
   // Runs `op` (Serves(op) is true) with a validated input. Must not block;
   // completes through `done`, call.done_encoded or call.open_event_stream.
   virtual void Invoke(const protocol::OperationInfo& op, Call call, protocol::Value input, Done done) = 0;

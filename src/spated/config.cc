@@ -1,7 +1,12 @@
 #include "spated/config.h"
 
+#include <CLI/CLI.hpp>
 #include <charconv>
+#include <functional>
+#include <map>
 #include <string_view>
+
+#include "base/version.h"
 
 namespace spate::spated {
 namespace {
@@ -12,13 +17,58 @@ bool ParseNumber(std::string_view s, T* out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
+// A number in [min, max] into *out.
+template <typename T>
+std::function<bool(const std::string&)> Number(T* out, T min, T max) {
+  return [out, min, max](const std::string& v) {
+    T n{};
+    if (!ParseNumber(v, &n) || n < min || n > max) return false;
+    *out = n;
+    return true;
+  };
+}
+
+// A non-empty string into *out.
+std::function<bool(const std::string&)> NonEmpty(std::string* out) {
+  return [out](const std::string& v) {
+    if (v.empty()) return false;
+    *out = v;
+    return true;
+  };
+}
+
+// What each flag needs, by "--NAME": the message for a bad or missing value.
+using Needs = std::map<std::string, std::string>;
+
+// Declares --NAME (one value; given twice, the last wins) on `app`. `parse`
+// checks and stores the value; when it refuses, parsing fails with
+// "--NAME: <need>". In a --config file the key is NAME.
+void Add(CLI::App* app, Needs* needs, const std::string& name, std::function<bool(const std::string&)> parse,
+         const std::string& need) {
+  std::string flag = "--" + name;
+  (*needs)[flag] = need;
+  app->add_option_function<std::string>(flag,
+                                        [flag, parse = std::move(parse), need](const std::string& v) {
+                                          if (!parse(v)) throw CLI::ValidationError(flag, need);
+                                        })
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+}
+
+constexpr int64_t kMaxMs = INT64_MAX;
+
 }  // namespace
 
 std::string HelpText() {
   return R"(spated: the Spate server (Amazon Kinesis Data Streams API on one port).
 
-Usage: spated [flags]
+Usage: spated [--config FILE] [flags]
 
+  --config FILE             read flags from FILE: one `name = value` a line, the
+                            flag's name without its dashes (`port = 4567`,
+                            `data-dir = "/var/lib/spate"`, `s3-virtual-host = true`,
+                            `inject-fault = ["RULE1", "RULE2"]`; '#' comments).
+                            Every flag below may be given there; one given on
+                            the command line as well wins over the file.
   --host ADDR               address to listen on (default 127.0.0.1)
   --port N                  port for HTTP/1.1 and HTTP/2 cleartext (default 4567;
                             0 picks a free port, reported on stderr)
@@ -30,7 +80,23 @@ Usage: spated [flags]
   --shard-limit N           open shards allowed per account and region
                             (default 1000; DescribeLimits reports it)
   --on-demand-stream-limit N  on-demand streams per account and region (default 50)
-  --log-level LEVEL         debug, info, warn or error (default info)
+  --log-level LEVEL         debug, info, warn or error (default info). Logs go to
+                            stderr: one line per lifecycle event (stream
+                            created, deleted, resharded, mode, retention and
+                            encryption changes, consumers, delivery streams),
+                            storage trouble (shard log failed, disk full, fsync
+                            error) and the recovery summary at start
+  --log-format text|json    text (default): <time> <LEVEL> <message>; json: one
+                            object a line, {"time","level","msg"}; the access
+                            log follows the same choice
+  --access-log PATH|-       log every API request to PATH (appended), or to
+                            stdout for -: time, caller account, operation,
+                            stream, HTTP status, error type, latency (ms),
+                            request and response bytes, request id. Written by
+                            a thread of its own from a bounded queue (65536
+                            lines): when the disk cannot keep up, lines are
+                            dropped and counted (spate_access_log_dropped_total
+                            on /metrics), never making a request wait
   --credentials-file PATH   verify AWS Signature V4 against these credentials:
                             one per line, ACCESS_KEY_ID SECRET_ACCESS_KEY
                             [ACCOUNT_ID] ('#' comments; default account
@@ -114,6 +180,14 @@ PutRecord(s)/GetRecords and LimitExceededException otherwise):
                             first byte (default 10000; else 408 and close)
   --body-timeout-ms MS      its body within this of its headers (default 60000)
   --help                    this text
+  --version                 print the version (and git revision) and exit
+
+Health and readiness: GET /health (or /healthcheck) answers 200
+  {"status":"ok","version":"VERSION","revision":"GIT"} once the server is
+  ready: spated listens only after it has recovered every shard log, the
+  catalog and the delivery streams, so the first answer means ready (a failed
+  recovery exits with status 1 instead). Every response carries
+  "Server: spated/VERSION"; `spated --version` prints the same.
 
 Clients: point any AWS SDK or the AWS CLI at http://HOST:PORT (or
 https://HOST:TLS_PORT), e.g.
@@ -125,144 +199,161 @@ Records are acknowledged only after they are on disk (fdatasync).
 )";
 }
 
-Result<Config> ParseFlags(int argc, char** argv, bool* help) {
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+std::string VersionText() { return "spated " + std::string(VersionLine()) + "\n"; }
+
+Result<Config> ParseFlags(int argc, char** argv, Action* action) {
   Config c;
-  *help = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    std::string_view value;
-    bool has_value = false;
-    if (size_t eq = arg.find('='); arg.substr(0, 2) == "--" && eq != std::string_view::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      has_value = true;
-    }
-    auto next = [&]() -> bool {
-      if (has_value) return true;
-      if (i + 1 >= argc) return false;
-      value = argv[++i];
-      return true;
-    };
-    auto bad = [&](std::string_view why) {
-      return Status(ErrorCode::kInvalidArgument, std::string(arg) + ": " + std::string(why));
-    };
-    if (arg == "--help" || arg == "-h") {
-      *help = true;
+  *action = Action::kServe;
+  CLI::App app("spated");
+  // --help and --version are ours (HelpText, VersionText), not CLI11's.
+  app.set_help_flag();
+  bool help = false, version = false;
+  app.add_flag("-h,--help", help);
+  app.add_flag("--version", version);
+  // Every flag below may also be a line of this file (TOML/INI: `port = 4567`;
+  // see packaging/spated.conf); the command line wins over the file.
+  app.set_config("--config", "", "", false);
+  app.allow_config_extras(CLI::config_extras_mode::error);
+  Needs needs;
+
+  Add(&app, &needs, "host", NonEmpty(&c.host), "needs an address");
+  Add(&app, &needs, "port", Number<uint16_t>(&c.port, 0, 65535), "needs a port number 0-65535");
+  Add(&app, &needs, "data-dir", NonEmpty(&c.data_dir), "needs a directory");
+  Add(&app, &needs, "state-delay-ms", Number<int64_t>(&c.state_delay_ms, 0, kMaxMs),
+      "needs a non-negative number of milliseconds");
+  Add(&app, &needs, "threads", Number<int>(&c.threads, 1, 256), "needs a number from 1 to 256");
+  Add(&app, &needs, "shard-limit", Number<uint32_t>(&c.shard_limit, 1, UINT32_MAX), "needs a positive number");
+  Add(&app, &needs, "on-demand-stream-limit", Number<uint32_t>(&c.on_demand_stream_limit, 0, UINT32_MAX),
+      "needs a number");
+  Add(&app, &needs, "segment-bytes", Number<uint64_t>(&c.segment_bytes, 4096, 1ull << 30),
+      "needs a number of bytes from 4096 to 1073741824");
+  Add(&app, &needs, "fanout-heartbeat-ms", Number<int64_t>(&c.fanout_heartbeat_ms, 1, kMaxMs),
+      "needs a positive number of milliseconds");
+  Add(&app, &needs, "fanout-subscription-ms", Number<int64_t>(&c.fanout_subscription_ms, 1, kMaxMs),
+      "needs a positive number of milliseconds");
+  Add(&app, &needs, "fanout-takeover-guard-ms", Number<int64_t>(&c.fanout_takeover_guard_ms, 0, kMaxMs),
+      "needs a positive number of milliseconds");
+  Add(
+      &app, &needs, "log-level",
+      [&c](const std::string& v) {
+        if (v != "debug" && v != "info" && v != "warn" && v != "error") return false;
+        c.log_level = v;
+        return true;
+      },
+      "needs debug, info, warn or error");
+  Add(
+      &app, &needs, "log-format",
+      [&c](const std::string& v) {
+        if (v != "text" && v != "json") return false;
+        c.log_format = v;
+        return true;
+      },
+      "needs text or json");
+  Add(&app, &needs, "access-log", NonEmpty(&c.access_log), "needs a file path or -");
+  Add(&app, &needs, "credentials-file", NonEmpty(&c.credentials_file), "needs a file");
+  Add(
+      &app, &needs, "tls-port",
+      [&c](const std::string& v) {
+        uint16_t port = 0;
+        if (!ParseNumber(std::string_view(v), &port)) return false;
+        c.tls_port = port;
+        return true;
+      },
+      "needs a port number 0-65535");
+  Add(&app, &needs, "tls-cert", NonEmpty(&c.tls_cert), "needs a PEM file");
+  Add(&app, &needs, "tls-key", NonEmpty(&c.tls_key), "needs a PEM file");
+  Add(
+      &app, &needs, "limits",
+      [&c](const std::string& v) {
+        if (v != "aws" && v != "off") return false;
+        c.limits = v == "aws";
+        return true;
+      },
+      "needs aws or off");
+  Add(&app, &needs, "on-demand-scale-after-ms", Number<int64_t>(&c.on_demand_scale_after_ms, 0, kMaxMs),
+      "needs a non-negative number of milliseconds");
+  // Repeatable: every rule given, in order (a --config file's array, or the
+  // command line's, which then replaces the file's).
+  app.add_option_function<std::vector<std::string>>("--inject-fault",
+                                                    [&c](const std::vector<std::string>& rules) {
+                                                      for (const std::string& text : rules) {
+                                                        auto rule = streams::ParseFaultRule(text);
+                                                        if (!rule.ok())
+                                                          throw CLI::ValidationError("--inject-fault",
+                                                                                     rule.status().message());
+                                                        c.faults.push_back(std::move(rule).value());
+                                                      }
+                                                    })
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  Add(&app, &needs, "key-store", NonEmpty(&c.key_store), "needs a file path");
+  Add(
+      &app, &needs, "s3-endpoint",
+      [&c](const std::string& v) {
+        if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) return false;
+        c.s3_endpoint = v;
+        return true;
+      },
+      "needs an http:// or https:// URL");
+  Add(&app, &needs, "s3-region", NonEmpty(&c.s3_region), "needs a region");
+  Add(&app, &needs, "s3-access-key-id", NonEmpty(&c.s3_access_key_id), "needs a value");
+  Add(&app, &needs, "s3-secret-access-key", NonEmpty(&c.s3_secret_access_key), "needs a value");
+  Add(&app, &needs, "s3-session-token", NonEmpty(&c.s3_session_token), "needs a value");
+  app.add_flag("--s3-virtual-host", c.s3_virtual_host);
+  Add(&app, &needs, "s3-timeout-ms", Number<int64_t>(&c.s3_timeout_ms, 1, kMaxMs),
+      "needs a positive number of milliseconds");
+  Add(&app, &needs, "delivery-retry-max-ms", Number<int64_t>(&c.delivery_retry_max_ms, 1, kMaxMs),
+      "needs a positive number of milliseconds");
+  Add(&app, &needs, "delivery-retry-window-ms", Number<int64_t>(&c.delivery_retry_window_ms, 1, kMaxMs),
+      "needs a positive number of milliseconds");
+  Add(&app, &needs, "max-body-bytes", Number<size_t>(&c.max_body_bytes, 1024, SIZE_MAX),
+      "needs a number of bytes >= 1024");
+  Add(&app, &needs, "max-connections", Number<size_t>(&c.max_connections, 1, SIZE_MAX), "needs a positive number");
+  Add(&app, &needs, "max-connection-inflight-bytes", Number<size_t>(&c.max_connection_inflight_bytes, 0, SIZE_MAX),
+      "needs a number of bytes");
+  Add(&app, &needs, "max-inflight-bytes", Number<size_t>(&c.max_inflight_bytes, 0, SIZE_MAX),
+      "needs a number of bytes");
+  Add(&app, &needs, "idle-timeout-ms", Number<int64_t>(&c.idle_timeout_ms, 0, kMaxMs),
+      "needs a non-negative number of milliseconds");
+  Add(&app, &needs, "header-timeout-ms", Number<int64_t>(&c.header_timeout_ms, 0, kMaxMs),
+      "needs a non-negative number of milliseconds");
+  Add(&app, &needs, "body-timeout-ms", Number<int64_t>(&c.body_timeout_ms, 0, kMaxMs),
+      "needs a non-negative number of milliseconds");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ExtrasError& e) {
+    if (help || version) {
+      *action = help ? Action::kHelp : Action::kVersion;
       return c;
-    } else if (arg == "--host") {
-      if (!next()) return bad("needs an address");
-      c.host = std::string(value);
-    } else if (arg == "--port") {
-      if (!next() || !ParseNumber(value, &c.port)) return bad("needs a port number 0-65535");
-    } else if (arg == "--data-dir") {
-      if (!next() || value.empty()) return bad("needs a directory");
-      c.data_dir = std::string(value);
-    } else if (arg == "--state-delay-ms") {
-      if (!next() || !ParseNumber(value, &c.state_delay_ms) || c.state_delay_ms < 0) {
-        return bad("needs a non-negative number of milliseconds");
-      }
-    } else if (arg == "--threads") {
-      if (!next() || !ParseNumber(value, &c.threads) || c.threads < 1 || c.threads > 256) {
-        return bad("needs a number from 1 to 256");
-      }
-    } else if (arg == "--shard-limit") {
-      if (!next() || !ParseNumber(value, &c.shard_limit) || c.shard_limit < 1) return bad("needs a positive number");
-    } else if (arg == "--on-demand-stream-limit") {
-      if (!next() || !ParseNumber(value, &c.on_demand_stream_limit)) return bad("needs a number");
-    } else if (arg == "--segment-bytes") {
-      if (!next() || !ParseNumber(value, &c.segment_bytes) || c.segment_bytes < 4096 ||
-          c.segment_bytes > (1ull << 30)) {
-        return bad("needs a number of bytes from 4096 to 1073741824");
-      }
-    } else if (arg == "--fanout-heartbeat-ms" || arg == "--fanout-subscription-ms" ||
-               arg == "--fanout-takeover-guard-ms") {
-      int64_t* field = arg == "--fanout-heartbeat-ms"      ? &c.fanout_heartbeat_ms
-                       : arg == "--fanout-subscription-ms" ? &c.fanout_subscription_ms
-                                                           : &c.fanout_takeover_guard_ms;
-      if (!next() || !ParseNumber(value, field) || *field < (field == &c.fanout_takeover_guard_ms ? 0 : 1)) {
-        return bad("needs a positive number of milliseconds");
-      }
-    } else if (arg == "--log-level") {
-      if (!next() || (value != "debug" && value != "info" && value != "warn" && value != "error")) {
-        return bad("needs debug, info, warn or error");
-      }
-      c.log_level = std::string(value);
-    } else if (arg == "--credentials-file") {
-      if (!next() || value.empty()) return bad("needs a file");
-      c.credentials_file = std::string(value);
-    } else if (arg == "--tls-port") {
-      uint16_t port = 0;
-      if (!next() || !ParseNumber(value, &port)) return bad("needs a port number 0-65535");
-      c.tls_port = port;
-    } else if (arg == "--tls-cert") {
-      if (!next() || value.empty()) return bad("needs a PEM file");
-      c.tls_cert = std::string(value);
-    } else if (arg == "--tls-key") {
-      if (!next() || value.empty()) return bad("needs a PEM file");
-      c.tls_key = std::string(value);
-    } else if (arg == "--limits") {
-      if (!next() || (value != "aws" && value != "off")) return bad("needs aws or off");
-      c.limits = value == "aws";
-    } else if (arg == "--on-demand-scale-after-ms") {
-      if (!next() || !ParseNumber(value, &c.on_demand_scale_after_ms) || c.on_demand_scale_after_ms < 0) {
-        return bad("needs a non-negative number of milliseconds");
-      }
-    } else if (arg == "--inject-fault") {
-      if (!next()) return bad("needs a rule (see --help)");
-      auto rule = streams::ParseFaultRule(value);
-      if (!rule.ok()) return bad(rule.status().message());
-      c.faults.push_back(std::move(rule).value());
-    } else if (arg == "--key-store") {
-      if (!next() || value.empty()) return bad("needs a file path");
-      c.key_store = std::string(value);
-    } else if (arg == "--s3-endpoint") {
-      if (!next() || (value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0)) {
-        return bad("needs an http:// or https:// URL");
-      }
-      c.s3_endpoint = std::string(value);
-    } else if (arg == "--s3-region") {
-      if (!next() || value.empty()) return bad("needs a region");
-      c.s3_region = std::string(value);
-    } else if (arg == "--s3-access-key-id" || arg == "--s3-secret-access-key" || arg == "--s3-session-token") {
-      std::string* field = arg == "--s3-access-key-id"       ? &c.s3_access_key_id
-                           : arg == "--s3-secret-access-key" ? &c.s3_secret_access_key
-                                                             : &c.s3_session_token;
-      if (!next() || value.empty()) return bad("needs a value");
-      *field = std::string(value);
-    } else if (arg == "--s3-virtual-host") {
-      c.s3_virtual_host = true;
-    } else if (arg == "--s3-timeout-ms") {
-      if (!next() || !ParseNumber(value, &c.s3_timeout_ms) || c.s3_timeout_ms < 1) {
-        return bad("needs a positive number of milliseconds");
-      }
-    } else if (arg == "--delivery-retry-max-ms") {
-      if (!next() || !ParseNumber(value, &c.delivery_retry_max_ms) || c.delivery_retry_max_ms < 1) {
-        return bad("needs a positive number of milliseconds");
-      }
-    } else if (arg == "--delivery-retry-window-ms") {
-      if (!next() || !ParseNumber(value, &c.delivery_retry_window_ms) || c.delivery_retry_window_ms < 1) {
-        return bad("needs a positive number of milliseconds");
-      }
-    } else if (arg == "--max-body-bytes") {
-      if (!next() || !ParseNumber(value, &c.max_body_bytes) || c.max_body_bytes < 1024) {
-        return bad("needs a number of bytes >= 1024");
-      }
-    } else if (arg == "--max-connections") {
-      if (!next() || !ParseNumber(value, &c.max_connections) || c.max_connections < 1) {
-        return bad("needs a positive number");
-      }
-    } else if (arg == "--max-connection-inflight-bytes") {
-      if (!next() || !ParseNumber(value, &c.max_connection_inflight_bytes)) return bad("needs a number of bytes");
-    } else if (arg == "--max-inflight-bytes") {
-      if (!next() || !ParseNumber(value, &c.max_inflight_bytes)) return bad("needs a number of bytes");
-    } else if (arg == "--idle-timeout-ms" || arg == "--header-timeout-ms" || arg == "--body-timeout-ms") {
-      int64_t* out = arg == "--idle-timeout-ms"     ? &c.idle_timeout_ms
-                     : arg == "--header-timeout-ms" ? &c.header_timeout_ms
-                                                    : &c.body_timeout_ms;
-      if (!next() || !ParseNumber(value, out) || *out < 0) return bad("needs a non-negative number of milliseconds");
-    } else {
-      return Status(ErrorCode::kInvalidArgument, "unknown flag " + std::string(argv[i]) + " (see --help)");
     }
+    return Status(ErrorCode::kInvalidArgument, std::string(e.what()) + " (see --help)");
+  } catch (const CLI::ParseError& e) {
+    if (help || version) {
+      *action = help ? Action::kHelp : Action::kVersion;
+      return c;
+    }
+    // CLI11's own complaint about a flag's value ("--port: 1 required TEXT
+    // missing") becomes ours: what the flag needs.
+    std::string what = e.what();
+    if (constexpr std::string_view kExtra = "INI was not able to parse "; what.rfind(kExtra, 0) == 0) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "--config: unknown flag " + what.substr(kExtra.size()) + " (see --help)");
+    }
+    if (size_t colon = what.find(':'); colon != std::string::npos) {
+      auto it = needs.find(what.substr(0, colon));
+      if (it != needs.end() && what.compare(0, colon + 2, it->first + ": " + it->second) != 0) {
+        return Status(ErrorCode::kInvalidArgument, it->first + ": " + it->second);
+      }
+    }
+    return Status(ErrorCode::kInvalidArgument, what);
+  }
+  if (help || version) {
+    *action = help ? Action::kHelp : Action::kVersion;
+    return c;
   }
   bool tls = c.tls_port >= 0, cert = !c.tls_cert.empty(), key = !c.tls_key.empty();
   if ((tls || cert || key) && !(tls && cert && key)) {

@@ -20,6 +20,8 @@ struct Config {
   uint32_t shard_limit = 1000;
   uint32_t on_demand_stream_limit = 50;
   std::string log_level = "info";
+  std::string log_format = "text";  // text or json: the log and the access log
+  std::string access_log;           // request log: a file, "-" for stdout, empty for none
   // SigV4 credentials; empty = development mode (signatures not verified).
   std::string credentials_file;
   // HTTPS (HTTP/1.1 and HTTP/2 chosen by ALPN) on a second port. The three
@@ -61,9 +63,20 @@ struct Config {
   int64_t body_timeout_ms = 60'000;
 };
 
+// What the command line asks for besides serving.
+enum class Action { kServe, kHelp, kVersion };
+
 // Parses argv. kInvalidArgument with a message naming the bad flag.
-// Sets *help when --help was given.
-Result<Config> ParseFlags(int argc, char** argv, bool* help);
+// Sets *action to kHelp for --help, kVersion for --version.
+Result<Config> ParseFlags(int argc, char** argv, Action* action);
+
+// The --version text: "spated <version> (git <revision>)\n".
+std::string VersionText();
+
+// Whether --host ADDR accepts connections from this machine only
+// (127.0.0.0/8, ::1, localhost): beyond it, development mode (no
+// --credentials-file) deserves a warning.
+bool IsLoopbackHost(const std::string& host);
 
 // The --help text: every flag, its default, what it does.
 std::string HelpText();

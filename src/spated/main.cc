@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "base/version.h"
 #include "console/console_route.h"
 #include "firehose/delivery_streams.h"
 #include "firehose/object_store.h"
@@ -21,6 +23,7 @@
 #include "http/http_server.h"
 #include "metadata/catalog.h"
 #include "metrics/registry.h"
+#include "server/access_log.h"
 #include "server/front_door.h"
 #include "server/metrics_route.h"
 #include "server/sigv4.h"
@@ -54,6 +57,8 @@ int Run(const Config& config) {
   if (config.log_level == "debug") SetLogLevel(LogLevel::kDebug);
   if (config.log_level == "warn") SetLogLevel(LogLevel::kWarn);
   if (config.log_level == "error") SetLogLevel(LogLevel::kError);
+  SetLogFormat(config.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+  auto recovery_start = std::chrono::steady_clock::now();
 
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
@@ -190,6 +195,17 @@ int Run(const Config& config) {
     return 1;
   }
 
+  {
+    auto totals = registry.CountAll();
+    storage::LogStoreStats st = (*logs)->Stats();
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - recovery_start);
+    SPATE_LOG_INFO("recovered in " + std::to_string(ms.count()) + " ms: " + std::to_string(totals.streams) +
+                   " streams, " + std::to_string(totals.shards) + " shards (" + std::to_string(totals.open_shards) +
+                   " open), " + std::to_string(st.segments) + " segments, " + std::to_string(st.segment_bytes) +
+                   " bytes, " + std::to_string(st.journal_replayed) + " batches replayed from the journal, " +
+                   std::to_string(delivery_streams.Count()) + " delivery streams");
+  }
+
   std::optional<server::CredentialStore> credentials;
   if (!config.credentials_file.empty()) {
     auto loaded = server::CredentialStore::Load(config.credentials_file);
@@ -207,6 +223,21 @@ int Run(const Config& config) {
   front_door.AddService(&streams_service);
   firehose::FirehoseService firehose_service(&delivery_streams);
   front_door.AddService(&firehose_service);
+  std::unique_ptr<server::AccessLog> access_log;
+  if (!config.access_log.empty()) {
+    auto opened =
+        server::AccessLog::Open(config.access_log, config.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+    if (!opened.ok()) {
+      SPATE_LOG_ERROR(opened.status().message());
+      return 1;
+    }
+    access_log = std::move(opened).value();
+    front_door.SetAccessLog(access_log.get());
+    server::AccessLog* log = access_log.get();
+    metrics.AddCallback("spate_access_log_dropped_total",
+                        "Access log lines dropped because the writer's queue was full.", metrics::Type::kCounter,
+                        [log] { return static_cast<double>(log->dropped()); });
+  }
   server::MetricsRoute metrics_route(&metrics);
   front_door.AddRoute({"GET", "/metrics", ""}, &metrics_route);
   // The web console's files; its data comes from the signed API and /metrics above.
@@ -231,6 +262,7 @@ int Run(const Config& config) {
   http_options.idle_timeout_ms = config.idle_timeout_ms;
   http_options.header_timeout_ms = config.header_timeout_ms;
   http_options.body_timeout_ms = config.body_timeout_ms;
+  http_options.server_header = "spated/" + std::string(Version());
   auto srv = http::HttpServer::Create(http_options, front_door.handler());
   if (!srv.ok()) {
     SPATE_LOG_ERROR(srv.status().ToString());
@@ -257,8 +289,13 @@ int Run(const Config& config) {
   std::string auth = credentials ? "signatures verified against " + std::to_string(credentials->size()) +
                                        " credential(s) from " + config.credentials_file
                                  : std::string("signatures not verified: development mode");
-  SPATE_LOG_INFO("spated listening on " + config.host + ":" + std::to_string((*srv)->port()) + " (data in " +
-                 config.data_dir + "; " + auth + ")");
+  SPATE_LOG_INFO("spated " + std::string(VersionLine()) + " listening on " + config.host + ":" +
+                 std::to_string((*srv)->port()) + " (data in " + config.data_dir + "; " + auth + ")");
+  if (!credentials && !IsLoopbackHost(config.host)) {
+    SPATE_LOG_WARN("listening on " + config.host +
+                   " without --credentials-file: signatures are not verified, so anyone who reaches this port "
+                   "can read and write every stream");
+  }
   if (config.tls_port >= 0) {
     SPATE_LOG_INFO("spated listening for HTTPS (h2, http/1.1) on " + config.host + ":" +
                    std::to_string((*srv)->tls_port()));
@@ -268,6 +305,7 @@ int Run(const Config& config) {
   sigwait(&stop_signals, &sig);
   SPATE_LOG_INFO(std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
   (*srv)->Stop();
+  if (access_log) access_log->Flush();
   fan_out.Stop();
   delivery_streams.Stop();
   registry.Stop();
@@ -282,14 +320,18 @@ int Run(const Config& config) {
 }  // namespace spate::spated
 
 int main(int argc, char** argv) {
-  bool help = false;
-  auto config = spate::spated::ParseFlags(argc, argv, &help);
+  spate::spated::Action action = spate::spated::Action::kServe;
+  auto config = spate::spated::ParseFlags(argc, argv, &action);
   if (!config.ok()) {
     std::fprintf(stderr, "spated: %s\n", config.status().message().c_str());
     return 2;
   }
-  if (help) {
+  if (action == spate::spated::Action::kHelp) {
     std::cout << spate::spated::HelpText();
+    return 0;
+  }
+  if (action == spate::spated::Action::kVersion) {
+    std::cout << spate::spated::VersionText();
     return 0;
   }
   return spate::spated::Run(*config);

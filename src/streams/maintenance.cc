@@ -9,6 +9,7 @@
 #include "metadata/catalog.h"
 #include "storage/log_store.h"
 #include "streams/consumers.h"
+#include "streams/lifecycle_log.h"
 #include "streams/registry.h"
 #include "streams/resharder.h"
 
@@ -66,6 +67,7 @@ void Registry::ActivateStream(Stream& s, int64_t now) {
     SPATE_LOG_ERROR("cannot activate stream " + next.name + ": " + st.ToString());
     return;
   }
+  LogStreamChanges(&s.meta_, &next);
   s.meta_ = std::move(next);
   s.RebuildRoutes();
   ResolveMetrics(&s);
@@ -82,6 +84,7 @@ void Registry::RunMaintenance() {
       if (StreamMeta next = m; AdvanceConsumers(&next, now, options_.state_delay_ms)) {
         Status st = catalog_->PutStream(next);
         if (st.ok()) {
+          LogStreamChanges(&m, &next);
           m = std::move(next);
         } else {
           SPATE_LOG_ERROR("cannot update consumers of stream " + m.name + ": " + st.ToString());
@@ -99,6 +102,7 @@ void Registry::RunMaintenance() {
           ++it;
           continue;
         }
+        LogStreamChanges(&m, nullptr);
         drop_groups.push_back(m.storage_group);
         s.removed_ = true;  // for the StreamHandles still held
         metrics_.DropStream(m);

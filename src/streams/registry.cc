@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "metadata/catalog.h"
 #include "storage/log_store.h"
+#include "streams/lifecycle_log.h"
 #include "streams/stream_errors.h"
 #include "streams/token_codec.h"
 
@@ -209,6 +210,7 @@ Status Registry::UpdateStream(const StreamRef& ref, const std::function<Status(S
   StreamMeta copy = s.meta_;
   SPATE_TRY(fn(copy));
   SPATE_TRY(catalog_->PutStream(copy));
+  LogStreamChanges(&s.meta_, &copy);
   s.meta_ = std::move(copy);
   return OpenLogs(&s);
 }
@@ -220,6 +222,17 @@ void Registry::ForEachStream(const Caller& caller, const std::function<void(cons
     if (it->first.compare(0, prefix.size(), prefix) != 0) break;
     fn(*it->second);
   }
+}
+
+Registry::Totals Registry::CountAll() const {
+  std::shared_lock lock(mu_);
+  Totals t;
+  for (const auto& [k, s] : streams_) {
+    ++t.streams;
+    t.shards += s->meta_.shards.size();
+    t.open_shards += s->OpenShardCount();
+  }
+  return t;
 }
 
 uint32_t Registry::OpenShardCount(const Caller& caller) const {
@@ -282,6 +295,7 @@ Status Registry::CreateStream(const StreamRef& ref, uint32_t shard_count, Stream
     logs_->DropGroup(m.storage_group).IgnoreError();
     return st;
   }
+  LogStreamChanges(nullptr, &stream->meta_);
   streams_[key] = std::move(stream);
   return Status::Ok();
 }

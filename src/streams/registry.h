@@ -173,6 +173,13 @@ class Registry {
   // Stream::QuotaShardCount says (pending reshards included).
   uint32_t OpenShardCount(const Caller& caller) const;
   uint32_t OnDemandStreamCount(const Caller& caller) const;
+  // Over every account and region (the recovery summary at start).
+  struct Totals {
+    size_t streams = 0;
+    size_t shards = 0;  // open and closed
+    size_t open_shards = 0;
+  };
+  Totals CountAll() const;
 
   // Appends the entries (routing each to its shard; one batch per shard) and
   // calls done once all are durable or failed. done runs on a storage thread

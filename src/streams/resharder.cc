@@ -5,6 +5,7 @@
 
 #include "metadata/catalog.h"
 #include "storage/shard_log.h"
+#include "streams/lifecycle_log.h"
 #include "streams/registry.h"
 #include "streams/stream_errors.h"
 #include "util/hash_key.h"
@@ -163,6 +164,7 @@ Status Registry::Reshard(const StreamRef& ref, const std::function<Status(Reshar
   }
   SPATE_TRY(OpenShardLogs(&s, copy));
   SPATE_TRY(catalog_->PutStream(copy));
+  LogStreamChanges(&s.meta_, &copy);
   s.meta_ = std::move(copy);
   // Routes new records to the children (RebuildRoutes skips closed shards)
   // before mu_ is released.

@@ -30,6 +30,13 @@ ErrorCode StreamsService::OverloadError(std::string_view op) const {
   return data_plane ? ErrorCode::kThroughputExceeded : ErrorCode::kLimitExceeded;
 }
 
+std::string StreamsService::ResourceName(const protocol::OperationInfo&, const protocol::Value& input) const {
+  for (std::string_view key : {"StreamName", "StreamARN", "ConsumerARN", "ResourceARN"}) {
+    if (std::string_view v = input.GetString(key); !v.empty()) return std::string(v);
+  }
+  return std::string();
+}
+
 void StreamsService::Invoke(const protocol::OperationInfo& op, service::Call call, protocol::Value input,
                             service::Done done) {
   api::Context ctx;

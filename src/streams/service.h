@@ -30,6 +30,8 @@ class StreamsService final : public service::Service {
   bool Serves(const protocol::OperationInfo& op) const override;
   Status Admit(const service::Call& call, const protocol::Value& input) override;
   ErrorCode OverloadError(std::string_view operation) const override;
+  // StreamName, else StreamARN, else ConsumerARN (or ResourceARN).
+  std::string ResourceName(const protocol::OperationInfo& op, const protocol::Value& input) const override;
   void Invoke(const protocol::OperationInfo& op, service::Call call, protocol::Value input,
               service::Done done) override;
 

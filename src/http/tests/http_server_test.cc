@@ -393,6 +393,7 @@ class HttpServerTest : public ::testing::Test {
     options.threads = 2;
     options.max_body_bytes = kMaxBody;
     options.max_header_bytes = 8 << 10;
+    options.server_header = "spate-test/1.2.3";
     auto server = HttpServer::Create(options, &handler_);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
@@ -423,6 +424,7 @@ TEST_F(HttpServerTest, Http1KeepAliveTwoRequests) {
   EXPECT_EQ(r1->headers["x-method"], "POST");
   EXPECT_EQ(r1->headers["content-length"], "3");
   EXPECT_FALSE(r1->headers["date"].empty());
+  EXPECT_EQ(r1->headers["server"], "spate-test/1.2.3");
   ASSERT_TRUE(c.Send(Post("/async", "two")));
   auto r2 = c.Read();
   ASSERT_TRUE(r2.has_value());
@@ -615,6 +617,7 @@ TEST_F(HttpServerTest, Http2PostWithBody) {
   EXPECT_EQ(c.results[id].headers["x-proto"], "h2");
   EXPECT_EQ(c.results[id].headers["x-method"], "POST");
   EXPECT_EQ(c.results[id].headers["content-length"], "8");
+  EXPECT_EQ(c.results[id].headers["server"], "spate-test/1.2.3");
   EXPECT_EQ(c.results[id].error_code, 0u);
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "base/version.h"
 #include "protocol/json_codec.h"
 #include "server/metrics_route.h"
 #include "util/clock.h"
@@ -235,7 +236,9 @@ TEST_F(FrontDoorTest, HealthCorsAndNonPostAreRoutesBeforeTheApi) {
   health.target = "/health";
   Answer h = Send(health);
   EXPECT_EQ(h.response.status, 200);
-  EXPECT_EQ(h.response.body, "{\"status\":\"ok\"}");
+  EXPECT_EQ(h.response.body, HealthBody());
+  EXPECT_EQ(h.response.body.rfind("{\"status\":\"ok\",\"version\":\"" + std::string(Version()) + "\"", 0), 0u)
+      << h.response.body;
 
   HttpRequest preflight;
   preflight.method = "OPTIONS";
