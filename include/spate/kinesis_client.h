@@ -47,7 +47,7 @@ struct ApiError {
 template <typename T>
 class [[nodiscard]] Outcome {
  public:
-  Outcome(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
+  Outcome(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Outcome(ApiError error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
@@ -216,7 +216,8 @@ class KinesisClient {
   virtual Outcome<Done> UpdateShardCount(std::string_view stream, int target_shard_count) = 0;
   virtual Outcome<PutRecordResult> PutRecord(std::string_view stream, const PutRecordsEntry& entry) = 0;
   // At most 500 entries and 5 MiB per call (the service refuses more).
-  virtual Outcome<PutRecordsResult> PutRecords(std::string_view stream, const std::vector<PutRecordsEntry>& entries) = 0;
+  virtual Outcome<PutRecordsResult> PutRecords(std::string_view stream,
+                                               const std::vector<PutRecordsEntry>& entries) = 0;
   virtual Outcome<std::string> GetShardIterator(std::string_view stream, std::string_view shard_id,
                                                 const IteratorPosition& position) = 0;
   // limit 0: the service's default (10,000).

@@ -138,8 +138,8 @@ class Program {
   // Compiles `code` (CREATE OR REPLACE STREAM / PUMP statements) against the
   // declared inputs and reference tables.
   static std::variant<std::unique_ptr<Program>, CodeError> Compile(std::string_view code,
-                                                                    const std::vector<InputStreamDecl>& inputs,
-                                                                    const std::vector<ReferenceTable>& references);
+                                                                   const std::vector<InputStreamDecl>& inputs,
+                                                                   const std::vector<ReferenceTable>& references);
   virtual ~Program() = default;
 
   // The in-application streams the code creates (outputs may read any of
