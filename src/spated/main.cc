@@ -13,6 +13,8 @@
 #include <optional>
 #include <thread>
 
+#include "analytics/applications.h"
+#include "analytics/service.h"
 #include "base/log.h"
 #include "firehose/delivery_streams.h"
 #include "firehose/object_store.h"
@@ -23,6 +25,7 @@
 #include "server/front_door.h"
 #include "server/metrics_route.h"
 #include "server/sigv4.h"
+#include "spated/analytics_sink.h"
 #include "spated/config.h"
 #include "spated/kinesis_source.h"
 #include "spated/process_metrics.h"
@@ -32,6 +35,10 @@
 #include "streams/service.h"
 #include "util/clock.h"
 #include "util/file_system.h"
+
+#ifdef SPATE_ANALYTICS_ENGINE
+#include "analytics/runner.h"
+#endif
 
 namespace spate::spated {
 namespace {
@@ -183,6 +190,31 @@ int Run(const Config& config) {
     return 1;
   }
 
+  // Analytics: applications in the catalog; their runners read streams
+  // through the same KinesisSource as Firehose and write through the
+  // registry and the delivery streams. The runners need the SQL engine;
+  // a build without it (SPATE_ANALYTICS_ENGINE unset: the engine's target
+  // is not in the tree yet) serves the control plane only.
+  ServicesRecordSink analytics_sink(&registry, &delivery_streams);
+  analytics::Runtime* analytics_runtime = nullptr;
+#ifdef SPATE_ANALYTICS_ENGINE
+  analytics::RunnerOptions runner_options;
+  runner_options.kinesis = &kinesis_source;
+  runner_options.sink = &analytics_sink;
+  runner_options.object_root = config.data_dir + "/s3";
+  analytics::EngineRuntime engine_runtime(runner_options, catalog->get(), util::SystemClock());
+  analytics_runtime = &engine_runtime;
+#endif
+  analytics::AnalyticsOptions analytics_options;
+  analytics_options.state_delay_ms = config.state_delay_ms;
+  analytics_options.kinesis = &kinesis_source;
+  analytics_options.object_root = config.data_dir + "/s3";
+  analytics::Applications applications(analytics_options, catalog->get(), analytics_runtime, util::SystemClock());
+  if (Status st = applications.Start(); !st.ok()) {
+    SPATE_LOG_ERROR("cannot load analytics applications: " + st.ToString());
+    return 1;
+  }
+
   std::optional<server::CredentialStore> credentials;
   if (!config.credentials_file.empty()) {
     auto loaded = server::CredentialStore::Load(config.credentials_file);
@@ -200,6 +232,8 @@ int Run(const Config& config) {
   front_door.AddService(&streams_service);
   firehose::FirehoseService firehose_service(&delivery_streams);
   front_door.AddService(&firehose_service);
+  analytics::AnalyticsService analytics_service(&applications);
+  front_door.AddService(&analytics_service);
   server::MetricsRoute metrics_route(&metrics);
   front_door.AddRoute({"GET", "/metrics", ""}, &metrics_route);
   metrics.AddCallback("spate_kinesis_subscriptions", "Open SubscribeToShard subscriptions.", metrics::Type::kGauge,
@@ -258,6 +292,7 @@ int Run(const Config& config) {
   SPATE_LOG_INFO(std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
   (*srv)->Stop();
   fan_out.Stop();
+  applications.Stop();  // its runners write to streams and delivery streams
   delivery_streams.Stop();
   registry.Stop();
   logs->reset();
