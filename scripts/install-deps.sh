@@ -6,15 +6,17 @@ set -euo pipefail
 
 build_pkgs=(g++ cmake ninja-build pkg-config libboost-dev libnghttp2-dev libsimdjson-dev libssl-dev
             librocksdb-dev libgtest-dev libgmock-dev libjemalloc-dev libpcre2-dev
-            zlib1g-dev libsnappy-dev tzdata libcurl4-openssl-dev)
+            zlib1g-dev libsnappy-dev tzdata libcurl4-openssl-dev libcli11-dev)
 test_pkgs=(python3 python3-pytest python3-boto3 nodejs e2fsprogs clang-14 clang-format-14 libclang-rt-14-dev slowhttptest
-           prometheus)
+           prometheus chromium)
 
 want=("${build_pkgs[@]}")
+# npm fetches the console's pinned charting library at build time
+# (src/console/vendor/package-lock.json); spated does not need it to run.
+command -v npm >/dev/null 2>&1 || want+=(npm)
 if [[ "${1:-}" == "--test" ]]; then
   want+=("${test_pkgs[@]}")
   command -v aws >/dev/null 2>&1 || want+=(awscli)
-  command -v npm >/dev/null 2>&1 || want+=(npm)
 fi
 
 missing=()

@@ -95,7 +95,10 @@ struct ClientConfig {
   std::chrono::milliseconds request_timeout{30000};
 
   // Fills the empty fields as described above. Fails (type
-  // "InvalidConfiguration") on an endpoint that is not http(s)://host[:port].
+  // "InvalidConfiguration") on an endpoint that is not http(s)://host[:port]
+  // (one trailing '/' is dropped), and, as the AWS CLI does, on a profile
+  // other than "default" named explicitly (here or by AWS_PROFILE) that
+  // neither profile file holds. Set-but-empty variables count as unset.
   static Outcome<ClientConfig> Resolve(ClientConfig partial);
 };
 

@@ -127,6 +127,15 @@ struct CodeError {
   std::string message;  // the whole message, line and column included
 };
 
+// The columns of "error_stream" rows, in order: ERROR_TIME TIMESTAMP (the
+// program's time when the error happened: the ROWTIME being processed),
+// ERROR_LEVEL VARCHAR(10) ("ERROR"), ERROR_NAME VARCHAR(32) ("Division by
+// zero", "Cast error", "Schema mismatch", ...), MESSAGE VARCHAR(4096),
+// DATA_ROWTIME TIMESTAMP, DATA_ROW VARCHAR(49152) (the offending row's values
+// as SQL text, comma-separated, hex-encoded), PUMP_NAME VARCHAR(128) (NULL for
+// rows rejected on input).
+std::vector<ColumnDef> ErrorStreamColumns();
+
 // A row the program wrote to an in-application stream, or an error row.
 struct EmittedRow {
   std::string stream;  // the in-application stream name ("DESTINATION_SQL_STREAM", "error_stream")

@@ -28,19 +28,6 @@ constexpr size_t kMaxReferenceObjectBytes = 64u << 20;
 constexpr size_t kMaxErrorDataChars = 49152;
 constexpr std::string_view kErrorStream = "error_stream";
 
-std::vector<ColumnDef> ErrorStreamColumns() {
-  auto t = [](TypeId id, int length = 0) {
-    SqlType s;
-    s.id = id;
-    s.length = length;
-    return s;
-  };
-  return {{"ERROR_TIME", t(TypeId::kTimestamp)},   {"ERROR_LEVEL", t(TypeId::kVarchar, 10)},
-          {"ERROR_NAME", t(TypeId::kVarchar, 32)}, {"MESSAGE", t(TypeId::kVarchar, 4096)},
-          {"DATA_ROWTIME", t(TypeId::kTimestamp)}, {"DATA_ROW", t(TypeId::kVarchar, 49152)},
-          {"PUMP_NAME", t(TypeId::kVarchar, 128)}};
-}
-
 Result<std::vector<ColumnDef>> ColumnsOf(const protocol::Value& schema) {
   std::vector<ColumnDef> out;
   const protocol::Value* cols = schema.Find("RecordColumns");
@@ -346,13 +333,13 @@ class EngineRuntime::AppRunner {
         rowtime_ = std::max({rowtime_, rt_->clock_->NowMs(), advanced_});
         auto rows = mapper_.Map(rec.data);
         if (!rows.ok()) {
-          ErrorRow("Parse_error", rows.status().message(), rec.data, emitted);
+          ErrorRow("Parse error", rows.status().message(), rec.data, emitted);
           continue;
         }
         for (const RowText& text : *rows) {
           auto values = Coerce(text, columns_);
           if (!values.ok()) {
-            ErrorRow("Coercion_error", values.status().message(), rec.data, emitted);
+            ErrorRow("Cast error", values.status().message(), rec.data, emitted);
             continue;
           }
           values->push_back(Timestamp{rec.arrival_ms});

@@ -71,8 +71,18 @@ Status CheckS3Configuration(const Value& destination) {
   if (Enabled(cfg->Find("DataFormatConversionConfiguration"))) {
     return InvalidArgument("Record format conversion is not supported by this server yet.");
   }
-  if (cfg->GetString("S3BackupMode", "Disabled") == "Enabled") {
-    return InvalidArgument("S3 backup is not supported by this server yet.");
+  SPATE_ASSIGN_OR_RETURN(std::optional<S3Destination> backup, ParseS3Backup(destination));
+  if (const Value* b = cfg->Find("S3BackupConfiguration"); b != nullptr && b->is_object()) {
+    if (const Value* h = b->Find("BufferingHints"); h != nullptr && h->is_object()) {
+      if (h->Has("SizeInMBs") != h->Has("IntervalInSeconds")) {
+        return InvalidArgument("Both SizeInMBs and IntervalInSeconds must be specified in BufferingHints.");
+      }
+    }
+    SPATE_ASSIGN_OR_RETURN(std::string bucket, BucketFromArn(b->GetString("BucketARN")));
+    std::optional<std::string> prefix, error_prefix;
+    if (const Value* p = b->Find("Prefix"); p != nullptr && p->is_string()) prefix = p->as_string();
+    if (const Value* p = b->Find("ErrorOutputPrefix"); p != nullptr && p->is_string()) error_prefix = p->as_string();
+    SPATE_TRY(ValidatePrefixes(prefix, error_prefix, /*dynamic_partitioning=*/false));
   }
   return Status::Ok();
 }
@@ -113,6 +123,9 @@ Value S3Description(const Value& cfg, bool extended) {
     if (const Value* v = cfg.Find(m)) d.Set(std::string(m), *v);
   }
   d.Set("S3BackupMode", Value::String(std::string(cfg.GetString("S3BackupMode", "Disabled"))));
+  if (const Value* b = cfg.Find("S3BackupConfiguration"); b != nullptr && b->is_object()) {
+    d.Set("S3BackupDescription", S3Description(*b, false));
+  }
   return d;
 }
 
@@ -371,21 +384,36 @@ Result<Value> DeliveryStreams::UpdateDestination(const iam::Caller& caller, cons
   DeliveryStreamMeta next = s->meta;
   Value* cfg = next.destination.FindMutable("ExtendedS3DestinationConfiguration");
   if (cfg == nullptr) cfg = next.destination.FindMutable("S3DestinationConfiguration");
+  bool backup_was_enabled = cfg->GetString("S3BackupMode", "Disabled") == "Enabled";
   // Members given replace the configured ones; BufferingHints member by member.
-  for (const auto& [member, value] : update->as_object()) {
-    if (member == "S3BackupUpdate") continue;
-    if (member == "BufferingHints" && cfg->Has("BufferingHints") && value.is_object()) {
-      Value* hints = cfg->FindMutable("BufferingHints");
-      for (const auto& [hm, hv] : value.as_object()) hints->Set(hm, hv);
-      continue;
+  auto merge = [](Value* into, const Value& update) {
+    for (const auto& [member, value] : update.as_object()) {
+      if (member == "S3BackupUpdate") continue;
+      if (member == "BufferingHints" && into->Has("BufferingHints") && value.is_object()) {
+        Value* hints = into->FindMutable("BufferingHints");
+        for (const auto& [hm, hv] : value.as_object()) hints->Set(hm, hv);
+        continue;
+      }
+      into->Set(member, value);
     }
-    cfg->Set(member, value);
+  };
+  merge(cfg, *update);
+  if (const Value* b = update->Find("S3BackupUpdate"); b != nullptr && b->is_object()) {
+    if (!cfg->Has("S3BackupConfiguration")) cfg->Set("S3BackupConfiguration", Value::MakeObject());
+    merge(cfg->FindMutable("S3BackupConfiguration"), *b);
+  }
+  if (backup_was_enabled && cfg->GetString("S3BackupMode", "Disabled") != "Enabled") {
+    return InvalidArgument("S3BackupMode cannot be changed from Enabled to Disabled once backup is enabled.");
   }
   SPATE_TRY(CheckS3Configuration(next.destination));
   next.version_id++;
   next.last_update_ms = clock_->NowMs();
   SPATE_TRY(Commit(s.get(), std::move(next)));
   s->deliverer->Update(TargetOf(s->meta));
+  if (Status st = StartBackup(s.get()); !st.ok()) {
+    // The update is committed; the backup starts at the next start of spated.
+    SPATE_LOG_ERROR("cannot start the S3 backup of " + s->meta.name + ": " + st.ToString());
+  }
   return Value::MakeObject();
 }
 

@@ -88,7 +88,7 @@ void DeliveryStreams::Put(const iam::Caller& caller, std::string_view name, Valu
               [done = std::move(done), stream = std::move(stream), group, batch, encrypted, count,
                bytes](Result<storage::AppendResult> r) {
                 if (!r.ok()) return done(r.status());
-                stream->deliverer->Notify();
+                stream->Notify();
                 stream->metrics->incoming_put_requests->Add();
                 stream->metrics->incoming_records->Add(count);
                 stream->metrics->incoming_bytes->Add(bytes);

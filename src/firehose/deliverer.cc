@@ -20,14 +20,44 @@ constexpr std::string_view kObjectUuidNamespace = "6c1f3a52-8e0b-4f43-9d55-1b7c2
 
 }  // namespace
 
+LogTrimmer::LogTrimmer(std::shared_ptr<storage::ShardLog> log, std::string log_group, size_t readers)
+    : log_(std::move(log)), log_group_(std::move(log_group)), delivered_(readers) {}
+
+void LogTrimmer::Delivered(size_t reader, storage::Offset end) {
+  storage::Offset least = end;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    SPATE_ASSERT(reader < delivered_.size(), "LogTrimmer reader out of range");
+    delivered_[reader] = end;
+    for (const auto& d : delivered_) {
+      if (!d) return;  // a reader that has said nothing holds the whole log
+      least = std::min(least, *d);
+    }
+  }
+  // Delivered segments are no longer needed, whatever their age.
+  if (Status st = log_->DropBefore(INT64_MAX, least); !st.ok()) {
+    SPATE_LOG_WARN("cannot trim the delivered log of " + log_group_ + ": " + st.ToString());
+  }
+}
+
+void LogTrimmer::Absent(size_t reader) {
+  std::lock_guard<std::mutex> l(mu_);
+  SPATE_ASSERT(reader < delivered_.size(), "LogTrimmer reader out of range");
+  delivered_[reader] = storage::Offset(UINT64_MAX);
+}
+
 Deliverer::Deliverer(DelivererOptions options, std::shared_ptr<storage::ShardLog> log, metadata::Catalog* catalog,
-                     ObjectStore* objects, util::Clock* clock, std::string log_group, DeliveryTarget target)
+                     ObjectStore* objects, util::Clock* clock, std::string log_group, DeliveryTarget target,
+                     std::string id, LogTrimmer* trimmer, size_t reader)
     : options_(options),
       log_(std::move(log)),
       catalog_(catalog),
       objects_(objects),
       clock_(clock),
       log_group_(std::move(log_group)),
+      id_(id.empty() ? log_group_ : std::move(id)),
+      trimmer_(trimmer),
+      reader_(reader),
       target_(std::move(target)) {}
 
 Deliverer::~Deliverer() { Stop(); }
@@ -71,11 +101,11 @@ DeliveryStats Deliverer::Stats() const {
 }
 
 Status Deliverer::LoadCheckpoint() {
-  SPATE_ASSIGN_OR_RETURN(std::optional<std::string> saved, catalog_->GetEntry(kCheckpointNamespace, log_group_));
+  SPATE_ASSIGN_OR_RETURN(std::optional<std::string> saved, catalog_->GetEntry(kCheckpointNamespace, id_));
   delivered_ = log_->StartOffset();
   if (saved) {
     auto doc = protocol::ParseJson(*saved);
-    if (!doc.ok() || !doc->is_object()) return Corruption("delivery checkpoint of " + log_group_ + " unreadable");
+    if (!doc.ok() || !doc->is_object()) return Corruption("delivery checkpoint of " + id_ + " unreadable");
     delivered_ = std::max(delivered_, storage::Offset(static_cast<uint64_t>(doc->GetInt("delivered", 0))));
     if (const Value* p = doc->Find("pending"); p != nullptr && p->is_object()) {
       Pending pending;
@@ -84,6 +114,7 @@ Status Deliverer::LoadCheckpoint() {
       pending.bucket = std::string(p->GetString("bucket"));
       pending.key = std::string(p->GetString("key"));
       pending.oldest_ms = p->GetInt("oldest_ms", 0);
+      pending.failing_since_ms = p->GetInt("failing_since_ms", 0);
       // Records written before the format was kept: the stream's current one.
       if (p->Find("compression") != nullptr) {
         pending.compression = std::string(p->GetString("compression"));
@@ -108,11 +139,12 @@ Status Deliverer::SaveCheckpoint() {
     p.Set("key", Value::String(pending_->key));
     p.Set("oldest_ms", Value::Int(pending_->oldest_ms));
     p.Set("compression", Value::String(pending_->compression));
+    if (pending_->failing_since_ms != 0) p.Set("failing_since_ms", Value::Int(pending_->failing_since_ms));
     doc.Set("pending", std::move(p));
   }
   std::string out;
   protocol::WriteJson(doc, &out);
-  return catalog_->PutEntry(kCheckpointNamespace, log_group_, out);
+  return catalog_->PutEntry(kCheckpointNamespace, id_, out);
 }
 
 bool Deliverer::Sleep(int64_t ms) {
@@ -131,8 +163,8 @@ Result<std::string> Deliverer::KeyFor(const DeliveryTarget& target, storage::Off
   if (!compression) return InvalidArgument("unknown CompressionFormat " + target.s3.compression);
   std::string extension =
       target.s3.file_extension ? *target.s3.file_extension : std::string(DefaultExtension(*compression));
-  std::string uuid = NameBasedUuid(
-      kObjectUuidNamespace, log_group_ + "/" + std::to_string(first.value()) + "-" + std::to_string(end.value()));
+  std::string uuid = NameBasedUuid(kObjectUuidNamespace,
+                                   id_ + "/" + std::to_string(first.value()) + "-" + std::to_string(end.value()));
   return prefix + ObjectName(target.stream_name, target.version_id, oldest_ms, ctx.time_zone, uuid, extension);
 }
 
@@ -161,16 +193,16 @@ Result<std::string> Deliverer::Body(const Pending& p, uint64_t* records, uint64_
   return Compress(*compression, data, entry);
 }
 
-bool Deliverer::Deliver(const Pending& p) {
+bool Deliverer::Deliver(Pending* p) {
   int64_t backoff = options_.initial_backoff_ms;
   for (;;) {
     uint64_t records = 0, bytes = 0;
     Status st;
-    auto body = Body(p, &records, &bytes);
+    auto body = Body(*p, &records, &bytes);
     if (!body.ok()) {
       st = body.status();
     } else {
-      st = objects_->PutObject(p.bucket, p.key, *body, &cancel_);
+      st = objects_->PutObject(p->bucket, p->key, *body, &cancel_);
     }
     if (st.ok()) {
       std::lock_guard<std::mutex> l(mu_);
@@ -186,26 +218,65 @@ bool Deliverer::Deliver(const Pending& p) {
       return true;
     }
     if (cancel_.load()) return false;  // stopped: the pending object is replayed at the next start
+    int64_t now = clock_->NowMs();
     {
       std::lock_guard<std::mutex> l(mu_);
       ++stats_.failed_attempts;
       if (metrics_) metrics_->failed_attempts->Add();
       stats_.last_error = st.ToString();
     }
-    SPATE_LOG_WARN("delivery of " + p.bucket + "/" + p.key + " failed (retrying in " + std::to_string(backoff) +
+    if (p->failing_since_ms == 0) {
+      // The retry window starts now, and a restart does not reset it.
+      p->failing_since_ms = now;
+      if (Status saved = SaveCheckpoint(); !saved.ok()) {
+        SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + id_ + ": " + saved.ToString());
+      }
+    }
+    if (body.ok() && options_.error_output != nullptr && now - p->failing_since_ms >= options_.retry_window_ms) {
+      Status expired = options_.error_output->PutObject(p->bucket, p->key, *body, &cancel_);
+      if (expired.ok()) {
+        SPATE_LOG_ERROR("delivery of " + p->bucket + "/" + p->key + " (" + std::to_string(records) +
+                        " records) failed for " + std::to_string(options_.retry_window_ms / 1000) +
+                        " s; the object was written to the error output " + options_.error_output->Describe() +
+                        " instead. Last error: " + st.ToString());
+        std::lock_guard<std::mutex> l(mu_);
+        ++stats_.expired_objects;
+        stats_.expired_records += records;
+        if (metrics_) metrics_->expired_records->Add(records);
+        return true;
+      }
+      if (cancel_.load()) return false;
+      SPATE_LOG_ERROR("the error output " + options_.error_output->Describe() + " refused " + p->bucket + "/" + p->key +
+                      " too (retrying both): " + expired.ToString());
+    }
+    SPATE_LOG_WARN("delivery of " + p->bucket + "/" + p->key + " failed (retrying in " + std::to_string(backoff) +
                    " ms): " + st.ToString());
     if (!Sleep(backoff)) return false;
     backoff = std::min(backoff * 2, options_.max_backoff_ms);
   }
 }
 
+void Deliverer::Trim() {
+  if (trimmer_ != nullptr) {
+    trimmer_->Delivered(reader_, delivered_);
+    return;
+  }
+  // Delivered segments are no longer needed, whatever their age.
+  if (Status st = log_->DropBefore(INT64_MAX, delivered_); !st.ok()) {
+    SPATE_LOG_WARN("cannot trim the delivered log of " + log_group_ + ": " + st.ToString());
+  }
+}
+
 void Deliverer::Run() {
+  // What was delivered before a restart may be trimmed once every reader says so.
+  if (trimmer_ != nullptr) trimmer_->Delivered(reader_, delivered_);
   if (pending_) {
-    if (!Deliver(*pending_)) return;
+    if (!Deliver(&*pending_)) return;
     delivered_ = pending_->end;
     pending_.reset();
     Status st = SaveCheckpoint();
-    if (!st.ok()) SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + log_group_ + ": " + st.ToString());
+    if (!st.ok()) SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + id_ + ": " + st.ToString());
+    Trim();
   }
   // The records buffered for the next object: [delivered_, read_pos).
   storage::Offset read_pos = delivered_;
@@ -260,23 +331,20 @@ void Deliverer::Run() {
         continue;
       }
       p.key = std::move(*key);
-      pending_ = p;
+      pending_ = std::move(p);
       if (Status st = SaveCheckpoint(); !st.ok()) {
-        SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + log_group_ + ": " + st.ToString());
+        SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + id_ + ": " + st.ToString());
         pending_.reset();
         if (!Sleep(options_.max_backoff_ms)) return;
         continue;
       }
-      if (!Deliver(p)) return;  // stopped: the pending object is replayed at the next start
-      delivered_ = p.end;
+      if (!Deliver(&*pending_)) return;  // stopped: the pending object is replayed at the next start
+      delivered_ = pending_->end;
       pending_.reset();
       if (Status st = SaveCheckpoint(); !st.ok()) {
-        SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + log_group_ + ": " + st.ToString());
+        SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + id_ + ": " + st.ToString());
       }
-      // Delivered segments are no longer needed, whatever their age.
-      if (Status st = log_->DropBefore(INT64_MAX, delivered_); !st.ok()) {
-        SPATE_LOG_WARN("cannot trim the delivered log of " + log_group_ + ": " + st.ToString());
-      }
+      Trim();
       buffered_bytes = 0;
       oldest_ms = -1;
       {

@@ -113,25 +113,52 @@ Result<std::string> BucketFromArn(std::string_view arn) {
   return InvalidArgument("BucketARN " + std::string(arn) + " is not a valid S3 bucket ARN.");
 }
 
+namespace {
+
+// An S3 configuration object (ExtendedS3DestinationConfiguration or its
+// S3DestinationConfiguration subset, as the destination or the backup).
+Result<S3Destination> ParseS3Config(const Value& cfg) {
+  S3Destination d;
+  SPATE_ASSIGN_OR_RETURN(d.bucket, BucketFromArn(cfg.GetString("BucketARN")));
+  if (const Value* p = cfg.Find("Prefix"); p != nullptr && p->is_string()) d.prefix = p->as_string();
+  if (const Value* p = cfg.Find("ErrorOutputPrefix"); p != nullptr && p->is_string()) {
+    d.error_output_prefix = p->as_string();
+  }
+  if (const Value* h = cfg.Find("BufferingHints"); h != nullptr && h->is_object()) {
+    d.buffer_bytes = static_cast<uint64_t>(h->GetInt("SizeInMBs", 5)) << 20;
+    d.buffer_interval_ms = h->GetInt("IntervalInSeconds", 300) * 1000;
+  }
+  d.compression = std::string(cfg.GetString("CompressionFormat", "UNCOMPRESSED"));
+  if (const Value* e = cfg.Find("FileExtension"); e != nullptr && e->is_string()) d.file_extension = e->as_string();
+  d.time_zone = std::string(cfg.GetString("CustomTimeZone", "UTC"));
+  if (d.time_zone.empty()) d.time_zone = "UTC";
+  return d;
+}
+
+}  // namespace
+
 Result<S3Destination> ParseS3Destination(const Value& destination) {
   const Value* cfg = destination.Find("ExtendedS3DestinationConfiguration");
   if (cfg == nullptr) cfg = destination.Find("S3DestinationConfiguration");
   if (cfg == nullptr || !cfg->is_object()) return InvalidArgument("The delivery stream has no S3 destination.");
-  S3Destination d;
-  SPATE_ASSIGN_OR_RETURN(d.bucket, BucketFromArn(cfg->GetString("BucketARN")));
-  if (const Value* p = cfg->Find("Prefix"); p != nullptr && p->is_string()) d.prefix = p->as_string();
-  if (const Value* p = cfg->Find("ErrorOutputPrefix"); p != nullptr && p->is_string()) {
-    d.error_output_prefix = p->as_string();
+  return ParseS3Config(*cfg);
+}
+
+Result<std::optional<S3Destination>> ParseS3Backup(const Value& destination) {
+  const Value* cfg = destination.Find("ExtendedS3DestinationConfiguration");
+  if (cfg == nullptr || !cfg->is_object() || cfg->GetString("S3BackupMode", "Disabled") != "Enabled") {
+    return std::optional<S3Destination>();
   }
-  if (const Value* h = cfg->Find("BufferingHints"); h != nullptr && h->is_object()) {
-    d.buffer_bytes = static_cast<uint64_t>(h->GetInt("SizeInMBs", 5)) << 20;
-    d.buffer_interval_ms = h->GetInt("IntervalInSeconds", 300) * 1000;
+  const Value* backup = cfg->Find("S3BackupConfiguration");
+  if (backup == nullptr || !backup->is_object()) {
+    return InvalidArgument("S3BackupConfiguration is required when S3BackupMode is Enabled.");
   }
-  d.compression = std::string(cfg->GetString("CompressionFormat", "UNCOMPRESSED"));
-  if (const Value* e = cfg->Find("FileExtension"); e != nullptr && e->is_string()) d.file_extension = e->as_string();
-  d.time_zone = std::string(cfg->GetString("CustomTimeZone", "UTC"));
-  if (d.time_zone.empty()) d.time_zone = "UTC";
-  return d;
+  SPATE_ASSIGN_OR_RETURN(S3Destination d, ParseS3Config(*backup));
+  // S3DestinationConfiguration has neither CustomTimeZone nor FileExtension:
+  // backup keys are in UTC with the compression's extension.
+  d.time_zone = "UTC";
+  d.file_extension.reset();
+  return std::optional<S3Destination>(std::move(d));
 }
 
 }  // namespace spate::firehose

@@ -77,6 +77,12 @@ Result<DeliveryStreamMeta> DecodeDeliveryStreamMeta(std::string_view bytes);
 // kInvalidArgument, with AWS's message, for a configuration AWS refuses.
 Result<S3Destination> ParseS3Destination(const protocol::Value& destination);
 
+// The S3 backup of `destination` when its ExtendedS3DestinationConfiguration
+// has S3BackupMode Enabled (its S3BackupConfiguration; source records are
+// backed up as they arrived), nullopt when backup is off; kInvalidArgument
+// for a configuration AWS refuses.
+Result<std::optional<S3Destination>> ParseS3Backup(const protocol::Value& destination);
+
 // "arn:aws:s3:::<bucket>" -> "<bucket>"; kInvalidArgument otherwise.
 Result<std::string> BucketFromArn(std::string_view bucket_arn);
 

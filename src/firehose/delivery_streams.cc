@@ -39,26 +39,65 @@ DeliveryTarget DeliveryStreams::TargetOf(const DeliveryStreamMeta& meta) const {
   return t;
 }
 
+std::optional<DeliveryTarget> DeliveryStreams::BackupTargetOf(const DeliveryStreamMeta& meta) const {
+  auto backup = ParseS3Backup(meta.destination);
+  if (!backup.ok() || !*backup) return std::nullopt;
+  DeliveryTarget t;
+  t.stream_name = meta.name;
+  t.version_id = meta.version_id;
+  t.s3 = std::move(**backup);
+  return t;
+}
+
+Status DeliveryStreams::StartBackup(Stream* s) {
+  std::optional<DeliveryTarget> target = BackupTargetOf(s->meta);
+  if (!target) return Status::Ok();
+  {
+    std::lock_guard<std::mutex> l(s->backup_mu);
+    if (s->backup) {
+      s->backup->Update(std::move(*target));
+      return Status::Ok();
+    }
+  }
+  // Hold the log from where the backup starts before anything can trim it.
+  s->trimmer->Delivered(/*reader=*/1, s->log->StartOffset());
+  auto backup = std::make_unique<Deliverer>(
+      options_.delivery, s->log, catalog_, objects_, clock_, s->meta.log_group, std::move(*target),
+      s->meta.log_group + std::string(Deliverer::kBackupSuffix), s->trimmer.get(), /*reader=*/1);
+  SPATE_TRY(backup->Start());
+  std::lock_guard<std::mutex> l(s->backup_mu);
+  s->backup = std::move(backup);
+  return Status::Ok();
+}
+
 Status DeliveryStreams::OpenStream(Stream* s) {
   SPATE_ASSIGN_OR_RETURN(s->log, logs_->OpenShard(s->meta.log_group, kShard));
   if (options_.limits) s->limiter = NewLimiter(s->meta.region);
+  s->trimmer = std::make_unique<LogTrimmer>(s->log, s->meta.log_group, /*readers=*/2);
+  // Without backup, reader 1 holds nothing back; a backup enabled later
+  // starts from the log's start (StartBackup).
+  if (!BackupTargetOf(s->meta)) s->trimmer->Absent(1);
   s->deliverer = std::make_unique<Deliverer>(options_.delivery, s->log, catalog_, objects_, clock_, s->meta.log_group,
-                                             TargetOf(s->meta));
+                                             TargetOf(s->meta), s->meta.log_group, s->trimmer.get(), /*reader=*/0);
   s->metrics = metrics_.ForStream(s->meta.account, s->meta.region, s->meta.name);
   s->deliverer->SetMetrics(s->metrics);
   SPATE_TRY(s->deliverer->Start());
+  if (Status st = StartBackup(s); !st.ok()) {
+    s->deliverer->Stop();
+    return st;
+  }
   if (s->meta.type == "KinesisStreamAsSource") {
     if (options_.kinesis == nullptr) return Internal("no Kinesis source for " + s->meta.name);
     iam::Caller owner;
     owner.account = s->meta.account;
     owner.region = s->meta.region;
-    Deliverer* deliverer = s->deliverer.get();
     s->poller = std::make_unique<SourcePoller>(options_.source, options_.kinesis, owner,
                                                std::string(s->meta.source.GetString("KinesisStreamARN")), s->log,
-                                               catalog_, s->meta.log_group, [deliverer] { deliverer->Notify(); });
+                                               catalog_, s->meta.log_group, [s] { s->Notify(); });
     Status st = s->poller->Start();
     if (!st.ok()) {
       s->deliverer->Stop();
+      StopBackup(s);
       return st;
     }
   }
@@ -90,8 +129,10 @@ Status DeliveryStreams::Start() {
     }
   }
   SPATE_ASSIGN_OR_RETURN(auto checkpoints, catalog_->LoadEntries(Deliverer::kCheckpointNamespace));
-  for (const auto& [group, value] : checkpoints) {
-    if (groups.count(group) == 0) catalog_->DeleteEntry(Deliverer::kCheckpointNamespace, group).IgnoreError();
+  for (const auto& [id, value] : checkpoints) {
+    std::string group = id;  // "<group>" or "<group>/backup"
+    if (size_t slash = group.find('/'); slash != std::string::npos) group.resize(slash);
+    if (groups.count(group) == 0) catalog_->DeleteEntry(Deliverer::kCheckpointNamespace, id).IgnoreError();
   }
   SPATE_ASSIGN_OR_RETURN(auto positions, catalog_->LoadEntries(SourcePoller::kPositionNamespace));
   for (const auto& [group, value] : positions) {
@@ -116,7 +157,17 @@ void DeliveryStreams::Stop() {
   for (const auto& s : all) {
     if (s->poller) s->poller->Stop();
     if (s->deliverer) s->deliverer->Stop();
+    StopBackup(s.get());
   }
+}
+
+void DeliveryStreams::StopBackup(Stream* s) {
+  std::unique_ptr<Deliverer> backup;
+  {
+    std::lock_guard<std::mutex> l(s->backup_mu);
+    backup = std::move(s->backup);
+  }
+  if (backup) backup->Stop();
 }
 
 std::shared_ptr<DeliveryStreams::Stream> DeliveryStreams::Find(const iam::Caller& caller, std::string_view name) const {
@@ -167,6 +218,9 @@ void DeliveryStreams::RunStateMachine() {
             ++it;
             continue;
           }
+          // Its series go when it does: a scrape after DescribeDeliveryStream
+          // says not found never shows it.
+          metrics_.Remove(s.meta.account, s.meta.region, s.meta.name);
           doomed.push_back(it->second);
           it = streams_.erase(it);
           continue;
@@ -192,11 +246,13 @@ void DeliveryStreams::RunStateMachine() {
     for (const auto& s : doomed) {
       if (s->poller) s->poller->Stop();
       s->deliverer->Stop();
+      StopBackup(s.get());
       Status st = logs_->DropGroup(s->meta.log_group);
       if (!st.ok()) SPATE_LOG_ERROR("cannot remove the buffer of " + s->meta.log_group + ": " + st.ToString());
       catalog_->DeleteEntry(Deliverer::kCheckpointNamespace, s->meta.log_group).IgnoreError();
+      catalog_->DeleteEntry(Deliverer::kCheckpointNamespace, s->meta.log_group + std::string(Deliverer::kBackupSuffix))
+          .IgnoreError();
       catalog_->DeleteEntry(SourcePoller::kPositionNamespace, s->meta.log_group).IgnoreError();
-      metrics_.Remove(s->meta.account, s->meta.region, s->meta.name);
       SPATE_LOG_INFO("delivery stream " + s->meta.name + " deleted");
     }
   }

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -92,6 +93,12 @@ class DeliveryStreams {
   Status NotFound(const iam::Caller& caller, std::string_view name) const;
   Status OpenStream(Stream* s);
   DeliveryTarget TargetOf(const DeliveryStreamMeta& meta) const;
+  // The S3 backup's target, when the stream's S3BackupMode is Enabled.
+  std::optional<DeliveryTarget> BackupTargetOf(const DeliveryStreamMeta& meta) const;
+  // Starts the S3 backup's deliverer if the meta enables one (or updates the
+  // running one's target).
+  Status StartBackup(Stream* s);
+  void StopBackup(Stream* s);
   // Writes `next` to the catalog and then makes it the stream's meta.
   Status Commit(Stream* s, DeliveryStreamMeta next);
   void Put(const iam::Caller& caller, std::string_view name, protocol::Value records, bool batch, Done done);

@@ -32,6 +32,9 @@ FirehoseMetrics::FirehoseMetrics(metrics::Registry* registry) {
                     "DeliveryToS3.ObjectCount: objects delivered (DeliveryToS3.Success counts them).", kLabels);
   failed_attempts_ = r->AddCounter("spate_firehose_delivery_to_s3_failed_attempts_total",
                                    "Object uploads that failed and will be retried.", kLabels);
+  expired_records_ = r->AddCounter(
+      "spate_firehose_delivery_to_s3_expired_records_total",
+      "Records whose object kept failing for the whole retry window and went to the error output.", kLabels);
   data_freshness_ = r->AddGauge("spate_firehose_delivery_to_s3_data_freshness_seconds",
                                 "DeliveryToS3.DataFreshness: age of the oldest record not yet delivered.", kLabels);
 }
@@ -48,6 +51,7 @@ std::shared_ptr<DeliveryStreamMetrics> FirehoseMetrics::ForStream(const std::str
   m->delivered_bytes = delivered_bytes_->Get(v);
   m->delivered_objects = delivered_objects_->Get(v);
   m->failed_attempts = failed_attempts_->Get(v);
+  m->expired_records = expired_records_->Get(v);
   m->data_freshness_seconds = data_freshness_->Get(v);
   return m;
 }
@@ -56,7 +60,7 @@ void FirehoseMetrics::Remove(const std::string& account, const std::string& regi
   metrics::LabelValues v = {account, region, name};
   for (metrics::FamilyBase* f : std::initializer_list<metrics::FamilyBase*>{
            incoming_bytes_, incoming_records_, incoming_put_requests_, throttled_records_, delivered_records_,
-           delivered_bytes_, delivered_objects_, failed_attempts_, data_freshness_}) {
+           delivered_bytes_, delivered_objects_, failed_attempts_, expired_records_, data_freshness_}) {
     f->Remove(v);
   }
 }

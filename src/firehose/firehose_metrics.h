@@ -20,6 +20,8 @@ struct DeliveryStreamMetrics {
   std::shared_ptr<metrics::Counter> delivered_bytes;
   std::shared_ptr<metrics::Counter> delivered_objects;
   std::shared_ptr<metrics::Counter> failed_attempts;
+  // Records written to the error output after the retry window.
+  std::shared_ptr<metrics::Counter> expired_records;
   // DeliveryToS3.DataFreshness: age in seconds of the oldest record not yet
   // delivered (0 when everything is delivered).
   std::shared_ptr<metrics::Gauge> data_freshness_seconds;
@@ -47,6 +49,7 @@ class FirehoseMetrics {
   metrics::Family<metrics::Counter>* delivered_bytes_;
   metrics::Family<metrics::Counter>* delivered_objects_;
   metrics::Family<metrics::Counter>* failed_attempts_;
+  metrics::Family<metrics::Counter>* expired_records_;
   metrics::Family<metrics::Gauge>* data_freshness_;
 };
 

@@ -147,10 +147,28 @@ Result<bool> SourcePoller::PollOnce() {
 }
 
 void SourcePoller::Run() {
+  // A failure that lasts (the source stream deleted) is logged when it
+  // starts, when it changes, once every kRepeatWarningMs while it lasts, and
+  // when reading resumes: not once a poll.
+  std::string failing;
+  int64_t last_warning_ns = 0;
+  constexpr int64_t kRepeatWarningNs = 60'000'000'000;
   for (;;) {
     auto r = PollOnce();
+    int64_t now_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count();
     if (!r.ok()) {
-      SPATE_LOG_WARN("reading " + stream_arn_ + " for " + log_group_ + " failed: " + r.status().ToString());
+      std::string error = r.status().ToString();
+      if (error != failing || now_ns - last_warning_ns >= kRepeatWarningNs) {
+        SPATE_LOG_WARN("reading " + stream_arn_ + " for " + log_group_ + " failed: " + error +
+                       " (retried every poll; repeated once a minute while it lasts)");
+        last_warning_ns = now_ns;
+      }
+      failing = std::move(error);
+    } else if (!failing.empty()) {
+      SPATE_LOG_INFO("reading " + stream_arn_ + " for " + log_group_ + " resumed");
+      failing.clear();
     }
     std::unique_lock<std::mutex> l(mu_);
     cv_.wait_for(l, std::chrono::milliseconds(options_.poll_interval_ms), [this] { return stop_; });

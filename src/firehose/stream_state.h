@@ -49,7 +49,23 @@ struct DeliveryStreams::Stream {
   // Guarded by DeliveryStreams::mu_ (shared to read, exclusive to change).
   DeliveryStreamMeta meta;
   std::shared_ptr<storage::ShardLog> log;
+  // Trims `log` to what both deliverers have delivered: reader 0 is the
+  // destination's deliverer, reader 1 the S3 backup's.
+  std::unique_ptr<LogTrimmer> trimmer;
   std::unique_ptr<Deliverer> deliverer;
+  // The S3 backup's deliverer, once S3BackupMode is Enabled (it cannot be
+  // disabled again). Set under backup_mu, which Notify takes: an
+  // UpdateDestination may add it while the log's writer thread notifies.
+  std::mutex backup_mu;
+  std::unique_ptr<Deliverer> backup;
+
+  // New records are in the log: wake both deliverers. Callable from the
+  // log's writer thread.
+  void Notify() {
+    deliverer->Notify();
+    std::lock_guard<std::mutex> l(backup_mu);
+    if (backup) backup->Notify();
+  }
   std::unique_ptr<SourcePoller> poller;  // KinesisStreamAsSource only
   std::unique_ptr<RateLimiter> limiter;  // null without --limits=aws
   std::shared_ptr<DeliveryStreamMetrics> metrics;

@@ -92,7 +92,11 @@ Firehose (delivery streams, on the same port):
                             (default 30000)
   --delivery-retry-max-ms MS  longest wait between attempts of a failed
                             delivery; attempts back off from 200 ms up to this
-                            and never stop (default 30000)
+                            (default 30000)
+  --delivery-retry-window-ms MS  how long an object may keep failing before it
+                            is written to the error output,
+                            DATA_DIR/firehose/error-output/BUCKET/KEY, instead
+                            (default 86400000: S3's 24 hours)
 
 Resource bounds (a request beyond a memory budget is refused at once with a
 retryable throttling error, ProvisionedThroughputExceededException for
@@ -233,6 +237,10 @@ Result<Config> ParseFlags(int argc, char** argv, bool* help) {
       }
     } else if (arg == "--delivery-retry-max-ms") {
       if (!next() || !ParseNumber(value, &c.delivery_retry_max_ms) || c.delivery_retry_max_ms < 1) {
+        return bad("needs a positive number of milliseconds");
+      }
+    } else if (arg == "--delivery-retry-window-ms") {
+      if (!next() || !ParseNumber(value, &c.delivery_retry_window_ms) || c.delivery_retry_window_ms < 1) {
         return bad("needs a positive number of milliseconds");
       }
     } else if (arg == "--max-body-bytes") {

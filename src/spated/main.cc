@@ -14,8 +14,10 @@
 #include <thread>
 
 #include "analytics/applications.h"
+#include "analytics/runner.h"
 #include "analytics/service.h"
 #include "base/log.h"
+#include "console/console_route.h"
 #include "firehose/delivery_streams.h"
 #include "firehose/object_store.h"
 #include "firehose/service.h"
@@ -35,10 +37,6 @@
 #include "streams/service.h"
 #include "util/clock.h"
 #include "util/file_system.h"
-
-#ifdef SPATE_ANALYTICS_ENGINE
-#include "analytics/runner.h"
-#endif
 
 namespace spate::spated {
 namespace {
@@ -181,6 +179,12 @@ int Run(const Config& config) {
   firehose_options.limits = config.limits;
   firehose_options.metrics = &metrics;
   firehose_options.delivery.max_backoff_ms = config.delivery_retry_max_ms;
+  firehose_options.delivery.retry_window_ms = config.delivery_retry_window_ms;
+  // The error output is a local directory whatever the destination, so that
+  // an object the destination refused for the whole window has a place to go.
+  std::unique_ptr<firehose::ObjectStore> error_output =
+      firehose::NewLocalObjectStore(config.data_dir + "/firehose/error-output");
+  firehose_options.delivery.error_output = error_output.get();
   RegistryKinesisSource kinesis_source(&registry);  // KinesisStreamAsSource reads Data Streams through it
   firehose_options.kinesis = &kinesis_source;
   firehose::DeliveryStreams delivery_streams(firehose_options, catalog->get(), firehose_logs->get(), object_store.get(),
@@ -192,24 +196,18 @@ int Run(const Config& config) {
 
   // Analytics: applications in the catalog; their runners read streams
   // through the same KinesisSource as Firehose and write through the
-  // registry and the delivery streams. The runners need the SQL engine;
-  // a build without it (SPATE_ANALYTICS_ENGINE unset: the engine's target
-  // is not in the tree yet) serves the control plane only.
+  // registry and the delivery streams.
   ServicesRecordSink analytics_sink(&registry, &delivery_streams);
-  analytics::Runtime* analytics_runtime = nullptr;
-#ifdef SPATE_ANALYTICS_ENGINE
   analytics::RunnerOptions runner_options;
   runner_options.kinesis = &kinesis_source;
   runner_options.sink = &analytics_sink;
   runner_options.object_root = config.data_dir + "/s3";
-  analytics::EngineRuntime engine_runtime(runner_options, catalog->get(), util::SystemClock());
-  analytics_runtime = &engine_runtime;
-#endif
+  analytics::EngineRuntime analytics_runtime(runner_options, catalog->get(), util::SystemClock());
   analytics::AnalyticsOptions analytics_options;
   analytics_options.state_delay_ms = config.state_delay_ms;
   analytics_options.kinesis = &kinesis_source;
   analytics_options.object_root = config.data_dir + "/s3";
-  analytics::Applications applications(analytics_options, catalog->get(), analytics_runtime, util::SystemClock());
+  analytics::Applications applications(analytics_options, catalog->get(), &analytics_runtime, util::SystemClock());
   if (Status st = applications.Start(); !st.ok()) {
     SPATE_LOG_ERROR("cannot load analytics applications: " + st.ToString());
     return 1;
@@ -236,6 +234,10 @@ int Run(const Config& config) {
   front_door.AddService(&analytics_service);
   server::MetricsRoute metrics_route(&metrics);
   front_door.AddRoute({"GET", "/metrics", ""}, &metrics_route);
+  // The web console's files; its data comes from the signed API and /metrics above.
+  console::ConsoleRoute console_route(console::EmbeddedAssets(),
+                                      console::ConsoleOptions{.credentials_required = credentials.has_value()});
+  front_door.AddRoute({"", "/console/*", ""}, &console_route);
   metrics.AddCallback("spate_kinesis_subscriptions", "Open SubscribeToShard subscriptions.", metrics::Type::kGauge,
                       [&fan_out] { return static_cast<double>(fan_out.SubscriptionCount()); });
   http::HttpServerOptions http_options;

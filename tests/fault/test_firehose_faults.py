@@ -349,3 +349,46 @@ def test_sigterm_while_the_destination_hangs_stops_promptly(s3, spated, proxy):
     _, counts = wait_delivered(s3, bucket, prod.acked)
     assert_exactly_once(counts, prod.acked, prod.sent)
     assert stop_s < 3, f"SIGTERM took {stop_s:.1f} s while an upload hung"
+
+
+def error_output_objects(data_dir, bucket):
+    """{key: body} of the objects spated wrote to its error output for `bucket`."""
+    root = Path(data_dir) / "firehose" / "error-output" / bucket
+    if not root.exists():
+        return {}
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()
+            and not p.name.startswith(".tmp-")}
+
+
+def test_s3_down_past_the_retry_window_sends_objects_to_the_error_output_across_a_kill9(s3, spated, tmp_path):
+    bucket = s3.create_bucket()
+    window_ms = 1500
+    args = spated_s3_args(s3, None, RETRY_MAX_MS, "--delivery-retry-window-ms", str(window_ms))
+    srv = spated(args)
+    fh = firehose_client(srv.endpoint)
+    prod = Producer(fh, create_stream(fh, bucket))
+    s3.stop()
+    prod.put(2)   # cut as the pending object: its window starts at the first failed attempt
+    helpers.poll_until(lambda: failed_attempts(srv) >= 1, timeout=10, what="a failed upload while S3 is down")
+    srv.kill()    # the window's start is durable: the restart does not grant a new 1.5 s
+    time.sleep(window_ms / 1000)
+    srv.start()
+    expired = {}
+
+    def in_error_output():
+        expired.update(error_output_objects(tmp_path / "data", bucket))
+        return set(prod.acked) <= set(parse_records(expired))
+    helpers.poll_until(in_error_output, timeout=DELIVERY_TIMEOUT_S, interval=0.1,
+                       what="the expired object in the error output")
+    assert "was written to the error output" in srv.log_tail(1 << 20)
+    # Delivery goes on: later records reach S3 once it is back; none is in both places, none is lost.
+    fh = firehose_client(srv.endpoint)
+    s3.start()
+    later = Producer(fh, prod.name)
+    later.next_id = prod.next_id
+    later.put(2)
+    _, counts = wait_delivered(s3, bucket, later.acked)
+    expired_counts = parse_records(error_output_objects(tmp_path / "data", bucket))
+    assert not set(expired_counts) & set(counts), "records both expired and delivered"
+    all_counts = {**counts, **expired_counts}
+    assert_exactly_once(all_counts, prod.acked | later.acked, prod.sent | later.sent)

@@ -1,6 +1,6 @@
 """Kinesis Data Analytics (SQL) on the same port (KinesisAnalytics_20150814, SigV4 name kinesisanalytics): the
 control plane through boto3 and aws-cli, DiscoverInputSchema on a stream and on an object of the embedded object
-store, applications surviving a restart, and (once spated is built with the SQL engine) applications that run.
+store, applications surviving a restart, and applications that run: records in, filtered records out.
 """
 
 import base64
@@ -82,10 +82,14 @@ def kinesis_output(stream, name="DESTINATION_SQL_STREAM", fmt="JSON"):
 
 def raw_call(server, op, params):
     """One JSON 1.1 call signed for `kinesisanalytics`, with any member values (no client-side checks)."""
+    return raw_call_service(server, "kinesisanalytics", "KinesisAnalytics_20150814", op, params)
+
+
+def raw_call_service(server, service, target_prefix, op, params):
     host_port = server.endpoint[len("http://"):]
     body = json.dumps(params).encode()
-    headers = {"Content-Type": helpers.JSON_CONTENT_TYPE, "X-Amz-Target": f"KinesisAnalytics_20150814.{op}"}
-    headers = helpers.sigv4_headers(host_port, body, headers, service="kinesisanalytics")
+    headers = {"Content-Type": helpers.JSON_CONTENT_TYPE, "X-Amz-Target": f"{target_prefix}.{op}"}
+    headers = helpers.sigv4_headers(host_port, body, headers, service=service)
     conn = http.client.HTTPConnection(*host_port.split(":"), timeout=helpers.CALL_TIMEOUT_S)
     try:
         conn.request("POST", "/", body=body, headers=headers)
@@ -357,16 +361,11 @@ def test_applications_survive_a_restart(make_server):
     assert kda.list_tags_for_resource(ResourceARN=APP_ARN + "durable")["Tags"] == [{"Key": "k", "Value": "v"}]
 
 
-# ------------------------------------------------------------------------------------------ running (SQL engine)
+# ------------------------------------------------------------------------------------------ running applications
 
-def start_or_skip(kda, name, position):
-    try:
-        kda.start_application(ApplicationName=name, InputConfigurations=[
-            {"Id": "1.1", "InputStartingPositionConfiguration": {"InputStartingPosition": position}}])
-    except ClientError as e:
-        if e.response["Error"]["Code"] == "UnsupportedOperationException" and "SQL engine" in str(e):
-            pytest.skip("spated was built without the SQL engine (src/analytics parser/binder/planner/exec)")
-        raise
+def start(kda, name, position):
+    kda.start_application(ApplicationName=name, InputConfigurations=[
+        {"Id": "1.1", "InputStartingPositionConfiguration": {"InputStartingPosition": position}}])
 
 
 def read_json_records(raw, stream, want, timeout=30):
@@ -401,7 +400,7 @@ def test_k1_continuous_filter_end_to_end(kda, raw, new_app, make_stream):
     kda.create_application(ApplicationName=name, ApplicationCode=K1_CODE, Inputs=[kinesis_input(src)],
                            Outputs=[kinesis_output(dst)])
     put_json(raw, src, DEMO_ROWS)
-    start_or_skip(kda, name, "TRIM_HORIZON")
+    start(kda, name, "TRIM_HORIZON")
     wait_status(kda, name, "RUNNING")
     got = read_json_records(raw, dst, 2)
     assert sorted(r["TICKER_SYMBOL"] for r in got) == ["AAA", "CCC"], got
@@ -418,7 +417,7 @@ def test_a_running_application_resumes_after_a_restart(make_server):
     kda.create_application(ApplicationName="resume", ApplicationCode=K1_CODE, Inputs=[kinesis_input("src")],
                            Outputs=[kinesis_output("dst")])
     put_json(raw, "src", DEMO_ROWS[:1])
-    start_or_skip(kda, "resume", "TRIM_HORIZON")
+    start(kda, "resume", "TRIM_HORIZON")
     wait_status(kda, "resume", "RUNNING")
     assert [r["TICKER_SYMBOL"] for r in read_json_records(raw, "dst", 1)] == ["AAA"]
     srv.stop()
@@ -430,3 +429,59 @@ def test_a_running_application_resumes_after_a_restart(make_server):
     got = read_json_records(raw, "dst", 2)
     # At-least-once: AAA may be written again only if the restart came before its checkpoint.
     assert set(r["TICKER_SYMBOL"] for r in got) == {"AAA", "CCC"}, got
+
+
+def test_bad_sql_is_code_validation_with_line_and_column(kda, new_app, make_stream):
+    src = make_stream(prefix="badsql")
+    name = new_app("badsql")
+    with pytest.raises(ClientError) as e:
+        kda.create_application(ApplicationName=name, Inputs=[kinesis_input(src)],
+                               ApplicationCode='CREATE OR REPLACE STREAM "S" (a INTEGER);\nSELECT STREAM FROM;')
+    assert error_type(e) == "CodeValidationException"
+    assert "line 2" in e.value.response["Error"]["Message"], e.value.response
+    kda.create_application(ApplicationName=name, Inputs=[kinesis_input(src)], ApplicationCode=K1_CODE)
+    with pytest.raises(ClientError) as e:
+        kda.update_application(ApplicationName=name, CurrentApplicationVersionId=1,
+                               ApplicationUpdate={"ApplicationCodeUpdate": "CREATE STREAM"})
+    assert error_type(e) == "CodeValidationException"
+    assert version(kda, name) == 1
+
+
+def test_output_as_csv_to_a_delivery_stream_and_errors_to_error_stream(kda, raw, server, new_app, make_stream):
+    src, errs = make_stream(prefix="csvsrc"), make_stream(prefix="errdst")
+    bucket = helpers.unique_name("kdaout").lower()
+    fh = boto3.session.Session(aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
+                               region_name=REGION).client("firehose", endpoint_url=server.endpoint)
+    ds = helpers.unique_name("kdads")
+    status, body = raw_call_service(server, "firehose", "Firehose_20150804", "CreateDeliveryStream", {
+        "DeliveryStreamName": ds, "ExtendedS3DestinationConfiguration": {
+            "RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}",
+            "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0}}})
+    assert status == 200, body
+    helpers.poll_until(lambda: fh.describe_delivery_stream(DeliveryStreamName=ds)["DeliveryStreamDescription"]
+                       ["DeliveryStreamStatus"] == "ACTIVE", what="delivery stream ACTIVE")
+    name = new_app("csv")
+    ds_arn = f"arn:aws:firehose:{REGION}:{ACCOUNT_ID}:deliverystream/{ds}"
+    kda.create_application(ApplicationName=name, ApplicationCode=K1_CODE, Inputs=[kinesis_input(src)], Outputs=[
+        {"Name": "DESTINATION_SQL_STREAM", "KinesisFirehoseOutput": {"ResourceARN": ds_arn, "RoleARN": ROLE},
+         "DestinationSchema": {"RecordFormatType": "CSV"}},
+        kinesis_output(errs, name="error_stream")])
+    put_json(raw, src, DEMO_ROWS)
+    entries = [{"Data": base64.b64encode(b"not json").decode(), "PartitionKey": "x"}]
+    assert raw.json("PutRecords", {"StreamName": src, "Records": entries}).json()["FailedRecordCount"] == 0
+    start(kda, name, "TRIM_HORIZON")
+    wait_status(kda, name, "RUNNING")
+    errors = read_json_records(raw, errs, 1)
+    assert errors and errors[0]["ERROR_NAME"] == "Parse error", errors
+    assert bytes.fromhex(errors[0]["DATA_ROW"]) == b"not json"
+
+    def delivered():
+        root = server.data_dir / "s3" / bucket
+        files = [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+        text = "".join(p.read_text() for p in files)
+        return text if text.count("\n") >= 2 else None
+
+    text = helpers.poll_until(delivered, timeout=30, what="CSV rows delivered")
+    assert sorted(text.splitlines()) == ["AAA,25.0", "CCC,16.0"], text
+    kda.stop_application(ApplicationName=name)
+    wait_status(kda, name, "READY")

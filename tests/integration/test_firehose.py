@@ -477,6 +477,30 @@ def test_kinesis_stream_as_source_delivers_from_latest_across_a_reshard(server, 
         fraw.call("DeleteDeliveryStream", {"DeliveryStreamName": name}, expect_ok=False)
 
 
+def test_a_deleted_source_stream_is_reported_once_not_every_poll(server, raw, fraw, new_name):
+    stream = new_name("fhgone")
+    helpers.create_stream_raw(raw, stream, shards=1)
+    helpers.wait_active(raw, stream)
+    name = helpers.unique_name("fhgone")
+    arn = helpers.stream_arn(stream)
+    fraw.call("CreateDeliveryStream", {
+        "DeliveryStreamName": name, "DeliveryStreamType": "KinesisStreamAsSource",
+        "KinesisStreamSourceConfiguration": {"KinesisStreamARN": arn, "RoleARN": ROLE},
+        "ExtendedS3DestinationConfiguration": s3_config(helpers.unique_name("bkt").lower(), 1, 0)})
+    try:
+        wait_fh_status(fraw, name, "ACTIVE")
+        helpers.make_boto3_client(server.endpoint).delete_stream(StreamName=stream)
+
+        def warnings():
+            return [line for line in server.log_tail(1 << 20).splitlines()
+                    if f"reading {arn} for" in line and "failed" in line]
+        helpers.poll_until(lambda: len(warnings()) >= 1, timeout=10, what="the source failure logged")
+        time.sleep(3.5)  # three more polls of a source that stays gone
+        assert len(warnings()) == 1, warnings()
+    finally:
+        fraw.call("DeleteDeliveryStream", {"DeliveryStreamName": name}, expect_ok=False)
+
+
 def test_kinesis_source_must_exist(fraw, new_fh_name):
     code, out = fraw.call("CreateDeliveryStream", {
         "DeliveryStreamName": new_fh_name(), "DeliveryStreamType": "KinesisStreamAsSource",
@@ -549,3 +573,69 @@ def test_delivery_stream_metrics_on_the_metrics_route(server, fh, fraw, new_fh_n
     fraw.call("DeleteDeliveryStream", {"DeliveryStreamName": name})
     wait_fh_status(fraw, name, "GONE")
     assert _metric(server.endpoint, "spate_firehose_incoming_records_total", name) is None  # series removed
+
+
+# ------------------------------------------------------------------------------------------ S3 backup
+
+def test_s3_backup_delivers_every_source_record_to_the_backup_bucket_too(server, fh, fraw, new_fh_name):
+    name = new_fh_name()
+    bucket = helpers.unique_name("bkt").lower()
+    backup = helpers.unique_name("bak").lower()
+    # Enabled without a backup configuration: AWS's InvalidArgumentException.
+    code, out = fraw.call("CreateDeliveryStream", {
+        "DeliveryStreamName": name, "ExtendedS3DestinationConfiguration": s3_config(bucket, S3BackupMode="Enabled")},
+        expect_ok=False)
+    assert code == 400 and out["__type"].endswith("InvalidArgumentException"), out
+    fraw.call("CreateDeliveryStream", {"DeliveryStreamName": name, "ExtendedS3DestinationConfiguration": s3_config(
+        bucket, 1, 0, Prefix="main/", S3BackupMode="Enabled",
+        S3BackupConfiguration=s3_config(backup, 1, 0, Prefix="source/", CompressionFormat="GZIP"))})
+    wait_fh_status(fraw, name, "ACTIVE")
+    ext = fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]["Destinations"][0][
+        "ExtendedS3DestinationDescription"]
+    assert ext["S3BackupMode"] == "Enabled"
+    assert ext["S3BackupDescription"]["BucketARN"] == f"arn:aws:s3:::{backup}"
+    assert ext["S3BackupDescription"]["Prefix"] == "source/"
+    assert ext["S3BackupDescription"]["CompressionFormat"] == "GZIP"
+    records = [b"rec-%03d|" % i for i in range(50)]
+    fraw.call("PutRecordBatch", {"DeliveryStreamName": name,
+                                 "Records": [{"Data": base64.b64encode(r).decode()} for r in records]})
+    expected = b"".join(records)
+    main = wait_objects(server.data_dir, bucket, len(expected))
+    assert b"".join(main.values()) == expected and all(k.startswith("main/") for k in main)
+
+    def backed_up():
+        found = objects(server.data_dir, backup)
+        return b"".join(gzip.decompress(v) for _, v in sorted(found.items())) == expected
+    helpers.poll_until(backed_up, timeout=15, interval=0.05, what="the backup objects")
+    assert all(k.startswith("source/") and k.endswith(".gz") for k in objects(server.data_dir, backup))
+    # Once enabled, backup cannot be disabled again.
+    code, out = fraw.call("UpdateDestination", {
+        "DeliveryStreamName": name, "CurrentDeliveryStreamVersionId": "1",
+        "DestinationId": "destinationId-000000000001",
+        "ExtendedS3DestinationUpdate": {"S3BackupMode": "Disabled"}}, expect_ok=False)
+    assert code == 400 and out["__type"].endswith("InvalidArgumentException"), out
+
+
+def test_s3_backup_enabled_by_update_destination_backs_up_later_records(server, fh, fraw, new_fh_name):
+    name = new_fh_name()
+    bucket = helpers.unique_name("bkt").lower()
+    backup = helpers.unique_name("bak").lower()
+    fraw.call("CreateDeliveryStream", {"DeliveryStreamName": name,
+                                       "ExtendedS3DestinationConfiguration": s3_config(bucket, 1, 0)})
+    wait_fh_status(fraw, name, "ACTIVE")
+    fh.put_record(DeliveryStreamName=name, Record={"Data": b"before|"})
+    wait_objects(server.data_dir, bucket, len(b"before|"))
+    fraw.call("UpdateDestination", {"DeliveryStreamName": name, "CurrentDeliveryStreamVersionId": "1",
+                                    "DestinationId": "destinationId-000000000001",
+                                    "ExtendedS3DestinationUpdate": {
+                                        "S3BackupMode": "Enabled",
+                                        "S3BackupUpdate": {"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{backup}",
+                                                           "BufferingHints": {"SizeInMBs": 1,
+                                                                              "IntervalInSeconds": 0}}}})
+    ext = fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]["Destinations"][0][
+        "ExtendedS3DestinationDescription"]
+    assert ext["S3BackupMode"] == "Enabled" and ext["S3BackupDescription"]["BucketARN"] == f"arn:aws:s3:::{backup}"
+    fh.put_record(DeliveryStreamName=name, Record={"Data": b"after|"})
+    wait_objects(server.data_dir, bucket, len(b"before|after|"))
+    found = wait_objects(server.data_dir, backup, len(b"after|"))
+    assert b"".join(v for _, v in sorted(found.items())).endswith(b"after|")

@@ -125,10 +125,13 @@ class DelivererTest : public ::testing::Test {
     logs_.reset();
     catalog_.reset();
   }
-  std::unique_ptr<Deliverer> Make(ObjectStore* store, DeliveryTarget target) {
+  std::unique_ptr<Deliverer> Make(ObjectStore* store, DeliveryTarget target, ObjectStore* error_output = nullptr,
+                                  int64_t retry_window_ms = DelivererOptions::kS3RetryWindowMs) {
     DelivererOptions o;
     o.initial_backoff_ms = 1;
     o.max_backoff_ms = 4;
+    o.error_output = error_output;
+    o.retry_window_ms = retry_window_ms;
     return std::make_unique<Deliverer>(o, log_, catalog_.get(), store, &clock_, "ds-0123456789abcdef",
                                        std::move(target));
   }
@@ -233,6 +236,123 @@ TEST_F(DelivererTest, APendingObjectIsReplayedAfterRestartUnderTheSameKeyWithThe
   d->Stop();
   // Delivered segments are trimmed from the buffer.
   EXPECT_EQ(log_->StartOffset(), log_->EndOffset());
+}
+
+TEST_F(DelivererTest, AnObjectFailingForTheWholeRetryWindowGoesToTheErrorOutputUnderItsKey) {
+  MemoryStore down(-1);
+  MemoryStore errors;
+  auto d = Make(&down, Target(0), &errors, /*retry_window_ms=*/60'000);
+  ASSERT_TRUE(d->Start().ok());
+  Put({"p;", "q;"});
+  d->Notify();
+  ASSERT_TRUE(down.WaitFor(3, /*attempts=*/true));
+  // Within the window: retried, never sent to the error output.
+  clock_.AdvanceMs(59'999);
+  size_t seen = down.attempts().size();
+  ASSERT_TRUE(down.WaitFor(seen + 2, /*attempts=*/true));
+  EXPECT_TRUE(errors.objects().empty());
+  clock_.AdvanceMs(1);
+  ASSERT_TRUE(errors.WaitFor(1));
+  auto expired = errors.objects();
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired.begin()->first, down.attempts()[0]);  // the key it would have had
+  EXPECT_EQ(expired.begin()->second, "p;q;");
+  // Records after it are a new object with a window of their own.
+  Put({"r;"});
+  d->Notify();
+  size_t before = down.attempts().size();
+  ASSERT_TRUE(down.WaitFor(before + 3, /*attempts=*/true));
+  EXPECT_EQ(errors.objects().size(), 1u);
+  d->Stop();
+  EXPECT_EQ(d->Stats().expired_objects, 1u);
+  EXPECT_EQ(d->Stats().expired_records, 2u);
+  EXPECT_EQ(d->Stats().objects, 0u);
+}
+
+TEST_F(DelivererTest, TheRetryWindowIsNotResetByARestart) {
+  std::string key;
+  {
+    MemoryStore down(-1);
+    MemoryStore errors;
+    auto d = Make(&down, Target(0), &errors, /*retry_window_ms=*/60'000);
+    ASSERT_TRUE(d->Start().ok());
+    Put({"s;"});
+    d->Notify();
+    ASSERT_TRUE(down.WaitFor(2, /*attempts=*/true));
+    d->Stop();
+    key = down.attempts()[0];
+    EXPECT_TRUE(errors.objects().empty());
+  }
+  Close();
+  Open();
+  clock_.AdvanceMs(60'000);  // the window has passed while the server was down
+  MemoryStore down(-1);
+  MemoryStore errors;
+  auto d = Make(&down, Target(0), &errors, /*retry_window_ms=*/60'000);
+  ASSERT_TRUE(d->Start().ok());
+  ASSERT_TRUE(errors.WaitFor(1));
+  EXPECT_EQ(errors.objects().begin()->first, key);
+  EXPECT_EQ(errors.objects().begin()->second, "s;");
+  // One attempt at the destination after the restart, then the error output.
+  EXPECT_EQ(down.attempts().size(), 1u);
+  d->Stop();
+}
+
+TEST_F(DelivererTest, WhenTheErrorOutputFailsTooBothAreRetriedAndNothingIsDropped) {
+  MemoryStore down(-1);
+  MemoryStore errors(/*failures=*/3);
+  auto d = Make(&down, Target(0), &errors, /*retry_window_ms=*/1);
+  ASSERT_TRUE(d->Start().ok());
+  Put({"t;"});
+  d->Notify();
+  // A second attempt: the first failure has started the window.
+  ASSERT_TRUE(down.WaitFor(2, /*attempts=*/true));
+  clock_.AdvanceMs(1);
+  ASSERT_TRUE(errors.WaitFor(1));
+  EXPECT_EQ(errors.attempts().size(), 4u);
+  EXPECT_EQ(errors.objects().begin()->second, "t;");
+  EXPECT_GE(down.attempts().size(), 4u);
+  d->Stop();
+  EXPECT_EQ(d->Stats().expired_records, 1u);
+}
+
+TEST_F(DelivererTest, ABackupDelivererHoldsTheLogUntilItHasDeliveredAndNamesItsOwnObjects) {
+  MemoryStore store;
+  MemoryStore backup_store(-1);  // the backup's bucket is down at first
+  LogTrimmer trimmer(log_, "ds-0123456789abcdef", 2);
+  DelivererOptions o;
+  o.initial_backoff_ms = 1;
+  o.max_backoff_ms = 4;
+  Deliverer main(o, log_, catalog_.get(), &store, &clock_, "ds-0123456789abcdef", Target(0), "ds-0123456789abcdef",
+                 &trimmer, 0);
+  Deliverer backup(o, log_, catalog_.get(), &backup_store, &clock_, "ds-0123456789abcdef", Target(0),
+                   "ds-0123456789abcdef/backup", &trimmer, 1);
+  ASSERT_TRUE(main.Start().ok());
+  ASSERT_TRUE(backup.Start().ok());
+  // Enough batches to fill more than one 4 KiB segment.
+  for (int i = 0; i < 4; ++i) Put(std::vector<std::string>(25, std::string(100, 'r')));
+  main.Notify();
+  backup.Notify();
+  ASSERT_TRUE(store.WaitForBytes(10000));
+  ASSERT_TRUE(backup_store.WaitFor(2, /*attempts=*/true));
+  // The destination has everything, but the backup has not: nothing is trimmed.
+  EXPECT_EQ(log_->StartOffset().value(), 0u);
+  backup.Stop();
+  std::string backup_key = backup_store.attempts()[0];
+  MemoryStore backup_up;
+  Deliverer backup2(o, log_, catalog_.get(), &backup_up, &clock_, "ds-0123456789abcdef", Target(0),
+                    "ds-0123456789abcdef/backup", &trimmer, 1);
+  ASSERT_TRUE(backup2.Start().ok());
+  ASSERT_TRUE(backup_up.WaitForBytes(10000));
+  main.Stop();
+  backup2.Stop();
+  // Same bucket, same prefix, same records: different keys (the id seeds the UUID).
+  ASSERT_EQ(store.objects().size(), 1u);
+  EXPECT_NE(store.objects().begin()->first, backup_key);
+  EXPECT_EQ(backup_up.objects().count(backup_key), 1u);
+  EXPECT_EQ(store.objects().begin()->second, backup_up.objects().begin()->second);
+  // Both have delivered: the log is trimmed.
+  EXPECT_GT(log_->StartOffset().value(), 0u);
 }
 
 TEST_F(DelivererTest, APendingObjectIsReplayedWithTheCompressionItWasCutWith) {

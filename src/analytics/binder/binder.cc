@@ -1,0 +1,931 @@
+#include "analytics/binder/binder.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "analytics/exec/value_ops.h"
+#include "analytics/parser/lexer.h"
+#include "analytics/parser/parser.h"
+
+namespace spate::analytics::binder {
+
+using parser::Expr;
+using parser::ExprKind;
+
+std::vector<ColumnDef> InputColumns(const InputStreamDecl& decl) {
+  std::vector<ColumnDef> cols = decl.columns;
+  if (decl.with_kinesis_columns) {
+    cols.push_back(ColumnDef{"APPROXIMATE_ARRIVAL_TIME", SqlType{TypeId::kTimestamp, 0, 0, 0}});
+    cols.push_back(ColumnDef{"SHARD_ID", SqlType{TypeId::kVarchar, 64, 0, 0}});
+  }
+  return cols;
+}
+
+namespace {
+
+// Unwinds a failed bind to Bind(); never leaves this file.
+struct BindFailure {
+  CodeError error;
+};
+
+[[noreturn]] void Fail(int line, int column, const std::string& what) {
+  throw BindFailure{parser::MakeError(line, column, what)};
+}
+[[noreturn]] void Fail(const Expr& e, const std::string& what) { Fail(e.line, e.column, what); }
+
+SqlType T(TypeId id, int length = 0) { return SqlType{id, length, 0, 0}; }
+
+std::string Quote(const std::string& name) { return "\"" + name + "\""; }
+
+std::string Describe(const ExprType& t) {
+  if (t.is_null) return "NULL";
+  if (t.is_interval) return "INTERVAL";
+  return t.type.ToString();
+}
+
+int IntRank(TypeId id) {
+  switch (id) {
+    case TypeId::kTinyint: return 1;
+    case TypeId::kSmallint: return 2;
+    case TypeId::kInteger: return 3;
+    default: return 4;
+  }
+}
+
+// The type both numeric operands widen to.
+SqlType NumericUnion(const SqlType& a, const SqlType& b) {
+  if (a.id == TypeId::kDouble || a.id == TypeId::kReal || b.id == TypeId::kDouble || b.id == TypeId::kReal) {
+    return T(TypeId::kDouble);
+  }
+  if (a.id == TypeId::kDecimal || b.id == TypeId::kDecimal) {
+    int scale = std::max(a.id == TypeId::kDecimal ? a.scale : 0, b.id == TypeId::kDecimal ? b.scale : 0);
+    return SqlType{TypeId::kDecimal, 0, 18, scale};
+  }
+  return IntRank(a.id) >= IntRank(b.id) ? T(a.id) : T(b.id);
+}
+
+enum class Family : uint8_t { kNull, kNumeric, kString, kTime, kBoolean, kBinary, kInterval };
+Family FamilyOf(const ExprType& t) {
+  if (t.is_null) return Family::kNull;
+  if (t.is_interval) return Family::kInterval;
+  if (IsNumericType(t.type.id)) return Family::kNumeric;
+  if (IsStringType(t.type.id)) return Family::kString;
+  if (IsTimeType(t.type.id)) return Family::kTime;
+  if (t.type.id == TypeId::kBoolean) return Family::kBoolean;
+  return Family::kBinary;
+}
+
+// The common type of CASE branches, COALESCE arguments, IN lists.
+bool Unify(const ExprType& a, const ExprType& b, ExprType* out) {
+  Family fa = FamilyOf(a), fb = FamilyOf(b);
+  if (fa == Family::kNull) {
+    *out = b;
+    return true;
+  }
+  if (fb == Family::kNull) {
+    *out = a;
+    return true;
+  }
+  if (fa != fb) return false;
+  *out = a;
+  if (fa == Family::kNumeric) out->type = NumericUnion(a.type, b.type);
+  if (fa == Family::kString) out->type = T(TypeId::kVarchar, std::max(a.type.length, b.type.length));
+  if (fa == Family::kTime && a.type.id != b.type.id) out->type = T(TypeId::kTimestamp);
+  return true;
+}
+
+bool Assignable(const ExprType& from, const SqlType& to) {
+  Family f = FamilyOf(from);
+  if (f == Family::kNull) return true;
+  ExprType t;
+  t.type = to;
+  return f == FamilyOf(t);
+}
+
+struct ScopeColumn {
+  std::string alias;   // the source's alias, if any
+  std::string source;  // the stream or table name
+  std::string name;
+  SqlType type;
+  bool rowtime = false;
+  bool qualified_only = false;  // a joined stream's ROWTIME: only as alias.ROWTIME
+};
+
+struct Scope {
+  std::vector<ScopeColumn> columns;
+  int rowtime_index = -1;
+};
+
+bool IsAggregateName(const std::string& n) {
+  return n == "COUNT" || n == "SUM" || n == "MIN" || n == "MAX" || n == "AVG" || n == "FIRST_VALUE" ||
+         n == "LAST_VALUE";
+}
+
+class Binder {
+ public:
+  Binder(const std::vector<InputStreamDecl>& inputs, const std::vector<ReferenceTable>& refs) : refs_(refs) {
+    for (const auto& in : inputs) {
+      streams_.push_back(StreamInfo{in.name, InputColumns(in), true});
+    }
+  }
+
+  BoundScript BindAll(const parser::Script& script) {
+    for (const auto& cs : script.streams) {
+      if (FindStream(cs.name) || FindTable(cs.name) >= 0) {
+        Fail(cs.line, cs.column, "stream " + Quote(cs.name) + " already exists");
+      }
+      std::set<std::string> names;
+      for (const auto& c : cs.columns) {
+        if (!names.insert(c.name).second || c.name == "ROWTIME") {
+          Fail(cs.line, cs.column, "column " + Quote(c.name) + " is declared twice in stream " + Quote(cs.name));
+        }
+      }
+      streams_.push_back(StreamInfo{cs.name, cs.columns, false});
+    }
+    BoundScript out;
+    std::set<std::string> pump_names;
+    for (const auto& cp : script.pumps) {
+      if (!pump_names.insert(cp.name).second) Fail(cp.line, cp.column, "pump " + Quote(cp.name) + " already exists");
+      out.pumps.push_back(BindPump(cp));
+    }
+    out.streams = streams_;
+    return out;
+  }
+
+ private:
+  const StreamInfo* FindStream(const std::string& name) const {
+    for (const auto& s : streams_) {
+      if (s.name == name) return &s;
+    }
+    return nullptr;
+  }
+  int FindTable(const std::string& name) const {
+    for (size_t i = 0; i < refs_.size(); ++i) {
+      if (refs_[i].name == name) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  BoundPump BindPump(const parser::CreatePump& cp) {
+    BoundPump pump;
+    pump.name = cp.name;
+    const StreamInfo* target = FindStream(cp.target);
+    if (!target) {
+      Fail(cp.target_line, cp.target_column,
+           FindTable(cp.target) >= 0 ? "cannot insert into reference table " + Quote(cp.target)
+                                     : "unknown stream " + Quote(cp.target));
+    }
+    pump.target = target->name;
+    for (const auto& c : target->columns) pump.target_types.push_back(c.type);
+    if (!cp.select->stream) Fail(cp.select->line, cp.select->column, "expected SELECT STREAM in a pump");
+    pump.select = BindSelect(*cp.select);
+    const auto& outs = pump.select->output_columns;
+    if (cp.target_columns.empty()) {
+      for (size_t i = 0; i < target->columns.size(); ++i) pump.target_positions.push_back(static_cast<int>(i));
+    } else {
+      for (const auto& n : cp.target_columns) {
+        int pos = -1;
+        for (size_t i = 0; i < target->columns.size(); ++i) {
+          if (target->columns[i].name == n) pos = static_cast<int>(i);
+        }
+        if (pos < 0)
+          Fail(cp.target_line, cp.target_column, "stream " + Quote(target->name) + " has no column " + Quote(n));
+        if (std::find(pump.target_positions.begin(), pump.target_positions.end(), pos) != pump.target_positions.end()) {
+          Fail(cp.target_line, cp.target_column, "column " + Quote(n) + " is listed twice");
+        }
+        pump.target_positions.push_back(pos);
+      }
+    }
+    if (pump.target_positions.size() != outs.size()) {
+      Fail(cp.select->line, cp.select->column,
+           "INSERT INTO " + Quote(target->name) + " names " + std::to_string(pump.target_positions.size()) +
+               " columns but the SELECT yields " + std::to_string(outs.size()));
+    }
+    for (size_t i = 0; i < outs.size(); ++i) {
+      const ColumnDef& dest = target->columns[static_cast<size_t>(pump.target_positions[i])];
+      const ExprType& from = pump.select->outputs[i]->result;
+      if (!Assignable(from, dest.type)) {
+        Fail(cp.select->line, cp.select->column,
+             "cannot insert " + Describe(from) + " into column " + Quote(dest.name) + " of type " +
+                 dest.type.ToString());
+      }
+    }
+    return pump;
+  }
+
+  struct SelectState {
+    Scope scope;
+    BoundSelect* sel = nullptr;
+    const parser::Select* ast = nullptr;
+    std::map<std::string, int> named_windows;  // name -> index in sel->windows
+  };
+
+  std::unique_ptr<BoundSelect> BindSelect(const parser::Select& ast) {
+    auto sel = std::make_unique<BoundSelect>();
+    SelectState st;
+    st.sel = sel.get();
+    st.ast = &ast;
+    // FROM: a stream or a subquery.
+    const parser::TableRef& from = ast.from;
+    if (from.over) Fail(from.line, from.column, "OVER belongs on the right side of a stream-to-stream JOIN");
+    if (!from.table_function.empty()) {
+      BindTableFunction(from, sel.get(), &st);
+    } else if (from.subquery) {
+      sel->source.subquery = BindSelect(*from.subquery);
+      for (const auto& c : sel->source.subquery->output_columns) {
+        st.scope.columns.push_back(ScopeColumn{from.alias, "", c.name, c.type, false});
+      }
+    } else {
+      const StreamInfo* s = FindStream(from.name);
+      if (!s) {
+        Fail(from.line, from.column,
+             FindTable(from.name) >= 0 ? "reference table " + Quote(from.name) +
+                                             " can only be joined to a stream; expected a stream after FROM"
+                                       : "unknown stream " + Quote(from.name));
+      }
+      sel->source.stream = s->name;
+      for (const auto& c : s->columns)
+        st.scope.columns.push_back(ScopeColumn{from.alias, s->name, c.name, c.type, false});
+    }
+    st.scope.rowtime_index = static_cast<int>(st.scope.columns.size());
+    st.scope.columns.push_back(
+        ScopeColumn{from.alias, from.subquery ? std::string() : from.name, "ROWTIME", T(TypeId::kTimestamp), true});
+    sel->source.column_count = static_cast<int>(st.scope.columns.size());
+    sel->rowtime_index = st.scope.rowtime_index;
+    // JOINs with reference tables, and with streams over a window.
+    for (const auto& j : ast.joins) {
+      if (j.right.subquery) Fail(j.right.line, j.right.column, "expected a reference table or a stream after JOIN");
+      BoundTableJoin bj;
+      bj.left_outer = j.left_outer;
+      bj.column_offset = static_cast<int>(st.scope.columns.size());
+      if (const StreamInfo* rs = FindStream(j.right.name)) {
+        if (!j.right.over) {
+          Fail(j.right.line, j.right.column,
+               "a stream-to-stream JOIN needs a window on its right side: JOIN " + Quote(rs->name) +
+                   " OVER (RANGE INTERVAL '1' MINUTE PRECEDING)");
+        }
+        const parser::WindowSpec* spec = j.right.over.get();
+        if (!spec->base_name.empty()) {
+          spec = nullptr;
+          for (const auto& [name, w] : ast.windows) {
+            if (name == j.right.over->base_name) spec = w.get();
+          }
+          if (!spec) Fail(j.right.over->line, j.right.over->column, "unknown window " + Quote(j.right.over->base_name));
+        }
+        if (!spec->has_frame || !spec->partition_by.empty()) {
+          Fail(spec->line, spec->column, "a JOIN window takes RANGE INTERVAL .. PRECEDING or ROWS n PRECEDING only");
+        }
+        bj.right_stream = rs->name;
+        bj.window_rows = spec->rows;
+        bj.window_rows_n = spec->rows_n;
+        bj.window_range_ms = spec->range_ms;
+        for (const auto& c : rs->columns) {
+          st.scope.columns.push_back(ScopeColumn{j.right.alias, rs->name, c.name, c.type, false});
+        }
+        ScopeColumn rowtime{j.right.alias, rs->name, "ROWTIME", T(TypeId::kTimestamp), true};
+        rowtime.qualified_only = true;
+        st.scope.columns.push_back(rowtime);
+      } else {
+        int t = FindTable(j.right.name);
+        if (t < 0) Fail(j.right.line, j.right.column, "unknown stream or table " + Quote(j.right.name));
+        if (j.right.over) Fail(j.right.line, j.right.column, "a reference table takes no OVER window");
+        bj.table = t;
+        for (const auto& c : refs_[static_cast<size_t>(t)].columns) {
+          st.scope.columns.push_back(ScopeColumn{j.right.alias, j.right.name, c.name, c.type, false});
+        }
+      }
+      bj.column_count = static_cast<int>(st.scope.columns.size()) - bj.column_offset;
+      bj.on = BindBool(*j.on, st, false, "ON");
+      if (bj.table >= 0) FindEquiKey(&bj);
+      sel->joins.push_back(std::move(bj));
+    }
+    sel->scope_width = static_cast<int>(st.scope.columns.size());
+    if (ast.where) sel->where = BindBool(*ast.where, st, false, "WHERE");
+    // Named windows.
+    for (const auto& [name, spec] : ast.windows) {
+      if (st.named_windows.count(name)) Fail(spec->line, spec->column, "window " + Quote(name) + " is defined twice");
+      st.named_windows[name] = BindWindow(*spec, st);
+    }
+    // GROUP BY / STAGGER keys.
+    if (!ast.group_by.empty() && ast.stagger) {
+      Fail(ast.stagger->line, ast.stagger->column, "WINDOWED BY STAGGER replaces GROUP BY; use one of them");
+    }
+    for (const auto& g : ast.group_by) sel->keys.push_back(BindExpr(*g, st, false));
+    if (ast.stagger) {
+      if (ast.stagger->partition_by.empty()) {
+        Fail(ast.stagger->line, ast.stagger->column, "expected PARTITION BY in WINDOWED BY STAGGER");
+      }
+      for (const auto& p : ast.stagger->partition_by) sel->keys.push_back(BindExpr(*p, st, false));
+      sel->window_ms = ast.stagger->range_ms;
+    }
+    // SELECT list.
+    int expr_n = 0;
+    for (const auto& item : ast.items) {
+      if (!item.expr) {
+        bool any = false;
+        for (size_t i = 0; i < st.scope.columns.size(); ++i) {
+          const ScopeColumn& c = st.scope.columns[i];
+          if (c.rowtime) continue;
+          if (!item.star_qualifier.empty() && item.star_qualifier != c.alias &&
+              !(c.alias.empty() && item.star_qualifier == c.source)) {
+            continue;
+          }
+          auto e = std::make_unique<BoundExpr>();
+          e->kind = BoundKind::kColumn;
+          e->index = static_cast<int>(i);
+          e->result.type = c.type;
+          sel->outputs.push_back(std::move(e));
+          sel->output_columns.push_back(ColumnDef{c.name, c.type});
+          any = true;
+        }
+        if (!any) Fail(ast.line, ast.column, "no columns match " + item.star_qualifier + ".*");
+        continue;
+      }
+      ++expr_n;
+      BoundExprPtr e = BindExpr(*item.expr, st, true);
+      std::string name = item.alias;
+      if (name.empty() && item.expr->kind == ExprKind::kColumn) name = item.expr->names.back();
+      if (name.empty()) name = "EXPR$" + std::to_string(expr_n - 1);
+      SqlType type = e->result.is_null ? T(TypeId::kVarchar, 1) : e->result.type;
+      if (e->result.is_interval) Fail(*item.expr, "an INTERVAL cannot be a column of a stream");
+      sel->output_columns.push_back(ColumnDef{name, type});
+      sel->outputs.push_back(std::move(e));
+    }
+    if (ast.having) sel->having = BindBool(*ast.having, st, true, "HAVING");
+    Classify(ast, st);
+    return sel;
+  }
+
+  // The documented bounds of TOP_K_ITEMS_TUMBLING's arguments.
+  static constexpr int64_t kMaxTopK = 100000;
+  static constexpr int64_t kMaxTopKWindowSeconds = 3600;
+
+  void BindTableFunction(const parser::TableRef& from, BoundSelect* sel, SelectState* st) {
+    if (from.table_function != "TOP_K_ITEMS_TUMBLING") {
+      Fail(from.line, from.column, "unknown table function " + from.table_function + "; expected TOP_K_ITEMS_TUMBLING");
+    }
+    if (from.function_args.size() != 3) {
+      Fail(from.line, from.column, "TOP_K_ITEMS_TUMBLING takes CURSOR(...), 'columnName', K, windowSize");
+    }
+    sel->source.subquery = BindSelect(*from.subquery);
+    const auto& cols = sel->source.subquery->output_columns;
+    const Expr& name = *from.function_args[0];
+    if (name.kind != ExprKind::kLiteral || !std::holds_alternative<std::string>(name.literal)) {
+      Fail(name, "TOP_K_ITEMS_TUMBLING's column name must be a quoted string such as 'TICKER_SYMBOL'");
+    }
+    const std::string& col = std::get<std::string>(name.literal);
+    int index = -1;
+    for (size_t i = 0; i < cols.size(); ++i) {
+      if (cols[i].name == col) index = static_cast<int>(i);
+    }
+    if (index < 0) Fail(name, "the cursor has no column " + Quote(col));
+    auto int_arg = [&](const Expr& e, int64_t lo, int64_t hi, const char* what) {
+      if (e.kind != ExprKind::kLiteral || !std::holds_alternative<int64_t>(e.literal)) {
+        Fail(e, std::string(what) + " must be an integer literal");
+      }
+      int64_t v = std::get<int64_t>(e.literal);
+      if (v < lo || v > hi) Fail(e, std::string(what) + " must be " + std::to_string(lo) + " to " + std::to_string(hi));
+      return v;
+    };
+    BoundTopK top;
+    top.column = index;
+    top.k = int_arg(*from.function_args[1], 1, kMaxTopK, "K");
+    top.window_ms = int_arg(*from.function_args[2], 1, kMaxTopKWindowSeconds, "windowSize (seconds)") * 1000;
+    sel->source.top_k = top;
+    st->scope.columns.push_back(ScopeColumn{from.alias, "", col, cols[static_cast<size_t>(index)].type, false});
+    st->scope.columns.push_back(ScopeColumn{from.alias, "", "MOST_FREQUENT_VALUES", T(TypeId::kBigint), false});
+  }
+
+  int BindWindow(const parser::WindowSpec& spec, SelectState& st) {
+    if (!spec.base_name.empty()) {
+      auto it = st.named_windows.find(spec.base_name);
+      if (it == st.named_windows.end()) Fail(spec.line, spec.column, "unknown window " + Quote(spec.base_name));
+      return it->second;
+    }
+    if (!spec.has_frame) {
+      Fail(spec.line, spec.column, "expected RANGE INTERVAL '...' unit PRECEDING or ROWS n PRECEDING in the window");
+    }
+    BoundWindow w;
+    for (const auto& p : spec.partition_by) w.partition_by.push_back(BindExpr(*p, st, false));
+    w.rows = spec.rows;
+    w.rows_n = spec.rows_n;
+    w.range_ms = spec.range_ms;
+    st.sel->windows.push_back(std::move(w));
+    return static_cast<int>(st.sel->windows.size()) - 1;
+  }
+
+  void Classify(const parser::Select& ast, SelectState& st) {
+    BoundSelect& sel = *st.sel;
+    bool windowed = false, plain = false;
+    for (const auto& a : sel.aggregates) (a.window >= 0 ? windowed : plain) = true;
+    if (!ast.group_by.empty()) {
+      if (windowed) Fail(ast.line, ast.column, "OVER windows cannot be combined with GROUP BY");
+      sel.kind = QueryKind::kTumbling;
+      for (size_t i = 0; i < sel.keys.size(); ++i) {
+        const BoundExpr& k = *sel.keys[i];
+        bool on_rowtime =
+            !k.args.empty() && k.args[0]->kind == BoundKind::kColumn && k.args[0]->index == sel.rowtime_index;
+        if (on_rowtime && k.kind == BoundKind::kStep) {
+          sel.rowtime_key = static_cast<int>(i);
+          sel.window_ms = k.step_ms;
+        } else if (on_rowtime && k.kind == BoundKind::kTimeUnit && k.name == "FLOOR" &&
+                   parser::UnitMillis(k.unit) > 0) {
+          sel.rowtime_key = static_cast<int>(i);
+          sel.window_ms = parser::UnitMillis(k.unit);
+        }
+        if (sel.rowtime_key >= 0) break;
+      }
+      if (sel.rowtime_key < 0) {
+        const Expr& g = *ast.group_by.front();
+        Fail(g, "GROUP BY on a stream needs a monotonic key: STEP(ROWTIME BY INTERVAL ...) or FLOOR(ROWTIME TO unit)");
+      }
+      CheckGrouped(ast, sel);
+    } else if (ast.stagger) {
+      if (windowed) Fail(ast.line, ast.column, "OVER windows cannot be combined with WINDOWED BY STAGGER");
+      sel.kind = QueryKind::kStagger;
+      CheckGrouped(ast, sel);
+    } else if (windowed) {
+      if (plain) Fail(ast.line, ast.column, "every aggregate of a sliding-window query needs an OVER window");
+      sel.kind = QueryKind::kSliding;
+      if (sel.having) Fail(ast.having->line, ast.having->column, "HAVING needs GROUP BY or WINDOWED BY STAGGER");
+    } else if (plain) {
+      Fail(ast.line, ast.column,
+           "an aggregate on a stream needs GROUP BY on a monotonic expression of ROWTIME (STEP or FLOOR), "
+           "WINDOWED BY STAGGER, or an OVER window");
+    } else {
+      sel.kind = QueryKind::kProject;
+      if (sel.having) Fail(ast.having->line, ast.having->column, "HAVING needs GROUP BY or WINDOWED BY STAGGER");
+    }
+  }
+
+  static void CollectColumns(const BoundExpr& e, std::set<int>* cols) {
+    if (e.kind == BoundKind::kAggregate) return;
+    if (e.kind == BoundKind::kColumn) cols->insert(e.index);
+    for (const auto& a : e.args) CollectColumns(*a, cols);
+  }
+
+  // Columns used outside aggregates must appear in a key (SQL's "not being
+  // grouped" rule, checked per column).
+  void CheckGrouped(const parser::Select& ast, const BoundSelect& sel) {
+    std::set<int> keyed;
+    for (const auto& k : sel.keys) CollectColumns(*k, &keyed);
+    auto check = [&](const BoundExpr& e, const Expr& at) {
+      std::set<int> used;
+      CollectColumns(e, &used);
+      for (int c : used) {
+        if (!keyed.count(c))
+          Fail(at, "expression is not being grouped: it uses a column outside GROUP BY or PARTITION BY");
+      }
+    };
+    size_t out = 0;
+    for (const auto& item : ast.items) {
+      if (!item.expr) Fail(ast.line, ast.column, "SELECT * cannot be used with GROUP BY or STAGGER");
+      check(*sel.outputs[out++], *item.expr);
+    }
+    if (sel.having) check(*sel.having, *ast.having);
+  }
+
+  void FindEquiKey(BoundTableJoin* j) {
+    std::vector<const BoundExpr*> conj;
+    std::vector<const BoundExpr*> todo{j->on.get()};
+    while (!todo.empty()) {
+      const BoundExpr* e = todo.back();
+      todo.pop_back();
+      if (e->kind == BoundKind::kBinary && e->name == "AND") {
+        todo.push_back(e->args[0].get());
+        todo.push_back(e->args[1].get());
+      } else {
+        conj.push_back(e);
+      }
+    }
+    for (const BoundExpr* e : conj) {
+      if (e->kind != BoundKind::kBinary || e->name != "=") continue;
+      for (int side = 0; side < 2; ++side) {
+        const BoundExpr& t = *e->args[static_cast<size_t>(side)];
+        const BoundExpr& s = *e->args[static_cast<size_t>(1 - side)];
+        if (t.kind != BoundKind::kColumn || t.index < j->column_offset ||
+            t.index >= j->column_offset + j->column_count) {
+          continue;
+        }
+        std::set<int> cols;
+        CollectColumns(s, &cols);
+        bool stream_only = !cols.empty() && *cols.rbegin() < j->column_offset;
+        if (!stream_only || FamilyOf(t.result) != FamilyOf(s.result)) continue;
+        j->equi_table_column = t.index - j->column_offset;
+        j->equi_stream_expr = Clone(s);
+        return;
+      }
+    }
+  }
+
+  static BoundExprPtr Clone(const BoundExpr& e) {
+    auto c = std::make_unique<BoundExpr>();
+    c->kind = e.kind;
+    c->result = e.result;
+    c->name = e.name;
+    c->constant = e.constant;
+    c->index = e.index;
+    c->negated = e.negated;
+    c->has_operand = e.has_operand;
+    c->has_else = e.has_else;
+    c->step_ms = e.step_ms;
+    c->unit = e.unit;
+    c->pattern_regex = e.pattern_regex;
+    for (const auto& a : e.args) c->args.push_back(Clone(*a));
+    return c;
+  }
+
+  BoundExprPtr BindBool(const Expr& e, SelectState& st, bool allow_agg, const char* clause) {
+    BoundExprPtr b = BindExpr(e, st, allow_agg);
+    if (!b->result.is_null && b->result.type.id != TypeId::kBoolean) {
+      Fail(e, std::string(clause) + " needs a BOOLEAN condition, not " + Describe(b->result));
+    }
+    return b;
+  }
+
+  BoundExprPtr Make(BoundKind kind, SqlType type) {
+    auto b = std::make_unique<BoundExpr>();
+    b->kind = kind;
+    b->result.type = type;
+    return b;
+  }
+
+  BoundExprPtr BindColumn(const Expr& e, SelectState& st) {
+    const std::string& col = e.names.back();
+    if (e.names.size() > 2) Fail(e, "too many qualifiers in column reference");
+    const std::string* qual = e.names.size() == 2 ? &e.names[0] : nullptr;
+    int found = -1;
+    bool qualifier_known = false;
+    for (size_t i = 0; i < st.scope.columns.size(); ++i) {
+      const ScopeColumn& c = st.scope.columns[i];
+      if (qual) {
+        bool match = c.alias.empty() ? *qual == c.source : *qual == c.alias;
+        if (!match) continue;
+        qualifier_known = true;
+      }
+      if (c.name != col || (c.qualified_only && !qual)) continue;
+      if (found >= 0) Fail(e, "column " + Quote(col) + " is ambiguous");
+      found = static_cast<int>(i);
+    }
+    if (found < 0) {
+      if (qual && !qualifier_known) Fail(e, "unknown stream, table or alias " + Quote(*qual));
+      Fail(e, "unknown column " + Quote(col));
+    }
+    auto b = Make(BoundKind::kColumn, st.scope.columns[static_cast<size_t>(found)].type);
+    b->index = found;
+    return b;
+  }
+
+  void RequireNumeric(const Expr& at, const ExprType& t, const std::string& what) {
+    Family f = FamilyOf(t);
+    if (f != Family::kNumeric && f != Family::kNull) Fail(at, what + " needs a numeric argument, not " + Describe(t));
+  }
+  void RequireString(const Expr& at, const ExprType& t, const std::string& what) {
+    Family f = FamilyOf(t);
+    if (f != Family::kString && f != Family::kNull) Fail(at, what + " needs a character argument, not " + Describe(t));
+  }
+  void RequireTime(const Expr& at, const ExprType& t, const std::string& what) {
+    Family f = FamilyOf(t);
+    if (f != Family::kTime && f != Family::kNull) Fail(at, what + " needs a TIMESTAMP argument, not " + Describe(t));
+  }
+
+  BoundExprPtr BindExpr(const Expr& e, SelectState& st, bool allow_agg) {
+    switch (e.kind) {
+      case ExprKind::kLiteral: {
+        auto b = Make(BoundKind::kConstant, e.literal_type);
+        b->constant = e.literal;
+        b->result.is_null = e.null_literal;
+        return b;
+      }
+      case ExprKind::kInterval: {
+        auto b = Make(BoundKind::kConstant, T(TypeId::kBigint));
+        b->constant = Value{e.interval_ms};
+        b->result.is_interval = true;
+        return b;
+      }
+      case ExprKind::kColumn: return BindColumn(e, st);
+      case ExprKind::kUnary: {
+        BoundExprPtr a = BindExpr(*e.args[0], st, allow_agg);
+        auto b = Make(BoundKind::kUnary, a->result.type);
+        b->name = e.name;
+        b->result = a->result;
+        if (e.name == "NOT") {
+          if (FamilyOf(a->result) != Family::kBoolean && FamilyOf(a->result) != Family::kNull) {
+            Fail(e, "NOT needs a BOOLEAN, not " + Describe(a->result));
+          }
+          b->result = ExprType{T(TypeId::kBoolean)};
+        } else {
+          RequireNumeric(e, a->result, "unary " + e.name);
+        }
+        b->args.push_back(std::move(a));
+        return b;
+      }
+      case ExprKind::kBinary: return BindBinary(e, st, allow_agg);
+      case ExprKind::kIsNull: {
+        auto b = Make(BoundKind::kIsNull, T(TypeId::kBoolean));
+        b->negated = e.negated;
+        b->args.push_back(BindExpr(*e.args[0], st, allow_agg));
+        return b;
+      }
+      case ExprKind::kBetween:
+      case ExprKind::kIn: {
+        auto b = Make(e.kind == ExprKind::kIn ? BoundKind::kIn : BoundKind::kBetween, T(TypeId::kBoolean));
+        b->negated = e.negated;
+        for (const auto& a : e.args) {
+          b->args.push_back(BindExpr(*a, st, allow_agg));
+          ExprType u;
+          if (!Unify(b->args.front()->result, b->args.back()->result, &u)) {
+            Fail(*a,
+                 "cannot compare " + Describe(b->args.front()->result) + " with " + Describe(b->args.back()->result));
+          }
+        }
+        return b;
+      }
+      case ExprKind::kLike: {
+        auto b = Make(BoundKind::kLike, T(TypeId::kBoolean));
+        b->negated = e.negated;
+        for (const auto& a : e.args) {
+          b->args.push_back(BindExpr(*a, st, allow_agg));
+          RequireString(*a, b->args.back()->result, "LIKE");
+        }
+        return b;
+      }
+      case ExprKind::kCast: {
+        BoundExprPtr a = BindExpr(*e.args[0], st, allow_agg);
+        if (a->result.is_interval) Fail(e, "cannot CAST an INTERVAL");
+        Family f = FamilyOf(a->result);
+        ExprType to;
+        to.type = e.cast_type;
+        Family tf = FamilyOf(to);
+        bool ok = f == Family::kNull || f == tf || f == Family::kString || tf == Family::kString ||
+                  (f == Family::kNumeric && tf == Family::kBoolean) ||
+                  (f == Family::kBoolean && tf == Family::kNumeric) || (f == Family::kNumeric && tf == Family::kTime) ||
+                  (f == Family::kString && tf == Family::kBinary);
+        if (!ok) Fail(e, "cannot CAST " + Describe(a->result) + " to " + e.cast_type.ToString());
+        auto b = Make(BoundKind::kCast, e.cast_type);
+        b->args.push_back(std::move(a));
+        return b;
+      }
+      case ExprKind::kCase: {
+        auto b = Make(BoundKind::kCase, T(TypeId::kVarchar));
+        b->has_operand = e.has_operand;
+        b->has_else = e.has_else;
+        ExprType result;
+        result.is_null = true;
+        size_t i = 0;
+        if (e.has_operand) b->args.push_back(BindExpr(*e.args[i++], st, allow_agg));
+        size_t pairs_end = e.args.size() - (e.has_else ? 1 : 0);
+        for (; i < pairs_end; i += 2) {
+          BoundExprPtr when = BindExpr(*e.args[i], st, allow_agg);
+          if (e.has_operand) {
+            ExprType u;
+            if (!Unify(b->args[0]->result, when->result, &u)) {
+              Fail(*e.args[i], "cannot compare " + Describe(b->args[0]->result) + " with " + Describe(when->result));
+            }
+          } else if (FamilyOf(when->result) != Family::kBoolean && FamilyOf(when->result) != Family::kNull) {
+            Fail(*e.args[i], "WHEN needs a BOOLEAN condition, not " + Describe(when->result));
+          }
+          BoundExprPtr then = BindExpr(*e.args[i + 1], st, allow_agg);
+          if (!Unify(result, then->result, &result)) Fail(*e.args[i + 1], "CASE branches have different types");
+          b->args.push_back(std::move(when));
+          b->args.push_back(std::move(then));
+        }
+        if (e.has_else) {
+          BoundExprPtr other = BindExpr(*e.args.back(), st, allow_agg);
+          if (!Unify(result, other->result, &result)) Fail(*e.args.back(), "CASE branches have different types");
+          b->args.push_back(std::move(other));
+        }
+        b->result = result;
+        return b;
+      }
+      case ExprKind::kTimeUnitFn: {
+        BoundExprPtr a = BindExpr(*e.args[0], st, allow_agg);
+        RequireTime(e, a->result, e.name);
+        auto b = Make(BoundKind::kTimeUnit, e.name == "EXTRACT" ? T(TypeId::kBigint) : a->result.type);
+        if (e.name != "EXTRACT" && a->result.is_null) b->result.type = T(TypeId::kTimestamp);
+        b->name = e.name;
+        b->unit = e.unit;
+        b->args.push_back(std::move(a));
+        return b;
+      }
+      case ExprKind::kStep: {
+        BoundExprPtr a = BindExpr(*e.args[0], st, allow_agg);
+        RequireTime(e, a->result, "STEP");
+        BoundExprPtr by = BindExpr(*e.args[1], st, allow_agg);
+        if (!by->result.is_interval || by->kind != BoundKind::kConstant) {
+          Fail(*e.args[1], "STEP needs BY INTERVAL 'n' unit");
+        }
+        int64_t ms = std::get<int64_t>(by->constant);
+        if (ms <= 0) Fail(*e.args[1], "STEP's interval must be positive");
+        auto b = Make(BoundKind::kStep, a->result.is_null ? T(TypeId::kTimestamp) : a->result.type);
+        b->step_ms = ms;
+        b->args.push_back(std::move(a));
+        return b;
+      }
+      case ExprKind::kFunction: return BindFunction(e, st, allow_agg);
+    }
+    Fail(e, "unsupported expression");
+  }
+
+  BoundExprPtr BindBinary(const Expr& e, SelectState& st, bool allow_agg) {
+    BoundExprPtr l = BindExpr(*e.args[0], st, allow_agg);
+    BoundExprPtr r = BindExpr(*e.args[1], st, allow_agg);
+    const std::string& op = e.name;
+    auto b = Make(BoundKind::kBinary, T(TypeId::kBoolean));
+    b->name = op;
+    Family fl = FamilyOf(l->result), fr = FamilyOf(r->result);
+    if (op == "AND" || op == "OR") {
+      for (const auto* x : {&l, &r}) {
+        Family f = FamilyOf((*x)->result);
+        if (f != Family::kBoolean && f != Family::kNull)
+          Fail(e, op + " needs BOOLEAN operands, not " + Describe((*x)->result));
+      }
+    } else if (op == "=" || op == "<>" || op == "<" || op == "<=" || op == ">" || op == ">=") {
+      ExprType u;
+      if (fl == Family::kInterval || fr == Family::kInterval || !Unify(l->result, r->result, &u)) {
+        Fail(e, "cannot compare " + Describe(l->result) + " with " + Describe(r->result));
+      }
+    } else if (op == "||") {
+      if ((fl != Family::kString && fl != Family::kNull) || (fr != Family::kString && fr != Family::kNull)) {
+        Fail(e, "|| needs character operands, not " + Describe(l->result) + " and " + Describe(r->result));
+      }
+      b->result.type = T(TypeId::kVarchar, l->result.type.length + r->result.type.length);
+    } else {
+      // + - * / %
+      if (fl == Family::kTime && fr == Family::kInterval && (op == "+" || op == "-")) {
+        b->result.type = l->result.type;
+      } else if (fl == Family::kInterval && fr == Family::kTime && op == "+") {
+        b->result.type = r->result.type;
+      } else if ((fl == Family::kNumeric || fl == Family::kNull) && (fr == Family::kNumeric || fr == Family::kNull)) {
+        if (fl == Family::kNull && fr == Family::kNull) {
+          b->result.is_null = true;
+        } else {
+          SqlType u = fl == Family::kNull   ? r->result.type
+                      : fr == Family::kNull ? l->result.type
+                                            : NumericUnion(l->result.type, r->result.type);
+          if (u.id == TypeId::kDecimal && (op == "*" || op == "/")) {
+            if (op == "*") {
+              int scale = (l->result.type.id == TypeId::kDecimal ? l->result.type.scale : 0) +
+                          (r->result.type.id == TypeId::kDecimal ? r->result.type.scale : 0);
+              u = SqlType{TypeId::kDecimal, 0, 18, std::min(scale, 18)};
+            } else {
+              u = T(TypeId::kDouble);
+            }
+          }
+          if (IsIntegerType(u.id) && u.id != TypeId::kBigint) u = T(TypeId::kInteger);
+          b->result.type = u;
+        }
+      } else {
+        Fail(e, "operator " + op + " cannot apply to " + Describe(l->result) + " and " + Describe(r->result));
+      }
+    }
+    b->args.push_back(std::move(l));
+    b->args.push_back(std::move(r));
+    return b;
+  }
+
+  BoundExprPtr BindFunction(const Expr& e, SelectState& st, bool allow_agg) {
+    const std::string& n = e.name;
+    if (IsAggregateName(n)) return BindAggregate(e, st, allow_agg);
+    if (e.over) Fail(e, n + " is not an aggregate; OVER needs one");
+    std::vector<BoundExprPtr> args;
+    for (const auto& a : e.args) args.push_back(BindExpr(*a, st, allow_agg));
+    auto arity = [&](size_t lo, size_t hi) {
+      if (args.size() < lo || args.size() > hi) {
+        Fail(e, n + " takes " + (lo == hi ? std::to_string(lo) : std::to_string(lo) + " to " + std::to_string(hi)) +
+                    " argument" + (hi == 1 ? "" : "s") + ", not " + std::to_string(args.size()));
+      }
+    };
+    auto b = Make(BoundKind::kFunction, T(TypeId::kVarchar));
+    b->name = n;
+    b->unit = e.unit;
+    if (n == "ABS" || n == "FLOOR" || n == "CEIL") {
+      arity(1, 1);
+      RequireNumeric(e, args[0]->result, n);
+      b->result = args[0]->result;
+      if ((n == "FLOOR" || n == "CEIL") && b->result.type.id == TypeId::kDecimal) b->result.type.scale = 0;
+    } else if (n == "UPPER" || n == "LOWER" || n == "INITCAP") {
+      arity(1, 1);
+      RequireString(e, args[0]->result, n);
+      b->result.type = T(TypeId::kVarchar, args[0]->result.type.length);
+    } else if (n == "CHAR_LENGTH" || n == "CHARACTER_LENGTH") {
+      arity(1, 1);
+      RequireString(e, args[0]->result, n);
+      b->result.type = T(TypeId::kInteger);
+    } else if (n == "SUBSTRING") {
+      arity(2, 3);
+      RequireString(e, args[0]->result, n);
+      for (size_t i = 1; i < args.size(); ++i) {
+        RequireNumeric(e, args[i]->result, n);
+        if (FamilyOf(args[i]->result) == Family::kNumeric && !IsIntegerType(args[i]->result.type.id)) {
+          Fail(*e.args[i], "SUBSTRING positions must be integers");
+        }
+      }
+      b->result.type = T(TypeId::kVarchar, args[0]->result.type.length);
+    } else if (n == "POSITION") {
+      arity(2, 2);
+      RequireString(e, args[0]->result, n);
+      RequireString(e, args[1]->result, n);
+      b->result.type = T(TypeId::kInteger);
+    } else if (n == "TRIM") {
+      arity(1, 2);
+      for (const auto& a : args) RequireString(e, a->result, n);
+      b->result.type = T(TypeId::kVarchar, args[0]->result.type.length);
+    } else if (n == "COALESCE") {
+      if (args.empty()) arity(1, 1000);
+      ExprType u;
+      u.is_null = true;
+      for (size_t i = 0; i < args.size(); ++i) {
+        if (!Unify(u, args[i]->result, &u)) Fail(*e.args[i], "COALESCE arguments have different types");
+      }
+      b->result = u;
+    } else if (n == "NULLIF") {
+      arity(2, 2);
+      ExprType u;
+      if (!Unify(args[0]->result, args[1]->result, &u)) {
+        Fail(e, "cannot compare " + Describe(args[0]->result) + " with " + Describe(args[1]->result));
+      }
+      b->result = args[0]->result;
+    } else if (n == "MOD") {
+      arity(2, 2);
+      for (const auto& a : args) RequireNumeric(e, a->result, n);
+      b->result.type = NumericUnion(args[0]->result.type, args[1]->result.type);
+    } else if (n == "POWER" || n == "SQRT" || n == "LN" || n == "EXP" || n == "LOG10") {
+      arity(n == "POWER" ? 2 : 1, n == "POWER" ? 2 : 1);
+      for (const auto& a : args) RequireNumeric(e, a->result, n);
+      b->result.type = T(TypeId::kDouble);
+    } else if (n == "TSDIFF") {
+      arity(2, 2);
+      for (const auto& a : args) RequireTime(e, a->result, n);
+      b->result.type = T(TypeId::kBigint);
+    } else if (n == "CURRENT_ROW_TIMESTAMP" || n == "CURRENT_TIMESTAMP" || n == "LOCALTIMESTAMP") {
+      arity(0, 0);
+      // The engine has no wall clock: a row's processing time is its ROWTIME.
+      auto c = Make(BoundKind::kColumn, T(TypeId::kTimestamp));
+      c->index = st.scope.rowtime_index;
+      return c;
+    } else {
+      Fail(e, "unknown function " + n);
+    }
+    b->args = std::move(args);
+    return b;
+  }
+
+  BoundExprPtr BindAggregate(const Expr& e, SelectState& st, bool allow_agg) {
+    const std::string& n = e.name;
+    if (!allow_agg) Fail(e, "aggregate " + n + " is not allowed here");
+    BoundAggregate agg;
+    if (n == "COUNT") agg.fn = AggregateFn::kCount;
+    if (n == "SUM") agg.fn = AggregateFn::kSum;
+    if (n == "MIN") agg.fn = AggregateFn::kMin;
+    if (n == "MAX") agg.fn = AggregateFn::kMax;
+    if (n == "AVG") agg.fn = AggregateFn::kAvg;
+    if (n == "FIRST_VALUE") agg.fn = AggregateFn::kFirstValue;
+    if (n == "LAST_VALUE") agg.fn = AggregateFn::kLastValue;
+    if (e.star_arg) {
+      if (agg.fn != AggregateFn::kCount) Fail(e, n + "(*) is not allowed; only COUNT(*)");
+    } else {
+      if (e.args.size() != 1) Fail(e, n + " takes 1 argument, not " + std::to_string(e.args.size()));
+      agg.arg = BindExpr(*e.args[0], st, false);
+    }
+    switch (agg.fn) {
+      case AggregateFn::kCount: agg.result.type = T(TypeId::kBigint); break;
+      case AggregateFn::kSum:
+      case AggregateFn::kAvg:
+        RequireNumeric(e, agg.arg->result, n);
+        agg.result = agg.arg->result;
+        if (agg.fn == AggregateFn::kSum && IsIntegerType(agg.result.type.id)) agg.result.type = T(TypeId::kBigint);
+        if (agg.result.type.id == TypeId::kReal) agg.result.type = T(TypeId::kDouble);
+        if (agg.result.is_null) agg.result = ExprType{T(TypeId::kDouble)};
+        break;
+      default:
+        if (agg.arg->result.is_interval) Fail(e, n + " cannot take an INTERVAL");
+        agg.result = agg.arg->result;
+        break;
+    }
+    if (e.over) agg.window = BindWindow(*e.over, st);
+    auto b = Make(BoundKind::kAggregate, agg.result.type);
+    b->result = agg.result;
+    b->index = static_cast<int>(st.sel->aggregates.size());
+    st.sel->aggregates.push_back(std::move(agg));
+    return b;
+  }
+
+  std::vector<StreamInfo> streams_;
+  const std::vector<ReferenceTable>& refs_;
+};
+
+}  // namespace
+
+std::variant<BoundScript, CodeError> Bind(const parser::Script& script, const std::vector<InputStreamDecl>& inputs,
+                                          const std::vector<ReferenceTable>& references) {
+  Binder b(inputs, references);
+  try {
+    return b.BindAll(script);
+  } catch (const BindFailure& f) {
+    return f.error;
+  }
+}
+
+}  // namespace spate::analytics::binder

@@ -1,0 +1,142 @@
+#pragma once
+
+// The binder's output: expressions with names resolved to column positions
+// and types checked, and queries classified by how they window the stream.
+// The planner turns a BoundPump into operators; exec evaluates BoundExprs.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analytics/engine.h"
+
+namespace spate::analytics::binder {
+
+// What a bound expression yields.
+struct ExprType {
+  SqlType type;
+  bool is_null = false;      // the NULL literal: fits any type
+  bool is_interval = false;  // INTERVAL literal (milliseconds in an int64_t)
+};
+
+enum class BoundKind : uint8_t {
+  kConstant,   // constant
+  kColumn,     // index into the row the operator evaluates (scope layout)
+  kAggregate,  // index into the operator's aggregate results
+  kUnary,      // op: - NOT
+  kBinary,     // op: + - * / % || = <> < <= > >= AND OR
+  kIsNull,
+  kBetween,
+  kIn,
+  kLike,
+  kCast,  // to result type
+  kCase,
+  kFunction,  // name, args
+  kTimeUnit,  // name FLOOR/CEIL/EXTRACT, unit
+  kStep,      // step_ms
+};
+
+struct BoundExpr {
+  BoundKind kind = BoundKind::kConstant;
+  ExprType result;
+  std::string name;
+  std::vector<std::unique_ptr<BoundExpr>> args;
+  Value constant;
+  int index = 0;  // column or aggregate
+  bool negated = false;
+  bool has_operand = false;
+  bool has_else = false;
+  int64_t step_ms = 0;
+  std::string unit;
+  std::string pattern_regex;  // LIKE with a constant pattern, compiled by exec
+};
+using BoundExprPtr = std::unique_ptr<BoundExpr>;
+
+enum class AggregateFn : uint8_t { kCount, kSum, kMin, kMax, kAvg, kFirstValue, kLastValue };
+
+struct BoundAggregate {
+  AggregateFn fn = AggregateFn::kCount;
+  BoundExprPtr arg;  // null for COUNT(*)
+  ExprType result;
+  int window = -1;  // sliding: index into BoundSelect::windows
+};
+
+struct BoundWindow {
+  std::vector<BoundExprPtr> partition_by;
+  bool rows = false;
+  int64_t rows_n = 0;
+  int64_t range_ms = 0;
+};
+
+enum class QueryKind : uint8_t {
+  kProject,   // filter + project, one output per input
+  kTumbling,  // GROUP BY with a STEP/FLOOR(ROWTIME) key
+  kSliding,   // aggregates OVER windows, one output per input
+  kStagger,   // WINDOWED BY STAGGER
+};
+
+// A join of the stream with a reference table, or with another stream over
+// a window on the right side (`JOIN s OVER (RANGE INTERVAL ..)`): the right
+// side's columns follow the stream's in the scope layout, starting at
+// `column_offset` (a right stream's ROWTIME last).
+struct BoundTableJoin {
+  int table = -1;            // index into the program's reference tables, or
+  std::string right_stream;  // the stream joined over a window
+  bool window_rows = false;  // ROWS n PRECEDING (else RANGE)
+  int64_t window_rows_n = 0;
+  int64_t window_range_ms = 0;
+  bool left_outer = false;
+  BoundExprPtr on;
+  int column_offset = 0;
+  int column_count = 0;
+  // When ON is `stream_expr = table column` (ANDed with anything else), the
+  // join probes a hash index on that column instead of scanning.
+  int equi_table_column = -1;
+  BoundExprPtr equi_stream_expr;
+};
+
+struct BoundSelect;
+
+// TOP_K_ITEMS_TUMBLING(CURSOR(...), 'column', k, window seconds): the k most
+// frequent values of one column of the cursor per tumbling window.
+struct BoundTopK {
+  int column = 0;  // in the cursor's output
+  int64_t k = 0;
+  int64_t window_ms = 0;
+};
+
+struct BoundSource {
+  std::string stream;                     // an in-application stream, or
+  std::unique_ptr<BoundSelect> subquery;  // FROM (SELECT STREAM ...) or a table function's CURSOR
+  std::optional<BoundTopK> top_k;         // the table function applied to `subquery`
+  int column_count = 0;                   // the source row's columns, ROWTIME last
+};
+
+struct BoundSelect {
+  BoundSource source;
+  std::vector<BoundTableJoin> joins;
+  int scope_width = 0;    // columns the operator evaluates over
+  int rowtime_index = 0;  // the source's ROWTIME column in the scope
+  BoundExprPtr where;
+  QueryKind kind = QueryKind::kProject;
+  std::vector<BoundExprPtr> keys;  // GROUP BY or STAGGER PARTITION BY
+  int rowtime_key = -1;            // tumbling: the key that is STEP/FLOOR of ROWTIME
+  int64_t window_ms = 0;           // tumbling width, or stagger length
+  std::string window_unit;         // tumbling by FLOOR to MONTH/YEAR: calendar windows
+  std::vector<BoundAggregate> aggregates;
+  std::vector<BoundWindow> windows;
+  BoundExprPtr having;
+  std::vector<BoundExprPtr> outputs;
+  std::vector<ColumnDef> output_columns;  // names and types of `outputs`
+};
+
+struct BoundPump {
+  std::string name;
+  std::string target;
+  std::vector<int> target_positions;  // output i goes to target column target_positions[i]
+  std::vector<SqlType> target_types;  // the target stream's column types
+  std::unique_ptr<BoundSelect> select;
+};
+
+}  // namespace spate::analytics::binder

@@ -1,0 +1,453 @@
+// KinesisClient over libcurl: SigV4-signed JSON 1.1 POSTs to one endpoint,
+// easy handles pooled so that their connections are reused between calls.
+
+#include "spate/kinesis_client.h"
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <vector>
+
+#include "client/api_error.h"
+#include "client/config_resolver.h"
+#include "client/sigv4.h"
+#include "protocol/json_codec.h"
+#include "protocol/value.h"
+#include "util/base64.h"
+
+namespace spate {
+namespace {
+
+using protocol::Value;
+
+constexpr std::string_view kKinesisPrefix = "Kinesis_20131202.";
+constexpr std::string_view kKinesisSigningName = "kinesis";
+constexpr std::string_view kContentType = "application/x-amz-json-1.1";
+constexpr std::string_view kUserAgent = "spate-client/0.1";
+constexpr int64_t kMillisPerSecond = 1000;
+
+ApiError NetworkError(std::string message) { return ApiError{"NetworkError", std::move(message), 0}; }
+ApiError InvalidResponse(std::string message, int status) {
+  return ApiError{"InvalidResponse", std::move(message), status};
+}
+
+struct SlistFree {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+size_t AppendBody(char* data, size_t size, size_t n, void* userdata) {
+  static_cast<std::string*>(userdata)->append(data, size * n);
+  return size * n;
+}
+
+struct ResponseHeaders {
+  std::string error_type;  // x-amzn-ErrorType
+};
+
+size_t ReadHeader(char* data, size_t size, size_t n, void* userdata) {
+  std::string_view line(data, size * n);
+  constexpr std::string_view kName = "x-amzn-errortype:";
+  if (line.size() > kName.size()) {
+    bool match = true;
+    for (size_t i = 0; i < kName.size() && match; ++i) {
+      match = std::tolower(static_cast<unsigned char>(line[i])) == kName[i];
+    }
+    if (match) {
+      std::string_view value = line.substr(kName.size());
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+        value.remove_suffix(1);
+      }
+      static_cast<ResponseHeaders*>(userdata)->error_type = std::string(value);
+    }
+  }
+  return size * n;
+}
+
+// Idle easy handles, kept so that their connections are reused. Thread-safe.
+class HandlePool {
+ public:
+  HandlePool() = default;
+  HandlePool(const HandlePool&) = delete;
+  HandlePool& operator=(const HandlePool&) = delete;
+  ~HandlePool() {
+    for (CURL* h : idle_) curl_easy_cleanup(h);
+  }
+
+  // A handle (its connections kept); nullptr when curl cannot allocate one.
+  CURL* Take() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!idle_.empty()) {
+        CURL* h = idle_.back();
+        idle_.pop_back();
+        return h;
+      }
+    }
+    return curl_easy_init();
+  }
+
+  // Takes back a handle, its options reset (it keeps no pointer to the
+  // caller's buffers) and its connections kept.
+  void Give(CURL* h) {
+    curl_easy_reset(h);
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_.push_back(h);
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<CURL*> idle_;  // guarded by mu_
+};
+
+// The host[:port] of an endpoint Resolve() accepted, as the Host header
+// carries it.
+std::string HostOf(std::string_view endpoint) {
+  endpoint.remove_prefix(endpoint.find("://") + 3);
+  return std::string(endpoint);
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Value StreamRef(std::string_view stream) {
+  Value v = Value::MakeObject();
+  v.Set(stream.starts_with("arn:") ? "StreamARN" : "StreamName", Value::String(std::string(stream)));
+  return v;
+}
+
+std::string Encode(const Value& v) {
+  std::string out;
+  protocol::WriteJson(v, &out);
+  return out;
+}
+
+// An answer's JSON object; an empty body (CreateStream, DeleteStream) is {}.
+Outcome<Value> Decode(const std::string& body) {
+  if (body.empty()) return Value::MakeObject();
+  auto parsed = protocol::ParseJson(body);
+  if (!parsed.ok() || !parsed.value().is_object()) {
+    return InvalidResponse("the answer is not a JSON object: " + body.substr(0, 200), 200);
+  }
+  return std::move(parsed).value();
+}
+
+std::string Str(const Value& v, std::string_view key) { return std::string(v.GetString(key)); }
+
+// An epoch-seconds number (AWS JSON timestamps: 1506440188.749) as ms.
+int64_t TimestampMs(const Value& v, std::string_view key) {
+  const Value* t = v.Find(key);
+  if (t == nullptr || !t->is_number()) return 0;
+  return std::llround(t->as_number() * kMillisPerSecond);
+}
+
+const Value::Array& ArrayOf(const Value& v, std::string_view key) {
+  static const Value::Array kEmpty;
+  const Value* a = v.Find(key);
+  return a != nullptr && a->is_array() ? a->as_array() : kEmpty;
+}
+
+Shard ShardFrom(const Value& s) {
+  Shard shard;
+  shard.shard_id = Str(s, "ShardId");
+  shard.parent_shard_id = Str(s, "ParentShardId");
+  shard.adjacent_parent_shard_id = Str(s, "AdjacentParentShardId");
+  if (const Value* r = s.Find("HashKeyRange"); r != nullptr) {
+    shard.hash_key_range = {Str(*r, "StartingHashKey"), Str(*r, "EndingHashKey")};
+  }
+  if (const Value* r = s.Find("SequenceNumberRange"); r != nullptr) {
+    shard.starting_sequence_number = Str(*r, "StartingSequenceNumber");
+    shard.ending_sequence_number = Str(*r, "EndingSequenceNumber");
+  }
+  return shard;
+}
+
+class CurlKinesisClient final : public KinesisClient {
+ public:
+  explicit CurlKinesisClient(ClientConfig config) : config_(std::move(config)), host_(HostOf(config_.endpoint)) {}
+
+  const ClientConfig& config() const override { return config_; }
+
+  Outcome<std::string> CallJson(std::string_view target, std::string_view signing_name,
+                                std::string_view body) override {
+    std::string amz_date = client::AmzDate(NowMs());
+    client::SigningRequest req;
+    req.method = "POST";
+    req.headers = {{"Content-Type", std::string(kContentType)},
+                   {"Host", host_},
+                   {"X-Amz-Date", amz_date},
+                   {"X-Amz-Target", std::string(target)}};
+    const Credentials& creds = *config_.credentials;
+    if (!creds.session_token.empty()) req.headers.emplace_back("X-Amz-Security-Token", creds.session_token);
+    req.payload = body;
+    client::Signature sig =
+        client::SignRequest(req, creds.access_key_id, creds.secret_access_key, config_.region, signing_name, amz_date);
+
+    std::unique_ptr<curl_slist, SlistFree> headers;
+    auto add = [&](const std::string& line) {
+      curl_slist* next = curl_slist_append(headers.get(), line.c_str());
+      if (next == nullptr) return false;
+      (void)headers.release();
+      headers.reset(next);
+      return true;
+    };
+    bool added = true;
+    for (const auto& [name, value] : req.headers) added = added && add(name + ": " + value);
+    added = added && add("Authorization: " + sig.authorization);
+    added = added && add("Expect:");  // no 100-continue round trip for large bodies
+    if (!added) return NetworkError("curl_slist_append: out of memory");
+
+    CURL* h = pool_.Take();
+    if (h == nullptr) return NetworkError("curl_easy_init failed");
+    std::string url = config_.endpoint + "/";
+    std::string response;
+    ResponseHeaders response_headers;
+    char error[CURL_ERROR_SIZE] = {0};
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config_.connect_timeout.count()));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.request_timeout.count()));
+    curl_easy_setopt(h, CURLOPT_USERAGENT, std::string(kUserAgent).c_str());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, AppendBody);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &response);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, ReadHeader);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &response_headers);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, config_.verify_tls ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, config_.verify_tls ? 2L : 0L);
+    if (!config_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, config_.ca_file.c_str());
+    CURLcode rc = curl_easy_perform(h);
+    long status = 0;
+    if (rc == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    pool_.Give(h);
+    if (rc != CURLE_OK) {
+      return NetworkError(std::string(target) + " to " + url + ": " +
+                          (error[0] != '\0' ? std::string(error) : std::string(curl_easy_strerror(rc))));
+    }
+    if (status >= 200 && status <= 299) return response;
+    return client::ParseErrorResponse(static_cast<int>(status), response, response_headers.error_type);
+  }
+
+  Outcome<Done> CreateStream(std::string_view stream, int shard_count) override {
+    Value in = StreamRef(stream);
+    if (shard_count > 0) {
+      in.Set("ShardCount", Value::Int(shard_count));
+    } else {
+      Value mode = Value::MakeObject();
+      mode.Set("StreamMode", Value::String("ON_DEMAND"));
+      in.Set("StreamModeDetails", std::move(mode));
+    }
+    return Empty(Call("CreateStream", in));
+  }
+
+  Outcome<Done> DeleteStream(std::string_view stream, bool enforce_consumer_deletion) override {
+    Value in = StreamRef(stream);
+    if (enforce_consumer_deletion) in.Set("EnforceConsumerDeletion", Value::Bool(true));
+    return Empty(Call("DeleteStream", in));
+  }
+
+  Outcome<StreamSummary> DescribeStreamSummary(std::string_view stream) override {
+    Outcome<Value> out = Call("DescribeStreamSummary", StreamRef(stream));
+    if (!out.ok()) return out.error();
+    const Value* d = out.value().Find("StreamDescriptionSummary");
+    if (d == nullptr || !d->is_object()) return InvalidResponse("no StreamDescriptionSummary", 200);
+    StreamSummary s;
+    s.stream_name = Str(*d, "StreamName");
+    s.stream_arn = Str(*d, "StreamARN");
+    s.stream_status = Str(*d, "StreamStatus");
+    if (const Value* m = d->Find("StreamModeDetails"); m != nullptr) s.stream_mode = Str(*m, "StreamMode");
+    s.retention_period_hours = static_cast<int>(d->GetInt("RetentionPeriodHours", 24));
+    s.open_shard_count = static_cast<int>(d->GetInt("OpenShardCount"));
+    s.consumer_count = static_cast<int>(d->GetInt("ConsumerCount"));
+    s.encryption_type = Str(*d, "EncryptionType");
+    s.creation_timestamp_ms = TimestampMs(*d, "StreamCreationTimestamp");
+    return s;
+  }
+
+  Outcome<std::vector<std::string>> ListStreams() override {
+    std::vector<std::string> names;
+    std::string next_token;
+    while (true) {
+      Value in = Value::MakeObject();
+      if (!next_token.empty()) {
+        in.Set("NextToken", Value::String(next_token));
+      } else if (!names.empty()) {
+        in.Set("ExclusiveStartStreamName", Value::String(names.back()));
+      }
+      Outcome<Value> out = Call("ListStreams", in);
+      if (!out.ok()) return out.error();
+      const Value::Array& page = ArrayOf(out.value(), "StreamNames");
+      for (const Value& n : page) {
+        if (n.is_string()) names.push_back(n.as_string());
+      }
+      const Value* more = out.value().Find("HasMoreStreams");
+      if (more == nullptr || !more->is_bool() || !more->as_bool() || page.empty()) return names;
+      next_token = Str(out.value(), "NextToken");
+    }
+  }
+
+  Outcome<std::vector<Shard>> ListShards(std::string_view stream) override {
+    std::vector<Shard> shards;
+    std::string next_token;
+    while (true) {
+      Value in = Value::MakeObject();
+      if (next_token.empty()) {
+        in = StreamRef(stream);
+      } else {
+        in.Set("NextToken", Value::String(next_token));
+      }
+      Outcome<Value> out = Call("ListShards", in);
+      if (!out.ok()) return out.error();
+      for (const Value& s : ArrayOf(out.value(), "Shards")) shards.push_back(ShardFrom(s));
+      next_token = Str(out.value(), "NextToken");
+      if (next_token.empty()) return shards;
+    }
+  }
+
+  Outcome<Done> UpdateShardCount(std::string_view stream, int target_shard_count) override {
+    Value in = StreamRef(stream);
+    in.Set("TargetShardCount", Value::Int(target_shard_count));
+    in.Set("ScalingType", Value::String("UNIFORM_SCALING"));
+    return Empty(Call("UpdateShardCount", in));
+  }
+
+  Outcome<PutRecordResult> PutRecord(std::string_view stream, const PutRecordsEntry& entry) override {
+    Value in = StreamRef(stream);
+    in.Set("Data", Value::Blob(entry.data));
+    in.Set("PartitionKey", Value::String(entry.partition_key));
+    if (!entry.explicit_hash_key.empty()) in.Set("ExplicitHashKey", Value::String(entry.explicit_hash_key));
+    Outcome<Value> out = Call("PutRecord", in);
+    if (!out.ok()) return out.error();
+    return PutRecordResult{Str(out.value(), "ShardId"), Str(out.value(), "SequenceNumber")};
+  }
+
+  Outcome<PutRecordsResult> PutRecords(std::string_view stream, const std::vector<PutRecordsEntry>& entries) override {
+    Value in = StreamRef(stream);
+    Value records = Value::MakeArray();
+    for (const PutRecordsEntry& e : entries) {
+      Value r = Value::MakeObject();
+      r.Set("Data", Value::Blob(e.data));
+      r.Set("PartitionKey", Value::String(e.partition_key));
+      if (!e.explicit_hash_key.empty()) r.Set("ExplicitHashKey", Value::String(e.explicit_hash_key));
+      records.Append(std::move(r));
+    }
+    in.Set("Records", std::move(records));
+    Outcome<Value> out = Call("PutRecords", in);
+    if (!out.ok()) return out.error();
+    PutRecordsResult result;
+    result.failed_record_count = static_cast<int>(out.value().GetInt("FailedRecordCount"));
+    for (const Value& r : ArrayOf(out.value(), "Records")) {
+      result.records.push_back(
+          {Str(r, "ShardId"), Str(r, "SequenceNumber"), Str(r, "ErrorCode"), Str(r, "ErrorMessage")});
+    }
+    if (result.records.size() != entries.size()) {
+      return InvalidResponse("PutRecords answered " + std::to_string(result.records.size()) + " results for " +
+                                 std::to_string(entries.size()) + " records",
+                             200);
+    }
+    return result;
+  }
+
+  Outcome<std::string> GetShardIterator(std::string_view stream, std::string_view shard_id,
+                                        const IteratorPosition& position) override {
+    Value in = StreamRef(stream);
+    in.Set("ShardId", Value::String(std::string(shard_id)));
+    switch (position.type) {
+      case IteratorPosition::Type::kTrimHorizon: in.Set("ShardIteratorType", Value::String("TRIM_HORIZON")); break;
+      case IteratorPosition::Type::kLatest: in.Set("ShardIteratorType", Value::String("LATEST")); break;
+      case IteratorPosition::Type::kAtSequenceNumber:
+        in.Set("ShardIteratorType", Value::String("AT_SEQUENCE_NUMBER"));
+        in.Set("StartingSequenceNumber", Value::String(position.sequence_number));
+        break;
+      case IteratorPosition::Type::kAfterSequenceNumber:
+        in.Set("ShardIteratorType", Value::String("AFTER_SEQUENCE_NUMBER"));
+        in.Set("StartingSequenceNumber", Value::String(position.sequence_number));
+        break;
+      case IteratorPosition::Type::kAtTimestamp:
+        in.Set("ShardIteratorType", Value::String("AT_TIMESTAMP"));
+        in.Set("Timestamp", Value::TimestampMs(position.timestamp_ms));
+        break;
+    }
+    Outcome<Value> out = Call("GetShardIterator", in);
+    if (!out.ok()) return out.error();
+    std::string iterator = Str(out.value(), "ShardIterator");
+    if (iterator.empty()) return InvalidResponse("GetShardIterator answered no ShardIterator", 200);
+    return iterator;
+  }
+
+  Outcome<GetRecordsResult> GetRecords(std::string_view shard_iterator, int limit) override {
+    Value in = Value::MakeObject();
+    in.Set("ShardIterator", Value::String(std::string(shard_iterator)));
+    if (limit > 0) in.Set("Limit", Value::Int(limit));
+    Outcome<Value> out = Call("GetRecords", in);
+    if (!out.ok()) return out.error();
+    const Value& v = out.value();
+    GetRecordsResult result;
+    result.next_shard_iterator = Str(v, "NextShardIterator");
+    result.millis_behind_latest = v.GetInt("MillisBehindLatest");
+    for (const Value& c : ArrayOf(v, "ChildShards")) result.child_shards.push_back(Str(c, "ShardId"));
+    const Value::Array& records = ArrayOf(v, "Records");
+    result.records.reserve(records.size());
+    std::string error;
+    for (const Value& r : records) {
+      Record rec;
+      rec.sequence_number = Str(r, "SequenceNumber");
+      rec.partition_key = Str(r, "PartitionKey");
+      if (!util::Base64Decode(r.GetString("Data"), &rec.data, &error)) {
+        return InvalidResponse("GetRecords: a record's Data is not base64: " + error, 200);
+      }
+      rec.approximate_arrival_timestamp_ms = TimestampMs(r, "ApproximateArrivalTimestamp");
+      rec.encryption_type = Str(r, "EncryptionType");
+      if (rec.encryption_type.empty()) rec.encryption_type = "NONE";
+      result.records.push_back(std::move(rec));
+    }
+    return result;
+  }
+
+ private:
+  Outcome<Value> Call(std::string_view operation, const Value& in) {
+    std::string target = std::string(kKinesisPrefix) + std::string(operation);
+    Outcome<std::string> body = CallJson(target, kKinesisSigningName, Encode(in));
+    if (!body.ok()) return body.error();
+    return Decode(body.value());
+  }
+
+  static Outcome<Done> Empty(const Outcome<Value>& out) {
+    if (!out.ok()) return out.error();
+    return Done{};
+  }
+
+  const ClientConfig config_;
+  const std::string host_;  // host[:port] of config_.endpoint
+  HandlePool pool_;
+};
+
+std::once_flag curl_init_once;
+CURLcode curl_init_result = CURLE_OK;
+
+}  // namespace
+
+Outcome<ClientConfig> ClientConfig::Resolve(ClientConfig partial) {
+  return client::ResolveConfig(std::move(partial), client::ProcessEnvironment());
+}
+
+Outcome<std::unique_ptr<KinesisClient>> KinesisClient::Create(ClientConfig config) {
+  Outcome<ClientConfig> resolved = ClientConfig::Resolve(std::move(config));
+  if (!resolved.ok()) return resolved.error();
+  std::call_once(curl_init_once, [] { curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (curl_init_result != CURLE_OK) {
+    return ApiError{"InvalidConfiguration", std::string("curl_global_init: ") + curl_easy_strerror(curl_init_result),
+                    0};
+  }
+  return std::unique_ptr<KinesisClient>(std::make_unique<CurlKinesisClient>(std::move(resolved).value()));
+}
+
+}  // namespace spate
