@@ -28,6 +28,11 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kCorruption: return "Corruption";
     case ErrorCode::kConcurrentModification: return "ConcurrentModification";
     case ErrorCode::kServiceUnavailable: return "ServiceUnavailable";
+    case ErrorCode::kCodeValidation: return "CodeValidation";
+    case ErrorCode::kInvalidApplicationConfiguration: return "InvalidApplicationConfiguration";
+    case ErrorCode::kUnableToDetectSchema: return "UnableToDetectSchema";
+    case ErrorCode::kTooManyTags: return "TooManyTags";
+    case ErrorCode::kUnsupportedOperation: return "UnsupportedOperation";
     case ErrorCode::kUnavailable: return "Unavailable";
     case ErrorCode::kInternal: return "Internal";
   }

@@ -31,12 +31,17 @@ enum class ErrorCode : uint8_t {
   kInvalidSignature,
   kUnrecognizedClient,
   kAccessDenied,
-  kConcurrentModification,  // an optimistic version check failed (stale version id)
-  kServiceUnavailable,      // a service-level rate was exceeded ("Slow down."); retry later
-  kIoError,                 // a file operation failed; retryable from the client's side
-  kCorruption,              // stored data failed its checksum; never served
-  kUnavailable,             // temporarily cannot serve (disk full, log fenced); retryable
-  kInternal,                // a bug or an impossible state
+  kConcurrentModification,           // an optimistic version check failed (stale version id)
+  kServiceUnavailable,               // a service-level rate was exceeded ("Slow down."); retry later
+  kCodeValidation,                   // an application's code does not compile (Analytics)
+  kInvalidApplicationConfiguration,  // an application cannot start as configured (Analytics)
+  kUnableToDetectSchema,             // no schema could be inferred from the sample (Analytics)
+  kTooManyTags,                      // a resource would carry more tags than allowed
+  kUnsupportedOperation,             // the resource's state or kind does not support the call
+  kIoError,                          // a file operation failed; retryable from the client's side
+  kCorruption,                       // stored data failed its checksum; never served
+  kUnavailable,                      // temporarily cannot serve (disk full, log fenced); retryable
+  kInternal,                         // a bug or an impossible state
 };
 
 std::string_view ErrorCodeName(ErrorCode code);

@@ -16,12 +16,12 @@
 #include "firehose/deliverer.h"
 #include "firehose/delivery_stream.h"
 #include "firehose/firehose_metrics.h"
-#include "firehose/kinesis_source.h"
 #include "firehose/object_store.h"
 #include "firehose/source_poller.h"
 #include "iam/caller.h"
 #include "metadata/catalog.h"
 #include "protocol/value.h"
+#include "service/kinesis_source.h"
 #include "storage/log_store.h"
 #include "util/clock.h"
 
@@ -41,7 +41,7 @@ struct FirehoseOptions {
   SourcePollerOptions source;
   // Data Streams, for KinesisStreamAsSource delivery streams; null: such
   // delivery streams are refused. Not owned; must outlive DeliveryStreams.
-  const KinesisSource* kinesis = nullptr;
+  const service::KinesisSource* kinesis = nullptr;
   // Where the spate_firehose_* families go (GET /metrics); null: nowhere.
   metrics::Registry* metrics = nullptr;
 };

@@ -15,7 +15,7 @@ using protocol::Value;
 
 }  // namespace
 
-SourcePoller::SourcePoller(SourcePollerOptions options, const KinesisSource* source, iam::Caller owner,
+SourcePoller::SourcePoller(SourcePollerOptions options, const service::KinesisSource* source, iam::Caller owner,
                            std::string stream_arn, std::shared_ptr<storage::ShardLog> log, metadata::Catalog* catalog,
                            std::string log_group, std::function<void()> on_append)
     : options_(options),
@@ -48,7 +48,7 @@ Status SourcePoller::Start() {
     // First start: every open shard from LATEST, as AWS's Firehose begins.
     auto shards = source_->Shards(owner_, stream_arn_);
     if (!shards.ok()) return shards.status();
-    for (const SourceShard& s : *shards) positions_[s.shard_id] = Position{s.end, s.closed};
+    for (const service::SourceShard& s : *shards) positions_[s.shard_id] = Position{s.end, s.closed};
     started_before_ = true;
     SPATE_TRY(Save());
   }
@@ -80,7 +80,7 @@ Status SourcePoller::Save() {
   return catalog_->PutEntry(kPositionNamespace, log_group_, out);
 }
 
-Status SourcePoller::Append(const std::vector<SourceRecord>& records) {
+Status SourcePoller::Append(const std::vector<service::SourceRecord>& records) {
   // Batches in arrival order; each batch keeps its records' source arrival
   // time as the batch's (the oldest of the batch), so object keys follow the
   // time records reached Kinesis.
@@ -103,12 +103,12 @@ Status SourcePoller::Append(const std::vector<SourceRecord>& records) {
 }
 
 Result<bool> SourcePoller::PollOnce() {
-  SPATE_ASSIGN_OR_RETURN(std::vector<SourceShard> shards, source_->Shards(owner_, stream_arn_));
-  std::map<std::string, const SourceShard*> by_id;
-  for (const SourceShard& s : shards) by_id[s.shard_id] = &s;
+  SPATE_ASSIGN_OR_RETURN(std::vector<service::SourceShard> shards, source_->Shards(owner_, stream_arn_));
+  std::map<std::string, const service::SourceShard*> by_id;
+  for (const service::SourceShard& s : shards) by_id[s.shard_id] = &s;
   bool appended = false;
   bool changed = false;
-  for (const SourceShard& s : shards) {
+  for (const service::SourceShard& s : shards) {
     auto it = positions_.find(s.shard_id);
     if (it == positions_.end()) {
       // A shard born after the start (a reshard's child): from its beginning.
@@ -126,7 +126,7 @@ Result<bool> SourcePoller::PollOnce() {
     }
     if (!parents_done) continue;
     while (pos.next < s.end) {
-      SPATE_ASSIGN_OR_RETURN(SourceBatch batch,
+      SPATE_ASSIGN_OR_RETURN(service::SourceBatch batch,
                              source_->Read(owner_, stream_arn_, s.shard_id, pos.next, options_.max_records_per_read));
       if (batch.records.empty()) {
         pos.next = std::max(pos.next, batch.next);

@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "base/status.h"
-#include "firehose/kinesis_source.h"
 #include "iam/caller.h"
 #include "metadata/catalog.h"
+#include "service/kinesis_source.h"
 #include "storage/shard_log.h"
 
 namespace spate::firehose {
@@ -38,9 +38,9 @@ class SourcePoller {
  public:
   // `log` is the delivery stream's log; `on_append` runs after each durable
   // append (the deliverer's Notify).
-  SourcePoller(SourcePollerOptions options, const KinesisSource* source, iam::Caller owner, std::string stream_arn,
-               std::shared_ptr<storage::ShardLog> log, metadata::Catalog* catalog, std::string log_group,
-               std::function<void()> on_append);
+  SourcePoller(SourcePollerOptions options, const service::KinesisSource* source, iam::Caller owner,
+               std::string stream_arn, std::shared_ptr<storage::ShardLog> log, metadata::Catalog* catalog,
+               std::string log_group, std::function<void()> on_append);
   ~SourcePoller();
   SourcePoller(const SourcePoller&) = delete;
   SourcePoller& operator=(const SourcePoller&) = delete;
@@ -59,11 +59,11 @@ class SourcePoller {
   void Run();
   // One pass over the shards; true if records were appended.
   Result<bool> PollOnce();
-  Status Append(const std::vector<SourceRecord>& records);
+  Status Append(const std::vector<service::SourceRecord>& records);
   Status Save();
 
   const SourcePollerOptions options_;
-  const KinesisSource* const source_;
+  const service::KinesisSource* const source_;
   const iam::Caller owner_;
   const std::string stream_arn_;
   const std::shared_ptr<storage::ShardLog> log_;

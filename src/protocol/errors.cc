@@ -25,6 +25,12 @@ WireError ToWireError(ErrorCode code) {
     // Firehose's and Kinesis Analytics' throttling answer; its message ("Slow
     // down.") goes on the wire although the status is 5xx.
     case ErrorCode::kServiceUnavailable: return {"ServiceUnavailableException", 503};
+    // Kinesis Analytics' own types.
+    case ErrorCode::kCodeValidation: return {"CodeValidationException", 400};
+    case ErrorCode::kInvalidApplicationConfiguration: return {"InvalidApplicationConfigurationException", 400};
+    case ErrorCode::kUnableToDetectSchema: return {"UnableToDetectSchemaException", 400};
+    case ErrorCode::kTooManyTags: return {"TooManyTagsException", 400};
+    case ErrorCode::kUnsupportedOperation: return {"UnsupportedOperationException", 400};
     case ErrorCode::kIoError:
     case ErrorCode::kCorruption:
     case ErrorCode::kUnavailable:

@@ -20,16 +20,16 @@ Result<streams::StreamRef> OwnStream(const iam::Caller& caller, std::string_view
 
 }  // namespace
 
-Result<std::vector<firehose::SourceShard>> RegistryKinesisSource::Shards(const iam::Caller& caller,
-                                                                         std::string_view stream_arn) const {
+Result<std::vector<service::SourceShard>> RegistryKinesisSource::Shards(const iam::Caller& caller,
+                                                                        std::string_view stream_arn) const {
   SPATE_ASSIGN_OR_RETURN(streams::StreamRef ref, OwnStream(caller, stream_arn));
-  std::vector<firehose::SourceShard> out;
+  std::vector<service::SourceShard> out;
   SPATE_TRY(registry_->WithStream(ref, [&](const streams::Stream& stream) {
     if (stream.meta().status == metadata::StreamStatus::kDeleting) {
       return Status(ErrorCode::kNotFound, "Stream " + ref.name + " is being deleted.");
     }
     for (const metadata::ShardMeta& shard : stream.meta().shards) {
-      firehose::SourceShard s;
+      service::SourceShard s;
       s.shard_id = model::ShardIdName(shard.index);
       if (shard.parent) s.parent_ids.push_back(model::ShardIdName(*shard.parent));
       if (shard.adjacent_parent) s.parent_ids.push_back(model::ShardIdName(*shard.adjacent_parent));
@@ -48,9 +48,9 @@ Result<std::vector<firehose::SourceShard>> RegistryKinesisSource::Shards(const i
   return out;
 }
 
-Result<firehose::SourceBatch> RegistryKinesisSource::Read(const iam::Caller& caller, std::string_view stream_arn,
-                                                          std::string_view shard_id, uint64_t from,
-                                                          size_t max_records) const {
+Result<service::SourceBatch> RegistryKinesisSource::Read(const iam::Caller& caller, std::string_view stream_arn,
+                                                         std::string_view shard_id, uint64_t from,
+                                                         size_t max_records) const {
   SPATE_ASSIGN_OR_RETURN(streams::StreamRef ref, OwnStream(caller, stream_arn));
   std::optional<model::ShardIndex> index = model::ParseShardId(shard_id);
   if (!index) return Status(ErrorCode::kInvalidArgument, "Invalid shard id " + std::string(shard_id) + ".");
@@ -65,7 +65,7 @@ Result<firehose::SourceBatch> RegistryKinesisSource::Read(const iam::Caller& cal
   storage::ReadLimits limits;
   limits.max_records = max_records;
   SPATE_ASSIGN_OR_RETURN(storage::ReadResult r, log->Read(model::LogOffset(from), limits));
-  firehose::SourceBatch batch;
+  service::SourceBatch batch;
   batch.next = r.next_offset.value();
   for (storage::StoredRecord& rec : r.records) {
     // A closed shard's log may hold records past its end (written while the

@@ -14,6 +14,9 @@
 #include <optional>
 #include <thread>
 
+#include "analytics/applications.h"
+#include "analytics/runner.h"
+#include "analytics/service.h"
 #include "base/log.h"
 #include "base/version.h"
 #include "console/console_route.h"
@@ -27,6 +30,7 @@
 #include "server/front_door.h"
 #include "server/metrics_route.h"
 #include "server/sigv4.h"
+#include "spated/analytics_sink.h"
 #include "spated/config.h"
 #include "spated/kinesis_source.h"
 #include "spated/process_metrics.h"
@@ -206,6 +210,25 @@ int Run(const Config& config) {
                    std::to_string(delivery_streams.Count()) + " delivery streams");
   }
 
+  // Analytics: applications in the catalog; their runners read streams
+  // through the same KinesisSource as Firehose and write through the
+  // registry and the delivery streams.
+  ServicesRecordSink analytics_sink(&registry, &delivery_streams);
+  analytics::RunnerOptions runner_options;
+  runner_options.kinesis = &kinesis_source;
+  runner_options.sink = &analytics_sink;
+  runner_options.object_root = config.data_dir + "/s3";
+  analytics::EngineRuntime analytics_runtime(runner_options, catalog->get(), util::SystemClock());
+  analytics::AnalyticsOptions analytics_options;
+  analytics_options.state_delay_ms = config.state_delay_ms;
+  analytics_options.kinesis = &kinesis_source;
+  analytics_options.object_root = config.data_dir + "/s3";
+  analytics::Applications applications(analytics_options, catalog->get(), &analytics_runtime, util::SystemClock());
+  if (Status st = applications.Start(); !st.ok()) {
+    SPATE_LOG_ERROR("cannot load analytics applications: " + st.ToString());
+    return 1;
+  }
+
   std::optional<server::CredentialStore> credentials;
   if (!config.credentials_file.empty()) {
     auto loaded = server::CredentialStore::Load(config.credentials_file);
@@ -238,6 +261,8 @@ int Run(const Config& config) {
                         "Access log lines dropped because the writer's queue was full.", metrics::Type::kCounter,
                         [log] { return static_cast<double>(log->dropped()); });
   }
+  analytics::AnalyticsService analytics_service(&applications);
+  front_door.AddService(&analytics_service);
   server::MetricsRoute metrics_route(&metrics);
   front_door.AddRoute({"GET", "/metrics", ""}, &metrics_route);
   // The web console's files; its data comes from the signed API and /metrics above.
@@ -307,6 +332,7 @@ int Run(const Config& config) {
   (*srv)->Stop();
   if (access_log) access_log->Flush();
   fan_out.Stop();
+  applications.Stop();  // its runners write to streams and delivery streams
   delivery_streams.Stop();
   registry.Stop();
   logs->reset();

@@ -34,6 +34,11 @@ TEST(ErrorTable, EveryCodeMapsToItsAwsType) {
       {ErrorCode::kCorruption, "InternalFailure", 500},
       {ErrorCode::kConcurrentModification, "ConcurrentModificationException", 400},
       {ErrorCode::kServiceUnavailable, "ServiceUnavailableException", 503},
+      {ErrorCode::kCodeValidation, "CodeValidationException", 400},
+      {ErrorCode::kInvalidApplicationConfiguration, "InvalidApplicationConfigurationException", 400},
+      {ErrorCode::kUnableToDetectSchema, "UnableToDetectSchemaException", 400},
+      {ErrorCode::kTooManyTags, "TooManyTagsException", 400},
+      {ErrorCode::kUnsupportedOperation, "UnsupportedOperationException", 400},
       {ErrorCode::kUnavailable, "InternalFailure", 500},
       {ErrorCode::kInternal, "InternalFailure", 500},
   };

@@ -9,9 +9,10 @@
 #include "base/status.h"
 #include "iam/caller.h"
 
-namespace spate::firehose {
+namespace spate::service {
 
-// One shard of a Kinesis stream, as a KinesisStreamAsSource delivery stream
+// One shard of a Kinesis stream, as a service that reads Data Streams (a
+// KinesisStreamAsSource delivery stream, an Analytics application's input)
 // follows it. Positions are the shard log's record offsets.
 struct SourceShard {
   std::string shard_id;
@@ -31,9 +32,9 @@ struct SourceBatch {
   uint64_t next = 0;  // where the next read continues
 };
 
-// Firehose's window on Data Streams: the shards of a stream and their
-// records. Firehose defines it and spated implements it over the streams
-// registry's public interface, so neither service reaches into the other.
+// The window of the other services (Firehose, Analytics) on Data Streams:
+// the shards of a stream and their records. spated implements it over the
+// streams registry's public interface, so no service reaches into another.
 // Thread-safe.
 class KinesisSource {
  public:
@@ -50,4 +51,4 @@ class KinesisSource {
                                    uint64_t from, size_t max_records) const = 0;
 };
 
-}  // namespace spate::firehose
+}  // namespace spate::service

@@ -1,0 +1,532 @@
+#include "analytics/runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <thread>
+#include <vector>
+
+#include "analytics/engine.h"
+#include "analytics/local_objects.h"
+#include "analytics/record_mapping.h"
+#include "base/log.h"
+#include "protocol/json_codec.h"
+
+namespace spate::analytics {
+namespace {
+
+// Time advances (tumbling and stagger windows close) once a second.
+constexpr int64_t kAdvanceEveryMs = 1000;
+// PutRecords' and PutRecordBatch's most records per call.
+constexpr size_t kMaxRecordsPerPut = 500;
+// The most of a reference data object that is loaded (AWS: 1 GB; Spate
+// keeps reference tables in memory, so it asks less).
+constexpr size_t kMaxReferenceObjectBytes = 64u << 20;
+// error_stream's DATA_ROW holds at most this many characters (hex).
+constexpr size_t kMaxErrorDataChars = 49152;
+constexpr std::string_view kErrorStream = "error_stream";
+
+Result<std::vector<ColumnDef>> ColumnsOf(const protocol::Value& schema) {
+  std::vector<ColumnDef> out;
+  const protocol::Value* cols = schema.Find("RecordColumns");
+  if (cols == nullptr || !cols->is_array()) return out;
+  for (const protocol::Value& c : cols->as_array()) {
+    ColumnDef d;
+    d.name = std::string(c.GetString("Name"));
+    auto type = SqlType::Parse(c.GetString("SqlType"));
+    if (!type.ok()) {
+      return InvalidArgument("Invalid SqlType " + std::string(c.GetString("SqlType")) + " of column " + d.name + ": " +
+                             type.status().message());
+    }
+    d.type = *type;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Result<std::vector<InputStreamDecl>> InputDecls(const ApplicationMeta& app) {
+  std::vector<InputStreamDecl> out;
+  for (const protocol::Value& in : app.inputs.as_array()) {
+    SPATE_ASSIGN_OR_RETURN(std::vector<ColumnDef> cols, ColumnsOf(*in.Find("InputSchema")));
+    const protocol::Value* names = in.Find("InAppStreamNames");
+    for (const protocol::Value& n : names->as_array()) {
+      InputStreamDecl d;
+      d.name = n.as_string();
+      d.columns = cols;
+      d.with_kinesis_columns = in.Has("KinesisStreamsInputDescription");
+      out.push_back(std::move(d));
+    }
+  }
+  return out;
+}
+
+// Converts each text to its column's type; the first failure names the column.
+Result<std::vector<Value>> Coerce(const RowText& text, const std::vector<ColumnDef>& cols) {
+  std::vector<Value> values;
+  values.reserve(cols.size() + 2);
+  for (size_t i = 0; i < cols.size(); ++i) {
+    if (!text[i]) {
+      values.emplace_back(std::monostate{});
+      continue;
+    }
+    auto v = CoerceText(*text[i], cols[i].type);
+    if (!v.ok()) {
+      return InvalidArgument("Cannot coerce the value of column " + cols[i].name + " to " + cols[i].type.ToString() +
+                             ": " + v.status().message());
+    }
+    values.push_back(std::move(*v));
+  }
+  return values;
+}
+
+Result<std::vector<ReferenceTable>> References(const ApplicationMeta& app, const std::string& object_root,
+                                               bool load_rows) {
+  std::vector<ReferenceTable> out;
+  for (const protocol::Value& r : app.references.as_array()) {
+    ReferenceTable t;
+    t.name = std::string(r.GetString("TableName"));
+    const protocol::Value& schema = *r.Find("ReferenceSchema");
+    SPATE_ASSIGN_OR_RETURN(t.columns, ColumnsOf(schema));
+    if (load_rows) {
+      const protocol::Value* s3 = r.Find("S3ReferenceDataSourceDescription");
+      SPATE_ASSIGN_OR_RETURN(std::string body, ReadLocalObject(object_root, s3->GetString("BucketARN"),
+                                                               s3->GetString("FileKey"), kMaxReferenceObjectBytes));
+      SPATE_ASSIGN_OR_RETURN(RecordMapper mapper, RecordMapper::Create(schema));
+      // A JSON object holds one record a line; a CSV object is split by its
+      // row delimiter.
+      std::vector<std::string_view> records;
+      if (schema.Find("RecordFormat")->GetString("RecordFormatType") == "JSON") {
+        size_t start = 0;
+        while (start < body.size()) {
+          size_t nl = body.find('\n', start);
+          if (nl == std::string::npos) nl = body.size();
+          if (nl > start) records.push_back(std::string_view(body).substr(start, nl - start));
+          start = nl + 1;
+        }
+      } else {
+        records.push_back(body);
+      }
+      for (std::string_view rec : records) {
+        auto rows = mapper.Map(rec);
+        if (!rows.ok()) continue;  // a malformed line is skipped, as AWS loads what parses
+        for (const RowText& text : *rows) {
+          auto values = Coerce(text, t.columns);
+          if (values.ok()) t.rows.push_back(Row{0, std::move(*values)});
+        }
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    if (out.size() + 2 > kMaxErrorDataChars) break;
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+bool Numeric(TypeId id) {
+  switch (id) {
+    case TypeId::kBoolean:
+    case TypeId::kTinyint:
+    case TypeId::kSmallint:
+    case TypeId::kInteger:
+    case TypeId::kBigint:
+    case TypeId::kReal:
+    case TypeId::kDouble:
+    case TypeId::kDecimal: return true;
+    default: return false;
+  }
+}
+
+std::string JsonString(const std::string& s) {
+  std::string out;
+  protocol::WriteJson(protocol::Value::String(s), &out);
+  return out;
+}
+
+// One output row as the destination schema says: a JSON object of the
+// stream's columns, or a CSV line.
+std::string Render(const Row& row, const std::vector<ColumnDef>& cols, bool json) {
+  std::string out;
+  if (json) {
+    out += '{';
+    for (size_t i = 0; i < cols.size() && i < row.values.size(); ++i) {
+      if (i > 0) out += ',';
+      out += JsonString(cols[i].name);
+      out += ':';
+      const Value& v = row.values[i];
+      if (std::holds_alternative<std::monostate>(v)) {
+        out += "null";
+      } else if (Numeric(cols[i].type.id)) {
+        std::string text = RenderText(v, cols[i].type);
+        if (std::holds_alternative<double>(v) && (text == "NaN" || text.find("Infinity") != std::string::npos)) {
+          out += JsonString(text);  // JSON has no NaN or infinities
+        } else {
+          out += text;
+        }
+      } else {
+        out += JsonString(RenderText(v, cols[i].type));
+      }
+    }
+    out += '}';
+    return out;
+  }
+  for (size_t i = 0; i < cols.size() && i < row.values.size(); ++i) {
+    if (i > 0) out += ',';
+    if (std::holds_alternative<std::monostate>(row.values[i])) continue;
+    std::string text = RenderText(row.values[i], cols[i].type);
+    if (text.find_first_of(",\"\r\n") != std::string::npos) {
+      std::string quoted = "\"";
+      for (char c : text) {
+        if (c == '"') quoted += '"';
+        quoted += c;
+      }
+      text = quoted + "\"";
+    }
+    out += text;
+  }
+  out += '\n';
+  return out;
+}
+
+}  // namespace
+
+// One running application.
+class EngineRuntime::AppRunner {
+ public:
+  struct Output {
+    std::string stream;  // the in-application stream it reads
+    RecordSink::Kind kind = RecordSink::Kind::kKinesisStream;
+    std::string arn;
+    bool json = true;
+    std::vector<ColumnDef> columns;
+    std::deque<std::string> pending;  // rendered, not yet written
+  };
+
+  AppRunner(const EngineRuntime* rt, ApplicationMeta app, std::unique_ptr<Program> program, RecordMapper mapper,
+            std::vector<ColumnDef> columns, std::vector<Output> outputs)
+      : rt_(rt),
+        app_(std::move(app)),
+        program_(std::move(program)),
+        mapper_(std::move(mapper)),
+        columns_(std::move(columns)),
+        outputs_(std::move(outputs)) {
+    owner_.account = app_.account;
+    owner_.region = app_.region;
+    const protocol::Value& in = app_.inputs.as_array()[0];
+    input_arn_ = std::string(in.Find("KinesisStreamsInputDescription")->GetString("ResourceARN"));
+    for (const protocol::Value& n : in.Find("InAppStreamNames")->as_array()) in_app_streams_.push_back(n.as_string());
+  }
+
+  ~AppRunner() { Stop(); }
+
+  Status Start(std::string_view position) {
+    SPATE_TRY(LoadPositions(position));
+    thread_ = std::thread([this] { Loop(); });
+    return Status::Ok();
+  }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::string PositionKey(const std::string& shard) const { return app_.instance + "/" + shard; }
+
+  Status LoadPositions(std::string_view position) {
+    SPATE_ASSIGN_OR_RETURN(std::vector<service::SourceShard> shards, rt_->options_.kinesis->Shards(owner_, input_arn_));
+    for (const service::SourceShard& s : shards) {
+      if (position == "LAST_STOPPED_POINT") {
+        SPATE_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                               rt_->catalog_->GetEntry(kPositionNamespace, PositionKey(s.shard_id)));
+        if (stored) {
+          auto doc = protocol::ParseJson(*stored);
+          if (!doc.ok()) return Corruption("analytics position of " + PositionKey(s.shard_id) + " is not JSON");
+          next_[s.shard_id] = static_cast<uint64_t>(doc->GetInt("next"));
+          continue;
+        }
+      }
+      next_[s.shard_id] = position == "TRIM_HORIZON" ? s.start : s.end;
+    }
+    return Checkpoint();
+  }
+
+  Status Checkpoint() {
+    for (const auto& [shard, next] : next_) {
+      auto saved = saved_.find(shard);
+      if (saved != saved_.end() && saved->second == next) continue;
+      protocol::Value doc = protocol::Value::MakeObject();
+      doc.Set("next", protocol::Value::Int(static_cast<int64_t>(next)));
+      std::string out;
+      protocol::WriteJson(doc, &out);
+      SPATE_TRY(rt_->catalog_->PutEntry(kPositionNamespace, PositionKey(shard), out));
+      saved_[shard] = next;
+    }
+    return Status::Ok();
+  }
+
+  // Waits `ms` or until stopped; false once stopping.
+  bool Wait(int64_t ms) {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait_for(l, std::chrono::milliseconds(ms), [this] { return stopping_; });
+    return !stopping_;
+  }
+
+  bool Stopping() {
+    std::lock_guard<std::mutex> l(mu_);
+    return stopping_;
+  }
+
+  void Emit(std::vector<EmittedRow>* emitted) {
+    for (EmittedRow& e : *emitted) {
+      for (Output& o : outputs_) {
+        if (o.stream == e.stream) o.pending.push_back(Render(e.row, o.columns, o.json));
+      }
+    }
+    emitted->clear();
+  }
+
+  void ErrorRow(std::string_view name, const std::string& message, std::string_view data,
+                std::vector<EmittedRow>* out) {
+    Row r;
+    r.rowtime_ms = rowtime_;
+    r.values = {Timestamp{rt_->clock_->NowMs()},
+                std::string("ERROR"),
+                std::string(name),
+                message,
+                Timestamp{rowtime_},
+                Hex(data),
+                std::string()};
+    out->push_back(EmittedRow{std::string(kErrorStream), std::move(r)});
+  }
+
+  // Reads one batch from each shard and pushes its rows. *read_any: whether
+  // anything was read.
+  Status ReadOnce(bool* read_any, std::vector<EmittedRow>* emitted) {
+    SPATE_ASSIGN_OR_RETURN(std::vector<service::SourceShard> shards, rt_->options_.kinesis->Shards(owner_, input_arn_));
+    for (size_t i = 0; i < shards.size(); ++i) {
+      const service::SourceShard& s = shards[i];
+      auto [it, fresh] = next_.try_emplace(s.shard_id, s.start);  // a shard born since the start: from its beginning
+      (void)fresh;
+      if (it->second >= s.end) continue;
+      SPATE_ASSIGN_OR_RETURN(
+          service::SourceBatch batch,
+          rt_->options_.kinesis->Read(owner_, input_arn_, s.shard_id, it->second, rt_->options_.max_records_per_read));
+      it->second = std::max(it->second, batch.next);
+      const std::string& stream = in_app_streams_[i % in_app_streams_.size()];
+      for (const service::SourceRecord& rec : batch.records) {
+        *read_any = true;
+        rowtime_ = std::max({rowtime_, rt_->clock_->NowMs(), advanced_});
+        auto rows = mapper_.Map(rec.data);
+        if (!rows.ok()) {
+          ErrorRow("Parse error", rows.status().message(), rec.data, emitted);
+          continue;
+        }
+        for (const RowText& text : *rows) {
+          auto values = Coerce(text, columns_);
+          if (!values.ok()) {
+            ErrorRow("Cast error", values.status().message(), rec.data, emitted);
+            continue;
+          }
+          values->push_back(Timestamp{rec.arrival_ms});
+          values->push_back(s.shard_id);
+          program_->Push(stream, Row{rowtime_, std::move(*values)}, emitted);
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Writes every pending output row, retrying with backoff until written or
+  // stopping (false).
+  bool Flush() {
+    for (Output& o : outputs_) {
+      int64_t backoff = rt_->options_.min_backoff_ms;
+      while (!o.pending.empty()) {
+        size_t n = std::min(o.pending.size(), kMaxRecordsPerPut);
+        std::vector<std::string> batch(o.pending.begin(), o.pending.begin() + static_cast<std::ptrdiff_t>(n));
+        auto result = rt_->options_.sink->Put(owner_, o.kind, o.arn, batch);
+        std::vector<std::string> failed;
+        if (result.ok()) {
+          for (size_t i = 0; i < n; ++i) {
+            if (!(*result)[i].ok()) failed.push_back(std::move(batch[i]));
+          }
+        } else {
+          failed = std::move(batch);
+        }
+        o.pending.erase(o.pending.begin(), o.pending.begin() + static_cast<std::ptrdiff_t>(n));
+        o.pending.insert(o.pending.begin(), failed.begin(), failed.end());
+        if (failed.empty()) {
+          backoff = rt_->options_.min_backoff_ms;
+          continue;
+        }
+        if (!result.ok() && ++failures_ % 50 == 1) {
+          SPATE_LOG_WARN("application " + app_.name + ": output to " + o.arn +
+                         " failed, retrying: " + result.status().ToString());
+        }
+        if (!Wait(backoff)) return false;
+        backoff = std::min(backoff * 2, rt_->options_.max_backoff_ms);
+      }
+    }
+    return true;
+  }
+
+  void Loop() {
+    std::vector<EmittedRow> emitted;
+    int64_t last_advance = rt_->clock_->NowMs();
+    int64_t errors = 0;
+    while (!Stopping()) {
+      bool read_any = false;
+      Status st = ReadOnce(&read_any, &emitted);
+      if (!st.ok() && errors++ % 100 == 0) {
+        SPATE_LOG_WARN("application " + app_.name + " cannot read its input: " + st.ToString());
+      }
+      int64_t now = rt_->clock_->NowMs();
+      if (now - last_advance >= kAdvanceEveryMs) {
+        advanced_ = std::max({advanced_, now, rowtime_});
+        program_->AdvanceTime(advanced_, &emitted);
+        last_advance = now;
+      }
+      Emit(&emitted);
+      if (!Flush()) return;
+      // Everything read so far is written: the positions may move on.
+      if (Status cp = Checkpoint(); !cp.ok()) {
+        SPATE_LOG_ERROR("application " + app_.name + " cannot checkpoint its input: " + cp.ToString());
+      }
+      if (!read_any && !Wait(rt_->options_.idle_poll_ms)) return;
+    }
+  }
+
+  const EngineRuntime* const rt_;
+  const ApplicationMeta app_;
+  std::unique_ptr<Program> program_;
+  const RecordMapper mapper_;
+  const std::vector<ColumnDef> columns_;
+  std::vector<Output> outputs_;
+  iam::Caller owner_;
+  std::string input_arn_;
+  std::vector<std::string> in_app_streams_;
+  std::map<std::string, uint64_t> next_;   // by shard id: the next offset to read
+  std::map<std::string, uint64_t> saved_;  // what the catalog holds
+  int64_t rowtime_ = 0;                    // the last ROWTIME stamped
+  int64_t advanced_ = 0;                   // the last AdvanceTime
+  uint64_t failures_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;  // guarded by mu_
+  std::thread thread_;
+};
+
+EngineRuntime::EngineRuntime(RunnerOptions options, metadata::Catalog* catalog, util::Clock* clock)
+    : options_(std::move(options)), catalog_(catalog), clock_(clock) {}
+
+EngineRuntime::~EngineRuntime() {
+  std::lock_guard<std::mutex> lock(mu_);
+  runners_.clear();
+}
+
+Status EngineRuntime::Check(const ApplicationMeta& app) {
+  SPATE_ASSIGN_OR_RETURN(std::vector<InputStreamDecl> inputs, InputDecls(app));
+  SPATE_ASSIGN_OR_RETURN(std::vector<ReferenceTable> refs, References(app, options_.object_root, false));
+  if (!app.has_code || inputs.empty()) return Status::Ok();
+  auto compiled = Program::Compile(app.code, inputs, refs);
+  if (auto* err = std::get_if<CodeError>(&compiled)) return Status(ErrorCode::kCodeValidation, err->message);
+  return Status::Ok();
+}
+
+Status EngineRuntime::Run(const ApplicationMeta& app) {
+  auto config = [](std::string m) { return Status(ErrorCode::kInvalidApplicationConfiguration, std::move(m)); };
+  if (app.inputs.as_array().empty()) return config("Application " + app.name + " has no input.");
+  const protocol::Value& input = app.inputs.as_array()[0];
+  if (!input.Has("KinesisStreamsInputDescription")) {
+    return config("Application " + app.name + " reads a delivery stream, which this server cannot read yet.");
+  }
+  if (options_.kinesis == nullptr || options_.sink == nullptr) return config("This server reads no Kinesis streams.");
+  SPATE_ASSIGN_OR_RETURN(std::vector<InputStreamDecl> inputs, InputDecls(app));
+  auto refs = References(app, options_.object_root, true);
+  if (!refs.ok()) return config("Reference data cannot be loaded: " + refs.status().message());
+  auto compiled = Program::Compile(app.has_code ? std::string_view(app.code) : std::string_view(), inputs, *refs);
+  if (auto* err = std::get_if<CodeError>(&compiled)) return Status(ErrorCode::kCodeValidation, err->message);
+  std::unique_ptr<Program> program = std::move(std::get<std::unique_ptr<Program>>(compiled));
+  auto streams = program->Streams();
+  std::vector<AppRunner::Output> outputs;
+  for (const protocol::Value& o : app.outputs.as_array()) {
+    AppRunner::Output out;
+    out.stream = std::string(o.GetString("Name"));
+    out.json = o.Find("DestinationSchema")->GetString("RecordFormatType") != "CSV";
+    if (const protocol::Value* k = o.Find("KinesisStreamsOutputDescription")) {
+      out.kind = RecordSink::Kind::kKinesisStream;
+      out.arn = std::string(k->GetString("ResourceARN"));
+    } else if (const protocol::Value* f = o.Find("KinesisFirehoseOutputDescription")) {
+      out.kind = RecordSink::Kind::kDeliveryStream;
+      out.arn = std::string(f->GetString("ResourceARN"));
+    } else {
+      return config("Output " + out.stream + " writes to a Lambda function, which this server cannot call yet.");
+    }
+    if (out.stream == kErrorStream) {
+      out.columns = ErrorStreamColumns();
+    } else {
+      auto it = std::find_if(streams.begin(), streams.end(), [&](const auto& s) { return s.first == out.stream; });
+      if (it == streams.end()) {
+        return config("Output in-application stream " + out.stream + " is not created by the application code.");
+      }
+      out.columns = it->second;
+    }
+    outputs.push_back(std::move(out));
+  }
+  SPATE_ASSIGN_OR_RETURN(RecordMapper mapper, RecordMapper::Create(*input.Find("InputSchema")));
+  SPATE_ASSIGN_OR_RETURN(std::vector<ColumnDef> columns, ColumnsOf(*input.Find("InputSchema")));
+
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = runners_.find(app.Key());
+  // A runner replaced by a new configuration continues where it was.
+  std::string position = app.starting_position.empty() ? "NOW" : app.starting_position;
+  if (it != runners_.end()) {
+    it->second->Stop();
+    runners_.erase(it);
+    position = "LAST_STOPPED_POINT";
+  }
+  auto runner = std::make_unique<AppRunner>(this, app, std::move(program), std::move(mapper), std::move(columns),
+                                            std::move(outputs));
+  Status st = runner->Start(position);
+  if (!st.ok()) return config("Application " + app.name + " cannot read its input: " + st.message());
+  runners_[app.Key()] = std::move(runner);
+  return Status::Ok();
+}
+
+void EngineRuntime::Halt(const std::string& key) {
+  std::unique_ptr<AppRunner> runner;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = runners_.find(key);
+    if (it == runners_.end()) return;
+    runner = std::move(it->second);
+    runners_.erase(it);
+  }
+  runner->Stop();
+}
+
+void EngineRuntime::Forget(const std::string& instance) {
+  auto entries = catalog_->LoadEntries(kPositionNamespace);
+  if (!entries.ok()) return;
+  for (const auto& [key, value] : *entries) {
+    if (key.rfind(instance + "/", 0) == 0) catalog_->DeleteEntry(kPositionNamespace, key).IgnoreError();
+  }
+}
+
+}  // namespace spate::analytics
