@@ -392,6 +392,17 @@ def test_missing_stream_is_one_line_with_the_aws_type(spate_bin, server):
     assert err.startswith("spate: 3 of 3 records were not put") and "ResourceNotFoundException" in err
 
 
+def test_put_counts_a_record_over_1_mib_as_failed_and_puts_the_rest(spate_bin, server, new_name):
+    name = new_name("clibig")
+    ok(run(spate_bin, server, "streams", "create", name, "--shards", "1"))
+    p = run(spate_bin, server, "put", name, stdin=b"small-1\n" + b"B" * (1024 * 1024) + b"\nsmall-3\n")
+    assert p.returncode == 1
+    err = p.stderr.decode()
+    assert err.count("\n") == 1 and err.startswith("spate: 1 of 3 records were not put"), err
+    assert "ValidationException" in err
+    assert ok(run(spate_bin, server, "tail", name)).decode().splitlines() == ["small-1", "small-3"]
+
+
 def test_unreachable_endpoint_is_a_network_error(spate_bin, tmp_path):
     class Dead:
         endpoint = "http://127.0.0.1:1"
