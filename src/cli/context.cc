@@ -40,6 +40,11 @@ KinesisClient* Context::client() {
   return client_.get();
 }
 
+std::shared_ptr<KinesisClient> Context::shared_client() {
+  if (client() == nullptr) return nullptr;
+  return client_;
+}
+
 bool Context::stdout_colour() const { return isatty(STDOUT_FILENO) == 1 && !NoColor(); }
 bool Context::stderr_colour() const { return stdout_colour() && isatty(STDERR_FILENO) == 1; }
 bool Context::stderr_is_terminal() const { return isatty(STDERR_FILENO) == 1; }

@@ -33,6 +33,8 @@ class Context {
   // The client, built on first use. On failure prints the error line and
   // answers nullptr.
   KinesisClient* client();
+  // The same client, shared (spate::Producer keeps a shared_ptr to it).
+  std::shared_ptr<KinesisClient> shared_client();
 
   // Colours for stdout only when stdout is a terminal and NO_COLOR is unset;
   // the same test with stderr for the error line.
@@ -53,7 +55,7 @@ class Context {
   std::function<int()> action;
 
  private:
-  std::unique_ptr<KinesisClient> client_;
+  std::shared_ptr<KinesisClient> client_;
 };
 
 // Writes `bytes` to stdout; on a closed pipe (`spate tail s | head`) exits

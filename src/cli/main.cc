@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   AddStreamsCommands(app, ctx);
   AddPutCommand(app, ctx);
   AddTailCommand(app, ctx);
+  AddConsumersCommands(app, ctx);
   AddFirehoseCommands(app, ctx);
   AddBenchCommand(app, ctx);
   AddCompletionCommand(app, ctx);

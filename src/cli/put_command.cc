@@ -1,4 +1,5 @@
-// spate put NAME: stdin lines as records, through the RecordWriter.
+// spate put NAME: stdin lines as records, through the RecordWriter (the
+// producer library, aggregated unless --no-aggregate).
 
 #include <CLI/CLI.hpp>
 
@@ -26,14 +27,12 @@ namespace {
 constexpr size_t kMaxPartitionKeyChars = 256;
 constexpr size_t kMaxDataBytes = 10 * 1024 * 1024;
 constexpr double kMaxRate = 1e6;
-// The longest a queued record waits for more input before it is sent (the
-// KPL's RecordMaxBufferedTime, for a slow source such as `tail -f`).
-constexpr int kMaxBufferedMs = 100;
 
 struct PutFlags {
   std::string name;
   std::string key_template = "{n}";
   double rate = 0;  // records per second; 0: as fast as the stream takes them
+  bool no_aggregate = false;
 };
 
 // UTF-8 characters in `s` (continuation bytes are not counted).
@@ -47,9 +46,12 @@ int Put(Context& ctx, const PutFlags& flags) {
   std::string error;
   std::optional<PartitionKeyTemplate> keys = PartitionKeyTemplate::Parse(flags.key_template, &error);
   if (!keys.has_value()) return ctx.Fail(error);
-  KinesisClient* client = ctx.client();
+  std::shared_ptr<KinesisClient> client = ctx.shared_client();
   if (client == nullptr) return kExitFailure;
-  std::unique_ptr<RecordWriter> writer = MakeRecordWriter(*client, flags.name);
+  Outcome<std::unique_ptr<RecordWriter>> made =
+      MakeRecordWriter(std::move(client), flags.name, CliProducerConfig(!flags.no_aggregate));
+  if (!made.ok()) return ctx.Fail(made.error());
+  std::unique_ptr<RecordWriter> writer = std::move(made).value();
 
   const int64_t start = MonotonicMs();
   int64_t line_number = 0;
@@ -57,23 +59,18 @@ int Put(Context& ctx, const PutFlags& flags) {
   std::string first_rejection;
   std::string line;
   LineReader reader(STDIN_FILENO);
+  // No read needs a timeout: the producer sends a queued record within its
+  // RecordMaxBufferedTime (100 ms) whether or not more input comes (a slow
+  // source such as `tail -f`).
   while (true) {
-    LineReader::Result got = reader.Next(&line, writer->has_pending() ? kMaxBufferedMs : -1);
-    if (got == LineReader::Result::kTimeout) {
-      writer->Flush();
-      continue;
-    }
+    LineReader::Result got = reader.Next(&line, -1);
     if (got == LineReader::Result::kError) return ctx.Fail(std::string("reading stdin: ") + std::strerror(errno));
     if (got == LineReader::Result::kEnd) break;
     ++line_number;
     if (flags.rate > 0) {
-      // Record k (0-based) is due k/rate seconds after the start; send what
-      // is queued before waiting for it.
+      // Record k (0-based) is due k/rate seconds after the start.
       auto due = start + static_cast<int64_t>(static_cast<double>(line_number - 1) * 1000.0 / flags.rate);
-      if (due > MonotonicMs()) {
-        if (writer->has_pending()) writer->Flush();
-        SleepMs(due - MonotonicMs());
-      }
+      if (due > MonotonicMs()) SleepMs(due - MonotonicMs());
     }
     PutRecordsEntry entry;
     entry.partition_key = keys->Expand(line_number);
@@ -92,7 +89,7 @@ int Put(Context& ctx, const PutFlags& flags) {
   }
   writer->Flush();
 
-  const RecordWriter::Report& r = writer->report();
+  const RecordWriter::Report r = writer->report();
   int64_t failed = r.failed + rejected;
   if (failed > 0) {
     std::string why = r.last_error.empty() ? first_rejection : r.last_error;
@@ -100,7 +97,9 @@ int Put(Context& ctx, const PutFlags& flags) {
                     flags.name + "; last error: " + why);
   }
   if (ctx.stderr_is_terminal()) {
-    std::fprintf(stderr, "put %lld records to %s\n", static_cast<long long>(r.put), flags.name.c_str());
+    std::fprintf(stderr, "put %lld records to %s in %llu Kinesis records, %llu PutRecords calls\n",
+                 static_cast<long long>(r.put), flags.name.c_str(), static_cast<unsigned long long>(r.kinesis_records),
+                 static_cast<unsigned long long>(r.put_records_calls));
   }
   return kExitOk;
 }
@@ -115,6 +114,8 @@ void AddPutCommand(CLI::App& app, Context& ctx) {
                   "Partition key template: text with {n} (line number) and {random}")
       ->capture_default_str();
   put->add_option("--rate", flags->rate, "At most this many records per second")->check(CLI::Range(0.001, kMaxRate));
+  put->add_flag("--no-aggregate", flags->no_aggregate,
+                "One Kinesis record per line (else lines are KPL-aggregated per shard)");
   put->callback([&ctx, flags] { ctx.action = [&ctx, flags] { return Put(ctx, *flags); }; });
 }
 

@@ -1,4 +1,5 @@
-// spate tail NAME: every shard's records, parents finished before children.
+// spate tail NAME: every shard's records, parents finished before children,
+// KPL aggregates de-aggregated into their user records.
 
 #include <CLI/CLI.hpp>
 
@@ -12,6 +13,7 @@
 #include "cli/tail_position.h"
 #include "protocol/json_codec.h"
 #include "protocol/value.h"
+#include "spate/aggregation.h"
 #include "util/base64.h"
 
 namespace spate::cli {
@@ -201,22 +203,31 @@ class Tail {
     return step;
   }
 
+  // One line per user record: a KPL aggregate's records in order (json:
+  // their own partition keys and "subSequenceNumber"), any other record as
+  // itself (Deaggregate reads what is not a well-formed aggregate as one
+  // plain record, so nothing is lost to a malformed one).
   void Print(const std::string& shard_id, const std::vector<Record>& records) {
     if (records.empty()) return;
     std::string out;
     for (const Record& rec : records) {
-      if (flags_.format == "json") {
-        protocol::Value v = protocol::Value::MakeObject();
-        v.Set("shardId", protocol::Value::String(shard_id));
-        v.Set("sequenceNumber", protocol::Value::String(rec.sequence_number));
-        v.Set("partitionKey", protocol::Value::String(rec.partition_key));
-        v.Set("approximateArrivalTimestamp", protocol::Value::String(IsoTime(rec.approximate_arrival_timestamp_ms)));
-        v.Set("data", protocol::Value::String(util::Base64Encode(rec.data)));
-        protocol::WriteJson(v, &out);
-      } else {
-        out += rec.data;
+      for (const UserRecord& user : Deaggregate(rec.data, rec.partition_key)) {
+        if (flags_.format == "json") {
+          protocol::Value v = protocol::Value::MakeObject();
+          v.Set("shardId", protocol::Value::String(shard_id));
+          v.Set("sequenceNumber", protocol::Value::String(rec.sequence_number));
+          if (user.aggregated) {
+            v.Set("subSequenceNumber", protocol::Value::Int(static_cast<int64_t>(user.sub_sequence_number)));
+          }
+          v.Set("partitionKey", protocol::Value::String(user.partition_key));
+          v.Set("approximateArrivalTimestamp", protocol::Value::String(IsoTime(rec.approximate_arrival_timestamp_ms)));
+          v.Set("data", protocol::Value::String(util::Base64Encode(user.data)));
+          protocol::WriteJson(v, &out);
+        } else {
+          out += user.data;
+        }
+        out += '\n';
       }
-      out += '\n';
     }
     WriteOut(out);
     FlushOut();

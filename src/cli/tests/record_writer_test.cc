@@ -1,28 +1,30 @@
+// The put path of `spate put` over spate::Producer and the producer's fake
+// KinesisClient (src/producer/tests/fake_kinesis.h): aggregation, the plain
+// mode, order per key across throttling, and failures counted, never dropped.
+
 #include "cli/record_writer.h"
 
 #include <gtest/gtest.h>
 
-#include <functional>
+#include <atomic>
+#include <chrono>
 #include <map>
-#include <set>
+#include <string>
+#include <vector>
+
+#include "producer/tests/fake_kinesis.h"
+#include "spate/aggregation.h"
 
 namespace spate::cli {
 namespace {
 
-// The one call a RecordWriter makes, answered by a script over an in-memory
-// stream: `refuse(call, entry_index, entry)` says which entries fail with
-// ProvisionedThroughputExceededException; `call_error` fails whole calls.
-// Every other KinesisClient call is refused (the writer must not make it).
-class ScriptedPutRecords final : public KinesisClient {
+using namespace std::chrono_literals;
+using producer::testing::FakeKinesis;
+
+// Every call refused as for a stream that does not exist; counts the calls.
+class MissingStream final : public KinesisClient {
  public:
-  std::function<bool(int call, size_t index, const PutRecordsEntry&)> refuse = [](int, size_t, const auto&) {
-    return false;
-  };
-  std::function<std::optional<ApiError>(int call)> call_error = [](int) { return std::nullopt; };
-
-  std::vector<PutRecordsEntry> log;                 // accepted, in acceptance order
-  std::vector<std::vector<PutRecordsEntry>> calls;  // every call's entries
-
+  std::atomic<int> calls{0};
   const ClientConfig& config() const override { return config_; }
   Outcome<std::string> CallJson(std::string_view, std::string_view, std::string_view) override { return No(); }
   Outcome<Done> CreateStream(std::string_view, int) override { return No(); }
@@ -32,31 +34,17 @@ class ScriptedPutRecords final : public KinesisClient {
   Outcome<std::vector<Shard>> ListShards(std::string_view) override { return No(); }
   Outcome<Done> UpdateShardCount(std::string_view, int) override { return No(); }
   Outcome<PutRecordResult> PutRecord(std::string_view, const PutRecordsEntry&) override { return No(); }
+  Outcome<PutRecordsResult> PutRecords(std::string_view, const std::vector<PutRecordsEntry>&) override { return No(); }
   Outcome<std::string> GetShardIterator(std::string_view, std::string_view, const IteratorPosition&) override {
     return No();
   }
   Outcome<GetRecordsResult> GetRecords(std::string_view, int) override { return No(); }
 
-  Outcome<PutRecordsResult> PutRecords(std::string_view stream, const std::vector<PutRecordsEntry>& entries) override {
-    EXPECT_EQ(stream, "s");
-    int call = static_cast<int>(calls.size());
-    calls.push_back(entries);
-    if (auto e = call_error(call); e.has_value()) return *e;
-    PutRecordsResult r;
-    for (size_t i = 0; i < entries.size(); ++i) {
-      if (refuse(call, i, entries[i])) {
-        ++r.failed_record_count;
-        r.records.push_back({"", "", "ProvisionedThroughputExceededException", "Rate exceeded for shard"});
-      } else {
-        log.push_back(entries[i]);
-        r.records.push_back({"shardId-000000000000", std::to_string(log.size()), "", ""});
-      }
-    }
-    return r;
-  }
-
  private:
-  static ApiError No() { return ApiError{"UnexpectedCall", "", 0}; }
+  ApiError No() {
+    ++calls;
+    return ApiError{"ResourceNotFoundException", "Stream s under account 000000000000 not found.", 400};
+  }
   ClientConfig config_;
 };
 
@@ -64,137 +52,114 @@ PutRecordsEntry Entry(std::string key, std::string data) {
   return PutRecordsEntry{std::move(data), std::move(key), ""};
 }
 
-class RecordWriterTest : public ::testing::Test {
- protected:
-  std::unique_ptr<RecordWriter> Writer() {
-    return MakeRecordWriter(service_, "s", [this](int64_t ms) { sleeps_.push_back(ms); });
-  }
-  // The data of each key's accepted records, in acceptance order.
-  std::map<std::string, std::vector<std::string>> ByKey() const {
-    std::map<std::string, std::vector<std::string>> out;
-    for (const auto& e : service_.log) out[e.partition_key].push_back(e.data);
-    return out;
-  }
-
-  ScriptedPutRecords service_;
-  std::vector<int64_t> sleeps_;
-};
-
-TEST_F(RecordWriterTest, DistinctKeysShareOneCallInOrder) {
-  auto w = Writer();
-  for (int i = 0; i < 499; ++i) w->Add(Entry("k" + std::to_string(i), "d" + std::to_string(i)));
-  EXPECT_TRUE(service_.calls.empty());  // below a call's worth: still queued
-  EXPECT_TRUE(w->has_pending());
-  w->Flush();
-  ASSERT_EQ(service_.calls.size(), 1u);
-  ASSERT_EQ(service_.log.size(), 499u);
-  for (int i = 0; i < 499; ++i) EXPECT_EQ(service_.log[i].data, "d" + std::to_string(i));
-  EXPECT_EQ(w->report().put, 499);
-  EXPECT_EQ(w->report().failed, 0);
-  EXPECT_TRUE(sleeps_.empty());
+ProducerConfig FastConfig(bool aggregate) {
+  ProducerConfig c = CliProducerConfig(aggregate);
+  c.min_backoff = 1ms;
+  c.max_backoff = 4ms;
+  return c;
 }
 
-TEST_F(RecordWriterTest, FiveHundredRecordsSendACall) {
-  auto w = Writer();
-  for (int i = 0; i < 1200; ++i) w->Add(Entry("k" + std::to_string(i), "d"));
-  EXPECT_EQ(service_.calls.size(), 2u);  // sent as soon as 500 are queued
-  w->Flush();
-  ASSERT_EQ(service_.calls.size(), 3u);
-  EXPECT_EQ(service_.calls[0].size(), 500u);
-  EXPECT_EQ(service_.calls[2].size(), 200u);
+std::unique_ptr<RecordWriter> Writer(std::shared_ptr<KinesisClient> client, ProducerConfig config) {
+  Outcome<std::unique_ptr<RecordWriter>> w = MakeRecordWriter(std::move(client), "s", config);
+  EXPECT_TRUE(w.ok());
+  return std::move(w).value();
 }
 
-TEST_F(RecordWriterTest, CallsStayUnderFiveMiB) {
-  auto w = Writer();
-  const std::string mib(1024 * 1024, 'x');
-  for (int i = 0; i < 12; ++i) w->Add(Entry("k" + std::to_string(i), mib));
-  w->Flush();
-  size_t total = 0;
-  for (const auto& call : service_.calls) {
-    size_t bytes = 0;
-    for (const auto& e : call) bytes += e.data.size() + e.partition_key.size();
-    EXPECT_LE(bytes, 5u * 1024 * 1024);
-    total += call.size();
+// The user records the fake stored, de-aggregated, by partition key in order.
+std::map<std::string, std::vector<std::string>> UserRecordsByKey(const FakeKinesis& fake) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& s : fake.stored()) {
+    for (const UserRecord& u : Deaggregate(s.entry.data, s.entry.partition_key, s.entry.explicit_hash_key)) {
+      out[u.partition_key].push_back(u.data);
+    }
   }
-  EXPECT_EQ(total, 12u);
-  EXPECT_EQ(w->report().put, 12);
+  return out;
 }
 
-TEST_F(RecordWriterTest, SameKeyRecordsNeverShareACall) {
-  auto w = Writer();
-  w->Add(Entry("a", "1"));
-  w->Add(Entry("b", "x"));
-  w->Add(Entry("a", "2"));
-  w->Add(Entry("a", "3"));
+TEST(RecordWriterTest, AggregatesRecordsIntoFewKinesisRecords) {
+  auto fake = std::make_shared<FakeKinesis>(2);
+  auto w = Writer(fake, FastConfig(true));
+  for (int i = 0; i < 1000; ++i) w->Add(Entry("k" + std::to_string(i), "d" + std::to_string(i)));
   w->Flush();
-  for (const auto& call : service_.calls) {
-    std::set<std::string> keys;
-    for (const auto& e : call) EXPECT_TRUE(keys.insert(e.partition_key).second);
-  }
-  EXPECT_EQ(ByKey()["a"], (std::vector<std::string>{"1", "2", "3"}));
+  const RecordWriter::Report r = w->report();
+  EXPECT_EQ(r.put, 1000);
+  EXPECT_EQ(r.failed, 0);
+  const size_t kinesis = fake->stored().size();
+  EXPECT_LT(kinesis, 100u);
+  EXPECT_EQ(r.kinesis_records, kinesis);
+  auto by_key = UserRecordsByKey(*fake);
+  ASSERT_EQ(by_key.size(), 1000u);
+  for (int i = 0; i < 1000; ++i)
+    EXPECT_EQ(by_key["k" + std::to_string(i)], std::vector<std::string>{"d" + std::to_string(i)});
 }
 
-TEST_F(RecordWriterTest, PartialFailuresAreRetriedKeepingOrderPerKey) {
-  // The first three calls refuse every other entry: the refused record must
-  // land before any later record of its key.
-  service_.refuse = [](int call, size_t index, const PutRecordsEntry&) { return call < 3 && index % 2 == 0; };
-  auto w = Writer();
-  std::map<std::string, std::vector<std::string>> want;
-  for (int i = 0; i < 300; ++i) {
-    std::string key = "k" + std::to_string(i % 7);
-    std::string data = std::to_string(i);
-    want[key].push_back(data);
-    w->Add(Entry(key, data));
-  }
+TEST(RecordWriterTest, NoAggregateSendsOneKinesisRecordPerRecord) {
+  auto fake = std::make_shared<FakeKinesis>(2);
+  auto w = Writer(fake, FastConfig(false));
+  for (int i = 0; i < 60; ++i) w->Add(Entry("k" + std::to_string(i % 7), "d" + std::to_string(i)));
   w->Flush();
-  EXPECT_EQ(ByKey(), want);
-  EXPECT_EQ(w->report().put, 300);
-  EXPECT_EQ(w->report().failed, 0);
-  EXPECT_FALSE(sleeps_.empty());  // backed off after the refusals
+  EXPECT_EQ(w->report().put, 60);
+  ASSERT_EQ(fake->stored().size(), 60u);
+  for (const auto& s : fake->stored()) EXPECT_FALSE(IsAggregated(s.entry.data));
 }
 
-TEST_F(RecordWriterTest, RetryableCallErrorsAreRetried) {
-  service_.call_error = [](int call) -> std::optional<ApiError> {
-    if (call < 2) return ApiError{"ServiceUnavailableException", "busy", 503};
-    return std::nullopt;
+TEST(RecordWriterTest, ThrottledRecordsAreRetriedKeepingOrderPerKey) {
+  auto fake = std::make_shared<FakeKinesis>(4);
+  fake->entry_error = [](int call, size_t) {
+    return call % 3 != 2 ? std::string("ProvisionedThroughputExceededException") : std::string();
   };
-  auto w = Writer();
-  w->Add(Entry("a", "1"));
+  auto w = Writer(fake, FastConfig(true));
+  std::map<std::string, std::vector<std::string>> sent;
+  for (int i = 0; i < 500; ++i) {
+    std::string key = "k" + std::to_string(i % 5);
+    sent[key].push_back(std::to_string(i));
+    w->Add(Entry(key, std::to_string(i)));
+  }
   w->Flush();
-  EXPECT_EQ(service_.calls.size(), 3u);
-  EXPECT_EQ(w->report().put, 1);
-  ASSERT_EQ(sleeps_.size(), 2u);
-  EXPECT_LE(sleeps_[0], sleeps_[1]);  // [100, 200] ms, then [200, 400] ms: doubling while nothing gets through
+  EXPECT_EQ(w->report().put, 500);
+  EXPECT_EQ(w->report().failed, 0);
+  EXPECT_EQ(UserRecordsByKey(*fake), sent);
 }
 
-TEST_F(RecordWriterTest, SpentRetryBudgetIsCountedNotDropped) {
-  service_.refuse = [](int, size_t, const PutRecordsEntry&) { return true; };
-  auto w = Writer();
+TEST(RecordWriterTest, RefusedCallsAreCountedWithTheErrorAndStopSending) {
+  auto fake = std::make_shared<FakeKinesis>(1);
+  fake->call_error = [](int) { return ApiError{"AccessDeniedException", "not allowed", 400}; };
+  auto w = Writer(fake, FastConfig(true));
+  for (int i = 0; i < 10; ++i) w->Add(Entry("k", "d"));
+  w->Flush();
+  const int calls = fake->put_calls();
+  for (int i = 0; i < 10; ++i) w->Add(Entry("k", "d"));
+  w->Flush();
+  EXPECT_EQ(w->report().put, 0);
+  EXPECT_EQ(w->report().failed, 20);
+  EXPECT_EQ(w->report().last_error, "AccessDeniedException: not allowed");
+  EXPECT_EQ(fake->put_calls(), calls);  // nothing sent after a stream-wide refusal
+  EXPECT_TRUE(fake->stored().empty());
+}
+
+TEST(RecordWriterTest, MissingStreamFailsEveryRecord) {
+  auto missing = std::make_shared<MissingStream>();
+  auto w = Writer(missing, FastConfig(true));
   for (int i = 0; i < 3; ++i) w->Add(Entry("k" + std::to_string(i), "d"));
   w->Flush();
-  EXPECT_EQ(w->report().put, 0);
   EXPECT_EQ(w->report().failed, 3);
-  EXPECT_EQ(w->report().last_error, "ProvisionedThroughputExceededException: Rate exceeded for shard");
-  EXPECT_FALSE(w->has_pending());
-  for (int64_t ms : sleeps_) EXPECT_LE(ms, 2000);
-  EXPECT_GE(service_.calls.size(), 10u);
+  EXPECT_EQ(w->report().last_error.rfind("ResourceNotFoundException: ", 0), 0u) << w->report().last_error;
 }
 
-TEST_F(RecordWriterTest, RefusedCallFailsEveryRecordWithoutRetrying) {
-  service_.call_error = [](int) -> std::optional<ApiError> {
-    return ApiError{"ResourceNotFoundException", "Stream s not found.", 400};
-  };
-  auto w = Writer();
-  w->Add(Entry("a", "1"));
-  w->Add(Entry("b", "2"));
+TEST(RecordWriterTest, OversizedRecordFailsAloneAndTheRestArePut) {
+  auto fake = std::make_shared<FakeKinesis>(1);
+  auto w = Writer(fake, FastConfig(true));
+  w->Add(Entry("a", "first"));
+  w->Add(Entry("b", std::string(kMaxRecordSize, 'x')));  // data + key over 1 MiB
+  w->Add(Entry("c", "last"));
   w->Flush();
-  w->Add(Entry("c", "3"));  // after the refusal: failed without a call
-  w->Flush();
-  EXPECT_EQ(service_.calls.size(), 1u);
-  EXPECT_EQ(w->report().failed, 3);
-  EXPECT_EQ(w->report().put, 0);
-  EXPECT_EQ(w->report().last_error, "ResourceNotFoundException: Stream s not found.");
-  EXPECT_TRUE(sleeps_.empty());
+  EXPECT_EQ(w->report().put, 2);
+  EXPECT_EQ(w->report().failed, 1);
+  EXPECT_EQ(w->report().last_error.rfind("ValidationException: ", 0), 0u) << w->report().last_error;
+  auto by_key = UserRecordsByKey(*fake);
+  EXPECT_EQ(by_key["a"], std::vector<std::string>{"first"});
+  EXPECT_EQ(by_key["c"], std::vector<std::string>{"last"});
+  EXPECT_FALSE(by_key.contains("b"));
 }
 
 }  // namespace
