@@ -98,6 +98,9 @@ struct StreamMeta {
   std::vector<ConsumerMeta> consumers;  // in registration order (since version 3)
   // Set only while the stream is UPDATING for a reshard (since version 4).
   PendingReshard pending_reshard;
+  // On-demand warm throughput target, MiB/s (CreateStream, UpdateStreamMode,
+  // UpdateStreamWarmThroughput); 0: none (since version 5).
+  int32_t warm_throughput_mibps = 0;
 
   // The consumer of that name, or null.
   const ConsumerMeta* FindConsumer(std::string_view consumer_name) const;

@@ -235,7 +235,8 @@ uint32_t Registry::OnDemandStreamCount(const Caller& caller) const {
 }
 
 Status Registry::CreateStream(const StreamRef& ref, uint32_t shard_count, StreamMode mode,
-                              std::map<std::string, std::string> tags, int32_t max_record_size_kib) {
+                              std::map<std::string, std::string> tags, int32_t max_record_size_kib,
+                              int32_t warm_mibps) {
   Caller caller{ref.account, ref.region};
   uint32_t open = OpenShardCount(caller);
   if (open + shard_count > options_.shard_limit) {
@@ -259,6 +260,7 @@ Status Registry::CreateStream(const StreamRef& ref, uint32_t shard_count, Stream
   m.mode = mode;
   m.tags = std::move(tags);
   m.max_record_size_kib = max_record_size_kib;
+  m.warm_throughput_mibps = warm_mibps;
   auto ranges = model::EvenHashKeyRanges(shard_count);
   for (uint32_t i = 0; i < shard_count; ++i) {
     ShardMeta s;
