@@ -23,6 +23,8 @@ using metadata::StreamMode;
 using metadata::StreamStatus;
 
 constexpr std::string_view kIteratorKeySetting = "token-key";
+// The last stream epoch handed out, in decimal (docs/formats/sequence_number.md).
+constexpr std::string_view kStreamEpochSetting = "stream-epoch";
 
 std::string StorageGroupFor(const StreamRef& ref, int64_t created_ms) {
   return ref.account + "." + ref.region + "." + ref.name + "." + std::to_string(created_ms);
@@ -147,9 +149,24 @@ Status Registry::Start() {
 
   auto loaded = catalog_->LoadStreams();
   if (!loaded.ok()) return loaded.status();
+  auto epoch_setting = catalog_->GetSetting(kStreamEpochSetting);
+  if (!epoch_setting.ok()) return epoch_setting.status();
   {
     std::unique_lock lock(mu_);
+    last_epoch_ = 0;
+    if (epoch_setting->has_value()) {
+      // Unparsable or out of range: fall back to the loaded streams' epochs.
+      const std::string& text = **epoch_setting;
+      uint64_t v = 0;
+      bool valid = !text.empty() && text.size() <= 8;
+      for (char c : text) {
+        if (c < '0' || c > '9') valid = false;
+        v = v * 10 + static_cast<uint64_t>(c - '0');
+      }
+      if (valid && v <= model::kMaxStreamEpoch) last_epoch_ = static_cast<uint32_t>(v);
+    }
     for (StreamMeta& meta : *loaded) {
+      last_epoch_ = std::max(last_epoch_, meta.epoch);
       auto stream = std::make_shared<Stream>();
       stream->meta_ = std::move(meta);
       SPATE_TRY(OpenLogs(stream.get()));
@@ -277,6 +294,11 @@ Status Registry::CreateStream(const StreamRef& ref, uint32_t shard_count, Stream
     return Status(ErrorCode::kAlreadyExists,
                   "Stream " + ref.name + " under account " + ref.account + " already exists.");
   }
+  // A new epoch for this incarnation, durable before any number uses it.
+  const uint32_t epoch = last_epoch_ >= model::kMaxStreamEpoch ? 1 : last_epoch_ + 1;
+  SPATE_TRY(catalog_->PutSetting(kStreamEpochSetting, std::to_string(epoch)));
+  last_epoch_ = epoch;
+  m.epoch = epoch;
   SPATE_TRY(OpenLogs(stream.get()));
   Status st = catalog_->PutStream(m);
   if (!st.ok()) {

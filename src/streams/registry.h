@@ -303,6 +303,10 @@ class Registry {
   // flight, which may outlive an entry.
   std::map<std::string, std::shared_ptr<Stream>> streams_;
 
+  // The last stream epoch handed out (catalog setting "stream-epoch"); under
+  // mu_ held exclusively.
+  uint32_t last_epoch_ = 0;
+
   MaintenanceThread maintenance_;
   int64_t last_retention_ms_ = 0;  // maintenance thread only
 };

@@ -84,13 +84,13 @@ TEST(StreamMetaCoding, RoundTripsResourcePolicies) {
 }
 
 TEST(StreamMetaCoding, Version1RecordDecodesWithoutPoliciesOrConsumers) {
-  // A version-1 record is a version-5 record without the trailing policy
-  // and consumer counts, pending reshard and warm throughput (one zero byte
-  // each for a stream with none of them).
+  // A version-1 record is a version-6 record without the trailing policy
+  // and consumer counts, pending reshard, warm throughput and epoch (one
+  // zero byte each for a stream with none of them).
   std::string bytes = EncodeStreamMeta(Sample());
-  ASSERT_EQ(bytes[0], 5);
-  ASSERT_EQ(bytes.substr(bytes.size() - 4), std::string(4, '\0'));
-  bytes.resize(bytes.size() - 4);
+  ASSERT_EQ(bytes[0], 6);
+  ASSERT_EQ(bytes.substr(bytes.size() - 5), std::string(5, '\0'));
+  bytes.resize(bytes.size() - 5);
   bytes[0] = 1;
   auto d = DecodeStreamMeta(bytes);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
@@ -102,12 +102,13 @@ TEST(StreamMetaCoding, Version1RecordDecodesWithoutPoliciesOrConsumers) {
 
 TEST(StreamMetaCoding, Version2RecordDecodesWithPoliciesAndNoConsumers) {
   // Version 2 added the policies; version 3 appended the consumer list,
-  // version 4 the pending reshard, version 5 the warm throughput.
+  // version 4 the pending reshard, version 5 the warm throughput, version 6
+  // the epoch.
   StreamMeta m = Sample();
   m.resource_policies[StreamArnForTest(m)] = "{\"Version\":\"2012-10-17\",\"Statement\":[]}";
   std::string bytes = EncodeStreamMeta(m);
-  ASSERT_EQ(bytes.substr(bytes.size() - 3), std::string(3, '\0'));
-  bytes.resize(bytes.size() - 3);
+  ASSERT_EQ(bytes.substr(bytes.size() - 4), std::string(4, '\0'));
+  bytes.resize(bytes.size() - 4);
   bytes[0] = 2;
   auto d = DecodeStreamMeta(bytes);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
@@ -119,8 +120,8 @@ TEST(StreamMetaCoding, Version3RecordDecodesWithoutAPendingReshard) {
   StreamMeta m = Sample();
   m.consumers.push_back(ConsumerMeta{"c", 1700000001000, ConsumerStatus::kActive, 1700000001500, {}});
   std::string bytes = EncodeStreamMeta(m);
-  ASSERT_EQ(bytes.substr(bytes.size() - 2), std::string(2, '\0'));
-  bytes.resize(bytes.size() - 2);
+  ASSERT_EQ(bytes.substr(bytes.size() - 3), std::string(3, '\0'));
+  bytes.resize(bytes.size() - 3);
   bytes[0] = 3;
   auto d = DecodeStreamMeta(bytes);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
@@ -132,13 +133,40 @@ TEST(StreamMetaCoding, Version4RecordDecodesWithoutWarmThroughput) {
   StreamMeta m = Sample();
   m.pending_reshard = PendingReshard{ReshardKind::kUniformScaling, {}, {}, 0, 9};
   std::string bytes = EncodeStreamMeta(m);
-  ASSERT_EQ(bytes.back(), '\0');
-  bytes.pop_back();
+  ASSERT_EQ(bytes.substr(bytes.size() - 2), std::string(2, '\0'));
+  bytes.resize(bytes.size() - 2);
   bytes[0] = 4;
   auto d = DecodeStreamMeta(bytes);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   EXPECT_EQ(d->pending_reshard.target_shard_count, 9u);
   EXPECT_EQ(d->warm_throughput_mibps, 0);
+}
+
+TEST(StreamMetaCoding, Version5RecordDecodesAsEpochZero) {
+  // A catalog written before epochs: its streams keep the sequence numbers
+  // they handed out (bits 87..64 were 0).
+  StreamMeta m = Sample();
+  m.warm_throughput_mibps = 12;
+  std::string bytes = EncodeStreamMeta(m);
+  ASSERT_EQ(bytes.back(), '\0');
+  bytes.pop_back();
+  bytes[0] = 5;
+  auto d = DecodeStreamMeta(bytes);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->warm_throughput_mibps, 12);
+  EXPECT_EQ(d->epoch, 0u);
+}
+
+TEST(StreamMetaCoding, RoundTripsTheEpochAndRefusesOneOver24Bits) {
+  StreamMeta m = Sample();
+  for (uint32_t epoch : {0u, 1u, 300u, model::kMaxStreamEpoch}) {
+    m.epoch = epoch;
+    auto d = DecodeStreamMeta(EncodeStreamMeta(m));
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    EXPECT_EQ(d->epoch, epoch);
+  }
+  m.epoch = model::kMaxStreamEpoch + 1;
+  EXPECT_EQ(DecodeStreamMeta(EncodeStreamMeta(m)).status().code(), ErrorCode::kCorruption);
 }
 
 TEST(StreamMetaCoding, RoundTripsWarmThroughput) {
@@ -171,7 +199,7 @@ TEST(StreamMetaCoding, RoundTripsEachKindOfPendingReshard) {
 
 TEST(StreamMetaCoding, UnknownReshardKindIsCorruption) {
   std::string bytes = EncodeStreamMeta(Sample());
-  char& kind = bytes[bytes.size() - 2];  // then the warm throughput, one byte
+  char& kind = bytes[bytes.size() - 3];  // then the warm throughput and the epoch, one byte each
   ASSERT_EQ(kind, static_cast<char>(ReshardKind::kNone));
   for (char code : {'\4', '\xff'}) {
     kind = code;
@@ -210,7 +238,7 @@ TEST(StreamMetaCoding, RoundTripsConsumers) {
 
 TEST(StreamMetaCoding, UnknownVersionIsCorruption) {
   std::string bytes = EncodeStreamMeta(Sample());
-  for (char v : {'\0', '\6', '\x7f'}) {
+  for (char v : {'\0', '\7', '\x7f'}) {
     bytes[0] = v;
     EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption) << int(v);
   }
@@ -248,9 +276,9 @@ TEST(StreamMetaCoding, UnknownStatusOrModeCodeIsCorruption) {
     EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption) << int(code);
   }
   // The last consumer ends with its status code, status_since_ms and a
-  // 1-byte tag count; the 1-byte pending reshard (none) and 1-byte warm
-  // throughput (0) follow.
-  const size_t consumer_status_pos = good.size() - 1 - 1 - 1 - 8 - 1;
+  // 1-byte tag count; the 1-byte pending reshard (none), warm throughput (0)
+  // and epoch (0) follow.
+  const size_t consumer_status_pos = good.size() - 1 - 1 - 1 - 1 - 8 - 1;
   ASSERT_EQ(good[consumer_status_pos], static_cast<char>(ConsumerStatus::kDeleting));
   for (char code : {'\2', '\4'}) {
     std::string bytes = good;
@@ -288,7 +316,7 @@ TEST(StreamMetaCoding, TrailingBytesAreCorruption) {
   bytes.push_back('\0');
   EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption);
   bytes = EncodeStreamMeta(Sample());
-  bytes.resize(bytes.size() - 3);  // a version-2 record: no consumer count, pending reshard, warm throughput
+  bytes.resize(bytes.size() - 4);  // a version-2 record: no consumers, pending reshard, warm throughput, epoch
   bytes[0] = 2;
   ASSERT_TRUE(DecodeStreamMeta(bytes).ok());
   bytes.push_back('\0');  // ... with a stray byte where version 3 puts the consumers
