@@ -35,6 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   SPATE_ASSERT(KnownStatus(m->status), "decoded stream status is a known code");
   SPATE_ASSERT(KnownMode(m->mode), "decoded stream mode is a known code");
   SPATE_ASSERT(m->retention_hours >= 0 && m->max_record_size_kib >= 0, "decoded limits are non-negative");
+  SPATE_ASSERT(m->warm_throughput_mibps >= 0, "decoded warm throughput is non-negative");
+  SPATE_ASSERT(m->epoch <= spate::model::kMaxStreamEpoch, "decoded epoch fits 24 bits");
   for (const ConsumerMeta& c : m->consumers) {
     SPATE_ASSERT(KnownConsumerStatus(c.status), "decoded consumer status is a known code");
   }

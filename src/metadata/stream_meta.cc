@@ -8,12 +8,15 @@ namespace spate::metadata {
 namespace {
 
 // Version 1: through max_record_size_kib. Version 2 appends resource_policies;
-// version 3 appends the consumer list; version 4 the pending reshard. Older
-// versions still decode.
-constexpr uint8_t kStreamMetaVersion = 4;
+// version 3 appends the consumer list; version 4 the pending reshard;
+// version 5 the warm throughput; version 6 the epoch. Older versions still
+// decode.
+constexpr uint8_t kStreamMetaVersion = 6;
 constexpr uint8_t kStreamMetaVersionResourcePolicies = 2;
 constexpr uint8_t kStreamMetaVersionConsumers = 3;
 constexpr uint8_t kStreamMetaVersionPendingReshard = 4;
+constexpr uint8_t kStreamMetaVersionWarmThroughput = 5;
+constexpr uint8_t kStreamMetaVersionEpoch = 6;
 
 void PutU128(std::string* dst, model::uint128 v) {
   util::PutFixed64(dst, static_cast<uint64_t>(v));
@@ -232,6 +235,10 @@ std::string EncodeStreamMeta(const StreamMeta& m) {
   }
   // Version 4.
   PutPendingReshard(&out, m.pending_reshard);
+  // Version 5.
+  util::PutVarint64(&out, static_cast<uint64_t>(m.warm_throughput_mibps));
+  // Version 6.
+  util::PutVarint64(&out, m.epoch);
   return out;
 }
 
@@ -300,6 +307,10 @@ Result<StreamMeta> DecodeStreamMeta(std::string_view in) {
     }
   }
   if (version >= kStreamMetaVersionPendingReshard && !GetPendingReshard(&in, &m.pending_reshard)) return bad();
+  if (version >= kStreamMetaVersionWarmThroughput && !GetI32(&in, &m.warm_throughput_mibps)) return bad();
+  if (version >= kStreamMetaVersionEpoch && (!GetU32(&in, &m.epoch) || m.epoch > model::kMaxStreamEpoch)) {
+    return bad();
+  }
   // The fields of the record's version fill it exactly.
   if (!in.empty()) return bad();
   return m;

@@ -98,6 +98,14 @@ struct StreamMeta {
   std::vector<ConsumerMeta> consumers;  // in registration order (since version 3)
   // Set only while the stream is UPDATING for a reshard (since version 4).
   PendingReshard pending_reshard;
+  // On-demand warm throughput target, MiB/s (CreateStream, UpdateStreamMode,
+  // UpdateStreamWarmThroughput); 0: none (since version 5).
+  int32_t warm_throughput_mibps = 0;
+  // The stream incarnation's epoch, bits 87..64 of its sequence numbers
+  // (docs/formats/sequence_number.md): unique to this incarnation, so a
+  // stream created again never repeats a number; 0 for a record written
+  // before epochs (since version 6).
+  uint32_t epoch = 0;
 
   // The consumer of that name, or null.
   const ConsumerMeta* FindConsumer(std::string_view consumer_name) const;

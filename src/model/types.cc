@@ -49,7 +49,7 @@ std::vector<HashKeyRange> EvenHashKeyRanges(uint32_t shard_count) {
 
 uint128 SequenceNumber::ToUint128() const {
   return (static_cast<uint128>(kSequenceVersion) << 120) | (static_cast<uint128>(shard.value) << 88) |
-         static_cast<uint128>(offset.value());
+         (static_cast<uint128>(epoch & kMaxStreamEpoch) << 64) | static_cast<uint128>(offset.value());
 }
 
 std::string SequenceNumber::ToString() const { return util::ToDecimal(ToUint128()); }
@@ -58,9 +58,9 @@ std::optional<SequenceNumber> SequenceNumber::Parse(std::string_view text) {
   auto v = util::ParseDecimal128(text);
   if (!v) return std::nullopt;
   if (static_cast<uint8_t>(*v >> 120) != kSequenceVersion) return std::nullopt;
-  if (((*v >> 64) & 0xFFFFFF) != 0) return std::nullopt;
   SequenceNumber s;
   s.shard.value = static_cast<uint32_t>(*v >> 88);
+  s.epoch = static_cast<uint32_t>(*v >> 64) & kMaxStreamEpoch;
   s.offset = LogOffset(static_cast<uint64_t>(*v));
   return s;
 }

@@ -41,14 +41,17 @@ std::vector<HashKeyRange> EvenHashKeyRanges(uint32_t shard_count);
 //
 //   bits 127..120  format version (kSequenceVersion)
 //   bits 119..88   shard index
-//   bits  87..64   reserved (a leadership epoch in cluster mode), 0 today
+//   bits  87..64   stream epoch: the stream incarnation (0 for streams from
+//                  before epochs; docs/formats/sequence_number.md)
 //   bits  63..0    offset of the record within the shard's log
 //
-// So sequence numbers are unique per stream, strictly increasing per shard,
-// and a number names its shard (GetShardIterator checks it). Children of a
+// So sequence numbers are strictly increasing per shard, never repeat for a
+// stream name (a stream created again gets a new epoch), and a number names
+// its shard and incarnation (GetShardIterator checks both). Children of a
 // reshard have higher indexes, hence higher numbers than their parents.
 struct SequenceNumber {
   ShardIndex shard;
+  uint32_t epoch = 0;  // 0 .. kMaxStreamEpoch
   LogOffset offset;
 
   uint128 ToUint128() const;
@@ -58,5 +61,7 @@ struct SequenceNumber {
 };
 
 inline constexpr uint8_t kSequenceVersion = 0x4B;  // 'K'; keeps every number 38-39 digits wide
+// The largest stream epoch (24 bits).
+inline constexpr uint32_t kMaxStreamEpoch = (1u << 24) - 1;
 
 }  // namespace spate::model

@@ -27,7 +27,7 @@ constexpr int kMaxRoundsPerPoll = 32;
 // The SubscribeToShardEvent after delivering everything before `position`.
 // ContinuationSequenceNumber is the last delivered position's number, so a
 // client resumes with AFTER_SEQUENCE_NUMBER (as the KCL does).
-std::string EncodeShardEvent(model::ShardIndex shard, std::vector<storage::StoredRecord>* records,
+std::string EncodeShardEvent(model::ShardIndex shard, uint32_t epoch, std::vector<storage::StoredRecord>* records,
                              model::LogOffset position, int64_t millis_behind,
                              const std::vector<metadata::ShardMeta>* children) {
   Value recs = Value::MakeArray();
@@ -35,7 +35,7 @@ std::string EncodeShardEvent(model::ShardIndex shard, std::vector<storage::Store
   for (storage::StoredRecord& r : *records) {
     Value v = Value::MakeObject();
     v.mutable_object().reserve(4);
-    v.Set("SequenceNumber", Value::String(model::SequenceNumber{shard, r.offset}.ToString()));
+    v.Set("SequenceNumber", Value::String(model::SequenceNumber{shard, epoch, r.offset}.ToString()));
     v.Set("ApproximateArrivalTimestamp", Value::TimestampMs(r.arrival_ms));
     v.Set("Data", Value::Blob(std::move(r.data)));
     v.Set("PartitionKey", Value::String(std::move(r.partition_key)));
@@ -44,7 +44,7 @@ std::string EncodeShardEvent(model::ShardIndex shard, std::vector<storage::Store
   Value ev = Value::MakeObject();
   ev.Set("Records", std::move(recs));
   model::LogOffset last = position > model::LogOffset(0) ? position - 1 : position;
-  ev.Set("ContinuationSequenceNumber", Value::String(model::SequenceNumber{shard, last}.ToString()));
+  ev.Set("ContinuationSequenceNumber", Value::String(model::SequenceNumber{shard, epoch, last}.ToString()));
   ev.Set("MillisBehindLatest", Value::Int(millis_behind));
   if (children != nullptr) {
     Value list = Value::MakeArray();
@@ -79,6 +79,7 @@ struct FanOut::Hub {
   std::string key;
   StreamRef stream;
   std::string storage_group;
+  uint32_t epoch = 0;
   model::ShardIndex shard;
   std::shared_ptr<storage::ShardLog> log;
   std::vector<std::unique_ptr<Subscription>> subs;
@@ -146,6 +147,7 @@ Status FanOut::Subscribe(SubscribeRequest request, const EventSinkOpener& open) 
       slot->key = key;
       slot->stream = request.stream;
       slot->storage_group = request.storage_group;
+      slot->epoch = request.epoch;
       slot->shard = request.shard;
       slot->log = request.log;
     }
@@ -297,17 +299,17 @@ void FanOut::PollHub(Hub& hub, int64_t now) {
         if (next < tip && !read->records.empty()) behind = std::max<int64_t>(0, wall - read->records.back().arrival_ms);
         for (const storage::StoredRecord& r : read->records) record_bytes += r.data.size() + r.partition_key.size();
         at_end = hub.end_offset && next >= *hub.end_offset;
-        bytes = EncodeShardEvent(hub.shard, &read->records, next, behind, at_end ? &hub.children : nullptr);
+        bytes = EncodeShardEvent(hub.shard, hub.epoch, &read->records, next, behind, at_end ? &hub.children : nullptr);
         progressed = true;
       } else if (at_end) {
         std::vector<storage::StoredRecord> none;
-        bytes = EncodeShardEvent(hub.shard, &none, pos, 0, &hub.children);
+        bytes = EncodeShardEvent(hub.shard, hub.epoch, &none, pos, 0, &hub.children);
       } else {
         bool due = false;
         for (Subscription* s : members) due = due || now - s->last_event_ms >= options_.heartbeat_ms;
         if (!due) continue;
         std::vector<storage::StoredRecord> none;
-        bytes = EncodeShardEvent(hub.shard, &none, pos, 0, nullptr);
+        bytes = EncodeShardEvent(hub.shard, hub.epoch, &none, pos, 0, nullptr);
         for (Subscription* s : members) {
           if (now - s->last_event_ms < options_.heartbeat_ms) continue;
           s->last_event_ms = now;

@@ -42,6 +42,7 @@ struct FanOutOptions {
 struct SubscribeRequest {
   StreamRef stream;
   std::string storage_group;  // the stream instance
+  uint32_t epoch = 0;         // its epoch (sequence numbers)
   std::string consumer_arn;
   std::string consumer_name;
   int64_t consumer_created_ms = 0;

@@ -1,10 +1,12 @@
-// Capacity modes: UpdateStreamMode and on-demand scaling.
+// Capacity modes: UpdateStreamMode, warm throughput, the account settings
+// that unlock it, and on-demand scaling.
 
 #include <map>
 #include <string>
 #include <vector>
 
 #include "base/log.h"
+#include "metadata/catalog.h"
 #include "streams/registry.h"
 #include "streams/resharder.h"
 #include "streams/stream_errors.h"
@@ -16,9 +18,69 @@ using metadata::StreamMeta;
 using metadata::StreamMode;
 using metadata::StreamStatus;
 
-Status Registry::UpdateStreamMode(const StreamRef& ref, StreamMode mode) {
-  uint32_t on_demand = OnDemandStreamCount(Caller{ref.account, ref.region});
-  return UpdateStream(ref, [&](StreamMeta& m) -> Status {
+uint32_t Registry::ShardsForWarmThroughput(int64_t mibps) {
+  if (mibps <= 0) return 0;
+  return static_cast<uint32_t>((mibps + kOnDemandShardWriteMiBps - 1) / kOnDemandShardWriteMiBps);
+}
+
+Status Registry::CheckWarmThroughput(const Caller& caller, std::string_view stream_name, int64_t mibps) const {
+  auto settings = AccountSettingsOf(caller);
+  if (!settings.ok()) return settings.status();
+  if (!settings->CommitmentActive()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "Warm throughput for stream " + std::string(stream_name) + " under account " + caller.account +
+                      " requires the account's MinimumThroughputBillingCommitment to be enabled.");
+  }
+  if (mibps > kMaxWarmThroughputMiBps) {
+    return Status(ErrorCode::kLimitExceeded, "Warm throughput of " + std::to_string(mibps) + " MiBps for stream " +
+                                                 std::string(stream_name) + " under account " + caller.account +
+                                                 " exceeds the limit of " + std::to_string(kMaxWarmThroughputMiBps) +
+                                                 " MiBps.");
+  }
+  return Status::Ok();
+}
+
+namespace {
+// kValidation unless the stream is ON_DEMAND (warm throughput is for
+// on-demand streams only).
+Status RequireOnDemand(const StreamMeta& m) {
+  if (m.mode == StreamMode::kOnDemand) return Status::Ok();
+  return Status(ErrorCode::kValidation,
+                "Request is invalid. Stream " + m.name + " under account " + m.account + " is in Provisioned mode.");
+}
+
+// Sets the warm throughput on the stream being edited and, if its open
+// shards write less, plans the scale-up for its return to ACTIVE; the
+// stream goes UPDATING either way. `account_open`: the account's open
+// shards now (quota check).
+Status SetWarmThroughput(Resharder& r, int64_t mibps, const StreamRef& ref, uint32_t account_open,
+                         uint32_t shard_limit) {
+  StreamMeta& m = r.meta();
+  const auto current = static_cast<uint32_t>(r.OpenByRange().size());
+  const uint32_t needed = Registry::ShardsForWarmThroughput(mibps);
+  m.warm_throughput_mibps = static_cast<int32_t>(mibps);
+  if (needed <= current) {
+    StartUpdating(m, r.now());
+    return Status::Ok();
+  }
+  if (static_cast<uint64_t>(account_open) - current + needed > shard_limit) {
+    return ShardLimitExceeded(ref, account_open, needed - current, shard_limit);
+  }
+  metadata::PendingReshard p;
+  p.kind = metadata::ReshardKind::kUniformScaling;
+  p.target_shard_count = needed;
+  StartResharding(m, p, r.now());
+  return Status::Ok();
+}
+}  // namespace
+
+Status Registry::UpdateStreamMode(const StreamRef& ref, StreamMode mode, int64_t warm_mibps) {
+  Caller caller{ref.account, ref.region};
+  uint32_t on_demand = OnDemandStreamCount(caller);
+  uint32_t account_open = OpenShardCount(caller);
+  if (warm_mibps >= 0) SPATE_TRY(CheckWarmThroughput(caller, ref.name, warm_mibps));
+  return Reshard(ref, [&](Resharder& r) -> Status {
+    StreamMeta& m = r.meta();
     SPATE_TRY(RequireActive(m));
     if (mode == StreamMode::kOnDemand && m.mode != StreamMode::kOnDemand &&
         on_demand >= options_.on_demand_stream_limit) {
@@ -27,9 +89,57 @@ Status Registry::UpdateStreamMode(const StreamRef& ref, StreamMode mode) {
                         " on-demand streams for the account " + ref.account + " in " + ref.region + ".");
     }
     m.mode = mode;
-    StartUpdating(m, clock_->NowMs());
+    if (warm_mibps >= 0) {
+      SPATE_TRY(RequireOnDemand(m));
+      return SetWarmThroughput(r, warm_mibps, ref, account_open, options_.shard_limit);
+    }
+    if (mode == StreamMode::kProvisioned) m.warm_throughput_mibps = 0;  // provisioned streams have none
+    StartUpdating(m, r.now());
     return Status::Ok();
   });
+}
+
+Status Registry::UpdateStreamWarmThroughput(const StreamRef& ref, int64_t mibps) {
+  Caller caller{ref.account, ref.region};
+  uint32_t account_open = OpenShardCount(caller);
+  // The stream's own errors first (not found, not ACTIVE, provisioned), then the account's.
+  Status stream_check = WithStream(ref, [&](const Stream& s) -> Status {
+    SPATE_TRY(RequireActive(s.meta()));
+    return RequireOnDemand(s.meta());
+  });
+  SPATE_TRY(stream_check);
+  SPATE_TRY(CheckWarmThroughput(caller, ref.name, mibps));
+  return Reshard(ref, [&](Resharder& r) -> Status {
+    SPATE_TRY(RequireActive(r.meta()));
+    SPATE_TRY(RequireOnDemand(r.meta()));
+    return SetWarmThroughput(r, mibps, ref, account_open, options_.shard_limit);
+  });
+}
+
+Result<metadata::AccountSettings> Registry::AccountSettingsOf(const Caller& caller) const {
+  std::lock_guard lock(account_mu_);
+  auto entry = catalog_->GetEntry(metadata::kAccountSettingsNamespace, caller.account + "/" + caller.region);
+  if (!entry.ok()) return entry.status();
+  if (!entry->has_value()) return metadata::AccountSettings{};
+  auto settings = metadata::DecodeAccountSettings(**entry);
+  if (!settings.ok()) return settings.status();
+  return settings->At(clock_->NowMs());
+}
+
+Result<metadata::AccountSettings> Registry::UpdateAccountSettings(const Caller& caller, bool enable) {
+  std::lock_guard lock(account_mu_);
+  const std::string key = caller.account + "/" + caller.region;
+  metadata::AccountSettings current;
+  auto entry = catalog_->GetEntry(metadata::kAccountSettingsNamespace, key);
+  if (!entry.ok()) return entry.status();
+  if (entry->has_value()) {
+    auto decoded = metadata::DecodeAccountSettings(**entry);
+    if (!decoded.ok()) return decoded.status();
+    current = *decoded;
+  }
+  metadata::AccountSettings next = current.Updated(enable, clock_->NowMs());
+  SPATE_TRY(catalog_->PutEntry(metadata::kAccountSettingsNamespace, key, metadata::EncodeAccountSettings(next)));
+  return next;
 }
 
 // On-demand scaling rule: a shard of an ACTIVE on-demand stream whose

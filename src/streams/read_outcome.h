@@ -16,6 +16,7 @@ namespace spate::streams {
 struct GetRecordsOutcome {
   std::vector<storage::StoredRecord> records;
   model::ShardIndex shard;
+  uint32_t epoch = 0;                        // the stream's (bits 87..64 of the sequence numbers)
   std::optional<std::string> next_iterator;  // absent at the end of a closed shard
   int64_t millis_behind_latest = 0;
   // Set at the end of a closed shard: its children.

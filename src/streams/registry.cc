@@ -24,6 +24,8 @@ using metadata::StreamMode;
 using metadata::StreamStatus;
 
 constexpr std::string_view kIteratorKeySetting = "token-key";
+// The last stream epoch handed out, in decimal (docs/formats/sequence_number.md).
+constexpr std::string_view kStreamEpochSetting = "stream-epoch";
 
 std::string StorageGroupFor(const StreamRef& ref, int64_t created_ms) {
   return ref.account + "." + ref.region + "." + ref.name + "." + std::to_string(created_ms);
@@ -148,9 +150,24 @@ Status Registry::Start() {
 
   auto loaded = catalog_->LoadStreams();
   if (!loaded.ok()) return loaded.status();
+  auto epoch_setting = catalog_->GetSetting(kStreamEpochSetting);
+  if (!epoch_setting.ok()) return epoch_setting.status();
   {
     std::unique_lock lock(mu_);
+    last_epoch_ = 0;
+    if (epoch_setting->has_value()) {
+      // Unparsable or out of range: fall back to the loaded streams' epochs.
+      const std::string& text = **epoch_setting;
+      uint64_t v = 0;
+      bool valid = !text.empty() && text.size() <= 8;
+      for (char c : text) {
+        if (c < '0' || c > '9') valid = false;
+        v = v * 10 + static_cast<uint64_t>(c - '0');
+      }
+      if (valid && v <= model::kMaxStreamEpoch) last_epoch_ = static_cast<uint32_t>(v);
+    }
     for (StreamMeta& meta : *loaded) {
+      last_epoch_ = std::max(last_epoch_, meta.epoch);
       auto stream = std::make_shared<Stream>();
       stream->meta_ = std::move(meta);
       SPATE_TRY(OpenLogs(stream.get()));
@@ -248,7 +265,8 @@ uint32_t Registry::OnDemandStreamCount(const Caller& caller) const {
 }
 
 Status Registry::CreateStream(const StreamRef& ref, uint32_t shard_count, StreamMode mode,
-                              std::map<std::string, std::string> tags, int32_t max_record_size_kib) {
+                              std::map<std::string, std::string> tags, int32_t max_record_size_kib,
+                              int32_t warm_mibps) {
   Caller caller{ref.account, ref.region};
   uint32_t open = OpenShardCount(caller);
   if (open + shard_count > options_.shard_limit) {
@@ -272,6 +290,7 @@ Status Registry::CreateStream(const StreamRef& ref, uint32_t shard_count, Stream
   m.mode = mode;
   m.tags = std::move(tags);
   m.max_record_size_kib = max_record_size_kib;
+  m.warm_throughput_mibps = warm_mibps;
   auto ranges = model::EvenHashKeyRanges(shard_count);
   for (uint32_t i = 0; i < shard_count; ++i) {
     ShardMeta s;
@@ -288,6 +307,11 @@ Status Registry::CreateStream(const StreamRef& ref, uint32_t shard_count, Stream
     return Status(ErrorCode::kAlreadyExists,
                   "Stream " + ref.name + " under account " + ref.account + " already exists.");
   }
+  // A new epoch for this incarnation, durable before any number uses it.
+  const uint32_t epoch = last_epoch_ >= model::kMaxStreamEpoch ? 1 : last_epoch_ + 1;
+  SPATE_TRY(catalog_->PutSetting(kStreamEpochSetting, std::to_string(epoch)));
+  last_epoch_ = epoch;
+  m.epoch = epoch;
   SPATE_TRY(OpenLogs(stream.get()));
   Status st = catalog_->PutStream(m);
   if (!st.ok()) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "metadata/account_settings.h"
 #include "metadata/stream_meta.h"
 #include "model/types.h"
 #include "streams/maintenance.h"
@@ -38,6 +39,12 @@ namespace spate::streams {
 class Resharder;
 class TokenCodec;
 struct GetRecordsOutcome;  // streams/read_outcome.h
+
+// A shard's write capacity, MiB/s (as AWS's): what an on-demand stream's
+// warm throughput is counted in.
+inline constexpr int64_t kOnDemandShardWriteMiBps = 1;
+// The largest warm throughput AWS lets an on-demand stream ask for (10 GiB/s).
+inline constexpr int64_t kMaxWarmThroughputMiBps = 10240;
 
 struct RegistryOptions {
   int64_t state_delay_ms = 500;  // CREATING/UPDATING/DELETING last this long
@@ -165,7 +172,7 @@ class Registry {
   // Creates a stream in CREATING; it becomes ACTIVE after the state delay.
   Status CreateStream(const StreamRef& ref, uint32_t shard_count, metadata::StreamMode mode,
                       std::map<std::string, std::string> tags,
-                      int32_t max_record_size_kib = metadata::kDefaultMaxRecordSizeKiB);
+                      int32_t max_record_size_kib = metadata::kDefaultMaxRecordSizeKiB, int32_t warm_mibps = 0);
   // Moves a stream to DELETING; it disappears after the state delay.
   Status DeleteStream(const StreamRef& ref);
 
@@ -224,7 +231,28 @@ class Registry {
   // within the shard quota). Returns the open shard count before.
   Result<uint32_t> UpdateShardCount(const StreamRef& ref, uint32_t target);
   // Switches the capacity mode (ACTIVE only; UPDATING for the state delay).
-  Status UpdateStreamMode(const StreamRef& ref, metadata::StreamMode mode);
+  // A warm throughput (MiB/s, ON_DEMAND only) is set as
+  // UpdateStreamWarmThroughput sets it; -1: none given.
+  Status UpdateStreamMode(const StreamRef& ref, metadata::StreamMode mode, int64_t warm_mibps = -1);
+  // UpdateStreamWarmThroughput: an ACTIVE on-demand stream of an account with
+  // the minimum throughput billing commitment gets `mibps` as its warm
+  // throughput target and goes UPDATING; if its open shards write less than
+  // that (kOnDemandShardWriteMiBps each) it is scaled up to enough shards
+  // when it turns ACTIVE again (a pending UNIFORM_SCALING). Errors as AWS's.
+  Status UpdateStreamWarmThroughput(const StreamRef& ref, int64_t mibps);
+  // The open shards a warm throughput of `mibps` needs.
+  static uint32_t ShardsForWarmThroughput(int64_t mibps);
+  // kInvalidArgument / kLimitExceeded unless `mibps` may be asked of
+  // `caller`'s on-demand streams now (commitment enabled, at most
+  // kMaxWarmThroughputMiBps).
+  Status CheckWarmThroughput(const Caller& caller, std::string_view stream_name, int64_t mibps) const;
+
+  // Data Streams settings of the caller's account and region as of now (a
+  // scheduled end of the billing commitment that has passed is applied).
+  Result<metadata::AccountSettings> AccountSettingsOf(const Caller& caller) const;
+  // UpdateAccountSettings: the commitment's Status ENABLED (enable) or
+  // DISABLED, applied now and in the catalog before this returns.
+  Result<metadata::AccountSettings> UpdateAccountSettings(const Caller& caller, bool enable);
 
   // The Data Streams metric families (for the fan-out's consumer metrics).
   StreamsMetrics& metrics() { return metrics_; }
@@ -274,10 +302,17 @@ class Registry {
   mutable FaultInjector faults_;
   AppendObserver append_observer_;  // set before Start(), then read-only
 
+  // Serializes read-modify-write of account settings (catalog entries).
+  mutable std::mutex account_mu_;
+
   mutable std::shared_mutex mu_;
   // By MapKey; guarded by mu_. Shared with the StreamHandles of requests in
   // flight, which may outlive an entry.
   std::map<std::string, std::shared_ptr<Stream>> streams_;
+
+  // The last stream epoch handed out (catalog setting "stream-epoch"); under
+  // mu_ held exclusively.
+  uint32_t last_epoch_ = 0;
 
   MaintenanceThread maintenance_;
   int64_t last_retention_ms_ = 0;  // maintenance thread only

@@ -56,6 +56,7 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
     std::string storage_group;
     uint64_t bytes = 0;
     std::shared_ptr<const ShardMetrics> metrics;  // null unless enhanced monitoring is on
+    uint32_t epoch = 0;                           // the stream's, for the sequence numbers
   };
   struct Pending {
     std::vector<PutEntry> entries;
@@ -117,8 +118,13 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
       }
       auto b = std::find_if(batches.begin(), batches.end(), [&](const Batch& x) { return x.shard == shard->index; });
       if (b == batches.end()) {
-        batches.push_back(Batch{
-            shard->index, s->Log(shard->index), {}, s->meta().storage_group, 0, s->ShardMetricsFor(shard->index)});
+        batches.push_back(Batch{shard->index,
+                                s->Log(shard->index),
+                                {},
+                                s->meta().storage_group,
+                                0,
+                                s->ShardMetricsFor(shard->index),
+                                s->meta().epoch});
         b = batches.end() - 1;
       }
       b->entry_positions.push_back(i);
@@ -138,7 +144,7 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
         }
         model::ShardIndex shard = b.shard;
         b.log->Append(records, arrival, append_options,
-                      [this, pending, shard, encrypted, group = std::move(b.storage_group),
+                      [this, pending, shard, encrypted, epoch = b.epoch, group = std::move(b.storage_group),
                        positions = std::move(b.entry_positions), bytes = b.bytes,
                        shard_metrics = std::move(b.metrics)](Result<storage::AppendResult> r) {
                         if (r.ok()) {
@@ -155,7 +161,7 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
                           PutOutcome& o = pending->outcomes[positions[j]];
                           o.encrypted = encrypted;
                           if (r.ok()) {
-                            o.sequence = model::SequenceNumber{shard, r->base_offset + j};
+                            o.sequence = model::SequenceNumber{shard, epoch, r->base_offset + j};
                           } else {
                             o.status = r.status();
                           }
@@ -209,6 +215,7 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
   std::shared_ptr<const ShardMetrics> shard_metrics;
   std::optional<model::LogOffset> end_offset;
   std::vector<ShardMeta> children;
+  uint32_t epoch = 0;
   Status authorized;
   Status st = WithStream(ref, [&](const Stream& s) {
     if (authorize) {
@@ -232,6 +239,7 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
     shard_metrics = s.ShardMetricsFor(shard);
     log = s.Log(shard);
     end_offset = meta->end_offset;
+    epoch = s.meta().epoch;
     if (end_offset) {
       for (const ShardMeta& c : s.meta().shards) {
         if ((c.parent && *c.parent == shard) || (c.adjacent_parent && *c.adjacent_parent == shard)) {
@@ -249,6 +257,7 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
   limits.max_records = limit;
   GetRecordsOutcome out;
   out.shard = shard;
+  out.epoch = epoch;
   model::LogOffset from = std::max(state->offset, log->StartOffset());
   model::LogOffset tip = log->EndOffset();
   // Read even at the tip: a log that failed verification reports it there

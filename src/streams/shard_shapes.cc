@@ -8,7 +8,7 @@ namespace spate::streams {
 
 using protocol::Value;
 
-Value ShardValue(const metadata::ShardMeta& s) {
+Value ShardValue(const metadata::ShardMeta& s, uint32_t epoch) {
   Value v = Value::MakeObject();
   v.Set("ShardId", Value::String(model::ShardIdName(s.index)));
   if (s.parent) v.Set("ParentShardId", Value::String(model::ShardIdName(*s.parent)));
@@ -18,12 +18,12 @@ Value ShardValue(const metadata::ShardMeta& s) {
   range.Set("EndingHashKey", Value::String(util::ToDecimal(s.range.end)));
   v.Set("HashKeyRange", std::move(range));
   Value seq = Value::MakeObject();
-  seq.Set("StartingSequenceNumber", Value::String(model::SequenceNumber{s.index, s.starting_offset}.ToString()));
+  seq.Set("StartingSequenceNumber", Value::String(model::SequenceNumber{s.index, epoch, s.starting_offset}.ToString()));
   if (s.end_offset) {
     // The last sequence number the shard could hold: one below the first it
     // would have given after closing.
     model::LogOffset last = *s.end_offset > s.starting_offset ? *s.end_offset - 1 : s.starting_offset;
-    seq.Set("EndingSequenceNumber", Value::String(model::SequenceNumber{s.index, last}.ToString()));
+    seq.Set("EndingSequenceNumber", Value::String(model::SequenceNumber{s.index, epoch, last}.ToString()));
   }
   v.Set("SequenceNumberRange", std::move(seq));
   return v;

@@ -11,8 +11,9 @@ struct ShardMeta;
 
 namespace spate::streams {
 
-// A Shard structure as DescribeStream and ListShards return it.
-protocol::Value ShardValue(const metadata::ShardMeta& shard);
+// A Shard structure as DescribeStream and ListShards return it; `epoch` is
+// the stream's (its sequence numbers').
+protocol::Value ShardValue(const metadata::ShardMeta& shard, uint32_t epoch);
 
 // A ChildShard structure (GetRecords / SubscribeToShard at a shard's end).
 protocol::Value ChildShardValue(const metadata::ShardMeta& shard);

@@ -197,6 +197,71 @@ def test_iterator_from_deleted_and_recreated_stream_is_rejected(kin, raw, new_na
     assert _datas(helpers.read_shard(kin, name, SHARD0)) == [b"new-life"]
 
 
+@pytest.mark.parametrize("kin", ["boto3", "js"], indirect=True)
+def test_recreated_stream_never_repeats_a_sequence_number(kin, raw, new_name):
+    """A stream deleted and created again under its name gets a new epoch: its numbers differ from the old
+    incarnation's (and sort after them, shard by shard), and an old number (a stale checkpoint) is refused with
+    InvalidArgumentException wherever the API takes one, instead of silently skipping the new records."""
+    name = new_name("reseq")
+    helpers.create_stream_raw(raw, name, 2)
+    old = _put_batch(kin, name, [b"old-0", b"old-1", b"old-2"])
+    old_shards = {s["ShardId"]: s["SequenceNumberRange"]["StartingSequenceNumber"]
+                  for s in kin.call("DescribeStream", StreamName=name)["StreamDescription"]["Shards"]}
+
+    kin.call("DeleteStream", StreamName=name)
+    helpers.wait_gone(raw, name)
+    helpers.create_stream_raw(raw, name, 2)
+    new = _put_batch(kin, name, [b"new-0", b"new-1", b"new-2"])
+    assert not set(old) & set(new), (old, new)
+    assert min(int(n) for n in new) > max(int(o) for o in old)  # same shard (same key), later epoch
+    new_shards = {s["ShardId"]: s["SequenceNumberRange"]["StartingSequenceNumber"]
+                  for s in kin.call("DescribeStream", StreamName=name)["StreamDescription"]["Shards"]}
+    assert new_shards.keys() == old_shards.keys()
+    for shard in new_shards:
+        assert int(new_shards[shard]) > int(old_shards[shard]), shard
+
+    shard = kin.call("PutRecord", StreamName=name, Data=b"probe", PartitionKey="pk")["ShardId"]
+    for kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+        with pytest.raises(KinesisError) as ei:
+            _iterator(kin, name, kind, shard=shard, StartingSequenceNumber=old[0])
+        assert ei.value.type == "InvalidArgumentException", (kind, ei.value)
+        assert ei.value.message == (f"StartingSequenceNumber {old[0]} used in GetShardIterator on shard {shard} "
+                                    f"in stream {name} under account {ACCOUNT_ID} is invalid."), ei.value.message
+    with pytest.raises(KinesisError) as ei:
+        kin.call("PutRecord", StreamName=name, Data=b"x", PartitionKey="pk", SequenceNumberForOrdering=old[-1])
+    assert ei.value.type == "InvalidArgumentException", ei.value
+
+    # The new incarnation's own numbers work as before.
+    it = _iterator(kin, name, "AFTER_SEQUENCE_NUMBER", shard=shard, StartingSequenceNumber=new[0])
+    assert _datas(kin.call("GetRecords", ShardIterator=it)["Records"]) == [b"new-1", b"new-2", b"probe"]
+    kin.call("PutRecord", StreamName=name, Data=b"ordered", PartitionKey="pk", SequenceNumberForOrdering=new[-1])
+
+
+def test_sequence_numbers_keep_their_epoch_across_a_restart(make_server):
+    """The epoch is in the catalog: after a restart a stream hands out numbers of the same incarnation (still
+    increasing), and a stream created then gets yet another epoch."""
+    srv = make_server()
+    raw = helpers.RawClient(srv.endpoint)
+    name = helpers.unique_name("epochrestart")
+    helpers.create_stream_raw(raw, name, 1)
+    put = lambda: raw.json("PutRecord", {"StreamName": name, "PartitionKey": "k", "Data": "eA=="}).json()[
+        "SequenceNumber"]
+    before = put()
+    srv.kill()
+    srv.start()
+    raw = helpers.RawClient(srv.endpoint)
+    after = put()
+    assert int(after) == int(before) + 1  # same shard, same epoch, next offset
+    resp = raw.json("GetShardIterator", {"StreamName": name, "ShardId": SHARD0,
+                                          "ShardIteratorType": "AT_SEQUENCE_NUMBER", "StartingSequenceNumber": before})
+    assert resp.status == 200, resp
+    assert raw.json("DeleteStream", {"StreamName": name}).status == 200
+    helpers.wait_gone(raw, name)
+    helpers.create_stream_raw(raw, name, 1)
+    again = put()
+    assert again not in (before, after) and int(again) > int(after)
+
+
 def test_shard_iterator_in_double_quotes_is_tolerated(raw, make_stream):
     """AWS accepts a ShardIterator wrapped in double quotes (AWS-validated LocalStack test)."""
     drv = helpers.RawJsonDriver(f"http://{raw.host_port}")

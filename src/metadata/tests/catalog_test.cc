@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 
+#include "metadata/account_settings.h"
 #include "metadata/catalog.h"
 
 namespace spate::metadata {
@@ -83,13 +84,13 @@ TEST(StreamMetaCoding, RoundTripsResourcePolicies) {
 }
 
 TEST(StreamMetaCoding, Version1RecordDecodesWithoutPoliciesOrConsumers) {
-  // A version-1 record is a version-4 record without the trailing policy
-  // and consumer counts and pending reshard (one zero byte each for a stream
-  // with none of them).
+  // A version-1 record is a version-6 record without the trailing policy
+  // and consumer counts, pending reshard, warm throughput and epoch (one
+  // zero byte each for a stream with none of them).
   std::string bytes = EncodeStreamMeta(Sample());
-  ASSERT_EQ(bytes[0], 4);
-  ASSERT_EQ(bytes.substr(bytes.size() - 3), std::string(3, '\0'));
-  bytes.resize(bytes.size() - 3);
+  ASSERT_EQ(bytes[0], 6);
+  ASSERT_EQ(bytes.substr(bytes.size() - 5), std::string(5, '\0'));
+  bytes.resize(bytes.size() - 5);
   bytes[0] = 1;
   auto d = DecodeStreamMeta(bytes);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
@@ -101,12 +102,13 @@ TEST(StreamMetaCoding, Version1RecordDecodesWithoutPoliciesOrConsumers) {
 
 TEST(StreamMetaCoding, Version2RecordDecodesWithPoliciesAndNoConsumers) {
   // Version 2 added the policies; version 3 appended the consumer list,
-  // version 4 the pending reshard.
+  // version 4 the pending reshard, version 5 the warm throughput, version 6
+  // the epoch.
   StreamMeta m = Sample();
   m.resource_policies[StreamArnForTest(m)] = "{\"Version\":\"2012-10-17\",\"Statement\":[]}";
   std::string bytes = EncodeStreamMeta(m);
-  ASSERT_EQ(bytes.substr(bytes.size() - 2), std::string(2, '\0'));
-  bytes.resize(bytes.size() - 2);
+  ASSERT_EQ(bytes.substr(bytes.size() - 4), std::string(4, '\0'));
+  bytes.resize(bytes.size() - 4);
   bytes[0] = 2;
   auto d = DecodeStreamMeta(bytes);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
@@ -118,13 +120,63 @@ TEST(StreamMetaCoding, Version3RecordDecodesWithoutAPendingReshard) {
   StreamMeta m = Sample();
   m.consumers.push_back(ConsumerMeta{"c", 1700000001000, ConsumerStatus::kActive, 1700000001500, {}});
   std::string bytes = EncodeStreamMeta(m);
-  ASSERT_EQ(bytes.back(), '\0');
-  bytes.pop_back();
+  ASSERT_EQ(bytes.substr(bytes.size() - 3), std::string(3, '\0'));
+  bytes.resize(bytes.size() - 3);
   bytes[0] = 3;
   auto d = DecodeStreamMeta(bytes);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   EXPECT_EQ(d->consumers.size(), 1u);
   EXPECT_FALSE(d->pending_reshard.pending());
+}
+
+TEST(StreamMetaCoding, Version4RecordDecodesWithoutWarmThroughput) {
+  StreamMeta m = Sample();
+  m.pending_reshard = PendingReshard{ReshardKind::kUniformScaling, {}, {}, 0, 9};
+  std::string bytes = EncodeStreamMeta(m);
+  ASSERT_EQ(bytes.substr(bytes.size() - 2), std::string(2, '\0'));
+  bytes.resize(bytes.size() - 2);
+  bytes[0] = 4;
+  auto d = DecodeStreamMeta(bytes);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->pending_reshard.target_shard_count, 9u);
+  EXPECT_EQ(d->warm_throughput_mibps, 0);
+}
+
+TEST(StreamMetaCoding, Version5RecordDecodesAsEpochZero) {
+  // A catalog written before epochs: its streams keep the sequence numbers
+  // they handed out (bits 87..64 were 0).
+  StreamMeta m = Sample();
+  m.warm_throughput_mibps = 12;
+  std::string bytes = EncodeStreamMeta(m);
+  ASSERT_EQ(bytes.back(), '\0');
+  bytes.pop_back();
+  bytes[0] = 5;
+  auto d = DecodeStreamMeta(bytes);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->warm_throughput_mibps, 12);
+  EXPECT_EQ(d->epoch, 0u);
+}
+
+TEST(StreamMetaCoding, RoundTripsTheEpochAndRefusesOneOver24Bits) {
+  StreamMeta m = Sample();
+  for (uint32_t epoch : {0u, 1u, 300u, model::kMaxStreamEpoch}) {
+    m.epoch = epoch;
+    auto d = DecodeStreamMeta(EncodeStreamMeta(m));
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    EXPECT_EQ(d->epoch, epoch);
+  }
+  m.epoch = model::kMaxStreamEpoch + 1;
+  EXPECT_EQ(DecodeStreamMeta(EncodeStreamMeta(m)).status().code(), ErrorCode::kCorruption);
+}
+
+TEST(StreamMetaCoding, RoundTripsWarmThroughput) {
+  StreamMeta m = Sample();
+  for (int32_t mibps : {0, 1, 200, 10240, INT32_MAX}) {
+    m.warm_throughput_mibps = mibps;
+    auto d = DecodeStreamMeta(EncodeStreamMeta(m));
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    EXPECT_EQ(d->warm_throughput_mibps, mibps);
+  }
 }
 
 TEST(StreamMetaCoding, RoundTripsEachKindOfPendingReshard) {
@@ -147,13 +199,14 @@ TEST(StreamMetaCoding, RoundTripsEachKindOfPendingReshard) {
 
 TEST(StreamMetaCoding, UnknownReshardKindIsCorruption) {
   std::string bytes = EncodeStreamMeta(Sample());
-  ASSERT_EQ(bytes.back(), static_cast<char>(ReshardKind::kNone));
+  char& kind = bytes[bytes.size() - 3];  // then the warm throughput and the epoch, one byte each
+  ASSERT_EQ(kind, static_cast<char>(ReshardKind::kNone));
   for (char code : {'\4', '\xff'}) {
-    bytes.back() = code;
+    kind = code;
     EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption) << int(code);
   }
   // A known kind whose fields are missing.
-  bytes.back() = static_cast<char>(ReshardKind::kSplit);
+  kind = static_cast<char>(ReshardKind::kSplit);
   EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption);
 }
 
@@ -185,7 +238,7 @@ TEST(StreamMetaCoding, RoundTripsConsumers) {
 
 TEST(StreamMetaCoding, UnknownVersionIsCorruption) {
   std::string bytes = EncodeStreamMeta(Sample());
-  for (char v : {'\0', '\5', '\x7f'}) {
+  for (char v : {'\0', '\7', '\x7f'}) {
     bytes[0] = v;
     EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption) << int(v);
   }
@@ -223,8 +276,9 @@ TEST(StreamMetaCoding, UnknownStatusOrModeCodeIsCorruption) {
     EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption) << int(code);
   }
   // The last consumer ends with its status code, status_since_ms and a
-  // 1-byte tag count; the 1-byte pending reshard (none) follows.
-  const size_t consumer_status_pos = good.size() - 1 - 1 - 8 - 1;
+  // 1-byte tag count; the 1-byte pending reshard (none), warm throughput (0)
+  // and epoch (0) follow.
+  const size_t consumer_status_pos = good.size() - 1 - 1 - 1 - 1 - 8 - 1;
   ASSERT_EQ(good[consumer_status_pos], static_cast<char>(ConsumerStatus::kDeleting));
   for (char code : {'\2', '\4'}) {
     std::string bytes = good;
@@ -262,7 +316,7 @@ TEST(StreamMetaCoding, TrailingBytesAreCorruption) {
   bytes.push_back('\0');
   EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption);
   bytes = EncodeStreamMeta(Sample());
-  bytes.resize(bytes.size() - 2);  // a version-2 record: no consumer count, no pending reshard
+  bytes.resize(bytes.size() - 4);  // a version-2 record: no consumers, pending reshard, warm throughput, epoch
   bytes[0] = 2;
   ASSERT_TRUE(DecodeStreamMeta(bytes).ok());
   bytes.push_back('\0');  // ... with a stray byte where version 3 puts the consumers
@@ -325,6 +379,80 @@ TEST_F(CatalogTest, EntriesOfANamespaceSurviveReopenInKeyOrderApartFromOtherReco
   auto delivered = (*c)->LoadEntries("firehose-delivered");
   ASSERT_TRUE(delivered.ok());
   ASSERT_EQ(delivered->size(), 1u);
+}
+
+// ------------------------------------------------------------------ account settings
+
+constexpr int64_t kT0 = 1700000000000;
+constexpr int64_t kDay = kMinimumCommitmentMs;
+
+TEST(AccountSettings, StartsDisabledWithNoTimes) {
+  AccountSettings s;
+  EXPECT_EQ(s.At(kT0).status, CommitmentStatus::kDisabled);
+  EXPECT_FALSE(s.CommitmentActive());
+  EXPECT_EQ(CommitmentStatusName(s.status), "DISABLED");
+}
+
+TEST(AccountSettings, EnablingStartsACommitmentOfADay) {
+  AccountSettings s = AccountSettings{}.Updated(true, kT0);
+  EXPECT_EQ(s.status, CommitmentStatus::kEnabled);
+  EXPECT_EQ(s.started_ms, kT0);
+  EXPECT_EQ(s.earliest_end_ms, kT0 + kDay);
+  EXPECT_EQ(s.ended_ms, 0);
+  // Enabling again changes nothing.
+  EXPECT_EQ(s.Updated(true, kT0 + 5), s);
+}
+
+TEST(AccountSettings, DisablingEarlySchedulesTheEndAtTheEarliestAllowedEnd) {
+  AccountSettings s = AccountSettings{}.Updated(true, kT0).Updated(false, kT0 + 1000);
+  EXPECT_EQ(s.status, CommitmentStatus::kEnabledUntilEarliestAllowedEnd);
+  EXPECT_EQ(CommitmentStatusName(s.status), "ENABLED_UNTIL_EARLIEST_ALLOWED_END");
+  EXPECT_TRUE(s.CommitmentActive());
+  EXPECT_EQ(s.At(kT0 + kDay - 1).status, CommitmentStatus::kEnabledUntilEarliestAllowedEnd);
+  AccountSettings later = s.At(kT0 + kDay + 5);
+  EXPECT_EQ(later.status, CommitmentStatus::kDisabled);
+  EXPECT_EQ(later.ended_ms, kT0 + kDay);
+  EXPECT_EQ(later.started_ms, kT0);
+}
+
+TEST(AccountSettings, EnablingBeforeTheScheduledEndCancelsIt) {
+  AccountSettings s = AccountSettings{}.Updated(true, kT0).Updated(false, kT0 + 1).Updated(true, kT0 + 2);
+  EXPECT_EQ(s.status, CommitmentStatus::kEnabled);
+  EXPECT_EQ(s.started_ms, kT0);  // the same commitment goes on
+  EXPECT_EQ(s.earliest_end_ms, kT0 + kDay);
+  EXPECT_EQ(s.At(kT0 + 10 * kDay).status, CommitmentStatus::kEnabled);
+}
+
+TEST(AccountSettings, DisablingAfterADayEndsAtOnce) {
+  AccountSettings s = AccountSettings{}.Updated(true, kT0).Updated(false, kT0 + kDay + 7);
+  EXPECT_EQ(s.status, CommitmentStatus::kDisabled);
+  EXPECT_EQ(s.ended_ms, kT0 + kDay + 7);
+  // A new commitment starts afresh.
+  AccountSettings again = s.Updated(true, kT0 + 2 * kDay);
+  EXPECT_EQ(again.started_ms, kT0 + 2 * kDay);
+  EXPECT_EQ(again.earliest_end_ms, kT0 + 3 * kDay);
+  EXPECT_EQ(again.ended_ms, 0);
+}
+
+TEST(AccountSettings, DisablingWhenDisabledChangesNothing) {
+  AccountSettings s;
+  EXPECT_EQ(s.Updated(false, kT0), s);
+}
+
+TEST(AccountSettings, RoundTripsAndRejectsMalformedRecords) {
+  AccountSettings s = AccountSettings{}.Updated(true, kT0).Updated(false, kT0 + 3);
+  std::string bytes = EncodeAccountSettings(s);
+  auto d = DecodeAccountSettings(bytes);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(*d, s);
+  EXPECT_EQ(DecodeAccountSettings(bytes.substr(0, bytes.size() - 1)).status().code(), ErrorCode::kCorruption);
+  EXPECT_EQ(DecodeAccountSettings(bytes + "x").status().code(), ErrorCode::kCorruption);
+  std::string bad_status = bytes;
+  bad_status[1] = 3;
+  EXPECT_EQ(DecodeAccountSettings(bad_status).status().code(), ErrorCode::kCorruption);
+  std::string bad_version = bytes;
+  bad_version[0] = 2;
+  EXPECT_EQ(DecodeAccountSettings(bad_version).status().code(), ErrorCode::kCorruption);
 }
 
 }  // namespace

@@ -69,8 +69,8 @@ TEST(ShardId, FormatsAndParses) {
 }
 
 TEST(SequenceNumber, RoundTripsAndOrdersWithinShard) {
-  SequenceNumber a{ShardIndex{3}, LogOffset(41)};
-  SequenceNumber b{ShardIndex{3}, LogOffset(42)};
+  SequenceNumber a{ShardIndex{3}, 0, LogOffset(41)};
+  SequenceNumber b{ShardIndex{3}, 0, LogOffset(42)};
   auto pa = SequenceNumber::Parse(a.ToString());
   ASSERT_TRUE(pa.has_value());
   EXPECT_EQ(pa->shard.value, 3u);
@@ -80,8 +80,8 @@ TEST(SequenceNumber, RoundTripsAndOrdersWithinShard) {
 }
 
 TEST(SequenceNumber, ChildShardsSortAfterParents) {
-  SequenceNumber parent{ShardIndex{0}, LogOffset(~0ull)};
-  SequenceNumber child{ShardIndex{1}, LogOffset(0)};
+  SequenceNumber parent{ShardIndex{0}, kMaxStreamEpoch, LogOffset(~0ull)};
+  SequenceNumber child{ShardIndex{1}, 0, LogOffset(0)};
   EXPECT_LT(parent.ToUint128(), child.ToUint128());
 }
 
@@ -110,11 +110,36 @@ TEST(LogOffset, IsNotAnIntegerNorAShardIndex) {
 }
 
 TEST(SequenceNumber, KeepsTheWholeOffset) {
-  SequenceNumber max{ShardIndex{5}, LogOffset(UINT64_MAX)};
+  SequenceNumber max{ShardIndex{5}, kMaxStreamEpoch, LogOffset(UINT64_MAX)};
   auto back = SequenceNumber::Parse(max.ToString());
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->offset, LogOffset(UINT64_MAX));
   EXPECT_EQ(back->shard.value, 5u);
+  EXPECT_EQ(back->epoch, kMaxStreamEpoch);
+}
+
+TEST(SequenceNumber, EpochZeroKeepsTheNumbersOfStreamsFromBeforeEpochs) {
+  // Bits 87..64 were reserved and always 0: a number handed out then still
+  // parses, as epoch 0, and is formatted back the same.
+  SequenceNumber old{ShardIndex{2}, 0, LogOffset(7)};
+  const uint128 expected = (uint128(kSequenceVersion) << 120) | (uint128(2) << 88) | 7;
+  EXPECT_EQ(old.ToUint128(), expected);
+  auto back = SequenceNumber::Parse(util::ToDecimal(expected));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->epoch, 0u);
+  EXPECT_EQ(back->offset, LogOffset(7));
+}
+
+TEST(SequenceNumber, AnotherEpochIsAnotherNumberAndSortsAfterWithinAShard) {
+  SequenceNumber first{ShardIndex{0}, 1, LogOffset(0)};
+  SequenceNumber again{ShardIndex{0}, 2, LogOffset(0)};
+  EXPECT_NE(first.ToString(), again.ToString());
+  EXPECT_LT(SequenceNumber({ShardIndex{0}, 1, LogOffset(UINT64_MAX)}).ToUint128(), again.ToUint128());
+  auto parsed = SequenceNumber::Parse(again.ToString());
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->epoch, 2u);
+  EXPECT_EQ(parsed->shard.value, 0u);
+  EXPECT_EQ(parsed->offset, LogOffset(0));
 }
 
 }  // namespace

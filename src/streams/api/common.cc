@@ -380,4 +380,11 @@ void SetStreamDescriptionCommon(const Stream& stream, Value* d) {
   if (!m.key_id.empty()) d->Set("KeyId", Value::String(m.key_id));
 }
 
+Value WarmThroughputValue(const Stream& stream) {
+  Value w = Value::MakeObject();
+  w.Set("TargetMiBps", Value::Int(stream.meta().warm_throughput_mibps));
+  w.Set("CurrentMiBps", Value::Int(static_cast<int64_t>(stream.OpenShardCount()) * kOnDemandShardWriteMiBps));
+  return w;
+}
+
 }  // namespace spate::streams::api

@@ -148,6 +148,10 @@ Status CheckAtTimestamp(const protocol::Value* timestamp, int64_t now_ms);
 
 namespace spate::streams::api {
 
+// The WarmThroughputObject of an on-demand stream: TargetMiBps as set
+// (0: none), CurrentMiBps the write capacity of its open shards.
+protocol::Value WarmThroughputValue(const Stream& stream);
+
 // The members DescribeStream and DescribeStreamSummary share: name, ARN,
 // status, mode, retention, creation time, enhanced monitoring, encryption.
 void SetStreamDescriptionCommon(const Stream& stream, protocol::Value* description);

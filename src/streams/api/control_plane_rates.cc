@@ -24,8 +24,10 @@ enum class LimitedCall : uint32_t {
   kRegisterStreamConsumer,
   kRemoveTagsFromStream,
   kSplitShard,
+  kUpdateAccountSettings,
   kUpdateShardCount,
   kUpdateStreamMode,
+  kUpdateStreamWarmThroughput,
 };
 
 struct Row {
@@ -37,7 +39,7 @@ struct Row {
 
 // kinesis-api.md 2.1 (AWS's API reference, per operation). Sorted by name:
 // every call of every operation looks itself up here.
-constexpr std::array<Row, 17> kRates = {{
+constexpr std::array<Row, 19> kRates = {{
     {"AddTagsToStream", LimitedCall::kAddTagsToStream, 5, false},
     {"CreateStream", LimitedCall::kCreateStream, 5, false},
     {"DeleteStream", LimitedCall::kDeleteStream, 5, false},
@@ -53,8 +55,10 @@ constexpr std::array<Row, 17> kRates = {{
     {"RegisterStreamConsumer", LimitedCall::kRegisterStreamConsumer, 5, false},
     {"RemoveTagsFromStream", LimitedCall::kRemoveTagsFromStream, 5, false},
     {"SplitShard", LimitedCall::kSplitShard, 5, false},
+    {"UpdateAccountSettings", LimitedCall::kUpdateAccountSettings, 5, false},
     {"UpdateShardCount", LimitedCall::kUpdateShardCount, 10, false},
     {"UpdateStreamMode", LimitedCall::kUpdateStreamMode, 5, false},
+    {"UpdateStreamWarmThroughput", LimitedCall::kUpdateStreamWarmThroughput, 5, false},
 }};
 static_assert(std::is_sorted(kRates.begin(), kRates.end(),
                              [](const Row& a, const Row& b) { return a.operation < b.operation; }),

@@ -36,7 +36,7 @@ void DescribeStream(const Context& ctx, Value in, Done done) {
           more = true;
           break;
         }
-        shards.Append(ShardValue(shard));
+        shards.Append(ShardValue(shard, m.epoch));
       }
     }
     d.Set("Shards", std::move(shards));

@@ -18,6 +18,7 @@ void DescribeStreamSummary(const Context& ctx, Value in, Done done) {
     d.Set("OpenShardCount", Value::Int(creating ? 0 : s.OpenShardCount()));
     d.Set("ConsumerCount", Value::Int(static_cast<int64_t>(m.consumers.size())));
     d.Set("MaxRecordSizeInKiB", Value::Int(m.max_record_size_kib));
+    if (m.mode == metadata::StreamMode::kOnDemand) d.Set("WarmThroughput", WarmThroughputValue(s));
     out.Set("StreamDescriptionSummary", std::move(d));
     return Status::Ok();
   });

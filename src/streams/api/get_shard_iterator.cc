@@ -55,7 +55,8 @@ void GetShardIterator(const Context& ctx, Value in, Done done) {
       offset = *at;
     } else {
       auto seq = model::SequenceNumber::Parse(start_seq);
-      if (!seq) {
+      // A number of another incarnation of the stream is as invalid as garbage.
+      if (!seq || seq->epoch != s.meta().epoch) {
         return Status(ErrorCode::kInvalidArgument,
                       "StartingSequenceNumber " + std::string(start_seq) + " used in GetShardIterator on shard " +
                           shard_name + " in stream " + ref->name + " under account " + ref->account + " is invalid.");

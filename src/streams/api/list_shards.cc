@@ -131,7 +131,7 @@ void ListShards(const Context& ctx, Value in, Done done) {
           more = true;
           break;
         }
-        shards.Append(ShardValue(shard));
+        shards.Append(ShardValue(shard, m.epoch));
         last = shard.index;
       }
     }

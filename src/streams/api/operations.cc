@@ -13,6 +13,7 @@ void DecreaseStreamRetentionPeriod(const Context&, protocol::Value, Done);
 void DeleteResourcePolicy(const Context&, protocol::Value, Done);
 void DeleteStream(const Context&, protocol::Value, Done);
 void DeregisterStreamConsumer(const Context&, protocol::Value, Done);
+void DescribeAccountSettings(const Context&, protocol::Value, Done);
 void DescribeLimits(const Context&, protocol::Value, Done);
 void DescribeStream(const Context&, protocol::Value, Done);
 void DescribeStreamConsumer(const Context&, protocol::Value, Done);
@@ -40,19 +41,22 @@ void StopStreamEncryption(const Context&, protocol::Value, Done);
 void SubscribeToShard(const Context&, protocol::Value, Done);
 void TagResource(const Context&, protocol::Value, Done);
 void UntagResource(const Context&, protocol::Value, Done);
+void UpdateAccountSettings(const Context&, protocol::Value, Done);
 void UpdateShardCount(const Context&, protocol::Value, Done);
 void UpdateMaxRecordSize(const Context&, protocol::Value, Done);
 void UpdateStreamMode(const Context&, protocol::Value, Done);
+void UpdateStreamWarmThroughput(const Context&, protocol::Value, Done);
 
 namespace {
 // Sorted by name for binary search.
-constexpr std::array<std::pair<std::string_view, Handler>, 36> kHandlers = {{
+constexpr std::array<std::pair<std::string_view, Handler>, 39> kHandlers = {{
     {"AddTagsToStream", &AddTagsToStream},
     {"CreateStream", &CreateStream},
     {"DecreaseStreamRetentionPeriod", &DecreaseStreamRetentionPeriod},
     {"DeleteResourcePolicy", &DeleteResourcePolicy},
     {"DeleteStream", &DeleteStream},
     {"DeregisterStreamConsumer", &DeregisterStreamConsumer},
+    {"DescribeAccountSettings", &DescribeAccountSettings},
     {"DescribeLimits", &DescribeLimits},
     {"DescribeStream", &DescribeStream},
     {"DescribeStreamConsumer", &DescribeStreamConsumer},
@@ -80,9 +84,11 @@ constexpr std::array<std::pair<std::string_view, Handler>, 36> kHandlers = {{
     {"SubscribeToShard", &SubscribeToShard},
     {"TagResource", &TagResource},
     {"UntagResource", &UntagResource},
+    {"UpdateAccountSettings", &UpdateAccountSettings},
     {"UpdateMaxRecordSize", &UpdateMaxRecordSize},
     {"UpdateShardCount", &UpdateShardCount},
     {"UpdateStreamMode", &UpdateStreamMode},
+    {"UpdateStreamWarmThroughput", &UpdateStreamWarmThroughput},
 }};
 static_assert(std::is_sorted(kHandlers.begin(), kHandlers.end()), "keep kHandlers sorted");
 }  // namespace

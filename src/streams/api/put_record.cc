@@ -46,8 +46,17 @@ void PutRecord(const Context& ctx, Value in, Done done) {
   if (std::string_view ordering = in.GetString("SequenceNumberForOrdering"); !ordering.empty()) {
     // Sequence numbers are assigned in arrival order per shard, so a
     // client's consecutive puts are already ordered; the value must still
-    // be one of ours.
-    if (!model::SequenceNumber::Parse(ordering)) {
+    // be one of ours, of this incarnation of the stream.
+    auto seq = model::SequenceNumber::Parse(ordering);
+    bool ours = seq.has_value() && ctx.registry
+                                       ->WithStream(*stream,
+                                                    [&](const Stream& s) {
+                                                      return seq->epoch == s.meta().epoch
+                                                                 ? Status::Ok()
+                                                                 : Status(ErrorCode::kInvalidArgument, "other epoch");
+                                                    })
+                                       .ok();
+    if (!ours) {
       return done(Status(ErrorCode::kInvalidArgument, "ExclusiveMinimumSequenceNumber " + std::string(ordering) +
                                                           " used in PutRecord on stream " + stream->ref.name +
                                                           " under account " + stream->ref.account + " is invalid."));

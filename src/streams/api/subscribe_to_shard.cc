@@ -63,6 +63,7 @@ void SubscribeToShard(const Context& ctx, Value in, Done done) {
     }
     req.consumer_created_ms = c->created_ms;
     req.storage_group = s.meta().storage_group;
+    req.epoch = s.meta().epoch;
     const metadata::ShardMeta* shard = s.FindShard(*index);
     if (shard == nullptr) return shard_missing();
     req.log = s.Log(*index);
@@ -76,7 +77,8 @@ void SubscribeToShard(const Context& ctx, Value in, Done done) {
       req.start_offset = *at;
     } else {
       auto seq = model::SequenceNumber::Parse(start_seq);
-      if (!seq) {
+      // A number of another incarnation of the stream is as invalid as garbage.
+      if (!seq || seq->epoch != s.meta().epoch) {
         return Status(ErrorCode::kInvalidArgument, "StartingSequenceNumber " + std::string(start_seq) +
                                                        " used in SubscribeToShard on shard " + std::string(shard_id) +
                                                        " in stream " + ref->stream.name + " under account " +

@@ -147,6 +147,7 @@ class FanOutTest : public RegistryFixture {
                     ->WithStream(ref_,
                                  [&](const Stream& s) {
                                    r.storage_group = s.meta().storage_group;
+                                   r.epoch = s.meta().epoch;
                                    r.log = s.Log(model::ShardIndex{0});
                                    auto ref = ParseConsumerArn(consumer);
                                    const ConsumerMeta* c = FindConsumer(s.meta(), *ref);
@@ -204,7 +205,8 @@ TEST_F(FanOutTest, HistoryFromTrimHorizonThenLiveRecordsInOrder) {
   EXPECT_EQ(Datas(*sink), (std::vector<std::string>{"a", "b", "c", "d", "e", "f"}));
   auto msgs = sink->Messages();
   protocol::Value last = Payload(msgs.back());
-  std::string sixth = model::SequenceNumber{model::ShardIndex{0}, model::LogOffset(5)}.ToString();
+  // The sixth record's number, of the stream's epoch (its first stream: 1).
+  std::string sixth = model::SequenceNumber{model::ShardIndex{0}, 1, model::LogOffset(5)}.ToString();
   EXPECT_EQ(last.GetString("ContinuationSequenceNumber"), sixth);
   EXPECT_EQ(last.Find("MillisBehindLatest")->as_int(), 0);
   EXPECT_FALSE(sink->ended());
