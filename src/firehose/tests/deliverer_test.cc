@@ -327,10 +327,11 @@ TEST_F(DelivererTest, ABackupDelivererHoldsTheLogUntilItHasDeliveredAndNamesItsO
                  &trimmer, 0);
   Deliverer backup(o, log_, catalog_.get(), &backup_store, &clock_, "ds-0123456789abcdef", Target(0),
                    "ds-0123456789abcdef/backup", &trimmer, 1);
+  // Enough batches to fill more than one 4 KiB segment, all in the log before
+  // the deliverers start, so that each cuts them as one object.
+  for (int i = 0; i < 4; ++i) Put(std::vector<std::string>(25, std::string(100, 'r')));
   ASSERT_TRUE(main.Start().ok());
   ASSERT_TRUE(backup.Start().ok());
-  // Enough batches to fill more than one 4 KiB segment.
-  for (int i = 0; i < 4; ++i) Put(std::vector<std::string>(25, std::string(100, 'r')));
   main.Notify();
   backup.Notify();
   ASSERT_TRUE(store.WaitForBytes(10000));
