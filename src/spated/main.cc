@@ -19,6 +19,7 @@
 #include "firehose/object_store.h"
 #include "firehose/service.h"
 #include "http/http_server.h"
+#include "leases/service.h"
 #include "metadata/catalog.h"
 #include "metrics/registry.h"
 #include "server/front_door.h"
@@ -207,6 +208,14 @@ int Run(const Config& config) {
   front_door.AddService(&streams_service);
   firehose::FirehoseService firehose_service(&delivery_streams);
   front_door.AddService(&firehose_service);
+  // The consumer library's lease table (docs/leases.md), in the catalog.
+  leases::LeaseTable lease_table(catalog->get());
+  if (Status st = lease_table.Start(); !st.ok()) {
+    SPATE_LOG_ERROR("cannot load leases: " + st.ToString());
+    return 1;
+  }
+  leases::LeaseService lease_service(&lease_table);
+  front_door.AddService(&lease_service);
   server::MetricsRoute metrics_route(&metrics);
   front_door.AddRoute({"GET", "/metrics", ""}, &metrics_route);
   // The web console's files; its data comes from the signed API and /metrics above.
