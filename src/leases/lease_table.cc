@@ -119,8 +119,8 @@ Result<protocol::Value> LeaseTable::CreateLease(const iam::Caller& caller, const
   std::string key = Key(caller, lease.application, lease.stream_arn, lease.shard_id);
   std::lock_guard lock(mu_);
   if (leases_.count(key) != 0) {
-    return Status(ErrorCode::kAlreadyExists, "Lease for shard " + lease.shard_id + " of application " +
-                                                 lease.application + " already exists.");
+    return Status(ErrorCode::kAlreadyExists,
+                  "Lease for shard " + lease.shard_id + " of application " + lease.application + " already exists.");
   }
   SPATE_TRY(catalog_->PutEntry(kNamespace, key, Encode(lease)));
   protocol::Value out = protocol::Value::MakeObject();

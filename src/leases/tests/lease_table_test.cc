@@ -19,9 +19,8 @@ constexpr std::string_view kArn = "arn:aws:kinesis:us-east-1:000000000000:stream
 class LeaseTableTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("spate-leases-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = std::filesystem::temp_directory_path() / ("spate-leases-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     Reopen();
   }
@@ -49,16 +48,15 @@ class LeaseTableTest : public ::testing::Test {
     return *v;
   }
   Result<protocol::Value> Create(std::string_view shard, std::string_view extra = "") {
-    return table_->CreateLease(caller_, Input("CreateLease", R"({"ApplicationName":"app","StreamARN":")" +
-                                                                 std::string(kArn) + R"(","ShardId":")" +
-                                                                 std::string(shard) + "\"" + std::string(extra) + "}"));
+    return table_->CreateLease(
+        caller_, Input("CreateLease", R"({"ApplicationName":"app","StreamARN":")" + std::string(kArn) +
+                                          R"(","ShardId":")" + std::string(shard) + "\"" + std::string(extra) + "}"));
   }
   Result<protocol::Value> Update(std::string_view shard, int64_t expected, std::string_view extra = "") {
     return table_->UpdateLease(
         caller_, Input("UpdateLease", R"({"ApplicationName":"app","StreamARN":")" + std::string(kArn) +
-                                          R"(","ShardId":")" + std::string(shard) +
-                                          R"(","ExpectedLeaseCounter":)" + std::to_string(expected) +
-                                          std::string(extra) + "}"));
+                                          R"(","ShardId":")" + std::string(shard) + R"(","ExpectedLeaseCounter":)" +
+                                          std::to_string(expected) + std::string(extra) + "}"));
   }
   std::vector<protocol::Value> List(const iam::Caller& caller) {
     auto r = table_->ListLeases(caller, Input("ListLeases", R"({"ApplicationName":"app"})"));
@@ -95,7 +93,9 @@ TEST_F(LeaseTableTest, UpdateWithMatchingCounterIncrementsIt) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->Find("Lease")->GetInt("LeaseCounter"), 1);
   EXPECT_EQ(r->Find("Lease")->GetString("LeaseOwner"), "w1");
-  r = Update("shardId-000000000000", 1, R"(,"Checkpoint":"49590338271490256608559692538361571095921575989136588898","CheckpointSubSequenceNumber":3)");
+  r = Update(
+      "shardId-000000000000", 1,
+      R"(,"Checkpoint":"49590338271490256608559692538361571095921575989136588898","CheckpointSubSequenceNumber":3)");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->Find("Lease")->GetInt("LeaseCounter"), 2);
   EXPECT_EQ(r->Find("Lease")->GetString("LeaseOwner"), "w1");  // unchanged when absent
@@ -152,15 +152,17 @@ TEST_F(LeaseTableTest, ListIsFilteredByApplicationAndStream) {
   auto leases = List(caller_);
   ASSERT_EQ(leases.size(), 2u);
   EXPECT_EQ(leases[0].GetString("ShardId"), "shardId-000000000000");
-  auto r = table_->ListLeases(caller_, Input("ListLeases", R"({"ApplicationName":"app","StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/other"})"));
+  auto r = table_->ListLeases(
+      caller_, Input("ListLeases",
+                     R"({"ApplicationName":"app","StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/other"})"));
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->Find("Leases")->as_array().empty());
 }
 
 TEST_F(LeaseTableTest, DeleteChecksTheCounterWhenGiven) {
   ASSERT_TRUE(Create("shardId-000000000000").ok());
-  std::string base = R"({"ApplicationName":"app","StreamARN":")" + std::string(kArn) +
-                     R"(","ShardId":"shardId-000000000000")";
+  std::string base =
+      R"({"ApplicationName":"app","StreamARN":")" + std::string(kArn) + R"(","ShardId":"shardId-000000000000")";
   auto r = table_->DeleteLease(caller_, Input("DeleteLease", base + R"(,"ExpectedLeaseCounter":5})"));
   EXPECT_EQ(r.status().code(), ErrorCode::kConcurrentModification);
   EXPECT_TRUE(table_->DeleteLease(caller_, Input("DeleteLease", base + "}")).ok());
@@ -170,7 +172,9 @@ TEST_F(LeaseTableTest, DeleteChecksTheCounterWhenGiven) {
 
 TEST_F(LeaseTableTest, LeasesSurviveReopen) {
   ASSERT_TRUE(Create("shardId-000000000000", R"(,"ParentShardIds":["shardId-a","shardId-b"])").ok());
-  ASSERT_TRUE(Update("shardId-000000000000", 0, R"(,"LeaseOwner":"w1","Checkpoint":"12345","CheckpointSubSequenceNumber":2)").ok());
+  ASSERT_TRUE(
+      Update("shardId-000000000000", 0, R"(,"LeaseOwner":"w1","Checkpoint":"12345","CheckpointSubSequenceNumber":2)")
+          .ok());
   Reopen();
   auto leases = List(caller_);
   ASSERT_EQ(leases.size(), 1u);
