@@ -88,8 +88,8 @@ class ConsumerImpl final : public Consumer {
 
   void Run() {
     const auto renew_every = config_.failover_time / kRenewalsPerFailover;
-    const auto take_every = config_.lease_taking_interval.count() > 0 ? config_.lease_taking_interval
-                                                                      : config_.failover_time;
+    const auto take_every =
+        config_.lease_taking_interval.count() > 0 ? config_.lease_taking_interval : config_.failover_time;
     auto next_take = std::chrono::steady_clock::now();
     std::unique_lock lock(mu_);
     while (!shut_down_) {
@@ -160,9 +160,9 @@ class ConsumerImpl final : public Consumer {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  bool started_ = false;    // guarded by mu_
-  bool stopping_ = false;   // guarded by mu_
-  bool shut_down_ = false;  // guarded by mu_
+  bool started_ = false;                                        // guarded by mu_
+  bool stopping_ = false;                                       // guarded by mu_
+  bool shut_down_ = false;                                      // guarded by mu_
   std::map<std::string, std::unique_ptr<ShardThread>> shards_;  // guarded by mu_
   std::thread lease_thread_;
 };

@@ -40,8 +40,8 @@ Outcome<Done> LeaseCoordinator::SyncShards(const std::vector<Shard>& shards, con
     for (const std::string* p : {&s.parent_shard_id, &s.adjacent_parent_shard_id}) {
       if (!p->empty()) parents.push_back(*p);
     }
-    const bool child = std::any_of(parents.begin(), parents.end(),
-                                   [&](const std::string& p) { return in_stream.count(p) != 0; });
+    const bool child =
+        std::any_of(parents.begin(), parents.end(), [&](const std::string& p) { return in_stream.count(p) != 0; });
     auto created = store_->Create(s.shard_id, child ? std::string(kTrimHorizon) : initial_checkpoint, parents);
     if (created.ok()) {
       table_[s.shard_id] = std::move(created).value();

@@ -86,7 +86,7 @@ class LeaseCoordinator {
   const int64_t failover_ns_;
 
   mutable std::mutex mu_;
-  std::map<std::string, HeldState> held_;          // guarded by mu_
+  std::map<std::string, HeldState> held_;     // guarded by mu_
   std::map<std::string, LeaseRecord> table_;  // last listing; guarded by mu_
   std::map<std::string, Observed> observed_;  // guarded by mu_
 };

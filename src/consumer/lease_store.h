@@ -53,7 +53,6 @@ class LeaseStore {
 
 // The lease table of spated (SpateLeases_20261207.*), through `client`
 // (which must outlive it).
-std::unique_ptr<LeaseStore> NewRemoteLeaseStore(KinesisClient* client, std::string application,
-                                                std::string stream_arn);
+std::unique_ptr<LeaseStore> NewRemoteLeaseStore(KinesisClient* client, std::string application, std::string stream_arn);
 
 }  // namespace spate::consumer

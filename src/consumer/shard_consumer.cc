@@ -118,9 +118,9 @@ ShardConsumer::StepResult ShardConsumer::Read() {
       // Reopen just after what was delivered (or at the checkpoint).
       std::optional<LeaseRecord> lease = leases_->HeldLease(shard_id_);
       if (!lease) return Finish(/*lost=*/true);
-      Outcome<Done> reopened = last_delivered_
-                                   ? OpenIterator(last_delivered_->sequence_number, last_delivered_->sub_sequence_number)
-                                   : OpenIterator(lease->checkpoint, static_cast<uint64_t>(lease->checkpoint_sub_sequence));
+      Outcome<Done> reopened =
+          last_delivered_ ? OpenIterator(last_delivered_->sequence_number, last_delivered_->sub_sequence_number)
+                          : OpenIterator(lease->checkpoint, static_cast<uint64_t>(lease->checkpoint_sub_sequence));
       if (!reopened.ok()) return StepResult::kIdle;
       return StepResult::kContinue;
     }

@@ -15,9 +15,9 @@
 // leases released); it also stops after --max-seconds. Exit status 0, or 2
 // on bad flags or a consumer that cannot be made.
 
-#include <CLI/CLI.hpp>
 #include <signal.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -71,8 +71,8 @@ class PrintingProcessor final : public spate::RecordProcessor {
   void ProcessRecords(const std::vector<spate::ConsumedRecord>& records, spate::Checkpointer& cp) override {
     for (const spate::ConsumedRecord& r : records) {
       Emit(R"({"event":"record","worker":)" + JsonString(worker_) + R"(,"shard":)" + JsonString(shard_) +
-           R"(,"seq":")" + r.sequence_number + R"(","sub":)" + std::to_string(r.sub_sequence_number) +
-           R"(,"key":)" + JsonString(r.partition_key) + R"(,"data":)" + JsonString(r.data) + "}");
+           R"(,"seq":")" + r.sequence_number + R"(","sub":)" + std::to_string(r.sub_sequence_number) + R"(,"key":)" +
+           JsonString(r.partition_key) + R"(,"data":)" + JsonString(r.data) + "}");
     }
     Checkpoint(cp);
   }
