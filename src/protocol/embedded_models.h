@@ -13,5 +13,7 @@ extern const char kFirehoseJson[];
 extern const unsigned long kFirehoseJsonSize;
 extern const char kKinesisAnalyticsJson[];
 extern const unsigned long kKinesisAnalyticsJsonSize;
+extern const char kSpateLeasesJson[];
+extern const unsigned long kSpateLeasesJsonSize;
 
 }  // namespace spate::protocol::embedded

@@ -348,8 +348,14 @@ const ServiceModel& ServiceModel::KinesisAnalytics() {
   return *kModel;
 }
 
+const ServiceModel& ServiceModel::SpateLeases() {
+  static const std::unique_ptr<ServiceModel> kModel =
+      Load(std::string_view(embedded::kSpateLeasesJson, embedded::kSpateLeasesJsonSize));
+  return *kModel;
+}
+
 const ServiceModel* ServiceModel::ForTargetPrefix(std::string_view prefix) {
-  for (const ServiceModel* m : {&Kinesis(), &Firehose(), &KinesisAnalytics()}) {
+  for (const ServiceModel* m : {&Kinesis(), &Firehose(), &KinesisAnalytics(), &SpateLeases()}) {
     if (m->target_prefix() == prefix) return m;
   }
   return nullptr;

@@ -58,6 +58,9 @@ class ServiceModel {
   static const ServiceModel& Kinesis();
   static const ServiceModel& Firehose();
   static const ServiceModel& KinesisAnalytics();
+  // SpateLeases_20261207: Spate's own lease-table extension (docs/leases.md),
+  // signed as "kinesis".
+  static const ServiceModel& SpateLeases();
   // The model whose target prefix is `prefix` (the part of X-Amz-Target
   // before the '.'), or nullptr.
   static const ServiceModel* ForTargetPrefix(std::string_view prefix);

@@ -24,6 +24,7 @@
 #include "firehose/object_store.h"
 #include "firehose/service.h"
 #include "http/http_server.h"
+#include "leases/service.h"
 #include "metadata/catalog.h"
 #include "metrics/registry.h"
 #include "server/access_log.h"
@@ -263,6 +264,14 @@ int Run(const Config& config) {
   }
   analytics::AnalyticsService analytics_service(&applications);
   front_door.AddService(&analytics_service);
+  // The consumer library's lease table (docs/leases.md), in the catalog.
+  leases::LeaseTable lease_table(catalog->get());
+  if (Status st = lease_table.Start(); !st.ok()) {
+    SPATE_LOG_ERROR("cannot load leases: " + st.ToString());
+    return 1;
+  }
+  leases::LeaseService lease_service(&lease_table);
+  front_door.AddService(&lease_service);
   server::MetricsRoute metrics_route(&metrics);
   front_door.AddRoute({"GET", "/metrics", ""}, &metrics_route);
   // The web console's files; its data comes from the signed API and /metrics above.

@@ -1,0 +1,192 @@
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <utility>
+
+#include "consumer/lease_coordinator.h"
+#include "consumer/lease_store.h"
+#include "consumer/shard_consumer.h"
+#include "spate/consumer.h"
+#include "util/clock.h"
+
+namespace spate {
+namespace {
+
+using consumer::LeaseCoordinator;
+using consumer::ShardConsumer;
+
+constexpr int kMaxRecordsLimit = 10000;
+constexpr int kRenewalsPerFailover = 3;
+
+std::string DefaultWorkerId() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  std::random_device rd;
+  return std::string(host) + ":" + std::to_string(::getpid()) + ":" + std::to_string(rd());
+}
+
+// Threads: one lease thread (Run) renews every failover/3 and takes leases
+// every lease_taking_interval; one thread per shard held drives its
+// ShardConsumer. mu_ guards shards_ and stopping_; cv_ wakes the lease
+// thread and idle shard threads at shutdown.
+class ConsumerImpl final : public Consumer {
+ public:
+  ConsumerImpl(ConsumerConfig config, KinesisClient* client, std::string stream_arn)
+      : config_(std::move(config)),
+        client_(client),
+        store_(consumer::NewRemoteLeaseStore(client, config_.application_name, std::move(stream_arn))),
+        leases_(config_.worker_id, store_.get(), util::SystemClock(), config_.failover_time.count()) {}
+
+  ~ConsumerImpl() override { Shutdown(); }
+
+  void Start() override {
+    std::lock_guard lock(mu_);
+    if (started_) return;
+    started_ = true;
+    lease_thread_ = std::thread([this] { Run(); });
+  }
+
+  void Shutdown() override {
+    {
+      std::lock_guard lock(mu_);
+      if (!started_ || shut_down_) return;
+      stopping_ = true;  // no more taking; renewals go on until the hand-off is done
+      for (auto& [shard, s] : shards_) s->consumer.RequestShutdown();
+      cv_.notify_all();
+    }
+    // Shard threads end after ShutdownRequested and the release.
+    std::map<std::string, std::unique_ptr<ShardThread>> shards;
+    {
+      std::lock_guard lock(mu_);
+      shards.swap(shards_);
+    }
+    for (auto& [shard, s] : shards) s->thread.join();
+    {
+      std::lock_guard lock(mu_);
+      shut_down_ = true;
+      cv_.notify_all();
+    }
+    lease_thread_.join();
+  }
+
+  std::vector<std::string> HeldShards() const override { return leases_.Held(); }
+  const std::string& worker_id() const override { return config_.worker_id; }
+
+ private:
+  struct ShardThread {
+    template <typename... Args>
+    explicit ShardThread(Args&&... args) : consumer(std::forward<Args>(args)...) {}
+    ShardConsumer consumer;
+    std::thread thread;
+    std::atomic<bool> done{false};
+  };
+
+  void Run() {
+    const auto renew_every = config_.failover_time / kRenewalsPerFailover;
+    const auto take_every =
+        config_.lease_taking_interval.count() > 0 ? config_.lease_taking_interval : config_.failover_time;
+    auto next_take = std::chrono::steady_clock::now();
+    std::unique_lock lock(mu_);
+    while (!shut_down_) {
+      lock.unlock();
+      (void)leases_.RenewAll();  // lost shards' threads notice on their next step
+      const bool take = std::chrono::steady_clock::now() >= next_take;
+      lock.lock();
+      ReapLocked();
+      if (take && !stopping_) {
+        lock.unlock();
+        TakeAndStart();
+        lock.lock();
+        next_take = std::chrono::steady_clock::now() + take_every;
+      }
+      cv_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(renew_every, take_every),
+                   [this] { return shut_down_; });
+    }
+  }
+
+  void TakeAndStart() {
+    auto shards = client_->ListShards(config_.stream);
+    if (shards.ok()) {
+      (void)leases_.SyncShards(shards.value(), config_.initial_position.type == IteratorPosition::Type::kLatest
+                                                   ? std::string(consumer::kLatest)
+                                                   : std::string(consumer::kTrimHorizon));
+    }
+    (void)leases_.TakeLeases();
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    for (const std::string& shard : leases_.Held()) {
+      if (shards_.count(shard) != 0) continue;
+      auto s = std::make_unique<ShardThread>(shard, config_.stream, client_, &leases_, config_.processor_factory(),
+                                             config_.max_records);
+      ShardThread* raw = s.get();
+      raw->thread = std::thread([this, raw] { RunShard(raw); });
+      shards_.emplace(shard, std::move(s));
+    }
+  }
+
+  void RunShard(ShardThread* s) {
+    for (;;) {
+      ShardConsumer::StepResult r = s->consumer.Step();
+      if (r == ShardConsumer::StepResult::kDone) break;
+      if (r == ShardConsumer::StepResult::kIdle) {
+        std::unique_lock lock(mu_);
+        cv_.wait_for(lock, config_.idle_time_between_reads, [this] { return stopping_; });
+      }
+    }
+    s->done = true;
+  }
+
+  // Joins the threads of shards that finished (ended, lost). Requires mu_.
+  void ReapLocked() {
+    for (auto it = shards_.begin(); it != shards_.end();) {
+      if (it->second->done) {
+        it->second->thread.join();
+        it = shards_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  const ConsumerConfig config_;
+  KinesisClient* const client_;
+  const std::unique_ptr<consumer::LeaseStore> store_;
+  LeaseCoordinator leases_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool started_ = false;                                        // guarded by mu_
+  bool stopping_ = false;                                       // guarded by mu_
+  bool shut_down_ = false;                                      // guarded by mu_
+  std::map<std::string, std::unique_ptr<ShardThread>> shards_;  // guarded by mu_
+  std::thread lease_thread_;
+};
+
+}  // namespace
+
+Outcome<std::unique_ptr<Consumer>> Consumer::Create(ConsumerConfig config, KinesisClient* client) {
+  auto invalid = [](std::string m) { return ApiError{"InvalidConfiguration", std::move(m), 0}; };
+  if (config.application_name.empty()) return invalid("application_name is required");
+  if (config.stream.empty()) return invalid("stream is required");
+  if (!config.processor_factory) return invalid("processor_factory is required");
+  if (config.failover_time.count() < kRenewalsPerFailover) return invalid("failover_time is too short");
+  if (config.max_records < 1 || config.max_records > kMaxRecordsLimit) {
+    return invalid("max_records must be between 1 and 10000");
+  }
+  if (config.initial_position.type != IteratorPosition::Type::kTrimHorizon &&
+      config.initial_position.type != IteratorPosition::Type::kLatest) {
+    return invalid("initial_position must be TRIM_HORIZON or LATEST");
+  }
+  if (config.worker_id.empty()) config.worker_id = DefaultWorkerId();
+  auto summary = client->DescribeStreamSummary(config.stream);
+  if (!summary.ok()) return summary.error();
+  std::string arn = summary.value().stream_arn;
+  return std::unique_ptr<Consumer>(std::make_unique<ConsumerImpl>(std::move(config), client, std::move(arn)));
+}
+
+}  // namespace spate
