@@ -7,12 +7,12 @@ set -euo pipefail
 build_pkgs=(g++ cmake ninja-build pkg-config libboost-dev libnghttp2-dev libsimdjson-dev libssl-dev
             librocksdb-dev libgtest-dev libgmock-dev libjemalloc-dev libpcre2-dev
             zlib1g-dev libsnappy-dev tzdata libcurl4-openssl-dev libcli11-dev
-            protobuf-compiler libprotobuf-dev)
+            protobuf-compiler libprotobuf-dev libpq-dev)
 # `make package` (CPack DEB: dpkg-shlibdeps; objcopy splits the debug info).
 package_pkgs=(dpkg-dev binutils)
 # tests/integration/test_package.py also verifies the unit (systemd-analyze).
 test_pkgs=(python3 python3-pytest python3-boto3 nodejs e2fsprogs clang-14 clang-format-14 libclang-rt-14-dev slowhttptest
-           prometheus chromium "${package_pkgs[@]}" systemd)
+           prometheus chromium postgresql-15 "${package_pkgs[@]}" systemd)
 
 want=("${build_pkgs[@]}")
 # npm fetches the console's pinned charting library at build time

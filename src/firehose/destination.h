@@ -102,6 +102,7 @@ const DestinationKind* DestinationKindOf(const protocol::Value& destination);
 // The kinds, one per file.
 const DestinationKind& S3DestinationKind();          // S3DestinationConfiguration
 const DestinationKind& ExtendedS3DestinationKind();  // ExtendedS3DestinationConfiguration
+const DestinationKind& RedshiftDestinationKind();    // RedshiftDestinationConfiguration
 
 // Shared by the kinds: merges `update` into `cfg`, member by member,
 // BufferingHints member by member, skipping the members in `skip`.

@@ -37,6 +37,15 @@ FirehoseMetrics::FirehoseMetrics(metrics::Registry* registry) {
       "Records whose object kept failing for the whole retry window and went to the error output.", kLabels);
   data_freshness_ = r->AddGauge("spate_firehose_delivery_to_s3_data_freshness_seconds",
                                 "DeliveryToS3.DataFreshness: age of the oldest record not yet delivered.", kLabels);
+  redshift_records_ = r->AddCounter("spate_firehose_delivery_to_redshift_records_total",
+                                    "DeliveryToRedshift.Records: records COPYed into PostgreSQL.", kLabels);
+  redshift_bytes_ =
+      r->AddCounter("spate_firehose_delivery_to_redshift_bytes_total",
+                    "DeliveryToRedshift.Bytes: bytes COPYed into PostgreSQL, before compression.", kLabels);
+  redshift_copies_ = r->AddCounter("spate_firehose_delivery_to_redshift_success_total",
+                                   "DeliveryToRedshift.Success: COPY transactions committed.", kLabels);
+  redshift_failed_copies_ = r->AddCounter("spate_firehose_delivery_to_redshift_failed_total",
+                                          "COPY attempts that failed and are retried.", kLabels);
 }
 
 std::shared_ptr<DeliveryStreamMetrics> FirehoseMetrics::ForStream(const std::string& account, const std::string& region,
@@ -53,6 +62,10 @@ std::shared_ptr<DeliveryStreamMetrics> FirehoseMetrics::ForStream(const std::str
   m->failed_attempts = failed_attempts_->Get(v);
   m->expired_records = expired_records_->Get(v);
   m->data_freshness_seconds = data_freshness_->Get(v);
+  m->redshift_records = redshift_records_->Get(v);
+  m->redshift_bytes = redshift_bytes_->Get(v);
+  m->redshift_copies = redshift_copies_->Get(v);
+  m->redshift_failed_copies = redshift_failed_copies_->Get(v);
   return m;
 }
 
@@ -60,7 +73,8 @@ void FirehoseMetrics::Remove(const std::string& account, const std::string& regi
   metrics::LabelValues v = {account, region, name};
   for (metrics::FamilyBase* f : std::initializer_list<metrics::FamilyBase*>{
            incoming_bytes_, incoming_records_, incoming_put_requests_, throttled_records_, delivered_records_,
-           delivered_bytes_, delivered_objects_, failed_attempts_, expired_records_, data_freshness_}) {
+           delivered_bytes_, delivered_objects_, failed_attempts_, expired_records_, data_freshness_, redshift_records_,
+           redshift_bytes_, redshift_copies_, redshift_failed_copies_}) {
     f->Remove(v);
   }
 }

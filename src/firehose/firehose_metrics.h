@@ -25,6 +25,13 @@ struct DeliveryStreamMetrics {
   // DeliveryToS3.DataFreshness: age in seconds of the oldest record not yet
   // delivered (0 when everything is delivered).
   std::shared_ptr<metrics::Gauge> data_freshness_seconds;
+  // DeliveryToRedshift.*: rows COPYed, their bytes (before compression),
+  // COPY transactions committed, and COPY attempts that failed (retried).
+  // Success = copies / (copies + failed copies).
+  std::shared_ptr<metrics::Counter> redshift_records;
+  std::shared_ptr<metrics::Counter> redshift_bytes;
+  std::shared_ptr<metrics::Counter> redshift_copies;
+  std::shared_ptr<metrics::Counter> redshift_failed_copies;
 };
 
 // Firehose's metric families, labelled account, region, delivery_stream_name.
@@ -51,6 +58,10 @@ class FirehoseMetrics {
   metrics::Family<metrics::Counter>* failed_attempts_;
   metrics::Family<metrics::Counter>* expired_records_;
   metrics::Family<metrics::Gauge>* data_freshness_;
+  metrics::Family<metrics::Counter>* redshift_records_;
+  metrics::Family<metrics::Counter>* redshift_bytes_;
+  metrics::Family<metrics::Counter>* redshift_copies_;
+  metrics::Family<metrics::Counter>* redshift_failed_copies_;
 };
 
 }  // namespace spate::firehose

@@ -163,6 +163,12 @@ Firehose (delivery streams, on the same port):
                             is written to the error output,
                             DATA_DIR/firehose/error-output/BUCKET/KEY, instead
                             (default 86400000: S3's 24 hours)
+  --redshift-retry-interval-ms MS  wait between COPY attempts of a failing
+                            batch to a Redshift destination (default 300000:
+                            Redshift's 5 minutes)
+  --redshift-host-address HOST=ADDRESS  connect to ADDRESS for a ClusterJDBCURL
+                            naming HOST (repeatable; the model only accepts
+                            *.redshift.* hosts; others are resolved as usual)
 
 Resource bounds (a request beyond a memory budget is refused at once with a
 retryable throttling error, ProvisionedThroughputExceededException for
@@ -309,6 +315,19 @@ Result<Config> ParseFlags(int argc, char** argv, Action* action) {
       "needs a positive number of milliseconds");
   Add(&app, &needs, "delivery-retry-window-ms", Number<int64_t>(&c.delivery_retry_window_ms, 1, kMaxMs),
       "needs a positive number of milliseconds");
+  Add(&app, &needs, "redshift-retry-interval-ms", Number<int64_t>(&c.redshift_retry_interval_ms, 1, kMaxMs),
+      "needs a positive number of milliseconds");
+  app.add_option_function<std::vector<std::string>>(
+         "--redshift-host-address",
+         [&c](const std::vector<std::string>& pairs) {
+           for (const std::string& pair : pairs) {
+             size_t eq = pair.find('=');
+             if (eq == 0 || eq == std::string::npos || eq + 1 == pair.size())
+               throw CLI::ValidationError("--redshift-host-address", "needs HOST=ADDRESS");
+             c.redshift_host_addresses[pair.substr(0, eq)] = pair.substr(eq + 1);
+           }
+         })
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   Add(&app, &needs, "max-body-bytes", Number<size_t>(&c.max_body_bytes, 1024, SIZE_MAX),
       "needs a number of bytes >= 1024");
   Add(&app, &needs, "max-connections", Number<size_t>(&c.max_connections, 1, SIZE_MAX), "needs a positive number");

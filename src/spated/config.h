@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ struct Config {
   // (attempts back off from 200 ms up to this).
   int64_t delivery_retry_max_ms = 30'000;
   int64_t delivery_retry_window_ms = 24LL * 3600 * 1000;
+  // Firehose's Redshift destination: the wait between COPY attempts
+  // (Redshift's 5 minutes), and ClusterJDBCURL hosts mapped to addresses.
+  int64_t redshift_retry_interval_ms = 300'000;
+  std::map<std::string, std::string> redshift_host_addresses;
   // Firehose's S3 destinations on an S3-compatible server instead of the
   // local directory DATA_DIR/s3 (empty endpoint). Credentials default to
   // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.

@@ -22,6 +22,7 @@
 #include "console/console_route.h"
 #include "firehose/delivery_streams.h"
 #include "firehose/object_store.h"
+#include "firehose/redshift_destination.h"
 #include "firehose/service.h"
 #include "http/http_server.h"
 #include "leases/service.h"
@@ -186,6 +187,10 @@ int Run(const Config& config) {
   firehose_options.metrics = &metrics;
   firehose_options.delivery.max_backoff_ms = config.delivery_retry_max_ms;
   firehose_options.delivery.retry_window_ms = config.delivery_retry_window_ms;
+  firehose::RedshiftOptions redshift;
+  redshift.retry_interval_ms = config.redshift_retry_interval_ms;
+  redshift.host_addresses = config.redshift_host_addresses;
+  firehose::SetRedshiftOptions(std::move(redshift));
   // The error output is a local directory whatever the destination, so that
   // an object the destination refused for the whole window has a place to go.
   std::unique_ptr<firehose::ObjectStore> error_output =
