@@ -12,10 +12,11 @@ namespace {
 using protocol::Value;
 
 // Every kind Spate delivers to, one line each.
-const std::array<std::reference_wrapper<const DestinationKind>, 2>& Kinds() {
-  static const std::array<std::reference_wrapper<const DestinationKind>, 2> kinds = {
+const std::array<std::reference_wrapper<const DestinationKind>, 3>& Kinds() {
+  static const std::array<std::reference_wrapper<const DestinationKind>, 3> kinds = {
       std::cref(ExtendedS3DestinationKind()),
       std::cref(S3DestinationKind()),
+      std::cref(RedshiftDestinationKind()),
   };
   return kinds;
 }
