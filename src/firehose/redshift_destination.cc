@@ -6,6 +6,8 @@
 // supported and what is refused.
 
 #include "firehose/redshift_destination.h"
+#include <csignal>
+
 #include "base/log.h"
 #include "firehose/compression.h"
 #include "firehose/delivery_stream.h"
@@ -20,6 +22,9 @@ namespace {
 using protocol::Value;
 
 constexpr int64_t kDefaultRetrySeconds = 3600;
+
+// COPYs committed by this process (RedshiftOptions::kill_after_copies).
+std::atomic<int64_t> copies_committed{0};
 
 const Value* Member(const Value& cfg, std::string_view name) {
   const Value* v = cfg.Find(name);
@@ -176,6 +181,11 @@ class RedshiftSink final : public Sink {
     if (!loaded.ok()) {
       Count(false);
       return loaded.status();
+    }
+    if (!loaded->already_loaded && options_.kill_after_copies > 0 &&
+        copies_committed.fetch_add(1) + 1 == options_.kill_after_copies) {
+      SPATE_LOG_WARN("--redshift-kill-after-copies: killing the process after COPY of batch " + batch.id);
+      std::raise(SIGKILL);
     }
     if (loaded->already_loaded) {
       SPATE_LOG_INFO("batch " + batch.id + " of " + ctx_.deliverer_id + " was loaded before a restart; not again");

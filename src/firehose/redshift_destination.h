@@ -20,6 +20,10 @@ struct RedshiftOptions {
   std::map<std::string, std::string> host_addresses;
   // libpq's connect_timeout.
   int connect_timeout_s = 10;
+  // Failure point for crash tests (spated --redshift-kill-after-copies N):
+  // the process kills itself with SIGKILL right after its Nth COPY commits,
+  // before the deliverer records the batch as delivered. 0: never.
+  int64_t kill_after_copies = 0;
 };
 
 // Set once by spated before any delivery stream opens; read by every new

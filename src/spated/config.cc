@@ -169,6 +169,8 @@ Firehose (delivery streams, on the same port):
   --redshift-host-address HOST=ADDRESS  connect to ADDRESS for a ClusterJDBCURL
                             naming HOST (repeatable; the model only accepts
                             *.redshift.* hosts; others are resolved as usual)
+  --redshift-kill-after-copies N  crash tests only: SIGKILL the process right
+                            after its Nth COPY commits (default 0: never)
 
 Resource bounds (a request beyond a memory budget is refused at once with a
 retryable throttling error, ProvisionedThroughputExceededException for
@@ -317,6 +319,8 @@ Result<Config> ParseFlags(int argc, char** argv, Action* action) {
       "needs a positive number of milliseconds");
   Add(&app, &needs, "redshift-retry-interval-ms", Number<int64_t>(&c.redshift_retry_interval_ms, 1, kMaxMs),
       "needs a positive number of milliseconds");
+  Add(&app, &needs, "redshift-kill-after-copies", Number<int64_t>(&c.redshift_kill_after_copies, 0, INT64_MAX),
+      "needs a non-negative number");
   app.add_option_function<std::vector<std::string>>(
          "--redshift-host-address",
          [&c](const std::vector<std::string>& pairs) {

@@ -48,6 +48,7 @@ struct Config {
   // (Redshift's 5 minutes), and ClusterJDBCURL hosts mapped to addresses.
   int64_t redshift_retry_interval_ms = 300'000;
   std::map<std::string, std::string> redshift_host_addresses;
+  int64_t redshift_kill_after_copies = 0;  // crash tests only
   // Firehose's S3 destinations on an S3-compatible server instead of the
   // local directory DATA_DIR/s3 (empty endpoint). Credentials default to
   // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.

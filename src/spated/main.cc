@@ -190,6 +190,7 @@ int Run(const Config& config) {
   firehose::RedshiftOptions redshift;
   redshift.retry_interval_ms = config.redshift_retry_interval_ms;
   redshift.host_addresses = config.redshift_host_addresses;
+  redshift.kill_after_copies = config.redshift_kill_after_copies;
   firehose::SetRedshiftOptions(std::move(redshift));
   // The error output is a local directory whatever the destination, so that
   // an object the destination refused for the whole window has a place to go.

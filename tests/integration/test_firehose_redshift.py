@@ -236,6 +236,38 @@ def test_kill9_at_random_points_loads_every_record_exactly_once(make_server, pg)
     time.sleep(1)  # anything loaded twice would have arrived by now
     rows = pg.psql("SELECT count(*), count(DISTINCT id), min(id), max(id) FROM crash", db=DB)
     assert rows == [[str(total), str(total), "0", str(total - 1)]]
+    # How often a kill fell between a COPY's commit and the checkpoint (the replay the progress row caught).
+    replays = sum(p.read_text(errors="replace").count("was loaded before a restart")
+                  for p in srv.log_dir.glob("spated-*.log"))
+    print(f"kill -9 rounds: 6, batches replayed and recognised as loaded: {replays}")
+
+
+def test_kill9_between_copy_commit_and_checkpoint_loads_the_batch_once(make_server, pg):
+    """The failure point --redshift-kill-after-copies 1 SIGKILLs spated right after its first COPY commits,
+    before the deliverer records the batch: the restarted server replays the batch and the progress row
+    must stop it from being loaded twice."""
+    pg.psql("CREATE TABLE crashpoint (id int, v text)", db=DB)
+    srv = make_server(extra_args=SERVER_ARGS + ("--redshift-kill-after-copies", "1"))
+    fraw = FirehoseRaw(srv.endpoint)
+    name = helpers.unique_name("rspoint")
+    fraw.call("CreateDeliveryStream", {"DeliveryStreamName": name,
+                                       "RedshiftDestinationConfiguration": redshift_config(
+                                           pg, "crashpoint", "id,v", "delimiter ','", bucket="stagepoint")})
+    wait_fh_status(fraw, name, "ACTIVE")
+    put(fraw, name, [f"{i},x\n".encode() for i in range(200)])
+    assert srv.proc.wait(timeout=60) == -9
+    srv.proc = None
+    loaded = int(pg.psql("SELECT count(*) FROM crashpoint", db=DB)[0][0])
+    assert loaded > 0  # the first batch committed before the kill
+    srv.extra_args = list(SERVER_ARGS)
+    srv.start()
+    fraw = FirehoseRaw(srv.endpoint)
+    put(fraw, name, [f"{i},y\n".encode() for i in range(200, 300)])
+    wait_rows(pg, "crashpoint", 300)
+    time.sleep(1)  # a batch loaded twice would have arrived by now
+    rows = pg.psql("SELECT count(*), count(DISTINCT id) FROM crashpoint", db=DB)
+    assert rows == [["300", "300"]]
+    assert "was loaded before a restart" in srv.log_path.read_text(errors="replace")
 
 
 def test_a_batch_failing_past_the_retry_window_is_skipped_into_an_errors_manifest(rs_server, pg):
