@@ -3,6 +3,7 @@ log, --log-format json and the access log (--access-log)."""
 
 import json
 import re
+import signal
 import subprocess
 
 import helpers
@@ -32,7 +33,8 @@ def test_version_health_and_server_header_agree(server, raw):
 def test_help_documents_health_config_and_logs():
     _require_binary()
     out = subprocess.run([str(SPATED_BIN), "--help"], capture_output=True, text=True, timeout=10).stdout
-    for flag in ("--config FILE", "--version", "--log-format", "--access-log", "/health", "dropped"):
+    for flag in ("--config FILE", "--version", "--log-format", "--access-log", "/health", "dropped", "SIGHUP",
+                 "--metrics-port", "--metrics-host"):
         assert flag in out, flag
 
 
@@ -96,6 +98,35 @@ def test_access_log_records_each_call(make_server, tmp_path):
     assert p.group(10) == put.headers["x-amzn-requestid"]
     m = by_op[("DescribeStreamSummary", "no-such-stream")]
     assert m.group(5) == "400" and m.group(6) == "ResourceNotFoundException"
+    srv.stop()
+
+
+def test_sighup_reopens_the_access_log(make_server, tmp_path):
+    """logrotate's way: rename the file, SIGHUP; later lines go to a new file at the path, earlier ones
+    stay in the renamed one, and the server keeps serving."""
+    access = tmp_path / "access.log"
+    rotated = tmp_path / "access.log.1"
+    srv = make_server(extra_args=("--limits=off", "--access-log", str(access)))
+    raw = helpers.RawClient(srv.endpoint)
+    assert raw.json("DescribeStreamSummary", {"StreamName": "before-rotation"}).status == 400
+    helpers.poll_until(lambda: "before-rotation" in access.read_text(), timeout=10, what="the first line")
+    access.rename(rotated)
+    srv.proc.send_signal(signal.SIGHUP)
+    helpers.poll_until(lambda: "reopened the access log" in srv.log_tail(), timeout=10, what="the reopen")
+    assert raw.json("DescribeStreamSummary", {"StreamName": "after-rotation"}).status == 400
+    helpers.poll_until(lambda: access.exists() and "after-rotation" in access.read_text(), timeout=10,
+                       what="the line in the new file")
+    assert "after-rotation" not in rotated.read_text()
+    assert "before-rotation" in rotated.read_text() and "before-rotation" not in access.read_text()
+    assert srv.proc.poll() is None
+    srv.stop()
+
+
+def test_sighup_without_an_access_log_is_harmless(make_server):
+    srv = make_server()
+    srv.proc.send_signal(signal.SIGHUP)
+    helpers.poll_until(lambda: "no --access-log to reopen" in srv.log_tail(), timeout=10, what="the log line")
+    assert helpers.RawClient(srv.endpoint).json("ListStreams", {}).status == 200
     srv.stop()
 
 

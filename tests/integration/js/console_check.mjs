@@ -4,7 +4,7 @@
 //
 //   node console_check.mjs '<json config>'
 //
-// Config: {chromium, url, stream, dataShard, consumer, deliveryStream,
+// Config: {chromium, url, stream, dataShard, consumer, deliveryStream, application,
 // screenshots (a directory), signed?: {url, accessKeyId, secretAccessKey}}.
 // Protocol on stdout: one JSON object per line. {"event":"ready-for-put"}
 // when the monitoring page has drawn two scrapes; the test then puts
@@ -242,6 +242,12 @@ try {
     rows.map((r) => ({ name: r.dataset.deliveryStream, cells: Array.from(r.children, (c) => c.textContent) })),
   );
   result.screenshots.push(await shot(page, "delivery-streams.png"));
+
+  await go(page, "#/analytics", `#applications-table tr[data-application="${cfg.application}"]`);
+  result.applications = await page.$$eval("#applications-table tbody tr[data-application]", (rows) =>
+    rows.map((r) => ({ name: r.dataset.application, cells: Array.from(r.children, (c) => c.textContent) })),
+  );
+  result.screenshots.push(await shot(page, "analytics-applications.png"));
 
   if (cfg.signed) await signedConsole(browser, result);
 } catch (e) {
