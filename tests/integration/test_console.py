@@ -154,11 +154,15 @@ def test_console_in_chromium(make_server, node_bin, tmp_path):
         kin_x = client("kinesis", signed.endpoint, key, secret)
         kin_x.create_stream(StreamName=f"signed-{key[-1].lower()}", ShardCount=1)
 
+    apart = make_server(extra_args=[*FUNCTIONAL_ARGS, "--metrics-port", "0"])
+    client("kinesis", apart.endpoint).create_stream(StreamName=STREAM, ShardCount=1)
+
     shots = Path(os.environ.get("SPATE_CONSOLE_SCREENSHOTS", tmp_path / "screenshots")).resolve()
     cfg = {"chromium": chromium, "url": dev.endpoint, "stream": STREAM, "dataShard": "shardId-000000000002",
            "consumer": CONSUMER, "deliveryStream": DELIVERY, "application": APPLICATION,
            "screenshots": str(shots),
-           "signed": {"url": signed.endpoint, "accessKeyId": SIGNED_A[0], "secretAccessKey": SIGNED_A[1]}}
+           "signed": {"url": signed.endpoint, "accessKeyId": SIGNED_A[0], "secretAccessKey": SIGNED_A[1]},
+           "metricsElsewhere": {"url": apart.endpoint, "stream": STREAM}}
     proc = subprocess.Popen([node_bin, str(helpers.JS_DIR / "console_check.mjs"), json.dumps(cfg)],
                             cwd=helpers.JS_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -260,6 +264,11 @@ def test_console_in_chromium(make_server, node_bin, tmp_path):
     assert s["streams"] == ["signed-a"]
     assert s["identity"].startswith(SIGNED_A[0])
     assert s["errors"] == [], s["errors"]
+
+    # With --metrics-port the page reads no /metrics and says where the metrics are.
+    m = result["metricsElsewhere"]
+    assert "--metrics-port" in m["monitoring"] and m["charts"] == 0, m
+    assert m["consumersNote"] and m["metricsRequests"] == [] and m["errors"] == [], m
 
     for name in ("streams.png", "shards.png", "data-viewer.png", "monitoring.png", "consumers.png",
                  "delivery-streams.png", "analytics-applications.png", "sign-in.png"):
