@@ -53,13 +53,29 @@ struct BoundExpr {
 };
 using BoundExprPtr = std::unique_ptr<BoundExpr>;
 
-enum class AggregateFn : uint8_t { kCount, kSum, kMin, kMax, kAvg, kFirstValue, kLastValue };
+// The last four are analytic: sliding windows only (they need OVER).
+enum class AggregateFn : uint8_t {
+  kCount,
+  kSum,
+  kMin,
+  kMax,
+  kAvg,
+  kFirstValue,
+  kLastValue,
+  kExpAvg,    // EXP_AVG(x, half-life interval): n = half-life in ms
+  kLag,       // LAG(x [, n [, default]]): n records before the current one
+  kNthValue,  // NTH_VALUE(x, n) [FROM FIRST | FROM LAST]
+};
 
 struct BoundAggregate {
   AggregateFn fn = AggregateFn::kCount;
   BoundExprPtr arg;  // null for COUNT(*)
   ExprType result;
-  int window = -1;  // sliding: index into BoundSelect::windows
+  int window = -1;            // sliding: index into BoundSelect::windows
+  int64_t n = 0;              // EXP_AVG's half-life (ms), LAG's offset, NTH_VALUE's position
+  BoundExprPtr fallback;      // LAG's default, evaluated on the current row; may be null
+  bool ignore_nulls = false;  // IGNORE NULLS (FIRST_VALUE, LAST_VALUE, LAG, NTH_VALUE)
+  bool from_last = false;     // NTH_VALUE ... FROM LAST
 };
 
 struct BoundWindow {
