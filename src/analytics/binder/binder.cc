@@ -369,17 +369,22 @@ class Binder {
   static constexpr int64_t kMaxTopKWindowSeconds = 3600;
 
   void BindTableFunction(const parser::TableRef& from, BoundSelect* sel, SelectState* st) {
-    if (from.table_function != "TOP_K_ITEMS_TUMBLING") {
-      Fail(from.line, from.column, "unknown table function " + from.table_function + "; expected TOP_K_ITEMS_TUMBLING");
+    const std::string& fn = from.table_function;
+    const bool distinct = fn == "COUNT_DISTINCT_ITEMS_TUMBLING";
+    if (fn != "TOP_K_ITEMS_TUMBLING" && !distinct) {
+      Fail(from.line, from.column,
+           "unknown table function " + fn + "; expected TOP_K_ITEMS_TUMBLING or COUNT_DISTINCT_ITEMS_TUMBLING");
     }
-    if (from.function_args.size() != 3) {
-      Fail(from.line, from.column, "TOP_K_ITEMS_TUMBLING takes CURSOR(...), 'columnName', K, windowSize");
+    if (from.function_args.size() != (distinct ? 2u : 3u)) {
+      Fail(from.line, from.column,
+           distinct ? "COUNT_DISTINCT_ITEMS_TUMBLING takes CURSOR(...), 'columnName', windowSize"
+                    : "TOP_K_ITEMS_TUMBLING takes CURSOR(...), 'columnName', K, windowSize");
     }
     sel->source.subquery = BindSelect(*from.subquery);
     const auto& cols = sel->source.subquery->output_columns;
     const Expr& name = *from.function_args[0];
     if (name.kind != ExprKind::kLiteral || !std::holds_alternative<std::string>(name.literal)) {
-      Fail(name, "TOP_K_ITEMS_TUMBLING's column name must be a quoted string such as 'TICKER_SYMBOL'");
+      Fail(name, fn + "'s column name must be a quoted string such as 'TICKER_SYMBOL'");
     }
     const std::string& col = std::get<std::string>(name.literal);
     int index = -1;
@@ -397,9 +402,15 @@ class Binder {
     };
     BoundTopK top;
     top.column = index;
-    top.k = int_arg(*from.function_args[1], 1, kMaxTopK, "K");
-    top.window_ms = int_arg(*from.function_args[2], 1, kMaxTopKWindowSeconds, "windowSize (seconds)") * 1000;
+    top.count_distinct = distinct;
+    top.k = distinct ? 0 : int_arg(*from.function_args[1], 1, kMaxTopK, "K");
+    top.window_ms =
+        int_arg(*from.function_args[distinct ? 1 : 2], 1, kMaxTopKWindowSeconds, "windowSize (seconds)") * 1000;
     sel->source.top_k = top;
+    if (distinct) {
+      st->scope.columns.push_back(ScopeColumn{from.alias, "", "NUMBER_OF_DISTINCT_ITEMS", T(TypeId::kBigint), false});
+      return;
+    }
     st->scope.columns.push_back(ScopeColumn{from.alias, "", col, cols[static_cast<size_t>(index)].type, false});
     st->scope.columns.push_back(ScopeColumn{from.alias, "", "MOST_FREQUENT_VALUES", T(TypeId::kBigint), false});
   }

@@ -116,10 +116,14 @@ struct BoundSelect;
 
 // TOP_K_ITEMS_TUMBLING(CURSOR(...), 'column', k, window seconds): the k most
 // frequent values of one column of the cursor per tumbling window.
+// COUNT_DISTINCT_ITEMS_TUMBLING(CURSOR(...), 'column', window seconds)
+// shares it (count_distinct): one row per window, the number of distinct
+// non-NULL values of the column.
 struct BoundTopK {
   int column = 0;  // in the cursor's output
   int64_t k = 0;
   int64_t window_ms = 0;
+  bool count_distinct = false;
 };
 
 struct BoundSource {

@@ -367,6 +367,13 @@ void TopKOperator::Push(Row row, Sink* sink) {
 
 void TopKOperator::Close(int64_t now_ms, Sink* sink) {
   if (!open_ || start_ + spec_->window_ms > now_ms) return;
+  if (spec_->count_distinct) {
+    Row r{start_ + spec_->window_ms, {Value{static_cast<int64_t>(counts_.size())}}};
+    counts_.clear();
+    open_ = false;
+    Emit(std::move(r), sink);
+    return;
+  }
   std::vector<Item*> items;
   items.reserve(counts_.size());
   for (auto& [key, item] : counts_) items.push_back(&item);

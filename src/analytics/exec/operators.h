@@ -154,7 +154,10 @@ class StaggerOperator : public Operator {
 // TOP_K_ITEMS_TUMBLING: counts one column's values per tumbling window and,
 // when the window closes, emits (value, count) for the k most frequent,
 // most frequent first (ties: first seen first), with ROWTIME = window end.
-// Counts are exact; NULLs are not counted.
+// Counts are exact; NULLs are not counted. As COUNT_DISTINCT_ITEMS_TUMBLING
+// it emits one row per window that had rows: the number of distinct values
+// (exact, where AWS's HyperLogLog is exact up to 10,000 items; memory grows
+// with the distinct values of one window).
 class TopKOperator : public Operator {
  public:
   explicit TopKOperator(const binder::BoundTopK* spec) : spec_(spec) {}
