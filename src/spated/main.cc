@@ -223,6 +223,7 @@ int Run(const Config& config) {
   runner_options.kinesis = &kinesis_source;
   runner_options.sink = &analytics_sink;
   runner_options.object_root = config.data_dir + "/s3";
+  runner_options.metrics = &metrics;
   analytics::EngineRuntime analytics_runtime(runner_options, catalog->get(), util::SystemClock());
   analytics::AnalyticsOptions analytics_options;
   analytics_options.state_delay_ms = config.state_delay_ms;
