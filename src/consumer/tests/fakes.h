@@ -51,6 +51,20 @@ class MemoryLeaseStore final : public LeaseStore {
     }
     return l;
   }
+  Outcome<Done> Delete(const std::string& shard_id, int64_t expected_counter) override {
+    std::lock_guard lock(mu_);
+    auto it = leases_.find(shard_id);
+    if (it == leases_.end()) return ApiError{"ResourceNotFoundException", "no lease", 400};
+    if (it->second.counter != expected_counter) {
+      return ApiError{std::string(kConcurrentModification), "condition failed", 400};
+    }
+    leases_.erase(it);
+    return Done{};
+  }
+  bool Has(const std::string& shard_id) {
+    std::lock_guard lock(mu_);
+    return leases_.count(shard_id) != 0;
+  }
   LeaseRecord Get(const std::string& shard_id) {
     std::lock_guard lock(mu_);
     return leases_.at(shard_id);
