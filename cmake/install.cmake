@@ -81,7 +81,9 @@ install(CODE "
   file(WRITE \"${PROJECT_BINARY_DIR}/packaging/spated.service\" \"\${unit}\")
   file(INSTALL \"${PROJECT_BINARY_DIR}/packaging/spated.service\"
        DESTINATION \"\${CMAKE_INSTALL_PREFIX}/lib/systemd/system\")
-  file(INSTALL \"${PROJECT_SOURCE_DIR}/packaging/spated.conf\" DESTINATION \"\${sysconf}/spate\")"
+  file(INSTALL \"${PROJECT_SOURCE_DIR}/packaging/spated.conf\" DESTINATION \"\${sysconf}/spate\")
+  file(INSTALL \"${PROJECT_SOURCE_DIR}/packaging/spated.logrotate\" DESTINATION \"\${sysconf}/logrotate.d\"
+       RENAME spate)"
   COMPONENT server)
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT server)
 
@@ -145,6 +147,8 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_SERVER_PACKAGE_NAME spate)
 set(CPACK_DEBIAN_SERVER_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_SERVER_PACKAGE_DEPENDS "adduser")
+# /etc/logrotate.d/spate rotates the access log when logrotate is there.
+set(CPACK_DEBIAN_SERVER_PACKAGE_RECOMMENDS "logrotate")
 set(CPACK_DEBIAN_SERVER_DESCRIPTION
     "Self-hostable Amazon Kinesis Data Streams and Firehose API server\n spated serves the Kinesis Data Streams and Firehose APIs on one port to\n unchanged AWS clients, keeping records durably on local disk. Includes\n spated.service and spate-inspect.")
 set(CPACK_DEBIAN_SERVER_PACKAGE_CONTROL_EXTRA
