@@ -12,10 +12,14 @@ namespace {
 using protocol::Value;
 
 // Every kind Spate delivers to, one line each.
-const std::array<std::reference_wrapper<const DestinationKind>, 2>& Kinds() {
-  static const std::array<std::reference_wrapper<const DestinationKind>, 2> kinds = {
+const std::array<std::reference_wrapper<const DestinationKind>, 6>& Kinds() {
+  static const std::array<std::reference_wrapper<const DestinationKind>, 6> kinds = {
       std::cref(ExtendedS3DestinationKind()),
       std::cref(S3DestinationKind()),
+      std::cref(AmazonopensearchserviceDestinationKind()),
+      std::cref(ElasticsearchDestinationKind()),
+      std::cref(AmazonOpenSearchServerlessDestinationKind()),
+      std::cref(HttpEndpointDestinationKind()),
   };
   return kinds;
 }

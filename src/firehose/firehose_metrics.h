@@ -25,6 +25,20 @@ struct DeliveryStreamMetrics {
   // DeliveryToS3.DataFreshness: age in seconds of the oldest record not yet
   // delivered (0 when everything is delivered).
   std::shared_ptr<metrics::Gauge> data_freshness_seconds;
+  // DeliveryToAmazonOpenSearchService.{Records,Bytes,Success}: documents
+  // indexed, their bytes, _bulk requests answered 200; and documents written
+  // to the S3 backup as failed.
+  std::shared_ptr<metrics::Counter> opensearch_records;
+  std::shared_ptr<metrics::Counter> opensearch_bytes;
+  std::shared_ptr<metrics::Counter> opensearch_success;
+  std::shared_ptr<metrics::Counter> opensearch_failed_records;
+  // DeliveryToHttpEndpoint.{Records,Bytes,Success}: records acknowledged,
+  // their bytes, requests answered 200 with their requestId; and records
+  // written to the S3 backup (or the error output, after a 413) as failed.
+  std::shared_ptr<metrics::Counter> http_endpoint_records;
+  std::shared_ptr<metrics::Counter> http_endpoint_bytes;
+  std::shared_ptr<metrics::Counter> http_endpoint_success;
+  std::shared_ptr<metrics::Counter> http_endpoint_failed_records;
 };
 
 // Firehose's metric families, labelled account, region, delivery_stream_name.
@@ -51,6 +65,14 @@ class FirehoseMetrics {
   metrics::Family<metrics::Counter>* failed_attempts_;
   metrics::Family<metrics::Counter>* expired_records_;
   metrics::Family<metrics::Gauge>* data_freshness_;
+  metrics::Family<metrics::Counter>* opensearch_records_;
+  metrics::Family<metrics::Counter>* opensearch_bytes_;
+  metrics::Family<metrics::Counter>* opensearch_success_;
+  metrics::Family<metrics::Counter>* opensearch_failed_records_;
+  metrics::Family<metrics::Counter>* http_endpoint_records_;
+  metrics::Family<metrics::Counter>* http_endpoint_bytes_;
+  metrics::Family<metrics::Counter>* http_endpoint_success_;
+  metrics::Family<metrics::Counter>* http_endpoint_failed_records_;
 };
 
 }  // namespace spate::firehose

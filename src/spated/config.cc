@@ -166,6 +166,12 @@ Firehose (delivery streams, on the same port):
   --s3-timeout-ms MS        connect and total time allowed to one S3 request;
                             a slower answer is a failed attempt, retried
                             (default 30000)
+  --opensearch-domain ARN=URL  the endpoint of the OpenSearch/Elasticsearch
+                            domain ARN (a DomainARN of a destination), e.g.
+                            arn:aws:es:us-east-1:123456789012:domain/logs=http://127.0.0.1:9200;
+                            repeatable. A ClusterEndpoint needs no mapping.
+  --http-endpoint-timeout-ms MS  how long an HTTP endpoint destination has to
+                            answer a request (default 180000: AWS's 3 minutes)
   --delivery-retry-max-ms MS  longest wait between attempts of a failed
                             delivery; attempts back off from 200 ms up to this
                             (default 30000)
@@ -324,6 +330,21 @@ Result<Config> ParseFlags(int argc, char** argv, Action* action) {
   Add(&app, &needs, "s3-session-token", NonEmpty(&c.s3_session_token), "needs a value");
   app.add_flag("--s3-virtual-host", c.s3_virtual_host);
   Add(&app, &needs, "s3-timeout-ms", Number<int64_t>(&c.s3_timeout_ms, 1, kMaxMs),
+      "needs a positive number of milliseconds");
+  app.add_option_function<std::vector<std::string>>(
+         "--opensearch-domain",
+         [&c](const std::vector<std::string>& maps) {
+           for (const std::string& m : maps) {
+             size_t eq = m.find('=');
+             std::string url = eq == std::string::npos ? "" : m.substr(eq + 1);
+             if (eq == 0 || (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)) {
+               throw CLI::ValidationError("--opensearch-domain", "needs ARN=URL (an http:// or https:// URL)");
+             }
+             c.opensearch_domains[m.substr(0, eq)] = url;
+           }
+         })
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  Add(&app, &needs, "http-endpoint-timeout-ms", Number<int64_t>(&c.http_endpoint_timeout_ms, 1, kMaxMs),
       "needs a positive number of milliseconds");
   Add(&app, &needs, "delivery-retry-max-ms", Number<int64_t>(&c.delivery_retry_max_ms, 1, kMaxMs),
       "needs a positive number of milliseconds");

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,11 @@ struct Config {
   std::string s3_session_token;
   bool s3_virtual_host = false;
   int64_t s3_timeout_ms = 30'000;  // per S3 request (connect and total)
+  // Firehose's OpenSearch domains: DomainARN -> endpoint URL
+  // (--opensearch-domain ARN=URL, repeatable).
+  std::map<std::string, std::string, std::less<>> opensearch_domains;
+  // How long an HTTP endpoint destination has to answer (AWS: 3 minutes).
+  int64_t http_endpoint_timeout_ms = 180'000;
   // Transport bounds (server::HttpServerOptions).
   size_t max_body_bytes = 16u << 20;
   size_t max_connections = 4096;

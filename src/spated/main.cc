@@ -22,6 +22,7 @@
 #include "base/version.h"
 #include "console/console_route.h"
 #include "firehose/delivery_streams.h"
+#include "firehose/endpoint_settings.h"
 #include "firehose/object_store.h"
 #include "firehose/service.h"
 #include "http/http_server.h"
@@ -184,6 +185,10 @@ int Run(const Config& config) {
     object_store = std::move(store).value();
   }
   SPATE_LOG_INFO("Firehose delivers to " + object_store->Describe());
+  firehose::EndpointSettings endpoint_settings;
+  endpoint_settings.opensearch_domains = config.opensearch_domains;
+  endpoint_settings.http_endpoint_timeout_ms = config.http_endpoint_timeout_ms;
+  firehose::SetEndpointSettings(std::move(endpoint_settings));
   firehose::FirehoseOptions firehose_options;
   firehose_options.state_delay_ms = config.state_delay_ms;
   firehose_options.limits = config.limits;
