@@ -18,17 +18,21 @@ include(CMakePackageConfigHelpers)
 # Executables installed into bin/, stripped, their debug information apart.
 # A name that is not (yet) a target is skipped.
 set(SPATE_INSTALL_PROGRAMS spated spate-inspect spate)
-# Client libraries installed into lib/ and exported as spate::<name> by the
-# `spate` CMake package (find_package(spate)) and listed in spate.pc. Add a
-# library here once it exists (src/client, src/producer, ...), together with
-# every spate_* library it links: an exported static library must bring its
-# dependencies (CMake refuses an export that misses one, naming it).
-set(SPATE_INSTALL_LIBRARIES)
-# Packages those libraries need, for find_dependency() in spateConfig.cmake
-# (e.g. "Threads" "OpenSSL"), and their pkg-config names for spate.pc
-# (e.g. "libcrypto").
-set(SPATE_INSTALL_FIND_DEPENDENCIES Threads)
-set(SPATE_INSTALL_PC_REQUIRES)
+# Client libraries installed into lib/ and exported as Spate::<name> (the
+# target's name without "spate_": Spate::client, Spate::producer,
+# Spate::consumer, Spate::kpl) by the CMake package (find_package(Spate)) and
+# listed in spate.pc, in link order. The public ones come first; the rest are
+# the spate_* libraries they link (static libraries carry their dependencies:
+# CMake refuses an export that misses one, naming it).
+set(SPATE_INSTALL_LIBRARIES spate_consumer spate_producer spate_client spate_kpl spate_kpl_proto spate_protocol
+                            spate_util spate_base)
+# What those libraries link from the system, for SpateConfig.cmake
+# (find_dependency() of each package, then each pkg-config module as the
+# imported target PkgConfig::<prefix>, as the top-level CMakeLists makes them)
+# and for spate.pc (the modules a static link needs).
+set(SPATE_INSTALL_FIND_DEPENDENCIES Threads OpenSSL Protobuf simdjson PkgConfig)
+set(SPATE_INSTALL_PKG_MODULES "CURL=libcurl" "PCRE2=libpcre2-8")
+set(SPATE_INSTALL_PC_REQUIRES libcurl libcrypto protobuf simdjson libpcre2-8)
 # -------------------------------------------------------------------------
 
 find_program(SPATE_OBJCOPY NAMES objcopy)
@@ -81,7 +85,9 @@ install(CODE "
   file(WRITE \"${PROJECT_BINARY_DIR}/packaging/spated.service\" \"\${unit}\")
   file(INSTALL \"${PROJECT_BINARY_DIR}/packaging/spated.service\"
        DESTINATION \"\${CMAKE_INSTALL_PREFIX}/lib/systemd/system\")
-  file(INSTALL \"${PROJECT_SOURCE_DIR}/packaging/spated.conf\" DESTINATION \"\${sysconf}/spate\")"
+  file(INSTALL \"${PROJECT_SOURCE_DIR}/packaging/spated.conf\" DESTINATION \"\${sysconf}/spate\")
+  file(INSTALL \"${PROJECT_SOURCE_DIR}/packaging/spated.logrotate\" DESTINATION \"\${sysconf}/logrotate.d\"
+       RENAME spate)"
   COMPONENT server)
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT server)
 
@@ -97,22 +103,51 @@ foreach(lib IN LISTS SPATE_INSTALL_LIBRARIES)
   endif()
 endforeach()
 if(spate_libs)
-  install(TARGETS ${spate_libs} EXPORT spateTargets COMPONENT dev
+  foreach(lib IN LISTS spate_libs)
+    string(REGEX REPLACE "^spate_" "" export_name ${lib})
+    set_target_properties(${lib} PROPERTIES EXPORT_NAME ${export_name})
+  endforeach()
+  install(TARGETS ${spate_libs} EXPORT SpateTargets COMPONENT dev
           ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
           LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
           INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-  install(EXPORT spateTargets NAMESPACE spate:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/spate COMPONENT dev)
+  # The static libraries are installed without their debug information
+  # (as Debian's -dev packages ship them): RelWithDebInfo objects are mostly
+  # DWARF.
+  if(SPATE_STRIP_INSTALL AND SPATE_OBJCOPY)
+    foreach(lib IN LISTS spate_libs)
+      install(CODE "
+        set(a \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/$<TARGET_FILE_NAME:${lib}>\")
+        execute_process(COMMAND \"${SPATE_OBJCOPY}\" --strip-debug \"\${a}\" COMMAND_ERROR_IS_FATAL ANY)"
+        COMPONENT dev)
+    endforeach()
+  endif()
+  install(EXPORT SpateTargets NAMESPACE Spate:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Spate COMPONENT dev)
   set(SPATE_FIND_DEPENDENCY_CALLS "")
   foreach(dep IN LISTS SPATE_INSTALL_FIND_DEPENDENCIES)
     string(APPEND SPATE_FIND_DEPENDENCY_CALLS "find_dependency(${dep})\n")
   endforeach()
-  configure_package_config_file(cmake/spateConfig.cmake.in ${PROJECT_BINARY_DIR}/packaging/spateConfig.cmake
-                                INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/spate)
-  write_basic_package_version_file(${PROJECT_BINARY_DIR}/packaging/spateConfigVersion.cmake
+  foreach(module IN LISTS SPATE_INSTALL_PKG_MODULES)
+    string(REPLACE "=" ";" pair ${module})
+    list(GET pair 0 prefix)
+    list(GET pair 1 name)
+    string(APPEND SPATE_FIND_DEPENDENCY_CALLS
+           "if(NOT TARGET PkgConfig::${prefix})\n  pkg_check_modules(${prefix} REQUIRED IMPORTED_TARGET ${name})\nendif()\n")
+  endforeach()
+  configure_package_config_file(cmake/SpateConfig.cmake.in ${PROJECT_BINARY_DIR}/packaging/SpateConfig.cmake
+                                INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Spate)
+  write_basic_package_version_file(${PROJECT_BINARY_DIR}/packaging/SpateConfigVersion.cmake
                                    COMPATIBILITY SameMinorVersion)
-  install(FILES ${PROJECT_BINARY_DIR}/packaging/spateConfig.cmake
-                ${PROJECT_BINARY_DIR}/packaging/spateConfigVersion.cmake
-          DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/spate COMPONENT dev)
+  # find_package(spate) looks for spate-config.cmake: the same package.
+  file(WRITE ${PROJECT_BINARY_DIR}/packaging/spate-config.cmake
+       "include(\"\${CMAKE_CURRENT_LIST_DIR}/SpateConfig.cmake\")\n")
+  file(WRITE ${PROJECT_BINARY_DIR}/packaging/spate-config-version.cmake
+       "include(\"\${CMAKE_CURRENT_LIST_DIR}/SpateConfigVersion.cmake\")\n")
+  install(FILES ${PROJECT_BINARY_DIR}/packaging/SpateConfig.cmake
+                ${PROJECT_BINARY_DIR}/packaging/SpateConfigVersion.cmake
+                ${PROJECT_BINARY_DIR}/packaging/spate-config.cmake
+                ${PROJECT_BINARY_DIR}/packaging/spate-config-version.cmake
+          DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Spate COMPONENT dev)
   # spate.pc: -l for each library, in link order (the list's).
   set(SPATE_PC_LIBS "")
   foreach(lib IN LISTS spate_libs)
@@ -145,6 +180,8 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_SERVER_PACKAGE_NAME spate)
 set(CPACK_DEBIAN_SERVER_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_SERVER_PACKAGE_DEPENDS "adduser")
+# /etc/logrotate.d/spate rotates the access log when logrotate is there.
+set(CPACK_DEBIAN_SERVER_PACKAGE_RECOMMENDS "logrotate")
 set(CPACK_DEBIAN_SERVER_DESCRIPTION
     "Self-hostable Amazon Kinesis Data Streams and Firehose API server\n spated serves the Kinesis Data Streams and Firehose APIs on one port to\n unchanged AWS clients, keeping records durably on local disk. Includes\n spated.service and spate-inspect.")
 set(CPACK_DEBIAN_SERVER_PACKAGE_CONTROL_EXTRA
@@ -153,6 +190,10 @@ set(CPACK_DEBIAN_SERVER_PACKAGE_CONTROL_EXTRA
 set(CPACK_DEBIAN_SERVER_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libspate-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
+# The static libraries' own dependencies (SPATE_INSTALL_PC_REQUIRES), which
+# SpateConfig.cmake finds and spate.pc requires.
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
+    "libcurl4-openssl-dev | libcurl-dev, libssl-dev, libprotobuf-dev, libsimdjson-dev, libpcre2-dev, pkg-config")
 set(CPACK_DEBIAN_DEBUG_PACKAGE_NAME spate-dbg)
 set(CPACK_DEBIAN_DEBUG_PACKAGE_SECTION debug)
 set(CPACK_DEBIAN_DEBUG_PACKAGE_DEPENDS "spate (= ${PROJECT_VERSION})")

@@ -95,14 +95,26 @@ struct ConsumerConfig {
   std::chrono::milliseconds idle_time_between_reads{1000};
   // GetRecords limit (at most 10,000).
   int max_records = 10000;
+  // Enhanced fan-out instead of polling: the worker registers a stream
+  // consumer named consumer_name (empty: application_name; workers of one
+  // application share it) and reads each shard it holds with
+  // SubscribeToShard, subscribing again from the last
+  // ContinuationSequenceNumber whenever the service ends a subscription
+  // (every 5 minutes on AWS). Leases, checkpoints, the processor's calls and
+  // the resharding order are those of polling mode.
+  bool enhanced_fan_out = false;
+  std::string consumer_name;
+  // How long Create waits for a newly registered consumer to become ACTIVE.
+  std::chrono::milliseconds consumer_registration_timeout{60000};
   // Makes the processor of each lease taken. Required.
   std::function<std::unique_ptr<RecordProcessor>()> processor_factory;
 };
 
 class Consumer {
  public:
-  // Validates `config`, finds the stream's ARN and builds a consumer that is
-  // not yet running. `client` must outlive it.
+  // Validates `config`, finds the stream's ARN (in fan-out mode, registers
+  // the stream consumer and waits until it is ACTIVE) and builds a consumer
+  // that is not yet running. `client` must outlive it.
   static Outcome<std::unique_ptr<Consumer>> Create(ConsumerConfig config, KinesisClient* client);
   // Shuts down (as Shutdown()) if still running.
   virtual ~Consumer() = default;

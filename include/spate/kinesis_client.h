@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -188,6 +189,37 @@ struct IteratorPosition {
   static IteratorPosition AtTimestamp(int64_t ms) { return {Type::kAtTimestamp, {}, ms}; }
 };
 
+// A registered (enhanced fan-out) consumer of a stream.
+struct StreamConsumer {
+  std::string consumer_name;
+  std::string consumer_arn;
+  std::string consumer_status;  // CREATING, ACTIVE, DELETING
+};
+
+// One SubscribeToShardEvent of an enhanced fan-out subscription.
+struct SubscribeToShardEvent {
+  std::vector<Record> records;
+  // Where the subscription got to: a new subscription AFTER_SEQUENCE_NUMBER
+  // this number continues it. Empty once the shard is closed and read to its
+  // end (then shard_ended is true).
+  std::string continuation_sequence_number;
+  int64_t millis_behind_latest = 0;
+  // The shard is closed and every record was delivered; child_shards names
+  // its children (the last event of such a shard carries them).
+  bool shard_ended = false;
+  std::vector<std::string> child_shards;
+};
+
+// What a subscription calls, from the thread that called SubscribeToShard.
+struct SubscribeToShardHandler {
+  // Each event in order; false ends the subscription (SubscribeToShard then
+  // answers Done).
+  std::function<bool(SubscribeToShardEvent&)> on_event;
+  // Polled while waiting for events (at least once a second); true ends the
+  // subscription (answers Done). May be empty.
+  std::function<bool()> cancelled;
+};
+
 // Streams are named by name; an ARN is accepted wherever a name is (the
 // client sends StreamARN when the string starts with "arn:").
 class KinesisClient {
@@ -225,6 +257,23 @@ class KinesisClient {
                                                 const IteratorPosition& position) = 0;
   // limit 0: the service's default (10,000).
   virtual Outcome<GetRecordsResult> GetRecords(std::string_view shard_iterator, int limit) = 0;
+
+  // ---- Enhanced fan-out ----
+  // `stream` is a name or ARN (the client finds the ARN these calls need).
+  // Registering an existing consumer answers its description (not
+  // ResourceInUseException), so that workers sharing a name may all call it.
+  virtual Outcome<StreamConsumer> RegisterStreamConsumer(std::string_view stream, std::string_view consumer_name);
+  virtual Outcome<StreamConsumer> DescribeStreamConsumer(std::string_view consumer_arn);
+  // One subscription (HTTP/2 event stream on AWS): blocks, calling `handler`
+  // for each event, until the service ends it (after 5 minutes on AWS: the
+  // caller subscribes again from the last continuation_sequence_number), the
+  // shard ends, or the handler stops it. Answers Done in those cases, else
+  // the error (ResourceInUseException while another subscription of the same
+  // consumer to the shard is alive, the exception event the service sent, a
+  // NetworkError). Clients that cannot subscribe answer
+  // "UnsupportedOperation" (the default).
+  virtual Outcome<Done> SubscribeToShard(std::string_view consumer_arn, std::string_view shard_id,
+                                         const IteratorPosition& position, const SubscribeToShardHandler& handler);
 };
 
 }  // namespace spate

@@ -56,47 +56,83 @@ void Applications::RunStateMachine() {
       state_cv_.wait_for(l, std::chrono::milliseconds(poll_ms), [this] { return stopping_; });
       if (stopping_) return;
     }
-    int64_t now = clock_->NowMs();
+    AdvanceStates();
+  }
+}
+
+void Applications::AdvanceStates() {
+  // A hand-off picked under mu_ and carried out without it, so that no API
+  // call waits for a runner to start or stop.
+  struct Work {
+    std::string key;
+    AppStatus from;
+    int64_t since;
+    ApplicationMeta meta;  // the configuration to run (STARTING, UPDATING, a restart)
+    bool restart = false;  // a RUNNING application's configuration changed
+  };
+  std::vector<Work> work;
+  int64_t now = clock_->NowMs();
+  {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto it = apps_.begin(); it != apps_.end();) {
-      ApplicationMeta& app = it->second;
+    for (const auto& [key, app] : apps_) {
+      if (app.status == AppStatus::kRunning && restart_pending_.erase(key) > 0) {
+        work.push_back(Work{key, app.status, app.status_since_ms, app, true});
+        continue;
+      }
       if (app.status == AppStatus::kReady || app.status == AppStatus::kRunning ||
           now - app.status_since_ms < options_.state_delay_ms) {
-        ++it;
         continue;
       }
-      if (app.status == AppStatus::kDeleting) {
-        Status st = catalog_->DeleteEntry(kApplicationNamespace, app.Key());
-        if (!st.ok()) {
-          SPATE_LOG_ERROR("cannot delete application " + app.name + ": " + st.ToString());
-          ++it;
-          continue;
-        }
-        if (runtime_ != nullptr) runtime_->Forget(app.instance);
-        SPATE_LOG_INFO("application " + app.name + " deleted");
-        it = apps_.erase(it);
-        continue;
-      }
-      ApplicationMeta next = app;
-      next.status_since_ms = now;
-      if (app.status == AppStatus::kStopping) {
-        next.status = AppStatus::kReady;
-      } else {  // STARTING or UPDATING: the runner takes the configuration.
-        next.status = AppStatus::kRunning;
-        Status st =
-            runtime_ != nullptr ? runtime_->Run(next) : Status(ErrorCode::kUnsupportedOperation, "no SQL engine");
-        if (!st.ok()) {
-          SPATE_LOG_ERROR("application " + app.name + " cannot run: " + st.ToString());
-          next.status = AppStatus::kReady;
-        }
-      }
-      Status st = catalog_->PutEntry(kApplicationNamespace, next.Key(), EncodeApplicationMeta(next));
+      work.push_back(Work{key, app.status, app.status_since_ms, app, false});
+    }
+    restart_pending_.clear();  // those of applications no longer running
+  }
+  for (Work& w : work) {
+    Status run = Status::Ok();
+    if (w.from == AppStatus::kStopping || w.from == AppStatus::kDeleting) {
+      if (runtime_ != nullptr) runtime_->Halt(w.key);
+    } else {  // STARTING, UPDATING or a restart: the runner takes the configuration.
+      run = runtime_ != nullptr ? runtime_->Run(w.meta) : Status(ErrorCode::kUnsupportedOperation, "no SQL engine");
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = apps_.find(w.key);
+    if (it == apps_.end()) continue;
+    ApplicationMeta& app = it->second;
+    if (w.restart) {
+      if (!run.ok())
+        SPATE_LOG_ERROR("application " + app.name + " cannot run its new configuration: " + run.ToString());
+      continue;
+    }
+    // A status changed meanwhile (StopApplication while STARTING) is the
+    // next pass's to move on.
+    if (app.status != w.from || app.status_since_ms != w.since) continue;
+    if (app.status == AppStatus::kDeleting) {
+      Status st = catalog_->DeleteEntry(kApplicationNamespace, app.Key());
       if (!st.ok()) {
-        SPATE_LOG_ERROR("cannot update application " + app.name + ": " + st.ToString());
-      } else {
-        app = std::move(next);
+        SPATE_LOG_ERROR("cannot delete application " + app.name + ": " + st.ToString());
+        continue;
       }
-      ++it;
+      if (runtime_ != nullptr) runtime_->Forget(app.instance);
+      SPATE_LOG_INFO("application " + app.name + " deleted");
+      apps_.erase(it);
+      continue;
+    }
+    ApplicationMeta next = app;
+    next.status_since_ms = clock_->NowMs();
+    if (app.status == AppStatus::kStopping) {
+      next.status = AppStatus::kReady;
+    } else {
+      next.status = AppStatus::kRunning;
+      if (!run.ok()) {
+        SPATE_LOG_ERROR("application " + app.name + " cannot run: " + run.ToString());
+        next.status = AppStatus::kReady;
+      }
+    }
+    Status st = catalog_->PutEntry(kApplicationNamespace, next.Key(), EncodeApplicationMeta(next));
+    if (!st.ok()) {
+      SPATE_LOG_ERROR("cannot update application " + app.name + ": " + st.ToString());
+    } else {
+      app = std::move(next);
     }
   }
 }

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -90,7 +91,14 @@ class Applications {
   Result<ApplicationMeta*> FindByArn(const iam::Caller& caller, std::string_view arn);
   // Writes `next` to the catalog and then makes it the application's meta.
   Status Commit(ApplicationMeta next);
+  // The state machine's thread: AdvanceStates every few milliseconds.
   void RunStateMachine();
+  // Moves every transitional status that has lasted the state delay on
+  // (STARTING and UPDATING -> RUNNING once the runner took the configuration,
+  // STOPPING -> READY once it stopped, DELETING -> gone) and restarts the
+  // runners of running applications whose configuration changed. The
+  // runners are started and stopped without holding mu_.
+  void AdvanceStates();
 
   const AnalyticsOptions options_;
   metadata::Catalog* const catalog_;
@@ -99,6 +107,9 @@ class Applications {
 
   std::mutex mu_;
   std::map<std::string, ApplicationMeta> apps_;  // by ApplicationMeta::Key(); guarded by mu_
+  // Running applications whose configuration changed; their runners restart
+  // on the state machine's next pass. Guarded by mu_.
+  std::set<std::string> restart_pending_;
 
   std::mutex state_mu_;
   std::condition_variable state_cv_;

@@ -540,9 +540,10 @@ Result<Value> Applications::Modify(const iam::Caller& caller, const Value& in, c
   }
   SPATE_TRY(Commit(next));
   if (running && !updating && runtime_ != nullptr) {
-    Status st = runtime_->Run(next);
-    if (!st.ok()) SPATE_LOG_ERROR("application " + name + " cannot run its new configuration: " + st.ToString());
+    // The state machine restarts the runner with the new configuration.
+    restart_pending_.insert(next.Key());
   }
+  state_cv_.notify_all();
   return Value::MakeObject();
 }
 
@@ -747,7 +748,8 @@ Result<Value> Applications::StopApplication(const iam::Caller& caller, const Val
   next.status = AppStatus::kStopping;
   next.status_since_ms = clock_->NowMs();
   SPATE_TRY(Commit(std::move(next)));
-  if (runtime_ != nullptr) runtime_->Halt(app->Key());
+  // The state machine stops the runner (STOPPING -> READY).
+  state_cv_.notify_all();
   return Value::MakeObject();
 }
 
@@ -770,7 +772,7 @@ Result<Value> Applications::DeleteApplication(const iam::Caller& caller, const V
   next.status = AppStatus::kDeleting;
   next.status_since_ms = clock_->NowMs();
   SPATE_TRY(Commit(std::move(next)));
-  if (runtime_ != nullptr) runtime_->Halt(app->Key());
+  // The state machine stops the runner and removes the application.
   state_cv_.notify_all();
   return Value::MakeObject();
 }

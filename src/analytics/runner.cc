@@ -210,6 +210,7 @@ class EngineRuntime::AppRunner {
     bool json = true;
     std::vector<ColumnDef> columns;
     std::deque<std::string> pending;  // rendered, not yet written
+    std::shared_ptr<OutputMetrics> metrics;
   };
 
   AppRunner(const EngineRuntime* rt, ApplicationMeta app, std::unique_ptr<Program> program, RecordMapper mapper,
@@ -224,10 +225,13 @@ class EngineRuntime::AppRunner {
     owner_.region = app_.region;
     const protocol::Value& in = app_.inputs.as_array()[0];
     input_arn_ = std::string(in.Find("KinesisStreamsInputDescription")->GetString("ResourceARN"));
+    metrics_ = rt_->metrics_.ForApplication(app_.account, app_.region, app_.name, std::string(in.GetString("InputId")));
     for (const protocol::Value& n : in.Find("InAppStreamNames")->as_array()) in_app_streams_.push_back(n.as_string());
   }
 
   ~AppRunner() { Stop(); }
+
+  const ApplicationMeta& app() const { return app_; }
 
   Status Start(std::string_view position) {
     SPATE_TRY(LoadPositions(position));
@@ -293,6 +297,7 @@ class EngineRuntime::AppRunner {
 
   void Emit(std::vector<EmittedRow>* emitted) {
     for (EmittedRow& e : *emitted) {
+      if (e.stream == kErrorStream) metrics_->error_rows->Add();
       for (Output& o : outputs_) {
         if (o.stream == e.stream) o.pending.push_back(Render(e.row, o.columns, o.json));
       }
@@ -314,10 +319,18 @@ class EngineRuntime::AppRunner {
     out->push_back(EmittedRow{std::string(kErrorStream), std::move(r)});
   }
 
+  void CountInput(const service::SourceBatch& batch) {
+    uint64_t bytes = 0;
+    for (const service::SourceRecord& rec : batch.records) bytes += rec.data.size();
+    metrics_->input_records->Add(batch.records.size());
+    metrics_->input_bytes->Add(bytes);
+  }
+
   // Reads one batch from each shard and pushes its rows. *read_any: whether
   // anything was read.
   Status ReadOnce(bool* read_any, std::vector<EmittedRow>* emitted) {
     SPATE_ASSIGN_OR_RETURN(std::vector<service::SourceShard> shards, rt_->options_.kinesis->Shards(owner_, input_arn_));
+    int64_t behind = 0;
     for (size_t i = 0; i < shards.size(); ++i) {
       const service::SourceShard& s = shards[i];
       auto [it, fresh] = next_.try_emplace(s.shard_id, s.start);  // a shard born since the start: from its beginning
@@ -327,6 +340,10 @@ class EngineRuntime::AppRunner {
           service::SourceBatch batch,
           rt_->options_.kinesis->Read(owner_, input_arn_, s.shard_id, it->second, rt_->options_.max_records_per_read));
       it->second = std::max(it->second, batch.next);
+      if (it->second < s.end && !batch.records.empty()) {
+        behind = std::max(behind, rt_->clock_->NowMs() - batch.records.back().arrival_ms);
+      }
+      CountInput(batch);
       const std::string& stream = in_app_streams_[i % in_app_streams_.size()];
       for (const service::SourceRecord& rec : batch.records) {
         *read_any = true;
@@ -348,6 +365,7 @@ class EngineRuntime::AppRunner {
         }
       }
     }
+    metrics_->millis_behind_latest->Set(behind);
     return Status::Ok();
   }
 
@@ -363,11 +381,17 @@ class EngineRuntime::AppRunner {
         std::vector<std::string> failed;
         if (result.ok()) {
           for (size_t i = 0; i < n; ++i) {
-            if (!(*result)[i].ok()) failed.push_back(std::move(batch[i]));
+            if (!(*result)[i].ok()) {
+              failed.push_back(std::move(batch[i]));
+            } else {
+              o.metrics->records->Add();
+              o.metrics->bytes->Add(batch[i].size());
+            }
           }
         } else {
           failed = std::move(batch);
         }
+        o.metrics->failed_attempts->Add(failed.size());
         o.pending.erase(o.pending.begin(), o.pending.begin() + static_cast<std::ptrdiff_t>(n));
         o.pending.insert(o.pending.begin(), failed.begin(), failed.end());
         if (failed.empty()) {
@@ -425,6 +449,7 @@ class EngineRuntime::AppRunner {
   int64_t rowtime_ = 0;                    // the last ROWTIME stamped
   int64_t advanced_ = 0;                   // the last AdvanceTime
   uint64_t failures_ = 0;
+  std::shared_ptr<ApplicationMetrics> metrics_;
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -433,7 +458,7 @@ class EngineRuntime::AppRunner {
 };
 
 EngineRuntime::EngineRuntime(RunnerOptions options, metadata::Catalog* catalog, util::Clock* clock)
-    : options_(std::move(options)), catalog_(catalog), clock_(clock) {}
+    : options_(std::move(options)), catalog_(catalog), clock_(clock), metrics_(options_.metrics) {}
 
 EngineRuntime::~EngineRuntime() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -468,6 +493,7 @@ Status EngineRuntime::Run(const ApplicationMeta& app) {
   for (const protocol::Value& o : app.outputs.as_array()) {
     AppRunner::Output out;
     out.stream = std::string(o.GetString("Name"));
+    out.metrics = metrics_.ForOutput(app.account, app.region, app.name, std::string(o.GetString("OutputId")));
     out.json = o.Find("DestinationSchema")->GetString("RecordFormatType") != "CSV";
     if (const protocol::Value* k = o.Find("KinesisStreamsOutputDescription")) {
       out.kind = RecordSink::Kind::kKinesisStream;
@@ -519,6 +545,8 @@ void EngineRuntime::Halt(const std::string& key) {
     runners_.erase(it);
   }
   runner->Stop();
+  // A stopped application has no runner series (a restart counts afresh).
+  metrics_.Remove(runner->app().account, runner->app().region, runner->app().name);
 }
 
 void EngineRuntime::Forget(const std::string& instance) {

@@ -6,8 +6,10 @@
 #include <string>
 
 #include "analytics/record_sink.h"
+#include "analytics/runner_metrics.h"
 #include "analytics/runtime.h"
 #include "metadata/catalog.h"
+#include "metrics/registry.h"
 #include "service/kinesis_source.h"
 #include "util/clock.h"
 
@@ -29,6 +31,9 @@ struct RunnerOptions {
   // The first and the largest wait between retries of an output write.
   int64_t min_backoff_ms = 50;
   int64_t max_backoff_ms = 5000;
+  // Where the runners' series are exposed (runner_metrics.h); null: not
+  // exposed. Not owned.
+  metrics::Registry* metrics = nullptr;
 };
 
 // The Runtime over the SQL engine (engine.h): one runner thread per running
@@ -57,6 +62,7 @@ class EngineRuntime final : public Runtime {
   const RunnerOptions options_;
   metadata::Catalog* const catalog_;
   util::Clock* const clock_;
+  mutable RunnerMetrics metrics_;  // thread-safe; runners (const views of this) resolve their series
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<AppRunner>> runners_;  // by ApplicationMeta::Key(); guarded by mu_
 };

@@ -5,15 +5,18 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cmath>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "client/api_error.h"
 #include "client/config_resolver.h"
 #include "client/sigv4.h"
+#include "client/subscription_reader.h"
 #include "protocol/json_codec.h"
 #include "protocol/value.h"
 #include "util/base64.h"
@@ -167,6 +170,28 @@ Shard ShardFrom(const Value& s) {
   return shard;
 }
 
+// A StartingPosition shape (SubscribeToShard).
+Value StartingPosition(const IteratorPosition& position) {
+  Value p = Value::MakeObject();
+  switch (position.type) {
+    case IteratorPosition::Type::kTrimHorizon: p.Set("Type", Value::String("TRIM_HORIZON")); break;
+    case IteratorPosition::Type::kLatest: p.Set("Type", Value::String("LATEST")); break;
+    case IteratorPosition::Type::kAtSequenceNumber:
+      p.Set("Type", Value::String("AT_SEQUENCE_NUMBER"));
+      p.Set("SequenceNumber", Value::String(position.sequence_number));
+      break;
+    case IteratorPosition::Type::kAfterSequenceNumber:
+      p.Set("Type", Value::String("AFTER_SEQUENCE_NUMBER"));
+      p.Set("SequenceNumber", Value::String(position.sequence_number));
+      break;
+    case IteratorPosition::Type::kAtTimestamp:
+      p.Set("Type", Value::String("AT_TIMESTAMP"));
+      p.Set("Timestamp", Value::TimestampMs(position.timestamp_ms));
+      break;
+  }
+  return p;
+}
+
 class CurlKinesisClient final : public KinesisClient {
  public:
   explicit CurlKinesisClient(ClientConfig config) : config_(std::move(config)), host_(HostOf(config_.endpoint)) {}
@@ -175,32 +200,8 @@ class CurlKinesisClient final : public KinesisClient {
 
   Outcome<std::string> CallJson(std::string_view target, std::string_view signing_name,
                                 std::string_view body) override {
-    std::string amz_date = client::AmzDate(NowMs());
-    client::SigningRequest req;
-    req.method = "POST";
-    req.headers = {{"Content-Type", std::string(kContentType)},
-                   {"Host", host_},
-                   {"X-Amz-Date", amz_date},
-                   {"X-Amz-Target", std::string(target)}};
-    const Credentials& creds = *config_.credentials;
-    if (!creds.session_token.empty()) req.headers.emplace_back("X-Amz-Security-Token", creds.session_token);
-    req.payload = body;
-    client::Signature sig =
-        client::SignRequest(req, creds.access_key_id, creds.secret_access_key, config_.region, signing_name, amz_date);
-
-    std::unique_ptr<curl_slist, SlistFree> headers;
-    auto add = [&](const std::string& line) {
-      curl_slist* next = curl_slist_append(headers.get(), line.c_str());
-      if (next == nullptr) return false;
-      (void)headers.release();
-      headers.reset(next);
-      return true;
-    };
-    bool added = true;
-    for (const auto& [name, value] : req.headers) added = added && add(name + ": " + value);
-    added = added && add("Authorization: " + sig.authorization);
-    added = added && add("Expect:");  // no 100-continue round trip for large bodies
-    if (!added) return NetworkError("curl_slist_append: out of memory");
+    auto headers = SignedHeaders(target, signing_name, body);
+    if (!headers.ok()) return headers.error();
 
     CURL* h = pool_.Take();
     if (h == nullptr) return NetworkError("curl_easy_init failed");
@@ -213,7 +214,7 @@ class CurlKinesisClient final : public KinesisClient {
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config_.connect_timeout.count()));
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.request_timeout.count()));
     curl_easy_setopt(h, CURLOPT_USERAGENT, std::string(kUserAgent).c_str());
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.value().get());
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
@@ -400,20 +401,58 @@ class CurlKinesisClient final : public KinesisClient {
     std::string error;
     for (const Value& r : records) {
       Record rec;
-      rec.sequence_number = Str(r, "SequenceNumber");
-      rec.partition_key = Str(r, "PartitionKey");
-      if (!util::Base64Decode(r.GetString("Data"), &rec.data, &error)) {
+      if (!client::DecodeRecord(r, &rec, &error)) {
         return InvalidResponse("GetRecords: a record's Data is not base64: " + error, 200);
       }
-      rec.approximate_arrival_timestamp_ms = TimestampMs(r, "ApproximateArrivalTimestamp");
-      rec.encryption_type = Str(r, "EncryptionType");
-      if (rec.encryption_type.empty()) rec.encryption_type = "NONE";
       result.records.push_back(std::move(rec));
     }
     return result;
   }
 
+  Outcome<StreamConsumer> RegisterStreamConsumer(std::string_view stream, std::string_view consumer_name) override {
+    std::string arn(stream);
+    if (!stream.starts_with("arn:")) {
+      Outcome<StreamSummary> summary = DescribeStreamSummary(stream);
+      if (!summary.ok()) return summary.error();
+      arn = summary.value().stream_arn;
+    }
+    Value in = Value::MakeObject();
+    in.Set("StreamARN", Value::String(arn));
+    in.Set("ConsumerName", Value::String(std::string(consumer_name)));
+    Outcome<Value> out = Call("RegisterStreamConsumer", in);
+    if (out.ok()) return ConsumerFrom(out.value(), "Consumer");
+    if (out.error().type != "ResourceInUseException") return out.error();
+    // Registered already (by this worker earlier or by another): describe it.
+    Value describe = Value::MakeObject();
+    describe.Set("StreamARN", Value::String(arn));
+    describe.Set("ConsumerName", Value::String(std::string(consumer_name)));
+    Outcome<Value> d = Call("DescribeStreamConsumer", describe);
+    if (!d.ok()) return d.error();
+    return ConsumerFrom(d.value(), "ConsumerDescription");
+  }
+
+  Outcome<StreamConsumer> DescribeStreamConsumer(std::string_view consumer_arn) override {
+    Value in = Value::MakeObject();
+    in.Set("ConsumerARN", Value::String(std::string(consumer_arn)));
+    Outcome<Value> out = Call("DescribeStreamConsumer", in);
+    if (!out.ok()) return out.error();
+    return ConsumerFrom(out.value(), "ConsumerDescription");
+  }
+
+  Outcome<Done> SubscribeToShard(std::string_view consumer_arn, std::string_view shard_id,
+                                 const IteratorPosition& position, const SubscribeToShardHandler& handler) override;
+
  private:
+  static Outcome<StreamConsumer> ConsumerFrom(const Value& out, std::string_view member) {
+    const Value* c = out.Find(member);
+    if (c == nullptr || !c->is_object()) return InvalidResponse("no " + std::string(member), 200);
+    return StreamConsumer{Str(*c, "ConsumerName"), Str(*c, "ConsumerARN"), Str(*c, "ConsumerStatus")};
+  }
+
+  // The signed headers of one JSON call (SigV4 over `body`).
+  Outcome<std::unique_ptr<curl_slist, SlistFree>> SignedHeaders(std::string_view target, std::string_view signing_name,
+                                                                std::string_view body) const;
+
   Outcome<Value> Call(std::string_view operation, const Value& in) {
     std::string target = std::string(kKinesisPrefix) + std::string(operation);
     Outcome<std::string> body = CallJson(target, kKinesisSigningName, Encode(in));
@@ -431,10 +470,167 @@ class CurlKinesisClient final : public KinesisClient {
   HandlePool pool_;
 };
 
+Outcome<std::unique_ptr<curl_slist, SlistFree>> CurlKinesisClient::SignedHeaders(std::string_view target,
+                                                                                 std::string_view signing_name,
+                                                                                 std::string_view body) const {
+  std::string amz_date = client::AmzDate(NowMs());
+  client::SigningRequest req;
+  req.method = "POST";
+  req.headers = {{"Content-Type", std::string(kContentType)},
+                 {"Host", host_},
+                 {"X-Amz-Date", amz_date},
+                 {"X-Amz-Target", std::string(target)}};
+  const Credentials& creds = *config_.credentials;
+  if (!creds.session_token.empty()) req.headers.emplace_back("X-Amz-Security-Token", creds.session_token);
+  req.payload = body;
+  client::Signature sig =
+      client::SignRequest(req, creds.access_key_id, creds.secret_access_key, config_.region, signing_name, amz_date);
+
+  std::unique_ptr<curl_slist, SlistFree> headers;
+  auto add = [&](const std::string& line) {
+    curl_slist* next = curl_slist_append(headers.get(), line.c_str());
+    if (next == nullptr) return false;
+    (void)headers.release();
+    headers.reset(next);
+    return true;
+  };
+  bool added = true;
+  for (const auto& [name, value] : req.headers) added = added && add(name + ": " + value);
+  added = added && add("Authorization: " + sig.authorization);
+  added = added && add("Expect:");  // no 100-continue round trip for large bodies
+  if (!added) return NetworkError("curl_slist_append: out of memory");
+  return headers;
+}
+
+// One subscription's state, shared by curl's callbacks (all on the calling
+// thread).
+struct Subscription {
+  CURL* handle = nullptr;
+  const SubscribeToShardHandler* handler = nullptr;
+  client::SubscriptionReader reader;
+  std::vector<SubscribeToShardEvent> events;
+  long status = 0;                 // the HTTP status, once the headers are in
+  std::string error_body;          // a non-200 answer's body
+  ResponseHeaders headers;         // x-amzn-ErrorType of a non-200 answer
+  std::optional<ApiError> failed;  // the stream's exception or a decoding failure
+  bool stopped = false;            // the handler ended it (shard end, false, cancelled)
+};
+
+size_t OnSubscriptionBytes(char* data, size_t size, size_t n, void* userdata) {
+  auto* sub = static_cast<Subscription*>(userdata);
+  const size_t bytes = size * n;
+  if (sub->status == 0) curl_easy_getinfo(sub->handle, CURLINFO_RESPONSE_CODE, &sub->status);
+  if (sub->status != 200) {
+    sub->error_body.append(data, bytes);
+    return bytes;
+  }
+  Outcome<Done> fed = sub->reader.Feed(std::string_view(data, bytes), &sub->events);
+  for (SubscribeToShardEvent& ev : sub->events) {
+    if (sub->stopped) break;
+    const bool ended = ev.shard_ended;
+    if (!sub->handler->on_event(ev) || ended) sub->stopped = true;
+  }
+  sub->events.clear();
+  if (!fed.ok() && !sub->stopped) sub->failed = fed.error();
+  return sub->stopped || sub->failed ? 0 : bytes;  // 0 aborts the transfer
+}
+
+int OnSubscriptionProgress(void* userdata, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* sub = static_cast<Subscription*>(userdata);
+  if (sub->handler->cancelled && sub->handler->cancelled()) {
+    sub->stopped = true;
+    return 1;  // aborts the transfer
+  }
+  return 0;
+}
+
+Outcome<Done> CurlKinesisClient::SubscribeToShard(std::string_view consumer_arn, std::string_view shard_id,
+                                                  const IteratorPosition& position,
+                                                  const SubscribeToShardHandler& handler) {
+  Value in = Value::MakeObject();
+  in.Set("ConsumerARN", Value::String(std::string(consumer_arn)));
+  in.Set("ShardId", Value::String(std::string(shard_id)));
+  in.Set("StartingPosition", StartingPosition(position));
+  const std::string body = Encode(in);
+  const std::string target = std::string(kKinesisPrefix) + "SubscribeToShard";
+  auto headers = SignedHeaders(target, kKinesisSigningName, body);
+  if (!headers.ok()) return headers.error();
+
+  // Its own handle, not the pool's: the subscription is HTTP/2 (h2c with
+  // prior knowledge on http://, ALPN h2 on https://) and long-lived.
+  std::unique_ptr<CURL, void (*)(CURL*)> h(curl_easy_init(), curl_easy_cleanup);
+  if (!h) return NetworkError("curl_easy_init failed");
+  Subscription sub;
+  sub.handle = h.get();
+  sub.handler = &handler;
+  std::string url = config_.endpoint + "/";
+  char error[CURL_ERROR_SIZE] = {0};
+  const bool tls = config_.endpoint.starts_with("https://");
+  curl_easy_setopt(h.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(
+      h.get(), CURLOPT_HTTP_VERSION,
+      tls ? static_cast<long>(CURL_HTTP_VERSION_2TLS) : static_cast<long>(CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE));
+  curl_easy_setopt(h.get(), CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h.get(), CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config_.connect_timeout.count()));
+  // No overall deadline (the service ends a subscription after 5 minutes);
+  // a connection silent for longer than the request timeout is dead (the
+  // service sends an event at least every few seconds).
+  curl_easy_setopt(h.get(), CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(h.get(), CURLOPT_LOW_SPEED_TIME,
+                   std::max<long>(1, static_cast<long>(config_.request_timeout.count() / kMillisPerSecond)));
+  curl_easy_setopt(h.get(), CURLOPT_USERAGENT, std::string(kUserAgent).c_str());
+  curl_easy_setopt(h.get(), CURLOPT_HTTPHEADER, headers.value().get());
+  curl_easy_setopt(h.get(), CURLOPT_POST, 1L);
+  curl_easy_setopt(h.get(), CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(h.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(h.get(), CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(h.get(), CURLOPT_WRITEFUNCTION, OnSubscriptionBytes);
+  curl_easy_setopt(h.get(), CURLOPT_WRITEDATA, &sub);
+  curl_easy_setopt(h.get(), CURLOPT_HEADERFUNCTION, ReadHeader);
+  curl_easy_setopt(h.get(), CURLOPT_HEADERDATA, &sub.headers);
+  curl_easy_setopt(h.get(), CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(h.get(), CURLOPT_XFERINFOFUNCTION, OnSubscriptionProgress);
+  curl_easy_setopt(h.get(), CURLOPT_XFERINFODATA, &sub);
+  curl_easy_setopt(h.get(), CURLOPT_SSL_VERIFYPEER, config_.verify_tls ? 1L : 0L);
+  curl_easy_setopt(h.get(), CURLOPT_SSL_VERIFYHOST, config_.verify_tls ? 2L : 0L);
+  if (!config_.ca_file.empty()) curl_easy_setopt(h.get(), CURLOPT_CAINFO, config_.ca_file.c_str());
+  const CURLcode rc = curl_easy_perform(h.get());
+  if (sub.failed) return *sub.failed;
+  if (sub.stopped) return Done{};
+  if (rc != CURLE_OK) {
+    return NetworkError("SubscribeToShard to " + url + ": " +
+                        (error[0] != '\0' ? std::string(error) : std::string(curl_easy_strerror(rc))));
+  }
+  if (sub.status == 0) curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &sub.status);
+  if (sub.status != 200) {
+    return client::ParseErrorResponse(static_cast<int>(sub.status), sub.error_body, sub.headers.error_type);
+  }
+  if (sub.reader.pending_bytes() != 0)
+    return InvalidResponse("SubscribeToShard: the event stream ends mid-message", 200);
+  return Done{};  // the service ended the subscription (its lifetime): subscribe again
+}
+
 std::once_flag curl_init_once;
 CURLcode curl_init_result = CURLE_OK;
 
 }  // namespace
+
+namespace {
+ApiError Unsupported(std::string_view operation) {
+  return ApiError{"UnsupportedOperation", "this KinesisClient does not implement " + std::string(operation), 0};
+}
+}  // namespace
+
+Outcome<StreamConsumer> KinesisClient::RegisterStreamConsumer(std::string_view, std::string_view) {
+  return Unsupported("RegisterStreamConsumer");
+}
+Outcome<StreamConsumer> KinesisClient::DescribeStreamConsumer(std::string_view) {
+  return Unsupported("DescribeStreamConsumer");
+}
+Outcome<Done> KinesisClient::SubscribeToShard(std::string_view, std::string_view, const IteratorPosition&,
+                                              const SubscribeToShardHandler&) {
+  return Unsupported("SubscribeToShard");
+}
 
 Outcome<ClientConfig> ClientConfig::Resolve(ClientConfig partial) {
   return client::ResolveConfig(std::move(partial), client::ProcessEnvironment());

@@ -66,8 +66,10 @@ std::string_view ContentTypeFor(std::string_view name) {
 
 ConsoleRoute::ConsoleRoute(std::span<const EmbeddedAsset> assets, ConsoleOptions options) {
   for (const EmbeddedAsset& a : assets) by_name_.emplace(a.name, &a);
-  config_body_ = std::string("{\"credentialsRequired\":") + (options.credentials_required ? "true" : "false") + "}";
-  config_etag_ = options.credentials_required ? "\"config-signed\"" : "\"config-development\"";
+  config_body_ = std::string("{\"credentialsRequired\":") + (options.credentials_required ? "true" : "false") +
+                 ",\"metricsOnThisPort\":" + (options.metrics_on_this_port ? "true" : "false") + "}";
+  config_etag_ = std::string("\"config-") + (options.credentials_required ? "signed" : "development") +
+                 (options.metrics_on_this_port ? "" : "-no-metrics") + "\"";
   config_ = EmbeddedAsset{kConfigName, config_body_, config_etag_};
   by_name_[kConfigName] = &config_;
 }

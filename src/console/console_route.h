@@ -17,6 +17,11 @@ struct ConsoleOptions {
   // and secret before any call. Otherwise (development mode) it signs with a
   // fixed development key, which the server accepts as any other.
   bool credentials_required = false;
+  // GET /metrics is served on the console's port (the live charts read it).
+  // False when spated runs with --metrics-port, which moves /metrics to a
+  // listener of its own: the page then says where the metrics are instead
+  // of drawing charts.
+  bool metrics_on_this_port = true;
 };
 
 // The web console's files, for `FrontDoor::AddRoute({"", "/console/*", ""}, ...)`:

@@ -22,6 +22,8 @@ using consumer::ShardConsumer;
 
 constexpr int kMaxRecordsLimit = 10000;
 constexpr int kRenewalsPerFailover = 3;
+// How often Create asks whether a newly registered consumer is ACTIVE.
+constexpr std::chrono::milliseconds kConsumerStatusPoll{250};
 
 std::string DefaultWorkerId() {
   char host[256] = {};
@@ -36,9 +38,10 @@ std::string DefaultWorkerId() {
 // thread and idle shard threads at shutdown.
 class ConsumerImpl final : public Consumer {
  public:
-  ConsumerImpl(ConsumerConfig config, KinesisClient* client, std::string stream_arn)
+  ConsumerImpl(ConsumerConfig config, KinesisClient* client, std::string stream_arn, std::string consumer_arn)
       : config_(std::move(config)),
         client_(client),
+        consumer_arn_(std::move(consumer_arn)),
         store_(consumer::NewRemoteLeaseStore(client, config_.application_name, std::move(stream_arn))),
         leases_(config_.worker_id, store_.get(), util::SystemClock(), config_.failover_time.count()) {}
 
@@ -117,12 +120,13 @@ class ConsumerImpl final : public Consumer {
                                                    : std::string(consumer::kTrimHorizon));
     }
     (void)leases_.TakeLeases();
+    if (shards.ok()) (void)leases_.CleanUpFinished(shards.value());
     std::lock_guard lock(mu_);
     if (stopping_) return;
     for (const std::string& shard : leases_.Held()) {
       if (shards_.count(shard) != 0) continue;
       auto s = std::make_unique<ShardThread>(shard, config_.stream, client_, &leases_, config_.processor_factory(),
-                                             config_.max_records);
+                                             config_.max_records, consumer_arn_);
       ShardThread* raw = s.get();
       raw->thread = std::thread([this, raw] { RunShard(raw); });
       shards_.emplace(shard, std::move(s));
@@ -155,6 +159,7 @@ class ConsumerImpl final : public Consumer {
 
   const ConsumerConfig config_;
   KinesisClient* const client_;
+  const std::string consumer_arn_;  // empty: polling
   const std::unique_ptr<consumer::LeaseStore> store_;
   LeaseCoordinator leases_;
 
@@ -166,6 +171,32 @@ class ConsumerImpl final : public Consumer {
   std::map<std::string, std::unique_ptr<ShardThread>> shards_;  // guarded by mu_
   std::thread lease_thread_;
 };
+
+// Registers the application's stream consumer (or finds it registered) and
+// waits, up to the configured timeout, until it is ACTIVE. Answers its ARN.
+Outcome<std::string> RegisterActiveConsumer(KinesisClient* client, const std::string& stream_arn,
+                                            const ConsumerConfig& config) {
+  const std::string& name = config.consumer_name.empty() ? config.application_name : config.consumer_name;
+  auto registered = client->RegisterStreamConsumer(stream_arn, name);
+  if (!registered.ok()) return registered.error();
+  const std::string arn = registered.value().consumer_arn;
+  std::string status = registered.value().consumer_status;
+  const auto deadline = std::chrono::steady_clock::now() + config.consumer_registration_timeout;
+  while (status != "ACTIVE") {
+    if (status == "DELETING") return ApiError{"ResourceInUseException", "consumer " + name + " is being deleted", 0};
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return ApiError{"LimitExceededException", "consumer " + name + " did not become ACTIVE in time", 0};
+    }
+    std::this_thread::sleep_for(kConsumerStatusPoll);
+    auto described = client->DescribeStreamConsumer(arn);
+    if (described.ok()) {
+      status = described.value().consumer_status;
+    } else if (!described.error().retryable()) {
+      return described.error();
+    }
+  }
+  return arn;
+}
 
 }  // namespace
 
@@ -182,11 +213,21 @@ Outcome<std::unique_ptr<Consumer>> Consumer::Create(ConsumerConfig config, Kines
       config.initial_position.type != IteratorPosition::Type::kLatest) {
     return invalid("initial_position must be TRIM_HORIZON or LATEST");
   }
+  if (config.enhanced_fan_out && config.consumer_registration_timeout.count() <= 0) {
+    return invalid("consumer_registration_timeout must be positive");
+  }
   if (config.worker_id.empty()) config.worker_id = DefaultWorkerId();
   auto summary = client->DescribeStreamSummary(config.stream);
   if (!summary.ok()) return summary.error();
   std::string arn = summary.value().stream_arn;
-  return std::unique_ptr<Consumer>(std::make_unique<ConsumerImpl>(std::move(config), client, std::move(arn)));
+  std::string consumer_arn;
+  if (config.enhanced_fan_out) {
+    auto registered = RegisterActiveConsumer(client, arn, config);
+    if (!registered.ok()) return registered.error();
+    consumer_arn = std::move(registered).value();
+  }
+  return std::unique_ptr<Consumer>(
+      std::make_unique<ConsumerImpl>(std::move(config), client, std::move(arn), std::move(consumer_arn)));
 }
 
 }  // namespace spate

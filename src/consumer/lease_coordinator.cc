@@ -34,8 +34,17 @@ Outcome<Done> LeaseCoordinator::SyncShards(const std::vector<Shard>& shards, con
   for (const Shard& s : shards) in_stream.insert(s.shard_id);
   std::lock_guard lock(mu_);
   if (auto st = RefreshLocked(); !st.ok()) return st.error();
+  // A shard with a leased child was finished and its lease cleaned up
+  // (CleanUpFinished): it gets no new lease.
+  std::set<std::string> has_leased_child;
   for (const Shard& s : shards) {
-    if (table_.count(s.shard_id) != 0) continue;
+    if (table_.count(s.shard_id) == 0) continue;
+    for (const std::string* p : {&s.parent_shard_id, &s.adjacent_parent_shard_id}) {
+      if (!p->empty()) has_leased_child.insert(*p);
+    }
+  }
+  for (const Shard& s : shards) {
+    if (table_.count(s.shard_id) != 0 || has_leased_child.count(s.shard_id) != 0) continue;
     std::vector<std::string> parents;
     for (const std::string* p : {&s.parent_shard_id, &s.adjacent_parent_shard_id}) {
       if (!p->empty()) parents.push_back(*p);
@@ -74,6 +83,43 @@ bool LeaseCoordinator::ExpiredLocked(const LeaseRecord& lease, int64_t now_ns) c
   if (lease.owner.empty()) return true;
   auto it = observed_.find(lease.shard_id);
   return it != observed_.end() && it->second.counter == lease.counter && now_ns - it->second.since_ns > failover_ns_;
+}
+
+std::vector<std::string> LeaseCoordinator::CleanUpFinished(const std::vector<Shard>& shards) {
+  std::lock_guard lock(mu_);
+  std::set<std::string> in_stream;
+  std::map<std::string, std::vector<std::string>> children;
+  for (const Shard& s : shards) {
+    in_stream.insert(s.shard_id);
+    for (const std::string* p : {&s.parent_shard_id, &s.adjacent_parent_shard_id}) {
+      if (!p->empty()) children[*p].push_back(s.shard_id);
+    }
+  }
+  auto processing = [&](const std::string& child) {
+    auto it = table_.find(child);
+    return it != table_.end() && it->second.checkpoint != kTrimHorizon && it->second.checkpoint != kLatest;
+  };
+  std::vector<std::string> deleted;
+  for (auto it = table_.begin(); it != table_.end();) {
+    const LeaseRecord& lease = it->second;
+    bool remove = false;
+    if (Finished(lease)) {
+      if (in_stream.count(lease.shard_id) == 0) {
+        remove = true;  // the shard left the stream (retention): nothing reads it again
+      } else if (auto c = children.find(lease.shard_id); c != children.end()) {
+        remove = std::all_of(c->second.begin(), c->second.end(), processing);
+      }
+    }
+    if (remove && store_->Delete(lease.shard_id, lease.counter).ok()) {
+      deleted.push_back(lease.shard_id);
+      held_.erase(lease.shard_id);
+      observed_.erase(lease.shard_id);
+      it = table_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return deleted;
 }
 
 std::vector<std::string> LeaseCoordinator::RenewAll() {

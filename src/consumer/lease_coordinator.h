@@ -36,6 +36,15 @@ class LeaseCoordinator {
   // another worker created first is fine.
   Outcome<Done> SyncShards(const std::vector<Shard>& shards, const std::string& initial_checkpoint);
 
+  // Lease cleanup (as the KCL's): deletes, with a conditional DeleteLease,
+  // the lease of every shard that is finished (SHARD_END) and either has
+  // left the stream or has children in `shards` whose leases all hold a
+  // checkpoint past TRIM_HORIZON (they are being processed, so nothing will
+  // wait on the parent again). Reads the last listing (TakeLeases or
+  // Refresh). Returns the shards whose leases were deleted; a lease changed
+  // or deleted meanwhile by another worker is skipped.
+  std::vector<std::string> CleanUpFinished(const std::vector<Shard>& shards);
+
   // Renews every held lease. A lease whose renewal fails its condition (or
   // that could not be renewed for the failover time) is no longer held.
   // Returns the shards lost.

@@ -79,6 +79,15 @@ class RemoteLeaseStore final : public LeaseStore {
     return ParseLease(out.value().Find("Lease"));
   }
 
+  Outcome<Done> Delete(const std::string& shard_id, int64_t expected_counter) override {
+    Value in = Base();
+    in.Set("ShardId", Value::String(shard_id));
+    in.Set("ExpectedLeaseCounter", Value::Int(expected_counter));
+    auto out = Call("DeleteLease", in);
+    if (!out.ok()) return out.error();
+    return Done{};
+  }
+
  private:
   Value Base() const {
     Value in = Value::MakeObject();

@@ -49,6 +49,9 @@ class LeaseStore {
   virtual Outcome<LeaseRecord> Create(const std::string& shard_id, const std::string& checkpoint,
                                       const std::vector<std::string>& parent_shard_ids) = 0;
   virtual Outcome<LeaseRecord> Update(const LeaseUpdate& update) = 0;
+  // Deletes the lease if its counter is still `expected_counter`
+  // (kConcurrentModification otherwise; ResourceNotFoundException if gone).
+  virtual Outcome<Done> Delete(const std::string& shard_id, int64_t expected_counter) = 0;
 };
 
 // The lease table of spated (SpateLeases_20261207.*), through `client`

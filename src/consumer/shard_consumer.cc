@@ -32,13 +32,14 @@ class ShardConsumer::CheckpointerImpl final : public Checkpointer {
 };
 
 ShardConsumer::ShardConsumer(std::string shard_id, std::string stream, KinesisClient* client, LeaseCoordinator* leases,
-                             std::unique_ptr<RecordProcessor> processor, int max_records)
+                             std::unique_ptr<RecordProcessor> processor, int max_records, std::string consumer_arn)
     : shard_id_(std::move(shard_id)),
       stream_(std::move(stream)),
       client_(client),
       leases_(leases),
       processor_(std::move(processor)),
-      max_records_(max_records) {}
+      max_records_(max_records),
+      consumer_arn_(std::move(consumer_arn)) {}
 
 ShardConsumer::StepResult ShardConsumer::Finish(bool lost) {
   if (lost) {
@@ -60,6 +61,10 @@ Outcome<Done> ShardConsumer::OpenIterator(const std::string& checkpoint, uint64_
     // aggregate may have been checkpointed half-way.
     position = IteratorPosition::AtSequenceNumber(checkpoint);
     skip_through_ = Position{checkpoint, sub};
+  }
+  if (!consumer_arn_.empty()) {
+    subscribe_from_ = position;
+    return Done{};
   }
   auto it = client_->GetShardIterator(stream_, shard_id_, position);
   if (!it.ok()) return it.error();
@@ -98,7 +103,7 @@ ShardConsumer::StepResult ShardConsumer::Step() {
       state_ = State::kProcessing;
       return StepResult::kContinue;
     }
-    case State::kProcessing: return Read();
+    case State::kProcessing: return consumer_arn_.empty() ? Read() : Subscribe();
     case State::kShardEnded: {
       CheckpointerImpl checkpointer(this, /*at_shard_end=*/true);
       processor_->ShardEnded(checkpointer);
@@ -127,8 +132,19 @@ ShardConsumer::StepResult ShardConsumer::Read() {
     return StepResult::kIdle;
   }
   GetRecordsResult& result = got.value();
+  const bool delivered = !result.records.empty();
+  Deliver(&result.records);
+  iterator_ = std::move(result.next_shard_iterator);
+  if (iterator_.empty()) {
+    state_ = State::kShardEnded;
+    return StepResult::kContinue;
+  }
+  return delivered ? StepResult::kContinue : StepResult::kIdle;
+}
+
+void ShardConsumer::Deliver(std::vector<Record>* records) {
   std::vector<ConsumedRecord> batch;
-  for (Record& r : result.records) {
+  for (Record& r : *records) {
     for (UserRecord& u : Deaggregate(r.data, r.partition_key, {})) {
       if (skip_through_) {
         const int c = CompareSequenceNumbers(r.sequence_number, skip_through_->sequence_number);
@@ -145,17 +161,46 @@ ShardConsumer::StepResult ShardConsumer::Read() {
       batch.push_back(std::move(out));
     }
   }
-  iterator_ = std::move(result.next_shard_iterator);
-  if (!batch.empty()) {
-    last_delivered_ = Position{batch.back().sequence_number, batch.back().sub_sequence_number};
-    CheckpointerImpl checkpointer(this, /*at_shard_end=*/false);
-    processor_->ProcessRecords(batch, checkpointer);
-  }
-  if (iterator_.empty()) {
+  if (batch.empty()) return;
+  last_delivered_ = Position{batch.back().sequence_number, batch.back().sub_sequence_number};
+  CheckpointerImpl checkpointer(this, /*at_shard_end=*/false);
+  processor_->ProcessRecords(batch, checkpointer);
+}
+
+ShardConsumer::StepResult ShardConsumer::Subscribe() {
+  bool lost = false;
+  bool ended = false;
+  SubscribeToShardHandler handler;
+  handler.on_event = [&](SubscribeToShardEvent& ev) {
+    if (!leases_->Holds(shard_id_)) {
+      lost = true;
+      return false;
+    }
+    if (shutdown_requested_) return false;
+    const bool had_records = !ev.records.empty();
+    Deliver(&ev.records);
+    // The next subscription continues after the continuation. Before the
+    // first record of a TRIM_HORIZON or AT_SEQUENCE_NUMBER start, the start
+    // itself is kept: nothing was delivered that a continuation could cover.
+    const bool positioned = subscribe_from_.type == IteratorPosition::Type::kLatest ||
+                            subscribe_from_.type == IteratorPosition::Type::kAfterSequenceNumber;
+    if (!ev.continuation_sequence_number.empty() && (had_records || positioned)) {
+      subscribe_from_ = IteratorPosition::AfterSequenceNumber(ev.continuation_sequence_number);
+    }
+    if (ev.shard_ended) ended = true;
+    return !ended;
+  };
+  handler.cancelled = [this] { return shutdown_requested_.load() || !leases_->Holds(shard_id_); };
+  Outcome<Done> done = client_->SubscribeToShard(consumer_arn_, shard_id_, subscribe_from_, handler);
+  if (lost || !leases_->Holds(shard_id_)) return Finish(/*lost=*/true);
+  if (ended) {
     state_ = State::kShardEnded;
     return StepResult::kContinue;
   }
-  return batch.empty() ? StepResult::kIdle : StepResult::kContinue;
+  // The service ended the subscription (its lifetime): subscribe again at
+  // once. An error (another subscription still alive, the network): after
+  // the idle time.
+  return done.ok() ? StepResult::kContinue : StepResult::kIdle;
 }
 
 }  // namespace spate::consumer

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "consumer/lease_coordinator.h"
 #include "spate/consumer.h"
@@ -16,7 +17,8 @@ int CompareSequenceNumbers(std::string_view a, std::string_view b);
 
 // Processes one held shard (KCL's ShardConsumer): waits for its parents to
 // reach SHARD_END, initialises the processor, reads from the checkpoint with
-// GetRecords, de-aggregates, delivers, and at the shard's end has the
+// GetRecords (or, given a consumer ARN, with SubscribeToShard: enhanced
+// fan-out), de-aggregates, delivers, and at the shard's end has the
 // processor checkpoint SHARD_END and releases the lease. Driven by Step()
 // from one thread (the shard's); RequestShutdown() from any thread.
 class ShardConsumer {
@@ -28,9 +30,10 @@ class ShardConsumer {
   };
 
   // `client` and `leases` must outlive this; the shard's lease is held by
-  // `leases` when constructed.
+  // `leases` when constructed. `consumer_arn` empty: polling; else the
+  // registered consumer that subscribes (one Step() is one subscription).
   ShardConsumer(std::string shard_id, std::string stream, KinesisClient* client, LeaseCoordinator* leases,
-                std::unique_ptr<RecordProcessor> processor, int max_records);
+                std::unique_ptr<RecordProcessor> processor, int max_records, std::string consumer_arn = {});
 
   StepResult Step();
   // Graceful hand-off: the next Step() calls ShutdownRequested and releases
@@ -48,6 +51,10 @@ class ShardConsumer {
 
   Outcome<Done> OpenIterator(const std::string& checkpoint, uint64_t sub);
   StepResult Read();
+  StepResult Subscribe();
+  // De-aggregates, drops what the resume point covers, and hands the rest to
+  // the processor.
+  void Deliver(std::vector<Record>* records);
   StepResult Finish(bool lost);
 
   const std::string shard_id_;
@@ -56,11 +63,15 @@ class ShardConsumer {
   LeaseCoordinator* const leases_;
   const std::unique_ptr<RecordProcessor> processor_;
   const int max_records_;
+  const std::string consumer_arn_;  // empty: polling
   std::atomic<bool> shutdown_requested_{false};
 
   State state_ = State::kWaitingForParents;
   bool initialized_ = false;
-  std::string iterator_;
+  std::string iterator_;  // polling: the next GetRecords
+  // Fan-out: where the next subscription starts (the checkpoint's position,
+  // then AFTER_SEQUENCE_NUMBER the last continuation).
+  IteratorPosition subscribe_from_;
   // Records at or before this position were processed (resume point).
   std::optional<Position> skip_through_;
   // The last record delivered to ProcessRecords.

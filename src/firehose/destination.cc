@@ -12,11 +12,12 @@ namespace {
 using protocol::Value;
 
 // Every kind Spate delivers to, one line each.
-const std::array<std::reference_wrapper<const DestinationKind>, 3>& Kinds() {
-  static const std::array<std::reference_wrapper<const DestinationKind>, 3> kinds = {
-      std::cref(ExtendedS3DestinationKind()),
-      std::cref(S3DestinationKind()),
-      std::cref(RedshiftDestinationKind()),
+const std::array<std::reference_wrapper<const DestinationKind>, 7>& Kinds() {
+  static const std::array<std::reference_wrapper<const DestinationKind>, 7> kinds = {
+      std::cref(ExtendedS3DestinationKind()),    std::cref(S3DestinationKind()),
+      std::cref(RedshiftDestinationKind()),      std::cref(AmazonopensearchserviceDestinationKind()),
+      std::cref(ElasticsearchDestinationKind()), std::cref(AmazonOpenSearchServerlessDestinationKind()),
+      std::cref(HttpEndpointDestinationKind()),
   };
   return kinds;
 }

@@ -106,6 +106,12 @@ const DestinationKind* DestinationKindOf(const protocol::Value& destination);
 const DestinationKind& S3DestinationKind();          // S3DestinationConfiguration
 const DestinationKind& ExtendedS3DestinationKind();  // ExtendedS3DestinationConfiguration
 const DestinationKind& RedshiftDestinationKind();    // RedshiftDestinationConfiguration
+// AmazonopensearchserviceDestinationConfiguration, ElasticsearchDestinationConfiguration,
+// AmazonOpenSearchServerlessDestinationConfiguration (opensearch_destination.cc).
+const DestinationKind& AmazonopensearchserviceDestinationKind();
+const DestinationKind& ElasticsearchDestinationKind();
+const DestinationKind& AmazonOpenSearchServerlessDestinationKind();
+const DestinationKind& HttpEndpointDestinationKind();  // HttpEndpointDestinationConfiguration
 
 // The S3 sink of an S3 configuration (S3DestinationConfiguration shape, or
 // the extended one): what other kinds use for their S3 backup of source

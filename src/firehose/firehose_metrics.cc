@@ -46,6 +46,28 @@ FirehoseMetrics::FirehoseMetrics(metrics::Registry* registry) {
                                    "DeliveryToRedshift.Success: COPY transactions committed.", kLabels);
   redshift_failed_copies_ = r->AddCounter("spate_firehose_delivery_to_redshift_failed_total",
                                           "COPY attempts that failed and are retried.", kLabels);
+  opensearch_records_ = r->AddCounter("spate_firehose_delivery_to_opensearch_records_total",
+                                      "DeliveryToAmazonOpenSearchService.Records: documents indexed.", kLabels);
+  opensearch_bytes_ =
+      r->AddCounter("spate_firehose_delivery_to_opensearch_bytes_total",
+                    "DeliveryToAmazonOpenSearchService.Bytes: bytes of the documents indexed.", kLabels);
+  opensearch_success_ =
+      r->AddCounter("spate_firehose_delivery_to_opensearch_success_total",
+                    "DeliveryToAmazonOpenSearchService.Success: _bulk requests answered 200.", kLabels);
+  opensearch_failed_records_ =
+      r->AddCounter("spate_firehose_delivery_to_opensearch_failed_records_total",
+                    "Documents written to the S3 backup as failed (AmazonOpenSearchService-failed).", kLabels);
+  http_endpoint_records_ = r->AddCounter("spate_firehose_delivery_to_http_endpoint_records_total",
+                                         "DeliveryToHttpEndpoint.Records: records the endpoint acknowledged.", kLabels);
+  http_endpoint_bytes_ =
+      r->AddCounter("spate_firehose_delivery_to_http_endpoint_bytes_total",
+                    "DeliveryToHttpEndpoint.Bytes: bytes of the records acknowledged, before encoding.", kLabels);
+  http_endpoint_success_ =
+      r->AddCounter("spate_firehose_delivery_to_http_endpoint_success_total",
+                    "DeliveryToHttpEndpoint.Success: requests answered 200 with their requestId.", kLabels);
+  http_endpoint_failed_records_ = r->AddCounter(
+      "spate_firehose_delivery_to_http_endpoint_failed_records_total",
+      "Records written to the S3 backup (http-endpoint-failed) or, after a 413, to the error output.", kLabels);
 }
 
 std::shared_ptr<DeliveryStreamMetrics> FirehoseMetrics::ForStream(const std::string& account, const std::string& region,
@@ -66,15 +88,31 @@ std::shared_ptr<DeliveryStreamMetrics> FirehoseMetrics::ForStream(const std::str
   m->redshift_bytes = redshift_bytes_->Get(v);
   m->redshift_copies = redshift_copies_->Get(v);
   m->redshift_failed_copies = redshift_failed_copies_->Get(v);
+  m->opensearch_records = opensearch_records_->Get(v);
+  m->opensearch_bytes = opensearch_bytes_->Get(v);
+  m->opensearch_success = opensearch_success_->Get(v);
+  m->opensearch_failed_records = opensearch_failed_records_->Get(v);
+  m->http_endpoint_records = http_endpoint_records_->Get(v);
+  m->http_endpoint_bytes = http_endpoint_bytes_->Get(v);
+  m->http_endpoint_success = http_endpoint_success_->Get(v);
+  m->http_endpoint_failed_records = http_endpoint_failed_records_->Get(v);
   return m;
 }
 
 void FirehoseMetrics::Remove(const std::string& account, const std::string& region, const std::string& name) {
   metrics::LabelValues v = {account, region, name};
-  for (metrics::FamilyBase* f : std::initializer_list<metrics::FamilyBase*>{
-           incoming_bytes_, incoming_records_, incoming_put_requests_, throttled_records_, delivered_records_,
-           delivered_bytes_, delivered_objects_, failed_attempts_, expired_records_, data_freshness_, redshift_records_,
-           redshift_bytes_, redshift_copies_, redshift_failed_copies_}) {
+  for (metrics::FamilyBase* f :
+       std::initializer_list<metrics::FamilyBase*>{incoming_bytes_,        incoming_records_,
+                                                   incoming_put_requests_, throttled_records_,
+                                                   delivered_records_,     delivered_bytes_,
+                                                   delivered_objects_,     failed_attempts_,
+                                                   expired_records_,       data_freshness_,
+                                                   redshift_records_,      redshift_bytes_,
+                                                   redshift_copies_,       redshift_failed_copies_,
+                                                   opensearch_records_,    opensearch_bytes_,
+                                                   opensearch_success_,    opensearch_failed_records_,
+                                                   http_endpoint_records_, http_endpoint_bytes_,
+                                                   http_endpoint_success_, http_endpoint_failed_records_}) {
     f->Remove(v);
   }
 }

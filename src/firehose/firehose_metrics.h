@@ -32,6 +32,20 @@ struct DeliveryStreamMetrics {
   std::shared_ptr<metrics::Counter> redshift_bytes;
   std::shared_ptr<metrics::Counter> redshift_copies;
   std::shared_ptr<metrics::Counter> redshift_failed_copies;
+  // DeliveryToAmazonOpenSearchService.{Records,Bytes,Success}: documents
+  // indexed, their bytes, _bulk requests answered 200; and documents written
+  // to the S3 backup as failed.
+  std::shared_ptr<metrics::Counter> opensearch_records;
+  std::shared_ptr<metrics::Counter> opensearch_bytes;
+  std::shared_ptr<metrics::Counter> opensearch_success;
+  std::shared_ptr<metrics::Counter> opensearch_failed_records;
+  // DeliveryToHttpEndpoint.{Records,Bytes,Success}: records acknowledged,
+  // their bytes, requests answered 200 with their requestId; and records
+  // written to the S3 backup (or the error output, after a 413) as failed.
+  std::shared_ptr<metrics::Counter> http_endpoint_records;
+  std::shared_ptr<metrics::Counter> http_endpoint_bytes;
+  std::shared_ptr<metrics::Counter> http_endpoint_success;
+  std::shared_ptr<metrics::Counter> http_endpoint_failed_records;
 };
 
 // Firehose's metric families, labelled account, region, delivery_stream_name.
@@ -62,6 +76,14 @@ class FirehoseMetrics {
   metrics::Family<metrics::Counter>* redshift_bytes_;
   metrics::Family<metrics::Counter>* redshift_copies_;
   metrics::Family<metrics::Counter>* redshift_failed_copies_;
+  metrics::Family<metrics::Counter>* opensearch_records_;
+  metrics::Family<metrics::Counter>* opensearch_bytes_;
+  metrics::Family<metrics::Counter>* opensearch_success_;
+  metrics::Family<metrics::Counter>* opensearch_failed_records_;
+  metrics::Family<metrics::Counter>* http_endpoint_records_;
+  metrics::Family<metrics::Counter>* http_endpoint_bytes_;
+  metrics::Family<metrics::Counter>* http_endpoint_success_;
+  metrics::Family<metrics::Counter>* http_endpoint_failed_records_;
 };
 
 }  // namespace spate::firehose

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
+#include <unordered_set>
 #include <utility>
 
 #include "base/assert.h"
@@ -131,10 +133,57 @@ std::vector<Work> Engine::Poll(int64_t now_ns, std::vector<Completion>* done) {
       ExpireFront(shard.pending, &shard.pending_bytes, now_ns, done);
       if (old_in_flight || !Ready(shard, now_ns)) continue;
 
-      Work::Sent sent;
-      sent.shard_id = shard_id;
-      PutRecordsEntry entry;
+      // Adds one entry to the call being filled, or to a new call when it
+      // is full (only for a shard's first entry: a shard has at most one
+      // call in flight).
+      auto call_has_room = [&](size_t kinesis_bytes) {
+        return current != works.size() && works[current].entries.size() < config_.collection_max_count &&
+               current_size + kinesis_bytes <= config_.collection_max_size;
+      };
+      auto add_entry = [&](PutRecordsEntry entry, Work::Sent sent) {
+        if (!call_has_room(sent.kinesis_bytes)) {
+          current = works.size();
+          current_size = 0;
+          Work w;
+          w.kind = Work::Kind::kPutRecords;
+          w.stream = name;
+          w.map_version = s.map_version;
+          w.sent_ns = now_ns;
+          works.push_back(std::move(w));
+          ++s.in_flight_by_version[s.map_version];
+          ++counters_.put_records_calls;
+          ++in_flight_calls_;
+        }
+        for (const RecordPtr& r : sent.records) {
+          shard.pending_bytes -= r->buffered_bytes();
+          if (r->attempts > 0) ++counters_.retries;
+          ++r->attempts;
+        }
+        current_size += sent.kinesis_bytes;
+        works[current].entries.push_back(std::move(entry));
+        works[current].sent.push_back(std::move(sent));
+        shard.in_flight = true;
+      };
+      // Whether the shard's rate limiters admit one more Kinesis record of
+      // `kinesis_bytes` now (taking the tokens), else when they will.
+      auto admit = [&](size_t kinesis_bytes) {
+        const auto kb = static_cast<double>(kinesis_bytes);
+        if (!shard.bytes.CanTake(kb, now_ns) || !shard.records.CanTake(1, now_ns)) {
+          if (!shard.in_flight) {
+            shard.rate_at_ns = now_ns + std::max(shard.bytes.WaitNs(kb, now_ns), shard.records.WaitNs(1, now_ns));
+            ++counters_.rate_limited_waits;
+          }
+          return false;
+        }
+        shard.bytes.Take(kb, now_ns);
+        shard.records.Take(1, now_ns);
+        return true;
+      };
+
       if (config_.aggregation_enabled) {
+        Work::Sent sent;
+        sent.shard_id = shard_id;
+        PutRecordsEntry entry;
         Aggregator agg(config_.aggregation_max_size, config_.aggregation_max_count);
         while (!shard.pending.empty()) {
           const UserRecordState& r = *shard.pending.front();
@@ -147,48 +196,39 @@ std::vector<Work> Engine::Poll(int64_t now_ns, std::vector<Completion>* done) {
         entry.data = std::move(enc.data);
         entry.partition_key = std::move(enc.partition_key);
         entry.explicit_hash_key = std::move(enc.explicit_hash_key);
-      } else {
-        sent.records.push_back(std::move(shard.pending.front()));
-        shard.pending.pop_front();
-        const UserRecordState& r = *sent.records.front();
+        sent.kinesis_bytes = entry.data.size() + entry.partition_key.size();
+        if (!admit(sent.kinesis_bytes)) {
+          for (auto it = sent.records.rbegin(); it != sent.records.rend(); ++it) {
+            shard.pending.push_front(std::move(*it));
+          }
+          continue;
+        }
+        add_entry(std::move(entry), std::move(sent));
+        continue;
+      }
+      // Plain records: as many of the shard's records as the call has room
+      // for, one entry each, but each partition key at most once per call
+      // (one entry in flight per key keeps each key's order across retries:
+      // a failed entry is sent again before the key's next record). Stops at
+      // the first record whose key the call already carries.
+      std::unordered_set<std::string_view> keys;
+      while (!shard.pending.empty()) {
+        const UserRecordState& r = *shard.pending.front();
+        const size_t kinesis_bytes = r.data.size() + r.partition_key.size();
+        if (shard.in_flight && !call_has_room(kinesis_bytes)) break;
+        if (!keys.insert(r.partition_key).second) break;
+        if (!admit(kinesis_bytes)) break;
+        Work::Sent sent;
+        sent.shard_id = shard_id;
+        sent.kinesis_bytes = kinesis_bytes;
+        PutRecordsEntry entry;
         entry.data = r.data;
         entry.partition_key = r.partition_key;
         entry.explicit_hash_key = r.explicit_hash_key;
+        sent.records.push_back(std::move(shard.pending.front()));
+        shard.pending.pop_front();
+        add_entry(std::move(entry), std::move(sent));
       }
-      sent.kinesis_bytes = entry.data.size() + entry.partition_key.size();
-      const auto kb = static_cast<double>(sent.kinesis_bytes);
-      if (!shard.bytes.CanTake(kb, now_ns) || !shard.records.CanTake(1, now_ns)) {
-        shard.rate_at_ns = now_ns + std::max(shard.bytes.WaitNs(kb, now_ns), shard.records.WaitNs(1, now_ns));
-        for (auto it = sent.records.rbegin(); it != sent.records.rend(); ++it) shard.pending.push_front(std::move(*it));
-        ++counters_.rate_limited_waits;
-        continue;
-      }
-      shard.bytes.Take(kb, now_ns);
-      shard.records.Take(1, now_ns);
-      for (const RecordPtr& r : sent.records) {
-        shard.pending_bytes -= r->buffered_bytes();
-        if (r->attempts > 0) ++counters_.retries;
-        ++r->attempts;
-      }
-      shard.in_flight = true;
-
-      if (current == works.size() || works[current].entries.size() >= config_.collection_max_count ||
-          current_size + sent.kinesis_bytes > config_.collection_max_size) {
-        current = works.size();
-        current_size = 0;
-        Work w;
-        w.kind = Work::Kind::kPutRecords;
-        w.stream = name;
-        w.map_version = s.map_version;
-        w.sent_ns = now_ns;
-        works.push_back(std::move(w));
-        ++s.in_flight_by_version[s.map_version];
-        ++counters_.put_records_calls;
-        ++in_flight_calls_;
-      }
-      current_size += sent.kinesis_bytes;
-      works[current].entries.push_back(std::move(entry));
-      works[current].sent.push_back(std::move(sent));
     }
   }
   return works;
@@ -255,7 +295,7 @@ void Engine::CompleteListShards(Work work, Outcome<std::vector<Shard>> result, i
 }
 
 void Engine::Requeue(StreamState& s, Work::Sent sent, const ApiError& error, uint64_t map_version, int64_t now_ns,
-                     std::vector<Completion>* done) {
+                     bool back_off, std::vector<Completion>* done) {
   std::vector<RecordPtr> keep;
   for (RecordPtr& r : sent.records) {
     r->last_error = error;
@@ -274,8 +314,10 @@ void Engine::Requeue(StreamState& s, Work::Sent sent, const ApiError& error, uin
       shard.pending_bytes += (*r)->buffered_bytes();
       shard.pending.push_front(std::move(*r));
     }
-    ++shard.failures;
-    shard.retry_at_ns = now_ns + Backoff(shard.failures);
+    if (back_off) {
+      ++shard.failures;
+      shard.retry_at_ns = now_ns + Backoff(shard.failures);
+    }
     return;
   }
   // The map changed while the call was out: route them again, in id order.
@@ -291,6 +333,10 @@ void Engine::CompletePutRecords(Work work, Outcome<PutRecordsResult> result, int
   for (const Work::Sent& sent : work.sent) {
     if (auto it = s.shards.find(sent.shard_id); it != s.shards.end()) it->second.in_flight = false;
   }
+  // Entries to send again, in call order; requeued last to first, each at the
+  // front of its shard, so a shard's entries keep their order; each shard
+  // backs off once per call.
+  std::vector<std::pair<size_t, ApiError>> retry;
   std::optional<ApiError> call_error;
   if (!result.ok()) {
     call_error = result.error();
@@ -302,11 +348,10 @@ void Engine::CompletePutRecords(Work work, Outcome<PutRecordsResult> result, int
   }
   if (call_error) {
     if (IsThrottlingError(call_error->type)) ++counters_.throttled;
-    const bool retryable = IsRetryableCallError(*call_error);
-    for (Work::Sent& sent : work.sent) {
-      if (retryable) {
-        Requeue(s, std::move(sent), *call_error, work.map_version, now_ns, done);
-      } else {
+    if (IsRetryableCallError(*call_error)) {
+      for (size_t i = 0; i < work.sent.size(); ++i) retry.emplace_back(i, *call_error);
+    } else {
+      for (Work::Sent& sent : work.sent) {
         for (RecordPtr& r : sent.records) Fail(std::move(r), *call_error, done);
       }
     }
@@ -332,11 +377,17 @@ void Engine::CompletePutRecords(Work work, Outcome<PutRecordsResult> result, int
       ApiError error{res.error_code, res.error_message, 200};
       if (IsThrottlingError(res.error_code)) ++counters_.throttled;
       if (IsRetryableEntryError(res.error_code)) {
-        Requeue(s, std::move(sent), error, work.map_version, now_ns, done);
+        retry.emplace_back(i, std::move(error));
       } else {
         for (RecordPtr& r : sent.records) Fail(std::move(r), error, done);
       }
     }
+  }
+  std::set<std::string> backed_off;
+  for (auto it = retry.rbegin(); it != retry.rend(); ++it) {
+    Work::Sent& sent = work.sent[it->first];
+    const bool first_of_shard = backed_off.insert(sent.shard_id).second;
+    Requeue(s, std::move(sent), it->second, work.map_version, now_ns, first_of_shard, done);
   }
   if (s.map) {
     std::erase_if(s.shards, [&](const auto& kv) {

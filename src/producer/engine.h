@@ -64,7 +64,7 @@ struct Work {
   Kind kind = Kind::kPutRecords;
   std::string stream;
   uint64_t map_version = 0;              // the stream's shard map when built
-  std::vector<PutRecordsEntry> entries;  // kPutRecords: at most one per shard
+  std::vector<PutRecordsEntry> entries;  // kPutRecords: one aggregate or distinct keys per shard
   std::vector<Sent> sent;                // parallel to entries
   int64_t sent_ns = 0;
 };
@@ -101,7 +101,8 @@ class Engine {
   bool Enqueue(const std::string& stream, RecordPtr record);
 
   // Everything sendable at `now_ns`: calls to make (each shard at most one
-  // PutRecords in flight, one entry per shard per call), and into `done`
+  // PutRecords in flight; per shard and call, one aggregate, or plain
+  // records with distinct partition keys), and into `done`
   // the records that expired.
   std::vector<Work> Poll(int64_t now_ns, std::vector<Completion>* done);
 
@@ -155,8 +156,10 @@ class Engine {
   void Reroute(StreamState& s, int64_t now_ns);
   bool Ready(const ShardState& shard, int64_t now_ns) const;
   void ExpireFront(std::deque<RecordPtr>& q, size_t* bytes, int64_t now_ns, std::vector<Completion>* done);
+  // Puts a failed entry's records back at the front of their shard (or
+  // re-routes them after a new map); `back_off` starts the shard's backoff.
   void Requeue(StreamState& s, Work::Sent sent, const ApiError& error, uint64_t map_version, int64_t now_ns,
-               std::vector<Completion>* done);
+               bool back_off, std::vector<Completion>* done);
   int64_t Backoff(int failures);
   void Fail(RecordPtr record, ApiError error, std::vector<Completion>* done);
 

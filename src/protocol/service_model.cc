@@ -186,6 +186,28 @@ ShapeType ParseShapeType(std::string_view t) {
   return ShapeType::kString;
 }
 
+// Where Spate accepts more than the model: a self-hosted server delivers to
+// endpoints over plain http too (AWS requires https). {target prefix, shape,
+// the pattern used instead}; error messages quote the pattern used.
+struct PatternOverride {
+  std::string_view target_prefix;
+  std::string_view shape;
+  std::string_view pattern;
+};
+constexpr PatternOverride kPatternOverrides[] = {
+    {"Firehose_20150804", "HttpEndpointUrl", "https?://.*"},
+    {"Firehose_20150804", "AmazonopensearchserviceClusterEndpoint", "https?:.*"},
+    {"Firehose_20150804", "ElasticsearchClusterEndpoint", "https?:.*"},
+    {"Firehose_20150804", "AmazonOpenSearchServerlessCollectionEndpoint", "https?:.*"},
+};
+
+std::string_view PatternOf(std::string_view target_prefix, std::string_view shape, std::string_view pattern) {
+  for (const PatternOverride& o : kPatternOverrides) {
+    if (o.target_prefix == target_prefix && o.shape == shape) return o.pattern;
+  }
+  return pattern;
+}
+
 }  // namespace
 
 ServiceModel::ServiceModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -231,7 +253,7 @@ std::unique_ptr<ServiceModel> ServiceModel::Load(std::string_view json) {
     s.max = GetBound(e, "max");
     bool event_stream = false;
     s.event_stream = e["eventstream"].get_bool().get(event_stream) == simdjson::SUCCESS && event_stream;
-    if (std::string_view p = GetString(e, "pattern"); !p.empty()) {
+    if (std::string_view p = PatternOf(impl->target_prefix, s.name, GetString(e, "pattern")); !p.empty()) {
       auto compiled = ModelPattern::Compile(p);
       SPATE_MODEL_CHECK(compiled.ok(), "pattern outside the supported subset");
       s.pattern.emplace(std::move(compiled).value());

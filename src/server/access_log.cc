@@ -95,16 +95,16 @@ std::string AccessLog::FormatLine(LogFormat format, const AccessLogEntry& e) {
 
 Result<std::unique_ptr<AccessLog>> AccessLog::Open(const std::string& path, LogFormat format, size_t queue_entries) {
   if (queue_entries == 0) return Status(ErrorCode::kInvalidArgument, "access log queue must hold an entry");
-  if (path == "-") return std::unique_ptr<AccessLog>(new AccessLog(stdout, false, format, queue_entries));
+  if (path == "-") return std::unique_ptr<AccessLog>(new AccessLog(stdout, std::string(), format, queue_entries));
   std::FILE* f = std::fopen(path.c_str(), "ae");
   if (f == nullptr) {
     return Status(ErrorCode::kIoError, "cannot open the access log " + path + ": " + std::strerror(errno));
   }
-  return std::unique_ptr<AccessLog>(new AccessLog(f, true, format, queue_entries));
+  return std::unique_ptr<AccessLog>(new AccessLog(f, path, format, queue_entries));
 }
 
-AccessLog::AccessLog(std::FILE* file, bool owned, LogFormat format, size_t queue_entries)
-    : file_(file), owned_(owned), format_(format), capacity_(queue_entries) {
+AccessLog::AccessLog(std::FILE* file, std::string path, LogFormat format, size_t queue_entries)
+    : file_(file), path_(std::move(path)), owned_(!path_.empty()), format_(format), capacity_(queue_entries) {
   writer_ = std::thread([this] { Run(); });
 }
 
@@ -115,7 +115,24 @@ AccessLog::~AccessLog() {
   }
   wake_.notify_one();
   writer_.join();
+  if (reopened_ != nullptr) std::fclose(reopened_);
   if (owned_) std::fclose(file_);
+}
+
+Status AccessLog::Reopen() {
+  if (!owned_) return Status::Ok();
+  std::FILE* f = std::fopen(path_.c_str(), "ae");
+  if (f == nullptr) {
+    return Status(ErrorCode::kIoError, "cannot reopen the access log " + path_ + ": " + std::strerror(errno));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Two reopens before the writer woke: the later file wins.
+    if (reopened_ != nullptr) std::fclose(reopened_);
+    reopened_ = f;
+  }
+  wake_.notify_one();
+  return Status::Ok();
 }
 
 bool AccessLog::Submit(AccessLogEntry entry) {
@@ -157,8 +174,18 @@ void AccessLog::Run() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, nothing left
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || reopened_ != nullptr; });
+      if (reopened_ != nullptr) {
+        // Everything written so far went to the old file (already flushed
+        // after each batch); from here on, the new one.
+        std::fclose(file_);
+        file_ = reopened_;
+        reopened_ = nullptr;
+      }
+      if (queue_.empty()) {
+        if (stopping_) return;  // nothing left
+        continue;
+      }
       batch.swap(queue_);
     }
     buf.clear();

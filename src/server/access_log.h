@@ -40,6 +40,8 @@ struct AccessLogEntry {
 //   json: {"time":..,"account":..,"operation":..,"stream":..,"status":200,
 //          "error":..,"latency_ms":0.412,"request_bytes":..,
 //          "response_bytes":..,"request_id":..}
+// Reopen() starts a new file at the same path (after logrotate renamed the
+// old one; spated calls it on SIGHUP).
 // Thread-safe. Destruction writes what is queued, then stops the writer.
 class AccessLog {
  public:
@@ -59,6 +61,12 @@ class AccessLog {
   // flushed (tests; shutdown).
   void Flush();
 
+  // Opens the path again (appending, created if missing) and makes the
+  // writer use the new file from its next batch on; the old file is closed
+  // once the writer lets go of it. kIoError, keeping the old file, when the
+  // path cannot be opened. No-op for stdout ("-").
+  Status Reopen();
+
   uint64_t dropped() const;
   uint64_t written() const;
 
@@ -66,11 +74,13 @@ class AccessLog {
   static std::string FormatLine(LogFormat format, const AccessLogEntry& entry);
 
  private:
-  AccessLog(std::FILE* file, bool owned, LogFormat format, size_t queue_entries);
+  AccessLog(std::FILE* file, std::string path, LogFormat format, size_t queue_entries);
   void Run();
 
-  std::FILE* const file_;
-  const bool owned_;  // fclose at destruction (not stdout)
+  std::FILE* file_;                // written by the writer thread only (then by the destructor)
+  const std::string path_;         // empty for stdout
+  const bool owned_;               // fclose at destruction (not stdout)
+  std::FILE* reopened_ = nullptr;  // guarded by mu_: the next file, taken by the writer
   const LogFormat format_;
   const size_t capacity_;
   mutable std::mutex mu_;

@@ -279,10 +279,10 @@ void ApiDispatcher::Handle(HttpRequest&& req, std::unique_ptr<Responder> respond
   if (op == nullptr || !service->Serves(*op)) return ex->SendError(UnknownOperation(target, op != nullptr));
   ex->has_output = !op->output_shape().empty();
 
-  auto auth = verifier_->Verify(req, service->signing_name());
-  if (!auth.ok()) return ex->SendError(auth.status());
-  if (ex->access != nullptr) ex->access->entry.account = auth->account;
-
+  // AWS's order: the body is decoded before the signature is looked at, so
+  // an empty or malformed body is a SerializationException whatever the
+  // authentication (an empty one with no message at all, as AWS's).
+  if (req.body.empty()) return ex->SendError(Status(ErrorCode::kSerialization, ""));
   Result<Value> input = Status(ErrorCode::kSerialization, "");
   if (ex->format == WireFormat::kCbor) {
     input = protocol::ParseCbor(req.body, kMaxNestingDepth);
@@ -293,6 +293,10 @@ void ApiDispatcher::Handle(HttpRequest&& req, std::unique_ptr<Responder> respond
   if (!input->is_object()) {
     return ex->SendError(Status(ErrorCode::kSerialization, "Start of structure or map found where not expected."));
   }
+
+  auto auth = verifier_->Verify(req, service->signing_name());
+  if (!auth.ok()) return ex->SendError(auth.status());
+  if (ex->access != nullptr) ex->access->entry.account = auth->account;
   if (Status st = model->ValidateInput(*op, &*input, ex->format); !st.ok()) return ex->SendError(st);
   if (ex->access != nullptr) ex->access->entry.stream = service->ResourceName(*op, *input);
 

@@ -19,4 +19,12 @@ class MetricsRoute final : public http::RequestHandler {
   const metrics::Registry* const registry_;
 };
 
+// What the --metrics-port listener answers to anything but GET /metrics:
+// 404 with a one-line text body naming the one path it serves. Stateless,
+// thread-safe.
+class MetricsPortFallback final : public http::RequestHandler {
+ public:
+  void Handle(http::HttpRequest&& request, std::unique_ptr<http::Responder> responder) override;
+};
+
 }  // namespace spate::server

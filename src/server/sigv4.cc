@@ -53,6 +53,56 @@ std::string_view Param(std::string_view params, std::string_view name, char sep)
   return found;
 }
 
+// The parts of an Authorization header as AWS reads them: the first word is
+// the algorithm; after it, name=value parameters separated by commas and/or
+// spaces ("AWS4-HMAC-SHA256 Credential=a, SignedHeaders=b, Signature=c", or
+// "AWS4- Signature=b Credential=a"); the first occurrence of a name counts.
+// Empty views for absent parts. One pass (this runs on every request).
+struct AuthHeaderParts {
+  std::string_view algorithm, credential, signed_headers, signature;
+};
+
+AuthHeaderParts SplitAuthorizationHeader(std::string_view header) {
+  AuthHeaderParts parts;
+  size_t pos = header.find_first_of(", ");
+  parts.algorithm = header.substr(0, pos);
+  bool seen_credential = false, seen_signed = false, seen_signature = false;
+  while (pos != std::string_view::npos && pos < header.size()) {
+    size_t start = header.find_first_not_of(", ", pos);
+    if (start == std::string_view::npos) break;
+    pos = header.find_first_of(", ", start);
+    std::string_view item = header.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start);
+    size_t eq = item.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string_view name = item.substr(0, eq), value = item.substr(eq + 1);
+    if (name == "Credential" && !seen_credential) {
+      seen_credential = true;
+      parts.credential = value;
+    } else if (name == "SignedHeaders" && !seen_signed) {
+      seen_signed = true;
+      parts.signed_headers = value;
+    } else if (name == "Signature" && !seen_signature) {
+      seen_signature = true;
+      parts.signature = value;
+    }
+  }
+  return parts;
+}
+
+// Whether the query string has a parameter `name`, with or without a value
+// ("X-Amz-Algorithm" and "X-Amz-Algorithm=" count, as on AWS).
+bool HasQueryParam(std::string_view query, std::string_view name) {
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    size_t end = query.find('&', pos);
+    if (end == std::string_view::npos) end = query.size();
+    std::string_view item = query.substr(pos, end - pos);
+    if (item.substr(0, name.size()) == name && (item.size() == name.size() || item[name.size()] == '=')) return true;
+    pos = end + 1;
+  }
+  return false;
+}
+
 void ParseScope(std::string_view credential, AuthInfo* info) {
   // AKID/yyyymmdd/region/service/aws4_request; '%2F' in the query form.
   // Only the first four parts are kept.
@@ -77,7 +127,8 @@ Result<AuthInfo> CheckAuthorizationPresent(const HttpRequest& request) {
   std::string_view header = request.Header("authorization");
   size_t q = request.target.find('?');
   std::string_view query = q == std::string::npos ? std::string_view() : std::string_view(request.target).substr(q + 1);
-  bool query_auth = !Param(query, "X-Amz-Algorithm", '&').empty();
+  // AWS takes the query form as soon as the parameter is named, even empty.
+  bool query_auth = HasQueryParam(query, "X-Amz-Algorithm");
   if (header.empty() && !query_auth) {
     return Status(ErrorCode::kMissingAuthentication, "Missing Authentication Token");
   }
@@ -87,7 +138,8 @@ Result<AuthInfo> CheckAuthorizationPresent(const HttpRequest& request) {
   }
   if (query_auth) {
     std::string missing;
-    for (std::string_view p : {"X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Date"}) {
+    for (std::string_view p :
+         {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Date"}) {
       if (Param(query, p, '&').empty())
         missing += "AWS query-string parameters must include '" + std::string(p) + "'. ";
     }
@@ -96,37 +148,18 @@ Result<AuthInfo> CheckAuthorizationPresent(const HttpRequest& request) {
     }
     ParseScope(Param(query, "X-Amz-Credential", '&'), &info);
   } else {
-    std::string_view rest = header;
-    if (rest.substr(0, kAlgorithm.size()) != kAlgorithm) {
-      return Status(ErrorCode::kIncompleteSignature,
-                    "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' "
-                    "parameter. Authorization header requires 'SignedHeaders' parameter. Authorization=" +
-                        std::string(header));
-    }
-    rest.remove_prefix(kAlgorithm.size());
-    // One pass over the parameters (this runs on every request).
-    static constexpr std::string_view kNames[] = {"Credential", "Signature", "SignedHeaders"};
-    std::string_view values[std::size(kNames)];
-    bool seen[std::size(kNames)] = {};
-    ForEachParam(rest, ',', [&](std::string_view name, std::string_view value) {
-      for (size_t i = 0; i < std::size(kNames); ++i) {
-        if (!seen[i] && name == kNames[i]) {
-          seen[i] = true;  // the first occurrence counts, as in Param
-          values[i] = value;
-        }
-      }
-    });
+    AuthHeaderParts parts = SplitAuthorizationHeader(header);
     std::string missing;
-    for (size_t i = 0; i < std::size(kNames); ++i) {
-      if (values[i].empty()) missing += "Authorization header requires '" + std::string(kNames[i]) + "' parameter. ";
-    }
+    if (parts.credential.empty()) missing += "Authorization header requires 'Credential' parameter. ";
+    if (parts.signature.empty()) missing += "Authorization header requires 'Signature' parameter. ";
+    if (parts.signed_headers.empty()) missing += "Authorization header requires 'SignedHeaders' parameter. ";
     if (request.Header("x-amz-date").empty() && request.Header("date").empty()) {
       missing += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
     }
     if (!missing.empty()) {
       return Status(ErrorCode::kIncompleteSignature, missing + "Authorization=" + std::string(header));
     }
-    ParseScope(values[0], &info);
+    ParseScope(parts.credential, &info);
   }
   if (info.region.empty()) info.region = std::string(kDefaultRegion);
   return info;
@@ -489,10 +522,15 @@ Result<SignatureParams> ParseSignatureParams(const HttpRequest& request) {
       p.expires_s = std::stoll(expires);
     }
   } else {
-    std::string_view rest = header.substr(kAlgorithm.size());
-    credential = std::string(Param(rest, "Credential", ','));
-    signed_headers = std::string(Param(rest, "SignedHeaders", ','));
-    p.signature = std::string(Param(rest, "Signature", ','));
+    AuthHeaderParts parts = SplitAuthorizationHeader(header);
+    if (parts.algorithm != kAlgorithm) {
+      // Only SigV4 is spoken; a request signed otherwise cannot match.
+      return Status(ErrorCode::kIncompleteSignature,
+                    "Unsupported AWS 'algorithm': '" + std::string(parts.algorithm) + "'. Use AWS4-HMAC-SHA256.");
+    }
+    credential = std::string(parts.credential);
+    signed_headers = std::string(parts.signed_headers);
+    p.signature = std::string(parts.signature);
     if (std::string_view d = request.Header("x-amz-date"); !d.empty()) {
       p.amz_date = std::string(d);
     } else {

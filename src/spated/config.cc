@@ -96,7 +96,8 @@ Usage: spated [--config FILE] [flags]
                             a thread of its own from a bounded queue (65536
                             lines): when the disk cannot keep up, lines are
                             dropped and counted (spate_access_log_dropped_total
-                            on /metrics), never making a request wait
+                            on /metrics), never making a request wait.
+                            SIGHUP reopens PATH (after logrotate renamed it)
   --credentials-file PATH   verify AWS Signature V4 against these credentials:
                             one per line, ACCESS_KEY_ID SECRET_ACCESS_KEY
                             [ACCOUNT_ID] ('#' comments; default account
@@ -105,6 +106,15 @@ Usage: spated [--config FILE] [flags]
                             by ALPN); needs --tls-cert and --tls-key
   --tls-cert PEM            certificate (chain) file for --tls-port
   --tls-key PEM             private key file for --tls-port
+  --metrics-port N          serve GET /metrics (Prometheus) on this port, and
+                            nothing else there; the API port then no longer
+                            answers /metrics (0 picks a free port, reported on
+                            stderr). /metrics is never signed, as Prometheus
+                            scrapes expect, and its series name every stream of
+                            every account: with --credentials-file, put it on
+                            a listener only the operator's network reaches
+  --metrics-host ADDR       address of the --metrics-port listener (default:
+                            --host), e.g. 127.0.0.1 while --host is 0.0.0.0
   --segment-bytes N         size at which a shard's log file is rolled
                             (default 134217728; 4096 to 1073741824)
   --limits=aws|off          aws (default): meter every shard as AWS does and
@@ -156,6 +166,12 @@ Firehose (delivery streams, on the same port):
   --s3-timeout-ms MS        connect and total time allowed to one S3 request;
                             a slower answer is a failed attempt, retried
                             (default 30000)
+  --opensearch-domain ARN=URL  the endpoint of the OpenSearch/Elasticsearch
+                            domain ARN (a DomainARN of a destination), e.g.
+                            arn:aws:es:us-east-1:123456789012:domain/logs=http://127.0.0.1:9200;
+                            repeatable. A ClusterEndpoint needs no mapping.
+  --http-endpoint-timeout-ms MS  how long an HTTP endpoint destination has to
+                            answer a request (default 180000: AWS's 3 minutes)
   --delivery-retry-max-ms MS  longest wait between attempts of a failed
                             delivery; attempts back off from 200 ms up to this
                             (default 30000)
@@ -272,6 +288,16 @@ Result<Config> ParseFlags(int argc, char** argv, Action* action) {
         return true;
       },
       "needs a port number 0-65535");
+  Add(
+      &app, &needs, "metrics-port",
+      [&c](const std::string& v) {
+        uint16_t port = 0;
+        if (!ParseNumber(std::string_view(v), &port)) return false;
+        c.metrics_port = port;
+        return true;
+      },
+      "needs a port number 0-65535");
+  Add(&app, &needs, "metrics-host", NonEmpty(&c.metrics_host), "needs an address");
   Add(&app, &needs, "tls-cert", NonEmpty(&c.tls_cert), "needs a PEM file");
   Add(&app, &needs, "tls-key", NonEmpty(&c.tls_key), "needs a PEM file");
   Add(
@@ -312,6 +338,21 @@ Result<Config> ParseFlags(int argc, char** argv, Action* action) {
   Add(&app, &needs, "s3-session-token", NonEmpty(&c.s3_session_token), "needs a value");
   app.add_flag("--s3-virtual-host", c.s3_virtual_host);
   Add(&app, &needs, "s3-timeout-ms", Number<int64_t>(&c.s3_timeout_ms, 1, kMaxMs),
+      "needs a positive number of milliseconds");
+  app.add_option_function<std::vector<std::string>>(
+         "--opensearch-domain",
+         [&c](const std::vector<std::string>& maps) {
+           for (const std::string& m : maps) {
+             size_t eq = m.find('=');
+             std::string url = eq == std::string::npos ? "" : m.substr(eq + 1);
+             if (eq == 0 || (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)) {
+               throw CLI::ValidationError("--opensearch-domain", "needs ARN=URL (an http:// or https:// URL)");
+             }
+             c.opensearch_domains[m.substr(0, eq)] = url;
+           }
+         })
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  Add(&app, &needs, "http-endpoint-timeout-ms", Number<int64_t>(&c.http_endpoint_timeout_ms, 1, kMaxMs),
       "needs a positive number of milliseconds");
   Add(&app, &needs, "delivery-retry-max-ms", Number<int64_t>(&c.delivery_retry_max_ms, 1, kMaxMs),
       "needs a positive number of milliseconds");
@@ -381,6 +422,9 @@ Result<Config> ParseFlags(int argc, char** argv, Action* action) {
   bool tls = c.tls_port >= 0, cert = !c.tls_cert.empty(), key = !c.tls_key.empty();
   if ((tls || cert || key) && !(tls && cert && key)) {
     return Status(ErrorCode::kInvalidArgument, "--tls-port, --tls-cert and --tls-key go together");
+  }
+  if (!c.metrics_host.empty() && c.metrics_port < 0) {
+    return Status(ErrorCode::kInvalidArgument, "--metrics-host needs --metrics-port");
   }
   if (c.max_connection_inflight_bytes < c.max_body_bytes || c.max_inflight_bytes < c.max_connection_inflight_bytes) {
     return Status(ErrorCode::kInvalidArgument,

@@ -27,9 +27,13 @@ struct Config {
   std::string credentials_file;
   // HTTPS (HTTP/1.1 and HTTP/2 chosen by ALPN) on a second port. The three
   // flags go together (ParseFlags refuses one without the others).
-  int32_t tls_port = -1;                   // -1 = no TLS port
-  std::string tls_cert;                    // PEM certificate chain
-  std::string tls_key;                     // PEM private key
+  int32_t tls_port = -1;  // -1 = no TLS port
+  std::string tls_cert;   // PEM certificate chain
+  std::string tls_key;    // PEM private key
+  // GET /metrics on a listener of its own (and no longer on the API port):
+  // -1 = none (served on --port); 0 = a free port. Host empty = --host.
+  int32_t metrics_port = -1;
+  std::string metrics_host;
   uint64_t segment_bytes = 0;              // shard-log segment size; 0 = the storage default (128 MiB)
   bool limits = true;                      // --limits=aws (true) or --limits=off
   std::vector<streams::FaultRule> faults;  // --inject-fault, repeatable
@@ -59,6 +63,11 @@ struct Config {
   std::string s3_session_token;
   bool s3_virtual_host = false;
   int64_t s3_timeout_ms = 30'000;  // per S3 request (connect and total)
+  // Firehose's OpenSearch domains: DomainARN -> endpoint URL
+  // (--opensearch-domain ARN=URL, repeatable).
+  std::map<std::string, std::string, std::less<>> opensearch_domains;
+  // How long an HTTP endpoint destination has to answer (AWS: 3 minutes).
+  int64_t http_endpoint_timeout_ms = 180'000;
   // Transport bounds (server::HttpServerOptions).
   size_t max_body_bytes = 16u << 20;
   size_t max_connections = 4096;

@@ -1,5 +1,6 @@
 // spated: reads its configuration, wires the modules together, serves until
-// SIGINT or SIGTERM. No business logic lives here.
+// SIGINT or SIGTERM (SIGHUP reopens the access log). No business logic lives
+// here.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -21,10 +22,12 @@
 #include "base/version.h"
 #include "console/console_route.h"
 #include "firehose/delivery_streams.h"
+#include "firehose/endpoint_settings.h"
 #include "firehose/object_store.h"
 #include "firehose/redshift_destination.h"
 #include "firehose/service.h"
 #include "http/http_server.h"
+#include "http/router.h"
 #include "leases/service.h"
 #include "metadata/catalog.h"
 #include "metrics/registry.h"
@@ -78,11 +81,13 @@ int Run(const Config& config) {
     return 1;
   }
 
-  // Block the stop signals in every thread; the main thread waits for them.
+  // Block the signals spated acts on in every thread; the main thread waits
+  // for them: SIGINT and SIGTERM stop, SIGHUP reopens the access log.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -181,6 +186,10 @@ int Run(const Config& config) {
     object_store = std::move(store).value();
   }
   SPATE_LOG_INFO("Firehose delivers to " + object_store->Describe());
+  firehose::EndpointSettings endpoint_settings;
+  endpoint_settings.opensearch_domains = config.opensearch_domains;
+  endpoint_settings.http_endpoint_timeout_ms = config.http_endpoint_timeout_ms;
+  firehose::SetEndpointSettings(std::move(endpoint_settings));
   firehose::FirehoseOptions firehose_options;
   firehose_options.state_delay_ms = config.state_delay_ms;
   firehose_options.limits = config.limits;
@@ -225,6 +234,7 @@ int Run(const Config& config) {
   runner_options.kinesis = &kinesis_source;
   runner_options.sink = &analytics_sink;
   runner_options.object_root = config.data_dir + "/s3";
+  runner_options.metrics = &metrics;
   analytics::EngineRuntime analytics_runtime(runner_options, catalog->get(), util::SystemClock());
   analytics::AnalyticsOptions analytics_options;
   analytics_options.state_delay_ms = config.state_delay_ms;
@@ -278,11 +288,22 @@ int Run(const Config& config) {
   }
   leases::LeaseService lease_service(&lease_table);
   front_door.AddService(&lease_service);
+  // GET /metrics: on the API port, or with --metrics-port on a listener of
+  // its own that serves nothing else (so the API port can face clients while
+  // scrapers reach the metrics on the operator's network).
   server::MetricsRoute metrics_route(&metrics);
-  front_door.AddRoute({"GET", "/metrics", ""}, &metrics_route);
+  server::MetricsPortFallback metrics_port_fallback;
+  http::Router metrics_router(&metrics_port_fallback);
+  bool metrics_port = config.metrics_port >= 0;
+  if (metrics_port) {
+    metrics_router.Add({"GET", "/metrics", ""}, &metrics_route);
+  } else {
+    front_door.AddRoute({"GET", "/metrics", ""}, &metrics_route);
+  }
   // The web console's files; its data comes from the signed API and /metrics above.
-  console::ConsoleRoute console_route(console::EmbeddedAssets(),
-                                      console::ConsoleOptions{.credentials_required = credentials.has_value()});
+  console::ConsoleRoute console_route(
+      console::EmbeddedAssets(),
+      console::ConsoleOptions{.credentials_required = credentials.has_value(), .metrics_on_this_port = !metrics_port});
   front_door.AddRoute({"", "/console/*", ""}, &console_route);
   metrics.AddCallback("spate_kinesis_subscriptions", "Open SubscribeToShard subscriptions.", metrics::Type::kGauge,
                       [&fan_out] { return static_cast<double>(fan_out.SubscriptionCount()); });
@@ -322,6 +343,26 @@ int Run(const Config& config) {
   metrics.AddCallback("spate_http_connections_refused_total",
                       "Client connections closed at once for --max-connections.", metrics::Type::kCounter,
                       http_stat(&http::HttpServerStats::refused_connections));
+  std::unique_ptr<http::HttpServer> metrics_server;
+  if (metrics_port) {
+    http::HttpServerOptions m;
+    m.host = config.metrics_host.empty() ? config.host : config.metrics_host;
+    m.port = static_cast<uint16_t>(config.metrics_port);
+    m.threads = 1;  // a scrape every few seconds
+    m.max_body_bytes = 64u << 10;
+    m.max_connections = 64;
+    m.max_connection_inflight_bytes = 1u << 20;
+    m.max_inflight_bytes = 4u << 20;
+    m.server_header = http_options.server_header;
+    auto created = http::HttpServer::Create(m, &metrics_router);
+    Status st = created.ok() ? (*created)->Start() : created.status();
+    if (!st.ok()) {
+      SPATE_LOG_ERROR("cannot listen for /metrics on " + m.host + ":" + std::to_string(config.metrics_port) + ": " +
+                      st.ToString());
+      return 1;
+    }
+    metrics_server = std::move(created).value();
+  }
   if (Status st = (*srv)->Start(); !st.ok()) {
     SPATE_LOG_ERROR("cannot listen on " + config.host + ":" + std::to_string(config.port) + ": " + st.ToString());
     return 1;
@@ -336,15 +377,37 @@ int Run(const Config& config) {
                    " without --credentials-file: signatures are not verified, so anyone who reaches this port "
                    "can read and write every stream");
   }
+  if (credentials && !metrics_port && !IsLoopbackHost(config.host)) {
+    SPATE_LOG_WARN("GET /metrics on " + config.host +
+                   " is not signed (Prometheus scrapes without SigV4) and its series name every account's streams: "
+                   "--metrics-port moves it to a listener of its own (--metrics-host)");
+  }
   if (config.tls_port >= 0) {
     SPATE_LOG_INFO("spated listening for HTTPS (h2, http/1.1) on " + config.host + ":" +
                    std::to_string((*srv)->tls_port()));
   }
+  if (metrics_server) {
+    SPATE_LOG_INFO("spated serving /metrics on " + (config.metrics_host.empty() ? config.host : config.metrics_host) +
+                   ":" + std::to_string(metrics_server->port()) + " (and not on the API port)");
+  }
 
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  for (;;) {
+    sigwait(&stop_signals, &sig);
+    if (sig != SIGHUP) break;
+    // logrotate renamed the access log (packaging/spated.logrotate): start a
+    // new file at the same path.
+    if (access_log == nullptr) {
+      SPATE_LOG_INFO("SIGHUP: no --access-log to reopen");
+    } else if (Status st = access_log->Reopen(); !st.ok()) {
+      SPATE_LOG_ERROR("SIGHUP: " + st.message() + "; still writing to the old file");
+    } else {
+      SPATE_LOG_INFO("SIGHUP: reopened the access log " + config.access_log);
+    }
+  }
   SPATE_LOG_INFO(std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
   (*srv)->Stop();
+  if (metrics_server) metrics_server->Stop();
   if (access_log) access_log->Flush();
   fan_out.Stop();
   applications.Stop();  // its runners write to streams and delivery streams

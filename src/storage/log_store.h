@@ -30,9 +30,10 @@ struct LogStoreOptions {
   uint64_t segment_bytes = 128u << 20;
   // One sparse-index entry per this many bytes of log (about 16 bytes of
   // memory per entry, so 1/256 of the retained log at the default).
-  // The active segment's file is reserved (fallocate) this much at a time
-  // ahead of its end, so appends rarely change file metadata while a shard
-  // that holds little data reserves little disk.
+  // The active segment's file is reserved (fallocate) ahead of its end in
+  // steps that start at 64 KiB and double up to this, so a busy shard's
+  // appends rarely change file metadata while a shard that holds little data
+  // reserves little disk; a clean close gives the reserved tail back.
   uint64_t preallocate_bytes = 8u << 20;
   // Overwrite-ready space. fallocate leaves "unwritten" extents, and the
   // first write into one changes file metadata, so every fdatasync of a

@@ -67,7 +67,7 @@ Result<std::shared_ptr<Segment>> ShardLogImpl::CreateSegment(Offset base) {
   };
   Result<std::unique_ptr<util::File>> f = fs_->OpenFile(path, util::OpenMode::kCreate);
   if (!f.ok()) return fail(f.status());
-  uint64_t reserve = AllocationTarget(0);
+  uint64_t reserve = AllocationTarget(0, 0);
   Status s = (*f)->Allocate(reserve);
   if (s.ok()) s = (*f)->Sync();
   if (s.ok()) s = fs_->SyncDir(dir_);
@@ -405,6 +405,25 @@ void ShardLogImpl::Close() {
   }
   // Wait for a checkpoint being written, so the caller may delete the files.
   std::lock_guard<std::mutex> cp(checkpoint_mu_);
+  // Give back the reserved tail of the active segment: a closed log costs
+  // the disk its records take (the next open reserves again on the first
+  // append; a crash before this is harmless, the scan stops at the zeros).
+  std::lock_guard<std::mutex> io(io_mu_);
+  std::shared_ptr<Segment> active;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!failed_.ok() || !fenced_.ok() || segments_.empty()) return;
+    active = segments_.back();
+  }
+  if (active->sealed || active->claimed() || active->allocated_bytes <= active->written_end.value) return;
+  Status s = active->file()->Truncate(active->written_end.value);
+  if (s.ok()) s = active->file()->Sync();
+  if (s.ok()) {
+    active->allocated_bytes = active->written_end.value;
+    active->ready_end = std::min(active->ready_end, active->written_end.value);
+  } else {
+    SPATE_LOG_INFO("storage: " + Describe(*active) + ": cannot give back the reserved tail: " + s.message());
+  }
 }
 
 Status ShardLogImpl::WriteCheckpoint() {
@@ -492,15 +511,20 @@ bool ShardLogImpl::FlushChunk(const std::shared_ptr<Segment>& seg, std::vector<P
   return ok;
 }
 
-uint64_t ShardLogImpl::AllocationTarget(uint64_t need) const {
-  uint64_t step = std::max<uint64_t>(options_.preallocate_bytes, format::kBatchHeaderSize);
+uint64_t ShardLogImpl::AllocationTarget(uint64_t need, uint64_t allocated) const {
+  // The step grows with the segment, from kMinReserveStep doubling up to
+  // preallocate_bytes: a shard that holds a few records reserves tens of
+  // KiB, a busy one changes file metadata once per preallocate_bytes.
+  constexpr uint64_t kMinReserveStep = 64u << 10;
+  uint64_t step = std::min<uint64_t>(options_.preallocate_bytes, std::max(allocated, kMinReserveStep));
+  step = std::max<uint64_t>(step, format::kBatchHeaderSize);
   uint64_t target = (need / step + 1) * step;
   return std::max(need, std::min(target, options_.segment_bytes));
 }
 
 Status ShardLogImpl::EnsureAllocated(Segment& seg, uint64_t need) {
   if (need <= seg.allocated_bytes) return Status::Ok();
-  uint64_t target = AllocationTarget(need);
+  uint64_t target = AllocationTarget(need, seg.allocated_bytes);
   SPATE_TRY(seg.file()->Allocate(target));
   seg.allocated_bytes = target;
   return Status::Ok();

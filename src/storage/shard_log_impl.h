@@ -117,7 +117,7 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   bool FlushChunk(const std::shared_ptr<Segment>& seg, std::vector<PendingBatch*>& chunk);
   Status RollFor(PendingBatch* b, bool* fatal);
   // How much of the active segment to reserve so `need` bytes fit.
-  uint64_t AllocationTarget(uint64_t need) const;
+  uint64_t AllocationTarget(uint64_t need, uint64_t allocated) const;
   // Reserves (fallocate) the active segment up to AllocationTarget(need)
   // when less is reserved. Writer thread only.
   Status EnsureAllocated(Segment& seg, uint64_t need);

@@ -86,6 +86,10 @@ struct FanOut::Hub {
   bool needs_validate = true;
   std::optional<model::LogOffset> end_offset;  // set once the shard is closed
   std::vector<metadata::ShardMeta> children;
+  // The shard's enhanced-monitoring metrics (null when none is enabled),
+  // refreshed by Validate: a push is bytes and records retrieved from the
+  // shard, CloudWatch's OutgoingBytes/OutgoingRecords, as a GetRecords is.
+  std::shared_ptr<const ShardMetrics> shard_metrics;
 };
 
 FanOut::FanOut(FanOutOptions options, Registry* registry, util::Clock* clock)
@@ -226,6 +230,7 @@ void FanOut::Validate(Hub& hub) {
       return Status::Ok();
     }
     hub.end_offset = shard->end_offset;
+    hub.shard_metrics = s.ShardMetricsFor(hub.shard);
     hub.children.clear();
     if (shard->end_offset) {
       for (const metadata::ShardMeta& c : m.shards) {
@@ -325,6 +330,10 @@ void FanOut::PollHub(Hub& hub, int64_t now) {
           s->metrics->event_records->Add(record_count);
           s->metrics->event_bytes->Add(record_bytes);
           s->metrics->event_millis_behind->Observe(static_cast<uint64_t>(behind));
+          if (const ShardMetrics* shard = hub.shard_metrics.get(); shard != nullptr) {
+            if (shard->outgoing_records) shard->outgoing_records->Add(record_count);
+            if (shard->outgoing_bytes) shard->outgoing_bytes->Add(record_bytes);
+          }
         }
         if (!s->sink->Write(bytes) || at_end) Finish(*s, {}, {});
       }

@@ -94,12 +94,16 @@ StreamsMetrics::StreamsMetrics(metrics::Registry* r) {
   shard_incoming_records_ =
       r->AddCounter("spate_kinesis_shard_incoming_records_total",
                     shard_help("Records put to the shard (CloudWatch IncomingRecords, ShardId)."), S);
-  shard_outgoing_bytes_ =
-      r->AddCounter("spate_kinesis_shard_outgoing_bytes_total",
-                    shard_help("Bytes returned by GetRecords from the shard (CloudWatch OutgoingBytes, ShardId)."), S);
+  shard_outgoing_bytes_ = r->AddCounter(
+      "spate_kinesis_shard_outgoing_bytes_total",
+      shard_help("Bytes retrieved from the shard: returned by GetRecords and pushed in SubscribeToShard events "
+                 "(CloudWatch OutgoingBytes, ShardId)."),
+      S);
   shard_outgoing_records_ = r->AddCounter(
       "spate_kinesis_shard_outgoing_records_total",
-      shard_help("Records returned by GetRecords from the shard (CloudWatch OutgoingRecords, ShardId)."), S);
+      shard_help("Records retrieved from the shard: returned by GetRecords and pushed in SubscribeToShard events "
+                 "(CloudWatch OutgoingRecords, ShardId)."),
+      S);
   shard_read_throttled_ = r->AddCounter(
       "spate_kinesis_shard_read_provisioned_throughput_exceeded_total",
       shard_help("GetRecords calls refused for the shard's read rate (CloudWatch ReadProvisionedThroughputExceeded, "

@@ -100,15 +100,22 @@ def wait_active(client, name, timeout=20):
     raise AssertionError(f"stream {name} not ACTIVE")
 
 
-def drain_shard(client, name, shard_id):
-    """Every record of a shard from TRIM_HORIZON to the tip, in order."""
-    it = client.call("GetShardIterator", StreamName=name, ShardId=shard_id,
-                     ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-    out = []
+def iter_shard(client, name, shard_id, after=None):
+    """The records of a shard to the tip, in order, a page at a time: from TRIM_HORIZON, or after the
+    sequence number `after`."""
+    if after is None:
+        args = {"ShardIteratorType": "TRIM_HORIZON"}
+    else:
+        args = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": str(after)}
+    it = client.call("GetShardIterator", StreamName=name, ShardId=shard_id, **args)["ShardIterator"]
     while it:
         r = client.call("GetRecords", ShardIterator=it, Limit=10000)
-        out.extend(r["Records"])
+        yield from r["Records"]
         if not r["Records"] and r.get("MillisBehindLatest", 0) == 0:
             break
         it = r.get("NextShardIterator")
-    return out
+
+
+def drain_shard(client, name, shard_id):
+    """Every record of a shard from TRIM_HORIZON to the tip, in order."""
+    return list(iter_shard(client, name, shard_id))

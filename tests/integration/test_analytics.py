@@ -485,3 +485,81 @@ def test_output_as_csv_to_a_delivery_stream_and_errors_to_error_stream(kda, raw,
     assert sorted(text.splitlines()) == ["AAA,25.0", "CCC,16.0"], text
     kda.stop_application(ApplicationName=name)
     wait_status(kda, name, "READY")
+
+
+def metric_values(endpoint, name, app):
+    """{id label: value} of the series `name` of application `app` on GET /metrics."""
+    host_port = endpoint[len("http://"):]
+    conn = http.client.HTTPConnection(*host_port.split(":"), timeout=helpers.CALL_TIMEOUT_S)
+    try:
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+    finally:
+        conn.close()
+    out = {}
+    for line in text.splitlines():
+        if not line.startswith(name + "{") or f'application_name="{app}"' not in line:
+            continue
+        labels, value = line[len(name) + 1:].rsplit("} ", 1)
+        ident = next((p.split("=", 1)[1].strip('"') for p in labels.split(",") if p.startswith("id=")), "")
+        out[ident] = float(value)
+    return out
+
+
+def test_hand_offs_go_through_the_state_machine_and_runners_expose_metrics(make_server):
+    """With a 1.5 s state delay, each call answers at once and DescribeApplication shows the transitional
+    status (STARTING, UPDATING, STOPPING, DELETING) before the state machine moves it on; the runner's series
+    appear while it runs and go when it stops."""
+    from conftest import SLOW_STATE_DELAY_MS
+    srv = make_server(state_delay_ms=SLOW_STATE_DELAY_MS)
+    raw = helpers.RawClient(srv.endpoint)
+    kda = kda_client(srv.endpoint)
+    for s in ("src", "dst"):
+        raw.json("CreateStream", {"StreamName": s, "ShardCount": 1})
+    for s in ("src", "dst"):
+        helpers.wait_active(raw, s)
+    kda.create_application(ApplicationName="life", ApplicationCode=K1_CODE, Inputs=[kinesis_input("src")],
+                           Outputs=[kinesis_output("dst")])
+    put_json(raw, "src", DEMO_ROWS)
+
+    def status():
+        return kda.describe_application(ApplicationName="life")["ApplicationDetail"]["ApplicationStatus"]
+
+    start(kda, "life", "TRIM_HORIZON")
+    assert status() == "STARTING"
+    assert metric_values(srv.endpoint, "spate_analytics_input_records_total", "life") == {}
+    wait_status(kda, "life", "RUNNING")
+    assert sorted(r["TICKER_SYMBOL"] for r in read_json_records(raw, "dst", 2)) == ["AAA", "CCC"]
+    helpers.poll_until(lambda: metric_values(srv.endpoint, "spate_analytics_output_records_total", "life") ==
+                       {"1.1": 2.0}, what="output records counted")
+    assert metric_values(srv.endpoint, "spate_analytics_input_records_total", "life") == {"1.1": 3.0}
+    in_bytes = sum(len(json.dumps(r)) for r in DEMO_ROWS)
+    assert metric_values(srv.endpoint, "spate_analytics_input_bytes_total", "life") == {"1.1": float(in_bytes)}
+    assert metric_values(srv.endpoint, "spate_analytics_millis_behind_latest", "life") == {"1.1": 0.0}
+    assert metric_values(srv.endpoint, "spate_analytics_error_rows_total", "life") == {"": 0.0}
+
+    kda.update_application(ApplicationName="life", CurrentApplicationVersionId=1,
+                           ApplicationUpdate={"ApplicationCodeUpdate": K1_CODE + "\n-- changed\n"})
+    assert status() == "UPDATING"
+    wait_status(kda, "life", "RUNNING")
+    # The new runner carries on from the checkpoint, and the series keep counting.
+    put_json(raw, "src", [{"TICKER_SYMBOL": "DDD", "SECTOR": "X", "CHANGE": "not a number", "PRICE": 1.0}])
+    helpers.poll_until(lambda: metric_values(srv.endpoint, "spate_analytics_error_rows_total", "life") ==
+                       {"": 1.0}, what="the bad record counted as an error row")
+    assert metric_values(srv.endpoint, "spate_analytics_input_records_total", "life") == {"1.1": 4.0}
+
+    t0 = time.monotonic()
+    kda.stop_application(ApplicationName="life")
+    stop_ms = (time.monotonic() - t0) * 1000
+    assert status() == "STOPPING"
+    wait_status(kda, "life", "READY")
+    assert metric_values(srv.endpoint, "spate_analytics_input_records_total", "life") == {}
+
+    created = kda.describe_application(ApplicationName="life")["ApplicationDetail"]["CreateTimestamp"]
+    t0 = time.monotonic()
+    kda.delete_application(ApplicationName="life", CreateTimestamp=created)
+    delete_ms = (time.monotonic() - t0) * 1000
+    assert status() == "DELETING"
+    # Reported, not asserted: the calls no longer wait for the runner.
+    print(f"StopApplication answered in {stop_ms:.1f} ms, DeleteApplication in {delete_ms:.1f} ms")
+    helpers.poll_until(lambda: kda.list_applications()["ApplicationSummaries"] == [], what="application deleted")

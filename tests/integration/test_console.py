@@ -34,6 +34,10 @@ STREAM = "console-orders"
 EMPTY_STREAM = "console-on-demand"
 CONSUMER = "console-dashboard"
 DELIVERY = "console-archive"
+APPLICATION = "console-price-alerts"
+APPLICATION_CODE = ('CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (item VARCHAR(16), n INTEGER);\n'
+                    'CREATE OR REPLACE PUMP "P" AS INSERT INTO "DESTINATION_SQL_STREAM"\n'
+                    '  SELECT STREAM "item", "order" FROM "SOURCE_SQL_STREAM_001";\n')
 PAGE_RECORDS = 30            # more than one page of the viewer (25)
 LIVE_PUT_RECORDS = 5
 SIGNED_A = ("AKIDCONSOLEA", "console-secret-a", "111111111111")
@@ -93,6 +97,19 @@ def build_scene(endpoint):
             "RoleARN": f"arn:aws:iam::{helpers.ACCOUNT_ID}:role/firehose",
             "BucketARN": "arn:aws:s3:::console-bucket", "Prefix": "orders/",
             "BufferingHints": {"SizeInMBs": 2, "IntervalInSeconds": 90}})
+    role = f"arn:aws:iam::{helpers.ACCOUNT_ID}:role/kda"
+    client("kinesisanalytics", endpoint).create_application(
+        ApplicationName=APPLICATION, ApplicationCode=APPLICATION_CODE,
+        Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM",
+                 "KinesisStreamsInput": {"ResourceARN": arn, "RoleARN": role},
+                 "InputSchema": {"RecordFormat": {"RecordFormatType": "JSON", "MappingParameters": {
+                     "JSONMappingParameters": {"RecordRowPath": "$"}}},
+                     "RecordColumns": [{"Name": "item", "SqlType": "VARCHAR(16)", "Mapping": "$.item"},
+                                       {"Name": "order", "SqlType": "INTEGER", "Mapping": "$.order"}]}}],
+        Outputs=[{"Name": "DESTINATION_SQL_STREAM", "DestinationSchema": {"RecordFormatType": "CSV"},
+                  "KinesisFirehoseOutput": {
+                      "ResourceARN": f"arn:aws:firehose:{helpers.REGION}:{helpers.ACCOUNT_ID}:deliverystream/{DELIVERY}",
+                      "RoleARN": role}}])
     return kin, put
 
 
@@ -119,7 +136,7 @@ def test_console_assets_are_served_with_types_and_etags(server):
         urllib.request.urlopen(f"{server.endpoint}/console/../metrics", timeout=10)
     assert e.value.code in (404, 400)
     with urllib.request.urlopen(f"{server.endpoint}/console/config.json", timeout=10) as r:
-        assert json.loads(r.read()) == {"credentialsRequired": False}
+        assert json.loads(r.read()) == {"credentialsRequired": False, "metricsOnThisPort": True}
 
 
 def test_console_in_chromium(make_server, node_bin, tmp_path):
@@ -137,10 +154,15 @@ def test_console_in_chromium(make_server, node_bin, tmp_path):
         kin_x = client("kinesis", signed.endpoint, key, secret)
         kin_x.create_stream(StreamName=f"signed-{key[-1].lower()}", ShardCount=1)
 
+    apart = make_server(extra_args=[*FUNCTIONAL_ARGS, "--metrics-port", "0"])
+    client("kinesis", apart.endpoint).create_stream(StreamName=STREAM, ShardCount=1)
+
     shots = Path(os.environ.get("SPATE_CONSOLE_SCREENSHOTS", tmp_path / "screenshots")).resolve()
     cfg = {"chromium": chromium, "url": dev.endpoint, "stream": STREAM, "dataShard": "shardId-000000000002",
-           "consumer": CONSUMER, "deliveryStream": DELIVERY, "screenshots": str(shots),
-           "signed": {"url": signed.endpoint, "accessKeyId": SIGNED_A[0], "secretAccessKey": SIGNED_A[1]}}
+           "consumer": CONSUMER, "deliveryStream": DELIVERY, "application": APPLICATION,
+           "screenshots": str(shots),
+           "signed": {"url": signed.endpoint, "accessKeyId": SIGNED_A[0], "secretAccessKey": SIGNED_A[1]},
+           "metricsElsewhere": {"url": apart.endpoint, "stream": STREAM}}
     proc = subprocess.Popen([node_bin, str(helpers.JS_DIR / "console_check.mjs"), json.dumps(cfg)],
                             cwd=helpers.JS_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -230,6 +252,11 @@ def test_console_in_chromium(make_server, node_bin, tmp_path):
     assert fh[DELIVERY][1:7] == ["ACTIVE", "Direct PUT", "Extended S3", "arn:aws:s3:::console-bucket / orders/",
                                  "2 MiB or 90 s", "UNCOMPRESSED"]
 
+    apps = {a["name"]: a["cells"] for a in result["applications"]}
+    assert apps[APPLICATION][1:6] == ["READY", "1", f"stream {STREAM} → SOURCE_SQL_STREAM_001",
+                                      f"DESTINATION_SQL_STREAM → delivery stream {DELIVERY} (CSV)", apps[APPLICATION][5]]
+    assert apps[APPLICATION][6].startswith("3 lines") and "SOURCE_SQL_STREAM_001" in apps[APPLICATION][6]
+
     # Signed server: the sign-in comes first; a wrong secret is refused; account A sees only its stream.
     s = result["signed"]
     assert "InvalidSignatureException" in s["badSecretBanner"]
@@ -238,6 +265,11 @@ def test_console_in_chromium(make_server, node_bin, tmp_path):
     assert s["identity"].startswith(SIGNED_A[0])
     assert s["errors"] == [], s["errors"]
 
+    # With --metrics-port the page reads no /metrics and says where the metrics are.
+    m = result["metricsElsewhere"]
+    assert "--metrics-port" in m["monitoring"] and m["charts"] == 0, m
+    assert m["consumersNote"] and m["metricsRequests"] == [] and m["errors"] == [], m
+
     for name in ("streams.png", "shards.png", "data-viewer.png", "monitoring.png", "consumers.png",
-                 "delivery-streams.png", "sign-in.png"):
+                 "delivery-streams.png", "analytics-applications.png", "sign-in.png"):
         assert (shots / name).stat().st_size > 10_000, name

@@ -4,7 +4,10 @@ a stream's shards through the lease table (docs/leases.md).
 - Two workers split four shards; a kill -9 of one moves its leases to the other after the failover time; every
   record is processed at least once and, within each processor's run, in order per shard; a graceful shutdown
   leaves final checkpoints and released leases.
-- A reshard under load: every parent is processed to SHARD_END before any of its children starts."""
+- A reshard under load: every parent is processed to SHARD_END before any of its children starts; the finished
+  parents' leases are then cleaned up.
+- Enhanced fan-out (--enhanced-fan-out): the same guarantees with SubscribeToShard over HTTP/2, against a server
+  that ends every subscription after 2 s, so the worker subscribes again from its last continuation many times."""
 
 import json
 import signal
@@ -34,7 +37,7 @@ def tool():
 class Worker:
     """One spate-consume process; its JSON lines go to a file."""
 
-    def __init__(self, server, stream, app, name, tmp_path):
+    def __init__(self, server, stream, app, name, tmp_path, extra=()):
         self.name = name
         self.out_path = tmp_path / f"{name}.out"
         self.err_path = tmp_path / f"{name}.err"
@@ -43,7 +46,7 @@ class Worker:
         self.proc = subprocess.Popen(
             [str(SPATE_CONSUME), "--endpoint", server.endpoint, "--stream", stream, "--app", app, "--worker", name,
              "--failover-ms", str(FAILOVER_MS), "--idle-ms", str(IDLE_MS), "--max-records", "37",
-             "--max-seconds", str(MAX_WORKER_SECONDS)],
+             "--max-seconds", str(MAX_WORKER_SECONDS), *extra],
             stdout=self._out, stderr=self._err, env=helpers_env())
 
     def lines(self):
@@ -89,8 +92,8 @@ def helpers_env():
 def workers(server, tmp_path):
     made = []
 
-    def start(stream, app, name):
-        w = Worker(server, stream, app, name, tmp_path)
+    def start(stream, app, name, srv=None, extra=()):
+        w = Worker(srv or server, stream, app, name, tmp_path, extra)
         made.append(w)
         return w
 
@@ -205,14 +208,21 @@ def test_reshard_under_load_finishes_parents_before_children(server, boto, raw, 
     app = helpers.unique_name("app")
     create_stream(boto, name, 2)
     w = workers(name, app, "worker-r")
+    reshard_under_load(boto, raw, name, app, w)
+    assert w.stop() == 0
+
+
+def reshard_under_load(boto, raw, name, app, w, first=0):
+    """Puts under load, reshards 2 -> 4 shards midway, and checks every record processed in order, parents before
+    children, and the finished parents' leases deleted once their children have checkpoints."""
     expected = {}
     stop = threading.Event()
     errors = []
 
     def load():
-        i = 0
+        i = first
         try:
-            while not stop.is_set() and i < 3000:   # bounded in count and (below) in time
+            while not stop.is_set() and i < first + 3000:   # bounded in count and (below) in time
                 expected.update(put(boto, name, i, 50))
                 i += 50
                 time.sleep(0.02)
@@ -254,8 +264,60 @@ def test_reshard_under_load_finishes_parents_before_children(server, boto, raw, 
             if parent:
                 assert parent in shard_end, f"{child['ShardId']} started before its parent {parent} ended"
                 assert shard_end[parent] < first_init[child["ShardId"]], (parent, child["ShardId"])
-    table = {l["ShardId"]: l for l in leases(raw, app)}
-    for s in shards:
-        if s.get("SequenceNumberRange", {}).get("EndingSequenceNumber"):
-            assert table[s["ShardId"]]["Checkpoint"] == "SHARD_END", table[s["ShardId"]]
-    assert w.stop() == 0
+
+    # Lease cleanup: a closed shard's lease is at SHARD_END until each of its children holds a checkpoint,
+    # then it is deleted; the children's leases stay.
+    closed = {s["ShardId"] for s in shards if s.get("SequenceNumberRange", {}).get("EndingSequenceNumber")}
+    assert closed, shards
+
+    def children_checkpointed(parent):
+        table = {l["ShardId"]: l for l in leases(raw, app)}
+        kids = [c["ShardId"] for c in children if parent in (c.get("ParentShardId"), c.get("AdjacentParentShardId"))]
+        return all(table.get(k, {}).get("Checkpoint") not in (None, "TRIM_HORIZON", "LATEST") for k in kids)
+
+    for lease in leases(raw, app):
+        if lease["ShardId"] in closed:
+            assert lease["Checkpoint"] == "SHARD_END", lease
+    parents_with_busy_children = {p for p in closed if children_checkpointed(p)}
+    helpers.poll_until(lambda: not parents_with_busy_children & {l["ShardId"] for l in leases(raw, app)},
+                       timeout=WAIT_S, interval=0.1, what="the finished parents' leases deleted")
+    assert parents_with_busy_children, "no child was checkpointed: the cleanup was not exercised"
+    remaining = {l["ShardId"] for l in leases(raw, app)}
+    assert {c["ShardId"] for c in children} <= remaining, remaining
+
+
+# A server that ends every subscription after 2 s (AWS: 5 minutes) and sends heartbeats every 0.3 s.
+SHORT_SUBSCRIPTIONS = ["--limits=off", "--fanout-heartbeat-ms", "300", "--fanout-subscription-ms", "2000",
+                       "--fanout-takeover-guard-ms", "500"]
+SUBSCRIPTION_S = 2.0
+
+
+def test_enhanced_fan_out_resubscribes_from_the_continuation_and_keeps_the_order(make_server, tool, workers):
+    srv = make_server(extra_args=SHORT_SUBSCRIPTIONS)
+    boto = helpers.make_boto3_client(srv.endpoint)
+    raw = helpers.RawClient(srv.endpoint)
+    name = helpers.unique_name("efo")
+    app = helpers.unique_name("app")
+    create_stream(boto, name, 2)
+    expected = put(boto, name, 0, 100)
+    w = workers(name, app, "worker-f", srv=srv, extra=["--enhanced-fan-out"])
+    helpers.poll_until(lambda: {r["data"] for r in records_of(w)} >= set(expected), timeout=WAIT_S, interval=0.1,
+                       what="the first records pushed")
+    started = time.monotonic()
+    # Records put across several subscription lifetimes: each arrives through a later subscription.
+    for i in range(1, 4):
+        time.sleep(SUBSCRIPTION_S * 0.8)
+        expected.update(put(boto, name, i * 100, 100))
+    helpers.poll_until(lambda: {r["data"] for r in records_of(w)} >= set(expected), timeout=WAIT_S, interval=0.1,
+                       what="records across renewals pushed")
+    assert time.monotonic() - started > SUBSCRIPTION_S * 2  # at least two subscriptions ended meanwhile
+    assert_all_processed(expected, [w])
+    assert_in_order_per_processor(w)  # strictly increasing: a renewal neither replays nor skips
+    consumers = boto.list_stream_consumers(StreamARN=helpers.stream_arn(name))["Consumers"]
+    assert [c["ConsumerName"] for c in consumers] == [app], consumers
+    assert not [l for l in w.lines() if l["event"] == "lease_lost"]
+
+    # Resharding through fan-out: parents pushed to their end (ChildShards) before children start.
+    reshard_under_load(boto, raw, name, app, w, first=10000)
+    assert w.stop() == 0, w.err_path.read_text()
+    assert [l["event"] for l in w.lines()][-1] == "stopped"

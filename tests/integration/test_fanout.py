@@ -246,6 +246,50 @@ def test_trim_horizon_history_then_live_in_order(boto, raw, make_stream):
         sub.close()
 
 
+def _metric(raw, family, **labels):
+    """The value of one series of GET /metrics (None when it is absent)."""
+    text = raw.request(method="GET", path="/metrics", sign=False, content_type=None).body.decode()
+    want = {k: str(v) for k, v in labels.items()}
+    for line in text.splitlines():
+        m = re.fullmatch(r"(\w+)\{(.*)\} (\S+)", line)
+        if m and m.group(1) == family and dict(re.findall(r'(\w+)="([^"]*)"', m.group(2))) == want:
+            return float(m.group(3))
+    return None
+
+
+def test_pushes_count_as_the_shards_outgoing_bytes_and_records(boto, raw, make_stream):
+    """CloudWatch's shard-level OutgoingBytes/OutgoingRecords count what is retrieved from the shard, by
+    GetRecords and by SubscribeToShard events alike; the stream-level GetRecords.* stay polling only and the
+    pushes are the consumer's SubscribeToShardEvent.*."""
+    name = make_stream(1, "efoout")
+    boto.enable_enhanced_monitoring(StreamName=name, ShardLevelMetrics=["OutgoingBytes", "OutgoingRecords"])
+    arn = register_active(boto, name, "c")
+    datas = [b"one", b"three", b"seventeen"]
+    put(raw, name, [base64.b64encode(d).decode() for d in datas])
+    stream = {"account": ACCOUNT_ID, "region": REGION, "stream_name": name}
+    shard = dict(stream, shard_id=shard_id(0))
+    assert _metric(raw, "spate_kinesis_shard_outgoing_records_total", **shard) == 0
+    sub = Subscription(boto, arn, shard_id(0), {"Type": "TRIM_HORIZON"})
+    try:
+        sub.wait_records(3)
+    finally:
+        sub.close()
+    pushed_bytes = sum(len(d) + len("pk") for d in datas)
+    assert _metric(raw, "spate_kinesis_shard_outgoing_records_total", **shard) == 3
+    assert _metric(raw, "spate_kinesis_shard_outgoing_bytes_total", **shard) == pushed_bytes
+    assert _metric(raw, "spate_kinesis_subscribe_to_shard_event_records_total", **stream, consumer_name="c") == 3
+    assert _metric(raw, "spate_kinesis_subscribe_to_shard_event_bytes_total", **stream, consumer_name="c") == \
+        pushed_bytes
+    assert _metric(raw, "spate_kinesis_get_records_records_total", **stream) == 0
+    # A GetRecords of the same records adds to the shard's outgoing counters too.
+    it = boto.get_shard_iterator(StreamName=name, ShardId=shard_id(0),
+                                 ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert len(boto.get_records(ShardIterator=it)["Records"]) == 3
+    assert _metric(raw, "spate_kinesis_shard_outgoing_records_total", **shard) == 6
+    assert _metric(raw, "spate_kinesis_shard_outgoing_bytes_total", **shard) == 2 * pushed_bytes
+    assert _metric(raw, "spate_kinesis_get_records_records_total", **stream) == 3
+
+
 def test_resume_from_continuation_sequence_number(boto, raw, make_stream):
     name = make_stream(1, "eforesume")
     arn = register_active(boto, name, "c")

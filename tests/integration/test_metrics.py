@@ -7,6 +7,7 @@ deleted, no series of it at all. docs/metrics.md has the names.
 """
 
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import urllib.request
 import pytest
 
 import helpers
+from conftest import SPATED_BIN
 
 PROMETHEUS = shutil.which("prometheus")
 PROMTOOL = shutil.which("promtool")
@@ -205,3 +207,50 @@ def test_prometheus_scrapes_stream_metrics(make_server, prometheus):
     helpers.poll_until(lambda: name not in client.list_streams()["StreamNames"], what=f"{name} deleted")
     prom.wait_for(f"count({{{sel}}})", None)
     assert sel not in _get(srv.endpoint + "/metrics")[2]
+
+
+def _metrics_port(srv):
+    m = helpers.poll_until(lambda: re.search(r"serving /metrics on 127\.0\.0\.1:(\d+)", srv.log_tail()),
+                           timeout=10, what="the --metrics-port listener")
+    return int(m.group(1))
+
+
+def test_metrics_port_serves_metrics_alone_and_prometheus_scrapes_it(make_server, prometheus):
+    """--metrics-port: GET /metrics moves to a listener of its own, which answers nothing else; the API port
+    keeps the API (and the console) without /metrics."""
+    srv = make_server(extra_args=("--limits=off", "--metrics-port", "0"))
+    port = _metrics_port(srv)
+    assert port != srv.port
+    status, headers, body = _get(f"http://127.0.0.1:{port}/metrics")
+    assert status == 200 and headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert "# TYPE spate_kinesis_incoming_records_total counter" in body
+    metrics_raw = helpers.RawClient(f"http://127.0.0.1:{port}")
+    for method, path in (("GET", "/health"), ("GET", "/console/"), ("POST", "/"), ("GET", "/metrics/x")):
+        r = metrics_raw.request(method=method, path=path, sign=False, content_type=None)
+        assert r.status == 404 and b"only GET /metrics" in r.body, (method, path, r.status)
+    # The API port: no /metrics, the API as before, and the console told where the metrics are.
+    raw = helpers.RawClient(srv.endpoint)
+    assert raw.request(method="GET", path="/metrics", sign=False, content_type=None).status != 200
+    assert raw.json("ListStreams", {}).status == 200
+    config = raw.request(method="GET", path="/console/config.json", sign=False, content_type=None)
+    assert json.loads(config.body)["metricsOnThisPort"] is False
+    # A real Prometheus scrapes the listener and sees a stream's records.
+    name = helpers.unique_name("mport")
+    helpers.create_stream_raw(raw, name, shards=1)
+    for i in range(4):
+        assert raw.json("PutRecord", {"StreamName": name, "Data": b"x", "PartitionKey": str(i)}).status == 200
+    prom = prometheus(port)
+    prom.wait_for('up{job="spated"}', 1.0)
+    prom.wait_for(f'spate_kinesis_incoming_records_total{{job="spated",stream_name="{name}"}}', 4.0)
+    srv.stop()
+
+
+def test_metrics_port_that_cannot_be_bound_stops_the_server(make_server, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        busy = taken.getsockname()[1]
+        proc = subprocess.run([str(SPATED_BIN), "--port", "0", "--data-dir", str(tmp_path / "d"),
+                               "--metrics-port", str(busy)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert f"cannot listen for /metrics on 127.0.0.1:{busy}" in proc.stderr, proc.stderr

@@ -3,7 +3,9 @@ log, --log-format json and the access log (--access-log)."""
 
 import json
 import re
+import signal
 import subprocess
+import threading
 
 import helpers
 from conftest import SPATED_BIN, _require_binary
@@ -32,7 +34,8 @@ def test_version_health_and_server_header_agree(server, raw):
 def test_help_documents_health_config_and_logs():
     _require_binary()
     out = subprocess.run([str(SPATED_BIN), "--help"], capture_output=True, text=True, timeout=10).stdout
-    for flag in ("--config FILE", "--version", "--log-format", "--access-log", "/health", "dropped"):
+    for flag in ("--config FILE", "--version", "--log-format", "--access-log", "/health", "dropped", "SIGHUP",
+                 "--metrics-port", "--metrics-host"):
         assert flag in out, flag
 
 
@@ -96,6 +99,75 @@ def test_access_log_records_each_call(make_server, tmp_path):
     assert p.group(10) == put.headers["x-amzn-requestid"]
     m = by_op[("DescribeStreamSummary", "no-such-stream")]
     assert m.group(5) == "400" and m.group(6) == "ResourceNotFoundException"
+    srv.stop()
+
+
+def test_sighup_reopens_the_access_log(make_server, tmp_path):
+    """logrotate's way: rename the file, SIGHUP; later lines go to a new file at the path, earlier ones
+    stay in the renamed one, and the server keeps serving."""
+    access = tmp_path / "access.log"
+    rotated = tmp_path / "access.log.1"
+    srv = make_server(extra_args=("--limits=off", "--access-log", str(access)))
+    raw = helpers.RawClient(srv.endpoint)
+    assert raw.json("DescribeStreamSummary", {"StreamName": "before-rotation"}).status == 400
+    helpers.poll_until(lambda: "before-rotation" in access.read_text(), timeout=10, what="the first line")
+    access.rename(rotated)
+    srv.proc.send_signal(signal.SIGHUP)
+    helpers.poll_until(lambda: "reopened the access log" in srv.log_tail(), timeout=10, what="the reopen")
+    assert raw.json("DescribeStreamSummary", {"StreamName": "after-rotation"}).status == 400
+    helpers.poll_until(lambda: access.exists() and "after-rotation" in access.read_text(), timeout=10,
+                       what="the line in the new file")
+    assert "after-rotation" not in rotated.read_text()
+    assert "before-rotation" in rotated.read_text() and "before-rotation" not in access.read_text()
+    assert srv.proc.poll() is None
+    srv.stop()
+
+
+def test_no_access_log_line_is_lost_across_rotations_under_load(make_server, tmp_path):
+    """Four clients call while the log is renamed and SIGHUP'd five times: every call is in exactly one of the
+    files (bounded: 4 x 100 calls, 5 rotations)."""
+    access = tmp_path / "access.log"
+    srv = make_server(extra_args=("--limits=off", "--access-log", str(access)))
+    calls_per_client, clients, rotations = 100, 4, 5
+    ids = [[] for _ in range(clients)]
+
+    def client(i):
+        raw = helpers.RawClient(srv.endpoint)
+        for _ in range(calls_per_client):
+            r = raw.json("ListStreams", {})
+            assert r.status == 200
+            ids[i].append(r.headers["x-amzn-requestid"])
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for n in range(1, rotations + 1):
+        helpers.poll_until(lambda: access.exists() and access.stat().st_size > 0, timeout=30, what="a line to rotate")
+        access.rename(tmp_path / f"access.log.{n}")
+        srv.proc.send_signal(signal.SIGHUP)
+        helpers.poll_until(lambda: srv.log_tail(100_000).count("reopened the access log") >= n, timeout=30,
+                           what=f"reopen {n}")
+    for t in threads:
+        t.join(timeout=120)
+    want = {i for per in ids for i in per}
+    assert len(want) == calls_per_client * clients
+
+    def logged():
+        files = [access] + [tmp_path / f"access.log.{n}" for n in range(1, rotations + 1)]
+        return [ln.split()[-1] for f in files if f.exists() for ln in f.read_text().splitlines()]
+
+    helpers.poll_until(lambda: want <= set(logged()), timeout=30, what="every call logged")
+    lines = logged()
+    assert len(lines) == len(set(lines)), "a line written twice"
+    assert sum(1 for f in tmp_path.glob("access.log.*") if f.stat().st_size > 0) >= 2
+    srv.stop()
+
+
+def test_sighup_without_an_access_log_is_harmless(make_server):
+    srv = make_server()
+    srv.proc.send_signal(signal.SIGHUP)
+    helpers.poll_until(lambda: "no --access-log to reopen" in srv.log_tail(), timeout=10, what="the log line")
+    assert helpers.RawClient(srv.endpoint).json("ListStreams", {}).status == 200
     srv.stop()
 
 

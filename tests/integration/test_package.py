@@ -68,7 +68,8 @@ def test_control_fields_and_maintainer_scripts(package, tmp_path):
         assert re.search(rf"^\s+\d+ bytes,\s+\d+ lines\s+\*?\s*{script}\b", info, re.M), (script, info)
     ctrl = tmp_path / "DEBIAN"
     subprocess.run(["dpkg-deb", "-e", str(package), str(ctrl)], check=True, timeout=60)
-    assert (ctrl / "conffiles").read_text().split() == ["/etc/spate/spated.conf"]
+    assert (ctrl / "conffiles").read_text().split() == ["/etc/spate/spated.conf", "/etc/logrotate.d/spate"]
+    assert re.search(r"^ Recommends: logrotate$", info, re.M), info
     postinst = (ctrl / "postinst").read_text()
     assert "adduser --system" in postinst and "spate" in postinst
     assert "deluser" in (ctrl / "postrm").read_text()
@@ -78,7 +79,7 @@ def test_contents(package):
     listing = _run("dpkg-deb", "-c", str(package))
     paths = {line.split()[-1] for line in listing.splitlines()}
     for want in ("./usr/bin/spated", "./usr/bin/spate-inspect", "./usr/lib/systemd/system/spated.service",
-                 "./etc/spate/spated.conf", "./usr/share/doc/spate/README.md"):
+                 "./etc/spate/spated.conf", "./etc/logrotate.d/spate", "./usr/share/doc/spate/README.md"):
         assert want in paths, (want, sorted(paths))
     assert not any("/lib/debug/" in p for p in paths), "debug info belongs in spate-dbg"
 
@@ -99,7 +100,8 @@ def test_unit_is_hardened_and_verifies(extracted, tmp_path):
     text = unit.read_text()
     for line in ("ExecStart=/usr/bin/spated --config /etc/spate/spated.conf", "User=spate",
                  "StateDirectory=spate", "ProtectSystem=strict", "NoNewPrivileges=yes",
-                 "StandardError=journal", "WantedBy=multi-user.target"):
+                 "StandardError=journal", "WantedBy=multi-user.target", "LogsDirectory=spate",
+                 "ExecReload=/bin/kill -HUP $MAINPID"):
         assert line in text, line
     # Verified as a copy whose paths point into the extracted tree (spated is not installed on this
     # machine, and verify checks that ExecStart is executable); every other line is the package's.

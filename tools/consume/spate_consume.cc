@@ -6,7 +6,7 @@
 //
 //   spate-consume --stream S --app A [--worker W (default worker-<pid>)] [--endpoint URL]
 //                 [--failover-ms MS] [--idle-ms MS] [--max-records N]
-//                 [--max-seconds S]
+//                 [--max-seconds S] [--enhanced-fan-out [--consumer-name NAME]]
 //
 // Lines: {"event":"record","worker":W,"shard":..,"seq":..,"sub":..,"key":..,"data":..}
 // and {"event":"init"|"shard_end"|"shutdown"|"lease_lost","worker":W,"shard":..}.
@@ -119,6 +119,8 @@ int main(int argc, char** argv) {
   app.add_option("--failover-ms", failover_ms, "lease failover time")->check(CLI::Range(int64_t{30}, int64_t{600000}));
   app.add_option("--idle-ms", idle_ms, "idle time between empty reads")->check(CLI::Range(int64_t{1}, int64_t{60000}));
   app.add_option("--max-records", config.max_records, "GetRecords limit")->check(CLI::Range(1, 10000));
+  app.add_flag("--enhanced-fan-out", config.enhanced_fan_out, "read with SubscribeToShard instead of GetRecords");
+  app.add_option("--consumer-name", config.consumer_name, "fan-out consumer name (default: the application)");
   app.add_option("--max-seconds", max_seconds, "stop after this long")->check(CLI::Range(int64_t{1}, int64_t{3600}));
   try {
     app.parse(argc, argv);

@@ -117,9 +117,13 @@ struct Scope {
   int rowtime_index = -1;
 };
 
+// The length of a VARCHAR a function builds (REGEX_REPLACE's documented
+// RETURNS VARCHAR(65535)).
+constexpr int kMaxFunctionVarchar = 65535;
+
 bool IsAggregateName(const std::string& n) {
   return n == "COUNT" || n == "SUM" || n == "MIN" || n == "MAX" || n == "AVG" || n == "FIRST_VALUE" ||
-         n == "LAST_VALUE";
+         n == "LAST_VALUE" || n == "EXP_AVG" || n == "LAG" || n == "NTH_VALUE";
 }
 
 class Binder {
@@ -365,17 +369,22 @@ class Binder {
   static constexpr int64_t kMaxTopKWindowSeconds = 3600;
 
   void BindTableFunction(const parser::TableRef& from, BoundSelect* sel, SelectState* st) {
-    if (from.table_function != "TOP_K_ITEMS_TUMBLING") {
-      Fail(from.line, from.column, "unknown table function " + from.table_function + "; expected TOP_K_ITEMS_TUMBLING");
+    const std::string& fn = from.table_function;
+    const bool distinct = fn == "COUNT_DISTINCT_ITEMS_TUMBLING";
+    if (fn != "TOP_K_ITEMS_TUMBLING" && !distinct) {
+      Fail(from.line, from.column,
+           "unknown table function " + fn + "; expected TOP_K_ITEMS_TUMBLING or COUNT_DISTINCT_ITEMS_TUMBLING");
     }
-    if (from.function_args.size() != 3) {
-      Fail(from.line, from.column, "TOP_K_ITEMS_TUMBLING takes CURSOR(...), 'columnName', K, windowSize");
+    if (from.function_args.size() != (distinct ? 2u : 3u)) {
+      Fail(from.line, from.column,
+           distinct ? "COUNT_DISTINCT_ITEMS_TUMBLING takes CURSOR(...), 'columnName', windowSize"
+                    : "TOP_K_ITEMS_TUMBLING takes CURSOR(...), 'columnName', K, windowSize");
     }
     sel->source.subquery = BindSelect(*from.subquery);
     const auto& cols = sel->source.subquery->output_columns;
     const Expr& name = *from.function_args[0];
     if (name.kind != ExprKind::kLiteral || !std::holds_alternative<std::string>(name.literal)) {
-      Fail(name, "TOP_K_ITEMS_TUMBLING's column name must be a quoted string such as 'TICKER_SYMBOL'");
+      Fail(name, fn + "'s column name must be a quoted string such as 'TICKER_SYMBOL'");
     }
     const std::string& col = std::get<std::string>(name.literal);
     int index = -1;
@@ -393,9 +402,15 @@ class Binder {
     };
     BoundTopK top;
     top.column = index;
-    top.k = int_arg(*from.function_args[1], 1, kMaxTopK, "K");
-    top.window_ms = int_arg(*from.function_args[2], 1, kMaxTopKWindowSeconds, "windowSize (seconds)") * 1000;
+    top.count_distinct = distinct;
+    top.k = distinct ? 0 : int_arg(*from.function_args[1], 1, kMaxTopK, "K");
+    top.window_ms =
+        int_arg(*from.function_args[distinct ? 1 : 2], 1, kMaxTopKWindowSeconds, "windowSize (seconds)") * 1000;
     sel->source.top_k = top;
+    if (distinct) {
+      st->scope.columns.push_back(ScopeColumn{from.alias, "", "NUMBER_OF_DISTINCT_ITEMS", T(TypeId::kBigint), false});
+      return;
+    }
     st->scope.columns.push_back(ScopeColumn{from.alias, "", col, cols[static_cast<size_t>(index)].type, false});
     st->scope.columns.push_back(ScopeColumn{from.alias, "", "MOST_FREQUENT_VALUES", T(TypeId::kBigint), false});
   }
@@ -862,6 +877,38 @@ class Binder {
       arity(2, 2);
       for (const auto& a : args) RequireTime(e, a->result, n);
       b->result.type = T(TypeId::kBigint);
+    } else if (n == "REGEX_REPLACE") {
+      arity(5, 5);
+      for (size_t i = 0; i < 3; ++i) RequireString(e, args[i]->result, n);
+      for (size_t i = 3; i < 5; ++i) {
+        RequireNumeric(e, args[i]->result, n);
+        if (FamilyOf(args[i]->result) == Family::kNumeric && !IsIntegerType(args[i]->result.type.id)) {
+          Fail(*e.args[i], "REGEX_REPLACE's startPosition and occurrence must be integers");
+        }
+      }
+      b->result.type = T(TypeId::kVarchar, kMaxFunctionVarchar);
+    } else if (n == "CHAR_TO_TIMESTAMP" || n == "CHAR_TO_DATE" || n == "CHAR_TO_TIME") {
+      arity(2, 2);
+      for (const auto& a : args) RequireString(e, a->result, n);
+      b->result.type = T(n == "CHAR_TO_TIMESTAMP" ? TypeId::kTimestamp
+                         : n == "CHAR_TO_DATE"    ? TypeId::kDate
+                                                  : TypeId::kTime);
+    } else if (n == "TIMESTAMP_TO_CHAR" || n == "DATE_TO_CHAR" || n == "TIME_TO_CHAR") {
+      arity(2, 2);
+      RequireString(e, args[0]->result, n);
+      RequireTime(e, args[1]->result, n);
+      b->result.type = T(TypeId::kVarchar, kMaxFunctionVarchar);
+    } else if (n == "TO_TIMESTAMP") {
+      arity(1, 1);
+      RequireNumeric(e, args[0]->result, n);
+      if (FamilyOf(args[0]->result) == Family::kNumeric && !IsIntegerType(args[0]->result.type.id)) {
+        Fail(*e.args[0], "TO_TIMESTAMP takes milliseconds since the epoch as an integer");
+      }
+      b->result.type = T(TypeId::kTimestamp);
+    } else if (n == "UNIX_TIMESTAMP") {
+      arity(1, 1);
+      RequireTime(e, args[0]->result, n);
+      b->result.type = T(TypeId::kBigint);
     } else if (n == "CURRENT_ROW_TIMESTAMP" || n == "CURRENT_TIMESTAMP" || n == "LOCALTIMESTAMP") {
       arity(0, 0);
       // The engine has no wall clock: a row's processing time is its ROWTIME.
@@ -886,8 +933,57 @@ class Binder {
     if (n == "AVG") agg.fn = AggregateFn::kAvg;
     if (n == "FIRST_VALUE") agg.fn = AggregateFn::kFirstValue;
     if (n == "LAST_VALUE") agg.fn = AggregateFn::kLastValue;
+    if (n == "EXP_AVG") agg.fn = AggregateFn::kExpAvg;
+    if (n == "LAG") agg.fn = AggregateFn::kLag;
+    if (n == "NTH_VALUE") agg.fn = AggregateFn::kNthValue;
+    const bool analytic =
+        agg.fn == AggregateFn::kExpAvg || agg.fn == AggregateFn::kLag || agg.fn == AggregateFn::kNthValue;
+    if (analytic && !e.over) Fail(e, n + " needs OVER (a sliding window)");
+    agg.ignore_nulls = e.ignore_nulls;
+    agg.from_last = e.from_last;
+    if (e.ignore_nulls && (agg.fn != AggregateFn::kFirstValue && agg.fn != AggregateFn::kLastValue &&
+                           agg.fn != AggregateFn::kLag && agg.fn != AggregateFn::kNthValue)) {
+      Fail(e, "IGNORE NULLS does not apply to " + n);
+    }
+    // A constant positive integer argument (LAG's offset, NTH_VALUE's position).
+    auto constant_count = [&](const Expr& at, const char* what) {
+      BoundExprPtr c = BindExpr(at, st, false);
+      const int64_t* v = c->kind == BoundKind::kConstant ? std::get_if<int64_t>(&c->constant) : nullptr;
+      if (v == nullptr || *v < (agg.fn == AggregateFn::kLag ? 0 : 1)) {
+        Fail(at, n + "'s " + what + " must be a constant integer" +
+                     (agg.fn == AggregateFn::kLag ? " of at least 0" : " of at least 1"));
+      }
+      return *v;
+    };
     if (e.star_arg) {
       if (agg.fn != AggregateFn::kCount) Fail(e, n + "(*) is not allowed; only COUNT(*)");
+    } else if (agg.fn == AggregateFn::kExpAvg) {
+      if (e.args.size() != 2)
+        Fail(e, "EXP_AVG takes 2 arguments (expression, half-life interval), not " + std::to_string(e.args.size()));
+      agg.arg = BindExpr(*e.args[0], st, false);
+      BoundExprPtr h = BindExpr(*e.args[1], st, false);
+      if (!h->result.is_interval || h->kind != BoundKind::kConstant || std::get<int64_t>(h->constant) <= 0) {
+        Fail(*e.args[1], "EXP_AVG's half-life must be a positive INTERVAL literal such as INTERVAL '10' SECOND");
+      }
+      agg.n = std::get<int64_t>(h->constant);
+    } else if (agg.fn == AggregateFn::kLag) {
+      if (e.args.empty() || e.args.size() > 3) {
+        Fail(e, "LAG takes 1 to 3 arguments (expression [, N [, default]]), not " + std::to_string(e.args.size()));
+      }
+      agg.arg = BindExpr(*e.args[0], st, false);
+      agg.n = e.args.size() > 1 ? constant_count(*e.args[1], "offset N") : 1;
+      if (e.args.size() > 2) {
+        agg.fallback = BindExpr(*e.args[2], st, false);
+        ExprType u;
+        if (!Unify(agg.arg->result, agg.fallback->result, &u)) {
+          Fail(*e.args[2], "LAG's default must have the expression's type, not " + Describe(agg.fallback->result));
+        }
+      }
+    } else if (agg.fn == AggregateFn::kNthValue) {
+      if (e.args.size() != 2)
+        Fail(e, "NTH_VALUE takes 2 arguments (expression, N), not " + std::to_string(e.args.size()));
+      agg.arg = BindExpr(*e.args[0], st, false);
+      agg.n = constant_count(*e.args[1], "N");
     } else {
       if (e.args.size() != 1) Fail(e, n + " takes 1 argument, not " + std::to_string(e.args.size()));
       agg.arg = BindExpr(*e.args[0], st, false);
@@ -901,6 +997,10 @@ class Binder {
         if (agg.fn == AggregateFn::kSum && IsIntegerType(agg.result.type.id)) agg.result.type = T(TypeId::kBigint);
         if (agg.result.type.id == TypeId::kReal) agg.result.type = T(TypeId::kDouble);
         if (agg.result.is_null) agg.result = ExprType{T(TypeId::kDouble)};
+        break;
+      case AggregateFn::kExpAvg:
+        RequireNumeric(e, agg.arg->result, n);
+        agg.result = ExprType{T(TypeId::kDouble)};
         break;
       default:
         if (agg.arg->result.is_interval) Fail(e, n + " cannot take an INTERVAL");

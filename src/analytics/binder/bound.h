@@ -53,13 +53,29 @@ struct BoundExpr {
 };
 using BoundExprPtr = std::unique_ptr<BoundExpr>;
 
-enum class AggregateFn : uint8_t { kCount, kSum, kMin, kMax, kAvg, kFirstValue, kLastValue };
+// The last four are analytic: sliding windows only (they need OVER).
+enum class AggregateFn : uint8_t {
+  kCount,
+  kSum,
+  kMin,
+  kMax,
+  kAvg,
+  kFirstValue,
+  kLastValue,
+  kExpAvg,    // EXP_AVG(x, half-life interval): n = half-life in ms
+  kLag,       // LAG(x [, n [, default]]): n records before the current one
+  kNthValue,  // NTH_VALUE(x, n) [FROM FIRST | FROM LAST]
+};
 
 struct BoundAggregate {
   AggregateFn fn = AggregateFn::kCount;
   BoundExprPtr arg;  // null for COUNT(*)
   ExprType result;
-  int window = -1;  // sliding: index into BoundSelect::windows
+  int window = -1;            // sliding: index into BoundSelect::windows
+  int64_t n = 0;              // EXP_AVG's half-life (ms), LAG's offset, NTH_VALUE's position
+  BoundExprPtr fallback;      // LAG's default, evaluated on the current row; may be null
+  bool ignore_nulls = false;  // IGNORE NULLS (FIRST_VALUE, LAST_VALUE, LAG, NTH_VALUE)
+  bool from_last = false;     // NTH_VALUE ... FROM LAST
 };
 
 struct BoundWindow {
@@ -100,10 +116,14 @@ struct BoundSelect;
 
 // TOP_K_ITEMS_TUMBLING(CURSOR(...), 'column', k, window seconds): the k most
 // frequent values of one column of the cursor per tumbling window.
+// COUNT_DISTINCT_ITEMS_TUMBLING(CURSOR(...), 'column', window seconds)
+// shares it (count_distinct): one row per window, the number of distinct
+// non-NULL values of the column.
 struct BoundTopK {
   int column = 0;  // in the cursor's output
   int64_t k = 0;
   int64_t window_ms = 0;
+  bool count_distinct = false;
 };
 
 struct BoundSource {

@@ -1,6 +1,7 @@
 #include "analytics/exec/aggregate.h"
 
 #include "analytics/exec/value_ops.h"
+#include "base/assert.h"
 
 namespace spate::analytics::exec {
 
@@ -19,6 +20,7 @@ Value Average(const Value& sum, int64_t count, EvalContext& ctx) {
 }
 
 void Accumulator::Add(const Value& v, EvalContext& ctx) {
+  if (IsNull(v) && agg_->ignore_nulls) return;
   if (IsNull(v)) {
     if (agg_->fn == AggregateFn::kFirstValue && count_ == 0 && IsNull(acc_)) {
       // FIRST_VALUE keeps the first row's value even when NULL.
@@ -46,6 +48,9 @@ void Accumulator::Add(const Value& v, EvalContext& ctx) {
       if (count_ == 0) acc_ = v;
       break;
     case AggregateFn::kLastValue: acc_ = v; break;
+    case AggregateFn::kExpAvg:
+    case AggregateFn::kLag:
+    case AggregateFn::kNthValue: SPATE_ASSERT(false, "an analytic function outside a sliding window"); break;
   }
   if (count_ >= 0) ++count_;
 }

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cmath>
 
+#include "analytics/exec/datetime_format.h"
+#include "analytics/exec/regex.h"
 #include "analytics/exec/value_ops.h"
 #include "analytics/parser/parser.h"
 
@@ -219,6 +221,38 @@ Value EvalFunction(const BoundExpr& e, EvalContext& ctx) {
   }
   if (n == "EXP") return Value{std::exp(ToDouble(a[0]))};
   if (n == "TSDIFF") return Value{std::get<Timestamp>(a[0]).millis - std::get<Timestamp>(a[1]).millis};
+  if (n == "REGEX_REPLACE") {
+    Result<std::string> r = RegexReplace(std::get<std::string>(a[0]), std::get<std::string>(a[1]),
+                                         std::get<std::string>(a[2]), std::get<int64_t>(a[3]), std::get<int64_t>(a[4]));
+    if (!r.ok()) {
+      ctx.Fail("Regex error", r.status().message());
+      return Value{};
+    }
+    return Value{std::move(r).value()};
+  }
+  if (n == "CHAR_TO_TIMESTAMP" || n == "CHAR_TO_DATE" || n == "CHAR_TO_TIME") {
+    Result<int64_t> ms = ParseDateTime(std::get<std::string>(a[0]), std::get<std::string>(a[1]));
+    if (!ms.ok()) {
+      ctx.Fail("Date parse error", ms.status().message());
+      return Value{};
+    }
+    Result<Value> v = CastValue(Value{Timestamp{ms.value()}}, e.result.type);
+    if (!v.ok()) {
+      ctx.Fail(kCastError, v.status().message());
+      return Value{};
+    }
+    return std::move(v).value();
+  }
+  if (n == "TIMESTAMP_TO_CHAR" || n == "DATE_TO_CHAR" || n == "TIME_TO_CHAR") {
+    Result<std::string> r = FormatDateTime(std::get<std::string>(a[0]), std::get<Timestamp>(a[1]).millis);
+    if (!r.ok()) {
+      ctx.Fail("Date format error", r.status().message());
+      return Value{};
+    }
+    return Value{std::move(r).value()};
+  }
+  if (n == "TO_TIMESTAMP") return Value{Timestamp{std::get<int64_t>(a[0])}};
+  if (n == "UNIX_TIMESTAMP") return Value{std::get<Timestamp>(a[0]).millis};
   ctx.Fail("Internal error", "function " + n + " has no implementation");
   return Value{};
 }

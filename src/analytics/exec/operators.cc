@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <optional>
 
 #include "analytics/exec/value_ops.h"
 
@@ -366,6 +367,13 @@ void TopKOperator::Push(Row row, Sink* sink) {
 
 void TopKOperator::Close(int64_t now_ms, Sink* sink) {
   if (!open_ || start_ + spec_->window_ms > now_ms) return;
+  if (spec_->count_distinct) {
+    Row r{start_ + spec_->window_ms, {Value{static_cast<int64_t>(counts_.size())}}};
+    counts_.clear();
+    open_ = false;
+    Emit(std::move(r), sink);
+    return;
+  }
   std::vector<Item*> items;
   items.reserve(counts_.size());
   for (auto& [key, item] : counts_) items.push_back(&item);
@@ -439,7 +447,8 @@ void SlidingOperator::Evict(const WindowState& ws, int64_t rowtime, Partition* p
   }
 }
 
-Value SlidingOperator::Result(const WindowState& ws, const Partition& p, size_t k, EvalContext& ctx) const {
+std::optional<Value> SlidingOperator::Result(const WindowState& ws, const Partition& p, size_t k,
+                                             EvalContext& ctx) const {
   const binder::BoundAggregate& agg = sel_->aggregates[static_cast<size_t>(ws.aggregates[k])];
   const AggState& st = p.aggs[k];
   switch (agg.fn) {
@@ -448,10 +457,53 @@ Value SlidingOperator::Result(const WindowState& ws, const Partition& p, size_t 
     case binder::AggregateFn::kAvg: return st.count == 0 ? Value{} : Average(st.sum, st.count, ctx);
     case binder::AggregateFn::kMin:
     case binder::AggregateFn::kMax: return st.extremes.empty() ? Value{} : st.extremes.front().second;
-    case binder::AggregateFn::kFirstValue: return p.rows.front().args[k];
-    case binder::AggregateFn::kLastValue: return p.rows.back().args[k];
+    case binder::AggregateFn::kFirstValue:
+    case binder::AggregateFn::kLastValue:
+      if (!agg.ignore_nulls)
+        return agg.fn == binder::AggregateFn::kFirstValue ? p.rows.front().args[k] : p.rows.back().args[k];
+      return NthInWindow(p, k, 1, agg.fn == binder::AggregateFn::kLastValue, true).value_or(Value{});
+    case binder::AggregateFn::kNthValue:
+      return NthInWindow(p, k, static_cast<size_t>(agg.n), agg.from_last, agg.ignore_nulls).value_or(Value{});
+    case binder::AggregateFn::kLag: {
+      // The current row is the window's last; LAG(x, 0) is x itself.
+      if (agg.n == 0) return p.rows.back().args[k];
+      size_t skipped = 0;
+      for (size_t i = p.rows.size() - 1; i-- > 0;) {
+        const Value& v = p.rows[i].args[k];
+        if (agg.ignore_nulls && IsNull(v)) continue;
+        if (++skipped == static_cast<size_t>(agg.n)) return v;
+      }
+      return std::nullopt;
+    }
+    case binder::AggregateFn::kExpAvg: {
+      // Each value weighs half as much per half-life further back from the
+      // current row: 2^-floor((t - t_i) / half-life), as the documented
+      // sub-windows have it (the newest half-life weighs 1, the one before 1/2).
+      const int64_t now = p.rows.back().rowtime;
+      double num = 0, den = 0;
+      for (const Entry& r : p.rows) {
+        const Value& v = r.args[k];
+        if (IsNull(v)) continue;
+        double w = std::ldexp(1.0, -static_cast<int>(std::min<int64_t>((now - r.rowtime) / agg.n, 1074)));
+        num += w * ToDouble(v);
+        den += w;
+      }
+      if (den == 0) return Value{};
+      return Value{num / den};
+    }
   }
   return Value{};
+}
+
+std::optional<Value> SlidingOperator::NthInWindow(const Partition& p, size_t k, size_t n, bool from_last,
+                                                  bool ignore_nulls) {
+  size_t seen = 0;
+  for (size_t j = 0; j < p.rows.size(); ++j) {
+    const Value& v = p.rows[from_last ? p.rows.size() - 1 - j : j].args[k];
+    if (ignore_nulls && IsNull(v)) continue;
+    if (++seen == n) return v;
+  }
+  return std::nullopt;
 }
 
 void SlidingOperator::Push(Row row, Sink* sink) {
@@ -473,7 +525,15 @@ void SlidingOperator::Push(Row row, Sink* sink) {
     Add(ws, &part, std::move(e), ctx);
     Evict(ws, row.rowtime_ms, &part, ctx);
     for (size_t k = 0; k < ws.aggregates.size(); ++k) {
-      aggs[static_cast<size_t>(ws.aggregates[k])] = Result(ws, part, k, ctx);
+      const auto& agg = sel_->aggregates[static_cast<size_t>(ws.aggregates[k])];
+      std::optional<Value> r = Result(ws, part, k, ctx);
+      if (!r && agg.fallback) {
+        // LAG's default, evaluated on the current row, as the result's type.
+        Value d = Eval(*agg.fallback, ctx);
+        spate::Result<Value> c = CastValue(d, agg.result.type);
+        r = c.ok() ? std::move(c).value() : d;
+      }
+      aggs[static_cast<size_t>(ws.aggregates[k])] = r ? std::move(*r) : Value{};
     }
   }
   ctx.aggregates = aggs.data();

@@ -10,6 +10,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -153,7 +154,10 @@ class StaggerOperator : public Operator {
 // TOP_K_ITEMS_TUMBLING: counts one column's values per tumbling window and,
 // when the window closes, emits (value, count) for the k most frequent,
 // most frequent first (ties: first seen first), with ROWTIME = window end.
-// Counts are exact; NULLs are not counted.
+// Counts are exact; NULLs are not counted. As COUNT_DISTINCT_ITEMS_TUMBLING
+// it emits one row per window that had rows: the number of distinct values
+// (exact, where AWS's HyperLogLog is exact up to 10,000 items; memory grows
+// with the distinct values of one window).
 class TopKOperator : public Operator {
  public:
   explicit TopKOperator(const binder::BoundTopK* spec) : spec_(spec) {}
@@ -214,7 +218,12 @@ class SlidingOperator : public Operator {
   };
   void Add(const WindowState& ws, Partition* p, Entry e, EvalContext& ctx);
   void Evict(const WindowState& ws, int64_t rowtime, Partition* p, EvalContext& ctx);
-  Value Result(const WindowState& ws, const Partition& p, size_t k, EvalContext& ctx) const;
+  // The aggregate over the partition's window (its last row is the current
+  // one); nullopt when LAG finds no row (its default then applies).
+  std::optional<Value> Result(const WindowState& ws, const Partition& p, size_t k, EvalContext& ctx) const;
+  // The n-th (1-based) argument value of aggregate k from the window's start
+  // (or end), skipping NULLs if asked; nullopt if the window has fewer.
+  static std::optional<Value> NthInWindow(const Partition& p, size_t k, size_t n, bool from_last, bool ignore_nulls);
   const binder::BoundSelect* sel_;
   std::vector<WindowState> windows_;
   uint64_t next_seq_ = 0;

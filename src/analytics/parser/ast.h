@@ -64,6 +64,8 @@ struct Expr {
   std::string unit;  // SECOND, MINUTE, ... for time-unit functions
   SqlType cast_type;
   std::unique_ptr<WindowSpec> over;  // aggregate OVER (...) / OVER w
+  bool ignore_nulls = false;         // f(...) IGNORE NULLS (RESPECT NULLS is the default)
+  bool from_last = false;            // NTH_VALUE(...) FROM LAST
 };
 
 struct SelectItem {

@@ -734,6 +734,15 @@ class Parser {
         } while (AcceptSymbol(","));
       }
       ExpectSymbol(")");
+      // NTH_VALUE's FROM FIRST | FROM LAST, then IGNORE | RESPECT NULLS.
+      if (e->name == "NTH_VALUE" && IsKeyword("FROM") && (IsKeyword("FIRST", 1) || IsKeyword("LAST", 1))) {
+        Next();
+        e->from_last = Next().text == "LAST";
+      }
+      if ((IsKeyword("IGNORE") || IsKeyword("RESPECT")) && IsKeyword("NULLS", 1)) {
+        e->ignore_nulls = Next().text == "IGNORE";
+        Next();
+      }
       if (AcceptKeyword("OVER")) e->over = ParseOver();
       return e;
     }

@@ -8,6 +8,7 @@ import { signPost } from "./sigv4.js";
 const SERVICES = {
   kinesis: { signingName: "kinesis", targetPrefix: "Kinesis_20131202" },
   firehose: { signingName: "firehose", targetPrefix: "Firehose_20150804" },
+  analytics: { signingName: "kinesisanalytics", targetPrefix: "KinesisAnalytics_20150814" },
 };
 
 // Error types that mean "these credentials are not accepted": the page asks
@@ -101,6 +102,10 @@ export class Api {
     return this.call("firehose", operation, params);
   }
 
+  analytics(operation, params) {
+    return this.call("analytics", operation, params);
+  }
+
   // Every stream's summary, following NextToken (bounded: 50 pages).
   async listStreams() {
     const out = [];
@@ -148,6 +153,21 @@ export class Api {
       out.push(...names);
       if (!r.HasMoreDeliveryStreams || names.length === 0) break;
       params = { Limit: 100, ExclusiveStartDeliveryStreamName: names[names.length - 1] };
+    }
+    return out;
+  }
+
+  // Every SQL application's summary (Kinesis Analytics v1), following
+  // ExclusiveStartApplicationName (bounded: 50 pages of 50).
+  async listApplications() {
+    const out = [];
+    let params = { Limit: 50 };
+    for (let page = 0; page < 50; page++) {
+      const r = await this.analytics("ListApplications", params);
+      const summaries = r.ApplicationSummaries || [];
+      out.push(...summaries);
+      if (!r.HasMoreApplications || summaries.length === 0) break;
+      params = { Limit: 50, ExclusiveStartApplicationName: summaries[summaries.length - 1].ApplicationName };
     }
     return out;
   }

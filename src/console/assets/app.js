@@ -17,7 +17,7 @@ const CREDENTIALS_KEY = "spate.console.credentials";  // sessionStorage: gone wi
 const REGION_KEY = "spate.console.region";  // localStorage: not a secret
 
 const state = {
-  config: { credentialsRequired: false },
+  config: { credentialsRequired: false, metricsOnThisPort: true },
   credentials: JSON.parse(sessionStorage.getItem(CREDENTIALS_KEY) || "null"),
   region: localStorage.getItem(REGION_KEY) || "us-east-1",
 };
@@ -209,6 +209,7 @@ function render() {
   const { ctx, view } = newPage();
   const run = async () => {
     if (parts[0] === "firehose") return deliveryStreamsPage(ctx, view);
+    if (parts[0] === "analytics") return applicationsPage(ctx, view);
     if (parts[0] === "streams" && parts[1]) return streamPage(ctx, view, parts[1], parts[2] || "monitoring");
     return streamsPage(ctx, view);
   };
@@ -324,19 +325,37 @@ async function streamPage(ctx, view, name, tab) {
   return monitoringTab(ctx, body, summary);
 }
 
+// spated --metrics-port serves /metrics on a listener of its own, not here.
+const metricsHere = () => state.config.metricsOnThisPort !== false;
+const METRICS_ELSEWHERE =
+  "This server serves GET /metrics on a port of its own (spated --metrics-port), for Prometheus; this page cannot read it.";
+
 // ---- monitoring: live charts from /metrics ---------------------------------------------
 
 const SCRAPE_INTERVAL_MS = 1000;
 const CHART_POINTS = 300;  // five minutes at one scrape a second
 
 const CHARTS = [
-  { id: "bytes", title: "Bytes per second", series: [["inBytes", "incoming"], ["outBytes", "outgoing (GetRecords)"]], value: formatBytes },
-  { id: "records", title: "Records per second", series: [["inRecords", "incoming"], ["outRecords", "outgoing (GetRecords)"]] },
+  {
+    id: "bytes",
+    title: "Bytes per second",
+    series: [["inBytes", "incoming"], ["outBytes", "outgoing (GetRecords)"], ["fanBytes", "outgoing (fan-out pushes)"]],
+    value: formatBytes,
+  },
+  {
+    id: "records",
+    title: "Records per second",
+    series: [["inRecords", "incoming"], ["outRecords", "outgoing (GetRecords)"], ["fanRecords", "outgoing (fan-out pushes)"]],
+  },
   { id: "age", title: "Iterator age (ms, mean of GetRecords calls)", series: [["iteratorAgeMs", "iterator age"]] },
 ];
 const COLORS = ["#2563eb", "#16a34a", "#d97706"];
 
 function monitoringTab(ctx, body, summary) {
+  if (!metricsHere()) {
+    body.append(h("p", { class: "muted", id: "metrics-elsewhere" }, METRICS_ELSEWHERE));
+    return;
+  }
   const labels = streamLabels(summary.StreamARN);
   const series = new RateSeries(CHART_POINTS);
   const now = h("div", { class: "now", id: "rates-now" }, "Waiting for the second scrape of /metrics…");
@@ -389,8 +408,9 @@ function monitoringTab(ctx, body, summary) {
       h("span", {}, `in ${r(point.inBytes, formatBytes)}/s`),
       h("span", { dataset: { metric: "out-records", value: point.outRecords ?? "" } }, `out ${r(point.outRecords)} records/s`),
       h("span", {}, `out ${r(point.outBytes, formatBytes)}/s`),
+      h("span", { dataset: { metric: "fan-records", value: point.fanRecords ?? "" } }, `pushed ${r(point.fanRecords)} records/s`),
       h("span", {}, `iterator age ${r(point.iteratorAgeMs, (x) => x.toFixed(0))} ms`),
-      h("span", { class: "muted" }, `totals: ${counters.inRecords} records in, ${counters.outRecords} out`),
+      h("span", { class: "muted" }, `totals: ${counters.inRecords} records in, ${counters.outRecords} out, ${counters.fanRecords} pushed`),
     );
   });
 }
@@ -536,7 +556,7 @@ async function dataTab(ctx, body, summary) {
 // ---- consumers ----------------------------------------------------------------------------
 
 async function consumersTab(ctx, body, summary) {
-  const [consumers, samples] = await Promise.all([api.listConsumers(summary.StreamARN), scrape()]);
+  const [consumers, samples] = await Promise.all([api.listConsumers(summary.StreamARN), metricsHere() ? scrape() : []]);
   if (!ctx.live) return;
   const labels = streamLabels(summary.StreamARN);
   const rows = consumers.map((c) => {
@@ -555,7 +575,13 @@ async function consumersTab(ctx, body, summary) {
   });
   if (rows.length === 0) rows.push(h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No enhanced fan-out consumers registered.")));
   body.append(
-    h("p", { class: "muted" }, "Enhanced fan-out consumers (RegisterStreamConsumer) and their SubscribeToShard totals since the server started."),
+    h(
+      "p",
+      { class: "muted" },
+      metricsHere()
+        ? "Enhanced fan-out consumers (RegisterStreamConsumer) and their SubscribeToShard totals since the server started."
+        : `Enhanced fan-out consumers (RegisterStreamConsumer). ${METRICS_ELSEWHERE}`,
+    ),
     table(["Name", "Status", "Subscriptions", "Records pushed", "Bytes pushed", "Registered", "ARN"], rows, { id: "consumers-table" }),
   );
 }
@@ -616,6 +642,60 @@ async function deliveryStreamsPage(ctx, view) {
   view.append(
     h("div", { class: "page-head" }, h("h1", {}, "Firehose delivery streams"), h("span", { class: "muted" }, `${names.length} in ${state.region}`)),
     table(["Name", "Status", "Source", "Destination", "Bucket / endpoint", "Buffering hints", "Compression", "Created"], rows, { id: "delivery-table" }),
+  );
+  view.dataset.loaded = "true";
+}
+
+// ---- Kinesis Data Analytics (SQL) applications ----------------------------------------------
+
+// "stream NAME" / "delivery stream NAME" from an input's or output's description.
+function resourceOf(d, kinds) {
+  for (const [key, label] of kinds) {
+    if (d[key] && d[key].ResourceARN) return `${label} ${d[key].ResourceARN.split("/").pop()}`;
+  }
+  return d.LambdaOutputDescription ? "Lambda" : "";
+}
+const INPUT_KINDS = [["KinesisStreamsInputDescription", "stream"], ["KinesisFirehoseInputDescription", "delivery stream"]];
+const OUTPUT_KINDS = [["KinesisStreamsOutputDescription", "stream"], ["KinesisFirehoseOutputDescription", "delivery stream"]];
+
+async function applicationsPage(ctx, view) {
+  const summaries = await api.listApplications();
+  const details = await mapLimited(summaries, 4, (s) =>
+    api.analytics("DescribeApplication", { ApplicationName: s.ApplicationName }).then(
+      (r) => r.ApplicationDetail,
+      (e) => {
+        if (e instanceof ApiError && e.type === "ResourceNotFoundException") return null;
+        throw e;
+      },
+    ),
+  );
+  if (!ctx.live) return;
+  const rows = [];
+  for (const d of details.filter(Boolean)) {
+    const inputs = (d.InputDescriptions || []).map((i) => `${resourceOf(i, INPUT_KINDS)} → ${(i.InAppStreamNames || []).join(", ")}`);
+    const outputs = (d.OutputDescriptions || []).map(
+      (o) => `${o.Name} → ${resourceOf(o, OUTPUT_KINDS)}${o.DestinationSchema ? ` (${o.DestinationSchema.RecordFormatType})` : ""}`,
+    );
+    const code = h("pre", { class: "data" }, d.ApplicationCode || "");
+    rows.push(
+      h(
+        "tr",
+        { dataset: { application: d.ApplicationName } },
+        h("td", {}, d.ApplicationName),
+        h("td", {}, badge(d.ApplicationStatus)),
+        h("td", { class: "num" }, String(d.ApplicationVersionId)),
+        h("td", {}, ...inputs.map((t) => h("div", {}, t))),
+        h("td", {}, ...outputs.map((t) => h("div", {}, t))),
+        h("td", {}, formatTime(d.CreateTimestamp)),
+        h("td", {}, d.ApplicationCode ? h("details", {}, h("summary", {}, `${d.ApplicationCode.replace(/\n$/, "").split("\n").length} lines`), code) : h("span", { class: "muted" }, "none")),
+      ),
+    );
+  }
+  if (rows.length === 0) rows.push(h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No analytics applications in this account and region.")));
+  view.append(
+    h("div", { class: "page-head" }, h("h1", {}, "Analytics applications"), h("span", { class: "muted" }, `${summaries.length} in ${state.region}`)),
+    h("p", { class: "muted" }, "Kinesis Data Analytics SQL applications: their inputs (source → in-application streams), outputs and code."),
+    table(["Name", "Status", "Version", "Inputs", "Outputs", "Created", "SQL"], rows, { id: "applications-table" }),
   );
   view.dataset.loaded = "true";
 }

@@ -65,13 +65,16 @@ export const STREAM_SERIES = {
   inRecords: "spate_kinesis_incoming_records_total",
   outBytes: "spate_kinesis_get_records_bytes_total",
   outRecords: "spate_kinesis_get_records_records_total",
+  // Enhanced fan-out pushes, summed over the stream's consumers.
+  fanBytes: "spate_kinesis_subscribe_to_shard_event_bytes_total",
+  fanRecords: "spate_kinesis_subscribe_to_shard_event_records_total",
   ageSum: "spate_kinesis_get_records_iterator_age_seconds_sum",
   ageCount: "spate_kinesis_get_records_iterator_age_seconds_count",
 };
 
 // Turns successive scrapes of one stream's counters into per-second rates.
-// Keeps the last `capacity` points: {t (s), inBytes, outBytes, inRecords,
-// outRecords (per second), iteratorAgeMs (mean over the interval, null when
+// Keeps the last `capacity` points: {t (s), inBytes, outBytes, fanBytes,
+// inRecords, outRecords, fanRecords (per second), iteratorAgeMs (mean over the interval, null when
 // no GetRecords ran)}. A counter that went down (the server restarted)
 // gives a gap, not a negative rate.
 export class RateSeries {
@@ -96,8 +99,10 @@ export class RateSeries {
       t: tSeconds,
       inBytes: rate("inBytes"),
       outBytes: rate("outBytes"),
+      fanBytes: rate("fanBytes"),
       inRecords: rate("inRecords"),
       outRecords: rate("outRecords"),
+      fanRecords: rate("fanRecords"),
       iteratorAgeMs: calls > 0 && ageSum >= 0 ? (ageSum / calls) * 1000 : null,
     };
     this.points.push(point);

@@ -83,12 +83,19 @@ TEST_F(ConsoleRouteTest, UnknownNamesAndTraversalAre404) {
 
 TEST_F(ConsoleRouteTest, ConfigSaysWhetherCredentialsAreNeeded) {
   http::HttpResponse dev = route_.Get("/console/config.json", "");
-  EXPECT_EQ(dev.body, "{\"credentialsRequired\":false}");
+  EXPECT_EQ(dev.body, "{\"credentialsRequired\":false,\"metricsOnThisPort\":true}");
   EXPECT_EQ(HeaderOf(dev, "Content-Type"), "application/json");
   ConsoleRoute signed_route(kFake, ConsoleOptions{.credentials_required = true});
   http::HttpResponse s = signed_route.Get("/console/config.json", "");
-  EXPECT_EQ(s.body, "{\"credentialsRequired\":true}");
+  EXPECT_EQ(s.body, "{\"credentialsRequired\":true,\"metricsOnThisPort\":true}");
   EXPECT_NE(HeaderOf(s, "ETag"), HeaderOf(dev, "ETag"));
+}
+
+TEST_F(ConsoleRouteTest, ConfigSaysWhenMetricsAreOnAnotherPort) {
+  ConsoleRoute route(kFake, ConsoleOptions{.metrics_on_this_port = false});
+  http::HttpResponse r = route.Get("/console/config.json", "");
+  EXPECT_EQ(r.body, "{\"credentialsRequired\":false,\"metricsOnThisPort\":false}");
+  EXPECT_NE(HeaderOf(r, "ETag"), HeaderOf(route_.Get("/console/config.json", ""), "ETag"));
 }
 
 class CapturingResponder final : public http::Responder {

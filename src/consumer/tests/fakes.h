@@ -51,6 +51,20 @@ class MemoryLeaseStore final : public LeaseStore {
     }
     return l;
   }
+  Outcome<Done> Delete(const std::string& shard_id, int64_t expected_counter) override {
+    std::lock_guard lock(mu_);
+    auto it = leases_.find(shard_id);
+    if (it == leases_.end()) return ApiError{"ResourceNotFoundException", "no lease", 400};
+    if (it->second.counter != expected_counter) {
+      return ApiError{std::string(kConcurrentModification), "condition failed", 400};
+    }
+    leases_.erase(it);
+    return Done{};
+  }
+  bool Has(const std::string& shard_id) {
+    std::lock_guard lock(mu_);
+    return leases_.count(shard_id) != 0;
+  }
   LeaseRecord Get(const std::string& shard_id) {
     std::lock_guard lock(mu_);
     return leases_.at(shard_id);
@@ -143,6 +157,58 @@ class FakeStream final : public KinesisClient {
     return out;
   }
   int get_iterator_calls = 0;
+
+  // Fan-out, as spated pushes: each subscription first sends an empty event
+  // whose continuation is the sequence number before its start (for the
+  // first record: that record's own, as spated does), then events of up to
+  // `records_per_event` records, and ends after `events_per_subscription`
+  // events; the last event of a closed shard read to its end carries
+  // ChildShards (none here) and ends the shard.
+  size_t records_per_event = 2;
+  int events_per_subscription = 3;
+  std::vector<IteratorPosition> subscriptions;  // each subscription's start
+  Outcome<Done> SubscribeToShard(std::string_view, std::string_view shard_id, const IteratorPosition& position,
+                                 const SubscribeToShardHandler& handler) override {
+    std::vector<SubscribeToShardEvent> events;
+    {
+      std::lock_guard lock(mu_);
+      subscriptions.push_back(position);
+      const FakeShard& s = shards_.at(std::string(shard_id));
+      size_t index = 0;
+      if (position.type == IteratorPosition::Type::kLatest) index = s.records.size();
+      for (size_t i = 0; i < s.records.size(); ++i) {
+        const std::string& seq = s.records[i].sequence_number;
+        if (position.type == IteratorPosition::Type::kAtSequenceNumber && seq == position.sequence_number) index = i;
+        if (position.type == IteratorPosition::Type::kAfterSequenceNumber && seq == position.sequence_number) {
+          index = i + 1;
+        }
+      }
+      SubscribeToShardEvent heartbeat;
+      if (!s.records.empty())
+        heartbeat.continuation_sequence_number = s.records[index > 0 ? index - 1 : 0].sequence_number;
+      if (heartbeat.continuation_sequence_number.empty()) heartbeat.continuation_sequence_number = "100";
+      events.push_back(heartbeat);
+      while (static_cast<int>(events.size()) < events_per_subscription) {
+        SubscribeToShardEvent ev;
+        while (index < s.records.size() && ev.records.size() < records_per_event)
+          ev.records.push_back(s.records[index++]);
+        ev.continuation_sequence_number = events.back().continuation_sequence_number;
+        if (!ev.records.empty()) ev.continuation_sequence_number = ev.records.back().sequence_number;
+        if (s.closed && index == s.records.size()) {
+          ev.shard_ended = true;
+          ev.continuation_sequence_number.clear();
+          events.push_back(ev);
+          break;
+        }
+        if (ev.records.empty()) break;
+        events.push_back(ev);
+      }
+    }
+    for (SubscribeToShardEvent& ev : events) {
+      if (!handler.on_event(ev) || ev.shard_ended) break;
+    }
+    return Done{};
+  }
 
  private:
   static ApiError No() { return ApiError{"UnknownOperationException", "not in the fake", 400}; }

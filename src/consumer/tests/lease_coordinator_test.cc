@@ -149,5 +149,63 @@ TEST_F(LeaseCoordinatorTest, ParentsFinishedOnlyAtShardEnd) {
   EXPECT_TRUE(a_.ParentsFinished(child));
 }
 
+// A merge: p1 + p2 -> c (as ListShards answers it).
+std::vector<Shard> Merge() {
+  std::vector<Shard> shards(3);
+  shards[0].shard_id = "p1";
+  shards[1].shard_id = "p2";
+  shards[2].shard_id = "c";
+  shards[2].parent_shard_id = "p1";
+  shards[2].adjacent_parent_shard_id = "p2";
+  return shards;
+}
+
+TEST_F(LeaseCoordinatorTest, CleanupKeepsAFinishedParentUntilEveryChildHasACheckpoint) {
+  const std::vector<Shard> shards = Merge();
+  ASSERT_TRUE(a_.SyncShards(shards, std::string(kTrimHorizon)).ok());
+  ASSERT_EQ(Taken(a_), 3u);
+  ASSERT_TRUE(a_.Checkpoint("p1", std::string(kShardEnd), 0).ok());
+  EXPECT_TRUE(a_.CleanUpFinished(shards).empty());  // the child has not started
+  ASSERT_TRUE(a_.Checkpoint("c", "700", 0).ok());
+  ASSERT_TRUE(a_.Refresh().ok());
+  EXPECT_EQ(a_.CleanUpFinished(shards), std::vector<std::string>{"p1"});  // p2 is not finished: kept
+  EXPECT_FALSE(store_.Has("p1"));
+  EXPECT_TRUE(store_.Has("p2"));
+  EXPECT_TRUE(store_.Has("c"));
+}
+
+TEST_F(LeaseCoordinatorTest, CleanedUpParentIsNotLeasedAgainAndCountsAsFinished) {
+  const std::vector<Shard> shards = Merge();
+  ASSERT_TRUE(a_.SyncShards(shards, std::string(kTrimHorizon)).ok());
+  ASSERT_EQ(Taken(a_), 3u);
+  ASSERT_TRUE(a_.Checkpoint("p1", std::string(kShardEnd), 0).ok());
+  ASSERT_TRUE(a_.Checkpoint("p2", std::string(kShardEnd), 0).ok());
+  ASSERT_TRUE(a_.Checkpoint("c", "700", 0).ok());
+  ASSERT_TRUE(a_.Refresh().ok());
+  ASSERT_EQ(a_.CleanUpFinished(shards).size(), 2u);
+  ASSERT_TRUE(b_.SyncShards(shards, std::string(kTrimHorizon)).ok());  // p1, p2 still listed
+  EXPECT_FALSE(store_.Has("p1"));
+  EXPECT_FALSE(store_.Has("p2"));
+  EXPECT_TRUE(b_.ParentsFinished(store_.Get("c")));
+}
+
+TEST_F(LeaseCoordinatorTest, CleanupDeletesAFinishedLeaseWhoseShardLeftTheStreamOnly) {
+  AddShards(2);
+  ASSERT_EQ(Taken(a_), 2u);
+  ASSERT_TRUE(a_.Checkpoint("shardId-0", std::string(kShardEnd), 0).ok());
+  EXPECT_EQ(a_.CleanUpFinished({}), std::vector<std::string>{"shardId-0"});  // neither listed; 1 unfinished
+  EXPECT_TRUE(store_.Has("shardId-1"));
+}
+
+TEST_F(LeaseCoordinatorTest, CleanupSkipsALeaseChangedSinceTheListing) {
+  AddShards(1);
+  ASSERT_EQ(Taken(a_), 1u);
+  ASSERT_TRUE(a_.Checkpoint("shardId-0", std::string(kShardEnd), 0).ok());
+  ASSERT_TRUE(b_.Refresh().ok());
+  ASSERT_TRUE(a_.Release("shardId-0").ok());  // the counter moves after B's listing
+  EXPECT_TRUE(b_.CleanUpFinished({}).empty());
+  EXPECT_TRUE(store_.Has("shardId-0"));
+}
+
 }  // namespace
 }  // namespace spate::consumer

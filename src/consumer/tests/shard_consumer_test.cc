@@ -64,6 +64,10 @@ class ShardConsumerTest : public ::testing::Test {
     ADD_FAILURE() << "no idle within 100 steps";
     return ShardConsumer::StepResult::kDone;
   }
+  std::unique_ptr<ShardConsumer> MakeFanOut(const std::string& shard, RecordingProcessor::Mode mode) {
+    return std::make_unique<ShardConsumer>(shard, "s", &stream_, &leases_,
+                                           std::make_unique<RecordingProcessor>(&log_, mode), 2, "consumer-arn");
+  }
   std::vector<Shard> OneShard() {
     stream_.AddShard("s0");
     return stream_.ListShards("s").value();
@@ -199,6 +203,58 @@ TEST_F(ShardConsumerTest, ExpiredIteratorReopensAfterTheLastDeliveredRecord) {
   Drain(*c);
   ASSERT_EQ(log_.records.size(), 2u);  // "a" not delivered twice
   EXPECT_EQ(log_.records[1].data, "b");
+}
+
+TEST_F(ShardConsumerTest, FanOutResubscribesAfterTheContinuationWithoutGapsOrRepeats) {
+  Hold(OneShard());
+  for (int i = 0; i < 7; ++i) stream_.Put("s0", "r" + std::to_string(i));
+  auto c = MakeFanOut("s0", RecordingProcessor::Mode::kCheckpointEveryBatch);
+  for (int i = 0; i < 8; ++i) ASSERT_NE(c->Step(), ShardConsumer::StepResult::kDone);
+  ASSERT_EQ(log_.records.size(), 7u);
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(log_.records[i].data, "r" + std::to_string(i));
+  EXPECT_EQ(store_.Get("s0").checkpoint, stream_.SequenceOf("s0", 6));
+  // The first subscription's empty first event named record 0 (spated's
+  // continuation before any delivery): the start was kept, not moved past it.
+  ASSERT_GE(stream_.subscriptions.size(), 3u);
+  EXPECT_EQ(stream_.subscriptions[0].type, IteratorPosition::Type::kTrimHorizon);
+  EXPECT_EQ(stream_.subscriptions[1].type, IteratorPosition::Type::kAfterSequenceNumber);
+  EXPECT_EQ(stream_.subscriptions[1].sequence_number, stream_.SequenceOf("s0", 3));
+  EXPECT_EQ(stream_.subscriptions[2].sequence_number, stream_.SequenceOf("s0", 6));
+}
+
+TEST_F(ShardConsumerTest, FanOutStartsAtTheCheckpointAndSkipsWhatItCovers) {
+  Hold(OneShard());
+  for (int i = 0; i < 4; ++i) stream_.Put("s0", "r" + std::to_string(i));
+  ASSERT_TRUE(leases_.Checkpoint("s0", stream_.SequenceOf("s0", 1), 0).ok());
+  auto c = MakeFanOut("s0", RecordingProcessor::Mode::kCheckpointEveryBatch);
+  for (int i = 0; i < 4; ++i) ASSERT_NE(c->Step(), ShardConsumer::StepResult::kDone);
+  ASSERT_EQ(log_.records.size(), 2u);
+  EXPECT_EQ(log_.records[0].data, "r2");
+  EXPECT_EQ(stream_.subscriptions[0].type, IteratorPosition::Type::kAtSequenceNumber);
+}
+
+TEST_F(ShardConsumerTest, FanOutShardEndRequiresTheShardEndCheckpointThenReleases) {
+  Hold(OneShard());
+  for (int i = 0; i < 3; ++i) stream_.Put("s0", "r" + std::to_string(i));
+  stream_.Close("s0");
+  auto c = MakeFanOut("s0", RecordingProcessor::Mode::kCheckpointEveryBatch);
+  EXPECT_EQ(Drain(*c), ShardConsumer::StepResult::kDone);
+  EXPECT_EQ(log_.records.size(), 3u);
+  EXPECT_EQ(log_.events.back(), "ended");
+  EXPECT_EQ(store_.Get("s0").checkpoint, kShardEnd);
+  EXPECT_EQ(store_.Get("s0").owner, "");
+}
+
+TEST_F(ShardConsumerTest, FanOutShutdownEndsTheSubscriptionWithAFinalCheckpoint) {
+  Hold(OneShard());
+  for (int i = 0; i < 3; ++i) stream_.Put("s0", "r" + std::to_string(i));
+  auto c = MakeFanOut("s0", RecordingProcessor::Mode::kNever);
+  for (int i = 0; i < 3; ++i) ASSERT_NE(c->Step(), ShardConsumer::StepResult::kDone);  // parents, init, subscribe
+  ASSERT_FALSE(log_.records.empty());
+  c->RequestShutdown();
+  EXPECT_EQ(c->Step(), ShardConsumer::StepResult::kDone);
+  EXPECT_EQ(log_.events.back(), "shutdown");
+  EXPECT_EQ(store_.Get("s0").checkpoint, log_.records.back().sequence_number);
 }
 
 }  // namespace

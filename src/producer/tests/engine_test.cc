@@ -277,7 +277,7 @@ TEST_F(EngineTest, StaysUnderTheShardRecordRate) {
   while (engine_->buffered_records() > 0 && now_ < start + 10'000 * kMs) {
     std::vector<Work> puts = Poll(fake);
     for (Work& w : puts) {
-      sent_at.push_back(now_);
+      sent_at.insert(sent_at.end(), w.entries.size(), now_);
       Answer(std::move(w), fake);
     }
     if (puts.empty()) now_ = std::max(now_ + 1, engine_->NextWakeNs());
@@ -314,6 +314,64 @@ TEST_F(EngineTest, AggregationOffSendsPlainRecords) {
   EXPECT_EQ(fake.stored()[0].entry.data, "plain");
   EXPECT_EQ(fake.stored()[0].entry.explicit_hash_key, "123");
   EXPECT_FALSE(f.get().value().aggregated);
+}
+
+TEST_F(EngineTest, AggregationOffPacksAShardsDistinctKeysIntoOneCall) {
+  ProducerConfig c;
+  c.aggregation_enabled = false;
+  Make(c);
+  FakeKinesis fake(1);
+  for (int i = 0; i < 100; ++i) (void)Put("key-" + std::to_string(i), "v");
+  engine_->FlushAll();
+  std::vector<Work> puts = Poll(fake);
+  ASSERT_EQ(puts.size(), 1u);
+  EXPECT_EQ(puts[0].entries.size(), 100u);
+}
+
+TEST_F(EngineTest, AggregationOffSendsAKeyOncePerCall) {
+  ProducerConfig c;
+  c.aggregation_enabled = false;
+  Make(c);
+  FakeKinesis fake(1);
+  (void)Put("a", "1");
+  (void)Put("b", "2");
+  (void)Put("a", "3");
+  (void)Put("c", "4");
+  engine_->FlushAll();
+  std::vector<Work> first = Poll(fake);
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(first[0].entries.size(), 2u);  // a, b; the second a (and what follows it) waits
+  EXPECT_TRUE(Poll(fake).empty());         // one call in flight per shard
+  Answer(std::move(first[0]), fake);
+  std::vector<Work> second = Poll(fake);
+  ASSERT_EQ(second.size(), 1u);
+  ASSERT_EQ(second[0].entries.size(), 2u);
+  EXPECT_EQ(second[0].entries[0].data, "3");
+  EXPECT_EQ(second[0].entries[1].data, "4");
+}
+
+TEST_F(EngineTest, AggregationOffKeepsOrderPerKeyAcrossPartialFailures) {
+  ProducerConfig c;
+  c.aggregation_enabled = false;
+  Make(c);
+  FakeKinesis fake(2);
+  // Every third entry of every other call is throttled.
+  fake.entry_error = [](int call, size_t index) {
+    return call % 2 == 0 && index % 3 == 0 ? "ProvisionedThroughputExceededException" : "";
+  };
+  std::vector<std::future<PutOutcome>> futures;
+  for (int i = 0; i < 600; ++i) futures.push_back(Put("key-" + std::to_string(i % 17), std::to_string(i)));
+  Drain(fake);
+  ASSERT_EQ(engine_->buffered_records(), 0u);
+  size_t total = 0;
+  for (auto& [key, values] : ByKey(fake)) {
+    total += values.size();
+    for (size_t i = 1; i < values.size(); ++i) EXPECT_LT(std::stoi(values[i - 1]), std::stoi(values[i])) << key;
+  }
+  EXPECT_EQ(total, 600u);  // nothing lost, nothing twice
+  for (auto& f : futures) ASSERT_TRUE(f.get().ok());
+  EXPECT_GT(engine_->counters().retries, 0u);
+  EXPECT_LT(engine_->counters().put_records_calls, 300u);  // several records a call, not one
 }
 
 TEST_F(EngineTest, CollectionLimitsSplitCalls) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -138,6 +139,55 @@ TEST(AccessLogTest, FullQueueDropsAndCountsInsteadOfBlocking) {
   log->reset();
   ::close(fds[0]);
   ::close(fds[1]);
+}
+
+TEST(AccessLogTest, ReopenStartsANewFileAfterTheOldOneWasRenamed) {
+  std::string path = TempPath("rotate.log");
+  std::string rotated = path + ".1";
+  std::remove(path.c_str());
+  std::remove(rotated.c_str());
+  auto log = AccessLog::Open(path, LogFormat::kText);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  AccessLogEntry before = Sample();
+  before.operation = "Before";
+  (*log)->Submit(before);
+  (*log)->Flush();
+  ASSERT_EQ(std::rename(path.c_str(), rotated.c_str()), 0);  // what logrotate does
+  ASSERT_TRUE((*log)->Reopen().ok());
+  AccessLogEntry after = Sample();
+  after.operation = "After";
+  (*log)->Submit(after);
+  (*log)->Flush();
+  EXPECT_EQ(ReadAll(rotated), AccessLog::FormatLine(LogFormat::kText, before));
+  EXPECT_EQ(ReadAll(path), AccessLog::FormatLine(LogFormat::kText, after));
+  log->reset();
+  std::remove(path.c_str());
+  std::remove(rotated.c_str());
+}
+
+TEST(AccessLogTest, ReopenOfAPathThatCannotBeOpenedKeepsTheOldFile) {
+  std::string dir = TempPath("rotate-dir");
+  std::string path = dir + "/access.log";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  auto log = AccessLog::Open(path, LogFormat::kText);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  std::string kept = TempPath("rotate-kept.log");
+  ASSERT_EQ(std::rename(path.c_str(), kept.c_str()), 0);
+  ASSERT_EQ(::rmdir(dir.c_str()), 0);  // the path's directory is gone
+  Status st = (*log)->Reopen();
+  EXPECT_EQ(st.code(), ErrorCode::kIoError);
+  EXPECT_NE(st.message().find(path), std::string::npos) << st.message();
+  (*log)->Submit(Sample());
+  (*log)->Flush();
+  EXPECT_EQ(ReadAll(kept), AccessLog::FormatLine(LogFormat::kText, Sample()));
+  log->reset();
+  std::remove(kept.c_str());
+}
+
+TEST(AccessLogTest, ReopenOfStdoutDoesNothing) {
+  auto log = AccessLog::Open("-", LogFormat::kText);
+  ASSERT_TRUE(log.ok());
+  EXPECT_TRUE((*log)->Reopen().ok());
 }
 
 TEST(AccessLogTest, UnwritablePathIsRefused) {

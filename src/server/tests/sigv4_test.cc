@@ -358,6 +358,28 @@ TEST_F(VerifierTest, MalformedCredentialIsIncomplete) {
   EXPECT_NE(st.status().message().find("Credential must have exactly 5 slash-delimited elements"), std::string::npos);
 }
 
+TEST_F(VerifierTest, SpaceSeparatedParametersVerify) {
+  SigV4Verifier v(&store_, &clock_);
+  HttpRequest r = Signed("AKIDA", "secretA");
+  for (auto& [n, val] : r.headers) {
+    if (n != "authorization") continue;
+    for (size_t c = val.find(", "); c != std::string::npos; c = val.find(", ")) val.replace(c, 2, " ");
+  }
+  auto a = v.Verify(r, "kinesis");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+}
+
+TEST_F(VerifierTest, AnotherAlgorithmIsRefused) {
+  SigV4Verifier v(&store_, &clock_);
+  HttpRequest r = Signed("AKIDA", "secretA");
+  for (auto& [n, val] : r.headers) {
+    if (n == "authorization") val.replace(0, std::string("AWS4-HMAC-SHA256").size(), "AWS4-HMAC-SHA512");
+  }
+  auto st = v.Verify(r, "kinesis");
+  EXPECT_EQ(st.status().code(), ErrorCode::kIncompleteSignature);
+  EXPECT_EQ(st.status().message(), "Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA512'. Use AWS4-HMAC-SHA256.");
+}
+
 TEST_F(VerifierTest, NoSignatureIsMissingToken) {
   SigV4Verifier v(&store_, &clock_);
   HttpRequest r = Signed("AKIDA", "secretA");
@@ -385,6 +407,94 @@ TEST_F(VerifierTest, QueryStringSignature) {
   EXPECT_EQ(a->account, "111111111111");
   r.target = "/?" + q + "&X-Amz-Signature=" + std::string(64, '0');
   EXPECT_EQ(v.Verify(r, "kinesis").status().code(), ErrorCode::kInvalidSignature);
+}
+
+// CheckAuthorizationPresent: AWS's exact answers to malformed authentication.
+HttpRequest Presented(std::string target, std::vector<std::pair<std::string, std::string>> headers) {
+  HttpRequest r;
+  r.method = "POST";
+  r.target = std::move(target);
+  r.body = "{}";
+  r.headers = std::move(headers);
+  return r;
+}
+
+constexpr char kFullHeader[] =
+    "AWS4-HMAC-SHA256 Credential=AKID/20231114/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=ab";
+
+TEST(AuthorizationPresent, WellFormedHeaderGivesTheScope) {
+  auto a =
+      CheckAuthorizationPresent(Presented("/", {{"x-amz-date", "20231114T221320Z"}, {"authorization", kFullHeader}}));
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->access_key_id, "AKID");
+  EXPECT_EQ(a->region, "us-east-1");
+  // A Date header stands in for X-Amz-Date.
+  EXPECT_TRUE(CheckAuthorizationPresent(
+                  Presented("/", {{"date", "Tue, 14 Nov 2023 22:13:20 GMT"}, {"authorization", kFullHeader}}))
+                  .ok());
+}
+
+TEST(AuthorizationPresent, NoDateHeaderNamesThatRequirement) {
+  auto a = CheckAuthorizationPresent(Presented("/", {{"authorization", kFullHeader}}));
+  EXPECT_EQ(a.status().code(), ErrorCode::kIncompleteSignature);
+  EXPECT_EQ(a.status().message(),
+            std::string("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
+                        "Authorization=") +
+                kFullHeader);
+}
+
+TEST(AuthorizationPresent, HeaderMissingSomePartsNamesOnlyThose) {
+  std::string header = "AWS4-HMAC-SHA256 SignedHeaders=host, Credential=AKID/20231114/us-east-1/kinesis/aws4_request";
+  auto a = CheckAuthorizationPresent(Presented("/", {{"x-amz-date", "20231114T221320Z"}, {"authorization", header}}));
+  EXPECT_EQ(a.status().code(), ErrorCode::kIncompleteSignature);
+  EXPECT_EQ(a.status().message(), "Authorization header requires 'Signature' parameter. Authorization=" + header);
+  header = "AWS4-HMAC-SHA256 Signature=ab";
+  a = CheckAuthorizationPresent(Presented("/", {{"authorization", header}}));
+  EXPECT_EQ(a.status().message(),
+            "Authorization header requires 'Credential' parameter. Authorization header requires 'SignedHeaders' "
+            "parameter. Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
+            "Authorization=" +
+                header);
+}
+
+TEST(AuthorizationPresent, AnyFirstWordThenCommasOrSpaces) {
+  for (std::string header : {"AWS4- Signature=b Credential=a", "AWS4- Signature=b,Credential=a",
+                             "AWS4- Signature=b, Credential=a", "X  Signature=b ,, Credential=a"}) {
+    auto a = CheckAuthorizationPresent(Presented("/", {{"date", "a"}, {"authorization", header}}));
+    EXPECT_EQ(a.status().message(), "Authorization header requires 'SignedHeaders' parameter. Authorization=" + header);
+  }
+  auto a = CheckAuthorizationPresent(Presented("/", {{"authorization", "X"}}));
+  EXPECT_EQ(a.status().message(),
+            "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' "
+            "parameter. Authorization header requires 'SignedHeaders' parameter. Authorization header requires "
+            "existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=X");
+}
+
+TEST(AuthorizationPresent, QueryAndHeaderTogetherAreInvalid) {
+  auto a = CheckAuthorizationPresent(Presented("/?X-Amz-Algorithm=AWS4-HMAC-SHA256",
+                                               {{"x-amz-date", "20231114T221320Z"}, {"authorization", kFullHeader}}));
+  EXPECT_EQ(a.status().code(), ErrorCode::kInvalidSignature);
+  EXPECT_EQ(a.status().message(),
+            "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.");
+}
+
+TEST(AuthorizationPresent, QueryMissingParametersListsThemInAwsOrder) {
+  auto a = CheckAuthorizationPresent(
+      Presented("/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-SignedHeaders=host&X-Amz-Credential=AKID%2F20231114", {}));
+  EXPECT_EQ(a.status().code(), ErrorCode::kIncompleteSignature);
+  EXPECT_EQ(a.status().message(),
+            "AWS query-string parameters must include 'X-Amz-Signature'. AWS query-string parameters must include "
+            "'X-Amz-Date'. Re-examine the query-string parameters.");
+  // Named without a value, the algorithm selects the query form and is itself missing.
+  a = CheckAuthorizationPresent(Presented("/?X-Amz-Algorithm", {}));
+  EXPECT_EQ(a.status().message(),
+            "AWS query-string parameters must include 'X-Amz-Algorithm'. AWS query-string parameters must include "
+            "'X-Amz-Credential'. AWS query-string parameters must include 'X-Amz-Signature'. AWS query-string "
+            "parameters must include 'X-Amz-SignedHeaders'. AWS query-string parameters must include 'X-Amz-Date'. "
+            "Re-examine the query-string parameters.");
+  // A longer parameter name is not the algorithm.
+  EXPECT_EQ(CheckAuthorizationPresent(Presented("/?X-Amz-AlgorithmX=1", {})).status().code(),
+            ErrorCode::kMissingAuthentication);
 }
 
 TEST(DevelopmentMode, AcceptsAnyWellFormedSignature) {

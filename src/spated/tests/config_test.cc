@@ -99,6 +99,20 @@ TEST(ConfigTest, LogFormatAndAccessLog) {
   EXPECT_EQ(Error({"--access-log="}), "--access-log: needs a file path or -");
 }
 
+TEST(ConfigTest, MetricsPortAndHost) {
+  auto d = Parse({});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->metrics_port, -1);  // /metrics on the API port
+  EXPECT_EQ(d->metrics_host, "");
+  auto c = Parse({"--metrics-port", "0", "--metrics-host", "127.0.0.2"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->metrics_port, 0);
+  EXPECT_EQ(c->metrics_host, "127.0.0.2");
+  EXPECT_EQ(Error({"--metrics-port", "65536"}), "--metrics-port: needs a port number 0-65535");
+  EXPECT_EQ(Error({"--metrics-host", "127.0.0.1"}), "--metrics-host needs --metrics-port");
+  EXPECT_EQ(Error({"--metrics-port", "9100", "--metrics-host="}), "--metrics-host: needs an address");
+}
+
 TEST(ConfigTest, InjectFaultIsRepeatable) {
   auto c = Parse({"--inject-fault", "operation=PutRecord,error=InternalFailure", "--inject-fault",
                   "operation=GetRecords,error=ProvisionedThroughputExceededException,rate=0.5"});

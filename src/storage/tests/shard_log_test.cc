@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -212,6 +214,40 @@ TEST_F(ShardLogTest, CheckpointIsWrittenOnCleanClose) {
   store_.reset();
   EXPECT_TRUE(util::PosixFileSystem()->Exists(ShardDir() + "/checkpoint"));
   EXPECT_FALSE(util::PosixFileSystem()->Exists(ShardDir() + "/checkpoint.tmp"));
+}
+
+uint64_t AllocatedBytes(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return static_cast<uint64_t>(st.st_blocks) * 512;
+}
+
+TEST_F(ShardLogTest, AnIdleShardReservesKilobytesAndACleanCloseGivesTheTailBack) {
+  options_.segment_bytes = 128u << 20;
+  options_.preallocate_bytes = 8u << 20;
+  Reopen();
+  auto log = Shard();
+  ASSERT_TRUE(AppendSync(*log, Batch(3, "a"), 100).ok());
+  auto segments = FilesWithSuffix(ShardDir(), ".log");
+  ASSERT_EQ(segments.size(), 1u);
+  std::string path = segments[0];
+  // A few records: the first 64 KiB step, not the 8 MiB one.
+  EXPECT_LE(AllocatedBytes(path), 64u << 10);
+  // Growing shards reserve in doubling steps, up to preallocate_bytes.
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(AppendSync(*log, Batch(10, std::to_string(i), 1000), 200 + i).ok());
+  EXPECT_LE(AllocatedBytes(path), 1u << 20);
+  log.reset();
+  store_.reset();
+  // Closed: the file holds its records and no reserved tail.
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_LE(AllocatedBytes(path), static_cast<uint64_t>(st.st_size) + 4096);
+  Reopen();
+  log = Shard();
+  ASSERT_TRUE(AppendSync(*log, Batch(1, "after"), 300).ok());
+  auto all = ReadAll(*log);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 3u + 400u + 1u);
 }
 
 TEST_F(ShardLogTest, RecoveryScansTheTailAfterTheCheckpoint) {

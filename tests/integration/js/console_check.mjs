@@ -4,8 +4,9 @@
 //
 //   node console_check.mjs '<json config>'
 //
-// Config: {chromium, url, stream, dataShard, consumer, deliveryStream,
-// screenshots (a directory), signed?: {url, accessKeyId, secretAccessKey}}.
+// Config: {chromium, url, stream, dataShard, consumer, deliveryStream, application,
+// screenshots (a directory), signed?: {url, accessKeyId, secretAccessKey},
+// metricsElsewhere?: {url, stream} (a server run with --metrics-port)}.
 // Protocol on stdout: one JSON object per line. {"event":"ready-for-put"}
 // when the monitoring page has drawn two scrapes; the test then puts
 // records with boto3 and writes "put-done" on stdin. Last line:
@@ -182,6 +183,29 @@ async function signedConsole(browser, result) {
   await context.close();
 }
 
+// A server whose /metrics is on --metrics-port: the stream's monitoring and
+// consumers tabs say so instead of scraping (no request to /metrics at all).
+async function metricsElsewhere(browser, result) {
+  const m = cfg.metricsElsewhere;
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  const errors = [];
+  const metricsRequests = [];
+  watch(page, errors);
+  page.on("request", (r) => {
+    if (new URL(r.url()).pathname === "/metrics") metricsRequests.push(r.url());
+  });
+  await page.goto(`${m.url}/console/#/streams/${m.stream}/monitoring`, { waitUntil: "load", timeout: WAIT_MS });
+  await page.waitForSelector("#metrics-elsewhere", { timeout: WAIT_MS });
+  const out = { monitoring: await page.$eval("#metrics-elsewhere", (e) => e.textContent), charts: await page.$$eval(".chart", (els) => els.length) };
+  await go(page, `#/streams/${m.stream}/consumers`, "#consumers-table");
+  out.consumersNote = await page.$eval("#view", (e) => e.textContent.includes("--metrics-port"));
+  out.metricsRequests = metricsRequests;
+  out.errors = errors;
+  result.metricsElsewhere = out;
+  await context.close();
+}
+
 const result = { event: "result", errors: [], screenshots: [] };
 fs.mkdirSync(cfg.screenshots, { recursive: true });
 const browser = await puppeteer.launch({
@@ -243,7 +267,14 @@ try {
   );
   result.screenshots.push(await shot(page, "delivery-streams.png"));
 
+  await go(page, "#/analytics", `#applications-table tr[data-application="${cfg.application}"]`);
+  result.applications = await page.$$eval("#applications-table tbody tr[data-application]", (rows) =>
+    rows.map((r) => ({ name: r.dataset.application, cells: Array.from(r.children, (c) => c.textContent) })),
+  );
+  result.screenshots.push(await shot(page, "analytics-applications.png"));
+
   if (cfg.signed) await signedConsole(browser, result);
+  if (cfg.metricsElsewhere) await metricsElsewhere(browser, result);
 } catch (e) {
   result.failure = String(e && e.stack ? e.stack : e);
 } finally {
