@@ -37,6 +37,7 @@ FirehoseMetrics::FirehoseMetrics(metrics::Registry* registry) {
       "Records whose object kept failing for the whole retry window and went to the error output.", kLabels);
   data_freshness_ = r->AddGauge("spate_firehose_delivery_to_s3_data_freshness_seconds",
                                 "DeliveryToS3.DataFreshness: age of the oldest record not yet delivered.", kLabels);
+  processing_ = std::make_unique<processing::ProcessingMetricFamilies>(r, kLabels);
 }
 
 std::shared_ptr<DeliveryStreamMetrics> FirehoseMetrics::ForStream(const std::string& account, const std::string& region,
@@ -53,6 +54,7 @@ std::shared_ptr<DeliveryStreamMetrics> FirehoseMetrics::ForStream(const std::str
   m->failed_attempts = failed_attempts_->Get(v);
   m->expired_records = expired_records_->Get(v);
   m->data_freshness_seconds = data_freshness_->Get(v);
+  m->processing = processing_->ForStream(v);
   return m;
 }
 
@@ -63,6 +65,7 @@ void FirehoseMetrics::Remove(const std::string& account, const std::string& regi
            delivered_bytes_, delivered_objects_, failed_attempts_, expired_records_, data_freshness_}) {
     f->Remove(v);
   }
+  processing_->Remove(v);
 }
 
 }  // namespace spate::firehose

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "firehose/processing/processing_metrics.h"
 #include "metrics/registry.h"
 
 namespace spate::firehose {
@@ -25,6 +26,8 @@ struct DeliveryStreamMetrics {
   // DeliveryToS3.DataFreshness: age in seconds of the oldest record not yet
   // delivered (0 when everything is delivered).
   std::shared_ptr<metrics::Gauge> data_freshness_seconds;
+  // ExecuteProcessing.*, SucceedProcessing.*, JQProcessing.Duration, PartitionCount*.
+  processing::ProcessingMetrics processing;
 };
 
 // Firehose's metric families, labelled account, region, delivery_stream_name.
@@ -51,6 +54,7 @@ class FirehoseMetrics {
   metrics::Family<metrics::Counter>* failed_attempts_;
   metrics::Family<metrics::Counter>* expired_records_;
   metrics::Family<metrics::Gauge>* data_freshness_;
+  std::unique_ptr<processing::ProcessingMetricFamilies> processing_;
 };
 
 }  // namespace spate::firehose

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "lambda/invoker.h"
 #include "streams/throughput.h"
 
 namespace spate::spated {
@@ -53,6 +54,9 @@ struct Config {
   std::string s3_session_token;
   bool s3_virtual_host = false;
   int64_t s3_timeout_ms = 30'000;  // per S3 request (connect and total)
+  // What the Lambda functions of Firehose's data transformation run:
+  // --lambda-map FILE, then each --lambda NAME=TARGET (src/lambda/README.md).
+  lambda::FunctionMap lambda_functions;
   // Transport bounds (server::HttpServerOptions).
   size_t max_body_bytes = 16u << 20;
   size_t max_connections = 4096;
