@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "firehose/delivery_stream.h"
 #include "firehose/firehose_metrics.h"
 #include "firehose/object_keys.h"
 #include "firehose/object_store.h"
@@ -46,6 +47,8 @@ struct SinkContext {
   // Where what failed for a whole retry window goes when AWS would drop it
   // (a directory under the data directory); may be null (retry forever).
   ObjectStore* error_output = nullptr;
+  // S3's retry window (24 h; spated --delivery-retry-window-ms).
+  int64_t s3_retry_window_ms = 24LL * 3600 * 1000;
   util::Clock* clock = nullptr;
   metadata::Catalog* catalog = nullptr;
   std::shared_ptr<DeliveryStreamMetrics> metrics;  // may be null
@@ -110,6 +113,18 @@ const DestinationKind* DestinationKindOf(const protocol::Value& destination);
 const DestinationKind& S3DestinationKind();          // S3DestinationConfiguration
 const DestinationKind& ExtendedS3DestinationKind();  // ExtendedS3DestinationConfiguration
 
+// The S3 sink of an S3 configuration (S3DestinationConfiguration shape, or
+// the extended one): what other kinds use for their S3 backup of source
+// records. `count`: its deliveries are counted as DeliveryToS3.* (the
+// destination's own, not a backup's).
+Result<std::unique_ptr<Sink>> NewS3Sink(const protocol::Value& s3_cfg, const SinkContext& ctx, bool count = false);
+std::unique_ptr<Sink> NewS3Sink(S3Destination s3, const SinkContext& ctx, bool count = false);
+// The checks of an S3 configuration used as a backup or staging area (the
+// S3Configuration of the other kinds): bucket ARN, hints, prefixes.
+Status CheckS3Configuration(const protocol::Value& s3_cfg);
+// Its S3DestinationDescription, with AWS's defaults.
+protocol::Value DescribeS3Configuration(const protocol::Value& s3_cfg);
+
 // Shared by the kinds: merges `update` into `cfg`, member by member,
 // BufferingHints member by member, skipping the members in `skip`.
 void MergeUpdate(protocol::Value* cfg, const protocol::Value& update, const std::vector<std::string_view>& skip = {});
@@ -122,6 +137,9 @@ void MergeUpdate(protocol::Value* cfg, const protocol::Value& update, const std:
 // documents, serialized. Errors: the store's (retried by the caller).
 Status WriteErrorObject(const protocol::Value& s3_cfg, const SinkContext& ctx, std::string_view batch_id,
                         int64_t oldest_ms, ErrorOutputType type, const std::vector<std::string>& documents,
+                        const std::atomic<bool>* cancel);
+Status WriteErrorObject(const S3Destination& s3, const SinkContext& ctx, std::string_view batch_id, int64_t oldest_ms,
+                        ErrorOutputType type, const std::vector<std::string>& documents,
                         const std::atomic<bool>* cancel);
 
 // AWS's processing-failed document of a FailedRecord (one line of JSON).

@@ -99,9 +99,10 @@ class Sink {
   // How long a batch may keep failing before Expire (S3: 24 h; RetryOptions
   // DurationInSeconds of the others).
   virtual int64_t RetryWindowMs() const = 0;
-  // The first wait after a failed attempt (it doubles up to 30 s); Redshift
-  // retries its COPY every 5 minutes.
-  virtual int64_t RetryBackoffMs() const { return 200; }
+  // The first wait after a failed attempt (it doubles up to the deliverer's
+  // maximum, or stays at this if larger); 0: the deliverer's own (200 ms).
+  // Redshift retries its COPY every 5 minutes.
+  virtual int64_t RetryBackoffMs() const { return 0; }
 
   // Called once when a batch is cut, before it is saved as pending (records
   // not yet read): what must stay the same when the batch is delivered again
