@@ -17,6 +17,10 @@ namespace spate::firehose::processing {
 inline constexpr size_t kMaxActivePartitions = 500;
 // The errorCode of records over the cap.
 inline constexpr std::string_view kPartitionCountExceeded = "DynamicPartitioning.ActivePartitionsLimitExceeded";
+// The errorCode of records whose prefix does not evaluate (a partition key
+// the record lacks, a prefix over 512 characters): AWS counts them as failed
+// metadata extraction.
+inline constexpr std::string_view kPrefixEvaluationFailed = "DynamicPartitioning.MetadataExtractionFailed";
 
 struct Partitions {
   // Distinct prefixes in order of first appearance, with the indices of

@@ -26,6 +26,13 @@ struct ProcessingMetrics {
   std::shared_ptr<metrics::Histogram> jq_processing_duration_us;  // JQProcessing.Duration, per batch
   std::shared_ptr<metrics::Gauge> partition_count;                // PartitionCount, of the last batch
   std::shared_ptr<metrics::Counter> partition_count_exceeded;     // PartitionCountExceeded: batches over the cap
+
+  // A batch was cut into `partitions` objects; `exceeded`: some of its
+  // records were over the active partition cap.
+  void SetPartitions(size_t partitions, bool exceeded) const {
+    if (partition_count != nullptr) partition_count->Set(static_cast<int64_t>(partitions));
+    if (exceeded && partition_count_exceeded != nullptr) partition_count_exceeded->Add(1);
+  }
 };
 
 class ProcessingMetricFamilies {
