@@ -85,8 +85,8 @@ int main(int argc, char** argv) {
   auto processor = processing::NewRecordProcessor(*spec, processing::ProcessorEnv{});
   if (!processor.ok()) return 1;
 
-  // Bids 10 per simulated millisecond from 2026-12-07T00:00Z: a 50k-record batch spans 5 s, so it
-  // falls in one or two hm partitions, as a q10 stream at 10k bids/s would.
+  // One bid per simulated millisecond from 2026-12-07T00:00Z: a 50k-record batch spans 50 s, so it
+  // falls in one or two hm partitions, as a q10 stream at 1k bids/s would.
   std::mt19937_64 rng(42);
   const int64_t start_ms = 1796601600000;
   std::vector<std::vector<BatchRecord>> batches;
@@ -95,8 +95,8 @@ int main(int argc, char** argv) {
     std::vector<BatchRecord> b;
     for (size_t j = i; j < std::min(records, i + batch_size); ++j) {
       BatchRecord r;
-      r.data = Bid(rng, start_ms + static_cast<int64_t>(j / 10));
-      r.arrival_ms = start_ms + static_cast<int64_t>(j / 10);
+      r.data = Bid(rng, start_ms + static_cast<int64_t>(j));
+      r.arrival_ms = start_ms + static_cast<int64_t>(j);
       r.offset = storage::Offset(j);
       input_bytes += r.data.size();
       b.push_back(std::move(r));
