@@ -7,7 +7,7 @@ set -euo pipefail
 build_pkgs=(g++ cmake ninja-build pkg-config libboost-dev libnghttp2-dev libsimdjson-dev libssl-dev
             librocksdb-dev libgtest-dev libgmock-dev libjemalloc-dev libpcre2-dev
             zlib1g-dev libsnappy-dev tzdata libcurl4-openssl-dev libcli11-dev
-            protobuf-compiler libprotobuf-dev libpq-dev)
+            protobuf-compiler libprotobuf-dev libpq-dev libjq-dev)
 # `make package` (CPack DEB: dpkg-shlibdeps; objcopy splits the debug info).
 package_pkgs=(dpkg-dev binutils)
 # tests/integration/test_package.py also verifies the unit (systemd-analyze).

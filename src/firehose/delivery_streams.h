@@ -26,6 +26,10 @@
 #include "storage/log_store.h"
 #include "util/clock.h"
 
+namespace spate::lambda {
+class Invoker;
+}  // namespace spate::lambda
+
 namespace spate::firehose {
 
 struct FirehoseOptions {
@@ -45,6 +49,9 @@ struct FirehoseOptions {
   const service::KinesisSource* kinesis = nullptr;
   // Where the spate_firehose_* families go (GET /metrics); null: nowhere.
   metrics::Registry* metrics = nullptr;
+  // Runs data transformation's Lambda functions (SinkContext::lambda); null:
+  // none is mapped. Not owned; must outlive DeliveryStreams.
+  const lambda::Invoker* lambda = nullptr;
 };
 
 // Firehose's delivery streams: their definitions (in the catalog), their

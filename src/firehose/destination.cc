@@ -29,11 +29,7 @@ Status DestinationKind::Update(Value* cfg, const Value& update) const {
   return Check(*cfg);
 }
 
-Result<std::unique_ptr<Processor>> DestinationKind::NewProcessor(const Value& cfg, const SinkContext& ctx) const {
-  (void)cfg;
-  (void)ctx;
-  return std::unique_ptr<Processor>();
-}
+// DestinationKind::NewProcessor's default is in processing.cc.
 
 std::optional<Value> DestinationKind::SourceBackup(const Value& cfg) const {
   (void)cfg;

@@ -27,6 +27,10 @@ namespace spate::util {
 class Clock;
 }  // namespace spate::util
 
+namespace spate::lambda {
+class Invoker;
+}  // namespace spate::lambda
+
 namespace spate::firehose {
 
 // What a sink may use. Pointers are not owned and outlive every sink.
@@ -48,6 +52,9 @@ struct SinkContext {
   util::Clock* clock = nullptr;
   metadata::Catalog* catalog = nullptr;
   std::shared_ptr<DeliveryStreamMetrics> metrics;  // may be null
+  // Runs the Lambda functions of data transformation (spated's --lambda-map);
+  // may be null (no function is mapped).
+  const lambda::Invoker* lambda = nullptr;
 };
 
 // One kind of destination, named by its members of the API:

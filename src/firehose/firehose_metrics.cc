@@ -68,6 +68,7 @@ FirehoseMetrics::FirehoseMetrics(metrics::Registry* registry) {
   http_endpoint_failed_records_ = r->AddCounter(
       "spate_firehose_delivery_to_http_endpoint_failed_records_total",
       "Records written to the S3 backup (http-endpoint-failed) or, after a 413, to the error output.", kLabels);
+  processing_ = std::make_unique<processing::ProcessingMetricFamilies>(r, kLabels);
 }
 
 std::shared_ptr<DeliveryStreamMetrics> FirehoseMetrics::ForStream(const std::string& account, const std::string& region,
@@ -96,6 +97,7 @@ std::shared_ptr<DeliveryStreamMetrics> FirehoseMetrics::ForStream(const std::str
   m->http_endpoint_bytes = http_endpoint_bytes_->Get(v);
   m->http_endpoint_success = http_endpoint_success_->Get(v);
   m->http_endpoint_failed_records = http_endpoint_failed_records_->Get(v);
+  m->processing = processing_->ForStream(v);
   return m;
 }
 
@@ -115,6 +117,7 @@ void FirehoseMetrics::Remove(const std::string& account, const std::string& regi
                                                    http_endpoint_success_, http_endpoint_failed_records_}) {
     f->Remove(v);
   }
+  processing_->Remove(v);
 }
 
 }  // namespace spate::firehose

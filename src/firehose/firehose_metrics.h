@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "firehose/processing/processing_metrics.h"
 #include "metrics/registry.h"
 
 namespace spate::firehose {
@@ -46,6 +47,8 @@ struct DeliveryStreamMetrics {
   std::shared_ptr<metrics::Counter> http_endpoint_bytes;
   std::shared_ptr<metrics::Counter> http_endpoint_success;
   std::shared_ptr<metrics::Counter> http_endpoint_failed_records;
+  // ExecuteProcessing.*, SucceedProcessing.*, JQProcessing.Duration, PartitionCount*.
+  processing::ProcessingMetrics processing;
 };
 
 // Firehose's metric families, labelled account, region, delivery_stream_name.
@@ -84,6 +87,7 @@ class FirehoseMetrics {
   metrics::Family<metrics::Counter>* http_endpoint_bytes_;
   metrics::Family<metrics::Counter>* http_endpoint_success_;
   metrics::Family<metrics::Counter>* http_endpoint_failed_records_;
+  std::unique_ptr<processing::ProcessingMetricFamilies> processing_;
 };
 
 }  // namespace spate::firehose

@@ -3,6 +3,7 @@
 // bucket of the object store, one per batch (one per partition with dynamic
 // partitioning), exactly once.
 
+#include <limits>
 #include <map>
 
 #include "base/log.h"
@@ -10,8 +11,11 @@
 #include "firehose/delivery_stream.h"
 #include "firehose/destination.h"
 #include "firehose/object_keys.h"
+#include "firehose/processing/partitions.h"
+#include "firehose/processing/record_processor.h"
 #include "firehose/time_zone.h"
 #include "protocol/json_codec.h"
+#include "util/clock.h"
 
 namespace spate::firehose {
 namespace {
@@ -78,8 +82,9 @@ class S3Sink final : public Sink {
   }
 
   Status Deliver(const Batch& batch, SinkCounts* counts, const std::atomic<bool>* cancel) override {
-    SPATE_TRY(WriteProcessingFailed(batch, counts, cancel));
-    SPATE_ASSIGN_OR_RETURN(std::vector<Object> objects, Objects(batch));
+    std::vector<FailedRecord> unpartitioned;
+    SPATE_ASSIGN_OR_RETURN(std::vector<Object> objects, Objects(batch, &unpartitioned));
+    SPATE_TRY(WriteProcessingFailed(batch, unpartitioned, counts, cancel));
     for (const Object& o : objects) {
       SPATE_ASSIGN_OR_RETURN(std::string body, Body(batch, o));
       SPATE_TRY(ctx_.objects->PutObject(o.bucket, o.key, body, cancel));
@@ -100,7 +105,8 @@ class S3Sink final : public Sink {
   Status Expire(const Batch& batch, const Status& last_error, SinkCounts* counts,
                 const std::atomic<bool>* cancel) override {
     if (ctx_.error_output == nullptr) return last_error;  // retried for as long as spated runs
-    SPATE_ASSIGN_OR_RETURN(std::vector<Object> objects, Objects(batch));
+    std::vector<FailedRecord> unpartitioned;              // written by Deliver's attempts, if ever
+    SPATE_ASSIGN_OR_RETURN(std::vector<Object> objects, Objects(batch, &unpartitioned));
     for (const Object& o : objects) {
       SPATE_ASSIGN_OR_RETURN(std::string body, Body(batch, o));
       SPATE_TRY(ctx_.error_output->PutObject(o.bucket, o.key, body, cancel));
@@ -126,8 +132,11 @@ class S3Sink final : public Sink {
     return d_.prefix && (d_.prefix->find("!{partitionKeyFrom") != std::string::npos);
   }
 
-  // The objects of a batch: the planned one, or one per partition.
-  Result<std::vector<Object>> Objects(const Batch& batch) const {
+  // The objects of a batch: the planned one, or one per partition, at most
+  // processing::kMaxActivePartitions; records whose prefix does not evaluate
+  // (a partition key missing) or past the cap go to `unpartitioned`, for the
+  // error output.
+  Result<std::vector<Object>> Objects(const Batch& batch, std::vector<FailedRecord>* unpartitioned) const {
     std::string bucket(batch.plan.GetString("bucket", d_.bucket));
     std::vector<Object> out;
     if (batch.plan.Has("key")) {
@@ -147,8 +156,8 @@ class S3Sink final : public Sink {
     std::optional<std::string> prefix(std::string(batch.plan.GetString("prefix")));
     SPATE_ASSIGN_OR_RETURN(TimeZone zone, TimeZone::Load(batch.plan.GetString("time_zone", "UTC")));
     std::string extension(batch.plan.GetString("extension"));
-    std::map<std::string, Object> by_prefix;
-    std::map<std::string, int64_t> oldest;
+    std::vector<std::string> prefixes(batch.records.size());
+    std::vector<bool> evaluated_ok(batch.records.size(), false);
     for (size_t i = 0; i < batch.records.size(); ++i) {
       const BatchRecord& r = batch.records[i];
       KeyContext kc;
@@ -156,17 +165,44 @@ class S3Sink final : public Sink {
       kc.epoch_ms = batch.oldest_ms;
       kc.partition_keys_from_query = r.keys_from_query;
       kc.partition_keys_from_lambda = r.keys_from_lambda;
-      SPATE_ASSIGN_OR_RETURN(std::string evaluated, EvaluatePrefix(prefix, kc));
-      Object& o = by_prefix[evaluated];
-      o.records.push_back(i);
-      o.bytes += r.data.size();
-      auto [it, fresh] = oldest.emplace(evaluated, r.arrival_ms);
-      if (!fresh) it->second = std::min(it->second, r.arrival_ms);
+      Result<std::string> evaluated = EvaluatePrefix(prefix, kc);
+      if (!evaluated.ok()) {
+        unpartitioned->push_back(Unpartitioned(r, processing::kPrefixEvaluationFailed, evaluated.status().message()));
+        continue;
+      }
+      prefixes[i] = std::move(*evaluated);
+      evaluated_ok[i] = true;
     }
-    for (auto& [evaluated, o] : by_prefix) {
+    // Records whose prefix failed are left out of the grouping.
+    std::vector<size_t> index;
+    std::vector<std::string> grouped;
+    for (size_t i = 0; i < prefixes.size(); ++i) {
+      if (!evaluated_ok[i]) continue;
+      index.push_back(i);
+      grouped.push_back(std::move(prefixes[i]));
+    }
+    processing::Partitions parts = processing::GroupByPrefix(grouped);
+    for (size_t k : parts.overflow) {
+      unpartitioned->push_back(Unpartitioned(batch.records[index[k]], processing::kPartitionCountExceeded,
+                                             "The number of active partitions exceeded the limit of " +
+                                                 std::to_string(processing::kMaxActivePartitions) + "."));
+    }
+    if (count_ && ctx_.metrics) {
+      ctx_.metrics->processing.SetPartitions(parts.prefixes.size(), !parts.overflow.empty());
+    }
+    for (size_t p = 0; p < parts.prefixes.size(); ++p) {
+      const std::string& evaluated = parts.prefixes[p];
+      Object o;
       o.bucket = bucket;
+      int64_t oldest = std::numeric_limits<int64_t>::max();
+      for (size_t k : parts.records[p]) {
+        size_t i = index[k];
+        o.records.push_back(i);
+        o.bytes += batch.records[i].data.size();
+        oldest = std::min(oldest, batch.records[i].arrival_ms);
+      }
       std::string uuid = NameBasedUuid(kPartitionUuidNamespace, batch.id + "/" + evaluated);
-      o.key = evaluated + ObjectName(ctx_.stream_name, ctx_.version_id, oldest[evaluated], zone, uuid, extension);
+      o.key = evaluated + ObjectName(ctx_.stream_name, ctx_.version_id, oldest, zone, uuid, extension);
       out.push_back(std::move(o));
     }
     return out;
@@ -185,11 +221,26 @@ class S3Sink final : public Sink {
     return Compress(*compression, data, entry);
   }
 
-  Status WriteProcessingFailed(const Batch& batch, SinkCounts* counts, const std::atomic<bool>* cancel) const {
-    if (batch.processing_failed.empty()) return Status::Ok();
+  FailedRecord Unpartitioned(const BatchRecord& r, std::string_view code, std::string message) const {
+    FailedRecord f;
+    f.raw_data = r.data;
+    f.arrival_ms = r.arrival_ms;
+    f.offset = r.offset;
+    f.sub_index = r.sub_index;
+    f.attempts = 1;
+    f.attempt_ending_ms = ctx_.clock != nullptr ? ctx_.clock->NowMs() : r.arrival_ms;
+    f.error_code = std::string(code);
+    f.error_message = std::move(message);
+    return f;
+  }
+
+  Status WriteProcessingFailed(const Batch& batch, const std::vector<FailedRecord>& unpartitioned, SinkCounts* counts,
+                               const std::atomic<bool>* cancel) const {
+    if (batch.processing_failed.empty() && unpartitioned.empty()) return Status::Ok();
     std::vector<std::string> docs;
-    docs.reserve(batch.processing_failed.size());
+    docs.reserve(batch.processing_failed.size() + unpartitioned.size());
     for (const FailedRecord& r : batch.processing_failed) docs.push_back(ProcessingFailedDocument(r));
+    for (const FailedRecord& r : unpartitioned) docs.push_back(ProcessingFailedDocument(r));
     SPATE_TRY(WriteErrorObject(d_, ctx_, batch.id, batch.oldest_ms, ErrorOutputType::kProcessingFailed, docs, cancel));
     counts->failed += docs.size();
     return Status::Ok();
@@ -253,11 +304,10 @@ class S3Kind : public DestinationKind {
     if (!tz.ok()) return InvalidArgument("CustomTimeZone " + d.time_zone + " is not a valid time zone.");
     bool dynamic = Enabled(cfg.Find("DynamicPartitioningConfiguration"));
     SPATE_TRY(ValidatePrefixes(d.prefix, d.error_output_prefix, dynamic));
+    // ProcessingConfiguration and DynamicPartitioningConfiguration (members
+    // of ExtendedS3 only), checked as AWS does.
+    if (extended_) SPATE_TRY(processing::ParseProcessingSpec(cfg).status());
     // What is not built yet is refused, never accepted and ignored.
-    if (dynamic) return InvalidArgument("Dynamic partitioning is not supported by this server yet.");
-    if (Enabled(cfg.Find("ProcessingConfiguration"))) {
-      return InvalidArgument("Data transformation (ProcessingConfiguration) is not supported by this server yet.");
-    }
     if (Enabled(cfg.Find("DataFormatConversionConfiguration"))) {
       return InvalidArgument("Record format conversion is not supported by this server yet.");
     }
@@ -272,6 +322,7 @@ class S3Kind : public DestinationKind {
 
   Status Update(Value* cfg, const Value& update) const override {
     bool backup_was_enabled = cfg->GetString("S3BackupMode", "Disabled") == "Enabled";
+    Value before = *cfg;
     MergeUpdate(cfg, update, {"S3BackupUpdate"});
     if (const Value* b = update.Find("S3BackupUpdate"); b != nullptr && b->is_object()) {
       if (!cfg->Has("S3BackupConfiguration")) cfg->Set("S3BackupConfiguration", Value::MakeObject());
@@ -280,6 +331,7 @@ class S3Kind : public DestinationKind {
     if (backup_was_enabled && cfg->GetString("S3BackupMode", "Disabled") != "Enabled") {
       return InvalidArgument("S3BackupMode cannot be changed from Enabled to Disabled once backup is enabled.");
     }
+    if (extended_) SPATE_TRY(processing::CheckProcessingUpdate(before, *cfg));
     return Check(*cfg);
   }
 

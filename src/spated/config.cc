@@ -1,5 +1,8 @@
 #include "spated/config.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <functional>
@@ -187,6 +190,13 @@ Firehose (delivery streams, on the same port):
                             *.redshift.* hosts; others are resolved as usual)
   --redshift-kill-after-copies N  crash tests only: SIGKILL the process right
                             after its Nth COPY commits (default 0: never)
+  --lambda-map FILE         what data transformation's Lambda functions run: a
+                            JSON object {"<function ARN or name>": {"url": URL}
+                            or {"command": [PROGRAM, ARGS...]}, optionally with
+                            "timeout_seconds": N}; an HTTP URL gets a POST of
+                            the Lambda event, a command the event on stdin
+  --lambda NAME=TARGET      one more function (repeatable): TARGET is an
+                            http(s):// URL or cmd:PROGRAM ARGS...
 
 Resource bounds (a request beyond a memory budget is refused at once with a
 retryable throttling error, ProvisionedThroughputExceededException for
@@ -373,6 +383,10 @@ Result<Config> ParseFlags(int argc, char** argv, Action* action) {
            }
          })
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  std::string lambda_map_file;
+  std::vector<std::string> lambda_flags;
+  Add(&app, &needs, "lambda-map", NonEmpty(&lambda_map_file), "needs a JSON file (src/lambda/README.md)");
+  app.add_option("--lambda", lambda_flags)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   Add(&app, &needs, "max-body-bytes", Number<size_t>(&c.max_body_bytes, 1024, SIZE_MAX),
       "needs a number of bytes >= 1024");
   Add(&app, &needs, "max-connections", Number<size_t>(&c.max_connections, 1, SIZE_MAX), "needs a positive number");
@@ -418,6 +432,19 @@ Result<Config> ParseFlags(int argc, char** argv, Action* action) {
   if (help || version) {
     *action = help ? Action::kHelp : Action::kVersion;
     return c;
+  }
+  if (!lambda_map_file.empty()) {
+    std::ifstream in(lambda_map_file, std::ios::binary);
+    if (!in) return Status(ErrorCode::kInvalidArgument, "--lambda-map: cannot read " + lambda_map_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto map = lambda::ParseFunctionMap(text.str());
+    if (!map.ok())
+      return Status(ErrorCode::kInvalidArgument, "--lambda-map " + lambda_map_file + ": " + map.status().message());
+    c.lambda_functions = std::move(map).value();
+  }
+  for (const std::string& flag : lambda_flags) {
+    if (Status st = lambda::AddFunctionFlag(flag, &c.lambda_functions); !st.ok()) return st;
   }
   bool tls = c.tls_port >= 0, cert = !c.tls_cert.empty(), key = !c.tls_key.empty();
   if ((tls || cert || key) && !(tls && cert && key)) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "lambda/invoker.h"
 #include "streams/throughput.h"
 
 namespace spate::spated {
@@ -68,6 +69,9 @@ struct Config {
   std::map<std::string, std::string, std::less<>> opensearch_domains;
   // How long an HTTP endpoint destination has to answer (AWS: 3 minutes).
   int64_t http_endpoint_timeout_ms = 180'000;
+  // What the Lambda functions of Firehose's data transformation run:
+  // --lambda-map FILE, then each --lambda NAME=TARGET (src/lambda/README.md).
+  lambda::FunctionMap lambda_functions;
   // Transport bounds (server::HttpServerOptions).
   size_t max_body_bytes = 16u << 20;
   size_t max_connections = 4096;

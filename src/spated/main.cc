@@ -28,6 +28,7 @@
 #include "firehose/service.h"
 #include "http/http_server.h"
 #include "http/router.h"
+#include "lambda/invoker.h"
 #include "leases/service.h"
 #include "metadata/catalog.h"
 #include "metrics/registry.h"
@@ -206,6 +207,9 @@ int Run(const Config& config) {
   std::unique_ptr<firehose::ObjectStore> error_output =
       firehose::NewLocalObjectStore(config.data_dir + "/firehose/error-output");
   firehose_options.delivery.error_output = error_output.get();
+  // Data transformation's Lambda functions (--lambda-map, --lambda).
+  std::unique_ptr<lambda::Invoker> lambda_invoker = lambda::NewInvoker(config.lambda_functions);
+  firehose_options.lambda = lambda_invoker.get();
   RegistryKinesisSource kinesis_source(&registry);  // KinesisStreamAsSource reads Data Streams through it
   firehose_options.kinesis = &kinesis_source;
   firehose::DeliveryStreams delivery_streams(firehose_options, catalog->get(), firehose_logs->get(), object_store.get(),

@@ -86,6 +86,25 @@ TEST(ConfigTest, SpaceAndEqualsFormsBothWork) {
   EXPECT_EQ(c->segment_bytes, 4096u);
 }
 
+TEST(ConfigTest, LambdaMapFileThenFlags) {
+  std::string path = ::testing::TempDir() + "/lambda-map.json";
+  {
+    std::ofstream f(path);
+    f << R"({"timeout_seconds": 20, "a": {"url": "http://127.0.0.1:1/"}, "b": {"command": ["/bin/cat"]}})";
+  }
+  auto c = Parse({"--lambda-map", path, "--lambda", "b=cmd:/bin/sh -c true", "--lambda=c=http://127.0.0.1:2/"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const auto& fns = c->lambda_functions.functions;
+  ASSERT_EQ(fns.size(), 3u);
+  EXPECT_EQ(fns.at("a").url, "http://127.0.0.1:1/");
+  EXPECT_EQ(fns.at("a").timeout_ms, 20'000);
+  EXPECT_EQ(fns.at("b").command, (std::vector<std::string>{"/bin/sh", "-c", "true"}));  // the flag wins
+  EXPECT_EQ(fns.at("c").url, "http://127.0.0.1:2/");
+  EXPECT_TRUE(Parse({})->lambda_functions.functions.empty());
+  EXPECT_FALSE(Parse({"--lambda-map", path + ".missing"}).ok());
+  EXPECT_FALSE(Parse({"--lambda", "x=ftp://y"}).ok());
+}
+
 TEST(ConfigTest, LogFormatAndAccessLog) {
   auto c = Parse({"--log-format", "json", "--access-log", "-"});
   ASSERT_TRUE(c.ok()) << c.status().ToString();

@@ -1,0 +1,330 @@
+"""Firehose record processing on a real spated: data transformation through the Lambda contract
+(a local command and an HTTP URL, mapped by --lambda-map and --lambda), dynamic partitioning with jq
+(libjq 1.6), and AWS's processing-failed documents under the error prefix.
+
+Delivery streams are created with the raw SigV4 client where they need zero buffering (Debian's boto3
+refuses IntervalInSeconds below 60 client-side); records are put and configurations refused through
+boto3.
+"""
+
+import base64
+import json
+import re
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+import helpers
+from helpers import ACCOUNT_ID, REGION
+from test_firehose import ROLE, FirehoseRaw, fh_client, objects, wait_fh_status
+
+FN_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:transform"
+HTTP_FN_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:http-transform"
+BROKEN_FN_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:broken"
+
+# The transformation: "drop..." -> Dropped, "fail..." -> ProcessingFailed, "omit..." left out of the
+# answer (Lambda.MissingRecordId), anything else upper-cased with a partition key of its first letter.
+TRANSFORM = r'''
+import base64, json, sys
+event = json.load(sys.stdin)
+assert set(event) == {"invocationId", "deliveryStreamArn", "region", "records"}, event.keys()
+out = []
+for r in event["records"]:
+    assert set(r) == {"recordId", "approximateArrivalTimestamp", "data"}, r.keys()
+    d = base64.b64decode(r["data"]).decode()
+    if d.startswith("omit"):
+        continue
+    if d.startswith("drop"):
+        out.append({"recordId": r["recordId"], "result": "Dropped"})
+    elif d.startswith("fail"):
+        out.append({"recordId": r["recordId"], "result": "ProcessingFailed", "data": r["data"]})
+    else:
+        out.append({"recordId": r["recordId"], "result": "Ok",
+                    "data": base64.b64encode(d.upper().encode()).decode(),
+                    "metadata": {"partitionKeys": {"first": d[0]}}})
+json.dump({"records": out}, sys.stdout)
+'''
+
+
+class FunctionServer:
+    """A Lambda-like HTTP function on loopback: answers each POSTed event with what `respond` returns
+    ((status, body)); keeps the events it got."""
+
+    def __init__(self, respond):
+        events = self.events = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                events.append(json.loads(body))
+                status, out = respond(json.loads(body))
+                data = json.dumps(out).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def http_respond(event):
+    """Prefixes every record with 'http:'; a record 'boom' makes the whole invocation fail (HTTP 500)."""
+    records = []
+    for r in event["records"]:
+        d = base64.b64decode(r["data"])
+        if d == b"boom":
+            return 500, {"errorMessage": "boom", "errorType": "Error"}
+        records.append({"recordId": r["recordId"], "result": "Ok", "data": base64.b64encode(b"http:" + d).decode()})
+    return 200, {"records": records}
+
+
+@pytest.fixture(scope="module")
+def function_server():
+    srv = FunctionServer(http_respond)
+    yield srv
+    srv.close()
+
+
+@pytest.fixture(scope="module")
+def proc_server(tmp_path_factory, function_server):
+    helpers_dir = tmp_path_factory.mktemp("lambda")
+    script = helpers_dir / "transform.py"
+    script.write_text(TRANSFORM)
+    fmap = helpers_dir / "lambda-map.json"
+    fmap.write_text(json.dumps({
+        "timeout_seconds": 30,
+        FN_ARN: {"command": [sys.executable, str(script)]},
+        "broken": {"command": ["/bin/sh", "-c", "echo broken >&2; exit 2"]},
+    }))
+    from conftest import SpatedServer, _require_binary
+    _require_binary()
+    srv = SpatedServer(helpers_dir / "data", helpers_dir, 50,
+                       ["--limits=off", "--lambda-map", str(fmap), "--lambda", f"http-transform={function_server.url}"])
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def praw(proc_server):
+    return FirehoseRaw(proc_server.endpoint)
+
+
+@pytest.fixture(scope="module")
+def pfh(proc_server):
+    return fh_client(proc_server.endpoint)
+
+
+def lambda_processor(arn, retries=None):
+    params = [{"ParameterName": "LambdaArn", "ParameterValue": arn}]
+    if retries is not None:
+        params.append({"ParameterName": "NumberOfRetries", "ParameterValue": str(retries)})
+    return {"Type": "Lambda", "Parameters": params}
+
+
+def create(praw, name, cfg):
+    praw.call("CreateDeliveryStream", {"DeliveryStreamName": name, "DeliveryStreamType": "DirectPut",
+                                       "ExtendedS3DestinationConfiguration": cfg})
+    wait_fh_status(praw, name, "ACTIVE")
+
+
+def put(pfh, name, records):
+    out = pfh.put_record_batch(DeliveryStreamName=name, Records=[{"Data": r} for r in records])
+    assert out["FailedPutCount"] == 0
+
+
+def wait_keys(data_dir, bucket, predicate, what, timeout=20):
+    found = {}
+
+    def check():
+        nonlocal found
+        found = objects(data_dir, bucket)
+        return predicate(found)
+    helpers.poll_until(check, timeout=timeout, interval=0.05, what=what)
+    return found
+
+
+def failed_docs(found, prefix):
+    docs = []
+    for key, body in found.items():
+        if key.startswith(prefix):
+            docs += [json.loads(line) for line in body.decode().splitlines() if line]
+    return docs
+
+
+def check_failed_shape(doc, lambda_arn=None):
+    assert set(doc) >= {"attemptsMade", "arrivalTimestamp", "errorCode", "errorMessage", "attemptEndingTimestamp",
+                        "rawData"}, doc
+    assert isinstance(doc["attemptsMade"], int) and doc["attemptsMade"] >= 1
+    assert isinstance(doc["arrivalTimestamp"], int) and isinstance(doc["attemptEndingTimestamp"], int)
+    assert doc["attemptEndingTimestamp"] >= doc["arrivalTimestamp"]
+    if lambda_arn is not None:
+        assert doc["lambdaArn"] == lambda_arn
+
+
+def test_transform_command_drops_fails_and_rewrites(proc_server, praw, pfh):
+    name = helpers.unique_name("fhp")
+    bucket = helpers.unique_name("bkt").lower()
+    create(praw, name, {"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}", "Prefix": "out/",
+                        "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0},
+                        "ProcessingConfiguration": {"Enabled": True, "Processors": [lambda_processor(FN_ARN)]}})
+    put(pfh, name, [b"keep-1\n", b"drop-2\n", b"fail-3\n", b"omit-4\n", b"keep-5\n"])
+    found = wait_keys(proc_server.data_dir, bucket,
+                      lambda f: sum(b.count(b"KEEP") for k, b in f.items() if k.startswith("out/2")) == 2
+                      and len(failed_docs(f, "out/processing-failed/")) == 2,
+                      "the transformed records and 2 processing-failed documents")
+    delivered = b"".join(b for k, b in found.items() if re.match(r"out/\d{4}/", k))
+    assert delivered == b"KEEP-1\nKEEP-5\n"
+    docs = sorted(failed_docs(found, "out/processing-failed/"), key=lambda d: d["rawData"])
+    for d in docs:
+        check_failed_shape(d, FN_ARN)
+    assert [base64.b64decode(d["rawData"]) for d in docs] == [b"fail-3\n", b"omit-4\n"]
+    assert docs[0]["errorCode"] == "Lambda.ProcessingFailedStatus"
+    assert docs[1]["errorCode"] == "Lambda.MissingRecordId"
+    assert all(d["attemptsMade"] == 1 for d in docs)
+    assert b"drop" not in b"".join(found.values())
+    praw.call("DeleteDeliveryStream", {"DeliveryStreamName": name})
+
+
+def test_http_function_and_its_failures(proc_server, praw, pfh, function_server):
+    name = helpers.unique_name("fhp")
+    bucket = helpers.unique_name("bkt").lower()
+    create(praw, name, {"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}",
+                        "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0},
+                        "ProcessingConfiguration": {"Enabled": True,
+                                                    "Processors": [lambda_processor(HTTP_FN_ARN, retries=1)]}})
+    put(pfh, name, [b"a", b"b"])
+    found = wait_keys(proc_server.data_dir, bucket, lambda f: b"http:ahttp:b" in b"".join(f.values()),
+                      "records transformed by the HTTP function")
+    ev = [e for e in function_server.events if e["deliveryStreamArn"].endswith("/" + name)][0]
+    assert ev["region"] == REGION
+    assert ev["deliveryStreamArn"] == f"arn:aws:firehose:{REGION}:{ACCOUNT_ID}:deliverystream/{name}"
+    assert [base64.b64decode(r["data"]) for r in ev["records"]] == [b"a", b"b"]
+    # A failing invocation: tried 1 + NumberOfRetries times, then its records are processing-failed.
+    before = len([e for e in function_server.events if e["deliveryStreamArn"].endswith("/" + name)])
+    put(pfh, name, [b"boom"])
+    found = wait_keys(proc_server.data_dir, bucket, lambda f: failed_docs(f, "processing-failed/"),
+                      "the failed invocation's document")
+    (doc,) = failed_docs(found, "processing-failed/")
+    check_failed_shape(doc, HTTP_FN_ARN)
+    assert doc["errorCode"] == "Lambda.FunctionError"
+    assert doc["attemptsMade"] == 2
+    assert base64.b64decode(doc["rawData"]) == b"boom"
+    boom_events = [e for e in function_server.events[before:] if e["deliveryStreamArn"].endswith("/" + name)]
+    assert len(boom_events) == 2 and boom_events[0]["invocationId"] != boom_events[1]["invocationId"]
+    assert boom_events[0]["records"][0]["recordId"] == boom_events[1]["records"][0]["recordId"]
+    praw.call("DeleteDeliveryStream", {"DeliveryStreamName": name})
+
+
+def test_jq_partitioned_stream(proc_server, praw, pfh):
+    name = helpers.unique_name("fhp")
+    bucket = helpers.unique_name("bkt").lower()
+    create(praw, name, {
+        "RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}",
+        "Prefix": "customer=!{partitionKeyFromQuery:customer}/kind=!{partitionKeyFromQuery:kind}/",
+        "ErrorOutputPrefix": "err/!{firehose:error-output-type}/",
+        "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 0},
+        "DynamicPartitioningConfiguration": {"Enabled": True},
+        "ProcessingConfiguration": {"Enabled": True, "Processors": [
+            {"Type": "RecordDeAggregation", "Parameters": [{"ParameterName": "SubRecordType",
+                                                            "ParameterValue": "JSON"}]},
+            {"Type": "MetadataExtraction", "Parameters": [
+                {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{customer: .c, kind: .k}"},
+                {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"}]},
+            {"Type": "AppendDelimiterToRecord", "Parameters": []}]}})
+    d = pfh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+    ext = d["Destinations"][0]["ExtendedS3DestinationDescription"]
+    assert ext["DynamicPartitioningConfiguration"]["Enabled"] is True
+    assert [p["Type"] for p in ext["ProcessingConfiguration"]["Processors"]] == [
+        "RecordDeAggregation", "MetadataExtraction", "AppendDelimiterToRecord"]
+    put(pfh, name, [b'{"c":"a","k":1,"i":1}{"c":"b","k":1,"i":2}', b'{"c":"a","k":1,"i":3}\n{"c":"a","k":2,"i":4}',
+                    b"not json", b'{"k":3,"i":5}'])
+
+    def ready(f):
+        return (sum(b.count(b'"i"') for k, b in f.items() if k.startswith("customer=")) == 4
+                and len(failed_docs(f, "err/processing-failed/")) == 2)
+    found = wait_keys(proc_server.data_dir, bucket, ready, "4 partitioned records and 2 failed ones")
+    by_prefix = {}
+    for key, body in found.items():
+        if key.startswith("customer="):
+            prefix = key.rsplit("/", 1)[0]
+            by_prefix.setdefault(prefix, []).extend(json.loads(l)["i"] for l in body.decode().splitlines())
+            assert re.search(rf"/{re.escape(name)}-1-\d{{4}}-\d\d-\d\d-\d\d-\d\d-\d\d-[0-9a-f-]{{36}}$", key), key
+    assert {p: sorted(v) for p, v in by_prefix.items()} == {
+        "customer=a/kind=1": [1, 3], "customer=b/kind=1": [2], "customer=a/kind=2": [4]}
+    docs = failed_docs(found, "err/processing-failed/")
+    for doc in docs:
+        check_failed_shape(doc)
+    codes = sorted(d["errorCode"] for d in docs)
+    assert codes == ["DynamicPartitioning.MetadataExtractionFailed", "RecordDeAggregation.Failed"]
+    praw.call("DeleteDeliveryStream", {"DeliveryStreamName": name})
+
+
+def test_processing_configurations_aws_refuses(pfh):
+    bucket = "arn:aws:s3:::refused"
+
+    def refused(**cfg):
+        name = helpers.unique_name("fhp")
+        with pytest.raises(ClientError) as e:
+            pfh.create_delivery_stream(DeliveryStreamName=name, DeliveryStreamType="DirectPut",
+                                       ExtendedS3DestinationConfiguration={"RoleARN": ROLE, "BucketARN": bucket, **cfg})
+        assert e.value.response["Error"]["Code"] == "InvalidArgumentException", e.value.response
+        return e.value.response["Error"]["Message"]
+
+    jq = {"Type": "MetadataExtraction", "Parameters": [
+        {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{c: .c}"},
+        {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"}]}
+    hints = {"SizeInMBs": 64, "IntervalInSeconds": 60}
+    # Dynamic partitioning needs an ErrorOutputPrefix.
+    refused(Prefix="c=!{partitionKeyFromQuery:c}/", BufferingHints=hints,
+            DynamicPartitioningConfiguration={"Enabled": True},
+            ProcessingConfiguration={"Enabled": True, "Processors": [jq]})
+    # MetadataExtraction without dynamic partitioning.
+    refused(ProcessingConfiguration={"Enabled": True, "Processors": [jq]})
+    # A query libjq does not compile.
+    bad = json.loads(json.dumps(jq))
+    bad["Parameters"][0]["ParameterValue"] = "{c: .c"
+    assert "JQ-1.6" in refused(Prefix="c=!{partitionKeyFromQuery:c}/", ErrorOutputPrefix="e/!{firehose:error-output-type}/",
+                               BufferingHints=hints, DynamicPartitioningConfiguration={"Enabled": True},
+                               ProcessingConfiguration={"Enabled": True, "Processors": [bad]})
+    # Keys of the Prefix that the query does not make.
+    refused(Prefix="c=!{partitionKeyFromQuery:c}/d=!{partitionKeyFromQuery:d}/",
+            ErrorOutputPrefix="e/!{firehose:error-output-type}/", BufferingHints=hints,
+            DynamicPartitioningConfiguration={"Enabled": True},
+            ProcessingConfiguration={"Enabled": True, "Processors": [jq]})
+    # A buffer under 64 MiB with dynamic partitioning.
+    refused(Prefix="c=!{partitionKeyFromQuery:c}/", ErrorOutputPrefix="e/!{firehose:error-output-type}/",
+            BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 60}, DynamicPartitioningConfiguration={"Enabled": True},
+            ProcessingConfiguration={"Enabled": True, "Processors": [jq]})
+    # NumberOfRetries out of range.
+    refused(ProcessingConfiguration={"Enabled": True, "Processors": [
+        {"Type": "Lambda", "Parameters": [{"ParameterName": "LambdaArn", "ParameterValue": FN_ARN},
+                                          {"ParameterName": "NumberOfRetries", "ParameterValue": "301"}]}]})
+
+
+def test_dynamic_partitioning_cannot_be_changed_by_update(praw, pfh):
+    name = helpers.unique_name("fhp")
+    create(praw, name, {"RoleARN": ROLE, "BucketARN": "arn:aws:s3:::upd",
+                        "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 60}})
+    d = pfh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+    with pytest.raises(ClientError) as e:
+        pfh.update_destination(DeliveryStreamName=name, CurrentDeliveryStreamVersionId=d["VersionId"],
+                               DestinationId=d["Destinations"][0]["DestinationId"],
+                               ExtendedS3DestinationUpdate={"DynamicPartitioningConfiguration": {"Enabled": True}})
+    assert e.value.response["Error"]["Code"] == "InvalidArgumentException"
+    praw.call("DeleteDeliveryStream", {"DeliveryStreamName": name})
