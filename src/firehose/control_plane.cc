@@ -43,92 +43,6 @@ std::string NewLogGroup() {
   return buf;
 }
 
-bool Enabled(const Value* cfg) {
-  if (cfg == nullptr || !cfg->is_object()) return false;
-  const Value* e = cfg->Find("Enabled");
-  return e != nullptr && e->is_bool() && e->as_bool();
-}
-
-// The S3 configuration AWS would accept, or its InvalidArgumentException.
-Status CheckS3Configuration(const Value& destination) {
-  const Value* cfg = destination.Find("ExtendedS3DestinationConfiguration");
-  if (cfg == nullptr) cfg = destination.Find("S3DestinationConfiguration");
-  SPATE_ASSIGN_OR_RETURN(S3Destination d, ParseS3Destination(destination));
-  if (const Value* h = cfg->Find("BufferingHints"); h != nullptr && h->is_object()) {
-    if (h->Has("SizeInMBs") != h->Has("IntervalInSeconds")) {
-      return InvalidArgument("Both SizeInMBs and IntervalInSeconds must be specified in BufferingHints.");
-    }
-  }
-  auto tz = TimeZone::Load(d.time_zone);
-  if (!tz.ok()) return InvalidArgument("CustomTimeZone " + d.time_zone + " is not a valid time zone.");
-  bool dynamic = Enabled(cfg->Find("DynamicPartitioningConfiguration"));
-  SPATE_TRY(ValidatePrefixes(d.prefix, d.error_output_prefix, dynamic));
-  // What is not built yet is refused, never accepted and ignored.
-  if (dynamic) return InvalidArgument("Dynamic partitioning is not supported by this server yet.");
-  if (Enabled(cfg->Find("ProcessingConfiguration"))) {
-    return InvalidArgument("Data transformation (ProcessingConfiguration) is not supported by this server yet.");
-  }
-  if (Enabled(cfg->Find("DataFormatConversionConfiguration"))) {
-    return InvalidArgument("Record format conversion is not supported by this server yet.");
-  }
-  SPATE_ASSIGN_OR_RETURN(std::optional<S3Destination> backup, ParseS3Backup(destination));
-  if (const Value* b = cfg->Find("S3BackupConfiguration"); b != nullptr && b->is_object()) {
-    if (const Value* h = b->Find("BufferingHints"); h != nullptr && h->is_object()) {
-      if (h->Has("SizeInMBs") != h->Has("IntervalInSeconds")) {
-        return InvalidArgument("Both SizeInMBs and IntervalInSeconds must be specified in BufferingHints.");
-      }
-    }
-    SPATE_ASSIGN_OR_RETURN(std::string bucket, BucketFromArn(b->GetString("BucketARN")));
-    std::optional<std::string> prefix, error_prefix;
-    if (const Value* p = b->Find("Prefix"); p != nullptr && p->is_string()) prefix = p->as_string();
-    if (const Value* p = b->Find("ErrorOutputPrefix"); p != nullptr && p->is_string()) error_prefix = p->as_string();
-    SPATE_TRY(ValidatePrefixes(prefix, error_prefix, /*dynamic_partitioning=*/false));
-  }
-  return Status::Ok();
-}
-
-// The S3DestinationDescription AWS returns for a configuration: what was
-// given, with the defaults it fills in.
-Value S3Description(const Value& cfg, bool extended) {
-  Value d = Value::MakeObject();
-  d.Set("RoleARN", Value::String(std::string(cfg.GetString("RoleARN"))));
-  d.Set("BucketARN", Value::String(std::string(cfg.GetString("BucketARN"))));
-  if (const Value* p = cfg.Find("Prefix")) d.Set("Prefix", *p);
-  if (const Value* p = cfg.Find("ErrorOutputPrefix")) d.Set("ErrorOutputPrefix", *p);
-  Value hints = Value::MakeObject();
-  const Value* h = cfg.Find("BufferingHints");
-  const Value* size = h != nullptr ? h->Find("SizeInMBs") : nullptr;
-  const Value* interval = h != nullptr ? h->Find("IntervalInSeconds") : nullptr;
-  hints.Set("SizeInMBs", size != nullptr ? *size : Value::Int(5));
-  hints.Set("IntervalInSeconds", interval != nullptr ? *interval : Value::Int(300));
-  d.Set("BufferingHints", std::move(hints));
-  d.Set("CompressionFormat", Value::String(std::string(cfg.GetString("CompressionFormat", "UNCOMPRESSED"))));
-  if (const Value* e = cfg.Find("EncryptionConfiguration")) {
-    d.Set("EncryptionConfiguration", *e);
-  } else {
-    Value e2 = Value::MakeObject();
-    e2.Set("NoEncryptionConfig", Value::String("NoEncryption"));
-    d.Set("EncryptionConfiguration", std::move(e2));
-  }
-  if (const Value* c = cfg.Find("CloudWatchLoggingOptions")) {
-    d.Set("CloudWatchLoggingOptions", *c);
-  } else {
-    Value c2 = Value::MakeObject();
-    c2.Set("Enabled", Value::Bool(false));
-    d.Set("CloudWatchLoggingOptions", std::move(c2));
-  }
-  if (!extended) return d;
-  for (std::string_view m : {"ProcessingConfiguration", "DataFormatConversionConfiguration",
-                             "DynamicPartitioningConfiguration", "FileExtension", "CustomTimeZone"}) {
-    if (const Value* v = cfg.Find(m)) d.Set(std::string(m), *v);
-  }
-  d.Set("S3BackupMode", Value::String(std::string(cfg.GetString("S3BackupMode", "Disabled"))));
-  if (const Value* b = cfg.Find("S3BackupConfiguration"); b != nullptr && b->is_object()) {
-    d.Set("S3BackupDescription", S3Description(*b, false));
-  }
-  return d;
-}
-
 Value Description(const DeliveryStreamMeta& m, const Value& in) {
   Value d = Value::MakeObject();
   d.Set("DeliveryStreamName", Value::String(m.name));
@@ -160,11 +74,10 @@ Value Description(const DeliveryStreamMeta& m, const Value& in) {
   if (start.empty() || start < kDestinationId) {
     Value dest = Value::MakeObject();
     dest.Set("DestinationId", Value::String(std::string(kDestinationId)));
-    const Value* ext = m.destination.Find("ExtendedS3DestinationConfiguration");
-    const Value* plain = m.destination.Find("S3DestinationConfiguration");
-    const Value& cfg = ext != nullptr ? *ext : *plain;
-    dest.Set("S3DestinationDescription", S3Description(cfg, false));
-    dest.Set("ExtendedS3DestinationDescription", S3Description(cfg, true));
+    if (const DestinationKind* kind = DestinationKindOf(m.destination)) {
+      Value described = kind->Describe(*m.destination.Find(std::string(kind->Name()) + "DestinationConfiguration"));
+      for (const auto& [member, value] : described.as_object()) dest.Set(member, value);
+    }
     dests.Append(std::move(dest));
   }
   d.Set("Destinations", std::move(dests));
@@ -247,12 +160,13 @@ Result<Value> DeliveryStreams::CreateDeliveryStream(const iam::Caller& caller, c
     return InvalidArgument("Exactly one destination configuration must be provided; " + std::to_string(destinations) +
                            " were given.");
   }
-  if (given != "ExtendedS3DestinationConfiguration" && given != "S3DestinationConfiguration") {
-    return InvalidArgument(std::string(given) + " is not supported by this server yet: Spate delivers to S3.");
+  const DestinationKind* kind = FindDestinationKind(given);
+  if (kind == nullptr) {
+    return InvalidArgument(std::string(given) + " is not supported by this server yet.");
   }
   m.destination = Value::MakeObject();
   m.destination.Set(std::string(given), *in.Find(given));
-  SPATE_TRY(CheckS3Configuration(m.destination));
+  SPATE_TRY(kind->Check(*in.Find(given)));
   m.tags = TagsOf(in.Find("Tags"));
   SPATE_TRY(CheckTags(m.tags));
   if (const Value* enc = in.Find("DeliveryStreamEncryptionConfigurationInput")) {
@@ -389,45 +303,31 @@ Result<Value> DeliveryStreams::UpdateDestination(const iam::Caller& caller, cons
     return InvalidArgument("Destination Id " + std::string(dest_id) + " not found for firehose " + std::string(name) +
                            ".");
   }
-  const Value* update = in.Find("ExtendedS3DestinationUpdate");
-  if (update == nullptr) update = in.Find("S3DestinationUpdate");
-  if (update == nullptr) {
-    for (const auto& [member, value] : in.as_object()) {
-      if (member.size() > 17 && member.compare(member.size() - 17, 17, "DestinationUpdate") == 0) {
-        return InvalidArgument(member + " is not supported by this server yet: Spate delivers to S3.");
-      }
+  const DestinationKind* kind = DestinationKindOf(s->meta.destination);
+  if (kind == nullptr) return Internal("delivery stream " + std::string(name) + " has no destination");
+  std::string kind_name(kind->Name());
+  // An S3 destination takes either S3 update (ExtendedS3DestinationUpdate is
+  // the superset).
+  bool s3 = kind_name == "S3" || kind_name == "ExtendedS3";
+  const Value* update = nullptr;
+  for (const auto& [member, value] : in.as_object()) {
+    if (member.size() <= 17 || member.compare(member.size() - 17, 17, "DestinationUpdate") != 0) continue;
+    std::string updated = member.substr(0, member.size() - 17);
+    if (updated == kind_name || (s3 && (updated == "S3" || updated == "ExtendedS3"))) {
+      if (update == nullptr || updated == "ExtendedS3") update = &value;
+      continue;
     }
-    return Value::MakeObject();  // nothing to change: AWS still bumps nothing
+    return InvalidArgument("Changing the destination type to or from " + updated + " is not supported by this server.");
   }
+  if (update == nullptr) return Value::MakeObject();  // nothing to change: AWS still bumps nothing
   DeliveryStreamMeta next = s->meta;
-  Value* cfg = next.destination.FindMutable("ExtendedS3DestinationConfiguration");
-  if (cfg == nullptr) cfg = next.destination.FindMutable("S3DestinationConfiguration");
-  bool backup_was_enabled = cfg->GetString("S3BackupMode", "Disabled") == "Enabled";
-  // Members given replace the configured ones; BufferingHints member by member.
-  auto merge = [](Value* into, const Value& update) {
-    for (const auto& [member, value] : update.as_object()) {
-      if (member == "S3BackupUpdate") continue;
-      if (member == "BufferingHints" && into->Has("BufferingHints") && value.is_object()) {
-        Value* hints = into->FindMutable("BufferingHints");
-        for (const auto& [hm, hv] : value.as_object()) hints->Set(hm, hv);
-        continue;
-      }
-      into->Set(member, value);
-    }
-  };
-  merge(cfg, *update);
-  if (const Value* b = update->Find("S3BackupUpdate"); b != nullptr && b->is_object()) {
-    if (!cfg->Has("S3BackupConfiguration")) cfg->Set("S3BackupConfiguration", Value::MakeObject());
-    merge(cfg->FindMutable("S3BackupConfiguration"), *b);
-  }
-  if (backup_was_enabled && cfg->GetString("S3BackupMode", "Disabled") != "Enabled") {
-    return InvalidArgument("S3BackupMode cannot be changed from Enabled to Disabled once backup is enabled.");
-  }
-  SPATE_TRY(CheckS3Configuration(next.destination));
+  Value* cfg = next.destination.FindMutable(kind_name + "DestinationConfiguration");
+  SPATE_TRY(kind->Update(cfg, *update));
   next.version_id++;
   next.last_update_ms = clock_->NowMs();
+  SPATE_ASSIGN_OR_RETURN(DeliveryTarget target, TargetOf(next, s->metrics));
   SPATE_TRY(Commit(s.get(), std::move(next)));
-  s->deliverer->Update(TargetOf(s->meta));
+  s->deliverer->Update(std::move(target));
   if (Status st = StartBackup(s.get()); !st.ok()) {
     // The update is committed; the backup starts at the next start of spated.
     SPATE_LOG_ERROR("cannot start the S3 backup of " + s->meta.name + ": " + st.ToString());

@@ -4,9 +4,7 @@
 #include <chrono>
 
 #include "base/log.h"
-#include "firehose/compression.h"
 #include "firehose/object_keys.h"
-#include "firehose/time_zone.h"
 #include "protocol/json_codec.h"
 
 namespace spate::firehose {
@@ -47,12 +45,11 @@ void LogTrimmer::Absent(size_t reader) {
 }
 
 Deliverer::Deliverer(DelivererOptions options, std::shared_ptr<storage::ShardLog> log, metadata::Catalog* catalog,
-                     ObjectStore* objects, util::Clock* clock, std::string log_group, DeliveryTarget target,
-                     std::string id, LogTrimmer* trimmer, size_t reader)
+                     util::Clock* clock, std::string log_group, DeliveryTarget target, std::string id,
+                     LogTrimmer* trimmer, size_t reader)
     : options_(options),
       log_(std::move(log)),
       catalog_(catalog),
-      objects_(objects),
       clock_(clock),
       log_group_(std::move(log_group)),
       id_(id.empty() ? log_group_ : std::move(id)),
@@ -111,18 +108,19 @@ Status Deliverer::LoadCheckpoint() {
       Pending pending;
       pending.first = storage::Offset(static_cast<uint64_t>(p->GetInt("first", 0)));
       pending.end = storage::Offset(static_cast<uint64_t>(p->GetInt("end", 0)));
-      pending.bucket = std::string(p->GetString("bucket"));
-      pending.key = std::string(p->GetString("key"));
       pending.oldest_ms = p->GetInt("oldest_ms", 0);
       pending.failing_since_ms = p->GetInt("failing_since_ms", 0);
-      // Records written before the format was kept: the stream's current one.
-      if (p->Find("compression") != nullptr) {
-        pending.compression = std::string(p->GetString("compression"));
+      if (const Value* plan = p->Find("plan"); plan != nullptr && plan->is_object()) {
+        pending.plan = *plan;
       } else {
-        std::lock_guard<std::mutex> l(mu_);
-        pending.compression = target_.s3.compression;
+        // Written before sinks had plans: an S3 object's bucket, key and
+        // compression (uncompressed before the format was kept).
+        pending.plan = Value::MakeObject();
+        pending.plan.Set("bucket", Value::String(std::string(p->GetString("bucket"))));
+        pending.plan.Set("key", Value::String(std::string(p->GetString("key"))));
+        pending.plan.Set("compression", Value::String(std::string(p->GetString("compression", "UNCOMPRESSED"))));
       }
-      if (pending.end > pending.first && !pending.key.empty()) pending_ = std::move(pending);
+      if (pending.end > pending.first) pending_ = std::move(pending);
     }
   }
   return Status::Ok();
@@ -135,10 +133,8 @@ Status Deliverer::SaveCheckpoint() {
     Value p = Value::MakeObject();
     p.Set("first", Value::Int(static_cast<int64_t>(pending_->first.value())));
     p.Set("end", Value::Int(static_cast<int64_t>(pending_->end.value())));
-    p.Set("bucket", Value::String(pending_->bucket));
-    p.Set("key", Value::String(pending_->key));
     p.Set("oldest_ms", Value::Int(pending_->oldest_ms));
-    p.Set("compression", Value::String(pending_->compression));
+    p.Set("plan", pending_->plan);
     if (pending_->failing_since_ms != 0) p.Set("failing_since_ms", Value::Int(pending_->failing_since_ms));
     doc.Set("pending", std::move(p));
   }
@@ -153,71 +149,64 @@ bool Deliverer::Sleep(int64_t ms) {
   return !stop_;
 }
 
-Result<std::string> Deliverer::KeyFor(const DeliveryTarget& target, storage::Offset first, storage::Offset end,
-                                      int64_t oldest_ms) {
-  KeyContext ctx;
-  SPATE_ASSIGN_OR_RETURN(ctx.time_zone, TimeZone::Load(target.s3.time_zone));
-  ctx.epoch_ms = oldest_ms;
-  SPATE_ASSIGN_OR_RETURN(std::string prefix, EvaluatePrefix(target.s3.prefix, ctx));
-  std::optional<Compression> compression = ParseCompression(target.s3.compression);
-  if (!compression) return InvalidArgument("unknown CompressionFormat " + target.s3.compression);
-  std::string extension =
-      target.s3.file_extension ? *target.s3.file_extension : std::string(DefaultExtension(*compression));
-  std::string uuid = NameBasedUuid(kObjectUuidNamespace,
-                                   id_ + "/" + std::to_string(first.value()) + "-" + std::to_string(end.value()));
-  return prefix + ObjectName(target.stream_name, target.version_id, oldest_ms, ctx.time_zone, uuid, extension);
+std::string Deliverer::BatchId(storage::Offset first, storage::Offset end) const {
+  return NameBasedUuid(kObjectUuidNamespace,
+                       id_ + "/" + std::to_string(first.value()) + "-" + std::to_string(end.value()));
 }
 
-Result<std::string> Deliverer::Body(const Pending& p, uint64_t* records, uint64_t* bytes) {
-  std::string data;
+Result<Batch> Deliverer::ReadBatch(const Pending& p, const DeliveryTarget& target) {
+  Batch batch;
+  batch.id = BatchId(p.first, p.end);
+  batch.first = p.first;
+  batch.end = p.end;
+  batch.oldest_ms = p.oldest_ms;
+  batch.plan = p.plan;
   storage::Offset pos = p.first;
-  *records = 0;
   while (pos < p.end) {
     storage::ReadLimits limits;
     limits.max_records = static_cast<size_t>(std::min<uint64_t>(p.end.value() - pos.value(), 10000));
     SPATE_ASSIGN_OR_RETURN(storage::ReadResult r, log_->Read(pos, limits));
     if (r.records.empty()) return Internal("delivery range of " + log_group_ + " no longer in the log");
-    for (const auto& rec : r.records) {
+    for (auto& rec : r.records) {
       if (rec.offset >= p.end) break;
-      data += rec.data;
-      ++*records;
+      BatchRecord out;
+      out.data = std::move(rec.data);
+      out.arrival_ms = rec.arrival_ms;
+      out.offset = rec.offset;
+      batch.records.push_back(std::move(out));
     }
     pos = r.next_offset;
   }
-  *bytes = data.size();
-  std::optional<Compression> compression = ParseCompression(p.compression);
-  if (!compression) return InvalidArgument("unknown CompressionFormat " + p.compression);
-  // A ZIP archive's one entry is named after the object, less ".zip".
-  std::string entry = p.key.substr(p.key.rfind('/') + 1);
-  if (entry.size() > 4 && entry.compare(entry.size() - 4, 4, ".zip") == 0) entry.resize(entry.size() - 4);
-  return Compress(*compression, data, entry);
+  if (target.processor) SPATE_TRY(target.processor->Process(&batch, &cancel_));
+  return batch;
 }
 
-bool Deliverer::Deliver(Pending* p) {
-  int64_t backoff = options_.initial_backoff_ms;
+bool Deliverer::Deliver(Pending* p, const DeliveryTarget& target) {
+  Sink* sink = target.sink.get();
+  int64_t first_backoff = sink->RetryBackoffMs() > 0 ? sink->RetryBackoffMs() : options_.initial_backoff_ms;
+  int64_t backoff = first_backoff;
+  std::optional<Batch> batch;
   for (;;) {
-    uint64_t records = 0, bytes = 0;
+    SinkCounts counts;
     Status st;
-    auto body = Body(*p, &records, &bytes);
-    if (!body.ok()) {
-      st = body.status();
-    } else {
-      st = objects_->PutObject(p->bucket, p->key, *body, &cancel_);
+    if (!batch) {
+      auto read = ReadBatch(*p, target);
+      if (read.ok()) {
+        batch = std::move(*read);
+      } else {
+        st = read.status();
+      }
     }
+    if (batch) st = sink->Deliver(*batch, &counts, &cancel_);
     if (st.ok()) {
       std::lock_guard<std::mutex> l(mu_);
-      ++stats_.objects;
-      stats_.records += records;
-      stats_.bytes += bytes;
-      if (metrics_) {
-        metrics_->delivered_objects->Add();
-        metrics_->delivered_records->Add(records);
-        metrics_->delivered_bytes->Add(bytes);
-      }
+      stats_.objects += counts.objects;
+      stats_.records += counts.records;
+      stats_.bytes += counts.bytes;
       stats_.last_error.clear();
       return true;
     }
-    if (cancel_.load()) return false;  // stopped: the pending object is replayed at the next start
+    if (cancel_.load()) return false;  // stopped: the pending batch is replayed at the next start
     int64_t now = clock_->NowMs();
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -232,27 +221,28 @@ bool Deliverer::Deliver(Pending* p) {
         SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + id_ + ": " + saved.ToString());
       }
     }
-    if (body.ok() && options_.error_output != nullptr && now - p->failing_since_ms >= options_.retry_window_ms) {
-      Status expired = options_.error_output->PutObject(p->bucket, p->key, *body, &cancel_);
+    if (batch && now - p->failing_since_ms >= sink->RetryWindowMs()) {
+      SinkCounts expired_counts;
+      Status expired = sink->Expire(*batch, st, &expired_counts, &cancel_);
       if (expired.ok()) {
-        SPATE_LOG_ERROR("delivery of " + p->bucket + "/" + p->key + " (" + std::to_string(records) +
-                        " records) failed for " + std::to_string(options_.retry_window_ms / 1000) +
-                        " s; the object was written to the error output " + options_.error_output->Describe() +
-                        " instead. Last error: " + st.ToString());
+        SPATE_LOG_ERROR("delivery of " + std::to_string(batch->records.size()) + " records of " + id_ + " to " +
+                        sink->Describe() + " failed for " + std::to_string(sink->RetryWindowMs() / 1000) +
+                        " s; they went to the error output instead. Last error: " + st.ToString());
         std::lock_guard<std::mutex> l(mu_);
         ++stats_.expired_objects;
-        stats_.expired_records += records;
-        if (metrics_) metrics_->expired_records->Add(records);
+        stats_.expired_records += batch->records.size();
+        if (metrics_) metrics_->expired_records->Add(batch->records.size());
         return true;
       }
       if (cancel_.load()) return false;
-      SPATE_LOG_ERROR("the error output " + options_.error_output->Describe() + " refused " + p->bucket + "/" + p->key +
+      SPATE_LOG_ERROR("the error output of " + sink->Describe() + " refused " + batch->id +
                       " too (retrying both): " + expired.ToString());
     }
-    SPATE_LOG_WARN("delivery of " + p->bucket + "/" + p->key + " failed (retrying in " + std::to_string(backoff) +
-                   " ms): " + st.ToString());
+    SPATE_LOG_WARN("delivery of " + id_ + " [" + std::to_string(p->first.value()) + ", " +
+                   std::to_string(p->end.value()) + ") to " + sink->Describe() + " failed (retrying in " +
+                   std::to_string(backoff) + " ms): " + st.ToString());
     if (!Sleep(backoff)) return false;
-    backoff = std::min(backoff * 2, options_.max_backoff_ms);
+    backoff = std::max(first_backoff, std::min(backoff * 2, options_.max_backoff_ms));
   }
 }
 
@@ -271,7 +261,12 @@ void Deliverer::Run() {
   // What was delivered before a restart may be trimmed once every reader says so.
   if (trimmer_ != nullptr) trimmer_->Delivered(reader_, delivered_);
   if (pending_) {
-    if (!Deliver(&*pending_)) return;
+    DeliveryTarget target;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      target = target_;
+    }
+    if (!Deliver(&*pending_, target)) return;
     delivered_ = pending_->end;
     pending_.reset();
     Status st = SaveCheckpoint();
@@ -290,10 +285,11 @@ void Deliverer::Run() {
       appended_ = false;
       target = target_;
     }
+    const BufferingHints hints = target.sink->Buffering();
     // Take in what the log acknowledged since the last look, up to the size hint.
-    while (read_pos < log_->EndOffset() && buffered_bytes < target.s3.buffer_bytes) {
+    while (read_pos < log_->EndOffset() && buffered_bytes < hints.bytes) {
       storage::ReadLimits limits;
-      limits.max_bytes = static_cast<size_t>(target.s3.buffer_bytes - buffered_bytes);
+      limits.max_bytes = static_cast<size_t>(hints.bytes - buffered_bytes);
       auto r = log_->Read(read_pos, limits);
       if (!r.ok()) {
         SPATE_LOG_ERROR("cannot read the buffer of " + log_group_ + ": " + r.status().ToString());
@@ -315,22 +311,25 @@ void Deliverer::Run() {
       }
     }
     int64_t now = clock_->NowMs();
-    bool full = buffered_bytes >= target.s3.buffer_bytes;
-    bool due = oldest_ms >= 0 && now >= oldest_ms + target.s3.buffer_interval_ms;
+    bool full = buffered_bytes >= hints.bytes;
+    bool due = oldest_ms >= 0 && now >= oldest_ms + hints.interval_ms;
     if (read_pos > delivered_ && (full || due)) {
       Pending p;
       p.first = delivered_;
       p.end = read_pos;
-      p.bucket = target.s3.bucket;
       p.oldest_ms = oldest_ms;
-      p.compression = target.s3.compression;
-      auto key = KeyFor(target, p.first, p.end, oldest_ms);
-      if (!key.ok()) {
-        SPATE_LOG_ERROR("cannot name the object of " + log_group_ + ": " + key.status().ToString());
+      Batch header;
+      header.id = BatchId(p.first, p.end);
+      header.first = p.first;
+      header.end = p.end;
+      header.oldest_ms = oldest_ms;
+      auto plan = target.sink->Plan(header);
+      if (!plan.ok()) {
+        SPATE_LOG_ERROR("cannot plan the delivery of " + log_group_ + ": " + plan.status().ToString());
         if (!Sleep(options_.max_backoff_ms)) return;
         continue;
       }
-      p.key = std::move(*key);
+      p.plan = std::move(*plan);
       pending_ = std::move(p);
       if (Status st = SaveCheckpoint(); !st.ok()) {
         SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + id_ + ": " + st.ToString());
@@ -338,7 +337,7 @@ void Deliverer::Run() {
         if (!Sleep(options_.max_backoff_ms)) return;
         continue;
       }
-      if (!Deliver(&*pending_)) return;  // stopped: the pending object is replayed at the next start
+      if (!Deliver(&*pending_, target)) return;  // stopped: the pending batch is replayed at the next start
       delivered_ = pending_->end;
       pending_.reset();
       if (Status st = SaveCheckpoint(); !st.ok()) {
@@ -358,7 +357,7 @@ void Deliverer::Run() {
     std::unique_lock<std::mutex> l(mu_);
     if (stop_ || appended_) continue;
     if (oldest_ms >= 0 && !full) {
-      int64_t wait_ms = std::max<int64_t>(1, oldest_ms + target.s3.buffer_interval_ms - clock_->NowMs());
+      int64_t wait_ms = std::max<int64_t>(1, oldest_ms + hints.interval_ms - clock_->NowMs());
       cv_.wait_for(l, std::chrono::milliseconds(wait_ms), [this] { return stop_ || appended_; });
     } else {
       // Nothing buffered (or full and waiting on nothing): wait for an append;

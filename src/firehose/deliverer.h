@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "base/status.h"
-#include "firehose/delivery_stream.h"
 #include "firehose/firehose_metrics.h"
 #include "firehose/object_store.h"
+#include "firehose/sink.h"
 #include "metadata/catalog.h"
 #include "storage/shard_log.h"
 #include "util/clock.h"
@@ -21,39 +21,39 @@
 namespace spate::firehose {
 
 struct DelivererOptions {
-  // Backoff between attempts of a failed upload: doubles from initial to max.
+  // Backoff between attempts of a failed delivery: doubles from initial to
+  // max (a sink's RetryBackoffMs replaces the initial one).
   int64_t initial_backoff_ms = 200;
   int64_t max_backoff_ms = 30'000;
-  // How long an object may keep failing before it goes to the error output
-  // instead: S3's fixed retry duration (24 h). The clock starts at an
-  // object's first failed attempt and survives restarts (it is saved with the
-  // pending object).
+  // For S3 sinks (passed on through SinkContext by DeliveryStreams): how long
+  // an object may keep failing before it goes to the error output instead,
+  // S3's fixed retry duration (24 h); and the error output, where an object
+  // that failed for the whole window is written under the same bucket and
+  // key, by a store that does not share the destination's fate (spated: a
+  // directory under the data directory). Null: retry for as long as the
+  // deliverer runs.
   int64_t retry_window_ms = kS3RetryWindowMs;
-  // The error output: where an object that failed for the whole window is
-  // written, under the same bucket and key, by a store that does not share
-  // the destination's fate (spated: a directory under the data directory).
-  // Null: retry for as long as the deliverer runs. If the error output fails
-  // too, both are retried: nothing acknowledged goes silently away.
   ObjectStore* error_output = nullptr;
 
   static constexpr int64_t kS3RetryWindowMs = 24LL * 3600 * 1000;
 };
 
-// What a deliverer needs of its delivery stream; replaced whole by
-// UpdateDestination (the next object uses the new one).
+// What a deliverer delivers with; replaced whole by UpdateDestination (the
+// next batch uses the new one).
 struct DeliveryTarget {
   std::string stream_name;
   int64_t version_id = 1;
-  S3Destination s3;
+  std::shared_ptr<Sink> sink;
+  std::shared_ptr<Processor> processor;  // null: records go as they arrived
 };
 
-// Counters since start, with CloudWatch's meaning (DeliveryToS3.*).
+// Counters since start, with CloudWatch's meaning (DeliveryTo<Destination>.*).
 struct DeliveryStats {
-  uint64_t objects = 0;          // DeliveryToS3.ObjectCount
-  uint64_t records = 0;          // DeliveryToS3.Records
-  uint64_t bytes = 0;            // DeliveryToS3.Bytes (before compression)
-  uint64_t failed_attempts = 0;  // uploads that failed and were retried
-  uint64_t expired_objects = 0;  // objects written to the error output after the retry window
+  uint64_t objects = 0;          // DeliveryToS3.ObjectCount; COPYs, requests for the others
+  uint64_t records = 0;          // DeliveryTo*.Records
+  uint64_t bytes = 0;            // DeliveryTo*.Bytes (before compression)
+  uint64_t failed_attempts = 0;  // deliveries that failed and were retried
+  uint64_t expired_objects = 0;  // batches handed to Sink::Expire after the retry window
   uint64_t expired_records = 0;
   // Arrival time of the oldest record not yet delivered, or -1 when every
   // acknowledged record is delivered (DeliveryToS3.DataFreshness is now
@@ -82,36 +82,39 @@ class LogTrimmer {
   std::vector<std::optional<storage::Offset>> delivered_;  // guarded by mu_
 };
 
-// Delivers one delivery stream's log to one S3 destination (its destination,
-// or its S3 backup), in order, one object at a time, on a thread of its own.
+// Delivers one delivery stream's log to one sink (its destination, or its S3
+// backup), in order, one batch at a time, on a thread of its own.
 //
 // Each deliverer of a log has an id: the log group for the destination,
 // "<log group>/backup" for the S3 backup. It keys the deliverer's checkpoint
-// and seeds its objects' UUIDs, so the two never share either.
+// and seeds its batches' ids, so the two never share either.
 //
-// Exactly-once objects: an object covers the log's records [first, end).
-// Before its upload the deliverer writes the range and the object's key to
-// the catalog (namespace "firehose-delivered", key = the deliverer's id) as
-// the pending object; after the upload succeeds it records `end` as delivered
-// and clears the pending object. After a crash or restart the pending object
-// is uploaded again under the same key with the same records, so S3 ends with
-// one object, never two. The key's UUID is the name-based UUID of the id and
-// the range, so even a lost pending record would name the same key
-// (unless the prefix holds !{firehose:random-string}).
+// Exactly-once batches: a batch covers the log's records [first, end). Before
+// delivering it the deliverer writes the range and the sink's plan (S3: the
+// object's key) to the catalog (namespace "firehose-delivered", key = the
+// deliverer's id) as the pending batch; after the sink succeeds it records
+// `end` as delivered and clears the pending batch. After a crash or restart
+// the pending batch is read, processed and delivered again with the same id
+// and plan, so S3 ends with one object, never two. The id is the name-based
+// UUID of the deliverer's id and the range, so even a lost pending record
+// would give the same one.
 //
-// Buffering: an object is cut when the records buffered reach the size hint
-// (bytes of record data, before compression) or when the oldest has waited
-// the interval hint (0: as soon as records are there); on Stop the buffer
-// is simply left in the log, which is the promise.
+// Buffering: a batch is cut when the records buffered reach the sink's size
+// hint (bytes of record data, before processing) or when the oldest has
+// waited its interval hint (0: as soon as records are there); on Stop the
+// buffer is simply left in the log, which is the promise.
 //
-// Failed uploads are retried with backoff for the retry window (S3: 24 h);
-// an object still failing after it is written to the error output and counted
-// (DelivererOptions::error_output), never dropped. Delivered segments are
-// removed from the log through `trimmer` (by the deliverer itself when null).
+// A batch is read and processed once per attempt sequence, then handed to
+// the sink until it succeeds; failures are retried with backoff for the
+// sink's retry window, then the batch goes to Sink::Expire (the error
+// output), whose failures are retried too: never dropped. Delivered segments
+// are removed from the log through `trimmer` (by the deliverer itself when
+// null).
 class Deliverer {
  public:
+  // `target.sink` must be set.
   Deliverer(DelivererOptions options, std::shared_ptr<storage::ShardLog> log, metadata::Catalog* catalog,
-            ObjectStore* objects, util::Clock* clock, std::string log_group, DeliveryTarget target, std::string id = {},
+            util::Clock* clock, std::string log_group, DeliveryTarget target, std::string id = {},
             LogTrimmer* trimmer = nullptr, size_t reader = 0);
   ~Deliverer();
   Deliverer(const Deliverer&) = delete;
@@ -119,8 +122,8 @@ class Deliverer {
 
   // Reads the checkpoint and starts the thread.
   Status Start();
-  // Stops the thread; an upload in progress is cancelled (its object stays
-  // pending and is uploaded again at the next start).
+  // Stops the thread; a delivery in progress is cancelled (its batch stays
+  // pending and is delivered again at the next start).
   void Stop();
   // New records are acknowledged in the log. Cheap; callable from the log's
   // writer thread.
@@ -139,15 +142,13 @@ class Deliverer {
   struct Pending {
     storage::Offset first;
     storage::Offset end;
-    std::string bucket;
-    std::string key;
     int64_t oldest_ms = 0;
-    // The CompressionFormat the object was cut with: a replay after a
-    // restart compresses as the key says, even if UpdateDestination has
-    // changed the stream's format since (the change is for later objects).
-    std::string compression;
-    // The instant of the first failed upload of this object, 0 while none has
-    // failed: the start of its retry window.
+    // Sink::Plan's answer when the batch was cut: a replay after a restart
+    // delivers as planned (S3: the same key and compression) even if
+    // UpdateDestination has changed the destination since.
+    protocol::Value plan;
+    // The instant of the first failed attempt of this batch, 0 while none
+    // has failed: the start of its retry window.
     int64_t failing_since_ms = 0;
   };
 
@@ -157,21 +158,20 @@ class Deliverer {
   void Trim();
   Status LoadCheckpoint();
   Status SaveCheckpoint();
-  // Re-reads [p.first, p.end) from the log and uploads it under p.key,
-  // compressed as p.compression, until it succeeds or, after the retry
-  // window, goes to the error output; false if stopped first. Saves the
-  // start of the window in the checkpoint at the first failure.
-  bool Deliver(Pending* p);
-  Result<std::string> Body(const Pending& p, uint64_t* records, uint64_t* bytes);
-  Result<std::string> KeyFor(const DeliveryTarget& target, storage::Offset first, storage::Offset end,
-                             int64_t oldest_ms);
+  // Re-reads [p.first, p.end) from the log, processes it and hands it to
+  // the sink until it succeeds or, after the retry window, the sink has
+  // expired it; false if stopped first. Saves the start of the window in
+  // the checkpoint at the first failure.
+  bool Deliver(Pending* p, const DeliveryTarget& target);
+  // The batch of `p`: its source records, processed.
+  Result<Batch> ReadBatch(const Pending& p, const DeliveryTarget& target);
+  std::string BatchId(storage::Offset first, storage::Offset end) const;
   // Waits `ms` or until Stop; false if stopped.
   bool Sleep(int64_t ms);
 
   const DelivererOptions options_;
   const std::shared_ptr<storage::ShardLog> log_;
   metadata::Catalog* const catalog_;
-  ObjectStore* const objects_;
   util::Clock* const clock_;
   const std::string log_group_;
   const std::string id_;

@@ -113,11 +113,7 @@ Result<std::string> BucketFromArn(std::string_view arn) {
   return InvalidArgument("BucketARN " + std::string(arn) + " is not a valid S3 bucket ARN.");
 }
 
-namespace {
-
-// An S3 configuration object (ExtendedS3DestinationConfiguration or its
-// S3DestinationConfiguration subset, as the destination or the backup).
-Result<S3Destination> ParseS3Config(const Value& cfg) {
+Result<S3Destination> ParseS3Configuration(const Value& cfg) {
   S3Destination d;
   SPATE_ASSIGN_OR_RETURN(d.bucket, BucketFromArn(cfg.GetString("BucketARN")));
   if (const Value* p = cfg.Find("Prefix"); p != nullptr && p->is_string()) d.prefix = p->as_string();
@@ -135,13 +131,11 @@ Result<S3Destination> ParseS3Config(const Value& cfg) {
   return d;
 }
 
-}  // namespace
-
 Result<S3Destination> ParseS3Destination(const Value& destination) {
   const Value* cfg = destination.Find("ExtendedS3DestinationConfiguration");
   if (cfg == nullptr) cfg = destination.Find("S3DestinationConfiguration");
   if (cfg == nullptr || !cfg->is_object()) return InvalidArgument("The delivery stream has no S3 destination.");
-  return ParseS3Config(*cfg);
+  return ParseS3Configuration(*cfg);
 }
 
 Result<std::optional<S3Destination>> ParseS3Backup(const Value& destination) {
@@ -153,7 +147,7 @@ Result<std::optional<S3Destination>> ParseS3Backup(const Value& destination) {
   if (backup == nullptr || !backup->is_object()) {
     return InvalidArgument("S3BackupConfiguration is required when S3BackupMode is Enabled.");
   }
-  SPATE_ASSIGN_OR_RETURN(S3Destination d, ParseS3Config(*backup));
+  SPATE_ASSIGN_OR_RETURN(S3Destination d, ParseS3Configuration(*backup));
   // S3DestinationConfiguration has neither CustomTimeZone nor FileExtension:
   // backup keys are in UTC with the compression's extension.
   d.time_zone = "UTC";

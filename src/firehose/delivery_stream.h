@@ -73,6 +73,12 @@ std::string EncodeDeliveryStreamMeta(const DeliveryStreamMeta& meta);
 // kCorruption for a document this version cannot read.
 Result<DeliveryStreamMeta> DecodeDeliveryStreamMeta(std::string_view bytes);
 
+// An S3 configuration object (ExtendedS3DestinationConfiguration or its
+// S3DestinationConfiguration subset, as a destination, a backup or a
+// staging area) with AWS's defaults filled in; kInvalidArgument for a bad
+// BucketARN.
+Result<S3Destination> ParseS3Configuration(const protocol::Value& cfg);
+
 // The S3 destination of `destination` (the member of DeliveryStreamMeta):
 // kInvalidArgument, with AWS's message, for a configuration AWS refuses.
 Result<S3Destination> ParseS3Destination(const protocol::Value& destination);

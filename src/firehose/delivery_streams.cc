@@ -10,6 +10,8 @@
 namespace spate::firehose {
 namespace {
 
+using protocol::Value;
+
 // Firehose keeps one log per delivery stream: shard 0 of its group.
 constexpr model::ShardIndex kShard{0};
 
@@ -30,27 +32,51 @@ DeliveryStreams::DeliveryStreams(FirehoseOptions options, metadata::Catalog* cat
 
 DeliveryStreams::~DeliveryStreams() { Stop(); }
 
-DeliveryTarget DeliveryStreams::TargetOf(const DeliveryStreamMeta& meta) const {
+SinkContext DeliveryStreams::ContextOf(const DeliveryStreamMeta& meta, std::string deliverer_id) const {
+  SinkContext ctx;
+  ctx.stream_name = meta.name;
+  ctx.stream_arn = meta.Arn();
+  ctx.version_id = meta.version_id;
+  ctx.deliverer_id = std::move(deliverer_id);
+  ctx.objects = objects_;
+  ctx.error_output = options_.delivery.error_output;
+  ctx.s3_retry_window_ms = options_.delivery.retry_window_ms;
+  ctx.clock = clock_;
+  ctx.catalog = catalog_;
+  return ctx;
+}
+
+Result<DeliveryTarget> DeliveryStreams::TargetOf(const DeliveryStreamMeta& meta,
+                                                 const std::shared_ptr<DeliveryStreamMetrics>& metrics) const {
+  const DestinationKind* kind = DestinationKindOf(meta.destination);
+  if (kind == nullptr) return Internal("delivery stream " + meta.name + " has no destination this server delivers to");
+  const Value& cfg = *meta.destination.Find(std::string(kind->Name()) + "DestinationConfiguration");
+  SinkContext ctx = ContextOf(meta, meta.log_group);
+  ctx.metrics = metrics;
   DeliveryTarget t;
   t.stream_name = meta.name;
   t.version_id = meta.version_id;
-  auto s3 = ParseS3Destination(meta.destination);
-  if (s3.ok()) t.s3 = std::move(*s3);
+  SPATE_ASSIGN_OR_RETURN(t.sink, kind->NewSink(cfg, ctx));
+  SPATE_ASSIGN_OR_RETURN(t.processor, kind->NewProcessor(cfg, ctx));
   return t;
 }
 
-std::optional<DeliveryTarget> DeliveryStreams::BackupTargetOf(const DeliveryStreamMeta& meta) const {
-  auto backup = ParseS3Backup(meta.destination);
-  if (!backup.ok() || !*backup) return std::nullopt;
+Result<std::optional<DeliveryTarget>> DeliveryStreams::BackupTargetOf(const DeliveryStreamMeta& meta) const {
+  const DestinationKind* kind = DestinationKindOf(meta.destination);
+  if (kind == nullptr) return std::optional<DeliveryTarget>();
+  std::optional<Value> backup =
+      kind->SourceBackup(*meta.destination.Find(std::string(kind->Name()) + "DestinationConfiguration"));
+  if (!backup) return std::optional<DeliveryTarget>();
   DeliveryTarget t;
   t.stream_name = meta.name;
   t.version_id = meta.version_id;
-  t.s3 = std::move(**backup);
-  return t;
+  SPATE_ASSIGN_OR_RETURN(t.sink,
+                         NewS3Sink(*backup, ContextOf(meta, meta.log_group + std::string(Deliverer::kBackupSuffix))));
+  return std::optional<DeliveryTarget>(std::move(t));
 }
 
 Status DeliveryStreams::StartBackup(Stream* s) {
-  std::optional<DeliveryTarget> target = BackupTargetOf(s->meta);
+  SPATE_ASSIGN_OR_RETURN(std::optional<DeliveryTarget> target, BackupTargetOf(s->meta));
   if (!target) return Status::Ok();
   {
     std::lock_guard<std::mutex> l(s->backup_mu);
@@ -62,7 +88,7 @@ Status DeliveryStreams::StartBackup(Stream* s) {
   // Hold the log from where the backup starts before anything can trim it.
   s->trimmer->Delivered(/*reader=*/1, s->log->StartOffset());
   auto backup = std::make_unique<Deliverer>(
-      options_.delivery, s->log, catalog_, objects_, clock_, s->meta.log_group, std::move(*target),
+      options_.delivery, s->log, catalog_, clock_, s->meta.log_group, std::move(*target),
       s->meta.log_group + std::string(Deliverer::kBackupSuffix), s->trimmer.get(), /*reader=*/1);
   SPATE_TRY(backup->Start());
   std::lock_guard<std::mutex> l(s->backup_mu);
@@ -76,10 +102,12 @@ Status DeliveryStreams::OpenStream(Stream* s) {
   s->trimmer = std::make_unique<LogTrimmer>(s->log, s->meta.log_group, /*readers=*/2);
   // Without backup, reader 1 holds nothing back; a backup enabled later
   // starts from the log's start (StartBackup).
-  if (!BackupTargetOf(s->meta)) s->trimmer->Absent(1);
-  s->deliverer = std::make_unique<Deliverer>(options_.delivery, s->log, catalog_, objects_, clock_, s->meta.log_group,
-                                             TargetOf(s->meta), s->meta.log_group, s->trimmer.get(), /*reader=*/0);
+  SPATE_ASSIGN_OR_RETURN(std::optional<DeliveryTarget> backup, BackupTargetOf(s->meta));
+  if (!backup) s->trimmer->Absent(1);
   s->metrics = metrics_.ForStream(s->meta.account, s->meta.region, s->meta.name);
+  SPATE_ASSIGN_OR_RETURN(DeliveryTarget target, TargetOf(s->meta, s->metrics));
+  s->deliverer = std::make_unique<Deliverer>(options_.delivery, s->log, catalog_, clock_, s->meta.log_group,
+                                             std::move(target), s->meta.log_group, s->trimmer.get(), /*reader=*/0);
   s->deliverer->SetMetrics(s->metrics);
   SPATE_TRY(s->deliverer->Start());
   if (Status st = StartBackup(s); !st.ok()) {

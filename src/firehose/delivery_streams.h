@@ -15,6 +15,7 @@
 #include "base/status.h"
 #include "firehose/deliverer.h"
 #include "firehose/delivery_stream.h"
+#include "firehose/destination.h"
 #include "firehose/firehose_metrics.h"
 #include "firehose/object_store.h"
 #include "firehose/source_poller.h"
@@ -95,9 +96,12 @@ class DeliveryStreams {
   std::shared_ptr<Stream> Find(const iam::Caller& caller, std::string_view name) const;
   Status NotFound(const iam::Caller& caller, std::string_view name) const;
   Status OpenStream(Stream* s);
-  DeliveryTarget TargetOf(const DeliveryStreamMeta& meta) const;
+  // The destination's sink and processor; `metrics` those of the stream.
+  Result<DeliveryTarget> TargetOf(const DeliveryStreamMeta& meta,
+                                  const std::shared_ptr<DeliveryStreamMetrics>& metrics) const;
   // The S3 backup's target, when the stream's S3BackupMode is Enabled.
-  std::optional<DeliveryTarget> BackupTargetOf(const DeliveryStreamMeta& meta) const;
+  Result<std::optional<DeliveryTarget>> BackupTargetOf(const DeliveryStreamMeta& meta) const;
+  SinkContext ContextOf(const DeliveryStreamMeta& meta, std::string deliverer_id) const;
   // Starts the S3 backup's deliverer if the meta enables one (or updates the
   // running one's target).
   Status StartBackup(Stream* s);

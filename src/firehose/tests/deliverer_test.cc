@@ -1,4 +1,5 @@
 #include "firehose/deliverer.h"
+#include "firehose/destination.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -125,18 +126,37 @@ class DelivererTest : public ::testing::Test {
     logs_.reset();
     catalog_.reset();
   }
-  std::unique_ptr<Deliverer> Make(ObjectStore* store, DeliveryTarget target, ObjectStore* error_output = nullptr,
+  // An S3 destination as the tests write it; Real() makes its sink.
+  struct TestTarget {
+    std::string stream_name;
+    int64_t version_id = 1;
+    S3Destination s3;
+  };
+  DeliveryTarget Real(const TestTarget& t, ObjectStore* store, ObjectStore* error_output = nullptr,
+                      int64_t retry_window_ms = DelivererOptions::kS3RetryWindowMs) {
+    SinkContext ctx;
+    ctx.stream_name = t.stream_name;
+    ctx.version_id = t.version_id;
+    ctx.objects = store;
+    ctx.error_output = error_output;
+    ctx.s3_retry_window_ms = retry_window_ms;
+    ctx.clock = &clock_;
+    DeliveryTarget real;
+    real.stream_name = t.stream_name;
+    real.version_id = t.version_id;
+    real.sink = NewS3Sink(t.s3, ctx);
+    return real;
+  }
+  std::unique_ptr<Deliverer> Make(ObjectStore* store, const TestTarget& target, ObjectStore* error_output = nullptr,
                                   int64_t retry_window_ms = DelivererOptions::kS3RetryWindowMs) {
     DelivererOptions o;
     o.initial_backoff_ms = 1;
     o.max_backoff_ms = 4;
-    o.error_output = error_output;
-    o.retry_window_ms = retry_window_ms;
-    return std::make_unique<Deliverer>(o, log_, catalog_.get(), store, &clock_, "ds-0123456789abcdef",
-                                       std::move(target));
+    return std::make_unique<Deliverer>(o, log_, catalog_.get(), &clock_, "ds-0123456789abcdef",
+                                       Real(target, store, error_output, retry_window_ms));
   }
-  static DeliveryTarget Target(int64_t interval_ms, uint64_t bytes = 5u << 20) {
-    DeliveryTarget t;
+  static TestTarget Target(int64_t interval_ms, uint64_t bytes = 5u << 20) {
+    TestTarget t;
     t.stream_name = "orders";
     t.version_id = 3;
     t.s3.bucket = "b";
@@ -323,9 +343,9 @@ TEST_F(DelivererTest, ABackupDelivererHoldsTheLogUntilItHasDeliveredAndNamesItsO
   DelivererOptions o;
   o.initial_backoff_ms = 1;
   o.max_backoff_ms = 4;
-  Deliverer main(o, log_, catalog_.get(), &store, &clock_, "ds-0123456789abcdef", Target(0), "ds-0123456789abcdef",
-                 &trimmer, 0);
-  Deliverer backup(o, log_, catalog_.get(), &backup_store, &clock_, "ds-0123456789abcdef", Target(0),
+  Deliverer main(o, log_, catalog_.get(), &clock_, "ds-0123456789abcdef", Real(Target(0), &store),
+                 "ds-0123456789abcdef", &trimmer, 0);
+  Deliverer backup(o, log_, catalog_.get(), &clock_, "ds-0123456789abcdef", Real(Target(0), &backup_store),
                    "ds-0123456789abcdef/backup", &trimmer, 1);
   // Enough batches to fill more than one 4 KiB segment, all in the log before
   // the deliverers start, so that each cuts them as one object.
@@ -341,7 +361,7 @@ TEST_F(DelivererTest, ABackupDelivererHoldsTheLogUntilItHasDeliveredAndNamesItsO
   backup.Stop();
   std::string backup_key = backup_store.attempts()[0];
   MemoryStore backup_up;
-  Deliverer backup2(o, log_, catalog_.get(), &backup_up, &clock_, "ds-0123456789abcdef", Target(0),
+  Deliverer backup2(o, log_, catalog_.get(), &clock_, "ds-0123456789abcdef", Real(Target(0), &backup_up),
                     "ds-0123456789abcdef/backup", &trimmer, 1);
   ASSERT_TRUE(backup2.Start().ok());
   ASSERT_TRUE(backup_up.WaitForBytes(10000));
@@ -360,7 +380,7 @@ TEST_F(DelivererTest, APendingObjectIsReplayedWithTheCompressionItWasCutWith) {
   std::string key;
   {
     MemoryStore down(-1);
-    DeliveryTarget gzip = Target(0);
+    TestTarget gzip = Target(0);
     gzip.s3.compression = "GZIP";
     auto d = Make(&down, gzip);
     ASSERT_TRUE(d->Start().ok());
@@ -435,11 +455,11 @@ TEST_F(DelivererTest, UpdateAppliesToTheNextObject) {
   auto d = Make(&store, Target(300'000));
   ASSERT_TRUE(d->Start().ok());
   Put({"r"});
-  DeliveryTarget t = Target(0);
+  TestTarget t = Target(0);
   t.version_id = 4;
   t.s3.prefix = "v4/";
   t.s3.compression = "GZIP";
-  d->Update(t);
+  d->Update(Real(t, &store));
   ASSERT_TRUE(store.WaitFor(1));
   std::string key = store.objects().begin()->first;
   EXPECT_EQ(key.rfind("b/v4/2018/08/27/10/orders-4-", 0), 0u) << key;
