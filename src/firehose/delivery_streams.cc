@@ -43,6 +43,7 @@ SinkContext DeliveryStreams::ContextOf(const DeliveryStreamMeta& meta, std::stri
   ctx.s3_retry_window_ms = options_.delivery.retry_window_ms;
   ctx.clock = clock_;
   ctx.catalog = catalog_;
+  ctx.glue_schema_dir = options_.glue_schema_dir;
   return ctx;
 }
 

@@ -45,6 +45,9 @@ struct FirehoseOptions {
   const service::KinesisSource* kinesis = nullptr;
   // Where the spate_firehose_* families go (GET /metrics); null: nowhere.
   metrics::Registry* metrics = nullptr;
+  // Record format conversion's Glue tables: <dir>/<database>/<table>.json
+  // (spated --glue-schema-dir); empty: none.
+  std::string glue_schema_dir;
 };
 
 // Firehose's delivery streams: their definitions (in the catalog), their

@@ -163,6 +163,10 @@ Firehose (delivery streams, on the same port):
                             is written to the error output,
                             DATA_DIR/firehose/error-output/BUCKET/KEY, instead
                             (default 86400000: S3's 24 hours)
+  --glue-schema-dir DIR     the Glue tables of record format conversion (JSON to
+                            Parquet): DIR/DATABASE/TABLE.json holds a table's
+                            columns ({"Columns": [{"Name", "Type"}...]}, or
+                            glue get-table's output); read at each delivery
 
 Resource bounds (a request beyond a memory budget is refused at once with a
 retryable throttling error, ProvisionedThroughputExceededException for
@@ -290,6 +294,7 @@ Result<Config> ParseFlags(int argc, char** argv, Action* action) {
                                                     })
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   Add(&app, &needs, "key-store", NonEmpty(&c.key_store), "needs a file path");
+  Add(&app, &needs, "glue-schema-dir", NonEmpty(&c.glue_schema_dir), "needs a directory");
   Add(
       &app, &needs, "s3-endpoint",
       [&c](const std::string& v) {

@@ -43,6 +43,9 @@ struct Config {
   // (attempts back off from 200 ms up to this).
   int64_t delivery_retry_max_ms = 30'000;
   int64_t delivery_retry_window_ms = 24LL * 3600 * 1000;
+  // Firehose record format conversion: DIR/<database>/<table>.json per Glue
+  // table; empty: none.
+  std::string glue_schema_dir;
   // Firehose's S3 destinations on an S3-compatible server instead of the
   // local directory DATA_DIR/s3 (empty endpoint). Credentials default to
   // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.

@@ -186,6 +186,7 @@ int Run(const Config& config) {
   firehose_options.metrics = &metrics;
   firehose_options.delivery.max_backoff_ms = config.delivery_retry_max_ms;
   firehose_options.delivery.retry_window_ms = config.delivery_retry_window_ms;
+  firehose_options.glue_schema_dir = config.glue_schema_dir;
   // The error output is a local directory whatever the destination, so that
   // an object the destination refused for the whole window has a place to go.
   std::unique_ptr<firehose::ObjectStore> error_output =

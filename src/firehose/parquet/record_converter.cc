@@ -574,7 +574,7 @@ void AppendFailedConversionJson(const FailedConversion& f, const DataCatalogTabl
   doc.Set("lastErrorMessage", Value::String(f.error_message));
   doc.Set("attemptEndingTimestamp", Value::Int(f.attempt_ending_ms));
   doc.Set("rawData", Value::String(util::Base64Encode(f.raw_data)));
-  doc.Set("sequenceNumber", Value::String(f.sequence_number));
+  if (!f.sequence_number.empty()) doc.Set("sequenceNumber", Value::String(f.sequence_number));
   doc.Set("subSequenceNumber", Value::Int(f.sub_sequence_number));
   Value t = Value::MakeObject();
   t.Set("catalogId", Value::String(table.catalog_id));

@@ -73,8 +73,8 @@ struct FailedConversion {
   std::string error_code = "DataFormatConversion.ParseError";
   std::string error_message;
   int64_t attempt_ending_ms = 0;
-  std::string raw_data;  // the record's bytes (written base64)
-  std::string sequence_number;
+  std::string raw_data;         // the record's bytes (written base64)
+  std::string sequence_number;  // the source's (KinesisStreamAsSource); "" (DirectPut): not written
   int64_t sub_sequence_number = 0;
 };
 // Appends the JSON document and a newline.
