@@ -44,6 +44,7 @@ SinkContext DeliveryStreams::ContextOf(const DeliveryStreamMeta& meta, std::stri
   ctx.clock = clock_;
   ctx.catalog = catalog_;
   ctx.lambda = options_.lambda;
+  ctx.glue_schema_dir = options_.glue_schema_dir;
   return ctx;
 }
 

@@ -52,6 +52,9 @@ struct FirehoseOptions {
   // Runs data transformation's Lambda functions (SinkContext::lambda); null:
   // none is mapped. Not owned; must outlive DeliveryStreams.
   const lambda::Invoker* lambda = nullptr;
+  // Record format conversion's Glue tables: <dir>/<database>/<table>.json
+  // (spated --glue-schema-dir); empty: none.
+  std::string glue_schema_dir;
 };
 
 // Firehose's delivery streams: their definitions (in the catalog), their

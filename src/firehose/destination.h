@@ -51,6 +51,10 @@ struct SinkContext {
   int64_t s3_retry_window_ms = 24LL * 3600 * 1000;
   util::Clock* clock = nullptr;
   metadata::Catalog* catalog = nullptr;
+  // Where record format conversion finds its Glue tables'
+  // files, <dir>/<database>/<table>.json (spated --glue-schema-dir); empty:
+  // none (a converting delivery fails and is retried).
+  std::string glue_schema_dir;
   std::shared_ptr<DeliveryStreamMetrics> metrics;  // may be null
   // Runs the Lambda functions of data transformation (spated's --lambda-map);
   // may be null (no function is mapped).

@@ -10,6 +10,7 @@
 #include "firehose/compression.h"
 #include "firehose/delivery_stream.h"
 #include "firehose/destination.h"
+#include "firehose/format_conversion.h"
 #include "firehose/object_keys.h"
 #include "firehose/processing/partitions.h"
 #include "firehose/processing/record_processor.h"
@@ -52,7 +53,9 @@ Status CheckPlainS3(const Value& cfg) {
 // Writes one S3 destination's batches as objects.
 class S3Sink final : public Sink {
  public:
-  S3Sink(S3Destination d, SinkContext ctx, bool count) : d_(std::move(d)), ctx_(std::move(ctx)), count_(count) {}
+  // `conversion`: the record format conversion to Parquet, or null.
+  S3Sink(S3Destination d, SinkContext ctx, bool count, std::unique_ptr<FormatConversion> conversion = nullptr)
+      : d_(std::move(d)), ctx_(std::move(ctx)), count_(count), conversion_(std::move(conversion)) {}
 
   BufferingHints Buffering() const override { return {d_.buffer_bytes, d_.buffer_interval_ms}; }
   int64_t RetryWindowMs() const override { return ctx_.s3_retry_window_ms; }
@@ -63,10 +66,15 @@ class S3Sink final : public Sink {
     kc.epoch_ms = batch.oldest_ms;
     std::optional<Compression> compression = ParseCompression(d_.compression);
     if (!compression) return InvalidArgument("unknown CompressionFormat " + d_.compression);
-    std::string extension = d_.file_extension ? *d_.file_extension : std::string(DefaultExtension(*compression));
+    std::string extension = d_.file_extension ? *d_.file_extension
+                            : conversion_     ? std::string(".parquet")
+                                              : std::string(DefaultExtension(*compression));
     Value plan = Value::MakeObject();
     plan.Set("bucket", Value::String(d_.bucket));
     plan.Set("compression", Value::String(d_.compression));
+    // A batch cut for conversion is delivered converted, even if an
+    // UpdateDestination has since disabled it (its key says .parquet).
+    if (conversion_) plan.Set("format", Value::String("parquet"));
     // With dynamic partitioning the key is known only once the records are
     // processed: the plan keeps what names it.
     if (PrefixHasPartitionKeys()) {
@@ -85,6 +93,7 @@ class S3Sink final : public Sink {
     std::vector<FailedRecord> unpartitioned;
     SPATE_ASSIGN_OR_RETURN(std::vector<Object> objects, Objects(batch, &unpartitioned));
     SPATE_TRY(WriteProcessingFailed(batch, unpartitioned, counts, cancel));
+    if (Converts(batch)) return DeliverConverted(batch, std::move(objects), ctx_, counts, cancel);
     for (const Object& o : objects) {
       SPATE_ASSIGN_OR_RETURN(std::string body, Body(batch, o));
       SPATE_TRY(ctx_.objects->PutObject(o.bucket, o.key, body, cancel));
@@ -105,8 +114,23 @@ class S3Sink final : public Sink {
   Status Expire(const Batch& batch, const Status& last_error, SinkCounts* counts,
                 const std::atomic<bool>* cancel) override {
     if (ctx_.error_output == nullptr) return last_error;  // retried for as long as spated runs
-    std::vector<FailedRecord> unpartitioned;              // written by Deliver's attempts, if ever
+    std::vector<FailedRecord> unpartitioned;  // written by Deliver's attempts, if ever
     SPATE_ASSIGN_OR_RETURN(std::vector<Object> objects, Objects(batch, &unpartitioned));
+    if (Converts(batch) && last_error.code() != ErrorCode::kNotFound &&
+        last_error.code() != ErrorCode::kInvalidArgument) {
+      // The Parquet objects (and the conversion's error documents) go to the
+      // error output as they would have gone to the bucket. When the table
+      // itself could not be read (NotFound, InvalidArgument), the records go
+      // there as they arrived, below.
+      SinkContext to_error_output = ctx_;
+      to_error_output.objects = ctx_.error_output;
+      SinkCounts expired;
+      SPATE_TRY(DeliverConverted(batch, std::move(objects), to_error_output, &expired, cancel));
+      counts->failed += expired.records + expired.failed;
+      SPATE_LOG_ERROR("the converted objects of batch " + batch.id + " were written to the error output " +
+                      ctx_.error_output->Describe() + " after failing for the retry window");
+      return Status::Ok();
+    }
     for (const Object& o : objects) {
       SPATE_ASSIGN_OR_RETURN(std::string body, Body(batch, o));
       SPATE_TRY(ctx_.error_output->PutObject(o.bucket, o.key, body, cancel));
@@ -127,6 +151,49 @@ class S3Sink final : public Sink {
     std::vector<size_t> records;  // indexes into Batch::records
     uint64_t bytes = 0;
   };
+
+  bool Converts(const Batch& batch) const {
+    return conversion_ != nullptr && batch.plan.GetString("format") == "parquet";
+  }
+
+  // Converts each object's records to one Parquet file and puts it through
+  // ctx.objects; records that fail conversion go, as AWS's documents, to
+  // one object under the error prefix (format-conversion-failed), written
+  // first. An object none of whose records converted is not written.
+  Status DeliverConverted(const Batch& batch, std::vector<Object> objects, const SinkContext& ctx, SinkCounts* counts,
+                          const std::atomic<bool>* cancel) const {
+    const int64_t now_ms = ctx.clock != nullptr ? ctx.clock->NowMs() : batch.oldest_ms;
+    std::vector<ConvertedObject> converted;
+    std::vector<std::string> failed;
+    for (const Object& o : objects) {
+      SPATE_ASSIGN_OR_RETURN(ConvertedObject c, conversion_->Convert(batch, o.records, now_ms));
+      for (std::string& doc : c.failed_documents) failed.push_back(std::move(doc));
+      c.failed_documents.clear();
+      converted.push_back(std::move(c));
+    }
+    SPATE_TRY(
+        WriteErrorObject(d_, ctx, batch.id, batch.oldest_ms, ErrorOutputType::kFormatConversionFailed, failed, cancel));
+    for (size_t i = 0; i < objects.size(); ++i) {
+      if (converted[i].records == 0) continue;
+      SPATE_TRY(ctx.objects->PutObject(objects[i].bucket, objects[i].key, converted[i].parquet, cancel));
+    }
+    uint64_t records = 0, bytes = 0, written = 0;
+    for (const ConvertedObject& c : converted) {
+      records += c.records;
+      bytes += c.bytes;
+      written += c.records > 0 ? 1 : 0;
+    }
+    counts->objects += written;
+    counts->records += records;
+    counts->bytes += bytes;
+    counts->failed += failed.size();
+    if (count_ && ctx_.metrics && ctx.objects == ctx_.objects) {
+      ctx_.metrics->delivered_objects->Add(written);
+      ctx_.metrics->delivered_records->Add(records);
+      ctx_.metrics->delivered_bytes->Add(bytes);
+    }
+    return Status::Ok();
+  }
 
   bool PrefixHasPartitionKeys() const {
     return d_.prefix && (d_.prefix->find("!{partitionKeyFrom") != std::string::npos);
@@ -248,7 +315,8 @@ class S3Sink final : public Sink {
 
   const S3Destination d_;
   const SinkContext ctx_;
-  const bool count_;  // counted as DeliveryToS3.* (the destination, not a backup)
+  const bool count_;                                    // counted as DeliveryToS3.* (the destination, not a backup)
+  const std::unique_ptr<FormatConversion> conversion_;  // null: records are written as they are
 };
 
 Value S3Description(const Value& cfg, bool extended) {
@@ -261,7 +329,9 @@ Value S3Description(const Value& cfg, bool extended) {
   const Value* h = cfg.Find("BufferingHints");
   const Value* size = h != nullptr ? h->Find("SizeInMBs") : nullptr;
   const Value* interval = h != nullptr ? h->Find("IntervalInSeconds") : nullptr;
-  hints.Set("SizeInMBs", size != nullptr ? *size : Value::Int(5));
+  hints.Set("SizeInMBs", size != nullptr                            ? *size
+                         : extended && FormatConversionEnabled(cfg) ? Value::Int(kConversionDefaultBufferMiB)
+                                                                    : Value::Int(5));
   hints.Set("IntervalInSeconds", interval != nullptr ? *interval : Value::Int(300));
   d.Set("BufferingHints", std::move(hints));
   d.Set("CompressionFormat", Value::String(std::string(cfg.GetString("CompressionFormat", "UNCOMPRESSED"))));
@@ -308,8 +378,9 @@ class S3Kind : public DestinationKind {
     // of ExtendedS3 only), checked as AWS does.
     if (extended_) SPATE_TRY(processing::ParseProcessingSpec(cfg).status());
     // What is not built yet is refused, never accepted and ignored.
-    if (Enabled(cfg.Find("DataFormatConversionConfiguration"))) {
-      return InvalidArgument("Record format conversion is not supported by this server yet.");
+    if (FormatConversionEnabled(cfg)) {
+      if (!extended_) return InvalidArgument("DataFormatConversionConfiguration is only valid for ExtendedS3.");
+      SPATE_TRY(CheckFormatConversion(cfg));
     }
     std::string_view mode = cfg.GetString("S3BackupMode", "Disabled");
     const Value* backup = cfg.Find("S3BackupConfiguration");
@@ -361,7 +432,16 @@ class S3Kind : public DestinationKind {
 
 Result<std::unique_ptr<Sink>> NewS3Sink(const Value& s3_cfg, const SinkContext& ctx, bool count) {
   SPATE_ASSIGN_OR_RETURN(S3Destination d, ParseS3Configuration(s3_cfg));
-  return std::unique_ptr<Sink>(std::make_unique<S3Sink>(std::move(d), ctx, count));
+  std::unique_ptr<FormatConversion> conversion;
+  if (FormatConversionEnabled(s3_cfg)) {
+    SPATE_ASSIGN_OR_RETURN(conversion, FormatConversion::Make(*s3_cfg.Find("DataFormatConversionConfiguration"),
+                                                              ctx.glue_schema_dir, ctx.stream_arn));
+    const Value* h = s3_cfg.Find("BufferingHints");
+    if (h == nullptr || !h->is_object() || !h->Has("SizeInMBs")) {
+      d.buffer_bytes = static_cast<uint64_t>(kConversionDefaultBufferMiB) << 20;  // AWS's default with conversion
+    }
+  }
+  return std::unique_ptr<Sink>(std::make_unique<S3Sink>(std::move(d), ctx, count, std::move(conversion)));
 }
 
 std::unique_ptr<Sink> NewS3Sink(S3Destination s3, const SinkContext& ctx, bool count) {

@@ -197,6 +197,10 @@ Firehose (delivery streams, on the same port):
                             the Lambda event, a command the event on stdin
   --lambda NAME=TARGET      one more function (repeatable): TARGET is an
                             http(s):// URL or cmd:PROGRAM ARGS...
+  --glue-schema-dir DIR     the Glue tables of record format conversion (JSON to
+                            Parquet): DIR/DATABASE/TABLE.json holds a table's
+                            columns ({"Columns": [{"Name", "Type"}...]}, or
+                            glue get-table's output); read at each delivery
 
 Resource bounds (a request beyond a memory budget is refused at once with a
 retryable throttling error, ProvisionedThroughputExceededException for
@@ -334,6 +338,7 @@ Result<Config> ParseFlags(int argc, char** argv, Action* action) {
                                                     })
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   Add(&app, &needs, "key-store", NonEmpty(&c.key_store), "needs a file path");
+  Add(&app, &needs, "glue-schema-dir", NonEmpty(&c.glue_schema_dir), "needs a directory");
   Add(
       &app, &needs, "s3-endpoint",
       [&c](const std::string& v) {

@@ -54,6 +54,9 @@ struct Config {
   int64_t redshift_retry_interval_ms = 300'000;
   std::map<std::string, std::string> redshift_host_addresses;
   int64_t redshift_kill_after_copies = 0;  // crash tests only
+  // Firehose record format conversion: DIR/<database>/<table>.json per Glue
+  // table; empty: none.
+  std::string glue_schema_dir;
   // Firehose's S3 destinations on an S3-compatible server instead of the
   // local directory DATA_DIR/s3 (empty endpoint). Credentials default to
   // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.

@@ -202,6 +202,7 @@ int Run(const Config& config) {
   redshift.host_addresses = config.redshift_host_addresses;
   redshift.kill_after_copies = config.redshift_kill_after_copies;
   firehose::SetRedshiftOptions(std::move(redshift));
+  firehose_options.glue_schema_dir = config.glue_schema_dir;
   // The error output is a local directory whatever the destination, so that
   // an object the destination refused for the whole window has a place to go.
   std::unique_ptr<firehose::ObjectStore> error_output =
