@@ -21,7 +21,19 @@ Status LeaseKeeper::Grant() {
   }
   SPATE_LOG_INFO("cluster: holding etcd lease " + std::to_string(grant.id) + " (TTL " + std::to_string(grant.ttl_s) +
                  " s)");
-  if (on_granted_) on_granted_(grant.id);
+  if (on_granted_) {
+    if (Status st = on_granted_(grant.id); !st.ok()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (id_ == grant.id) {
+          id_ = 0;
+          valid_until_ = 0;
+        }
+      }
+      (void)etcd_->RevokeLease(grant.id);
+      return st;
+    }
+  }
   return Status::Ok();
 }
 
@@ -87,6 +99,7 @@ void LeaseKeeper::Loop() {
     }
     if (id == 0) {  // lost: get a new one
       Status st = Grant();
+      if (!st.ok()) SPATE_LOG_WARN("cluster: no new lease yet: " + st.ToString());
       wait_ms = st.ok() ? keep_alive_ms : options_.retry_ms;
       continue;
     }
@@ -98,9 +111,18 @@ void LeaseKeeper::Loop() {
     }
     auto ttl = etcd_->KeepAlive(id);
     if (ttl.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (id_ == id) valid_until_ = sent + *ttl * 1'000'000'000;
-      wait_ms = keep_alive_ms;
+      // A confirmation that comes back after the deadline passed does not
+      // revive the lease: once Holds(id) has turned false it stays false, so
+      // what was refused for want of it stays refused (the lease is given up
+      // and a new one taken).
+      bool in_time = false;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        in_time = id_ == id && clock_->MonotonicNs() < valid_until_;
+        if (in_time) valid_until_ = sent + *ttl * 1'000'000'000;
+      }
+      if (!in_time) Lose(id);
+      wait_ms = in_time ? keep_alive_ms : 0;
     } else if (ttl.status().code() == ErrorCode::kNotFound) {
       Lose(id);
       wait_ms = 0;

@@ -30,16 +30,22 @@ struct LeaseKeeperOptions {
 // instant even if the keeper thread is stalled, so no caller acts on a lease
 // that etcd may already have expired and given another node's keys room.
 //
+// Once Holds(id) has turned false it never turns true again for that id.
+//
 // When the lease is lost (etcd says it is gone, or the deadline passes
 // without a confirmed keep-alive), on_lost(id) runs once and the keeper
 // grants a new lease as soon as etcd answers, then runs on_granted(id) with
-// it. Both callbacks run on the keeper thread (on_granted also inside
-// Start) and must not call Stop().
+// it. A lease whose on_granted fails is given up (revoked) like a lost one,
+// and another is tried retry_ms later, so what on_granted does under the
+// lease (registering the node) is retried until it succeeds. Both callbacks
+// run on the keeper thread (on_granted also inside Start) and must not call
+// Stop().
 //
 // Thread-safe. Start/Stop from one owner thread.
 class LeaseKeeper {
  public:
   using Callback = std::function<void(int64_t lease_id)>;
+  using GrantedCallback = std::function<Status(int64_t lease_id)>;
 
   LeaseKeeper(const EtcdClient* etcd, LeaseKeeperOptions options, util::Clock* clock);
   ~LeaseKeeper();
@@ -47,11 +53,12 @@ class LeaseKeeper {
   LeaseKeeper& operator=(const LeaseKeeper&) = delete;
 
   // Set before Start.
-  void OnGranted(Callback cb) { on_granted_ = std::move(cb); }
+  void OnGranted(GrantedCallback cb) { on_granted_ = std::move(cb); }
   void OnLost(Callback cb) { on_lost_ = std::move(cb); }
 
   // Grants the first lease (failing with etcd's error if it cannot), runs
-  // on_granted, and starts the keep-alive thread.
+  // on_granted (failing with its error, the lease revoked, if it fails), and
+  // starts the keep-alive thread.
   Status Start();
   // Stops the thread and revokes the lease (best effort: it expires anyway).
   void Stop();
@@ -64,14 +71,15 @@ class LeaseKeeper {
 
  private:
   void Loop();
-  // Grants a lease; on success publishes it and runs on_granted.
+  // Grants a lease, publishes it and runs on_granted; if that fails, gives
+  // the lease up and returns its error.
   Status Grant();
   void Lose(int64_t id);
 
   const EtcdClient* const etcd_;
   const LeaseKeeperOptions options_;
   util::Clock* const clock_;
-  Callback on_granted_;
+  GrantedCallback on_granted_;
   Callback on_lost_;
 
   // The lease and its local deadline (monotonic ns), published together.

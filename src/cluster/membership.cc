@@ -8,16 +8,10 @@ namespace spate::cluster {
 
 Membership::Membership(const EtcdClient* etcd, MembershipOptions options, util::Clock* clock)
     : etcd_(etcd), options_(std::move(options)), keeper_(etcd, options_.lease, clock) {
-  // The first grant runs inside Start, on its thread; later ones (after a
-  // loss) on the keeper's.
-  keeper_.OnGranted([this](int64_t lease) {
-    Status st = Register(lease);
-    if (!started_.load()) {
-      first_registration_ = st;
-    } else if (!st.ok()) {
-      SPATE_LOG_ERROR("cluster: cannot register node " + options_.node_id + ": " + st.ToString());
-    }
-  });
+  // Registration is the lease's purpose: a lease it fails under is given
+  // up by the keeper and another tried (a transient etcd error), or Start
+  // fails (another live node holds the id).
+  keeper_.OnGranted([this](int64_t lease) { return Register(lease); });
   keeper_.OnLost([this](int64_t lease) {
     SPATE_LOG_WARN("cluster: node " + options_.node_id + " lost lease " + std::to_string(lease) +
                    ": writes are refused until it registers again");
@@ -59,15 +53,7 @@ Status Membership::Register(int64_t lease) {
           ")");
 }
 
-Status Membership::Start() {
-  SPATE_TRY(keeper_.Start());
-  started_.store(true);
-  if (!first_registration_.ok()) {
-    keeper_.Stop();
-    return first_registration_;
-  }
-  return Status::Ok();
-}
+Status Membership::Start() { return keeper_.Start(); }
 
 void Membership::Stop() { keeper_.Stop(); }
 

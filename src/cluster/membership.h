@@ -67,8 +67,6 @@ class Membership final : public streams::WriteGate {
   // which runs on one thread at a time: Start's, then the keeper's).
   std::set<int64_t> own_leases_;
   std::atomic<int64_t> registered_lease_{0};  // the lease the node key is under
-  std::atomic<bool> started_{false};          // Start has returned from the first grant
-  Status first_registration_;                 // written inside Start only
 };
 
 }  // namespace spate::cluster

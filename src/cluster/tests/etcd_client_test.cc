@@ -243,6 +243,7 @@ TEST_F(EtcdTest, LeaseKeeperNoticesARevokedLeaseAndTakesANewOne) {
   keeper.OnGranted([&](int64_t id) {
     std::lock_guard<std::mutex> lock(mu);
     granted.push_back(id);
+    return Status::Ok();
   });
   keeper.OnLost([&](int64_t id) {
     std::lock_guard<std::mutex> lock(mu);
@@ -262,6 +263,48 @@ TEST_F(EtcdTest, LeaseKeeperNoticesARevokedLeaseAndTakesANewOne) {
   EXPECT_NE(granted[1], first);
   EXPECT_FALSE(keeper.Holds(first));
   EXPECT_TRUE(keeper.Holds(granted[1]));
+}
+
+TEST_F(EtcdTest, StartFailsAndRevokesTheLeaseWhenTheGrantedCallbackFails) {
+  LeaseKeeper keeper(client_.get(), LeaseKeeperOptions{.ttl_s = 5, .keep_alive_ms = 100, .retry_ms = 50},
+                     util::SystemClock());
+  std::atomic<int> calls{0};
+  std::vector<int64_t> refused;  // written by Start's thread, then the keeper's; read after it holds
+  keeper.OnGranted([&](int64_t id) {
+    if (++calls <= 2) {
+      refused.push_back(id);
+      return Status(ErrorCode::kUnavailable, "registration failed");
+    }
+    return Status::Ok();
+  });
+  // The first failure fails Start, and the lease is revoked.
+  Status st = keeper.Start();
+  EXPECT_EQ(st.code(), ErrorCode::kUnavailable);
+  EXPECT_FALSE(keeper.held());
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(client_->KeepAlive(refused[0]).status().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(EtcdTest, TheKeeperRetriesAFailedGrantedCallbackWithANewLease) {
+  LeaseKeeper keeper(client_.get(), LeaseKeeperOptions{.ttl_s = 5, .keep_alive_ms = 100, .retry_ms = 50},
+                     util::SystemClock());
+  std::atomic<int> calls{0};
+  std::atomic<int64_t> refused{0};
+  keeper.OnGranted([&](int64_t id) {
+    // The first (inside Start) succeeds; the one after the revocation below
+    // fails once, as a transient etcd error would.
+    int n = ++calls;
+    if (n == 2) {
+      refused = id;
+      return Status(ErrorCode::kUnavailable, "registration failed");
+    }
+    return Status::Ok();
+  });
+  ASSERT_TRUE(keeper.Start().ok());
+  ASSERT_TRUE(client_->RevokeLease(keeper.lease_id()).ok());
+  ASSERT_TRUE(Eventually([&] { return calls.load() >= 3 && keeper.held(); }, 5000ms));
+  EXPECT_NE(keeper.lease_id(), refused.load());
+  EXPECT_EQ(client_->KeepAlive(refused.load()).status().code(), ErrorCode::kNotFound);  // given up
 }
 
 TEST_F(EtcdTest, LeaseKeeperStopsHoldingWhenEtcdStopsAnsweringWithinTheTtl) {
