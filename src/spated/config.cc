@@ -154,6 +154,17 @@ Usage: spated [--config FILE] [flags]
                             encrypted stream's records; with it, everything: keep
                             it on another volume to separate the two.
 
+Cluster mode (several spated coordinated by etcd 3.4; src/cluster/README.md):
+  --cluster etcd://HOST:PORT[,HOST:PORT...]  join the cluster whose state is in
+                            this etcd; without it spated is a single node
+  --node-id ID              this node's name, unique among live nodes (needed
+                            with --cluster)
+  --advertise HOST:PORT     where the other nodes reach this one (default
+                            --host:--port)
+  --cluster-lease-ttl-s S   the node's etcd lease TTL: a node that stops
+                            renewing it stops acknowledging writes, and the
+                            cluster forgets it, this long after (default 3)
+
 Firehose (delivery streams, on the same port):
   Without --s3-endpoint, delivered objects go to DATA_DIR/s3/<bucket>/<key>:
   bucket B of a destination's BucketARN arn:aws:s3:::B is the directory
@@ -406,6 +417,38 @@ Result<Config> ParseFlags(int argc, char** argv, Action* action) {
   Add(&app, &needs, "body-timeout-ms", Number<int64_t>(&c.body_timeout_ms, 0, kMaxMs),
       "needs a non-negative number of milliseconds");
 
+  Add(
+      &app, &needs, "cluster",
+      [&c](const std::string& v) {
+        if (v.rfind("etcd://", 0) != 0 || v.size() == 7) return false;
+        c.cluster = v;
+        return true;
+      },
+      "needs etcd://host:port[,host:port...]");
+  Add(
+      &app, &needs, "node-id",
+      [&c](const std::string& v) {
+        if (v.empty() || v.size() > 64 ||
+            v.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "0123456789-_.") != std::string::npos) {
+          return false;
+        }
+        c.node_id = v;
+        return true;
+      },
+      "needs 1 to 64 letters, digits, '-', '_' or '.'");
+  Add(
+      &app, &needs, "advertise",
+      [&c](const std::string& v) {
+        size_t colon = v.rfind(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == v.size()) return false;
+        c.advertise = v;
+        return true;
+      },
+      "needs host:port");
+  Add(&app, &needs, "cluster-lease-ttl-s", Number<int64_t>(&c.cluster_lease_ttl_s, 1, 60),
+      "needs a number of seconds from 1 to 60");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ExtrasError& e) {
@@ -457,6 +500,12 @@ Result<Config> ParseFlags(int argc, char** argv, Action* action) {
   }
   if (!c.metrics_host.empty() && c.metrics_port < 0) {
     return Status(ErrorCode::kInvalidArgument, "--metrics-host needs --metrics-port");
+  }
+  if (c.cluster.empty() && (!c.node_id.empty() || !c.advertise.empty())) {
+    return Status(ErrorCode::kInvalidArgument, "--node-id and --advertise need --cluster");
+  }
+  if (!c.cluster.empty() && c.node_id.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "--cluster needs --node-id");
   }
   if (c.max_connection_inflight_bytes < c.max_body_bytes || c.max_inflight_bytes < c.max_connection_inflight_bytes) {
     return Status(ErrorCode::kInvalidArgument,

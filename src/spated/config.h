@@ -83,6 +83,12 @@ struct Config {
   int64_t idle_timeout_ms = 120'000;
   int64_t header_timeout_ms = 10'000;
   int64_t body_timeout_ms = 60'000;
+  // Cluster mode (src/cluster/): "etcd://host:port[,host:port...]"; empty:
+  // a single node, as without cluster mode. The other three need it.
+  std::string cluster;
+  std::string node_id;              // unique among the live nodes
+  std::string advertise;            // host:port the other nodes reach this one at; default host:port
+  int64_t cluster_lease_ttl_s = 3;  // how long a dead node keeps its shards
 };
 
 // What the command line asks for besides serving.

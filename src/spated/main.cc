@@ -20,6 +20,8 @@
 #include "analytics/service.h"
 #include "base/log.h"
 #include "base/version.h"
+#include "cluster/etcd_client.h"
+#include "cluster/membership.h"
 #include "console/console_route.h"
 #include "firehose/delivery_streams.h"
 #include "firehose/endpoint_settings.h"
@@ -121,7 +123,33 @@ int Run(const Config& config) {
     return 1;
   }
 
+  // Cluster mode: this node's membership, under an etcd lease, gates every
+  // append (streams::WriteGate). Declared before the registry, which uses it.
+  std::unique_ptr<cluster::EtcdClient> etcd;
+  std::unique_ptr<cluster::Membership> membership;
+  if (!config.cluster.empty()) {
+    auto endpoints = cluster::EtcdClient::ParseClusterUrl(config.cluster);
+    if (!endpoints.ok()) {
+      SPATE_LOG_ERROR(endpoints.status().message());
+      return 1;
+    }
+    auto client = cluster::EtcdClient::Create(cluster::EtcdOptions{*endpoints});
+    if (!client.ok()) {
+      SPATE_LOG_ERROR("cannot use etcd at " + config.cluster + ": " + client.status().ToString());
+      return 1;
+    }
+    etcd = std::move(client).value();
+    cluster::MembershipOptions member_options;
+    member_options.node_id = config.node_id;
+    member_options.advertise = config.advertise;  // or, once listening, --host and the port
+    member_options.version = std::string(Version());
+    member_options.lease.ttl_s = config.cluster_lease_ttl_s;
+    // Started once the server listens: until then the gate refuses appends.
+    membership = std::make_unique<cluster::Membership>(etcd.get(), member_options, util::SystemClock());
+  }
+
   streams::RegistryOptions reg_options;
+  reg_options.write_gate = membership.get();
   reg_options.state_delay_ms = config.state_delay_ms;
   reg_options.shard_limit = config.shard_limit;
   reg_options.on_demand_stream_limit = config.on_demand_stream_limit;
@@ -372,6 +400,14 @@ int Run(const Config& config) {
     SPATE_LOG_ERROR("cannot listen on " + config.host + ":" + std::to_string(config.port) + ": " + st.ToString());
     return 1;
   }
+  if (membership) {
+    if (config.advertise.empty()) membership->SetAdvertise(config.host + ":" + std::to_string((*srv)->port()));
+    if (Status st = membership->Start(); !st.ok()) {
+      SPATE_LOG_ERROR("cannot join the cluster at " + config.cluster + ": " + st.ToString());
+      (*srv)->Stop();
+      return 1;
+    }
+  }
   std::string auth = credentials ? "signatures verified against " + std::to_string(credentials->size()) +
                                        " credential(s) from " + config.credentials_file
                                  : std::string("signatures not verified: development mode");
@@ -418,6 +454,7 @@ int Run(const Config& config) {
   applications.Stop();  // its runners write to streams and delivery streams
   delivery_streams.Stop();
   registry.Stop();
+  if (membership) membership->Stop();  // revokes the lease: the cluster forgets this node now
   logs->reset();
   firehose_logs->reset();
   catalog->reset();

@@ -21,6 +21,7 @@
 #include "streams/stream_metrics.h"
 #include "streams/stream_ref.h"
 #include "streams/throughput.h"
+#include "streams/write_gate.h"
 #include "util/clock.h"
 
 // Kept to declarations so that the handlers, which include this header, do
@@ -66,6 +67,9 @@ struct RegistryOptions {
   // owned; must outlive the registry. Null: a private metrics::Registry
   // that nobody scrapes.
   metrics::Registry* metrics = nullptr;
+  // Cluster mode's say on every append (write_gate.h). Not owned; must
+  // outlive the registry. Null: a single node, every append admitted.
+  const WriteGate* write_gate = nullptr;
 };
 
 // One stream at run time: its catalog record plus its shards' open logs.

@@ -57,6 +57,8 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
     uint64_t bytes = 0;
     std::shared_ptr<const ShardMetrics> metrics;  // null unless enhanced monitoring is on
     uint32_t epoch = 0;                           // the stream's, for the sequence numbers
+    int64_t authority = 0;                        // what options_.write_gate admitted the batch under
+    Status refused;                               // why options_.write_gate refused the shard's records
   };
   struct Pending {
     std::vector<PutEntry> entries;
@@ -124,8 +126,22 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
                                 s->meta().storage_group,
                                 0,
                                 s->ShardMetricsFor(shard->index),
-                                s->meta().epoch});
+                                s->meta().epoch,
+                                0,
+                                Status::Ok()});
         b = batches.end() - 1;
+        if (options_.write_gate != nullptr) {
+          auto authority = options_.write_gate->Admit(s->meta(), shard->index);
+          if (authority.ok()) {
+            b->authority = *authority;
+          } else {
+            b->refused = authority.status();
+          }
+        }
+      }
+      if (!b->refused.ok()) {
+        o.status = b->refused;
+        continue;
       }
       b->entry_positions.push_back(i);
       b->bytes += o.bytes;
@@ -137,6 +153,10 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
       append_options.encryption_key_id = key_id;
       const bool encrypted = !key_id.empty();
       for (Batch& b : batches) {
+        if (b.entry_positions.empty()) {  // every entry refused by the write gate
+          pending->remaining -= 1;
+          continue;
+        }
         std::vector<storage::RecordInput> records;
         records.reserve(b.entry_positions.size());
         for (size_t pos : b.entry_positions) {
@@ -145,8 +165,12 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
         model::ShardIndex shard = b.shard;
         b.log->Append(records, arrival, append_options,
                       [this, pending, shard, encrypted, epoch = b.epoch, group = std::move(b.storage_group),
-                       positions = std::move(b.entry_positions), bytes = b.bytes,
+                       positions = std::move(b.entry_positions), bytes = b.bytes, authority = b.authority,
                        shard_metrics = std::move(b.metrics)](Result<storage::AppendResult> r) {
+                        if (r.ok() && options_.write_gate != nullptr && !options_.write_gate->StillHolds(authority)) {
+                          r = Status(ErrorCode::kUnavailable,
+                                     "this node lost its cluster authority before the records were acknowledged");
+                        }
                         if (r.ok()) {
                           // Wake enhanced fan-out: the batch is durable now.
                           if (append_observer_) append_observer_(group, shard);

@@ -246,5 +246,24 @@ TEST(ConfigTest, ThePackagedExampleParses) {
   EXPECT_TRUE(c->limits);
 }
 
+TEST(ConfigTest, ClusterFlags) {
+  auto c = Parse({"--cluster", "etcd://127.0.0.1:2379,127.0.0.1:2381", "--node-id", "n-1", "--advertise",
+                  "10.0.0.5:4567", "--cluster-lease-ttl-s", "2"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->cluster, "etcd://127.0.0.1:2379,127.0.0.1:2381");
+  EXPECT_EQ(c->node_id, "n-1");
+  EXPECT_EQ(c->advertise, "10.0.0.5:4567");
+  EXPECT_EQ(c->cluster_lease_ttl_s, 2);
+  EXPECT_TRUE(Parse({}).value().cluster.empty());
+  EXPECT_EQ(Error({"--cluster", "http://127.0.0.1:2379", "--node-id", "a"}),
+            "--cluster: needs etcd://host:port[,host:port...]");
+  EXPECT_EQ(Error({"--cluster", "etcd://127.0.0.1:2379"}), "--cluster needs --node-id");
+  EXPECT_EQ(Error({"--node-id", "a"}), "--node-id and --advertise need --cluster");
+  EXPECT_EQ(Error({"--cluster", "etcd://h:1", "--node-id", "a/b"}),
+            "--node-id: needs 1 to 64 letters, digits, '-', '_' or '.'");
+  EXPECT_EQ(Error({"--cluster", "etcd://h:1", "--node-id", "a", "--advertise", "nohost"}),
+            "--advertise: needs host:port");
+}
+
 }  // namespace
 }  // namespace spate::spated
