@@ -16,6 +16,7 @@
 #include "firehose/http_endpoint_protocol.h"
 #include "firehose/object_keys.h"
 #include "firehose/opensearch_bulk.h"
+#include "firehose/processing/record_processor.h"
 #include "firehose/s3_fallback.h"
 #include "util/clock.h"
 
@@ -338,9 +339,9 @@ class HttpEndpointKind final : public DestinationKind {
     if (Enabled(cfg.Find("SecretsManagerConfiguration"))) {
       return InvalidArgument("SecretsManagerConfiguration is not supported by this server: give the AccessKey");
     }
-    if (Enabled(cfg.Find("ProcessingConfiguration"))) {
-      return InvalidArgument("Data transformation (ProcessingConfiguration) is not supported by this server yet.");
-    }
+    // The processors AWS allows before this destination (dynamic
+    // partitioning is ExtendedS3's alone), run by the default NewProcessor.
+    SPATE_TRY(processing::ParseProcessingSpec(cfg).status());
     if (const Value* rc = cfg.Find("RequestConfiguration"); rc != nullptr && rc->is_object()) {
       c.gzip = rc->GetString("ContentEncoding", "NONE") == "GZIP";
       c.common_attributes = CommonAttributesHeader(rc->Find("CommonAttributes"));

@@ -14,6 +14,7 @@
 #include "firehose/endpoint_settings.h"
 #include "firehose/http_client.h"
 #include "firehose/opensearch_bulk.h"
+#include "firehose/processing/record_processor.h"
 #include "firehose/s3_fallback.h"
 #include "util/clock.h"
 
@@ -84,12 +85,6 @@ Value BufferingDescription(const Value& cfg) {
   v.Set("IntervalInSeconds", Value::Int(b.interval_ms / 1000));
   v.Set("SizeInMBs", Value::Int(static_cast<int64_t>(b.bytes >> 20)));
   return v;
-}
-
-bool ProcessingEnabled(const Value& cfg) {
-  const Value* p = cfg.Find("ProcessingConfiguration");
-  const Value* e = p != nullptr && p->is_object() ? p->Find("Enabled") : nullptr;
-  return e != nullptr && e->is_bool() && e->as_bool();
 }
 
 Status CheckUrl(std::string_view member, std::string_view url) {
@@ -356,9 +351,9 @@ class OpenSearchKind final : public DestinationKind {
     const Value* s3 = cfg.Find("S3Configuration");
     if (s3 == nullptr || !s3->is_object()) return InvalidArgument("S3Configuration is required");
     SPATE_TRY(CheckS3Configuration(*s3));
-    if (ProcessingEnabled(cfg)) {
-      return InvalidArgument("Data transformation (ProcessingConfiguration) is not supported by this server yet.");
-    }
+    // The processors AWS allows before this destination (dynamic
+    // partitioning is ExtendedS3's alone), run by the default NewProcessor.
+    SPATE_TRY(processing::ParseProcessingSpec(cfg).status());
     if (cfg.Has("VpcConfiguration")) {
       return InvalidArgument("VpcConfiguration is not supported: Spate reaches the cluster at its endpoint");
     }

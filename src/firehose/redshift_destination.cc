@@ -14,6 +14,7 @@
 #include "firehose/destination.h"
 #include "firehose/pg_copy.h"
 #include "firehose/pg_loader.h"
+#include "firehose/processing/record_processor.h"
 #include "protocol/json_codec.h"
 
 namespace spate::firehose {
@@ -58,12 +59,6 @@ Status CheckStaging(const Value& s3) {
     return InvalidArgument("ErrorOutputPrefix is not supported in the Redshift destination's S3Configuration.");
   }
   return Status::Ok();
-}
-
-bool Enabled(const Value* cfg) {
-  if (cfg == nullptr || !cfg->is_object()) return false;
-  const Value* e = cfg->Find("Enabled");
-  return e != nullptr && e->is_bool() && e->as_bool();
 }
 
 // What a Redshift sink works with, read from a checked configuration.
@@ -292,11 +287,9 @@ class RedshiftKind final : public DestinationKind {
     SPATE_ASSIGN_OR_RETURN(RedshiftTarget t, ReadTarget(cfg));
     (void)t;
     SPATE_TRY(CheckStaging(*Member(cfg, "S3Configuration")));
-    // Until the processing pipeline is built, refused as ExtendedS3 refuses
-    // it (NewProcessor, the default, would ignore it).
-    if (Enabled(Member(cfg, "ProcessingConfiguration"))) {
-      return InvalidArgument("Data transformation (ProcessingConfiguration) is not supported by this server yet.");
-    }
+    // The processors AWS allows before this destination (dynamic
+    // partitioning is ExtendedS3's alone), run by the default NewProcessor.
+    SPATE_TRY(processing::ParseProcessingSpec(cfg).status());
     std::string mode(cfg.GetString("S3BackupMode", "Disabled"));
     const Value* backup = Member(cfg, "S3BackupConfiguration");
     if (mode == "Enabled") {

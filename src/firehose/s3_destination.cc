@@ -114,7 +114,7 @@ class S3Sink final : public Sink {
   Status Expire(const Batch& batch, const Status& last_error, SinkCounts* counts,
                 const std::atomic<bool>* cancel) override {
     if (ctx_.error_output == nullptr) return last_error;  // retried for as long as spated runs
-    std::vector<FailedRecord> unpartitioned;  // written by Deliver's attempts, if ever
+    std::vector<FailedRecord> unpartitioned;              // written by Deliver's attempts, if ever
     SPATE_ASSIGN_OR_RETURN(std::vector<Object> objects, Objects(batch, &unpartitioned));
     if (Converts(batch) && last_error.code() != ErrorCode::kNotFound &&
         last_error.code() != ErrorCode::kInvalidArgument) {

@@ -328,3 +328,34 @@ def test_dynamic_partitioning_cannot_be_changed_by_update(praw, pfh):
                                ExtendedS3DestinationUpdate={"DynamicPartitioningConfiguration": {"Enabled": True}})
     assert e.value.response["Error"]["Code"] == "InvalidArgumentException"
     praw.call("DeleteDeliveryStream", {"DeliveryStreamName": name})
+
+
+def test_transformation_before_an_http_endpoint(proc_server, praw, pfh):
+    """ProcessingConfiguration works for the other destinations too: the transform command's output (upper-cased,
+    dropped, failed) is what the HTTP endpoint receives; the failed record goes to the S3 configuration's bucket."""
+    from http_endpoint_receiver import HttpEndpointReceiver
+    receiver = HttpEndpointReceiver()
+    try:
+        name = helpers.unique_name("procHttp")
+        bucket = helpers.unique_name("proc-http").lower()
+        praw.call("CreateDeliveryStream", {
+            "DeliveryStreamName": name, "DeliveryStreamType": "DirectPut",
+            "HttpEndpointDestinationConfiguration": {
+                "EndpointConfiguration": {"Url": receiver.url, "Name": "receiver"},
+                "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0}, "RoleARN": ROLE,
+                "RetryOptions": {"DurationInSeconds": 60},
+                "S3Configuration": {"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}", "Prefix": "fail/",
+                                    "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60}},
+                "ProcessingConfiguration": {"Enabled": True, "Processors": [lambda_processor(FN_ARN)]}}})
+        wait_fh_status(praw, name, "ACTIVE")
+        put(pfh, name, [b"keep-one", b"drop-this", b"fail-this", b"keep-two"])
+        helpers.poll_until(lambda: len(receiver.delivered_records()) >= 2, timeout=20, what="2 records delivered")
+        assert sorted(receiver.delivered_records()) == [b"KEEP-ONE", b"KEEP-TWO"]
+        assert not receiver.violations
+        found = wait_keys(proc_server.data_dir, bucket, lambda f: any("processing-failed/" in k for k in f),
+                          "the processing-failed object")
+        docs = failed_docs(found, "fail/processing-failed/")
+        assert [base64.b64decode(d["rawData"]) for d in docs] == [b"fail-this"]
+        check_failed_shape(docs[0], FN_ARN)
+    finally:
+        receiver.stop()
