@@ -228,10 +228,13 @@ bool Deliverer::Deliver(Pending* p, const DeliveryTarget& target) {
         SPATE_LOG_ERROR("delivery of " + std::to_string(batch->records.size()) + " records of " + id_ + " to " +
                         sink->Describe() + " failed for " + std::to_string(sink->RetryWindowMs() / 1000) +
                         " s; they went to the error output instead. Last error: " + st.ToString());
+        // What the sink says it sent to the error output (a subset for sinks
+        // that delivered part of the batch), else the whole batch.
+        uint64_t expired = expired_counts.failed > 0 ? expired_counts.failed : batch->records.size();
         std::lock_guard<std::mutex> l(mu_);
         ++stats_.expired_objects;
-        stats_.expired_records += batch->records.size();
-        if (metrics_) metrics_->expired_records->Add(batch->records.size());
+        stats_.expired_records += expired;
+        if (metrics_) metrics_->expired_records->Add(expired);
         return true;
       }
       if (cancel_.load()) return false;

@@ -24,6 +24,22 @@ std::unique_ptr<DeliveryStreams::RateLimiter> NewLimiter(const std::string& regi
                : std::make_unique<DeliveryStreams::RateLimiter>(1000, 100000, 1.0 * (1 << 20));
 }
 
+// The sink of a destination that cannot be built: every attempt fails with
+// the reason, and nothing expires (the records wait in the log).
+class UnavailableSink final : public Sink {
+ public:
+  explicit UnavailableSink(Status why) : why_(std::move(why)) {}
+  BufferingHints Buffering() const override { return {}; }
+  int64_t RetryWindowMs() const override { return INT64_MAX; }
+  int64_t RetryBackoffMs() const override { return 30'000; }
+  Status Deliver(const Batch&, SinkCounts*, const std::atomic<bool>*) override { return why_; }
+  Status Expire(const Batch&, const Status&, SinkCounts*, const std::atomic<bool>*) override { return why_; }
+  std::string Describe() const override { return "an unavailable destination"; }
+
+ private:
+  const Status why_;
+};
+
 }  // namespace
 
 DeliveryStreams::DeliveryStreams(FirehoseOptions options, metadata::Catalog* catalog, storage::LogStore* logs,
@@ -107,9 +123,22 @@ Status DeliveryStreams::OpenStream(Stream* s) {
   SPATE_ASSIGN_OR_RETURN(std::optional<DeliveryTarget> backup, BackupTargetOf(s->meta));
   if (!backup) s->trimmer->Absent(1);
   s->metrics = metrics_.ForStream(s->meta.account, s->meta.region, s->meta.name);
-  SPATE_ASSIGN_OR_RETURN(DeliveryTarget target, TargetOf(s->meta, s->metrics));
+  Result<DeliveryTarget> target = TargetOf(s->meta, s->metrics);
+  if (!target.ok()) {
+    // A destination this build cannot deliver to (a configuration it now
+    // refuses, say) must not keep spated from starting: the records stay in
+    // the log, each attempt fails with the reason, and an UpdateDestination
+    // that fixes the configuration delivers them.
+    SPATE_LOG_ERROR("delivery stream " + s->meta.name +
+                    ": cannot deliver to its destination: " + target.status().ToString());
+    DeliveryTarget unavailable;
+    unavailable.stream_name = s->meta.name;
+    unavailable.version_id = s->meta.version_id;
+    unavailable.sink = std::make_shared<UnavailableSink>(target.status());
+    target = std::move(unavailable);
+  }
   s->deliverer = std::make_unique<Deliverer>(options_.delivery, s->log, catalog_, clock_, s->meta.log_group,
-                                             std::move(target), s->meta.log_group, s->trimmer.get(), /*reader=*/0);
+                                             std::move(*target), s->meta.log_group, s->trimmer.get(), /*reader=*/0);
   s->deliverer->SetMetrics(s->metrics);
   SPATE_TRY(s->deliverer->Start());
   if (Status st = StartBackup(s); !st.ok()) {

@@ -246,8 +246,23 @@ Result<std::vector<std::string>> ParseColumnList(std::string_view columns) {
   return out;
 }
 
+namespace {
+// True when `name` is one double-quoted identifier: every quote inside it is
+// doubled, so it cannot end the identifier early (and inject SQL).
+bool IsQuotedIdentifier(std::string_view name) {
+  if (name.size() < 2 || name.front() != '"' || name.back() != '"') return false;
+  std::string_view inner = name.substr(1, name.size() - 2);
+  for (size_t i = 0; i < inner.size(); ++i) {
+    if (inner[i] != '"') continue;
+    if (i + 1 >= inner.size() || inner[i + 1] != '"') return false;
+    ++i;
+  }
+  return true;
+}
+}  // namespace
+
 std::string QuoteIdentifier(std::string_view name) {
-  if (name.size() >= 2 && name.front() == '"' && name.back() == '"') return std::string(name);
+  if (IsQuotedIdentifier(name)) return std::string(name);
   std::string out = "\"";
   for (char c : name) {
     if (c == '"') out += '"';

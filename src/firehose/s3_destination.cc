@@ -81,6 +81,9 @@ class S3Sink final : public Sink {
       plan.Set("prefix", Value::String(*d_.prefix));
       plan.Set("time_zone", Value::String(d_.time_zone));
       plan.Set("extension", Value::String(extension));
+      // Object names carry the version: a replay after UpdateDestination
+      // names the same objects.
+      plan.Set("version_id", Value::Int(ctx_.version_id));
       return plan;
     }
     SPATE_ASSIGN_OR_RETURN(std::string prefix, EvaluatePrefix(d_.prefix, kc));
@@ -92,7 +95,7 @@ class S3Sink final : public Sink {
   Status Deliver(const Batch& batch, SinkCounts* counts, const std::atomic<bool>* cancel) override {
     std::vector<FailedRecord> unpartitioned;
     SPATE_ASSIGN_OR_RETURN(std::vector<Object> objects, Objects(batch, &unpartitioned));
-    SPATE_TRY(WriteProcessingFailed(batch, unpartitioned, counts, cancel));
+    SPATE_TRY(WriteProcessingFailed(batch, unpartitioned, ctx_, counts, cancel));
     if (Converts(batch)) return DeliverConverted(batch, std::move(objects), ctx_, counts, cancel);
     for (const Object& o : objects) {
       SPATE_ASSIGN_OR_RETURN(std::string body, Body(batch, o));
@@ -114,16 +117,19 @@ class S3Sink final : public Sink {
   Status Expire(const Batch& batch, const Status& last_error, SinkCounts* counts,
                 const std::atomic<bool>* cancel) override {
     if (ctx_.error_output == nullptr) return last_error;  // retried for as long as spated runs
-    std::vector<FailedRecord> unpartitioned;              // written by Deliver's attempts, if ever
+    std::vector<FailedRecord> unpartitioned;
     SPATE_ASSIGN_OR_RETURN(std::vector<Object> objects, Objects(batch, &unpartitioned));
+    SinkContext to_error_output = ctx_;
+    to_error_output.objects = ctx_.error_output;
+    // The records processing failed for go with the rest: the bucket that
+    // refused the objects may have refused them too.
+    SPATE_TRY(WriteProcessingFailed(batch, unpartitioned, to_error_output, counts, cancel));
     if (Converts(batch) && last_error.code() != ErrorCode::kNotFound &&
         last_error.code() != ErrorCode::kInvalidArgument) {
       // The Parquet objects (and the conversion's error documents) go to the
       // error output as they would have gone to the bucket. When the table
       // itself could not be read (NotFound, InvalidArgument), the records go
       // there as they arrived, below.
-      SinkContext to_error_output = ctx_;
-      to_error_output.objects = ctx_.error_output;
       SinkCounts expired;
       SPATE_TRY(DeliverConverted(batch, std::move(objects), to_error_output, &expired, cancel));
       counts->failed += expired.records + expired.failed;
@@ -269,7 +275,8 @@ class S3Sink final : public Sink {
         oldest = std::min(oldest, batch.records[i].arrival_ms);
       }
       std::string uuid = NameBasedUuid(kPartitionUuidNamespace, batch.id + "/" + evaluated);
-      o.key = evaluated + ObjectName(ctx_.stream_name, ctx_.version_id, oldest, zone, uuid, extension);
+      o.key = evaluated + ObjectName(ctx_.stream_name, batch.plan.GetInt("version_id", ctx_.version_id), oldest, zone,
+                                     uuid, extension);
       out.push_back(std::move(o));
     }
     return out;
@@ -301,14 +308,16 @@ class S3Sink final : public Sink {
     return f;
   }
 
-  Status WriteProcessingFailed(const Batch& batch, const std::vector<FailedRecord>& unpartitioned, SinkCounts* counts,
-                               const std::atomic<bool>* cancel) const {
+  // Writes the batch's processing failures through `ctx.objects` (the
+  // bucket's store, or the error output).
+  Status WriteProcessingFailed(const Batch& batch, const std::vector<FailedRecord>& unpartitioned,
+                               const SinkContext& ctx, SinkCounts* counts, const std::atomic<bool>* cancel) const {
     if (batch.processing_failed.empty() && unpartitioned.empty()) return Status::Ok();
     std::vector<std::string> docs;
     docs.reserve(batch.processing_failed.size() + unpartitioned.size());
     for (const FailedRecord& r : batch.processing_failed) docs.push_back(ProcessingFailedDocument(r));
     for (const FailedRecord& r : unpartitioned) docs.push_back(ProcessingFailedDocument(r));
-    SPATE_TRY(WriteErrorObject(d_, ctx_, batch.id, batch.oldest_ms, ErrorOutputType::kProcessingFailed, docs, cancel));
+    SPATE_TRY(WriteErrorObject(d_, ctx, batch.id, batch.oldest_ms, ErrorOutputType::kProcessingFailed, docs, cancel));
     counts->failed += docs.size();
     return Status::Ok();
   }

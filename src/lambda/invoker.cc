@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <mutex>
+#include <thread>
 
 #include "protocol/json_codec.h"
 #include "protocol/value.h"
@@ -255,23 +256,37 @@ Invocation InvokeCommand(const FunctionTarget& t, std::string_view payload, cons
   }
   in_w.Close();
   int wstatus = 0;
-  if (ended != Outcome::kOk) {
-    ::kill(pid, SIGKILL);
-    while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  // Output closed: wait for the exit under the same deadline and cancel (a
+  // command may close its output and keep running).
+  while (ended == Outcome::kOk) {
+    pid_t done = ::waitpid(pid, &wstatus, WNOHANG);
+    if (done == pid) {
+      if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) return {Outcome::kOk, std::move(stdout_text), ""};
+      std::string how = WIFEXITED(wstatus) ? "exited with status " + std::to_string(WEXITSTATUS(wstatus))
+                                           : "was killed by signal " + std::to_string(WTERMSIG(wstatus));
+      return {Outcome::kFunctionError, std::move(stdout_text), t.command[0] + " " + how + ": " + Clip(stderr_text)};
     }
-    if (ended == Outcome::kCancelled) return {Outcome::kCancelled, "", "cancelled"};
-    if (ended == Outcome::kTimedOut) {
-      return {Outcome::kTimedOut, "",
-              t.command[0] + " did not finish within " + std::to_string(t.timeout_ms) + " ms (killed)"};
+    if (done < 0 && errno != EINTR) {
+      return {Outcome::kUnreachable, "", std::string("waitpid: ") + std::strerror(errno)};
     }
-    return {Outcome::kUnreachable, "", std::string("poll: ") + std::strerror(errno)};
+    if (cancel != nullptr && cancel->load()) {
+      ended = Outcome::kCancelled;
+    } else if (std::chrono::steady_clock::now() >= deadline) {
+      ended = Outcome::kTimedOut;
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
   }
+  int poll_errno = errno;
+  ::kill(pid, SIGKILL);
   while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
   }
-  if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) return {Outcome::kOk, std::move(stdout_text), ""};
-  std::string how = WIFEXITED(wstatus) ? "exited with status " + std::to_string(WEXITSTATUS(wstatus))
-                                       : "was killed by signal " + std::to_string(WTERMSIG(wstatus));
-  return {Outcome::kFunctionError, std::move(stdout_text), t.command[0] + " " + how + ": " + Clip(stderr_text)};
+  if (ended == Outcome::kCancelled) return {Outcome::kCancelled, "", "cancelled"};
+  if (ended == Outcome::kTimedOut) {
+    return {Outcome::kTimedOut, "",
+            t.command[0] + " did not finish within " + std::to_string(t.timeout_ms) + " ms (killed)"};
+  }
+  return {Outcome::kUnreachable, "", std::string("poll: ") + std::strerror(poll_errno)};
 }
 
 class InvokerImpl final : public Invoker {

@@ -68,6 +68,10 @@ std::vector<std::string> SplitDelimited(std::string_view data, std::string_view 
   return out;
 }
 
+// A record's decompressed size cap: a 1 MB record that inflates to
+// gigabytes fails alone instead of exhausting the server's memory.
+constexpr size_t kMaxDecompressedBytes = 64u << 20;
+
 Result<std::string> Gunzip(std::string_view data) {
   if (data.size() < 2 || static_cast<uint8_t>(data[0]) != 0x1f || static_cast<uint8_t>(data[1]) != 0x8b) {
     return InvalidArgument("The record is not GZIP-compressed");
@@ -85,6 +89,11 @@ Result<std::string> Gunzip(std::string_view data) {
     z.avail_out = sizeof(buf);
     rc = inflate(&z, Z_NO_FLUSH);
     out.append(buf, sizeof(buf) - z.avail_out);
+    if (out.size() > kMaxDecompressedBytes) {
+      inflateEnd(&z);
+      return InvalidArgument("The record decompresses to more than " + std::to_string(kMaxDecompressedBytes >> 20) +
+                             " MiB");
+    }
     if (rc == Z_STREAM_END) {
       if (z.avail_in == 0) break;
       // Another member follows (gzip files may be concatenated).

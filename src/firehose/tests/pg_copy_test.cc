@@ -124,6 +124,10 @@ TEST(Quoting, Identifiers) {
   EXPECT_EQ(QuoteQualifiedName("public.events"), "\"public\".\"events\"");
   EXPECT_EQ(QuoteQualifiedName("\"My.Table\""), "\"My.Table\"");
   EXPECT_EQ(QuoteIdentifier("we\"ird"), "\"we\"\"ird\"");
+  // A name that only looks quoted cannot close the identifier and add SQL.
+  EXPECT_EQ(QuoteIdentifier("\"t\" (a) FROM STDIN; DROP TABLE x; --\""),
+            "\"\"\"t\"\" (a) FROM STDIN; DROP TABLE x; --\"\"\"");
+  EXPECT_EQ(QuoteIdentifier("\"a\"\"b\""), "\"a\"\"b\"");
   EXPECT_EQ(QuoteLiteral("it's \\"), "E'it''s \\\\'");
 }
 

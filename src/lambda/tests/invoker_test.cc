@@ -216,6 +216,14 @@ TEST(Invoker, CommandPastItsTimeoutIsKilled) {
   EXPECT_EQ(inv.outcome, Outcome::kTimedOut);
 }
 
+TEST(Invoker, CommandThatClosesItsOutputAndKeepsRunningIsKilledAtItsTimeout) {
+  FunctionTarget t;
+  t.command = {"/bin/sh", "-c", "exec >&- 2>&-; sleep 30"};
+  t.timeout_ms = 200;
+  auto inv = NewInvoker(OneFunction("f", t))->Invoke("f", "", nullptr);
+  EXPECT_EQ(inv.outcome, Outcome::kTimedOut);
+}
+
 TEST(Invoker, CommandCancelled) {
   FunctionTarget t;
   t.command = {"/bin/sleep", "30"};
