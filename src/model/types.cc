@@ -47,9 +47,27 @@ std::vector<HashKeyRange> EvenHashKeyRanges(uint32_t shard_count) {
   return out;
 }
 
+SequenceNumber SequenceNumber::OfRecord(ShardIndex shard, uint32_t epoch, LogOffset offset) {
+  return {shard, epoch, ExactSequenceLayout(epoch) ? offset.value() + 1 : offset.value()};
+}
+
+SequenceNumber SequenceNumber::Before(ShardIndex shard, uint32_t epoch, LogOffset offset) {
+  if (ExactSequenceLayout(epoch)) return {shard, epoch, offset.value()};
+  return {shard, epoch, offset.value() > 0 ? offset.value() - 1 : 0};
+}
+
+LogOffset SequenceNumber::AtOffset() const {
+  if (ExactSequenceLayout(epoch)) return LogOffset(position > 0 ? position - 1 : 0);
+  return LogOffset(position);
+}
+
+LogOffset SequenceNumber::AfterOffset() const {
+  return LogOffset(ExactSequenceLayout(epoch) ? position : position + 1);
+}
+
 uint128 SequenceNumber::ToUint128() const {
   return (static_cast<uint128>(kSequenceVersion) << 120) | (static_cast<uint128>(shard.value) << 88) |
-         (static_cast<uint128>(epoch & kMaxStreamEpoch) << 64) | static_cast<uint128>(offset.value());
+         (static_cast<uint128>(epoch & kMaxStreamEpoch) << 64) | static_cast<uint128>(position);
 }
 
 std::string SequenceNumber::ToString() const { return util::ToDecimal(ToUint128()); }
@@ -61,7 +79,7 @@ std::optional<SequenceNumber> SequenceNumber::Parse(std::string_view text) {
   SequenceNumber s;
   s.shard.value = static_cast<uint32_t>(*v >> 88);
   s.epoch = static_cast<uint32_t>(*v >> 64) & kMaxStreamEpoch;
-  s.offset = LogOffset(static_cast<uint64_t>(*v));
+  s.position = static_cast<uint64_t>(*v);
   return s;
 }
 

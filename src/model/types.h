@@ -43,7 +43,15 @@ std::vector<HashKeyRange> EvenHashKeyRanges(uint32_t shard_count);
 //   bits 119..88   shard index
 //   bits  87..64   stream epoch: the stream incarnation (0 for streams from
 //                  before epochs; docs/formats/sequence_number.md)
-//   bits  63..0    offset of the record within the shard's log
+//   bits  63..0    position within the shard's log
+//
+// The position field depends on the epoch. Streams created since epochs
+// start at kFirstExactEpoch number a record at offset o as o + 1, so 0 is
+// the position before a shard's first record: a shard's
+// StartingSequenceNumber (and a fan-out continuation before anything was
+// delivered) is no record's number, and AFTER_SEQUENCE_NUMBER with it reads
+// the first record, as on AWS. Older streams (epochs below it) keep the
+// numbering they handed out: the field is the offset itself.
 //
 // So sequence numbers are strictly increasing per shard, never repeat for a
 // stream name (a stream created again gets a new epoch), and a number names
@@ -51,8 +59,20 @@ std::vector<HashKeyRange> EvenHashKeyRanges(uint32_t shard_count);
 // reshard have higher indexes, hence higher numbers than their parents.
 struct SequenceNumber {
   ShardIndex shard;
-  uint32_t epoch = 0;  // 0 .. kMaxStreamEpoch
-  LogOffset offset;
+  uint32_t epoch = 0;     // 0 .. kMaxStreamEpoch
+  uint64_t position = 0;  // the low 64 bits, as laid out for `epoch`
+
+  // The number of the record at `offset`.
+  static SequenceNumber OfRecord(ShardIndex shard, uint32_t epoch, LogOffset offset);
+  // The number that stands just before `offset`: AFTER_SEQUENCE_NUMBER with
+  // it reads from `offset`. For offset > 0 it is the previous record's
+  // number; for offset 0 of an older stream, which has no number before its
+  // first record, it is that record's own.
+  static SequenceNumber Before(ShardIndex shard, uint32_t epoch, LogOffset offset);
+  // The first offset AT_SEQUENCE_NUMBER / AFTER_SEQUENCE_NUMBER with this
+  // number reads.
+  LogOffset AtOffset() const;
+  LogOffset AfterOffset() const;
 
   uint128 ToUint128() const;
   std::string ToString() const;
@@ -63,5 +83,9 @@ struct SequenceNumber {
 inline constexpr uint8_t kSequenceVersion = 0x4B;  // 'K'; keeps every number 38-39 digits wide
 // The largest stream epoch (24 bits).
 inline constexpr uint32_t kMaxStreamEpoch = (1u << 24) - 1;
+// The first epoch whose numbers leave position 0 before a shard's first
+// record (see SequenceNumber); CreateStream hands out epochs from here up.
+inline constexpr uint32_t kFirstExactEpoch = 1u << 23;
+inline constexpr bool ExactSequenceLayout(uint32_t epoch) { return epoch >= kFirstExactEpoch; }
 
 }  // namespace spate::model

@@ -25,8 +25,9 @@ constexpr std::string_view kEventType = "SubscribeToShardEvent";
 constexpr int kMaxRoundsPerPoll = 32;
 
 // The SubscribeToShardEvent after delivering everything before `position`.
-// ContinuationSequenceNumber is the last delivered position's number, so a
-// client resumes with AFTER_SEQUENCE_NUMBER (as the KCL does).
+// ContinuationSequenceNumber is the number just before `position` (the last
+// delivered record's, or the shard's starting number), so a client resumes
+// with AFTER_SEQUENCE_NUMBER (as the KCL does) without skipping a record.
 std::string EncodeShardEvent(model::ShardIndex shard, uint32_t epoch, std::vector<storage::StoredRecord>* records,
                              model::LogOffset position, int64_t millis_behind,
                              const std::vector<metadata::ShardMeta>* children) {
@@ -35,7 +36,7 @@ std::string EncodeShardEvent(model::ShardIndex shard, uint32_t epoch, std::vecto
   for (storage::StoredRecord& r : *records) {
     Value v = Value::MakeObject();
     v.mutable_object().reserve(4);
-    v.Set("SequenceNumber", Value::String(model::SequenceNumber{shard, epoch, r.offset}.ToString()));
+    v.Set("SequenceNumber", Value::String(model::SequenceNumber::OfRecord(shard, epoch, r.offset).ToString()));
     v.Set("ApproximateArrivalTimestamp", Value::TimestampMs(r.arrival_ms));
     v.Set("Data", Value::Blob(std::move(r.data)));
     v.Set("PartitionKey", Value::String(std::move(r.partition_key)));
@@ -43,8 +44,7 @@ std::string EncodeShardEvent(model::ShardIndex shard, uint32_t epoch, std::vecto
   }
   Value ev = Value::MakeObject();
   ev.Set("Records", std::move(recs));
-  model::LogOffset last = position > model::LogOffset(0) ? position - 1 : position;
-  ev.Set("ContinuationSequenceNumber", Value::String(model::SequenceNumber{shard, epoch, last}.ToString()));
+  ev.Set("ContinuationSequenceNumber", Value::String(model::SequenceNumber::Before(shard, epoch, position).ToString()));
   ev.Set("MillisBehindLatest", Value::Int(millis_behind));
   if (children != nullptr) {
     Value list = Value::MakeArray();

@@ -308,7 +308,10 @@ Status Registry::CreateStream(const StreamRef& ref, uint32_t shard_count, Stream
                   "Stream " + ref.name + " under account " + ref.account + " already exists.");
   }
   // A new epoch for this incarnation, durable before any number uses it.
-  const uint32_t epoch = last_epoch_ >= model::kMaxStreamEpoch ? 1 : last_epoch_ + 1;
+  // From kFirstExactEpoch up, so every new stream numbers its shards' first
+  // records after their starting numbers (model::SequenceNumber).
+  const uint32_t epoch = last_epoch_ >= model::kMaxStreamEpoch ? model::kFirstExactEpoch
+                                                               : std::max(last_epoch_ + 1, model::kFirstExactEpoch);
   SPATE_TRY(catalog_->PutSetting(kStreamEpochSetting, std::to_string(epoch)));
   last_epoch_ = epoch;
   m.epoch = epoch;

@@ -185,7 +185,7 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
                           PutOutcome& o = pending->outcomes[positions[j]];
                           o.encrypted = encrypted;
                           if (r.ok()) {
-                            o.sequence = model::SequenceNumber{shard, epoch, r->base_offset + j};
+                            o.sequence = model::SequenceNumber::OfRecord(shard, epoch, r->base_offset + j);
                           } else {
                             o.status = r.status();
                           }

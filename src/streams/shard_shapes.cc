@@ -1,5 +1,7 @@
 #include "streams/shard_shapes.h"
 
+#include <algorithm>
+
 #include "metadata/stream_meta.h"
 #include "model/types.h"
 #include "util/hash_key.h"
@@ -18,12 +20,13 @@ Value ShardValue(const metadata::ShardMeta& s, uint32_t epoch) {
   range.Set("EndingHashKey", Value::String(util::ToDecimal(s.range.end)));
   v.Set("HashKeyRange", std::move(range));
   Value seq = Value::MakeObject();
-  seq.Set("StartingSequenceNumber", Value::String(model::SequenceNumber{s.index, epoch, s.starting_offset}.ToString()));
+  seq.Set("StartingSequenceNumber",
+          Value::String(model::SequenceNumber::Before(s.index, epoch, s.starting_offset).ToString()));
   if (s.end_offset) {
     // The last sequence number the shard could hold: one below the first it
     // would have given after closing.
-    model::LogOffset last = *s.end_offset > s.starting_offset ? *s.end_offset - 1 : s.starting_offset;
-    seq.Set("EndingSequenceNumber", Value::String(model::SequenceNumber{s.index, epoch, last}.ToString()));
+    model::LogOffset end = std::max(*s.end_offset, s.starting_offset);
+    seq.Set("EndingSequenceNumber", Value::String(model::SequenceNumber::Before(s.index, epoch, end).ToString()));
   }
   v.Set("SequenceNumberRange", std::move(seq));
   return v;

@@ -319,6 +319,40 @@ def test_resume_from_continuation_sequence_number(boto, raw, make_stream):
         sub3.close()
 
 
+def test_continuation_before_any_record_does_not_skip_the_first(fast_server):
+    """The KCL resubscribes AFTER_SEQUENCE_NUMBER the last continuation; on a shard that had no record yet that
+    continuation is the shard's StartingSequenceNumber, which (as on AWS) is no record's number: the first
+    record written afterwards must still be delivered, and GetShardIterator AFTER it reads that record too."""
+    boto = helpers.make_boto3_client(fast_server.endpoint)
+    raw = helpers.RawClient(fast_server.endpoint)
+    raw.json("CreateStream", {"StreamName": "quiet", "ShardCount": 1})
+    helpers.wait_active(raw, "quiet")
+    arn = register_active(boto, "quiet", "c")
+    start = boto.describe_stream(StreamName="quiet")["StreamDescription"]["Shards"][0]["SequenceNumberRange"][
+        "StartingSequenceNumber"]
+    sub = Subscription(boto, arn, shard_id(0), {"Type": "TRIM_HORIZON"})
+    try:
+        sub.wait(lambda s: len(s.events) >= 1, "a heartbeat")
+        cont = sub.events[0]["ContinuationSequenceNumber"]
+    finally:
+        sub.close()
+    assert cont == start
+    first = put(raw, "quiet", [base64.b64encode(b"first").decode()])
+    assert int(first[0]) > int(start)
+    sub2 = _subscribe_retrying(boto, arn, shard_id(0), {"Type": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": cont})
+    try:
+        got = sub2.wait_records(1)
+        assert [r["SequenceNumber"] for r in got] == first
+    finally:
+        sub2.close()
+    it = boto.get_shard_iterator(StreamName="quiet", ShardId=shard_id(0), ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                                 StartingSequenceNumber=start)["ShardIterator"]
+    assert [r["Data"] for r in boto.get_records(ShardIterator=it)["Records"]] == [b"first"]
+    it = boto.get_shard_iterator(StreamName="quiet", ShardId=shard_id(0), ShardIteratorType="AT_SEQUENCE_NUMBER",
+                                 StartingSequenceNumber=start)["ShardIterator"]
+    assert [r["Data"] for r in boto.get_records(ShardIterator=it)["Records"]] == [b"first"]
+
+
 def _subscribe_retrying(boto, arn, shard, position, timeout=15):
     """Subscribes, retrying while the previous subscription of this consumer is inside the 5 s guard (as the
     KCL does on ResourceInUseException)."""

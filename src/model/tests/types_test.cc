@@ -69,19 +69,19 @@ TEST(ShardId, FormatsAndParses) {
 }
 
 TEST(SequenceNumber, RoundTripsAndOrdersWithinShard) {
-  SequenceNumber a{ShardIndex{3}, 0, LogOffset(41)};
-  SequenceNumber b{ShardIndex{3}, 0, LogOffset(42)};
+  SequenceNumber a{ShardIndex{3}, 0, 41};
+  SequenceNumber b{ShardIndex{3}, 0, 42};
   auto pa = SequenceNumber::Parse(a.ToString());
   ASSERT_TRUE(pa.has_value());
   EXPECT_EQ(pa->shard.value, 3u);
-  EXPECT_EQ(pa->offset, LogOffset(41));
+  EXPECT_EQ(pa->position, uint64_t{41});
   EXPECT_LT(a.ToUint128(), b.ToUint128());
   EXPECT_GE(a.ToString().size(), 38u);
 }
 
 TEST(SequenceNumber, ChildShardsSortAfterParents) {
-  SequenceNumber parent{ShardIndex{0}, kMaxStreamEpoch, LogOffset(~0ull)};
-  SequenceNumber child{ShardIndex{1}, 0, LogOffset(0)};
+  SequenceNumber parent{ShardIndex{0}, kMaxStreamEpoch, ~0ull};
+  SequenceNumber child{ShardIndex{1}, 0, 0};
   EXPECT_LT(parent.ToUint128(), child.ToUint128());
 }
 
@@ -110,10 +110,10 @@ TEST(LogOffset, IsNotAnIntegerNorAShardIndex) {
 }
 
 TEST(SequenceNumber, KeepsTheWholeOffset) {
-  SequenceNumber max{ShardIndex{5}, kMaxStreamEpoch, LogOffset(UINT64_MAX)};
+  SequenceNumber max{ShardIndex{5}, kMaxStreamEpoch, UINT64_MAX};
   auto back = SequenceNumber::Parse(max.ToString());
   ASSERT_TRUE(back.has_value());
-  EXPECT_EQ(back->offset, LogOffset(UINT64_MAX));
+  EXPECT_EQ(back->position, uint64_t{UINT64_MAX});
   EXPECT_EQ(back->shard.value, 5u);
   EXPECT_EQ(back->epoch, kMaxStreamEpoch);
 }
@@ -121,25 +121,58 @@ TEST(SequenceNumber, KeepsTheWholeOffset) {
 TEST(SequenceNumber, EpochZeroKeepsTheNumbersOfStreamsFromBeforeEpochs) {
   // Bits 87..64 were reserved and always 0: a number handed out then still
   // parses, as epoch 0, and is formatted back the same.
-  SequenceNumber old{ShardIndex{2}, 0, LogOffset(7)};
+  SequenceNumber old{ShardIndex{2}, 0, 7};
   const uint128 expected = (uint128(kSequenceVersion) << 120) | (uint128(2) << 88) | 7;
   EXPECT_EQ(old.ToUint128(), expected);
   auto back = SequenceNumber::Parse(util::ToDecimal(expected));
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->epoch, 0u);
-  EXPECT_EQ(back->offset, LogOffset(7));
+  EXPECT_EQ(back->position, uint64_t{7});
 }
 
 TEST(SequenceNumber, AnotherEpochIsAnotherNumberAndSortsAfterWithinAShard) {
-  SequenceNumber first{ShardIndex{0}, 1, LogOffset(0)};
-  SequenceNumber again{ShardIndex{0}, 2, LogOffset(0)};
+  SequenceNumber first{ShardIndex{0}, 1, 0};
+  SequenceNumber again{ShardIndex{0}, 2, 0};
   EXPECT_NE(first.ToString(), again.ToString());
-  EXPECT_LT(SequenceNumber({ShardIndex{0}, 1, LogOffset(UINT64_MAX)}).ToUint128(), again.ToUint128());
+  EXPECT_LT(SequenceNumber({ShardIndex{0}, 1, UINT64_MAX}).ToUint128(), again.ToUint128());
   auto parsed = SequenceNumber::Parse(again.ToString());
   ASSERT_TRUE(parsed.has_value());
   EXPECT_EQ(parsed->epoch, 2u);
   EXPECT_EQ(parsed->shard.value, 0u);
-  EXPECT_EQ(parsed->offset, LogOffset(0));
+  EXPECT_EQ(parsed->position, uint64_t{0});
+}
+
+TEST(SequenceNumber, ExactLayoutLeavesANumberBeforeTheFirstRecord) {
+  const uint32_t e = kFirstExactEpoch + 4;
+  SequenceNumber start = SequenceNumber::Before(ShardIndex{1}, e, LogOffset(0));
+  SequenceNumber first = SequenceNumber::OfRecord(ShardIndex{1}, e, LogOffset(0));
+  SequenceNumber second = SequenceNumber::OfRecord(ShardIndex{1}, e, LogOffset(1));
+  EXPECT_LT(start.ToUint128(), first.ToUint128());
+  EXPECT_LT(first.ToUint128(), second.ToUint128());
+  // AFTER the starting number reads the first record; AT it too.
+  auto parsed = SequenceNumber::Parse(start.ToString());
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->AfterOffset(), LogOffset(0));
+  EXPECT_EQ(parsed->AtOffset(), LogOffset(0));
+  // A record's number: AT reads it, AFTER the next one.
+  parsed = SequenceNumber::Parse(second.ToString());
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->AtOffset(), LogOffset(1));
+  EXPECT_EQ(parsed->AfterOffset(), LogOffset(2));
+  // Before an offset past the start is the previous record's number.
+  EXPECT_EQ(SequenceNumber::Before(ShardIndex{1}, e, LogOffset(1)).ToString(), first.ToString());
+}
+
+TEST(SequenceNumber, OlderEpochsKeepTheirNumbers) {
+  for (uint32_t e : {0u, 1u, kFirstExactEpoch - 1}) {
+    SequenceNumber rec = SequenceNumber::OfRecord(ShardIndex{2}, e, LogOffset(7));
+    EXPECT_EQ(rec.position, 7u);
+    EXPECT_EQ(rec.AtOffset(), LogOffset(7));
+    EXPECT_EQ(rec.AfterOffset(), LogOffset(8));
+    EXPECT_EQ(SequenceNumber::Before(ShardIndex{2}, e, LogOffset(7)).position, 6u);
+    // No number stands before such a stream's first record: its own is used.
+    EXPECT_EQ(SequenceNumber::Before(ShardIndex{2}, e, LogOffset(0)).position, 0u);
+  }
 }
 
 }  // namespace

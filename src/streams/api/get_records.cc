@@ -42,7 +42,8 @@ std::string EncodeOutput(const GetRecordsOutcome& r, protocol::WireFormat format
   for (const storage::StoredRecord& rec : r.records) {
     w.BeginObject(rec.encrypted ? 5 : 4);
     w.Key("SequenceNumber");
-    w.PlainString({seq, util::FormatDecimal128(model::SequenceNumber{r.shard, r.epoch, rec.offset}.ToUint128(), seq)});
+    w.PlainString(
+        {seq, util::FormatDecimal128(model::SequenceNumber::OfRecord(r.shard, r.epoch, rec.offset).ToUint128(), seq)});
     w.Key("ApproximateArrivalTimestamp");
     w.TimestampMs(rec.arrival_ms);
     w.Key("Data");

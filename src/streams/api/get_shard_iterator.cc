@@ -66,7 +66,7 @@ void GetShardIterator(const Context& ctx, Value in, Done done) {
                                                        model::ShardIdName(seq->shard) +
                                                        ", while it was used in a call to a shard with " + shard_name);
       }
-      offset = type == "AT_SEQUENCE_NUMBER" ? seq->offset : seq->offset + 1;
+      offset = type == "AT_SEQUENCE_NUMBER" ? seq->AtOffset() : seq->AfterOffset();
     }
     iterator = ctx.registry->MakeIterator(s, *index, offset);
     return Status::Ok();

@@ -89,7 +89,7 @@ void SubscribeToShard(const Context& ctx, Value in, Done done) {
                       "Invalid StartingSequenceNumber. It encodes " + model::ShardIdName(seq->shard) +
                           ", while it was used in a call to a shard with " + model::ShardIdName(*index));
       }
-      req.start_offset = type == "AT_SEQUENCE_NUMBER" ? seq->offset : seq->offset + 1;
+      req.start_offset = type == "AT_SEQUENCE_NUMBER" ? seq->AtOffset() : seq->AfterOffset();
     }
     return Status::Ok();
   });

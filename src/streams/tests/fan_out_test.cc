@@ -205,8 +205,9 @@ TEST_F(FanOutTest, HistoryFromTrimHorizonThenLiveRecordsInOrder) {
   EXPECT_EQ(Datas(*sink), (std::vector<std::string>{"a", "b", "c", "d", "e", "f"}));
   auto msgs = sink->Messages();
   protocol::Value last = Payload(msgs.back());
-  // The sixth record's number, of the stream's epoch (its first stream: 1).
-  std::string sixth = model::SequenceNumber{model::ShardIndex{0}, 1, model::LogOffset(5)}.ToString();
+  // The sixth record's number, of the stream's epoch (its first stream: kFirstExactEpoch).
+  std::string sixth =
+      model::SequenceNumber::OfRecord(model::ShardIndex{0}, model::kFirstExactEpoch, model::LogOffset(5)).ToString();
   EXPECT_EQ(last.GetString("ContinuationSequenceNumber"), sixth);
   EXPECT_EQ(last.Find("MillisBehindLatest")->as_int(), 0);
   EXPECT_FALSE(sink->ended());

@@ -206,7 +206,7 @@ TEST_F(RegistryTest, RestartKeepsStreamsTagsAndRecords) {
   clock_.AdvanceMs(500);
   registry_->RunMaintenance();
   auto out = Put(ref_, {{"a", "alpha", std::nullopt}, {"b", "beta", std::nullopt}});
-  std::string it_a = Iterator(ref_, out[0].shard.value, out[0].sequence.offset.value());
+  std::string it_a = Iterator(ref_, out[0].shard.value, out[0].sequence.AtOffset().value());
   Close();
   Open();
   ASSERT_EQ(StatusOf(ref_), StreamStatus::kActive);
@@ -224,7 +224,7 @@ TEST_F(RegistryTest, RestartKeepsStreamsTagsAndRecords) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_FALSE(r->records.empty());
   EXPECT_EQ(r->records[0].data, "alpha");
-  EXPECT_EQ(r->records[0].offset, out[0].sequence.offset);
+  EXPECT_EQ(r->records[0].offset, out[0].sequence.AtOffset());
 }
 
 TEST(ResolveStream, ArnCarriesAccountAndRegion) {

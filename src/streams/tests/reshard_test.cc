@@ -453,7 +453,7 @@ TEST_F(ReshardTest, InjectedFaultsFailPutRecordsEntriesDeterministically) {
   EXPECT_EQ((*r)[0].status.code(), ErrorCode::kInternal);
   EXPECT_EQ((*r)[1].status.code(), ErrorCode::kInternal);
   EXPECT_TRUE((*r)[2].status.ok());
-  EXPECT_EQ((*r)[2].sequence.offset, model::LogOffset(0));  // failed entries were not written
+  EXPECT_EQ((*r)[2].sequence.AtOffset(), model::LogOffset(0));  // failed entries were not written
 }
 
 TEST_F(ReshardTest, AHotOnDemandShardIsSplit) {
