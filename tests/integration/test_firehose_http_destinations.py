@@ -293,6 +293,34 @@ def test_http_endpoint_failures_after_the_window_go_to_s3_and_all_data_is_backed
     assert metric(srv.endpoint, "spate_firehose_delivery_to_http_endpoint_records_total", name) == 0
 
 
+def test_http_endpoint_retry_window_does_not_count_the_waits_for_answers(make_server, receiver):
+    """AWS's HttpEndpointRetryOptions: the window starts once the first attempt has failed and leaves out the
+    time spent waiting for answers. Every answer here comes after Spate's 1 s timeout, so every attempt waits
+    1 s; the window is 1 s and the backoff at most 300 ms. Counting the waits would expire the batch at the
+    second attempt (1 s of waiting alone); leaving them out takes at least four attempts (backoffs of
+    ~200 + 300 + 300 ms before the window of 1 s is spent)."""
+    srv = http_server(make_server, timeout_ms=1000)
+    fh = firehose_client(srv.endpoint)
+    name = helpers.unique_name("fhhttp")
+    receiver.delay_s = 2.0
+    receiver.always("500")
+    fh.create_delivery_stream(DeliveryStreamName=name, HttpEndpointDestinationConfiguration=http_cfg(
+        receiver, "hw", retry_s=1))
+    wait_active(fh, name)
+    put(fh, name, [b"slow-1", b"slow-2"])
+    helpers.poll_until(lambda: len(failed_docs(srv, "hw", "http-endpoint-failed/")) == 2, timeout=30,
+                       what="2 failed records in S3")
+    failed = failed_docs(srv, "hw", "http-endpoint-failed/")
+    assert sorted(base64.b64decode(f["rawData"]) for f in failed) == [b"slow-1", b"slow-2"]
+    for f in failed:
+        # Told by curl's result code (CURLE_OPERATION_TIMEDOUT), not its message.
+        assert f["errorCode"] == "HttpEndpoint.RequestTimeout", f
+        assert f["attemptsMade"] >= 4, f
+    attempts = [rid for rid, _, _ in receiver.requests]
+    assert len(attempts) >= 4 and len(set(attempts)) == 1   # one request id, retried
+    assert not receiver.violations
+
+
 def test_http_endpoint_413_is_not_retried_and_kept_in_the_error_output(make_server, receiver):
     srv = http_server(make_server)
     fh = firehose_client(srv.endpoint)

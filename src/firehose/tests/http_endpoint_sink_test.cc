@@ -115,8 +115,9 @@ class LoopbackServer {
 };
 
 std::string Http(int status, const std::string& body) {
-  return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  return "HTTP/1.1 " + std::to_string(status) +
+         " X\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\nConnection: close\r\n\r\n" + body;
 }
 
 // A port nothing listens on.
@@ -142,8 +143,7 @@ class HttpEndpointSinkTest : public ::testing::Test {
   void TearDown() override { SetEndpointSettings(EndpointSettings{}); }
 
   std::unique_ptr<Sink> MakeSink(const std::string& url) {
-    Result<Value> cfg = protocol::ParseJson(
-        R"({"EndpointConfiguration":{"Url":")" + url + R"(","Name":"n"},
+    Result<Value> cfg = protocol::ParseJson(R"({"EndpointConfiguration":{"Url":")" + url + R"(","Name":"n"},
         "RetryOptions":{"DurationInSeconds":60},
         "S3Configuration":{"RoleARN":"arn:aws:iam::123456789012:role/r","BucketARN":"arn:aws:s3:::b"}})");
     EXPECT_TRUE(cfg.ok());
