@@ -197,6 +197,9 @@ bool Deliverer::Deliver(Pending* p, const DeliveryTarget& target) {
         st = read.status();
       }
     }
+    // When this attempt began: AWS's retry windows of S3, Redshift and
+    // OpenSearch include the first attempt.
+    const int64_t attempt_start_ms = clock_->NowMs();
     if (batch) st = sink->Deliver(*batch, &counts, &cancel_);
     if (st.ok()) {
       std::lock_guard<std::mutex> l(mu_);
@@ -214,9 +217,14 @@ bool Deliverer::Deliver(Pending* p, const DeliveryTarget& target) {
       if (metrics_) metrics_->failed_attempts->Add();
       stats_.last_error = st.ToString();
     }
-    if (p->failing_since_ms == 0) {
-      // The retry window starts now, and a restart does not reset it.
-      p->failing_since_ms = now;
+    if (p->failing_since_ms == 0 || counts.window_excluded_ms > 0) {
+      // The retry window starts when the first failed attempt began (a
+      // restart does not reset it). What the attempts spent that the sink's
+      // window does not count (waiting for an HTTP endpoint's answers, whose
+      // window starts once the first attempt has failed) moves its start
+      // later by as much, durably too.
+      p->failing_since_ms =
+          (p->failing_since_ms == 0 ? attempt_start_ms : p->failing_since_ms) + counts.window_excluded_ms;
       if (Status saved = SaveCheckpoint(); !saved.ok()) {
         SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + id_ + ": " + saved.ToString());
       }

@@ -68,6 +68,18 @@ FirehoseMetrics::FirehoseMetrics(metrics::Registry* registry) {
   http_endpoint_failed_records_ = r->AddCounter(
       "spate_firehose_delivery_to_http_endpoint_failed_records_total",
       "Records written to the S3 backup (http-endpoint-failed) or, after a 413, to the error output.", kLabels);
+  succeed_conversion_records_ =
+      r->AddCounter("spate_firehose_succeed_conversion_records_total",
+                    "SucceedConversion.Records: records converted to Parquet (record format conversion).", kLabels);
+  succeed_conversion_bytes_ =
+      r->AddCounter("spate_firehose_succeed_conversion_bytes_total",
+                    "SucceedConversion.Bytes: bytes of JSON of the records converted.", kLabels);
+  failed_conversion_records_ = r->AddCounter(
+      "spate_firehose_failed_conversion_records_total",
+      "FailedConversion.Records: records that did not convert (written to format-conversion-failed).", kLabels);
+  failed_conversion_bytes_ =
+      r->AddCounter("spate_firehose_failed_conversion_bytes_total",
+                    "FailedConversion.Bytes: bytes of the records that did not convert.", kLabels);
   processing_ = std::make_unique<processing::ProcessingMetricFamilies>(r, kLabels);
 }
 
@@ -97,24 +109,42 @@ std::shared_ptr<DeliveryStreamMetrics> FirehoseMetrics::ForStream(const std::str
   m->http_endpoint_bytes = http_endpoint_bytes_->Get(v);
   m->http_endpoint_success = http_endpoint_success_->Get(v);
   m->http_endpoint_failed_records = http_endpoint_failed_records_->Get(v);
+  m->succeed_conversion_records = succeed_conversion_records_->Get(v);
+  m->succeed_conversion_bytes = succeed_conversion_bytes_->Get(v);
+  m->failed_conversion_records = failed_conversion_records_->Get(v);
+  m->failed_conversion_bytes = failed_conversion_bytes_->Get(v);
   m->processing = processing_->ForStream(v);
   return m;
 }
 
 void FirehoseMetrics::Remove(const std::string& account, const std::string& region, const std::string& name) {
   metrics::LabelValues v = {account, region, name};
-  for (metrics::FamilyBase* f :
-       std::initializer_list<metrics::FamilyBase*>{incoming_bytes_,        incoming_records_,
-                                                   incoming_put_requests_, throttled_records_,
-                                                   delivered_records_,     delivered_bytes_,
-                                                   delivered_objects_,     failed_attempts_,
-                                                   expired_records_,       data_freshness_,
-                                                   redshift_records_,      redshift_bytes_,
-                                                   redshift_copies_,       redshift_failed_copies_,
-                                                   opensearch_records_,    opensearch_bytes_,
-                                                   opensearch_success_,    opensearch_failed_records_,
-                                                   http_endpoint_records_, http_endpoint_bytes_,
-                                                   http_endpoint_success_, http_endpoint_failed_records_}) {
+  for (metrics::FamilyBase* f : std::initializer_list<metrics::FamilyBase*>{incoming_bytes_,
+                                                                            incoming_records_,
+                                                                            incoming_put_requests_,
+                                                                            throttled_records_,
+                                                                            delivered_records_,
+                                                                            delivered_bytes_,
+                                                                            delivered_objects_,
+                                                                            failed_attempts_,
+                                                                            expired_records_,
+                                                                            data_freshness_,
+                                                                            redshift_records_,
+                                                                            redshift_bytes_,
+                                                                            redshift_copies_,
+                                                                            redshift_failed_copies_,
+                                                                            opensearch_records_,
+                                                                            opensearch_bytes_,
+                                                                            opensearch_success_,
+                                                                            opensearch_failed_records_,
+                                                                            http_endpoint_records_,
+                                                                            http_endpoint_bytes_,
+                                                                            http_endpoint_success_,
+                                                                            http_endpoint_failed_records_,
+                                                                            succeed_conversion_records_,
+                                                                            succeed_conversion_bytes_,
+                                                                            failed_conversion_records_,
+                                                                            failed_conversion_bytes_}) {
     f->Remove(v);
   }
   processing_->Remove(v);

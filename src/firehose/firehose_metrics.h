@@ -47,6 +47,14 @@ struct DeliveryStreamMetrics {
   std::shared_ptr<metrics::Counter> http_endpoint_bytes;
   std::shared_ptr<metrics::Counter> http_endpoint_success;
   std::shared_ptr<metrics::Counter> http_endpoint_failed_records;
+  // {Succeed,Failed}Conversion.{Records,Bytes}: records of an ExtendedS3
+  // destination's record format conversion (JSON -> Parquet) that converted,
+  // and that failed to (written as format-conversion-failed documents), with
+  // their bytes of JSON; counted once per delivered object.
+  std::shared_ptr<metrics::Counter> succeed_conversion_records;
+  std::shared_ptr<metrics::Counter> succeed_conversion_bytes;
+  std::shared_ptr<metrics::Counter> failed_conversion_records;
+  std::shared_ptr<metrics::Counter> failed_conversion_bytes;
   // ExecuteProcessing.*, SucceedProcessing.*, JQProcessing.Duration, PartitionCount*.
   processing::ProcessingMetrics processing;
 };
@@ -87,6 +95,10 @@ class FirehoseMetrics {
   metrics::Family<metrics::Counter>* http_endpoint_bytes_;
   metrics::Family<metrics::Counter>* http_endpoint_success_;
   metrics::Family<metrics::Counter>* http_endpoint_failed_records_;
+  metrics::Family<metrics::Counter>* succeed_conversion_records_;
+  metrics::Family<metrics::Counter>* succeed_conversion_bytes_;
+  metrics::Family<metrics::Counter>* failed_conversion_records_;
+  metrics::Family<metrics::Counter>* failed_conversion_bytes_;
   std::unique_ptr<processing::ProcessingMetricFamilies> processing_;
 };
 

@@ -135,8 +135,15 @@ Status HttpClient::Init() {
   return Status::Ok();
 }
 
-Result<HttpResponse> HttpClient::Send(const HttpRequest& req, const std::atomic<bool>* cancel) const {
-  if (Cancelled(cancel)) return Unavailable(req.method + " " + req.url + ": cancelled");
+Result<HttpResponse> HttpClient::Send(const HttpRequest& req, const std::atomic<bool>* cancel,
+                                      HttpFailure* failure) const {
+  HttpFailure ignored;
+  if (failure == nullptr) failure = &ignored;
+  *failure = HttpFailure::kOther;
+  if (Cancelled(cancel)) {
+    *failure = HttpFailure::kCancelled;
+    return Unavailable(req.method + " " + req.url + ": cancelled");
+  }
   SPATE_TRY(Init());
   std::unique_ptr<curl_slist, SlistFree> header_list;
   auto add = [&](const std::string& line) {
@@ -191,10 +198,15 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& req, const std::atomic<
   if (rc == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
   pool_->Give(h);
   if (rc != CURLE_OK) {
-    if (rc == CURLE_ABORTED_BY_CALLBACK) return Unavailable(req.method + " " + req.url + ": cancelled");
+    if (rc == CURLE_ABORTED_BY_CALLBACK) {
+      *failure = HttpFailure::kCancelled;
+      return Unavailable(req.method + " " + req.url + ": cancelled");
+    }
+    if (rc == CURLE_OPERATION_TIMEDOUT) *failure = HttpFailure::kTimedOut;
     std::string detail = error[0] != '\0' ? error : curl_easy_strerror(rc);
     return Unavailable(req.method + " " + req.url + ": " + detail);
   }
+  *failure = HttpFailure::kNone;
   return resp;
 }
 

@@ -42,6 +42,14 @@ struct HttpResponse {
   std::string Header(std::string_view name) const;
 };
 
+// Why no answer came (HttpClient::Send's error), told by curl's result code.
+enum class HttpFailure {
+  kNone,
+  kTimedOut,   // CURLE_OPERATION_TIMEDOUT: the request's timeout_ms or connect_timeout_ms passed
+  kCancelled,  // `cancel` was set
+  kOther,      // connection refused or reset, name resolution, TLS, ...
+};
+
 // Sends requests, reusing connections between them. Redirects are never
 // followed (a 3xx is returned as any answer). Thread-safe.
 class HttpClient {
@@ -57,8 +65,10 @@ class HttpClient {
   // Sends `req` and waits for the answer. Errors: kUnavailable when no answer
   // came (connection refused, timeout, `cancel` set, which is checked about
   // once a second); kInternal when curl cannot allocate. An answer of any
-  // status is returned as it is.
-  Result<HttpResponse> Send(const HttpRequest& req, const std::atomic<bool>* cancel) const;
+  // status is returned as it is. `failure`, when given, is set to why no
+  // answer came (kNone with an answer).
+  Result<HttpResponse> Send(const HttpRequest& req, const std::atomic<bool>* cancel,
+                            HttpFailure* failure = nullptr) const;
 
  private:
   class HandlePool;

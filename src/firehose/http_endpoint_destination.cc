@@ -2,6 +2,7 @@
 // request/response protocol 1.0 (http_endpoint_protocol.h), one POST per
 // 10,000 records of a batch, with a request id stable across retries.
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -85,7 +86,7 @@ class HttpEndpointSink final : public Sink {
   Status Deliver(const Batch& batch, SinkCounts* counts, const std::atomic<bool>* cancel) override {
     Progress& p = ProgressOf(batch);
     for (Request& r : p.requests) {
-      if (r.state == Request::State::kPending) SPATE_TRY(Send(batch, &r, cancel));
+      if (r.state == Request::State::kPending) SPATE_TRY(Send(batch, &r, &counts->window_excluded_ms, cancel));
     }
     return Finish(batch, &p, counts, cancel);
   }
@@ -134,8 +135,9 @@ class HttpEndpointSink final : public Sink {
     return progress_;
   }
 
-  // One attempt of one request. Errors: it is to be sent again.
-  Status Send(const Batch& batch, Request* r, const std::atomic<bool>* cancel) {
+  // One attempt of one request; adds the time spent waiting for its answer
+  // (or its timeout) to `*waited_ms`. Errors: it is to be sent again.
+  Status Send(const Batch& batch, Request* r, int64_t* waited_ms, const std::atomic<bool>* cancel) {
     std::span<const BatchRecord> records(batch.records.data() + r->begin, r->end - r->begin);
     std::string body = HttpEndpointBody(r->id, Now(), records);
     if (cfg_.gzip) {
@@ -150,11 +152,13 @@ class HttpEndpointSink final : public Sink {
     req.connect_timeout_ms = req.timeout_ms;
     req.max_response_bytes = kMaxHttpEndpointResponseBytes;
     ++r->attempts;
-    Result<HttpResponse> resp = http_.Send(req, cancel);
+    HttpFailure failure = HttpFailure::kNone;
+    const int64_t sent_ms = Now();
+    Result<HttpResponse> resp = http_.Send(req, cancel, &failure);
+    *waited_ms += std::max<int64_t>(0, Now() - sent_ms);
     if (!resp.ok()) {
-      bool timeout = resp.status().message().find("imeout") != std::string::npos ||
-                     resp.status().message().find("timed out") != std::string::npos;
-      r->error_code = timeout ? "HttpEndpoint.RequestTimeout" : "HttpEndpoint.ConnectionFailed";
+      r->error_code =
+          failure == HttpFailure::kTimedOut ? "HttpEndpoint.RequestTimeout" : "HttpEndpoint.ConnectionFailed";
       r->error_message = resp.status().message();
       return resp.status();
     }

@@ -285,8 +285,20 @@ class RedshiftKind final : public DestinationKind {
 
   Status Check(const Value& cfg) const override {
     SPATE_ASSIGN_OR_RETURN(RedshiftTarget t, ReadTarget(cfg));
-    (void)t;
-    SPATE_TRY(CheckStaging(*Member(cfg, "S3Configuration")));
+    const Value& staging = *Member(cfg, "S3Configuration");
+    SPATE_TRY(CheckStaging(staging));
+    // GZIP in CopyOptions and the staging CompressionFormat disagreeing is
+    // accepted, as AWS accepts it (its API reference refuses only Snappy and
+    // ZIP staging; no rule ties the two): every COPY then fails, as
+    // Redshift's would, and the batches end in the errors/ manifest after
+    // RetryOptions. Said at once in the log, where AWS says nothing.
+    const bool staged_gzip = staging.GetString("CompressionFormat", "UNCOMPRESSED") == "GZIP";
+    if (t.plan.gzip != staged_gzip) {
+      SPATE_LOG_WARN(std::string("Redshift destination of table ") + t.table + ": CopyOptions " +
+                     (t.plan.gzip ? "has" : "lacks") + " GZIP but the S3Configuration's CompressionFormat is " +
+                     std::string(staging.GetString("CompressionFormat", "UNCOMPRESSED")) +
+                     ": every COPY will fail (as Redshift's would) until one of them is changed");
+    }
     // The processors AWS allows before this destination (dynamic
     // partitioning is ExtendedS3's alone), run by the default NewProcessor.
     SPATE_TRY(processing::ParseProcessingSpec(cfg).status());

@@ -171,8 +171,10 @@ class S3Sink final : public Sink {
     const int64_t now_ms = ctx.clock != nullptr ? ctx.clock->NowMs() : batch.oldest_ms;
     std::vector<ConvertedObject> converted;
     std::vector<std::string> failed;
+    uint64_t failed_bytes = 0;
     for (const Object& o : objects) {
       SPATE_ASSIGN_OR_RETURN(ConvertedObject c, conversion_->Convert(batch, o.records, now_ms));
+      failed_bytes += c.failed_bytes;
       for (std::string& doc : c.failed_documents) failed.push_back(std::move(doc));
       c.failed_documents.clear();
       converted.push_back(std::move(c));
@@ -197,6 +199,15 @@ class S3Sink final : public Sink {
       ctx_.metrics->delivered_objects->Add(written);
       ctx_.metrics->delivered_records->Add(records);
       ctx_.metrics->delivered_bytes->Add(bytes);
+    }
+    // The conversion is counted once the batch's objects are written, to the
+    // bucket or (after the retry window) to the error output: a batch that
+    // is retried converts again but counts once.
+    if (count_ && ctx_.metrics) {
+      ctx_.metrics->succeed_conversion_records->Add(records);
+      ctx_.metrics->succeed_conversion_bytes->Add(bytes);
+      ctx_.metrics->failed_conversion_records->Add(failed.size());
+      ctx_.metrics->failed_conversion_bytes->Add(failed_bytes);
     }
     return Status::Ok();
   }

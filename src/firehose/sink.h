@@ -80,6 +80,14 @@ struct SinkCounts {
   uint64_t records = 0;  // records delivered
   uint64_t bytes = 0;    // bytes of record data delivered (before compression)
   uint64_t failed = 0;   // records sent to the error output or the S3 backup as failed
+  // Of a failed attempt: the time, in the deliverer's clock's ms, that the
+  // retry window does not count. The HTTP endpoint sink puts here the time
+  // spent waiting for answers (AWS's HttpEndpointRetryOptions: the duration
+  // "doesn't include the periods during which Firehose waits for
+  // acknowledgment ... after each attempt"); sinks whose window counts
+  // everything (S3, Redshift, OpenSearch, whose RetryOptions include the
+  // attempts) leave it 0.
+  int64_t window_excluded_ms = 0;
 };
 
 struct BufferingHints {
@@ -97,7 +105,9 @@ class Sink {
 
   virtual BufferingHints Buffering() const = 0;
   // How long a batch may keep failing before Expire (S3: 24 h; RetryOptions
-  // DurationInSeconds of the others).
+  // DurationInSeconds of the others), from the start of its first failed
+  // attempt (AWS: "including the first attempt"), less what the failed
+  // attempts report in SinkCounts::window_excluded_ms.
   virtual int64_t RetryWindowMs() const = 0;
   // The first wait after a failed attempt (it doubles up to the deliverer's
   // maximum, or stays at this if larger); 0: the deliverer's own (200 ms).

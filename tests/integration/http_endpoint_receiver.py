@@ -10,7 +10,8 @@ application/json`, `Content-Encoding: gzip` bodies, and a body `{"requestId", "t
 
 Answers on demand (`answer_next(kind, times)`, or `always(kind)`): "ok" (200 with the matching requestId, the
 default), "500", "413", "302" (a redirect to a path that would accept), "garbage" (200 with a non-JSON
-body), "wrong-id" (200 with another requestId). `stop()` / `start()` refuse connections in between.
+body), "wrong-id" (200 with another requestId). `delay_s` holds every answer back that long (an endpoint
+slower than Spate's timeout never answers in time). `stop()` / `start()` refuse connections in between.
 Every request is logged in `requests` as (request id, [record bytes], answer kind), and records acknowledged
 with a correct 200 in `delivered` (request id -> records), so retries and their ids can be checked.
 """
@@ -33,6 +34,7 @@ class HttpEndpointReceiver:
         self.violations = []
         self.plan = []          # [kind, times_left]
         self.default = "ok"
+        self.delay_s = 0.0
         self.port = 0
         self.httpd = None
         self.thread = None
@@ -151,13 +153,18 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
         status, data, ctype = self.receiver.check(self.command, self.path, self.headers, body)
-        self.send_response(status)
-        if status in (301, 302, 307, 308):
-            self.send_header("Location", self.path + "/elsewhere")
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        if self.receiver.delay_s > 0:
+            time.sleep(self.receiver.delay_s)
+        try:
+            self.send_response(status)
+            if status in (301, 302, 307, 308):
+                self.send_header("Location", self.path + "/elsewhere")
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            self.close_connection = True   # the client gave up waiting
 
     do_POST = _handle
     do_PUT = _handle

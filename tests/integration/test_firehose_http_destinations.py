@@ -19,6 +19,7 @@ import pytest
 
 import helpers
 from bulk_server import BulkServer
+from firehose_metrics import metric
 from http_endpoint_receiver import HttpEndpointReceiver
 from s3_delivery import firehose_client
 
@@ -124,6 +125,12 @@ def test_opensearch_indexes_every_document_with_rotation_and_stable_ids(make_ser
             assert "_type" not in a and a["_id"]   # FIREHOSE_DEFAULT ids, no type for 7.x-style
     # Nothing failed: nothing in the backup bucket.
     assert s3_objects(srv, "osb") == {}
+    # DeliveryToAmazonOpenSearchService.{Records,Bytes,Success}.
+    helpers.poll_until(lambda: metric(srv.endpoint, "spate_firehose_delivery_to_opensearch_records_total", name) == 300,
+                       timeout=10, what="DeliveryToAmazonOpenSearchService.Records")
+    assert metric(srv.endpoint, "spate_firehose_delivery_to_opensearch_bytes_total", name) == sum(map(len, records))
+    assert metric(srv.endpoint, "spate_firehose_delivery_to_opensearch_success_total", name) >= 1
+    assert metric(srv.endpoint, "spate_firehose_delivery_to_opensearch_failed_records_total", name) == 0
 
 
 def test_opensearch_retries_429_items_and_backs_up_400_items(make_server, bulk):
@@ -152,6 +159,9 @@ def test_opensearch_retries_429_items_and_backs_up_400_items(make_server, bulk):
     ids_of_3 = [a["_id"] for actions in bulk.requests for a in actions
                 if a["_id"] in {i for (_, i), d in docs.items() if d["n"] == 3}]
     assert len(ids_of_3) == 4 and len(set(ids_of_3)) == 1
+    helpers.poll_until(lambda: metric(srv.endpoint, "spate_firehose_delivery_to_opensearch_records_total", name) == 9,
+                       timeout=10, what="DeliveryToAmazonOpenSearchService.Records")
+    assert metric(srv.endpoint, "spate_firehose_delivery_to_opensearch_failed_records_total", name) == 3
 
 
 def test_opensearch_all_documents_backup_and_expiry_after_the_retry_window(make_server, bulk):
@@ -247,6 +257,12 @@ def test_http_endpoint_protocol_and_stable_request_ids_across_retries(make_serve
     kinds = [k for rid, _, k in receiver.requests if rid == first]
     assert kinds[:5] == ["500", "garbage", "wrong-id", "302", "ok"]    # the same request id every attempt
     assert s3_objects(srv, "hb") == {}
+    # DeliveryToHttpEndpoint.{Records,Bytes,Success}: one request succeeded, after four failed attempts.
+    helpers.poll_until(lambda: metric(srv.endpoint, "spate_firehose_delivery_to_http_endpoint_records_total",
+                                      name) == 20, timeout=10, what="DeliveryToHttpEndpoint.Records")
+    assert metric(srv.endpoint, "spate_firehose_delivery_to_http_endpoint_bytes_total", name) == sum(map(len, records))
+    assert metric(srv.endpoint, "spate_firehose_delivery_to_http_endpoint_success_total", name) == 1
+    assert metric(srv.endpoint, "spate_firehose_delivery_to_http_endpoint_failed_records_total", name) == 0
 
 
 def test_http_endpoint_failures_after_the_window_go_to_s3_and_all_data_is_backed_up(make_server, receiver):
@@ -273,6 +289,36 @@ def test_http_endpoint_failures_after_the_window_go_to_s3_and_all_data_is_backed
     helpers.poll_until(lambda: backup() == b"".join(records), timeout=20, what="AllData backup")
     assert len({rid for rid, _, _ in receiver.requests}) == 1
     assert not receiver.violations
+    assert metric(srv.endpoint, "spate_firehose_delivery_to_http_endpoint_failed_records_total", name) == 5
+    assert metric(srv.endpoint, "spate_firehose_delivery_to_http_endpoint_records_total", name) == 0
+
+
+def test_http_endpoint_retry_window_does_not_count_the_waits_for_answers(make_server, receiver):
+    """AWS's HttpEndpointRetryOptions: the window starts once the first attempt has failed and leaves out the
+    time spent waiting for answers. Every answer here comes after Spate's 1 s timeout, so every attempt waits
+    1 s; the window is 1 s and the backoff at most 300 ms. Counting the waits would expire the batch at the
+    second attempt (1 s of waiting alone); leaving them out takes at least four attempts (backoffs of
+    ~200 + 300 + 300 ms before the window of 1 s is spent)."""
+    srv = http_server(make_server, timeout_ms=1000)
+    fh = firehose_client(srv.endpoint)
+    name = helpers.unique_name("fhhttp")
+    receiver.delay_s = 2.0
+    receiver.always("500")
+    fh.create_delivery_stream(DeliveryStreamName=name, HttpEndpointDestinationConfiguration=http_cfg(
+        receiver, "hw", retry_s=1))
+    wait_active(fh, name)
+    put(fh, name, [b"slow-1", b"slow-2"])
+    helpers.poll_until(lambda: len(failed_docs(srv, "hw", "http-endpoint-failed/")) == 2, timeout=30,
+                       what="2 failed records in S3")
+    failed = failed_docs(srv, "hw", "http-endpoint-failed/")
+    assert sorted(base64.b64decode(f["rawData"]) for f in failed) == [b"slow-1", b"slow-2"]
+    for f in failed:
+        # Told by curl's result code (CURLE_OPERATION_TIMEDOUT), not its message.
+        assert f["errorCode"] == "HttpEndpoint.RequestTimeout", f
+        assert f["attemptsMade"] >= 4, f
+    attempts = [rid for rid, _, _ in receiver.requests]
+    assert len(attempts) >= 4 and len(set(attempts)) == 1   # one request id, retried
+    assert not receiver.violations
 
 
 def test_http_endpoint_413_is_not_retried_and_kept_in_the_error_output(make_server, receiver):
@@ -290,6 +336,8 @@ def test_http_endpoint_413_is_not_retried_and_kept_in_the_error_output(make_serv
     assert sorted(base64.b64decode(d["rawData"]) for d in docs) == [b"big-1", b"big-2"]
     assert len(receiver.requests) == 1        # not retried
     assert s3_objects(srv, "h4") == {}         # not in the S3 bucket (as AWS)
+    helpers.poll_until(lambda: metric(srv.endpoint, "spate_firehose_delivery_to_http_endpoint_failed_records_total",
+                                      name) == 2, timeout=10, what="the 413 records counted as failed")
     put(fh, name, [b"after"])
     helpers.poll_until(lambda: b"after" in receiver.delivered_records(), timeout=20, what="the next batch")
 

@@ -18,6 +18,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import helpers
+from firehose_metrics import metric
 from conftest import FUNCTIONAL_ARGS, _ensure_npm_package
 from test_firehose import objects, wait_fh_status, FirehoseRaw
 from test_parquet_hyparquet import read
@@ -146,6 +147,15 @@ def test_boto3_stream_delivers_parquet_that_hyparquet_reads(parquet_server, read
         assert d["attemptsMade"] == 1 and d["arrivalTimestamp"] > 0 and d["attemptEndingTimestamp"] > 0
         assert d["dataCatalogTable"]["databaseName"] == "analytics"
         assert d["dataCatalogTable"]["tableName"] == "events"
+
+    # {Succeed,Failed}Conversion.{Records,Bytes}, counted once the objects are written.
+    ep = parquet_server.endpoint
+    good_bytes = sum(len(d) for d in records if d not in bad)
+    helpers.poll_until(lambda: metric(ep, "spate_firehose_succeed_conversion_records_total", name) == len(good),
+                       timeout=10, interval=0.2, what="SucceedConversion.Records")
+    assert metric(ep, "spate_firehose_succeed_conversion_bytes_total", name) == good_bytes
+    assert metric(ep, "spate_firehose_failed_conversion_records_total", name) == len(bad)
+    assert metric(ep, "spate_firehose_failed_conversion_bytes_total", name) == sum(len(b) for b in bad)
 
 
 def test_configurations_aws_refuses_are_refused(parquet_server):

@@ -19,6 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import helpers
+from firehose_metrics import metric, scrape
 from helpers import ACCOUNT_ID, REGION
 from test_firehose import ROLE, FirehoseRaw, fh_client, objects, wait_fh_status
 
@@ -198,6 +199,14 @@ def test_transform_command_drops_fails_and_rewrites(proc_server, praw, pfh):
     assert docs[1]["errorCode"] == "Lambda.MissingRecordId"
     assert all(d["attemptsMade"] == 1 for d in docs)
     assert b"drop" not in b"".join(found.values())
+    # ExecuteProcessing.{Success,Duration}, SucceedProcessing.{Records,Bytes}, the processing-failed count.
+    text = scrape(proc_server.endpoint)
+    assert metric(None, "spate_firehose_execute_processing_success_total", name, text) >= 1
+    assert metric(None, "spate_firehose_execute_processing_failure_total", name, text) == 0
+    assert metric(None, "spate_firehose_execute_processing_duration_seconds_count", name, text) >= 1
+    assert metric(None, "spate_firehose_succeed_processing_records_total", name, text) == 2
+    assert metric(None, "spate_firehose_succeed_processing_bytes_total", name, text) == len(b"KEEP-1\nKEEP-5\n")
+    assert metric(None, "spate_firehose_failed_processing_records_total", name, text) == 2
     praw.call("DeleteDeliveryStream", {"DeliveryStreamName": name})
 
 
@@ -228,6 +237,8 @@ def test_http_function_and_its_failures(proc_server, praw, pfh, function_server)
     boom_events = [e for e in function_server.events[before:] if e["deliveryStreamArn"].endswith("/" + name)]
     assert len(boom_events) == 2 and boom_events[0]["invocationId"] != boom_events[1]["invocationId"]
     assert boom_events[0]["records"][0]["recordId"] == boom_events[1]["records"][0]["recordId"]
+    # Both attempts of the failing invocation count as failures of ExecuteProcessing.
+    assert metric(proc_server.endpoint, "spate_firehose_execute_processing_failure_total", name) == 2
     praw.call("DeleteDeliveryStream", {"DeliveryStreamName": name})
 
 
@@ -272,6 +283,41 @@ def test_jq_partitioned_stream(proc_server, praw, pfh):
         check_failed_shape(doc)
     codes = sorted(d["errorCode"] for d in docs)
     assert codes == ["DynamicPartitioning.MetadataExtractionFailed", "RecordDeAggregation.Failed"]
+    text = scrape(proc_server.endpoint)
+    assert metric(None, "spate_firehose_partition_count", name, text) >= 1
+    assert metric(None, "spate_firehose_partition_count_exceeded_total", name, text) == 0
+    assert metric(None, "spate_firehose_jq_processing_duration_seconds_count", name, text) >= 1
+    praw.call("DeleteDeliveryStream", {"DeliveryStreamName": name})
+
+
+def test_more_than_500_active_partitions_overflow_to_the_error_prefix(proc_server, praw, pfh):
+    """One record JSON-de-aggregated into 503 records of distinct keys: one batch with 503 partitions;
+    500 become objects, 3 go to the error prefix as DynamicPartitioning.ActivePartitionsLimitExceeded, and
+    PartitionCount / PartitionCountExceeded say so."""
+    name = helpers.unique_name("fhp")
+    bucket = helpers.unique_name("bkt").lower()
+    create(praw, name, {
+        "RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}",
+        "Prefix": "k=!{partitionKeyFromQuery:k}/", "ErrorOutputPrefix": "err/!{firehose:error-output-type}/",
+        "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 0},
+        "DynamicPartitioningConfiguration": {"Enabled": True},
+        "ProcessingConfiguration": {"Enabled": True, "Processors": [
+            {"Type": "RecordDeAggregation", "Parameters": [{"ParameterName": "SubRecordType",
+                                                            "ParameterValue": "JSON"}]},
+            {"Type": "MetadataExtraction", "Parameters": [
+                {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{k: .k}"},
+                {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"}]}]}})
+    put(pfh, name, ["".join(json.dumps({"k": f"p{i:03d}"}) for i in range(503)).encode()])
+
+    def ready(f):
+        return (sum(1 for k in f if k.startswith("k=")) == 500
+                and len(failed_docs(f, "err/processing-failed/")) == 3)
+    found = wait_keys(proc_server.data_dir, bucket, ready, "500 partition objects and 3 overflow documents")
+    docs = failed_docs(found, "err/processing-failed/")
+    assert {d["errorCode"] for d in docs} == {"DynamicPartitioning.ActivePartitionsLimitExceeded"}
+    text = scrape(proc_server.endpoint)
+    assert metric(None, "spate_firehose_partition_count", name, text) == 500
+    assert metric(None, "spate_firehose_partition_count_exceeded_total", name, text) == 1
     praw.call("DeleteDeliveryStream", {"DeliveryStreamName": name})
 
 

@@ -20,6 +20,7 @@ import pytest
 
 import helpers
 import postgres
+from firehose_metrics import metric
 from test_firehose import ROLE, FirehoseRaw, fh_client, objects, wait_fh_status
 
 pytestmark = pytest.mark.skipif(not postgres.available(), reason="PostgreSQL 15 (postgresql-15) is not installed")
@@ -136,6 +137,13 @@ def test_boto3_creates_describes_and_rows_arrive_with_their_contents(rs_server, 
     assert b"".join(sorted(staged.values(), key=lambda b: int(b.split(b"|")[0]))) == b"".join(records)
     progress = pg.psql("SELECT count(*) FROM spate_firehose_progress", db=DB)
     assert int(progress[0][0]) >= 1
+    # DeliveryToRedshift.{Records,Bytes,Success}: every row, its bytes, one success per COPY committed.
+    ep = rs_server.endpoint
+    helpers.poll_until(lambda: metric(ep, "spate_firehose_delivery_to_redshift_records_total", name) == len(records),
+                       timeout=10, what="DeliveryToRedshift.Records")
+    assert metric(ep, "spate_firehose_delivery_to_redshift_bytes_total", name) == sum(map(len, records))
+    assert 1 <= metric(ep, "spate_firehose_delivery_to_redshift_success_total", name) <= len(staged)
+    assert metric(ep, "spate_firehose_delivery_to_redshift_failed_total", name) == 0
 
 
 def test_json_auto_maps_members_to_columns(rs_server, pg):
@@ -205,6 +213,10 @@ def test_postgres_down_then_back_loses_and_duplicates_nothing(rs_server, pg):
     wait_rows(pg, "outage", 300)
     rows = pg.psql("SELECT count(*), count(DISTINCT id), min(id), max(id) FROM outage", db=DB)
     assert rows == [["300", "300", "0", "299"]]
+    # The COPYs that failed while PostgreSQL was down are counted apart from the delivered rows.
+    assert metric(rs_server.endpoint, "spate_firehose_delivery_to_redshift_failed_total", name) >= 1
+    helpers.poll_until(lambda: metric(rs_server.endpoint, "spate_firehose_delivery_to_redshift_records_total",
+                                      name) == 300, timeout=10, what="DeliveryToRedshift.Records")
 
 
 def test_kill9_at_random_points_loads_every_record_exactly_once(make_server, pg):

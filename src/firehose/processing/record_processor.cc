@@ -1,9 +1,11 @@
 #include "firehose/processing/record_processor.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "firehose/processing/jq_query.h"
 #include "firehose/processing/lambda_contract.h"
@@ -304,6 +306,7 @@ class RecordProcessor final : public Processor {
     int attempts = 0;
     for (; attempts <= l.retries;) {
       if (cancel != nullptr && cancel->load()) return Unavailable("processing cancelled");
+      if (attempts > 0 && !Wait(LambdaRetryBackoffMs(attempts), cancel)) return Unavailable("processing cancelled");
       ++attempts;
       std::string event = BuildEvent(NewInvocationId(), env_.delivery_stream_arn, region_, inputs);
       auto t0 = std::chrono::steady_clock::now();
@@ -344,6 +347,18 @@ class RecordProcessor final : public Processor {
     }
     for (size_t k = begin; k < end; ++k) Fail(batch, (*records)[k], code, message, attempts);
     return Status::Ok();
+  }
+
+  // The backoff before a Lambda retry (ProcessorEnv::wait).
+  bool Wait(int64_t ms, const std::atomic<bool>* cancel) const {
+    if (env_.wait) return env_.wait(ms, cancel);
+    constexpr int64_t kSliceMs = 10;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (cancel != nullptr && cancel->load()) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(kSliceMs));
+    }
+    return cancel == nullptr || !cancel->load();
   }
 
   void ExtractKeys(std::vector<BatchRecord>* records, Batch* batch) {
@@ -528,6 +543,12 @@ Status CheckProcessingUpdate(const Value& before, const Value& after) {
   if (!was && is)
     return InvalidArgument("Dynamic partitioning can be enabled only when the delivery stream is created.");
   return Status::Ok();
+}
+
+int64_t LambdaRetryBackoffMs(int retry) {
+  int64_t ms = kLambdaRetryFirstBackoffMs;
+  for (int i = 1; i < retry && ms < kLambdaRetryMaxBackoffMs; ++i) ms *= 2;
+  return std::min(ms, kLambdaRetryMaxBackoffMs);
 }
 
 Result<std::unique_ptr<Processor>> NewRecordProcessor(ProcessingSpec spec, ProcessorEnv env) {

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,11 +68,24 @@ Result<ProcessingSpec> ParseProcessingSpec(const protocol::Value& s3_cfg);
 // configurations.
 Status CheckProcessingUpdate(const protocol::Value& before, const protocol::Value& after);
 
+// The wait between a failed Lambda invocation and its retry: the first
+// retry after kLambdaRetryFirstBackoffMs, each next one after twice the
+// last, at most kLambdaRetryMaxBackoffMs (AWS retries "with a backoff" and
+// documents no delays; these are ours).
+inline constexpr int64_t kLambdaRetryFirstBackoffMs = 200;
+inline constexpr int64_t kLambdaRetryMaxBackoffMs = 10'000;
+// The wait before retry `retry` (1 for the first retry).
+int64_t LambdaRetryBackoffMs(int retry);
+
 struct ProcessorEnv {
   std::string delivery_stream_arn;
   const lambda::Invoker* invoker = nullptr;  // not owned; null: no function is mapped
   util::Clock* clock = nullptr;              // not owned; null: the system clock
   ProcessingMetrics metrics;
+  // Waits `ms` before a Lambda retry; false when `cancel` was set meanwhile
+  // (the processing gives up, to be replayed). Null: a real wait, checking
+  // `cancel` every 10 ms. Tests inject one that records the delays.
+  std::function<bool(int64_t ms, const std::atomic<bool>* cancel)> wait;
 };
 
 // The processor of `spec` (null when !spec.Active()). Used by one deliverer

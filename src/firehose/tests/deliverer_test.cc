@@ -92,6 +92,61 @@ class HangingStore final : public ObjectStore {
   std::atomic<bool> cancelled_{false};
 };
 
+// A sink whose every attempt waits `wait_ms` on the test's clock for an
+// answer that says no; reports the wait as not counted by the retry window
+// when `excluded` (as the HTTP endpoint sink does). Records its attempts and
+// expiries.
+class SlowFailingSink final : public Sink {
+ public:
+  SlowFailingSink(util::ManualClock* clock, int64_t wait_ms, bool excluded, int64_t window_ms)
+      : clock_(clock), wait_ms_(wait_ms), excluded_(excluded), window_ms_(window_ms) {}
+
+  BufferingHints Buffering() const override { return {5u << 20, 0}; }
+  int64_t RetryWindowMs() const override { return window_ms_; }
+  Status Deliver(const Batch&, SinkCounts* counts, const std::atomic<bool>*) override {
+    clock_->AdvanceMs(wait_ms_);
+    if (excluded_) counts->window_excluded_ms = wait_ms_;
+    std::lock_guard<std::mutex> l(mu_);
+    ++attempts_;
+    cv_.notify_all();
+    return Unavailable("injected: 500 after waiting");
+  }
+  Status Expire(const Batch& batch, const Status&, SinkCounts* counts, const std::atomic<bool>*) override {
+    std::lock_guard<std::mutex> l(mu_);
+    expired_at_attempt_ = attempts_;
+    counts->failed = batch.records.size();
+    cv_.notify_all();
+    return Status::Ok();
+  }
+  std::string Describe() const override { return "slow failing sink"; }
+
+  // Waits until `n` attempts were made; false after 10 s.
+  bool WaitForAttempts(int n) {
+    std::unique_lock<std::mutex> l(mu_);
+    return cv_.wait_for(l, std::chrono::seconds(10), [&] { return attempts_ >= n; });
+  }
+  // The attempt count when Expire was called (waits up to 10 s), or -1.
+  int WaitForExpiry() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait_for(l, std::chrono::seconds(10), [&] { return expired_at_attempt_ >= 0; });
+    return expired_at_attempt_;
+  }
+  int expired_at_attempt() {
+    std::lock_guard<std::mutex> l(mu_);
+    return expired_at_attempt_;
+  }
+
+ private:
+  util::ManualClock* const clock_;
+  const int64_t wait_ms_;
+  const bool excluded_;
+  const int64_t window_ms_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int attempts_ = 0;
+  int expired_at_attempt_ = -1;
+};
+
 class DelivererTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -316,6 +371,70 @@ TEST_F(DelivererTest, TheRetryWindowIsNotResetByARestart) {
   // One attempt at the destination after the restart, then the error output.
   EXPECT_EQ(down.attempts().size(), 1u);
   d->Stop();
+}
+
+TEST_F(DelivererTest, TimeWaitingForAnswersIsNotCountedWhenTheSinkExcludesIt) {
+  // HTTP endpoint: each attempt waits 10 s for its (failing) answer; the
+  // 15 s window counts only the time between attempts.
+  auto sink = std::make_shared<SlowFailingSink>(&clock_, 10'000, /*excluded=*/true, 15'000);
+  DelivererOptions o;
+  o.initial_backoff_ms = 1;
+  o.max_backoff_ms = 4;
+  DeliveryTarget target;
+  target.stream_name = "orders";
+  target.sink = sink;
+  Deliverer d(o, log_, catalog_.get(), &clock_, "ds-0123456789abcdef", target);
+  ASSERT_TRUE(d.Start().ok());
+  Put({"w;"});
+  d.Notify();
+  // Six attempts: a minute of waiting for answers, still inside the window.
+  ASSERT_TRUE(sink->WaitForAttempts(6));
+  EXPECT_EQ(sink->expired_at_attempt(), -1);
+  // 15 s more on the test's clock (between attempts or during the sixth or
+  // a later one, as the threads race: not all of it is an answer's wait):
+  // the window has passed.
+  clock_.AdvanceMs(15'000);
+  EXPECT_GE(sink->WaitForExpiry(), 6);
+  d.Stop();
+  EXPECT_EQ(d.Stats().expired_records, 1u);
+}
+
+TEST_F(DelivererTest, TimeWaitingForAnswersCountsWhenTheSinkDoesNotExcludeIt) {
+  // OpenSearch's and Redshift's windows include the first attempt: it
+  // starts when the first attempt began (0 s); each attempt takes 10 s, so
+  // the third ends at 30 s, past the 25 s window, and expires the batch (a
+  // window started at the end of the first attempt would last to the fourth).
+  auto sink = std::make_shared<SlowFailingSink>(&clock_, 10'000, /*excluded=*/false, 25'000);
+  DelivererOptions o;
+  o.initial_backoff_ms = 1;
+  o.max_backoff_ms = 4;
+  DeliveryTarget target;
+  target.stream_name = "orders";
+  target.sink = sink;
+  Deliverer d(o, log_, catalog_.get(), &clock_, "ds-0123456789abcdef", target);
+  ASSERT_TRUE(d.Start().ok());
+  Put({"w;"});
+  d.Notify();
+  EXPECT_EQ(sink->WaitForExpiry(), 3);
+  d.Stop();
+}
+
+TEST_F(DelivererTest, AFirstAttemptLongerThanTheWindowIsNotRetried) {
+  // AWS's Redshift: no retry "if the first delivery attempt takes longer
+  // than" DurationInSeconds.
+  auto sink = std::make_shared<SlowFailingSink>(&clock_, 10'000, /*excluded=*/false, 5'000);
+  DelivererOptions o;
+  o.initial_backoff_ms = 1;
+  o.max_backoff_ms = 4;
+  DeliveryTarget target;
+  target.stream_name = "orders";
+  target.sink = sink;
+  Deliverer d(o, log_, catalog_.get(), &clock_, "ds-0123456789abcdef", target);
+  ASSERT_TRUE(d.Start().ok());
+  Put({"w;"});
+  d.Notify();
+  EXPECT_EQ(sink->WaitForExpiry(), 1);
+  d.Stop();
 }
 
 TEST_F(DelivererTest, WhenTheErrorOutputFailsTooBothAreRetriedAndNothingIsDropped) {

@@ -444,10 +444,15 @@ json.dump({"records": [{"recordId": r["recordId"], "result": "Ok",
   EXPECT_EQ(got, (std::vector<std::string>{"2", "2", "1", "1", "1"}));
 }
 
-TEST(Pipeline, FailingFunctionIsRetriedThenItsRecordsFail) {
+TEST(Pipeline, FailingFunctionIsRetriedWithBackoffThenItsRecordsFail) {
   auto invoker = TransformCommand("bad", "import sys; sys.stderr.write('kaput'); sys.exit(1)");
   ProcessorEnv env;
   env.invoker = invoker.get();
+  std::vector<int64_t> waits;
+  env.wait = [&](int64_t ms, const std::atomic<bool>*) {
+    waits.push_back(ms);
+    return true;
+  };
   auto p = NewRecordProcessor(LambdaSpec("bad", 2), env);
   ASSERT_TRUE(p.ok());
   Batch b = SourceBatch({"a", "b"});
@@ -457,6 +462,35 @@ TEST(Pipeline, FailingFunctionIsRetriedThenItsRecordsFail) {
   EXPECT_EQ(b.processing_failed[0].error_code, "Lambda.FunctionError");
   EXPECT_EQ(b.processing_failed[0].attempts, 3);  // the first and NumberOfRetries 2
   EXPECT_NE(b.processing_failed[0].error_message.find("kaput"), std::string::npos);
+  // A wait before each retry, none before the first attempt or after the last.
+  EXPECT_EQ(waits, (std::vector<int64_t>{200, 400}));
+}
+
+TEST(Pipeline, LambdaRetryBackoffDoublesUpToItsCap) {
+  EXPECT_EQ(LambdaRetryBackoffMs(1), kLambdaRetryFirstBackoffMs);
+  EXPECT_EQ(LambdaRetryBackoffMs(2), 2 * kLambdaRetryFirstBackoffMs);
+  EXPECT_EQ(LambdaRetryBackoffMs(6), 32 * kLambdaRetryFirstBackoffMs);
+  EXPECT_EQ(LambdaRetryBackoffMs(7), kLambdaRetryMaxBackoffMs);
+  EXPECT_EQ(LambdaRetryBackoffMs(300), kLambdaRetryMaxBackoffMs);
+}
+
+TEST(Pipeline, ACancelDuringTheBackoffEndsTheProcessing) {
+  auto invoker = TransformCommand("bad", "import sys; sys.exit(1)");
+  std::atomic<bool> cancel{false};
+  ProcessorEnv env;
+  env.invoker = invoker.get();
+  int waits_seen = 0;
+  env.wait = [&](int64_t, const std::atomic<bool>* c) {
+    ++waits_seen;
+    cancel.store(true);  // spated stops while the processor waits
+    return c == nullptr || !c->load();
+  };
+  auto p = NewRecordProcessor(LambdaSpec("bad", 3), env);
+  ASSERT_TRUE(p.ok());
+  Batch b = SourceBatch({"a"});
+  EXPECT_FALSE((*p)->Process(&b, &cancel).ok());  // replayed at the next start, not failed
+  EXPECT_EQ(waits_seen, 1);
+  EXPECT_TRUE(b.processing_failed.empty());
 }
 
 TEST(Pipeline, InvalidJsonResponseIsJsonProcessingException) {
