@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 SERVERS = [("spate", "Spate"), ("kinesalite-mem", "kinesalite (memory)"), ("kinesalite-disk", "kinesalite --path"),
-           ("kinesis-local", "kinesis-local")]
+           ("kinesis-local", "kinesis-mock")]
 PEERS = [s for s, _ in SERVERS[1:]]
 
 # scenario, what it is, metric key, unit
@@ -114,7 +114,7 @@ def write(data, out):
     w("All servers run on loopback on this machine, one at a time, with the same load from `spate_loadgen` "
       "(which shares the 2 cores). Spate is durable (fdatasync before every acknowledgement)"
       f"{', limits off' if data.get('spate_limits_off') else ''}; kinesalite keeps records in memory or in LevelDB "
-      "(`--path`, no fsync); kinesis-local keeps them in memory. Figures are medians over repetitions; "
+      "(`--path`, no fsync); kinesis-mock (npm `kinesis-local`) keeps them in memory. Figures are medians over repetitions; "
       "**Spate ÷ best peer** is the median of the per-repetition ratios against the fastest peer of that "
       "repetition.\n")
 
@@ -210,7 +210,7 @@ def write(data, out):
     fractions = [b / c for b, c in zip(bulk, ceiling) if b is not None and c]
     target("Durable PutRecords 500 x 1 KiB ≥ 85 % of the disk's fdatasync ceiling (fio, same repetition)",
            med(fractions) and 100 * med(fractions), 85, "%")
-    target("PutRecords ≥ 20x the faster of kinesalite / kinesis-local",
+    target("PutRecords ≥ 20x the faster of kinesalite / kinesis-mock",
            ratio(res, "spate", "putrecords_1k", "mb_per_s", [p for p in PEERS if "putrecords_1k" in res.get(p, {})]),
            20, "x")
     if "redis" in res:

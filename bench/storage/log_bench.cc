@@ -19,9 +19,10 @@
 //    1 KiB split over 16 shards (16 Appends of ~31 records, the request done
 //    when all are), with journal_round_max_bytes unbounded (every such round
 //    copied into the journal) and at the default.
-// b. small appends (50 closed-loop clients, 100 B, 8 shards, 1 MiB journal
-//    files so it switches often): the tail (p99.9, max) with early writeback
-//    (writeback_bytes) off and at the default.
+// b. small appends (50 closed-loop clients, 100 B, 8 shards, the default
+//    16 MiB journal, so a run of a few seconds switches it a few times): the
+//    tail (p99.9, max) with early writeback (writeback_bytes) off and at the
+//    default.
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -249,8 +250,7 @@ int WritePath(const std::string& dir, double seconds) {
   }
   for (int rep = 0; rep < 3; ++rep) {
     for (uint64_t wb : {uint64_t{0}, LogStoreOptions().writeback_bytes}) {
-      LogStoreOptions o;
-      o.journal_bytes = 1u << 20;
+      LogStoreOptions o;  // the default 16 MiB journal, as spated's streams use
       o.writeback_bytes = wb;
       SplitResult r = RunSplit(dir + "/small", o, 50, 8, 1, 100, seconds);
       std::printf(
