@@ -100,8 +100,11 @@ def measure(endpoint, rate=100.0, seconds=10.0, stream="fanout-bench"):
             timeout = 0
 
     try:
-        if not parent.poll(60) or parent.recv()[0] != "ready":
-            raise RuntimeError("the subscription did not open")
+        if not parent.poll(60):
+            raise RuntimeError("the subscription did not open within 60 s")
+        first = parent.recv()
+        if first[0] == "error":
+            raise RuntimeError("SubscribeToShard: " + first[1])
         # Warm-up: negative indexes until one comes through (the subscription is live).
         w = -1
         end = time.monotonic() + 30
