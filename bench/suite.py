@@ -159,6 +159,7 @@ class Suite:
         self.preload_mb = 150 if q else 1000  # GetRecords drain: bytes in the shard (cap) ...
         self.preload_s = 4 if q else 15       # ... or what the server ingests in this time
         self.results = {}                     # server -> scenario -> [run dicts]
+        self.rep = 0
         self.notes = []
 
     # ---------------------------------------------------------------- helpers
@@ -236,14 +237,14 @@ class Suite:
         lg(server, "create", "--stream", "prop", "--shards", 1)
         self.record(server, "put_to_get", lg(server, "prop", "--stream", "prop", "--rate", 100, "--conns", 4,
                                              "--duration", self.d, "--warmup", self.warm))
-        # 8. Fan-out (SubscribeToShard), only where the server knows the operation.
+        # 8. Fan-out (SubscribeToShard), where the server knows the operation:
+        #    bench/fanout/put_to_push.py (boto3 putter and subscriber, 100 records/s).
         probe = lg(server, "probe", "--stream", "prop", check=False)
-        if server.name == "spate" and probe and not probe.get("known"):
-            self.note("Put-to-subscriber (SubscribeToShard) latency: skipped, this spated answers "
-                      f"{probe.get('type') or probe.get('status')} (the operation is not in this build yet).")
-        elif server.name == "spate" and probe:
-            self.note("Put-to-subscriber (SubscribeToShard) latency: spated knows the operation, but "
-                      "spate_loadgen has no event-stream reader yet, so it is not measured.")
+        if probe and probe.get("known"):
+            self.record(server, "put_to_push", self.put_to_push(server))
+        else:
+            self.note(f"Put-to-subscriber (SubscribeToShard) latency: {server.label} does not implement "
+                      "SubscribeToShard.")
         # 9. 100 streams x 4 shards, mixed PutRecord / PutRecords / GetRecords, 32 connections.
         t0 = time.time()
         created = lg(server, "create", "--stream", "mix", "--stream-count", 100, "--shards", 4, timeout=240)
@@ -261,6 +262,25 @@ class Suite:
         self.record(server, "getrecords_drain", lg(server, "get", "--stream", "drain", "--duration", 60, timeout=120),
                     shard_mb=shard_mb)
         self.record(server, "peak_rss", {"rss_mib": vm_hwm_kib(server.pid()) / 1024})
+
+    def put_to_push(self, server):
+        script = os.path.join(ROOT, "bench", "fanout", "put_to_push.py")
+        try:
+            p = subprocess.run([sys.executable, script, "--endpoint", f"http://127.0.0.1:{server.port}", "--rate", "100",
+                                "--seconds", str(2 * self.d)], capture_output=True, text=True, timeout=180)
+            res = json.loads(p.stdout.strip().splitlines()[-1])
+        except (subprocess.TimeoutExpired, IndexError, ValueError) as e:
+            res = {"error": f"{type(e).__name__}"}
+        if "error" in res:
+            self.note(f"Put-to-subscriber (SubscribeToShard) latency: {server.label} could not be measured "
+                      f"with boto3: {res['error'][:200]}")
+            return None
+        # lat_us: from the PutRecord call to the event at the subscriber; ack_to_push_ms beside it.
+        lat = res["put_to_push_ms"]
+        res["lat_us"] = {"p50": lat["p50"] * 1000, "p99": lat["p99"] * 1000, "p999": None, "max": lat["max"] * 1000}
+        res["records_per_s"] = res["rate"]
+        res["req_per_s"] = res["rate"]
+        return res
 
     def note(self, text):
         if text not in self.notes:
@@ -306,7 +326,9 @@ class Suite:
             self.note("fio reference skipped: fio not installed.")
             return
         runtime = 2 if self.args.quick else 5
-        for bs in ("4k", "256k"):
+        # 4k and 256k: small and medium appends; 1m and 4m: the bulk ceiling
+        # (the best of all four is what durable PutRecords is compared with).
+        for bs in ("4k", "256k", "1m", "4m"):
             d = tempfile.mkdtemp(prefix="fio-", dir=scratch)
             try:
                 out = subprocess.run(["fio", "--name=fds", f"--directory={d}", "--rw=write", f"--bs={bs}", "--ioengine=sync",
@@ -317,6 +339,7 @@ class Suite:
                 pct = sync.get("lat_ns", {}).get("percentile", {})
                 res = {"syncs_per_s": w["iops"], "mb_per_s": w["bw_bytes"] / 1e6,
                        "sync_p50_us": pct.get("50.000000", 0) / 1000, "sync_p99_us": pct.get("99.000000", 0) / 1000}
+                res["rep"] = self.rep
                 self.results.setdefault("disk", {}).setdefault(f"fdatasync_{bs}", []).append(res)
                 log(f"  disk fdatasync {bs}: {res['syncs_per_s']:.0f} syncs/s {res['mb_per_s']:.1f} MB/s "
                     f"p50 {res['sync_p50_us']:.0f} us p99 {res['sync_p99_us']:.0f} us")
@@ -329,8 +352,8 @@ class Suite:
         try:
             for rep in range(self.args.reps):
                 log(f"repetition {rep + 1}/{self.args.reps}")
-                if rep == 0:
-                    self.fio(scratch)
+                self.rep = rep
+                self.fio(scratch)  # every repetition: Spate's bulk ingest is compared with it
                 self.redis(scratch)
                 for s in servers:
                     log(f" {s.label}")

@@ -10,6 +10,19 @@
 // small (on 1 and 10 shards) and bulk with the overwrite-ready space off and on.
 // 3. syncs: the raw cost of making N dirty files durable: N sequential
 //    fdatasyncs vs N parallel fdatasyncs vs one syncfs().
+//
+//   storage_log_bench <scratch dir> <seconds> write-path
+//
+// Only the write-path comparisons, alternating each setting with the
+// default in the same minutes:
+// a. PutRecords-shaped requests: 8 closed-loop clients, each request 500 x
+//    1 KiB split over 16 shards (16 Appends of ~31 records, the request done
+//    when all are), with journal_round_max_bytes unbounded (every such round
+//    copied into the journal) and at the default.
+// b. small appends (50 closed-loop clients, 100 B, 8 shards, the default
+//    16 MiB journal, so a run of a few seconds switches it a few times): the
+//    tail (p99.9, max) with early writeback (writeback_bytes) off and at the
+//    default.
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -126,6 +139,131 @@ RunResult Run(const std::string& dir, int sync_threads, int clients, int shards,
   return r;
 }
 
+struct SplitResult {
+  double requests_per_s = 0, mb_per_s = 0, p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0, files_per_round = 0;
+  uint64_t errors = 0, journaled = 0, switches = 0, hints = 0;
+};
+
+// `clients` closed-loop clients; each request spreads `records` records of
+// `record_bytes` evenly over min(records, shards) shards (one Append per
+// shard; client c starts at shard c) and is done when every Append is
+// acknowledged.
+SplitResult RunSplit(const std::string& dir, const LogStoreOptions& base, int clients, int shards, int records,
+                     size_t record_bytes, double seconds) {
+  util::PosixFileSystem()->RemoveAll(dir).IgnoreError();
+  LogStoreOptions o = base;
+  o.dir = dir;
+  o.fs = util::PosixFileSystem();
+  o.clock = util::SystemClock();
+  o.max_queued_bytes = 256u << 20;
+  auto store = LogStore::Open(o);
+  if (!store.ok()) {
+    std::fprintf(stderr, "open: %s\n", store.status().ToString().c_str());
+    std::exit(1);
+  }
+  std::vector<std::shared_ptr<ShardLog>> logs;
+  for (int s = 0; s < shards; ++s) {
+    logs.push_back(*(*store)->OpenShard("bench", model::ShardIndex{static_cast<uint32_t>(s)}));
+  }
+  std::string payload(record_bytes, 'x');
+  const int fan = std::min(records, shards);
+  std::vector<RecordInput> part(static_cast<size_t>(records / fan), RecordInput{"partition-key-0001", payload});
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> requests{0}, errors{0};
+  std::vector<std::vector<uint32_t>> lat(static_cast<size_t>(clients));
+  auto before = (*store)->Stats();
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      std::mutex mu;
+      std::condition_variable cv;
+      int pending = 0;
+      bool failed = false;
+      while (!stop.load(std::memory_order_relaxed)) {
+        auto s = std::chrono::steady_clock::now();
+        {
+          std::lock_guard<std::mutex> l(mu);
+          pending = fan;
+          failed = false;
+        }
+        for (int k = 0; k < fan; ++k) {
+          logs[static_cast<size_t>((c + k) % shards)]->Append(part, 1, [&](Result<AppendResult> r) {
+            std::lock_guard<std::mutex> l(mu);
+            if (!r.ok()) failed = true;
+            if (--pending == 0) cv.notify_one();
+          });
+        }
+        {
+          std::unique_lock<std::mutex> l(mu);
+          cv.wait(l, [&] { return pending == 0; });
+          if (failed) errors++;
+        }
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - s).count();
+        lat[static_cast<size_t>(c)].push_back(static_cast<uint32_t>(us));
+        requests++;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));  // benchmark duration, not a test wait
+  stop = true;
+  for (auto& t : threads) t.join();
+  double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto after = (*store)->Stats();
+  std::vector<uint32_t> all;
+  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  std::sort(all.begin(), all.end());
+  SplitResult r;
+  r.requests_per_s = static_cast<double>(requests.load()) / el;
+  r.mb_per_s = static_cast<double>(after.bytes - before.bytes) / el / 1e6;
+  if (!all.empty()) {
+    r.p50_us = all[all.size() / 2];
+    r.p99_us = all[all.size() * 99 / 100];
+    r.p999_us = all[all.size() * 999 / 1000];
+    r.max_us = all.back();
+  }
+  double rounds = static_cast<double>(after.rounds - before.rounds);
+  r.files_per_round = rounds > 0 ? static_cast<double>(after.file_syncs - before.file_syncs) / rounds : 0;
+  r.errors = errors.load();
+  r.journaled = after.journaled_batches - before.journaled_batches;
+  r.switches = after.journal_switches - before.journal_switches;
+  r.hints = after.writeback_hints - before.writeback_hints;
+  logs.clear();
+  store->reset();
+  util::PosixFileSystem()->RemoveAll(dir).IgnoreError();
+  return r;
+}
+
+int WritePath(const std::string& dir, double seconds) {
+  for (int rep = 0; rep < 3; ++rep) {
+    for (uint64_t cap : {uint64_t{0}, LogStoreOptions().journal_round_max_bytes}) {
+      LogStoreOptions o;
+      o.journal_round_max_bytes = cap;
+      SplitResult r = RunSplit(dir + "/split", o, 8, 16, 500, 1024, seconds);
+      std::printf(
+          "PutRecords-shaped 500 x 1 KiB / 16 shards, journal_round_max_bytes=%-8llu %7.1f MB/s  p50 %6.0f us  "
+          "p99 %6.0f us  %4.1f files/round  %llu journaled  errors %llu\n",
+          static_cast<unsigned long long>(cap), r.mb_per_s, r.p50_us, r.p99_us, r.files_per_round,
+          static_cast<unsigned long long>(r.journaled), static_cast<unsigned long long>(r.errors));
+      std::fflush(stdout);
+    }
+  }
+  for (int rep = 0; rep < 3; ++rep) {
+    for (uint64_t wb : {uint64_t{0}, LogStoreOptions().writeback_bytes}) {
+      LogStoreOptions o;  // the default 16 MiB journal, as spated's streams use
+      o.writeback_bytes = wb;
+      SplitResult r = RunSplit(dir + "/small", o, 50, 8, 1, 100, seconds);
+      std::printf(
+          "small 100 B, 50 clients, 8 shards, writeback_bytes=%-8llu %8.0f appends/s  p50 %6.0f  p99 %6.0f  "
+          "p99.9 %6.0f  max %6.0f us  %llu switches  %llu hints\n",
+          static_cast<unsigned long long>(wb), r.requests_per_s, r.p50_us, r.p99_us, r.p999_us, r.max_us,
+          static_cast<unsigned long long>(r.switches), static_cast<unsigned long long>(r.hints));
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
+
 double NowS() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 // Dirties `n` files with 4 KiB each, then makes them durable `how`; returns
@@ -173,11 +311,12 @@ double SyncCost(const std::string& dir, int n, const std::string& how, int reps)
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s <scratch dir> [seconds per run]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s <scratch dir> [seconds per run] [write-path]\n", argv[0]);
     return 1;
   }
   std::string dir = argv[1];
   double seconds = argc > 2 ? std::atof(argv[2]) : 5;
+  if (argc > 3 && std::string(argv[3]) == "write-path") return WritePath(dir, seconds);
   std::printf("== raw durability step for N dirty files (4 KiB each), mean us\n");
   for (int n : {1, 10, 50, 100}) {
     std::printf("N=%3d  sequential %8.0f  parallel-2 %8.0f  parallel-4 %8.0f  parallel-8 %8.0f  syncfs %8.0f\n", n,

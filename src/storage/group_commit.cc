@@ -109,7 +109,7 @@ void GroupCommitWriter::Close() {
   // The writer thread is gone: this thread owns the journal now.
   if (JournalUsable() && !journal_->empty()) SwitchJournal();
   dirty_.clear();  // let go of the files (a frozen journal keeps its records for replay)
-  dirty_set_.clear();
+  dirty_index_.clear();
 }
 
 void GroupCommitWriter::RetireJournal() {
@@ -149,7 +149,7 @@ void GroupCommitWriter::SwitchJournal() {
   }
   if (!failed.ok()) return FreezeJournal(failed);
   dirty_.clear();
-  dirty_set_.clear();
+  dirty_index_.clear();
   if (Status s = journal_->Switch(); !s.ok()) return FreezeJournal(s);
   journal_switches_ += 1;
 }
@@ -168,7 +168,10 @@ bool GroupCommitWriter::JournalBatches(const std::vector<std::unique_ptr<Pending
         // round, these segments are synced before the record goes stale.
         for (PendingBatch* b : in_record) {
           b->journaled = true;
-          if (dirty_set_.insert(b->segment.get()).second) dirty_.push_back(Dirty{b->segment, b->log});
+          auto [it, fresh] = dirty_index_.emplace(b->segment.get(), dirty_.size());
+          if (fresh) dirty_.push_back(Dirty{b->segment, b->log, b->pos.value, 0});
+          Dirty& d = dirty_[it->second];
+          d.journaled_end = std::max(d.journaled_end, b->pos.value + b->bytes.size());
         }
       } else {
         write_error = s;
@@ -178,6 +181,13 @@ bool GroupCommitWriter::JournalBatches(const std::vector<std::unique_ptr<Pending
     in_record.clear();
     record_bytes = Journal::kEmptyRecordBytes;
   };
+  if (options_.journal_round_max_bytes > 0) {
+    uint64_t small = 0;
+    for (const auto& b : batches) {
+      if (b->written && b->bytes.size() <= options_.journal_max_batch_bytes) small += b->bytes.size();
+    }
+    if (small > options_.journal_round_max_bytes) return false;  // synced in their files this round
+  }
   for (const auto& b : batches) {
     if (!journal_frozen_.ok() || !write_error.ok()) break;
     if (!b->written || b->bytes.size() > options_.journal_max_batch_bytes) continue;
@@ -214,6 +224,7 @@ LogStoreStats GroupCommitWriter::Stats() const {
   s.journaled_batches = journaled_batches_.load();
   s.journal_switches = journal_switches_.load();
   s.journal_replayed = journal_replayed_;
+  s.writeback_hints = writeback_hints_.load();
   return s;
 }
 
@@ -324,7 +335,23 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
   }
 
   // 5. Housekeeping off the acknowledgement path.
+  if (journaled) StartEarlyWriteback();
   for (Work& w : work) w.log->AfterRound();
+}
+
+void GroupCommitWriter::StartEarlyWriteback() {
+  if (options_.writeback_bytes == 0) return;
+  constexpr uint64_t kPage = 4096;
+  for (Dirty& d : dirty_) {
+    // Whole pages only: the page the next append goes on to is left alone,
+    // so an append never finds its page under writeback, nor is the page
+    // written out twice.
+    uint64_t end = d.journaled_end / kPage * kPage;
+    if (end < d.hinted_end + options_.writeback_bytes) continue;
+    d.segment->file()->StartWriteback(d.hinted_end, end - d.hinted_end);
+    d.hinted_end = end;
+    writeback_hints_ += 1;
+  }
 }
 
 }  // namespace spate::storage

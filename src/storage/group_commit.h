@@ -8,7 +8,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
@@ -135,6 +135,10 @@ class GroupCommitWriter {
   // the only durable copy, for replay at the next open.
   void SwitchJournal();
   void FreezeJournal(const Status& cause);
+  // Starts the writeback of journaled segment bytes once writeback_bytes of
+  // one file wait for the next switch (LogStoreOptions::writeback_bytes).
+  // After the callbacks: off the acknowledgement path.
+  void StartEarlyWriteback();
   // Runs `sync` (an fdatasync), recording its latency. Any thread.
   Status TimedSync(const std::function<Status()>& sync);
 
@@ -159,12 +163,14 @@ class GroupCommitWriter {
   struct Dirty {
     std::shared_ptr<Segment> segment;
     std::weak_ptr<ShardLogImpl> log;  // weak: a log holds its writer
+    uint64_t hinted_end = 0;          // file bytes before this were handed to StartWriteback
+    uint64_t journaled_end = 0;       // end of the last journaled batch in the file
   };
   std::vector<Dirty> dirty_;
-  std::unordered_set<const Segment*> dirty_set_;
+  std::unordered_map<const Segment*, size_t> dirty_index_;  // index into dirty_
 
   std::atomic<uint64_t> rounds_{0}, batches_{0}, bytes_{0}, file_syncs_{0}, sync_wall_ns_{0}, zero_filled_bytes_{0};
-  std::atomic<uint64_t> journaled_batches_{0}, journal_switches_{0};
+  std::atomic<uint64_t> journaled_batches_{0}, journal_switches_{0}, writeback_hints_{0};
   const uint64_t journal_replayed_;
   std::thread thread_;
 };

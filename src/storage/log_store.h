@@ -71,6 +71,23 @@ struct LogStoreOptions {
   // 4 x journal_max_batch_bytes + 64 KiB, and at most 1 GiB.
   uint64_t journal_bytes = 16u << 20;
   uint64_t journal_max_batch_bytes = 64u << 10;
+  // A round whose small batches add up to more than this is not journaled:
+  // its batches are synced in their segment files, as big batches are.
+  // Copying that much into the journal would make the disk write every byte
+  // twice, and a round that big is bound by the disk's bandwidth, not by
+  // the number of files it syncs. 0: no bound.
+  uint64_t journal_round_max_bytes = 1u << 20;
+  // Early writeback of journaled data. Segment bytes made durable through
+  // the journal are synced in their files only when the journal switches,
+  // which would then flush up to journal_bytes at once while the round's
+  // acknowledgements wait. Once this many such bytes of one segment file
+  // have been written since the last hint, the writer (after the round's
+  // callbacks) asks the kernel to start writing them out
+  // (File::StartWriteback: sync_file_range, no wait), whole pages only, so
+  // the switch finds little left. A hint only: durability still comes from
+  // the fdatasyncs. Per file, so with N shards up to N x this is left for
+  // the switch: small. 0: never.
+  uint64_t writeback_bytes = 256u << 10;
   // Master keys of encrypted batches (AppendOptions::encryption_key_id).
   // Not owned; may be null (then encrypted appends fail and encrypted
   // batches read as kUnavailable). Must outlive the store.
@@ -93,6 +110,7 @@ struct LogStoreStats {
   uint64_t journaled_batches = 0;  // acknowledged through the journal
   uint64_t journal_switches = 0;   // journal file switches (segments synced)
   uint64_t journal_replayed = 0;   // batches rewritten from the journal at open
+  uint64_t writeback_hints = 0;    // early writeback requests (writeback_bytes)
   // What is on disk now (a snapshot, not a count since Open): open shard
   // logs, their segment files and the acknowledged bytes in them. Logs
   // being opened (recovering) at the time are left out.

@@ -51,6 +51,15 @@ class File {
   // a no-op where the file system does not support it.
   virtual Status Allocate(uint64_t size) = 0;
   virtual Result<uint64_t> Size() const = 0;
+  // A hint: starts writing out the dirty pages of [pos, pos + len) without
+  // waiting (sync_file_range SYNC_FILE_RANGE_WRITE), so a later DataSync()
+  // has less left to do. Makes nothing durable and reports nothing: an I/O
+  // error of that writeback is still reported by the next DataSync() of the
+  // file. The default does nothing.
+  virtual void StartWriteback(uint64_t pos, uint64_t len) {
+    (void)pos;
+    (void)len;
+  }
 };
 
 enum class OpenMode {

@@ -80,6 +80,11 @@ class FaultFile final : public util::File {
 
   Result<uint64_t> Size() const override { return base_->Size(); }
 
+  void StartWriteback(uint64_t pos, uint64_t len) override {
+    std::lock_guard<std::mutex> l(fs_->mu_);
+    fs_->writeback_hints_.push_back(FaultInjectionFileSystem::WritebackHint{path(), pos, len});
+  }
+
  private:
   Status DoSync() {
     std::lock_guard<std::mutex> l(fs_->mu_);
@@ -121,6 +126,11 @@ uint64_t FaultInjectionFileSystem::UnsyncedBytes() {
     for (const auto& u : v) n += u.len;
   }
   return n;
+}
+
+std::vector<FaultInjectionFileSystem::WritebackHint> FaultInjectionFileSystem::WritebackHints() {
+  std::lock_guard<std::mutex> l(mu_);
+  return writeback_hints_;
 }
 
 int FaultInjectionFileSystem::SyncCalls() {

@@ -55,6 +55,14 @@ class FaultInjectionFileSystem final : public util::FileSystem {
   // Bytes written but not yet synced, over all files.
   uint64_t UnsyncedBytes();
   int SyncCalls();
+  // File::StartWriteback calls seen (a hint: they make nothing durable here,
+  // as on a real disk, where only a sync does).
+  struct WritebackHint {
+    std::string path;
+    uint64_t pos = 0;
+    uint64_t len = 0;
+  };
+  std::vector<WritebackHint> WritebackHints();
 
   // util::FileSystem
   Result<std::unique_ptr<util::File>> OpenFile(const std::string& path, util::OpenMode mode) override;
@@ -92,6 +100,7 @@ class FaultInjectionFileSystem final : public util::FileSystem {
   std::map<std::string, std::vector<Undo>> unsynced_;  // path -> writes since its last sync
   std::set<std::string> created_;                      // files whose directory entry is not durable
   int sync_calls_ = 0;
+  std::vector<WritebackHint> writeback_hints_;
 };
 
 }  // namespace spate::storage::testing

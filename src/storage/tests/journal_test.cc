@@ -74,6 +74,62 @@ TEST_F(JournalTest, SwitchesSyncTheSegmentsBeforeTheOldRecordsAreReused) {
   }
 }
 
+// Journaled bytes wait in their segment file for the switch's sync; the
+// writer hands them to the kernel's writeback in writeback_bytes steps, in
+// file order, without making them durable.
+TEST_F(JournalTest, JournaledSegmentBytesAreHandedToWritebackInSteps) {
+  options_.segment_bytes = 1 << 20;
+  options_.journal_bytes = 1 << 20;
+  options_.writeback_bytes = 4 << 10;
+  Reopen();
+  auto acked = AppendMany(120, 1, "w");  // about 120 x 100 B into one segment file
+  auto hints = fs_->WritebackHints();
+  ASSERT_FALSE(hints.empty());
+  EXPECT_EQ(store_->Stats().writeback_hints, hints.size());
+  EXPECT_EQ(store_->Stats().journal_switches, 0u) << "the hints come before any switch";
+  uint64_t next = hints[0].pos;
+  for (const auto& h : hints) {
+    EXPECT_NE(h.path.find(ShardDir(0)), std::string::npos) << h.path;
+    EXPECT_EQ(h.pos, next) << "contiguous ranges";
+    EXPECT_GE(h.len, options_.writeback_bytes);
+    next = h.pos + h.len;
+  }
+  // A hint is no sync: the segment's tail is still lost by a crash, and the
+  // journal still gives it back.
+  EXPECT_GT(fs_->UnsyncedBytes(), 0u);
+  CrashAndReopen(CrashMode::kDropUnsynced);
+  EXPECT_GT(store_->Stats().journal_replayed, 0u);
+  ExpectShardHolds(0, acked[0]);
+}
+
+TEST_F(JournalTest, NoWritebackHintsWhenDisabled) {
+  options_.segment_bytes = 1 << 20;
+  options_.writeback_bytes = 0;
+  Reopen();
+  AppendMany(60, 1, "n");
+  EXPECT_TRUE(fs_->WritebackHints().empty());
+  EXPECT_EQ(store_->Stats().writeback_hints, 0u);
+}
+
+// A round whose small batches add up to more than journal_round_max_bytes
+// is synced in its segment files instead (bulk rounds are bound by the
+// disk's bandwidth, which the journal copy would halve): still durable.
+TEST_F(JournalTest, RoundsOverTheRoundCapAreSyncedInTheirFilesNotJournaled) {
+  options_.journal_round_max_bytes = 16;  // below any one batch: no round is journaled
+  Reopen();
+  auto acked = AppendMany(20, 2, "r");
+  EXPECT_EQ(store_->Stats().journaled_batches, 0u);
+  EXPECT_EQ(fs_->UnsyncedBytes(), 0u) << "every acknowledged batch was synced in its segment";
+  CrashAndReopen(CrashMode::kDropUnsynced);
+  EXPECT_EQ(store_->Stats().journal_replayed, 0u);
+  for (uint32_t s = 0; s < 2; ++s) ExpectShardHolds(s, acked[s]);
+
+  options_.journal_round_max_bytes = 0;  // no cap: small batches go through the journal again
+  Reopen();
+  AppendMany(10, 2, "j");
+  EXPECT_EQ(store_->Stats().journaled_batches, 10u);
+}
+
 TEST_F(JournalTest, CleanCloseLeavesNothingToReplay) {
   auto acked = AppendMany(20, 2, "c");
   Reopen();
