@@ -264,6 +264,48 @@ def test_now_skips_what_the_delivery_stream_already_had(io_server, kda, raw, fh)
     delete_app(kda, name)
 
 
+def test_a_stopped_application_keeps_its_place_in_a_delivery_stream_across_a_restart(tmp_path):
+    """The hold of a stopped application lives in memory: spated sets it again when it starts, so records put and
+    delivered after the restart, before the application is started again, are still read from its checkpoint."""
+    from conftest import SpatedServer, _require_binary
+    _require_binary()
+    srv = SpatedServer(tmp_path / "data", tmp_path, 50, ["--limits=off"])
+    srv.start()
+    try:
+        def clients():
+            session = boto3.session.Session(aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
+                                            region_name=REGION)
+            return (kda_client(srv.endpoint), helpers.RawClient(srv.endpoint),
+                    session.client("firehose", endpoint_url=srv.endpoint))
+
+        kda, raw, fh = clients()
+        bucket = helpers.unique_name("kdarst").lower()
+        ds, ds_arn = new_delivery_stream(srv, fh, bucket)
+        dst = new_stream(raw, "rstdst")
+        name = helpers.unique_name("rstapp")
+        kda.create_application(ApplicationName=name, ApplicationCode=K1_CODE, Inputs=[firehose_input(ds_arn)],
+                               Outputs=[kinesis_output(dst)])
+        start(kda, name, "NOW")
+        wait_status(kda, name, "RUNNING")
+        put_fh(fh, ds, DEMO_ROWS[:1])
+        assert [r["TICKER_SYMBOL"] for r in read_json_records(raw, dst, 1)] == ["AAA"]
+        kda.stop_application(ApplicationName=name)
+        wait_status(kda, name, "READY")
+
+        srv.stop()
+        srv.start()
+        kda, raw, fh = clients()
+        put_fh(fh, ds, DEMO_ROWS[2:])
+        helpers.poll_until(lambda: "CCC" in "".join(p.read_text() for p in (srv.data_dir / "s3" / bucket).rglob("*")
+                                                     if p.is_file()), timeout=20, what="CCC delivered")
+        start(kda, name, "LAST_STOPPED_POINT")
+        wait_status(kda, name, "RUNNING")
+        got = read_json_records(raw, dst, 2)
+        assert sorted(r["TICKER_SYMBOL"] for r in got) == ["AAA", "CCC"], got
+    finally:
+        srv.stop()
+
+
 def test_start_with_a_missing_delivery_stream_is_an_invalid_configuration(kda):
     name = helpers.unique_name("nods")
     arn = f"arn:aws:firehose:{REGION}:{ACCOUNT_ID}:deliverystream/{helpers.unique_name('absent')}"
