@@ -1,6 +1,7 @@
 // DiscoverInputSchema: samples records from a Kinesis stream or an object of
 // the embedded object store and infers their schema (schema_discovery.h).
 
+#include <random>
 #include <sstream>
 
 #include "analytics/applications.h"
@@ -94,7 +95,6 @@ Result<std::vector<std::string>> Applications::PreprocessSamples(const std::stri
   }
   std::vector<PreprocessRecord> call;
   std::vector<std::string> ids;
-  int64_t now = clock_->NowMs();
   for (size_t i = 0; i < records.size(); ++i) {
     PreprocessRecord r;
     r.record_id = std::to_string(i);
@@ -106,7 +106,9 @@ Result<std::vector<std::string>> Applications::PreprocessSamples(const std::stri
   }
   bool kinesis = stream_arn.find(":kinesis:") != std::string_view::npos;
   // Discovery has no application: the event names none.
-  std::string event = PreprocessEvent(std::to_string(now), "", stream_arn, kinesis, call);
+  std::random_device random;
+  auto bits = [&random] { return (static_cast<uint64_t>(random()) << 32) | random(); };
+  std::string event = PreprocessEvent(InvocationId(bits(), bits()), "", stream_arn, kinesis, call);
   lambda::Invocation inv = options_.lambda->Invoke(function, event, nullptr);
   if (inv.outcome != lambda::Outcome::kOk) {
     return InvalidArgument("The preprocessing function " + function + " failed (" +

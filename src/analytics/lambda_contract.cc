@@ -1,5 +1,6 @@
 #include "analytics/lambda_contract.h"
 
+#include <cstdio>
 #include <map>
 
 #include "protocol/json_codec.h"
@@ -51,6 +52,16 @@ PreprocessResult Failed(std::string name, std::string message) {
 }
 
 }  // namespace
+
+std::string InvocationId(uint64_t hi, uint64_t lo) {
+  hi = (hi & ~0xF000ull) | 0x4000ull;        // version 4
+  lo = (lo & ~(3ull << 62)) | (2ull << 62);  // variant 10
+  char buf[37];
+  std::snprintf(buf, sizeof(buf), "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(hi >> 32),
+                static_cast<unsigned long long>((hi >> 16) & 0xFFFF), static_cast<unsigned long long>(hi & 0xFFFF),
+                static_cast<unsigned long long>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
+  return buf;
+}
 
 std::string PreprocessEvent(std::string_view invocation_id, std::string_view application_arn,
                             std::string_view stream_arn, bool kinesis_stream,

@@ -27,6 +27,9 @@
 
 namespace spate::analytics {
 
+// An invocationId: a version 4 UUID made of the random bits `hi` and `lo`.
+std::string InvocationId(uint64_t hi, uint64_t lo);
+
 // One record handed to a preprocessing function.
 struct PreprocessRecord {
   std::string record_id;

@@ -387,18 +387,7 @@ class EngineRuntime::AppRunner {
     metrics_->input_bytes->Add(bytes);
   }
 
-  std::string NewInvocationId() {
-    // A version 4 UUID.
-    uint64_t hi = random_();
-    uint64_t lo = random_();
-    hi = (hi & ~0xF000ull) | 0x4000ull;
-    lo = (lo & ~(3ull << 62)) | (2ull << 62);
-    char buf[37];
-    std::snprintf(buf, sizeof(buf), "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(hi >> 32),
-                  static_cast<unsigned long long>((hi >> 16) & 0xFFFF), static_cast<unsigned long long>(hi & 0xFFFF),
-                  static_cast<unsigned long long>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
-    return buf;
-  }
+  std::string NewInvocationId() { return InvocationId(random_(), random_()); }
 
   // Runs `batch` through the input's Lambda preprocessor, in calls of at
   // most kMaxPreprocessBytes of data: what the function returns Ok replaces

@@ -203,7 +203,8 @@ Firehose (delivery streams, on the same port):
                             after its Nth COPY commits (default 0: never)
   --lambda-map FILE         what Lambda functions run (Firehose data
                             transformation, Analytics preprocessing and
-                            Lambda outputs): a JSON object {"<function ARN or name>": {"url": URL}
+                            Lambda outputs): a JSON object
+                            {"<function ARN or name>": {"url": URL}
                             or {"command": [PROGRAM, ARGS...]}, optionally with
                             "timeout_seconds": N}; an HTTP URL gets a POST of
                             the Lambda event, a command the event on stdin

@@ -123,5 +123,11 @@ TEST(ParseDeliveryResponse, OnlyOkAcknowledges) {
   EXPECT_EQ(ParseDeliveryResponse("oops", {"0"}), std::vector<bool>{false});
 }
 
+TEST(InvocationId, IsAVersion4Uuid) {
+  EXPECT_EQ(InvocationId(0, 0), "00000000-0000-4000-8000-000000000000");
+  EXPECT_EQ(InvocationId(~0ull, ~0ull), "ffffffff-ffff-4fff-bfff-ffffffffffff");
+  EXPECT_NE(InvocationId(1, 2), InvocationId(1, 3));
+}
+
 }  // namespace
 }  // namespace spate::analytics
