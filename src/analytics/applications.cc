@@ -19,6 +19,11 @@ Status Applications::Start() {
   // A running application resumes where it stopped: its runner starts from
   // the checkpointed positions (those it had read before the restart).
   for (auto& [key, app] : apps_) {
+    // A stopped application's delivery-stream input keeps what it has not
+    // read, for a later LAST_STOPPED_POINT.
+    if ((app.status == AppStatus::kReady || app.status == AppStatus::kStopping) && runtime_ != nullptr) {
+      runtime_->Retain(app);
+    }
     // (UPDATING too: its runner ran before the restart, and the state
     // machine restarts it with the new configuration from the checkpoint.)
     if (app.status != AppStatus::kRunning && app.status != AppStatus::kUpdating) continue;

@@ -8,11 +8,14 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "analytics/application.h"
 #include "analytics/runtime.h"
 #include "base/status.h"
+#include "firehose/record_reader.h"
 #include "iam/caller.h"
+#include "lambda/invoker.h"
 #include "metadata/catalog.h"
 #include "protocol/value.h"
 #include "service/kinesis_source.h"
@@ -29,6 +32,13 @@ struct AnalyticsOptions {
   // Data Streams, for DiscoverInputSchema on a stream; null: refused. Not
   // owned; must outlive Applications.
   const service::KinesisSource* kinesis = nullptr;
+  // Firehose delivery streams, for StartApplication's check of a
+  // delivery-stream input and DiscoverInputSchema on one; null: refused.
+  // Not owned.
+  const firehose::RecordReader* firehose = nullptr;
+  // Runs DiscoverInputSchema's InputProcessingConfiguration function; null:
+  // refused. Not owned.
+  const lambda::Invoker* lambda = nullptr;
   // The embedded object store's root (DATA_DIR/s3: a directory per
   // bucket), for DiscoverInputSchema's S3Configuration; empty: refused.
   std::string object_root;
@@ -99,6 +109,19 @@ class Applications {
   // runners of running applications whose configuration changed. The
   // runners are started and stopped without holding mu_.
   void AdvanceStates();
+  // A record DiscoverInputSchema samples.
+  struct Sample {
+    std::string data;
+    int64_t arrival_ms = 0;
+    std::string shard_id;  // a Kinesis stream's; else empty
+  };
+  // DiscoverInputSchema's sampling of a Kinesis stream (all its shards).
+  Status SampleStream(const iam::Caller& caller, std::string_view resource, const std::string& position,
+                      std::vector<Sample>* records) const;
+  // Runs discovery's samples through the InputProcessingConfiguration's
+  // function: the records it answers Ok. kInvalidArgument if it cannot run.
+  Result<std::vector<std::string>> PreprocessSamples(const std::string& function, std::string_view stream_arn,
+                                                     const std::vector<Sample>& records) const;
 
   const AnalyticsOptions options_;
   metadata::Catalog* const catalog_;

@@ -716,9 +716,22 @@ Result<Value> Applications::StartApplication(const iam::Caller& caller, const Va
                                                                      " cannot be read: " + shards.status().message());
     }
   } else {
-    return Status(ErrorCode::kUnsupportedOperation,
-                  "Reading a Firehose delivery stream as an application's input is not supported by this server "
-                  "yet.");
+    std::string_view arn = input.Find("KinesisFirehoseInputDescription")->GetString("ResourceARN");
+    // AWS: TRIM_HORIZON "is not available for an Amazon Kinesis Data
+    // Firehose delivery stream" (InputStartingPositionConfiguration).
+    if (position == "TRIM_HORIZON") {
+      return InvalidArgument(
+          "Input starting position TRIM_HORIZON is not available for a Firehose delivery "
+          "stream; use NOW or LAST_STOPPED_POINT.");
+    }
+    if (options_.firehose == nullptr) {
+      return Status(ErrorCode::kUnsupportedOperation, "This server reads no Firehose delivery streams.");
+    }
+    auto range = options_.firehose->Range(caller, arn);
+    if (!range.ok()) {
+      return Status(ErrorCode::kInvalidApplicationConfiguration,
+                    "Input delivery stream " + std::string(arn) + " cannot be read: " + range.status().message());
+    }
   }
   if (runtime_ == nullptr) {
     return Status(ErrorCode::kUnsupportedOperation,

@@ -1,14 +1,18 @@
 #include "analytics/runner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <iterator>
+#include <random>
 #include <thread>
 #include <vector>
 
 #include "analytics/engine.h"
+#include "analytics/lambda_contract.h"
 #include "analytics/local_objects.h"
 #include "analytics/record_mapping.h"
 #include "base/log.h"
@@ -19,8 +23,13 @@ namespace {
 
 // Time advances (tumbling and stagger windows close) once a second.
 constexpr int64_t kAdvanceEveryMs = 1000;
-// PutRecords' and PutRecordBatch's most records per call.
+// PutRecords' and PutRecordBatch's most records per call, also the most
+// rows handed to a Lambda output per invocation.
 constexpr size_t kMaxRecordsPerPut = 500;
+// The most record data in one Lambda invocation: its payload (base64, which
+// adds a third, plus the envelope) stays under Lambda's 6 MB.
+constexpr size_t kMaxPreprocessBytes = 4u << 20;
+constexpr size_t kMaxDeliveryBytes = 4u << 20;
 // The most of a reference data object that is loaded (AWS: 1 GB; Spate
 // keeps reference tables in memory, so it asks less).
 constexpr size_t kMaxReferenceObjectBytes = 64u << 20;
@@ -203,13 +212,20 @@ std::string Render(const Row& row, const std::vector<ColumnDef>& cols, bool json
 // One running application.
 class EngineRuntime::AppRunner {
  public:
+  // One output row waiting to be written.
+  struct PendingRow {
+    std::string data;
+    int64_t attempts = 0;  // deliveries that failed so far (a Lambda output's retryHint)
+  };
+
   struct Output {
     std::string stream;  // the in-application stream it reads
     RecordSink::Kind kind = RecordSink::Kind::kKinesisStream;
+    bool lambda = false;  // a LambdaOutput: `arn` is the function's
     std::string arn;
     bool json = true;
     std::vector<ColumnDef> columns;
-    std::deque<std::string> pending;  // rendered, not yet written
+    std::deque<PendingRow> pending;  // rendered, not yet written
     std::shared_ptr<OutputMetrics> metrics;
   };
 
@@ -220,11 +236,21 @@ class EngineRuntime::AppRunner {
         program_(std::move(program)),
         mapper_(std::move(mapper)),
         columns_(std::move(columns)),
-        outputs_(std::move(outputs)) {
+        outputs_(std::move(outputs)),
+        random_(std::random_device{}()) {
     owner_.account = app_.account;
     owner_.region = app_.region;
+    app_arn_ = app_.Arn();
     const protocol::Value& in = app_.inputs.as_array()[0];
-    input_arn_ = std::string(in.Find("KinesisStreamsInputDescription")->GetString("ResourceARN"));
+    if (const protocol::Value* ks = in.Find("KinesisStreamsInputDescription")) {
+      kinesis_input_ = true;
+      input_arn_ = std::string(ks->GetString("ResourceARN"));
+    } else {
+      input_arn_ = std::string(in.Find("KinesisFirehoseInputDescription")->GetString("ResourceARN"));
+    }
+    if (const protocol::Value* p = in.Find("InputProcessingConfigurationDescription")) {
+      preprocessor_ = std::string(p->Find("InputLambdaProcessorDescription")->GetString("ResourceARN"));
+    }
     metrics_ = rt_->metrics_.ForApplication(app_.account, app_.region, app_.name, std::string(in.GetString("InputId")));
     for (const protocol::Value& n : in.Find("InAppStreamNames")->as_array()) in_app_streams_.push_back(n.as_string());
   }
@@ -240,6 +266,7 @@ class EngineRuntime::AppRunner {
   }
 
   void Stop() {
+    cancel_.store(true);
     {
       std::lock_guard<std::mutex> l(mu_);
       stopping_ = true;
@@ -249,36 +276,70 @@ class EngineRuntime::AppRunner {
   }
 
  private:
-  std::string PositionKey(const std::string& shard) const { return app_.instance + "/" + shard; }
+  // A part of the input read on its own, with its own position: a shard of a
+  // Kinesis stream, or a delivery stream's log (id: its log id).
+  struct Partition {
+    std::string id;
+    uint64_t start = 0;
+    uint64_t end = 0;
+  };
+
+  std::string PositionKey(const std::string& partition) const { return app_.instance + "/" + partition; }
+
+  Result<std::vector<Partition>> Partitions() const {
+    std::vector<Partition> out;
+    if (kinesis_input_) {
+      SPATE_ASSIGN_OR_RETURN(std::vector<service::SourceShard> shards,
+                             rt_->options_.kinesis->Shards(owner_, input_arn_));
+      for (const service::SourceShard& s : shards) out.push_back(Partition{s.shard_id, s.start, s.end});
+      return out;
+    }
+    SPATE_ASSIGN_OR_RETURN(firehose::RecordRange range, rt_->options_.firehose->Range(owner_, input_arn_));
+    out.push_back(Partition{range.log_id, range.start, range.end});
+    return out;
+  }
+
+  Result<service::SourceBatch> ReadPartition(const Partition& p, uint64_t from) const {
+    size_t max = rt_->options_.max_records_per_read;
+    if (kinesis_input_) return rt_->options_.kinesis->Read(owner_, input_arn_, p.id, from, max);
+    return rt_->options_.firehose->Read(owner_, input_arn_, p.id, from, max);
+  }
 
   Status LoadPositions(std::string_view position) {
-    SPATE_ASSIGN_OR_RETURN(std::vector<service::SourceShard> shards, rt_->options_.kinesis->Shards(owner_, input_arn_));
-    for (const service::SourceShard& s : shards) {
+    SPATE_ASSIGN_OR_RETURN(std::vector<Partition> partitions, Partitions());
+    for (const Partition& p : partitions) {
       if (position == "LAST_STOPPED_POINT") {
         SPATE_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                               rt_->catalog_->GetEntry(kPositionNamespace, PositionKey(s.shard_id)));
+                               rt_->catalog_->GetEntry(kPositionNamespace, PositionKey(p.id)));
         if (stored) {
           auto doc = protocol::ParseJson(*stored);
-          if (!doc.ok()) return Corruption("analytics position of " + PositionKey(s.shard_id) + " is not JSON");
-          next_[s.shard_id] = static_cast<uint64_t>(doc->GetInt("next"));
+          if (!doc.ok()) return Corruption("analytics position of " + PositionKey(p.id) + " is not JSON");
+          next_[p.id] = static_cast<uint64_t>(doc->GetInt("next"));
           continue;
         }
       }
-      next_[s.shard_id] = position == "TRIM_HORIZON" ? s.start : s.end;
+      next_[p.id] = position == "TRIM_HORIZON" ? p.start : p.end;
     }
     return Checkpoint();
   }
 
+  // Saves the positions that moved; a delivery-stream input then lets the
+  // log go below them.
   Status Checkpoint() {
-    for (const auto& [shard, next] : next_) {
-      auto saved = saved_.find(shard);
+    for (const auto& [partition, next] : next_) {
+      auto saved = saved_.find(partition);
       if (saved != saved_.end() && saved->second == next) continue;
       protocol::Value doc = protocol::Value::MakeObject();
       doc.Set("next", protocol::Value::Int(static_cast<int64_t>(next)));
       std::string out;
       protocol::WriteJson(doc, &out);
-      SPATE_TRY(rt_->catalog_->PutEntry(kPositionNamespace, PositionKey(shard), out));
-      saved_[shard] = next;
+      SPATE_TRY(rt_->catalog_->PutEntry(kPositionNamespace, PositionKey(partition), out));
+      saved_[partition] = next;
+      if (!kinesis_input_) {
+        if (Status st = rt_->options_.firehose->Hold(owner_, input_arn_, app_.instance, next); !st.ok()) {
+          SPATE_LOG_WARN("application " + app_.name + " cannot hold its delivery stream's records: " + st.ToString());
+        }
+      }
     }
     return Status::Ok();
   }
@@ -299,7 +360,7 @@ class EngineRuntime::AppRunner {
     for (EmittedRow& e : *emitted) {
       if (e.stream == kErrorStream) metrics_->error_rows->Add();
       for (Output& o : outputs_) {
-        if (o.stream == e.stream) o.pending.push_back(Render(e.row, o.columns, o.json));
+        if (o.stream == e.stream) o.pending.push_back(PendingRow{Render(e.row, o.columns, o.json), 0});
       }
     }
     emitted->clear();
@@ -326,27 +387,90 @@ class EngineRuntime::AppRunner {
     metrics_->input_bytes->Add(bytes);
   }
 
-  // Reads one batch from each shard and pushes its rows. *read_any: whether
-  // anything was read.
+  std::string NewInvocationId() { return InvocationId(random_(), random_()); }
+
+  // Runs `batch` through the input's Lambda preprocessor, in calls of at
+  // most kMaxPreprocessBytes of data: what the function returns Ok replaces
+  // the record, Dropped removes it, a failure (ProcessingFailed, a record
+  // missing from the answer, an invocation still failing after
+  // preprocess_retries retries) becomes an error_stream row with the
+  // record's original bytes. kCancelled when the runner stops meanwhile
+  // (nothing of the batch may then count as read).
+  Status Preprocess(const Partition& p, service::SourceBatch* batch, std::vector<EmittedRow>* emitted) {
+    std::vector<service::SourceRecord> out;
+    std::vector<service::SourceRecord>& in = batch->records;
+    size_t i = 0;
+    while (i < in.size()) {
+      std::vector<PreprocessRecord> call;
+      std::vector<std::string> ids;
+      size_t bytes = 0;
+      size_t first = i;
+      while (i < in.size() && (call.empty() || bytes + in[i].data.size() <= kMaxPreprocessBytes)) {
+        PreprocessRecord r;
+        r.record_id = std::to_string(i - first);
+        r.data = in[i].data;
+        r.arrival_ms = in[i].arrival_ms;
+        if (kinesis_input_) r.shard_id = p.id;
+        bytes += in[i].data.size();
+        ids.push_back(r.record_id);
+        call.push_back(std::move(r));
+        ++i;
+      }
+      std::string event = PreprocessEvent(NewInvocationId(), app_arn_, input_arn_, kinesis_input_, call);
+      lambda::Invocation inv;
+      int64_t backoff = rt_->options_.min_backoff_ms;
+      for (int attempt = 0;; ++attempt) {
+        inv = rt_->options_.lambda->Invoke(preprocessor_, event, &cancel_);
+        if (inv.outcome == lambda::Outcome::kCancelled || Stopping()) return Unavailable("the runner is stopping");
+        if (inv.outcome == lambda::Outcome::kOk || attempt >= rt_->options_.preprocess_retries) break;
+        if (!Wait(backoff)) return Unavailable("the runner is stopping");
+        backoff = std::min(backoff * 2, rt_->options_.max_backoff_ms);
+      }
+      if (inv.outcome != lambda::Outcome::kOk) {
+        std::string name =
+            inv.outcome == lambda::Outcome::kNotFound ? "Lambda_ResourceNotFound" : "Lambda_InvocationFailed";
+        if (++preprocess_failures_ % 50 == 1) {
+          SPATE_LOG_WARN("application " + app_.name + ": preprocessing function " + preprocessor_ +
+                         " failed: " + inv.message);
+        }
+        for (size_t k = first; k < i; ++k) ErrorRow(name, inv.message, in[k].data, emitted);
+        continue;
+      }
+      std::vector<PreprocessResult> results = ParsePreprocessResponse(inv.payload, ids);
+      for (size_t k = 0; k < results.size(); ++k) {
+        PreprocessResult& r = results[k];
+        if (r.kind == PreprocessResult::Kind::kOk) {
+          out.push_back(service::SourceRecord{std::move(r.data), in[first + k].arrival_ms});
+        } else if (r.kind == PreprocessResult::Kind::kFailed) {
+          ErrorRow(r.error_name, r.message, in[first + k].data, emitted);
+        }
+      }
+    }
+    batch->records = std::move(out);
+    return Status::Ok();
+  }
+
+  // Reads one batch from each partition and pushes its rows. *read_any:
+  // whether anything was read.
   Status ReadOnce(bool* read_any, std::vector<EmittedRow>* emitted) {
-    SPATE_ASSIGN_OR_RETURN(std::vector<service::SourceShard> shards, rt_->options_.kinesis->Shards(owner_, input_arn_));
+    SPATE_ASSIGN_OR_RETURN(std::vector<Partition> partitions, Partitions());
     int64_t behind = 0;
-    for (size_t i = 0; i < shards.size(); ++i) {
-      const service::SourceShard& s = shards[i];
-      auto [it, fresh] = next_.try_emplace(s.shard_id, s.start);  // a shard born since the start: from its beginning
+    for (size_t i = 0; i < partitions.size(); ++i) {
+      const Partition& p = partitions[i];
+      // A shard born since the start (or a delivery stream re-created): from its beginning.
+      auto [it, fresh] = next_.try_emplace(p.id, p.start);
       (void)fresh;
-      if (it->second >= s.end) continue;
-      SPATE_ASSIGN_OR_RETURN(
-          service::SourceBatch batch,
-          rt_->options_.kinesis->Read(owner_, input_arn_, s.shard_id, it->second, rt_->options_.max_records_per_read));
-      it->second = std::max(it->second, batch.next);
-      if (it->second < s.end && !batch.records.empty()) {
+      if (it->second >= p.end) continue;
+      SPATE_ASSIGN_OR_RETURN(service::SourceBatch batch, ReadPartition(p, it->second));
+      if (batch.next < p.end && !batch.records.empty()) {
         behind = std::max(behind, rt_->clock_->NowMs() - batch.records.back().arrival_ms);
       }
       CountInput(batch);
+      if (!batch.records.empty()) *read_any = true;
+      if (!preprocessor_.empty() && !batch.records.empty()) SPATE_TRY(Preprocess(p, &batch, emitted));
+      it->second = std::max(it->second, batch.next);
       const std::string& stream = in_app_streams_[i % in_app_streams_.size()];
       for (const service::SourceRecord& rec : batch.records) {
-        *read_any = true;
         rowtime_ = std::max({rowtime_, rt_->clock_->NowMs(), advanced_});
         auto rows = mapper_.Map(rec.data);
         if (!rows.ok()) {
@@ -359,14 +483,44 @@ class EngineRuntime::AppRunner {
             ErrorRow("Cast error", values.status().message(), rec.data, emitted);
             continue;
           }
-          values->push_back(Timestamp{rec.arrival_ms});
-          values->push_back(s.shard_id);
+          if (kinesis_input_) {
+            values->push_back(Timestamp{rec.arrival_ms});
+            values->push_back(p.id);
+          }
           program_->Push(stream, Row{rowtime_, std::move(*values)}, emitted);
         }
       }
     }
     metrics_->millis_behind_latest->Set(behind);
     return Status::Ok();
+  }
+
+  // Hands up to kMaxRecordsPerPut pending rows (at most
+  // kMaxDeliveryBytes of data) to the output's Lambda function; answers
+  // the rows it did not acknowledge Ok (all of them when the invocation
+  // failed), and sets *error to why. false: stopping.
+  bool DeliverToLambda(Output& o, size_t n, std::vector<bool>* acked, std::string* error) {
+    std::vector<DeliveryRecord> records;
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < n; ++i) {
+      DeliveryRecord r;
+      r.record_id = std::to_string(i);
+      r.data = o.pending[i].data;
+      r.retry_hint = o.pending[i].attempts;
+      ids.push_back(r.record_id);
+      records.push_back(std::move(r));
+    }
+    lambda::Invocation inv =
+        rt_->options_.lambda->Invoke(o.arn, DeliveryEvent(NewInvocationId(), app_arn_, records), &cancel_);
+    if (inv.outcome == lambda::Outcome::kCancelled) return false;
+    if (inv.outcome != lambda::Outcome::kOk) {
+      acked->assign(n, false);
+      *error = std::string(lambda::OutcomeName(inv.outcome)) + ": " + inv.message;
+      return true;
+    }
+    *acked = ParseDeliveryResponse(inv.payload, ids);
+    error->clear();
+    return true;
   }
 
   // Writes every pending output row, retrying with backoff until written or
@@ -376,31 +530,51 @@ class EngineRuntime::AppRunner {
       int64_t backoff = rt_->options_.min_backoff_ms;
       while (!o.pending.empty()) {
         size_t n = std::min(o.pending.size(), kMaxRecordsPerPut);
-        std::vector<std::string> batch(o.pending.begin(), o.pending.begin() + static_cast<std::ptrdiff_t>(n));
-        auto result = rt_->options_.sink->Put(owner_, o.kind, o.arn, batch);
-        std::vector<std::string> failed;
-        if (result.ok()) {
-          for (size_t i = 0; i < n; ++i) {
-            if (!(*result)[i].ok()) {
-              failed.push_back(std::move(batch[i]));
-            } else {
-              o.metrics->records->Add();
-              o.metrics->bytes->Add(batch[i].size());
-            }
+        std::vector<bool> ok(n, false);
+        std::string error;
+        if (o.lambda) {
+          // The invocation's payload stays under Lambda's 6 MB (base64 adds a third).
+          size_t bytes = o.pending[0].data.size();
+          size_t fit = 1;
+          while (fit < n && bytes + o.pending[fit].data.size() <= kMaxDeliveryBytes)
+            bytes += o.pending[fit++].data.size();
+          n = fit;
+          if (!DeliverToLambda(o, n, &ok, &error)) return false;
+          if (error.empty() && std::find(ok.begin(), ok.end(), false) != ok.end()) {
+            error = "the function did not acknowledge every record Ok";
           }
         } else {
-          failed = std::move(batch);
+          std::vector<std::string> batch;
+          batch.reserve(n);
+          for (size_t i = 0; i < n; ++i) batch.push_back(o.pending[i].data);
+          auto result = rt_->options_.sink->Put(owner_, o.kind, o.arn, batch);
+          if (result.ok()) {
+            for (size_t i = 0; i < n; ++i) ok[i] = (*result)[i].ok();
+          } else {
+            error = result.status().ToString();
+          }
+        }
+        std::vector<PendingRow> failed;
+        for (size_t i = 0; i < n; ++i) {
+          if (ok[i]) {
+            o.metrics->records->Add();
+            o.metrics->bytes->Add(o.pending[i].data.size());
+          } else {
+            ++o.pending[i].attempts;
+            failed.push_back(std::move(o.pending[i]));
+          }
         }
         o.metrics->failed_attempts->Add(failed.size());
         o.pending.erase(o.pending.begin(), o.pending.begin() + static_cast<std::ptrdiff_t>(n));
-        o.pending.insert(o.pending.begin(), failed.begin(), failed.end());
+        // Failed rows go first again, in their order.
+        o.pending.insert(o.pending.begin(), std::make_move_iterator(failed.begin()),
+                         std::make_move_iterator(failed.end()));
         if (failed.empty()) {
           backoff = rt_->options_.min_backoff_ms;
           continue;
         }
-        if (!result.ok() && ++failures_ % 50 == 1) {
-          SPATE_LOG_WARN("application " + app_.name + ": output to " + o.arn +
-                         " failed, retrying: " + result.status().ToString());
+        if (!error.empty() && ++failures_ % 50 == 1) {
+          SPATE_LOG_WARN("application " + app_.name + ": output to " + o.arn + " failed, retrying: " + error);
         }
         if (!Wait(backoff)) return false;
         backoff = std::min(backoff * 2, rt_->options_.max_backoff_ms);
@@ -416,6 +590,7 @@ class EngineRuntime::AppRunner {
     while (!Stopping()) {
       bool read_any = false;
       Status st = ReadOnce(&read_any, &emitted);
+      if (Stopping()) return;  // what was read is not checkpointed: read again at the next start
       if (!st.ok() && errors++ % 100 == 0) {
         SPATE_LOG_WARN("application " + app_.name + " cannot read its input: " + st.ToString());
       }
@@ -442,18 +617,25 @@ class EngineRuntime::AppRunner {
   const std::vector<ColumnDef> columns_;
   std::vector<Output> outputs_;
   iam::Caller owner_;
+  std::string app_arn_;
+  bool kinesis_input_ = false;  // a Kinesis stream; else a delivery stream
   std::string input_arn_;
+  std::string preprocessor_;  // the InputLambdaProcessor's function ARN; empty: none
   std::vector<std::string> in_app_streams_;
-  std::map<std::string, uint64_t> next_;   // by shard id: the next offset to read
+  std::map<std::string, uint64_t> next_;   // by partition id: the next offset to read
   std::map<std::string, uint64_t> saved_;  // what the catalog holds
   int64_t rowtime_ = 0;                    // the last ROWTIME stamped
   int64_t advanced_ = 0;                   // the last AdvanceTime
   uint64_t failures_ = 0;
+  uint64_t preprocess_failures_ = 0;
   std::shared_ptr<ApplicationMetrics> metrics_;
+  std::mt19937_64 random_;  // invocation ids
 
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_
+  // Set with stopping_: a Lambda invocation in progress gives up.
+  std::atomic<bool> cancel_{false};
   std::thread thread_;
 };
 
@@ -478,10 +660,15 @@ Status EngineRuntime::Run(const ApplicationMeta& app) {
   auto config = [](std::string m) { return Status(ErrorCode::kInvalidApplicationConfiguration, std::move(m)); };
   if (app.inputs.as_array().empty()) return config("Application " + app.name + " has no input.");
   const protocol::Value& input = app.inputs.as_array()[0];
-  if (!input.Has("KinesisStreamsInputDescription")) {
-    return config("Application " + app.name + " reads a delivery stream, which this server cannot read yet.");
+  if (input.Has("KinesisStreamsInputDescription")) {
+    if (options_.kinesis == nullptr) return config("This server reads no Kinesis streams.");
+  } else if (options_.firehose == nullptr) {
+    return config("This server reads no Firehose delivery streams.");
   }
-  if (options_.kinesis == nullptr || options_.sink == nullptr) return config("This server reads no Kinesis streams.");
+  if (input.Has("InputProcessingConfigurationDescription") && options_.lambda == nullptr) {
+    return config("This server runs no Lambda functions (see --lambda-map).");
+  }
+  if (options_.sink == nullptr) return config("This server has no output sink.");
   SPATE_ASSIGN_OR_RETURN(std::vector<InputStreamDecl> inputs, InputDecls(app));
   auto refs = References(app, options_.object_root, true);
   if (!refs.ok()) return config("Reference data cannot be loaded: " + refs.status().message());
@@ -502,7 +689,9 @@ Status EngineRuntime::Run(const ApplicationMeta& app) {
       out.kind = RecordSink::Kind::kDeliveryStream;
       out.arn = std::string(f->GetString("ResourceARN"));
     } else {
-      return config("Output " + out.stream + " writes to a Lambda function, which this server cannot call yet.");
+      if (options_.lambda == nullptr) return config("This server runs no Lambda functions (see --lambda-map).");
+      out.lambda = true;
+      out.arn = std::string(o.Find("LambdaOutputDescription")->GetString("ResourceARN"));
     }
     if (out.stream == kErrorStream) {
       out.columns = ErrorStreamColumns();
@@ -519,6 +708,7 @@ Status EngineRuntime::Run(const ApplicationMeta& app) {
   SPATE_ASSIGN_OR_RETURN(std::vector<ColumnDef> columns, ColumnsOf(*input.Find("InputSchema")));
 
   std::unique_lock<std::mutex> lock(mu_);
+  TrackHold(app);
   auto it = runners_.find(app.Key());
   // A runner replaced by a new configuration continues where it was.
   std::string position = app.starting_position.empty() ? "NOW" : app.starting_position;
@@ -544,12 +734,62 @@ void EngineRuntime::Halt(const std::string& key) {
     runner = std::move(it->second);
     runners_.erase(it);
   }
+  // A stopped application's delivery-stream input keeps its hold (for a
+  // later LAST_STOPPED_POINT) until the application is deleted.
   runner->Stop();
   // A stopped application has no runner series (a restart counts afresh).
   metrics_.Remove(runner->app().account, runner->app().region, runner->app().name);
 }
 
+void EngineRuntime::TrackHold(const ApplicationMeta& app) {
+  std::string arn;
+  if (!app.inputs.as_array().empty()) {
+    if (const protocol::Value* f = app.inputs.as_array()[0].Find("KinesisFirehoseInputDescription")) {
+      arn = std::string(f->GetString("ResourceARN"));
+    }
+  }
+  auto it = held_.find(app.instance);
+  if (it != held_.end() && it->second.arn != arn) {
+    if (options_.firehose != nullptr) options_.firehose->Release(it->second.owner, it->second.arn, app.instance);
+    held_.erase(it);
+  }
+  if (arn.empty()) return;
+  HeldInput& h = held_[app.instance];
+  h.owner.account = app.account;
+  h.owner.region = app.region;
+  h.arn = arn;
+}
+
+void EngineRuntime::Retain(const ApplicationMeta& app) {
+  if (options_.firehose == nullptr || app.inputs.as_array().empty()) return;
+  const protocol::Value* f = app.inputs.as_array()[0].Find("KinesisFirehoseInputDescription");
+  if (f == nullptr) return;
+  iam::Caller owner;
+  owner.account = app.account;
+  owner.region = app.region;
+  std::string_view arn = f->GetString("ResourceARN");
+  auto range = options_.firehose->Range(owner, arn);
+  if (!range.ok()) return;  // the delivery stream is gone: nothing to keep
+  auto stored = catalog_->GetEntry(kPositionNamespace, app.instance + "/" + range->log_id);
+  if (!stored.ok() || !*stored) return;  // never read: LAST_STOPPED_POINT starts at NOW
+  auto doc = protocol::ParseJson(**stored);
+  if (!doc.ok()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  TrackHold(app);
+  Status st = options_.firehose->Hold(owner, arn, app.instance, static_cast<uint64_t>(doc->GetInt("next")));
+  if (!st.ok())
+    SPATE_LOG_WARN("application " + app.name + " cannot hold its delivery stream's records: " + st.ToString());
+}
+
 void EngineRuntime::Forget(const std::string& instance) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = held_.find(instance);
+    if (it != held_.end()) {
+      if (options_.firehose != nullptr) options_.firehose->Release(it->second.owner, it->second.arn, instance);
+      held_.erase(it);
+    }
+  }
   auto entries = catalog_->LoadEntries(kPositionNamespace);
   if (!entries.ok()) return;
   for (const auto& [key, value] : *entries) {

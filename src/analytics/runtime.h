@@ -32,7 +32,13 @@ class Runtime {
   // waits for it; its positions stay checkpointed. No-op if none runs.
   virtual void Halt(const std::string& key) = 0;
 
-  // Forgets the positions of a deleted application instance.
+  // The application exists but does not run (READY) when spated starts:
+  // its input keeps what the application has not read yet (a delivery
+  // stream's hold, record_reader.h), for a later LAST_STOPPED_POINT.
+  virtual void Retain(const ApplicationMeta& app) = 0;
+
+  // Forgets the positions of a deleted application instance, and lets its
+  // input go.
   virtual void Forget(const std::string& instance) = 0;
 };
 

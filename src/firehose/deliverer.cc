@@ -22,26 +22,51 @@ LogTrimmer::LogTrimmer(std::shared_ptr<storage::ShardLog> log, std::string log_g
     : log_(std::move(log)), log_group_(std::move(log_group)), delivered_(readers) {}
 
 void LogTrimmer::Delivered(size_t reader, storage::Offset end) {
-  storage::Offset least = end;
   {
     std::lock_guard<std::mutex> l(mu_);
     SPATE_ASSERT(reader < delivered_.size(), "LogTrimmer reader out of range");
     delivered_[reader] = end;
-    for (const auto& d : delivered_) {
-      if (!d) return;  // a reader that has said nothing holds the whole log
-      least = std::min(least, *d);
-    }
   }
-  // Delivered segments are no longer needed, whatever their age.
-  if (Status st = log_->DropBefore(INT64_MAX, least); !st.ok()) {
-    SPATE_LOG_WARN("cannot trim the delivered log of " + log_group_ + ": " + st.ToString());
-  }
+  TrimToLeast();
 }
 
 void LogTrimmer::Absent(size_t reader) {
   std::lock_guard<std::mutex> l(mu_);
   SPATE_ASSERT(reader < delivered_.size(), "LogTrimmer reader out of range");
   delivered_[reader] = storage::Offset(UINT64_MAX);
+}
+
+void LogTrimmer::Hold(const std::string& holder, storage::Offset from) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    holds_[holder] = from;
+  }
+  TrimToLeast();
+}
+
+void LogTrimmer::Release(const std::string& holder) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (holds_.erase(holder) == 0) return;
+  }
+  TrimToLeast();
+}
+
+void LogTrimmer::TrimToLeast() {
+  storage::Offset least(UINT64_MAX);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& d : delivered_) {
+      if (!d) return;  // a reader that has said nothing holds the whole log
+      least = std::min(least, *d);
+    }
+    for (const auto& [holder, from] : holds_) least = std::min(least, from);
+  }
+  if (least.value() == UINT64_MAX) return;  // no reader reads the log
+  // Delivered segments are no longer needed, whatever their age.
+  if (Status st = log_->DropBefore(INT64_MAX, least); !st.ok()) {
+    SPATE_LOG_WARN("cannot trim the delivered log of " + log_group_ + ": " + st.ToString());
+  }
 }
 
 Deliverer::Deliverer(DelivererOptions options, std::shared_ptr<storage::ShardLog> log, metadata::Catalog* catalog,

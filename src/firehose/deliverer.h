@@ -3,6 +3,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -74,12 +75,20 @@ class LogTrimmer {
   // Reader `reader` does not read the log (holds nothing back) until it
   // first calls Delivered.
   void Absent(size_t reader);
+  // Another service's reader (record_reader.h) keeps the records from
+  // `from` on until it moves or releases its hold.
+  void Hold(const std::string& holder, storage::Offset from);
+  void Release(const std::string& holder);
 
  private:
+  // Drops the segments below what every reader and hold has let go of.
+  void TrimToLeast();
+
   const std::shared_ptr<storage::ShardLog> log_;
   const std::string log_group_;
   std::mutex mu_;
   std::vector<std::optional<storage::Offset>> delivered_;  // guarded by mu_
+  std::map<std::string, storage::Offset> holds_;           // by holder; guarded by mu_
 };
 
 // Delivers one delivery stream's log to one sink (its destination, or its S3

@@ -18,6 +18,7 @@
 #include "firehose/destination.h"
 #include "firehose/firehose_metrics.h"
 #include "firehose/object_store.h"
+#include "firehose/record_reader.h"
 #include "firehose/source_poller.h"
 #include "iam/caller.h"
 #include "metadata/catalog.h"
@@ -63,7 +64,7 @@ struct FirehoseOptions {
 // shard), and a Deliverer each. Every public method is an operation of the
 // Firehose API taking its validated input and answering its output
 // document or its error (AWS's type and message). Thread-safe.
-class DeliveryStreams {
+class DeliveryStreams final : public RecordReader {
  public:
   using Done = std::function<void(Result<protocol::Value>)>;
 
@@ -92,6 +93,14 @@ class DeliveryStreams {
   void PutRecord(const iam::Caller& caller, protocol::Value in, Done done);
   void PutRecordBatch(const iam::Caller& caller, protocol::Value in, Done done);
 
+  // RecordReader (record_reader.h, record_reader.cc): other services read
+  // the records that enter a delivery stream.
+  Result<RecordRange> Range(const iam::Caller& caller, std::string_view arn) const override;
+  Result<service::SourceBatch> Read(const iam::Caller& caller, std::string_view arn, std::string_view log_id,
+                                    uint64_t from, size_t max_records) const override;
+  Status Hold(const iam::Caller& caller, std::string_view arn, const std::string& holder, uint64_t from) override;
+  void Release(const iam::Caller& caller, std::string_view arn, const std::string& holder) override;
+
   // Delivery streams in every account and region (the recovery summary).
   size_t Count() const;
   // Delivery counters of a stream (metrics, tests); kNotFound if absent.
@@ -104,6 +113,8 @@ class DeliveryStreams {
 
  private:
   std::shared_ptr<Stream> Find(const iam::Caller& caller, std::string_view name) const;
+  // The stream an ARN names, which `caller` must own (RecordReader).
+  Result<std::shared_ptr<Stream>> FindByArn(const iam::Caller& caller, std::string_view arn) const;
   Status NotFound(const iam::Caller& caller, std::string_view name) const;
   Status OpenStream(Stream* s);
   // The destination's sink and processor; `metrics` those of the stream.

@@ -201,8 +201,10 @@ Firehose (delivery streams, on the same port):
                             *.redshift.* hosts; others are resolved as usual)
   --redshift-kill-after-copies N  crash tests only: SIGKILL the process right
                             after its Nth COPY commits (default 0: never)
-  --lambda-map FILE         what data transformation's Lambda functions run: a
-                            JSON object {"<function ARN or name>": {"url": URL}
+  --lambda-map FILE         what Lambda functions run (Firehose data
+                            transformation, Analytics preprocessing and
+                            Lambda outputs): a JSON object
+                            {"<function ARN or name>": {"url": URL}
                             or {"command": [PROGRAM, ARGS...]}, optionally with
                             "timeout_seconds": N}; an HTTP URL gets a POST of
                             the Lambda event, a command the event on stdin

@@ -260,18 +260,23 @@ int Run(const Config& config) {
   }
 
   // Analytics: applications in the catalog; their runners read streams
-  // through the same KinesisSource as Firehose and write through the
-  // registry and the delivery streams.
+  // through the same KinesisSource as Firehose and delivery streams through
+  // Firehose's RecordReader, call Lambda functions through the same invoker
+  // as Firehose, and write through the registry and the delivery streams.
   ServicesRecordSink analytics_sink(&registry, &delivery_streams);
   analytics::RunnerOptions runner_options;
   runner_options.kinesis = &kinesis_source;
+  runner_options.firehose = &delivery_streams;  // delivery-stream inputs, through firehose/record_reader.h
   runner_options.sink = &analytics_sink;
+  runner_options.lambda = lambda_invoker.get();  // preprocessing and Lambda outputs
   runner_options.object_root = config.data_dir + "/s3";
   runner_options.metrics = &metrics;
   analytics::EngineRuntime analytics_runtime(runner_options, catalog->get(), util::SystemClock());
   analytics::AnalyticsOptions analytics_options;
   analytics_options.state_delay_ms = config.state_delay_ms;
   analytics_options.kinesis = &kinesis_source;
+  analytics_options.firehose = &delivery_streams;
+  analytics_options.lambda = lambda_invoker.get();
   analytics_options.object_root = config.data_dir + "/s3";
   analytics::Applications applications(analytics_options, catalog->get(), &analytics_runtime, util::SystemClock());
   if (Status st = applications.Start(); !st.ok()) {

@@ -495,6 +495,41 @@ TEST_F(DelivererTest, ABackupDelivererHoldsTheLogUntilItHasDeliveredAndNamesItsO
   EXPECT_GT(log_->StartOffset().value(), 0u);
 }
 
+TEST_F(DelivererTest, AReadersHoldKeepsDeliveredRecordsUntilItMovesOn) {
+  MemoryStore store;
+  LogTrimmer trimmer(log_, "ds-0123456789abcdef", 1);
+  trimmer.Hold("reader", storage::Offset(0));
+  DelivererOptions o;
+  Deliverer main(o, log_, catalog_.get(), &clock_, "ds-0123456789abcdef", Real(Target(0), &store),
+                 "ds-0123456789abcdef", &trimmer, 0);
+  for (int i = 0; i < 4; ++i) Put(std::vector<std::string>(25, std::string(100, 'r')));
+  ASSERT_TRUE(main.Start().ok());
+  main.Notify();
+  ASSERT_TRUE(store.WaitForBytes(10000));
+  main.Stop();
+  // Delivered, but the reader has not read past offset 0.
+  EXPECT_EQ(log_->StartOffset().value(), 0u);
+  trimmer.Hold("reader", log_->EndOffset());
+  EXPECT_GT(log_->StartOffset().value(), 0u);
+}
+
+TEST_F(DelivererTest, AReleasedHoldLetsTheDeliveredLogGo) {
+  MemoryStore store;
+  LogTrimmer trimmer(log_, "ds-0123456789abcdef", 1);
+  trimmer.Hold("reader", storage::Offset(0));
+  DelivererOptions o;
+  Deliverer main(o, log_, catalog_.get(), &clock_, "ds-0123456789abcdef", Real(Target(0), &store),
+                 "ds-0123456789abcdef", &trimmer, 0);
+  for (int i = 0; i < 4; ++i) Put(std::vector<std::string>(25, std::string(100, 'r')));
+  ASSERT_TRUE(main.Start().ok());
+  main.Notify();
+  ASSERT_TRUE(store.WaitForBytes(10000));
+  main.Stop();
+  EXPECT_EQ(log_->StartOffset().value(), 0u);
+  trimmer.Release("reader");
+  EXPECT_GT(log_->StartOffset().value(), 0u);
+}
+
 TEST_F(DelivererTest, APendingObjectIsReplayedWithTheCompressionItWasCutWith) {
   std::string key;
   {
