@@ -145,6 +145,10 @@ Status Registry::Start() {
     k = TokenCodec::RandomKey();
     SPATE_TRY(
         catalog_->PutSetting(kIteratorKeySetting, std::string_view(reinterpret_cast<const char*>(k.data()), k.size())));
+    // A catalog shared by a cluster keeps the first key any node wrote:
+    // read back the one in force.
+    SPATE_ASSIGN_OR_RETURN(std::optional<std::string> stored, catalog_->GetSetting(kIteratorKeySetting));
+    if (stored.has_value() && stored->size() == k.size()) std::copy(stored->begin(), stored->end(), k.begin());
   }
   tokens_ = std::make_unique<TokenCodec>(k);
 
