@@ -90,9 +90,8 @@ std::vector<std::string> PlaceReplicas(std::string_view shard_key, const std::ve
   ranked.reserve(nodes.size());
   for (const std::string& n : nodes) ranked.emplace_back(Weight(shard_key, n), n);
   // Highest weight first; the node id breaks a tie so the order is total.
-  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first > b.first : a.second < b.second;
-  });
+  std::sort(ranked.begin(), ranked.end(),
+            [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
   std::vector<std::string> out;
   for (size_t i = 0; i < ranked.size() && i < factor; ++i) out.push_back(std::move(ranked[i].second));
   return out;

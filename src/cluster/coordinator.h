@@ -143,8 +143,8 @@ class Coordinator final : public Placement, public streams::WriteGate {
   std::thread thread_;
 
   // Loop thread only.
-  std::map<std::string, int64_t> applied_;        // stream record key -> mod revision applied
-  std::map<std::string, int64_t> vacant_since_;   // leader key -> when first seen vacant (steady ms)
+  std::map<std::string, int64_t> applied_;       // stream record key -> mod revision applied
+  std::map<std::string, int64_t> vacant_since_;  // leader key -> when first seen vacant (steady ms)
 };
 
 }  // namespace spate::cluster

@@ -87,8 +87,7 @@ std::optional<KeyValue> EtcdView::Get(std::string_view key) const {
 std::vector<KeyValue> EtcdView::List(std::string_view prefix) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<KeyValue> out;
-  for (auto it = kvs_.lower_bound(prefix); it != kvs_.end() && it->first.compare(0, prefix.size(), prefix) == 0;
-       ++it) {
+  for (auto it = kvs_.lower_bound(prefix); it != kvs_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
     out.push_back(it->second);
   }
   return out;

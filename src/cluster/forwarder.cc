@@ -133,7 +133,7 @@ Result<Forwarder::Reply> Forwarder::Send(const service::Call& call, std::string_
   if (!curl) return Status(ErrorCode::kInternal, "curl_easy_init failed");
   curl_slist* list = nullptr;
   list = curl_slist_append(list, call.format == WireFormat::kCbor ? "Content-Type: application/x-amz-cbor-1.1"
-                                                                   : "Content-Type: application/x-amz-json-1.1");
+                                                                  : "Content-Type: application/x-amz-json-1.1");
   list = curl_slist_append(list, ("X-Amz-Target: " + target).c_str());
   list = curl_slist_append(list, (std::string(service::kPeerCallerHeader) + ": " + caller).c_str());
   list = curl_slist_append(list, (std::string(service::kPeerSignatureHeader) + ": " + signature).c_str());
@@ -250,7 +250,8 @@ bool Forwarder::ForwardPutRecords(service::Call& call, Value& input, service::Do
       }
       std::string leader = self;
       if (const metadata::ShardMeta* shard = hash ? s.Route(*hash) : nullptr; shard != nullptr) {
-        auto l = coordinator_->LeaderOf(ShardKey(ref->account, ref->region, ref->name, model::ShardIdName(shard->index)));
+        auto l =
+            coordinator_->LeaderOf(ShardKey(ref->account, ref->region, ref->name, model::ShardIdName(shard->index)));
         if (l.has_value()) leader = *l;
       }
       groups[leader].push_back(i);
@@ -283,7 +284,8 @@ bool Forwarder::ForwardPutRecords(service::Call& call, Value& input, service::Do
       if (const Value* f = answer->Find("FailedRecordCount"); f != nullptr && f->is_int()) merge->failed += f->as_int();
       if (std::string_view e = answer->GetString("EncryptionType"); !e.empty()) merge->encryption_type = e;
     } else {
-      Status why = answer.ok() ? Status(ErrorCode::kInternal, "a peer's PutRecords answer does not match") : answer.status();
+      Status why =
+          answer.ok() ? Status(ErrorCode::kInternal, "a peer's PutRecords answer does not match") : answer.status();
       ErrorCode c = why.code();
       if (c != ErrorCode::kUnavailable && c != ErrorCode::kInternal && c != ErrorCode::kThroughputExceeded &&
           merge->fatal.ok()) {

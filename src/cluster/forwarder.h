@@ -18,9 +18,9 @@ class Registry;
 namespace spate::cluster {
 
 struct ForwarderOptions {
-  std::string secret;          // --cluster-secret-file's content: signs forwarded requests
-  size_t threads = 4;          // concurrent forwarded requests
-  size_t max_queued = 1024;    // beyond: the call fails at once (kUnavailable)
+  std::string secret;           // --cluster-secret-file's content: signs forwarded requests
+  size_t threads = 4;           // concurrent forwarded requests
+  size_t max_queued = 1024;     // beyond: the call fails at once (kUnavailable)
   int64_t timeout_ms = 10'000;  // one forwarded request, connection included
 };
 

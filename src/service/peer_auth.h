@@ -24,7 +24,8 @@ inline constexpr int64_t kPeerMaxSkewMs = 300'000;
 
 // The signed text: a version tag, the X-Amz-Target, the caller header's
 // value and the SHA-256 (hex) of the body.
-inline std::string PeerStringToSign(std::string_view target, std::string_view caller, std::string_view body_sha256_hex) {
+inline std::string PeerStringToSign(std::string_view target, std::string_view caller,
+                                    std::string_view body_sha256_hex) {
   std::string out = "SPATE-PEER-1\n";
   out.append(target).append("\n").append(caller).append("\n").append(body_sha256_hex);
   return out;

@@ -500,8 +500,9 @@ int Run(const Config& config) {
   fan_out.Stop();
   applications.Stop();  // its runners write to streams and delivery streams
   delivery_streams.Stop();
-  registry.Stop();
+  // No more mirroring or claims into a registry that is stopping.
   if (coordinator) coordinator->Stop();
+  registry.Stop();
   if (membership) membership->Stop();  // revokes the lease: the cluster forgets this node now
   logs->reset();
   firehose_logs->reset();

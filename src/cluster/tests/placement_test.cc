@@ -26,7 +26,9 @@ std::vector<std::string> Nodes(int n) {
   return out;
 }
 
-std::string Shard(int i) { return ShardKey("000000000000", "us-east-1", "s", model::ShardIdName(model::ShardIndex{static_cast<uint32_t>(i)})); }
+std::string Shard(int i) {
+  return ShardKey("000000000000", "us-east-1", "s", model::ShardIdName(model::ShardIndex{static_cast<uint32_t>(i)}));
+}
 
 TEST(PlaceReplicasTest, SameSetWhateverTheOrderOfNodes) {
   std::vector<std::string> nodes = Nodes(5);
@@ -213,8 +215,8 @@ TEST_F(CoordinatorTest, TheFirstReplicaLeadsAndTheNextTakesOverWithAHigherEpoch)
   Node b = Start("n2");
   ASSERT_TRUE(Eventually([&] { return a.coordinator->LiveNodes().size() == 2; }, 5s));
   std::vector<std::string> order = PlaceReplicas(Shard(0), {"n1", "n2"}, 3);
-  ASSERT_TRUE(client_->Put(StreamRecordKey(stream_), EncodeStreamRecord(stream_, {{"shardId-000000000000", order}}))
-                  .ok());
+  ASSERT_TRUE(
+      client_->Put(StreamRecordKey(stream_), EncodeStreamRecord(stream_, {{"shardId-000000000000", order}})).ok());
   Node& first = order[0] == "n1" ? a : b;
   Node& second = order[0] == "n1" ? b : a;
   ASSERT_TRUE(Eventually([&] { return first.coordinator->Admit(stream_, model::ShardIndex{0}).ok(); }, 5s));
