@@ -10,6 +10,8 @@
 #include "protocol/json_codec.h"
 #include "protocol/service_model.h"
 #include "server/request_id.h"
+#include "service/peer_auth.h"
+#include "util/hmac.h"
 
 namespace spate::server {
 namespace {
@@ -28,6 +30,9 @@ constexpr std::string_view kEventStreamContentType = "application/vnd.amazon.eve
 constexpr int kMaxNestingDepth = 64;
 // The longest X-Amz-Target quoted back in an UnknownOperationException.
 constexpr size_t kMaxQuotedTarget = 128;
+// Above any Unix time in milliseconds a peer signs (year 2286); guards the
+// parse from overflow.
+constexpr int64_t kMaxPeerTimeMs = 9'999'999'999'999;
 
 // UnknownOperationException naming what was asked for. AWS's own carries no
 // message at all (SDKs then print "null"); the operation's name tells a user
@@ -240,6 +245,32 @@ HttpResponse ApiDispatcher::Overloaded(const HttpRequest& head) {
       shape.ErrorResponse(Status(code, "Rate exceeded: the server is at its in-flight request memory limit; retry.")));
 }
 
+Result<iam::Caller> ApiDispatcher::VerifyPeer(const HttpRequest& req, std::string_view target) const {
+  const Status refused(ErrorCode::kUnrecognizedClient, "The security token included in the request is invalid.");
+  if (peer_secret_.empty()) return refused;
+  std::string_view caller = req.Header(service::kPeerCallerHeader);
+  std::string expected =
+      util::HmacSha256Hex(peer_secret_, service::PeerStringToSign(target, caller, util::Sha256Hex(req.body)));
+  if (!util::ConstantTimeEqual(expected, req.Header(service::kPeerSignatureHeader))) return refused;
+  // <account>/<region>/<unix ms>
+  size_t a = caller.find('/');
+  size_t b = a == std::string_view::npos ? a : caller.find('/', a + 1);
+  if (b == std::string_view::npos) return refused;
+  int64_t signed_ms = 0;
+  for (char c : caller.substr(b + 1)) {
+    if (c < '0' || c > '9' || signed_ms > kMaxPeerTimeMs) return refused;
+    signed_ms = signed_ms * 10 + (c - '0');
+  }
+  int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  if (signed_ms < now_ms - service::kPeerMaxSkewMs || signed_ms > now_ms + service::kPeerMaxSkewMs) return refused;
+  iam::Caller out;
+  out.account = std::string(caller.substr(0, a));
+  out.region = std::string(caller.substr(a + 1, b - a - 1));
+  return out;
+}
+
 void ApiDispatcher::Handle(HttpRequest&& req, std::unique_ptr<Responder> responder) {
   std::shared_ptr<AccessRecord> access;
   if (access_log_ != nullptr) access = AccessRecord::Start(access_log_, req);
@@ -294,15 +325,22 @@ void ApiDispatcher::Handle(HttpRequest&& req, std::unique_ptr<Responder> respond
     return ex->SendError(Status(ErrorCode::kSerialization, "Start of structure or map found where not expected."));
   }
 
-  auto auth = verifier_->Verify(req, service->signing_name());
-  if (!auth.ok()) return ex->SendError(auth.status());
-  if (ex->access != nullptr) ex->access->entry.account = auth->account;
+  service::Call call;
+  if (!req.Header(service::kPeerCallerHeader).empty()) {
+    auto peer = VerifyPeer(req, target);
+    if (!peer.ok()) return ex->SendError(peer.status());
+    call.caller = std::move(peer).value();
+    call.forwarded = true;
+  } else {
+    auto auth = verifier_->Verify(req, service->signing_name());
+    if (!auth.ok()) return ex->SendError(auth.status());
+    call.caller.account = std::move(auth->account);
+    call.caller.region = std::move(auth->region);
+  }
+  if (ex->access != nullptr) ex->access->entry.account = call.caller.account;
   if (Status st = model->ValidateInput(*op, &*input, ex->format); !st.ok()) return ex->SendError(st);
   if (ex->access != nullptr) ex->access->entry.stream = service->ResourceName(*op, *input);
 
-  service::Call call;
-  call.caller.account = std::move(auth->account);
-  call.caller.region = std::move(auth->region);
   call.operation = op->name();
   call.format = ex->format;
   if (Status st = service->Admit(call, *input); !st.ok()) return ex->SendError(st);

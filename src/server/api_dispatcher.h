@@ -42,6 +42,10 @@ class ApiDispatcher final : public http::RequestHandler {
   // Logs every answered request to `log` (null: none; the default). Set
   // before the server starts; `log` must outlive this.
   void SetAccessLog(AccessLog* log) { access_log_ = log; }
+  // Cluster mode: accepts requests forwarded by a peer that signed them with
+  // `secret` (service/peer_auth.h). Without it (the default) a request
+  // carrying the peer headers is refused. Set before the server starts.
+  void SetPeerSecret(std::string secret) { peer_secret_ = std::move(secret); }
 
   void Handle(http::HttpRequest&& request, std::unique_ptr<http::Responder> responder) override;
   // A request refused by the transport's memory budgets: the error its
@@ -53,11 +57,14 @@ class ApiDispatcher final : public http::RequestHandler {
  private:
   // The service X-Amz-Target names and the operation part, or nullptr.
   service::Service* Route(std::string_view target, std::string_view* operation) const;
+  // The caller a peer-forwarded request acts for, once its signature holds.
+  Result<iam::Caller> VerifyPeer(const http::HttpRequest& req, std::string_view target) const;
 
   std::unique_ptr<SigV4Verifier> owned_verifier_;  // development mode when none is given
   const SigV4Verifier* verifier_;
   std::vector<service::Service*> services_;
   AccessLog* access_log_ = nullptr;
+  std::string peer_secret_;  // empty: no cluster peers
 };
 
 }  // namespace spate::server

@@ -35,6 +35,8 @@ class FrontDoor {
   void AddService(service::Service* service) { api_.AddService(service); }
   // See ApiDispatcher::SetAccessLog: API requests only, not the routes.
   void SetAccessLog(AccessLog* log) { api_.SetAccessLog(log); }
+  // See ApiDispatcher::SetPeerSecret (cluster mode).
+  void SetPeerSecret(std::string secret) { api_.SetPeerSecret(std::move(secret)); }
   // A route in front of the AWS API, after the built-in ones; `handler` must
   // outlive this.
   void AddRoute(http::RouteMatch match, http::RequestHandler* handler) { router_.Add(std::move(match), handler); }

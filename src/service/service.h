@@ -53,6 +53,9 @@ struct Call {
   // the shape `eventstream`): starts the streaming response. A handler that
   // calls it answers through the returned sink and never calls Done.
   EventSinkOpener open_event_stream;
+  // Forwarded by a cluster peer (peer_auth.h): runs on this node, never
+  // forwarded again.
+  bool forwarded = false;
 };
 
 class Service {

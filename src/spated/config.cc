@@ -164,6 +164,11 @@ Cluster mode (several spated coordinated by etcd 3.4; src/cluster/README.md):
   --cluster-lease-ttl-s S   the node's etcd lease TTL: a node that stops
                             renewing it stops acknowledging writes, and the
                             cluster forgets it, this long after (default 3)
+  --replication-factor N    nodes holding each shard (default 3; fewer live
+                            nodes: all of them)
+  --cluster-secret-file F   a secret shared by every node (needed with
+                            --cluster): signs the requests one node forwards
+                            to another; keep it readable by spated only
 
 Firehose (delivery streams, on the same port):
   Without --s3-endpoint, delivered objects go to DATA_DIR/s3/<bucket>/<key>:
@@ -450,6 +455,16 @@ Result<Config> ParseFlags(int argc, char** argv, Action* action) {
       "needs host:port");
   Add(&app, &needs, "cluster-lease-ttl-s", Number<int64_t>(&c.cluster_lease_ttl_s, 1, 60),
       "needs a number of seconds from 1 to 60");
+  Add(&app, &needs, "replication-factor", Number<int64_t>(&c.replication_factor, 1, 9),
+      "needs a number of nodes from 1 to 9");
+  Add(
+      &app, &needs, "cluster-secret-file",
+      [&c](const std::string& v) {
+        if (v.empty()) return false;
+        c.cluster_secret_file = v;
+        return true;
+      },
+      "needs a file name");
 
   try {
     app.parse(argc, argv);
@@ -508,6 +523,12 @@ Result<Config> ParseFlags(int argc, char** argv, Action* action) {
   }
   if (!c.cluster.empty() && c.node_id.empty()) {
     return Status(ErrorCode::kInvalidArgument, "--cluster needs --node-id");
+  }
+  if (!c.cluster.empty() && c.cluster_secret_file.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "--cluster needs --cluster-secret-file");
+  }
+  if (c.cluster.empty() && !c.cluster_secret_file.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "--cluster-secret-file needs --cluster");
   }
   if (c.max_connection_inflight_bytes < c.max_body_bytes || c.max_inflight_bytes < c.max_connection_inflight_bytes) {
     return Status(ErrorCode::kInvalidArgument,

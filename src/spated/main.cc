@@ -11,8 +11,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "analytics/applications.h"
@@ -20,8 +22,11 @@
 #include "analytics/service.h"
 #include "base/log.h"
 #include "base/version.h"
+#include "cluster/coordinator.h"
 #include "cluster/etcd_client.h"
+#include "cluster/forwarder.h"
 #include "cluster/membership.h"
+#include "cluster/shared_catalog.h"
 #include "console/console_route.h"
 #include "firehose/delivery_streams.h"
 #include "firehose/endpoint_settings.h"
@@ -51,6 +56,9 @@
 
 namespace spate::spated {
 namespace {
+
+// The shortest --cluster-secret-file content accepted (an HMAC key).
+constexpr size_t kMinClusterSecretBytes = 16;
 
 // Holds an exclusive lock on <data-dir>/LOCK for the life of the process, so
 // two servers never share a data directory.
@@ -127,6 +135,9 @@ int Run(const Config& config) {
   // append (streams::WriteGate). Declared before the registry, which uses it.
   std::unique_ptr<cluster::EtcdClient> etcd;
   std::unique_ptr<cluster::Membership> membership;
+  std::unique_ptr<cluster::Coordinator> coordinator;
+  std::unique_ptr<cluster::SharedCatalog> shared_catalog;
+  std::string cluster_secret;
   if (!config.cluster.empty()) {
     auto endpoints = cluster::EtcdClient::ParseClusterUrl(config.cluster);
     if (!endpoints.ok()) {
@@ -146,10 +157,30 @@ int Run(const Config& config) {
     member_options.lease.ttl_s = config.cluster_lease_ttl_s;
     // Started once the server listens: until then the gate refuses appends.
     membership = std::make_unique<cluster::Membership>(etcd.get(), member_options, util::SystemClock());
+    std::ifstream secret_in(config.cluster_secret_file, std::ios::binary);
+    std::stringstream secret_text;
+    secret_text << secret_in.rdbuf();
+    cluster_secret = secret_text.str();
+    while (!cluster_secret.empty() && (cluster_secret.back() == '\n' || cluster_secret.back() == '\r')) {
+      cluster_secret.pop_back();
+    }
+    if (!secret_in || cluster_secret.size() < kMinClusterSecretBytes) {
+      SPATE_LOG_ERROR("--cluster-secret-file " + config.cluster_secret_file + " must hold at least " +
+                      std::to_string(kMinClusterSecretBytes) + " bytes");
+      return 1;
+    }
+    cluster::CoordinatorOptions coordinator_options;
+    coordinator_options.node_id = config.node_id;
+    coordinator_options.replication_factor = static_cast<size_t>(config.replication_factor);
+    coordinator = std::make_unique<cluster::Coordinator>(etcd.get(), membership.get(), coordinator_options);
+    // Stream records go to etcd while this node owns the catalog.
+    shared_catalog = std::make_unique<cluster::SharedCatalog>(catalog->get(), etcd.get(), coordinator.get());
   }
 
   streams::RegistryOptions reg_options;
-  reg_options.write_gate = membership.get();
+  // Appends only on the shard's leader, under its epoch (cluster mode).
+  reg_options.write_gate = coordinator.get();
+  if (coordinator) reg_options.owns_catalog = [c = coordinator.get()] { return c->OwnsCatalog(); };
   reg_options.state_delay_ms = config.state_delay_ms;
   reg_options.shard_limit = config.shard_limit;
   reg_options.on_demand_stream_limit = config.on_demand_stream_limit;
@@ -158,7 +189,9 @@ int Run(const Config& config) {
   reg_options.on_demand_scale_after_ms = config.on_demand_scale_after_ms;
   reg_options.key_store = key_store->get();
   reg_options.metrics = &metrics;
-  streams::Registry registry(reg_options, catalog->get(), logs->get(), util::SystemClock());
+  streams::Registry registry(reg_options, shared_catalog ? shared_catalog.get() : catalog->get(), logs->get(),
+                             util::SystemClock());
+  if (coordinator) coordinator->SetRegistry(&registry);
   // Enhanced fan-out: woken by every durable append (set before Start).
   streams::FanOutOptions fan_out_options;
   fan_out_options.heartbeat_ms = config.fanout_heartbeat_ms;
@@ -296,8 +329,17 @@ int Run(const Config& config) {
   server::SigV4Verifier verifier(credentials ? &*credentials : nullptr, util::SystemClock());
   fan_out.Start();
   // One port for every service: the front door routes by X-Amz-Target.
-  streams::StreamsService streams_service(&registry, &fan_out);
+  // Cluster mode: any node answers any request, forwarding it to the shard's
+  // leader or the catalog owner.
+  std::unique_ptr<cluster::Forwarder> forwarder;
+  if (coordinator) {
+    cluster::ForwarderOptions forwarder_options;
+    forwarder_options.secret = cluster_secret;
+    forwarder = std::make_unique<cluster::Forwarder>(&registry, coordinator.get(), forwarder_options);
+  }
+  streams::StreamsService streams_service(&registry, &fan_out, forwarder.get());
   server::FrontDoor front_door(&verifier);
+  if (coordinator) front_door.SetPeerSecret(cluster_secret);
   front_door.AddService(&streams_service);
   firehose::FirehoseService firehose_service(&delivery_streams);
   front_door.AddService(&firehose_service);
@@ -412,6 +454,11 @@ int Run(const Config& config) {
       (*srv)->Stop();
       return 1;
     }
+    if (Status st = coordinator->Start(); !st.ok()) {
+      SPATE_LOG_ERROR("cannot read the cluster's state at " + config.cluster + ": " + st.ToString());
+      (*srv)->Stop();
+      return 1;
+    }
   }
   std::string auth = credentials ? "signatures verified against " + std::to_string(credentials->size()) +
                                        " credential(s) from " + config.credentials_file
@@ -458,6 +505,8 @@ int Run(const Config& config) {
   fan_out.Stop();
   applications.Stop();  // its runners write to streams and delivery streams
   delivery_streams.Stop();
+  // No more mirroring or claims into a registry that is stopping.
+  if (coordinator) coordinator->Stop();
   registry.Stop();
   if (membership) membership->Stop();  // revokes the lease: the cluster forgets this node now
   logs->reset();

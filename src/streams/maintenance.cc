@@ -73,10 +73,80 @@ void Registry::ActivateStream(Stream& s, int64_t now) {
   ResolveMetrics(&s);
 }
 
+Status Registry::RemoveLocked(std::map<std::string, std::shared_ptr<Stream>>::iterator it,
+                              std::vector<std::string>* drop_groups) {
+  Stream& s = *it->second;
+  StreamMeta& m = s.meta_;
+  SPATE_TRY(catalog_->DeleteStream(m.Key()));
+  LogStreamChanges(&m, nullptr);
+  drop_groups->push_back(m.storage_group);
+  s.removed_ = true;  // for the StreamHandles still held
+  metrics_.DropStream(m);
+  streams_.erase(it);
+  return Status::Ok();
+}
+
+Status Registry::ApplyReplicated(StreamMeta meta) {
+  std::vector<std::string> drop_groups;
+  Status st = Status::Ok();
+  {
+    std::unique_lock lock(mu_);
+    last_epoch_ = std::max(last_epoch_, meta.epoch);
+    auto it = streams_.find(meta.Key());
+    if (it != streams_.end() && it->second->meta_.storage_group != meta.storage_group) {
+      SPATE_TRY(RemoveLocked(it, &drop_groups));
+      it = streams_.end();
+    }
+    if (it == streams_.end()) {
+      auto stream = std::make_shared<Stream>();
+      stream->meta_ = meta;
+      SPATE_TRY(OpenLogs(stream.get()));
+      SPATE_TRY(catalog_->PutStream(meta));
+      LogStreamChanges(nullptr, &stream->meta_);
+      streams_[meta.Key()] = std::move(stream);
+    } else {
+      Stream& s = *it->second;
+      st = OpenShardLogs(&s, meta);
+      if (st.ok()) st = catalog_->PutStream(meta);
+      if (st.ok()) {
+        LogStreamChanges(&s.meta_, &meta);
+        s.meta_ = std::move(meta);
+        s.RebuildRoutes();
+        ResolveMetrics(&s);
+      }
+    }
+  }
+  for (const std::string& g : drop_groups) logs_->DropGroup(g).IgnoreError();
+  return st;
+}
+
+Status Registry::RemoveReplicated(std::string_view key) {
+  std::vector<std::string> drop_groups;
+  {
+    std::unique_lock lock(mu_);
+    auto it = streams_.find(std::string(key));
+    if (it == streams_.end()) return Status::Ok();
+    SPATE_TRY(RemoveLocked(it, &drop_groups));
+  }
+  for (const std::string& g : drop_groups) logs_->DropGroup(g).IgnoreError();
+  return Status::Ok();
+}
+
+std::vector<std::string> Registry::StreamKeys() const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> out;
+  out.reserve(streams_.size());
+  for (const auto& [k, s] : streams_) out.push_back(k);
+  return out;
+}
+
 void Registry::RunMaintenance() {
   int64_t now = clock_->NowMs();
   std::vector<std::string> drop_groups;
-  {
+  // In cluster mode only the catalog's owner changes records; the other
+  // nodes mirror them (ApplyReplicated) and only enforce retention here.
+  const bool owner = OwnsCatalog();
+  if (owner) {
     std::unique_lock lock(mu_);
     for (auto it = streams_.begin(); it != streams_.end();) {
       Stream& s = *it->second;
@@ -96,24 +166,21 @@ void Registry::RunMaintenance() {
         continue;
       }
       if (m.status == StreamStatus::kDeleting) {
-        Status st = catalog_->DeleteStream(m.Key());
+        auto next = std::next(it);
+        Status st = RemoveLocked(it, &drop_groups);
         if (!st.ok()) {
           SPATE_LOG_ERROR("cannot delete stream " + m.name + " from the catalog: " + st.ToString());
           ++it;
           continue;
         }
-        LogStreamChanges(&m, nullptr);
-        drop_groups.push_back(m.storage_group);
-        s.removed_ = true;  // for the StreamHandles still held
-        metrics_.DropStream(m);
-        it = streams_.erase(it);
+        it = next;
         continue;
       }
       ActivateStream(s, now);
       ++it;
     }
   }
-  ScaleOnDemandStreams();
+  if (owner) ScaleOnDemandStreams();
   for (const std::string& g : drop_groups) {
     Status st = logs_->DropGroup(g);
     if (!st.ok()) SPATE_LOG_ERROR("cannot remove data of " + g + ": " + st.ToString());

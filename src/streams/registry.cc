@@ -27,6 +27,19 @@ constexpr std::string_view kIteratorKeySetting = "token-key";
 // The last stream epoch handed out, in decimal (docs/formats/sequence_number.md).
 constexpr std::string_view kStreamEpochSetting = "stream-epoch";
 
+// The "stream-epoch" setting's value; 0 when absent, unparsable or out of range.
+uint32_t ParseStreamEpoch(const std::optional<std::string>& setting) {
+  if (!setting.has_value()) return 0;
+  const std::string& text = *setting;
+  uint64_t v = 0;
+  bool valid = !text.empty() && text.size() <= 8;
+  for (char c : text) {
+    if (c < '0' || c > '9') valid = false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return valid && v <= model::kMaxStreamEpoch ? static_cast<uint32_t>(v) : 0;
+}
+
 std::string StorageGroupFor(const StreamRef& ref, int64_t created_ms) {
   return ref.account + "." + ref.region + "." + ref.name + "." + std::to_string(created_ms);
 }
@@ -145,6 +158,10 @@ Status Registry::Start() {
     k = TokenCodec::RandomKey();
     SPATE_TRY(
         catalog_->PutSetting(kIteratorKeySetting, std::string_view(reinterpret_cast<const char*>(k.data()), k.size())));
+    // A catalog shared by a cluster keeps the first key any node wrote:
+    // read back the one in force.
+    SPATE_ASSIGN_OR_RETURN(std::optional<std::string> stored, catalog_->GetSetting(kIteratorKeySetting));
+    if (stored.has_value() && stored->size() == k.size()) std::copy(stored->begin(), stored->end(), k.begin());
   }
   tokens_ = std::make_unique<TokenCodec>(k);
 
@@ -154,18 +171,8 @@ Status Registry::Start() {
   if (!epoch_setting.ok()) return epoch_setting.status();
   {
     std::unique_lock lock(mu_);
-    last_epoch_ = 0;
-    if (epoch_setting->has_value()) {
-      // Unparsable or out of range: fall back to the loaded streams' epochs.
-      const std::string& text = **epoch_setting;
-      uint64_t v = 0;
-      bool valid = !text.empty() && text.size() <= 8;
-      for (char c : text) {
-        if (c < '0' || c > '9') valid = false;
-        v = v * 10 + static_cast<uint64_t>(c - '0');
-      }
-      if (valid && v <= model::kMaxStreamEpoch) last_epoch_ = static_cast<uint32_t>(v);
-    }
+    // Unparsable or out of range: fall back to the loaded streams' epochs.
+    last_epoch_ = ParseStreamEpoch(*epoch_setting);
     for (StreamMeta& meta : *loaded) {
       last_epoch_ = std::max(last_epoch_, meta.epoch);
       auto stream = std::make_shared<Stream>();
@@ -277,6 +284,10 @@ Status Registry::CreateStream(const StreamRef& ref, uint32_t shard_count, Stream
                   "This request would exceed the limit of " + std::to_string(options_.on_demand_stream_limit) +
                       " on-demand streams for the account " + ref.account + " in " + ref.region + ".");
   }
+  // The catalog's counter may be ahead of last_epoch_ (cluster mode: an
+  // earlier catalog owner handed out epochs of streams since deleted, which
+  // this node never mirrored); read before the lock, it may be a network call.
+  SPATE_ASSIGN_OR_RETURN(std::optional<std::string> epoch_setting, catalog_->GetSetting(kStreamEpochSetting));
   int64_t now = clock_->NowMs();
   auto stream = std::make_shared<Stream>();
   StreamMeta& m = stream->meta_;
@@ -307,6 +318,7 @@ Status Registry::CreateStream(const StreamRef& ref, uint32_t shard_count, Stream
     return Status(ErrorCode::kAlreadyExists,
                   "Stream " + ref.name + " under account " + ref.account + " already exists.");
   }
+  last_epoch_ = std::max(last_epoch_, ParseStreamEpoch(epoch_setting));
   // A new epoch for this incarnation, durable before any number uses it.
   // From kFirstExactEpoch up, so every new stream numbers its shards' first
   // records after their starting numbers (model::SequenceNumber).

@@ -70,6 +70,12 @@ struct RegistryOptions {
   // Cluster mode's say on every append (write_gate.h). Not owned; must
   // outlive the registry. Null: a single node, every append admitted.
   const WriteGate* write_gate = nullptr;
+  // Cluster mode: whether this node runs the stream catalog now (its
+  // owner). Null: always (a single node). Another node only mirrors the
+  // owner's records (ApplyReplicated) and its maintenance pass enforces
+  // retention only: life-cycle transitions, consumers and on-demand
+  // scaling are the owner's, which publishes them.
+  std::function<bool()> owns_catalog;
 };
 
 // One stream at run time: its catalog record plus its shards' open logs.
@@ -179,6 +185,16 @@ class Registry {
                       int32_t max_record_size_kib = metadata::kDefaultMaxRecordSizeKiB, int32_t warm_mibps = 0);
   // Moves a stream to DELETING; it disappears after the state delay.
   Status DeleteStream(const StreamRef& ref);
+
+  // Cluster mode: makes `meta` (the catalog owner's record of a stream)
+  // this node's record, persisting it in the local catalog and opening the
+  // logs of shards it lacks; a record of another incarnation (deleted and
+  // created again) replaces the old one, whose logs are dropped.
+  Status ApplyReplicated(metadata::StreamMeta meta);
+  // Cluster mode: forgets a stream the owner deleted, and drops its logs.
+  Status RemoveReplicated(std::string_view key);
+  // Every stream's catalog key (StreamMeta::Key), in order.
+  std::vector<std::string> StreamKeys() const;
 
   // Quotas, for DescribeLimits and the quota checks. Open shards count as
   // Stream::QuotaShardCount says (pending reshards included).
@@ -294,6 +310,12 @@ class Registry {
   // Makes a CREATING or UPDATING stream ACTIVE, applying its pending reshard
   // (maintenance.cc). Under mu_ held exclusively.
   void ActivateStream(Stream& s, int64_t now);
+  // Removes streams_[key] (the maintenance pass's deletion and
+  // RemoveReplicated): its catalog record and metrics; its storage group is
+  // added to drop_groups. Under mu_ held exclusively.
+  Status RemoveLocked(std::map<std::string, std::shared_ptr<Stream>>::iterator it,
+                      std::vector<std::string>* drop_groups);
+  bool OwnsCatalog() const { return !options_.owns_catalog || options_.owns_catalog(); }
 
   const RegistryOptions options_;
   std::unique_ptr<metrics::Registry> own_metrics_;  // when options_.metrics is null

@@ -3,10 +3,12 @@
 #include <functional>
 
 #include "streams/api/operation.h"
+#include "streams/request_forwarder.h"
 
 namespace spate::streams {
 
-StreamsService::StreamsService(Registry* registry, FanOut* fan_out) : registry_(registry), fan_out_(fan_out) {
+StreamsService::StreamsService(Registry* registry, FanOut* fan_out, RequestForwarder* forwarder)
+    : registry_(registry), fan_out_(fan_out), forwarder_(forwarder) {
   for (const protocol::OperationInfo& op : model().operations()) handlers_.push_back(api::FindHandler(op.name()));
 }
 
@@ -39,6 +41,8 @@ std::string StreamsService::ResourceName(const protocol::OperationInfo&, const p
 
 void StreamsService::Invoke(const protocol::OperationInfo& op, service::Call call, protocol::Value input,
                             service::Done done) {
+  // The one place that decides "here or another node" (cluster mode).
+  if (forwarder_ != nullptr && !call.forwarded && forwarder_->Forward(call, input, done)) return;
   api::Context ctx;
   static_cast<service::Call&>(ctx) = std::move(call);
   ctx.registry = registry_;

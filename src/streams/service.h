@@ -8,6 +8,7 @@ namespace spate::streams {
 
 class FanOut;
 class Registry;
+class RequestForwarder;
 namespace api {
 struct Context;
 }
@@ -20,11 +21,14 @@ struct Context;
 // PutRecords, GetRecords, SubscribeToShard: what producers and the KCL
 // already back off on) and LimitExceededException elsewhere.
 //
-// Thread-safe; `registry` and `fan_out` (may be null: no enhanced fan-out)
-// must outlive it.
+// In cluster mode a `forwarder` (request_forwarder.h) may send a call to the
+// node it belongs on instead of running its handler here.
+//
+// Thread-safe; `registry`, `fan_out` (may be null: no enhanced fan-out) and
+// `forwarder` (may be null: a single node) must outlive it.
 class StreamsService final : public service::Service {
  public:
-  StreamsService(Registry* registry, FanOut* fan_out);
+  StreamsService(Registry* registry, FanOut* fan_out, RequestForwarder* forwarder = nullptr);
 
   const protocol::ServiceModel& model() const override;
   bool Serves(const protocol::OperationInfo& op) const override;
@@ -41,6 +45,7 @@ class StreamsService final : public service::Service {
 
   Registry* registry_;
   FanOut* fan_out_;
+  RequestForwarder* forwarder_;
   // By the operation's position in model().operations(); null when unserved.
   std::vector<Handler> handlers_;
 };

@@ -20,12 +20,15 @@ class WriteGate {
  public:
   virtual ~WriteGate() = default;
   // The authority to append to `shard` of `stream` under (in cluster mode,
-  // the node's etcd lease), or the error that fails the shard's records
-  // (kUnavailable: the SDKs retry an InternalFailure).
+  // the fencing epoch of this node's leadership of the shard, held under its
+  // etcd lease), or the error that fails the shard's records (kUnavailable:
+  // the SDKs retry an InternalFailure).
   virtual Result<int64_t> Admit(const metadata::StreamMeta& stream, model::ShardIndex shard) const = 0;
-  // Whether `authority`, as Admit returned it, still holds. A batch that
-  // became durable after it lapsed fails with kUnavailable instead of being
-  // acknowledged (the records stay in this node's log; the client retries).
+  // Whether `authority`, as Admit returned it, still holds (in cluster mode:
+  // the lease holds and the shard's leader key still names this node at that
+  // epoch). A batch that became durable after it lapsed fails with
+  // kUnavailable instead of being acknowledged (the records stay in this
+  // node's log; the client retries).
   virtual bool StillHolds(int64_t authority) const = 0;
 };
 

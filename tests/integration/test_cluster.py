@@ -1,9 +1,13 @@
 """Cluster mode (src/cluster/): a real etcd 3.4 and three spated nodes on loopback.
 
-What the first slice of cluster mode promises, and only that: each node registers under its etcd
-lease (/spate/nodes/<id>), a node killed with kill -9 leaves the cluster after its lease TTL while
-the others keep answering, a node id is held by one live process at a time, and a node that cannot
-renew its lease stops acknowledging writes until it holds a lease again.
+What cluster mode promises so far: each node registers under its etcd lease (/spate/nodes/<id>), a
+node killed with kill -9 leaves the cluster after its lease TTL while the others keep answering, a
+node id is held by one live process at a time, and a node that cannot renew its lease stops
+acknowledging writes until it holds a lease again. The stream catalog is shared (a stream created
+through one node is described, written and read through any other), each shard is led by one of its
+replicas and any node forwards a request to the shard's leader or the catalog owner; when a leader is
+killed another replica takes its shards over. Records are not replicated yet: after a failover the
+new leader's log holds only what was written to it.
 """
 
 import base64
@@ -14,6 +18,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -25,6 +30,7 @@ from conftest import FUNCTIONAL_ARGS, SpatedServer, _require_binary
 ETCD_BIN = shutil.which("etcd") or "/usr/bin/etcd"
 ETCD_START_TIMEOUT_S = 15
 LEASE_TTL_S = 1
+SECRET = "test-cluster-secret-0123456789"
 
 
 def free_port():
@@ -87,11 +93,17 @@ class Etcd:
 
 
 @pytest.fixture
-def cluster(tmp_path):
+def cluster(request, tmp_path):
+    """One etcd and three nodes n1..n3. Parametrized indirectly, the lease TTL in seconds (None: spated's
+    default); LEASE_TTL_S otherwise."""
+    lease_ttl_s = getattr(request, "param", LEASE_TTL_S)
+    ttl_args = [] if lease_ttl_s is None else ["--cluster-lease-ttl-s", str(lease_ttl_s)]
     _require_binary()
     etcd = Etcd(tmp_path)
     etcd.start()
     nodes = []
+    secret_file = tmp_path / "cluster-secret"
+    secret_file.write_text(SECRET + "\n")
 
     def add_node(node_id, name=None):
         """A node (not started) with its own data and log directory, `name` (default node_id)."""
@@ -99,7 +111,7 @@ def cluster(tmp_path):
         log_dir.mkdir()
         srv = SpatedServer(log_dir / "data", log_dir, extra_args=[
             *FUNCTIONAL_ARGS, "--cluster", f"etcd://127.0.0.1:{etcd.client_port}", "--node-id", node_id,
-            "--cluster-lease-ttl-s", str(LEASE_TTL_S)])
+            *ttl_args, "--cluster-secret-file", str(secret_file)])
         nodes.append(srv)
         return srv
 
@@ -137,9 +149,9 @@ def test_nodes_register_and_a_killed_node_leaves_after_its_lease(cluster):
         boto = helpers.make_boto3_client(srv.endpoint)
         name = helpers.unique_name("cl")
         boto.create_stream(StreamName=name, ShardCount=1)
-        helpers.poll_until(lambda: boto.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"][
-            "StreamStatus"] == "ACTIVE", what="ACTIVE")
-        assert boto.put_record(StreamName=name, PartitionKey="k", Data=b"x")["SequenceNumber"]
+        wait_active(boto, name)
+        assert retry(lambda: boto.put_record(StreamName=name, PartitionKey="k", Data=b"x"), "PutRecord")[
+            "SequenceNumber"]
 
 
 def test_a_clean_stop_leaves_at_once(cluster):
@@ -165,7 +177,8 @@ def test_writes_stop_while_the_lease_cannot_be_renewed(cluster):
     boto.create_stream(StreamName=name, ShardCount=1)
     helpers.poll_until(lambda: boto.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"][
         "StreamStatus"] == "ACTIVE", what="ACTIVE")
-    assert boto.put_record(StreamName=name, PartitionKey="k", Data=b"before")["SequenceNumber"]
+    assert retry(lambda: boto.put_record(StreamName=name, PartitionKey="k", Data=b"before"), "PutRecord")[
+        "SequenceNumber"]
 
     def put_refused():
         try:
@@ -193,3 +206,157 @@ def test_writes_stop_while_the_lease_cannot_be_renewed(cluster):
 
     helpers.poll_until(put_accepted, timeout=15, interval=0.1, what="PutRecord accepted under a new lease")
     assert "n1" in node_keys(etcd)
+
+
+def wait_active(boto, name):
+    def active():
+        try:
+            return boto.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
+        except ClientError:
+            return False
+    helpers.poll_until(active, what=f"{name} ACTIVE")
+
+
+def leaders(etcd, name):
+    """{shard id: leader node id} of the stream's shards, from etcd."""
+    prefix = f"/spate/leaders/{helpers.ACCOUNT_ID}/{helpers.REGION}/{name}/"
+    return {k[len(prefix):]: v for k, v in etcd.range(prefix).items()}
+
+
+def retry(fn, what, timeout=15):
+    """fn()'s value once it stops failing with InternalFailure (a shard between leaders)."""
+    def attempt():
+        try:
+            return fn()
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "InternalFailure":
+                raise
+            return None
+    return helpers.poll_until(attempt, timeout=timeout, interval=0.05, what=what)
+
+
+def read_shard(boto, name, shard_id):
+    it = boto.get_shard_iterator(StreamName=name, ShardId=shard_id,
+                                 ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    out = []
+    for _ in range(20):
+        got = boto.get_records(ShardIterator=it, Limit=1000)
+        out.extend(got["Records"])
+        if not got["Records"] and got.get("MillisBehindLatest", 0) == 0:
+            break
+        it = got["NextShardIterator"]
+    return out
+
+
+def test_a_stream_created_through_one_node_is_served_by_every_node(cluster):
+    etcd, nodes, _ = cluster
+    b1, b2, b3 = (helpers.make_boto3_client(n.endpoint) for n in nodes)
+    name = helpers.unique_name("cl")
+    b1.create_stream(StreamName=name, ShardCount=4)
+    wait_active(b2, name)
+    assert name in b3.list_streams()["StreamNames"]
+    shards = b3.describe_stream(StreamName=name)["StreamDescription"]["Shards"]
+    assert [s["ShardId"] for s in shards] == [s["ShardId"] for s in b2.list_shards(StreamName=name)["Shards"]]
+    assert len(shards) == 4
+    # Every shard has a leader, and the leaders are spread over the nodes.
+    helpers.poll_until(lambda: len(leaders(etcd, name)) == 4, what="4 shard leaders")
+    by_node = {}
+    for shard, node in leaders(etcd, name).items():
+        by_node.setdefault(node, []).append(shard)
+    print(f"shard leaders: {by_node}")
+    assert set(by_node) <= {"n1", "n2", "n3"}
+
+    sent = {}
+    for i in range(24):
+        client = (b2, b3)[i % 2]
+        data = f"record-{i}".encode()
+        out = retry(lambda: client.put_record(StreamName=name, PartitionKey=f"key-{i}", Data=data), "PutRecord")
+        sent[data] = (out["ShardId"], out["SequenceNumber"])
+    got = {}
+    for s in shards:
+        for r in read_shard(b3, name, s["ShardId"]):
+            got[r["Data"]] = (s["ShardId"], r["SequenceNumber"])
+    assert got == sent
+
+    # Control-plane changes made through one node are seen through another.
+    b3.add_tags_to_stream(StreamName=name, Tags={"team": "a"})
+    assert b2.list_tags_for_stream(StreamName=name)["Tags"] == [{"Key": "team", "Value": "a"}]
+    b2.increase_stream_retention_period(StreamName=name, RetentionPeriodHours=48)
+    helpers.poll_until(lambda: b1.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"][
+        "RetentionPeriodHours"] == 48, what="retention seen by n1")
+    b3.delete_stream(StreamName=name)
+
+    def gone_everywhere():
+        return all(name not in b.list_streams()["StreamNames"] for b in (b1, b2, b3)) and \
+            not etcd.range(f"/spate/streams/{helpers.ACCOUNT_ID}/{helpers.REGION}/{name}")
+    helpers.poll_until(gone_everywhere, what="the stream deleted on every node")
+    with pytest.raises(ClientError) as e:
+        b2.describe_stream(StreamName=name)
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_put_records_through_any_node_is_split_per_leader_in_order(cluster):
+    etcd, nodes, _ = cluster
+    b1, b2, b3 = (helpers.make_boto3_client(n.endpoint) for n in nodes)
+    name = helpers.unique_name("cl")
+    b1.create_stream(StreamName=name, ShardCount=3)
+    wait_active(b3, name)
+    helpers.poll_until(lambda: len(leaders(etcd, name)) == 3, what="3 shard leaders")
+    ranges = [(int(s["HashKeyRange"]["StartingHashKey"]), int(s["HashKeyRange"]["EndingHashKey"]), s["ShardId"])
+              for s in b3.describe_stream(StreamName=name)["StreamDescription"]["Shards"]]
+    step = (2 ** 128 - 1) // 30
+    records = [{"PartitionKey": "p", "ExplicitHashKey": str(step * i + 7), "Data": f"r{i}".encode()}
+               for i in range(30)]
+    expected_shards = [next(sid for lo, hi, sid in ranges if lo <= step * i + 7 <= hi) for i in range(30)]
+    for client in (b1, b2, b3):
+        out = retry(lambda: client.put_records(StreamName=name, Records=records), "PutRecords")
+        assert out["FailedRecordCount"] == 0, out
+        assert [r["ShardId"] for r in out["Records"]] == expected_shards
+    # Each shard holds its records in the order sent, three times over.
+    for lo, hi, sid in ranges:
+        got = [r["Data"] for r in read_shard(b2, name, sid)]
+        mine = [r["Data"] for r, s in zip(records, expected_shards) if s == sid]
+        assert got == mine * 3
+
+
+@pytest.mark.parametrize("cluster", [None], indirect=True)  # spated's default lease TTL (3 s)
+def test_a_killed_leaders_shards_take_writes_again_through_another_node(cluster):
+    etcd, nodes, _ = cluster
+    by_id = {f"n{i}": srv for i, srv in enumerate(nodes, start=1)}
+    name = helpers.unique_name("cl")
+    helpers.make_boto3_client(nodes[0].endpoint).create_stream(StreamName=name, ShardCount=1)
+    wait_active(helpers.make_boto3_client(nodes[1].endpoint), name)
+    helpers.poll_until(lambda: len(leaders(etcd, name)) == 1, what="a shard leader")
+    leader = leaders(etcd, name)["shardId-000000000000"]
+    other = next(srv for node_id, srv in by_id.items() if node_id != leader)
+    boto = helpers.make_boto3_client(other.endpoint)
+    retry(lambda: boto.put_record(StreamName=name, PartitionKey="k", Data=b"before"), "PutRecord before the kill")
+
+    killed_at = time.monotonic()
+    by_id[leader].kill()
+
+    def accepted():
+        try:
+            return boto.put_record(StreamName=name, PartitionKey="k", Data=b"after")["SequenceNumber"]
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "InternalFailure", e.response
+            return None
+    helpers.poll_until(accepted, timeout=20, interval=0.05, what="PutRecord accepted after the leader's kill")
+    took = time.monotonic() - killed_at
+    new_leader = leaders(etcd, name)["shardId-000000000000"]
+    print(f"failover: writes accepted again {took:.2f} s after kill -9 of the leader {leader} "
+          f"(now {new_leader}; the default lease TTL, 3 s)")
+    assert new_leader != leader
+
+
+def test_a_forged_peer_request_is_refused(cluster):
+    _, nodes, _ = cluster
+    body = json.dumps({"Limit": 10}).encode()
+    req = urllib.request.Request(nodes[0].endpoint + "/", data=body, method="POST", headers={
+        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Kinesis_20131202.ListStreams",
+        "x-spate-peer-caller": f"{helpers.ACCOUNT_ID}/{helpers.REGION}/{int(time.time() * 1000)}",
+        "x-spate-peer-signature": "0" * 64})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=5)
+    assert e.value.code == 400
+    assert json.loads(e.value.read())["__type"] == "UnrecognizedClientException"

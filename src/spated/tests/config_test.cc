@@ -247,13 +247,17 @@ TEST(ConfigTest, ThePackagedExampleParses) {
 }
 
 TEST(ConfigTest, ClusterFlags) {
-  auto c = Parse({"--cluster", "etcd://127.0.0.1:2379,127.0.0.1:2381", "--node-id", "n-1", "--advertise",
-                  "10.0.0.5:4567", "--cluster-lease-ttl-s", "2"});
+  auto c =
+      Parse({"--cluster", "etcd://127.0.0.1:2379,127.0.0.1:2381", "--node-id", "n-1", "--advertise", "10.0.0.5:4567",
+             "--cluster-lease-ttl-s", "2", "--cluster-secret-file", "/etc/spate/secret", "--replication-factor", "5"});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->cluster, "etcd://127.0.0.1:2379,127.0.0.1:2381");
   EXPECT_EQ(c->node_id, "n-1");
   EXPECT_EQ(c->advertise, "10.0.0.5:4567");
   EXPECT_EQ(c->cluster_lease_ttl_s, 2);
+  EXPECT_EQ(c->cluster_secret_file, "/etc/spate/secret");
+  EXPECT_EQ(c->replication_factor, 5);
+  EXPECT_EQ(Parse({"--cluster", "etcd://h:1", "--node-id", "a", "--cluster-secret-file", "f"})->replication_factor, 3);
   EXPECT_TRUE(Parse({}).value().cluster.empty());
   EXPECT_EQ(Error({"--cluster", "http://127.0.0.1:2379", "--node-id", "a"}),
             "--cluster: needs etcd://host:port[,host:port...]");
@@ -263,6 +267,11 @@ TEST(ConfigTest, ClusterFlags) {
             "--node-id: needs 1 to 64 letters, digits, '-', '_' or '.'");
   EXPECT_EQ(Error({"--cluster", "etcd://h:1", "--node-id", "a", "--advertise", "nohost"}),
             "--advertise: needs host:port");
+  EXPECT_EQ(Error({"--cluster", "etcd://h:1", "--node-id", "a"}), "--cluster needs --cluster-secret-file");
+  EXPECT_EQ(Error({"--cluster-secret-file", "f"}), "--cluster-secret-file needs --cluster");
+  EXPECT_EQ(
+      Error({"--cluster", "etcd://h:1", "--node-id", "a", "--cluster-secret-file", "f", "--replication-factor", "0"}),
+      "--replication-factor: needs a number of nodes from 1 to 9");
 }
 
 }  // namespace

@@ -201,6 +201,24 @@ TEST_F(RegistryTest, IteratorOfRecreatedStreamIsRejected) {
             "Shard shardId-000000000000 in stream orders under account 000000000000 does not exist");
 }
 
+TEST_F(RegistryTest, AnEpochTheCatalogHandedOutElsewhereIsNotReused) {
+  // Cluster mode: an earlier catalog owner counted epochs up to 7 for
+  // streams this registry never saw; the next incarnation takes 8.
+  CreateActive(ref_, 1);
+  ASSERT_TRUE(catalog_->PutSetting("stream-epoch", "7").ok());
+  StreamRef other{"000000000000", "us-east-1", "other"};
+  CreateActive(other, 1);
+  uint32_t epoch = 0;
+  ASSERT_TRUE(registry_
+                  ->WithStream(other,
+                               [&](const Stream& st) {
+                                 epoch = st.meta().epoch;
+                                 return Status::Ok();
+                               })
+                  .ok());
+  EXPECT_EQ(epoch, 8u);
+}
+
 TEST_F(RegistryTest, RestartKeepsStreamsTagsAndRecords) {
   ASSERT_TRUE(registry_->CreateStream(ref_, 2, StreamMode::kOnDemand, {{"env", "prod"}}).ok());
   clock_.AdvanceMs(500);

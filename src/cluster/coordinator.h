@@ -1,0 +1,150 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "cluster/etcd_client.h"
+#include "cluster/etcd_view.h"
+#include "cluster/membership.h"
+#include "cluster/placement.h"
+#include "cluster/shard_leaders.h"
+#include "metadata/stream_meta.h"
+#include "streams/write_gate.h"
+
+namespace spate::streams {
+class Registry;
+}  // namespace spate::streams
+
+namespace spate::cluster {
+
+// Where the catalog lives in etcd (docs/formats/cluster-protocol.md).
+inline constexpr std::string_view kClusterPrefix = "/spate/";
+inline constexpr std::string_view kCatalogOwnerKey = "/spate/catalog-owner";
+inline constexpr std::string_view kStreamsPrefix = "/spate/streams/";
+
+// The etcd key of a stream's record: kStreamsPrefix + "<account>/<region>/<name>".
+std::string StreamRecordKey(const metadata::StreamMeta& meta);
+// The same from a catalog key (StreamMeta::Key(): "stream/<account>/<region>/<name>").
+std::string StreamRecordKeyOf(std::string_view catalog_key);
+
+// Shard key (ShardKey) -> the node ids holding it, in placement order.
+using ReplicaMap = std::map<std::string, std::vector<std::string>, std::less<>>;
+
+// A stream's record in etcd: {"meta": base64(EncodeStreamMeta),
+// "replicas": {"<shard id>": ["<node id>", ...]}} (JSON).
+std::string EncodeStreamRecord(const metadata::StreamMeta& meta,
+                               const std::map<std::string, std::vector<std::string>>& replicas_by_shard_id);
+struct StreamRecord {
+  metadata::StreamMeta meta;
+  std::map<std::string, std::vector<std::string>> replicas;  // by shard id
+};
+Result<StreamRecord> DecodeStreamRecord(std::string_view value);
+
+// The `factor` nodes of `nodes` that hold a shard, in placement order:
+// rendezvous (highest random weight) hashing of MD5(shard key, node id), so
+// every node computes the same set, shards spread evenly over the nodes, and
+// a node that joins or leaves moves only the shards it wins or held. Fewer
+// nodes than `factor`: all of them.
+std::vector<std::string> PlaceReplicas(std::string_view shard_key, const std::vector<std::string>& nodes,
+                                       size_t factor);
+
+// Whether this thread is applying the catalog owner's records to the
+// registry (Coordinator's mirror): the only stream writes a node that does
+// not own the catalog makes (SharedCatalog refuses the others).
+bool MirroringOnThisThread();
+
+struct CoordinatorOptions {
+  std::string node_id;
+  size_t replication_factor = 3;  // --replication-factor
+  // A vacant shard is claimed at once by its first live replica (placement
+  // order), by the n-th after n times this: leaders spread as placements do,
+  // and a failed first replica does not leave the shard leaderless.
+  int64_t standby_claim_delay_ms = 1000;
+  // How often the claims and the catalog mirror are looked at besides on
+  // each change etcd reports.
+  int64_t tick_ms = 250;
+};
+
+// This node's part in the cluster beyond membership: the catalog owner's
+// key, the mirror of the shared stream catalog into the local registry,
+// shard placement and per-shard leadership.
+//
+// One thread, woken by every change of its EtcdView of /spate/ (and every
+// tick_ms): claims the catalog owner key when it is vacant; on every node
+// but the owner applies the stream records of /spate/streams/ to the
+// registry (Registry::ApplyReplicated / RemoveReplicated); claims the
+// leadership (ShardLeaders) of each vacant shard it is a replica of.
+//
+// As the data path's WriteGate it admits an append to a shard only while
+// this node leads it under its held lease, with the leadership's epoch as
+// the authority, and acknowledges only while that leadership and lease
+// still hold. As Placement it answers from the view: it never calls etcd.
+//
+// Thread-safe. SetRegistry before Start; Start after the membership's.
+class Coordinator final : public Placement, public streams::WriteGate {
+ public:
+  Coordinator(const EtcdClient* etcd, const Membership* membership, CoordinatorOptions options);
+  ~Coordinator() override;
+
+  void SetRegistry(streams::Registry* registry) { registry_ = registry; }
+  Status Start();
+  void Stop();
+
+  // Placement.
+  const std::string& SelfId() const override { return options_.node_id; }
+  std::optional<ReplicaSet> ReplicasOf(std::string_view shard_key) const override;
+  std::optional<std::string> AddressOf(std::string_view node_id) const override;
+
+  // WriteGate.
+  Result<int64_t> Admit(const metadata::StreamMeta& stream, model::ShardIndex shard) const override;
+  bool StillHolds(int64_t authority) const override;
+
+  // The catalog ownership's epoch (the owner key's create revision) while
+  // this node owns the catalog under a held lease; 0 otherwise.
+  int64_t OwnerEpoch() const;
+  bool OwnsCatalog() const { return OwnerEpoch() != 0; }
+  // The node owning the catalog now, if any.
+  std::optional<std::string> CatalogOwner() const;
+  // The shard's leader's node id, if it has one.
+  std::optional<std::string> LeaderOf(std::string_view shard_key) const;
+  // The live nodes' ids, in order.
+  std::vector<std::string> LiveNodes() const;
+  const CoordinatorOptions& options() const { return options_; }
+  const EtcdView& view() const { return view_; }
+
+ private:
+  void Loop();
+  void Tick();
+  void Mirror(const std::vector<KeyValue>& records);
+  void ClaimLeaderships(int64_t lease);
+
+  const EtcdClient* const etcd_;
+  const Membership* const membership_;
+  const CoordinatorOptions options_;
+  ShardLeaders leaders_;
+  EtcdView view_;
+  streams::Registry* registry_ = nullptr;
+
+  mutable std::mutex mu_;
+  ReplicaMap replicas_;  // guarded by mu_; from the stream records
+  // Leaderships this node admitted appends under: epoch -> (leader key, lease).
+  mutable std::map<int64_t, std::pair<std::string, int64_t>> held_;  // guarded by mu_
+  std::condition_variable cv_;
+  bool wake_ = false;      // guarded by mu_
+  bool stopping_ = false;  // guarded by mu_
+  std::thread thread_;
+
+  // Loop thread only.
+  std::map<std::string, int64_t> applied_;       // stream record key -> mod revision applied
+  std::map<std::string, int64_t> vacant_since_;  // leader key -> when first seen vacant (steady ms)
+};
+
+}  // namespace spate::cluster

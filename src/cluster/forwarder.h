@@ -1,0 +1,80 @@
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/coordinator.h"
+#include "streams/request_forwarder.h"
+
+namespace spate::streams {
+class Registry;
+}  // namespace spate::streams
+
+namespace spate::cluster {
+
+struct ForwarderOptions {
+  std::string secret;           // --cluster-secret-file's content: signs forwarded requests
+  size_t threads = 4;           // concurrent forwarded requests
+  size_t max_queued = 1024;     // beyond: the call fails at once (kUnavailable)
+  int64_t timeout_ms = 10'000;  // one forwarded request, connection included
+};
+
+// Any node answers any Data Streams request (streams::RequestForwarder):
+//
+// - data plane: PutRecord, GetShardIterator and GetRecords run on the leader
+//   of the shard they touch (the partition key's or explicit hash key's
+//   shard, ShardId, the iterator's shard); PutRecords is split per leader,
+//   the parts sent at once, and the answers merged back in request order.
+//   A shard with no leader now, or led here, runs here (the write gate then
+//   refuses what may not be appended: InternalFailure, which SDKs retry).
+//   SubscribeToShard always runs here.
+// - control plane (every other operation): on the catalog owner.
+//
+// A forwarded request is the call's validated input re-encoded in the
+// client's wire format, POSTed to the target's advertised address with the
+// peer headers (service/peer_auth.h); a 200 answer is passed back as it
+// came, an error as the same AWS error. A target that cannot be reached
+// fails the call (or the part's records) with kUnavailable.
+//
+// The HTTP requests run on the forwarder's own threads, never on the
+// caller's. Thread-safe.
+class Forwarder final : public streams::RequestForwarder {
+ public:
+  Forwarder(streams::Registry* registry, const Coordinator* coordinator, ForwarderOptions options);
+  ~Forwarder() override;
+
+  bool Forward(service::Call& call, protocol::Value& input, service::Done& done) override;
+
+ private:
+  struct Reply {
+    int status = 0;
+    std::string body;
+  };
+  // POSTs `input` as `call`'s operation to node `node_id`.
+  Result<Reply> Send(const service::Call& call, std::string_view node_id, const protocol::Value& input) const;
+  // Runs `job` on a forwarder thread; false when the queue is full.
+  bool Submit(std::function<void()> job);
+  void Work();
+  // Forwards the whole call to `node_id` and completes it.
+  bool ForwardWhole(service::Call& call, protocol::Value& input, service::Done& done, std::string node_id);
+  bool ForwardPutRecords(service::Call& call, protocol::Value& input, service::Done& done);
+  // The leader of the shard a data-plane call touches; empty when it runs here.
+  std::string DataPlaneTarget(const service::Call& call, const protocol::Value& input) const;
+
+  streams::Registry* const registry_;
+  const Coordinator* const coordinator_;
+  const ForwarderOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;  // guarded by mu_
+  bool stopping_ = false;                    // guarded by mu_
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace spate::cluster
