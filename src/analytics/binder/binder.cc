@@ -1,6 +1,7 @@
 #include "analytics/binder/binder.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -368,12 +369,140 @@ class Binder {
   static constexpr int64_t kMaxTopK = 100000;
   static constexpr int64_t kMaxTopKWindowSeconds = 3600;
 
+  // The documented bounds of the machine-learning table functions' arguments.
+  static constexpr int64_t kMaxForestTrees = 1000;
+  static constexpr int64_t kMinSubSampleSize = 10;
+  static constexpr int64_t kMaxSubSampleSize = 1000;
+  static constexpr int64_t kMaxTimeDecay = 2147483647;
+  static constexpr int64_t kMaxShingleSize = 30;
+  static constexpr size_t kMaxForestColumns = 30;  // "up to 30 numeric columns"
+  static constexpr int64_t kMinHotspotsWindow = 100;
+  static constexpr int64_t kMaxHotspotsWindow = 1000;
+  // ANOMALY_EXPLANATION's and HOTSPOTS_RESULT's type (AWS's examples declare
+  // the target columns VARCHAR(512) to VARCHAR(20480); longer text is cut
+  // to the target column on insertion, as for any VARCHAR).
+  static constexpr int kMlResultVarchar = 65535;
+
+  static int64_t IntLiteral(const Expr& e, int64_t lo, int64_t hi, const std::string& what) {
+    if (e.kind != ExprKind::kLiteral || !std::holds_alternative<int64_t>(e.literal)) {
+      Fail(e, what + " must be an integer literal");
+    }
+    int64_t v = std::get<int64_t>(e.literal);
+    if (v < lo || v > hi) Fail(e, what + " must be " + std::to_string(lo) + " to " + std::to_string(hi));
+    return v;
+  }
+
+  // The cursor's columns the ML functions read: DOUBLE, REAL, FLOAT and the
+  // integers (AWS: "DECIMAL is not a supported type. Use DOUBLE instead";
+  // such columns, like text, pass through unused).
+  static std::vector<int> MlColumns(const BoundSelect& cursor) {
+    std::vector<int> out;
+    for (size_t i = 0; i < cursor.output_columns.size(); ++i) {
+      TypeId id = cursor.output_columns[i].type.id;
+      if (id != TypeId::kDecimal && IsNumericType(id)) out.push_back(static_cast<int>(i));
+    }
+    return out;
+  }
+
+  void BindAnomaly(const parser::TableRef& from, BoundSelect* sel, SelectState* st) {
+    const std::string& fn = from.table_function;
+    BoundAnomaly a;
+    a.explanation = fn == "RANDOM_CUT_FOREST_WITH_EXPLANATION";
+    const auto& args = from.function_args;
+    if (args.size() > (a.explanation ? 5u : 4u)) {
+      Fail(from.line, from.column,
+           fn + " takes CURSOR(...), numberOfTrees, subSampleSize, timeDecay, shingleSize" +
+               (a.explanation ? ", withDirectionality" : ""));
+    }
+    sel->source.subquery = BindSelect(*from.subquery);
+    const BoundSelect& cursor = *sel->source.subquery;
+    a.columns = MlColumns(cursor);
+    if (a.columns.empty()) {
+      Fail(from.subquery->line, from.subquery->column,
+           fn + "'s cursor has no numeric column (DOUBLE, REAL, FLOAT, TINYINT, SMALLINT, INTEGER or BIGINT)");
+    }
+    if (a.columns.size() > kMaxForestColumns) {
+      Fail(from.subquery->line, from.subquery->column,
+           fn + "'s cursor has " + std::to_string(a.columns.size()) + " numeric columns; at most " +
+               std::to_string(kMaxForestColumns) + " are allowed");
+    }
+    for (int c : a.columns) a.names.push_back(cursor.output_columns[static_cast<size_t>(c)].name);
+    if (args.size() > 0) a.trees = static_cast<int>(IntLiteral(*args[0], 1, kMaxForestTrees, "numberOfTrees"));
+    if (args.size() > 1) {
+      a.sample_size = static_cast<int>(IntLiteral(*args[1], kMinSubSampleSize, kMaxSubSampleSize, "subSampleSize"));
+    }
+    if (args.size() > 2) a.time_decay = IntLiteral(*args[2], 1, kMaxTimeDecay, "timeDecay");
+    if (args.size() > 3) a.shingle_size = static_cast<int>(IntLiteral(*args[3], 1, kMaxShingleSize, "shingleSize"));
+    if (args.size() > 4) {
+      const Expr& e = *args[4];
+      if (e.kind != ExprKind::kLiteral || !std::holds_alternative<bool>(e.literal)) {
+        Fail(e, "withDirectionality must be TRUE or FALSE");
+      }
+      a.directional = std::get<bool>(e.literal);
+    }
+    if (a.sample_size >= a.time_decay) {
+      Fail(from.line, from.column,
+           "subSampleSize (" + std::to_string(a.sample_size) + ") must be less than timeDecay (" +
+               std::to_string(a.time_decay) + ")");
+    }
+    for (const auto& c : cursor.output_columns) {
+      st->scope.columns.push_back(ScopeColumn{from.alias, "", c.name, c.type, false});
+    }
+    st->scope.columns.push_back(ScopeColumn{from.alias, "", "ANOMALY_SCORE", T(TypeId::kDouble), false});
+    if (a.explanation) {
+      st->scope.columns.push_back(
+          ScopeColumn{from.alias, "", "ANOMALY_EXPLANATION", T(TypeId::kVarchar, kMlResultVarchar), false});
+    }
+    sel->source.anomaly = std::move(a);
+  }
+
+  static double NumberLiteral(const Expr& e, const std::string& what) {
+    if (e.kind == ExprKind::kLiteral) {
+      if (const auto* i = std::get_if<int64_t>(&e.literal)) return static_cast<double>(*i);
+      if (const auto* d = std::get_if<double>(&e.literal)) return *d;
+      if (const auto* m = std::get_if<Decimal>(&e.literal)) {
+        return static_cast<double>(m->unscaled) / std::pow(10.0, m->scale);
+      }
+    }
+    Fail(e, what + " must be a numeric literal");
+  }
+
+  void BindHotspots(const parser::TableRef& from, BoundSelect* sel, SelectState* st) {
+    const auto& args = from.function_args;
+    if (args.size() != 3) {
+      Fail(from.line, from.column,
+           "HOTSPOTS takes CURSOR(...), windowSize, scanRadius, minimumNumberOfPointsInAHotspot");
+    }
+    sel->source.subquery = BindSelect(*from.subquery);
+    const BoundSelect& cursor = *sel->source.subquery;
+    BoundHotspots h;
+    h.columns = MlColumns(cursor);
+    if (h.columns.empty()) {
+      Fail(from.subquery->line, from.subquery->column,
+           "HOTSPOTS's cursor has no numeric column (DOUBLE, REAL, FLOAT, TINYINT, SMALLINT, INTEGER or BIGINT)");
+    }
+    h.window_size = static_cast<int>(IntLiteral(*args[0], kMinHotspotsWindow, kMaxHotspotsWindow, "windowSize"));
+    h.scan_radius = NumberLiteral(*args[1], "scanRadius");
+    if (!(h.scan_radius > 0) || !std::isfinite(h.scan_radius)) Fail(*args[1], "scanRadius must be greater than 0");
+    h.min_points = static_cast<int>(IntLiteral(*args[2], 2, h.window_size, "minimumNumberOfPointsInAHotspot"));
+    for (const auto& c : cursor.output_columns) {
+      st->scope.columns.push_back(ScopeColumn{from.alias, "", c.name, c.type, false});
+    }
+    st->scope.columns.push_back(
+        ScopeColumn{from.alias, "", "HOTSPOTS_RESULT", T(TypeId::kVarchar, kMlResultVarchar), false});
+    sel->source.hotspots = std::move(h);
+  }
+
   void BindTableFunction(const parser::TableRef& from, BoundSelect* sel, SelectState* st) {
     const std::string& fn = from.table_function;
+    if (fn == "RANDOM_CUT_FOREST" || fn == "RANDOM_CUT_FOREST_WITH_EXPLANATION") return BindAnomaly(from, sel, st);
+    if (fn == "HOTSPOTS") return BindHotspots(from, sel, st);
     const bool distinct = fn == "COUNT_DISTINCT_ITEMS_TUMBLING";
     if (fn != "TOP_K_ITEMS_TUMBLING" && !distinct) {
       Fail(from.line, from.column,
-           "unknown table function " + fn + "; expected TOP_K_ITEMS_TUMBLING or COUNT_DISTINCT_ITEMS_TUMBLING");
+           "unknown table function " + fn +
+               "; expected TOP_K_ITEMS_TUMBLING, COUNT_DISTINCT_ITEMS_TUMBLING, RANDOM_CUT_FOREST, "
+               "RANDOM_CUT_FOREST_WITH_EXPLANATION or HOTSPOTS");
     }
     if (from.function_args.size() != (distinct ? 2u : 3u)) {
       Fail(from.line, from.column,

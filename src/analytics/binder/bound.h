@@ -126,11 +126,38 @@ struct BoundTopK {
   bool count_distinct = false;
 };
 
+// RANDOM_CUT_FOREST(CURSOR(...) [, numberOfTrees [, subSampleSize [,
+// timeDecay [, shingleSize]]]]) and RANDOM_CUT_FOREST_WITH_EXPLANATION(..same..
+// [, withDirectionality]): the cursor's rows, each with ANOMALY_SCORE (and
+// ANOMALY_EXPLANATION) appended; the documented defaults 100, 256, 100000, 1,
+// false.
+struct BoundAnomaly {
+  std::vector<int> columns;        // the cursor's numeric columns the forest uses
+  std::vector<std::string> names;  // their names: the explanation's keys
+  int trees = 100;
+  int sample_size = 256;
+  int64_t time_decay = 100000;
+  int shingle_size = 1;
+  bool explanation = false;  // WITH_EXPLANATION
+  bool directional = false;  // withDirectionality
+};
+
+// HOTSPOTS(CURSOR(...), windowSize, scanRadius, minimumNumberOfPointsInAHotspot):
+// the cursor's rows, each with HOTSPOTS_RESULT appended.
+struct BoundHotspots {
+  std::vector<int> columns;  // the cursor's numeric columns
+  int window_size = 0;
+  double scan_radius = 0;
+  int min_points = 0;
+};
+
 struct BoundSource {
   std::string stream;                     // an in-application stream, or
   std::unique_ptr<BoundSelect> subquery;  // FROM (SELECT STREAM ...) or a table function's CURSOR
-  std::optional<BoundTopK> top_k;         // the table function applied to `subquery`
-  int column_count = 0;                   // the source row's columns, ROWTIME last
+  std::optional<BoundTopK> top_k;         // the table function applied to `subquery`, or
+  std::optional<BoundAnomaly> anomaly;
+  std::optional<BoundHotspots> hotspots;
+  int column_count = 0;  // the source row's columns, ROWTIME last
 };
 
 struct BoundSelect {
