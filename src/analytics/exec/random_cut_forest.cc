@@ -33,7 +33,8 @@ double Attribution::Total() const {
 class RandomCutForest::Tree {
  public:
   Tree(int dimensions, int sample_size, int64_t time_decay)
-      : dims_(static_cast<size_t>(dimensions)), sample_size_(static_cast<size_t>(sample_size)),
+      : dims_(static_cast<size_t>(dimensions)),
+        sample_size_(static_cast<size_t>(sample_size)),
         time_decay_(static_cast<double>(time_decay)) {}
 
   // Offers point number `seq` to the sample.
@@ -329,7 +330,7 @@ class RandomCutForest::Tree {
   std::vector<double> lo_, hi_;  // per node, dims_ each
   std::vector<int> free_;
   int root_ = -1;
-  std::map<uint64_t, Entry> by_seq_;             // the sample, oldest first
+  std::map<uint64_t, Entry> by_seq_;                 // the sample, oldest first
   std::set<std::pair<double, uint64_t>> by_weight_;  // the sample by weight (the largest is evicted)
 };
 
@@ -337,7 +338,8 @@ RandomCutForest::RandomCutForest(const ForestOptions& options) : options_(option
   SPATE_ASSERT(options.dimensions > 0 && options.trees > 0 && options.sample_size > 0 && options.time_decay > 0,
                "forest options out of range");
   trees_.reserve(static_cast<size_t>(options.trees));
-  for (int t = 0; t < options.trees; ++t) trees_.emplace_back(options.dimensions, options.sample_size, options.time_decay);
+  for (int t = 0; t < options.trees; ++t)
+    trees_.emplace_back(options.dimensions, options.sample_size, options.time_decay);
 }
 
 RandomCutForest::~RandomCutForest() = default;

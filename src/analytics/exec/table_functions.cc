@@ -53,8 +53,8 @@ std::string Fixed4(double v) {
 
 AnomalyOperator::AnomalyOperator(const binder::BoundAnomaly* spec)
     : spec_(spec),
-      forest_(ForestOptions{static_cast<int>(spec->columns.size()) * spec->shingle_size, spec->trees,
-                            spec->sample_size, spec->time_decay, kForestSeed}) {}
+      forest_(ForestOptions{static_cast<int>(spec->columns.size()) * spec->shingle_size, spec->trees, spec->sample_size,
+                            spec->time_decay, kForestSeed}) {}
 
 void AnomalyOperator::Push(Row row, Sink* sink) {
   std::vector<double> values;

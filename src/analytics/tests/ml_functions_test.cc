@@ -222,8 +222,7 @@ TEST(MlSqlTest, ExplanationNamesTheColumnAndDirection) {
   for (int i = 0; i < 600; ++i) {
     int64_t sys = 110 + static_cast<int64_t>(std::lround(5 * draws.Normal()));
     int64_t dia = 70 + static_cast<int64_t>(std::lround(4 * draws.Normal()));
-    (*program)->Push("SOURCE_SQL_STREAM_001", Row{t + i, {Value{sys}, Value{dia}, Value{std::string("NORMAL")}}},
-                     &out);
+    (*program)->Push("SOURCE_SQL_STREAM_001", Row{t + i, {Value{sys}, Value{dia}, Value{std::string("NORMAL")}}}, &out);
   }
   (*program)->Push("SOURCE_SQL_STREAM_001", Row{t + 600, {Value{int64_t{112}}, Value{int64_t{130}}, Value{}}}, &out);
   (*program)->Push("SOURCE_SQL_STREAM_001", Row{t + 601, {Value{int64_t{60}}, Value{int64_t{69}}, Value{}}}, &out);
