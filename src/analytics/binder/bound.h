@@ -37,6 +37,22 @@ enum class BoundKind : uint8_t {
   kStep,      // step_ms
 };
 
+// The ROW a log-parsing function returns (REGEX_LOG_PARSE,
+// VARIABLE_COLUMN_LOG_PARSE, FIXED_COLUMN_LOG_PARSE): its fields, known at
+// compile time. A select item calling one becomes one output column per
+// field, reached from an outer query as alias.row.FIELD.
+struct LogField {
+  std::string name;    // COLUMN1.. or as the column list names it
+  SqlType type;        // VARCHAR(1024) unless the column list says otherwise
+  int64_t start = 0;   // FIXED_COLUMN_LOG_PARSE: 0-based START
+  int64_t width = -1;  // and FOR (-1: to the end of the line)
+  std::string format;  // DATE/TIME/TIMESTAMP: a SimpleDateFormat pattern, or empty
+};
+struct LogParserSpec {
+  std::string function;  // REGEX_LOG_PARSE, VARIABLE_COLUMN_LOG_PARSE or FIXED_COLUMN_LOG_PARSE
+  std::vector<LogField> fields;
+};
+
 struct BoundExpr {
   BoundKind kind = BoundKind::kConstant;
   ExprType result;
@@ -50,6 +66,9 @@ struct BoundExpr {
   int64_t step_ms = 0;
   std::string unit;
   std::string pattern_regex;  // LIKE with a constant pattern, compiled by exec
+  // kFunction of a log parser: field `index` of the ROW the function returns
+  // for `args` (shared, immutable, by every field of one call).
+  std::shared_ptr<const LogParserSpec> log_parser;
 };
 using BoundExprPtr = std::unique_ptr<BoundExpr>;
 
@@ -176,6 +195,9 @@ struct BoundSelect {
   BoundExprPtr having;
   std::vector<BoundExprPtr> outputs;
   std::vector<ColumnDef> output_columns;  // names and types of `outputs`
+  // Per output column: the ROW it is a field of (a log parser's select item,
+  // named by its alias or by the FROM (...) AS t(r) list), or empty.
+  std::vector<std::string> output_rows;
 };
 
 struct BoundPump {
