@@ -9,6 +9,7 @@
 #include "analytics/exec/value_ops.h"
 #include "analytics/parser/lexer.h"
 #include "analytics/parser/parser.h"
+#include "base/assert.h"
 
 namespace spate::analytics::binder {
 
@@ -125,7 +126,24 @@ struct Scope {
 constexpr int kMaxFunctionVarchar = 65535;
 
 bool IsLogParserName(const std::string& n) {
-  return n == "REGEX_LOG_PARSE" || n == "VARIABLE_COLUMN_LOG_PARSE" || n == "FIXED_COLUMN_LOG_PARSE";
+  return n == "REGEX_LOG_PARSE" || n == "VARIABLE_COLUMN_LOG_PARSE" || n == "FIXED_COLUMN_LOG_PARSE" ||
+         n == "W3C_LOG_PARSE";
+}
+
+// W3C_LOG_PARSE's predefined formats, as AWS's SQL reference lists them.
+const char* W3cPredefinedFormat(const std::string& name) {
+  if (name == "COMMON") return "%h %l %u %t \"%r\" %>s %b";
+  if (name == "COMMON WITH VHOST") return "%v %h %l %u %t \"%r\" %>s %b";
+  if (name == "NCSA EXTENDED") return "%h %l %u %t \"%r\" %>s %b \"%[Referer]i\" \"%[User-agent]i\"";
+  if (name == "REFERER") return "%[Referer]i ---> %U";
+  if (name == "AGENT") return "%[User-agent]i";
+  return nullptr;
+}
+
+// Escapes `c` for a PCRE2 pattern.
+void AppendLiteral(char c, std::string* out) {
+  if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out->push_back('\\');
+  out->push_back(c);
 }
 
 // The documented type of a log parser's fields when no column list is given.
@@ -540,6 +558,64 @@ class Binder {
     return fields;
   }
 
+  // W3C_LOG_PARSE's format (a predefined name or Apache mod_log_config
+  // specifiers): one field COLUMNi per specifier, BIGINT for the numeric ones
+  // (%b, %D, %T, %s, %p, %P, %k, %I, %O), VARCHAR(1024) otherwise; the line
+  // must match the whole format. A specifier between double quotes takes
+  // the quoted text (backslash escapes kept), %t its [bracketed] time, any
+  // other one text up to the next blank.
+  static void W3cFormat(const Expr& at, const std::string& text, LogParserSpec* spec) {
+    std::string name = Upper(Trim(text));
+    if (name == "IIS") Fail(at, "W3C_LOG_PARSE's IIS format is not supported; give its fields as a custom format");
+    const char* predefined = W3cPredefinedFormat(name);
+    const std::string format = predefined ? predefined : text;
+    std::string pattern = "^";
+    for (size_t i = 0; i < format.size(); ++i) {
+      char c = format[i];
+      if (c != '%') {
+        AppendLiteral(c, &pattern);
+        continue;
+      }
+      size_t start = i;
+      if (++i >= format.size()) Fail(at, "W3C_LOG_PARSE's format ends with '%'");
+      if (format[i] == '%') {
+        pattern += "%";
+        continue;
+      }
+      // Modifiers: status codes (!200,304), < and >.
+      while (i < format.size() && std::string_view("!0123456789,<>").find(format[i]) != std::string_view::npos) ++i;
+      if (i < format.size() && (format[i] == '[' || format[i] == '{')) {
+        size_t close = format.find(format[i] == '[' ? ']' : '}', i);
+        if (close == std::string::npos) Fail(at, "unterminated header name in W3C_LOG_PARSE's format");
+        i = close + 1;
+      }
+      if (i >= format.size() || !std::isalpha(static_cast<unsigned char>(format[i]))) {
+        Fail(at, "bad W3C format specifier " + Quote(format.substr(start, i - start + 1)));
+      }
+      char letter = format[i];
+      bool quoted = start > 0 && format[start - 1] == '"' && i + 1 < format.size() && format[i + 1] == '"';
+      if (quoted) {
+        pattern += "((?:[^\"\\\\]|\\\\.)*)";
+      } else if (letter == 't') {
+        pattern += "(\\[[^\\]]*\\])";
+      } else {
+        pattern += "(\\S*)";
+      }
+      LogField f;
+      f.name = "COLUMN" + std::to_string(spec->fields.size() + 1);
+      f.type = std::string_view("bDTspPkIO").find(letter) != std::string_view::npos
+                   ? T(TypeId::kBigint)
+                   : T(TypeId::kVarchar, kLogFieldVarchar);
+      spec->fields.push_back(std::move(f));
+    }
+    pattern += "$";
+    if (spec->fields.empty()) Fail(at, "W3C_LOG_PARSE's format has no specifier");
+    Result<int> groups = exec::RegexGroupCount(pattern);
+    SPATE_ASSERT(groups.ok() && groups.value() == static_cast<int>(spec->fields.size()),
+                 "a W3C format built a bad regular expression");
+    spec->pattern = std::move(pattern);
+  }
+
   // A select item calling a log parser: one output column per field of the
   // ROW it returns, each evaluating field i of the (memoized) parse.
   void BindLogParser(const Expr& e, const std::string& row_name, SelectState& st, BoundSelect* sel) {
@@ -575,6 +651,9 @@ class Binder {
       } else {
         spec->fields = ColumnList(cols, StringLiteral(cols, "VARIABLE_COLUMN_LOG_PARSE's columns"), false);
       }
+    } else if (n == "W3C_LOG_PARSE") {
+      arity(2, 2, "(string, 'format')");
+      W3cFormat(*args[1], StringLiteral(*args[1], "W3C_LOG_PARSE's format"), spec.get());
     } else {
       arity(2, 2, "(string, 'column descriptions')");
       spec->fields = ColumnList(*args[1], StringLiteral(*args[1], "FIXED_COLUMN_LOG_PARSE's columns"), true);

@@ -38,7 +38,7 @@ enum class BoundKind : uint8_t {
 };
 
 // The ROW a log-parsing function returns (REGEX_LOG_PARSE,
-// VARIABLE_COLUMN_LOG_PARSE, FIXED_COLUMN_LOG_PARSE): its fields, known at
+// VARIABLE_COLUMN_LOG_PARSE, FIXED_COLUMN_LOG_PARSE, W3C_LOG_PARSE): its fields, known at
 // compile time. A select item calling one becomes one output column per
 // field, reached from an outer query as alias.row.FIELD.
 struct LogField {
@@ -49,8 +49,11 @@ struct LogField {
   std::string format;  // DATE/TIME/TIMESTAMP: a SimpleDateFormat pattern, or empty
 };
 struct LogParserSpec {
-  std::string function;  // REGEX_LOG_PARSE, VARIABLE_COLUMN_LOG_PARSE or FIXED_COLUMN_LOG_PARSE
+  std::string function;  // REGEX_LOG_PARSE, VARIABLE_COLUMN_LOG_PARSE, FIXED_COLUMN_LOG_PARSE or W3C_LOG_PARSE
   std::vector<LogField> fields;
+  // W3C_LOG_PARSE: the format turned into an anchored regular expression,
+  // one group per specifier (a '-' in a numeric field is NULL).
+  std::string pattern;
 };
 
 struct BoundExpr {

@@ -108,6 +108,17 @@ Status ParseLog(const binder::LogParserSpec& spec, const std::vector<Value>& arg
     }
     return Status::Ok();
   }
+  if (spec.function == "W3C_LOG_PARSE") {
+    std::vector<std::optional<std::string>> groups;
+    SPATE_ASSIGN_OR_RETURN(bool matched, RegexFindGroups(input, spec.pattern, &groups));
+    if (!matched) return Status::Ok();
+    for (size_t i = 0; i < spec.fields.size() && i < groups.size(); ++i) {
+      // Apache writes '-' for a value it does not have.
+      if (!groups[i] || (*groups[i] == "-" && !IsStringType(spec.fields[i].type.id))) continue;
+      SPATE_TRY(Convert(spec.fields[i], *groups[i], &(*fields)[i]));
+    }
+    return Status::Ok();
+  }
   if (spec.function == "VARIABLE_COLUMN_LOG_PARSE") {
     const std::string& delimiter = std::get<std::string>(args[2]);
     if (delimiter.empty()) return InvalidArgument("VARIABLE_COLUMN_LOG_PARSE's delimiter is empty");
