@@ -55,8 +55,9 @@ int main(int argc, char** argv) {
       sink += forest.Attribute(p).Total();
     }
     double t2 = CpuSeconds();
-    std::printf("RANDOM_CUT_FOREST 100 trees x 256, %d dimension(s): score + update %.1f us/row, explanation %.1f us/row\n",
-                dims, (t1 - t0) / static_cast<double>(rows) * 1e6, (t2 - t1) / static_cast<double>(rows) * 1e6);
+    std::printf(
+        "RANDOM_CUT_FOREST 100 trees x 256, %d dimension(s): score + update %.1f us/row, explanation %.1f us/row\n",
+        dims, (t1 - t0) / static_cast<double>(rows) * 1e6, (t2 - t1) / static_cast<double>(rows) * 1e6);
   }
   for (int window : {100, 1000}) {
     HotspotDetector detector(HotspotsOptions{2, window, 0.2, 17});
