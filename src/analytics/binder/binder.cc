@@ -1,12 +1,15 @@
 #include "analytics/binder/binder.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
+#include "analytics/exec/regex.h"
 #include "analytics/exec/value_ops.h"
 #include "analytics/parser/lexer.h"
 #include "analytics/parser/parser.h"
+#include "base/assert.h"
 
 namespace spate::analytics::binder {
 
@@ -110,6 +113,7 @@ struct ScopeColumn {
   SqlType type;
   bool rowtime = false;
   bool qualified_only = false;  // a joined stream's ROWTIME: only as alias.ROWTIME
+  std::string row{};            // a field of this ROW (a log parser's result): only as [alias.]row.name
 };
 
 struct Scope {
@@ -120,6 +124,44 @@ struct Scope {
 // The length of a VARCHAR a function builds (REGEX_REPLACE's documented
 // RETURNS VARCHAR(65535)).
 constexpr int kMaxFunctionVarchar = 65535;
+
+bool IsLogParserName(const std::string& n) {
+  return n == "REGEX_LOG_PARSE" || n == "VARIABLE_COLUMN_LOG_PARSE" || n == "FIXED_COLUMN_LOG_PARSE" ||
+         n == "W3C_LOG_PARSE";
+}
+
+// W3C_LOG_PARSE's predefined formats, as AWS's SQL reference lists them.
+const char* W3cPredefinedFormat(const std::string& name) {
+  if (name == "COMMON") return "%h %l %u %t \"%r\" %>s %b";
+  if (name == "COMMON WITH VHOST") return "%v %h %l %u %t \"%r\" %>s %b";
+  if (name == "NCSA EXTENDED") return "%h %l %u %t \"%r\" %>s %b \"%[Referer]i\" \"%[User-agent]i\"";
+  if (name == "REFERER") return "%[Referer]i ---> %U";
+  if (name == "AGENT") return "%[User-agent]i";
+  return nullptr;
+}
+
+// Escapes `c` for a PCRE2 pattern.
+void AppendLiteral(char c, std::string* out) {
+  if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out->push_back('\\');
+  out->push_back(c);
+}
+
+// The documented type of a log parser's fields when no column list is given.
+constexpr int kLogFieldVarchar = 1024;
+// VARIABLE_COLUMN_LOG_PARSE's <number of columns>: a bound on what one call builds.
+constexpr int64_t kMaxLogFields = 1000;
+
+std::string Trim(std::string_view s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
 
 bool IsAggregateName(const std::string& n) {
   return n == "COUNT" || n == "SUM" || n == "MIN" || n == "MAX" || n == "AVG" || n == "FIRST_VALUE" ||
@@ -240,9 +282,7 @@ class Binder {
       BindTableFunction(from, sel.get(), &st);
     } else if (from.subquery) {
       sel->source.subquery = BindSelect(*from.subquery);
-      for (const auto& c : sel->source.subquery->output_columns) {
-        st.scope.columns.push_back(ScopeColumn{from.alias, "", c.name, c.type, false});
-      }
+      AddSubqueryColumns(from, *sel->source.subquery, &st);
     } else {
       const StreamInfo* s = FindStream(from.name);
       if (!s) {
@@ -329,6 +369,12 @@ class Binder {
     // SELECT list.
     int expr_n = 0;
     for (const auto& item : ast.items) {
+      if (item.expr && item.expr->kind == ExprKind::kFunction && IsLogParserName(item.expr->name)) {
+        ++expr_n;
+        BindLogParser(*item.expr, item.alias.empty() ? "EXPR$" + std::to_string(expr_n - 1) : item.alias, st,
+                      sel.get());
+        continue;
+      }
       if (!item.expr) {
         bool any = false;
         for (size_t i = 0; i < st.scope.columns.size(); ++i) {
@@ -344,6 +390,7 @@ class Binder {
           e->result.type = c.type;
           sel->outputs.push_back(std::move(e));
           sel->output_columns.push_back(ColumnDef{c.name, c.type});
+          sel->output_rows.push_back(c.row);
           any = true;
         }
         if (!any) Fail(ast.line, ast.column, "no columns match " + item.star_qualifier + ".*");
@@ -357,6 +404,7 @@ class Binder {
       SqlType type = e->result.is_null ? T(TypeId::kVarchar, 1) : e->result.type;
       if (e->result.is_interval) Fail(*item.expr, "an INTERVAL cannot be a column of a stream");
       sel->output_columns.push_back(ColumnDef{name, type});
+      sel->output_rows.emplace_back();
       sel->outputs.push_back(std::move(e));
     }
     if (ast.having) sel->having = BindBool(*ast.having, st, true, "HAVING");
@@ -364,16 +412,420 @@ class Binder {
     return sel;
   }
 
+  // FROM (SELECT ...) [AS t [(a, b, ...)]]: the subquery's columns in scope;
+  // the list renames its select items in order (a log parser's ROW counts as
+  // one item: the name is the row's).
+  void AddSubqueryColumns(const parser::TableRef& from, const BoundSelect& sub, SelectState* st) {
+    std::vector<ScopeColumn> cols;
+    for (size_t i = 0; i < sub.output_columns.size(); ++i) {
+      const ColumnDef& c = sub.output_columns[i];
+      ScopeColumn sc{from.alias, "", c.name, c.type, false};
+      sc.row = sub.output_rows[i];
+      cols.push_back(std::move(sc));
+    }
+    if (!from.column_aliases.empty()) {
+      size_t item = 0;
+      for (size_t i = 0; i < cols.size(); ++i) {
+        bool same_row = i > 0 && !cols[i].row.empty() && sub.output_rows[i] == sub.output_rows[i - 1];
+        if (i > 0 && !same_row) ++item;
+        if (item >= from.column_aliases.size()) break;
+        (cols[i].row.empty() ? cols[i].name : cols[i].row) = from.column_aliases[item];
+      }
+      size_t items = cols.empty() ? 0 : item + 1;
+      if (items != from.column_aliases.size()) {
+        Fail(from.line, from.column,
+             Quote(from.alias) + " names " + std::to_string(from.column_aliases.size()) +
+                 " columns but its query has " + std::to_string(items));
+      }
+    }
+    for (auto& c : cols) st->scope.columns.push_back(std::move(c));
+  }
+
+  static const std::string& StringLiteral(const Expr& e, const std::string& what) {
+    if (e.kind != ExprKind::kLiteral || !std::holds_alternative<std::string>(e.literal)) {
+      Fail(e, what + " must be a character literal");
+    }
+    return std::get<std::string>(e.literal);
+  }
+
+  // A log parser's column list: '<name> [TYPE] <data type> [NOT NULL]
+  // [START n [FOR m]] ['format'], ...' (START only for FIXED_COLUMN_LOG_PARSE).
+  static std::vector<LogField> ColumnList(const Expr& at, const std::string& text, bool fixed) {
+    std::vector<std::string> items;
+    {
+      int depth = 0;
+      char quote = 0;
+      std::string cur;
+      for (char c : text) {
+        if (quote) {
+          if (c == quote) quote = 0;
+        } else if (c == '\'' || c == '"') {
+          quote = c;
+        } else if (c == '(') {
+          ++depth;
+        } else if (c == ')') {
+          --depth;
+        } else if (c == ',' && depth == 0) {
+          items.push_back(cur);
+          cur.clear();
+          continue;
+        }
+        cur.push_back(c);
+      }
+      items.push_back(cur);
+    }
+    std::vector<LogField> fields;
+    for (const std::string& raw : items) {
+      std::string item = Trim(raw);
+      if (item.empty()) Fail(at, "empty column description in " + Quote(text));
+      LogField f;
+      size_t pos = 0;
+      if (item[0] == '"') {
+        size_t close = item.find('"', 1);
+        if (close == std::string::npos) Fail(at, "unterminated quoted column name in " + Quote(text));
+        f.name = item.substr(1, close - 1);
+        pos = close + 1;
+      } else {
+        while (pos < item.size() && (std::isalnum(static_cast<unsigned char>(item[pos])) || item[pos] == '_')) ++pos;
+        f.name = Upper(item.substr(0, pos));
+      }
+      if (f.name.empty()) Fail(at, "expected a column name in " + Quote(item));
+      std::string rest = item.substr(pos);
+      size_t q = rest.find('\'');
+      if (q != std::string::npos) {
+        size_t close = rest.rfind('\'');
+        if (close == q) Fail(at, "unterminated format in " + Quote(item));
+        f.format = rest.substr(q + 1, close - q - 1);
+        rest = rest.substr(0, q) + rest.substr(close + 1);
+      }
+      // Words, upper-cased; parentheses stay with their type.
+      std::string up = " " + Upper(rest) + " ";
+      auto keyword = [&](const char* k) {
+        size_t at_k = up.find(std::string(" ") + k + " ");
+        return at_k;
+      };
+      size_t type_from = 0;
+      if (size_t t = keyword("TYPE"); t != std::string::npos && Trim(up.substr(0, t)).empty()) type_from = t + 5;
+      size_t type_to = up.size();
+      for (const char* k : {"NOT", "START", "FOR"}) {
+        size_t at_k = keyword(k);
+        if (at_k != std::string::npos && at_k >= type_from) type_to = std::min(type_to, at_k);
+      }
+      std::string type_text = Trim(up.substr(type_from, type_to - type_from));
+      if (type_text.empty()) {
+        f.type = T(TypeId::kVarchar, kLogFieldVarchar);
+      } else {
+        Result<SqlType> type = SqlType::Parse(type_text);
+        if (!type.ok()) Fail(at, "column " + Quote(f.name) + ": " + type.status().message());
+        f.type = type.value();
+      }
+      auto number_after = [&](const char* k, int64_t* out) {
+        size_t at_k = keyword(k);
+        if (at_k == std::string::npos) return false;
+        std::string word = Trim(up.substr(at_k + std::string(k).size() + 1));
+        word = word.substr(0, word.find(' '));
+        if (word.empty() || word.find_first_not_of("0123456789") != std::string::npos || word.size() > 9) {
+          Fail(at, std::string(k) + " of column " + Quote(f.name) + " must be a non-negative integer");
+        }
+        *out = std::stoll(word);
+        return true;
+      };
+      if (fixed) {
+        if (!number_after("START", &f.start)) Fail(at, "column " + Quote(f.name) + " needs START n");
+        if (number_after("FOR", &f.width) && f.width == 0) Fail(at, "FOR of column " + Quote(f.name) + " must be > 0");
+      } else if (keyword("START") != std::string::npos || keyword("FOR") != std::string::npos) {
+        Fail(at, "START and FOR belong to FIXED_COLUMN_LOG_PARSE's column descriptions");
+      }
+      if (!f.format.empty() && !IsTimeType(f.type.id)) {
+        Fail(at, "a format is for DATE, TIME or TIMESTAMP columns, not " + Quote(f.name));
+      }
+      for (const LogField& g : fields) {
+        if (g.name == f.name) Fail(at, "column " + Quote(f.name) + " is described twice");
+      }
+      fields.push_back(std::move(f));
+    }
+    return fields;
+  }
+
+  static std::vector<LogField> NumberedFields(int64_t n) {
+    std::vector<LogField> fields;
+    for (int64_t i = 1; i <= n; ++i) {
+      LogField f;
+      f.name = "COLUMN" + std::to_string(i);
+      f.type = T(TypeId::kVarchar, kLogFieldVarchar);
+      fields.push_back(std::move(f));
+    }
+    return fields;
+  }
+
+  // W3C_LOG_PARSE's format (a predefined name or Apache mod_log_config
+  // specifiers): one field COLUMNi per specifier, BIGINT for the numeric ones
+  // (%b, %D, %T, %s, %p, %P, %k, %I, %O), VARCHAR(1024) otherwise; the line
+  // must match the whole format. A specifier between double quotes takes
+  // the quoted text (backslash escapes kept), %t its [bracketed] time, any
+  // other one text up to the next blank.
+  static void W3cFormat(const Expr& at, const std::string& text, LogParserSpec* spec) {
+    std::string name = Upper(Trim(text));
+    if (name == "IIS") Fail(at, "W3C_LOG_PARSE's IIS format is not supported; give its fields as a custom format");
+    const char* predefined = W3cPredefinedFormat(name);
+    const std::string format = predefined ? predefined : text;
+    std::string pattern = "^";
+    for (size_t i = 0; i < format.size(); ++i) {
+      char c = format[i];
+      if (c != '%') {
+        AppendLiteral(c, &pattern);
+        continue;
+      }
+      size_t start = i;
+      if (++i >= format.size()) Fail(at, "W3C_LOG_PARSE's format ends with '%'");
+      if (format[i] == '%') {
+        pattern += "%";
+        continue;
+      }
+      // Modifiers: status codes (!200,304), < and >.
+      while (i < format.size() && std::string_view("!0123456789,<>").find(format[i]) != std::string_view::npos) ++i;
+      if (i < format.size() && (format[i] == '[' || format[i] == '{')) {
+        size_t close = format.find(format[i] == '[' ? ']' : '}', i);
+        if (close == std::string::npos) Fail(at, "unterminated header name in W3C_LOG_PARSE's format");
+        i = close + 1;
+      }
+      if (i >= format.size() || !std::isalpha(static_cast<unsigned char>(format[i]))) {
+        Fail(at, "bad W3C format specifier " + Quote(format.substr(start, i - start + 1)));
+      }
+      char letter = format[i];
+      bool quoted = start > 0 && format[start - 1] == '"' && i + 1 < format.size() && format[i + 1] == '"';
+      if (quoted) {
+        pattern += "((?:[^\"\\\\]|\\\\.)*)";
+      } else if (letter == 't') {
+        pattern += "(\\[[^\\]]*\\])";
+      } else {
+        pattern += "(\\S*)";
+      }
+      LogField f;
+      f.name = "COLUMN" + std::to_string(spec->fields.size() + 1);
+      f.type = std::string_view("bDTspPkIO").find(letter) != std::string_view::npos
+                   ? T(TypeId::kBigint)
+                   : T(TypeId::kVarchar, kLogFieldVarchar);
+      spec->fields.push_back(std::move(f));
+    }
+    pattern += "$";
+    if (spec->fields.empty()) Fail(at, "W3C_LOG_PARSE's format has no specifier");
+    Result<int> groups = exec::RegexGroupCount(pattern);
+    SPATE_ASSERT(groups.ok() && groups.value() == static_cast<int>(spec->fields.size()),
+                 "a W3C format built a bad regular expression");
+    spec->pattern = std::move(pattern);
+  }
+
+  // A select item calling a log parser: one output column per field of the
+  // ROW it returns, each evaluating field i of the (memoized) parse.
+  void BindLogParser(const Expr& e, const std::string& row_name, SelectState& st, BoundSelect* sel) {
+    const std::string& n = e.name;
+    auto spec = std::make_shared<LogParserSpec>();
+    spec->function = n;
+    const auto& args = e.args;
+    auto arity = [&](size_t lo, size_t hi, const char* usage) {
+      if (args.size() < lo || args.size() > hi) Fail(e, n + " takes " + usage);
+    };
+    if (n == "REGEX_LOG_PARSE") {
+      arity(2, 3, "(string, 'regex pattern' [, 'column list'])");
+      const std::string& pattern = StringLiteral(*args[1], "REGEX_LOG_PARSE's pattern");
+      Result<int> groups = exec::RegexGroupCount(pattern);
+      if (!groups.ok()) Fail(*args[1], groups.status().message());
+      if (groups.value() == 0) Fail(*args[1], "REGEX_LOG_PARSE's pattern has no group: it would return no column");
+      if (args.size() == 3) {
+        spec->fields = ColumnList(*args[2], StringLiteral(*args[2], "REGEX_LOG_PARSE's column list"), false);
+        if (static_cast<int>(spec->fields.size()) != groups.value()) {
+          Fail(*args[2], "the column list has " + std::to_string(spec->fields.size()) + " columns, the pattern " +
+                             std::to_string(groups.value()) + " groups");
+        }
+      } else {
+        spec->fields = NumberedFields(groups.value());
+      }
+    } else if (n == "VARIABLE_COLUMN_LOG_PARSE") {
+      arity(3, 5, "(string, columns, delimiter [, escape, quote])");
+      const Expr& cols = *args[1];
+      if (cols.kind == ExprKind::kLiteral && std::holds_alternative<int64_t>(cols.literal)) {
+        int64_t count = std::get<int64_t>(cols.literal);
+        if (count < 1 || count > kMaxLogFields) Fail(cols, "the number of columns must be 1 to 1000");
+        spec->fields = NumberedFields(count);
+      } else {
+        spec->fields = ColumnList(cols, StringLiteral(cols, "VARIABLE_COLUMN_LOG_PARSE's columns"), false);
+      }
+    } else if (n == "W3C_LOG_PARSE") {
+      arity(2, 2, "(string, 'format')");
+      W3cFormat(*args[1], StringLiteral(*args[1], "W3C_LOG_PARSE's format"), spec.get());
+    } else {
+      arity(2, 2, "(string, 'column descriptions')");
+      spec->fields = ColumnList(*args[1], StringLiteral(*args[1], "FIXED_COLUMN_LOG_PARSE's columns"), true);
+    }
+    // Bind the arguments once to check them; each field gets its own copy.
+    auto bind_args = [&] {
+      std::vector<BoundExprPtr> bound;
+      for (size_t i = 0; i < args.size(); ++i) {
+        bool list = (n == "VARIABLE_COLUMN_LOG_PARSE" && i == 1);
+        if (list) {
+          auto c = Make(BoundKind::kConstant, T(TypeId::kVarchar, 1));
+          c->constant = Value{std::string()};
+          bound.push_back(std::move(c));  // the column list is compile-time only
+          continue;
+        }
+        BoundExprPtr b = BindExpr(*args[i], st, false);
+        if (!b->result.is_null) RequireString(*args[i], b->result, n);
+        bound.push_back(std::move(b));
+      }
+      return bound;
+    };
+    bind_args();
+    for (size_t i = 0; i < spec->fields.size(); ++i) {
+      auto b = Make(BoundKind::kFunction, spec->fields[i].type);
+      b->name = n;
+      b->index = static_cast<int>(i);
+      b->args = bind_args();
+      b->log_parser = spec;
+      sel->outputs.push_back(std::move(b));
+      sel->output_columns.push_back(ColumnDef{spec->fields[i].name, spec->fields[i].type});
+      sel->output_rows.push_back(row_name);
+    }
+  }
+
   // The documented bounds of TOP_K_ITEMS_TUMBLING's arguments.
   static constexpr int64_t kMaxTopK = 100000;
   static constexpr int64_t kMaxTopKWindowSeconds = 3600;
 
+  // The documented bounds of the machine-learning table functions' arguments.
+  static constexpr int64_t kMaxForestTrees = 1000;
+  static constexpr int64_t kMinSubSampleSize = 10;
+  static constexpr int64_t kMaxSubSampleSize = 1000;
+  static constexpr int64_t kMaxTimeDecay = 2147483647;
+  static constexpr int64_t kMaxShingleSize = 30;
+  static constexpr size_t kMaxForestColumns = 30;  // "up to 30 numeric columns"
+  static constexpr int64_t kMinHotspotsWindow = 100;
+  static constexpr int64_t kMaxHotspotsWindow = 1000;
+  // ANOMALY_EXPLANATION's and HOTSPOTS_RESULT's type (AWS's examples declare
+  // the target columns VARCHAR(512) to VARCHAR(20480); longer text is cut
+  // to the target column on insertion, as for any VARCHAR).
+  static constexpr int kMlResultVarchar = 65535;
+
+  static int64_t IntLiteral(const Expr& e, int64_t lo, int64_t hi, const std::string& what) {
+    if (e.kind != ExprKind::kLiteral || !std::holds_alternative<int64_t>(e.literal)) {
+      Fail(e, what + " must be an integer literal");
+    }
+    int64_t v = std::get<int64_t>(e.literal);
+    if (v < lo || v > hi) Fail(e, what + " must be " + std::to_string(lo) + " to " + std::to_string(hi));
+    return v;
+  }
+
+  // The cursor's columns the ML functions read: DOUBLE, REAL, FLOAT and the
+  // integers (AWS: "DECIMAL is not a supported type. Use DOUBLE instead";
+  // such columns, like text, pass through unused).
+  static std::vector<int> MlColumns(const BoundSelect& cursor) {
+    std::vector<int> out;
+    for (size_t i = 0; i < cursor.output_columns.size(); ++i) {
+      TypeId id = cursor.output_columns[i].type.id;
+      if (id != TypeId::kDecimal && IsNumericType(id)) out.push_back(static_cast<int>(i));
+    }
+    return out;
+  }
+
+  void BindAnomaly(const parser::TableRef& from, BoundSelect* sel, SelectState* st) {
+    const std::string& fn = from.table_function;
+    BoundAnomaly a;
+    a.explanation = fn == "RANDOM_CUT_FOREST_WITH_EXPLANATION";
+    const auto& args = from.function_args;
+    if (args.size() > (a.explanation ? 5u : 4u)) {
+      Fail(from.line, from.column,
+           fn + " takes CURSOR(...), numberOfTrees, subSampleSize, timeDecay, shingleSize" +
+               (a.explanation ? ", withDirectionality" : ""));
+    }
+    sel->source.subquery = BindSelect(*from.subquery);
+    const BoundSelect& cursor = *sel->source.subquery;
+    a.columns = MlColumns(cursor);
+    if (a.columns.empty()) {
+      Fail(from.subquery->line, from.subquery->column,
+           fn + "'s cursor has no numeric column (DOUBLE, REAL, FLOAT, TINYINT, SMALLINT, INTEGER or BIGINT)");
+    }
+    if (a.columns.size() > kMaxForestColumns) {
+      Fail(from.subquery->line, from.subquery->column,
+           fn + "'s cursor has " + std::to_string(a.columns.size()) + " numeric columns; at most " +
+               std::to_string(kMaxForestColumns) + " are allowed");
+    }
+    for (int c : a.columns) a.names.push_back(cursor.output_columns[static_cast<size_t>(c)].name);
+    if (args.size() > 0) a.trees = static_cast<int>(IntLiteral(*args[0], 1, kMaxForestTrees, "numberOfTrees"));
+    if (args.size() > 1) {
+      a.sample_size = static_cast<int>(IntLiteral(*args[1], kMinSubSampleSize, kMaxSubSampleSize, "subSampleSize"));
+    }
+    if (args.size() > 2) a.time_decay = IntLiteral(*args[2], 1, kMaxTimeDecay, "timeDecay");
+    if (args.size() > 3) a.shingle_size = static_cast<int>(IntLiteral(*args[3], 1, kMaxShingleSize, "shingleSize"));
+    if (args.size() > 4) {
+      const Expr& e = *args[4];
+      if (e.kind != ExprKind::kLiteral || !std::holds_alternative<bool>(e.literal)) {
+        Fail(e, "withDirectionality must be TRUE or FALSE");
+      }
+      a.directional = std::get<bool>(e.literal);
+    }
+    if (a.sample_size >= a.time_decay) {
+      Fail(from.line, from.column,
+           "subSampleSize (" + std::to_string(a.sample_size) + ") must be less than timeDecay (" +
+               std::to_string(a.time_decay) + ")");
+    }
+    for (const auto& c : cursor.output_columns) {
+      st->scope.columns.push_back(ScopeColumn{from.alias, "", c.name, c.type, false});
+    }
+    st->scope.columns.push_back(ScopeColumn{from.alias, "", "ANOMALY_SCORE", T(TypeId::kDouble), false});
+    if (a.explanation) {
+      st->scope.columns.push_back(
+          ScopeColumn{from.alias, "", "ANOMALY_EXPLANATION", T(TypeId::kVarchar, kMlResultVarchar), false});
+    }
+    sel->source.anomaly = std::move(a);
+  }
+
+  static double NumberLiteral(const Expr& e, const std::string& what) {
+    if (e.kind == ExprKind::kLiteral) {
+      if (const auto* i = std::get_if<int64_t>(&e.literal)) return static_cast<double>(*i);
+      if (const auto* d = std::get_if<double>(&e.literal)) return *d;
+      if (const auto* m = std::get_if<Decimal>(&e.literal)) {
+        return static_cast<double>(m->unscaled) / std::pow(10.0, m->scale);
+      }
+    }
+    Fail(e, what + " must be a numeric literal");
+  }
+
+  void BindHotspots(const parser::TableRef& from, BoundSelect* sel, SelectState* st) {
+    const auto& args = from.function_args;
+    if (args.size() != 3) {
+      Fail(from.line, from.column,
+           "HOTSPOTS takes CURSOR(...), windowSize, scanRadius, minimumNumberOfPointsInAHotspot");
+    }
+    sel->source.subquery = BindSelect(*from.subquery);
+    const BoundSelect& cursor = *sel->source.subquery;
+    BoundHotspots h;
+    h.columns = MlColumns(cursor);
+    if (h.columns.empty()) {
+      Fail(from.subquery->line, from.subquery->column,
+           "HOTSPOTS's cursor has no numeric column (DOUBLE, REAL, FLOAT, TINYINT, SMALLINT, INTEGER or BIGINT)");
+    }
+    h.window_size = static_cast<int>(IntLiteral(*args[0], kMinHotspotsWindow, kMaxHotspotsWindow, "windowSize"));
+    h.scan_radius = NumberLiteral(*args[1], "scanRadius");
+    if (!(h.scan_radius > 0) || !std::isfinite(h.scan_radius)) Fail(*args[1], "scanRadius must be greater than 0");
+    h.min_points = static_cast<int>(IntLiteral(*args[2], 2, h.window_size, "minimumNumberOfPointsInAHotspot"));
+    for (const auto& c : cursor.output_columns) {
+      st->scope.columns.push_back(ScopeColumn{from.alias, "", c.name, c.type, false});
+    }
+    st->scope.columns.push_back(
+        ScopeColumn{from.alias, "", "HOTSPOTS_RESULT", T(TypeId::kVarchar, kMlResultVarchar), false});
+    sel->source.hotspots = std::move(h);
+  }
+
   void BindTableFunction(const parser::TableRef& from, BoundSelect* sel, SelectState* st) {
     const std::string& fn = from.table_function;
+    if (fn == "RANDOM_CUT_FOREST" || fn == "RANDOM_CUT_FOREST_WITH_EXPLANATION") return BindAnomaly(from, sel, st);
+    if (fn == "HOTSPOTS") return BindHotspots(from, sel, st);
     const bool distinct = fn == "COUNT_DISTINCT_ITEMS_TUMBLING";
     if (fn != "TOP_K_ITEMS_TUMBLING" && !distinct) {
       Fail(from.line, from.column,
-           "unknown table function " + fn + "; expected TOP_K_ITEMS_TUMBLING or COUNT_DISTINCT_ITEMS_TUMBLING");
+           "unknown table function " + fn +
+               "; expected TOP_K_ITEMS_TUMBLING, COUNT_DISTINCT_ITEMS_TUMBLING, RANDOM_CUT_FOREST, "
+               "RANDOM_CUT_FOREST_WITH_EXPLANATION or HOTSPOTS");
     }
     if (from.function_args.size() != (distinct ? 2u : 3u)) {
       Fail(from.line, from.column,
@@ -571,23 +1023,37 @@ class Binder {
 
   BoundExprPtr BindColumn(const Expr& e, SelectState& st) {
     const std::string& col = e.names.back();
-    if (e.names.size() > 2) Fail(e, "too many qualifiers in column reference");
-    const std::string* qual = e.names.size() == 2 ? &e.names[0] : nullptr;
+    if (e.names.size() > 3) Fail(e, "too many qualifiers in column reference");
+    // alias.column, row.field, alias.row.field (a log parser's ROW).
+    const std::string* qual = e.names.size() >= 2 ? &e.names[0] : nullptr;
+    const std::string* row = e.names.size() == 3 ? &e.names[1] : nullptr;
+    auto qualifier_matches = [&](const ScopeColumn& c) {
+      return c.alias.empty() ? *qual == c.source : *qual == c.alias;
+    };
+    if (e.names.size() == 2) {
+      bool is_source = false;
+      for (const ScopeColumn& c : st.scope.columns) is_source = is_source || qualifier_matches(c);
+      if (!is_source) {
+        row = qual;
+        qual = nullptr;
+      }
+    }
     int found = -1;
     bool qualifier_known = false;
     for (size_t i = 0; i < st.scope.columns.size(); ++i) {
       const ScopeColumn& c = st.scope.columns[i];
       if (qual) {
-        bool match = c.alias.empty() ? *qual == c.source : *qual == c.alias;
-        if (!match) continue;
+        if (!qualifier_matches(c)) continue;
         qualifier_known = true;
       }
+      if (row ? c.row != *row : !c.row.empty()) continue;
       if (c.name != col || (c.qualified_only && !qual)) continue;
       if (found >= 0) Fail(e, "column " + Quote(col) + " is ambiguous");
       found = static_cast<int>(i);
     }
     if (found < 0) {
       if (qual && !qualifier_known) Fail(e, "unknown stream, table or alias " + Quote(*qual));
+      if (row) Fail(e, "unknown field " + Quote(*row) + "." + Quote(col));
       Fail(e, "unknown column " + Quote(col));
     }
     auto b = Make(BoundKind::kColumn, st.scope.columns[static_cast<size_t>(found)].type);
@@ -806,6 +1272,10 @@ class Binder {
   BoundExprPtr BindFunction(const Expr& e, SelectState& st, bool allow_agg) {
     const std::string& n = e.name;
     if (IsAggregateName(n)) return BindAggregate(e, st, allow_agg);
+    if (IsLogParserName(n)) {
+      Fail(e, n + " returns a ROW: make it a select item of a FROM (SELECT STREAM " + n +
+                  "(...) AS r ...) AS t and read t.r.COLUMN1, ...");
+    }
     if (e.over) Fail(e, n + " is not an aggregate; OVER needs one");
     std::vector<BoundExprPtr> args;
     for (const auto& a : e.args) args.push_back(BindExpr(*a, st, allow_agg));

@@ -37,6 +37,25 @@ enum class BoundKind : uint8_t {
   kStep,      // step_ms
 };
 
+// The ROW a log-parsing function returns (REGEX_LOG_PARSE,
+// VARIABLE_COLUMN_LOG_PARSE, FIXED_COLUMN_LOG_PARSE, W3C_LOG_PARSE): its fields, known at
+// compile time. A select item calling one becomes one output column per
+// field, reached from an outer query as alias.row.FIELD.
+struct LogField {
+  std::string name;    // COLUMN1.. or as the column list names it
+  SqlType type;        // VARCHAR(1024) unless the column list says otherwise
+  int64_t start = 0;   // FIXED_COLUMN_LOG_PARSE: 0-based START
+  int64_t width = -1;  // and FOR (-1: to the end of the line)
+  std::string format;  // DATE/TIME/TIMESTAMP: a SimpleDateFormat pattern, or empty
+};
+struct LogParserSpec {
+  std::string function;  // REGEX_LOG_PARSE, VARIABLE_COLUMN_LOG_PARSE, FIXED_COLUMN_LOG_PARSE or W3C_LOG_PARSE
+  std::vector<LogField> fields;
+  // W3C_LOG_PARSE: the format turned into an anchored regular expression,
+  // one group per specifier (a '-' in a numeric field is NULL).
+  std::string pattern;
+};
+
 struct BoundExpr {
   BoundKind kind = BoundKind::kConstant;
   ExprType result;
@@ -50,6 +69,9 @@ struct BoundExpr {
   int64_t step_ms = 0;
   std::string unit;
   std::string pattern_regex;  // LIKE with a constant pattern, compiled by exec
+  // kFunction of a log parser: field `index` of the ROW the function returns
+  // for `args` (shared, immutable, by every field of one call).
+  std::shared_ptr<const LogParserSpec> log_parser;
 };
 using BoundExprPtr = std::unique_ptr<BoundExpr>;
 
@@ -126,11 +148,38 @@ struct BoundTopK {
   bool count_distinct = false;
 };
 
+// RANDOM_CUT_FOREST(CURSOR(...) [, numberOfTrees [, subSampleSize [,
+// timeDecay [, shingleSize]]]]) and RANDOM_CUT_FOREST_WITH_EXPLANATION(..same..
+// [, withDirectionality]): the cursor's rows, each with ANOMALY_SCORE (and
+// ANOMALY_EXPLANATION) appended; the documented defaults 100, 256, 100000, 1,
+// false.
+struct BoundAnomaly {
+  std::vector<int> columns;        // the cursor's numeric columns the forest uses
+  std::vector<std::string> names;  // their names: the explanation's keys
+  int trees = 100;
+  int sample_size = 256;
+  int64_t time_decay = 100000;
+  int shingle_size = 1;
+  bool explanation = false;  // WITH_EXPLANATION
+  bool directional = false;  // withDirectionality
+};
+
+// HOTSPOTS(CURSOR(...), windowSize, scanRadius, minimumNumberOfPointsInAHotspot):
+// the cursor's rows, each with HOTSPOTS_RESULT appended.
+struct BoundHotspots {
+  std::vector<int> columns;  // the cursor's numeric columns
+  int window_size = 0;
+  double scan_radius = 0;
+  int min_points = 0;
+};
+
 struct BoundSource {
   std::string stream;                     // an in-application stream, or
   std::unique_ptr<BoundSelect> subquery;  // FROM (SELECT STREAM ...) or a table function's CURSOR
-  std::optional<BoundTopK> top_k;         // the table function applied to `subquery`
-  int column_count = 0;                   // the source row's columns, ROWTIME last
+  std::optional<BoundTopK> top_k;         // the table function applied to `subquery`, or
+  std::optional<BoundAnomaly> anomaly;
+  std::optional<BoundHotspots> hotspots;
+  int column_count = 0;  // the source row's columns, ROWTIME last
 };
 
 struct BoundSelect {
@@ -149,6 +198,9 @@ struct BoundSelect {
   BoundExprPtr having;
   std::vector<BoundExprPtr> outputs;
   std::vector<ColumnDef> output_columns;  // names and types of `outputs`
+  // Per output column: the ROW it is a field of (a log parser's select item,
+  // named by its alias or by the FROM (...) AS t(r) list), or empty.
+  std::vector<std::string> output_rows;
 };
 
 struct BoundPump {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "analytics/exec/datetime_format.h"
+#include "analytics/exec/log_parse.h"
 #include "analytics/exec/regex.h"
 #include "analytics/exec/value_ops.h"
 #include "analytics/parser/parser.h"
@@ -91,6 +92,36 @@ int64_t Extract(int64_t ms, const std::string& unit) {
   return 0;
 }
 
+// Field e.index of a log parser's ROW. The fields of one select item are
+// evaluated one after another with the same arguments, so the parse is
+// remembered per thread for the last (parser, arguments) and done once per
+// row; the arguments are all character values.
+Value LogField(const BoundExpr& e, const std::vector<Value>& args, EvalContext& ctx) {
+  struct Memo {
+    // Held, so that its address cannot name another program's parser.
+    std::shared_ptr<const binder::LogParserSpec> spec;
+    std::vector<Value> args;
+    std::vector<Value> fields;
+    std::string error;
+  };
+  thread_local Memo memo;
+  bool same = memo.spec == e.log_parser && memo.args.size() == args.size();
+  for (size_t i = 0; same && i < args.size(); ++i) {
+    same = std::get<std::string>(memo.args[i]) == std::get<std::string>(args[i]);
+  }
+  if (!same) {
+    memo.spec = e.log_parser;
+    memo.args = args;
+    Status st = ParseLog(*e.log_parser, args, &memo.fields);
+    memo.error = st.ok() ? std::string() : std::string(st.message());
+  }
+  if (!memo.error.empty()) {
+    ctx.Fail("Parse error", e.name + ": " + memo.error);
+    return Value{};
+  }
+  return memo.fields[static_cast<size_t>(e.index)];
+}
+
 Value EvalFunction(const BoundExpr& e, EvalContext& ctx) {
   const std::string& n = e.name;
   std::vector<Value> a;
@@ -111,6 +142,7 @@ Value EvalFunction(const BoundExpr& e, EvalContext& ctx) {
   for (const Value& v : a) {
     if (IsNull(v)) return Value{};
   }
+  if (e.log_parser) return LogField(e, a, ctx);
   if (n == "ABS") {
     if (auto* i = std::get_if<int64_t>(&a[0])) {
       if (*i == INT64_MIN) {

@@ -142,4 +142,36 @@ Result<std::string> RegexReplace(std::string_view original, std::string_view pat
   return out;
 }
 
+Result<int> RegexGroupCount(std::string_view pattern) {
+  SPATE_ASSIGN_OR_RETURN(pcre2_code * code, Compile(pattern));
+  uint32_t count = 0;
+  pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &count);
+  return static_cast<int>(count);
+}
+
+Result<bool> RegexFindGroups(std::string_view subject, std::string_view pattern,
+                             std::vector<std::optional<std::string>>* groups) {
+  SPATE_ASSIGN_OR_RETURN(pcre2_code * code, Compile(pattern));
+  std::unique_ptr<pcre2_match_data, MatchDataFree> md(pcre2_match_data_create_from_pattern(code, nullptr));
+  int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0, md.get(), nullptr);
+  if (rc == PCRE2_ERROR_NOMATCH) return false;
+  if (rc < 0) {
+    PCRE2_UCHAR msg[256];
+    pcre2_get_error_message(rc, msg, sizeof msg);
+    return InvalidArgument(std::string("regular expression match failed: ") + reinterpret_cast<const char*>(msg));
+  }
+  uint32_t count = 0;
+  pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &count);
+  const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md.get());
+  groups->clear();
+  for (uint32_t g = 1; g <= count; ++g) {
+    if (g >= static_cast<uint32_t>(rc) || ov[2 * g] == PCRE2_UNSET) {
+      groups->emplace_back();
+    } else {
+      groups->emplace_back(std::string(subject.substr(ov[2 * g], ov[2 * g + 1] - ov[2 * g])));
+    }
+  }
+  return true;
+}
+
 }  // namespace spate::analytics::exec

@@ -5,8 +5,10 @@
 // dialect KDA documents). Compiled patterns are cached per thread.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -20,5 +22,15 @@ namespace spate::analytics::exec {
 // occurrence < 0.
 Result<std::string> RegexReplace(std::string_view original, std::string_view pattern, std::string_view replacement,
                                  int64_t start, int64_t occurrence);
+
+// The number of capturing groups of `pattern`; kInvalidArgument if it does
+// not compile.
+Result<int> RegexGroupCount(std::string_view pattern);
+
+// The first match of `pattern` in `subject` (java.util.regex.Matcher.find):
+// true and each group's text (nullopt for a group that took no part), or
+// false when nothing matches. kInvalidArgument if the pattern does not compile.
+Result<bool> RegexFindGroups(std::string_view subject, std::string_view pattern,
+                             std::vector<std::optional<std::string>>* groups);
 
 }  // namespace spate::analytics::exec

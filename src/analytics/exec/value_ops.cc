@@ -406,10 +406,16 @@ Result<Value> CastValue(const Value& value, const SqlType& type) {
   }
   if (IsStringType(id)) {
     std::string s = ValueToSqlText(value);
-    if (type.length > 0 && s.size() > static_cast<size_t>(type.length)) s.resize(static_cast<size_t>(type.length));
-    if (id == TypeId::kChar && type.length > 0 && s.size() < static_cast<size_t>(type.length)) {
-      s.append(static_cast<size_t>(type.length) - s.size(), ' ');
+    // A length counts characters (code points), never splitting one.
+    size_t chars = 0, at = 0;
+    const size_t limit = static_cast<size_t>(type.length);
+    while (at < s.size() && (type.length <= 0 || chars < limit)) {
+      unsigned char lead = static_cast<unsigned char>(s[at]);
+      at += lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : 4;
+      ++chars;
     }
+    if (at < s.size()) s.resize(at);
+    if (id == TypeId::kChar && type.length > 0 && chars < limit) s.append(limit - chars, ' ');
     return Value{std::move(s)};
   }
   if (id == TypeId::kBinary || id == TypeId::kVarbinary) {

@@ -85,7 +85,8 @@ struct TableRef {
   std::string table_function;
   std::vector<ExprPtr> function_args;
   std::string alias;
-  std::unique_ptr<WindowSpec> over;  // JOIN s OVER (RANGE ...): stream-to-stream join
+  std::vector<std::string> column_aliases;  // FROM (SELECT ...) AS t(a, b): the subquery's columns renamed
+  std::unique_ptr<WindowSpec> over;         // JOIN s OVER (RANGE ...): stream-to-stream join
 };
 
 struct Join {

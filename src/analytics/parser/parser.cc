@@ -296,6 +296,12 @@ class Parser {
     } else if (PeekName()) {
       ref.alias = ParseName("an alias");
     }
+    if (ref.subquery && ref.table_function.empty() && !ref.alias.empty() && AcceptSymbol("(")) {
+      do {
+        ref.column_aliases.push_back(ParseName("a column alias"));
+      } while (AcceptSymbol(","));
+      ExpectSymbol(")");
+    }
     if (!ref.over && AcceptKeyword("OVER")) ref.over = ParseOver();
     return ref;
   }

@@ -1,5 +1,7 @@
 #include "analytics/planner/planner.h"
 
+#include "analytics/exec/table_functions.h"
+
 namespace spate::analytics::planner {
 
 namespace {
@@ -10,6 +12,16 @@ void Append(const binder::BoundSelect& sel, exec::TableStore* tables, Chain* cha
     auto top = std::make_unique<exec::TopKOperator>(&*sel.source.top_k);
     chain->operators.back()->set_next(top.get());
     chain->operators.push_back(std::move(top));
+  }
+  if (sel.source.anomaly) {
+    auto op = std::make_unique<exec::AnomalyOperator>(&*sel.source.anomaly);
+    chain->operators.back()->set_next(op.get());
+    chain->operators.push_back(std::move(op));
+  }
+  if (sel.source.hotspots) {
+    auto op = std::make_unique<exec::HotspotsOperator>(&*sel.source.hotspots);
+    chain->operators.back()->set_next(op.get());
+    chain->operators.push_back(std::move(op));
   }
   for (const auto& j : sel.joins) {
     if (j.equi_table_column >= 0) tables->RequireIndex(j.table, j.equi_table_column);
