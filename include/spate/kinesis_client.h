@@ -126,6 +126,20 @@ struct PutRecordsResult {
   std::vector<PutRecordsResultEntry> records;
 };
 
+// Exactly-once appends (a Spate extension, docs/exactly-once.md): who a
+// producer is (InitProducer's answer) and the stamp of one request.
+struct ProducerIdentity {
+  std::string producer_id;
+  int64_t epoch = 0;
+};
+struct ProducerStamp {
+  std::string producer_id;
+  int64_t epoch = 0;
+  // Unique per (producer id, epoch); a resend of a request whose outcome is
+  // unknown carries the same sequence and the same records in the same order.
+  int64_t sequence = 0;
+};
+
 struct PutRecordResult {
   std::string shard_id;
   std::string sequence_number;
@@ -274,6 +288,18 @@ class KinesisClient {
   // "UnsupportedOperation" (the default).
   virtual Outcome<Done> SubscribeToShard(std::string_view consumer_arn, std::string_view shard_id,
                                          const IteratorPosition& position, const SubscribeToShardHandler& handler);
+
+  // ---- Exactly-once appends (Spate's SpateProducers_20261207 extension) ----
+  // A new epoch for `producer_id` (empty: the server picks a new id); every
+  // older epoch of the id is fenced from then on.
+  virtual Outcome<ProducerIdentity> InitProducer(std::string_view producer_id);
+  // PutRecords whose shard parts the server appends at most once per stamp:
+  // a resend is answered with the original sequence numbers. A fenced epoch
+  // fails with ConcurrentModificationException. Amazon Kinesis has no such
+  // call; clients that cannot make it answer "UnsupportedOperation".
+  virtual Outcome<PutRecordsResult> PutRecordsStamped(std::string_view stream,
+                                                      const std::vector<PutRecordsEntry>& entries,
+                                                      const ProducerStamp& stamp);
 };
 
 }  // namespace spate

@@ -74,6 +74,17 @@ struct ProducerConfig {
   // How long the destructor waits for buffered records to be sent; records
   // left after it fail with "ProducerShutdown".
   std::chrono::milliseconds shutdown_timeout{30000};
+  // Exactly-once appends, a Spate extension (docs/exactly-once.md): off by
+  // default, since Amazon Kinesis has no such call. When on, Create asks the
+  // server for a new epoch of `producer_id` (empty: the server picks an id),
+  // fencing every older producer with that id; each PutRecords call carries
+  // the id, the epoch and a new sequence number, and a call whose outcome is
+  // unknown (no answer, a 5xx, an entry failed with InternalFailure) is
+  // resent unchanged, with backoff, until it is answered or record_ttl
+  // passes, so the server appends each record once. A fenced producer's
+  // records fail with ConcurrentModificationException.
+  bool exactly_once = false;
+  std::string producer_id;
 };
 
 // Where a user record landed.
@@ -115,6 +126,7 @@ class Producer {
   // A producer writing through `client`, which it shares (the client is safe
   // for concurrent calls). Fails (type "InvalidConfiguration") on options out
   // of range.
+  // With ProducerConfig::exactly_once, Create fails with InitProducer's error.
   static Outcome<std::unique_ptr<Producer>> Create(std::shared_ptr<KinesisClient> client, ProducerConfig config = {});
 
   // Flushes and waits up to shutdown_timeout; what is left fails.

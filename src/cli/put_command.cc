@@ -33,6 +33,8 @@ struct PutFlags {
   std::string key_template = "{n}";
   double rate = 0;  // records per second; 0: as fast as the stream takes them
   bool no_aggregate = false;
+  bool exactly_once = false;  // Spate's exactly-once appends (docs/exactly-once.md)
+  std::string producer_id;    // with exactly_once; empty: the server picks one
 };
 
 // UTF-8 characters in `s` (continuation bytes are not counted).
@@ -48,8 +50,10 @@ int Put(Context& ctx, const PutFlags& flags) {
   if (!keys.has_value()) return ctx.Fail(error);
   std::shared_ptr<KinesisClient> client = ctx.shared_client();
   if (client == nullptr) return kExitFailure;
-  Outcome<std::unique_ptr<RecordWriter>> made =
-      MakeRecordWriter(std::move(client), flags.name, CliProducerConfig(!flags.no_aggregate));
+  ProducerConfig config = CliProducerConfig(!flags.no_aggregate);
+  config.exactly_once = flags.exactly_once || !flags.producer_id.empty();
+  config.producer_id = flags.producer_id;
+  Outcome<std::unique_ptr<RecordWriter>> made = MakeRecordWriter(std::move(client), flags.name, config);
   if (!made.ok()) return ctx.Fail(made.error());
   std::unique_ptr<RecordWriter> writer = std::move(made).value();
 
@@ -116,6 +120,10 @@ void AddPutCommand(CLI::App& app, Context& ctx) {
   put->add_option("--rate", flags->rate, "At most this many records per second")->check(CLI::Range(0.001, kMaxRate));
   put->add_flag("--no-aggregate", flags->no_aggregate,
                 "One Kinesis record per line (else lines are KPL-aggregated per shard)");
+  put->add_flag("--exactly-once", flags->exactly_once,
+                "Spate extension: the server drops resent requests (docs/exactly-once.md); not on Amazon Kinesis");
+  put->add_option("--producer-id", flags->producer_id,
+                  "With --exactly-once: the producer id (a new epoch fences older producers with it)");
   put->callback([&ctx, flags] { ctx.action = [&ctx, flags] { return Put(ctx, *flags); }; });
 }
 

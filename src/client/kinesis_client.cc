@@ -27,6 +27,7 @@ namespace {
 using protocol::Value;
 
 constexpr std::string_view kKinesisPrefix = "Kinesis_20131202.";
+constexpr std::string_view kProducersPrefix = "SpateProducers_20261207.";  // docs/exactly-once.md
 constexpr std::string_view kKinesisSigningName = "kinesis";
 constexpr std::string_view kContentType = "application/x-amz-json-1.1";
 constexpr std::string_view kUserAgent = "spate-client/0.1";
@@ -332,7 +333,32 @@ class CurlKinesisClient final : public KinesisClient {
   }
 
   Outcome<PutRecordsResult> PutRecords(std::string_view stream, const std::vector<PutRecordsEntry>& entries) override {
+    return PutRecordsCall(kKinesisPrefix, stream, entries, nullptr);
+  }
+
+  Outcome<PutRecordsResult> PutRecordsStamped(std::string_view stream, const std::vector<PutRecordsEntry>& entries,
+                                              const ProducerStamp& stamp) override {
+    return PutRecordsCall(kProducersPrefix, stream, entries, &stamp);
+  }
+
+  Outcome<ProducerIdentity> InitProducer(std::string_view producer_id) override {
+    Value in = Value::MakeObject();
+    if (!producer_id.empty()) in.Set("ProducerId", Value::String(std::string(producer_id)));
+    Outcome<Value> out = CallTarget(std::string(kProducersPrefix) + "InitProducer", in);
+    if (!out.ok()) return out.error();
+    ProducerIdentity id{Str(out.value(), "ProducerId"), out.value().GetInt("ProducerEpoch")};
+    if (id.producer_id.empty() || id.epoch < 1) return InvalidResponse("InitProducer answered no identity", 200);
+    return id;
+  }
+
+  Outcome<PutRecordsResult> PutRecordsCall(std::string_view prefix, std::string_view stream,
+                                           const std::vector<PutRecordsEntry>& entries, const ProducerStamp* stamp) {
     Value in = StreamRef(stream);
+    if (stamp != nullptr) {
+      in.Set("ProducerId", Value::String(stamp->producer_id));
+      in.Set("ProducerEpoch", Value::Int(stamp->epoch));
+      in.Set("ProducerSequence", Value::Int(stamp->sequence));
+    }
     Value records = Value::MakeArray();
     for (const PutRecordsEntry& e : entries) {
       Value r = Value::MakeObject();
@@ -342,7 +368,7 @@ class CurlKinesisClient final : public KinesisClient {
       records.Append(std::move(r));
     }
     in.Set("Records", std::move(records));
-    Outcome<Value> out = Call("PutRecords", in);
+    Outcome<Value> out = CallTarget(std::string(prefix) + "PutRecords", in);
     if (!out.ok()) return out.error();
     PutRecordsResult result;
     result.failed_record_count = static_cast<int>(out.value().GetInt("FailedRecordCount"));
@@ -454,7 +480,10 @@ class CurlKinesisClient final : public KinesisClient {
                                                                 std::string_view body) const;
 
   Outcome<Value> Call(std::string_view operation, const Value& in) {
-    std::string target = std::string(kKinesisPrefix) + std::string(operation);
+    return CallTarget(std::string(kKinesisPrefix) + std::string(operation), in);
+  }
+
+  Outcome<Value> CallTarget(const std::string& target, const Value& in) {
     Outcome<std::string> body = CallJson(target, kKinesisSigningName, Encode(in));
     if (!body.ok()) return body.error();
     return Decode(body.value());
@@ -621,6 +650,11 @@ ApiError Unsupported(std::string_view operation) {
 }
 }  // namespace
 
+Outcome<ProducerIdentity> KinesisClient::InitProducer(std::string_view) { return Unsupported("InitProducer"); }
+Outcome<PutRecordsResult> KinesisClient::PutRecordsStamped(std::string_view, const std::vector<PutRecordsEntry>&,
+                                                           const ProducerStamp&) {
+  return Unsupported("PutRecordsStamped");
+}
 Outcome<StreamConsumer> KinesisClient::RegisterStreamConsumer(std::string_view, std::string_view) {
   return Unsupported("RegisterStreamConsumer");
 }

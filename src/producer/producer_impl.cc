@@ -11,8 +11,14 @@ namespace spate {
 Outcome<std::unique_ptr<Producer>> Producer::Create(std::shared_ptr<KinesisClient> client, ProducerConfig config) {
   if (client == nullptr) return ApiError{"InvalidConfiguration", "Producer::Create needs a client", 0};
   if (std::optional<ApiError> error = producer::ValidateConfig(config)) return *error;
+  std::optional<ProducerIdentity> identity;
+  if (config.exactly_once) {
+    Outcome<ProducerIdentity> id = client->InitProducer(config.producer_id);
+    if (!id.ok()) return id.error();
+    identity = id.value();
+  }
   return std::unique_ptr<Producer>(
-      std::make_unique<producer::ProducerImpl>(std::move(client), config, util::SystemClock()));
+      std::make_unique<producer::ProducerImpl>(std::move(client), config, util::SystemClock(), std::move(identity)));
 }
 
 namespace producer {
@@ -114,8 +120,9 @@ void LatencyHistogram::Fill(ProducerMetrics* m) const {
   m->latency_ms_p99 = quantile(0.99);
 }
 
-ProducerImpl::ProducerImpl(std::shared_ptr<KinesisClient> client, const ProducerConfig& config, util::Clock* clock)
-    : client_(std::move(client)), config_(config), clock_(clock), engine_(config) {
+ProducerImpl::ProducerImpl(std::shared_ptr<KinesisClient> client, const ProducerConfig& config, util::Clock* clock,
+                           std::optional<ProducerIdentity> identity)
+    : client_(std::move(client)), config_(config), clock_(clock), identity_(std::move(identity)), engine_(config) {
   pump_ = std::thread([this] { PumpLoop(); });
   senders_.reserve(static_cast<size_t>(config_.max_connections));
   for (int i = 0; i < config_.max_connections; ++i) senders_.emplace_back([this] { SenderLoop(); });
@@ -304,6 +311,38 @@ void ProducerImpl::PumpLoop() {
   }
 }
 
+Outcome<PutRecordsResult> ProducerImpl::PutRecordsOnce(const std::string& stream,
+                                                       const std::vector<PutRecordsEntry>& entries) {
+  ProducerStamp stamp{identity_->producer_id, identity_->epoch, next_sequence_.fetch_add(1)};
+  // Resent unchanged while the outcome is unknown: the server answers the
+  // shard parts it appended with their sequence numbers and appends the rest.
+  // Wall time (not clock_): this thread really sleeps.
+  const auto deadline = std::chrono::steady_clock::now() + config_.record_ttl;
+  auto backoff = config_.min_backoff;
+  while (true) {
+    Outcome<PutRecordsResult> result = client_->PutRecordsStamped(stream, entries, stamp);
+    bool unknown = false;
+    if (!result.ok()) {
+      // A refusal the server answered itself (a 4xx throttle) appended
+      // nothing: the engine retries those records in a later call. Anything
+      // else retryable (no answer, a 5xx of any type) may have been appended.
+      const ApiError& e = result.error();
+      unknown = IsRetryableCallError(e) && (e.http_status >= 500 || e.http_status == 0 || !IsThrottlingError(e.type));
+    } else {
+      for (const PutRecordsResultEntry& e : result.value().records) {
+        if (!e.ok() && !IsThrottlingError(e.error_code)) unknown = unknown || IsRetryableEntryError(e.error_code);
+      }
+    }
+    if (!unknown || std::chrono::steady_clock::now() + backoff > deadline) return result;
+    {
+      std::unique_lock lk(mu_);
+      if (stop_senders_) return result;
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, config_.max_backoff);
+  }
+}
+
 void ProducerImpl::SenderLoop() {
   std::unique_lock lk(mu_);
   while (true) {
@@ -318,7 +357,8 @@ void ProducerImpl::SenderLoop() {
       lk.lock();
       engine_.CompleteListShards(std::move(w), std::move(result), clock_->MonotonicNs(), &done);
     } else {
-      Outcome<PutRecordsResult> result = client_->PutRecords(w.stream, w.entries);
+      Outcome<PutRecordsResult> result =
+          identity_ ? PutRecordsOnce(w.stream, w.entries) : client_->PutRecords(w.stream, w.entries);
       lk.lock();
       engine_.CompletePutRecords(std::move(w), std::move(result), clock_->MonotonicNs(), &done);
     }

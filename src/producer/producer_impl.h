@@ -4,6 +4,7 @@
 // turns the engine's due work into calls, and a pool of sender threads that
 // make them (src/producer/README.md: Threads).
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -40,7 +41,9 @@ class ProducerImpl final : public Producer {
  public:
   // `clock` must outlive the producer; tests pass a ManualClock and call
   // Wake() after moving it.
-  ProducerImpl(std::shared_ptr<KinesisClient> client, const ProducerConfig& config, util::Clock* clock);
+  // `identity`: InitProducer's answer when config.exactly_once.
+  ProducerImpl(std::shared_ptr<KinesisClient> client, const ProducerConfig& config, util::Clock* clock,
+               std::optional<ProducerIdentity> identity = std::nullopt);
   ~ProducerImpl() override;
 
   std::future<PutOutcome> Put(std::string_view stream, std::string_view partition_key, std::string_view data,
@@ -55,12 +58,17 @@ class ProducerImpl final : public Producer {
  private:
   void PumpLoop();
   void SenderLoop();
+  // Exactly-once: one stamped PutRecords call, resent unchanged while its
+  // outcome is unknown, until answered or record_ttl passes.
+  Outcome<PutRecordsResult> PutRecordsOnce(const std::string& stream, const std::vector<PutRecordsEntry>& entries);
   // Fulfils the promises and releases the buffer (takes mu_ itself).
   void Finish(std::vector<Completion> done);
 
   const std::shared_ptr<KinesisClient> client_;
   const ProducerConfig config_;
   util::Clock* const clock_;
+  const std::optional<ProducerIdentity> identity_;  // set when exactly-once appends are on
+  std::atomic<int64_t> next_sequence_{0};           // the next request's ProducerSequence
 
   mutable std::mutex mu_;
   std::condition_variable pump_cv_;      // wakes the pump: new records, answers, flush, stop

@@ -15,5 +15,7 @@ extern const char kKinesisAnalyticsJson[];
 extern const unsigned long kKinesisAnalyticsJsonSize;
 extern const char kSpateLeasesJson[];
 extern const unsigned long kSpateLeasesJsonSize;
+extern const char kSpateProducersJson[];
+extern const unsigned long kSpateProducersJsonSize;
 
 }  // namespace spate::protocol::embedded

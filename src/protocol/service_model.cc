@@ -376,8 +376,14 @@ const ServiceModel& ServiceModel::SpateLeases() {
   return *kModel;
 }
 
+const ServiceModel& ServiceModel::SpateProducers() {
+  static const std::unique_ptr<ServiceModel> kModel =
+      Load(std::string_view(embedded::kSpateProducersJson, embedded::kSpateProducersJsonSize));
+  return *kModel;
+}
+
 const ServiceModel* ServiceModel::ForTargetPrefix(std::string_view prefix) {
-  for (const ServiceModel* m : {&Kinesis(), &Firehose(), &KinesisAnalytics(), &SpateLeases()}) {
+  for (const ServiceModel* m : {&Kinesis(), &Firehose(), &KinesisAnalytics(), &SpateLeases(), &SpateProducers()}) {
     if (m->target_prefix() == prefix) return m;
   }
   return nullptr;

@@ -61,6 +61,9 @@ class ServiceModel {
   // SpateLeases_20261207: Spate's own lease-table extension (docs/leases.md),
   // signed as "kinesis".
   static const ServiceModel& SpateLeases();
+  // SpateProducers_20261207: the exactly-once append extension
+  // (docs/exactly-once.md), signed as "kinesis".
+  static const ServiceModel& SpateProducers();
   // The model whose target prefix is `prefix` (the part of X-Amz-Target
   // before the '.'), or nullptr.
   static const ServiceModel* ForTargetPrefix(std::string_view prefix);

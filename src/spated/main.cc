@@ -49,6 +49,7 @@
 #include "spated/process_metrics.h"
 #include "storage/log_store.h"
 #include "streams/fan_out.h"
+#include "streams/producer_service.h"
 #include "streams/registry.h"
 #include "streams/service.h"
 #include "util/clock.h"
@@ -368,6 +369,15 @@ int Run(const Config& config) {
   }
   leases::LeaseService lease_service(&lease_table);
   front_door.AddService(&lease_service);
+  // The exactly-once append extension (docs/exactly-once.md): producer
+  // epochs in the catalog, stamped PutRecords through the registry.
+  dedup::ProducerEpochs producer_epochs(catalog->get());
+  if (Status st = producer_epochs.Start(); !st.ok()) {
+    SPATE_LOG_ERROR("cannot load producer epochs: " + st.ToString());
+    return 1;
+  }
+  streams::ProducerService producer_service(&registry, &producer_epochs);
+  front_door.AddService(&producer_service);
   // GET /metrics: on the API port, or with --metrics-port on a listener of
   // its own that serves nothing else (so the API port can face clients while
   // scrapers reach the metrics on the operator's network).

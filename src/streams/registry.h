@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "dedup/shard_dedup.h"
 #include "metadata/account_settings.h"
 #include "metadata/stream_meta.h"
 #include "model/types.h"
@@ -76,6 +77,14 @@ struct RegistryOptions {
   // retention only: life-cycle transitions, consumers and on-demand
   // scaling are the owner's, which publishes them.
   std::function<bool()> owns_catalog;
+  // Exactly-once appends (docs/exactly-once.md): the bound of each shard's
+  // table of stamped requests, and which of a shard's last records are
+  // scanned for control records when the table is first used after a start:
+  // those that arrived within dedup_recovery_ms before the shard's last
+  // record, at most dedup_recovery_records of them.
+  dedup::DedupLimits dedup_limits;
+  uint64_t dedup_recovery_records = 262'144;
+  int64_t dedup_recovery_ms = 10 * 60 * 1000;
 };
 
 // One stream at run time: its catalog record plus its shards' open logs.
@@ -217,8 +226,14 @@ class Registry {
   // metering (PutRecords' injected faults: AWS fails such calls record by
   // record): its error fails that entry alone, a kThroughputExceeded one as
   // the shard's rate error. The StreamRef form looks the stream up first.
+  //
+  // With `stamp` (the exactly-once extension, docs/exactly-once.md; the
+  // caller checked its epoch): each shard's part of the request is appended
+  // whole (with a control record in front) or fails whole; a part the shard
+  // appended before under the same stamp is answered with its original
+  // sequence numbers and not appended again.
   void Put(const StreamHandle& stream, std::vector<PutEntry> entries, PutCallback done,
-           const StreamCheck& entry_fault = {});
+           const StreamCheck& entry_fault = {}, const dedup::ProducerStamp* stamp = nullptr);
   void Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallback done, const StreamCheck& entry_fault = {});
 
   // A new shard iterator at `offset` of the shard.
@@ -317,6 +332,11 @@ class Registry {
                       std::vector<std::string>* drop_groups);
   bool OwnsCatalog() const { return !options_.owns_catalog || options_.owns_catalog(); }
 
+  // The shard's table of stamped requests, recovered from the log's last
+  // options_.dedup_recovery_records records on first use (stamped_puts.cc).
+  Result<std::shared_ptr<dedup::ShardDedup>> DedupTable(const std::string& storage_group, model::ShardIndex shard,
+                                                        const std::shared_ptr<storage::ShardLog>& log) const;
+
   const RegistryOptions options_;
   std::unique_ptr<metrics::Registry> own_metrics_;  // when options_.metrics is null
   StreamsMetrics metrics_;
@@ -339,6 +359,11 @@ class Registry {
   // The last stream epoch handed out (catalog setting "stream-epoch"); under
   // mu_ held exclusively.
   uint32_t last_epoch_ = 0;
+
+  // Tables of stamped requests by (storage group, shard): created on a
+  // shard's first stamped put; guarded by dedup_mu_.
+  mutable std::mutex dedup_mu_;
+  mutable std::map<std::pair<std::string, uint32_t>, std::shared_ptr<dedup::ShardDedup>> dedup_;
 
   MaintenanceThread maintenance_;
   int64_t last_retention_ms_ = 0;  // maintenance thread only

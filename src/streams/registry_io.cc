@@ -4,10 +4,13 @@
 #include <algorithm>
 #include <atomic>
 #include <ctime>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "dedup/shard_dedup.h"
 #include "storage/shard_log.h"
+#include "streams/control_records.h"
 #include "streams/read_outcome.h"
 #include "streams/registry.h"
 #include "streams/stream_errors.h"
@@ -48,7 +51,7 @@ void Registry::Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallb
 }
 
 void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, PutCallback done,
-                   const StreamCheck& entry_fault) {
+                   const StreamCheck& entry_fault, const dedup::ProducerStamp* stamp) {
   struct Batch {
     model::ShardIndex shard;
     std::shared_ptr<storage::ShardLog> log;
@@ -79,6 +82,9 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
 
   Status st;
   std::string key_id;  // non-empty: the stream is encrypted (StartStreamEncryption)
+  // Stamped parts that failed before their append: their tables forget them
+  // once mu_ is released.
+  std::vector<std::pair<std::shared_ptr<dedup::ShardDedup>, Status>> aborted;
   {
     std::shared_lock lock(mu_);
     const Stream* s = stream.stream == nullptr || stream.stream->removed_ ? nullptr : stream.stream.get();
@@ -94,7 +100,68 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
       if (auto m = s->ShardMetricsFor(shard); m != nullptr && m->write_throttled != nullptr) m->write_throttled->Add();
     };
     std::vector<Batch> batches;
+    // Exactly-once (stamped) puts, docs/exactly-once.md: each shard's part
+    // of the request is looked up in the shard's table before anything is
+    // metered, so that a resend of a part appended before is answered from
+    // the table, never throttled (a throttled answer would have the producer
+    // send its records again under a new stamp).
+    std::vector<char> answered(pending->entries.size(), 0);        // by the table (or refused by it)
+    std::map<uint32_t, std::shared_ptr<dedup::ShardDedup>> begun;  // shard -> table: parts to append
+    if (st.ok() && stamp != nullptr) {
+      std::map<uint32_t, std::vector<size_t>> parts;  // shard -> entry positions, in request order
+      for (size_t i = 0; i < pending->entries.size(); ++i) {
+        const PutEntry& e = pending->entries[i];
+        const ShardMeta* shard =
+            s->Route(e.explicit_hash_key ? *e.explicit_hash_key : util::PartitionKeyHash(e.partition_key));
+        if (shard == nullptr) {
+          st = Status(ErrorCode::kInternal, "no open shard holds hash key");
+          break;
+        }
+        parts[shard->index.value].push_back(i);
+      }
+      const int64_t now = clock_->NowMs();
+      for (auto& [index, positions] : parts) {
+        if (!st.ok()) break;
+        const model::ShardIndex shard{index};
+        for (size_t pos : positions) {
+          pending->outcomes[pos].shard = shard;
+          answered[pos] = 1;
+        }
+        auto fill = [pending, shard, epoch = s->meta().epoch, encrypted = !key_id.empty(),
+                     positions](Result<uint64_t> first) {
+          for (size_t j = 0; j < positions.size(); ++j) {
+            PutOutcome& o = pending->outcomes[positions[j]];
+            o.encrypted = encrypted;
+            if (first.ok()) {
+              o.sequence = model::SequenceNumber::OfRecord(shard, epoch, model::LogOffset(*first + j));
+            } else {
+              o.status = first.status();
+            }
+          }
+          pending->Release();
+        };
+        pending->remaining += 1;  // released by `fill`, or below for a part to append
+        auto table = DedupTable(s->meta().storage_group, shard, s->Log(shard));
+        if (!table.ok()) {
+          fill(table.status());
+          continue;
+        }
+        dedup::Decision d = (*table)->Begin(*stamp, static_cast<uint32_t>(positions.size()), now, fill);
+        switch (d.verdict) {
+          case dedup::Verdict::kAppend:
+            for (size_t pos : positions) answered[pos] = 0;
+            pending->remaining -= 1;
+            begun.emplace(index, std::move(*table));
+            break;
+          case dedup::Verdict::kDuplicate: fill(d.base_offset); break;
+          case dedup::Verdict::kRefused: fill(d.status); break;
+          case dedup::Verdict::kWait:  // `fill` runs with the original's outcome
+            break;
+        }
+      }
+    }
     for (size_t i = 0; st.ok() && i < pending->entries.size(); ++i) {
+      if (answered[i]) continue;
       const PutEntry& e = pending->entries[i];
       model::uint128 hash = e.explicit_hash_key ? *e.explicit_hash_key : util::PartitionKeyHash(e.partition_key);
       const ShardMeta* shard = s->Route(hash);
@@ -146,6 +213,32 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
       b->entry_positions.push_back(i);
       b->bytes += o.bytes;
     }
+    // Stamped puts: a shard's part is appended whole or not at all, so that
+    // a resend maps onto it record for record. A part with a refused entry
+    // (throttled, or the write gate) fails whole and is forgotten by its
+    // table (after mu_ is released: Abort runs waiting resends' callbacks).
+    if (stamp != nullptr) {
+      for (auto it = begun.begin(); it != begun.end();) {
+        const model::ShardIndex shard{it->first};
+        Status why;
+        for (size_t i = 0; i < pending->outcomes.size() && why.ok(); ++i) {
+          if (!answered[i] && pending->outcomes[i].shard == shard) why = pending->outcomes[i].status;
+        }
+        if (st.ok() && why.ok()) {
+          ++it;
+          continue;
+        }
+        if (!st.ok()) why = st;
+        for (size_t i = 0; i < pending->outcomes.size(); ++i) {
+          if (!answered[i] && pending->outcomes[i].shard == shard) pending->outcomes[i].status = why;
+        }
+        for (Batch& b : batches) {
+          if (b.shard == shard) b.entry_positions.clear();
+        }
+        aborted.emplace_back(std::move(it->second), why);
+        it = begun.erase(it);
+      }
+    }
     if (st.ok()) {
       pending->remaining += batches.size();
       int64_t arrival = clock_->NowMs();
@@ -158,7 +251,15 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
           continue;
         }
         std::vector<storage::RecordInput> records;
-        records.reserve(b.entry_positions.size());
+        records.reserve(b.entry_positions.size() + 1);
+        std::shared_ptr<dedup::ShardDedup> dedup_table;  // stamped: the table the part was begun in
+        std::string control;                             // the stamped batch's control record (dedup/stamp.h)
+        if (stamp != nullptr) {
+          dedup_table = std::move(begun.at(b.shard.value));
+          control = dedup::EncodeStampRecord(*stamp, static_cast<uint32_t>(b.entry_positions.size()));
+          records.push_back({std::string_view(), control});
+        }
+        const uint64_t first_user = records.size();  // 1 behind a control record
         for (size_t pos : b.entry_positions) {
           records.push_back({pending->entries[pos].partition_key, pending->entries[pos].data});
         }
@@ -166,7 +267,16 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
         b.log->Append(records, arrival, append_options,
                       [this, pending, shard, encrypted, epoch = b.epoch, group = std::move(b.storage_group),
                        positions = std::move(b.entry_positions), bytes = b.bytes, authority = b.authority,
-                       shard_metrics = std::move(b.metrics)](Result<storage::AppendResult> r) {
+                       shard_metrics = std::move(b.metrics), first_user, dedup_table = std::move(dedup_table),
+                       stamp = stamp != nullptr ? *stamp : dedup::ProducerStamp{}](Result<storage::AppendResult> r) {
+                        if (dedup_table != nullptr) {
+                          // Durable (or not) whatever the write gate says now: a resend must see it.
+                          if (r.ok()) {
+                            dedup_table->Commit(stamp, r->base_offset.value() + first_user);
+                          } else {
+                            dedup_table->Abort(stamp, r.status());
+                          }
+                        }
                         if (r.ok() && options_.write_gate != nullptr && !options_.write_gate->StillHolds(authority)) {
                           r = Status(ErrorCode::kUnavailable,
                                      "this node lost its cluster authority before the records were acknowledged");
@@ -185,7 +295,7 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
                           PutOutcome& o = pending->outcomes[positions[j]];
                           o.encrypted = encrypted;
                           if (r.ok()) {
-                            o.sequence = model::SequenceNumber::OfRecord(shard, epoch, r->base_offset + j);
+                            o.sequence = model::SequenceNumber::OfRecord(shard, epoch, r->base_offset + (first_user + j));
                           } else {
                             o.status = r.status();
                           }
@@ -195,6 +305,7 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
       }
     }
   }
+  for (auto& [table, why] : aborted) table->Abort(*stamp, why);
   if (!st.ok()) {
     // Nothing was appended: no batch holds a reference.
     pending->done(st);
@@ -289,6 +400,7 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
   auto read = log->Read(from, limits);
   if (!read.ok()) return read.status();
   out.records = std::move(read->records);
+  DropControlRecords(&out.records);
   model::LogOffset next = std::max(from, read->next_offset);
   if (next < tip && !out.records.empty()) {
     out.millis_behind_latest = std::max<int64_t>(0, now - out.records.back().arrival_ms);

@@ -71,10 +71,11 @@ class Client:
     def __init__(self, port, timeout=30):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
 
-    def call(self, op, **body):
+    def call(self, op, target_prefix="Kinesis_20131202", **body):
+        """`target_prefix`: another service behind the same port (e.g. SpateProducers_20261207)."""
         payload = json.dumps(body)
         self.conn.request("POST", "/", payload, {
-            "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"Kinesis_20131202.{op}",
+            "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"{target_prefix}.{op}",
             "Authorization": AUTH, "X-Amz-Date": "20260101T000000Z"})
         resp = self.conn.getresponse()
         data = resp.read()

@@ -88,6 +88,42 @@ class FakeKinesis final : public KinesisClient {
   }
   Outcome<GetRecordsResult> GetRecords(std::string_view, int) override { return Unsupported(); }
 
+  // Exactly-once appends: InitProducer hands out growing epochs (one id
+  // space); PutRecordsStamped refuses an older epoch, answers a stamp whose
+  // records it stored with the first answer (as spated does), and records
+  // every stamp it is sent. `lose_answer(call)`: store, then fail the call
+  // as if its answer was lost (a 500).
+  std::function<bool(int call)> lose_answer;
+  std::vector<ProducerStamp> stamps() const {
+    std::lock_guard lk(mu_);
+    return stamps_;
+  }
+  int init_calls() const {
+    std::lock_guard lk(mu_);
+    return init_calls_;
+  }
+  Outcome<ProducerIdentity> InitProducer(std::string_view producer_id) override {
+    std::lock_guard lk(mu_);
+    ++init_calls_;
+    return ProducerIdentity{producer_id.empty() ? "generated" : std::string(producer_id), ++epoch_};
+  }
+  Outcome<PutRecordsResult> PutRecordsStamped(std::string_view stream, const std::vector<PutRecordsEntry>& entries,
+                                              const ProducerStamp& stamp) override {
+    int call = 0;
+    {
+      std::lock_guard lk(mu_);
+      call = static_cast<int>(stamps_.size());
+      stamps_.push_back(stamp);
+      if (stamp.epoch < epoch_) return ApiError{"ConcurrentModificationException", "fenced", 400};
+      if (auto it = answered_.find(stamp.sequence); it != answered_.end()) return it->second;
+    }
+    Outcome<PutRecordsResult> r = PutRecords(stream, entries);
+    std::lock_guard lk(mu_);
+    if (r.ok() && r.value().failed_record_count == 0) answered_[stamp.sequence] = r.value();
+    if (r.ok() && lose_answer && lose_answer(call)) return ApiError{"InternalFailure", "answer lost", 500};
+    return r;
+  }
+
   Outcome<std::vector<Shard>> ListShards(std::string_view) override {
     std::lock_guard lk(mu_);
     ++list_calls_;
@@ -141,6 +177,10 @@ class FakeKinesis final : public KinesisClient {
   int put_calls_ = 0;
   int list_calls_ = 0;
   uint64_t sequence_ = 0;
+  int64_t epoch_ = 0;
+  int init_calls_ = 0;
+  std::vector<ProducerStamp> stamps_;
+  std::map<int64_t, PutRecordsResult> answered_;  // by ProducerSequence
 };
 
 }  // namespace spate::producer::testing

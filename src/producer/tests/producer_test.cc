@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -293,6 +294,70 @@ TEST(Producer, ManyThreadsPutConcurrently) {
     ASSERT_EQ(values.size(), 500u);
     for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(values[i], std::to_string(i)) << key;
   }
+}
+
+// ---- Exactly-once appends (docs/exactly-once.md) ----
+
+TEST(ProducerExactlyOnce, OffByDefault) {
+  auto fake = std::make_shared<FakeKinesis>(2);
+  std::unique_ptr<Producer> p = Producer::Create(fake).value();
+  EXPECT_TRUE(p->Put("s", "k", "v").get().ok());
+  EXPECT_EQ(fake->init_calls(), 0);
+  EXPECT_TRUE(fake->stamps().empty());
+}
+
+TEST(ProducerExactlyOnce, CreateTakesAnEpochAndStampsEveryCall) {
+  auto fake = std::make_shared<FakeKinesis>(2);
+  ProducerConfig config;
+  config.exactly_once = true;
+  config.producer_id = "app-1";
+  std::unique_ptr<Producer> p = Producer::Create(fake, config).value();
+  EXPECT_EQ(fake->init_calls(), 1);
+  std::vector<std::future<PutOutcome>> fs;
+  for (int i = 0; i < 300; ++i) fs.push_back(p->Put("s", "k" + std::to_string(i % 7), std::to_string(i)));
+  ASSERT_TRUE(p->FlushAndWait(kWait));
+  for (auto& f : fs) EXPECT_TRUE(f.get().ok());
+  std::vector<ProducerStamp> stamps = fake->stamps();
+  ASSERT_FALSE(stamps.empty());
+  std::set<int64_t> sequences;
+  for (const ProducerStamp& st : stamps) {
+    EXPECT_EQ(st.producer_id, "app-1");
+    EXPECT_EQ(st.epoch, 1);
+    EXPECT_TRUE(sequences.insert(st.sequence).second) << "sequence " << st.sequence << " used twice";
+  }
+  EXPECT_EQ(fake->put_calls(), static_cast<int>(stamps.size()));
+}
+
+TEST(ProducerExactlyOnce, LostAnswerIsResentWithTheSameStampAndStoredOnce) {
+  auto fake = std::make_shared<FakeKinesis>(1);
+  fake->lose_answer = [](int call) { return call == 0; };  // the first call's answer never arrives
+  ProducerConfig config;
+  config.exactly_once = true;
+  config.min_backoff = std::chrono::milliseconds(1);
+  std::unique_ptr<Producer> p = Producer::Create(fake, config).value();
+  std::vector<std::future<PutOutcome>> fs;
+  for (int i = 0; i < 50; ++i) fs.push_back(p->Put("s", "k", std::to_string(i)));
+  ASSERT_TRUE(p->FlushAndWait(kWait));
+  for (auto& f : fs) ASSERT_TRUE(f.get().ok());
+  std::vector<ProducerStamp> stamps = fake->stamps();
+  ASSERT_GE(stamps.size(), 2u);
+  EXPECT_EQ(stamps[1].sequence, stamps[0].sequence);  // the resend
+  auto by_key = ByKey(*fake);
+  ASSERT_EQ(by_key["k"].size(), 50u);  // once each, in order
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(by_key["k"][static_cast<size_t>(i)], std::to_string(i));
+}
+
+TEST(ProducerExactlyOnce, FencedProducerFailsItsRecords) {
+  auto fake = std::make_shared<FakeKinesis>(1);
+  ProducerConfig config;
+  config.exactly_once = true;
+  config.producer_id = "same";
+  std::unique_ptr<Producer> old_one = Producer::Create(fake, config).value();
+  std::unique_ptr<Producer> new_one = Producer::Create(fake, config).value();  // epoch 2 fences epoch 1
+  PutOutcome fenced = old_one->Put("s", "k", "late").get();
+  ASSERT_FALSE(fenced.ok());
+  EXPECT_EQ(fenced.error().type, "ConcurrentModificationException");
+  EXPECT_TRUE(new_one->Put("s", "k", "fresh").get().ok());
 }
 
 }  // namespace

@@ -25,6 +25,10 @@ namespace spate::streams {
 struct PutEntry;
 }  // namespace spate::streams
 
+namespace spate::dedup {
+struct ProducerStamp;
+}  // namespace spate::dedup
+
 namespace spate::streams::api {
 
 // The stream a request names through StreamName and/or StreamARN, once the
@@ -155,5 +159,9 @@ protocol::Value WarmThroughputValue(const Stream& stream);
 // The members DescribeStream and DescribeStreamSummary share: name, ARN,
 // status, mode, retention, creation time, enhanced monitoring, encryption.
 void SetStreamDescriptionCommon(const Stream& stream, protocol::Value* description);
+
+// PutRecords (api/put_records.cc) with the exactly-once extension's stamp
+// (null: Kinesis' PutRecords exactly). The caller checked the stamp's epoch.
+void PutRecordsStamped(const Context& ctx, protocol::Value in, service::Done done, const dedup::ProducerStamp* stamp);
 
 }  // namespace spate::streams::api

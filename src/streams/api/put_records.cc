@@ -1,5 +1,6 @@
 #include <string>
 
+#include "protocol/errors.h"
 #include "protocol/stream_writer.h"
 #include "streams/api/common.h"
 #include "streams/registry.h"
@@ -16,8 +17,10 @@ constexpr size_t kMaxRequestBytes = 5u << 20;  // data + partition keys of one c
 //   {FailedRecordCount, Records: [{SequenceNumber, ShardId} |
 //                                 {ErrorCode, ErrorMessage}...], EncryptionType}
 // straight into its wire encoding (500 entries: no Value tree, sequence
-// numbers and shard ids formatted on the stack).
-std::string EncodeOutput(const std::vector<PutOutcome>& outcomes, protocol::WireFormat format) {
+// numbers and shard ids formatted on the stack). `stamped`: the exactly-once
+// extension's PutRecords, whose entries may also fail with the errors of its
+// stamps (Kinesis' PutRecords answers exactly as before).
+std::string EncodeOutput(const std::vector<PutOutcome>& outcomes, protocol::WireFormat format, bool stamped) {
   int64_t failed = 0;
   for (const PutOutcome& o : outcomes) failed += o.status.ok() ? 0 : 1;
   std::string body;
@@ -40,6 +43,14 @@ std::string EncodeOutput(const std::vector<PutOutcome>& outcomes, protocol::Wire
     } else if (o.status.code() == ErrorCode::kThroughputExceeded) {
       w.Key("ErrorCode");
       w.String("ProvisionedThroughputExceededException");
+      w.Key("ErrorMessage");
+      w.String(o.status.message());
+    } else if (stamped && (o.status.code() == ErrorCode::kInvalidArgument ||
+                           o.status.code() == ErrorCode::kConcurrentModification)) {
+      // A resend that does not match its original, or a producer fenced
+      // meanwhile (docs/exactly-once.md).
+      w.Key("ErrorCode");
+      w.String(protocol::ToWireError(o.status.code()).type);
       w.Key("ErrorMessage");
       w.String(o.status.message());
     } else {
@@ -89,6 +100,10 @@ void CountPutRecords(const StreamMetrics& m, const Result<std::vector<PutOutcome
 // record bytes are moved, not copied, from the input into the batch; the
 // response is encoded here (Context::done_encoded).
 void PutRecords(const Context& ctx, Value in, Done done) {
+  PutRecordsStamped(ctx, std::move(in), std::move(done), nullptr);
+}
+
+void PutRecordsStamped(const Context& ctx, Value in, Done done, const dedup::ProducerStamp* stamp) {
   if (!ctx.done_encoded) return done(Status(ErrorCode::kInternal, "PutRecords needs Context::done_encoded"));
   const int64_t start_ns = ctx.registry->clock()->MonotonicNs();  // PutRecords.Latency
   // The stream is looked up once: the handle serves authorization, the
@@ -111,12 +126,12 @@ void PutRecords(const Context& ctx, Value in, Done done) {
   ctx.registry->Put(
       *stream, std::move(entries),
       [done = std::move(done), done_encoded = ctx.done_encoded, format = ctx.format, metrics = std::move(metrics),
-       clock = ctx.registry->clock(), start_ns](Result<std::vector<PutOutcome>> r) {
+       clock = ctx.registry->clock(), start_ns, stamped = stamp != nullptr](Result<std::vector<PutOutcome>> r) {
         if (metrics != nullptr) CountPutRecords(*metrics, r, clock->MonotonicNs() - start_ns);
         if (!r.ok()) return done(r.status());
-        done_encoded(EncodeOutput(*r, format));
+        done_encoded(EncodeOutput(*r, format, stamped));
       },
-      InjectedFaults(ctx));
+      InjectedFaults(ctx), stamp);
 }
 
 }  // namespace spate::streams::api
