@@ -295,7 +295,8 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
                           PutOutcome& o = pending->outcomes[positions[j]];
                           o.encrypted = encrypted;
                           if (r.ok()) {
-                            o.sequence = model::SequenceNumber::OfRecord(shard, epoch, r->base_offset + (first_user + j));
+                            o.sequence =
+                                model::SequenceNumber::OfRecord(shard, epoch, r->base_offset + (first_user + j));
                           } else {
                             o.status = r.status();
                           }
