@@ -16,7 +16,10 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr std::string_view kContentType = "application/x-amz-json-1.1";
+constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1";
+constexpr std::string_view kCborContentType = "application/x-amz-cbor-1.1";
+
+std::string_view ContentType(const Endpoint& ep) { return ep.cbor ? kCborContentType : kJsonContentType; }
 constexpr size_t kReadChunk = 256 * 1024;
 
 // "20240102T030405Z" for now, computed once: servers check presence only.
@@ -127,7 +130,7 @@ std::string Http1Head(const Endpoint& ep, std::string_view operation, size_t bod
   h += "POST / HTTP/1.1\r\nHost: ";
   h += ep.host + ":" + std::to_string(ep.port);
   h += "\r\nContent-Type: ";
-  h += kContentType;
+  h += ContentType(ep);
   // A bare operation is Data Streams'; "Firehose_20150804.PutRecordBatch" names its service.
   h += "\r\nX-Amz-Target: ";
   if (operation.find('.') == std::string_view::npos) h += "Kinesis_20131202.";
@@ -251,7 +254,7 @@ class Http2Connection final : public ClientConnection {
                          nv(":scheme", "http"),
                          nv(":authority", authority_),
                          nv(":path", "/"),
-                         nv("content-type", kContentType),
+                         nv("content-type", ContentType(ep_)),
                          nv("x-amz-target", st->target),
                          nv("x-amz-date", AmzDate()),
                          nv("authorization", Authorization()),
@@ -394,7 +397,9 @@ int BlockingCall(const Endpoint& ep, std::string_view operation, const std::stri
   boost::system::error_code ec;
   s.connect(tcp::endpoint(asio::ip::make_address(ep.host), ep.port), ec);
   if (ec) return 0;
-  std::string req = Http1Head(ep, operation, body.size()) + body;
+  Endpoint json = ep;
+  json.cbor = false;
+  std::string req = Http1Head(json, operation, body.size()) + body;
   asio::write(s, asio::buffer(req), ec);
   if (ec) return 0;
   std::string in;

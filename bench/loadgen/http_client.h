@@ -25,6 +25,10 @@ namespace spate::bench {
 struct Endpoint {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
+  // Requests are sent as (and answered in) CBOR, application/x-amz-cbor-1.1,
+  // as the Java SDK does; otherwise JSON 1.1. Set-up calls (BlockingCall) are
+  // always JSON.
+  bool cbor = false;
 };
 
 // Called once per request: `status` is the HTTP status (0 when the connection

@@ -96,6 +96,7 @@ modes: create put puts mixed get prop probe firehose
   --keys N             partition keys drawn uniformly from N (default 1000; 1 = one hot shard)
   --max-mb M           stop once M MB of payload are acknowledged
   --consumers N        get: concurrent readers of the shard (default 1)
+  --cbor               get: GetRecords in CBOR (application/x-amz-cbor-1.1, Data as raw bytes)
   --poll-ms MS         prop: pause after an empty GetRecords (default 1)
   --operation NAME     probe: the operation to probe (default SubscribeToShard)
 )";
@@ -144,6 +145,8 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       f->keys = std::stoi(val());
     else if (a == "--max-mb")
       f->max_mb = std::stod(val());
+    else if (a == "--cbor")
+      f->ep.cbor = true;
     else if (a == "--consumers")
       f->consumers = std::stoi(val());
     else if (a == "--poll-ms")
@@ -680,9 +683,216 @@ int Probe(const Flags& f) {
 
 // ---------------------------------------------------------------- GetRecords drain
 
+// A GetRecords answer reduced to what the drain needs.
+struct DrainPage {
+  uint64_t records = 0;
+  uint64_t data_bytes = 0;
+  int64_t behind = -1;
+  std::string next_iterator;
+};
+
+bool ParseJsonPage(simdjson::ondemand::parser& parser, std::string_view resp, DrainPage* page) {
+  simdjson::padded_string padded(resp);
+  auto doc = parser.iterate(padded);
+  for (auto field : doc.get_object()) {
+    std::string_view key = field.unescaped_key();
+    if (key == "Records") {
+      for (auto rec : field.value().get_array()) {
+        std::string_view data = rec["Data"].get_string();
+        page->data_bytes += DecodedSize(data);
+        ++page->records;
+      }
+    } else if (key == "NextShardIterator") {
+      page->next_iterator = std::string(std::string_view(field.value().get_string()));
+    } else if (key == "MillisBehindLatest") {
+      page->behind = field.value().get_int64();
+    }
+  }
+  return true;
+}
+
+// A minimal CBOR (RFC 8949) reader over one GetRecords answer: definite and
+// indefinite lengths, tags skipped; enough to walk the document and find
+// Records[].Data (byte strings), NextShardIterator and MillisBehindLatest.
+class CborReader {
+ public:
+  explicit CborReader(std::string_view in) : in_(in) {}
+  bool ok() const { return ok_; }
+
+  // Reads an item head: major type and argument (count, length or value);
+  // tags are skipped. `indefinite` for a 0x1f argument.
+  bool Head(int* major, uint64_t* arg, bool* indefinite) {
+    for (;;) {
+      if (pos_ >= in_.size()) return ok_ = false;
+      const auto ib = static_cast<uint8_t>(in_[pos_++]);
+      *major = ib >> 5;
+      const int info = ib & 0x1f;
+      *indefinite = info == 31;
+      if (info < 24 || info == 31) {
+        *arg = info;
+      } else if (info <= 27) {
+        const size_t n = size_t{1} << (info - 24);
+        if (pos_ + n > in_.size()) return ok_ = false;
+        *arg = 0;
+        for (size_t i = 0; i < n; ++i) *arg = (*arg << 8) | static_cast<uint8_t>(in_[pos_++]);
+      } else {
+        return ok_ = false;
+      }
+      if (*major != 6) return true;  // a tag: its item follows
+    }
+  }
+  bool Break() {
+    if (pos_ < in_.size() && static_cast<uint8_t>(in_[pos_]) == 0xff) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  // A definite-length string's bytes after its head.
+  std::string_view Bytes(uint64_t n) {
+    if (pos_ + n > in_.size()) {
+      ok_ = false;
+      return {};
+    }
+    std::string_view v = in_.substr(pos_, n);
+    pos_ += n;
+    return v;
+  }
+  // Reads a text or byte string (definite length only: what servers send).
+  bool String(std::string_view* out) {
+    int major;
+    uint64_t arg;
+    bool indef;
+    if (!Head(&major, &arg, &indef) || (major != 2 && major != 3) || indef) return ok_ = false;
+    *out = Bytes(arg);
+    return ok_;
+  }
+  bool Int(int64_t* out) {
+    int major;
+    uint64_t arg;
+    bool indef;
+    if (!Head(&major, &arg, &indef) || (major != 0 && major != 1)) return ok_ = false;
+    *out = major == 0 ? static_cast<int64_t>(arg) : -1 - static_cast<int64_t>(arg);
+    return true;
+  }
+  bool Skip() {
+    int major;
+    uint64_t arg;
+    bool indef;
+    if (!Head(&major, &arg, &indef)) return false;
+    switch (major) {
+      case 0:
+      case 1:
+      case 7: return true;
+      case 2:
+      case 3:
+        if (!indef) return Bytes(arg), ok_;
+        while (!Break()) {
+          if (!Skip()) return false;
+        }
+        return true;
+      default: {  // arrays and maps
+        const uint64_t per = major == 5 ? 2 : 1;
+        for (uint64_t i = 0; indef || i < arg * per; ++i) {
+          if (indef && Break()) return true;
+          if (!Skip()) return false;
+        }
+        return true;
+      }
+    }
+  }
+  // Calls on_member(key) for each member of the map at the cursor; it must
+  // consume the member's value.
+  template <typename F>
+  bool Map(F&& on_member) {
+    int major;
+    uint64_t arg;
+    bool indef;
+    if (!Head(&major, &arg, &indef) || major != 5) return ok_ = false;
+    for (uint64_t i = 0; indef || i < arg; ++i) {
+      if (indef && Break()) return true;
+      std::string_view key;
+      if (!String(&key) || !on_member(key)) return false;
+    }
+    return ok_;
+  }
+  template <typename F>
+  bool Array(F&& on_item) {
+    int major;
+    uint64_t arg;
+    bool indef;
+    if (!Head(&major, &arg, &indef) || major != 4) return ok_ = false;
+    for (uint64_t i = 0; indef || i < arg; ++i) {
+      if (indef && Break()) return true;
+      if (!on_item()) return false;
+    }
+    return ok_;
+  }
+
+ private:
+  std::string_view in_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+bool ParseCborPage(std::string_view resp, DrainPage* page) {
+  CborReader r(resp);
+  return r.Map([&](std::string_view key) {
+    if (key == "Records") {
+      return r.Array([&] {
+        ++page->records;
+        return r.Map([&](std::string_view k) {
+          if (k != "Data") return r.Skip();
+          std::string_view data;
+          if (!r.String(&data)) return false;
+          page->data_bytes += data.size();
+          return true;
+        });
+      });
+    }
+    if (key == "NextShardIterator") {
+      std::string_view it;
+      if (!r.String(&it)) return false;
+      page->next_iterator = std::string(it);
+      return true;
+    }
+    if (key == "MillisBehindLatest") return r.Int(&page->behind);
+    return r.Skip();
+  });
+}
+
+// The GetRecords request body in the connection's format.
+std::string GetRecordsBody(const Flags& f, const std::string& iterator) {
+  if (!f.ep.cbor) return "{\"ShardIterator\":\"" + iterator + "\",\"Limit\":10000}";
+  auto text = [](std::string* out, std::string_view s) {
+    // Text-string heads for lengths below 65536 (iterators are a few hundred bytes).
+    if (s.size() < 24) {
+      out->push_back(static_cast<char>(0x60 | s.size()));
+    } else if (s.size() < 256) {
+      out->push_back(static_cast<char>(0x78));
+      out->push_back(static_cast<char>(s.size()));
+    } else {
+      out->push_back(static_cast<char>(0x79));
+      out->push_back(static_cast<char>(s.size() >> 8));
+      out->push_back(static_cast<char>(s.size() & 0xff));
+    }
+    out->append(s);
+  };
+  std::string b;
+  b.push_back(static_cast<char>(0xa2));  // map of 2
+  text(&b, "ShardIterator");
+  text(&b, iterator);
+  text(&b, "Limit");
+  b.push_back(static_cast<char>(0x19));  // uint16 10000
+  b.push_back(static_cast<char>(10000 >> 8));
+  b.push_back(static_cast<char>(10000 & 0xff));
+  return b;
+}
+
 // Each consumer reads the shard from TRIM_HORIZON to the tip with Limit
 // 10000; the run ends when every consumer has caught up (an empty answer with
 // MillisBehindLatest 0) or after --duration. Throughput = data bytes / time.
+// With --cbor the calls and answers are CBOR (Data as raw byte strings).
 int Drain(const Flags& flags) {
   Flags f = flags;
   f.conns = f.consumers;  // one connection per reader
@@ -700,7 +910,7 @@ int Drain(const Flags& flags) {
       --running;
       return;
     }
-    auto body = std::make_shared<const std::string>("{\"ShardIterator\":\"" + iters[c] + "\",\"Limit\":10000}");
+    auto body = std::make_shared<const std::string>(GetRecordsBody(f, iters[c]));
     uint64_t sent = NowNs();
     conns[c]->Send("GetRecords", body, [&, c, sent, body](int status, std::string_view resp) {
       if (status != 200) {
@@ -710,27 +920,16 @@ int Drain(const Flags& flags) {
       }
       stats.latency.Record(NowNs() - sent);
       ++stats.ok;
-      simdjson::padded_string padded(resp);
-      auto doc = parser.iterate(padded);
-      uint64_t n = 0;
-      int64_t behind = -1;
-      std::string next_it;
-      for (auto field : doc.get_object()) {
-        std::string_view key = field.unescaped_key();
-        if (key == "Records") {
-          for (auto rec : field.value().get_array()) {
-            std::string_view data = rec["Data"].get_string();
-            stats.bytes += DecodedSize(data);
-            ++n;
-          }
-        } else if (key == "NextShardIterator") {
-          next_it = std::string(std::string_view(field.value().get_string()));
-        } else if (key == "MillisBehindLatest") {
-          behind = field.value().get_int64();
-        }
+      DrainPage page;
+      bool parsed = f.ep.cbor ? ParseCborPage(resp, &page) : ParseJsonPage(parser, resp, &page);
+      if (!parsed) {
+        stats.Error(status, "unparsable GetRecords answer");
+        --running;
+        return;
       }
-      stats.records += n;
-      iters[c] = (n == 0 && behind <= 0) ? std::string() : next_it;
+      stats.records += page.records;
+      stats.bytes += page.data_bytes;
+      iters[c] = (page.records == 0 && page.behind <= 0) ? std::string() : page.next_iterator;
       next(c);
     });
   };

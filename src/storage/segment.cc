@@ -179,6 +179,53 @@ Result<BatchScanner::Outcome> BatchScanner::Next(format::BatchHeader* h, const c
   return Outcome::kBatch;
 }
 
+BatchChunkReader::BatchChunkReader(const util::File* file, FilePos pos, FilePos limit,
+                                   std::vector<std::unique_ptr<char[]>>* chunks)
+    : file_(file), pos_(pos), limit_(limit), chunks_(chunks) {}
+
+Result<size_t> BatchChunkReader::Fill(uint64_t pos, size_t n, size_t hint, const char** p) {
+  if (chunk_ != nullptr && pos >= chunk_pos_ && pos + n <= chunk_pos_ + chunk_len_) {
+    *p = chunk_ + (pos - chunk_pos_);
+    return n;
+  }
+  uint64_t want = std::max<uint64_t>(n, std::min(next_chunk_bytes_, std::max(hint, kFirstChunkBytes)));
+  if (pos + want > limit_.value) want = limit_.value > pos ? limit_.value - pos : 0;
+  next_chunk_bytes_ = std::min(next_chunk_bytes_ * 2, kMaxChunkBytes);
+  // Not zero-filled: pread overwrites what is used.
+  auto chunk = std::make_unique_for_overwrite<char[]>(static_cast<size_t>(want));
+  SPATE_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(pos, static_cast<size_t>(want), chunk.get()));
+  chunk_ = chunk.get();
+  chunk_pos_ = pos;
+  chunk_len_ = got;
+  chunks_->push_back(std::move(chunk));
+  *p = chunk_;
+  return std::min(got, n);
+}
+
+Result<BatchScanner::Outcome> BatchChunkReader::Next(format::BatchHeader* h, const char** data, size_t hint) {
+  using format::kBatchHeaderSize;
+  using Outcome = BatchScanner::Outcome;
+  if (pos_ >= limit_) return Outcome::kEnd;
+  const char* p = nullptr;
+  SPATE_ASSIGN_OR_RETURN(size_t got, Fill(pos_.value, kBatchHeaderSize, hint, &p));
+  if (got == 0) return Outcome::kEnd;
+  if (got < kBatchHeaderSize) {
+    // A fragment shorter than a header: zeros are the pre-allocated tail.
+    bool all_zero = std::all_of(p, p + got, [](char c) { return c == 0; });
+    return all_zero ? Outcome::kEnd : Outcome::kInvalid;
+  }
+  switch (format::ParseHeader(p, h)) {
+    case format::HeaderCheck::kZero: return Outcome::kEnd;
+    case format::HeaderCheck::kInvalid: return Outcome::kInvalid;
+    case format::HeaderCheck::kOk: break;
+  }
+  if (pos_.value + h->length > limit_.value) return Outcome::kInvalid;
+  SPATE_ASSIGN_OR_RETURN(got, Fill(pos_.value, h->length, hint, &p));
+  if (got < h->length) return Outcome::kInvalid;
+  *data = p;
+  return Outcome::kBatch;
+}
+
 Result<bool> FindValidBatchAfter(const util::File* file, FilePos from, FilePos limit, FilePos* found,
                                  format::BatchHeader* h) {
   char magic[4];

@@ -164,6 +164,49 @@ class BatchScanner {
   size_t buf_len_ = 0;
 };
 
+// Reads batches one after another from a segment file like BatchScanner,
+// but into buffers it never reuses: a batch's bytes stay valid after the
+// next call, as long as the caller keeps the chunks (the read path hands
+// them to the reader as views instead of copying every record out).
+//
+// Each pread fetches a fresh chunk: at least the batch at hand, otherwise
+// min(the current chunk size, max(hint, kFirstChunkBytes)), where the chunk
+// size starts at kFirstChunkBytes and doubles up to kMaxChunkBytes, never
+// past `limit`. A batch cut by the end of a chunk is read again whole into
+// the next one (the cut part is not copied over). Not thread-safe; the file
+// may be shared.
+class BatchChunkReader {
+ public:
+  static constexpr size_t kFirstChunkBytes = 256u << 10;
+  static constexpr size_t kMaxChunkBytes = 4u << 20;
+
+  // Appends every chunk it reads to *chunks, which must outlive the reader.
+  BatchChunkReader(const util::File* file, FilePos pos, FilePos limit, std::vector<std::unique_ptr<char[]>>* chunks);
+
+  // As BatchScanner::Next. On kBatch, *data points at h->length bytes in
+  // the last chunk of *chunks. `hint`: how many more bytes the caller
+  // expects to want from pos() on (a read's remaining byte budget); it
+  // bounds how far a new chunk reads ahead.
+  Result<BatchScanner::Outcome> Next(format::BatchHeader* h, const char** data, size_t hint);
+  void Advance(uint32_t length) { pos_.value += length; }
+  FilePos pos() const { return pos_; }
+
+ private:
+  // Makes [pos, pos + n) available in the current chunk, reading a new one
+  // when needed. Returns the bytes available (< n only at limit / end of
+  // file) and a pointer to them.
+  Result<size_t> Fill(uint64_t pos, size_t n, size_t hint, const char** p);
+
+  const util::File* file_;
+  FilePos pos_;
+  const FilePos limit_;
+  std::vector<std::unique_ptr<char[]>>* chunks_;
+  const char* chunk_ = nullptr;  // the last chunk, holding [chunk_pos_, chunk_pos_ + chunk_len_)
+  uint64_t chunk_pos_ = 0;
+  size_t chunk_len_ = 0;
+  size_t next_chunk_bytes_ = kFirstChunkBytes;
+};
+
 // Searches [from, limit) of `file` for any whole batch with a valid CRC;
 // used by recovery to tell a torn tail from corruption. Returns true and
 // its position and header if one exists.

@@ -61,6 +61,27 @@ struct ReadResult {
   Offset next_offset;  // where the next read continues
 };
 
+// One record read back in place (ReadViews): views into the ReadView that
+// holds it, no copy of its bytes.
+struct RecordView {
+  Offset offset;
+  int64_t arrival_ms = 0;  // the batch's arrival time, epoch milliseconds
+  std::string_view partition_key;
+  std::string_view data;
+  bool encrypted = false;  // stored encrypted (AppendOptions::encryption_key_id)
+};
+
+// What ReadViews returns. The records' views point into `chunks` (the
+// segment bytes the read fetched) and `decrypted` (the plaintext of
+// encrypted batches), which this object owns: they stay valid as long as it
+// lives, also after it is moved.
+struct ReadView {
+  std::vector<RecordView> records;
+  Offset next_offset;  // where the next read continues
+  std::vector<std::unique_ptr<char[]>> chunks;
+  std::vector<std::unique_ptr<std::string>> decrypted;
+};
+
 // One shard's append-only log. Thread-safe: appends and reads may come from
 // any thread concurrently.
 class ShardLog {
@@ -98,6 +119,10 @@ class ShardLog {
   // kCorruption if stored data fails its checksum (never served). Reads
   // never block appends (pread of immutable, acknowledged bytes).
   virtual Result<ReadResult> Read(Offset from, const ReadLimits& limits) const = 0;
+  // Read without copying: the same records, limits and errors as Read, as
+  // views into the buffers the read filled (the hot path of GetRecords,
+  // which encodes straight from them).
+  virtual Result<ReadView> ReadViews(Offset from, const ReadLimits& limits) const = 0;
 
   // First offset still retained (the trim horizon).
   virtual Offset StartOffset() const = 0;

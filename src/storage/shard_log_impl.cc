@@ -806,27 +806,35 @@ Offset ShardLogImpl::AssignedEndOffset() const {
 int64_t ShardLogImpl::LastArrivalMs() const { return last_arrival_ms_.load(); }
 
 Status ShardLogImpl::ReadRange(const Segment& seg, FilePos from_pos, FilePos to_pos, Offset from,
-                               const ReadLimits& limits, size_t* bytes, ReadResult* out, bool* full) const {
-  BatchScanner scanner(seg.file(), from_pos, to_pos);
+                               const ReadLimits& limits, size_t* bytes, ReadView* out, bool* full) const {
+  BatchChunkReader reader(seg.file(), from_pos, to_pos, &out->chunks);
+  // Framing beyond the record bytes a chunk is expected to hold (headers,
+  // varints); only sizes the read-ahead.
+  constexpr size_t kFramingSlack = 64u << 10;
   for (;;) {
     format::BatchHeader h;
     const char* p = nullptr;
-    SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(&h, &p));
-    if (o == BatchScanner::Outcome::kEnd && scanner.pos() >= to_pos) return Status::Ok();
+    const size_t budget = limits.max_bytes > *bytes ? limits.max_bytes - *bytes : 0;
+    SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, reader.Next(&h, &p, budget + kFramingSlack));
+    if (o == BatchScanner::Outcome::kEnd && reader.pos() >= to_pos) return Status::Ok();
     if (o != BatchScanner::Outcome::kBatch) {
-      return Corruption(Describe(seg) + ": invalid batch header at position " + PosString(scanner.pos()) +
+      return Corruption(Describe(seg) + ": invalid batch header at position " + PosString(reader.pos()) +
                         " inside acknowledged data");
     }
     Status v = format::VerifyBatch(p, h);
-    if (!v.ok()) return Corruption(Describe(seg) + " position " + PosString(scanner.pos()) + ": " + v.message());
+    if (!v.ok()) return Corruption(Describe(seg) + " position " + PosString(reader.pos()) + ": " + v.message());
     if (h.base_offset + h.record_count > from) {
-      std::string scratch;
-      Result<std::string_view> records = format::BatchRecords(p, h, options_.key_store, &scratch);
+      // An encrypted batch's plaintext goes where the views can point into
+      // it; a plaintext batch is read in place (its scratch stays unused).
+      const bool encrypted = (h.flags & format::kFlagEncrypted) != 0;
+      std::string unused;
+      std::string* plain = &unused;
+      if (encrypted) plain = out->decrypted.emplace_back(std::make_unique<std::string>()).get();
+      Result<std::string_view> records = format::BatchRecords(p, h, options_.key_store, plain);
       if (!records.ok()) {
         Status e = records.status();
-        return Status(e.code(), Describe(seg) + " position " + PosString(scanner.pos()) + ": " + e.message());
+        return Status(e.code(), Describe(seg) + " position " + PosString(reader.pos()) + ": " + e.message());
       }
-      const bool encrypted = (h.flags & format::kFlagEncrypted) != 0;
       format::ForEachRecord(*records, h, [&](Offset off, std::string_view key, std::string_view data) {
         if (off < from) return true;
         size_t size = key.size() + data.size();
@@ -834,7 +842,7 @@ Status ShardLogImpl::ReadRange(const Segment& seg, FilePos from_pos, FilePos to_
           *full = true;
           return false;
         }
-        out->records.push_back(StoredRecord{off, h.last_arrival_ms, std::string(key), std::string(data), encrypted});
+        out->records.push_back(RecordView{off, h.last_arrival_ms, key, data, encrypted});
         *bytes += size;
         return true;
       });
@@ -843,7 +851,7 @@ Status ShardLogImpl::ReadRange(const Segment& seg, FilePos from_pos, FilePos to_
         return Status::Ok();
       }
     }
-    scanner.Advance(h.length);
+    reader.Advance(h.length);
   }
 }
 
@@ -858,12 +866,24 @@ Status ShardLogImpl::ReportReadCorruption(Status s) const {
 }
 
 Result<ReadResult> ShardLogImpl::Read(Offset from, const ReadLimits& limits) const {
+  SPATE_ASSIGN_OR_RETURN(ReadView view, ReadViews(from, limits));
+  ReadResult out;
+  out.next_offset = view.next_offset;
+  out.records.reserve(view.records.size());
+  for (const RecordView& r : view.records) {
+    out.records.push_back(
+        StoredRecord{r.offset, r.arrival_ms, std::string(r.partition_key), std::string(r.data), r.encrypted});
+  }
+  return out;
+}
+
+Result<ReadView> ShardLogImpl::ReadViews(Offset from, const ReadLimits& limits) const {
   struct Range {
     std::shared_ptr<Segment> seg;
     FilePos from, to;
   };
   std::vector<Range> ranges;
-  ReadResult out;
+  ReadView out;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (!failed_.ok()) return failed_;

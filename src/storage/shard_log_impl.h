@@ -42,6 +42,7 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   void Append(const std::vector<RecordInput>& records, int64_t arrival_ms, const AppendOptions& options,
               AppendCallback done) override;
   Result<ReadResult> Read(Offset from, const ReadLimits& limits) const override;
+  Result<ReadView> ReadViews(Offset from, const ReadLimits& limits) const override;
   Offset StartOffset() const override;
   Offset EndOffset() const override;
   Offset AssignedEndOffset() const override;
@@ -110,7 +111,7 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   Result<std::shared_ptr<Segment>> CreateSegment(Offset base);
   Result<std::shared_ptr<Segment>> OpenSegment(Offset base, bool writable);
   Status ReadRange(const Segment& seg, FilePos from_pos, FilePos to_pos, Offset from, const ReadLimits& limits,
-                   size_t* bytes, ReadResult* out, bool* full) const;
+                   size_t* bytes, ReadView* out, bool* full) const;
   std::string Describe(const Segment& seg) const;
 
   // Write-phase helpers (io_mu_ held).

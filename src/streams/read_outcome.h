@@ -14,7 +14,11 @@ namespace spate::streams {
 
 // What Registry::GetRecords returns.
 struct GetRecordsOutcome {
-  std::vector<storage::StoredRecord> records;
+  // The records, as views into `bytes` (their data is never copied between
+  // the segment read and the encoded answer).
+  std::vector<storage::RecordView> records;
+  // Owns what `records` views: the storage read, its records moved out.
+  storage::ReadView bytes;
   model::ShardIndex shard;
   uint32_t epoch = 0;                        // the stream's (bits 87..64 of the sequence numbers)
   std::optional<std::string> next_iterator;  // absent at the end of a closed shard

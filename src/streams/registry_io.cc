@@ -398,16 +398,17 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
   model::LogOffset tip = log->EndOffset();
   // Read even at the tip: a log that failed verification reports it there
   // (InternalFailure) instead of looking empty.
-  auto read = log->Read(from, limits);
+  auto read = log->ReadViews(from, limits);
   if (!read.ok()) return read.status();
   out.records = std::move(read->records);
   DropControlRecords(&out.records);
   model::LogOffset next = std::max(from, read->next_offset);
+  out.bytes = std::move(*read);
   if (next < tip && !out.records.empty()) {
     out.millis_behind_latest = std::max<int64_t>(0, now - out.records.back().arrival_ms);
   }
   uint64_t response_bytes = 0;
-  for (const storage::StoredRecord& r : out.records) response_bytes += r.data.size() + r.partition_key.size();
+  for (const storage::RecordView& r : out.records) response_bytes += r.data.size() + r.partition_key.size();
   meter->ChargeRead(response_bytes);
   stream_metrics->get_records_records->Add(out.records.size());
   stream_metrics->get_records_bytes->Add(response_bytes);

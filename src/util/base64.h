@@ -26,7 +26,10 @@ namespace spate::util {
 std::string Base64Encode(std::string_view bytes);
 
 // Appends the encoding of `bytes` to *out (one resize, no reallocation inside).
+// Vectorised where the CPU allows (AVX2).
 void Base64EncodeAppend(std::string_view bytes, std::string* out);
+// The same without the vectorised loop, for tests to compare against.
+void Base64EncodeAppendPortable(std::string_view bytes, std::string* out);
 
 // Decodes `text` into *out, replacing its contents. Returns true on success.
 // On failure returns false, clears *out and sets *error to the message above.

@@ -680,6 +680,44 @@ TEST_F(ShardLogTest, ReadLimits) {
   EXPECT_EQ(r->next_offset, Offset(20));
 }
 
+// ReadViews serves the bytes in place from chunks that grow from 256 KiB to
+// 4 MiB: batches cut by a chunk's end are read again whole, every view stays
+// valid after the result is moved, and the records are those Read copies.
+TEST_F(ShardLogTest, ReadViewsAcrossChunkBoundariesStayValidAfterMove) {
+  options_.segment_bytes = 64 << 20;
+  Reopen();
+  auto log = Shard();
+  // 40 batches of 7 x 30,000 bytes (~210 KB): most straddle a chunk's end.
+  std::vector<std::string> expect;
+  for (int b = 0; b < 40; ++b) {
+    auto recs = Batch(7, "b" + std::to_string(b), 30000);
+    for (const Rec& r : recs) expect.push_back(r.data);
+    ASSERT_TRUE(AppendSync(*log, recs, 100 + b).ok());
+  }
+  ReadLimits everything{100000, 64u << 20};
+  auto read = log->ReadViews(Offset(3), everything);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ReadView moved = std::move(*read);
+  ASSERT_EQ(moved.records.size(), expect.size() - 3);
+  EXPECT_GT(moved.chunks.size(), 3u);
+  for (size_t i = 0; i < moved.records.size(); ++i) {
+    ASSERT_EQ(moved.records[i].offset, Offset(i + 3));
+    ASSERT_EQ(moved.records[i].data, expect[i + 3]) << i;
+    ASSERT_EQ(moved.records[i].partition_key, "pk-b" + std::to_string((i + 3) / 7));
+    ASSERT_EQ(moved.records[i].arrival_ms, static_cast<int64_t>(100 + (i + 3) / 7));
+  }
+  EXPECT_EQ(moved.next_offset, Offset(expect.size()));
+  // The byte limit cuts inside a batch; the copying read agrees.
+  ReadLimits some{100000, 1000000};
+  auto views = log->ReadViews(Offset(10), some);
+  auto copies = log->Read(Offset(10), some);
+  ASSERT_TRUE(views.ok() && copies.ok());
+  ASSERT_EQ(views->records.size(), copies->records.size());
+  EXPECT_EQ(views->records.size(), 33u);  // 30,005 bytes each (key "pk-bN", data)
+  EXPECT_EQ(views->next_offset, copies->next_offset);
+  for (size_t i = 0; i < views->records.size(); ++i) EXPECT_EQ(views->records[i].data, copies->records[i].data);
+}
+
 TEST_F(ShardLogTest, OffsetForTime) {
   auto log = Shard();
   // Batches at 100, 200, ..., 3000, three records each, over several segments.

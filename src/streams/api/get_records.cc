@@ -29,7 +29,7 @@ constexpr size_t kRecordOverhead = 160;
 // place, sequence numbers formatted on the stack.
 std::string EncodeOutput(const GetRecordsOutcome& r, protocol::WireFormat format) {
   size_t estimate = 256 + (r.next_iterator ? r.next_iterator->size() : 0);
-  for (const storage::StoredRecord& rec : r.records) {
+  for (const storage::RecordView& rec : r.records) {
     estimate += (rec.data.size() + 2) / 3 * 4 + rec.partition_key.size() + kRecordOverhead;
   }
   std::string body;
@@ -39,7 +39,7 @@ std::string EncodeOutput(const GetRecordsOutcome& r, protocol::WireFormat format
   w.Key("Records");
   w.BeginArray(r.records.size());
   char seq[util::kMaxDecimal128Digits];
-  for (const storage::StoredRecord& rec : r.records) {
+  for (const storage::RecordView& rec : r.records) {
     w.BeginObject(rec.encrypted ? 5 : 4);
     w.Key("SequenceNumber");
     w.PlainString(

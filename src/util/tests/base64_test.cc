@@ -45,6 +45,42 @@ TEST(Base64, EncodeAppendKeepsExistingContent) {
   EXPECT_EQ(out, "prefix:Zm9vYmFy");
 }
 
+// The vectorised encoder (AVX2, where the CPU has it) and the table-driven
+// one agree on every length around its 24-byte steps and 28-byte reach, at
+// every alignment, over random bytes and over each of the 64 indexes.
+TEST(Base64, VectorisedEncoderMatchesTheTableDrivenOne) {
+  std::mt19937 rng(7);
+  std::string bytes(512 + 32, '\0');
+  for (char& c : bytes) c = static_cast<char>(rng());
+  for (size_t offset = 0; offset < 32; ++offset) {
+    for (size_t n = 0; n <= 512; ++n) {
+      std::string_view in(bytes.data() + offset, n);
+      std::string fast = "x", portable = "x";
+      Base64EncodeAppend(in, &fast);
+      Base64EncodeAppendPortable(in, &portable);
+      ASSERT_EQ(fast, portable) << "offset " << offset << " length " << n;
+      std::string back, error;
+      ASSERT_TRUE(Base64Decode(std::string_view(fast).substr(1), &back, &error)) << error;
+      ASSERT_EQ(back, in);
+    }
+  }
+  // Every 6-bit index in every position of a vector step: bytes whose
+  // groups run through 0..63 (each 3 bytes carry the indexes i, i+1, i+2, i+3).
+  std::string all;
+  for (int i = 0; i < 64; ++i) {
+    const uint32_t g =
+        (uint32_t(i) << 18) | (uint32_t((i + 1) & 63) << 12) | (uint32_t((i + 2) & 63) << 6) | uint32_t((i + 3) & 63);
+    all.push_back(static_cast<char>(g >> 16));
+    all.push_back(static_cast<char>(g >> 8));
+    all.push_back(static_cast<char>(g));
+  }
+  std::string fast, portable;
+  Base64EncodeAppend(all, &fast);
+  Base64EncodeAppendPortable(all, &portable);
+  EXPECT_EQ(fast, portable);
+  EXPECT_NE(portable.find("+/AB"), std::string::npos);
+}
+
 TEST(Base64, DecodeReplacesOutput) {
   std::string out = "old", error;
   ASSERT_TRUE(Base64Decode("Zm8=", &out, &error));
