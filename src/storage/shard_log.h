@@ -57,6 +57,13 @@ struct AppendResult {
 
 using AppendCallback = std::function<void(Result<AppendResult>)>;
 
+// One stored batch's place in the log (ShardLog::BatchAt).
+struct BatchInfo {
+  Offset base_offset;  // its first record
+  Offset end_offset;   // one past its last record
+  int64_t epoch = 0;   // the fencing epoch stamped into it (0: version 1)
+};
+
 struct ReadLimits {
   size_t max_records = 10000;
   size_t max_bytes = 10u << 20;  // data + partition key bytes; at least one record is returned
@@ -176,9 +183,11 @@ class ShardLog {
   // when `from` is not a batch boundary in [StartOffset(), EndOffset()];
   // kCorruption when a batch fails its checksum.
   virtual Result<std::vector<std::string>> ReadBatches(Offset from, size_t max_bytes) const = 0;
-  // The fencing epoch stamped into the acknowledged batch that ends at
-  // `end`; kNotFound when no retained batch ends there.
-  virtual Result<int64_t> EpochOfBatchEndingAt(Offset end) const = 0;
+  // The acknowledged batch holding record `offset`: its bounds and the
+  // epoch stamped into it (a leader and a follower agree on a log prefix
+  // ending at a boundary when their batches ending there carry the same
+  // epoch). kNotFound when `offset` is outside [StartOffset(), EndOffset()).
+  virtual Result<BatchInfo> BatchAt(Offset offset) const = 0;
 };
 
 }  // namespace spate::storage

@@ -1208,26 +1208,30 @@ Result<std::vector<std::string>> ShardLogImpl::ReadBatches(Offset from, size_t m
   return out;
 }
 
-Result<int64_t> ShardLogImpl::EpochOfBatchEndingAt(Offset end) const {
+Result<BatchInfo> ShardLogImpl::BatchAt(Offset offset) const {
+  auto missing = [&] {
+    return NotFound("shard log " + name_ + ": offset " + std::to_string(offset.value()) + " is not retained");
+  };
   std::shared_ptr<Segment> seg;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (!failed_.ok()) return failed_;
     for (const auto& s : segments_) {
-      if (!s->empty() && s->base_offset() < end && end <= s->end_offset()) seg = s;
+      if (!s->empty() && s->base_offset() <= offset && offset < s->end_offset()) seg = s;
     }
   }
-  if (seg == nullptr) return NotFound("no retained batch ends at offset " + std::to_string(end.value()));
-  BatchScanner scanner(seg->file(), seg->SeekOffset(end - uint64_t{1}), seg->acked_end_pos());
+  if (seg == nullptr || offset < start_offset_.load()) return missing();
+  BatchScanner scanner(seg->file(), seg->SeekOffset(offset), seg->acked_end_pos());
   for (;;) {
     format::BatchHeader h;
     const char* p = nullptr;
     SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(&h, &p));
-    if (o != BatchScanner::Outcome::kBatch || h.base_offset >= end) break;
-    if (h.base_offset + h.record_count == end) return h.epoch;
+    if (o != BatchScanner::Outcome::kBatch || h.base_offset > offset) break;
+    if (offset < h.base_offset + h.record_count)
+      return BatchInfo{h.base_offset, h.base_offset + h.record_count, h.epoch};
     scanner.Advance(h.length);
   }
-  return NotFound("no retained batch ends at offset " + std::to_string(end.value()));
+  return missing();
 }
 
 Result<Offset> ShardLogImpl::OffsetForTime(int64_t ms) const {

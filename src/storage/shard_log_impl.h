@@ -53,7 +53,7 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   void AppendReplicated(std::string_view batch, int64_t leader_epoch, AppendCallback done) override;
   Status TruncateTo(Offset end, int64_t epoch) override;
   Result<std::vector<std::string>> ReadBatches(Offset from, size_t max_bytes) const override;
-  Result<int64_t> EpochOfBatchEndingAt(Offset end) const override;
+  Result<BatchInfo> BatchAt(Offset offset) const override;
 
   // Later appends fail with kUnavailable; returns once every queued append
   // of this log has finished (its callback has run).

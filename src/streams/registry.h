@@ -16,6 +16,7 @@
 #include "metadata/stream_meta.h"
 #include "model/types.h"
 #include "streams/maintenance.h"
+#include "streams/replicator.h"
 #include "streams/stream_errors.h"
 #include "streams/stream_handle.h"
 #include "streams/stream_metrics.h"
@@ -70,6 +71,10 @@ struct RegistryOptions {
   // Cluster mode's say on every append (write_gate.h). Not owned; must
   // outlive the registry. Null: a single node, every append admitted.
   const WriteGate* write_gate = nullptr;
+  // Cluster mode's replication of each durable batch to the shard's other
+  // replicas before it is acknowledged (replicator.h). Not owned; must
+  // outlive the registry. Null: a single node, acknowledged once local.
+  Replicator* replicator = nullptr;
 };
 
 // One stream at run time: its catalog record plus its shards' open logs.

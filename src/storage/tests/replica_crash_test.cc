@@ -93,7 +93,7 @@ void Report(int fd, char kind, uint64_t end) {
   }
   while (inflight.load() > 0) ::usleep(100);
   ::close(fd);  // the parent reads EOF: everything was acknowledged
-  ::pause();  // wait for the kill
+  ::pause();    // wait for the kill
   ::_exit(0);
 }
 

@@ -83,9 +83,14 @@ TEST_F(ReplicaTest, EpochIsStampedReadAndRecovered) {
   EXPECT_EQ(h.header_length, format::kBatchHeaderSizeEpoch);
   EXPECT_EQ(format::BatchEpoch(batches[1].data(), h), epoch);
   EXPECT_EQ(log->Epoch(), epoch);
-  EXPECT_EQ(*log->EpochOfBatchEndingAt(Offset(2)), 0);
-  EXPECT_EQ(*log->EpochOfBatchEndingAt(Offset(4)), epoch);
-  EXPECT_EQ(log->EpochOfBatchEndingAt(Offset(3)).status().code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(log->BatchAt(Offset(1)).ok()) << log->BatchAt(Offset(1)).status().ToString();
+  ASSERT_TRUE(log->BatchAt(Offset(3)).ok()) << log->BatchAt(Offset(3)).status().ToString();
+  EXPECT_EQ(log->BatchAt(Offset(1))->epoch, 0);
+  EXPECT_EQ(log->BatchAt(Offset(1))->base_offset, Offset(0));
+  EXPECT_EQ(log->BatchAt(Offset(1))->end_offset, Offset(2));
+  EXPECT_EQ(log->BatchAt(Offset(2))->epoch, epoch);
+  EXPECT_EQ(log->BatchAt(Offset(3))->base_offset, Offset(2));
+  EXPECT_EQ(log->BatchAt(Offset(4)).status().code(), ErrorCode::kNotFound);
   log.reset();
   Reopen();
   log = Leader();
