@@ -179,8 +179,7 @@ void ReplicaServer::Handle(const std::shared_ptr<Conn>& conn, FrameType type, st
       conn->Send(EncodeReply(reply));
       return;
     }
-    default:
-      conn->socket.Shutdown();
+    default: conn->socket.Shutdown();
   }
 }
 

@@ -51,8 +51,8 @@ void ShardReplicator::Replicate(const streams::ReplicatedShard& shard, std::shar
   const std::string key = ShardKey(shard.account, shard.region, shard.stream, model::ShardIdName(shard.shard));
   auto set = placement_->ReplicasOf(key);
   if (!set || set->leader != placement_->SelfId() || set->epoch != authority) {
-    done(Status(ErrorCode::kUnavailable, "this node is not the leader of shard " + key + " under epoch " +
-                                             std::to_string(authority)));
+    done(Status(ErrorCode::kUnavailable,
+                "this node is not the leader of shard " + key + " under epoch " + std::to_string(authority)));
     return;
   }
   std::vector<Done> ready;
@@ -79,7 +79,8 @@ void ShardReplicator::Replicate(const streams::ReplicatedShard& shard, std::shar
       std::vector<Follower> followers;
       for (const std::string& node : set->replicas) {
         if (node == placement_->SelfId()) continue;
-        auto it = std::find_if(sh.followers.begin(), sh.followers.end(), [&](const Follower& f) { return f.node == node; });
+        auto it =
+            std::find_if(sh.followers.begin(), sh.followers.end(), [&](const Follower& f) { return f.node == node; });
         if (it != sh.followers.end()) {
           followers.push_back(std::move(*it));
         } else {
@@ -333,8 +334,8 @@ void ShardReplicator::HandleReply(Peer* peer, const Reply& reply) {
     auto sit = shards_.find(sent.shard_key);
     if (sit == shards_.end()) return;
     Shard& sh = *sit->second;
-    auto f = std::find_if(sh.followers.begin(), sh.followers.end(),
-                          [&](const Follower& x) { return x.node == peer->node; });
+    auto f =
+        std::find_if(sh.followers.begin(), sh.followers.end(), [&](const Follower& x) { return x.node == peer->node; });
     if (f == sh.followers.end() || f->session != sent.session) return;
     if (reply.code == ErrorCode::kConcurrentModification || reply.epoch > sh.epoch) {
       SPATE_LOG_WARN("replication: shard " + sh.key + ": node " + peer->node + " has seen epoch " +
@@ -405,11 +406,11 @@ void ShardReplicator::ReaperLoop() {
     std::vector<Done> expired;
     for (auto& [key, sh] : shards_) {
       auto keep = std::stable_partition(sh->waiters.begin(), sh->waiters.end(),
-                                 [&](const Waiter& w) { return w.deadline_ms > now; });
+                                        [&](const Waiter& w) { return w.deadline_ms > now; });
       for (auto it = keep; it != sh->waiters.end(); ++it) {
         expired.push_back([d = std::move(it->done), key = sh->key, ms = options_.ack_timeout_ms] {
-          d(Status(ErrorCode::kUnavailable, "shard " + key + ": no majority of its replicas acknowledged within " +
-                                                std::to_string(ms) + " ms"));
+          d(Status(ErrorCode::kUnavailable,
+                   "shard " + key + ": no majority of its replicas acknowledged within " + std::to_string(ms) + " ms"));
         });
       }
       sh->waiters.erase(keep, sh->waiters.end());

@@ -60,12 +60,12 @@ class ShardReplicator final : public streams::Replicator {
   struct Follower {
     std::string node;
     Phase phase = Phase::kProbe;
-    uint64_t session = 0;             // bumped on every reset: older replies are ignored
-    uint64_t at = UINT64_MAX;         // the probe candidate / truncation target; MAX: the leader's end
-    uint64_t next_send = 0;           // kStreaming: the next offset to send
-    uint64_t durable = 0;             // kStreaming: its acknowledged end
-    size_t inflight_bytes = 0;        // sent, not yet answered
-    int64_t retry_at_ms = 0;          // no request before this (steady clock)
+    uint64_t session = 0;       // bumped on every reset: older replies are ignored
+    uint64_t at = UINT64_MAX;   // the probe candidate / truncation target; MAX: the leader's end
+    uint64_t next_send = 0;     // kStreaming: the next offset to send
+    uint64_t durable = 0;       // kStreaming: its acknowledged end
+    size_t inflight_bytes = 0;  // sent, not yet answered
+    int64_t retry_at_ms = 0;    // no request before this (steady clock)
   };
   struct Waiter {
     uint64_t end;
@@ -92,7 +92,7 @@ class ShardReplicator final : public streams::Replicator {
     std::string node;
     std::thread writer;
     std::thread reader;
-    std::shared_ptr<Socket> socket;          // guarded by mu_; null when not connected
+    std::shared_ptr<Socket> socket;           // guarded by mu_; null when not connected
     std::unordered_map<uint64_t, Sent> sent;  // guarded by mu_; requests awaiting a reply
   };
   using Done = std::function<void()>;
@@ -114,9 +114,9 @@ class ShardReplicator final : public streams::Replicator {
   const Placement* const placement_;
   const ReplicatorOptions options_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;  // work for writers; the reaper's stop
-  bool stop_ = false;           // guarded by mu_
-  uint64_t next_request_ = 1;   // guarded by mu_
+  std::condition_variable cv_;                                         // work for writers; the reaper's stop
+  bool stop_ = false;                                                  // guarded by mu_
+  uint64_t next_request_ = 1;                                          // guarded by mu_
   std::map<std::string, std::unique_ptr<Shard>, std::less<>> shards_;  // guarded by mu_
   std::map<std::string, std::unique_ptr<Peer>, std::less<>> peers_;    // guarded by mu_
   std::thread reaper_;

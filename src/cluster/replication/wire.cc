@@ -134,15 +134,12 @@ Result<Request> DecodeRequest(FrameType type, std::string_view body) {
   }
   r.epoch = static_cast<int64_t>(epoch);
   switch (type) {
-    case FrameType::kAppend:
-      r.batch = body;
-      return r;
+    case FrameType::kAppend: r.batch = body; return r;
     case FrameType::kProbe:
     case FrameType::kTruncate:
       if (!util::GetFixed64(&body, &r.offset) || !body.empty()) return Malformed("request");
       return r;
-    default:
-      return Malformed("request");
+    default: return Malformed("request");
   }
 }
 

@@ -51,10 +51,10 @@ struct Request {
 struct Reply {
   uint64_t id = 0;
   ErrorCode code = ErrorCode::kOk;
-  uint64_t start = 0;    // the follower's first retained offset
-  uint64_t end = 0;      // its assigned end (appends queued included)
-  uint64_t durable = 0;  // its acknowledged (fsynced) end
-  int64_t epoch = 0;     // the highest epoch it has seen
+  uint64_t start = 0;                    // the follower's first retained offset
+  uint64_t end = 0;                      // its assigned end (appends queued included)
+  uint64_t durable = 0;                  // its acknowledged (fsynced) end
+  int64_t epoch = 0;                     // the highest epoch it has seen
   int64_t at_epoch = kNoBatchEndsThere;  // PROBE: the epoch of its batch ending at `at`
   std::string message;
 };
