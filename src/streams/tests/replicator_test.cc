@@ -99,7 +99,8 @@ TEST_F(ReplicatorHookTest, ThePutWaitsForTheReplicatorAndTheEpochIsStamped) {
   EXPECT_EQ(call.shard.shard, model::ShardIndex{0});
   EXPECT_EQ(call.end, storage::Offset(2));
   EXPECT_EQ(call.authority, 41);
-  EXPECT_EQ(put.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout) << "acknowledged before replicated";
+  EXPECT_EQ(put.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout)
+      << "acknowledged before replicated";
   call.done(Status::Ok());
   auto out = put.get();
   ASSERT_TRUE(out.ok());
