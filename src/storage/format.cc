@@ -64,8 +64,8 @@ bool GetVarint32(const char** p, const char* limit, uint32_t* v) {
   return false;
 }
 
-size_t EncodedBatchSize(const std::vector<RecordInput>& records) {
-  size_t n = kBatchHeaderSize;
+size_t EncodedBatchSize(const std::vector<RecordInput>& records, int64_t epoch) {
+  size_t n = BatchHeaderSizeFor(epoch);
   constexpr size_t kMaxPart = std::numeric_limits<uint32_t>::max();
   for (const RecordInput& r : records) {
     if (r.partition_key.size() > kMaxPart || r.data.size() > kMaxPart) return 0;
@@ -75,16 +75,18 @@ size_t EncodedBatchSize(const std::vector<RecordInput>& records) {
   return n;
 }
 
-void EncodeBatchBody(const std::vector<RecordInput>& records, int64_t arrival_ms, char* out) {
-  std::memset(out, 0, kBatchHeaderSize);
+void EncodeBatchBody(const std::vector<RecordInput>& records, int64_t arrival_ms, char* out, int64_t epoch) {
+  const size_t header = BatchHeaderSizeFor(epoch);
+  std::memset(out, 0, header);
   PutFixed32(out + kMagicPos, kBatchMagic);
-  out[kVersionPos] = static_cast<char>(kBatchVersion);
+  out[kVersionPos] = static_cast<char>(epoch == 0 ? kBatchVersion : kBatchVersionEpoch);
   out[kFlagsPos] = 0;
-  PutFixed16(out + kHeaderLengthPos, kBatchHeaderSize);
+  PutFixed16(out + kHeaderLengthPos, static_cast<uint16_t>(header));
+  if (epoch != 0) PutFixed64(out + kEpochPos, static_cast<uint64_t>(epoch));
   PutFixed32(out + kRecordCountPos, static_cast<uint32_t>(records.size()));
   PutFixed64(out + kFirstArrivalPos, static_cast<uint64_t>(arrival_ms));
   PutFixed64(out + kLastArrivalPos, static_cast<uint64_t>(arrival_ms));
-  char* p = out + kBatchHeaderSize;
+  char* p = out + header;
   for (const RecordInput& r : records) {
     p += PutVarint32(p, static_cast<uint32_t>(r.partition_key.size()));
     if (!r.partition_key.empty()) std::memcpy(p, r.partition_key.data(), r.partition_key.size());
@@ -115,21 +117,29 @@ HeaderCheck ParseHeader(const char* p, BatchHeader* h) {
   h->crc = GetFixed32(p + kCrcPos);
   h->version = static_cast<uint8_t>(p[kVersionPos]);
   h->flags = static_cast<uint8_t>(p[kFlagsPos]);
-  uint16_t header_length = GetFixed16(p + kHeaderLengthPos);
+  const uint16_t header_length = GetFixed16(p + kHeaderLengthPos);
+  h->header_length = header_length;
   h->base_offset = Offset(GetFixed64(p + kBaseOffsetPos));
   h->committed_offset = Offset(GetFixed64(p + kCommittedOffsetPos));
   h->record_count = GetFixed32(p + kRecordCountPos);
   h->first_arrival_ms = static_cast<int64_t>(GetFixed64(p + kFirstArrivalPos));
   h->last_arrival_ms = static_cast<int64_t>(GetFixed64(p + kLastArrivalPos));
-  if (h->version != kBatchVersion || header_length != kBatchHeaderSize || (h->flags & ~kKnownFlags) != 0 ||
-      h->length < kBatchHeaderSize + 2 || h->length > kMaxBatchBytes || h->record_count == 0) {
+  const bool known_version = (h->version == kBatchVersion && header_length == kBatchHeaderSize) ||
+                             (h->version == kBatchVersionEpoch && header_length == kBatchHeaderSizeEpoch);
+  if (!known_version || (h->flags & ~kKnownFlags) != 0 || h->length < header_length + 2u ||
+      h->length > kMaxBatchBytes || h->record_count == 0) {
     return HeaderCheck::kInvalid;
   }
   size_t overhead = (h->flags & kFlagEncrypted) != 0 ? kEncryptionOverhead : 0;
-  if (h->length < kBatchHeaderSize + overhead + 2 || h->record_count > (h->length - kBatchHeaderSize - overhead) / 2) {
+  if (h->length < header_length + overhead + 2 || h->record_count > (h->length - header_length - overhead) / 2) {
     return HeaderCheck::kInvalid;
   }
   return HeaderCheck::kOk;
+}
+
+int64_t BatchEpoch(const char* p, const BatchHeader& h) {
+  if (h.header_length < kBatchHeaderSizeEpoch) return 0;
+  return static_cast<int64_t>(GetFixed64(p + kEpochPos));
 }
 
 bool RecordsFramed(std::string_view records, uint32_t count) {
@@ -155,49 +165,53 @@ Status VerifyBatch(const char* p, const BatchHeader& h) {
   }
   // An encrypted batch's framing is checked once decrypted (BatchRecords).
   if ((h.flags & kFlagEncrypted) != 0) return Status::Ok();
-  if (!RecordsFramed(std::string_view(p + kBatchHeaderSize, h.length - kBatchHeaderSize), h.record_count)) {
+  if (!RecordsFramed(std::string_view(p + h.header_length, h.length - h.header_length), h.record_count)) {
     return Corruption("batch at offset " + std::to_string(h.base_offset.value()) + ": bad record framing");
   }
   return Status::Ok();
 }
 
 namespace {
-// The AAD of an encrypted batch: header bytes [12, 16) and [32, 56).
-std::string BatchAad(const char* batch) {
+// The AAD of an encrypted batch: header bytes [12, 16) and [32, header
+// length).
+std::string BatchAad(const char* batch, size_t header_length) {
   std::string aad(batch + kVersionPos, kBaseOffsetPos - kVersionPos);
-  aad.append(batch + kRecordCountPos, kBatchHeaderSize - kRecordCountPos);
+  aad.append(batch + kRecordCountPos, header_length - kRecordCountPos);
   return aad;
 }
 }  // namespace
 
 Status EncryptBatch(const KeyStore& keys, uint32_t key_ref, char* batch, size_t plain_size) {
-  size_t n = plain_size - kBatchHeaderSize;
+  const size_t header = GetFixed16(batch + kHeaderLengthPos);
+  char* area = batch + header;
+  size_t n = plain_size - header;
   // Move the plaintext records behind the key ref, salt and nonce.
-  std::memmove(batch + kCiphertextPos, batch + kBatchHeaderSize, n);
+  std::memmove(area + kCiphertextRel, area, n);
   batch[kFlagsPos] = static_cast<char>(kFlagEncrypted);
   PutFixed32(batch + kLengthPos, static_cast<uint32_t>(plain_size + kEncryptionOverhead));
-  PutFixed32(batch + kKeyRefPos, key_ref);
-  return keys.Seal(key_ref, BatchAad(batch), batch + kKeySaltPos, batch + kNoncePos, batch + kCiphertextPos, n,
-                   batch + kCiphertextPos + n);
+  PutFixed32(area + kKeyRefRel, key_ref);
+  return keys.Seal(key_ref, BatchAad(batch, header), area + kKeySaltRel, area + kNonceRel, area + kCiphertextRel, n,
+                   area + kCiphertextRel + n);
 }
 
 Result<std::string_view> BatchRecords(const char* p, const BatchHeader& h, const KeyStore* keys, std::string* scratch) {
   if ((h.flags & kFlagEncrypted) == 0) {
-    std::string_view records(p + kBatchHeaderSize, h.length - kBatchHeaderSize);
+    std::string_view records(p + h.header_length, h.length - h.header_length);
     if (!RecordsFramed(records, h.record_count)) {
       return Corruption("batch at offset " + std::to_string(h.base_offset.value()) + ": bad record framing");
     }
     return records;
   }
-  uint32_t ref = GetFixed32(p + kKeyRefPos);
+  const char* area = p + h.header_length;
+  uint32_t ref = GetFixed32(area + kKeyRefRel);
   if (keys == nullptr) {
     return Unavailable("batch at offset " + std::to_string(h.base_offset.value()) + " is encrypted (key " +
                        std::to_string(ref) + ") and this server has no key store");
   }
-  size_t n = h.length - kBatchHeaderSize - kEncryptionOverhead;
+  size_t n = h.length - h.header_length - kEncryptionOverhead;
   scratch->resize(n);
-  Status s = keys->Unseal(ref, BatchAad(p), p + kKeySaltPos, p + kNoncePos, p + kCiphertextPos, n,
-                          p + kCiphertextPos + n, scratch->data());
+  Status s = keys->Unseal(ref, BatchAad(p, h.header_length), area + kKeySaltRel, area + kNonceRel,
+                          area + kCiphertextRel, n, area + kCiphertextRel + n, scratch->data());
   if (s.code() == ErrorCode::kNotFound) return Unavailable(s.message());
   if (!s.ok()) return Corruption("batch at offset " + std::to_string(h.base_offset.value()) + ": " + s.message());
   if (!RecordsFramed(*scratch, h.record_count)) {

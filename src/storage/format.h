@@ -38,32 +38,44 @@ static_assert(std::endian::native == std::endian::little, "the encoders assume a
 // 36  u32 reserved         0
 // 40  i64 first_arrival_ms
 // 48  i64 last_arrival_ms
-// 56  records: record_count x { varint32 key_len, key, varint32 data_len, data }
+// version 1: 56  records: record_count x { varint32 key_len, key, varint32 data_len, data }
+// version 2: 56  i64 epoch  the fencing epoch the batch was appended under (> 0)
+//            64  records, as in version 1
+// A batch appended under epoch 0 (a single node) is written as version 1,
+// byte for byte as before; any other as version 2. Both are read.
 inline constexpr uint32_t kBatchMagic = 0x424C5053;  // "SPLB" in file byte order
 inline constexpr uint8_t kBatchVersion = 1;
+inline constexpr uint8_t kBatchVersionEpoch = 2;
+// The fixed prefix every version shares (and version 1's whole header):
+// enough to parse a batch's length and header length.
 inline constexpr size_t kBatchHeaderSize = 56;
+inline constexpr size_t kBatchHeaderSizeEpoch = 64;
+inline constexpr size_t kEpochPos = 56;
 inline constexpr size_t kCrcCoveredFrom = 12;  // the CRC covers everything after its own field
-// The records are sealed with AES-256-GCM; the record area then holds
+// The records are sealed with AES-256-GCM; the record area (from the header
+// length: 56 in version 1, 64 in version 2) then holds, at these positions
+// in a version 1 batch (8 bytes later in version 2):
 //   56  u32 key_ref       the master key's number in the KeyStore
 //   60  u8[16] key_salt   data key = HMAC-SHA256(master, label || key_salt)
 //   76  u8[12] nonce
 //   88  ciphertext        the plaintext record area, encrypted (same length)
 //   ..  u8[16] tag        over the ciphertext and the AAD below
-// AAD: header bytes [12, 16) and [32, 56) (version, flags, header length,
-// record count, reserved, arrival times): everything the writer knows
-// before the offsets are assigned. The CRC covers the stored bytes, so a
-// log is scanned and recovered without the key.
+// AAD: header bytes [12, 16) and [32, header length) (version, flags, header
+// length, record count, reserved, arrival times, and the epoch in version
+// 2): everything the writer knows before the offsets are assigned. The CRC
+// covers the stored bytes, so a log is scanned and recovered without the key.
 inline constexpr uint8_t kFlagEncrypted = 0x01;
 inline constexpr uint8_t kKnownFlags = kFlagEncrypted;
-inline constexpr size_t kKeyRefPos = kBatchHeaderSize;
-inline constexpr size_t kKeySaltPos = kKeyRefPos + 4;
+// Positions within the record area (relative to the header length).
+inline constexpr size_t kKeyRefRel = 0;
+inline constexpr size_t kKeySaltRel = kKeyRefRel + 4;
 inline constexpr size_t kKeySaltBytes = 16;
-inline constexpr size_t kNoncePos = kKeySaltPos + kKeySaltBytes;
+inline constexpr size_t kNonceRel = kKeySaltRel + kKeySaltBytes;
 inline constexpr size_t kNonceBytes = 12;
-inline constexpr size_t kCiphertextPos = kNoncePos + kNonceBytes;
+inline constexpr size_t kCiphertextRel = kNonceRel + kNonceBytes;
 inline constexpr size_t kTagBytes = 16;
 // Bytes an encrypted batch adds to the plaintext one.
-inline constexpr size_t kEncryptionOverhead = kCiphertextPos - kBatchHeaderSize + kTagBytes;
+inline constexpr size_t kEncryptionOverhead = kCiphertextRel + kTagBytes;
 
 inline constexpr size_t kMagicPos = 0;
 inline constexpr size_t kLengthPos = 4;
@@ -132,6 +144,23 @@ inline constexpr uint32_t kCheckpointMagic = 0x434C5053;  // "SPLC"
 inline constexpr uint32_t kCheckpointVersion = 1;
 inline constexpr std::string_view kCheckpointFileName = "checkpoint";
 
+// ---- Epoch file (<shard dir>/epoch) --------------------------------------
+// The highest fencing epoch the shard has been told of (ShardLog::Epoch)
+// when it is above its newest batch's (a new leader's TruncateTo, or the
+// first replicated batch of a new leadership). Absent: the newest batch's
+// epoch is the shard's.
+//
+//  0  u32 magic    kEpochFileMagic
+//  4  u32 version  kEpochFileVersion
+//  8  i64 epoch
+// 16  u32 crc32c   of bytes [0, 16)
+// Written as <name>.tmp, fsync, rename, directory fsync. A file that is
+// present but invalid opens the log failed (the fence cannot be trusted).
+inline constexpr uint32_t kEpochFileMagic = 0x454C5053;  // "SPLE"
+inline constexpr uint32_t kEpochFileVersion = 1;
+inline constexpr size_t kEpochFileSize = 20;
+inline constexpr std::string_view kEpochFileName = "epoch";
+
 // ---- Commit journal (<dir>/.journal/journal-0, journal-1) -----------------
 // Small batches are made durable by one fdatasync of the journal per commit
 // round instead of one per shard file; see docs/formats/journal.md. Two
@@ -186,11 +215,15 @@ bool GetVarint32(const char** p, const char* limit, uint32_t* v);
 // ---- Batch encoding ----------------------------------------------------
 // Bytes the batch for `records` will take, or 0 if a record part exceeds
 // u32 (the caller rejects such input).
-size_t EncodedBatchSize(const std::vector<RecordInput>& records);
+// `epoch` (>= 0) is the fencing epoch the batch is appended under: 0 gives a
+// version 1 batch, any other a version 2 one (8 bytes more).
+size_t EncodedBatchSize(const std::vector<RecordInput>& records, int64_t epoch = 0);
+// The header length of a batch appended under `epoch`.
+inline size_t BatchHeaderSizeFor(int64_t epoch) { return epoch == 0 ? kBatchHeaderSize : kBatchHeaderSizeEpoch; }
 
 // Writes the header (except base/committed offsets and CRC) and the records
-// into `out`, which must be EncodedBatchSize(records) bytes.
-void EncodeBatchBody(const std::vector<RecordInput>& records, int64_t arrival_ms, char* out);
+// into `out`, which must be EncodedBatchSize(records, epoch) bytes.
+void EncodeBatchBody(const std::vector<RecordInput>& records, int64_t arrival_ms, char* out, int64_t epoch = 0);
 // Overwrites the first/last arrival times of an encoded, unsealed batch.
 void SetBatchArrival(char* batch, int64_t arrival_ms);
 // Sets base and committed offsets, then computes the CRC. `batch` holds the
@@ -203,11 +236,16 @@ struct BatchHeader {
   uint32_t crc = 0;
   uint8_t version = 0;
   uint8_t flags = 0;
+  uint16_t header_length = 0;  // where the record area starts (56 or 64)
   Offset base_offset;
   Offset committed_offset;
   uint32_t record_count = 0;
   int64_t first_arrival_ms = 0;
   int64_t last_arrival_ms = 0;
+  // The fencing epoch (version 2; 0 in version 1). It lies past the shared
+  // prefix, so ParseHeader leaves it 0: BatchScanner::Next and the append
+  // paths set it from the whole batch (BatchEpoch).
+  int64_t epoch = 0;
 };
 
 enum class HeaderCheck {
@@ -215,8 +253,13 @@ enum class HeaderCheck {
   kZero,     // an all-zero magic and length: the pre-allocated, never-written tail
   kInvalid,  // anything else that is not a plausible header
 };
-// Parses and sanity-checks the fixed header at p (kBatchHeaderSize bytes).
+// Parses and sanity-checks the fixed header at p (kBatchHeaderSize bytes:
+// the prefix every version shares; the epoch lies beyond it, see BatchEpoch).
 HeaderCheck ParseHeader(const char* p, BatchHeader* h);
+
+// The fencing epoch of the whole batch at p (h.length bytes) whose header
+// parsed: 0 for a version 1 batch.
+int64_t BatchEpoch(const char* p, const BatchHeader& h);
 
 // Verifies the CRC and the record framing of a whole batch (h.length bytes
 // at p). Returns kCorruption with a description on mismatch.
@@ -264,7 +307,7 @@ void ForEachRecord(std::string_view records, const BatchHeader& h, Fn&& fn) {
 
 template <typename Fn>
 void ForEachRecord(const char* p, const BatchHeader& h, Fn&& fn) {
-  ForEachRecord(std::string_view(p + kBatchHeaderSize, h.length - kBatchHeaderSize), h, std::forward<Fn>(fn));
+  ForEachRecord(std::string_view(p + h.header_length, h.length - h.header_length), h, std::forward<Fn>(fn));
 }
 
 // File names.

@@ -176,6 +176,7 @@ Result<BatchScanner::Outcome> BatchScanner::Next(format::BatchHeader* h, const c
   SPATE_ASSIGN_OR_RETURN(got, Fill(pos_.value, h->length));
   if (got < h->length) return Outcome::kInvalid;
   *data = buf_.data() + (pos_.value - buf_pos_);
+  h->epoch = format::BatchEpoch(*data, *h);
   return Outcome::kBatch;
 }
 

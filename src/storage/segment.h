@@ -97,6 +97,8 @@ class Segment {
   // One past the last acknowledged record; base_offset() when empty.
   Offset end_offset() const { return end_offset_; }
   bool empty() const { return end_offset_ == base_offset_; }
+  // Position of the last acknowledged batch. Precondition: !empty().
+  FilePos last_batch_pos() const { return last_batch_pos_; }
   // Newest arrival time in the segment; INT64_MIN when empty.
   int64_t max_arrival_ms() const { return max_arrival_ms_; }
   // The position of the last batch starting at or before `offset`'s batch,

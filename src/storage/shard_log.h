@@ -42,6 +42,12 @@ struct AppendOptions {
   // created on first use. Append fails with kUnavailable when the store has
   // no key store, kInvalidArgument for a malformed KeyId.
   std::string_view encryption_key_id;
+  // The fencing epoch the batch is appended under: in cluster mode the
+  // shard leadership's (streams::WriteGate's authority), 0 on a single node.
+  // Stamped into the batch (format version 2 when non-zero). A non-zero
+  // epoch below Epoch() (a newer leader has been seen) fails the append
+  // with kUnavailable; 0 is never fenced.
+  int64_t epoch = 0;
 };
 
 struct AppendResult {
@@ -50,6 +56,13 @@ struct AppendResult {
 };
 
 using AppendCallback = std::function<void(Result<AppendResult>)>;
+
+// One stored batch's place in the log (ShardLog::BatchAt).
+struct BatchInfo {
+  Offset base_offset;  // its first record
+  Offset end_offset;   // one past its last record
+  int64_t epoch = 0;   // the fencing epoch stamped into it (0: version 1)
+};
 
 struct ReadLimits {
   size_t max_records = 10000;
@@ -155,6 +168,51 @@ class ShardLog {
   // clock says, by passing a cutoff in the future).
   virtual Status DropBefore(int64_t cutoff_ms, Offset keep_from) = 0;
   Status DropBefore(int64_t cutoff_ms) { return DropBefore(cutoff_ms, Offset(UINT64_MAX)); }
+
+  // ---- Replication (cluster mode, docs/formats/replication.md) ----
+
+  // The highest fencing epoch this log has seen: of its newest batch, of
+  // an Append, or raised by TruncateTo; durable across restarts.
+  virtual int64_t Epoch() const = 0;
+
+  // A follower's append: `batch` is one whole batch as the leader's log
+  // stored it (format.h), appended verbatim (same offsets, arrival times,
+  // stamped epoch, CRC) and acknowledged like Append, through `done`, once
+  // durable. `leader_epoch` is the epoch of the leadership sending it (a
+  // catch-up may carry batches stamped under older leaderships; fencing
+  // compares the sender's epoch, as Raft compares the leader's term and not
+  // the entries'). Epoch() rises to `leader_epoch` (durably) first.
+  // Fails inline, before returning, with: kCorruption when the batch does
+  // not parse, its CRC or framing does not verify, or it is stamped with an
+  // epoch above `leader_epoch`; kConcurrentModification when `leader_epoch`
+  // is below Epoch() (fenced: a newer leader exists); kInvalidArgument when
+  // its base offset is not AssignedEndOffset() (it does not continue the
+  // log); kUnavailable as Append does.
+  virtual void AppendReplicated(std::string_view batch, int64_t leader_epoch, AppendCallback done) = 0;
+
+  // Raises Epoch() to `epoch` (durably: fsync'ed before returning), then cuts
+  // the log back so that it ends at `end` (a new leader truncates its
+  // followers to the committed end before it serves). `end` must be a batch
+  // boundary in [StartOffset(), EndOffset()]. Waits for queued appends to
+  // finish; appends arriving meanwhile fail with kUnavailable. Crash-safe:
+  // after a crash the log ends at `end` or where it ended before, never in
+  // between, and a truncated batch never comes back (the commit journal is
+  // retired first). kConcurrentModification when `epoch` is below Epoch().
+  // Reads of offsets at or past `end` must not run concurrently (a follower
+  // serves nothing past the committed end).
+  virtual Status TruncateTo(Offset end, int64_t epoch) = 0;
+
+  // Whole acknowledged batches as stored (for a leader to send verbatim),
+  // the first starting at `from`, in order, up to `max_bytes` but at least
+  // one when any starts at `from`. Empty at EndOffset(). kInvalidArgument
+  // when `from` is not a batch boundary in [StartOffset(), EndOffset()];
+  // kCorruption when a batch fails its checksum.
+  virtual Result<std::vector<std::string>> ReadBatches(Offset from, size_t max_bytes) const = 0;
+  // The acknowledged batch holding record `offset`: its bounds and the
+  // epoch stamped into it (a leader and a follower agree on a log prefix
+  // ending at a boundary when their batches ending there carry the same
+  // epoch). kNotFound when `offset` is outside [StartOffset(), EndOffset()).
+  virtual Result<BatchInfo> BatchAt(Offset offset) const = 0;
 };
 
 }  // namespace spate::storage

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "util/crc32c.h"
 
 namespace spate::storage {
 
@@ -148,7 +149,9 @@ Status ShardLogImpl::Recover() {
     }
   }
 
+  SPATE_ASSIGN_OR_RETURN(int64_t epoch, RecoverEpoch(segs));
   std::lock_guard<std::mutex> l(mu_);
+  epoch_ = epoch;
   segments_ = std::move(segs);
   next_offset_ = segments_.back()->end_offset();
   acked_end_ = next_offset_;
@@ -323,7 +326,11 @@ void ShardLogImpl::Append(const std::vector<RecordInput>& records, int64_t arriv
     done(InvalidArgument("append of no records"));
     return;
   }
-  size_t size = format::EncodedBatchSize(records);
+  if (options.epoch < 0) {
+    done(InvalidArgument("negative fencing epoch " + std::to_string(options.epoch)));
+    return;
+  }
+  size_t size = format::EncodedBatchSize(records, options.epoch);
   if (size == 0 || size > format::kMaxBatchBytes) {
     done(InvalidArgument("batch of " + std::to_string(records.size()) + " records exceeds " +
                          std::to_string(format::kMaxBatchBytes) + " bytes"));
@@ -349,7 +356,7 @@ void ShardLogImpl::Append(const std::vector<RecordInput>& records, int64_t arriv
   }
   auto b = std::make_unique<PendingBatch>();
   b->bytes.resize(key_ref != 0 ? size + format::kEncryptionOverhead : size);
-  format::EncodeBatchBody(records, arrival_ms, b->bytes.data());
+  format::EncodeBatchBody(records, arrival_ms, b->bytes.data(), options.epoch);
   if (key_ref != 0) {
     // Outside the lock: sealing a large batch takes a while.
     Status es = format::EncryptBatch(*options_.key_store, key_ref, b->bytes.data(), size);
@@ -370,6 +377,11 @@ void ShardLogImpl::Append(const std::vector<RecordInput>& records, int64_t arriv
       s = Unavailable("shard log " + name_ + " is closed");
     } else if (!fenced_.ok()) {
       s = fenced_;
+    } else if (truncating_) {
+      s = Unavailable("shard log " + name_ + " is being truncated");
+    } else if (options.epoch != 0 && options.epoch < epoch_) {
+      s = Unavailable("shard log " + name_ + ": append under fencing epoch " + std::to_string(options.epoch) +
+                      " refused, the shard has seen epoch " + std::to_string(epoch_));
     } else {
       // Arrival times never go backwards within a shard, whatever the wall
       // clock does, so retention (by arrival time) never expires a record
@@ -382,10 +394,149 @@ void ShardLogImpl::Append(const std::vector<RecordInput>& records, int64_t arriv
       format::SealBatch(b->bytes.data(), size, next_offset_, acked_end_.load());
       format::HeaderCheck c = format::ParseHeader(b->bytes.data(), &b->header);
       SPATE_ASSERT(c == format::HeaderCheck::kOk, "freshly encoded batch header must parse");
+      b->header.epoch = options.epoch;
       b->generation = generation_;
       s = writer_->Enqueue(b);
       if (s.ok()) {
         next_offset_ += records.size();
+        ++inflight_;
+        epoch_ = std::max(epoch_, options.epoch);
+      }
+    }
+  }
+  if (!s.ok()) {
+    AppendCallback cb = std::move(b->done);
+    b.reset();
+    cb(std::move(s));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Replication: follower appends, fencing epochs, truncation.
+
+int64_t ShardLogImpl::Epoch() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return epoch_;
+}
+
+Status ShardLogImpl::RaiseEpoch(int64_t epoch) {
+  std::lock_guard<std::mutex> e(epoch_mu_);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (epoch < epoch_) {
+      return Status(ErrorCode::kConcurrentModification, "shard log " + name_ + ": fencing epoch " +
+                                                            std::to_string(epoch) + " is below the shard's " +
+                                                            std::to_string(epoch_) + " (a newer leader exists)");
+    }
+  }
+  if (epoch > durable_epoch_) {
+    char buf[format::kEpochFileSize];
+    format::PutFixed32(buf, format::kEpochFileMagic);
+    format::PutFixed32(buf + 4, format::kEpochFileVersion);
+    format::PutFixed64(buf + 8, static_cast<uint64_t>(epoch));
+    format::PutFixed32(buf + 16, util::Extend(0, buf, 16));
+    SPATE_TRY(WriteFileDurably(fs_, dir_, dir_ + "/" + std::string(format::kEpochFileName),
+                               std::string_view(buf, sizeof buf)));
+    durable_epoch_ = epoch;
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  epoch_ = std::max(epoch_, epoch);
+  return Status::Ok();
+}
+
+Result<int64_t> ShardLogImpl::RecoverEpoch(const std::vector<std::shared_ptr<Segment>>& segs) {
+  int64_t epoch = 0;
+  for (auto it = segs.rbegin(); it != segs.rend(); ++it) {
+    const Segment& seg = **it;
+    if (seg.empty()) continue;
+    BatchScanner scanner(seg.file(), seg.last_batch_pos(), seg.acked_end_pos());
+    format::BatchHeader h;
+    const char* p = nullptr;
+    SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(&h, &p));
+    if (o != BatchScanner::Outcome::kBatch) {
+      return Corruption(Describe(seg) + ": the last batch, at position " + PosString(seg.last_batch_pos()) +
+                        ", is unreadable");
+    }
+    epoch = h.epoch;
+    break;
+  }
+  const std::string path = dir_ + "/" + std::string(format::kEpochFileName);
+  if (fs_->Exists(path)) {
+    SPATE_ASSIGN_OR_RETURN(std::string data, util::ReadFileToString(fs_, path));
+    if (data.size() != format::kEpochFileSize || format::GetFixed32(data.data()) != format::kEpochFileMagic ||
+        format::GetFixed32(data.data() + 4) != format::kEpochFileVersion ||
+        format::GetFixed32(data.data() + 16) != util::Extend(0, data.data(), 16)) {
+      return Corruption("shard log " + name_ + ": epoch file " + path + " is invalid");
+    }
+    int64_t fenced = static_cast<int64_t>(format::GetFixed64(data.data() + 8));
+    std::lock_guard<std::mutex> e(epoch_mu_);
+    durable_epoch_ = fenced;
+    epoch = std::max(epoch, fenced);
+  }
+  return epoch;
+}
+
+void ShardLogImpl::AppendReplicated(std::string_view batch, int64_t leader_epoch, AppendCallback done) {
+  format::BatchHeader h;
+  if (batch.size() < format::kBatchHeaderSize || format::ParseHeader(batch.data(), &h) != format::HeaderCheck::kOk ||
+      h.length != batch.size()) {
+    done(Corruption("shard log " + name_ + ": replicated batch of " + std::to_string(batch.size()) +
+                    " bytes does not parse"));
+    return;
+  }
+  if (Status v = format::VerifyBatch(batch.data(), h); !v.ok()) {
+    done(Corruption("shard log " + name_ + ": replicated " + v.message()));
+    return;
+  }
+  h.epoch = format::BatchEpoch(batch.data(), h);
+  if (h.epoch > leader_epoch) {
+    done(Corruption("shard log " + name_ + ": replicated batch stamped with epoch " + std::to_string(h.epoch) +
+                    " above its sender's " + std::to_string(leader_epoch)));
+    return;
+  }
+  bool raise;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    raise = leader_epoch > epoch_;
+  }
+  if (raise) {
+    // Durable before the first batch of the new leadership: a restarted
+    // follower keeps refusing the older leader.
+    if (Status s = RaiseEpoch(leader_epoch); !s.ok()) {
+      done(std::move(s));
+      return;
+    }
+  }
+  auto b = std::make_unique<PendingBatch>();
+  b->bytes.assign(batch.data(), batch.size());
+  b->header = h;
+  b->done = std::move(done);
+  b->log = shared_from_this();
+  Status s;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!failed_.ok()) {
+      s = failed_;
+    } else if (closed_) {
+      s = Unavailable("shard log " + name_ + " is closed");
+    } else if (!fenced_.ok()) {
+      s = fenced_;
+    } else if (truncating_) {
+      s = Unavailable("shard log " + name_ + " is being truncated");
+    } else if (leader_epoch < epoch_) {
+      s = Status(ErrorCode::kConcurrentModification, "shard log " + name_ + ": replicated batch from epoch " +
+                                                         std::to_string(leader_epoch) +
+                                                         " refused, the shard has seen " + std::to_string(epoch_));
+    } else if (h.base_offset != next_offset_) {
+      s = InvalidArgument("shard log " + name_ + ": replicated batch at offset " +
+                          std::to_string(h.base_offset.value()) + " does not continue the log, which ends at " +
+                          std::to_string(next_offset_.value()));
+    } else {
+      max_arrival_assigned_ = std::max({max_arrival_assigned_, h.first_arrival_ms, h.last_arrival_ms});
+      b->generation = generation_;
+      s = writer_->Enqueue(b);
+      if (s.ok()) {
+        next_offset_ += h.record_count;
         ++inflight_;
       }
     }
@@ -395,6 +546,114 @@ void ShardLogImpl::Append(const std::vector<RecordInput>& records, int64_t arriv
     b.reset();
     cb(std::move(s));
   }
+}
+
+Status ShardLogImpl::TruncateTo(Offset end, int64_t epoch) {
+  if (Status f = failure(); !f.ok()) return f;
+  SPATE_TRY(RaiseEpoch(epoch));
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    if (closed_) return Unavailable("shard log " + name_ + " is closed");
+    if (truncating_) return Unavailable("shard log " + name_ + " is already being truncated");
+    truncating_ = true;
+    idle_cv_.wait(l, [&] { return inflight_ == 0; });
+  }
+  Status result;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!fenced_.ok()) {
+      result = fenced_;
+    } else if (end < start_offset_.load() || end > acked_end_.load()) {
+      result = InvalidArgument("shard log " + name_ + ": cannot truncate to offset " + std::to_string(end.value()) +
+                               ", outside [" + std::to_string(start_offset_.load().value()) + ", " +
+                               std::to_string(acked_end_.load().value()) + "]");
+    }
+  }
+  if (result.ok() && end < acked_end_.load()) {
+    // No journal record of the cut batches may be replayed into the files
+    // after a crash: retire the journal (its segments are synced first).
+    writer_->RetireJournal();
+    std::lock_guard<std::mutex> cp(checkpoint_mu_);
+    std::lock_guard<std::mutex> io(io_mu_);
+    result = CutFiles(end);
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  truncating_ = false;
+  return result;
+}
+
+Status ShardLogImpl::CutFiles(Offset end) {
+  std::vector<std::shared_ptr<Segment>> segs;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    segs = segments_;
+  }
+  // The segment that will hold `end`: the last one starting at or before it.
+  size_t keep = 0;
+  for (size_t i = 0; i < segs.size(); ++i) {
+    if (segs[i]->base_offset() <= end) keep = i;
+  }
+  Segment& target = *segs[keep];
+  FilePos cut{0};
+  if (end == target.end_offset()) {
+    cut = target.acked_end_pos();
+  } else if (end != target.base_offset()) {
+    BatchScanner scanner(target.file(), target.SeekOffset(end), target.acked_end_pos());
+    for (;;) {
+      format::BatchHeader h;
+      const char* p = nullptr;
+      SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(&h, &p));
+      if (o != BatchScanner::Outcome::kBatch || h.base_offset > end) {
+        return InvalidArgument("shard log " + name_ + ": offset " + std::to_string(end.value()) +
+                               " is not a batch boundary");
+      }
+      if (h.base_offset == end) {
+        cut = scanner.pos();
+        break;
+      }
+      scanner.Advance(h.length);
+    }
+  }
+  // A checkpoint is evidence of acknowledged data: it goes first, or the
+  // shorter file would read as damage at the next open.
+  const std::string checkpoint = dir_ + "/" + std::string(format::kCheckpointFileName);
+  if (fs_->Exists(checkpoint)) {
+    SPATE_TRY(fs_->Unlink(checkpoint));
+    SPATE_TRY(fs_->SyncDir(dir_));
+  }
+  // Later segments newest first, each unlink durable before the next, so a
+  // crash never leaves a gap between segments.
+  for (size_t i = segs.size(); i-- > keep + 1;) {
+    Status s = fs_->Unlink(segs[i]->index_path());
+    if (!s.ok() && s.code() != ErrorCode::kNotFound) return s;
+    SPATE_TRY(fs_->Unlink(segs[i]->path()));
+    SPATE_TRY(fs_->SyncDir(dir_));
+  }
+  if (target.sealed) {
+    Status s = fs_->Unlink(target.index_path());
+    if (!s.ok() && s.code() != ErrorCode::kNotFound) return s;
+  }
+  {
+    // The target may be a sealed (read-only) segment: cut it through a
+    // writable handle, which recovery below reopens as the active one.
+    SPATE_ASSIGN_OR_RETURN(std::unique_ptr<util::File> f, fs_->OpenFile(target.path(), util::OpenMode::kReadWrite));
+    SPATE_TRY(f->Truncate(cut.value));
+    SPATE_TRY(f->Sync());
+  }
+  SPATE_TRY(fs_->SyncDir(dir_));
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    checkpoint_base_ = Offset();
+    checkpoint_pos_ = FilePos{};
+  }
+  // Rebuild the in-memory state from the files, as at open.
+  Status s = Recover();
+  if (!s.ok()) {
+    SPATE_LOG_ERROR("storage: shard log " + name_ + ": recovery after truncation failed: " + s.message());
+    std::lock_guard<std::mutex> l(mu_);
+    if (failed_.ok()) failed_ = s.code() == ErrorCode::kCorruption ? s : Corruption(s.message());
+  }
+  return s;
 }
 
 void ShardLogImpl::Close() {
@@ -909,6 +1168,90 @@ Result<ReadView> ShardLogImpl::ReadViews(Offset from, const ReadLimits& limits) 
   }
   if (!out.records.empty()) out.next_offset = out.records.back().offset + 1;
   return out;
+}
+
+Result<std::vector<std::string>> ShardLogImpl::ReadBatches(Offset from, size_t max_bytes) const {
+  struct Range {
+    std::shared_ptr<Segment> seg;
+    FilePos from, to;
+  };
+  std::vector<Range> ranges;
+  std::vector<std::string> out;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!failed_.ok()) return failed_;
+    if (from < segments_.front()->base_offset() || from > acked_end_.load()) {
+      return InvalidArgument("shard log " + name_ + ": offset " + std::to_string(from.value()) + " is not retained");
+    }
+    if (from == acked_end_.load()) return out;
+    auto it = std::upper_bound(segments_.begin(), segments_.end(), from,
+                               [](Offset o, const std::shared_ptr<Segment>& s) { return o < s->base_offset(); });
+    for (--it; it != segments_.end(); ++it) {
+      const auto& seg = *it;
+      if (seg->empty()) continue;
+      FilePos start = ranges.empty() ? seg->SeekOffset(from) : FilePos{0};
+      ranges.push_back(Range{seg, start, seg->acked_end_pos()});
+    }
+  }
+  size_t bytes = 0;
+  bool found = false;
+  for (const Range& r : ranges) {
+    BatchScanner scanner(r.seg->file(), r.from, r.to);
+    for (;;) {
+      format::BatchHeader h;
+      const char* p = nullptr;
+      SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(&h, &p));
+      if (o == BatchScanner::Outcome::kEnd) break;
+      if (o != BatchScanner::Outcome::kBatch) {
+        return ReportReadCorruption(Corruption(Describe(*r.seg) + ": invalid batch at position " +
+                                               PosString(scanner.pos()) + " inside acknowledged data"));
+      }
+      if (!found) {
+        if (h.base_offset < from) {
+          scanner.Advance(h.length);
+          continue;
+        }
+        if (h.base_offset != from) {
+          return InvalidArgument("shard log " + name_ + ": offset " + std::to_string(from.value()) +
+                                 " is not a batch boundary");
+        }
+        found = true;
+      }
+      if (!out.empty() && bytes + h.length > max_bytes) return out;
+      Status v = format::VerifyBatch(p, h);
+      if (!v.ok()) return ReportReadCorruption(Corruption(Describe(*r.seg) + ": " + v.message()));
+      out.emplace_back(p, h.length);
+      bytes += h.length;
+      scanner.Advance(h.length);
+    }
+  }
+  return out;
+}
+
+Result<BatchInfo> ShardLogImpl::BatchAt(Offset offset) const {
+  auto missing = [&] {
+    return NotFound("shard log " + name_ + ": offset " + std::to_string(offset.value()) + " is not retained");
+  };
+  std::shared_ptr<Segment> seg;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!failed_.ok()) return failed_;
+    for (const auto& s : segments_) {
+      if (!s->empty() && s->base_offset() <= offset && offset < s->end_offset()) seg = s;
+    }
+  }
+  if (seg == nullptr || offset < start_offset_.load()) return missing();
+  BatchScanner scanner(seg->file(), seg->SeekOffset(offset), seg->acked_end_pos());
+  for (;;) {
+    format::BatchHeader h;
+    const char* p = nullptr;
+    SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(&h, &p));
+    if (o != BatchScanner::Outcome::kBatch || h.base_offset > offset) break;
+    if (offset < h.base_offset + h.record_count)
+      return BatchInfo{h.base_offset, h.base_offset + h.record_count, h.epoch};
+    scanner.Advance(h.length);
+  }
+  return missing();
 }
 
 Result<Offset> ShardLogImpl::OffsetForTime(int64_t ms) const {

@@ -50,6 +50,11 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   Result<Offset> OffsetForTime(int64_t ms) const override;
   Status DropBefore(int64_t cutoff_ms, Offset keep_from) override;
   using ShardLog::DropBefore;
+  int64_t Epoch() const override;
+  void AppendReplicated(std::string_view batch, int64_t leader_epoch, AppendCallback done) override;
+  Status TruncateTo(Offset end, int64_t epoch) override;
+  Result<std::vector<std::string>> ReadBatches(Offset from, size_t max_bytes) const override;
+  Result<BatchInfo> BatchAt(Offset offset) const override;
 
   // Later appends fail with kUnavailable; returns once every queued append
   // of this log has finished (its callback has run).
@@ -96,6 +101,15 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
                std::shared_ptr<Checkpointer> checkpointer, std::string dir, std::string name);
 
   Status Recover();
+  // The epoch of the newest batch of `segs` (0 when none), or the epoch
+  // file's when higher. kCorruption for an invalid epoch file.
+  Result<int64_t> RecoverEpoch(const std::vector<std::shared_ptr<Segment>>& segs);
+  // Makes Epoch() at least `epoch`, writing the epoch file first when it
+  // rises. Takes epoch_mu_ (before mu_); kConcurrentModification when
+  // `epoch` is below Epoch().
+  Status RaiseEpoch(int64_t epoch);
+  // TruncateTo's file work: io_mu_ held, no append in flight.
+  Status CutFiles(Offset end);
   // Loads a valid checkpoint of the active segment `seg` into it and sets
   // *start to the position the recovery scan continues from (0 without
   // one). kCorruption if a valid checkpoint names data the file lacks.
@@ -159,6 +173,11 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   bool closed_ = false;                // guarded by mu_
   int inflight_ = 0;                   // guarded by mu_; batches queued and not finished
   int64_t max_arrival_assigned_ = -1;  // guarded by mu_; arrival times never go below it (clock steps back)
+  int64_t epoch_ = 0;                  // guarded by mu_; the highest fencing epoch seen (Epoch())
+  bool truncating_ = false;            // guarded by mu_; a TruncateTo is running: appends fail fast
+  // Serialises epoch raises (the epoch file's writes); taken before mu_.
+  std::mutex epoch_mu_;
+  int64_t durable_epoch_ = 0;  // guarded by epoch_mu_; what the epoch file (or the log) holds
   // The last checkpoint written or loaded: segment and end position.
   Offset checkpoint_base_;             // guarded by mu_
   FilePos checkpoint_pos_;             // guarded by mu_

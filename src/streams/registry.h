@@ -17,6 +17,7 @@
 #include "metadata/stream_meta.h"
 #include "model/types.h"
 #include "streams/maintenance.h"
+#include "streams/replicator.h"
 #include "streams/stream_errors.h"
 #include "streams/stream_handle.h"
 #include "streams/stream_metrics.h"
@@ -85,6 +86,10 @@ struct RegistryOptions {
   dedup::DedupLimits dedup_limits;
   uint64_t dedup_recovery_records = 262'144;
   int64_t dedup_recovery_ms = 10 * 60 * 1000;
+  // Cluster mode's replication of each durable batch to the shard's other
+  // replicas before it is acknowledged (replicator.h). Not owned; must
+  // outlive the registry. Null: a single node, acknowledged once local.
+  Replicator* replicator = nullptr;
 };
 
 // One stream at run time: its catalog record plus its shards' open logs.

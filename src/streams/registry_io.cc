@@ -264,44 +264,70 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
           records.push_back({pending->entries[pos].partition_key, pending->entries[pos].data});
         }
         model::ShardIndex shard = b.shard;
-        b.log->Append(records, arrival, append_options,
-                      [this, pending, shard, encrypted, epoch = b.epoch, group = std::move(b.storage_group),
+        // The leadership's fencing epoch, stamped into the batch (0 on a
+        // single node).
+        append_options.epoch = b.authority;
+        auto finish = [this, pending, shard, encrypted, epoch = b.epoch, group = std::move(b.storage_group),
                        positions = std::move(b.entry_positions), bytes = b.bytes, authority = b.authority,
                        shard_metrics = std::move(b.metrics), first_user, dedup_table = std::move(dedup_table),
                        stamp = stamp != nullptr ? *stamp : dedup::ProducerStamp{}](Result<storage::AppendResult> r) {
-                        if (dedup_table != nullptr) {
-                          // Durable (or not) whatever the write gate says now: a resend must see it.
-                          if (r.ok()) {
-                            dedup_table->Commit(stamp, r->base_offset.value() + first_user);
-                          } else {
-                            dedup_table->Abort(stamp, r.status());
-                          }
+          if (dedup_table != nullptr) {
+            // Durable (or not) whatever the write gate says now: a resend must see it.
+            if (r.ok()) {
+              dedup_table->Commit(stamp, r->base_offset.value() + first_user);
+            } else {
+              dedup_table->Abort(stamp, r.status());
+            }
+          }
+          if (r.ok() && options_.write_gate != nullptr && !options_.write_gate->StillHolds(authority)) {
+            r = Status(ErrorCode::kUnavailable,
+                       "this node lost its cluster authority before the records were acknowledged");
+          }
+          if (r.ok()) {
+            // Wake enhanced fan-out: the batch is durable now.
+            if (append_observer_) append_observer_(group, shard);
+            pending->metrics->incoming_records->Add(positions.size());
+            pending->metrics->incoming_bytes->Add(bytes);
+            if (shard_metrics != nullptr) {
+              if (shard_metrics->incoming_records) shard_metrics->incoming_records->Add(positions.size());
+              if (shard_metrics->incoming_bytes) shard_metrics->incoming_bytes->Add(bytes);
+            }
+          }
+          for (size_t j = 0; j < positions.size(); ++j) {
+            PutOutcome& o = pending->outcomes[positions[j]];
+            o.encrypted = encrypted;
+            if (r.ok()) {
+              o.sequence = model::SequenceNumber::OfRecord(shard, epoch, r->base_offset + (first_user + j));
+            } else {
+              o.status = r.status();
+            }
+          }
+          pending->Release();
+        };
+        if (options_.replicator == nullptr) {
+          b.log->Append(records, arrival, append_options, std::move(finish));
+          continue;
+        }
+        // Cluster mode: durable here, then on a majority of the shard's
+        // replicas, then acknowledged.
+        b.log->Append(records, arrival, append_options,
+                      [this, log = b.log, authority = b.authority, finish = std::move(finish),
+                       target = ReplicatedShard{s->meta().account, s->meta().region, s->meta().name, shard}](
+                          Result<storage::AppendResult> r) mutable {
+                        if (!r.ok()) {
+                          finish(std::move(r));
+                          return;
                         }
-                        if (r.ok() && options_.write_gate != nullptr && !options_.write_gate->StillHolds(authority)) {
-                          r = Status(ErrorCode::kUnavailable,
-                                     "this node lost its cluster authority before the records were acknowledged");
-                        }
-                        if (r.ok()) {
-                          // Wake enhanced fan-out: the batch is durable now.
-                          if (append_observer_) append_observer_(group, shard);
-                          pending->metrics->incoming_records->Add(positions.size());
-                          pending->metrics->incoming_bytes->Add(bytes);
-                          if (shard_metrics != nullptr) {
-                            if (shard_metrics->incoming_records) shard_metrics->incoming_records->Add(positions.size());
-                            if (shard_metrics->incoming_bytes) shard_metrics->incoming_bytes->Add(bytes);
-                          }
-                        }
-                        for (size_t j = 0; j < positions.size(); ++j) {
-                          PutOutcome& o = pending->outcomes[positions[j]];
-                          o.encrypted = encrypted;
-                          if (r.ok()) {
-                            o.sequence =
-                                model::SequenceNumber::OfRecord(shard, epoch, r->base_offset + (first_user + j));
-                          } else {
-                            o.status = r.status();
-                          }
-                        }
-                        pending->Release();
+                        storage::AppendResult appended = *r;
+                        options_.replicator->Replicate(target, std::move(log), appended.base_offset + appended.count,
+                                                       authority,
+                                                       [finish = std::move(finish), appended](Status st) mutable {
+                                                         if (st.ok()) {
+                                                           finish(appended);
+                                                         } else {
+                                                           finish(std::move(st));
+                                                         }
+                                                       });
                       });
       }
     }

@@ -15,6 +15,7 @@
 #include "storage/format.h"
 #include "storage/journal.h"
 #include "storage/segment.h"
+#include "util/crc32c.h"
 #include "util/file_system.h"
 
 namespace spate::tools {
@@ -139,10 +140,10 @@ void InspectSegment(util::FileSystem* fs, const std::string& path, Offset base, 
     if (gap) ++t->problems;
     if (o.batches || !v.ok() || gap) {
       std::printf("      batch pos %" PRIu64 " len %u offsets [%" PRIu64 ", %" PRIu64 ") count %u arrival %s (%" PRId64
-                  ") committed %" PRIu64 " crc %s%s\n",
+                  ") committed %" PRIu64 " epoch %" PRId64 " crc %s%s\n",
                   scanner.pos().value, h.length, h.base_offset.value(), (h.base_offset + h.record_count).value(),
                   h.record_count, Iso(h.last_arrival_ms).c_str(), h.last_arrival_ms, h.committed_offset.value(),
-                  v.ok() ? "ok" : ("BAD (" + v.message() + ")").c_str(),
+                  h.epoch, v.ok() ? "ok" : ("BAD (" + v.message() + ")").c_str(),
                   gap ? (" OFFSET GAP (expected " + std::to_string(expected.value()) + ")").c_str() : "");
     }
     if (o.records && v.ok()) {
@@ -175,6 +176,20 @@ void InspectShard(util::FileSystem* fs, const std::string& dir, const Options& o
     }
   } else {
     std::printf("    checkpoint: none (recovery scans the whole active segment)\n");
+  }
+  std::string ep = dir + "/" + std::string(format::kEpochFileName);
+  if (fs->Exists(ep)) {
+    auto data = util::ReadFileToString(fs, ep);
+    if (data.ok() && data->size() == format::kEpochFileSize &&
+        format::GetFixed32(data->data()) == format::kEpochFileMagic &&
+        format::GetFixed32(data->data() + 4) == format::kEpochFileVersion &&
+        format::GetFixed32(data->data() + 16) == util::Extend(0, data->data(), 16)) {
+      std::printf("    epoch file: fencing epoch %" PRId64 "\n",
+                  static_cast<int64_t>(format::GetFixed64(data->data() + 8)));
+    } else {
+      std::printf("    epoch file: INVALID (the shard opens failed)\n");
+      ++t->problems;
+    }
   }
   for (size_t i = 0; i < segments.size(); ++i) {
     const auto& [base, name] = segments[i];

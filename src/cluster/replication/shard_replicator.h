@@ -1,0 +1,125 @@
+#pragma once
+
+// The leader side of replication (docs/formats/replication.md): ships each
+// shard's durable batches to the other replicas named by the Placement, and
+// acknowledges a batch once a majority of the replica set holds it durably.
+// Implements the registry's streams::Replicator.
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "cluster/placement.h"
+#include "cluster/replication/socket.h"
+#include "streams/replicator.h"
+
+namespace spate::cluster::replication {
+
+struct ReplicatorOptions {
+  std::string secret;  // the cluster secret (ReplicaServerOptions::secret)
+  // A batch without a majority by then fails with kUnavailable.
+  int64_t ack_timeout_ms = 5000;
+  // Bytes sent to one follower of one shard and not yet acknowledged.
+  size_t max_inflight_bytes = 8u << 20;
+  // Bytes read from the leader's log per step of a follower's stream.
+  size_t read_bytes = 1u << 20;
+  int connect_timeout_ms = 1000;
+  // Pause before reconnecting to a node or re-probing a follower that
+  // failed a request.
+  int retry_ms = 100;
+};
+
+class ShardReplicator final : public streams::Replicator {
+ public:
+  // `placement` is not owned and must outlive the replicator.
+  ShardReplicator(const Placement* placement, ReplicatorOptions options);
+  // Fails every waiting batch with kUnavailable and joins every thread.
+  ~ShardReplicator() override;
+
+  // Fails at once with kUnavailable unless the Placement names this node
+  // the shard's leader under `authority` (its epoch), or when a replica has
+  // seen a higher epoch (fenced).
+  void Replicate(const streams::ReplicatedShard& shard, std::shared_ptr<storage::ShardLog> log, storage::Offset end,
+                 int64_t authority, std::function<void(Status)> done) override;
+
+  // The durable end `node` has acknowledged for `shard_key` in the current
+  // leadership (status, tests); nullopt until its log matches the leader's.
+  std::optional<storage::Offset> FollowerDurableEnd(std::string_view shard_key, std::string_view node) const;
+
+ private:
+  enum class Phase { kProbe, kProbing, kTruncate, kTruncating, kStreaming };
+  struct Follower {
+    std::string node;
+    Phase phase = Phase::kProbe;
+    uint64_t session = 0;       // bumped on every reset: older replies are ignored
+    uint64_t at = UINT64_MAX;   // the probe candidate / truncation target; MAX: the leader's end
+    uint64_t next_send = 0;     // kStreaming: the next offset to send
+    uint64_t durable = 0;       // kStreaming: its acknowledged end
+    size_t inflight_bytes = 0;  // sent, not yet answered
+    int64_t retry_at_ms = 0;    // no request before this (steady clock)
+  };
+  struct Waiter {
+    uint64_t end;
+    int64_t deadline_ms;
+    std::function<void(Status)> done;
+  };
+  struct Shard {
+    std::string key;
+    std::shared_ptr<storage::ShardLog> log;
+    int64_t epoch = 0;
+    size_t replicas = 1;  // the replica set's size, leader included
+    std::vector<Follower> followers;
+    std::vector<Waiter> waiters;  // sorted by end
+    bool fenced = false;          // a replica has seen a higher epoch
+  };
+  struct Sent {
+    std::string shard_key;
+    uint64_t session;
+    FrameType type;
+    size_t bytes;
+    uint64_t at;
+  };
+  struct Peer {
+    std::string node;
+    std::thread writer;
+    std::thread reader;
+    std::shared_ptr<Socket> socket;           // guarded by mu_; null when not connected
+    std::unordered_map<uint64_t, Sent> sent;  // guarded by mu_; requests awaiting a reply
+  };
+  using Done = std::function<void()>;
+
+  void WriterLoop(Peer* peer);
+  void ReaderLoop(Peer* peer, std::shared_ptr<Socket> socket);
+  Result<std::shared_ptr<Socket>> Dial(const std::string& node);
+  void HandleReply(Peer* peer, const Reply& reply);
+  void ReaperLoop();
+  // Under mu_: resets a follower to probe again after retry_ms.
+  void ResetLocked(Follower& f, bool delay);
+  // Under mu_: the waiters a majority now holds, and the fencing of a shard.
+  void CollectReadyLocked(Shard& sh, std::vector<Done>* out);
+  void FenceLocked(Shard& sh, int64_t seen_epoch, std::vector<Done>* out);
+  // The largest batch boundary of the leader's log at or below `offset`.
+  static uint64_t BoundaryAtOrBelow(const storage::ShardLog& log, uint64_t offset);
+  static int64_t NowMs();
+
+  const Placement* const placement_;
+  const ReplicatorOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;                                         // work for writers; the reaper's stop
+  bool stop_ = false;                                                  // guarded by mu_
+  uint64_t next_request_ = 1;                                          // guarded by mu_
+  std::map<std::string, std::unique_ptr<Shard>, std::less<>> shards_;  // guarded by mu_
+  std::map<std::string, std::unique_ptr<Peer>, std::less<>> peers_;    // guarded by mu_
+  std::thread reaper_;
+};
+
+}  // namespace spate::cluster::replication

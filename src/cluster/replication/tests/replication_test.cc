@@ -1,0 +1,312 @@
+// Replication between three in-process nodes: each has its own LogStore in
+// a temporary directory and a ReplicaServer on a loopback port; the leader
+// ships batches over real sockets through a ShardReplicator. Placement is a
+// small in-memory table, one view per node (a stale leader keeps its view).
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <functional>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "cluster/placement.h"
+#include "cluster/replication/replica_server.h"
+#include "cluster/replication/shard_replicator.h"
+#include "cluster/shard_leaders.h"
+#include "storage/log_store.h"
+#include "util/clock.h"
+#include "util/file_system.h"
+
+namespace spate::cluster::replication {
+namespace {
+
+const streams::ReplicatedShard kShard{"123456789012", "us-east-1", "s", model::ShardIndex{0}};
+const std::string kKey = ShardKey("123456789012", "us-east-1", "s", model::ShardIdName(model::ShardIndex{0}));
+constexpr char kSecret[] = "cluster-secret";
+
+// One node's view of placement.
+class TablePlacement final : public Placement {
+ public:
+  explicit TablePlacement(std::string self) : self_(std::move(self)) {}
+  const std::string& SelfId() const override { return self_; }
+  std::optional<ReplicaSet> ReplicasOf(std::string_view shard_key) const override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (shard_key != kKey || !set_) return std::nullopt;
+    return set_;
+  }
+  std::optional<std::string> AddressOf(std::string_view node) const override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = addresses_.find(std::string(node));
+    if (it == addresses_.end()) return std::nullopt;
+    return it->second;
+  }
+  void Set(ReplicaSet set) {
+    std::lock_guard<std::mutex> l(mu_);
+    set_ = std::move(set);
+  }
+  void SetAddress(const std::string& node, std::string address) {
+    std::lock_guard<std::mutex> l(mu_);
+    addresses_[node] = std::move(address);
+  }
+
+ private:
+  const std::string self_;
+  mutable std::mutex mu_;
+  std::optional<ReplicaSet> set_;
+  std::map<std::string, std::string> addresses_;
+};
+
+class OneShard final : public ReplicaLogs {
+ public:
+  explicit OneShard(std::shared_ptr<storage::ShardLog> log) : log_(std::move(log)) {}
+  Result<std::shared_ptr<storage::ShardLog>> LogFor(std::string_view shard_key) override {
+    if (shard_key != kKey) return Status(ErrorCode::kNotFound, "no shard " + std::string(shard_key));
+    return log_;
+  }
+
+ private:
+  std::shared_ptr<storage::ShardLog> log_;
+};
+
+struct Node {
+  std::string id;
+  std::unique_ptr<storage::LogStore> store;
+  std::shared_ptr<storage::ShardLog> log;
+  std::unique_ptr<OneShard> logs;
+  std::unique_ptr<ReplicaServer> server;
+  std::unique_ptr<TablePlacement> placement;
+  std::unique_ptr<ShardReplicator> replicator;
+};
+
+std::vector<std::string> Batches(const storage::ShardLog& log) {
+  auto r = log.ReadBatches(log.StartOffset(), SIZE_MAX);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : std::vector<std::string>{};
+}
+
+// Waits for a condition another thread brings about, up to 10 s.
+bool Eventually(const std::function<bool()>& pred) {
+  for (int i = 0; i < 5000; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return pred();
+}
+
+class ReplicationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/spate_replication_test_XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    for (const char* id : {"n1", "n2", "n3"}) {
+      auto n = std::make_unique<Node>();
+      n->id = id;
+      storage::LogStoreOptions o;
+      o.dir = root_ + "/" + id;
+      o.fs = util::PosixFileSystem();
+      o.clock = &clock_;
+      o.segment_bytes = 16 << 10;
+      o.sync_threads = 1;
+      auto store = storage::LogStore::Open(o);
+      ASSERT_TRUE(store.ok()) << store.status().ToString();
+      n->store = std::move(*store);
+      auto log = n->store->OpenShard("g", model::ShardIndex{0});
+      ASSERT_TRUE(log.ok());
+      n->log = *log;
+      n->logs = std::make_unique<OneShard>(n->log);
+      n->placement = std::make_unique<TablePlacement>(id);
+      nodes_[id] = std::move(n);
+    }
+    for (const char* id : {"n1", "n2", "n3"}) StartServer(id);
+  }
+  void TearDown() override {
+    for (auto& [id, n] : nodes_) n->replicator.reset();
+    for (auto& [id, n] : nodes_) n->server.reset();
+    nodes_.clear();
+    util::PosixFileSystem()->RemoveAll(root_).IgnoreError();
+  }
+
+  Node& N(const std::string& id) { return *nodes_.at(id); }
+
+  void StartServer(const std::string& id) {
+    ReplicaServerOptions o;
+    o.secret = kSecret;
+    auto s = ReplicaServer::Start(o, N(id).logs.get());
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    N(id).server = std::move(*s);
+    for (auto& [other, n] : nodes_) {
+      n->placement->SetAddress(id, "127.0.0.1:" + std::to_string(N(id).server->port()));
+    }
+  }
+
+  // Makes `leader` the shard's leader under `epoch` in `leader`'s view
+  // (and in the views of `also`), with replica set `replicas`.
+  void Lead(const std::string& leader, int64_t epoch, std::vector<std::string> replicas,
+            ReplicatorOptions options = {}) {
+    ReplicaSet set{epoch, leader, std::move(replicas)};
+    N(leader).placement->Set(set);
+    if (N(leader).replicator == nullptr) {
+      options.secret = options.secret.empty() ? kSecret : options.secret;
+      N(leader).replicator = std::make_unique<ShardReplicator>(N(leader).placement.get(), options);
+    }
+  }
+
+  // What the registry does: a durable local append under `epoch`, then
+  // replication; the put's outcome.
+  Status Put(const std::string& leader, int64_t epoch, int records = 3) {
+    Node& n = N(leader);
+    std::vector<std::string> datas;
+    std::vector<storage::RecordInput> in;
+    for (int i = 0; i < records; ++i) datas.push_back("record-" + std::to_string(++counter_) + std::string(100, '.'));
+    for (const auto& d : datas) in.push_back(storage::RecordInput{"pk", d});
+    storage::AppendOptions o;
+    o.epoch = epoch;
+    std::promise<Status> p;
+    n.log->Append(in, 1000 + counter_, o, [&](Result<storage::AppendResult> r) {
+      if (!r.ok()) {
+        p.set_value(r.status());
+        return;
+      }
+      n.replicator->Replicate(kShard, n.log, r->base_offset + r->count, epoch, [&p](Status s) { p.set_value(s); });
+    });
+    return p.get_future().get();
+  }
+
+  bool SameLog(const std::string& a, const std::string& b) {
+    return Eventually([&] { return Batches(*N(a).log) == Batches(*N(b).log); });
+  }
+
+  std::string root_;
+  util::ManualClock clock_;
+  std::map<std::string, std::unique_ptr<Node>> nodes_;
+  int counter_ = 0;
+};
+
+TEST_F(ReplicationTest, MajorityAcknowledgesAndFollowersHoldTheLeadersBatches) {
+  Lead("n1", 5, {"n1", "n2", "n3"});
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(Put("n1", 5).ok()) << i;
+  EXPECT_EQ(N("n1").log->EndOffset(), storage::Offset(120));
+  EXPECT_TRUE(SameLog("n1", "n2"));
+  EXPECT_TRUE(SameLog("n1", "n3"));
+  EXPECT_EQ(N("n2").log->Epoch(), 5);
+  EXPECT_TRUE(Eventually([&] { return N("n1").replicator->FollowerDurableEnd(kKey, "n3") == storage::Offset(120); }));
+}
+
+TEST_F(ReplicationTest, OneDeadFollowerDoesNotBlockAcknowledgements) {
+  N("n3").server.reset();
+  Lead("n1", 5, {"n1", "n2", "n3"});
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(Put("n1", 5).ok()) << i;
+  EXPECT_TRUE(SameLog("n1", "n2"));
+  EXPECT_EQ(N("n3").log->EndOffset(), storage::Offset(0));
+  EXPECT_EQ(N("n1").replicator->FollowerDurableEnd(kKey, "n3"), std::nullopt);
+}
+
+TEST_F(ReplicationTest, NoMajorityFailsThePutWithUnavailable) {
+  N("n2").server.reset();
+  N("n3").server.reset();
+  ReplicatorOptions o;
+  o.ack_timeout_ms = 200;
+  Lead("n1", 5, {"n1", "n2", "n3"}, o);
+  Status s = Put("n1", 5);
+  EXPECT_EQ(s.code(), ErrorCode::kUnavailable) << s.ToString();
+}
+
+TEST_F(ReplicationTest, ASingleReplicaSetAcknowledgesAtOnce) {
+  Lead("n1", 5, {"n1"});
+  EXPECT_TRUE(Put("n1", 5).ok());
+}
+
+TEST_F(ReplicationTest, AWrongSecretIsRefused) {
+  ReplicatorOptions o;
+  o.secret = "not-the-secret";
+  o.ack_timeout_ms = 300;
+  Lead("n1", 5, {"n1", "n2", "n3"}, o);
+  EXPECT_EQ(Put("n1", 5).code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(N("n2").log->EndOffset(), storage::Offset(0));
+}
+
+TEST_F(ReplicationTest, AStaleLeaderIsFencedByReplicasThatSawAHigherEpoch) {
+  Lead("n1", 5, {"n1", "n2", "n3"});
+  ASSERT_TRUE(Put("n1", 5).ok());
+  ASSERT_TRUE(SameLog("n1", "n2"));
+  ASSERT_TRUE(SameLog("n1", "n3"));
+  // n2 takes over under epoch 7 with n3 (n1 is believed dead); n1 does not
+  // know and keeps its view.
+  Lead("n2", 7, {"n2", "n3"});
+  ASSERT_TRUE(Put("n2", 7).ok());
+  EXPECT_EQ(N("n3").log->Epoch(), 7);
+  // n1's local append still works (its own log never saw epoch 7), but no
+  // replica acknowledges an epoch 5 batch any more.
+  Status s = Put("n1", 5);
+  EXPECT_EQ(s.code(), ErrorCode::kUnavailable) << s.ToString();
+  EXPECT_EQ(N("n3").log->EndOffset(), storage::Offset(6));
+}
+
+TEST_F(ReplicationTest, ANewLeaderTruncatesDivergentTailsAndKeepsEveryAcknowledgedBatch) {
+  Lead("n1", 5, {"n1", "n2", "n3"});
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(Put("n1", 5).ok());
+  ASSERT_TRUE(SameLog("n1", "n2"));
+  ASSERT_TRUE(SameLog("n1", "n3"));
+  const auto acknowledged = Batches(*N("n1").log);
+  // n1 stops replicating, appends three batches that are never
+  // acknowledged, and one of them reaches n3 only, before n1 "dies".
+  N("n1").replicator.reset();
+  for (int i = 0; i < 3; ++i) {
+    std::promise<bool> p;
+    std::vector<storage::RecordInput> in{{"pk", "unacknowledged-" + std::to_string(i)}};
+    storage::AppendOptions o;
+    o.epoch = 5;
+    N("n1").log->Append(in, 5000, o, [&](Result<storage::AppendResult> r) { p.set_value(r.ok()); });
+    ASSERT_TRUE(p.get_future().get());
+  }
+  auto tail = *N("n1").log->ReadBatches(storage::Offset(30), SIZE_MAX);
+  ASSERT_EQ(tail.size(), 3u);
+  {
+    std::promise<Status> p;
+    N("n3").log->AppendReplicated(tail[0], 5, [&](Result<storage::AppendResult> r) { p.set_value(r.status()); });
+    ASSERT_TRUE(p.get_future().get().ok());
+  }
+  // n2 (which holds every acknowledged batch) leads under epoch 8.
+  Lead("n2", 8, {"n2", "n3", "n1"});
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(Put("n2", 8).ok());
+  ASSERT_TRUE(SameLog("n2", "n3"));
+  ASSERT_TRUE(SameLog("n2", "n1"));
+  auto now = Batches(*N("n3").log);
+  ASSERT_EQ(now.size(), acknowledged.size() + 2);
+  for (size_t i = 0; i < acknowledged.size(); ++i) EXPECT_EQ(now[i], acknowledged[i]);
+  EXPECT_EQ(N("n3").log->BatchAt(storage::Offset(30))->epoch, 8);
+  EXPECT_EQ(N("n1").log->Epoch(), 8);
+  EXPECT_EQ(N("n3").log->Epoch(), 8);
+}
+
+TEST_F(ReplicationTest, ALaggingFollowerIsCaughtUpFromTheLeadersLog) {
+  N("n3").server.reset();
+  Lead("n1", 5, {"n1", "n2", "n3"});
+  for (int i = 0; i < 60; ++i) ASSERT_TRUE(Put("n1", 5, 5).ok());  // several segments
+  EXPECT_EQ(N("n3").log->EndOffset(), storage::Offset(0));
+  StartServer("n3");
+  ASSERT_TRUE(Put("n1", 5).ok());
+  EXPECT_TRUE(SameLog("n1", "n3"));
+  EXPECT_TRUE(Eventually([&] { return N("n1").replicator->FollowerDurableEnd(kKey, "n3") == storage::Offset(303); }));
+}
+
+TEST_F(ReplicationTest, AFollowerThatRestartsIsMatchedAgain) {
+  Lead("n1", 5, {"n1", "n2", "n3"});
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Put("n1", 5).ok());
+  ASSERT_TRUE(SameLog("n1", "n2"));
+  N("n2").server.reset();
+  N("n3").server.reset();
+  StartServer("n2");
+  StartServer("n3");
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Put("n1", 5).ok());
+  EXPECT_TRUE(SameLog("n1", "n2"));
+  EXPECT_TRUE(SameLog("n1", "n3"));
+}
+
+}  // namespace
+}  // namespace spate::cluster::replication

@@ -1,0 +1,134 @@
+// The registry's replication hook (replicator.h): a put is acknowledged
+// only after the Replicator says so, its failure fails the shard's records,
+// and the write gate's authority is stamped into the batch as its epoch.
+
+#include "streams/replicator.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <mutex>
+
+#include "storage/format.h"
+#include "streams/tests/registry_fixture.h"
+#include "streams/write_gate.h"
+
+namespace spate::streams {
+namespace {
+
+// Admits every append under a fixed authority.
+class FixedGate final : public WriteGate {
+ public:
+  explicit FixedGate(int64_t authority) : authority_(authority) {}
+  Result<int64_t> Admit(const metadata::StreamMeta&, model::ShardIndex) const override { return authority_; }
+  bool StillHolds(int64_t) const override { return true; }
+
+ private:
+  int64_t authority_;
+};
+
+// Holds every call until the test answers it.
+class HeldReplicator final : public Replicator {
+ public:
+  struct Call {
+    ReplicatedShard shard;
+    storage::Offset end;
+    int64_t authority;
+    std::function<void(Status)> done;
+  };
+  void Replicate(const ReplicatedShard& shard, std::shared_ptr<storage::ShardLog> log, storage::Offset end,
+                 int64_t authority, std::function<void(Status)> done) override {
+    std::lock_guard<std::mutex> l(mu_);
+    EXPECT_GE(log->EndOffset(), end) << "called before the batch was durable locally";
+    calls_.push_back(Call{shard, end, authority, std::move(done)});
+    if (waiting_) {
+      waiting_->set_value();
+      waiting_.reset();
+    }
+  }
+  // Waits for the next call (or returns the one already made).
+  Call Next() {
+    std::future<void> f;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (calls_.empty()) {
+        waiting_.emplace();
+        f = waiting_->get_future();
+      }
+    }
+    if (f.valid()) f.wait();
+    std::lock_guard<std::mutex> l(mu_);
+    Call c = std::move(calls_.front());
+    calls_.erase(calls_.begin());
+    return c;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Call> calls_;
+  std::optional<std::promise<void>> waiting_;
+};
+
+class ReplicatorHookTest : public RegistryFixture {
+ protected:
+  void SetUp() override {
+    RegistryFixture::SetUp();
+    RegistryOptions ro;
+    ro.write_gate = &gate_;
+    ro.replicator = &replicator_;
+    OpenRegistry(ro);
+    CreateActive(ref_, 1);
+  }
+  std::future<Result<std::vector<PutOutcome>>> PutAsync(std::vector<PutEntry> entries) {
+    auto p = std::make_shared<std::promise<Result<std::vector<PutOutcome>>>>();
+    auto f = p->get_future();
+    registry_->Put(ref_, std::move(entries), [p](Result<std::vector<PutOutcome>> r) { p->set_value(std::move(r)); });
+    return f;
+  }
+
+  FixedGate gate_{41};
+  HeldReplicator replicator_;
+};
+
+TEST_F(ReplicatorHookTest, ThePutWaitsForTheReplicatorAndTheEpochIsStamped) {
+  auto put = PutAsync({{"a", "1", std::nullopt}, {"b", "2", std::nullopt}});
+  HeldReplicator::Call call = replicator_.Next();
+  EXPECT_EQ(call.shard.account, ref_.account);
+  EXPECT_EQ(call.shard.region, ref_.region);
+  EXPECT_EQ(call.shard.stream, ref_.name);
+  EXPECT_EQ(call.shard.shard, model::ShardIndex{0});
+  EXPECT_EQ(call.end, storage::Offset(2));
+  EXPECT_EQ(call.authority, 41);
+  EXPECT_EQ(put.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout)
+      << "acknowledged before replicated";
+  call.done(Status::Ok());
+  auto out = put.get();
+  ASSERT_TRUE(out.ok());
+  ASSERT_EQ(out->size(), 2u);
+  EXPECT_TRUE((*out)[0].status.ok());
+  EXPECT_TRUE((*out)[1].status.ok());
+  // The batch on disk carries the authority as its fencing epoch.
+  std::shared_ptr<storage::ShardLog> log;
+  ASSERT_TRUE(registry_
+                  ->WithStream(ref_,
+                               [&](const Stream& s) {
+                                 log = s.Log(model::ShardIndex{0});
+                                 return Status::Ok();
+                               })
+                  .ok());
+  auto batch = log->BatchAt(storage::Offset(0));
+  ASSERT_TRUE(batch.ok());
+  EXPECT_EQ(batch->epoch, 41);
+}
+
+TEST_F(ReplicatorHookTest, AReplicationFailureFailsTheShardsRecords) {
+  auto put = PutAsync({{"a", "1", std::nullopt}});
+  replicator_.Next().done(Status(ErrorCode::kUnavailable, "no majority"));
+  auto out = put.get();
+  ASSERT_TRUE(out.ok());
+  ASSERT_EQ(out->size(), 1u);
+  EXPECT_EQ((*out)[0].status.code(), ErrorCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace spate::streams
