@@ -11,5 +11,6 @@ namespace spate::streams {
 // hands records to a client or a consumer (GetRecords, SubscribeToShard, the
 // Firehose and Analytics sources) calls it after ShardLog::Read.
 void DropControlRecords(std::vector<storage::StoredRecord>* records);
+void DropControlRecords(std::vector<storage::RecordView>* records);  // after ShardLog::ReadViews
 
 }  // namespace spate::streams

@@ -51,4 +51,8 @@ void DropControlRecords(std::vector<storage::StoredRecord>* records) {
   std::erase_if(*records, [](const storage::StoredRecord& r) { return dedup::IsControlRecord(r.partition_key); });
 }
 
+void DropControlRecords(std::vector<storage::RecordView>* records) {
+  std::erase_if(*records, [](const storage::RecordView& r) { return dedup::IsControlRecord(r.partition_key); });
+}
+
 }  // namespace spate::streams
