@@ -202,10 +202,11 @@ TEST_F(RegistryTest, IteratorOfRecreatedStreamIsRejected) {
 }
 
 TEST_F(RegistryTest, AnEpochTheCatalogHandedOutElsewhereIsNotReused) {
-  // Cluster mode: an earlier catalog owner counted epochs up to 7 for
-  // streams this registry never saw; the next incarnation takes 8.
+  // Cluster mode: an earlier catalog owner counted epochs up to 7 past the
+  // first of the current layout for streams this registry never saw; the
+  // next incarnation takes the one after.
   CreateActive(ref_, 1);
-  ASSERT_TRUE(catalog_->PutSetting("stream-epoch", "7").ok());
+  ASSERT_TRUE(catalog_->PutSetting("stream-epoch", std::to_string(model::kFirstExactEpoch + 7)).ok());
   StreamRef other{"000000000000", "us-east-1", "other"};
   CreateActive(other, 1);
   uint32_t epoch = 0;
@@ -216,7 +217,7 @@ TEST_F(RegistryTest, AnEpochTheCatalogHandedOutElsewhereIsNotReused) {
                                  return Status::Ok();
                                })
                   .ok());
-  EXPECT_EQ(epoch, 8u);
+  EXPECT_EQ(epoch, model::kFirstExactEpoch + 8);
 }
 
 TEST_F(RegistryTest, RestartKeepsStreamsTagsAndRecords) {
