@@ -127,8 +127,10 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
           pending->outcomes[pos].shard = shard;
           answered[pos] = 1;
         }
+        // An init-capture: clang 14 (the fuzz build) cannot capture a
+        // structured binding by name.
         auto fill = [pending, shard, epoch = s->meta().epoch, encrypted = !key_id.empty(),
-                     positions](Result<uint64_t> first) {
+                     positions = positions](Result<uint64_t> first) {
           for (size_t j = 0; j < positions.size(); ++j) {
             PutOutcome& o = pending->outcomes[positions[j]];
             o.encrypted = encrypted;
