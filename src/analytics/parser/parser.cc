@@ -335,8 +335,10 @@ class Parser {
     if (unit.size() > 1 && unit.back() == 'S') unit.pop_back();
     int64_t ms = UnitMillis(unit);
     if (ms == 0) Fail("a time unit (SECOND, MINUTE, HOUR, DAY)");
+    int64_t total = 0;
+    if (__builtin_mul_overflow(n, ms, &total)) FailAt(t, "interval '" + t.text + "' is too long");
     Next();
-    return n * ms;
+    return total;
   }
 
   std::unique_ptr<WindowSpec> ParseWindowBody(bool stagger) {
