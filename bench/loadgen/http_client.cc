@@ -207,7 +207,10 @@ class Http1Connection final : public ClientConnection {
       std::memset(body_buf_.get() + len, 0, kResponsePadding);
       in_.erase(0, head + have);
       if (have == len) return Deliver(std::string_view(body_buf_.get(), len));
-      asio::async_read(socket_, asio::buffer(body_buf_.get() + have, len - have),
+      // Everything that is left in each read: asio's default (transfer_all)
+      // asks for at most 64 KiB per call.
+      auto whole = [](boost::system::error_code ec, size_t) -> size_t { return ec ? 0 : size_t{1} << 30; };
+      asio::async_read(socket_, asio::buffer(body_buf_.get() + have, len - have), whole,
                        [this, len](boost::system::error_code ec, size_t) {
                          if (ec) return Fail();
                          Deliver(std::string_view(body_buf_.get(), len));
