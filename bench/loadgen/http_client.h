@@ -14,6 +14,7 @@
 #include <utility>  // before Asio: its awaitable.hpp needs std::exchange
 
 #include <boost/asio.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,9 +32,13 @@ struct Endpoint {
   bool cbor = false;
 };
 
+// Readable bytes that follow every response body handed to a callback
+// (simdjson's SIMDJSON_PADDING), so that a parser may read it in place.
+inline constexpr size_t kResponsePadding = 64;
+
 // Called once per request: `status` is the HTTP status (0 when the connection
 // failed before a response arrived), `body` the response body (valid only
-// during the call).
+// during the call, followed by kResponsePadding readable bytes).
 using ResponseCallback = std::function<void(int status, std::string_view body)>;
 
 class ClientConnection {

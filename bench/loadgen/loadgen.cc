@@ -13,6 +13,8 @@
 //   probe    does the server know an operation (--operation)? exit 0 if yes
 //   firehose Firehose PutRecordBatch, --records records per call, to the
 //            delivery stream(s) --stream (created beforehand)
+//   selftest checks the base64 decoder's vectorised loop against its scalar
+//            loop on random and corrupted input; exit 0 if they agree
 //
 // Load model. With --rate R > 0 the load is open-loop: request i is due at
 // start + i/R whether or not earlier requests have been answered; a due
@@ -41,6 +43,9 @@
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
+
+#include "base64_decode.h"
 #include "histogram.h"
 #include "http_client.h"
 
@@ -75,13 +80,14 @@ struct Flags {
   int keys = 1000;    // partition-key pool; 1 = one hot shard
   double max_mb = 0;  // stop once this much payload is acknowledged (0 = no limit)
   int consumers = 1;
+  bool checksum = false;  // get: data_sum of the decoded records
   double poll_ms = 1;
   std::string operation = "SubscribeToShard";
   uint64_t seed = 1;
 };
 
 constexpr const char* kHelp = R"(spate_loadgen MODE [flags]
-modes: create put puts mixed get prop probe firehose
+modes: create put puts mixed get prop probe firehose selftest
   --port N             server port (required)     --host ADDR (default 127.0.0.1)
   --h2                 HTTP/2 cleartext (prior knowledge) instead of HTTP/1.1
   --conns N            connections (default 8)    --h2-streams N  in flight per h2 connection (default 1)
@@ -97,6 +103,10 @@ modes: create put puts mixed get prop probe firehose
   --max-mb M           stop once M MB of payload are acknowledged
   --consumers N        get: concurrent readers of the shard (default 1)
   --cbor               get: GetRecords in CBOR (application/x-amz-cbor-1.1, Data as raw bytes)
+                       (JSON Data is base64-decoded, as a consumer decodes it; cpu_s in the
+                       result is this process's CPU time)
+  --checksum           get: add data_sum to the result, a checksum of every record's decoded Data
+                       (the same for a JSON and a CBOR drain of the same records)
   --poll-ms MS         prop: pause after an empty GetRecords (default 1)
   --operation NAME     probe: the operation to probe (default SubscribeToShard)
 )";
@@ -147,6 +157,8 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       f->max_mb = std::stod(val());
     else if (a == "--cbor")
       f->ep.cbor = true;
+    else if (a == "--checksum")
+      f->checksum = true;
     else if (a == "--consumers")
       f->consumers = std::stoi(val());
     else if (a == "--poll-ms")
@@ -218,13 +230,6 @@ std::string Unbase64(std::string_view in) {
     }
   }
   return out;
-}
-
-size_t DecodedSize(std::string_view b64) {
-  size_t n = b64.size() / 4 * 3;
-  if (!b64.empty() && b64.back() == '=') --n;
-  if (b64.size() > 1 && b64[b64.size() - 2] == '=') --n;
-  return n;
 }
 
 // The value of `"key":"value"` in a flat JSON text, or empty.
@@ -683,33 +688,101 @@ int Probe(const Flags& f) {
 
 // ---------------------------------------------------------------- GetRecords drain
 
+// This process's CPU time so far (user + system), in seconds.
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
+
 // A GetRecords answer reduced to what the drain needs.
 struct DrainPage {
   uint64_t records = 0;
   uint64_t data_bytes = 0;
+  uint64_t data_sum = 0;  // with --checksum: DataSum of every record's decoded Data, added up
   int64_t behind = -1;
   std::string next_iterator;
 };
 
-bool ParseJsonPage(simdjson::ondemand::parser& parser, std::string_view resp, DrainPage* page) {
-  simdjson::padded_string padded(resp);
-  auto doc = parser.iterate(padded);
-  for (auto field : doc.get_object()) {
-    std::string_view key = field.unescaped_key();
-    if (key == "Records") {
-      for (auto rec : field.value().get_array()) {
-        std::string_view data = rec["Data"].get_string();
-        page->data_bytes += DecodedSize(data);
-        ++page->records;
-      }
-    } else if (key == "NextShardIterator") {
-      page->next_iterator = std::string(std::string_view(field.value().get_string()));
-    } else if (key == "MillisBehindLatest") {
-      page->behind = field.value().get_int64();
-    }
+// A checksum of one record's bytes, so that the JSON drain (base64 decoded
+// here) and the CBOR drain (raw bytes) of the same shard can be compared:
+// the 8-byte little-endian words (the last zero-padded), each weighted by
+// its position, plus the length. Records add up, in any order.
+uint64_t DataSum(std::string_view d) {
+  uint64_t sum = d.size() * 0x9e3779b97f4a7c15ull;
+  size_t i = 0;
+  uint64_t k = 1;
+  for (; i + 8 <= d.size(); i += 8, ++k) {
+    uint64_t w;
+    std::memcpy(&w, d.data() + i, 8);
+    sum += w * k;
   }
-  return true;
+  if (i < d.size()) {
+    uint64_t w = 0;
+    std::memcpy(&w, d.data() + i, d.size() - i);
+    sum += w * k;
+  }
+  return sum;
 }
+
+// Decodes every record's Data (the bytes a consumer would get) into a
+// reused buffer; the answer is parsed in place (`resp` is followed by
+// kResponsePadding readable bytes).
+class JsonPageParser {
+ public:
+  explicit JsonPageParser(bool checksum) : checksum_(checksum) {}
+  bool Parse(std::string_view resp, DrainPage* page) {
+    auto doc = parser_.iterate(resp.data(), resp.size(), resp.size() + kResponsePadding);
+    for (auto field : doc.get_object()) {
+      std::string_view key = field.unescaped_key();
+      if (key == "Records") {
+        for (auto rec : field.value().get_array()) {
+          for (auto member : rec.get_object()) {
+            if (member.unescaped_key().value() != "Data") continue;
+            if (!Decode(member.value(), page)) return false;
+            ++page->records;
+          }
+        }
+      } else if (key == "NextShardIterator") {
+        page->next_iterator = std::string(std::string_view(field.value().get_string()));
+      } else if (key == "MillisBehindLatest") {
+        page->behind = field.value().get_int64();
+      }
+    }
+    return true;
+  }
+
+ private:
+  // One Data string. Base64 needs no JSON escapes, so the token's raw bytes
+  // are decoded where they lie; a string with a backslash (a server may
+  // write "\/") is unescaped by simdjson first.
+  bool Decode(simdjson::ondemand::value v, DrainPage* page) {
+    std::string_view tok = v.raw_json_token();
+    while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\n' || tok.back() == '\r' || tok.back() == '\t')) {
+      tok.remove_suffix(1);
+    }
+    if (tok.size() < 2 || tok.front() != '"' || tok.back() != '"') return false;
+    std::string_view text = tok.substr(1, tok.size() - 2);
+    if (std::memchr(text.data(), '\\', text.size()) != nullptr) {
+      std::string_view unescaped;
+      if (v.get_string().get(unescaped) != simdjson::SUCCESS) return false;
+      text = unescaped;
+    }
+    const size_t need = Base64DecodedMax(text) + kBase64DecodeSlack;
+    if (need > out_.size()) out_.resize(need);
+    const ptrdiff_t n = Base64Decode(text, out_.data());
+    if (n < 0) return false;
+    std::string_view data(out_.data(), static_cast<size_t>(n));
+    page->data_bytes += data.size();
+    if (checksum_) page->data_sum += DataSum(data);
+    return true;
+  }
+
+  bool checksum_;
+  simdjson::ondemand::parser parser_;
+  std::vector<char> out_;
+};
 
 // A minimal CBOR (RFC 8949) reader over one GetRecords answer: definite and
 // indefinite lengths, tags skipped; enough to walk the document and find
@@ -835,7 +908,7 @@ class CborReader {
   bool ok_ = true;
 };
 
-bool ParseCborPage(std::string_view resp, DrainPage* page) {
+bool ParseCborPage(std::string_view resp, bool checksum, DrainPage* page) {
   CborReader r(resp);
   return r.Map([&](std::string_view key) {
     if (key == "Records") {
@@ -846,6 +919,7 @@ bool ParseCborPage(std::string_view resp, DrainPage* page) {
           std::string_view data;
           if (!r.String(&data)) return false;
           page->data_bytes += data.size();
+          if (checksum) page->data_sum += DataSum(data);
           return true;
         });
       });
@@ -904,7 +978,8 @@ int Drain(const Flags& flags) {
   uint64_t start = NowNs();
   uint64_t deadline = start + static_cast<uint64_t>(f.duration_s * 1e9);
   int running = f.consumers;
-  simdjson::ondemand::parser parser;
+  uint64_t data_sum = 0;
+  JsonPageParser json(f.checksum);
   std::function<void(int)> next = [&](int c) {
     if (NowNs() > deadline || iters[c].empty()) {
       --running;
@@ -921,7 +996,7 @@ int Drain(const Flags& flags) {
       stats.latency.Record(NowNs() - sent);
       ++stats.ok;
       DrainPage page;
-      bool parsed = f.ep.cbor ? ParseCborPage(resp, &page) : ParseJsonPage(parser, resp, &page);
+      bool parsed = f.ep.cbor ? ParseCborPage(resp, f.checksum, &page) : json.Parse(resp, &page);
       if (!parsed) {
         stats.Error(status, "unparsable GetRecords answer");
         --running;
@@ -929,6 +1004,7 @@ int Drain(const Flags& flags) {
       }
       stats.records += page.records;
       stats.bytes += page.data_bytes;
+      data_sum += page.data_sum;
       iters[c] = (page.records == 0 && page.behind <= 0) ? std::string() : page.next_iterator;
       next(c);
     });
@@ -937,7 +1013,14 @@ int Drain(const Flags& flags) {
   while (running > 0 && io.run_one() > 0) {
   }
   double seconds = static_cast<double>(NowNs() - start) / 1e9;
-  PrintResult(f, stats, seconds);
+  char extra[96];
+  std::snprintf(extra, sizeof extra, ",\"cpu_s\":%.3f", CpuSeconds());
+  std::string more = extra;
+  if (f.checksum) {
+    std::snprintf(extra, sizeof extra, ",\"data_sum\":\"%016llx\"", (unsigned long long)data_sum);
+    more += extra;
+  }
+  PrintResult(f, stats, seconds, more);
   return stats.errors == 0 ? 0 : 1;
 }
 
@@ -1064,6 +1147,45 @@ int Propagation(const Flags& f) {
   return 0;
 }
 
+// The base64 decoder's vectorised loop against its scalar loop: random
+// encodings of every length up to 300 bytes, each also with one character
+// replaced by a character outside the alphabet or by '=', at every position.
+int SelfTest() {
+  std::mt19937_64 rng(7);
+  std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::vector<char> a(512), b(512);
+  int checked = 0, failures = 0;
+  auto compare = [&](const std::string& text) {
+    const ptrdiff_t na = Base64Decode(text, a.data()), nb = Base64DecodeScalar(text, b.data());
+    ++checked;
+    if (na != nb || (na > 0 && std::memcmp(a.data(), b.data(), static_cast<size_t>(na)) != 0)) {
+      if (++failures <= 5) std::fprintf(stderr, "mismatch on %s: %td vs %td\n", text.c_str(), na, nb);
+    }
+    return na;
+  };
+  for (size_t len = 0; len <= 300; ++len) {
+    std::string raw(len, '\0');
+    for (auto& c : raw) c = static_cast<char>(rng());
+    const std::string text = Base64(raw);
+    if (compare(text) != static_cast<ptrdiff_t>(len) || std::memcmp(a.data(), raw.data(), len) != 0) {
+      if (++failures <= 5) std::fprintf(stderr, "wrong decoding of %zu bytes\n", len);
+    }
+    for (size_t pos = 0; pos < text.size(); ++pos) {
+      for (char bad : {'=', '-', '_', '\\', '\0', '\x80', '\xff', ' '}) {
+        std::string t = text;
+        if (t[pos] == bad) continue;
+        t[pos] = bad;
+        compare(t);
+      }
+      std::string t = text;  // another alphabet character: still decodes or not, the same way
+      t[pos] = alphabet[rng() % 64];
+      compare(t);
+    }
+  }
+  std::printf("{\"mode\":\"selftest\",\"checked\":%d,\"failures\":%d}\n", checked, failures);
+  return failures == 0 ? 0 : 1;
+}
+
 int RunLoad(const Flags& f) {
   asio::io_context io;
   auto streams = StreamNames(f);
@@ -1095,6 +1217,7 @@ int RunLoad(const Flags& f) {
 int main(int argc, char** argv) {
   using namespace spate::bench;
   Flags f;
+  if (argc == 2 && std::string(argv[1]) == "selftest") return SelfTest();
   if (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
     std::fputs(kHelp, stdout);
     return 0;

@@ -10,10 +10,13 @@
 # prints each run's MB/s of record data and the median per encoding.
 #
 # Besides the wall-clock rate, each run reports spated's own CPU time (user +
-# system, from /proc/PID/stat) as MB of record data served per CPU-second:
-# on a machine shared with other work the wall-clock figure measures the
-# neighbours, the CPU figure the server (a drain is CPU-bound: one reader,
-# data in the page cache). With
+# system, from /proc/PID/stat) as MB of record data served per CPU-second,
+# and the reader's (spate_loadgen, which parses every answer and base64-decodes
+# every JSON record's Data) the same way: on a machine shared with other work
+# the wall-clock figure measures the neighbours, the CPU figures the two ends
+# of the closed loop. The load average is printed beside each run. Before
+# the measured runs, one JSON and one CBOR drain compare a checksum of the
+# decoded records (they must agree). With
 # --perf FILE, `perf record -g` samples spated during the drains (FILE.json
 # and FILE.cbor), for `perf report -i FILE.json`; $PERF_ARGS replaces -g
 # (e.g. "--call-graph dwarf -F 300" for exact user-space stacks).
@@ -29,6 +32,7 @@ MB=300
 REPS=3
 BYTES=1024
 PERF=""
+CHECKSUM=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --mb) MB=$2; shift 2 ;;
@@ -73,7 +77,7 @@ drain() {
     sleep 0.5
   fi
   t0=$(cpu_ticks)
-  out=$("$LOADGEN" get --port "$PORT" --stream drain --duration 60 --warmup 0 $flag)
+  out=$("$LOADGEN" get --port "$PORT" --stream drain --duration 60 --warmup 0 $flag $CHECKSUM)
   t1=$(cpu_ticks)
   if [ -n "$PERF" ]; then
     kill -INT "$PP"
@@ -85,21 +89,36 @@ r = json.loads(sys.stdin.read().splitlines()[-1])
 assert r["errors"] == 0, r
 cpu_s = (int(sys.argv[2]) - int(sys.argv[1])) / os.sysconf("SC_CLK_TCK")
 mb = r["mb_per_s"] * r["seconds"]
-print("%.1f %.1f" % (r["mb_per_s"], mb / cpu_s if cpu_s > 0 else 0))' "$t0" "$t1"
+print("%.1f %.1f %.1f %s" % (r["mb_per_s"], mb / cpu_s if cpu_s > 0 else 0, mb / r["cpu_s"] if r["cpu_s"] > 0 else 0,
+                             r.get("data_sum", "-")))' "$t0" "$t1"
 }
 # spated's user + system CPU time so far, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SPID/stat"; }
 
-drain json >/dev/null  # warm the page cache and the server
-jw="" jc="" cw="" cc=""
+load() { cut -d' ' -f1 /proc/loadavg; }
+
+# Warm the page cache and the server, and check the reader: both encodings
+# of the same records must decode to the same bytes.
+CHECKSUM=--checksum
+set -- $(drain json) $(drain cbor)
+CHECKSUM=""
+if [ "$4" != "$8" ] || [ "$4" = - ]; then
+  echo "the JSON and CBOR drains decoded different data (checksums $4, $8)" >&2
+  exit 1
+fi
+echo "checksum of the decoded records: $4 (JSON and CBOR agree)"
+jw="" jc="" jl="" cw="" cc="" cl=""
 n=0
 while [ $n -lt "$REPS" ]; do
+  l=$(load)
   set -- $(drain json) $(drain cbor)
-  echo "run $((n + 1)): json $1 MB/s ($2 MB per spated CPU-second), cbor $3 MB/s ($4 MB per CPU-second)"
-  jw="$jw $1" jc="$jc $2" cw="$cw $3" cc="$cc $4"
+  echo "run $((n + 1)) (load $l): json $1 MB/s (per CPU-second: spated $2 MB, reader $3 MB)," \
+    "cbor $5 MB/s (spated $6 MB, reader $7 MB)"
+  jw="$jw $1" jc="$jc $2" jl="$jl $3" cw="$cw $5" cc="$cc $6" cl="$cl $7"
   n=$((n + 1))
 done
 median() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
-echo "median json: $(median "$jw") MB/s wall, $(median "$jc") MB per spated CPU-second"
-echo "median cbor: $(median "$cw") MB/s wall, $(median "$cc") MB per spated CPU-second"
+echo "median json: $(median "$jw") MB/s wall; per CPU-second: spated $(median "$jc") MB, reader $(median "$jl") MB"
+echo "median cbor: $(median "$cw") MB/s wall; per CPU-second: spated $(median "$cc") MB, reader $(median "$cl") MB"
+echo "load average at the end: $(load)"
 echo "($BYTES-byte records; MB = 10^6 bytes of record data)"

@@ -28,13 +28,30 @@ TEST(Crc32cTest, ExtendEqualsWhole) {
 
 TEST(Crc32cTest, HardwareMatchesPortable) {
   std::mt19937 rng(7);
-  for (size_t len : {0, 1, 7, 8, 9, 63, 64, 65, 1000, 4096, 100001}) {
+  // Around the interleaved loops' run sizes (3 x 256 and 3 x 8192 bytes).
+  for (size_t len : {0,    1,    7,    8,     9,     63,    64,    65,    767,   768,    769,    1000,
+                     1543, 1544, 4096, 24575, 24576, 24577, 25344, 49151, 49152, 100001, 1 << 20}) {
     std::string s(len, '\0');
     for (char& c : s) c = static_cast<char>(rng());
     for (size_t off = 0; off < 8 && off <= len; ++off) {
       EXPECT_EQ(Extend(0, s.data() + off, len - off), ExtendPortable(0, s.data() + off, len - off))
           << len << "/" << off;
     }
+  }
+}
+
+// The interleaved chains combine correctly whatever the CRC they continue:
+// a long input extended in two parts, cut at every kind of boundary.
+TEST(Crc32cTest, InterleavedExtendEqualsWhole) {
+  std::mt19937 rng(11);
+  std::string s(3 * 8192 * 2 + 3 * 256 * 3 + 13, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  const uint32_t whole = ExtendPortable(0, s.data(), s.size());
+  EXPECT_EQ(Crc32c(s), whole);
+  for (size_t cut : {size_t{1}, size_t{255}, size_t{768}, size_t{8191}, size_t{24576}, size_t{24577}, s.size() - 1}) {
+    const uint32_t a = Extend(0, s.data(), cut);
+    EXPECT_EQ(a, ExtendPortable(0, s.data(), cut)) << cut;
+    EXPECT_EQ(Extend(a, s.data() + cut, s.size() - cut), whole) << cut;
   }
 }
 
