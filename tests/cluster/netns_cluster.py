@@ -20,17 +20,20 @@ gateway dials its own :2379) keeps its quorum while the node loses etcd.
 Faults: `kill9`/`restart` and `pause`/`resume` of a node or an etcd member, `partition_node` (one
 namespace cut from the other two in both directions, the clients still reach it), `cut_from_etcd`
 (a node's spated cut from every etcd member), `heal` (every nftables rule of the run removed), and
-clock skew (a node started under libfaketime, wall clock only). `close()` kills every process and
+clock skew (`start_spated(node, skew_ms=...)`: clock_skew_shim.c preloaded, wall clock only;
+libfaketime hangs spated, see the shim). `close()` kills every process and
 deletes every namespace; it runs on failure too, and a new Cluster removes what a killed earlier run
 left behind.
 """
 
 import base64
+import calendar
 import contextlib
 import ctypes
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -43,7 +46,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SPATED_BIN = Path(os.environ.get("SPATED_BIN", REPO_ROOT / "build" / "spated"))
 INSPECT_BIN = Path(os.environ.get("SPATE_INSPECT_BIN", REPO_ROOT / "build" / "spate-inspect"))
 ETCD_BIN = shutil.which("etcd") or "/usr/bin/etcd"
-LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+SKEW_SHIM = Path(os.environ.get("SPATE_CLOCK_SKEW_SHIM", REPO_ROOT / "build" / "tests" / "clock_skew_shim.so"))
 NETNS_DIR = Path("/var/run/netns")
 NAME_TAG = "spcl"                 # every namespace of this harness starts with it
 SUBNET = "10.77.0"
@@ -131,11 +134,6 @@ def sweep_stale_namespaces():
             _run("ip", "netns", "del", entry.name, check=False)
 
 
-class SkewUnsupported(Exception):
-    """libfaketime cannot start spated: 0.9.10 (Debian 12) recurses in clock_gettime() when it is
-    preloaded into a program linked with jemalloc, and the program hangs."""
-
-
 class Proc:
     """A process started inside a namespace with `ip netns exec` (which execs: the pid is the
     program's), its output in a log file per start."""
@@ -205,7 +203,7 @@ class Node:
         self.dir.mkdir(parents=True)
         self.etcd = Proc(self.ns, f"etcd{i}", self.dir)
         self.spated = Proc(self.ns, f"spated{i}", self.dir)
-        self.skew = None              # libfaketime's FAKETIME value while skewed
+        self.skew_ms = None           # the wall-clock skew spated runs with
 
     @property
     def endpoint(self):
@@ -325,14 +323,16 @@ class Cluster:
             argv += ["--replication-port", str(REPLICATION_PORT)]
         return argv
 
-    def start_spated(self, node, skew=None):
-        """Starts node's spated and waits until it listens and holds its etcd key. `skew`: a
-        libfaketime offset such as "+150s" for the wall clock (CLOCK_MONOTONIC stays true)."""
-        node.skew = skew
+    def start_spated(self, node, skew_ms=None):
+        """Starts node's spated and waits until it listens and holds its etcd key. `skew_ms`: its wall
+        clock this far ahead (negative: behind), through clock_skew_shim.c (CLOCK_REALTIME only;
+        the monotonic clock stays true)."""
+        node.skew_ms = skew_ms
         env = None
-        if skew is not None:
-            env = {"LD_PRELOAD": LIBFAKETIME, "FAKETIME": skew, "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-                   "FAKETIME_NO_CACHE": "1"}
+        if skew_ms is not None:
+            if not SKEW_SHIM.exists():
+                raise AssertionError(f"{SKEW_SHIM} not built (ninja -C build spate_clock_skew_shim)")
+            env = {"LD_PRELOAD": str(SKEW_SHIM), "SPATE_CLOCK_SKEW_MS": str(skew_ms)}
         node.spated.spawn(self.spated_argv(node), env=env)
         marker = f"listening on {node.addr}:{SPATED_PORT}"
 
@@ -340,14 +340,16 @@ class Cluster:
             text = node.spated.log_text()
             if marker in text:
                 return True
-            if skew is not None and "libfaketime: Cannot recover" in text:
-                node.spated.kill9()
-                raise SkewUnsupported(text[:600])
             if not node.spated.alive():
                 raise AssertionError(f"spated {node.id} exited:\n{node.spated.log_text()[-3000:]}")
             return False
         poll_until(listening, START_TIMEOUT_S, f"spated {node.id} to listen")
         poll_until(lambda: node.id in self.live_nodes(), START_TIMEOUT_S, f"{node.id} to register in etcd")
+
+    def wall_clock_of(self, node):
+        """The wall-clock time (Unix seconds) of node's spated's newest log line."""
+        stamps = re.findall(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+Z", node.spated.log_text(), re.M)
+        return calendar.timegm(time.strptime(stamps[-1], "%Y-%m-%dT%H:%M:%S"))
 
     def live_nodes(self):
         try:
