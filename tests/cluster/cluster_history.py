@@ -135,8 +135,8 @@ class Load:
     """Writers in the client namespace: `per_node` per node, until stop(), `max_records` each, or
     `seconds`."""
 
-    def __init__(self, cluster, stream, per_node=2, max_records=20000, seconds=60, seed=None):
-        self.cluster, self.stream = cluster, stream
+    def __init__(self, cluster, stream, per_node=2, max_records=20000, seconds=60, seed=None, pause_s=0.0):
+        self.cluster, self.stream, self.pause_s = cluster, stream, pause_s
         self.history = History()
         self.stop_event = threading.Event()
         self.max_records, self.deadline = max_records, time.monotonic() + seconds
@@ -191,6 +191,8 @@ class Load:
             except (OSError, http.client.HTTPException) as e:
                 h.fail(ids, type(e).__name__, False)     # outcome unknown
                 self.stop_event.wait(0.1)
+            if self.pause_s:
+                self.stop_event.wait(self.pause_s)
         client.close()
 
 
@@ -481,3 +483,17 @@ def _check_epochs(rep, acked, where, mode, epochs_by_node, leaderships):
     for (shard, e), owners in acked_epochs.items():
         if len(owners) > 1:
             rep.bad("two-leaders-one-epoch", (shard, e, sorted(owners)))
+
+
+def final_check(cluster, name, history, account, region, mode, windows=()):
+    """After healing, with every node that should be running running: the final read, etcd's
+    leadership history, the nodes stopped, their batch epochs, and the check. Returns the Report."""
+    reads = read_all(cluster, name, mode, (account, region, nc.SECRET))
+    leaderships = leadership_history(cluster, name)
+    live = [n for n in cluster.nodes if n.spated.alive()]
+    cluster.stop_spated_all()
+    epochs = {n.id: batch_epochs(n, name) for n in live}
+    rep = check(history, reads, mode, epochs, leaderships, windows)
+    rep.facts["errors"] = dict(history.errors)
+    rep.facts["leaderships"] = {s: len(v) for s, v in leaderships.items()}
+    return rep

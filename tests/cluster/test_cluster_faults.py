@@ -69,14 +69,7 @@ def run(cluster, fault, mode=MODE, restart_all=True):
         nc.poll_until(lambda: load.acks_since(healed) > 0, 30, "an acknowledged put after healing", interval=0.1)
     finally:
         history = load.stop()
-    reads = ch.read_all(cluster, STREAM, mode, (account, region, nc.SECRET))
-    leaderships = ch.leadership_history(cluster, STREAM)
-    live = [n for n in cluster.nodes if n.spated.alive()]
-    cluster.stop_spated_all()
-    epochs = {n.id: ch.batch_epochs(n, STREAM) for n in live}
-    rep = ch.check(history, reads, mode, epochs, leaderships, windows)
-    rep.facts["errors"] = dict(history.errors)
-    rep.facts["leaderships"] = {s: len(v) for s, v in leaderships.items()}
+    rep = ch.final_check(cluster, STREAM, history, account, region, mode, windows)
     print(f"\n{rep}")
     assert rep.ok, str(rep)
     assert rep.facts["acked"] > 0
