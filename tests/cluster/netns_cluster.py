@@ -211,13 +211,14 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, base_dir, replication=None, extra_spated_args=()):
+    def __init__(self, base_dir, replication=None, extra_spated_args=(), lease_ttl_s=LEASE_TTL_S):
         sweep_stale_namespaces()
         self.prefix = f"{NAME_TAG}-{os.getpid()}-{random.randrange(16 ** 6):06x}"
         self.dir = Path(base_dir)
         self.namespaces = []
         self.replication = replication_wired() if replication is None else replication
         self.extra_spated_args = list(extra_spated_args)
+        self.lease_ttl_s = lease_ttl_s
         self.secret_file = self.dir / "cluster-secret"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.secret_file.write_text(SECRET + "\n")
@@ -317,7 +318,7 @@ class Cluster:
         etcd = "etcd://" + ",".join(f"{n.addr}:{ETCD_NODE_PORT}" for n in local_first)
         argv = [str(SPATED_BIN), "--host", node.addr, "--port", str(SPATED_PORT),
                 "--data-dir", str(node.dir / "data"), "--state-delay-ms", "20", "--limits=off",
-                "--cluster", etcd, "--node-id", node.id, "--cluster-lease-ttl-s", str(LEASE_TTL_S),
+                "--cluster", etcd, "--node-id", node.id, "--cluster-lease-ttl-s", str(self.lease_ttl_s),
                 "--cluster-secret-file", str(self.secret_file), *self.extra_spated_args]
         if self.replication:
             argv += ["--replication-port", str(REPLICATION_PORT)]
