@@ -26,8 +26,10 @@ with one sequence number), `nonmonotonic` (sequence numbers not increasing in a 
 `G1a` (a record of a definitely failed put read), `epoch-unknown` (an acknowledged record in a batch
 whose epoch is no leadership of its shard), `two-leaders-one-epoch` (records of one epoch
 acknowledged from two nodes' logs, or from a node that did not hold that epoch), `fork` (two nodes'
-logs disagree about the epoch of an acknowledged offset), `ack-without-quorum` (a put sent while etcd
-had no quorum, after every lease had lapsed, acknowledged).
+logs disagree about the epoch of an acknowledged offset), `stale-epoch-ack` (a put sent after a
+later leadership of its shard had acknowledged one, yet acknowledged under an earlier epoch: the
+deposed leader kept acknowledging), `ack-without-quorum` (a put sent while etcd had no quorum, after
+every lease had lapsed, acknowledged).
 """
 
 import base64
@@ -459,6 +461,7 @@ def _check_epochs(rep, acked, where, mode, epochs_by_node, leaderships):
         return epochs_by_node.get(node_id, {}).get(shard, [])
 
     acked_epochs = defaultdict(set)               # (shard, epoch) -> nodes whose logs hold its acks
+    ack_epoch = {}                                # id -> the epoch of its batch
     for rid, (shard, seq, *_r) in acked.items():
         offset = seq_offset(seq)
         holders = [p[0] for p in where.get(rid, []) if p[1] == shard and p[2] == seq]
@@ -471,6 +474,8 @@ def _check_epochs(rep, acked, where, mode, epochs_by_node, leaderships):
                 seen[node_id] = e
         if len(set(seen.values())) > 1:
             rep.bad("fork", (rid, shard, offset, seen))
+        if seen:
+            ack_epoch[rid] = min(seen.values())
         for node_id, e in seen.items():
             owner = leaderships.get(shard, {}).get(e)
             if owner is None:
@@ -480,6 +485,22 @@ def _check_epochs(rep, acked, where, mode, epochs_by_node, leaderships):
             if mode == "per-node" and owner != node_id:
                 rep.bad("two-leaders-one-epoch", (rid, shard, e, f"in {node_id}'s log, epoch held by {owner}"))
     rep.facts["epochs"] = len(acked_epochs)
+    # Real time: once a later leadership has acknowledged a put, no put sent after that answer may be
+    # acknowledged under an earlier epoch (the deposed leader kept acknowledging: split brain).
+    first_answer = defaultdict(dict)              # shard -> epoch -> earliest answer time
+    for rid, e in ack_epoch.items():
+        shard, t1 = acked[rid][0], acked[rid][4]
+        first_answer[shard][e] = min(t1, first_answer[shard].get(e, t1))
+    later_min = {}
+    for shard, by_epoch in first_answer.items():
+        running = float("inf")
+        for e in sorted(by_epoch, reverse=True):
+            later_min[(shard, e)] = running       # the earliest answer of any later epoch
+            running = min(running, by_epoch[e])
+    for rid, e in ack_epoch.items():
+        shard, t0 = acked[rid][0], acked[rid][3]
+        if t0 > later_min.get((shard, e), float("inf")):
+            rep.bad("stale-epoch-ack", (rid, shard, e, "sent after a later epoch had acknowledged"))
     for (shard, e), owners in acked_epochs.items():
         if len(owners) > 1:
             rep.bad("two-leaders-one-epoch", (shard, e, sorted(owners)))

@@ -71,3 +71,17 @@ def test_an_ack_inside_a_no_quorum_window():
     reads = {"cluster": {S0: [("w0-0", seq(0)), ("w0-1", seq(1))]}}
     rep = ch.check(h, reads, "cluster", no_ack_windows=[(4.0, 9.0)])
     assert rep.counts == {"ack-without-quorum": 1}
+
+
+def test_a_deposed_leader_acknowledging_after_its_successor_did():
+    # w0-1 went to n1 (epoch 9) after n2 (epoch 20) had already acknowledged w1-0.
+    h = ch.History()
+    h.ack("w0-0", S0, seq(0), "n1", 1.0, 1.1)
+    h.ack("w1-0", S0, seq(1), "n2", 2.0, 2.1)
+    h.ack("w0-1", S0, seq(2), "n1", 2.5, 2.6)
+    reads = {"cluster": {S0: [("w0-0", seq(0)), ("w1-0", seq(1)), ("w0-1", seq(2))]}}
+    leaderships = {S0: {9: "n1", 20: "n2"}}
+    stale = {"n1": {S0: [(0, 1, 9), (1, 2, 20), (2, 3, 9)]}}
+    assert ch.check(h, reads, "cluster", stale, leaderships).counts["stale-epoch-ack"] == 1
+    fine = {"n1": {S0: [(0, 1, 9), (1, 3, 20)]}}
+    assert ch.check(h, reads, "cluster", fine, leaderships).ok
