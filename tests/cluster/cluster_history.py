@@ -33,6 +33,7 @@ every lease had lapsed, acknowledged).
 """
 
 import base64
+import bisect
 import hashlib
 import hmac
 import http.client
@@ -371,13 +372,15 @@ def batch_epochs(node, name):
         m = re.search(r"offsets \[(\d+), (\d+)\) count \d+ .* epoch (-?\d+)", line)
         if m and cur is not None:
             shards[cur].append((int(m.group(1)), int(m.group(2)), int(m.group(3))))
-    return dict(shards)
+    return {shard: sorted(b) for shard, b in shards.items()}
 
 
 def epoch_at(batches, offset):
-    for lo, hi, e in batches:
-        if lo <= offset < hi:
-            return e
+    """The epoch of the batch holding `offset` in `batches` (sorted by first offset, as logs are), or
+    None."""
+    i = bisect.bisect_right(batches, (offset, float("inf"), float("inf"))) - 1
+    if i >= 0 and batches[i][0] <= offset < batches[i][1]:
+        return batches[i][2]
     return None
 
 
