@@ -256,14 +256,21 @@ def busiest_leader(cluster, name):
 def wait_writable(cluster, name, timeout=30):
     """Until a PutRecord to every shard is accepted (through n-any), or AssertionError."""
     with nc.in_netns(cluster.client_ns):
-        shards = None
-        for n in cluster.nodes:
-            try:
-                shards = Client(n.addr, timeout=5).call("ListShards", StreamName=name)["Shards"]
-                break
-            except (KinesisError, OSError, http.client.HTTPException):
-                continue
-        assert shards, "no node lists the shards"
+        last_error = []
+
+        def list_shards():
+            for n in cluster.nodes:
+                try:
+                    return Client(n.addr, timeout=5).call("ListShards", StreamName=name)["Shards"]
+                except (KinesisError, OSError, http.client.HTTPException) as e:
+                    last_error[:] = [f"{n.id}: {e}"]
+            return None
+        start = time.monotonic()
+        try:
+            shards = nc.poll_until(list_shards, timeout, "a node to list the shards", interval=0.2)
+        except AssertionError:
+            raise AssertionError(f"no node listed the shards for {timeout} s; last error {last_error}")
+        timeout = max(5, timeout - (time.monotonic() - start))
 
         def put_all():
             for s in shards:
