@@ -11,10 +11,11 @@ build_pkgs=(g++ cmake ninja-build pkg-config libboost-dev libnghttp2-dev libsimd
 # `make package` (CPack DEB: dpkg-shlibdeps; objcopy splits the debug info).
 package_pkgs=(dpkg-dev binutils)
 # tests/integration/test_package.py also verifies the unit (systemd-analyze); the cluster tests
-# (src/cluster/tests, tests/integration/test_cluster.py) start a real etcd 3.4 on loopback.
+# (src/cluster/tests, tests/integration/test_cluster.py) start a real etcd 3.4 on loopback; the
+# cluster fault harness (tests/cluster/) partitions network namespaces with nftables.
 test_pkgs=(python3 python3-pytest python3-boto3 nodejs e2fsprogs clang-14 clang-format-14 libclang-rt-14-dev slowhttptest
            prometheus chromium postgresql-15 "${package_pkgs[@]}" systemd
-           etcd-server etcd-client)
+           etcd-server etcd-client iproute2 nftables)
 
 want=("${build_pkgs[@]}")
 # npm fetches the console's pinned charting library at build time

@@ -15,8 +15,8 @@ scripts/build.sh --test
 echo "== unit tests"
 (cd build && ctest --output-on-failure -j2 -L unit)
 
-echo "== integration and fault tests"
-tests/integration/run.sh tests/fault
+echo "== integration, fault and cluster fault tests (tests/cluster needs root for network namespaces; it skips without)"
+tests/integration/run.sh tests/fault tests/cluster
 
 # libFuzzer targets, 20 s each (about 2.5 minutes plus a clang build that
 # ccache makes quick the second time); only where clang is installed.
