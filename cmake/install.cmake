@@ -30,9 +30,9 @@ set(SPATE_INSTALL_LIBRARIES spate_consumer spate_producer spate_client spate_kpl
 # (find_dependency() of each package, then each pkg-config module as the
 # imported target PkgConfig::<prefix>, as the top-level CMakeLists makes them)
 # and for spate.pc (the modules a static link needs).
-set(SPATE_INSTALL_FIND_DEPENDENCIES Threads OpenSSL Protobuf simdjson PkgConfig)
+set(SPATE_INSTALL_FIND_DEPENDENCIES Threads OpenSSL ZLIB Protobuf simdjson PkgConfig)
 set(SPATE_INSTALL_PKG_MODULES "CURL=libcurl" "PCRE2=libpcre2-8")
-set(SPATE_INSTALL_PC_REQUIRES libcurl libcrypto protobuf simdjson libpcre2-8)
+set(SPATE_INSTALL_PC_REQUIRES libcurl libcrypto zlib protobuf simdjson libpcre2-8)
 # -------------------------------------------------------------------------
 
 find_program(SPATE_OBJCOPY NAMES objcopy)
