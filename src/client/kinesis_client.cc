@@ -15,11 +15,12 @@
 
 #include "client/api_error.h"
 #include "client/config_resolver.h"
-#include "client/sigv4.h"
 #include "client/subscription_reader.h"
 #include "protocol/json_codec.h"
 #include "protocol/value.h"
 #include "util/base64.h"
+#include "util/hmac.h"
+#include "util/sigv4_signer.h"
 
 namespace spate {
 namespace {
@@ -502,8 +503,8 @@ class CurlKinesisClient final : public KinesisClient {
 Outcome<std::unique_ptr<curl_slist, SlistFree>> CurlKinesisClient::SignedHeaders(std::string_view target,
                                                                                  std::string_view signing_name,
                                                                                  std::string_view body) const {
-  std::string amz_date = client::AmzDate(NowMs());
-  client::SigningRequest req;
+  std::string amz_date = util::AmzDate(NowMs());
+  util::SigV4Request req;
   req.method = "POST";
   req.headers = {{"Content-Type", std::string(kContentType)},
                  {"Host", host_},
@@ -511,9 +512,9 @@ Outcome<std::unique_ptr<curl_slist, SlistFree>> CurlKinesisClient::SignedHeaders
                  {"X-Amz-Target", std::string(target)}};
   const Credentials& creds = *config_.credentials;
   if (!creds.session_token.empty()) req.headers.emplace_back("X-Amz-Security-Token", creds.session_token);
-  req.payload = body;
-  client::Signature sig =
-      client::SignRequest(req, creds.access_key_id, creds.secret_access_key, config_.region, signing_name, amz_date);
+  req.payload_sha256 = util::Sha256Hex(body);
+  util::SigV4Signature sig =
+      util::SignSigV4(req, creds.access_key_id, creds.secret_access_key, config_.region, signing_name, amz_date);
 
   std::unique_ptr<curl_slist, SlistFree> headers;
   auto add = [&](const std::string& line) {

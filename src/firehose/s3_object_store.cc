@@ -14,6 +14,7 @@
 #include "firehose/s3_protocol.h"
 #include "firehose/s3_signer.h"
 #include "util/clock.h"
+#include "util/hmac.h"
 
 namespace spate::firehose {
 namespace {
@@ -124,22 +125,22 @@ class S3ObjectStore final : public ObjectStore {
   Result<HttpResponse> Send(std::string_view method, const S3Address& address, const Params& query,
                             std::string_view body, std::string_view content_type, const std::atomic<bool>* cancel) {
     if (Cancelled(cancel)) return Unavailable(std::string(method) + " " + address.path + ": cancelled");
-    S3SigningRequest req;
+    util::SigV4Request req;
     req.method = std::string(method);
-    req.canonical_uri = address.path;
+    req.path = address.path;
     req.query = query;
-    req.payload_sha256 = Sha256Hex(body);
-    std::string amz_date = AmzDate(clock_->NowMs());
+    req.payload_sha256 = util::Sha256Hex(body);
+    std::string amz_date = util::AmzDate(clock_->NowMs());
     req.headers = {{"host", address.host}, {"x-amz-content-sha256", req.payload_sha256}, {"x-amz-date", amz_date}};
     if (!content_type.empty()) req.headers.emplace_back("content-type", std::string(content_type));
     if (!credentials_.session_token.empty())
       req.headers.emplace_back("x-amz-security-token", credentials_.session_token);
-    S3Signature sig = SignS3Request(req, credentials_, options_.region, amz_date);
+    util::SigV4Signature sig = SignS3Request(req, credentials_, options_.region, amz_date);
 
     HttpRequest http;
     http.method = std::string(method);
     http.url = address.Url(endpoint_);
-    std::string query_string = S3CanonicalQuery(query);
+    std::string query_string = util::SigV4CanonicalQuery(query);
     if (!query_string.empty()) http.url += "?" + query_string;
     http.headers.emplace_back("Authorization", sig.authorization);
     for (auto& header : req.headers) http.headers.push_back(std::move(header));
