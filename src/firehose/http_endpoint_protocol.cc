@@ -67,7 +67,7 @@ std::vector<std::pair<std::string, std::string>> HttpEndpointHeaders(std::string
   return h;
 }
 
-HttpEndpointVerdict CheckHttpEndpointResponse(const HttpResponse& resp, std::string_view request_id) {
+HttpEndpointVerdict CheckHttpEndpointResponse(const net::HttpResponse& resp, std::string_view request_id) {
   HttpEndpointVerdict v;
   if (resp.status == 413) {
     v.outcome = HttpEndpointOutcome::kTooLarge;
