@@ -65,7 +65,7 @@ struct HttpResponse {
   long status = 0;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
-  bool stopped = false;  // on_body ended the transfer
+  bool stopped = false;                                      // on_body ended the transfer
 
   // The first value of header `name` (lowercase), "" when absent.
   std::string Header(std::string_view name) const;

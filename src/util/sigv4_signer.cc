@@ -68,7 +68,8 @@ std::string SigV4UriEncode(std::string_view bytes, bool keep_slash) {
 std::string SigV4CanonicalQuery(const std::vector<std::pair<std::string, std::string>>& query) {
   std::vector<std::pair<std::string, std::string>> encoded;
   encoded.reserve(query.size());
-  for (const auto& [name, value] : query) encoded.emplace_back(SigV4UriEncode(name, false), SigV4UriEncode(value, false));
+  for (const auto& [name, value] : query)
+    encoded.emplace_back(SigV4UriEncode(name, false), SigV4UriEncode(value, false));
   std::sort(encoded.begin(), encoded.end());
   std::string out;
   for (const auto& [name, value] : encoded) {

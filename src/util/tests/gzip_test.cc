@@ -36,7 +36,7 @@ TEST(GzipTest, HeaderHasNoNameAndZeroMtime) {
   ASSERT_GE(gz.size(), 10u);
   EXPECT_EQ(static_cast<uint8_t>(gz[0]), 0x1f);
   EXPECT_EQ(static_cast<uint8_t>(gz[1]), 0x8b);
-  EXPECT_EQ(gz[3], 0);                     // FLG: no name, no comment
+  EXPECT_EQ(gz[3], 0);                               // FLG: no name, no comment
   EXPECT_EQ(gz.substr(4, 4), std::string(4, '\0'));  // MTIME
 }
 
