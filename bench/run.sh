@@ -9,7 +9,7 @@
 # bench/suite.py, which writes results/bench-<time>/report.md and its plots.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${SPATE_BENCH_BUILD:-$ROOT/build-bench}
+. "$ROOT/bench/lib.sh"
 
 missing=""
 for pair in redis-server:redis-server redis-benchmark:redis-tools fio:fio gnuplot:gnuplot-nox; do
@@ -25,9 +25,7 @@ if [ ! -d "$ROOT/bench/peers/node_modules/kinesis-local" ] || [ ! -d "$ROOT/benc
   (cd "$ROOT/bench/peers" && npm ci --no-audit --no-fund >&2)
 fi
 
-if command -v ccache >/dev/null 2>&1; then LAUNCHER="-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"; else LAUNCHER=""; fi
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPATE_BUILD_BENCH=ON $LAUNCHER >/dev/null
-ninja -C "$BUILD" spated spate_loadgen >&2
+bench_build spated spate_loadgen
 
 exec /usr/bin/python3 "$ROOT/bench/suite.py" --spated "$BUILD/spated" \
   --loadgen "$BUILD/bench/loadgen/spate_loadgen" "$@"

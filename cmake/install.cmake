@@ -24,15 +24,15 @@ set(SPATE_INSTALL_PROGRAMS spated spate-inspect spate)
 # listed in spate.pc, in link order. The public ones come first; the rest are
 # the spate_* libraries they link (static libraries carry their dependencies:
 # CMake refuses an export that misses one, naming it).
-set(SPATE_INSTALL_LIBRARIES spate_consumer spate_producer spate_client spate_kpl spate_kpl_proto spate_protocol
-                            spate_util spate_base)
+set(SPATE_INSTALL_LIBRARIES spate_consumer spate_producer spate_client spate_net spate_kpl spate_kpl_proto
+                            spate_protocol spate_util spate_base)
 # What those libraries link from the system, for SpateConfig.cmake
 # (find_dependency() of each package, then each pkg-config module as the
 # imported target PkgConfig::<prefix>, as the top-level CMakeLists makes them)
 # and for spate.pc (the modules a static link needs).
-set(SPATE_INSTALL_FIND_DEPENDENCIES Threads OpenSSL Protobuf simdjson PkgConfig)
+set(SPATE_INSTALL_FIND_DEPENDENCIES Threads OpenSSL ZLIB Protobuf simdjson PkgConfig)
 set(SPATE_INSTALL_PKG_MODULES "CURL=libcurl" "PCRE2=libpcre2-8")
-set(SPATE_INSTALL_PC_REQUIRES libcurl libcrypto protobuf simdjson libpcre2-8)
+set(SPATE_INSTALL_PC_REQUIRES libcurl libcrypto zlib protobuf simdjson libpcre2-8)
 # -------------------------------------------------------------------------
 
 find_program(SPATE_OBJCOPY NAMES objcopy)

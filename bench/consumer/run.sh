@@ -13,7 +13,7 @@
 # build-bench/, benchmarks on). Writes DIR/consumer.jsonl and prints it.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${SPATE_BENCH_BUILD:-$ROOT/build-bench}
+. "$ROOT/bench/lib.sh"
 RECORDS=1000
 RATE=100
 SHARDS=2
@@ -28,23 +28,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-if command -v ccache >/dev/null 2>&1; then LAUNCHER="-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"; else LAUNCHER=""; fi
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPATE_BUILD_BENCH=ON $LAUNCHER >/dev/null
-ninja -C "$BUILD" -j2 spated consumer_latency >&2
+bench_build spated consumer_latency
 
 mkdir -p "$OUT"
-DATA=$(mktemp -d)
-LOG="$OUT/spated.log"
-"$BUILD/spated" --port 0 --data-dir "$DATA" --state-delay-ms 0 2>"$LOG" &
-SPATED=$!
-trap 'kill $SPATED 2>/dev/null; wait $SPATED 2>/dev/null; rm -rf "$DATA"' EXIT
-PORT=""
-for _ in $(seq 1 300); do
-  PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$LOG" | head -n 1)
-  [ -n "$PORT" ] && break
-  sleep 0.1
-done
-[ -n "$PORT" ] || { echo "spated did not start; see $LOG" >&2; exit 1; }
+bench_start_spated "$OUT/spated.log"
 BENCH="$BUILD/bench/consumer/consumer_latency"
 COMMON="--endpoint http://127.0.0.1:$PORT --records $RECORDS --rate $RATE --shards $SHARDS --max-seconds 300"
 : >"$OUT/consumer.jsonl"

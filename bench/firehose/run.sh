@@ -4,9 +4,7 @@
 #   bench/firehose/run.sh [--seconds S] [--conns N] [--fresh-seconds S]
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${SPATE_BENCH_BUILD:-$ROOT/build-bench}
-if command -v ccache >/dev/null 2>&1; then LAUNCHER="-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"; else LAUNCHER=""; fi
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPATE_BUILD_BENCH=ON $LAUNCHER >/dev/null
-ninja -C "$BUILD" spated spate_loadgen >&2
+. "$ROOT/bench/lib.sh"
+bench_build spated spate_loadgen
 exec /usr/bin/python3 "$ROOT/bench/firehose/bench.py" --spated "$BUILD/spated" \
   --loadgen "$BUILD/bench/loadgen/spate_loadgen" "$@"

@@ -19,7 +19,7 @@
 # a summary.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${SPATE_BENCH_BUILD:-$ROOT/build-bench}
+. "$ROOT/bench/lib.sh"
 RECORDS=200000
 SIZE=100
 SHARDS=1
@@ -36,23 +36,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-if command -v ccache >/dev/null 2>&1; then LAUNCHER="-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"; else LAUNCHER=""; fi
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPATE_BUILD_BENCH=ON $LAUNCHER >/dev/null
-ninja -C "$BUILD" -j2 spated spate-produce spate_loadgen >&2
+bench_build spated spate-produce spate_loadgen
 
 mkdir -p "$OUT"
-DATA=$(mktemp -d)
-LOG="$OUT/spated.log"
-"$BUILD/spated" --port 0 --data-dir "$DATA" --state-delay-ms 0 --limits=off 2>"$LOG" &
-SPATED=$!
-trap 'kill $SPATED 2>/dev/null; wait $SPATED 2>/dev/null; rm -rf "$DATA"' EXIT
-PORT=""
-for _ in $(seq 1 300); do
-  PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$LOG" | head -n 1)
-  [ -n "$PORT" ] && break
-  sleep 0.1
-done
-[ -n "$PORT" ] || { echo "spated did not start; see $LOG" >&2; exit 1; }
+bench_start_spated "$OUT/spated.log" --limits=off
 LG="$BUILD/bench/loadgen/spate_loadgen"
 
 for s in bench-producer bench-unlimited bench-1mib bench-plain; do

@@ -17,6 +17,7 @@
 #include "analytics/record_mapping.h"
 #include "base/log.h"
 #include "protocol/json_codec.h"
+#include "util/json_split.h"
 
 namespace spate::analytics {
 namespace {
@@ -107,13 +108,7 @@ Result<std::vector<ReferenceTable>> References(const ApplicationMeta& app, const
       // row delimiter.
       std::vector<std::string_view> records;
       if (schema.Find("RecordFormat")->GetString("RecordFormatType") == "JSON") {
-        size_t start = 0;
-        while (start < body.size()) {
-          size_t nl = body.find('\n', start);
-          if (nl == std::string::npos) nl = body.size();
-          if (nl > start) records.push_back(std::string_view(body).substr(start, nl - start));
-          start = nl + 1;
-        }
+        records = util::SplitDelimited(body, "\n");
       } else {
         records.push_back(body);
       }

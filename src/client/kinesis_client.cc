@@ -1,25 +1,25 @@
-// KinesisClient over libcurl: SigV4-signed JSON 1.1 POSTs to one endpoint,
+// KinesisClient over net::HttpClient: SigV4-signed JSON 1.1 POSTs to one endpoint,
 // easy handles pooled so that their connections are reused between calls.
 
 #include "spate/kinesis_client.h"
-
-#include <curl/curl.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cmath>
-#include <mutex>
+#include <limits>
 #include <optional>
 #include <vector>
 
 #include "client/api_error.h"
 #include "client/config_resolver.h"
-#include "client/sigv4.h"
 #include "client/subscription_reader.h"
+#include "net/http_client.h"
 #include "protocol/json_codec.h"
 #include "protocol/value.h"
 #include "util/base64.h"
+#include "util/hmac.h"
+#include "util/sigv4_signer.h"
 
 namespace spate {
 namespace {
@@ -38,74 +38,16 @@ ApiError InvalidResponse(std::string message, int status) {
   return ApiError{"InvalidResponse", std::move(message), status};
 }
 
-struct SlistFree {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
+// The header naming an error answer's type (JSON 1.1 protocol), lowercased
+// as net::HttpResponse keeps header names.
+constexpr std::string_view kErrorTypeHeader = "x-amzn-errortype";
 
-size_t AppendBody(char* data, size_t size, size_t n, void* userdata) {
-  static_cast<std::string*>(userdata)->append(data, size * n);
-  return size * n;
+// "<url>: <why>" of a request that got no answer (Send says
+// "<method> <url>: <why>").
+std::string Detail(const Status& st, const net::HttpRequest& req) {
+  const std::string& message = st.message();
+  return message.substr(std::min(message.size(), req.method.size() + 1));
 }
-
-struct ResponseHeaders {
-  std::string error_type;  // x-amzn-ErrorType
-};
-
-size_t ReadHeader(char* data, size_t size, size_t n, void* userdata) {
-  std::string_view line(data, size * n);
-  constexpr std::string_view kName = "x-amzn-errortype:";
-  if (line.size() > kName.size()) {
-    bool match = true;
-    for (size_t i = 0; i < kName.size() && match; ++i) {
-      match = std::tolower(static_cast<unsigned char>(line[i])) == kName[i];
-    }
-    if (match) {
-      std::string_view value = line.substr(kName.size());
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-      while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
-        value.remove_suffix(1);
-      }
-      static_cast<ResponseHeaders*>(userdata)->error_type = std::string(value);
-    }
-  }
-  return size * n;
-}
-
-// Idle easy handles, kept so that their connections are reused. Thread-safe.
-class HandlePool {
- public:
-  HandlePool() = default;
-  HandlePool(const HandlePool&) = delete;
-  HandlePool& operator=(const HandlePool&) = delete;
-  ~HandlePool() {
-    for (CURL* h : idle_) curl_easy_cleanup(h);
-  }
-
-  // A handle (its connections kept); nullptr when curl cannot allocate one.
-  CURL* Take() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!idle_.empty()) {
-        CURL* h = idle_.back();
-        idle_.pop_back();
-        return h;
-      }
-    }
-    return curl_easy_init();
-  }
-
-  // Takes back a handle, its options reset (it keeps no pointer to the
-  // caller's buffers) and its connections kept.
-  void Give(CURL* h) {
-    curl_easy_reset(h);
-    std::lock_guard<std::mutex> lock(mu_);
-    idle_.push_back(h);
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<CURL*> idle_;  // guarded by mu_
-};
 
 // The host[:port] of an endpoint Resolve() accepted, as the Host header
 // carries it.
@@ -195,48 +137,20 @@ Value StartingPosition(const IteratorPosition& position) {
 
 class CurlKinesisClient final : public KinesisClient {
  public:
-  explicit CurlKinesisClient(ClientConfig config) : config_(std::move(config)), host_(HostOf(config_.endpoint)) {}
+  explicit CurlKinesisClient(ClientConfig config)
+      : config_(std::move(config)), host_(HostOf(config_.endpoint)), url_(config_.endpoint + "/") {}
 
   const ClientConfig& config() const override { return config_; }
 
   Outcome<std::string> CallJson(std::string_view target, std::string_view signing_name,
                                 std::string_view body) override {
-    auto headers = SignedHeaders(target, signing_name, body);
-    if (!headers.ok()) return headers.error();
-
-    CURL* h = pool_.Take();
-    if (h == nullptr) return NetworkError("curl_easy_init failed");
-    std::string url = config_.endpoint + "/";
-    std::string response;
-    ResponseHeaders response_headers;
-    char error[CURL_ERROR_SIZE] = {0};
-    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config_.connect_timeout.count()));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.request_timeout.count()));
-    curl_easy_setopt(h, CURLOPT_USERAGENT, std::string(kUserAgent).c_str());
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.value().get());
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, AppendBody);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &response);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, ReadHeader);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &response_headers);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, config_.verify_tls ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, config_.verify_tls ? 2L : 0L);
-    if (!config_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, config_.ca_file.c_str());
-    CURLcode rc = curl_easy_perform(h);
-    long status = 0;
-    if (rc == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    pool_.Give(h);
-    if (rc != CURLE_OK) {
-      return NetworkError(std::string(target) + " to " + url + ": " +
-                          (error[0] != '\0' ? std::string(error) : std::string(curl_easy_strerror(rc))));
-    }
-    if (status >= 200 && status <= 299) return response;
-    return client::ParseErrorResponse(static_cast<int>(status), response, response_headers.error_type);
+    net::HttpRequest req = BaseRequest(target, signing_name, body);
+    req.timeout_ms = config_.request_timeout.count();
+    req.max_response_bytes = std::numeric_limits<size_t>::max();
+    Result<net::HttpResponse> resp = http_.Send(req, nullptr);
+    if (!resp.ok()) return NetworkError(std::string(target) + " to " + Detail(resp.status(), req));
+    if (resp->status >= 200 && resp->status <= 299) return std::move(resp->body);
+    return client::ParseErrorResponse(static_cast<int>(resp->status), resp->body, resp->Header(kErrorTypeHeader));
   }
 
   Outcome<Done> CreateStream(std::string_view stream, int shard_count) override {
@@ -475,9 +389,9 @@ class CurlKinesisClient final : public KinesisClient {
     return StreamConsumer{Str(*c, "ConsumerName"), Str(*c, "ConsumerARN"), Str(*c, "ConsumerStatus")};
   }
 
-  // The signed headers of one JSON call (SigV4 over `body`).
-  Outcome<std::unique_ptr<curl_slist, SlistFree>> SignedHeaders(std::string_view target, std::string_view signing_name,
-                                                                std::string_view body) const;
+  // One JSON call to the endpoint, signed (SigV4 over `body`): the caller
+  // sets its timeouts.
+  net::HttpRequest BaseRequest(std::string_view target, std::string_view signing_name, std::string_view body) const;
 
   Outcome<Value> Call(std::string_view operation, const Value& in) {
     return CallTarget(std::string(kKinesisPrefix) + std::string(operation), in);
@@ -496,82 +410,64 @@ class CurlKinesisClient final : public KinesisClient {
 
   const ClientConfig config_;
   const std::string host_;  // host[:port] of config_.endpoint
-  HandlePool pool_;
+  const std::string url_;   // config_.endpoint + "/"
+  const net::HttpClient http_{std::string(kUserAgent)};
 };
 
-Outcome<std::unique_ptr<curl_slist, SlistFree>> CurlKinesisClient::SignedHeaders(std::string_view target,
-                                                                                 std::string_view signing_name,
-                                                                                 std::string_view body) const {
-  std::string amz_date = client::AmzDate(NowMs());
-  client::SigningRequest req;
-  req.method = "POST";
-  req.headers = {{"Content-Type", std::string(kContentType)},
-                 {"Host", host_},
-                 {"X-Amz-Date", amz_date},
-                 {"X-Amz-Target", std::string(target)}};
+net::HttpRequest CurlKinesisClient::BaseRequest(std::string_view target, std::string_view signing_name,
+                                                std::string_view body) const {
+  std::string amz_date = util::AmzDate(NowMs());
+  util::SigV4Request sig_req;
+  sig_req.method = "POST";
+  sig_req.headers = {{"Content-Type", std::string(kContentType)},
+                     {"Host", host_},
+                     {"X-Amz-Date", amz_date},
+                     {"X-Amz-Target", std::string(target)}};
   const Credentials& creds = *config_.credentials;
-  if (!creds.session_token.empty()) req.headers.emplace_back("X-Amz-Security-Token", creds.session_token);
-  req.payload = body;
-  client::Signature sig =
-      client::SignRequest(req, creds.access_key_id, creds.secret_access_key, config_.region, signing_name, amz_date);
+  if (!creds.session_token.empty()) sig_req.headers.emplace_back("X-Amz-Security-Token", creds.session_token);
+  sig_req.payload_sha256 = util::Sha256Hex(body);
+  util::SigV4Signature sig =
+      util::SignSigV4(sig_req, creds.access_key_id, creds.secret_access_key, config_.region, signing_name, amz_date);
 
-  std::unique_ptr<curl_slist, SlistFree> headers;
-  auto add = [&](const std::string& line) {
-    curl_slist* next = curl_slist_append(headers.get(), line.c_str());
-    if (next == nullptr) return false;
-    (void)headers.release();
-    headers.reset(next);
-    return true;
-  };
-  bool added = true;
-  for (const auto& [name, value] : req.headers) added = added && add(name + ": " + value);
-  added = added && add("Authorization: " + sig.authorization);
-  added = added && add("Expect:");  // no 100-continue round trip for large bodies
-  if (!added) return NetworkError("curl_slist_append: out of memory");
-  return headers;
+  net::HttpRequest req;
+  req.method = "POST";
+  req.url = url_;
+  req.headers = std::move(sig_req.headers);
+  req.headers.emplace_back("Authorization", sig.authorization);
+  req.body = body;
+  req.connect_timeout_ms = config_.connect_timeout.count();
+  req.verify_tls = config_.verify_tls;
+  req.ca_file = config_.ca_file;
+  return req;
 }
 
-// One subscription's state, shared by curl's callbacks (all on the calling
-// thread).
+// One subscription's state, shared by the body and cancel callbacks (both
+// on the calling thread).
 struct Subscription {
-  CURL* handle = nullptr;
   const SubscribeToShardHandler* handler = nullptr;
   client::SubscriptionReader reader;
   std::vector<SubscribeToShardEvent> events;
-  long status = 0;                 // the HTTP status, once the headers are in
-  std::string error_body;          // a non-200 answer's body
-  ResponseHeaders headers;         // x-amzn-ErrorType of a non-200 answer
   std::optional<ApiError> failed;  // the stream's exception or a decoding failure
   bool stopped = false;            // the handler ended it (shard end, false, cancelled)
+
+  // Feeds bytes of the event stream; false ends the subscription.
+  bool OnBytes(std::string_view bytes) {
+    Outcome<Done> fed = reader.Feed(bytes, &events);
+    for (SubscribeToShardEvent& ev : events) {
+      if (stopped) break;
+      const bool ended = ev.shard_ended;
+      if (!handler->on_event(ev) || ended) stopped = true;
+    }
+    events.clear();
+    if (!fed.ok() && !stopped) failed = fed.error();
+    return !stopped && !failed;
+  }
+
+  bool Cancelled() {
+    if (handler->cancelled && handler->cancelled()) stopped = true;
+    return stopped;
+  }
 };
-
-size_t OnSubscriptionBytes(char* data, size_t size, size_t n, void* userdata) {
-  auto* sub = static_cast<Subscription*>(userdata);
-  const size_t bytes = size * n;
-  if (sub->status == 0) curl_easy_getinfo(sub->handle, CURLINFO_RESPONSE_CODE, &sub->status);
-  if (sub->status != 200) {
-    sub->error_body.append(data, bytes);
-    return bytes;
-  }
-  Outcome<Done> fed = sub->reader.Feed(std::string_view(data, bytes), &sub->events);
-  for (SubscribeToShardEvent& ev : sub->events) {
-    if (sub->stopped) break;
-    const bool ended = ev.shard_ended;
-    if (!sub->handler->on_event(ev) || ended) sub->stopped = true;
-  }
-  sub->events.clear();
-  if (!fed.ok() && !sub->stopped) sub->failed = fed.error();
-  return sub->stopped || sub->failed ? 0 : bytes;  // 0 aborts the transfer
-}
-
-int OnSubscriptionProgress(void* userdata, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* sub = static_cast<Subscription*>(userdata);
-  if (sub->handler->cancelled && sub->handler->cancelled()) {
-    sub->stopped = true;
-    return 1;  // aborts the transfer
-  }
-  return 0;
-}
 
 Outcome<Done> CurlKinesisClient::SubscribeToShard(std::string_view consumer_arn, std::string_view shard_id,
                                                   const IteratorPosition& position,
@@ -582,65 +478,32 @@ Outcome<Done> CurlKinesisClient::SubscribeToShard(std::string_view consumer_arn,
   in.Set("StartingPosition", StartingPosition(position));
   const std::string body = Encode(in);
   const std::string target = std::string(kKinesisPrefix) + "SubscribeToShard";
-  auto headers = SignedHeaders(target, kKinesisSigningName, body);
-  if (!headers.ok()) return headers.error();
-
-  // Its own handle, not the pool's: the subscription is HTTP/2 (h2c with
-  // prior knowledge on http://, ALPN h2 on https://) and long-lived.
-  std::unique_ptr<CURL, void (*)(CURL*)> h(curl_easy_init(), curl_easy_cleanup);
-  if (!h) return NetworkError("curl_easy_init failed");
   Subscription sub;
-  sub.handle = h.get();
   sub.handler = &handler;
-  std::string url = config_.endpoint + "/";
-  char error[CURL_ERROR_SIZE] = {0};
-  const bool tls = config_.endpoint.starts_with("https://");
-  curl_easy_setopt(h.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(
-      h.get(), CURLOPT_HTTP_VERSION,
-      tls ? static_cast<long>(CURL_HTTP_VERSION_2TLS) : static_cast<long>(CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE));
-  curl_easy_setopt(h.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h.get(), CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config_.connect_timeout.count()));
+  net::HttpRequest req = BaseRequest(target, kKinesisSigningName, body);
+  // HTTP/2 (h2c with prior knowledge on http://, ALPN h2 on https://) on a
+  // connection of its own, not a pooled one: the subscription is long-lived.
+  req.version = net::HttpVersion::kHttp2;
+  req.fresh_connection = true;
   // No overall deadline (the service ends a subscription after 5 minutes);
   // a connection silent for longer than the request timeout is dead (the
   // service sends an event at least every few seconds).
-  curl_easy_setopt(h.get(), CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(h.get(), CURLOPT_LOW_SPEED_TIME,
-                   std::max<long>(1, static_cast<long>(config_.request_timeout.count() / kMillisPerSecond)));
-  curl_easy_setopt(h.get(), CURLOPT_USERAGENT, std::string(kUserAgent).c_str());
-  curl_easy_setopt(h.get(), CURLOPT_HTTPHEADER, headers.value().get());
-  curl_easy_setopt(h.get(), CURLOPT_POST, 1L);
-  curl_easy_setopt(h.get(), CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(h.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  curl_easy_setopt(h.get(), CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(h.get(), CURLOPT_WRITEFUNCTION, OnSubscriptionBytes);
-  curl_easy_setopt(h.get(), CURLOPT_WRITEDATA, &sub);
-  curl_easy_setopt(h.get(), CURLOPT_HEADERFUNCTION, ReadHeader);
-  curl_easy_setopt(h.get(), CURLOPT_HEADERDATA, &sub.headers);
-  curl_easy_setopt(h.get(), CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(h.get(), CURLOPT_XFERINFOFUNCTION, OnSubscriptionProgress);
-  curl_easy_setopt(h.get(), CURLOPT_XFERINFODATA, &sub);
-  curl_easy_setopt(h.get(), CURLOPT_SSL_VERIFYPEER, config_.verify_tls ? 1L : 0L);
-  curl_easy_setopt(h.get(), CURLOPT_SSL_VERIFYHOST, config_.verify_tls ? 2L : 0L);
-  if (!config_.ca_file.empty()) curl_easy_setopt(h.get(), CURLOPT_CAINFO, config_.ca_file.c_str());
-  const CURLcode rc = curl_easy_perform(h.get());
+  req.timeout_ms = 0;
+  req.stall_timeout_ms = config_.request_timeout.count();
+  req.max_response_bytes = std::numeric_limits<size_t>::max();
+  req.on_body = [&sub](std::string_view bytes) { return sub.OnBytes(bytes); };
+  req.cancelled = [&sub] { return sub.Cancelled(); };
+  Result<net::HttpResponse> resp = http_.Send(req, nullptr);
   if (sub.failed) return *sub.failed;
   if (sub.stopped) return Done{};
-  if (rc != CURLE_OK) {
-    return NetworkError("SubscribeToShard to " + url + ": " +
-                        (error[0] != '\0' ? std::string(error) : std::string(curl_easy_strerror(rc))));
-  }
-  if (sub.status == 0) curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &sub.status);
-  if (sub.status != 200) {
-    return client::ParseErrorResponse(static_cast<int>(sub.status), sub.error_body, sub.headers.error_type);
+  if (!resp.ok()) return NetworkError("SubscribeToShard to " + Detail(resp.status(), req));
+  if (resp->status != 200) {
+    return client::ParseErrorResponse(static_cast<int>(resp->status), resp->body, resp->Header(kErrorTypeHeader));
   }
   if (sub.reader.pending_bytes() != 0)
     return InvalidResponse("SubscribeToShard: the event stream ends mid-message", 200);
   return Done{};  // the service ended the subscription (its lifetime): subscribe again
 }
-
-std::once_flag curl_init_once;
-CURLcode curl_init_result = CURLE_OK;
 
 }  // namespace
 
@@ -673,11 +536,7 @@ Outcome<ClientConfig> ClientConfig::Resolve(ClientConfig partial) {
 Outcome<std::unique_ptr<KinesisClient>> KinesisClient::Create(ClientConfig config) {
   Outcome<ClientConfig> resolved = ClientConfig::Resolve(std::move(config));
   if (!resolved.ok()) return resolved.error();
-  std::call_once(curl_init_once, [] { curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  if (curl_init_result != CURLE_OK) {
-    return ApiError{"InvalidConfiguration", std::string("curl_global_init: ") + curl_easy_strerror(curl_init_result),
-                    0};
-  }
+  if (Status init = net::HttpClient::Init(); !init.ok()) return ApiError{"InvalidConfiguration", init.message(), 0};
   return std::unique_ptr<KinesisClient>(std::make_unique<CurlKinesisClient>(std::move(resolved).value()));
 }
 

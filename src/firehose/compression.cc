@@ -6,49 +6,11 @@
 #include <algorithm>
 
 #include "util/crc32c.h"
+#include "util/gzip.h"
 
 namespace spate::firehose {
 
 namespace {
-
-// ---- zlib deflate, streamed so inputs above 4 GiB (uInt) work ----
-
-// Deflates all of `data` into `out` (appended): window_bits 15 + 16 makes a
-// gzip member (RFC 1952, zlib's default header: no name, mtime 0, OS 3),
-// -15 raw deflate (RFC 1951) for zip.
-Status Deflate(std::string_view data, int window_bits, std::string* out) {
-  z_stream zs{};
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    return Internal("deflateInit2 failed");
-  }
-  constexpr size_t kStep = 1u << 30;
-  size_t base = out->size();
-  out->resize(base + deflateBound(&zs, static_cast<uLong>(std::min(data.size(), kStep))) + 64);
-  size_t in_pos = 0;
-  int rc = Z_OK;
-  for (;;) {
-    if (zs.avail_in == 0 && in_pos < data.size()) {
-      size_t n = std::min(data.size() - in_pos, kStep);
-      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data() + in_pos));
-      zs.avail_in = static_cast<uInt>(n);
-      in_pos += n;
-    }
-    if (base + zs.total_out == out->size()) out->resize(out->size() + out->size() / 2 + 4096);
-    size_t produced_before = zs.total_out;
-    size_t room = std::min(out->size() - base - produced_before, kStep);
-    zs.next_out = reinterpret_cast<Bytef*>(out->data() + base + produced_before);
-    zs.avail_out = static_cast<uInt>(room);
-    rc = deflate(&zs, in_pos == data.size() && zs.avail_in == 0 ? Z_FINISH : Z_NO_FLUSH);
-    if (rc == Z_STREAM_END) break;
-    if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      deflateEnd(&zs);
-      return Internal("deflate failed");
-    }
-  }
-  out->resize(base + zs.total_out);
-  deflateEnd(&zs);
-  return Status::Ok();
-}
 
 uint32_t Crc32(std::string_view data) {
   uLong crc = crc32(0L, Z_NULL, 0);
@@ -103,7 +65,7 @@ Result<std::string> Zip(std::string_view data, std::string_view name) {
   const uint32_t crc = Crc32(data);
 
   std::string deflated;
-  SPATE_TRY(Deflate(data, -15, &deflated));
+  SPATE_TRY(util::Deflate(data, util::DeflateFormat::kRaw, &deflated));
   if (deflated.size() >= kMaxZipInputBytes) return InvalidArgument("ZIP compressed data needs zip64");
 
   std::string out;
@@ -238,7 +200,7 @@ Result<std::string> Compress(Compression c, std::string_view data, std::string_v
     case Compression::kUncompressed: return std::string(data);
     case Compression::kGzip: {
       std::string out;
-      SPATE_TRY(Deflate(data, 15 + 16, &out));
+      SPATE_TRY(util::Deflate(data, util::DeflateFormat::kGzip, &out));
       return out;
     }
     case Compression::kZip: return Zip(data, zip_entry_name);

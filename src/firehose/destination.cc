@@ -3,8 +3,8 @@
 #include <array>
 #include <functional>
 
+#include "firehose/error_document.h"
 #include "protocol/json_codec.h"
-#include "util/base64.h"
 
 namespace spate::firehose {
 namespace {
@@ -72,17 +72,10 @@ void MergeUpdate(Value* cfg, const Value& update, const std::vector<std::string_
 }
 
 std::string ProcessingFailedDocument(const FailedRecord& r) {
-  Value d = Value::MakeObject();
-  d.Set("attemptsMade", Value::Int(r.attempts));
-  d.Set("arrivalTimestamp", Value::Int(r.arrival_ms));
-  d.Set("errorCode", Value::String(r.error_code));
-  d.Set("errorMessage", Value::String(r.error_message));
-  d.Set("attemptEndingTimestamp", Value::Int(r.attempt_ending_ms));
-  d.Set("rawData", Value::String(util::Base64Encode(r.raw_data)));
-  if (!r.lambda_arn.empty()) d.Set("lambdaArn", Value::String(r.lambda_arn));
-  std::string out;
-  protocol::WriteJson(d, &out);
-  return out;
+  ErrorDocument d({r.attempts, r.arrival_ms, r.error_code, r.error_message, r.attempt_ending_ms});
+  d.AddRawData(r.raw_data);
+  if (!r.lambda_arn.empty()) d.Add("lambdaArn", Value::String(r.lambda_arn));
+  return d.Json();
 }
 
 }  // namespace spate::firehose

@@ -167,16 +167,13 @@ Result<ConvertedObject> FormatConversion::Convert(const Batch& batch, const std:
     rows.clear();
     Status st = converter->Convert(r.data, &rows);
     if (!st.ok()) {
-      parquet::FailedConversion f;
+      FailedConversion f;
       f.arrival_ms = r.arrival_ms;
       f.attempt_ending_ms = now_ms;
       f.error_message = st.message();
       f.raw_data = r.data;
       f.sub_sequence_number = r.sub_index;
-      std::string doc;
-      parquet::AppendFailedConversionJson(f, table_, &doc);
-      doc.pop_back();  // the caller joins documents with newlines
-      out.failed_documents.push_back(std::move(doc));
+      out.failed_documents.push_back(FailedConversionJson(f, table_));
       out.failed_bytes += r.data.size();
       continue;
     }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "firehose/error_document.h"
 #include "firehose/parquet/parquet_writer.h"
 #include "firehose/parquet/record_converter.h"
 #include "firehose/sink.h"
@@ -68,7 +69,7 @@ class FormatConversion {
   FormatConversion() = default;
 
   std::string glue_schema_dir_;
-  parquet::DataCatalogTable table_;
+  DataCatalogTable table_;
   parquet::DeserializerOptions deserializer_;
   parquet::WriterOptions writer_;
 };

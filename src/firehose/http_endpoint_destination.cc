@@ -13,12 +13,13 @@
 #include "firehose/compression.h"
 #include "firehose/destination.h"
 #include "firehose/endpoint_settings.h"
-#include "firehose/http_client.h"
 #include "firehose/http_endpoint_protocol.h"
 #include "firehose/object_keys.h"
 #include "firehose/opensearch_bulk.h"
 #include "firehose/processing/record_processor.h"
 #include "firehose/s3_fallback.h"
+#include "firehose/user_agent.h"
+#include "net/http_client.h"
 #include "util/clock.h"
 
 namespace spate::firehose {
@@ -143,7 +144,7 @@ class HttpEndpointSink final : public Sink {
     if (cfg_.gzip) {
       SPATE_ASSIGN_OR_RETURN(body, Compress(Compression::kGzip, body, ""));
     }
-    HttpRequest req;
+    net::HttpRequest req;
     req.method = "POST";
     req.url = cfg_.url;
     req.headers = HttpEndpointHeaders(r->id, ctx_.stream_arn, cfg_.access_key, cfg_.common_attributes, cfg_.gzip);
@@ -152,13 +153,13 @@ class HttpEndpointSink final : public Sink {
     req.connect_timeout_ms = req.timeout_ms;
     req.max_response_bytes = kMaxHttpEndpointResponseBytes;
     ++r->attempts;
-    HttpFailure failure = HttpFailure::kNone;
+    net::HttpFailure failure = net::HttpFailure::kNone;
     const int64_t sent_ms = Now();
-    Result<HttpResponse> resp = http_.Send(req, cancel, &failure);
+    Result<net::HttpResponse> resp = http_.Send(req, cancel, &failure);
     *waited_ms += std::max<int64_t>(0, Now() - sent_ms);
     if (!resp.ok()) {
       r->error_code =
-          failure == HttpFailure::kTimedOut ? "HttpEndpoint.RequestTimeout" : "HttpEndpoint.ConnectionFailed";
+          failure == net::HttpFailure::kTimedOut ? "HttpEndpoint.RequestTimeout" : "HttpEndpoint.ConnectionFailed";
       r->error_message = resp.status().message();
       return resp.status();
     }
@@ -243,7 +244,7 @@ class HttpEndpointSink final : public Sink {
   const HttpEndpointConfig cfg_;
   const std::unique_ptr<S3Fallback> s3_;
   const SinkContext ctx_;
-  HttpClient http_;
+  net::HttpClient http_{std::string(kFirehoseUserAgent)};
   Progress progress_;
 };
 
@@ -311,7 +312,7 @@ class HttpEndpointKind final : public DestinationKind {
     SPATE_ASSIGN_OR_RETURN(HttpEndpointConfig parsed, Parse(cfg));
     SPATE_ASSIGN_OR_RETURN(std::unique_ptr<S3Fallback> s3,
                            S3Fallback::Make(*cfg.Find("S3Configuration"), ctx, parsed.backup_all));
-    SPATE_TRY(HttpClient::Init());
+    SPATE_TRY(net::HttpClient::Init());
     return std::unique_ptr<Sink>(std::make_unique<HttpEndpointSink>(std::move(parsed), std::move(s3), ctx));
   }
 

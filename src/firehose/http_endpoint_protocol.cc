@@ -1,5 +1,6 @@
 #include "firehose/http_endpoint_protocol.h"
 
+#include "firehose/error_document.h"
 #include "protocol/json_codec.h"
 #include "util/base64.h"
 
@@ -66,7 +67,7 @@ std::vector<std::pair<std::string, std::string>> HttpEndpointHeaders(std::string
   return h;
 }
 
-HttpEndpointVerdict CheckHttpEndpointResponse(const HttpResponse& resp, std::string_view request_id) {
+HttpEndpointVerdict CheckHttpEndpointResponse(const net::HttpResponse& resp, std::string_view request_id) {
   HttpEndpointVerdict v;
   if (resp.status == 413) {
     v.outcome = HttpEndpointOutcome::kTooLarge;
@@ -101,18 +102,11 @@ HttpEndpointVerdict CheckHttpEndpointResponse(const HttpResponse& resp, std::str
 }
 
 std::string FailedHttpRecordJson(const FailedHttpRecord& r) {
-  Value v = Value::MakeObject();
-  v.Set("attemptsMade", Value::Int(r.attempts));
-  v.Set("arrivalTimestamp", Value::Int(r.arrival_ms));
-  v.Set("errorCode", Value::String(r.error_code));
-  v.Set("errorMessage", Value::String(r.error_message));
-  v.Set("attemptEndingTimestamp", Value::Int(r.attempt_ending_ms));
-  v.Set("rawData", Value::String(util::Base64Encode(r.raw_data)));
-  v.Set("subsequenceNumber", Value::Int(r.subsequence_number));
-  v.Set("dataId", Value::String(r.data_id));
-  std::string out;
-  protocol::WriteJson(v, &out);
-  return out;
+  ErrorDocument d({r.attempts, r.arrival_ms, r.error_code, r.error_message, r.attempt_ending_ms});
+  d.AddRawData(r.raw_data);
+  d.Add("subsequenceNumber", Value::Int(r.subsequence_number));
+  d.Add("dataId", Value::String(r.data_id));
+  return d.Json();
 }
 
 }  // namespace spate::firehose

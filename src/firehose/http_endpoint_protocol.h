@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "base/status.h"
-#include "firehose/http_client.h"
 #include "firehose/sink.h"
+#include "net/http_client.h"
 #include "protocol/value.h"
 
 namespace spate::firehose {
@@ -53,7 +53,7 @@ struct HttpEndpointVerdict {
   std::string error_code;  // "HttpEndpoint.DestinationException", ...; "" when delivered
   std::string error_message;
 };
-HttpEndpointVerdict CheckHttpEndpointResponse(const HttpResponse& resp, std::string_view request_id);
+HttpEndpointVerdict CheckHttpEndpointResponse(const net::HttpResponse& resp, std::string_view request_id);
 
 // AWS's failed-record document (one line of JSON): {attemptsMade,
 // arrivalTimestamp, errorCode, errorMessage, attemptEndingTimestamp,

@@ -2,6 +2,7 @@
 
 #include "base/assert.h"
 #include "firehose/date_time_format.h"
+#include "firehose/error_document.h"
 #include "firehose/time_zone.h"
 #include "protocol/json_codec.h"
 #include "protocol/value.h"
@@ -131,24 +132,17 @@ Result<std::vector<BulkItemResult>> ParseBulkResponse(std::string_view body, siz
 }
 
 std::string FailedDocumentJson(const FailedDocument& d, bool serverless) {
-  Value v = Value::MakeObject();
-  v.Set("attemptsMade", Value::Int(d.attempts));
-  v.Set("arrivalTimestamp", Value::Int(d.arrival_ms));
-  v.Set("errorCode", Value::String(d.error_code));
-  v.Set("errorMessage", Value::String(d.error_message));
-  v.Set("attemptEndingTimestamp", Value::Int(d.attempt_ending_ms));
+  ErrorDocument v({d.attempts, d.arrival_ms, d.error_code, d.error_message, d.attempt_ending_ms});
   if (serverless) {
-    v.Set("osDocumentId", Value::String(d.document_id));
-    v.Set("osIndexName", Value::String(d.index));
+    v.Add("osDocumentId", Value::String(d.document_id));
+    v.Add("osIndexName", Value::String(d.index));
   } else {
-    v.Set("esDocumentId", Value::String(d.document_id));
-    v.Set("esIndexName", Value::String(d.index));
-    v.Set("esTypeName", Value::String(d.type));
+    v.Add("esDocumentId", Value::String(d.document_id));
+    v.Add("esIndexName", Value::String(d.index));
+    v.Add("esTypeName", Value::String(d.type));
   }
-  v.Set("rawData", Value::String(util::Base64Encode(d.raw_data)));
-  std::string out;
-  protocol::WriteJson(v, &out);
-  return out;
+  v.AddRawData(d.raw_data);
+  return v.Json();
 }
 
 }  // namespace spate::firehose

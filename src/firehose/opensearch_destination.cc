@@ -12,10 +12,11 @@
 #include "base/log.h"
 #include "firehose/destination.h"
 #include "firehose/endpoint_settings.h"
-#include "firehose/http_client.h"
 #include "firehose/opensearch_bulk.h"
 #include "firehose/processing/record_processor.h"
 #include "firehose/s3_fallback.h"
+#include "firehose/user_agent.h"
+#include "net/http_client.h"
 #include "util/clock.h"
 
 namespace spate::firehose {
@@ -186,7 +187,7 @@ class OpenSearchSink final : public Sink {
       items.push_back({d.index, cfg_.type_name, d.id, *d.document});
     }
     std::string body = BulkBody(items);
-    HttpRequest req;
+    net::HttpRequest req;
     req.method = "POST";
     req.url = cfg_.url + "/_bulk";
     req.headers = {{"Content-Type", "application/x-ndjson"}};
@@ -195,7 +196,7 @@ class OpenSearchSink final : public Sink {
     req.connect_timeout_ms = req.timeout_ms;
     req.max_response_bytes = kMaxBulkResponseBytes;
     ++p->attempts;
-    Result<HttpResponse> resp = http_.Send(req, cancel);
+    Result<net::HttpResponse> resp = http_.Send(req, cancel);
     auto fail_all = [&](ItemError e, Status st) {
       for (size_t i : pending) p->docs[i].error = e;
       return st;
@@ -279,7 +280,7 @@ class OpenSearchSink final : public Sink {
   const OpenSearchConfig cfg_;
   const std::unique_ptr<S3Fallback> s3_;
   const SinkContext ctx_;
-  HttpClient http_;
+  net::HttpClient http_{std::string(kFirehoseUserAgent)};
   Progress progress_;
 };
 
@@ -335,7 +336,7 @@ class OpenSearchKind final : public DestinationKind {
     SPATE_ASSIGN_OR_RETURN(OpenSearchConfig parsed, Parse(cfg));
     SPATE_ASSIGN_OR_RETURN(std::unique_ptr<S3Fallback> s3,
                            S3Fallback::Make(*cfg.Find("S3Configuration"), ctx, parsed.backup_all));
-    SPATE_TRY(HttpClient::Init());
+    SPATE_TRY(net::HttpClient::Init());
     return std::unique_ptr<Sink>(std::make_unique<OpenSearchSink>(std::move(parsed), std::move(s3), ctx));
   }
 

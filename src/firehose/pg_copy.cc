@@ -6,6 +6,7 @@
 
 #include "protocol/json_codec.h"
 #include "protocol/value.h"
+#include "util/json_split.h"
 
 namespace spate::firehose {
 namespace {
@@ -382,28 +383,11 @@ Result<std::string> ToCopyInput(std::string_view data, const CopyPlan& plan, con
     while (i < data.size() && IsSpace(data[i])) ++i;
     if (i >= data.size()) break;
     if (data[i] != '{') return InvalidArgument("JSON 'auto': expected an object at byte " + std::to_string(i));
-    // Find the object's end: braces outside strings.
-    size_t depth = 0;
-    bool in_string = false;
-    size_t j = i;
-    for (; j < data.size(); ++j) {
-      char c = data[j];
-      if (in_string) {
-        if (c == '\\') {
-          ++j;
-        } else if (c == '"') {
-          in_string = false;
-        }
-      } else if (c == '"') {
-        in_string = true;
-      } else if (c == '{' || c == '[') {
-        ++depth;
-      } else if (c == '}' || c == ']') {
-        if (--depth == 0) break;
-      }
+    const size_t end = util::JsonObjectEnd(data, i);
+    if (end == std::string_view::npos) {
+      return InvalidArgument("JSON 'auto': unterminated object at byte " + std::to_string(i));
     }
-    if (j >= data.size()) return InvalidArgument("JSON 'auto': unterminated object at byte " + std::to_string(i));
-    auto parsed = protocol::ParseJson(data.substr(i, j + 1 - i));
+    auto parsed = protocol::ParseJson(data.substr(i, end - i));
     if (!parsed.ok()) {
       return InvalidArgument("JSON 'auto': invalid object at byte " + std::to_string(i) + ": " +
                              parsed.status().message());
@@ -423,7 +407,7 @@ Result<std::string> ToCopyInput(std::string_view data, const CopyPlan& plan, con
       }
     }
     out += '\n';
-    i = j + 1;
+    i = end;
   }
   return out;
 }

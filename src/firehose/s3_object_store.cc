@@ -1,5 +1,5 @@
 // The S3 object store: PutObject, or a multipart upload for large objects,
-// signed with SigV4 and sent over libcurl (http_client.h).
+// signed with SigV4 and sent over libcurl (net/http_client.h).
 
 #include <algorithm>
 #include <memory>
@@ -9,11 +9,13 @@
 #include <vector>
 
 #include "base/log.h"
-#include "firehose/http_client.h"
 #include "firehose/object_store.h"
 #include "firehose/s3_protocol.h"
 #include "firehose/s3_signer.h"
+#include "firehose/user_agent.h"
+#include "net/http_client.h"
 #include "util/clock.h"
+#include "util/hmac.h"
 
 namespace spate::firehose {
 namespace {
@@ -46,7 +48,7 @@ class S3ObjectStore final : public ObjectStore {
     std::string what = "s3://" + std::string(bucket) + "/" + std::string(key);
     if (body.size() > options_.multipart_threshold_bytes) return PutMultipart(address, what, body, cancel);
 
-    SPATE_ASSIGN_OR_RETURN(HttpResponse resp, Send("PUT", address, {}, body, kObjectContentType, cancel));
+    SPATE_ASSIGN_OR_RETURN(net::HttpResponse resp, Send("PUT", address, {}, body, kObjectContentType, cancel));
     if (resp.status != 200) return S3ErrorStatus("PutObject " + what, resp.status, resp.body);
     return Status::Ok();
   }
@@ -57,7 +59,7 @@ class S3ObjectStore final : public ObjectStore {
   Status PutMultipart(const S3Address& address, const std::string& what, std::string_view body,
                       const std::atomic<bool>* cancel) {
     // CreateMultipartUpload: POST ?uploads -> <UploadId>.
-    SPATE_ASSIGN_OR_RETURN(HttpResponse created,
+    SPATE_ASSIGN_OR_RETURN(net::HttpResponse created,
                            Send("POST", address, {{"uploads", ""}}, std::string_view(), kObjectContentType, cancel));
     if (created.status != 200) return S3ErrorStatus("CreateMultipartUpload " + what, created.status, created.body);
     std::optional<std::string> upload_id = XmlElementText(created.body, "UploadId");
@@ -85,7 +87,7 @@ class S3ObjectStore final : public ObjectStore {
     for (uint64_t offset = 0; offset < body.size(); offset += part_bytes) {
       std::string part_number = std::to_string(etags.size() + 1);
       std::string_view part = body.substr(offset, part_bytes);
-      SPATE_ASSIGN_OR_RETURN(HttpResponse resp,
+      SPATE_ASSIGN_OR_RETURN(net::HttpResponse resp,
                              Send("PUT", address, {{"partNumber", part_number}, {"uploadId", upload_id}}, part,
                                   std::string_view(), cancel));
       std::string call = "UploadPart " + part_number + " of " + what;
@@ -96,7 +98,7 @@ class S3ObjectStore final : public ObjectStore {
     }
 
     std::string xml = CompleteMultipartUploadXml(etags);
-    SPATE_ASSIGN_OR_RETURN(HttpResponse done,
+    SPATE_ASSIGN_OR_RETURN(net::HttpResponse done,
                            Send("POST", address, {{"uploadId", upload_id}}, xml, "application/xml", cancel));
     std::string call = "CompleteMultipartUpload " + what;
     // S3 may answer 200 and then report an error in the body.
@@ -110,7 +112,8 @@ class S3ObjectStore final : public ObjectStore {
   // Best effort: the parts of a failed upload would otherwise be stored (and
   // billed) until a lifecycle rule removes them.
   void Abort(const S3Address& address, const std::string& what, const std::string& upload_id) {
-    Result<HttpResponse> resp = Send("DELETE", address, {{"uploadId", upload_id}}, std::string_view(), "", nullptr);
+    Result<net::HttpResponse> resp =
+        Send("DELETE", address, {{"uploadId", upload_id}}, std::string_view(), "", nullptr);
     if (!resp.ok()) {
       SPATE_LOG_WARN("AbortMultipartUpload " + what + ": " + resp.status().ToString());
     } else if (resp->status != 204 && resp->status != 200) {
@@ -121,25 +124,26 @@ class S3ObjectStore final : public ObjectStore {
   // Signs and sends one request; a body is sent (with its Content-Length)
   // for PUT and POST. Errors: kUnavailable when no answer came (connection,
   // timeout, cancel); an answer of any status is returned as it is.
-  Result<HttpResponse> Send(std::string_view method, const S3Address& address, const Params& query,
-                            std::string_view body, std::string_view content_type, const std::atomic<bool>* cancel) {
+  Result<net::HttpResponse> Send(std::string_view method, const S3Address& address, const Params& query,
+                                 std::string_view body, std::string_view content_type,
+                                 const std::atomic<bool>* cancel) {
     if (Cancelled(cancel)) return Unavailable(std::string(method) + " " + address.path + ": cancelled");
-    S3SigningRequest req;
+    util::SigV4Request req;
     req.method = std::string(method);
-    req.canonical_uri = address.path;
+    req.path = address.path;
     req.query = query;
-    req.payload_sha256 = Sha256Hex(body);
-    std::string amz_date = AmzDate(clock_->NowMs());
+    req.payload_sha256 = util::Sha256Hex(body);
+    std::string amz_date = util::AmzDate(clock_->NowMs());
     req.headers = {{"host", address.host}, {"x-amz-content-sha256", req.payload_sha256}, {"x-amz-date", amz_date}};
     if (!content_type.empty()) req.headers.emplace_back("content-type", std::string(content_type));
     if (!credentials_.session_token.empty())
       req.headers.emplace_back("x-amz-security-token", credentials_.session_token);
-    S3Signature sig = SignS3Request(req, credentials_, options_.region, amz_date);
+    util::SigV4Signature sig = SignS3Request(req, credentials_, options_.region, amz_date);
 
-    HttpRequest http;
+    net::HttpRequest http;
     http.method = std::string(method);
     http.url = address.Url(endpoint_);
-    std::string query_string = S3CanonicalQuery(query);
+    std::string query_string = util::SigV4CanonicalQuery(query);
     if (!query_string.empty()) http.url += "?" + query_string;
     http.headers.emplace_back("Authorization", sig.authorization);
     for (auto& header : req.headers) http.headers.push_back(std::move(header));
@@ -155,7 +159,7 @@ class S3ObjectStore final : public ObjectStore {
   const S3Endpoint endpoint_;
   const S3Credentials credentials_;
   util::Clock* const clock_;
-  HttpClient http_;
+  net::HttpClient http_{std::string(kFirehoseUserAgent)};
 };
 
 }  // namespace
@@ -168,7 +172,7 @@ Result<std::unique_ptr<ObjectStore>> NewS3ObjectStore(S3Options options) {
   }
   if (options.part_bytes == 0) return InvalidArgument("S3 part size is 0");
   if (options.timeout_ms <= 0) return InvalidArgument("S3 request timeout must be positive");
-  SPATE_TRY(HttpClient::Init());
+  SPATE_TRY(net::HttpClient::Init());
   return std::unique_ptr<ObjectStore>(std::make_unique<S3ObjectStore>(std::move(options), std::move(endpoint)));
 }
 

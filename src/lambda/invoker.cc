@@ -1,6 +1,5 @@
 #include "lambda/invoker.h"
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -8,12 +7,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <thread>
 
+#include "net/http_client.h"
 #include "protocol/json_codec.h"
 #include "protocol/value.h"
 
@@ -73,83 +75,42 @@ Result<FunctionTarget> ParseTarget(const std::string& name, const Value& v) {
 
 // ---- HTTP ----
 
-size_t AppendBody(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
+constexpr std::string_view kFunctionErrorHeader = "x-amz-function-error";
 
-size_t SeeHeader(char* data, size_t size, size_t n, void* function_error) {
-  std::string_view line(data, size * n);
-  constexpr std::string_view kHeader = "x-amz-function-error:";
-  if (line.size() >= kHeader.size()) {
-    bool match = true;
-    for (size_t i = 0; i < kHeader.size(); ++i) {
-      if (std::tolower(static_cast<unsigned char>(line[i])) != kHeader[i]) {
-        match = false;
-        break;
-      }
+Invocation InvokeUrl(const net::HttpClient& http, const FunctionTarget& t, std::string_view payload,
+                     const std::atomic<bool>* cancel) {
+  net::HttpRequest req;
+  req.method = "POST";
+  req.url = t.url;
+  req.headers = {{"Content-Type", "application/json"}};
+  req.body = payload;
+  req.timeout_ms = t.timeout_ms;
+  req.connect_timeout_ms = t.timeout_ms;
+  req.max_response_bytes = std::numeric_limits<size_t>::max();  // the function's whole response
+  net::HttpFailure failure = net::HttpFailure::kNone;
+  Result<net::HttpResponse> resp = http.Send(req, cancel, &failure);
+  if (!resp.ok()) {
+    switch (failure) {
+      case net::HttpFailure::kCancelled: return {Outcome::kCancelled, "", "cancelled"};
+      case net::HttpFailure::kTimedOut:
+        return {Outcome::kTimedOut, "", "no answer from " + t.url + " within " + std::to_string(t.timeout_ms) + " ms"};
+      case net::HttpFailure::kNone:
+      case net::HttpFailure::kOther: break;
     }
-    if (match) *static_cast<bool*>(function_error) = true;
+    // Send says "POST <url>: <why>"; an invocation's message is "<url>: <why>".
+    std::string message = resp.status().message();
+    return {Outcome::kUnreachable, "", message.substr(std::min(message.size(), req.method.size() + 1))};
   }
-  return size * n;
-}
-
-int AbortIfCancelled(void* cancel, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* c = static_cast<const std::atomic<bool>*>(cancel);
-  return c != nullptr && c->load() ? 1 : 0;
-}
-
-struct SlistFree {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-struct EasyFree {
-  void operator()(CURL* h) const { curl_easy_cleanup(h); }
-};
-
-Invocation InvokeUrl(const FunctionTarget& t, std::string_view payload, const std::atomic<bool>* cancel) {
-  static std::once_flag curl_init;
-  std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  // Present at all (whatever its value): the function failed.
+  const bool function_error = std::any_of(resp->headers.begin(), resp->headers.end(),
+                                          [](const auto& h) { return h.first == kFunctionErrorHeader; });
+  if (resp->status < 200 || resp->status > 299 || function_error) {
+    std::string message = "HTTP " + std::to_string(resp->status) +
+                          (function_error ? " with X-Amz-Function-Error" : "") + ": " + Clip(resp->body);
+    return {Outcome::kFunctionError, std::move(resp->body), std::move(message)};
+  }
   Invocation inv;
-  std::unique_ptr<CURL, EasyFree> h(curl_easy_init());
-  if (h == nullptr) return {Outcome::kUnreachable, "", "curl_easy_init failed"};
-  std::unique_ptr<curl_slist, SlistFree> headers(curl_slist_append(nullptr, "Content-Type: application/json"));
-  curl_slist* more = curl_slist_append(headers.get(), "Expect:");
-  if (headers == nullptr || more == nullptr) return {Outcome::kUnreachable, "", "curl_slist_append: out of memory"};
-  char error[CURL_ERROR_SIZE] = {0};
-  bool function_error = false;
-  std::string body;
-  CURL* c = h.get();
-  curl_easy_setopt(c, CURLOPT_URL, t.url.c_str());
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_POST, 1L);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload.data());
-  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(t.timeout_ms));
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, AppendBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, SeeHeader);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &function_error);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, AbortIfCancelled);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel));
-  CURLcode rc = curl_easy_perform(c);
-  if (rc == CURLE_ABORTED_BY_CALLBACK) return {Outcome::kCancelled, "", "cancelled"};
-  if (rc == CURLE_OPERATION_TIMEDOUT) {
-    return {Outcome::kTimedOut, "", "no answer from " + t.url + " within " + std::to_string(t.timeout_ms) + " ms"};
-  }
-  if (rc != CURLE_OK) {
-    return {Outcome::kUnreachable, "", t.url + ": " + (error[0] != 0 ? error : curl_easy_strerror(rc))};
-  }
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  if (status < 200 || status > 299 || function_error) {
-    std::string message =
-        "HTTP " + std::to_string(status) + (function_error ? " with X-Amz-Function-Error" : "") + ": " + Clip(body);
-    return {Outcome::kFunctionError, std::move(body), std::move(message)};
-  }
-  inv.payload = std::move(body);
+  inv.payload = std::move(resp->body);
   return inv;
 }
 
@@ -300,12 +261,13 @@ class InvokerImpl final : public Invoker {
       return {Outcome::kNotFound, "",
               "Function not found: " + std::string(function) + " (map it with --lambda-map or --lambda)"};
     }
-    if (!t->url.empty()) return InvokeUrl(*t, payload, cancel);
+    if (!t->url.empty()) return InvokeUrl(http_, *t, payload, cancel);
     return InvokeCommand(*t, payload, cancel);
   }
 
  private:
   const FunctionMap map_;
+  const net::HttpClient http_;  // URL functions' connections, kept alive between invocations
 };
 
 }  // namespace

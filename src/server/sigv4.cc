@@ -9,9 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include "util/hmac.h"
+#include "util/sigv4_signer.h"
 
 namespace spate::server {
 namespace {
@@ -234,40 +233,6 @@ const Credential* CredentialStore::Find(std::string_view access_key_id) const {
 namespace {
 
 constexpr std::string_view kTerminator = "aws4_request";
-constexpr char kHex[] = "0123456789abcdef";
-constexpr char kHexUpper[] = "0123456789ABCDEF";
-
-std::string ToHex(const unsigned char* p, size_t n) {
-  std::string out(n * 2, '\0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kHex[p[i] >> 4];
-    out[2 * i + 1] = kHex[p[i] & 15];
-  }
-  return out;
-}
-
-std::string HmacRaw(std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), out, &len);
-  return std::string(reinterpret_cast<const char*>(out), len);
-}
-
-bool Unreserved(unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~'; }
-
-// SigV4's URI encoding; '/' kept when `keep_slash`.
-void UriEncode(std::string_view in, bool keep_slash, std::string* out) {
-  for (unsigned char c : in) {
-    if (Unreserved(c) || (keep_slash && c == '/')) {
-      out->push_back(static_cast<char>(c));
-    } else {
-      out->push_back('%');
-      out->push_back(kHexUpper[c >> 4]);
-      out->push_back(kHexUpper[c & 15]);
-    }
-  }
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -376,29 +341,6 @@ void AppendCanonicalValue(std::string_view v, std::string* out) {
 
 }  // namespace
 
-std::string HexSha256(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  return ToHex(md, len);
-}
-
-std::string HexHmacSha256(std::string_view key, std::string_view data) {
-  std::string raw = HmacRaw(key, data);
-  return ToHex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
-}
-
-std::string DeriveSigningKey(std::string_view secret, std::string_view date, std::string_view region,
-                             std::string_view service) {
-  std::string k = "AWS4";
-  k.append(secret);
-  std::string k_date = HmacRaw(k, date);
-  OPENSSL_cleanse(k.data(), k.size());
-  std::string k_region = HmacRaw(k_date, region);
-  std::string k_service = HmacRaw(k_region, service);
-  return HmacRaw(k_service, kTerminator);
-}
-
 std::string CanonicalUri(std::string_view path) {
   // RFC 3986 remove_dot_segments, plus the removal of empty segments that
   // AWS applies to every service but S3 ("//" -> "/").
@@ -429,7 +371,7 @@ std::string CanonicalUri(std::string_view path) {
   }
   if (!out.empty() && trailing_slash) normal.push_back('/');
   std::string encoded;
-  UriEncode(normal, /*keep_slash=*/true, &encoded);
+  util::SigV4UriEncodeAppend(normal, /*keep_slash=*/true, &encoded);
   return encoded;
 }
 
@@ -443,8 +385,8 @@ std::string CanonicalQueryString(std::string_view query) {
     std::string value = eq == std::string::npos ? std::string() : UriDecode(std::string_view(item).substr(eq + 1));
     if (name == "X-Amz-Signature") continue;
     std::string en, ev;
-    UriEncode(name, false, &en);
-    UriEncode(value, false, &ev);
+    util::SigV4UriEncodeAppend(name, false, &en);
+    util::SigV4UriEncodeAppend(value, false, &ev);
     params.emplace_back(std::move(en), std::move(ev));
   }
   std::sort(params.begin(), params.end());
@@ -499,7 +441,7 @@ std::string StringToSign(std::string_view amz_date, std::string_view scope, std:
   std::string out = "AWS4-HMAC-SHA256\n";
   out.append(amz_date).push_back('\n');
   out.append(scope).push_back('\n');
-  out.append(HexSha256(canonical_request));
+  out.append(util::Sha256Hex(canonical_request));
   return out;
 }
 
@@ -581,7 +523,7 @@ std::string SigV4Verifier::SigningKey(const Credential& cred, const SignaturePar
     auto it = key_cache_.find(cache_key);
     if (it != key_cache_.end()) return it->second;
   }
-  std::string key = DeriveSigningKey(cred.secret_access_key, p.scope_date, p.scope_region, p.scope_service);
+  std::string key = util::SigV4SigningKey(cred.secret_access_key, p.scope_date, p.scope_region, p.scope_service);
   std::lock_guard<std::mutex> lock(mu_);
   // Keys change daily; dropping them all at the bound is simpler than an LRU
   // and costs one derivation per live credential.
@@ -629,7 +571,7 @@ Result<AuthInfo> SigV4Verifier::Verify(const HttpRequest& request, std::string_v
     return Status(ErrorCode::kInvalidSignature,
                   "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   }
-  std::string payload_hash = HexSha256(request.body);
+  std::string payload_hash = util::Sha256Hex(request.body);
   if (std::string_view declared = request.Header("x-amz-content-sha256"); !declared.empty()) {
     if (declared != payload_hash) {
       return Status(ErrorCode::kInvalidSignature,
@@ -638,9 +580,8 @@ Result<AuthInfo> SigV4Verifier::Verify(const HttpRequest& request, std::string_v
   }
   std::string canonical = CanonicalRequest(request, p, payload_hash);
   std::string to_sign = StringToSign(p.amz_date, p.scope, canonical);
-  std::string expected = HexHmacSha256(SigningKey(*cred, p), to_sign);
-  if (p.signature.size() != expected.size() ||
-      CRYPTO_memcmp(p.signature.data(), expected.data(), expected.size()) != 0) {
+  std::string expected = util::HmacSha256Hex(SigningKey(*cred, p), to_sign);
+  if (!util::ConstantTimeEqual(p.signature, expected)) {
     return Status(ErrorCode::kInvalidSignature,
                   "The request signature we calculated does not match the signature you provided. Check your AWS "
                   "Secret Access Key and signing method. Consult the service documentation for details.");

@@ -91,17 +91,10 @@ std::string CanonicalUri(std::string_view path);
 // The canonical query string: parameters decoded, re-encoded per SigV4,
 // sorted by name then value; X-Amz-Signature left out.
 std::string CanonicalQueryString(std::string_view query);
-// Lower-case hex SHA-256.
-std::string HexSha256(std::string_view data);
 // The canonical request; `payload_hash` is the hex SHA-256 of the body (or
 // the x-amz-content-sha256 value).
 std::string CanonicalRequest(const HttpRequest& request, const SignatureParams& params, std::string_view payload_hash);
 std::string StringToSign(std::string_view amz_date, std::string_view scope, std::string_view canonical_request);
-// kSigning = HMAC chain over "AWS4"+secret, date, region, service, "aws4_request".
-std::string DeriveSigningKey(std::string_view secret, std::string_view date, std::string_view region,
-                             std::string_view service);
-// Lower-case hex HMAC-SHA256(key, data).
-std::string HexHmacSha256(std::string_view key, std::string_view data);
 
 // Verifies requests' signatures. With a credential store, a request is
 // accepted only if it is signed by one of its credentials over its exact

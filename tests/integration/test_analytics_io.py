@@ -11,15 +11,13 @@ import base64
 import json
 import os
 import subprocess
-import sys
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import boto3
 import pytest
 
 import helpers
 from helpers import ACCESS_KEY_ID, ACCOUNT_ID, REGION, SECRET_ACCESS_KEY
+from lambda_functions import BROKEN_COMMAND, FunctionServer, start_lambda_spated
 from test_analytics import (APP_ARN, DEMO_COLUMNS, DEMO_ROWS, K1_CODE, ROLE, kda_client, kinesis_input,
                             kinesis_output, put_json, raw_call_service, read_json_records, start, wait_status)
 
@@ -60,52 +58,27 @@ json.dump({"records": out}, sys.stdout)
 '''
 
 
-class OutputFunction:
+class OutputFunction(FunctionServer):
     """A Lambda output function on loopback. It answers 500 to the first `down` invocations; then it acks each
     record Ok, except the first row whose TICKER_SYMBOL is "RETRY" that it sees while up, which gets
-    DeliveryFailed once. Keeps every event it was sent."""
+    DeliveryFailed once. Keeps every event it was sent; `lock` guards `down` too."""
 
     def __init__(self):
-        self.events = []
         self.down = 0
         self.retry_failed = False
-        self.lock = threading.Lock()
-        fn = self
+        super().__init__(self._respond)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with fn.lock:
-                    fn.events.append(event)
-                    failing = fn.down > 0
-                    if failing:
-                        fn.down -= 1
-                        status, out = 500, {"errorMessage": "down", "errorType": "Error"}
-                    else:
-                        records = []
-                        for r in event["records"]:
-                            row = json.loads(base64.b64decode(r["data"]))
-                            ok = row.get("TICKER_SYMBOL") != "RETRY" or fn.retry_failed
-                            fn.retry_failed = fn.retry_failed or not ok
-                            records.append({"recordId": r["recordId"], "result": "Ok" if ok else "DeliveryFailed"})
-                        status, out = 200, {"records": records}
-                data = json.dumps(out).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def _respond(self, event):
+        if self.down > 0:
+            self.down -= 1
+            return 500, {"errorMessage": "down", "errorType": "Error"}
+        records = []
+        for r in event["records"]:
+            row = json.loads(base64.b64decode(r["data"]))
+            ok = row.get("TICKER_SYMBOL") != "RETRY" or self.retry_failed
+            self.retry_failed = self.retry_failed or not ok
+            records.append({"recordId": r["recordId"], "result": "Ok" if ok else "DeliveryFailed"})
+        return 200, {"records": records}
 
 
 @pytest.fixture(scope="module")
@@ -117,20 +90,8 @@ def out_fn():
 
 @pytest.fixture(scope="module")
 def io_server(tmp_path_factory, out_fn):
-    base = tmp_path_factory.mktemp("kda-io")
-    script = base / "preprocess.py"
-    script.write_text(PREPROCESS)
-    fmap = base / "lambda-map.json"
-    fmap.write_text(json.dumps({
-        "timeout_seconds": 30,
-        PRE_ARN: {"command": [sys.executable, str(script)]},
-        "kda-broken": {"command": ["/bin/sh", "-c", "echo broken >&2; exit 2"]},
-    }))
-    from conftest import SpatedServer, _require_binary
-    _require_binary()
-    srv = SpatedServer(base / "data", base, 50,
-                       ["--limits=off", "--lambda-map", str(fmap), "--lambda", f"kda-out={out_fn.url}"])
-    srv.start()
+    srv = start_lambda_spated(tmp_path_factory.mktemp("kda-io"), {PRE_ARN: PREPROCESS, "kda-broken": BROKEN_COMMAND},
+                              {"kda-out": out_fn.url})
     yield srv
     srv.stop()
 

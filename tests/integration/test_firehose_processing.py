@@ -10,9 +10,6 @@ boto3.
 import base64
 import json
 import re
-import sys
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,6 +18,7 @@ from botocore.exceptions import ClientError
 import helpers
 from firehose_metrics import metric, scrape
 from helpers import ACCOUNT_ID, REGION
+from lambda_functions import BROKEN_COMMAND, FunctionServer, start_lambda_spated
 from test_firehose import ROLE, FirehoseRaw, fh_client, objects, wait_fh_status
 
 FN_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:transform"
@@ -51,38 +49,6 @@ json.dump({"records": out}, sys.stdout)
 '''
 
 
-class FunctionServer:
-    """A Lambda-like HTTP function on loopback: answers each POSTed event with what `respond` returns
-    ((status, body)); keeps the events it got."""
-
-    def __init__(self, respond):
-        events = self.events = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                events.append(json.loads(body))
-                status, out = respond(json.loads(body))
-                data = json.dumps(out).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def http_respond(event):
     """Prefixes every record with 'http:'; a record 'boom' makes the whole invocation fail (HTTP 500)."""
     records = []
@@ -103,20 +69,8 @@ def function_server():
 
 @pytest.fixture(scope="module")
 def proc_server(tmp_path_factory, function_server):
-    helpers_dir = tmp_path_factory.mktemp("lambda")
-    script = helpers_dir / "transform.py"
-    script.write_text(TRANSFORM)
-    fmap = helpers_dir / "lambda-map.json"
-    fmap.write_text(json.dumps({
-        "timeout_seconds": 30,
-        FN_ARN: {"command": [sys.executable, str(script)]},
-        "broken": {"command": ["/bin/sh", "-c", "echo broken >&2; exit 2"]},
-    }))
-    from conftest import SpatedServer, _require_binary
-    _require_binary()
-    srv = SpatedServer(helpers_dir / "data", helpers_dir, 50,
-                       ["--limits=off", "--lambda-map", str(fmap), "--lambda", f"http-transform={function_server.url}"])
-    srv.start()
+    srv = start_lambda_spated(tmp_path_factory.mktemp("lambda"), {FN_ARN: TRANSFORM, "broken": BROKEN_COMMAND},
+                              {"http-transform": function_server.url})
     yield srv
     srv.stop()
 

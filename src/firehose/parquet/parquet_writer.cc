@@ -1,7 +1,6 @@
 #include "firehose/parquet/parquet_writer.h"
 
 #include <snappy.h>
-#include <zlib.h>
 
 #include <cmath>
 #include <cstring>
@@ -9,6 +8,7 @@
 
 #include "base/assert.h"
 #include "firehose/parquet/thrift_compact.h"
+#include "util/gzip.h"
 
 namespace spate::firehose::parquet {
 namespace {
@@ -153,21 +153,10 @@ Result<std::string> CompressPage(Codec codec, const std::string& body) {
       return out;
     }
     case Codec::kGzip: {
-      z_stream zs{};
-      // windowBits 15 + 16: a gzip (RFC 1952) member, as parquet-mr's GZIP codec writes.
-      if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-        return Internal("parquet: deflateInit2 failed");
-      }
-      std::string out(deflateBound(&zs, body.size()) + 32, '\0');
-      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(body.data()));
-      zs.avail_in = static_cast<uInt>(body.size());
-      zs.next_out = reinterpret_cast<Bytef*>(out.data());
-      zs.avail_out = static_cast<uInt>(out.size());
-      const int rc = deflate(&zs, Z_FINISH);
-      const size_t n = zs.total_out;
-      deflateEnd(&zs);
-      if (rc != Z_STREAM_END) return Internal("parquet: gzip deflate failed");
-      out.resize(n);
+      // A gzip (RFC 1952) member, as parquet-mr's GZIP codec writes.
+      std::string out;
+      Status deflated = util::Deflate(body, util::DeflateFormat::kGzip, &out);
+      if (!deflated.ok()) return Internal("parquet: " + deflated.message());
       return out;
     }
   }

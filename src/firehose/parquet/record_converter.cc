@@ -566,26 +566,4 @@ Status RecordConverter::Convert(std::string_view record, std::vector<std::vector
   return Status::Ok();
 }
 
-void AppendFailedConversionJson(const FailedConversion& f, const DataCatalogTable& table, std::string* out) {
-  Value doc = Value::MakeObject();
-  doc.Set("attemptsMade", Value::Int(f.attempts_made));
-  doc.Set("arrivalTimestamp", Value::Int(f.arrival_ms));
-  doc.Set("lastErrorCode", Value::String(f.error_code));
-  doc.Set("lastErrorMessage", Value::String(f.error_message));
-  doc.Set("attemptEndingTimestamp", Value::Int(f.attempt_ending_ms));
-  doc.Set("rawData", Value::String(util::Base64Encode(f.raw_data)));
-  if (!f.sequence_number.empty()) doc.Set("sequenceNumber", Value::String(f.sequence_number));
-  doc.Set("subSequenceNumber", Value::Int(f.sub_sequence_number));
-  Value t = Value::MakeObject();
-  t.Set("catalogId", Value::String(table.catalog_id));
-  t.Set("databaseName", Value::String(table.database_name));
-  t.Set("tableName", Value::String(table.table_name));
-  t.Set("region", Value::String(table.region));
-  t.Set("versionId", Value::String(table.version_id));
-  t.Set("roleArn", Value::String(table.role_arn));
-  doc.Set("dataCatalogTable", std::move(t));
-  protocol::WriteJson(doc, out);
-  out->push_back('\n');
-}
-
 }  // namespace spate::firehose::parquet

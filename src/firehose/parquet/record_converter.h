@@ -58,28 +58,6 @@ class RecordConverter {
   std::vector<std::pair<std::string, size_t>> key_to_column_;  // normalized JSON key -> column, sorted
 };
 
-// The document Firehose writes for a record that failed conversion, under
-// the error prefix's `format-conversion-failed/` (one JSON object per line
-// in the object). Fields as AWS's "Handling errors for data format
-// conversion" page shows them, with the names observed in Firehose's output
-// (lastErrorCode, lastErrorMessage; the page's table says ErrorCode,
-// ErrorMessage).
-struct DataCatalogTable {
-  std::string catalog_id, database_name, table_name, region, version_id, role_arn;
-};
-struct FailedConversion {
-  int64_t attempts_made = 1;
-  int64_t arrival_ms = 0;
-  std::string error_code = "DataFormatConversion.ParseError";
-  std::string error_message;
-  int64_t attempt_ending_ms = 0;
-  std::string raw_data;         // the record's bytes (written base64)
-  std::string sequence_number;  // the source's (KinesisStreamAsSource); "" (DirectPut): not written
-  int64_t sub_sequence_number = 0;
-};
-// Appends the JSON document and a newline.
-void AppendFailedConversionJson(const FailedConversion& f, const DataCatalogTable& table, std::string* out);
-
 // Timestamp text to an INT96 per the OpenX rules (exposed for tests):
 // ISO-8601 yyyy-MM-ddTHH:mm:ss[.f{1,9}][Z|+hh:mm|+hhmm], yyyy-[M]M-[d]d
 // HH:mm:ss[.f{1,9}], or a number as text. Errors: kInvalidArgument.

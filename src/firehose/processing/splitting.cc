@@ -1,10 +1,10 @@
 #include "firehose/processing/splitting.h"
 
-#include <zlib.h>
-
 #include "protocol/json_codec.h"
 #include "protocol/value.h"
 #include "spate/aggregation.h"
+#include "util/gzip.h"
+#include "util/json_split.h"
 
 namespace spate::firehose::processing {
 
@@ -17,39 +17,18 @@ std::vector<std::string> KplDeaggregate(std::string_view data) {
 Result<std::vector<std::string>> SplitJsonObjects(std::string_view data) {
   std::vector<std::string> out;
   size_t i = 0;
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   while (i < data.size()) {
-    if (space(data[i])) {
+    if (util::IsJsonSpace(data[i])) {
       ++i;
       continue;
     }
     if (data[i] != '{') {
       return InvalidArgument("Non JSON record provided: byte " + std::to_string(i) + " is outside any JSON object");
     }
-    size_t start = i;
-    int depth = 0;
-    bool in_string = false;
-    for (; i < data.size(); ++i) {
-      char c = data[i];
-      if (in_string) {
-        if (c == '\\') {
-          ++i;
-        } else if (c == '"') {
-          in_string = false;
-        }
-        continue;
-      }
-      if (c == '"') {
-        in_string = true;
-      } else if (c == '{' || c == '[') {
-        ++depth;
-      } else if (c == '}' || c == ']') {
-        if (--depth == 0) break;
-      }
-    }
-    if (i >= data.size()) return InvalidArgument("Non JSON record provided: an object is not closed");
-    ++i;
-    out.emplace_back(data.substr(start, i - start));
+    size_t end = util::JsonObjectEnd(data, i);
+    if (end == std::string_view::npos) return InvalidArgument("Non JSON record provided: an object is not closed");
+    out.emplace_back(data.substr(i, end - i));
+    i = end;
   }
   if (out.empty()) return InvalidArgument("Non JSON record provided: no JSON object");
   return out;
@@ -57,14 +36,7 @@ Result<std::vector<std::string>> SplitJsonObjects(std::string_view data) {
 
 std::vector<std::string> SplitDelimited(std::string_view data, std::string_view delimiter) {
   std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= data.size()) {
-    size_t at = delimiter.empty() ? std::string_view::npos : data.find(delimiter, start);
-    size_t end = at == std::string_view::npos ? data.size() : at;
-    if (end > start) out.emplace_back(data.substr(start, end - start));
-    if (at == std::string_view::npos) break;
-    start = at + delimiter.size();
-  }
+  for (std::string_view piece : util::SplitDelimited(data, delimiter)) out.emplace_back(piece);
   return out;
 }
 
@@ -73,39 +45,17 @@ std::vector<std::string> SplitDelimited(std::string_view data, std::string_view 
 constexpr size_t kMaxDecompressedBytes = 64u << 20;
 
 Result<std::string> Gunzip(std::string_view data) {
-  if (data.size() < 2 || static_cast<uint8_t>(data[0]) != 0x1f || static_cast<uint8_t>(data[1]) != 0x8b) {
-    return InvalidArgument("The record is not GZIP-compressed");
-  }
   std::string out;
-  z_stream z{};
-  // 16 + MAX_WBITS: a GZIP wrapper, not zlib's.
-  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return Internal("inflateInit2 failed");
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  char buf[65536];
-  int rc = Z_OK;
-  for (;;) {
-    z.next_out = reinterpret_cast<Bytef*>(buf);
-    z.avail_out = sizeof(buf);
-    rc = inflate(&z, Z_NO_FLUSH);
-    out.append(buf, sizeof(buf) - z.avail_out);
-    if (out.size() > kMaxDecompressedBytes) {
-      inflateEnd(&z);
+  switch (util::Gunzip(data, kMaxDecompressedBytes, &out)) {
+    case util::GunzipError::kNone: return out;
+    case util::GunzipError::kNotGzip: return InvalidArgument("The record is not GZIP-compressed");
+    case util::GunzipError::kTooLarge:
       return InvalidArgument("The record decompresses to more than " + std::to_string(kMaxDecompressedBytes >> 20) +
                              " MiB");
-    }
-    if (rc == Z_STREAM_END) {
-      if (z.avail_in == 0) break;
-      // Another member follows (gzip files may be concatenated).
-      if (inflateReset(&z) != Z_OK) break;
-      continue;
-    }
-    if (rc != Z_OK) break;
-    if (z.avail_in == 0 && z.avail_out != 0) break;  // truncated input
+    case util::GunzipError::kInternal: return Internal("inflateInit2 failed");
+    case util::GunzipError::kCorrupt: break;
   }
-  inflateEnd(&z);
-  if (rc != Z_STREAM_END) return InvalidArgument("The record's GZIP data is corrupt or truncated");
-  return out;
+  return InvalidArgument("The record's GZIP data is corrupt or truncated");
 }
 
 Result<std::vector<std::string>> ExtractLogMessages(std::string_view data) {

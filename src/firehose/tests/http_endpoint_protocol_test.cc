@@ -15,8 +15,8 @@ BatchRecord Rec(std::string data) {
   return r;
 }
 
-HttpResponse Answer(long status, std::string body) {
-  HttpResponse r;
+net::HttpResponse Answer(long status, std::string body) {
+  net::HttpResponse r;
   r.status = status;
   r.body = std::move(body);
   return r;

@@ -3,12 +3,6 @@
 // the answer, which AWS's HttpEndpointRetryOptions do not count), and the
 // error codes of attempts that got no answer (told by curl's result code).
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -20,6 +14,7 @@
 
 #include "firehose/destination.h"
 #include "firehose/endpoint_settings.h"
+#include "net/tests/loopback_http_server.h"
 #include "protocol/json_codec.h"
 #include "util/clock.h"
 
@@ -50,87 +45,11 @@ class MemoryStore final : public ObjectStore {
   std::map<std::string, std::string> objects_;
 };
 
-// One connection at a time on loopback. `respond` gets each request's body
-// and returns the whole answer; an empty answer means none: the connection
-// is held until the client closes it (a server that never answers).
-class LoopbackServer {
- public:
-  using Respond = std::function<std::string(const std::string& body)>;
-  explicit LoopbackServer(Respond respond) : respond_(std::move(respond)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-    EXPECT_EQ(::listen(fd_, 8), 0);
-    EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len), 0);
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~LoopbackServer() {
-    stop_.store(true);
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/ingest"; }
-
- private:
-  void Serve() {
-    for (;;) {
-      int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) return;
-      std::string in;
-      char buf[4096];
-      size_t header_end = std::string::npos, want = 0;
-      for (;;) {
-        ssize_t r = ::read(c, buf, sizeof(buf));
-        if (r <= 0) break;
-        in.append(buf, static_cast<size_t>(r));
-        if (header_end == std::string::npos && (header_end = in.find("\r\n\r\n")) != std::string::npos) {
-          size_t cl = in.find("Content-Length: ");
-          want = cl == std::string::npos ? 0 : std::stoul(in.substr(cl + 16));
-        }
-        if (header_end != std::string::npos && in.size() >= header_end + 4 + want) break;
-      }
-      std::string out = respond_(header_end == std::string::npos ? "" : in.substr(header_end + 4));
-      if (out.empty()) {
-        // Held until the client gives up (or the server stops).
-        pollfd p{c, POLLIN, 0};
-        while (!stop_.load()) {
-          if (::poll(&p, 1, 50) > 0 && ::read(c, buf, sizeof(buf)) <= 0) break;
-        }
-      } else {
-        (void)!::write(c, out.data(), out.size());
-      }
-      ::close(c);
-    }
-  }
-  Respond respond_;
-  std::atomic<bool> stop_{false};
-  int fd_ = -1;
-  int port_ = 0;
-  std::thread thread_;
-};
+using net::testing::ClosedPort;
+using net::testing::LoopbackHttpServer;
 
 std::string Http(int status, const std::string& body) {
-  return "HTTP/1.1 " + std::to_string(status) +
-         " X\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\nConnection: close\r\n\r\n" + body;
-}
-
-// A port nothing listens on.
-int ClosedPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
+  return net::testing::HttpAnswer(status, body, "Content-Type: application/json\r\n");
 }
 
 class HttpEndpointSinkTest : public ::testing::Test {
@@ -178,11 +97,11 @@ class HttpEndpointSinkTest : public ::testing::Test {
 };
 
 TEST_F(HttpEndpointSinkTest, TheWaitForAFailingAnswerIsReportedAsNotCountedByTheRetryWindow) {
-  LoopbackServer server([&](const std::string&) {
+  LoopbackHttpServer server([&](const std::string&) {
     clock_.AdvanceMs(7'000);  // the endpoint takes 7 s to say no
     return Http(500, R"({"requestId":"x","timestamp":1,"errorMessage":"busy"})");
   });
-  std::unique_ptr<Sink> sink = MakeSink(server.url());
+  std::unique_ptr<Sink> sink = MakeSink(server.url("/ingest"));
   ASSERT_NE(sink, nullptr);
   Batch b = OneRecordBatch(sink.get());
   SinkCounts counts;
@@ -192,8 +111,8 @@ TEST_F(HttpEndpointSinkTest, TheWaitForAFailingAnswerIsReportedAsNotCountedByThe
 }
 
 TEST_F(HttpEndpointSinkTest, NoAnswerWithinTheTimeoutIsARequestTimeout) {
-  LoopbackServer server([](const std::string&) { return std::string(); });  // never answers
-  std::unique_ptr<Sink> sink = MakeSink(server.url());
+  LoopbackHttpServer server([](const std::string&) { return std::string(); });  // never answers
+  std::unique_ptr<Sink> sink = MakeSink(server.url("/ingest"));
   ASSERT_NE(sink, nullptr);
   Batch b = OneRecordBatch(sink.get());
   SinkCounts counts;

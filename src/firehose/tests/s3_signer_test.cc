@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "util/hmac.h"
+
 namespace spate::firehose {
 namespace {
 
@@ -16,10 +18,10 @@ constexpr char kEmptySha256[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934
 
 S3Credentials ExampleCredentials() { return {"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""}; }
 
-S3SigningRequest Get(std::string path, std::vector<std::pair<std::string, std::string>> query) {
-  S3SigningRequest r;
+util::SigV4Request Get(std::string path, std::vector<std::pair<std::string, std::string>> query) {
+  util::SigV4Request r;
   r.method = "GET";
-  r.canonical_uri = std::move(path);
+  r.path = std::move(path);
   r.query = std::move(query);
   r.payload_sha256 = kEmptySha256;
   r.headers = {{"Host", kHost}, {"x-amz-date", kDate}, {"x-amz-content-sha256", kEmptySha256}};
@@ -27,9 +29,9 @@ S3SigningRequest Get(std::string path, std::vector<std::pair<std::string, std::s
 }
 
 TEST(S3SignerTest, GetObjectWithRange) {
-  S3SigningRequest r = Get(S3EncodePath("", "test.txt"), {});
+  util::SigV4Request r = Get(S3EncodePath("", "test.txt"), {});
   r.headers.emplace_back("Range", "bytes=0-9");
-  S3Signature sig = SignS3Request(r, ExampleCredentials(), "us-east-1", kDate);
+  util::SigV4Signature sig = SignS3Request(r, ExampleCredentials(), "us-east-1", kDate);
   EXPECT_EQ(sig.canonical_request,
             "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
             "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
@@ -47,17 +49,17 @@ TEST(S3SignerTest, GetObjectWithRange) {
 
 TEST(S3SignerTest, PutObjectSignsThePayloadAndEncodesTheDollarOnce) {
   const std::string body = "Welcome to Amazon S3.";
-  S3SigningRequest r;
+  util::SigV4Request r;
   r.method = "PUT";
-  r.canonical_uri = S3EncodePath("", "test$file.text");
-  r.payload_sha256 = Sha256Hex(body);
+  r.path = S3EncodePath("", "test$file.text");
+  r.payload_sha256 = util::Sha256Hex(body);
   r.headers = {{"Host", kHost},
                {"Date", "Fri, 24 May 2013 00:00:00 GMT"},
                {"x-amz-date", kDate},
                {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
                {"x-amz-content-sha256", r.payload_sha256}};
   EXPECT_EQ(r.payload_sha256, "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
-  S3Signature sig = SignS3Request(r, ExampleCredentials(), "us-east-1", kDate);
+  util::SigV4Signature sig = SignS3Request(r, ExampleCredentials(), "us-east-1", kDate);
   EXPECT_EQ(sig.canonical_request.substr(0, sig.canonical_request.find('\n', 4)), "PUT\n/test%24file.text");
   EXPECT_EQ(sig.signed_headers, "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class");
   EXPECT_EQ(sig.string_to_sign,
@@ -67,7 +69,7 @@ TEST(S3SignerTest, PutObjectSignsThePayloadAndEncodesTheDollarOnce) {
 }
 
 TEST(S3SignerTest, GetBucketLifecycleSignsABareSubresourceAsNameEquals) {
-  S3Signature sig = SignS3Request(Get("/", {{"lifecycle", ""}}), ExampleCredentials(), "us-east-1", kDate);
+  util::SigV4Signature sig = SignS3Request(Get("/", {{"lifecycle", ""}}), ExampleCredentials(), "us-east-1", kDate);
   EXPECT_NE(sig.canonical_request.find("GET\n/\nlifecycle=\n"), std::string::npos);
   EXPECT_EQ(sig.string_to_sign.substr(sig.string_to_sign.rfind('\n') + 1),
             "9766c798316ff2757b517bc739a67f6213b4ab36dd5da2f94eaebf79c77395ca");
@@ -76,7 +78,7 @@ TEST(S3SignerTest, GetBucketLifecycleSignsABareSubresourceAsNameEquals) {
 
 TEST(S3SignerTest, ListObjectsSortsTheQuery) {
   // Given out of order: the signer sorts by name.
-  S3Signature sig =
+  util::SigV4Signature sig =
       SignS3Request(Get("/", {{"prefix", "J"}, {"max-keys", "2"}}), ExampleCredentials(), "us-east-1", kDate);
   EXPECT_NE(sig.canonical_request.find("GET\n/\nmax-keys=2&prefix=J\n"), std::string::npos);
   EXPECT_EQ(sig.string_to_sign.substr(sig.string_to_sign.rfind('\n') + 1),
@@ -85,46 +87,48 @@ TEST(S3SignerTest, ListObjectsSortsTheQuery) {
 }
 
 TEST(S3SignerTest, HeaderValuesAreTrimmedAndInnerSpacesCollapsed) {
-  S3SigningRequest r = Get("/", {});
+  util::SigV4Request r = Get("/", {});
   r.headers.emplace_back("X-Amz-Meta-Note", "  a   b  ");
   r.headers.emplace_back("x-amz-meta-note", "c");  // a repeated name: values comma-joined in order
-  S3Signature sig = SignS3Request(r, ExampleCredentials(), "us-east-1", kDate);
+  util::SigV4Signature sig = SignS3Request(r, ExampleCredentials(), "us-east-1", kDate);
   EXPECT_NE(sig.canonical_request.find("\nx-amz-meta-note:a b,c\n"), std::string::npos);
   EXPECT_EQ(sig.signed_headers, "host;x-amz-content-sha256;x-amz-date;x-amz-meta-note");
 }
 
 TEST(S3SignerTest, SessionTokenIsSignedLikeAnyHeader) {
-  S3SigningRequest r = Get("/", {});
-  S3Signature without = SignS3Request(r, ExampleCredentials(), "us-east-1", kDate);
+  util::SigV4Request r = Get("/", {});
+  util::SigV4Signature without = SignS3Request(r, ExampleCredentials(), "us-east-1", kDate);
   r.headers.emplace_back("x-amz-security-token", "token/with+chars=");
-  S3Signature with = SignS3Request(r, ExampleCredentials(), "us-east-1", kDate);
+  util::SigV4Signature with = SignS3Request(r, ExampleCredentials(), "us-east-1", kDate);
   EXPECT_EQ(with.signed_headers, "host;x-amz-content-sha256;x-amz-date;x-amz-security-token");
   EXPECT_NE(with.signature, without.signature);
 }
 
 TEST(S3SignerTest, RegionAndSecretChangeTheSignature) {
-  S3Signature base = SignS3Request(Get("/", {}), ExampleCredentials(), "us-east-1", kDate);
-  S3Signature other_region = SignS3Request(Get("/", {}), ExampleCredentials(), "eu-west-1", kDate);
+  util::SigV4Signature base = SignS3Request(Get("/", {}), ExampleCredentials(), "us-east-1", kDate);
+  util::SigV4Signature other_region = SignS3Request(Get("/", {}), ExampleCredentials(), "eu-west-1", kDate);
   S3Credentials other_key = ExampleCredentials();
   other_key.secret_access_key.back() = 'X';
-  S3Signature other_secret = SignS3Request(Get("/", {}), other_key, "us-east-1", kDate);
+  util::SigV4Signature other_secret = SignS3Request(Get("/", {}), other_key, "us-east-1", kDate);
   EXPECT_NE(base.signature, other_region.signature);
   EXPECT_NE(base.signature, other_secret.signature);
   EXPECT_NE(other_region.authorization.find("/20130524/eu-west-1/s3/aws4_request"), std::string::npos);
 }
 
-TEST(S3KeyEncodingTest, UnreservedCharactersStay) { EXPECT_EQ(S3UriEncode("AZaz09-._~", false), "AZaz09-._~"); }
+TEST(S3KeyEncodingTest, UnreservedCharactersStay) {
+  EXPECT_EQ(util::SigV4UriEncode("AZaz09-._~", false), "AZaz09-._~");
+}
 
 TEST(S3KeyEncodingTest, EverythingElseIsPercentEncodedUppercase) {
-  EXPECT_EQ(S3UriEncode("a b+c=d&e?f#g%h", false), "a%20b%2Bc%3Dd%26e%3Ff%23g%25h");
-  EXPECT_EQ(S3UriEncode("!'()*$,;:@", false), "%21%27%28%29%2A%24%2C%3B%3A%40");
-  EXPECT_EQ(S3UriEncode("\xc3\xa9\xe2\x82\xac", false), "%C3%A9%E2%82%AC");  // é€ as UTF-8 bytes
-  EXPECT_EQ(S3UriEncode(std::string("a\0b", 3), false), "a%00b");
+  EXPECT_EQ(util::SigV4UriEncode("a b+c=d&e?f#g%h", false), "a%20b%2Bc%3Dd%26e%3Ff%23g%25h");
+  EXPECT_EQ(util::SigV4UriEncode("!'()*$,;:@", false), "%21%27%28%29%2A%24%2C%3B%3A%40");
+  EXPECT_EQ(util::SigV4UriEncode("\xc3\xa9\xe2\x82\xac", false), "%C3%A9%E2%82%AC");  // é€ as UTF-8 bytes
+  EXPECT_EQ(util::SigV4UriEncode(std::string("a\0b", 3), false), "a%00b");
 }
 
 TEST(S3KeyEncodingTest, SlashIsKeptInPathsAndEncodedElsewhere) {
-  EXPECT_EQ(S3UriEncode("a/b", true), "a/b");
-  EXPECT_EQ(S3UriEncode("a/b", false), "a%2Fb");
+  EXPECT_EQ(util::SigV4UriEncode("a/b", true), "a/b");
+  EXPECT_EQ(util::SigV4UriEncode("a/b", false), "a%2Fb");
 }
 
 TEST(S3KeyEncodingTest, PathEncodesEachSegmentOnce) {
@@ -135,16 +139,17 @@ TEST(S3KeyEncodingTest, PathEncodesEachSegmentOnce) {
 }
 
 TEST(S3KeyEncodingTest, QueryIsEncodedAndSorted) {
-  EXPECT_EQ(S3CanonicalQuery({{"uploads", ""}}), "uploads=");
-  EXPECT_EQ(S3CanonicalQuery({{"uploadId", "a/b+c=="}, {"partNumber", "2"}}), "partNumber=2&uploadId=a%2Fb%2Bc%3D%3D");
-  EXPECT_EQ(S3CanonicalQuery({}), "");
+  EXPECT_EQ(util::SigV4CanonicalQuery({{"uploads", ""}}), "uploads=");
+  EXPECT_EQ(util::SigV4CanonicalQuery({{"uploadId", "a/b+c=="}, {"partNumber", "2"}}),
+            "partNumber=2&uploadId=a%2Fb%2Bc%3D%3D");
+  EXPECT_EQ(util::SigV4CanonicalQuery({}), "");
 }
 
 TEST(S3SignerTest, AmzDateIsUtc) {
-  EXPECT_EQ(AmzDate(0), "19700101T000000Z");
-  EXPECT_EQ(AmzDate(1369353600000), "20130524T000000Z");
-  EXPECT_EQ(AmzDate(951782400999), "20000229T000000Z");
-  EXPECT_EQ(AmzDate(4102444799000), "20991231T235959Z");
+  EXPECT_EQ(util::AmzDate(0), "19700101T000000Z");
+  EXPECT_EQ(util::AmzDate(1369353600000), "20130524T000000Z");
+  EXPECT_EQ(util::AmzDate(951782400999), "20000229T000000Z");
+  EXPECT_EQ(util::AmzDate(4102444799000), "20991231T235959Z");
 }
 
 }  // namespace

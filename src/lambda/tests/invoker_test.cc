@@ -1,78 +1,19 @@
 #include "lambda/invoker.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <thread>
 
+#include "net/tests/loopback_http_server.h"
+
 namespace spate::lambda {
 namespace {
 
-// A one-connection-at-a-time HTTP/1.1 server on loopback: answers each
-// request with what `respond` returns for its body (status line and headers
-// included). Stops when destroyed.
-class TinyHttpServer {
- public:
-  using Respond = std::function<std::string(const std::string& body)>;
-  explicit TinyHttpServer(Respond respond) : respond_(std::move(respond)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-    EXPECT_EQ(::listen(fd_, 8), 0);
-    EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len), 0);
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~TinyHttpServer() {
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/invoke"; }
-  std::string last_request;
-
- private:
-  void Serve() {
-    for (;;) {
-      int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) return;
-      std::string in;
-      char buf[4096];
-      size_t header_end = std::string::npos, want = 0;
-      for (;;) {
-        ssize_t r = ::read(c, buf, sizeof(buf));
-        if (r <= 0) break;
-        in.append(buf, static_cast<size_t>(r));
-        if (header_end == std::string::npos && (header_end = in.find("\r\n\r\n")) != std::string::npos) {
-          size_t cl = in.find("Content-Length: ");
-          want = cl == std::string::npos ? 0 : std::stoul(in.substr(cl + 16));
-        }
-        if (header_end != std::string::npos && in.size() >= header_end + 4 + want) break;
-      }
-      last_request = in;
-      std::string out = respond_(header_end == std::string::npos ? "" : in.substr(header_end + 4));
-      (void)!::write(c, out.data(), out.size());
-      ::close(c);
-    }
-  }
-  Respond respond_;
-  int fd_ = -1;
-  int port_ = 0;
-  std::thread thread_;
-};
-
-std::string Http(int status, const std::string& body, const std::string& extra = "") {
-  return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\nConnection: close\r\n" + extra + "\r\n" + body;
-}
+using net::testing::HttpAnswer;
+using net::testing::LoopbackHttpServer;
 
 FunctionMap OneFunction(const std::string& name, FunctionTarget t) {
   FunctionMap m;
@@ -132,20 +73,20 @@ TEST(Invoker, UnmappedFunctionIsNotFound) {
 }
 
 TEST(Invoker, UrlGetsThePayloadAndAnswersTheBody) {
-  TinyHttpServer server([](const std::string& body) { return Http(200, "echo:" + body); });
+  LoopbackHttpServer server([](const std::string& body) { return HttpAnswer(200, "echo:" + body); });
   FunctionTarget t;
-  t.url = server.url();
+  t.url = server.url("/invoke");
   auto inv = NewInvoker(OneFunction("f", t))->Invoke("f", R"({"records":[]})", nullptr);
   ASSERT_EQ(inv.outcome, Outcome::kOk) << inv.message;
   EXPECT_EQ(inv.payload, R"(echo:{"records":[]})");
-  EXPECT_NE(server.last_request.find("POST /invoke HTTP/1.1"), std::string::npos);
-  EXPECT_NE(server.last_request.find("Content-Type: application/json"), std::string::npos);
+  EXPECT_NE(server.last_request().find("POST /invoke HTTP/1.1"), std::string::npos);
+  EXPECT_NE(server.last_request().find("Content-Type: application/json"), std::string::npos);
 }
 
 TEST(Invoker, UrlNon2xxIsAFunctionError) {
-  TinyHttpServer server([](const std::string&) { return Http(500, "boom"); });
+  LoopbackHttpServer server([](const std::string&) { return HttpAnswer(500, "boom"); });
   FunctionTarget t;
-  t.url = server.url();
+  t.url = server.url("/invoke");
   auto inv = NewInvoker(OneFunction("f", t))->Invoke("f", "{}", nullptr);
   EXPECT_EQ(inv.outcome, Outcome::kFunctionError);
   EXPECT_NE(inv.message.find("HTTP 500"), std::string::npos);
@@ -153,26 +94,38 @@ TEST(Invoker, UrlNon2xxIsAFunctionError) {
 }
 
 TEST(Invoker, UrlFunctionErrorHeaderIsAFunctionError) {
-  TinyHttpServer server([](const std::string&) {
-    return Http(200, R"({"errorMessage":"x","errorType":"E"})", "X-Amz-Function-Error: Unhandled\r\n");
+  LoopbackHttpServer server([](const std::string&) {
+    return HttpAnswer(200, R"({"errorMessage":"x","errorType":"E"})", "X-Amz-Function-Error: Unhandled\r\n");
   });
   FunctionTarget t;
-  t.url = server.url();
+  t.url = server.url("/invoke");
   EXPECT_EQ(NewInvoker(OneFunction("f", t))->Invoke("f", "{}", nullptr).outcome, Outcome::kFunctionError);
 }
 
 TEST(Invoker, UrlNobodyListeningIsUnreachable) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  ::close(fd);  // the port is now most likely closed
   FunctionTarget t;
-  t.url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/";
-  EXPECT_EQ(NewInvoker(OneFunction("f", t))->Invoke("f", "{}", nullptr).outcome, Outcome::kUnreachable);
+  t.url = "http://127.0.0.1:" + std::to_string(net::testing::ClosedPort()) + "/";
+  Invocation inv = NewInvoker(OneFunction("f", t))->Invoke("f", "{}", nullptr);
+  EXPECT_EQ(inv.outcome, Outcome::kUnreachable);
+  EXPECT_EQ(inv.message.rfind(t.url + ": ", 0), 0u) << inv.message;  // "<url>: <why>"
+}
+
+TEST(Invoker, UrlSilentPastItsTimeoutTimesOut) {
+  LoopbackHttpServer server([](const std::string&) { return std::string(); });  // never answers
+  FunctionTarget t;
+  t.url = server.url("/invoke");
+  t.timeout_ms = 200;
+  Invocation inv = NewInvoker(OneFunction("f", t))->Invoke("f", "{}", nullptr);
+  EXPECT_EQ(inv.outcome, Outcome::kTimedOut);
+  EXPECT_EQ(inv.message, "no answer from " + t.url + " within 200 ms");
+}
+
+TEST(Invoker, UrlCancelledBeforehandIsCancelled) {
+  LoopbackHttpServer server([](const std::string&) { return HttpAnswer(200, "{}"); });
+  FunctionTarget t;
+  t.url = server.url("/invoke");
+  std::atomic<bool> cancel{true};
+  EXPECT_EQ(NewInvoker(OneFunction("f", t))->Invoke("f", "{}", &cancel).outcome, Outcome::kCancelled);
 }
 
 TEST(Invoker, CommandReadsStdinAndAnswersStdout) {

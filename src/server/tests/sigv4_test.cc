@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "util/clock.h"
+#include "util/hmac.h"
+#include "util/sigv4_signer.h"
 
 namespace spate::server {
 namespace {
@@ -44,9 +46,9 @@ HttpRequest SuiteRequest(const SuiteCase& c) {
 std::string SignatureOf(const HttpRequest& r) {
   auto p = ParseSignatureParams(r);
   EXPECT_TRUE(p.ok()) << p.status().ToString();
-  std::string canonical = CanonicalRequest(r, *p, HexSha256(r.body));
-  std::string key = DeriveSigningKey(kSuiteSecret, p->scope_date, p->scope_region, p->scope_service);
-  return HexHmacSha256(key, StringToSign(p->amz_date, p->scope, canonical));
+  std::string canonical = CanonicalRequest(r, *p, util::Sha256Hex(r.body));
+  std::string key = util::SigV4SigningKey(kSuiteSecret, p->scope_date, p->scope_region, p->scope_service);
+  return util::HmacSha256Hex(key, StringToSign(p->amz_date, p->scope, canonical));
 }
 
 TEST(SigV4Suite, PublishedVectorsVerify) {
@@ -111,8 +113,8 @@ TEST(SigV4Suite, PublishedVectorsVerify) {
 TEST(SigV4Suite, DerivedKeyMatchesAwsDocumentation) {
   // docs.aws.amazon.com "Examples of how to derive a signing key": the
   // iam service in us-east-1 on 20120215.
-  std::string key = DeriveSigningKey("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam");
-  EXPECT_EQ(HexHmacSha256(key, "").size(), 64u);
+  std::string key = util::SigV4SigningKey("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam");
+  EXPECT_EQ(util::HmacSha256Hex(key, "").size(), 64u);
   std::string hex;
   for (unsigned char c : key) {
     static const char kHex[] = "0123456789abcdef";
@@ -203,8 +205,9 @@ class VerifierTest : public ::testing::Test {
                                                     ", SignedHeaders=" + signed_headers + ", Signature=00");
     auto p = ParseSignatureParams(probe);
     ASSERT_TRUE(p.ok()) << p.status().ToString();
-    std::string sig = HexHmacSha256(DeriveSigningKey(secret, date, region, "kinesis"),
-                                    StringToSign(p->amz_date, p->scope, CanonicalRequest(*r, *p, HexSha256(r->body))));
+    std::string sig =
+        util::HmacSha256Hex(util::SigV4SigningKey(secret, date, region, "kinesis"),
+                            StringToSign(p->amz_date, p->scope, CanonicalRequest(*r, *p, util::Sha256Hex(r->body))));
     r->headers.emplace_back("authorization", "AWS4-HMAC-SHA256 Credential=" + cred +
                                                  ", SignedHeaders=" + signed_headers + ", Signature=" + sig);
   }
@@ -288,7 +291,7 @@ TEST_F(VerifierTest, Http2AuthorityPseudoHeaderIsSignedAsHost) {
   EXPECT_TRUE(v.Verify(r, "kinesis").ok()) << v.Verify(r, "kinesis").status().ToString();
   auto p = ParseSignatureParams(r);
   ASSERT_TRUE(p.ok());
-  EXPECT_NE(CanonicalRequest(r, *p, HexSha256(r.body)).find("\n:authority:127.0.0.1:4567\n"), std::string::npos);
+  EXPECT_NE(CanonicalRequest(r, *p, util::Sha256Hex(r.body)).find("\n:authority:127.0.0.1:4567\n"), std::string::npos);
   for (auto& [n, val] : r.headers) {
     if (n == "host") val = "evil.example:4567";
   }
@@ -324,7 +327,7 @@ TEST_F(VerifierTest, PayloadHashHeaderMustMatchBody) {
   SigV4Verifier v(&store_, &clock_);
   HttpRequest r = Signed("AKIDA", "secretA");
   r.headers.pop_back();
-  r.headers.emplace_back("x-amz-content-sha256", HexSha256(r.body));
+  r.headers.emplace_back("x-amz-content-sha256", util::Sha256Hex(r.body));
   Sign(&r, "AKIDA", "secretA", "content-type;host;x-amz-content-sha256;x-amz-date;x-amz-target");
   EXPECT_TRUE(v.Verify(r, "kinesis").ok());
   r.body += " ";
@@ -399,8 +402,9 @@ TEST_F(VerifierTest, QueryStringSignature) {
   r.target = "/?" + q;
   auto p = ParseSignatureParams(r);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
-  std::string sig = HexHmacSha256(DeriveSigningKey("secretA", "20231114", "us-east-1", "kinesis"),
-                                  StringToSign(p->amz_date, p->scope, CanonicalRequest(r, *p, HexSha256(r.body))));
+  std::string sig =
+      util::HmacSha256Hex(util::SigV4SigningKey("secretA", "20231114", "us-east-1", "kinesis"),
+                          StringToSign(p->amz_date, p->scope, CanonicalRequest(r, *p, util::Sha256Hex(r.body))));
   r.target = "/?" + q + "&X-Amz-Signature=" + sig;
   auto a = v.Verify(r, "kinesis");
   ASSERT_TRUE(a.ok()) << a.status().ToString();

@@ -192,25 +192,5 @@ TEST(RecordConverter, HiveTimestampFormats) {
   EXPECT_FALSE(RecordConverter::Make({{"t", ColumnKind::kTimestamp}}, o).ok());
 }
 
-TEST(FailedConversion, DocumentHasAwsFields) {
-  FailedConversion f;
-  f.arrival_ms = 1000;
-  f.attempt_ending_ms = 2000;
-  f.error_message = "column a: not an integer: x";
-  f.raw_data = "{\"a\":\"x\"}";
-  f.sequence_number = "49";
-  DataCatalogTable t{"123456789012", "db", "tbl", "us-east-1", "LATEST", "arn:aws:iam::123456789012:role/r"};
-  std::string out;
-  AppendFailedConversionJson(f, t, &out);
-  ASSERT_EQ(out.back(), '\n');
-  auto v = protocol::ParseJson(out).value();
-  EXPECT_EQ(v.GetInt("attemptsMade"), 1);
-  EXPECT_EQ(v.GetInt("arrivalTimestamp"), 1000);
-  EXPECT_EQ(v.GetString("lastErrorCode"), "DataFormatConversion.ParseError");
-  EXPECT_EQ(v.GetString("rawData"), "eyJhIjoieCJ9");
-  EXPECT_EQ(v.GetInt("subSequenceNumber"), 0);
-  EXPECT_EQ(v.Find("dataCatalogTable")->GetString("tableName"), "tbl");
-}
-
 }  // namespace
 }  // namespace spate::firehose::parquet

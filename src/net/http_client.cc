@@ -1,4 +1,4 @@
-#include "firehose/http_client.h"
+#include "net/http_client.h"
 
 #include <curl/curl.h>
 
@@ -6,10 +6,10 @@
 #include <cstring>
 #include <mutex>
 
-namespace spate::firehose {
+namespace spate::net {
 namespace {
 
-constexpr std::string_view kUserAgent = "spate-firehose/0.1";
+constexpr int64_t kMillisPerSecond = 1000;
 
 // The body being sent, read by curl through ReadBody/SeekBody.
 struct Upload {
@@ -34,15 +34,27 @@ int SeekBody(void* userdata, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
+// The answer being read, shared by the body and header callbacks.
 struct Download {
-  std::string* body;
-  size_t max_bytes;
+  CURL* handle;
+  const HttpRequest* req;
+  HttpResponse* resp;
 };
 
 size_t WriteBody(char* ptr, size_t size, size_t nmemb, void* userdata) {
   auto* d = static_cast<Download*>(userdata);
   size_t n = size * nmemb;
-  if (d->body->size() < d->max_bytes) d->body->append(ptr, std::min(n, d->max_bytes - d->body->size()));
+  if (d->req->on_body) {
+    if (d->resp->status == 0) curl_easy_getinfo(d->handle, CURLINFO_RESPONSE_CODE, &d->resp->status);
+    if (d->resp->status >= 200 && d->resp->status <= 299) {
+      if (d->req->on_body(std::string_view(ptr, n))) return n;
+      d->resp->stopped = true;
+      return 0;  // aborts the transfer (CURLE_WRITE_ERROR)
+    }
+  }
+  std::string& body = d->resp->body;
+  size_t max_bytes = d->req->max_response_bytes;
+  if (body.size() < max_bytes) body.append(ptr, std::min(n, max_bytes - body.size()));
   return n;
 }
 
@@ -66,12 +78,17 @@ size_t WriteHeader(char* buffer, size_t size, size_t nitems, void* userdata) {
   return n;
 }
 
-bool Cancelled(const std::atomic<bool>* cancel) { return cancel != nullptr && cancel->load(); }
+struct CancelCheck {
+  const std::atomic<bool>* flag;
+  const std::function<bool()>* fn;
+
+  bool operator()() const { return (flag != nullptr && flag->load()) || (*fn && (*fn)()); }
+};
 
 // CURLOPT_XFERINFOFUNCTION: curl calls it about once a second even while no
 // byte moves; non-zero aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
-int AbortIfCancelled(void* cancel, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  return Cancelled(static_cast<const std::atomic<bool>*>(cancel)) ? 1 : 0;
+int AbortIfCancelled(void* check, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return (*static_cast<const CancelCheck*>(check))() ? 1 : 0;
 }
 
 struct SlistFree {
@@ -124,7 +141,8 @@ class HttpClient::HandlePool {
   std::vector<CURL*> idle_;  // guarded by mu_
 };
 
-HttpClient::HttpClient() : pool_(std::make_unique<HandlePool>()) {}
+HttpClient::HttpClient(std::string user_agent)
+    : user_agent_(std::move(user_agent)), pool_(std::make_unique<HandlePool>()) {}
 HttpClient::~HttpClient() = default;
 
 Status HttpClient::Init() {
@@ -140,7 +158,8 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& req, const std::atomic<
   HttpFailure ignored;
   if (failure == nullptr) failure = &ignored;
   *failure = HttpFailure::kOther;
-  if (Cancelled(cancel)) {
+  const CancelCheck cancelled{cancel, &req.cancelled};
+  if (cancelled()) {
     *failure = HttpFailure::kCancelled;
     return Unavailable(req.method + " " + req.url + ": cancelled");
   }
@@ -160,19 +179,33 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& req, const std::atomic<
   added = add("Expect:") && added;
   if (!added) return Internal("curl_slist_append: out of memory");
 
-  CURL* h = pool_->Take();
+  CURL* h = req.fresh_connection ? curl_easy_init() : pool_->Take();
   if (h == nullptr) return Internal("curl_easy_init failed");
   HttpResponse resp;
   Upload upload{req.body, 0};
-  Download download{&resp.body, req.max_response_bytes};
+  Download download{h, &req, &resp};
   char error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
   if (req.path_as_is) curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+  if (req.version == HttpVersion::kHttp2) {
+    const bool tls = req.url.starts_with("https://");
+    curl_easy_setopt(
+        h, CURLOPT_HTTP_VERSION,
+        tls ? static_cast<long>(CURL_HTTP_VERSION_2TLS) : static_cast<long>(CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE));
+  }
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout_ms));
+  if (req.timeout_ms > 0) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout_ms));
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(req.connect_timeout_ms));
-  curl_easy_setopt(h, CURLOPT_USERAGENT, std::string(kUserAgent).c_str());
+  if (req.stall_timeout_ms > 0) {
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+                     std::max<long>(1, static_cast<long>(req.stall_timeout_ms / kMillisPerSecond)));
+  }
+  if (!user_agent_.empty()) curl_easy_setopt(h, CURLOPT_USERAGENT, user_agent_.c_str());
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, req.verify_tls ? 1L : 0L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, req.verify_tls ? 2L : 0L);
+  if (!req.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, req.ca_file.c_str());
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, header_list.get());
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteBody);
@@ -188,15 +221,20 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& req, const std::atomic<
     curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
   }
   curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
-  if (cancel != nullptr) {
+  if (cancel != nullptr || req.cancelled) {
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, AbortIfCancelled);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, cancel);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &cancelled);
   }
 
   CURLcode rc = curl_easy_perform(h);
-  if (rc == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
-  pool_->Give(h);
+  if (rc == CURLE_OK || resp.stopped) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
+  if (req.fresh_connection) {
+    curl_easy_cleanup(h);
+  } else {
+    pool_->Give(h);
+  }
+  if (resp.stopped) rc = CURLE_OK;
   if (rc != CURLE_OK) {
     if (rc == CURLE_ABORTED_BY_CALLBACK) {
       *failure = HttpFailure::kCancelled;
@@ -210,4 +248,4 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& req, const std::atomic<
   return resp;
 }
 
-}  // namespace spate::firehose
+}  // namespace spate::net
