@@ -17,6 +17,8 @@ void AddTailCommand(CLI::App& app, Context& ctx);
 void AddFirehoseCommands(CLI::App& app, Context& ctx);
 // `spate consumers list|register|describe|deregister`: enhanced fan-out consumers.
 void AddConsumersCommands(CLI::App& app, Context& ctx);
+// `spate cluster status|drain|undrain`: cluster operation (SpateCluster_20261207).
+void AddClusterCommands(CLI::App& app, Context& ctx);
 // `spate bench NAME`: PutRecords from several threads (one shared client).
 void AddBenchCommand(CLI::App& app, Context& ctx);
 // `spate completion bash`: a completion script generated from `app` itself,

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   AddTailCommand(app, ctx);
   AddConsumersCommands(app, ctx);
   AddFirehoseCommands(app, ctx);
+  AddClusterCommands(app, ctx);
   AddBenchCommand(app, ctx);
   AddCompletionCommand(app, ctx);
 

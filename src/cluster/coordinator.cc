@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <set>
 
 #include "base/log.h"
@@ -171,6 +172,7 @@ void Coordinator::Tick() {
   }
   if (registry_ != nullptr && !OwnsCatalog()) Mirror(records);
   ClaimLeaderships(lease);
+  Operate(replicas);
 }
 
 void Coordinator::Mirror(const std::vector<KeyValue>& records) {
@@ -216,12 +218,10 @@ void Coordinator::ClaimLeaderships(int64_t lease) {
     if (std::find(nodes.begin(), nodes.end(), options_.node_id) == nodes.end()) continue;
     std::string leader_key = std::string(kLeadersPrefix) + shard_key;
     if (view_.Get(leader_key).has_value()) continue;
-    // This node's rank among the live replicas, in placement order.
-    size_t rank = 0;
-    for (const std::string& n : nodes) {
-      if (n == options_.node_id) break;
-      if (live_set.count(n) != 0) ++rank;
-    }
+    // This node's rank among the claimants (placement order, a hand-over's
+    // successor first, draining nodes last).
+    size_t rank = ClaimRankOf(shard_key, nodes, live_set);
+    if (rank == std::numeric_limits<size_t>::max()) continue;
     auto seen = vacant_since_.find(leader_key);
     int64_t since = seen != vacant_since_.end() ? seen->second : now;
     still_vacant[leader_key] = since;

@@ -2,15 +2,18 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "base/status.h"
+#include "cluster/balancer.h"
 #include "cluster/etcd_client.h"
 #include "cluster/etcd_view.h"
 #include "cluster/membership.h"
@@ -29,6 +32,11 @@ namespace spate::cluster {
 inline constexpr std::string_view kClusterPrefix = "/spate/";
 inline constexpr std::string_view kCatalogOwnerKey = "/spate/catalog-owner";
 inline constexpr std::string_view kStreamsPrefix = "/spate/streams/";
+// A drain mark: /spate/drain/<node id> (no lease: it stays until undrained).
+inline constexpr std::string_view kDrainPrefix = "/spate/drain/";
+// A hand-over under way: /spate/handoffs/<shard key> -> the successor's node
+// id, under the successor's lease.
+inline constexpr std::string_view kHandoffsPrefix = "/spate/handoffs/";
 
 // The etcd key of a stream's record: kStreamsPrefix + "<account>/<region>/<name>".
 std::string StreamRecordKey(const metadata::StreamMeta& meta);
@@ -71,7 +79,49 @@ struct CoordinatorOptions {
   // How often the claims and the catalog mirror are looked at besides on
   // each change etcd reports.
   int64_t tick_ms = 250;
+
+  // Cluster operation (coordinator_ops.cc). Leaderships this node hands
+  // over per second, balancing and draining alike (0: never).
+  double max_moves_per_s = 4;  // --balance-moves-per-s
+  // How long a node must have been live before balancing gives it leaderships.
+  int64_t settle_ms = 2000;
+  // How long a replica's node may be dead before the catalog owner replaces
+  // it in the replica set (0: never).
+  int64_t replace_grace_ms = 60'000;  // --replica-replace-grace-s
+  // Whether a replica may take a leadership over now (caught up); unset:
+  // every live replica may.
+  SuccessorReady successor_ready;
 };
+
+// What `spate cluster status` shows: the view of one node.
+struct ClusterState {
+  struct Node {
+    std::string id;
+    std::string address;  // empty when not live
+    bool alive = false;
+    bool draining = false;
+    size_t leader_count = 0;
+  };
+  struct Shard {
+    std::string shard_key;  // "<account>/<region>/<stream>/<shard id>"
+    std::string leader;     // empty: vacant
+    int64_t epoch = 0;
+    std::vector<std::string> replicas;
+    std::string handoff_to;  // a hand-over under way
+    // node -> the follower's durable end (bytes of the shard's log), when the
+    // answering node leads the shard and replication reports it.
+    std::map<std::string, int64_t> follower_durable_end;
+  };
+  std::string self;
+  std::string catalog_owner;
+  int64_t revision = 0;  // the etcd revision of the view
+  std::vector<Node> nodes;
+  std::vector<Shard> shards;
+};
+
+// A follower's durable end as the leader's replication knows it
+// (ShardReplicator::FollowerDurableEnd); nullopt when unknown.
+using FollowerProgress = std::function<std::optional<int64_t>(std::string_view shard_key, std::string_view node)>;
 
 // This node's part in the cluster beyond membership: the catalog owner's
 // key, the mirror of the shared stream catalog into the local registry,
@@ -118,6 +168,16 @@ class Coordinator final : public Placement, public streams::WriteGate {
   // The live nodes' ids, in order.
   std::vector<std::string> LiveNodes() const;
   const CoordinatorOptions& options() const { return options_; }
+
+  // Cluster operation (coordinator_ops.cc).
+  // Puts (Drain) or deletes (Undrain) the node's drain mark in etcd; any
+  // node may, for any node id.
+  Status Drain(std::string_view node_id) const;
+  Status Undrain(std::string_view node_id) const;
+  // The cluster as this node's view shows it.
+  ClusterState State() const;
+  // Set before Start: the replica lag source for State().
+  void SetFollowerProgress(FollowerProgress progress) { follower_progress_ = std::move(progress); }
   const EtcdView& view() const { return view_; }
 
  private:
@@ -125,6 +185,18 @@ class Coordinator final : public Placement, public streams::WriteGate {
   void Tick();
   void Mirror(const std::vector<KeyValue>& records);
   void ClaimLeaderships(int64_t lease);
+
+  // Cluster operation (coordinator_ops.cc), on the loop thread.
+  // Hands leaderships over (balancing, drain), replaces dead replicas (on
+  // the catalog owner) and drops finished hand-overs.
+  void Operate(const ReplicaMap& replicas);
+  BalanceInput BalanceSnapshot(const ReplicaMap& replicas);
+  void HandOver(const std::vector<Handoff>& moves);
+  void ReplaceDeadReplicas(const std::set<std::string>& live);
+  void DropFinishedHandoffs();
+  // Where this node stands among the claimants of a vacant shard (ClaimRank).
+  size_t ClaimRankOf(const std::string& shard_key, const std::vector<std::string>& replicas,
+                     const std::set<std::string>& live) const;
 
   const EtcdClient* const etcd_;
   const Membership* const membership_;
@@ -145,6 +217,11 @@ class Coordinator final : public Placement, public streams::WriteGate {
   // Loop thread only.
   std::map<std::string, int64_t> applied_;       // stream record key -> mod revision applied
   std::map<std::string, int64_t> vacant_since_;  // leader key -> when first seen vacant (steady ms)
+  std::map<std::string, int64_t> live_since_;    // node id -> when first seen live (steady ms)
+  std::map<std::string, int64_t> dead_since_;    // node id of a replica -> when first seen dead (owner)
+  double move_tokens_ = 0;                       // hand-overs allowed now (max_moves_per_s)
+  int64_t tokens_at_ms_ = 0;                     // when move_tokens_ was last refilled
+  FollowerProgress follower_progress_;           // set before Start
 };
 
 }  // namespace spate::cluster

@@ -31,9 +31,6 @@ constexpr int kMaxNestingDepth = 64;
 struct CurlDeleter {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
 };
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
 
 size_t AppendBody(char* data, size_t size, size_t n, void* out) {
   static_cast<std::string*>(out)->append(data, size * n);
@@ -58,8 +55,14 @@ Result<Value> Decode(WireFormat format, std::string_view body) {
                                      : protocol::ParseJson(body, kMaxNestingDepth);
 }
 
-// The AWS error a peer answered with.
-Status ErrorOf(WireFormat format, int http_status, std::string_view body) {
+int64_t UnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Status PeerErrorOf(WireFormat format, int http_status, std::string_view body) {
   auto v = Decode(format, body);
   if (!v.ok() || !v->is_object()) {
     return Status(ErrorCode::kInternal, "a peer answered " + std::to_string(http_status) + " with no AWS error");
@@ -69,13 +72,6 @@ Status ErrorOf(WireFormat format, int http_status, std::string_view body) {
   std::string_view message = v->GetString("message", v->GetString("Message"));
   return Status(CodeOfWireType(type), std::string(message));
 }
-
-int64_t UnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 Forwarder::Forwarder(streams::Registry* registry, const Coordinator* coordinator, ForwarderOptions options)
     : registry_(registry), coordinator_(coordinator), options_(std::move(options)) {
@@ -89,7 +85,14 @@ Forwarder::~Forwarder() {
   }
   cv_.notify_all();
   for (std::thread& t : threads_) t.join();
+  // Relays see the flag within a second (curl's progress callback) and end
+  // their subscriptions.
+  relays_stopping_ = true;
+  std::unique_lock<std::mutex> lock(relay_mu_);
+  relay_cv_.wait(lock, [this] { return relays_ == 0; });
 }
+
+void Forwarder::SlistDeleter::operator()(curl_slist* l) const { curl_slist_free_all(l); }
 
 bool Forwarder::Submit(std::function<void()> job) {
   {
@@ -114,23 +117,22 @@ void Forwarder::Work() {
   }
 }
 
-Result<Forwarder::Reply> Forwarder::Send(const service::Call& call, std::string_view node_id,
-                                         const Value& input) const {
+Result<Forwarder::PeerPost> Forwarder::Prepare(const service::Call& call, std::string_view node_id,
+                                               const Value& input) const {
   auto addr = coordinator_->AddressOf(node_id);
   if (!addr.has_value()) return Status(ErrorCode::kUnavailable, "node " + std::string(node_id) + " is not live");
-  std::string body;
+  PeerPost post;
+  post.address = *addr;
+  post.url = "http://" + *addr + "/";
   if (call.format == WireFormat::kCbor) {
-    protocol::WriteCbor(input, &body);
+    protocol::WriteCbor(input, &post.body);
   } else {
-    protocol::WriteJson(input, &body);
+    protocol::WriteJson(input, &post.body);
   }
   std::string target = std::string(kTargetPrefix) + std::string(call.operation);
   std::string caller = call.caller.account + "/" + call.caller.region + "/" + std::to_string(UnixMs());
   std::string signature =
-      util::HmacSha256Hex(options_.secret, service::PeerStringToSign(target, caller, util::Sha256Hex(body)));
-
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return Status(ErrorCode::kInternal, "curl_easy_init failed");
+      util::HmacSha256Hex(options_.secret, service::PeerStringToSign(target, caller, util::Sha256Hex(post.body)));
   curl_slist* list = nullptr;
   list = curl_slist_append(list, call.format == WireFormat::kCbor ? "Content-Type: application/x-amz-cbor-1.1"
                                                                   : "Content-Type: application/x-amz-json-1.1");
@@ -138,21 +140,28 @@ Result<Forwarder::Reply> Forwarder::Send(const service::Call& call, std::string_
   list = curl_slist_append(list, (std::string(service::kPeerCallerHeader) + ": " + caller).c_str());
   list = curl_slist_append(list, (std::string(service::kPeerSignatureHeader) + ": " + signature).c_str());
   list = curl_slist_append(list, "Expect:");
-  std::unique_ptr<curl_slist, SlistDeleter> headers(list);
-  std::string url = "http://" + *addr + "/";
+  post.headers.reset(list);
+  return post;
+}
+
+Result<Forwarder::Reply> Forwarder::Send(const service::Call& call, std::string_view node_id,
+                                         const Value& input) const {
+  SPATE_ASSIGN_OR_RETURN(PeerPost post, Prepare(call, node_id, input));
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  if (!curl) return Status(ErrorCode::kInternal, "curl_easy_init failed");
   Reply reply;
-  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  curl_easy_setopt(curl.get(), CURLOPT_URL, post.url.c_str());
+  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, post.headers.get());
+  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, post.body.data());
+  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(post.body.size()));
   curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, AppendBody);
   curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &reply.body);
   curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_ms));
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
   CURLcode rc = curl_easy_perform(curl.get());
   if (rc != CURLE_OK) {
-    return Status(ErrorCode::kUnavailable,
-                  "cannot forward to node " + std::string(node_id) + " at " + *addr + ": " + curl_easy_strerror(rc));
+    return Status(ErrorCode::kUnavailable, "cannot forward to node " + std::string(node_id) + " at " + post.address +
+                                               ": " + curl_easy_strerror(rc));
   }
   long status = 0;
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
@@ -197,7 +206,11 @@ std::string Forwarder::DataPlaneTarget(const service::Call& call, const Value& i
 }
 
 bool Forwarder::Forward(service::Call& call, Value& input, service::Done& done) {
-  if (call.operation == "SubscribeToShard") return false;
+  if (call.operation == "SubscribeToShard") {
+    std::string leader = SubscriptionTarget(call, input);
+    if (leader.empty()) return false;
+    return RelaySubscription(call, input, done, std::move(leader));
+  }
   if (call.operation == "PutRecords") return ForwardPutRecords(call, input, done);
   if (IsDataPlane(call.operation)) {
     std::string leader = DataPlaneTarget(call, input);
@@ -225,7 +238,7 @@ bool Forwarder::ForwardWhole(service::Call& call, Value& input, service::Done& d
     auto reply = Send(job->call, job->node_id, job->input);
     if (!reply.ok()) return job->done(reply.status());
     if (reply->status == 200) return job->call.done_encoded(std::move(reply->body));
-    job->done(ErrorOf(job->call.format, reply->status, reply->body));
+    job->done(PeerErrorOf(job->call.format, reply->status, reply->body));
   });
   if (!queued) job->done(Status(ErrorCode::kUnavailable, "too many requests are being forwarded"));
   return true;
@@ -318,7 +331,7 @@ bool Forwarder::ForwardPutRecords(service::Call& call, Value& input, service::Do
     auto job = [this, base, node = node, positions = positions, part = std::move(part), finish_part] {
       auto reply = Send(base, node, part);
       if (!reply.ok()) return finish_part(positions, reply.status());
-      if (reply->status != 200) return finish_part(positions, ErrorOf(base.format, reply->status, reply->body));
+      if (reply->status != 200) return finish_part(positions, PeerErrorOf(base.format, reply->status, reply->body));
       finish_part(positions, Decode(base.format, reply->body));
     };
     if (!Submit(job)) finish_part(positions, Status(ErrorCode::kUnavailable, "too many requests are being forwarded"));

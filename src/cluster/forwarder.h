@@ -1,8 +1,10 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -11,17 +13,29 @@
 #include "cluster/coordinator.h"
 #include "streams/request_forwarder.h"
 
+struct curl_slist;
+
 namespace spate::streams {
 class Registry;
 }  // namespace spate::streams
 
 namespace spate::cluster {
 
+// The AWS error a peer answered a forwarded call with (HTTP status, body in
+// the call's wire format), as a Status the front door answers again.
+Status PeerErrorOf(protocol::WireFormat format, int http_status, std::string_view body);
+
 struct ForwarderOptions {
   std::string secret;           // --cluster-secret-file's content: signs forwarded requests
   size_t threads = 4;           // concurrent forwarded requests
   size_t max_queued = 1024;     // beyond: the call fails at once (kUnavailable)
   int64_t timeout_ms = 10'000;  // one forwarded request, connection included
+  // SubscribeToShard relays (a thread each, for the subscription's life):
+  // beyond this many at once a relayed subscription is refused
+  // (LimitExceededException, which SDKs retry).
+  size_t max_relays = 256;
+  // A relayed subscription's whole life, past AWS's 5 minutes.
+  int64_t relay_timeout_ms = 330'000;
 };
 
 // Any node answers any Data Streams request (streams::RequestForwarder):
@@ -32,7 +46,10 @@ struct ForwarderOptions {
 //   the parts sent at once, and the answers merged back in request order.
 //   A shard with no leader now, or led here, runs here (the write gate then
 //   refuses what may not be appended: InternalFailure, which SDKs retry).
-//   SubscribeToShard always runs here.
+//   SubscribeToShard on a shard led elsewhere is relayed: sent to the
+//   leader, and its event stream (initial-response first) passed to the
+//   client message by message as the leader framed it, on a relay thread
+//   of its own for the subscription's life (subscription_relay.cc).
 // - control plane (every other operation): on the catalog owner.
 //
 // A forwarded request is the call's validated input re-encoded in the
@@ -55,6 +72,17 @@ class Forwarder final : public streams::RequestForwarder {
     int status = 0;
     std::string body;
   };
+  struct SlistDeleter {
+    void operator()(curl_slist* l) const;
+  };
+  // A signed peer request, ready for curl.
+  struct PeerPost {
+    std::string address;  // host:port
+    std::string url;
+    std::string body;
+    std::unique_ptr<curl_slist, SlistDeleter> headers;
+  };
+  Result<PeerPost> Prepare(const service::Call& call, std::string_view node_id, const protocol::Value& input) const;
   // POSTs `input` as `call`'s operation to node `node_id`.
   Result<Reply> Send(const service::Call& call, std::string_view node_id, const protocol::Value& input) const;
   // Runs `job` on a forwarder thread; false when the queue is full.
@@ -65,6 +93,12 @@ class Forwarder final : public streams::RequestForwarder {
   bool ForwardPutRecords(service::Call& call, protocol::Value& input, service::Done& done);
   // The leader of the shard a data-plane call touches; empty when it runs here.
   std::string DataPlaneTarget(const service::Call& call, const protocol::Value& input) const;
+  // SubscribeToShard (subscription_relay.cc): the shard's leader when it is
+  // another node; empty to run here.
+  std::string SubscriptionTarget(const service::Call& call, const protocol::Value& input) const;
+  bool RelaySubscription(service::Call& call, protocol::Value& input, service::Done& done, std::string node_id);
+  // The relay thread's body: one subscription, relayed until it ends.
+  void Relay(service::Call call, protocol::Value input, service::Done done, std::string node_id);
 
   streams::Registry* const registry_;
   const Coordinator* const coordinator_;
@@ -75,6 +109,11 @@ class Forwarder final : public streams::RequestForwarder {
   std::deque<std::function<void()>> queue_;  // guarded by mu_
   bool stopping_ = false;                    // guarded by mu_
   std::vector<std::thread> threads_;
+
+  std::atomic<bool> relays_stopping_{false};
+  std::mutex relay_mu_;
+  std::condition_variable relay_cv_;
+  size_t relays_ = 0;  // guarded by relay_mu_: relay threads running
 };
 
 }  // namespace spate::cluster

@@ -17,5 +17,7 @@ extern const char kSpateLeasesJson[];
 extern const unsigned long kSpateLeasesJsonSize;
 extern const char kSpateProducersJson[];
 extern const unsigned long kSpateProducersJsonSize;
+extern const char kSpateClusterJson[];
+extern const unsigned long kSpateClusterJsonSize;
 
 }  // namespace spate::protocol::embedded

@@ -382,8 +382,15 @@ const ServiceModel& ServiceModel::SpateProducers() {
   return *kModel;
 }
 
+const ServiceModel& ServiceModel::SpateCluster() {
+  static const std::unique_ptr<ServiceModel> kModel =
+      Load(std::string_view(embedded::kSpateClusterJson, embedded::kSpateClusterJsonSize));
+  return *kModel;
+}
+
 const ServiceModel* ServiceModel::ForTargetPrefix(std::string_view prefix) {
-  for (const ServiceModel* m : {&Kinesis(), &Firehose(), &KinesisAnalytics(), &SpateLeases(), &SpateProducers()}) {
+  for (const ServiceModel* m :
+       {&Kinesis(), &Firehose(), &KinesisAnalytics(), &SpateLeases(), &SpateProducers(), &SpateCluster()}) {
     if (m->target_prefix() == prefix) return m;
   }
   return nullptr;

@@ -64,6 +64,9 @@ class ServiceModel {
   // SpateProducers_20261207: the exactly-once append extension
   // (docs/exactly-once.md), signed as "kinesis".
   static const ServiceModel& SpateProducers();
+  // SpateCluster_20261207: cluster operation (status, drain; src/cluster/
+  // admin_service.h), signed as "kinesis".
+  static const ServiceModel& SpateCluster();
   // The model whose target prefix is `prefix` (the part of X-Amz-Target
   // before the '.'), or nullptr.
   static const ServiceModel* ForTargetPrefix(std::string_view prefix);

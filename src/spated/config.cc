@@ -166,6 +166,11 @@ Cluster mode (several spated coordinated by etcd 3.4; src/cluster/README.md):
                             cluster forgets it, this long after (default 3)
   --replication-factor N    nodes holding each shard (default 3; fewer live
                             nodes: all of them)
+  --replica-replace-grace-s S  a node dead this long is replaced in its
+                            shards' replica sets by a live node (default 60;
+                            0: never)
+  --balance-moves-per-s N   shard leaderships a node hands over per second,
+                            balancing and draining (default 4; 0: never)
   --cluster-secret-file F   a secret shared by every node (needed with
                             --cluster): signs the requests one node forwards
                             to another; keep it readable by spated only
@@ -457,6 +462,10 @@ Result<Config> ParseFlags(int argc, char** argv, Action* action) {
       "needs a number of seconds from 1 to 60");
   Add(&app, &needs, "replication-factor", Number<int64_t>(&c.replication_factor, 1, 9),
       "needs a number of nodes from 1 to 9");
+  Add(&app, &needs, "replica-replace-grace-s", Number<int64_t>(&c.replica_replace_grace_s, 0, 86'400),
+      "needs a number of seconds from 0 to 86400");
+  Add(&app, &needs, "balance-moves-per-s", Number<int64_t>(&c.balance_moves_per_s, 0, 1000),
+      "needs a number from 0 to 1000");
   Add(
       &app, &needs, "cluster-secret-file",
       [&c](const std::string& v) {

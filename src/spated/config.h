@@ -86,10 +86,12 @@ struct Config {
   // Cluster mode (src/cluster/): "etcd://host:port[,host:port...]"; empty:
   // a single node, as without cluster mode. The other three need it.
   std::string cluster;
-  std::string node_id;              // unique among the live nodes
-  std::string advertise;            // host:port the other nodes reach this one at; default host:port
-  int64_t cluster_lease_ttl_s = 3;  // how long a dead node keeps its shards
-  int64_t replication_factor = 3;   // nodes holding each shard
+  std::string node_id;                   // unique among the live nodes
+  std::string advertise;                 // host:port the other nodes reach this one at; default host:port
+  int64_t cluster_lease_ttl_s = 3;       // how long a dead node keeps its shards
+  int64_t replication_factor = 3;        // nodes holding each shard
+  int64_t replica_replace_grace_s = 60;  // a dead node's replicas are replaced after this (0: never)
+  int64_t balance_moves_per_s = 4;       // leaderships a node hands over per second (0: never)
   // The secret every node shares, signing the requests one forwards to
   // another (service/peer_auth.h): the content of --cluster-secret-file.
   std::string cluster_secret_file;

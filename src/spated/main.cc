@@ -22,6 +22,7 @@
 #include "analytics/service.h"
 #include "base/log.h"
 #include "base/version.h"
+#include "cluster/admin_service.h"
 #include "cluster/coordinator.h"
 #include "cluster/etcd_client.h"
 #include "cluster/forwarder.h"
@@ -173,6 +174,8 @@ int Run(const Config& config) {
     cluster::CoordinatorOptions coordinator_options;
     coordinator_options.node_id = config.node_id;
     coordinator_options.replication_factor = static_cast<size_t>(config.replication_factor);
+    coordinator_options.replace_grace_ms = config.replica_replace_grace_s * 1000;
+    coordinator_options.max_moves_per_s = static_cast<double>(config.balance_moves_per_s);
     coordinator = std::make_unique<cluster::Coordinator>(etcd.get(), membership.get(), coordinator_options);
     // Stream records go to etcd while this node owns the catalog.
     shared_catalog = std::make_unique<cluster::SharedCatalog>(catalog->get(), etcd.get(), coordinator.get());
@@ -378,6 +381,12 @@ int Run(const Config& config) {
   }
   streams::ProducerService producer_service(&registry, &producer_epochs);
   front_door.AddService(&producer_service);
+  // Cluster operation (status, drain): SpateCluster_20261207.
+  std::unique_ptr<cluster::AdminService> cluster_admin;
+  if (coordinator) {
+    cluster_admin = std::make_unique<cluster::AdminService>(coordinator.get());
+    front_door.AddService(cluster_admin.get());
+  }
   // GET /metrics: on the API port, or with --metrics-port on a listener of
   // its own that serves nothing else (so the API port can face clients while
   // scrapers reach the metrics on the operator's network).

@@ -135,7 +135,7 @@ class CoordinatorTest : public ::testing::Test {
     stream_.next_shard_index = model::ShardIndex{1};
   }
 
-  Node Start(const std::string& id) {
+  Node Start(const std::string& id, size_t replication_factor = 3) {
     MembershipOptions o;
     o.node_id = id;
     o.advertise = "127.0.0.1:1" + id.substr(1);
@@ -149,6 +149,7 @@ class CoordinatorTest : public ::testing::Test {
     c.node_id = id;
     c.standby_claim_delay_ms = 300;
     c.tick_ms = 50;
+    c.replication_factor = replication_factor;
     n.coordinator = std::make_unique<Coordinator>(client_.get(), n.membership.get(), c);
     EXPECT_TRUE(n.coordinator->Start().ok());
     return n;
@@ -243,8 +244,10 @@ TEST_F(CoordinatorTest, TheFirstReplicaLeadsAndTheNextTakesOverWithAHigherEpoch)
 }
 
 TEST_F(CoordinatorTest, ANodeThatIsNoReplicaNeverLeads) {
-  Node a = Start("n1");
-  Node b = Start("n2");
+  // Replication factor 1: the set {n2} is full (a shorter one would be
+  // filled with n1, coordinator_ops_test.cc).
+  Node a = Start("n1", 1);
+  Node b = Start("n2", 1);
   ASSERT_TRUE(
       client_->Put(StreamRecordKey(stream_), EncodeStreamRecord(stream_, {{"shardId-000000000000", {"n2"}}})).ok());
   ASSERT_TRUE(Eventually([&] { return b.coordinator->Admit(stream_, model::ShardIndex{0}).ok(); }, 5s));

@@ -274,5 +274,20 @@ TEST(ConfigTest, ClusterFlags) {
       "--replication-factor: needs a number of nodes from 1 to 9");
 }
 
+TEST(ConfigTest, ClusterOperationFlags) {
+  auto defaults = Parse({"--cluster", "etcd://h:1", "--node-id", "a", "--cluster-secret-file", "f"});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->replica_replace_grace_s, 60);
+  EXPECT_EQ(defaults->balance_moves_per_s, 4);
+  auto c = Parse({"--cluster", "etcd://h:1", "--node-id", "a", "--cluster-secret-file", "f",
+                  "--replica-replace-grace-s", "0", "--balance-moves-per-s", "10"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->replica_replace_grace_s, 0);
+  EXPECT_EQ(c->balance_moves_per_s, 10);
+  EXPECT_EQ(Error({"--cluster", "etcd://h:1", "--node-id", "a", "--cluster-secret-file", "f",
+                   "--replica-replace-grace-s", "-1"}),
+            "--replica-replace-grace-s: needs a number of seconds from 0 to 86400");
+}
+
 }  // namespace
 }  // namespace spate::spated
