@@ -122,7 +122,8 @@ class FastRegexParser {
         while (fixed < e.size() && e[fixed].node.length) ++fixed;
         for (size_t k = 0; k < fixed; ++k) segments.back().push_back(std::move(e[k]));
       }
-      if (fixed < e.size()) segments.emplace_back(std::make_move_iterator(e.begin() + fixed), std::make_move_iterator(e.end()));
+      if (fixed < e.size())
+        segments.emplace_back(std::make_move_iterator(e.begin() + fixed), std::make_move_iterator(e.end()));
     }
     FastRegexPlan plan;
     plan.columns = columns;
@@ -172,8 +173,7 @@ class FastRegexParser {
     Node x = Complement();
     std::vector<Repeat> ops;
     while (!AtEnd() && IsRepeatStart(Peek())) ops.push_back(ParseRepeat());
-    if (ops.size() == 1 && x.length && *x.length > 0 && ops[0].min > 0 &&
-        (!ops[0].max || *ops[0].max > ops[0].min)) {
+    if (ops.size() == 1 && x.length && *x.length > 0 && ops[0].min > 0 && (!ops[0].max || *ops[0].max > ops[0].min)) {
       Repeat fixed{ops[0].min, ops[0].min};
       Repeat rest{0, ops[0].max ? std::optional<uint32_t>(*ops[0].max - ops[0].min) : std::nullopt};
       return {Atom{Repeated(x, fixed), -1}, Atom{Repeated(x, rest), -1}};
@@ -297,12 +297,9 @@ class FastRegexParser {
   Node Simple() {
     char32_t c = p_[i_++];
     switch (c) {
-      case '.':
-        return Node{"[\\s\\S]", 1, true};
-      case '#':
-        return Node{"[^\\s\\S]", 0};
-      case '@':
-        return Node{"[\\s\\S]*?", std::nullopt};
+      case '.': return Node{"[\\s\\S]", 1, true};
+      case '#': return Node{"[^\\s\\S]", 0};
+      case '@': return Node{"[\\s\\S]*?", std::nullopt};
       case '"': {
         Node out{"", 0};
         while (!AtEnd() && Peek() != '"') {
@@ -351,8 +348,7 @@ class FastRegexParser {
         --i_;
         Fail(std::string("unexpected '") + static_cast<char>(c) + "' (write \\" + static_cast<char>(c) +
              " for the character)");
-      default:
-        return Node{CodePoint(c), 1};
+      default: return Node{CodePoint(c), 1};
     }
   }
 
