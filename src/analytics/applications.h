@@ -114,6 +114,8 @@ class Applications {
     std::string data;
     int64_t arrival_ms = 0;
     std::string shard_id;  // a Kinesis stream's; else empty
+    std::string partition_key;
+    std::string sequence_number;
   };
   // DiscoverInputSchema's sampling of a Kinesis stream (all its shards).
   Status SampleStream(const iam::Caller& caller, std::string_view resource, const std::string& position,

@@ -28,7 +28,7 @@ Result<Value> Applications::DiscoverInputSchema(const iam::Caller& caller, const
                                                              s3->GetString("FileKey"), kMaxSampleObjectBytes));
     std::istringstream lines(body);
     for (std::string line; records.size() < kMaxSampleRecords && std::getline(lines, line);) {
-      if (!line.empty()) records.push_back(Sample{std::move(line), clock_->NowMs(), ""});
+      if (!line.empty()) records.push_back(Sample{std::move(line), clock_->NowMs(), "", "", ""});
     }
   } else if (const Value* arn = in.Find("ResourceARN"); arn != nullptr) {
     std::string_view resource = arn->as_string();
@@ -58,7 +58,8 @@ Result<Value> Applications::DiscoverInputSchema(const iam::Caller& caller, const
       if (range->end > range->start + kMaxSampleRecords) from = range->end - kMaxSampleRecords;
       SPATE_ASSIGN_OR_RETURN(service::SourceBatch batch,
                              options_.firehose->Read(caller, resource, range->log_id, from, kMaxSampleRecords));
-      for (service::SourceRecord& r : batch.records) records.push_back(Sample{std::move(r.data), r.arrival_ms, ""});
+      for (service::SourceRecord& r : batch.records)
+        records.push_back(Sample{std::move(r.data), r.arrival_ms, "", "", ""});
     } else if (resource.find(":kinesis:") == std::string_view::npos) {
       return InvalidArgument("ResourceARN " + std::string(resource) +
                              " is not a Kinesis stream or Firehose delivery stream ARN.");
@@ -101,6 +102,8 @@ Result<std::vector<std::string>> Applications::PreprocessSamples(const std::stri
     r.data = records[i].data;
     r.arrival_ms = records[i].arrival_ms;
     r.shard_id = records[i].shard_id;
+    r.partition_key = records[i].partition_key;
+    r.sequence_number = records[i].sequence_number;
     ids.push_back(r.record_id);
     call.push_back(std::move(r));
   }
@@ -140,7 +143,8 @@ Status Applications::SampleStream(const iam::Caller& caller, std::string_view re
     SPATE_ASSIGN_OR_RETURN(service::SourceBatch batch,
                            options_.kinesis->Read(caller, resource, s.shard_id, from, per_shard));
     for (service::SourceRecord& r : batch.records) {
-      records->push_back(Sample{std::move(r.data), r.arrival_ms, s.shard_id});
+      records->push_back(Sample{std::move(r.data), r.arrival_ms, s.shard_id, std::move(r.partition_key),
+                                std::move(r.sequence_number)});
     }
   }
   return Status::Ok();

@@ -76,8 +76,9 @@ std::string PreprocessEvent(std::string_view invocation_id, std::string_view app
     rec.Set("recordId", Value::String(r.record_id));
     Value meta = Value::MakeObject();
     if (kinesis_stream) {
+      meta.Set("sequenceNumber", Value::String(r.sequence_number));
+      meta.Set("partitionKey", Value::String(r.partition_key));
       meta.Set("shardId", Value::String(r.shard_id));
-      if (!r.partition_key.empty()) meta.Set("partitionKey", Value::String(r.partition_key));
       meta.Set("approximateArrivalTimestamp", Value::Int(r.arrival_ms));
       rec.Set("kinesisStreamRecordMetadata", std::move(meta));
     } else {

@@ -6,8 +6,8 @@
 // Input preprocessing (InputProcessingConfiguration.InputLambdaProcessor):
 //   request  {"invocationId", "applicationArn", "streamArn",
 //             "records": [{"recordId", "data" (base64),
-//                          "kinesisStreamRecordMetadata": {"shardId", "partitionKey",
-//                              "approximateArrivalTimestamp"} (a Kinesis stream input) |
+//                          "kinesisStreamRecordMetadata": {"sequenceNumber", "partitionKey",
+//                              "shardId", "approximateArrivalTimestamp"} (a Kinesis stream input) |
 //                          "kinesisFirehoseRecordMetadata": {"approximateArrivalTimestamp"}}]}
 //   response {"records": [{"recordId", "result": "Ok"|"Dropped"|"ProcessingFailed", "data"}]}
 //
@@ -35,8 +35,11 @@ struct PreprocessRecord {
   std::string record_id;
   std::string_view data;
   int64_t arrival_ms = 0;
-  std::string shard_id;       // a Kinesis stream input's; empty for a delivery stream
-  std::string partition_key;  // likewise; empty: left out of the event
+  // A Kinesis stream input's record: where it was read and as what (unused
+  // for a delivery stream's record).
+  std::string shard_id;
+  std::string partition_key;
+  std::string sequence_number;
 };
 
 std::string PreprocessEvent(std::string_view invocation_id, std::string_view application_arn,

@@ -402,10 +402,18 @@ class EngineRuntime::AppRunner {
       size_t first = i;
       while (i < in.size() && (call.empty() || bytes + in[i].data.size() <= kMaxPreprocessBytes)) {
         PreprocessRecord r;
-        r.record_id = std::to_string(i - first);
         r.data = in[i].data;
         r.arrival_ms = in[i].arrival_ms;
-        if (kinesis_input_) r.shard_id = p.id;
+        if (kinesis_input_) {
+          // As AWS: a Kinesis record's id is based on its sequence number (one
+          // shard per call, so unique), a delivery stream record's a random UUID.
+          r.record_id = in[i].sequence_number;
+          r.shard_id = p.id;
+          r.partition_key = in[i].partition_key;
+          r.sequence_number = in[i].sequence_number;
+        } else {
+          r.record_id = NewInvocationId();
+        }
         bytes += in[i].data.size();
         ids.push_back(r.record_id);
         call.push_back(std::move(r));
@@ -435,7 +443,9 @@ class EngineRuntime::AppRunner {
       for (size_t k = 0; k < results.size(); ++k) {
         PreprocessResult& r = results[k];
         if (r.kind == PreprocessResult::Kind::kOk) {
-          out.push_back(service::SourceRecord{std::move(r.data), in[first + k].arrival_ms});
+          service::SourceRecord& rec = out.emplace_back();
+          rec.data = std::move(r.data);
+          rec.arrival_ms = in[first + k].arrival_ms;
         } else if (r.kind == PreprocessResult::Kind::kFailed) {
           ErrorRow(r.error_name, r.message, in[first + k].data, emitted);
         }
@@ -730,7 +740,8 @@ void EngineRuntime::Halt(const std::string& key) {
     runners_.erase(it);
   }
   // A stopped application's delivery-stream input keeps its hold (for a
-  // later LAST_STOPPED_POINT) until the application is deleted.
+  // later LAST_STOPPED_POINT) until the application is deleted; the
+  // delivery stream lets records go 24 h after their arrival even so.
   runner->Stop();
   // A stopped application has no runner series (a restart counts afresh).
   metrics_.Remove(runner->app().account, runner->app().region, runner->app().name);

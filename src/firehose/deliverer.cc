@@ -18,8 +18,13 @@ constexpr std::string_view kObjectUuidNamespace = "6c1f3a52-8e0b-4f43-9d55-1b7c2
 
 }  // namespace
 
-LogTrimmer::LogTrimmer(std::shared_ptr<storage::ShardLog> log, std::string log_group, size_t readers)
-    : log_(std::move(log)), log_group_(std::move(log_group)), delivered_(readers) {}
+LogTrimmer::LogTrimmer(std::shared_ptr<storage::ShardLog> log, std::string log_group, size_t readers,
+                       util::Clock* clock, std::shared_ptr<metrics::Counter> hold_expired_records)
+    : log_(std::move(log)),
+      log_group_(std::move(log_group)),
+      clock_(clock),
+      hold_expired_records_(std::move(hold_expired_records)),
+      delivered_(readers) {}
 
 void LogTrimmer::Delivered(size_t reader, storage::Offset end) {
   {
@@ -53,9 +58,32 @@ void LogTrimmer::Release(const std::string& holder) {
 }
 
 void LogTrimmer::TrimToLeast() {
+  bool holds = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    holds = !holds_.empty();
+  }
+  // The first record young enough to be held, less than kMaxHoldAgeMs old
+  // (the log's end if none is).
+  std::optional<storage::Offset> young;
+  if (holds) {
+    Result<storage::Offset> r = log_->OffsetForTime(clock_->NowMs() - kMaxHoldAgeMs + 1);
+    if (r.ok()) young = *r;
+  }
+  const storage::Offset start = log_->StartOffset();
   storage::Offset least(UINT64_MAX);
   {
     std::lock_guard<std::mutex> l(mu_);
+    for (auto& [holder, from] : holds_) {
+      if (!young || *young <= from) continue;
+      uint64_t let_go = young->value() - std::min(*young, std::max(from, start)).value();
+      from = *young;
+      if (let_go == 0) continue;  // they were trimmed already
+      SPATE_LOG_WARN("delivery stream log " + log_group_ + ": the hold of " + holder + " kept records for 24 h; " +
+                     std::to_string(let_go) + " records before offset " + std::to_string(young->value()) +
+                     " are no longer held");
+      if (hold_expired_records_) hold_expired_records_->Add(let_go);
+    }
     for (const auto& d : delivered_) {
       if (!d) return;  // a reader that has said nothing holds the whole log
       least = std::min(least, *d);

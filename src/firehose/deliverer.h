@@ -67,9 +67,22 @@ struct DeliveryStats {
 // reading it (the destination's and the S3 backup's) has delivered: up to the
 // least of their delivered offsets. A reader that has reported nothing yet
 // holds the whole log. Thread-safe.
+//
+// Holds of other services' readers (record_reader.h: an Analytics
+// application, running or stopped) keep records at most kMaxHoldAgeMs after
+// their arrival, as Firehose keeps a record at most 24 h: at each trim a hold
+// below the first record that arrived within that age moves up to it, the
+// records it let go are counted (`hold_expired_records`) and logged, and a
+// reader that reads from its old position starts at the log's start. Trims
+// run when a deliverer reports progress and when a hold moves.
 class LogTrimmer {
  public:
-  LogTrimmer(std::shared_ptr<storage::ShardLog> log, std::string log_group, size_t readers);
+  static constexpr int64_t kMaxHoldAgeMs = 24LL * 3600 * 1000;
+
+  // `clock` (not owned) stamps the hold's age limit; `hold_expired_records`
+  // may be null (nothing counted).
+  LogTrimmer(std::shared_ptr<storage::ShardLog> log, std::string log_group, size_t readers, util::Clock* clock,
+             std::shared_ptr<metrics::Counter> hold_expired_records);
   // Reader `reader` (< readers) has delivered everything before `end`.
   void Delivered(size_t reader, storage::Offset end);
   // Reader `reader` does not read the log (holds nothing back) until it
@@ -86,6 +99,8 @@ class LogTrimmer {
 
   const std::shared_ptr<storage::ShardLog> log_;
   const std::string log_group_;
+  util::Clock* const clock_;
+  const std::shared_ptr<metrics::Counter> hold_expired_records_;
   std::mutex mu_;
   std::vector<std::optional<storage::Offset>> delivered_;  // guarded by mu_
   std::map<std::string, storage::Offset> holds_;           // by holder; guarded by mu_

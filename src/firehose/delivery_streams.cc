@@ -117,12 +117,13 @@ Status DeliveryStreams::StartBackup(Stream* s) {
 Status DeliveryStreams::OpenStream(Stream* s) {
   SPATE_ASSIGN_OR_RETURN(s->log, logs_->OpenShard(s->meta.log_group, kShard));
   if (options_.limits) s->limiter = NewLimiter(s->meta.region);
-  s->trimmer = std::make_unique<LogTrimmer>(s->log, s->meta.log_group, /*readers=*/2);
+  s->metrics = metrics_.ForStream(s->meta.account, s->meta.region, s->meta.name);
+  s->trimmer =
+      std::make_unique<LogTrimmer>(s->log, s->meta.log_group, /*readers=*/2, clock_, s->metrics->hold_expired_records);
   // Without backup, reader 1 holds nothing back; a backup enabled later
   // starts from the log's start (StartBackup).
   SPATE_ASSIGN_OR_RETURN(std::optional<DeliveryTarget> backup, BackupTargetOf(s->meta));
   if (!backup) s->trimmer->Absent(1);
-  s->metrics = metrics_.ForStream(s->meta.account, s->meta.region, s->meta.name);
   Result<DeliveryTarget> target = TargetOf(s->meta, s->metrics);
   if (!target.ok()) {
     // A destination this build cannot deliver to (a configuration it now

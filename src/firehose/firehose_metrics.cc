@@ -35,6 +35,9 @@ FirehoseMetrics::FirehoseMetrics(metrics::Registry* registry) {
   expired_records_ = r->AddCounter(
       "spate_firehose_delivery_to_s3_expired_records_total",
       "Records whose object kept failing for the whole retry window and went to the error output.", kLabels);
+  hold_expired_records_ = r->AddCounter(
+      "spate_firehose_hold_expired_records_total",
+      "Records a reader's hold (an Analytics application's input) kept for 24 h and then let go.", kLabels);
   data_freshness_ = r->AddGauge("spate_firehose_delivery_to_s3_data_freshness_seconds",
                                 "DeliveryToS3.DataFreshness: age of the oldest record not yet delivered.", kLabels);
   redshift_records_ = r->AddCounter("spate_firehose_delivery_to_redshift_records_total",
@@ -96,6 +99,7 @@ std::shared_ptr<DeliveryStreamMetrics> FirehoseMetrics::ForStream(const std::str
   m->delivered_objects = delivered_objects_->Get(v);
   m->failed_attempts = failed_attempts_->Get(v);
   m->expired_records = expired_records_->Get(v);
+  m->hold_expired_records = hold_expired_records_->Get(v);
   m->data_freshness_seconds = data_freshness_->Get(v);
   m->redshift_records = redshift_records_->Get(v);
   m->redshift_bytes = redshift_bytes_->Get(v);
@@ -128,6 +132,7 @@ void FirehoseMetrics::Remove(const std::string& account, const std::string& regi
                                                                             delivered_objects_,
                                                                             failed_attempts_,
                                                                             expired_records_,
+                                                                            hold_expired_records_,
                                                                             data_freshness_,
                                                                             redshift_records_,
                                                                             redshift_bytes_,

@@ -23,6 +23,9 @@ struct DeliveryStreamMetrics {
   std::shared_ptr<metrics::Counter> failed_attempts;
   // Records written to the error output after the retry window.
   std::shared_ptr<metrics::Counter> expired_records;
+  // Records another service's hold (an Analytics application's input) kept
+  // past LogTrimmer::kMaxHoldAgeMs and then let go.
+  std::shared_ptr<metrics::Counter> hold_expired_records;
   // DeliveryToS3.DataFreshness: age in seconds of the oldest record not yet
   // delivered (0 when everything is delivered).
   std::shared_ptr<metrics::Gauge> data_freshness_seconds;
@@ -82,6 +85,7 @@ class FirehoseMetrics {
   metrics::Family<metrics::Counter>* delivered_objects_;
   metrics::Family<metrics::Counter>* failed_attempts_;
   metrics::Family<metrics::Counter>* expired_records_;
+  metrics::Family<metrics::Counter>* hold_expired_records_;
   metrics::Family<metrics::Gauge>* data_freshness_;
   metrics::Family<metrics::Counter>* redshift_records_;
   metrics::Family<metrics::Counter>* redshift_bytes_;

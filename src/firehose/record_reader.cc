@@ -60,7 +60,9 @@ Result<service::SourceBatch> DeliveryStreams::Read(const iam::Caller& caller, st
   service::SourceBatch out;
   out.records.reserve(r.records.size());
   for (storage::StoredRecord& rec : r.records) {
-    out.records.push_back(service::SourceRecord{std::move(rec.data), rec.arrival_ms});
+    service::SourceRecord& dst = out.records.emplace_back();
+    dst.data = std::move(rec.data);
+    dst.arrival_ms = rec.arrival_ms;
   }
   out.next = r.next_offset.value();
   return out;

@@ -25,6 +25,10 @@ struct SourceShard {
 struct SourceRecord {
   std::string data;
   int64_t arrival_ms = 0;
+  // A Kinesis stream's record: its partition key and sequence number (as
+  // GetRecords gives it). Empty for a delivery stream's record.
+  std::string partition_key;
+  std::string sequence_number;
 };
 
 struct SourceBatch {

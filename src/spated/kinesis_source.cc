@@ -57,8 +57,10 @@ Result<service::SourceBatch> RegistryKinesisSource::Read(const iam::Caller& call
   if (!index) return Status(ErrorCode::kInvalidArgument, "Invalid shard id " + std::string(shard_id) + ".");
   std::shared_ptr<storage::ShardLog> log;
   std::optional<model::LogOffset> end;
+  uint32_t epoch = 0;
   SPATE_TRY(registry_->WithStream(ref, [&](const streams::Stream& stream) {
     log = stream.Log(*index);
+    epoch = stream.meta().epoch;
     const metadata::ShardMeta* shard = stream.FindShard(*index);
     if (shard != nullptr) end = shard->end_offset;
     return log ? Status::Ok() : Status(ErrorCode::kNotFound, "Shard " + std::string(shard_id) + " not found.");
@@ -76,7 +78,8 @@ Result<service::SourceBatch> RegistryKinesisSource::Read(const iam::Caller& call
       batch.next = end->value();
       break;
     }
-    batch.records.push_back({std::move(rec.data), rec.arrival_ms});
+    batch.records.push_back({std::move(rec.data), rec.arrival_ms, std::move(rec.partition_key),
+                             model::SequenceNumber::OfRecord(*index, epoch, rec.offset).ToString()});
   }
   return batch;
 }

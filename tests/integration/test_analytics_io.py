@@ -11,6 +11,8 @@ import base64
 import json
 import os
 import subprocess
+import sys
+import time
 
 import boto3
 import pytest
@@ -27,21 +29,29 @@ OUT_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:kda-out"
 
 # The preprocessor: "drop..." -> Dropped, "fail..." -> ProcessingFailed, "omit..." left out of the answer,
 # "SYM,change,price" -> the demo schema's JSON. It checks the event is the documented one, so a wrong shape
-# fails the invocation (and the test, whose records then all land in error_stream).
+# fails the invocation (and the test, whose records then all land in error_stream), and appends each event to
+# events.jsonl beside itself, for the tests to compare the record metadata with the records they put.
 PREPROCESS = r'''
-import base64, json, sys
+import base64, json, os, sys
 event = json.load(sys.stdin)
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "events.jsonl"), "a") as log:
+    log.write(json.dumps(event) + "\n")
 assert set(event) == {"invocationId", "applicationArn", "streamArn", "records"}, event.keys()
 # (DiscoverInputSchema runs the function for no application: its applicationArn is empty.)
 assert event["applicationArn"] == "" or event["applicationArn"].startswith("arn:aws:kinesisanalytics:"), event
+assert len({r["recordId"] for r in event["records"]}) == len(event["records"]), event
 out = []
 for r in event["records"]:
     if ":kinesis:" in event["streamArn"]:
         assert set(r) == {"recordId", "kinesisStreamRecordMetadata", "data"}, r.keys()
+        assert set(r["kinesisStreamRecordMetadata"]) == {"sequenceNumber", "partitionKey", "shardId",
+                                                         "approximateArrivalTimestamp"}, r
         assert r["kinesisStreamRecordMetadata"]["shardId"].startswith("shardId-"), r
         assert r["kinesisStreamRecordMetadata"]["approximateArrivalTimestamp"] > 0, r
     else:
         assert set(r) == {"recordId", "kinesisFirehoseRecordMetadata", "data"}, r.keys()
+        assert set(r["kinesisFirehoseRecordMetadata"]) == {"approximateArrivalTimestamp"}, r
+        assert r["kinesisFirehoseRecordMetadata"]["approximateArrivalTimestamp"] > 0, r
     d = base64.b64decode(r["data"]).decode()
     if d.startswith("omit"):
         continue
@@ -90,8 +100,9 @@ def out_fn():
 
 @pytest.fixture(scope="module")
 def io_server(tmp_path_factory, out_fn):
-    srv = start_lambda_spated(tmp_path_factory.mktemp("kda-io"), {PRE_ARN: PREPROCESS, "kda-broken": BROKEN_COMMAND},
-                              {"kda-out": out_fn.url})
+    base = tmp_path_factory.mktemp("kda-io")
+    srv = start_lambda_spated(base, {PRE_ARN: PREPROCESS, "kda-broken": BROKEN_COMMAND}, {"kda-out": out_fn.url})
+    srv.preprocess_events = base / "events.jsonl"  # written by PREPROCESS beside its script
     yield srv
     srv.stop()
 
@@ -148,8 +159,32 @@ def put_fh(fh, ds, rows):
 
 
 def put_raw(raw, stream, texts):
+    """PutRecords of `texts` with partition keys "0", "1", ...; answers PutRecords' Records (ShardId,
+    SequenceNumber)."""
     entries = [{"Data": base64.b64encode(t.encode()).decode(), "PartitionKey": str(i)} for i, t in enumerate(texts)]
-    assert raw.json("PutRecords", {"StreamName": stream, "Records": entries}).json()["FailedRecordCount"] == 0
+    out = raw.json("PutRecords", {"StreamName": stream, "Records": entries}).json()
+    assert out["FailedRecordCount"] == 0
+    return out["Records"]
+
+
+def preprocessed_records(io_server, stream_arn):
+    """Every record of the preprocessing events sent for `stream_arn` so far, with its data decoded."""
+    records = []
+    if not io_server.preprocess_events.exists():
+        return records
+    for line in io_server.preprocess_events.read_text().splitlines():
+        event = json.loads(line)
+        if event["streamArn"] == stream_arn:
+            records += [dict(r, data=base64.b64decode(r["data"]).decode()) for r in event["records"]]
+    return records
+
+
+def arrival_ms(raw, stream, shard_id):
+    """Each record's ApproximateArrivalTimestamp in milliseconds, by sequence number, as GetRecords gives it."""
+    it = raw.json("GetShardIterator", {"StreamName": stream, "ShardId": shard_id,
+                                      "ShardIteratorType": "TRIM_HORIZON"}).json()["ShardIterator"]
+    got = raw.json("GetRecords", {"ShardIterator": it}).json()["Records"]
+    return {r["SequenceNumber"]: round(r["ApproximateArrivalTimestamp"] * 1000) for r in got}
 
 
 def delete_app(kda, name):
@@ -306,7 +341,7 @@ def test_discover_input_schema_on_a_delivery_stream(io_server, kda, fh, tmp_path
 
 # ------------------------------------------------------------------------------------------ Lambda preprocessing
 
-def test_a_preprocessor_rewrites_drops_and_fails_records(kda, raw):
+def test_a_preprocessor_rewrites_drops_and_fails_records(io_server, kda, raw):
     src, dst, errs = new_stream(raw, "presrc"), new_stream(raw, "predst"), new_stream(raw, "preerr")
     name = helpers.unique_name("preapp")
     inp = kinesis_input(src)
@@ -314,11 +349,23 @@ def test_a_preprocessor_rewrites_drops_and_fails_records(kda, raw):
     kda.create_application(ApplicationName=name, ApplicationCode=K1_CODE, Inputs=[inp],
                            Outputs=[kinesis_output(dst), kinesis_output(errs, name="error_stream")])
     # Not CSV the schema could read: only the function's rewrite makes rows of them.
-    put_raw(raw, src, ["AAA,5,25", "drop-me", "fail-me", "BBB,1,101", "omit-me", "CCC,-4,16"])
+    texts = ["AAA,5,25", "drop-me", "fail-me", "BBB,1,101", "omit-me", "CCC,-4,16"]
+    put = put_raw(raw, src, texts)
     start(kda, name, "TRIM_HORIZON")
     wait_status(kda, name, "RUNNING")
     got = read_json_records(raw, dst, 2)
     assert sorted(r["TICKER_SYMBOL"] for r in got) == ["AAA", "CCC"], got
+    # Each record reached the function with AWS's kinesisStreamRecordMetadata: the shard, partition key and
+    # sequence number PutRecords answered, and the arrival time GetRecords gives.
+    sent = preprocessed_records(io_server, helpers.stream_arn(src))
+    arrivals = arrival_ms(raw, src, put[0]["ShardId"])
+    assert sorted(r["data"] for r in sent) == sorted(texts), sent
+    for r in sent:
+        i = texts.index(r["data"])
+        meta = r["kinesisStreamRecordMetadata"]
+        assert meta == {"shardId": put[i]["ShardId"], "partitionKey": str(i),
+                        "sequenceNumber": put[i]["SequenceNumber"],
+                        "approximateArrivalTimestamp": arrivals[put[i]["SequenceNumber"]]}, (r, put[i])
     errors = read_json_records(raw, errs, 2)
     by_name = {e["ERROR_NAME"]: bytes.fromhex(e["DATA_ROW"]) for e in errors}
     assert by_name == {"Lambda_ProcessingFailed": b"fail-me", "Lambda_MissingRecordId": b"omit-me"}, errors
@@ -357,10 +404,18 @@ def test_a_preprocessor_on_a_delivery_stream_input(io_server, kda, raw, fh):
                            Inputs=[firehose_input(ds_arn, processor=PRE_ARN)], Outputs=[kinesis_output(dst)])
     start(kda, name, "NOW")
     wait_status(kda, name, "RUNNING")
+    before_ms = int(time.time() * 1000)
     out = fh.put_record_batch(DeliveryStreamName=ds, Records=[{"Data": b"AAA,5,25"}, {"Data": b"drop"}])
+    after_ms = int(time.time() * 1000)
     assert out["FailedPutCount"] == 0
     got = read_json_records(raw, dst, 1)
     assert [r["TICKER_SYMBOL"] for r in got] == ["AAA"], got
+    # A delivery stream's records carry kinesisFirehoseRecordMetadata: their arrival time only.
+    sent = preprocessed_records(io_server, ds_arn)
+    assert sorted(r["data"] for r in sent) == ["AAA,5,25", "drop"], sent
+    for r in sent:
+        assert set(r["kinesisFirehoseRecordMetadata"]) == {"approximateArrivalTimestamp"}, r
+        assert before_ms - 1000 <= r["kinesisFirehoseRecordMetadata"]["approximateArrivalTimestamp"] <= after_ms, r
     kda.stop_application(ApplicationName=name)
     wait_status(kda, name, "READY")
     delete_app(kda, name)

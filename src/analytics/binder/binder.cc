@@ -127,8 +127,38 @@ constexpr int kMaxFunctionVarchar = 65535;
 
 bool IsLogParserName(const std::string& n) {
   return n == "REGEX_LOG_PARSE" || n == "VARIABLE_COLUMN_LOG_PARSE" || n == "FIXED_COLUMN_LOG_PARSE" ||
-         n == "W3C_LOG_PARSE";
+         n == "W3C_LOG_PARSE" || n == "FAST_REGEX_LOG_PARSE" || n == "FAST_REGEX_LOG_PARSER" || n == "SYS_LOG_PARSE";
 }
+
+// Microsoft's IIS log file format (W3C_LOG_PARSE 'IIS'): fixed, its fields
+// each followed by a comma (and a blank but after the last). Numeric fields
+// are BIGINT; '-' in one is NULL.
+struct IisField {
+  const char* what;
+  bool numeric;
+};
+constexpr IisField kIisFields[] = {
+    {"client IP address", false},
+    {"user name", false},
+    {"date", false},
+    {"time", false},
+    {"service and instance", false},
+    {"server name", false},
+    {"server IP address", false},
+    {"time taken (ms)", true},
+    {"client bytes sent", true},
+    {"server bytes sent", true},
+    {"service status code", true},
+    {"Windows status code", true},
+    {"request type", false},
+    {"target of operation", false},
+    {"parameters", false},
+};
+
+// SYS_LOG_PARSE: RFC 3164's "Mmm dd hh:mm:ss" (the day space-padded) and the
+// rest of the line after one blank; the timestamp has no year.
+constexpr const char* kSysLogPattern = "^([A-Za-z]{3} {1,2}[0-9]{1,2} [0-9]{2}:[0-9]{2}:[0-9]{2})(?: ([\\s\\S]*))?$";
+constexpr const char* kSysLogTimeFormat = "MMM d HH:mm:ss";
 
 // W3C_LOG_PARSE's predefined formats, as AWS's SQL reference lists them.
 const char* W3cPredefinedFormat(const std::string& name) {
@@ -566,7 +596,19 @@ class Binder {
   // other one text up to the next blank.
   static void W3cFormat(const Expr& at, const std::string& text, LogParserSpec* spec) {
     std::string name = Upper(Trim(text));
-    if (name == "IIS") Fail(at, "W3C_LOG_PARSE's IIS format is not supported; give its fields as a custom format");
+    if (name == "IIS") {
+      std::string pattern = "^";
+      for (const IisField& field : kIisFields) {
+        LogField f;
+        f.name = "COLUMN" + std::to_string(spec->fields.size() + 1);
+        f.type = field.numeric ? T(TypeId::kBigint) : T(TypeId::kVarchar, kLogFieldVarchar);
+        spec->fields.push_back(std::move(f));
+        if (spec->fields.size() > 1) pattern += ",[ \\t]*";
+        pattern += "([^,]*?)[ \\t]*";
+      }
+      spec->pattern = pattern + ",?[ \\t]*$";
+      return;
+    }
     const char* predefined = W3cPredefinedFormat(name);
     const std::string format = predefined ? predefined : text;
     std::string pattern = "^";
@@ -651,6 +693,23 @@ class Binder {
       } else {
         spec->fields = ColumnList(cols, StringLiteral(cols, "VARIABLE_COLUMN_LOG_PARSE's columns"), false);
       }
+    } else if (n == "FAST_REGEX_LOG_PARSE" || n == "FAST_REGEX_LOG_PARSER") {
+      arity(2, 2, "(string, 'fast regex pattern')");
+      spec->function = "FAST_REGEX_LOG_PARSE";
+      Result<exec::FastRegexPlan> plan =
+          exec::CompileFastRegex(StringLiteral(*args[1], "FAST_REGEX_LOG_PARSE's pattern"));
+      if (!plan.ok()) Fail(*args[1], plan.status().message());
+      spec->fast_regex = std::move(plan).value();
+      spec->fields = NumberedFields(spec->fast_regex.columns);
+    } else if (n == "SYS_LOG_PARSE") {
+      arity(1, 1, "(string)");
+      spec->pattern = kSysLogPattern;
+      LogField time;
+      time.name = "COLUMN1";
+      time.type = T(TypeId::kTimestamp);
+      time.format = kSysLogTimeFormat;
+      spec->fields.push_back(std::move(time));
+      spec->fields.push_back(NumberedFields(2)[1]);
     } else if (n == "W3C_LOG_PARSE") {
       arity(2, 2, "(string, 'format')");
       W3cFormat(*args[1], StringLiteral(*args[1], "W3C_LOG_PARSE's format"), spec.get());

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "analytics/engine.h"
+#include "analytics/exec/fast_regex.h"
 
 namespace spate::analytics::binder {
 
@@ -37,8 +38,8 @@ enum class BoundKind : uint8_t {
   kStep,      // step_ms
 };
 
-// The ROW a log-parsing function returns (REGEX_LOG_PARSE,
-// VARIABLE_COLUMN_LOG_PARSE, FIXED_COLUMN_LOG_PARSE, W3C_LOG_PARSE): its fields, known at
+// The ROW a log-parsing function returns (REGEX_LOG_PARSE, FAST_REGEX_LOG_PARSE,
+// VARIABLE_COLUMN_LOG_PARSE, FIXED_COLUMN_LOG_PARSE, W3C_LOG_PARSE, SYS_LOG_PARSE): its fields, known at
 // compile time. A select item calling one becomes one output column per
 // field, reached from an outer query as alias.row.FIELD.
 struct LogField {
@@ -49,11 +50,15 @@ struct LogField {
   std::string format;  // DATE/TIME/TIMESTAMP: a SimpleDateFormat pattern, or empty
 };
 struct LogParserSpec {
-  std::string function;  // REGEX_LOG_PARSE, VARIABLE_COLUMN_LOG_PARSE, FIXED_COLUMN_LOG_PARSE or W3C_LOG_PARSE
+  // REGEX_LOG_PARSE, VARIABLE_COLUMN_LOG_PARSE, FIXED_COLUMN_LOG_PARSE, W3C_LOG_PARSE,
+  // FAST_REGEX_LOG_PARSE (also for the FAST_REGEX_LOG_PARSER spelling) or SYS_LOG_PARSE
+  std::string function;
   std::vector<LogField> fields;
-  // W3C_LOG_PARSE: the format turned into an anchored regular expression,
-  // one group per specifier (a '-' in a numeric field is NULL).
+  // W3C_LOG_PARSE and SYS_LOG_PARSE: the format turned into an anchored
+  // regular expression, one group per field (a '-' in a numeric W3C field is NULL).
   std::string pattern;
+  // FAST_REGEX_LOG_PARSE: the pattern's decomposition.
+  exec::FastRegexPlan fast_regex;
 };
 
 struct BoundExpr {

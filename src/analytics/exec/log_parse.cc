@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "analytics/exec/datetime_format.h"
+#include "analytics/exec/fast_regex.h"
 #include "analytics/exec/regex.h"
 #include "analytics/exec/value_ops.h"
 
@@ -102,6 +103,26 @@ Status ParseLog(const binder::LogParserSpec& spec, const std::vector<Value>& arg
   if (spec.function == "REGEX_LOG_PARSE") {
     std::vector<std::optional<std::string>> groups;
     SPATE_ASSIGN_OR_RETURN(bool matched, RegexFindGroups(input, std::get<std::string>(args[1]), &groups));
+    if (!matched) return Status::Ok();
+    for (size_t i = 0; i < spec.fields.size() && i < groups.size(); ++i) {
+      if (groups[i]) SPATE_TRY(Convert(spec.fields[i], *groups[i], &(*fields)[i]));
+    }
+    return Status::Ok();
+  }
+  if (spec.function == "FAST_REGEX_LOG_PARSE") {
+    std::vector<std::optional<std::string>> columns;
+    SPATE_ASSIGN_OR_RETURN(bool matched, FastRegexMatch(spec.fast_regex, input, &columns));
+    if (!matched) return Status::Ok();
+    for (size_t i = 0; i < spec.fields.size() && i < columns.size(); ++i) {
+      if (columns[i]) SPATE_TRY(Convert(spec.fields[i], *columns[i], &(*fields)[i]));
+    }
+    return Status::Ok();
+  }
+  if (spec.function == "SYS_LOG_PARSE") {
+    // No match: NULL fields. A timestamp that matches the shape but not the
+    // calendar (Feb 30, 25:00:00) does not convert: a parse error.
+    std::vector<std::optional<std::string>> groups;
+    SPATE_ASSIGN_OR_RETURN(bool matched, RegexFindGroups(input, spec.pattern, &groups));
     if (!matched) return Status::Ok();
     for (size_t i = 0; i < spec.fields.size() && i < groups.size(); ++i) {
       if (groups[i]) SPATE_TRY(Convert(spec.fields[i], *groups[i], &(*fields)[i]));

@@ -4,7 +4,10 @@
 // (java.util.regex groups, the first match, NULL fields when nothing
 // matches), VARIABLE_COLUMN_LOG_PARSE (fields split at a delimiter, with an
 // optional escape character and quote characters) and FIXED_COLUMN_LOG_PARSE
-// (fields at fixed code-point positions). The binder knows each call's fields
+// (fields at fixed code-point positions), FAST_REGEX_LOG_PARSE (lazy segments,
+// exec/fast_regex.h), SYS_LOG_PARSE (a syslog timestamp and the rest) and
+// W3C_LOG_PARSE (Apache specifiers or IIS's layout, as an anchored regular
+// expression). The binder knows each call's fields
 // (binder::LogParserSpec); this computes their values for one row.
 
 #include <vector>

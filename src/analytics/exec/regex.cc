@@ -40,6 +40,12 @@ Result<pcre2_code*> Compile(std::string_view pattern) {
   return cache.emplace(std::string(pattern), CodePtr(code)).first->second.get();
 }
 
+Status MatchError(int rc) {
+  PCRE2_UCHAR msg[256];
+  pcre2_get_error_message(rc, msg, sizeof msg);
+  return InvalidArgument(std::string("regular expression match failed: ") + reinterpret_cast<const char*>(msg));
+}
+
 size_t Utf8Length(unsigned char lead) {
   if (lead < 0x80) return 1;
   if ((lead >> 5) == 0x6) return 2;
@@ -169,6 +175,29 @@ Result<bool> RegexFindGroups(std::string_view subject, std::string_view pattern,
       groups->emplace_back();
     } else {
       groups->emplace_back(std::string(subject.substr(ov[2 * g], ov[2 * g + 1] - ov[2 * g])));
+    }
+  }
+  return true;
+}
+
+Result<bool> RegexMatchAt(std::string_view subject, size_t start, bool to_end, std::string_view pattern, size_t* end,
+                          std::vector<std::pair<size_t, size_t>>* spans) {
+  SPATE_ASSIGN_OR_RETURN(pcre2_code * code, Compile(pattern));
+  std::unique_ptr<pcre2_match_data, MatchDataFree> md(pcre2_match_data_create_from_pattern(code, nullptr));
+  int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), start,
+                       PCRE2_ANCHORED | (to_end ? PCRE2_ENDANCHORED : 0), md.get(), nullptr);
+  if (rc == PCRE2_ERROR_NOMATCH) return false;
+  if (rc < 0) return MatchError(rc);
+  uint32_t count = 0;
+  pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &count);
+  const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md.get());
+  *end = ov[1];
+  spans->clear();
+  for (uint32_t g = 1; g <= count; ++g) {
+    if (g >= static_cast<uint32_t>(rc) || ov[2 * g] == PCRE2_UNSET) {
+      spans->emplace_back(std::string_view::npos, std::string_view::npos);
+    } else {
+      spans->emplace_back(ov[2 * g], ov[2 * g + 1]);
     }
   }
   return true;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -32,5 +33,14 @@ Result<int> RegexGroupCount(std::string_view pattern);
 // false when nothing matches. kInvalidArgument if the pattern does not compile.
 Result<bool> RegexFindGroups(std::string_view subject, std::string_view pattern,
                              std::vector<std::optional<std::string>>* groups);
+
+// The first match of `pattern` anchored at byte `start` of `subject` (and,
+// when `to_end`, running through its end), in PCRE2's priority order (greedy
+// or lazy as the pattern's quantifiers say): true, the match's end and each
+// group's [begin, end) byte span ({npos, npos} for a group that took no
+// part), or false. kInvalidArgument if the pattern does not compile or the
+// matcher gives up (its match limit).
+Result<bool> RegexMatchAt(std::string_view subject, size_t start, bool to_end, std::string_view pattern, size_t* end,
+                          std::vector<std::pair<size_t, size_t>>* spans);
 
 }  // namespace spate::analytics::exec

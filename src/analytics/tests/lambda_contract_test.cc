@@ -16,12 +16,14 @@ Value Parse(const std::string& json) {
   return v.ok() ? *v : Value();
 }
 
-TEST(PreprocessEvent, KinesisStreamRecordsCarryTheirShardAndArrival) {
+TEST(PreprocessEvent, KinesisStreamRecordsCarryAwsRecordMetadata) {
   PreprocessRecord r;
   r.record_id = "0";
   r.data = "hello";
   r.arrival_ms = 1578090901599;
   r.shard_id = "shardId-000000000001";
+  r.partition_key = "pk-1";
+  r.sequence_number = "49590338271490256608559692538361571095921575989136588898";
   Value doc = Parse(PreprocessEvent("inv-1", "arn:aws:kinesisanalytics:us-east-1:000000000000:application/a",
                                     "arn:aws:kinesis:us-east-1:000000000000:stream/s", true, {r}));
   EXPECT_EQ(doc.GetString("invocationId"), "inv-1");
@@ -34,7 +36,9 @@ TEST(PreprocessEvent, KinesisStreamRecordsCarryTheirShardAndArrival) {
   ASSERT_NE(meta, nullptr);
   EXPECT_EQ(meta->GetString("shardId"), "shardId-000000000001");
   EXPECT_EQ(meta->GetInt("approximateArrivalTimestamp"), 1578090901599);
-  EXPECT_FALSE(meta->Has("partitionKey"));  // unknown here: left out rather than made up
+  EXPECT_EQ(meta->GetString("partitionKey"), "pk-1");
+  EXPECT_EQ(meta->GetString("sequenceNumber"), "49590338271490256608559692538361571095921575989136588898");
+  EXPECT_EQ(meta->as_object().size(), 4u);  // AWS's four fields, no more
   EXPECT_FALSE(rec.Has("kinesisFirehoseRecordMetadata"));
 }
 
@@ -48,6 +52,7 @@ TEST(PreprocessEvent, DeliveryStreamRecordsCarryFirehoseMetadata) {
   EXPECT_EQ(rec.GetString("data"), "");
   ASSERT_NE(rec.Find("kinesisFirehoseRecordMetadata"), nullptr);
   EXPECT_EQ(rec.Find("kinesisFirehoseRecordMetadata")->GetInt("approximateArrivalTimestamp"), 5);
+  EXPECT_EQ(rec.Find("kinesisFirehoseRecordMetadata")->as_object().size(), 1u);
   EXPECT_FALSE(rec.Has("kinesisStreamRecordMetadata"));
 }
 

@@ -458,7 +458,7 @@ TEST_F(DelivererTest, WhenTheErrorOutputFailsTooBothAreRetriedAndNothingIsDroppe
 TEST_F(DelivererTest, ABackupDelivererHoldsTheLogUntilItHasDeliveredAndNamesItsOwnObjects) {
   MemoryStore store;
   MemoryStore backup_store(-1);  // the backup's bucket is down at first
-  LogTrimmer trimmer(log_, "ds-0123456789abcdef", 2);
+  LogTrimmer trimmer(log_, "ds-0123456789abcdef", 2, &clock_, nullptr);
   DelivererOptions o;
   o.initial_backoff_ms = 1;
   o.max_backoff_ms = 4;
@@ -497,7 +497,7 @@ TEST_F(DelivererTest, ABackupDelivererHoldsTheLogUntilItHasDeliveredAndNamesItsO
 
 TEST_F(DelivererTest, AReadersHoldKeepsDeliveredRecordsUntilItMovesOn) {
   MemoryStore store;
-  LogTrimmer trimmer(log_, "ds-0123456789abcdef", 1);
+  LogTrimmer trimmer(log_, "ds-0123456789abcdef", 1, &clock_, nullptr);
   trimmer.Hold("reader", storage::Offset(0));
   DelivererOptions o;
   Deliverer main(o, log_, catalog_.get(), &clock_, "ds-0123456789abcdef", Real(Target(0), &store),
@@ -515,7 +515,7 @@ TEST_F(DelivererTest, AReadersHoldKeepsDeliveredRecordsUntilItMovesOn) {
 
 TEST_F(DelivererTest, AReleasedHoldLetsTheDeliveredLogGo) {
   MemoryStore store;
-  LogTrimmer trimmer(log_, "ds-0123456789abcdef", 1);
+  LogTrimmer trimmer(log_, "ds-0123456789abcdef", 1, &clock_, nullptr);
   trimmer.Hold("reader", storage::Offset(0));
   DelivererOptions o;
   Deliverer main(o, log_, catalog_.get(), &clock_, "ds-0123456789abcdef", Real(Target(0), &store),
@@ -528,6 +528,43 @@ TEST_F(DelivererTest, AReleasedHoldLetsTheDeliveredLogGo) {
   EXPECT_EQ(log_->StartOffset().value(), 0u);
   trimmer.Release("reader");
   EXPECT_GT(log_->StartOffset().value(), 0u);
+}
+
+TEST_F(DelivererTest, AHoldKeepsRecordsAtMost24HoursAndCountsWhatItLetsGo) {
+  MemoryStore store;
+  auto expired = std::make_shared<metrics::Counter>();
+  LogTrimmer trimmer(log_, "ds-0123456789abcdef", 1, &clock_, expired);
+  // A stopped application's hold at the log's start, never moved again.
+  trimmer.Hold("ka-0123456789abcdef", storage::Offset(0));
+  DelivererOptions o;
+  Deliverer main(o, log_, catalog_.get(), &clock_, "ds-0123456789abcdef", Real(Target(0), &store),
+                 "ds-0123456789abcdef", &trimmer, 0);
+  for (int i = 0; i < 4; ++i) Put(std::vector<std::string>(25, std::string(100, 'r')));
+  ASSERT_TRUE(main.Start().ok());
+  main.Notify();
+  ASSERT_TRUE(store.WaitForBytes(10000));
+  // Delivered, and 24 h old less one millisecond: still held.
+  clock_.AdvanceMs(LogTrimmer::kMaxHoldAgeMs - 1);
+  Put({"young"});
+  main.Notify();
+  ASSERT_TRUE(store.WaitForBytes(10005));
+  EXPECT_EQ(log_->StartOffset().value(), 0u);
+  EXPECT_EQ(expired->Value(), 0u);
+  // 24 h old: the 100 old records are let go (and, delivered, trimmed), the
+  // young one is still held.
+  clock_.AdvanceMs(1);
+  Put({"newer"});
+  main.Notify();
+  ASSERT_TRUE(store.WaitForBytes(10010));
+  main.Stop();
+  EXPECT_EQ(expired->Value(), 100u);
+  EXPECT_GT(log_->StartOffset().value(), 0u);
+  EXPECT_LE(log_->StartOffset().value(), 100u);
+  // A hold set again on old records (as after a restart) moves up at once;
+  // the old records still in the log (the segment that holds offset 100
+  // too) are let go once more.
+  trimmer.Hold("ka-0123456789abcdef", storage::Offset(0));
+  EXPECT_EQ(expired->Value(), 100u - log_->StartOffset().value() + 100u);
 }
 
 TEST_F(DelivererTest, APendingObjectIsReplayedWithTheCompressionItWasCutWith) {
