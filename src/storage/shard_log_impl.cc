@@ -1096,12 +1096,17 @@ Status ShardLogImpl::ReadRange(const Segment& seg, FilePos from_pos, FilePos to_
       }
       format::ForEachRecord(*records, h, [&](Offset off, std::string_view key, std::string_view data) {
         if (off < from) return true;
+        if (!limits.control_records && IsControlRecord(key)) {
+          out->next_offset = off + 1;
+          return true;
+        }
         size_t size = key.size() + data.size();
         if (!out->records.empty() && (out->records.size() >= limits.max_records || *bytes + size > limits.max_bytes)) {
           *full = true;
           return false;
         }
         out->records.push_back(RecordView{off, h.last_arrival_ms, key, data, encrypted});
+        out->next_offset = off + 1;
         *bytes += size;
         return true;
       });
@@ -1166,7 +1171,6 @@ Result<ReadView> ShardLogImpl::ReadViews(Offset from, const ReadLimits& limits) 
     if (!s.ok()) return ReportReadCorruption(std::move(s));
     if (full) break;
   }
-  if (!out.records.empty()) out.next_offset = out.records.back().offset + 1;
   return out;
 }
 

@@ -10,7 +10,6 @@
 
 #include "dedup/shard_dedup.h"
 #include "storage/shard_log.h"
-#include "streams/control_records.h"
 #include "streams/read_outcome.h"
 #include "streams/registry.h"
 #include "streams/stream_errors.h"
@@ -429,7 +428,6 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
   auto read = log->ReadViews(from, limits);
   if (!read.ok()) return read.status();
   out.records = std::move(read->records);
-  DropControlRecords(&out.records);
   model::LogOffset next = std::max(from, read->next_offset);
   out.bytes = std::move(*read);
   if (next < tip && !out.records.empty()) {

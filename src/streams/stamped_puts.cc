@@ -6,7 +6,6 @@
 
 #include "dedup/stamp.h"
 #include "storage/shard_log.h"
-#include "streams/control_records.h"
 #include "streams/registry.h"
 
 namespace spate::streams {
@@ -34,10 +33,12 @@ Result<std::shared_ptr<dedup::ShardDedup>> Registry::DedupTable(const std::strin
       from = std::max(from, recent);
     }
     while (from < end) {
-      SPATE_ASSIGN_OR_RETURN(storage::ReadResult r, log->Read(from, storage::ReadLimits{}));
+      storage::ReadLimits limits;
+      limits.control_records = true;
+      SPATE_ASSIGN_OR_RETURN(storage::ReadResult r, log->Read(from, limits));
       if (r.records.empty() || r.next_offset <= from) break;
       for (const storage::StoredRecord& rec : r.records) {
-        if (!dedup::IsControlRecord(rec.partition_key)) continue;
+        if (!storage::IsControlRecord(rec.partition_key)) continue;
         if (auto stamp = dedup::DecodeStampRecord(rec.data)) t->Observe(*stamp, rec.offset.value(), rec.arrival_ms);
       }
       from = r.next_offset;
@@ -45,14 +46,6 @@ Result<std::shared_ptr<dedup::ShardDedup>> Registry::DedupTable(const std::strin
     return Status::Ok();
   }));
   return table;
-}
-
-void DropControlRecords(std::vector<storage::StoredRecord>* records) {
-  std::erase_if(*records, [](const storage::StoredRecord& r) { return dedup::IsControlRecord(r.partition_key); });
-}
-
-void DropControlRecords(std::vector<storage::RecordView>* records) {
-  std::erase_if(*records, [](const storage::RecordView& r) { return dedup::IsControlRecord(r.partition_key); });
 }
 
 }  // namespace spate::streams
