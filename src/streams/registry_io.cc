@@ -84,6 +84,9 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
   // Stamped parts that failed before their append: their tables forget them
   // once mu_ is released.
   std::vector<std::pair<std::shared_ptr<dedup::ShardDedup>, Status>> aborted;
+  // Stamped: tables not rebuilt since this process started, with their
+  // logs. Nothing is decided then: the call waits for dedup_recovery_.
+  std::vector<std::pair<std::shared_ptr<dedup::ShardDedup>, std::shared_ptr<storage::ShardLog>>> to_recover;
   {
     std::shared_lock lock(mu_);
     const Stream* s = stream.stream == nullptr || stream.stream->removed_ ? nullptr : stream.stream.get();
@@ -118,6 +121,15 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
         }
         parts[shard->index.value].push_back(i);
       }
+      for (const auto& part : parts) {
+        if (!st.ok()) break;
+        const model::ShardIndex shard{part.first};
+        auto table = DedupTable(s->meta().storage_group, shard);
+        if (!table->recovered()) to_recover.emplace_back(std::move(table), s->Log(shard));
+      }
+      // Decided below, once every table is recovered: after the recovery
+      // thread's scans, which put again.
+      if (st.ok() && !to_recover.empty()) st = Unavailable("exactly-once tables not recovered yet");
       const int64_t now = clock_->NowMs();
       for (auto& [index, positions] : parts) {
         if (!st.ok()) break;
@@ -142,17 +154,13 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
           pending->Release();
         };
         pending->remaining += 1;  // released by `fill`, or below for a part to append
-        auto table = DedupTable(s->meta().storage_group, shard, s->Log(shard));
-        if (!table.ok()) {
-          fill(table.status());
-          continue;
-        }
-        dedup::Decision d = (*table)->Begin(*stamp, static_cast<uint32_t>(positions.size()), now, fill);
+        std::shared_ptr<dedup::ShardDedup> table = DedupTable(s->meta().storage_group, shard);
+        dedup::Decision d = table->Begin(*stamp, static_cast<uint32_t>(positions.size()), now, fill);
         switch (d.verdict) {
           case dedup::Verdict::kAppend:
             for (size_t pos : positions) answered[pos] = 0;
             pending->remaining -= 1;
-            begun.emplace(index, std::move(*table));
+            begun.emplace(index, std::move(table));
             break;
           case dedup::Verdict::kDuplicate: fill(d.base_offset); break;
           case dedup::Verdict::kRefused: fill(d.status); break;
@@ -334,6 +342,21 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
     }
   }
   for (auto& [table, why] : aborted) table->Abort(*stamp, why);
+  if (!to_recover.empty()) {
+    // Nothing was decided nor appended. The recovery thread rebuilds the
+    // tables (scans of up to dedup_recovery_records records each), then
+    // makes this call again from there, where a shard added by a reshard
+    // meanwhile would wait for its own scan in turn.
+    dedup_recovery_.Run([this, stream, entries = std::move(pending->entries), done = std::move(pending->done),
+                         entry_fault, stamp = *stamp, to_recover = std::move(to_recover)](Status ready) mutable {
+      for (const auto& [table, log] : to_recover) {
+        if (ready.ok()) ready = RecoverDedupTable(table.get(), *log);
+      }
+      if (!ready.ok()) return done(ready);
+      Put(stream, std::move(entries), std::move(done), entry_fault, &stamp);
+    });
+    return;
+  }
   if (!st.ok()) {
     // Nothing was appended: no batch holds a reference.
     pending->done(st);
