@@ -1,3 +1,5 @@
+#include "consumer/consumer_impl.h"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -36,13 +38,14 @@ std::string DefaultWorkerId() {
 // every lease_taking_interval; one thread per shard held drives its
 // ShardConsumer. mu_ guards shards_ and stopping_; cv_ wakes the lease
 // thread and idle shard threads at shutdown.
-class ConsumerImpl final : public Consumer {
+class ConsumerImpl final : public consumer::HandOffConsumer {
  public:
-  ConsumerImpl(ConsumerConfig config, KinesisClient* client, std::string stream_arn, std::string consumer_arn)
+  ConsumerImpl(ConsumerConfig config, KinesisClient* client, std::unique_ptr<consumer::LeaseStore> store,
+               std::string consumer_arn)
       : config_(std::move(config)),
         client_(client),
         consumer_arn_(std::move(consumer_arn)),
-        store_(consumer::NewRemoteLeaseStore(client, config_.application_name, std::move(stream_arn))),
+        store_(std::move(store)),
         leases_(config_.worker_id, store_.get(), util::SystemClock(), config_.failover_time.count()) {}
 
   ~ConsumerImpl() override { Shutdown(); }
@@ -54,13 +57,19 @@ class ConsumerImpl final : public Consumer {
     lease_thread_ = std::thread([this] { Run(); });
   }
 
+  void BeginShutdown() override {
+    std::lock_guard lock(mu_);
+    if (!started_ || stopping_) return;
+    stopping_ = true;  // no more taking; renewals go on until the hand-off is done
+    for (auto& [shard, s] : shards_) s->consumer.RequestShutdown();
+    cv_.notify_all();
+  }
+
   void Shutdown() override {
+    BeginShutdown();
     {
       std::lock_guard lock(mu_);
       if (!started_ || shut_down_) return;
-      stopping_ = true;  // no more taking; renewals go on until the hand-off is done
-      for (auto& [shard, s] : shards_) s->consumer.RequestShutdown();
-      cv_.notify_all();
     }
     // Shard threads end after ShutdownRequested and the release.
     std::map<std::string, std::unique_ptr<ShardThread>> shards;
@@ -75,6 +84,11 @@ class ConsumerImpl final : public Consumer {
       cv_.notify_all();
     }
     lease_thread_.join();
+    // Leases held by no shard thread: taken by a round that met stopping_
+    // before it could start their threads. Given up too, as the KCL's
+    // graceful shutdown gives up every lease, so that the other workers
+    // take them at their next round instead of after the failover time.
+    for (const std::string& shard : leases_.Held()) (void)leases_.Release(shard);
   }
 
   std::vector<std::string> HeldShards() const override { return leases_.Held(); }
@@ -226,8 +240,18 @@ Outcome<std::unique_ptr<Consumer>> Consumer::Create(ConsumerConfig config, Kines
     if (!registered.ok()) return registered.error();
     consumer_arn = std::move(registered).value();
   }
+  auto store = consumer::NewRemoteLeaseStore(client, config.application_name, std::move(arn));
   return std::unique_ptr<Consumer>(
-      std::make_unique<ConsumerImpl>(std::move(config), client, std::move(arn), std::move(consumer_arn)));
+      consumer::NewConsumer(std::move(config), client, std::move(store), std::move(consumer_arn)));
 }
+
+namespace consumer {
+
+std::unique_ptr<HandOffConsumer> NewConsumer(ConsumerConfig config, KinesisClient* client,
+                                             std::unique_ptr<LeaseStore> store, std::string consumer_arn) {
+  return std::make_unique<ConsumerImpl>(std::move(config), client, std::move(store), std::move(consumer_arn));
+}
+
+}  // namespace consumer
 
 }  // namespace spate

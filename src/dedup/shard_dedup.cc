@@ -26,6 +26,11 @@ Status ShardDedup::RecoverOnce(const std::function<Status(ShardDedup*)>& scan) {
   return Status::Ok();
 }
 
+bool ShardDedup::recovered() const {
+  std::lock_guard lock(mu_);
+  return recovered_;
+}
+
 void ShardDedup::Observe(const StampRecord& record, uint64_t offset, int64_t arrival_ms) {
   std::lock_guard lock(mu_);
   Producer* p = Touch(record.stamp.producer_id, arrival_ms);

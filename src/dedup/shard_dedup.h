@@ -59,6 +59,8 @@ class ShardDedup {
   // Observe for each control record of the log's tail, in log order) the
   // first time and returns its status then, Ok after.
   Status RecoverOnce(const std::function<Status(ShardDedup*)>& scan);
+  // Whether a RecoverOnce scan has succeeded.
+  bool recovered() const;
   // Recovery: a control record at `offset` (its user records follow it).
   void Observe(const StampRecord& record, uint64_t offset, int64_t arrival_ms);
 

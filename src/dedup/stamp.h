@@ -37,8 +37,10 @@ inline constexpr size_t kMaxProducerIdLength = 128;
 // 22  u32 count        user records that follow it in the same batch, >= 1
 // 26  id bytes
 //
-// All integers little-endian. Readers of a stream skip control records
-// (IsControlRecord); they take one offset (a gap in the sequence numbers).
+// All integers little-endian. The shard log defines control records and
+// skips them on reads unless asked (storage::IsControlRecord,
+// storage::ReadLimits::control_records); they take one offset (a gap in the
+// sequence numbers).
 inline constexpr uint32_t kStampMagic = 0x50505053;  // "SPPP" in file byte order
 inline constexpr uint8_t kStampVersion = 1;
 inline constexpr size_t kStampFixedBytes = 26;
@@ -48,8 +50,6 @@ struct StampRecord {
   ProducerStamp stamp;
   uint32_t count = 0;
 };
-
-inline bool IsControlRecord(std::string_view partition_key) { return partition_key.empty(); }
 
 // The control record's data for `stamp` heading `count` user records.
 std::string EncodeStampRecord(const ProducerStamp& stamp, uint32_t count);

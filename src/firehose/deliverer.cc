@@ -218,6 +218,7 @@ Result<Batch> Deliverer::ReadBatch(const Pending& p, const DeliveryTarget& targe
   while (pos < p.end) {
     storage::ReadLimits limits;
     limits.max_records = static_cast<size_t>(std::min<uint64_t>(p.end.value() - pos.value(), 10000));
+    limits.control_records = true;  // a buffer log: no record has a partition key
     SPATE_ASSIGN_OR_RETURN(storage::ReadResult r, log_->Read(pos, limits));
     if (r.records.empty()) return Internal("delivery range of " + log_group_ + " no longer in the log");
     for (auto& rec : r.records) {
@@ -354,6 +355,7 @@ void Deliverer::Run() {
     while (read_pos < log_->EndOffset() && buffered_bytes < hints.bytes) {
       storage::ReadLimits limits;
       limits.max_bytes = static_cast<size_t>(hints.bytes - buffered_bytes);
+      limits.control_records = true;  // a buffer log: no record has a partition key
       auto r = log_->Read(read_pos, limits);
       if (!r.ok()) {
         SPATE_LOG_ERROR("cannot read the buffer of " + log_group_ + ": " + r.status().ToString());

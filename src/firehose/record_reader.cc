@@ -56,6 +56,7 @@ Result<service::SourceBatch> DeliveryStreams::Read(const iam::Caller& caller, st
   storage::ReadLimits limits;
   limits.max_records = std::max<size_t>(1, max_records);
   limits.max_bytes = kMaxReadBytes;
+  limits.control_records = true;  // a buffer log: no record has a partition key
   SPATE_ASSIGN_OR_RETURN(storage::ReadResult r, s->log->Read(storage::Offset(from), limits));
   service::SourceBatch out;
   out.records.reserve(r.records.size());

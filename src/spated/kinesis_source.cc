@@ -4,7 +4,6 @@
 
 #include "model/types.h"
 #include "storage/shard_log.h"
-#include "streams/control_records.h"
 #include "streams/registry.h"
 #include "streams/stream_ref.h"
 
@@ -70,7 +69,6 @@ Result<service::SourceBatch> RegistryKinesisSource::Read(const iam::Caller& call
   SPATE_ASSIGN_OR_RETURN(storage::ReadResult r, log->Read(model::LogOffset(from), limits));
   service::SourceBatch batch;
   batch.next = r.next_offset.value();
-  streams::DropControlRecords(&r.records);
   for (storage::StoredRecord& rec : r.records) {
     // A closed shard's log may hold records past its end (written while the
     // reshard was in flight, never acknowledged as the shard's): stop there.

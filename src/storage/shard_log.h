@@ -64,9 +64,24 @@ struct BatchInfo {
   int64_t epoch = 0;   // the fencing epoch stamped into it (0: version 1)
 };
 
+// Control records: a record with an empty partition key (a Kinesis
+// partition key has 1-256 characters) is an extension's bookkeeping, not
+// data: the exactly-once append's stamp heading a stamped batch
+// (dedup/stamp.h, docs/formats/producer_stamp.md). It takes an offset like
+// any record. Reads skip control records unless ReadLimits::control_records
+// asks for them.
+inline bool IsControlRecord(std::string_view partition_key) { return partition_key.empty(); }
+
 struct ReadLimits {
+  // Records returned (skipped control records do not count).
   size_t max_records = 10000;
   size_t max_bytes = 10u << 20;  // data + partition key bytes; at least one record is returned
+  // false (every Data Streams reader): control records are skipped: never
+  // returned nor counted against the limits, and next_offset moves past
+  // those the read went over. true: every record is returned, control
+  // records too: the exactly-once recovery scan, and Firehose's buffer
+  // logs, whose records carry no partition key at all.
+  bool control_records = false;
 };
 
 struct ReadResult {
@@ -126,7 +141,9 @@ class ShardLog {
   }
 
   // Reads records with offsets >= `from`, only acknowledged ones, in order,
-  // up to `limits` but always at least one record when any is available.
+  // up to `limits` but always at least one record when any is available
+  // (control records skipped, see ReadLimits). next_offset is one past the
+  // last record the read went over, returned or skipped.
   // A `from` below StartOffset() reads from StartOffset(); at or past
   // EndOffset() the result is empty with next_offset == max(from, start).
   // kCorruption if stored data fails its checksum (never served). Reads

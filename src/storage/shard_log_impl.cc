@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <functional>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -1096,12 +1098,17 @@ Status ShardLogImpl::ReadRange(const Segment& seg, FilePos from_pos, FilePos to_
       }
       format::ForEachRecord(*records, h, [&](Offset off, std::string_view key, std::string_view data) {
         if (off < from) return true;
+        if (!limits.control_records && IsControlRecord(key)) {
+          out->next_offset = off + 1;
+          return true;
+        }
         size_t size = key.size() + data.size();
         if (!out->records.empty() && (out->records.size() >= limits.max_records || *bytes + size > limits.max_bytes)) {
           *full = true;
           return false;
         }
         out->records.push_back(RecordView{off, h.last_arrival_ms, key, data, encrypted});
+        out->next_offset = off + 1;
         *bytes += size;
         return true;
       });
@@ -1136,12 +1143,48 @@ Result<ReadResult> ShardLogImpl::Read(Offset from, const ReadLimits& limits) con
   return out;
 }
 
+std::vector<ShardLogImpl::SegmentRange> ShardLogImpl::RangesFrom(Offset from) const {
+  std::vector<SegmentRange> ranges;
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), from,
+                             [](Offset o, const std::shared_ptr<Segment>& s) { return o < s->base_offset(); });
+  SPATE_ASSERT(it != segments_.begin(), "from >= the first segment's base");
+  for (--it; it != segments_.end(); ++it) {
+    const auto& seg = *it;
+    if (seg->empty()) continue;
+    FilePos start = ranges.empty() ? seg->SeekOffset(from) : FilePos{0};
+    ranges.push_back(SegmentRange{seg, start, seg->acked_end_pos()});
+  }
+  return ranges;
+}
+
+Status ShardLogImpl::ScanBatches(
+    const SegmentRange& range, bool verify,
+    const std::function<Result<Scan>(const format::BatchHeader&, const char*)>& visit) const {
+  BatchScanner scanner(range.seg->file(), range.from, range.to);
+  for (;;) {
+    format::BatchHeader h;
+    const char* p = nullptr;
+    SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(&h, &p));
+    if (o == BatchScanner::Outcome::kEnd && scanner.pos() >= range.to) return Status::Ok();
+    if (o != BatchScanner::Outcome::kBatch) {
+      return ReportReadCorruption(Corruption(Describe(*range.seg) + ": invalid batch at position " +
+                                             PosString(scanner.pos()) + " inside acknowledged data"));
+    }
+    if (verify) {
+      Status v = format::VerifyBatch(p, h);
+      if (!v.ok()) {
+        return ReportReadCorruption(
+            Corruption(Describe(*range.seg) + " position " + PosString(scanner.pos()) + ": " + v.message()));
+      }
+    }
+    SPATE_ASSIGN_OR_RETURN(Scan next, visit(h, p));
+    if (next == Scan::kStop) return Status::Ok();
+    scanner.Advance(h.length);
+  }
+}
+
 Result<ReadView> ShardLogImpl::ReadViews(Offset from, const ReadLimits& limits) const {
-  struct Range {
-    std::shared_ptr<Segment> seg;
-    FilePos from, to;
-  };
-  std::vector<Range> ranges;
+  std::vector<SegmentRange> ranges;
   ReadView out;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -1149,33 +1192,20 @@ Result<ReadView> ShardLogImpl::ReadViews(Offset from, const ReadLimits& limits) 
     from = std::max(from, segments_.front()->base_offset());
     out.next_offset = from;
     if (from >= acked_end_.load()) return out;
-    auto it = std::upper_bound(segments_.begin(), segments_.end(), from,
-                               [](Offset o, const std::shared_ptr<Segment>& s) { return o < s->base_offset(); });
-    SPATE_ASSERT(it != segments_.begin(), "from >= the first segment's base");
-    for (--it; it != segments_.end(); ++it) {
-      const auto& seg = *it;
-      if (seg->empty()) continue;
-      FilePos start = ranges.empty() ? seg->SeekOffset(from) : FilePos{0};
-      ranges.push_back(Range{seg, start, seg->acked_end_pos()});
-    }
+    ranges = RangesFrom(from);
   }
   size_t bytes = 0;
   bool full = false;
-  for (const Range& r : ranges) {
+  for (const SegmentRange& r : ranges) {
     Status s = ReadRange(*r.seg, r.from, r.to, from, limits, &bytes, &out, &full);
     if (!s.ok()) return ReportReadCorruption(std::move(s));
     if (full) break;
   }
-  if (!out.records.empty()) out.next_offset = out.records.back().offset + 1;
   return out;
 }
 
 Result<std::vector<std::string>> ShardLogImpl::ReadBatches(Offset from, size_t max_bytes) const {
-  struct Range {
-    std::shared_ptr<Segment> seg;
-    FilePos from, to;
-  };
-  std::vector<Range> ranges;
+  std::vector<SegmentRange> ranges;
   std::vector<std::string> out;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -1184,46 +1214,34 @@ Result<std::vector<std::string>> ShardLogImpl::ReadBatches(Offset from, size_t m
       return InvalidArgument("shard log " + name_ + ": offset " + std::to_string(from.value()) + " is not retained");
     }
     if (from == acked_end_.load()) return out;
-    auto it = std::upper_bound(segments_.begin(), segments_.end(), from,
-                               [](Offset o, const std::shared_ptr<Segment>& s) { return o < s->base_offset(); });
-    for (--it; it != segments_.end(); ++it) {
-      const auto& seg = *it;
-      if (seg->empty()) continue;
-      FilePos start = ranges.empty() ? seg->SeekOffset(from) : FilePos{0};
-      ranges.push_back(Range{seg, start, seg->acked_end_pos()});
-    }
+    ranges = RangesFrom(from);
   }
   size_t bytes = 0;
   bool found = false;
-  for (const Range& r : ranges) {
-    BatchScanner scanner(r.seg->file(), r.from, r.to);
-    for (;;) {
-      format::BatchHeader h;
-      const char* p = nullptr;
-      SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(&h, &p));
-      if (o == BatchScanner::Outcome::kEnd) break;
-      if (o != BatchScanner::Outcome::kBatch) {
-        return ReportReadCorruption(Corruption(Describe(*r.seg) + ": invalid batch at position " +
-                                               PosString(scanner.pos()) + " inside acknowledged data"));
-      }
+  bool full = false;
+  for (const SegmentRange& r : ranges) {
+    // Batches are verified only once they are taken: the scan up to `from`
+    // reads headers alone.
+    SPATE_TRY(ScanBatches(r, /*verify=*/false, [&](const format::BatchHeader& h, const char* p) -> Result<Scan> {
       if (!found) {
-        if (h.base_offset < from) {
-          scanner.Advance(h.length);
-          continue;
-        }
+        if (h.base_offset < from) return Scan::kNext;
         if (h.base_offset != from) {
           return InvalidArgument("shard log " + name_ + ": offset " + std::to_string(from.value()) +
                                  " is not a batch boundary");
         }
         found = true;
       }
-      if (!out.empty() && bytes + h.length > max_bytes) return out;
+      if (!out.empty() && bytes + h.length > max_bytes) {
+        full = true;
+        return Scan::kStop;
+      }
       Status v = format::VerifyBatch(p, h);
       if (!v.ok()) return ReportReadCorruption(Corruption(Describe(*r.seg) + ": " + v.message()));
       out.emplace_back(p, h.length);
       bytes += h.length;
-      scanner.Advance(h.length);
-    }
+      return Scan::kNext;
+    }));
+    if (full) break;
   }
   return out;
 }
@@ -1232,31 +1250,34 @@ Result<BatchInfo> ShardLogImpl::BatchAt(Offset offset) const {
   auto missing = [&] {
     return NotFound("shard log " + name_ + ": offset " + std::to_string(offset.value()) + " is not retained");
   };
-  std::shared_ptr<Segment> seg;
+  SegmentRange range;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (!failed_.ok()) return failed_;
     for (const auto& s : segments_) {
-      if (!s->empty() && s->base_offset() <= offset && offset < s->end_offset()) seg = s;
+      if (!s->empty() && s->base_offset() <= offset && offset < s->end_offset()) range.seg = s;
+    }
+    if (range.seg != nullptr) {
+      range.from = range.seg->SeekOffset(offset);
+      range.to = range.seg->acked_end_pos();
     }
   }
-  if (seg == nullptr || offset < start_offset_.load()) return missing();
-  BatchScanner scanner(seg->file(), seg->SeekOffset(offset), seg->acked_end_pos());
-  for (;;) {
-    format::BatchHeader h;
-    const char* p = nullptr;
-    SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(&h, &p));
-    if (o != BatchScanner::Outcome::kBatch || h.base_offset > offset) break;
-    if (offset < h.base_offset + h.record_count)
-      return BatchInfo{h.base_offset, h.base_offset + h.record_count, h.epoch};
-    scanner.Advance(h.length);
-  }
-  return missing();
+  if (range.seg == nullptr || offset < start_offset_.load()) return missing();
+  std::optional<BatchInfo> found;
+  SPATE_TRY(ScanBatches(range, /*verify=*/false, [&](const format::BatchHeader& h, const char*) -> Result<Scan> {
+    if (h.base_offset > offset) return Scan::kStop;
+    if (offset < h.base_offset + h.record_count) {
+      found = BatchInfo{h.base_offset, h.base_offset + h.record_count, h.epoch};
+      return Scan::kStop;
+    }
+    return Scan::kNext;
+  }));
+  if (!found) return missing();
+  return *found;
 }
 
 Result<Offset> ShardLogImpl::OffsetForTime(int64_t ms) const {
-  std::shared_ptr<Segment> seg;
-  FilePos from, to;
+  SegmentRange range;
   Offset end;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -1264,31 +1285,26 @@ Result<Offset> ShardLogImpl::OffsetForTime(int64_t ms) const {
     end = acked_end_.load();
     for (const auto& s : segments_) {
       if (!s->empty() && s->max_arrival_ms() >= ms) {
-        seg = s;
+        range.seg = s;
         break;
       }
     }
-    if (seg == nullptr) return end;
-    from = seg->SeekTime(ms);
-    to = seg->acked_end_pos();
+    if (range.seg == nullptr) return end;
+    range.from = range.seg->SeekTime(ms);
+    range.to = range.seg->acked_end_pos();
   }
-  BatchScanner scanner(seg->file(), from, to);
-  for (;;) {
-    format::BatchHeader h;
-    const char* p = nullptr;
-    SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(&h, &p));
-    if (o != BatchScanner::Outcome::kBatch) {
-      return ReportReadCorruption(Corruption(Describe(*seg) + ": invalid batch at position " +
-                                             PosString(scanner.pos()) + " inside acknowledged data"));
-    }
-    Status v = format::VerifyBatch(p, h);
-    if (!v.ok()) {
-      return ReportReadCorruption(
-          Corruption(Describe(*seg) + " position " + PosString(scanner.pos()) + ": " + v.message()));
-    }
-    if (std::max(h.first_arrival_ms, h.last_arrival_ms) >= ms) return h.base_offset;
-    scanner.Advance(h.length);
+  std::optional<Offset> found;
+  SPATE_TRY(ScanBatches(range, /*verify=*/true, [&](const format::BatchHeader& h, const char*) -> Result<Scan> {
+    if (std::max(h.first_arrival_ms, h.last_arrival_ms) < ms) return Scan::kNext;
+    found = h.base_offset;
+    return Scan::kStop;
+  }));
+  // The segment's newest record arrived at or after `ms`: a batch of it did.
+  if (!found) {
+    return ReportReadCorruption(Corruption(Describe(*range.seg) + ": no batch before its acknowledged end arrived at " +
+                                           std::to_string(ms) + " or later, as its index says one did"));
   }
+  return *found;
 }
 
 // ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -126,6 +127,23 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   Result<std::shared_ptr<Segment>> OpenSegment(Offset base, bool writable);
   Status ReadRange(const Segment& seg, FilePos from_pos, FilePos to_pos, Offset from, const ReadLimits& limits,
                    size_t* bytes, ReadView* out, bool* full) const;
+  // The acknowledged bytes a read from `from` goes over: from the batch
+  // holding `from` to the end of each later segment. mu_ held; `from` at or
+  // above the first segment's base.
+  struct SegmentRange {
+    std::shared_ptr<Segment> seg;
+    FilePos from, to;
+  };
+  std::vector<SegmentRange> RangesFrom(Offset from) const;
+  // What ScanBatches' visitor tells it.
+  enum class Scan { kNext, kStop };
+  // Walks the batches of `range` in order, calling `visit` with each one's
+  // header and bytes (its CRC verified first when `verify`), until it
+  // returns kStop or the range ends. A header that does not parse inside
+  // acknowledged data, or a CRC mismatch, is corruption and fails the log
+  // (ReportReadCorruption).
+  Status ScanBatches(const SegmentRange& range, bool verify,
+                     const std::function<Result<Scan>(const format::BatchHeader&, const char*)>& visit) const;
   std::string Describe(const Segment& seg) const;
 
   // Write-phase helpers (io_mu_ held).

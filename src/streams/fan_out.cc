@@ -9,7 +9,6 @@
 #include "protocol/json_codec.h"
 #include "protocol/value.h"
 #include "storage/shard_log.h"
-#include "streams/control_records.h"
 #include "streams/shard_shapes.h"
 #include "streams/throughput.h"
 #include "util/hash_key.h"
@@ -301,7 +300,6 @@ void FanOut::PollHub(Hub& hub, int64_t now) {
           continue;
         }
         next = read->next_offset;
-        DropControlRecords(&read->records);
         record_count = read->records.size();
         if (next < tip && !read->records.empty()) behind = std::max<int64_t>(0, wall - read->records.back().arrival_ms);
         for (const storage::StoredRecord& r : read->records) record_bytes += r.data.size() + r.partition_key.size();

@@ -18,6 +18,57 @@ namespace spate::streams {
 using metadata::StreamMeta;
 using metadata::StreamStatus;
 
+// ------------------------------------------------------------- TaskThread
+
+namespace {
+
+Status Stopping() { return Status(ErrorCode::kUnavailable, "the server is shutting down"); }
+
+}  // namespace
+
+void TaskThread::Run(Task task) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) {
+      queue_.push_back(std::move(task));
+      if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+      cv_.notify_one();
+      return;
+    }
+  }
+  task(Stopping());
+}
+
+void TaskThread::Stop() {
+  std::thread thread;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    thread = std::move(thread_);
+  }
+  cv_.notify_all();
+  if (thread.joinable()) thread.join();
+  std::deque<Task> left;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    left.swap(queue_);
+  }
+  for (Task& task : left) task(Stopping());
+}
+
+void TaskThread::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return;
+    Task task = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    task(Status::Ok());
+    lock.lock();
+  }
+}
+
 // ------------------------------------------------------ MaintenanceThread
 
 void MaintenanceThread::Start(int64_t tick_ms, std::function<void()> task) {

@@ -204,7 +204,10 @@ Status Registry::Start() {
   return Status::Ok();
 }
 
-void Registry::Stop() { maintenance_.Stop(); }
+void Registry::Stop() {
+  maintenance_.Stop();
+  dedup_recovery_.Stop();
+}
 
 Status Registry::WithStream(const StreamRef& ref, const std::function<Status(const Stream&)>& fn) const {
   std::shared_lock lock(mu_);

@@ -236,7 +236,10 @@ class Registry {
   // caller checked its epoch): each shard's part of the request is appended
   // whole (with a control record in front) or fails whole; a part the shard
   // appended before under the same stamp is answered with its original
-  // sequence numbers and not appended again.
+  // sequence numbers and not appended again. A shard's first stamped put
+  // since start waits for its table to be rebuilt from the log on the
+  // recovery thread (never the caller's), which then makes the call and may
+  // run done.
   void Put(const StreamHandle& stream, std::vector<PutEntry> entries, PutCallback done,
            const StreamCheck& entry_fault = {}, const dedup::ProducerStamp* stamp = nullptr);
   void Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallback done, const StreamCheck& entry_fault = {});
@@ -337,10 +340,13 @@ class Registry {
                       std::vector<std::string>* drop_groups);
   bool OwnsCatalog() const { return !options_.owns_catalog || options_.owns_catalog(); }
 
-  // The shard's table of stamped requests, recovered from the log's last
-  // options_.dedup_recovery_records records on first use (stamped_puts.cc).
-  Result<std::shared_ptr<dedup::ShardDedup>> DedupTable(const std::string& storage_group, model::ShardIndex shard,
-                                                        const std::shared_ptr<storage::ShardLog>& log) const;
+  // The shard's table of stamped requests (stamped_puts.cc), made on first
+  // use; Put uses it only once it is recovered.
+  std::shared_ptr<dedup::ShardDedup> DedupTable(const std::string& storage_group, model::ShardIndex shard) const;
+  // Rebuilds `table` from the control records of `log`'s tail (at most
+  // options_.dedup_recovery_records records) unless it was already; on
+  // dedup_recovery_ only: the scan may read hundreds of MiB.
+  Status RecoverDedupTable(dedup::ShardDedup* table, const storage::ShardLog& log) const;
 
   const RegistryOptions options_;
   std::unique_ptr<metrics::Registry> own_metrics_;  // when options_.metrics is null
@@ -372,6 +378,9 @@ class Registry {
 
   MaintenanceThread maintenance_;
   int64_t last_retention_ms_ = 0;  // maintenance thread only
+  // Runs the dedup tables' recovery scans, then the stamped puts that
+  // waited for them, so that no I/O thread ever runs a scan (Put).
+  TaskThread dedup_recovery_;
 };
 
 }  // namespace spate::streams

@@ -10,7 +10,6 @@
 
 #include "dedup/shard_dedup.h"
 #include "storage/shard_log.h"
-#include "streams/control_records.h"
 #include "streams/read_outcome.h"
 #include "streams/registry.h"
 #include "streams/stream_errors.h"
@@ -85,6 +84,11 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
   // Stamped parts that failed before their append: their tables forget them
   // once mu_ is released.
   std::vector<std::pair<std::shared_ptr<dedup::ShardDedup>, Status>> aborted;
+  // Stamped: tables not rebuilt since this process started, with their
+  // logs. Nothing is decided then: the call waits for dedup_recovery_.
+  std::vector<std::pair<std::shared_ptr<dedup::ShardDedup>, std::shared_ptr<storage::ShardLog>>> to_recover;
+  // Stamped parts answered from a table, to run once mu_ is released.
+  std::vector<std::function<void()>> duplicates;
   {
     std::shared_lock lock(mu_);
     const Stream* s = stream.stream == nullptr || stream.stream->removed_ ? nullptr : stream.stream.get();
@@ -119,6 +123,15 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
         }
         parts[shard->index.value].push_back(i);
       }
+      for (const auto& part : parts) {
+        if (!st.ok()) break;
+        const model::ShardIndex shard{part.first};
+        auto table = DedupTable(s->meta().storage_group, shard);
+        if (!table->recovered()) to_recover.emplace_back(std::move(table), s->Log(shard));
+      }
+      // Decided below, once every table is recovered: after the recovery
+      // thread's scans, which put again.
+      if (st.ok() && !to_recover.empty()) st = Unavailable("exactly-once tables not recovered yet");
       const int64_t now = clock_->NowMs();
       for (auto& [index, positions] : parts) {
         if (!st.ok()) break;
@@ -142,22 +155,37 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
           }
           pending->Release();
         };
-        pending->remaining += 1;  // released by `fill`, or below for a part to append
-        auto table = DedupTable(s->meta().storage_group, shard, s->Log(shard));
-        if (!table.ok()) {
-          fill(table.status());
-          continue;
+        // A part the table knows was appended to this node's log, which in
+        // cluster mode need not mean acknowledged: its first append may have
+        // failed replication. It is answered like the first copy would have
+        // been, once a majority of the replicas holds it.
+        dedup::Waiter answer = fill;
+        if (options_.replicator != nullptr) {
+          Result<int64_t> authority = options_.write_gate != nullptr ? options_.write_gate->Admit(s->meta(), shard)
+                                                                     : Result<int64_t>(int64_t{0});
+          answer = [this, fill, authority, count = positions.size(), log = s->Log(shard),
+                    target = ReplicatedShard{s->meta().account, s->meta().region, s->meta().name, shard}](
+                       Result<uint64_t> first) {
+            if (!first.ok()) return fill(first);
+            if (!authority.ok()) return fill(authority.status());
+            options_.replicator->Replicate(target, log, model::LogOffset(*first + count), *authority,
+                                           [fill, first](Status st) { fill(st.ok() ? first : Result<uint64_t>(st)); });
+          };
         }
-        dedup::Decision d = (*table)->Begin(*stamp, static_cast<uint32_t>(positions.size()), now, fill);
+        pending->remaining += 1;  // released by `fill`, or below for a part to append
+        std::shared_ptr<dedup::ShardDedup> table = DedupTable(s->meta().storage_group, shard);
+        dedup::Decision d = table->Begin(*stamp, static_cast<uint32_t>(positions.size()), now, answer);
         switch (d.verdict) {
           case dedup::Verdict::kAppend:
             for (size_t pos : positions) answered[pos] = 0;
             pending->remaining -= 1;
-            begun.emplace(index, std::move(*table));
+            begun.emplace(index, std::move(table));
             break;
-          case dedup::Verdict::kDuplicate: fill(d.base_offset); break;
+          case dedup::Verdict::kDuplicate:
+            duplicates.push_back([answer, base = d.base_offset] { answer(base); });
+            break;
           case dedup::Verdict::kRefused: fill(d.status); break;
-          case dedup::Verdict::kWait:  // `fill` runs with the original's outcome
+          case dedup::Verdict::kWait:  // `answer` runs with the original's outcome
             break;
         }
       }
@@ -272,15 +300,19 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
         auto finish = [this, pending, shard, encrypted, epoch = b.epoch, group = std::move(b.storage_group),
                        positions = std::move(b.entry_positions), bytes = b.bytes, authority = b.authority,
                        shard_metrics = std::move(b.metrics), first_user, dedup_table = std::move(dedup_table),
-                       stamp = stamp != nullptr ? *stamp : dedup::ProducerStamp{}](Result<storage::AppendResult> r) {
+                       stamp = stamp != nullptr ? *stamp : dedup::ProducerStamp{}](Result<storage::AppendResult> r,
+                                                                                   Status replicated = Status::Ok()) {
           if (dedup_table != nullptr) {
-            // Durable (or not) whatever the write gate says now: a resend must see it.
+            // In this node's log (or not) whatever the write gate and the
+            // replicas say now: a resend must see it, and is answered once
+            // the batch is replicated (`answer` above).
             if (r.ok()) {
               dedup_table->Commit(stamp, r->base_offset.value() + first_user);
             } else {
               dedup_table->Abort(stamp, r.status());
             }
           }
+          if (r.ok() && !replicated.ok()) r = std::move(replicated);
           if (r.ok() && options_.write_gate != nullptr && !options_.write_gate->StillHolds(authority)) {
             r = Status(ErrorCode::kUnavailable,
                        "this node lost its cluster authority before the records were acknowledged");
@@ -312,29 +344,40 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
         }
         // Cluster mode: durable here, then on a majority of the shard's
         // replicas, then acknowledged.
-        b.log->Append(records, arrival, append_options,
-                      [this, log = b.log, authority = b.authority, finish = std::move(finish),
-                       target = ReplicatedShard{s->meta().account, s->meta().region, s->meta().name, shard}](
-                          Result<storage::AppendResult> r) mutable {
-                        if (!r.ok()) {
-                          finish(std::move(r));
-                          return;
-                        }
-                        storage::AppendResult appended = *r;
-                        options_.replicator->Replicate(target, std::move(log), appended.base_offset + appended.count,
-                                                       authority,
-                                                       [finish = std::move(finish), appended](Status st) mutable {
-                                                         if (st.ok()) {
-                                                           finish(appended);
-                                                         } else {
-                                                           finish(std::move(st));
-                                                         }
-                                                       });
-                      });
+        b.log->Append(
+            records, arrival, append_options,
+            [this, log = b.log, authority = b.authority, finish = std::move(finish),
+             target = ReplicatedShard{s->meta().account, s->meta().region, s->meta().name, shard}](
+                Result<storage::AppendResult> r) mutable {
+              if (!r.ok()) {
+                finish(std::move(r));
+                return;
+              }
+              storage::AppendResult appended = *r;
+              options_.replicator->Replicate(
+                  target, std::move(log), appended.base_offset + appended.count, authority,
+                  [finish = std::move(finish), appended](Status st) mutable { finish(appended, std::move(st)); });
+            });
       }
     }
   }
   for (auto& [table, why] : aborted) table->Abort(*stamp, why);
+  for (auto& answer : duplicates) answer();
+  if (!to_recover.empty()) {
+    // Nothing was decided nor appended. The recovery thread rebuilds the
+    // tables (scans of up to dedup_recovery_records records each), then
+    // makes this call again from there, where a shard added by a reshard
+    // meanwhile would wait for its own scan in turn.
+    dedup_recovery_.Run([this, stream, entries = std::move(pending->entries), done = std::move(pending->done),
+                         entry_fault, stamp = *stamp, to_recover = std::move(to_recover)](Status ready) mutable {
+      for (const auto& [table, log] : to_recover) {
+        if (ready.ok()) ready = RecoverDedupTable(table.get(), *log);
+      }
+      if (!ready.ok()) return done(ready);
+      Put(stream, std::move(entries), std::move(done), entry_fault, &stamp);
+    });
+    return;
+  }
   if (!st.ok()) {
     // Nothing was appended: no batch holds a reference.
     pending->done(st);
@@ -429,7 +472,6 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
   auto read = log->ReadViews(from, limits);
   if (!read.ok()) return read.status();
   out.records = std::move(read->records);
-  DropControlRecords(&out.records);
   model::LogOffset next = std::max(from, read->next_offset);
   out.bytes = std::move(*read);
   if (next < tip && !out.records.empty()) {

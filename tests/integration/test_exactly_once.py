@@ -141,3 +141,23 @@ def test_cli_put_exactly_once(server, boto, make_stream):
     assert tail.returncode == 0, tail.stderr.decode()
     assert sorted(tail.stdout.decode().splitlines()) == sorted(f"line {i}" for i in range(50))
     assert got  # the aggregates are there
+
+
+def test_get_records_limit_counts_only_the_records_returned(raw, boto, make_stream):
+    # Each stamped request puts a control record ahead of its record; a page of Limit=2 still holds two
+    # records (AWS: Limit is the number of records returned), and the iterator moves past every control record.
+    stream = make_stream()
+    producer, epoch = init(raw)
+    texts = [f"one-{i}" for i in range(5)]
+    for seq, text in enumerate(texts):
+        r = stamped_put(raw, stream, entries([text]), producer, epoch, seq)
+        assert r.status == 200 and r.json()["FailedRecordCount"] == 0, r
+    shard = boto.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
+    it = boto.get_shard_iterator(StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    pages = []
+    for _ in range(5):
+        r = boto.get_records(ShardIterator=it, Limit=2)
+        pages.append([rec["Data"].decode() for rec in r["Records"]])
+        it = r["NextShardIterator"]
+    assert pages == [texts[0:2], texts[2:4], texts[4:5], [], []]
+    assert r["MillisBehindLatest"] == 0

@@ -65,6 +65,7 @@ void ShardReplicator::Replicate(const streams::ReplicatedShard& shard, std::shar
       if (slot == nullptr) {
         slot = std::make_unique<Shard>();
         slot->key = key;
+        slot->incarnation = next_incarnation_++;
       }
       Shard& sh = *slot;
       if (authority > sh.epoch) {
@@ -126,6 +127,11 @@ std::optional<storage::Offset> ShardReplicator::FollowerDurableEnd(std::string_v
     if (f.node == node && f.phase == Phase::kStreaming) return storage::Offset(f.durable);
   }
   return std::nullopt;
+}
+
+size_t ShardReplicator::ShardCount() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return shards_.size();
 }
 
 void ShardReplicator::ResetLocked(Follower& f, bool delay) {
@@ -209,8 +215,12 @@ void ShardReplicator::WriterLoop(Peer* peer) {
       peer->reader = std::thread([this, peer, sock = *s] { ReaderLoop(peer, sock); });
     }
     // Work for this node: probes, truncations, and batches to stream.
+    // A shard may be forgotten while the lock is released: it is found
+    // again by key and incarnation.
     struct Read {
-      Shard* shard;
+      std::string key;
+      uint64_t incarnation;
+      std::shared_ptr<storage::ShardLog> log;
       uint64_t session;
       uint64_t from;
     };
@@ -233,7 +243,7 @@ void ShardReplicator::WriterLoop(Peer* peer) {
           f.phase = Phase::kTruncating;
         } else if (f.phase == Phase::kStreaming) {
           if (f.next_send < sh->log->EndOffset().value() && f.inflight_bytes < options_.max_inflight_bytes) {
-            reads.push_back(Read{sh.get(), f.session, f.next_send});
+            reads.push_back(Read{sh->key, sh->incarnation, sh->log, f.session, f.next_send});
           }
           continue;
         } else {
@@ -250,18 +260,16 @@ void ShardReplicator::WriterLoop(Peer* peer) {
       continue;
     }
     std::shared_ptr<Socket> socket = peer->socket;
-    // Reads from the leader's log outside the lock; the Shard objects live
-    // as long as the replicator.
+    // Reads from the leader's log outside the lock.
     std::vector<std::pair<Read, Result<std::vector<std::string>>>> batches;
-    for (const Read& rd : reads) {
-      std::shared_ptr<storage::ShardLog> log = rd.shard->log;
-      l.unlock();
-      auto got = log->ReadBatches(storage::Offset(rd.from), options_.read_bytes);
-      l.lock();
-      batches.emplace_back(rd, std::move(got));
-    }
+    l.unlock();
+    for (const Read& rd : reads)
+      batches.emplace_back(rd, rd.log->ReadBatches(storage::Offset(rd.from), options_.read_bytes));
+    l.lock();
     for (auto& [rd, got] : batches) {
-      Shard& sh = *rd.shard;
+      auto sit = shards_.find(rd.key);
+      if (sit == shards_.end() || sit->second->incarnation != rd.incarnation) continue;
+      Shard& sh = *sit->second;
       auto f = std::find_if(sh.followers.begin(), sh.followers.end(),
                             [&](const Follower& x) { return x.node == peer->node; });
       if (f == sh.followers.end() || f->session != rd.session || f->next_send != rd.from) continue;
@@ -398,11 +406,43 @@ void ShardReplicator::HandleReply(Peer* peer, const Reply& reply) {
   for (Done& d : ready) d();
 }
 
+void ShardReplicator::ForgetUnled(std::unique_lock<std::mutex>& l) {
+  std::vector<std::pair<std::string, uint64_t>> idle;  // key, incarnation
+  for (const auto& [key, sh] : shards_) {
+    if (sh->waiters.empty()) idle.emplace_back(key, sh->incarnation);
+  }
+  if (idle.empty()) return;
+  l.unlock();
+  std::vector<std::pair<std::string, uint64_t>> unled;
+  for (auto& [key, incarnation] : idle) {
+    auto set = placement_->ReplicasOf(key);
+    if (!set || set->leader != placement_->SelfId()) unled.emplace_back(std::move(key), incarnation);
+  }
+  l.lock();
+  for (const auto& [key, incarnation] : unled) {
+    auto it = shards_.find(key);
+    if (it == shards_.end() || it->second->incarnation != incarnation || !it->second->waiters.empty()) continue;
+    shards_.erase(it);
+    // Requests in flight for it are answered into nothing (a shard started
+    // again under the same key has followers whose sessions start afresh).
+    for (auto& [node, peer] : peers_) {
+      std::erase_if(peer->sent, [&](const auto& entry) { return entry.second.shard_key == key; });
+    }
+  }
+}
+
 void ShardReplicator::ReaperLoop() {
   std::unique_lock<std::mutex> l(mu_);
+  int64_t forget_at = NowMs() + options_.forget_interval_ms;
   while (!stop_) {
     cv_.wait_for(l, std::chrono::milliseconds(50));
+    if (stop_) break;
     const int64_t now = NowMs();
+    if (now >= forget_at) {
+      forget_at = now + options_.forget_interval_ms;
+      ForgetUnled(l);
+      if (stop_) break;
+    }
     std::vector<Done> expired;
     for (auto& [key, sh] : shards_) {
       auto keep = std::stable_partition(sh->waiters.begin(), sh->waiters.end(),

@@ -32,6 +32,9 @@ struct ReplicatorOptions {
   size_t max_inflight_bytes = 8u << 20;
   // Bytes read from the leader's log per step of a follower's stream.
   size_t read_bytes = 1u << 20;
+  // How often the state of shards this node no longer leads (deleted,
+  // moved, or without a leader) is looked for and dropped.
+  int64_t forget_interval_ms = 1000;
   int connect_timeout_ms = 1000;
   // Pause before reconnecting to a node or re-probing a follower that
   // failed a request.
@@ -54,6 +57,12 @@ class ShardReplicator final : public streams::Replicator {
   // The durable end `node` has acknowledged for `shard_key` in the current
   // leadership (status, tests); nullopt until its log matches the leader's.
   std::optional<storage::Offset> FollowerDurableEnd(std::string_view shard_key, std::string_view node) const;
+  // Shards whose state (followers, waiting batches, a reference to the
+  // log) is kept: those this node replicated to recently enough. A shard
+  // the Placement no longer names this node the leader of, and with no
+  // batch waiting, is forgotten within forget_interval_ms (the next
+  // Replicate starts it afresh, probing its followers again).
+  size_t ShardCount() const;
 
  private:
   enum class Phase { kProbe, kProbing, kTruncate, kTruncating, kStreaming };
@@ -74,6 +83,7 @@ class ShardReplicator final : public streams::Replicator {
   };
   struct Shard {
     std::string key;
+    uint64_t incarnation = 0;  // tells a shard forgotten and started again from the old one
     std::shared_ptr<storage::ShardLog> log;
     int64_t epoch = 0;
     size_t replicas = 1;  // the replica set's size, leader included
@@ -102,6 +112,9 @@ class ShardReplicator final : public streams::Replicator {
   Result<std::shared_ptr<Socket>> Dial(const std::string& node);
   void HandleReply(Peer* peer, const Reply& reply);
   void ReaperLoop();
+  // Reaper thread, mu_ held by `l` (released while asking the Placement):
+  // drops the shards no longer led here that have no batch waiting.
+  void ForgetUnled(std::unique_lock<std::mutex>& l);
   // Under mu_: resets a follower to probe again after retry_ms.
   void ResetLocked(Follower& f, bool delay);
   // Under mu_: the waiters a majority now holds, and the fencing of a shard.
@@ -117,6 +130,7 @@ class ShardReplicator final : public streams::Replicator {
   std::condition_variable cv_;                                         // work for writers; the reaper's stop
   bool stop_ = false;                                                  // guarded by mu_
   uint64_t next_request_ = 1;                                          // guarded by mu_
+  uint64_t next_incarnation_ = 1;                                      // guarded by mu_
   std::map<std::string, std::unique_ptr<Shard>, std::less<>> shards_;  // guarded by mu_
   std::map<std::string, std::unique_ptr<Peer>, std::less<>> peers_;    // guarded by mu_
   std::thread reaper_;

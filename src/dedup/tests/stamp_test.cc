@@ -53,10 +53,5 @@ TEST(StampTest, ProducerIds) {
   EXPECT_FALSE(ValidProducerId("a/b"));
 }
 
-TEST(StampTest, ControlRecordsHaveAnEmptyPartitionKey) {
-  EXPECT_TRUE(IsControlRecord(""));
-  EXPECT_FALSE(IsControlRecord("k"));
-}
-
 }  // namespace
 }  // namespace spate::dedup

@@ -680,6 +680,59 @@ TEST_F(ShardLogTest, ReadLimits) {
   EXPECT_EQ(r->next_offset, Offset(20));
 }
 
+// Control records (an empty partition key: the exactly-once stamp heading a
+// stamped batch) take offsets but are skipped by reads, which count only the
+// records they return; next_offset moves past the skipped ones. Asked for,
+// they are returned like any record.
+TEST_F(ShardLogTest, ReadsSkipControlRecordsUnlessAsked) {
+  auto log = Shard();
+  ASSERT_TRUE(AppendSync(*log, {{"", "stamp-1"}, {"k1", "a"}, {"k2", "b"}}, 1).ok());  // 0..2
+  ASSERT_TRUE(AppendSync(*log, {{"", "stamp-2"}, {"k3", "c"}}, 2).ok());               // 3..4
+  ASSERT_TRUE(AppendSync(*log, {{"", "stamp-3"}}, 3).ok());                            // 5: nothing behind it
+  auto offsets = [](const std::vector<StoredRecord>& recs) {
+    std::vector<uint64_t> out;
+    for (const StoredRecord& r : recs) out.push_back(r.offset.value());
+    return out;
+  };
+  ReadLimits l;
+  l.max_records = 2;
+  auto r = log->Read(Offset(0), l);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(offsets(r->records), (std::vector<uint64_t>{1, 2}));  // the limit counts data records only
+  EXPECT_EQ(r->next_offset, Offset(3));
+  r = log->Read(r->next_offset, l);
+  EXPECT_EQ(offsets(r->records), (std::vector<uint64_t>{4}));
+  EXPECT_EQ(r->next_offset, Offset(6));  // past the trailing control record
+  l.max_records = 1;
+  r = log->Read(Offset(2), l);
+  EXPECT_EQ(offsets(r->records), (std::vector<uint64_t>{2}));
+  EXPECT_EQ(r->next_offset, Offset(3));
+  r = log->Read(Offset(3), l);  // starting on a control record
+  EXPECT_EQ(offsets(r->records), (std::vector<uint64_t>{4}));
+  // Only control records left: nothing returned, the position still moves.
+  r = log->Read(Offset(5), ReadLimits{});
+  EXPECT_TRUE(r->records.empty());
+  EXPECT_EQ(r->next_offset, Offset(6));
+  // The byte limit ignores control records too; the first data record is
+  // always returned.
+  l = ReadLimits{};
+  l.max_bytes = 1;
+  auto v = log->ReadViews(Offset(0), l);
+  ASSERT_EQ(v->records.size(), 1u);
+  EXPECT_EQ(v->records[0].partition_key, "k1");
+  EXPECT_EQ(v->next_offset, Offset(2));
+  // Asked for: every record, in order.
+  l = ReadLimits{};
+  l.control_records = true;
+  r = log->Read(Offset(0), l);
+  EXPECT_EQ(offsets(r->records), (std::vector<uint64_t>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(r->records[0].data, "stamp-1");
+  EXPECT_TRUE(IsControlRecord(r->records[0].partition_key));
+  EXPECT_FALSE(IsControlRecord(r->records[1].partition_key));
+  l.max_records = 2;
+  EXPECT_EQ(offsets(log->Read(Offset(0), l)->records), (std::vector<uint64_t>{0, 1}));
+}
+
 // ReadViews serves the bytes in place from chunks that grow from 256 KiB to
 // 4 MiB: batches cut by a chunk's end are read again whole, every view stays
 // valid after the result is moved, and the records are those Read copies.

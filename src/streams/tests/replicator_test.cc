@@ -130,5 +130,40 @@ TEST_F(ReplicatorHookTest, AReplicationFailureFailsTheShardsRecords) {
   EXPECT_EQ((*out)[0].status.code(), ErrorCode::kUnavailable);
 }
 
+// Exactly-once in cluster mode: a stamped batch durable here whose
+// replication failed is in this node's log all the same. Its resend is not
+// appended a second time: it is answered with the first copy's sequence
+// numbers once the replicas hold that copy.
+TEST_F(ReplicatorHookTest, AResendOfAStampedBatchWhoseReplicationFailedIsNotAppendedAgain) {
+  auto stamped = [&] {
+    auto p = std::make_shared<std::promise<Result<std::vector<PutOutcome>>>>();
+    auto f = p->get_future();
+    dedup::ProducerStamp stamp{"producer-1", 1, 0};
+    registry_->Put(
+        registry_->Find(ref_), {PutEntry{"a", "1", std::nullopt}},
+        [p](Result<std::vector<PutOutcome>> r) { p->set_value(std::move(r)); }, {}, &stamp);
+    return f;
+  };
+  auto first = stamped();
+  HeldReplicator::Call call = replicator_.Next();
+  EXPECT_EQ(call.end, storage::Offset(2));  // the control record and the record
+  call.done(Status(ErrorCode::kUnavailable, "no majority"));
+  auto failed = first.get();
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ((*failed)[0].status.code(), ErrorCode::kUnavailable);
+
+  auto resend = stamped();
+  call = replicator_.Next();  // the first copy's replication, asked again
+  EXPECT_EQ(call.end, storage::Offset(2));
+  EXPECT_EQ(call.authority, 41);
+  call.done(Status::Ok());
+  auto out = resend.get();
+  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE((*out)[0].status.ok()) << (*out)[0].status.ToString();
+  EXPECT_EQ((*out)[0].sequence.ToString(),
+            model::SequenceNumber::OfRecord(model::ShardIndex{0}, MetaOf(ref_).epoch, model::LogOffset(1)).ToString());
+  EXPECT_EQ(registry_->Find(ref_).stream->Log(model::ShardIndex{0})->EndOffset(), storage::Offset(2));
+}
+
 }  // namespace
 }  // namespace spate::streams

@@ -48,6 +48,10 @@ class TablePlacement final : public Placement {
     std::lock_guard<std::mutex> l(mu_);
     set_ = std::move(set);
   }
+  void Clear() {  // the shard is gone (its stream deleted)
+    std::lock_guard<std::mutex> l(mu_);
+    set_.reset();
+  }
   void SetAddress(const std::string& node, std::string address) {
     std::lock_guard<std::mutex> l(mu_);
     addresses_[node] = std::move(address);
@@ -306,6 +310,27 @@ TEST_F(ReplicationTest, AFollowerThatRestartsIsMatchedAgain) {
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(Put("n1", 5).ok());
   EXPECT_TRUE(SameLog("n1", "n2"));
   EXPECT_TRUE(SameLog("n1", "n3"));
+}
+
+TEST_F(ReplicationTest, TheStateOfAShardNoLongerLedHereIsForgotten) {
+  ReplicatorOptions o;
+  o.forget_interval_ms = 10;
+  Lead("n1", 5, {"n1", "n2", "n3"}, o);
+  ASSERT_TRUE(Put("n1", 5).ok());
+  EXPECT_EQ(N("n1").replicator->ShardCount(), 1u);
+  // The leadership moved to n2: n1 keeps nothing of the shard.
+  N("n1").placement->Set(ReplicaSet{6, "n2", {"n1", "n2", "n3"}});
+  EXPECT_TRUE(Eventually([&] { return N("n1").replicator->ShardCount() == 0; }));
+  EXPECT_EQ(N("n1").replicator->FollowerDurableEnd(kKey, "n2"), std::nullopt);
+  // Led here again: started afresh, its followers matched again.
+  N("n1").placement->Set(ReplicaSet{7, "n1", {"n1", "n2", "n3"}});
+  ASSERT_TRUE(Put("n1", 7).ok());
+  EXPECT_EQ(N("n1").replicator->ShardCount(), 1u);
+  EXPECT_TRUE(SameLog("n1", "n2"));
+  EXPECT_TRUE(SameLog("n1", "n3"));
+  // The shard is gone (its stream deleted): forgotten as well.
+  N("n1").placement->Clear();
+  EXPECT_TRUE(Eventually([&] { return N("n1").replicator->ShardCount() == 0; }));
 }
 
 }  // namespace
