@@ -17,8 +17,9 @@
 // default in the same minutes:
 // a. PutRecords-shaped requests: 8 closed-loop clients, each request 500 x
 //    1 KiB split over 16 shards (16 Appends of ~31 records, the request done
-//    when all are), with journal_round_max_bytes unbounded (every such round
-//    copied into the journal) and at the default.
+//    when all are), with journal_file_max_bytes unbounded (a round of one
+//    request puts ~33 KiB into each file, all copied into the journal) and
+//    at the default (each file synced in its own right).
 // b. small appends (50 closed-loop clients, 100 B, 8 shards, the default
 //    16 MiB journal, so a run of a few seconds switches it a few times): the
 //    tail (p99.9, max) with early writeback (writeback_bytes) off and at the
@@ -236,12 +237,12 @@ SplitResult RunSplit(const std::string& dir, const LogStoreOptions& base, int cl
 
 int WritePath(const std::string& dir, double seconds) {
   for (int rep = 0; rep < 3; ++rep) {
-    for (uint64_t cap : {uint64_t{0}, LogStoreOptions().journal_round_max_bytes}) {
+    for (uint64_t cap : {uint64_t{0}, LogStoreOptions().journal_file_max_bytes}) {
       LogStoreOptions o;
-      o.journal_round_max_bytes = cap;
+      o.journal_file_max_bytes = cap;
       SplitResult r = RunSplit(dir + "/split", o, 8, 16, 500, 1024, seconds);
       std::printf(
-          "PutRecords-shaped 500 x 1 KiB / 16 shards, journal_round_max_bytes=%-8llu %7.1f MB/s  p50 %6.0f us  "
+          "PutRecords-shaped 500 x 1 KiB / 16 shards, journal_file_max_bytes=%-8llu %7.1f MB/s  p50 %6.0f us  "
           "p99 %6.0f us  %4.1f files/round  %llu journaled  errors %llu\n",
           static_cast<unsigned long long>(cap), r.mb_per_s, r.p50_us, r.p99_us, r.files_per_round,
           static_cast<unsigned long long>(r.journaled), static_cast<unsigned long long>(r.errors));

@@ -336,7 +336,7 @@ Http1RequestParser::Event Http1RequestParser::AfterHeaders() {
   }
   // Large allocations are mapped lazily, so reserving the declared length
   // costs address space, not memory, until the bytes arrive.
-  request_.body.reserve(static_cast<size_t>(remaining_));
+  request_.body.reserve(static_cast<size_t>(remaining_) + kBodySlackBytes);
   state_ = State::kBody;
   return Event::kHeaders;
 }

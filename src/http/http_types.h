@@ -12,12 +12,19 @@ namespace spate::http {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
+// Spare capacity kept past a request body read with a Content-Length, so
+// that a parser that reads ahead of the end (simdjson reads up to 64 bytes
+// past it) can parse the body where it is instead of copying it first.
+inline constexpr size_t kBodySlackBytes = 64;
+
 // One request as the transport hands it to the application, the same for
 // HTTP/1.1 and HTTP/2. Header names are lower-cased; values are as received.
 struct HttpRequest {
   std::string method;  // "POST", "GET", ...
   std::string target;  // request-target / :path, e.g. "/"
   HeaderList headers;
+  // The body. When it came with a Content-Length over HTTP/1.1, its
+  // capacity exceeds its size by at least kBodySlackBytes (see there).
   std::string body;
   bool http2 = false;
   std::string remote_address;  // "127.0.0.1:53412"

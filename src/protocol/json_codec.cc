@@ -219,14 +219,17 @@ void CollapseDuplicateMembers(Value::Object* members) {
   *members = std::move(unique);
 }
 
-Result<Value> ParseJson(std::string_view body, int max_depth) {
+static_assert(kJsonReadAheadBytes >= simdjson::SIMDJSON_PADDING);
+
+Result<Value> ParseJson(std::string_view body, int max_depth, size_t readable_past_end) {
   if (body.empty()) return SerializationError("Malformed JSON: empty body");
   thread_local simdjson::dom::parser parser;
   auto parse = [&]() -> Result<Value> {
     simdjson::dom::element root;
-    // realloc_if_needed=true: simdjson copies the body into its own padded
-    // buffer, since a string_view says nothing about the bytes after it.
-    simdjson::error_code err = parser.parse(body.data(), body.size(), /*realloc_if_needed=*/true).get(root);
+    // Without the caller's padding simdjson copies the body into its own
+    // padded buffer (realloc_if_needed).
+    const bool padded = readable_past_end >= kJsonReadAheadBytes;
+    simdjson::error_code err = parser.parse(body.data(), body.size(), /*realloc_if_needed=*/!padded).get(root);
     if (err) return ParseError(err, max_depth);
     Value v;
     SPATE_TRY(Convert(root, 0, max_depth, &v));

@@ -28,9 +28,13 @@ inline constexpr int kDefaultMaxDepth = 64;
 // Errors (ErrorCode::kSerialization): empty body, malformed JSON, invalid
 // UTF-8, nesting deeper than `max_depth` (and never deeper than 1024).
 //
-// Copies `body` once into a thread-local padded buffer (simdjson reads up to
-// 64 bytes past the end); the parser's buffers are reused per thread.
-Result<Value> ParseJson(std::string_view body, int max_depth = kDefaultMaxDepth);
+// simdjson reads up to kJsonReadAheadBytes past the end of the text: when
+// `readable_past_end` (bytes after `body` that belong to the same
+// allocation and may be read, whatever they hold) is at least that, `body`
+// is parsed where it is; otherwise it is first copied into a thread-local
+// padded buffer. The parser's buffers are reused per thread.
+inline constexpr size_t kJsonReadAheadBytes = 64;
+Result<Value> ParseJson(std::string_view body, int max_depth = kDefaultMaxDepth, size_t readable_past_end = 0);
 
 // Appends the compact JSON text of `v` to *out.
 //   - Strings: '"', '\\' and control characters below 0x20 are escaped

@@ -583,12 +583,11 @@ class Coercer {
   static Status CoerceBlob(Value* v) {
     if (v->is_blob()) return Status::Ok();
     if (!v->is_string()) return ScalarMismatch(*v, ShapeType::kBlob);
-    std::string bytes;
     std::string error;
-    if (!util::Base64Decode(v->as_string(), &bytes, &error)) {
+    if (!util::Base64DecodeInPlace(&v->mutable_string(), &error)) {
       return TypeError("'" + v->as_string() + "' can not be converted to a Blob: " + error);
     }
-    *v = Value::Blob(std::move(bytes));
+    *v = Value::Blob(std::move(v->mutable_string()));
     return Status::Ok();
   }
 

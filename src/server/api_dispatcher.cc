@@ -318,7 +318,7 @@ void ApiDispatcher::Handle(HttpRequest&& req, std::unique_ptr<Responder> respond
   if (ex->format == WireFormat::kCbor) {
     input = protocol::ParseCbor(req.body, kMaxNestingDepth);
   } else {
-    input = protocol::ParseJson(req.body, kMaxNestingDepth);
+    input = protocol::ParseJson(req.body, kMaxNestingDepth, req.body.capacity() - req.body.size());
   }
   if (!input.ok()) return ex->SendError(input.status());
   if (!input->is_object()) {

@@ -181,16 +181,39 @@ bool GroupCommitWriter::JournalBatches(const std::vector<std::unique_ptr<Pending
     in_record.clear();
     record_bytes = Journal::kEmptyRecordBytes;
   };
+  // Which batches may go through the journal: small ones, in files that
+  // receive at most journal_file_max_bytes this round and that no bigger
+  // batch makes this round sync anyway.
+  struct FileShare {
+    uint64_t small_bytes = 0;
+    bool synced_anyway = false;
+  };
+  std::unordered_map<const Segment*, FileShare> files;
+  for (const auto& b : batches) {
+    if (!b->written) continue;
+    FileShare& f = files[b->segment.get()];
+    if (b->bytes.size() > options_.journal_max_batch_bytes) {
+      f.synced_anyway = true;
+    } else {
+      f.small_bytes += b->bytes.size();
+    }
+  }
+  auto eligible = [&](const PendingBatch& b) {
+    if (!b.written || b.bytes.size() > options_.journal_max_batch_bytes) return false;
+    const FileShare& f = files[b.segment.get()];
+    return !f.synced_anyway &&
+           (options_.journal_file_max_bytes == 0 || f.small_bytes <= options_.journal_file_max_bytes);
+  };
   if (options_.journal_round_max_bytes > 0) {
     uint64_t small = 0;
     for (const auto& b : batches) {
-      if (b->written && b->bytes.size() <= options_.journal_max_batch_bytes) small += b->bytes.size();
+      if (eligible(*b)) small += b->bytes.size();
     }
     if (small > options_.journal_round_max_bytes) return false;  // synced in their files this round
   }
   for (const auto& b : batches) {
     if (!journal_frozen_.ok() || !write_error.ok()) break;
-    if (!b->written || b->bytes.size() > options_.journal_max_batch_bytes) continue;
+    if (!eligible(*b)) continue;
     std::string_view path = b->segment->path();
     if (path.compare(0, data_prefix_.size(), data_prefix_) != 0) continue;
     path.remove_prefix(data_prefix_.size());

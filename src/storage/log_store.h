@@ -77,6 +77,16 @@ struct LogStoreOptions {
   // twice, and a round that big is bound by the disk's bandwidth, not by
   // the number of files it syncs. 0: no bound.
   uint64_t journal_round_max_bytes = 1u << 20;
+  // A segment file that receives more than this in one round is synced in
+  // its own right, and none of its batches that round is copied into the
+  // journal (nor is any batch of a file synced anyway, for a batch above
+  // journal_max_batch_bytes). The journal saves one fdatasync per file it
+  // covers; copying tens of KiB per file to save one makes the disk write
+  // those bytes twice and costs CPU for the copy and its checksum, which is
+  // what bounds bulk rounds (PutRecords of 500 x 1 KiB over 16 shards puts
+  // ~33 KiB per file, however small the round). Measured in
+  // docs/benchmarks.md ("The write path against the disk"). 0: no bound.
+  uint64_t journal_file_max_bytes = 16u << 10;
   // Early writeback of journaled data. Segment bytes made durable through
   // the journal are synced in their files only when the journal switches,
   // which would then flush up to journal_bytes at once while the round's

@@ -36,4 +36,9 @@ void Base64EncodeAppendPortable(std::string_view bytes, std::string* out);
 // The empty string decodes to the empty byte string.
 bool Base64Decode(std::string_view text, std::string* out, std::string* error);
 
+// The same, decoding *text into itself (no allocation, no copy: the JSON
+// path decodes every record's Data this way). On success *text holds the
+// bytes; on failure it is unchanged and *error is set as above.
+bool Base64DecodeInPlace(std::string* text, std::string* error);
+
 }  // namespace spate::util

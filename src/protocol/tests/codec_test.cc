@@ -119,6 +119,26 @@ std::string Nested(char open, char close, int depth) { return std::string(depth,
 
 // ---------------------------------------------------------------- JSON parse
 
+// A body followed by readable bytes is parsed where it is: whatever those
+// bytes hold never becomes part of the document.
+TEST(JsonParse, PaddedBodyIsParsedInPlaceAndItsPaddingIgnored) {
+  const std::string doc = R"({"Data":"AAAA","N":12})";
+  std::string buf = doc + std::string(kJsonReadAheadBytes, '9');
+  auto v = ParseJson(std::string_view(buf.data(), doc.size()), kDefaultMaxDepth, kJsonReadAheadBytes);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->Find("N")->as_int(), 12);
+  EXPECT_EQ(v->GetString("Data"), "AAAA");
+  // A truncated body stays malformed even when the bytes after it would complete it.
+  const std::string cut = R"({"N":1)";
+  buf = cut + "}" + std::string(kJsonReadAheadBytes, ' ');
+  EXPECT_FALSE(ParseJson(std::string_view(buf.data(), cut.size()), kDefaultMaxDepth, kJsonReadAheadBytes).ok());
+  // A number at the very end is not extended by the digits after it.
+  buf = "12" + std::string(kJsonReadAheadBytes, '3');
+  auto number = ParseJson(std::string_view(buf.data(), 2), kDefaultMaxDepth, kJsonReadAheadBytes);
+  ASSERT_TRUE(number.ok()) << number.status().ToString();
+  EXPECT_EQ(number->as_int(), 12);
+}
+
 TEST(JsonParse, Scalars) {
   EXPECT_EQ(Json("null"), Value::Null());
   EXPECT_EQ(Json("true"), Value::Bool(true));

@@ -130,6 +130,44 @@ TEST_F(JournalTest, RoundsOverTheRoundCapAreSyncedInTheirFilesNotJournaled) {
   EXPECT_EQ(store_->Stats().journaled_batches, 10u);
 }
 
+// A file that receives more than journal_file_max_bytes in a round is
+// synced in its own right: copying its bytes into the journal would save
+// one fdatasync at the price of writing them twice. Smaller shares of a
+// file still go through the journal.
+TEST_F(JournalTest, AFileWithMoreThanTheFileCapInARoundIsSyncedNotJournaled) {
+  options_.journal_file_max_bytes = 2 << 10;
+  Reopen();
+  auto big = Batch("big", 4 << 10);  // under journal_max_batch_bytes (8 KiB), over the file cap
+  ASSERT_TRUE(AppendSync(*Shard(0), big, 1).ok());
+  EXPECT_EQ(store_->Stats().journaled_batches, 0u);
+  EXPECT_EQ(fs_->UnsyncedBytes(), 0u) << "the batch was synced in its segment";
+  auto small = Batch("small", 1 << 10);
+  ASSERT_TRUE(AppendSync(*Shard(1), small, 2).ok());
+  EXPECT_EQ(store_->Stats().journaled_batches, 1u);
+  CrashAndReopen(CrashMode::kDropUnsynced);
+  ExpectShardHolds(0, {big[0].data});
+  ExpectShardHolds(1, {small[0].data});
+}
+
+// Small and big batches of one shard queued together: whichever of them
+// share a round, a small one in a file that the round syncs anyway is not
+// journaled, and every acknowledged batch survives a crash.
+TEST_F(JournalTest, SmallBatchesBesideBigOnesInOneFileSurviveACrash) {
+  options_.segment_bytes = 1 << 20;
+  Reopen();
+  std::vector<std::future<Result<AppendResult>>> pending;
+  std::vector<std::string> sent;
+  for (int i = 0; i < 40; ++i) {
+    auto recs = Batch("m" + std::to_string(i), i % 2 == 0 ? options_.journal_max_batch_bytes + 1 : 100);
+    pending.push_back(AppendAsync(*Shard(0), recs, 1 + i));
+    sent.push_back(recs[0].data);
+  }
+  for (auto& f : pending) ASSERT_TRUE(f.get().ok());
+  EXPECT_LT(store_->Stats().journaled_batches, 20u) << "at least one small batch shared a round with a big one";
+  CrashAndReopen(CrashMode::kDropUnsynced);
+  ExpectShardHolds(0, sent);
+}
+
 TEST_F(JournalTest, CleanCloseLeavesNothingToReplay) {
   auto acked = AppendMany(20, 2, "c");
   Reopen();

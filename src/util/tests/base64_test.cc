@@ -168,9 +168,10 @@ TEST(Base64, InvalidCharacterWinsOverNonCanonicalEnding) {
   EXPECT_EQ(DecodeError("Zm9vZ*=="), "Invalid Base64 character: '*'");
 }
 
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 // A bit-by-bit reference encoder, independent of the table-driven one.
 std::string ReferenceEncode(std::string_view bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   uint32_t acc = 0;
   int bits = 0;
@@ -209,6 +210,68 @@ TEST(Base64, InvalidCharacterIsFoundInEveryPositionOfLongInput) {
     std::string text = valid;
     text[i] = '!';
     ASSERT_EQ(DecodeError(text), "Invalid Base64 character: '!'") << i;
+  }
+}
+
+// Decodes `text` both ways (into a new string and in place) and checks
+// they agree, in success and in failure; returns the bytes, or the error
+// prefixed with "error: ".
+std::string DecodeBothWays(const std::string& text) {
+  std::string out, error;
+  const bool ok = Base64Decode(text, &out, &error);
+  std::string in_place = text, in_place_error;
+  const bool ok_in_place = Base64DecodeInPlace(&in_place, &in_place_error);
+  EXPECT_EQ(ok, ok_in_place) << text;
+  if (!ok) {
+    EXPECT_EQ(in_place, text) << "a failed in-place decode leaves the text as it was";
+    EXPECT_EQ(in_place_error, error);
+    return "error: " + error;
+  }
+  EXPECT_EQ(in_place, out) << text;
+  return out;
+}
+
+// Long enough for the vectorised decoder (32 characters per step) at every
+// length and alignment around its steps and tails.
+TEST(Base64, DecodeInPlaceMatchesDecodeAtEveryLengthAndAlignment) {
+  std::mt19937 rng(7);
+  std::string pool(400, '\0');
+  for (char& c : pool) c = static_cast<char>(rng());
+  for (size_t len = 0; len <= 300; ++len) {
+    for (size_t offset = 0; offset < 4; ++offset) {
+      const std::string bytes = pool.substr(offset, len);
+      const std::string text = ReferenceEncode(bytes);
+      ASSERT_EQ(DecodeBothWays(text), bytes) << len << "@" << offset;
+    }
+  }
+}
+
+// Every byte value in every position of a long text: the vectorised
+// classification must accept exactly the alphabet, as the tables do.
+TEST(Base64, EveryByteValueInEveryPositionIsJudgedAsTheTablesJudgeIt) {
+  const std::string valid = ReferenceEncode(std::string(150, '\x5a'));  // 200 characters, no padding
+  for (size_t i : {size_t{0}, size_t{5}, size_t{31}, size_t{32}, size_t{63}, size_t{100}, size_t{150}, size_t{199}}) {
+    for (int c = 0; c < 256; ++c) {
+      std::string text = valid;
+      text[i] = static_cast<char>(c);
+      const bool in_alphabet = std::string_view(kAlphabet).find(static_cast<char>(c)) != std::string_view::npos;
+      const std::string got = DecodeBothWays(text);
+      if (in_alphabet) {
+        EXPECT_EQ(got.rfind("error: ", 0), std::string::npos) << i << " " << c;
+      } else if (c != '=') {  // a '=' may end a canonical text; DecodeBothWays checks both agree
+        EXPECT_EQ(got, std::string("error: Invalid Base64 character: '") + static_cast<char>(c) + "'") << i << " " << c;
+      }
+    }
+  }
+}
+
+TEST(Base64, RandomTextsDecodeAlikeBothWays) {
+  std::mt19937 rng(11);
+  const std::string chars = std::string(kAlphabet) + "=!-_ \n";
+  for (int round = 0; round < 3000; ++round) {
+    std::string text(4 * (rng() % 40), 'A');
+    for (char& c : text) c = chars[rng() % (rng() % 8 == 0 ? chars.size() : 64)];
+    DecodeBothWays(text);
   }
 }
 
