@@ -90,6 +90,9 @@ struct Config {
   std::string advertise;            // host:port the other nodes reach this one at; default host:port
   int64_t cluster_lease_ttl_s = 3;  // how long a dead node keeps its shards
   int64_t replication_factor = 3;   // nodes holding each shard
+  // The replication port (cluster/replication/), on --host; advertised in
+  // the node's etcd key. -1: not given (0, any free port).
+  int64_t replication_port = -1;
   // The secret every node shares, signing the requests one forwards to
   // another (service/peer_auth.h): the content of --cluster-secret-file.
   std::string cluster_secret_file;

@@ -46,6 +46,15 @@ class HeldReplicator final : public Replicator {
       waiting_.reset();
     }
   }
+  storage::Offset CommittedEnd(const ReplicatedShard&, const storage::ShardLog& log) const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return std::min(log.EndOffset(), committed_);
+  }
+  // What CommittedEnd answers (at most the log's end).
+  void SetCommitted(storage::Offset end) {
+    std::lock_guard<std::mutex> l(mu_);
+    committed_ = end;
+  }
   // Waits for the next call (or returns the one already made).
   Call Next() {
     std::future<void> f;
@@ -64,7 +73,8 @@ class HeldReplicator final : public Replicator {
   }
 
  private:
-  std::mutex mu_;
+  mutable std::mutex mu_;
+  storage::Offset committed_{UINT64_MAX};
   std::vector<Call> calls_;
   std::optional<std::promise<void>> waiting_;
 };
