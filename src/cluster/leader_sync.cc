@@ -29,9 +29,7 @@ struct Position {
   int64_t last_epoch = kAtStart;
   uint64_t end = 0;
   std::unique_ptr<ReplicaClient> client;  // null for this node
-  bool Before(const Position& o) const {
-    return last_epoch != o.last_epoch ? last_epoch < o.last_epoch : end < o.end;
-  }
+  bool Before(const Position& o) const { return last_epoch != o.last_epoch ? last_epoch < o.last_epoch : end < o.end; }
 };
 
 int64_t LastEpoch(const storage::ShardLog& log) {
@@ -133,6 +131,7 @@ Status LeaderSync::Sync(const std::string& key, int64_t epoch) {
   auto set = placement_->ReplicasOf(key);
   if (!set || set->leader != self || set->epoch != epoch) return Aborted("the leadership is over");
   SPATE_ASSIGN_OR_RETURN(std::shared_ptr<storage::ShardLog> log, logs_->LogFor(key));
+  if (log->Epoch() > epoch) return Aborted("this node's log has seen epoch " + std::to_string(log->Epoch()));
   const size_t need = set->replicas.size() / 2 + 1;
 
   // Where each reachable replica's log ends.
@@ -239,8 +238,8 @@ Status LeaderSync::AppendMarker(const std::string& key, int64_t epoch, const std
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
   log->Append(records, arrival_ms, options,
-              [this, done, log, epoch, key, shard = streams::ReplicatedShard{parts->account, parts->region,
-                                                                             parts->stream, parts->shard}](
+              [this, done, log, epoch, key,
+               shard = streams::ReplicatedShard{parts->account, parts->region, parts->stream, parts->shard}](
                   Result<storage::AppendResult> r) {
                 if (!r.ok()) {
                   done->set_value(r.status());

@@ -80,7 +80,7 @@ class LeaderSync {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::map<std::string, State, std::less<>> states_;  // by shard key; guarded by mu_
+  std::map<std::string, State, std::less<>> states_;   // by shard key; guarded by mu_
   std::deque<std::pair<int64_t, std::string>> queue_;  // (not before, steady ms; shard key); guarded by mu_
   bool stopping_ = false;                              // guarded by mu_
   std::thread thread_;
