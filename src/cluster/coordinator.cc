@@ -230,6 +230,8 @@ void Coordinator::ClaimLeaderships(int64_t lease) {
     if (won.ok() && won->node_id == options_.node_id) {
       SPATE_LOG_INFO("cluster: node " + options_.node_id + " leads " + shard_key + " (epoch " +
                      std::to_string(won->epoch) + ")");
+      // Catch up before the first append is admitted (rule 5).
+      if (leader_ready_) leader_ready_(shard_key, won->epoch);
     }
   }
   vacant_since_ = std::move(still_vacant);
@@ -275,6 +277,10 @@ Result<int64_t> Coordinator::Admit(const metadata::StreamMeta& stream, model::Sh
   if (!kv.has_value() || kv->value != options_.node_id || kv->lease != lease || !membership_->StillHolds(lease)) {
     return Status(ErrorCode::kUnavailable, "node " + options_.node_id + " does not lead " + shard_key);
   }
+  if (leader_ready_ && !leader_ready_(shard_key, kv->create_revision)) {
+    return Status(ErrorCode::kUnavailable, "node " + options_.node_id + " is catching up before it leads " + shard_key +
+                                               " (epoch " + std::to_string(kv->create_revision) + ")");
+  }
   std::lock_guard<std::mutex> lock(mu_);
   held_[kv->create_revision] = {std::move(leader_key), lease};
   return kv->create_revision;
@@ -293,6 +299,16 @@ bool Coordinator::StillHolds(int64_t authority) const {
   if (!membership_->StillHolds(lease)) return false;
   auto kv = view_.Get(leader_key);
   return kv.has_value() && kv->create_revision == authority && kv->value == options_.node_id;
+}
+
+std::optional<std::string> Coordinator::ReplicationAddressOf(std::string_view node_id) const {
+  auto kv = view_.Get(std::string(kNodesPrefix) + std::string(node_id));
+  if (!kv.has_value()) return std::nullopt;
+  auto v = protocol::ParseJson(kv->value);
+  if (!v.ok() || !v->is_object()) return std::nullopt;
+  std::string_view addr = v->GetString("replication");
+  if (addr.empty()) return std::nullopt;
+  return std::string(addr);
 }
 
 int64_t Coordinator::OwnerEpoch() const {

@@ -145,6 +145,13 @@ class Coordinator final : public Placement, public streams::WriteGate {
   ~Coordinator() override;
 
   void SetRegistry(streams::Registry* registry) { registry_ = registry; }
+  // Rule 5 of docs/formats/replication.md: whether this node, having won
+  // the shard's leadership under `epoch`, holds every acknowledged batch
+  // and may admit appends (LeaderSync::Ready). Asked by Admit, and once
+  // when a claim is won so that the catch-up starts at once. Unset: always.
+  // Set before Start; must not block.
+  using LeaderReadiness = std::function<bool(const std::string& shard_key, int64_t epoch)>;
+  void SetLeaderReadiness(LeaderReadiness ready) { leader_ready_ = std::move(ready); }
   Status Start();
   void Stop();
 
@@ -152,6 +159,9 @@ class Coordinator final : public Placement, public streams::WriteGate {
   const std::string& SelfId() const override { return options_.node_id; }
   std::optional<ReplicaSet> ReplicasOf(std::string_view shard_key) const override;
   std::optional<std::string> AddressOf(std::string_view node_id) const override;
+  // The live node's replication address ("replication" in its node key);
+  // nullopt when it is not registered or publishes none.
+  std::optional<std::string> ReplicationAddressOf(std::string_view node_id) const;
 
   // WriteGate.
   Result<int64_t> Admit(const metadata::StreamMeta& stream, model::ShardIndex shard) const override;
@@ -204,6 +214,7 @@ class Coordinator final : public Placement, public streams::WriteGate {
   ShardLeaders leaders_;
   EtcdView view_;
   streams::Registry* registry_ = nullptr;
+  LeaderReadiness leader_ready_;  // set before Start, then read-only
 
   mutable std::mutex mu_;
   ReplicaMap replicas_;  // guarded by mu_; from the stream records

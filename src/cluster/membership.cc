@@ -26,6 +26,7 @@ Status Membership::Register(int64_t lease) {
   v.Set("advertise", protocol::Value::String(options_.advertise));
   v.Set("version", protocol::Value::String(options_.version));
   v.Set("lease", protocol::Value::String(std::to_string(lease)));
+  if (!options_.replication.empty()) v.Set("replication", protocol::Value::String(options_.replication));
   std::string value;
   protocol::WriteJson(v, &value);
   // Absent, or left by an earlier lease of ours: the node id is ours to take.

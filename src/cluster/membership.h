@@ -20,12 +20,15 @@ struct MembershipOptions {
   std::string node_id;    // --node-id: unique among live nodes
   std::string advertise;  // --advertise: host:port other nodes and clients reach this node at
   std::string version;    // this binary's version, published with the node
+  // host:port of the node's replication port (replication/replica_server.h);
+  // published as "replication" when set.
+  std::string replication;
   LeaseKeeperOptions lease;
 };
 
 // This node's membership of the cluster: an etcd lease kept alive by a
 // LeaseKeeper and, under it, the key kNodesPrefix + node_id whose value is
-// {"advertise": ..., "version": ..., "lease": ...} (JSON). The key goes when
+// {"advertise": ..., "version": ..., "lease": ..., "replication": ...} (JSON). The key goes when
 // the lease does (kill -9, partition, Stop), so the live nodes are exactly
 // the keys under kNodesPrefix.
 //
@@ -43,6 +46,7 @@ class Membership final : public streams::WriteGate {
   // Before Start: where the node is reached, when it was not known at
   // construction (a port chosen by the kernel).
   void SetAdvertise(std::string advertise) { options_.advertise = std::move(advertise); }
+  void SetReplicationAddress(std::string address) { options_.replication = std::move(address); }
   // Takes the lease and registers the node. kAlreadyExists when a live
   // node holds the same node id; etcd's error when etcd cannot be reached.
   Status Start();

@@ -10,6 +10,20 @@ std::string ShardKey(std::string_view account, std::string_view region, std::str
   return out;
 }
 
+std::optional<ShardKeyParts> ParseShardKey(std::string_view shard_key) {
+  std::string_view parts[4];
+  for (int i = 0; i < 3; ++i) {
+    size_t slash = shard_key.find('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    parts[i] = shard_key.substr(0, slash);
+    shard_key.remove_prefix(slash + 1);
+  }
+  parts[3] = shard_key;
+  auto shard = model::ParseShardId(parts[3]);
+  if (!shard || parts[0].empty() || parts[1].empty() || parts[2].empty()) return std::nullopt;
+  return ShardKeyParts{std::string(parts[0]), std::string(parts[1]), std::string(parts[2]), *shard};
+}
+
 namespace {
 
 Leadership LeadershipOf(const KeyValue& kv) { return Leadership{kv.value, kv.create_revision, kv.lease}; }

@@ -7,6 +7,7 @@
 
 #include "base/status.h"
 #include "cluster/etcd_client.h"
+#include "model/types.h"
 
 namespace spate::cluster {
 
@@ -15,6 +16,14 @@ inline constexpr std::string_view kLeadersPrefix = "/spate/leaders/";
 // The name of a shard in the leaders' keys: "<account>/<region>/<stream>/<shard id>".
 std::string ShardKey(std::string_view account, std::string_view region, std::string_view stream,
                      std::string_view shard_id);
+
+// The parts of a shard key, or nullopt when it is not one (four parts, the
+// last a shard id).
+struct ShardKeyParts {
+  std::string account, region, stream;
+  model::ShardIndex shard;
+};
+std::optional<ShardKeyParts> ParseShardKey(std::string_view shard_key);
 
 // One shard's leadership as etcd records it.
 struct Leadership {

@@ -165,7 +165,11 @@ Cluster mode (several spated coordinated by etcd 3.4; src/cluster/README.md):
                             renewing it stops acknowledging writes, and the
                             cluster forgets it, this long after (default 3)
   --replication-factor N    nodes holding each shard (default 3; fewer live
-                            nodes: all of them)
+                            nodes: all of them); a put is acknowledged once a
+                            majority of them has it on disk
+  --replication-port P      where the shard leaders stream batches to this
+                            node, on --host (default 0: any free port; the
+                            node publishes the one it bound in etcd)
   --replica-replace-grace-s S  a node dead this long is replaced in its
                             shards' replica sets by a live node (default 60;
                             0: never)
@@ -462,6 +466,8 @@ Result<Config> ParseFlags(int argc, char** argv, Action* action) {
       "needs a number of seconds from 1 to 60");
   Add(&app, &needs, "replication-factor", Number<int64_t>(&c.replication_factor, 1, 9),
       "needs a number of nodes from 1 to 9");
+  Add(&app, &needs, "replication-port", Number<int64_t>(&c.replication_port, 0, 65535),
+      "needs a port number from 0 to 65535");
   Add(&app, &needs, "replica-replace-grace-s", Number<int64_t>(&c.replica_replace_grace_s, 0, 86'400),
       "needs a number of seconds from 0 to 86400");
   Add(&app, &needs, "balance-moves-per-s", Number<int64_t>(&c.balance_moves_per_s, 0, 1000),
@@ -529,6 +535,9 @@ Result<Config> ParseFlags(int argc, char** argv, Action* action) {
   }
   if (c.cluster.empty() && (!c.node_id.empty() || !c.advertise.empty())) {
     return Status(ErrorCode::kInvalidArgument, "--node-id and --advertise need --cluster");
+  }
+  if (c.cluster.empty() && c.replication_port >= 0) {
+    return Status(ErrorCode::kInvalidArgument, "--replication-port needs --cluster");
   }
   if (!c.cluster.empty() && c.node_id.empty()) {
     return Status(ErrorCode::kInvalidArgument, "--cluster needs --node-id");

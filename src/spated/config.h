@@ -92,6 +92,9 @@ struct Config {
   int64_t replication_factor = 3;        // nodes holding each shard
   int64_t replica_replace_grace_s = 60;  // a dead node's replicas are replaced after this (0: never)
   int64_t balance_moves_per_s = 4;       // leaderships a node hands over per second (0: never)
+  // The replication port (cluster/replication/), on --host; advertised in
+  // the node's etcd key. -1: not given (0, any free port).
+  int64_t replication_port = -1;
   // The secret every node shares, signing the requests one forwards to
   // another (service/peer_auth.h): the content of --cluster-secret-file.
   std::string cluster_secret_file;

@@ -26,7 +26,11 @@
 #include "cluster/coordinator.h"
 #include "cluster/etcd_client.h"
 #include "cluster/forwarder.h"
+#include "cluster/leader_sync.h"
 #include "cluster/membership.h"
+#include "cluster/replica_wiring.h"
+#include "cluster/replication/replica_server.h"
+#include "cluster/replication/shard_replicator.h"
 #include "cluster/shared_catalog.h"
 #include "console/console_route.h"
 #include "firehose/delivery_streams.h"
@@ -139,6 +143,10 @@ int Run(const Config& config) {
   std::unique_ptr<cluster::Membership> membership;
   std::unique_ptr<cluster::Coordinator> coordinator;
   std::unique_ptr<cluster::SharedCatalog> shared_catalog;
+  std::unique_ptr<cluster::ReplicationPlacement> replication_placement;
+  // Reset explicitly after the registry has stopped and the logs are closed
+  // (its failed waiters call back into the registry).
+  std::unique_ptr<cluster::replication::ShardReplicator> replicator;
   std::string cluster_secret;
   if (!config.cluster.empty()) {
     auto endpoints = cluster::EtcdClient::ParseClusterUrl(config.cluster);
@@ -179,12 +187,20 @@ int Run(const Config& config) {
     coordinator = std::make_unique<cluster::Coordinator>(etcd.get(), membership.get(), coordinator_options);
     // Stream records go to etcd while this node owns the catalog.
     shared_catalog = std::make_unique<cluster::SharedCatalog>(catalog->get(), etcd.get(), coordinator.get());
+    // Replication: a put is acknowledged once a majority of the shard's
+    // replicas holds it (docs/formats/replication.md).
+    replication_placement = std::make_unique<cluster::ReplicationPlacement>(coordinator.get());
+    cluster::replication::ReplicatorOptions replicator_options;
+    replicator_options.secret = cluster_secret;
+    replicator =
+        std::make_unique<cluster::replication::ShardReplicator>(replication_placement.get(), replicator_options);
   }
 
   streams::RegistryOptions reg_options;
   // Appends only on the shard's leader, under its epoch (cluster mode).
   reg_options.write_gate = coordinator.get();
   if (coordinator) reg_options.owns_catalog = [c = coordinator.get()] { return c->OwnsCatalog(); };
+  reg_options.replicator = replicator.get();
   reg_options.state_delay_ms = config.state_delay_ms;
   reg_options.shard_limit = config.shard_limit;
   reg_options.on_demand_stream_limit = config.on_demand_stream_limit;
@@ -196,6 +212,41 @@ int Run(const Config& config) {
   streams::Registry registry(reg_options, shared_catalog ? shared_catalog.get() : catalog->get(), logs->get(),
                              util::SystemClock());
   if (coordinator) coordinator->SetRegistry(&registry);
+  // Cluster mode: the follower side of replication on its own port, and the
+  // catch-up a new shard leader runs before it serves (rule 5).
+  std::unique_ptr<cluster::RegistryReplicaLogs> replica_logs;
+  std::unique_ptr<cluster::replication::ReplicaServer> replica_server;
+  std::unique_ptr<cluster::LeaderSync> leader_sync;
+  if (coordinator) {
+    replica_logs = std::make_unique<cluster::RegistryReplicaLogs>(&registry);
+    cluster::replication::ReplicaServerOptions replica_options;
+    replica_options.host = config.host;
+    replica_options.port = static_cast<uint16_t>(std::max<int64_t>(config.replication_port, 0));
+    replica_options.secret = cluster_secret;
+    auto started = cluster::replication::ReplicaServer::Start(replica_options, replica_logs.get());
+    if (!started.ok()) {
+      SPATE_LOG_ERROR("cannot listen for replication on " + config.host + ":" + std::to_string(replica_options.port) +
+                      ": " + started.status().ToString());
+      return 1;
+    }
+    replica_server = std::move(started).value();
+    // Peers reach it at the advertised host.
+    std::string host = config.advertise.empty() ? config.host : config.advertise.substr(0, config.advertise.rfind(':'));
+    membership->SetReplicationAddress(host + ":" + std::to_string(replica_server->port()));
+    cluster::LeaderSyncOptions sync_options;
+    sync_options.secret = cluster_secret;
+    leader_sync = std::make_unique<cluster::LeaderSync>(replication_placement.get(), replica_logs.get(),
+                                                        replicator.get(), sync_options);
+    coordinator->SetLeaderReadiness(
+        [s = leader_sync.get()](const std::string& shard_key, int64_t epoch) { return s->Ready(shard_key, epoch); });
+    // `spate cluster status`: the replica lag of the shards this node leads.
+    coordinator->SetFollowerProgress(
+        [r = replicator.get()](std::string_view shard_key, std::string_view node) -> std::optional<int64_t> {
+          auto end = r->FollowerDurableEnd(shard_key, node);
+          if (!end.has_value()) return std::nullopt;
+          return end->value();
+        });
+  }
   // Enhanced fan-out: woken by every durable append (set before Start).
   streams::FanOutOptions fan_out_options;
   fan_out_options.heartbeat_ms = config.fanout_heartbeat_ms;
@@ -526,9 +577,12 @@ int Run(const Config& config) {
   delivery_streams.Stop();
   // No more mirroring or claims into a registry that is stopping.
   if (coordinator) coordinator->Stop();
+  leader_sync.reset();
+  replica_server.reset();
   registry.Stop();
   if (membership) membership->Stop();  // revokes the lease: the cluster forgets this node now
   logs->reset();
+  replicator.reset();  // fails the batches still waiting for a majority
   firehose_logs->reset();
   catalog->reset();
   ::close(*lock);

@@ -276,7 +276,8 @@ void FanOut::PollHub(Hub& hub, int64_t now) {
   limits.max_bytes = options_.max_event_bytes;
   for (int round = 0; round < kMaxRoundsPerPoll; ++round) {
     model::LogOffset start = hub.log->StartOffset();
-    model::LogOffset tip = hub.log->EndOffset();
+    // Cluster mode: only what a majority of the replicas holds.
+    model::LogOffset tip = registry_->ReadableEnd(hub.stream, hub.shard, *hub.log);
     std::map<model::LogOffset, std::vector<Subscription*>> groups;
     for (auto& sub : hub.subs) {
       if (sub->done || sub->sink->Buffered() > options_.max_buffered_bytes) continue;
@@ -300,6 +301,12 @@ void FanOut::PollHub(Hub& hub, int64_t now) {
           continue;
         }
         next = read->next_offset;
+        if (next > tip) {
+          auto past = std::find_if(read->records.begin(), read->records.end(),
+                                   [&](const storage::StoredRecord& r) { return r.offset >= tip; });
+          read->records.erase(past, read->records.end());
+          next = tip;
+        }
         record_count = read->records.size();
         if (next < tip && !read->records.empty()) behind = std::max<int64_t>(0, wall - read->records.back().arrival_ms);
         for (const storage::StoredRecord& r : read->records) record_bytes += r.data.size() + r.partition_key.size();

@@ -256,6 +256,12 @@ class Registry {
   Result<GetRecordsOutcome> GetRecords(std::string_view iterator, size_t limit, const StreamCheck& authorize = {},
                                        const StreamCheck& read_fault = {}) const;
 
+  // The end of a shard's log that reads may serve: its acknowledged end,
+  // bounded in cluster mode by what a majority of its replicas holds
+  // (Replicator::CommittedEnd), so that no record read can vanish in a
+  // failover. GetRecords and fan-out read below it only.
+  model::LogOffset ReadableEnd(const StreamRef& stream, model::ShardIndex shard, const storage::ShardLog& log) const;
+
   // Applies due state transitions, on-demand scaling and retention now (the
   // maintenance thread calls this; tests may too).
   void RunMaintenance();

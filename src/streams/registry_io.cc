@@ -424,6 +424,7 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
   std::vector<ShardMeta> children;
   uint32_t epoch = 0;
   Status authorized;
+  std::optional<ReplicatedShard> replicated;  // cluster mode: reads stop at the committed end
   Status st = WithStream(ref, [&](const Stream& s) {
     if (authorize) {
       authorized = authorize(s);
@@ -445,6 +446,9 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
     stream_metrics = s.metrics();
     shard_metrics = s.ShardMetricsFor(shard);
     log = s.Log(shard);
+    if (options_.replicator != nullptr) {
+      replicated = ReplicatedShard{s.meta().account, s.meta().region, s.meta().name, shard};
+    }
     end_offset = meta->end_offset;
     epoch = s.meta().epoch;
     if (end_offset) {
@@ -467,13 +471,28 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
   out.epoch = epoch;
   model::LogOffset from = std::max(state->offset, log->StartOffset());
   model::LogOffset tip = log->EndOffset();
-  // Read even at the tip: a log that failed verification reports it there
-  // (InternalFailure) instead of looking empty.
-  auto read = log->ReadViews(from, limits);
-  if (!read.ok()) return read.status();
-  out.records = std::move(read->records);
-  model::LogOffset next = std::max(from, read->next_offset);
-  out.bytes = std::move(*read);
+  model::LogOffset next = from;
+  // Cluster mode: nothing at or past the committed end is served (it could
+  // vanish in a failover), and nothing at all is read there (a new leader
+  // may be truncating it).
+  const model::LogOffset readable =
+      replicated ? std::min(tip, options_.replicator->CommittedEnd(*replicated, *log)) : tip;
+  if (from < readable || readable == tip) {
+    // Read even at the tip: a log that failed verification reports it there
+    // (InternalFailure) instead of looking empty.
+    auto read = log->ReadViews(from, limits);
+    if (!read.ok()) return read.status();
+    out.records = std::move(read->records);
+    next = std::max(from, read->next_offset);
+    if (readable < tip && next > readable) {
+      auto past = std::find_if(out.records.begin(), out.records.end(),
+                               [&](const storage::RecordView& r) { return r.offset >= readable; });
+      out.records.erase(past, out.records.end());
+      next = readable;
+    }
+    out.bytes = std::move(*read);
+  }
+  tip = readable;
   if (next < tip && !out.records.empty()) {
     out.millis_behind_latest = std::max<int64_t>(0, now - out.records.back().arrival_ms);
   }
@@ -496,7 +515,8 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
   bool at_end = false;
   if (end_offset) {
     model::LogOffset acked = log->EndOffset();
-    at_end = next >= *end_offset || (next >= acked && log->AssignedEndOffset() == acked);
+    const bool settled = !replicated || options_.replicator->CommittedEnd(*replicated, *log) >= acked;
+    at_end = next >= *end_offset || (next >= acked && settled && log->AssignedEndOffset() == acked);
   }
   if (at_end) {
     out.children = std::move(children);
@@ -507,6 +527,14 @@ Result<GetRecordsOutcome> Registry::GetRecords(std::string_view iterator, size_t
     out.next_iterator = EncodeIterator(*tokens_, it);
   }
   return out;
+}
+
+model::LogOffset Registry::ReadableEnd(const StreamRef& stream, model::ShardIndex shard,
+                                       const storage::ShardLog& log) const {
+  model::LogOffset end = log.EndOffset();
+  if (options_.replicator == nullptr) return end;
+  return std::min(
+      end, options_.replicator->CommittedEnd(ReplicatedShard{stream.account, stream.region, stream.name, shard}, log));
 }
 
 Status Registry::AdmitShardIterator(const Stream& stream, model::ShardIndex shard) const {

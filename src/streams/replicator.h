@@ -40,6 +40,12 @@ class Replicator {
   // records (kUnavailable: no majority in time, or a newer leadership).
   virtual void Replicate(const ReplicatedShard& shard, std::shared_ptr<storage::ShardLog> log, storage::Offset end,
                          int64_t authority, std::function<void(Status)> done) = 0;
+  // The end of the shard's log that reads on this node may serve: the
+  // prefix a majority of the replica set holds durably in the leadership
+  // this node holds now, so that no record served can vanish in a failover
+  // (docs/formats/replication.md, "Reads"). 0 on a node that does not lead
+  // the shard; `log`'s own acknowledged end at most.
+  virtual storage::Offset CommittedEnd(const ReplicatedShard& shard, const storage::ShardLog& log) const = 0;
 };
 
 }  // namespace spate::streams

@@ -141,6 +141,14 @@ void ReplicaServer::Handle(const std::shared_ptr<Conn>& conn, FrameType type, st
   }
   auto log = logs_->LogFor(req->shard_key);
   if (!log.ok()) {
+    if (req->type == FrameType::kFetch) {
+      Batches none;
+      none.id = req->id;
+      none.code = log.status().code();
+      none.message = log.status().message();
+      conn->Send(EncodeBatches(none));
+      return;
+    }
     conn->Send(EncodeReply(ErrorReply(req->id, log.status())));
     return;
   }
@@ -177,6 +185,29 @@ void ReplicaServer::Handle(const std::shared_ptr<Conn>& conn, FrameType type, st
         reply.message = s.message();
       }
       conn->Send(EncodeReply(reply));
+      return;
+    }
+    case FrameType::kFetch: {
+      // A new leader catching up from this replica (rule 5): acknowledged
+      // batches only, as stored.
+      Batches out;
+      out.id = id;
+      out.start = shard->StartOffset().value();
+      out.durable = shard->EndOffset().value();
+      out.epoch = shard->Epoch();
+      if (req->epoch < shard->Epoch()) {
+        out.code = ErrorCode::kConcurrentModification;
+        out.message = "fenced: this replica has seen epoch " + std::to_string(shard->Epoch());
+      } else {
+        auto got = shard->ReadBatches(storage::Offset(req->offset), kFetchBytes);
+        if (got.ok()) {
+          out.batches = std::move(*got);
+        } else {
+          out.code = got.status().code();
+          out.message = got.status().message();
+        }
+      }
+      conn->Send(EncodeBatches(out));
       return;
     }
     default: conn->socket.Shutdown();

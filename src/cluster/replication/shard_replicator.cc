@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 
 #include "base/log.h"
+#include "cluster/replication/replica_client.h"
 #include "cluster/shard_leaders.h"
 #include "model/types.h"
 #include "storage/format.h"
@@ -74,6 +76,8 @@ void ShardReplicator::Replicate(const streams::ReplicatedShard& shard, std::shar
         FenceLocked(sh, authority, &ready);
         sh.epoch = authority;
         sh.fenced = false;
+        sh.first_own_end = UINT64_MAX;
+        sh.committed = 0;
         for (Follower& f : sh.followers) ResetLocked(f, false);
       }
       sh.log = std::move(log);
@@ -106,6 +110,7 @@ void ShardReplicator::Replicate(const streams::ReplicatedShard& shard, std::shar
                                                    std::to_string(epoch) + ")"));
         });
       } else {
+        sh.first_own_end = std::min(sh.first_own_end, end.value());
         Waiter w{end.value(), NowMs() + options_.ack_timeout_ms, std::move(done)};
         auto at = std::upper_bound(sh.waiters.begin(), sh.waiters.end(), w.end,
                                    [](uint64_t e, const Waiter& x) { return e < x.end; });
@@ -142,8 +147,34 @@ void ShardReplicator::ResetLocked(Follower& f, bool delay) {
   f.retry_at_ms = delay ? NowMs() + options_.retry_ms : 0;
 }
 
+storage::Offset ShardReplicator::CommittedEnd(const streams::ReplicatedShard& shard,
+                                              const storage::ShardLog& log) const {
+  const std::string key = ShardKey(shard.account, shard.region, shard.stream, model::ShardIdName(shard.shard));
+  auto set = placement_->ReplicasOf(key);
+  if (!set || set->leader != placement_->SelfId()) return storage::Offset(0);
+  if (set->replicas.size() <= 1) return log.EndOffset();
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = shards_.find(key);
+  if (it == shards_.end() || it->second->epoch != set->epoch || it->second->fenced) return storage::Offset(0);
+  return std::min(log.EndOffset(), storage::Offset(it->second->committed));
+}
+
 void ShardReplicator::CollectReadyLocked(Shard& sh, std::vector<Done>* out) {
   const size_t need = sh.replicas / 2 + 1;
+  if (sh.log != nullptr) {
+    // The need-th largest durable end among the replicas is held by a
+    // majority (every log is a prefix of the leader's once matched).
+    std::vector<uint64_t> ends{sh.log->EndOffset().value()};
+    for (const Follower& f : sh.followers) {
+      if (f.phase == Phase::kStreaming) ends.push_back(f.durable);
+    }
+    if (ends.size() >= need) {
+      std::nth_element(ends.begin(), ends.begin() + static_cast<ptrdiff_t>(need - 1), ends.end(),
+                       std::greater<uint64_t>());
+      const uint64_t held = ends[need - 1];
+      if (held >= sh.first_own_end) sh.committed = std::max(sh.committed, held);
+    }
+  }
   size_t taken = 0;
   for (const Waiter& w : sh.waiters) {
     size_t have = 1;  // the leader's own log: Replicate runs once it is durable
@@ -180,15 +211,8 @@ uint64_t ShardReplicator::BoundaryAtOrBelow(const storage::ShardLog& log, uint64
 Result<std::shared_ptr<Socket>> ShardReplicator::Dial(const std::string& node) {
   auto address = placement_->AddressOf(node);
   if (!address) return Status(ErrorCode::kUnavailable, "node " + node + " is not registered");
-  SPATE_ASSIGN_OR_RETURN(Socket s, Connect(*address, options_.connect_timeout_ms));
-  SetReceiveTimeout(s, options_.connect_timeout_ms);
-  SPATE_ASSIGN_OR_RETURN(auto challenge, ReadFrame(s));
-  if (challenge.first != FrameType::kChallenge) return Status(ErrorCode::kSerialization, "expected CHALLENGE");
-  SPATE_ASSIGN_OR_RETURN(auto nonce, DecodeChallenge(challenge.second));
-  SPATE_TRY(WriteAll(s, EncodeHello(placement_->SelfId(), HelloMac(options_.secret, nonce, placement_->SelfId()))));
-  SPATE_ASSIGN_OR_RETURN(auto ok, ReadFrame(s));
-  if (ok.first != FrameType::kHelloOk) return Status(ErrorCode::kSerialization, "expected HELLO_OK");
-  SetReceiveTimeout(s, 0);
+  SPATE_ASSIGN_OR_RETURN(Socket s,
+                         DialReplica(*address, options_.secret, placement_->SelfId(), options_.connect_timeout_ms));
   return std::make_shared<Socket>(std::move(s));
 }
 

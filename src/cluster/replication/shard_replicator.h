@@ -54,6 +54,15 @@ class ShardReplicator final : public streams::Replicator {
   void Replicate(const streams::ReplicatedShard& shard, std::shared_ptr<storage::ShardLog> log, storage::Offset end,
                  int64_t authority, std::function<void(Status)> done) override;
 
+  // The end of the prefix of the shard's log that a majority of its
+  // replica set holds durably, as known to this node while it leads the
+  // shard in the leadership of the Placement's epoch; counted only from the
+  // first batch of that leadership on (Raft's rule: entries of earlier
+  // leaderships are committed by one of the current one), and never past
+  // `log`'s own acknowledged end. A single-replica set: the log's end. Not
+  // the leader, or a leadership that has replicated nothing yet: 0.
+  storage::Offset CommittedEnd(const streams::ReplicatedShard& shard, const storage::ShardLog& log) const override;
+
   // The durable end `node` has acknowledged for `shard_key` in the current
   // leadership (status, tests); nullopt until its log matches the leader's.
   std::optional<storage::Offset> FollowerDurableEnd(std::string_view shard_key, std::string_view node) const;
@@ -90,6 +99,10 @@ class ShardReplicator final : public streams::Replicator {
     std::vector<Follower> followers;
     std::vector<Waiter> waiters;  // sorted by end
     bool fenced = false;          // a replica has seen a higher epoch
+    // The end of this leadership's first batch, and the largest end a
+    // majority has held since (CommittedEnd).
+    uint64_t first_own_end = UINT64_MAX;
+    uint64_t committed = 0;
   };
   struct Sent {
     std::string shard_key;

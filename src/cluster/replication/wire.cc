@@ -96,6 +96,24 @@ std::string EncodeReply(const Reply& r) {
   return Finish(std::move(f));
 }
 
+std::string EncodeBatches(const Batches& b) {
+  size_t bytes = 0;
+  for (const std::string& x : b.batches) bytes += 4 + x.size();
+  std::string f = Begin(FrameType::kBatches);
+  f.reserve(kFrameHeaderBytes + 64 + bytes);
+  util::PutFixed64(&f, b.id);
+  f.push_back(static_cast<char>(b.code));
+  util::PutFixed64(&f, b.start);
+  util::PutFixed64(&f, b.durable);
+  util::PutFixed64(&f, static_cast<uint64_t>(b.epoch));
+  PutStr16(&f, std::string_view(b.message).substr(0, 1024));
+  for (const std::string& x : b.batches) {
+    util::PutFixed32(&f, static_cast<uint32_t>(x.size()));
+    f.append(x);
+  }
+  return Finish(std::move(f));
+}
+
 std::array<uint8_t, kMacBytes> HelloMac(std::string_view secret, const std::array<uint8_t, kNonceBytes>& nonce,
                                         std::string_view node_id) {
   std::string msg(kMacLabel);
@@ -137,6 +155,7 @@ Result<Request> DecodeRequest(FrameType type, std::string_view body) {
     case FrameType::kAppend: r.batch = body; return r;
     case FrameType::kProbe:
     case FrameType::kTruncate:
+    case FrameType::kFetch:
       if (!util::GetFixed64(&body, &r.offset) || !body.empty()) return Malformed("request");
       return r;
     default: return Malformed("request");
@@ -161,6 +180,30 @@ Result<Reply> DecodeReply(std::string_view body) {
   r.at_epoch = static_cast<int64_t>(at_epoch);
   r.message = std::string(message);
   return r;
+}
+
+Result<Batches> DecodeBatches(std::string_view body) {
+  Batches b;
+  uint64_t epoch = 0;
+  std::string_view message;
+  if (!util::GetFixed64(&body, &b.id) || body.empty()) return Malformed("BATCHES");
+  uint8_t code = static_cast<uint8_t>(body[0]);
+  body.remove_prefix(1);
+  if (code > static_cast<uint8_t>(ErrorCode::kInternal)) return Malformed("BATCHES");
+  b.code = static_cast<ErrorCode>(code);
+  if (!util::GetFixed64(&body, &b.start) || !util::GetFixed64(&body, &b.durable) || !util::GetFixed64(&body, &epoch) ||
+      !GetStr16(&body, &message)) {
+    return Malformed("BATCHES");
+  }
+  b.epoch = static_cast<int64_t>(epoch);
+  b.message = std::string(message);
+  while (!body.empty()) {
+    uint32_t n = 0;
+    if (!util::GetFixed32(&body, &n) || n > body.size()) return Malformed("BATCHES");
+    b.batches.emplace_back(body.substr(0, n));
+    body.remove_prefix(n);
+  }
+  return b;
 }
 
 Result<std::pair<uint32_t, FrameType>> DecodeFrameHeader(const char* header) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -35,8 +36,14 @@ enum class FrameType : uint8_t {
   kAppend = 10,    // u64 request, i64 epoch, str16 shard key, batch (the rest)
   kProbe = 11,     // u64 request, i64 epoch, str16 shard key, u64 at
   kTruncate = 12,  // u64 request, i64 epoch, str16 shard key, u64 end
+  kFetch = 13,     // u64 request, i64 epoch, str16 shard key, u64 from (a new leader catching up)
   kReply = 20,     // u64 request, u8 code, u64 start, u64 end, u64 durable, i64 epoch, i64 at_epoch, str16 message
+  kBatches = 21,   // u64 request, u8 code, u64 start, u64 durable, i64 epoch, str16 message, (u32 size, batch)*
 };
+
+// The most batch bytes one BATCHES frame carries (a single larger batch
+// travels alone).
+inline constexpr size_t kFetchBytes = 1u << 20;
 
 // The fields shared by APPEND, PROBE and TRUNCATE.
 struct Request {
@@ -44,7 +51,7 @@ struct Request {
   uint64_t id = 0;
   int64_t epoch = 0;  // the sender's leadership epoch
   std::string_view shard_key;
-  uint64_t offset = 0;     // PROBE: at; TRUNCATE: end
+  uint64_t offset = 0;     // PROBE: at; TRUNCATE: end; FETCH: from
   std::string_view batch;  // APPEND
 };
 
@@ -59,12 +66,25 @@ struct Reply {
   std::string message;
 };
 
+// The answer to a FETCH: the replica's acknowledged batches from the
+// requested offset on, byte for byte as stored.
+struct Batches {
+  uint64_t id = 0;
+  ErrorCode code = ErrorCode::kOk;
+  uint64_t start = 0;    // the replica's first retained offset
+  uint64_t durable = 0;  // its acknowledged (fsynced) end
+  int64_t epoch = 0;     // the highest epoch it has seen
+  std::string message;
+  std::vector<std::string> batches;  // in offset order, starting at `from`; empty at its end
+};
+
 // Whole frames, header included.
 std::string EncodeChallenge(const std::array<uint8_t, kNonceBytes>& nonce);
 std::string EncodeHello(std::string_view node_id, const std::array<uint8_t, kMacBytes>& mac);
 std::string EncodeHelloOk();
 std::string EncodeRequest(const Request& r);
 std::string EncodeReply(const Reply& r);
+std::string EncodeBatches(const Batches& b);
 
 // HMAC-SHA256(secret, kMacLabel || nonce || node id).
 std::array<uint8_t, kMacBytes> HelloMac(std::string_view secret, const std::array<uint8_t, kNonceBytes>& nonce,
@@ -81,6 +101,7 @@ struct Hello {
 Result<Hello> DecodeHello(std::string_view body);
 Result<Request> DecodeRequest(FrameType type, std::string_view body);
 Result<Reply> DecodeReply(std::string_view body);
+Result<Batches> DecodeBatches(std::string_view body);
 
 // Reads the 5-byte header: body length and type. kSerialization when the
 // length exceeds kMaxFrameBody.

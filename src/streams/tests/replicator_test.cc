@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "storage/format.h"
+#include "streams/read_outcome.h"
 #include "streams/tests/registry_fixture.h"
 #include "streams/write_gate.h"
 
@@ -46,6 +47,15 @@ class HeldReplicator final : public Replicator {
       waiting_.reset();
     }
   }
+  storage::Offset CommittedEnd(const ReplicatedShard&, const storage::ShardLog& log) const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return std::min(log.EndOffset(), committed_);
+  }
+  // What CommittedEnd answers (at most the log's end).
+  void SetCommitted(storage::Offset end) {
+    std::lock_guard<std::mutex> l(mu_);
+    committed_ = end;
+  }
   // Waits for the next call (or returns the one already made).
   Call Next() {
     std::future<void> f;
@@ -64,7 +74,8 @@ class HeldReplicator final : public Replicator {
   }
 
  private:
-  std::mutex mu_;
+  mutable std::mutex mu_;
+  storage::Offset committed_{UINT64_MAX};
   std::vector<Call> calls_;
   std::optional<std::promise<void>> waiting_;
 };
@@ -163,6 +174,59 @@ TEST_F(ReplicatorHookTest, AResendOfAStampedBatchWhoseReplicationFailedIsNotAppe
   EXPECT_EQ((*out)[0].sequence.ToString(),
             model::SequenceNumber::OfRecord(model::ShardIndex{0}, MetaOf(ref_).epoch, model::LogOffset(1)).ToString());
   EXPECT_EQ(registry_->Find(ref_).stream->Log(model::ShardIndex{0})->EndOffset(), storage::Offset(2));
+}
+
+TEST_F(ReplicatorHookTest, GetRecordsStopsAtTheCommittedEnd) {
+  for (const char* data : {"1", "2", "3"}) {
+    auto put = PutAsync({{"k", data, std::nullopt}});
+    replicator_.Next().done(Status::Ok());
+    ASSERT_TRUE(put.get().ok());
+  }
+  std::string from_start;
+  ASSERT_TRUE(registry_
+                  ->WithStream(ref_,
+                               [&](const Stream& s) {
+                                 from_start = registry_->MakeIterator(s, model::ShardIndex{0}, model::LogOffset(0));
+                                 return Status::Ok();
+                               })
+                  .ok());
+  auto datas = [](const GetRecordsOutcome& out) {
+    std::vector<std::string> v;
+    for (const auto& r : out.records) v.emplace_back(r.data);
+    return v;
+  };
+  // Nothing committed (a node that does not lead the shard): nothing served,
+  // and the iterator stays where it was.
+  replicator_.SetCommitted(storage::Offset(0));
+  auto none = registry_->GetRecords(from_start, 100);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->records.empty());
+  // Two of the three records on a majority: only they are served.
+  replicator_.SetCommitted(storage::Offset(2));
+  auto first = registry_->GetRecords(*none->next_iterator, 100);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(datas(*first), (std::vector<std::string>{"1", "2"}));
+  auto then = registry_->GetRecords(*first->next_iterator, 100);
+  ASSERT_TRUE(then.ok());
+  EXPECT_TRUE(then->records.empty());
+  replicator_.SetCommitted(storage::Offset(3));
+  auto rest = registry_->GetRecords(*then->next_iterator, 100);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(datas(*rest), (std::vector<std::string>{"3"}));
+  const std::shared_ptr<storage::ShardLog> log = [&] {
+    std::shared_ptr<storage::ShardLog> l;
+    EXPECT_TRUE(registry_
+                    ->WithStream(ref_,
+                                 [&](const Stream& s) {
+                                   l = s.Log(model::ShardIndex{0});
+                                   return Status::Ok();
+                                 })
+                    .ok());
+    return l;
+  }();
+  EXPECT_EQ(registry_->ReadableEnd(ref_, model::ShardIndex{0}, *log), model::LogOffset(3));
+  replicator_.SetCommitted(storage::Offset(1));
+  EXPECT_EQ(registry_->ReadableEnd(ref_, model::ShardIndex{0}, *log), model::LogOffset(1));
 }
 
 }  // namespace

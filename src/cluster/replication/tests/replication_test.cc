@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "cluster/leader_sync.h"
 #include "cluster/placement.h"
 #include "cluster/replication/replica_server.h"
 #include "cluster/replication/shard_replicator.h"
@@ -331,6 +332,130 @@ TEST_F(ReplicationTest, TheStateOfAShardNoLongerLedHereIsForgotten) {
   // The shard is gone (its stream deleted): forgotten as well.
   N("n1").placement->Clear();
   EXPECT_TRUE(Eventually([&] { return N("n1").replicator->ShardCount() == 0; }));
+}
+
+// Rule 5: a node that won the leadership catches up before it serves.
+class LeaderSyncTest : public ReplicationTest {
+ protected:
+  void TearDown() override {
+    syncs_.clear();
+    ReplicationTest::TearDown();
+  }
+  // `node` leads under `epoch` with `replicas` and runs the catch-up.
+  LeaderSync& Claim(const std::string& node, int64_t epoch, std::vector<std::string> replicas) {
+    Lead(node, epoch, std::move(replicas));
+    LeaderSyncOptions o;
+    o.secret = kSecret;
+    o.retry_ms = 20;
+    auto& slot = syncs_[node];
+    slot.reset();
+    slot = std::make_unique<LeaderSync>(N(node).placement.get(), N(node).logs.get(), N(node).replicator.get(), o);
+    return *slot;
+  }
+  bool BecomesReady(LeaderSync& sync, int64_t epoch) {
+    return Eventually([&] { return sync.Ready(kKey, epoch); });
+  }
+  // The user records' data in a log, in order (the leadership markers left out).
+  static std::vector<std::string> Datas(const storage::ShardLog& log) {
+    auto r = log.Read(log.StartOffset(), storage::ReadLimits{100000, SIZE_MAX});
+    EXPECT_TRUE(r.ok());
+    std::vector<std::string> out;
+    for (const auto& rec : r->records) {
+      if (!rec.partition_key.empty()) out.push_back(rec.data);
+    }
+    return out;
+  }
+  // An append under `epoch` to `node`'s log alone (never acknowledged).
+  void LocalOnly(const std::string& node, int64_t epoch, const std::string& data) {
+    std::promise<bool> p;
+    std::vector<storage::RecordInput> in{{"pk", data}};
+    storage::AppendOptions o;
+    o.epoch = epoch;
+    N(node).log->Append(in, 5000, o, [&](Result<storage::AppendResult> r) { p.set_value(r.ok()); });
+    ASSERT_TRUE(p.get_future().get());
+  }
+
+  std::map<std::string, std::unique_ptr<LeaderSync>> syncs_;
+};
+
+TEST_F(LeaderSyncTest, ALaggingClaimantCopiesEveryAcknowledgedBatchBeforeItServes) {
+  // n1 leads with n3 down: everything acknowledged is on n1 and n2 only.
+  N("n3").server.reset();
+  Lead("n1", 5, {"n1", "n2", "n3"});
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(Put("n1", 5).ok());
+  ASSERT_TRUE(SameLog("n1", "n2"));
+  const auto acknowledged = Datas(*N("n1").log);
+  // n1 dies; n3 comes back with an empty log and wins the leader key.
+  N("n1").replicator.reset();
+  N("n1").server.reset();
+  StartServer("n3");
+  ASSERT_EQ(N("n3").log->EndOffset(), storage::Offset(0));
+  LeaderSync& sync = Claim("n3", 8, {"n1", "n2", "n3"});
+  EXPECT_FALSE(sync.Ready(kKey, 8));  // the first ask starts the catch-up
+  EXPECT_FALSE(sync.Ready(kKey, 7));  // an older leadership is never ready
+  ASSERT_TRUE(BecomesReady(sync, 8));
+  EXPECT_EQ(Datas(*N("n3").log), acknowledged);
+  // Its marker comes after them, under its epoch, and n2 gets it too.
+  EXPECT_EQ(N("n3").log->BatchAt(storage::Offset(N("n3").log->EndOffset().value() - 1))->epoch, 8);
+  EXPECT_TRUE(SameLog("n3", "n2"));
+  ASSERT_TRUE(Put("n3", 8).ok());
+  EXPECT_TRUE(
+      Eventually([&] { return N("n3").replicator->CommittedEnd(kShard, *N("n3").log) == N("n3").log->EndOffset(); }));
+}
+
+TEST_F(LeaderSyncTest, AClaimantsDivergentTailIsCutAndTheNewerLogCopied) {
+  Lead("n1", 5, {"n1", "n2", "n3"});
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(Put("n1", 5).ok());
+  ASSERT_TRUE(SameLog("n1", "n2"));
+  ASSERT_TRUE(SameLog("n1", "n3"));
+  // n1 appends two batches nobody else gets, then is cut off; n2 leads under
+  // epoch 7 with n3 and writes more.
+  N("n1").replicator.reset();
+  LocalOnly("n1", 5, "unacknowledged-1");
+  LocalOnly("n1", 5, "unacknowledged-2");
+  Lead("n2", 7, {"n2", "n3"});
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Put("n2", 7).ok());
+  ASSERT_TRUE(SameLog("n2", "n3"));
+  const auto expected = Datas(*N("n2").log);
+  // n2 dies; n1 wins the key under epoch 9. Its log's last epoch (5) is
+  // behind n3's (7): it cuts its tail and copies n3's.
+  N("n2").replicator.reset();
+  N("n2").server.reset();
+  N("n1").replicator.reset();
+  LeaderSync& sync = Claim("n1", 9, {"n1", "n2", "n3"});
+  ASSERT_TRUE(BecomesReady(sync, 9));
+  EXPECT_EQ(Datas(*N("n1").log), expected);
+  EXPECT_EQ(N("n1").log->Epoch(), 9);
+}
+
+TEST_F(LeaderSyncTest, NoMajorityNoService) {
+  Lead("n1", 5, {"n1", "n2", "n3"});
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Put("n1", 5).ok());
+  N("n2").server.reset();
+  N("n3").server.reset();
+  N("n1").replicator.reset();
+  LeaderSync& sync = Claim("n1", 6, {"n1", "n2", "n3"});
+  // Several attempts (retry_ms 20) without a majority: never ready.
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_FALSE(sync.Ready(kKey, 6));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // One replica back makes two of three: it serves.
+  StartServer("n2");
+  EXPECT_TRUE(BecomesReady(sync, 6));
+}
+
+TEST_F(LeaderSyncTest, AClaimantFencedByAHigherEpochNeverServes) {
+  Lead("n2", 9, {"n1", "n2", "n3"});
+  ASSERT_TRUE(Put("n2", 9).ok());
+  ASSERT_TRUE(SameLog("n2", "n1"));
+  ASSERT_TRUE(SameLog("n2", "n3"));
+  // n1 believes it won under epoch 6, which both replicas have seen past.
+  LeaderSync& sync = Claim("n1", 6, {"n1", "n2", "n3"});
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_FALSE(sync.Ready(kKey, 6));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 }  // namespace

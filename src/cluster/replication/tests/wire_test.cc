@@ -70,6 +70,58 @@ TEST(WireTest, ReplyRoundTrips) {
   EXPECT_EQ(d->message, "fenced");
 }
 
+TEST(WireTest, FetchAndBatchesRoundTrip) {
+  Request q;
+  q.type = FrameType::kFetch;
+  q.id = 11;
+  q.epoch = 8;
+  q.shard_key = "k";
+  q.offset = 300;
+  std::string f = EncodeRequest(q);
+  auto d = DecodeRequest(TypeOf(f), Body(f));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->type, FrameType::kFetch);
+  EXPECT_EQ(d->offset, 300u);
+
+  Batches b;
+  b.id = 11;
+  b.start = 2;
+  b.durable = 400;
+  b.epoch = 7;
+  b.batches = {std::string("first\0batch", 11), "", std::string(70000, 'x')};
+  f = EncodeBatches(b);
+  ASSERT_EQ(TypeOf(f), FrameType::kBatches);
+  auto got = DecodeBatches(Body(f));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->id, 11u);
+  EXPECT_EQ(got->code, ErrorCode::kOk);
+  EXPECT_EQ(got->start, 2u);
+  EXPECT_EQ(got->durable, 400u);
+  EXPECT_EQ(got->epoch, 7);
+  EXPECT_EQ(got->batches, b.batches);
+
+  Batches refused;
+  refused.id = 12;
+  refused.code = ErrorCode::kConcurrentModification;
+  refused.message = "fenced";
+  f = EncodeBatches(refused);
+  got = DecodeBatches(Body(f));
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->code, ErrorCode::kConcurrentModification);
+  EXPECT_EQ(got->message, "fenced");
+  EXPECT_TRUE(got->batches.empty());
+}
+
+TEST(WireTest, ABatchesFrameWithATruncatedBatchIsRefused) {
+  Batches b;
+  b.batches = {"0123456789"};
+  std::string f = EncodeBatches(b);
+  for (size_t cut = 1; cut <= 10; ++cut) {
+    EXPECT_FALSE(DecodeBatches(Body(f).substr(0, Body(f).size() - cut)).ok()) << cut;
+  }
+  EXPECT_FALSE(DecodeBatches(std::string_view(Body(f).data(), 5)).ok());
+}
+
 TEST(WireTest, TruncatedOrTrailingBytesAreRefused) {
   Request p;
   p.type = FrameType::kProbe;
