@@ -2,29 +2,13 @@
 
 #include <algorithm>
 
+#include "cluster/shard_leaders.h"
+#include "model/types.h"
+
 namespace spate::cluster {
 namespace {
 
 using protocol::Value;
-
-// "<account>/<region>/<stream>/<shard id>": the stream name may not hold '/'
-// (Kinesis' StreamName pattern), so the parts split at the slashes.
-struct ShardKeyParts {
-  std::string account, region, stream, shard_id;
-};
-
-ShardKeyParts SplitShardKey(std::string_view key) {
-  ShardKeyParts out;
-  std::string* parts[] = {&out.account, &out.region, &out.stream};
-  for (std::string* p : parts) {
-    size_t slash = key.find('/');
-    if (slash == std::string_view::npos) break;
-    *p = std::string(key.substr(0, slash));
-    key.remove_prefix(slash + 1);
-  }
-  out.shard_id = std::string(key);
-  return out;
-}
 
 Value StringList(const std::vector<std::string>& list) {
   Value out = Value::MakeArray();
@@ -56,12 +40,13 @@ Value DescribeClusterOutput(const ClusterState& state) {
   out.Set("Nodes", std::move(nodes));
   Value shards = Value::MakeArray();
   for (const ClusterState::Shard& s : state.shards) {
-    ShardKeyParts parts = SplitShardKey(s.shard_key);
+    auto parts = ParseShardKey(s.shard_key);
+    if (!parts) continue;  // not a shard key: nothing the answer could name
     Value v = Value::MakeObject();
-    v.Set("AccountId", Value::String(parts.account));
-    v.Set("Region", Value::String(parts.region));
-    v.Set("StreamName", Value::String(parts.stream));
-    v.Set("ShardId", Value::String(parts.shard_id));
+    v.Set("AccountId", Value::String(parts->account));
+    v.Set("Region", Value::String(parts->region));
+    v.Set("StreamName", Value::String(parts->stream));
+    v.Set("ShardId", Value::String(model::ShardIdName(parts->shard)));
     if (!s.leader.empty()) {
       v.Set("Leader", Value::String(s.leader));
       v.Set("LeaderEpoch", Value::Int(s.epoch));
