@@ -171,8 +171,12 @@ void Http1Connection::Dispatch() {
 }
 
 bool Http1Connection::ReserveBody() {
-  // Capacity, not size: a Content-Length body is reserved up front.
-  if (reservation_.GrowTo(parser_.request().body.capacity(), &reserved_bytes_, limits_)) return true;
+  // Capacity, not size: a Content-Length body is reserved up front. The
+  // budgets are in body bytes: the parser's read-ahead slack past the body
+  // (kBodySlackBytes) is not counted, so a body of exactly the budget fits.
+  const size_t capacity = parser_.request().body.capacity();
+  const size_t counted = capacity > kBodySlackBytes ? capacity - kBodySlackBytes : capacity;
+  if (reservation_.GrowTo(counted, &reserved_bytes_, limits_)) return true;
   HttpRequest head;
   head.method = parser_.request().method;
   head.target = parser_.request().target;
