@@ -33,16 +33,7 @@ struct ClusterFlags {
 };
 
 Outcome<Value> Call(KinesisClient& client, std::string_view operation, const Value& in) {
-  std::string body;
-  protocol::WriteJson(in, &body);
-  Outcome<std::string> out = client.CallJson(std::string(kTargetPrefix) + std::string(operation), kSigningName, body);
-  if (!out.ok()) return out.error();
-  if (out.value().find_first_not_of(" \t\r\n") == std::string::npos) return Value::MakeObject();
-  auto parsed = protocol::ParseJson(out.value());
-  if (!parsed.ok() || !parsed.value().is_object()) {
-    return ApiError{"InvalidResponse", std::string(operation) + " answered something other than a JSON object", 200};
-  }
-  return std::move(parsed).value();
+  return CallJsonApi(client, kTargetPrefix, kSigningName, operation, in);
 }
 
 std::string Pad(std::string s, size_t width) {

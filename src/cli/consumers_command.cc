@@ -44,17 +44,7 @@ struct ConsumerInfo {
 };
 
 Outcome<Value> Call(KinesisClient& client, std::string_view operation, const Value& in) {
-  std::string body;
-  protocol::WriteJson(in, &body);
-  Outcome<std::string> out = client.CallJson(std::string(kTargetPrefix) + std::string(operation), kSigningName, body);
-  if (!out.ok()) return out.error();
-  // DeregisterStreamConsumer answers an empty body, as AWS does.
-  if (out.value().find_first_not_of(" \t\r\n") == std::string::npos) return Value::MakeObject();
-  auto parsed = protocol::ParseJson(out.value());
-  if (!parsed.ok() || !parsed.value().is_object()) {
-    return ApiError{"InvalidResponse", std::string(operation) + " answered something other than a JSON object", 200};
-  }
-  return std::move(parsed).value();
+  return CallJsonApi(client, kTargetPrefix, kSigningName, operation, in);
 }
 
 // A Consumer or ConsumerDescription shape (timestamps are epoch seconds,

@@ -9,6 +9,8 @@
 #include <ctime>
 #include <thread>
 
+#include "protocol/json_codec.h"
+
 namespace spate::cli {
 namespace {
 
@@ -114,6 +116,21 @@ std::string IsoTime(int64_t unix_ms) {
   char out[48];
   std::snprintf(out, sizeof out, "%s.%03dZ", date, static_cast<int>(ms));
   return out;
+}
+
+Outcome<protocol::Value> CallJsonApi(KinesisClient& client, std::string_view target_prefix,
+                                     std::string_view signing_name, std::string_view operation,
+                                     const protocol::Value& in) {
+  std::string body;
+  protocol::WriteJson(in, &body);
+  Outcome<std::string> out = client.CallJson(std::string(target_prefix) + std::string(operation), signing_name, body);
+  if (!out.ok()) return out.error();
+  if (out.value().find_first_not_of(" \t\r\n") == std::string::npos) return protocol::Value::MakeObject();
+  auto parsed = protocol::ParseJson(out.value());
+  if (!parsed.ok() || !parsed.value().is_object()) {
+    return ApiError{"InvalidResponse", std::string(operation) + " answered something other than a JSON object", 200};
+  }
+  return std::move(parsed).value();
 }
 
 }  // namespace spate::cli

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/value.h"
 #include "spate/kinesis_client.h"
 
 namespace spate::cli {
@@ -20,6 +21,15 @@ namespace spate::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+
+// One call of a JSON API through the client: `in` as the body, the target
+// `target_prefix` + `operation` (e.g. "Firehose_20150804." and
+// "ListDeliveryStreams"), signed for `signing_name`. An empty answer is an
+// empty object (DeregisterStreamConsumer's, as AWS's); anything but a JSON
+// object is an InvalidResponse error.
+Outcome<protocol::Value> CallJsonApi(KinesisClient& client, std::string_view target_prefix,
+                                     std::string_view signing_name, std::string_view operation,
+                                     const protocol::Value& in);
 
 class Context {
  public:

@@ -16,6 +16,7 @@ namespace spate::cluster {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::Eventually;
 
 constexpr int kShards = 4;
 
@@ -94,15 +95,6 @@ class CoordinatorOpsTest : public ::testing::Test {
       for (const KeyValue& kv : r->kvs) ++out[kv.value];
     }
     return out;
-  }
-  template <typename F>
-  static bool Eventually(F cond, std::chrono::milliseconds limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (cond()) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return cond();
   }
 
   testing::EtcdProcess etcd_;

@@ -17,6 +17,7 @@ namespace spate::cluster {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::Eventually;
 
 class EtcdTest : public ::testing::Test {
  protected:
@@ -37,15 +38,6 @@ class EtcdTest : public ::testing::Test {
   }
 
   // Polls `cond` every 20 ms for at most `limit`.
-  template <typename F>
-  static bool Eventually(F cond, std::chrono::milliseconds limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (cond()) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return cond();
-  }
 
   static testing::EtcdProcess* etcd_;
   static std::string* start_error_;

@@ -16,6 +16,18 @@
 
 namespace spate::cluster::testing {
 
+// Polls `cond` every 20 ms until it holds or `limit` has passed; its last
+// answer. The cluster tests' one way to wait for etcd-driven state.
+template <typename F>
+bool Eventually(F cond, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return cond();
+}
+
 // A free loopback TCP port (bound to port 0, then released).
 inline int FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -14,6 +14,7 @@ namespace spate::cluster {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::Eventually;
 
 class MembershipTest : public ::testing::Test {
  protected:
@@ -31,15 +32,6 @@ class MembershipTest : public ::testing::Test {
     o.lease.ttl_s = 1;
     o.lease.keep_alive_ms = 200;
     return o;
-  }
-  template <typename F>
-  static bool Eventually(F cond, std::chrono::milliseconds limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (cond()) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return cond();
   }
 
   testing::EtcdProcess etcd_;

@@ -19,6 +19,7 @@ namespace spate::cluster {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::Eventually;
 
 std::vector<std::string> Nodes(int n) {
   std::vector<std::string> out;
@@ -153,16 +154,6 @@ class CoordinatorTest : public ::testing::Test {
     n.coordinator = std::make_unique<Coordinator>(client_.get(), n.membership.get(), c);
     EXPECT_TRUE(n.coordinator->Start().ok());
     return n;
-  }
-
-  template <typename F>
-  static bool Eventually(F cond, std::chrono::milliseconds limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (cond()) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return cond();
   }
 
   testing::EtcdProcess etcd_;
