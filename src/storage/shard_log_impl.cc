@@ -577,7 +577,9 @@ Status ShardLogImpl::TruncateTo(Offset end, int64_t epoch) {
     writer_->RetireJournal();
     std::lock_guard<std::mutex> cp(checkpoint_mu_);
     std::lock_guard<std::mutex> io(io_mu_);
+    truncations_.fetch_add(1);  // odd: cutting
     result = CutFiles(end);
+    truncations_.fetch_add(1);
   }
   std::lock_guard<std::mutex> l(mu_);
   truncating_ = false;
@@ -1152,7 +1154,7 @@ std::vector<ShardLogImpl::SegmentRange> ShardLogImpl::RangesFrom(Offset from) co
     const auto& seg = *it;
     if (seg->empty()) continue;
     FilePos start = ranges.empty() ? seg->SeekOffset(from) : FilePos{0};
-    ranges.push_back(SegmentRange{seg, start, seg->acked_end_pos()});
+    ranges.push_back(SegmentRange{seg, start, seg->acked_end_pos(), truncations_.load()});
   }
   return ranges;
 }
@@ -1167,6 +1169,9 @@ Status ShardLogImpl::ScanBatches(
     SPATE_ASSIGN_OR_RETURN(BatchScanner::Outcome o, scanner.Next(&h, &p));
     if (o == BatchScanner::Outcome::kEnd && scanner.pos() >= range.to) return Status::Ok();
     if (o != BatchScanner::Outcome::kBatch) {
+      // The range was taken before or during a truncation: its bytes may be
+      // gone. The end of what can be read now, not damage.
+      if ((range.truncations & 1) != 0 || truncations_.load() != range.truncations) return Status::Ok();
       return ReportReadCorruption(Corruption(Describe(*range.seg) + ": invalid batch at position " +
                                              PosString(scanner.pos()) + " inside acknowledged data"));
     }
@@ -1260,6 +1265,7 @@ Result<BatchInfo> ShardLogImpl::BatchAt(Offset offset) const {
     if (range.seg != nullptr) {
       range.from = range.seg->SeekOffset(offset);
       range.to = range.seg->acked_end_pos();
+      range.truncations = truncations_.load();
     }
   }
   if (range.seg == nullptr || offset < start_offset_.load()) return missing();
@@ -1292,6 +1298,7 @@ Result<Offset> ShardLogImpl::OffsetForTime(int64_t ms) const {
     if (range.seg == nullptr) return end;
     range.from = range.seg->SeekTime(ms);
     range.to = range.seg->acked_end_pos();
+    range.truncations = truncations_.load();
   }
   std::optional<Offset> found;
   SPATE_TRY(ScanBatches(range, /*verify=*/true, [&](const format::BatchHeader& h, const char*) -> Result<Scan> {

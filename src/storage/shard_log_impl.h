@@ -133,6 +133,7 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   struct SegmentRange {
     std::shared_ptr<Segment> seg;
     FilePos from, to;
+    uint64_t truncations = 0;  // truncations_ when the range was taken
   };
   std::vector<SegmentRange> RangesFrom(Offset from) const;
   // What ScanBatches' visitor tells it.
@@ -184,8 +185,13 @@ class ShardLogImpl final : public ShardLog, public std::enable_shared_from_this<
   // and retention fail with it from then on. Guarded by mu_.
   mutable Status failed_;
   std::vector<std::shared_ptr<Segment>> segments_;  // guarded by mu_; never empty after Open; back() is active
-  Offset next_offset_;                 // guarded by mu_; offsets assigned so far (appended, maybe not durable)
-  uint64_t generation_ = 0;            // guarded by mu_; bumped when the un-acked tail is rewound (disk full)
+  Offset next_offset_;       // guarded by mu_; offsets assigned so far (appended, maybe not durable)
+  uint64_t generation_ = 0;  // guarded by mu_; bumped when the un-acked tail is rewound (disk full)
+  // Odd while TruncateTo cuts acknowledged data (a replica cut to its new
+  // leader's log), bumped again when done: a lock-free reader that finds an
+  // invalid batch inside a range taken before or during a cut has met the
+  // cut, not corruption.
+  std::atomic<uint64_t> truncations_{0};
   Status fenced_;                      // guarded by mu_; non-ok after a write/sync I/O error
   bool needs_trim_ = false;            // guarded by mu_; fenced and files not trimmed yet
   bool closed_ = false;                // guarded by mu_
