@@ -14,10 +14,22 @@ LeaseKeeper::~LeaseKeeper() { Stop(); }
 Status LeaseKeeper::Grant() {
   int64_t sent = clock_->MonotonicNs();
   SPATE_ASSIGN_OR_RETURN(LeaseGrant grant, etcd_->GrantLease(options_.ttl_s));
+  bool stopping = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    id_ = grant.id;
-    valid_until_ = sent + grant.ttl_s * 1'000'000'000;
+    stopping = stopping_;
+    if (!stopping) {
+      id_ = grant.id;
+      valid_until_ = sent + grant.ttl_s * 1'000'000'000;
+    }
+  }
+  if (stopping) {
+    // Granted while Stop ran: Stop revokes only the lease it found in force,
+    // so this one is revoked here (else it would outlive the keeper by its TTL).
+    if (Status st = etcd_->RevokeLease(grant.id); !st.ok()) {
+      SPATE_LOG_WARN("cluster: could not revoke lease " + std::to_string(grant.id) + ": " + st.ToString());
+    }
+    return Unavailable("the lease keeper is stopping");
   }
   SPATE_LOG_INFO("cluster: holding etcd lease " + std::to_string(grant.id) + " (TTL " + std::to_string(grant.ttl_s) +
                  " s)");

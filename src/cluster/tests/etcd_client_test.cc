@@ -8,10 +8,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "cluster/lease_keeper.h"
 #include "cluster/tests/etcd_process.h"
+#include "net/http_client.h"
+#include "protocol/json_codec.h"
 
 namespace spate::cluster {
 namespace {
@@ -44,6 +47,24 @@ class EtcdTest : public ::testing::Test {
   std::unique_ptr<EtcdClient> client_;
   std::string prefix_;
 };
+
+// The ids of every lease etcd holds now (/v3/lease/leases); empty on error.
+std::set<std::string> LeasesIn(const std::string& endpoint) {
+  net::HttpClient http;
+  net::HttpRequest req;
+  req.url = endpoint + "/v3/lease/leases";
+  req.body = "{}";
+  req.timeout_ms = 2000;
+  auto answer = http.Send(req, nullptr);
+  std::set<std::string> out;
+  if (!answer.ok()) return out;
+  auto v = protocol::ParseJson(answer->body);
+  if (!v.ok()) return out;
+  if (const protocol::Value* leases = v->Find("leases"); leases != nullptr && leases->is_array()) {
+    for (const protocol::Value& l : leases->as_array()) out.emplace(l.GetString("ID"));
+  }
+  return out;
+}
 
 testing::EtcdProcess* EtcdTest::etcd_ = nullptr;
 std::string* EtcdTest::start_error_ = nullptr;
@@ -311,6 +332,41 @@ TEST_F(EtcdTest, LeaseKeeperStopsHoldingWhenEtcdStopsAnsweringWithinTheTtl) {
   ASSERT_TRUE(released);
   // Once etcd answers again the keeper holds a new lease.
   EXPECT_TRUE(Eventually([&] { return keeper.held() && keeper.lease_id() != id; }, 8000ms));
+}
+
+TEST_F(EtcdTest, ALeaseGrantedWhileTheKeeperStopsIsRevoked) {
+  // The keeper loses its lease (revoked under it), and etcd is paused as it
+  // notices: its revoke of the lost lease times out (2 s, the client's
+  // request timeout), then its grant of the next one hangs. Stop runs while
+  // that grant is pending, and etcd resumes before the grant times out, so
+  // etcd grants a lease after Stop took the one in force (none): the keeper
+  // must revoke it, or it outlives the keeper by its TTL.
+  auto c = EtcdClient::Create(EtcdOptions{{etcd_->endpoint()}, 2000, 500});
+  ASSERT_TRUE(c.ok());
+  std::unique_ptr<EtcdClient> client = std::move(c).value();
+  LeaseKeeper keeper(client.get(), LeaseKeeperOptions{.ttl_s = 30, .keep_alive_ms = 50}, util::SystemClock());
+  std::atomic<bool> lost{false};
+  keeper.OnLost([&](int64_t) {
+    etcd_->Pause();
+    lost = true;
+  });
+  ASSERT_TRUE(keeper.Start().ok());
+  const std::set<std::string> before = LeasesIn(etcd_->endpoint());
+  ASSERT_TRUE(client_->RevokeLease(keeper.lease_id()).ok());
+  bool noticed = Eventually([&] { return lost.load(); }, 5000ms);
+  if (!noticed) etcd_->Resume();
+  ASSERT_TRUE(noticed);
+  std::this_thread::sleep_for(2500ms);  // the revoke timed out at 2 s: the grant hangs now
+  std::thread stopper([&] { keeper.Stop(); });
+  std::this_thread::sleep_for(300ms);  // Stop is waiting for the keeper thread
+  etcd_->Resume();
+  stopper.join();
+  std::set<std::string> after = LeasesIn(etcd_->endpoint());
+  std::vector<std::string> left;
+  for (const std::string& id : after) {
+    if (!before.contains(id)) left.push_back(id);
+  }
+  EXPECT_TRUE(left.empty()) << left.size() << " lease(s) left in etcd after Stop, the first " << left[0];
 }
 
 }  // namespace
