@@ -1,10 +1,8 @@
 #include "cluster/etcd_client.h"
 
-#include <curl/curl.h>
-
 #include <charconv>
-#include <mutex>
 
+#include "net/http_client.h"
 #include "protocol/json_codec.h"
 #include "protocol/value.h"
 #include "util/base64.h"
@@ -14,21 +12,13 @@ namespace {
 
 using protocol::Value;
 
-Status InitCurlOnce() {
-  static std::once_flag once;
-  static CURLcode result = CURLE_OK;
-  std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  if (result != CURLE_OK) return Internal(std::string("curl_global_init: ") + curl_easy_strerror(result));
-  return Status::Ok();
-}
+// A gateway reply longer than this is cut (and then fails to parse): far
+// above any range of the cluster's keys.
+constexpr size_t kMaxReplyBytes = 64u << 20;
 
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-using CurlHandle = std::unique_ptr<CURL, CurlDeleter>;
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
+// A silent watch stream (nothing changes) notices a dead member or a
+// partition only through TCP keep-alive probes: the first after this long.
+constexpr int64_t kWatchKeepAliveIdleS = 2;
 
 // etcd's gateway writes int64 fields as JSON strings ("revision": "5") and
 // leaves out fields at their zero value.
@@ -147,14 +137,8 @@ Value CompareValue(const Compare& c) {
   return out;
 }
 
-size_t AppendBody(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
-  return size * n;
-}
-
-// The watch stream's state, shared with curl's callbacks.
+// The watch stream's state, fed by the HTTP client's on_body.
 struct WatchState {
-  const std::atomic<bool>* stop = nullptr;
   const std::function<bool(const std::vector<WatchEvent>&, int64_t)>* on_events = nullptr;
   std::string pending;    // bytes of an incomplete line
   Status error;           // why the stream was abandoned
@@ -204,22 +188,17 @@ bool HandleWatchLine(WatchState* w, std::string_view line) {
   return true;
 }
 
-size_t WatchWrite(char* data, size_t size, size_t n, void* user) {
-  auto* w = static_cast<WatchState*>(user);
-  if (w->stop->load()) return 0;
-  w->pending.append(data, size * n);
+// A piece of the watch stream: handles each whole line; false ends the stream.
+bool WatchBytes(WatchState* w, std::string_view bytes) {
+  w->pending.append(bytes);
   size_t start = 0;
   for (size_t nl; (nl = w->pending.find('\n', start)) != std::string::npos; start = nl + 1) {
     std::string_view line(w->pending.data() + start, nl - start);
     if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
-    if (!HandleWatchLine(w, line)) return 0;
+    if (!HandleWatchLine(w, line)) return false;
   }
   w->pending.erase(0, start);
-  return size * n;
-}
-
-int WatchProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  return static_cast<WatchState*>(user)->stop->load() ? 1 : 0;
+  return true;
 }
 
 }  // namespace
@@ -260,8 +239,11 @@ Result<std::vector<std::string>> EtcdClient::ParseClusterUrl(std::string_view ur
   return out;
 }
 
+EtcdClient::EtcdClient(EtcdOptions options) : options_(std::move(options)) {}
+EtcdClient::~EtcdClient() = default;
+
 Result<std::unique_ptr<EtcdClient>> EtcdClient::Create(EtcdOptions options) {
-  SPATE_TRY(InitCurlOnce());
+  SPATE_TRY(net::HttpClient::Init());
   if (options.endpoints.empty()) return InvalidArgument("no etcd endpoint");
   for (const std::string& e : options.endpoints) {
     if (e.rfind("http://", 0) != 0) return InvalidArgument("etcd endpoint is not http://host:port: " + e);
@@ -275,36 +257,27 @@ Result<std::string> EtcdClient::Post(std::string_view path, const std::string& b
   Status last = Unavailable("no etcd endpoint answered");
   for (size_t i = 0; i < n; ++i) {
     size_t index = (first + i) % n;
-    CurlHandle curl(curl_easy_init());
-    if (!curl) return Internal("curl_easy_init failed");
-    std::string url = options_.endpoints[index] + std::string(path);
-    std::string response;
-    std::unique_ptr<curl_slist, SlistDeleter> headers(curl_slist_append(nullptr, "Content-Type: application/json"));
-    curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-    curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, AppendBody);
-    curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &response);
-    curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout_ms));
-    curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
-    curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-    CURLcode rc = curl_easy_perform(curl.get());
-    if (rc != CURLE_OK) {
-      last = Unavailable("etcd " + options_.endpoints[index] + ": " + curl_easy_strerror(rc));
+    net::HttpRequest req;
+    req.url = options_.endpoints[index] + std::string(path);
+    req.headers = {{"Content-Type", "application/json"}};
+    req.body = body;
+    req.timeout_ms = options_.request_timeout_ms;
+    req.connect_timeout_ms = options_.connect_timeout_ms;
+    req.max_response_bytes = kMaxReplyBytes;
+    auto reply = http_.Send(req, nullptr);
+    if (!reply.ok()) {
+      last = Unavailable("etcd " + options_.endpoints[index] + ": " + reply.status().message());
       continue;
     }
-    long code = 0;
-    curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &code);
     // etcd's errors come as JSON bodies with gRPC's HTTP mapping (a lease
     // not found is 404, a failed precondition 400), read by ParseReply; only
     // an unavailable member (503: no leader, say) sends us to the next one.
-    if (code > 500) {
-      last = Unavailable("etcd " + options_.endpoints[index] + " answered HTTP " + std::to_string(code));
+    if (reply->status > 500) {
+      last = Unavailable("etcd " + options_.endpoints[index] + " answered HTTP " + std::to_string(reply->status));
       continue;
     }
     preferred_.store(index);
-    return response;
+    return std::move(reply->body);
   }
   return last;
 }
@@ -413,34 +386,27 @@ Status EtcdClient::Watch(std::string_view prefix, int64_t start_revision,
   const size_t n = options_.endpoints.size();
   size_t index = preferred_.load() % n;
   WatchState state;
-  state.stop = &stop;
   state.on_events = &on_events;
-  CurlHandle curl(curl_easy_init());
-  if (!curl) return Internal("curl_easy_init failed");
-  std::string url = options_.endpoints[index] + "/v3/watch";
-  std::unique_ptr<curl_slist, SlistDeleter> headers(curl_slist_append(nullptr, "Content-Type: application/json"));
-  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, WatchWrite);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &state);
-  curl_easy_setopt(curl.get(), CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl.get(), CURLOPT_XFERINFOFUNCTION, WatchProgress);
-  curl_easy_setopt(curl.get(), CURLOPT_XFERINFODATA, &state);
-  curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  // A dead member (or a partition) leaves the stream silent; etcd's gateway
-  // sends nothing while nothing changes, so only TCP keep-alives notice.
-  curl_easy_setopt(curl.get(), CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_TCP_KEEPIDLE, 2L);
-  curl_easy_setopt(curl.get(), CURLOPT_TCP_KEEPINTVL, 1L);
-  CURLcode rc = curl_easy_perform(curl.get());
+  net::HttpRequest http;
+  http.url = options_.endpoints[index] + "/v3/watch";
+  http.headers = {{"Content-Type", "application/json"}};
+  http.body = body;
+  http.timeout_ms = 0;  // for as long as it lasts
+  http.connect_timeout_ms = options_.connect_timeout_ms;
+  http.max_response_bytes = kMaxReplyBytes;  // a refusal's body
+  http.fresh_connection = true;              // held for the stream's life: not a pooled one
+  http.tcp_keepalive_s = kWatchKeepAliveIdleS;
+  http.on_body = [&state, &stop](std::string_view bytes) { return !stop.load() && WatchBytes(&state, bytes); };
+  auto reply = http_.Send(http, &stop);
   if (stop.load() || state.finished) return Status::Ok();
   if (!state.error.ok()) return state.error;
-  if (rc != CURLE_OK) {
+  if (!reply.ok()) {
     preferred_.store((index + 1) % n);  // the next watch tries another member
-    return Unavailable("etcd watch on " + options_.endpoints[index] + ": " + curl_easy_strerror(rc));
+    return Unavailable("etcd watch on " + options_.endpoints[index] + ": " + reply.status().message());
+  }
+  if (reply->status != 200) {
+    return Unavailable("etcd " + options_.endpoints[index] + " refused the watch: HTTP " +
+                       std::to_string(reply->status) + " " + reply->body.substr(0, 200));
   }
   return Unavailable("etcd closed the watch stream");
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "net/http_client.h"
 
 namespace spate::cluster {
 
@@ -87,8 +88,9 @@ struct EtcdOptions {
 // A client of etcd's v3 API through its JSON gateway (etcd 3.4 serves it
 // under /v3/; keys and values travel in base64). Unary calls are blocking
 // HTTP POSTs bounded by request_timeout_ms; Watch is a streamed response of
-// JSON lines read until told to stop. Thread-safe: every call uses its own
-// curl handle.
+// JSON lines read until told to stop. Over the shared net::HttpClient: unary
+// calls reuse kept-alive connections; a watch holds a connection of its own
+// for its life. Thread-safe.
 //
 // Errors: kUnavailable when no endpoint answered (connection refused,
 // timeout), kInternal when etcd answered with an error or a body this
@@ -131,12 +133,17 @@ class EtcdClient {
                const std::function<bool(const std::vector<WatchEvent>&, int64_t revision)>& on_events,
                const std::atomic<bool>& stop) const;
 
+  ~EtcdClient();
+  EtcdClient(const EtcdClient&) = delete;
+  EtcdClient& operator=(const EtcdClient&) = delete;
+
  private:
-  explicit EtcdClient(EtcdOptions options) : options_(std::move(options)) {}
+  explicit EtcdClient(EtcdOptions options);
   // POSTs `body` to `path` on an endpoint; the response body.
   Result<std::string> Post(std::string_view path, const std::string& body) const;
 
   const EtcdOptions options_;
+  net::HttpClient http_;
   mutable std::atomic<size_t> preferred_{0};  // index into endpoints of the last that answered
 };
 

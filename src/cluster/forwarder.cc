@@ -1,13 +1,12 @@
 #include "cluster/forwarder.h"
 
-#include <curl/curl.h>
-
 #include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
 
 #include "base/log.h"
+#include "cluster/membership.h"
 #include "model/types.h"
 #include "protocol/cbor_codec.h"
 #include "protocol/errors.h"
@@ -28,13 +27,15 @@ using protocol::WireFormat;
 constexpr std::string_view kTargetPrefix = "Kinesis_20131202.";
 constexpr int kMaxNestingDepth = 64;
 
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
+// A peer's answer longer than this is cut (and then fails to decode): above
+// the largest Data Streams answer (a GetRecords of 10 MiB, base64).
+constexpr size_t kMaxAnswerBytes = 16u << 20;
 
-size_t AppendBody(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
+bool IsRead(std::string_view op) { return op == "GetShardIterator" || op == "GetRecords"; }
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 bool IsDataPlane(std::string_view op) {
@@ -76,6 +77,7 @@ Status PeerErrorOf(WireFormat format, int http_status, std::string_view body) {
 Forwarder::Forwarder(streams::Registry* registry, const Coordinator* coordinator, ForwarderOptions options)
     : registry_(registry), coordinator_(coordinator), options_(std::move(options)) {
   for (size_t i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { Work(); });
+  watcher_ = std::thread([this] { Watch(); });
 }
 
 Forwarder::~Forwarder() {
@@ -84,15 +86,25 @@ Forwarder::~Forwarder() {
     stopping_ = true;
   }
   cv_.notify_all();
+  {
+    // Requests under way give up (within about a second) and are answered
+    // kUnavailable; queued ones are answered without being sent.
+    std::lock_guard<std::mutex> lock(flights_mu_);
+    for (auto& [id, flight] : flights_) flight->cancel = true;
+  }
   for (std::thread& t : threads_) t.join();
-  // Relays see the flag within a second (curl's progress callback) and end
+  {
+    std::lock_guard<std::mutex> lock(flights_mu_);
+    watcher_stopping_ = true;
+  }
+  flights_cv_.notify_all();
+  watcher_.join();
+  // Relays see the flag within a second (the HTTP client's cancellation) and end
   // their subscriptions.
   relays_stopping_ = true;
   std::unique_lock<std::mutex> lock(relay_mu_);
   relay_cv_.wait(lock, [this] { return relays_ == 0; });
 }
-
-void Forwarder::SlistDeleter::operator()(curl_slist* l) const { curl_slist_free_all(l); }
 
 bool Forwarder::Submit(std::function<void()> job) {
   {
@@ -117,13 +129,72 @@ void Forwarder::Work() {
   }
 }
 
+std::shared_ptr<Forwarder::Flight> Forwarder::TakeOff(std::string node_id) {
+  auto flight = std::make_shared<Flight>();
+  auto kv = coordinator_->view().Get(std::string(kNodesPrefix) + node_id);
+  flight->node_revision = kv.has_value() ? kv->create_revision : 0;
+  flight->node_id = std::move(node_id);
+  {
+    std::lock_guard<std::mutex> lock(flights_mu_);
+    flight->id = next_flight_++;
+    flights_.emplace(flight->id, flight);
+  }
+  flights_cv_.notify_all();
+  return flight;
+}
+
+void Forwarder::Land(const std::shared_ptr<Flight>& flight) {
+  std::lock_guard<std::mutex> lock(flights_mu_);
+  flights_.erase(flight->id);
+}
+
+void Forwarder::Watch() {
+  std::unique_lock<std::mutex> lock(flights_mu_);
+  for (;;) {
+    if (flights_.empty()) {
+      flights_cv_.wait(lock, [this] { return watcher_stopping_ || !flights_.empty(); });
+    } else {
+      flights_cv_.wait_for(lock, std::chrono::milliseconds(options_.check_interval_ms),
+                           [this] { return watcher_stopping_; });
+    }
+    if (watcher_stopping_) return;
+    std::vector<std::shared_ptr<Flight>> lost;
+    const int64_t now = SteadyMs();
+    for (auto it = flights_.begin(); it != flights_.end();) {
+      Flight& f = *it->second;
+      auto kv = coordinator_->view().Get(std::string(kNodesPrefix) + f.node_id);
+      if (kv.has_value() && kv->create_revision == f.node_revision) {
+        f.lost_at_ms = 0;  // live again under the same lease: only a view that lagged
+        ++it;
+        continue;
+      }
+      if (f.lost_at_ms == 0) f.lost_at_ms = now;
+      if (now - f.lost_at_ms < options_.abandon_grace_ms) {
+        ++it;
+        continue;
+      }
+      lost.push_back(it->second);
+      it = flights_.erase(it);
+    }
+    if (lost.empty()) continue;
+    lock.unlock();
+    for (const auto& f : lost) {
+      f->cancel = true;
+      if (f->settled.exchange(true)) continue;  // its answer came first
+      f->abandon(Status(ErrorCode::kUnavailable, "node " + f->node_id +
+                                                     " stopped answering: its cluster lease lapsed while the call "
+                                                     "was forwarded to it"));
+    }
+    lock.lock();
+  }
+}
+
 Result<Forwarder::PeerPost> Forwarder::Prepare(const service::Call& call, std::string_view node_id,
                                                const Value& input) const {
   auto addr = coordinator_->AddressOf(node_id);
   if (!addr.has_value()) return Status(ErrorCode::kUnavailable, "node " + std::string(node_id) + " is not live");
   PeerPost post;
   post.address = *addr;
-  post.url = "http://" + *addr + "/";
   if (call.format == WireFormat::kCbor) {
     protocol::WriteCbor(input, &post.body);
   } else {
@@ -133,40 +204,30 @@ Result<Forwarder::PeerPost> Forwarder::Prepare(const service::Call& call, std::s
   std::string caller = call.caller.account + "/" + call.caller.region + "/" + std::to_string(UnixMs());
   std::string signature =
       util::HmacSha256Hex(options_.secret, service::PeerStringToSign(target, caller, util::Sha256Hex(post.body)));
-  curl_slist* list = nullptr;
-  list = curl_slist_append(list, call.format == WireFormat::kCbor ? "Content-Type: application/x-amz-cbor-1.1"
-                                                                  : "Content-Type: application/x-amz-json-1.1");
-  list = curl_slist_append(list, ("X-Amz-Target: " + target).c_str());
-  list = curl_slist_append(list, (std::string(service::kPeerCallerHeader) + ": " + caller).c_str());
-  list = curl_slist_append(list, (std::string(service::kPeerSignatureHeader) + ": " + signature).c_str());
-  list = curl_slist_append(list, "Expect:");
-  post.headers.reset(list);
+  net::HttpRequest& req = post.request;
+  req.url = "http://" + *addr + "/";
+  req.headers = {
+      {"Content-Type", call.format == WireFormat::kCbor ? "application/x-amz-cbor-1.1" : "application/x-amz-json-1.1"},
+      {"X-Amz-Target", std::move(target)},
+      {std::string(service::kPeerCallerHeader), std::move(caller)},
+      {std::string(service::kPeerSignatureHeader), std::move(signature)},
+  };
+  req.timeout_ms = options_.timeout_ms;
+  req.connect_timeout_ms = std::min(options_.connect_timeout_ms, options_.timeout_ms);
+  req.max_response_bytes = kMaxAnswerBytes;
   return post;
 }
 
-Result<Forwarder::Reply> Forwarder::Send(const service::Call& call, std::string_view node_id,
-                                         const Value& input) const {
+Result<Forwarder::Reply> Forwarder::Send(const service::Call& call, std::string_view node_id, const Value& input,
+                                         const std::atomic<bool>* cancel) const {
   SPATE_ASSIGN_OR_RETURN(PeerPost post, Prepare(call, node_id, input));
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return Status(ErrorCode::kInternal, "curl_easy_init failed");
-  Reply reply;
-  curl_easy_setopt(curl.get(), CURLOPT_URL, post.url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, post.headers.get());
-  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, post.body.data());
-  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(post.body.size()));
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, AppendBody);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &reply.body);
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_ms));
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  CURLcode rc = curl_easy_perform(curl.get());
-  if (rc != CURLE_OK) {
+  post.request.body = post.body;
+  auto answer = http_.Send(post.request, cancel);
+  if (!answer.ok()) {
     return Status(ErrorCode::kUnavailable, "cannot forward to node " + std::string(node_id) + " at " + post.address +
-                                               ": " + curl_easy_strerror(rc));
+                                               ": " + answer.status().message());
   }
-  long status = 0;
-  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
-  reply.status = static_cast<int>(status);
-  return reply;
+  return Reply{static_cast<int>(answer->status), std::move(answer->body)};
 }
 
 std::string Forwarder::DataPlaneTarget(const service::Call& call, const Value& input) const {
@@ -233,14 +294,38 @@ bool Forwarder::ForwardWhole(service::Call& call, Value& input, service::Done& d
     service::Done done;
     std::string node_id;
   };
-  auto job = std::make_shared<Job>(Job{std::move(call), std::move(input), std::move(done), std::move(node_id)});
-  bool queued = Submit([this, job] {
-    auto reply = Send(job->call, job->node_id, job->input);
+  auto job = std::make_shared<Job>(Job{std::move(call), std::move(input), std::move(done), node_id});
+  std::shared_ptr<Flight> flight = TakeOff(std::move(node_id));
+  flight->abandon = [this, job](Status why) {
+    if (IsRead(job->call.operation)) {
+      // A read changes nothing: it may run again on the shard's new leader
+      // (copies: the abandoned request may still be reading its own).
+      std::string leader = DataPlaneTarget(job->call, job->input);
+      if (!leader.empty() && leader != job->node_id) {
+        service::Call call = job->call;
+        Value input = job->input;
+        service::Done done = job->done;
+        ForwardWhole(call, input, done, std::move(leader));
+        return;
+      }
+    }
+    job->done(std::move(why));
+  };
+  bool queued = Submit([this, job, flight] {
+    if (flight->settled.load()) return Land(flight);  // abandoned while queued: never sent
+    auto reply = Send(job->call, job->node_id, job->input, &flight->cancel);
+    Land(flight);
+    if (flight->settled.exchange(true)) return;  // abandoned meanwhile: already answered
     if (!reply.ok()) return job->done(reply.status());
     if (reply->status == 200) return job->call.done_encoded(std::move(reply->body));
     job->done(PeerErrorOf(job->call.format, reply->status, reply->body));
   });
-  if (!queued) job->done(Status(ErrorCode::kUnavailable, "too many requests are being forwarded"));
+  if (!queued) {
+    Land(flight);
+    if (!flight->settled.exchange(true)) {
+      job->done(Status(ErrorCode::kUnavailable, "too many requests are being forwarded"));
+    }
+  }
   return true;
 }
 
@@ -328,13 +413,23 @@ bool Forwarder::ForwardPutRecords(service::Call& call, Value& input, service::Do
     Value subset = Value::MakeArray();
     for (size_t pos : positions) subset.Append(records->as_array()[pos]);
     part.Set("Records", std::move(subset));
-    auto job = [this, base, node = node, positions = positions, part = std::move(part), finish_part] {
-      auto reply = Send(base, node, part);
+    std::shared_ptr<Flight> flight = TakeOff(node);
+    flight->abandon = [finish_part, positions = positions](Status why) { finish_part(positions, std::move(why)); };
+    auto job = [this, base, node = node, positions = positions, part = std::move(part), finish_part, flight] {
+      if (flight->settled.load()) return Land(flight);  // abandoned while queued: never sent
+      auto reply = Send(base, node, part, &flight->cancel);
+      Land(flight);
+      if (flight->settled.exchange(true)) return;  // abandoned meanwhile: its records already failed
       if (!reply.ok()) return finish_part(positions, reply.status());
       if (reply->status != 200) return finish_part(positions, PeerErrorOf(base.format, reply->status, reply->body));
       finish_part(positions, Decode(base.format, reply->body));
     };
-    if (!Submit(job)) finish_part(positions, Status(ErrorCode::kUnavailable, "too many requests are being forwarded"));
+    if (!Submit(job)) {
+      Land(flight);
+      if (!flight->settled.exchange(true)) {
+        finish_part(positions, Status(ErrorCode::kUnavailable, "too many requests are being forwarded"));
+      }
+    }
   }
   return true;
 }

@@ -5,8 +5,6 @@
 // each message on whole, as the leader framed it, so the client sees the
 // stream it would see from the leader itself.
 
-#include <curl/curl.h>
-
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -30,20 +28,14 @@ constexpr size_t kMinMessageBytes = 16;
 constexpr size_t kMaxRelayBuffered = 8u << 20;
 constexpr auto kBackPressurePause = std::chrono::milliseconds(5);
 
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-
-// One relayed subscription's state, shared by curl's callbacks (the relay
-// thread) and the sink's close callback (a transport thread).
+// One relayed subscription's state, shared by the HTTP client's body
+// callback (the relay thread) and the sink's close callback (a transport
+// thread).
 struct RelayState {
-  CURL* curl = nullptr;
   service::Call* call = nullptr;
-  std::shared_ptr<service::EventSink> sink;  // opened at the leader's first 200 byte
+  std::shared_ptr<service::EventSink> sink;  // opened at the leader's first 2xx byte
   std::string pending;                       // bytes of an incomplete message
-  std::string error_body;                    // a non-200 answer
-  long status = 0;
-  bool broken = false;  // the leader sent something that is not an event stream
+  bool broken = false;                       // the leader sent something that is not an event stream
   std::shared_ptr<std::atomic<bool>> client_gone = std::make_shared<std::atomic<bool>>(false);
   const std::atomic<bool>* stopping = nullptr;
 };
@@ -53,14 +45,9 @@ uint32_t BigEndian32(const char* p) {
   return (b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
 }
 
-size_t OnBody(char* data, size_t size, size_t n, void* user) {
-  auto* st = static_cast<RelayState*>(user);
-  const size_t bytes = size * n;
-  if (st->status == 0) curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &st->status);
-  if (st->status != 200) {
-    st->error_body.append(data, bytes);
-    return bytes;
-  }
+// Bytes of the leader's event stream (a 2xx answer): each whole message is
+// passed on; false ends the transfer.
+bool OnBody(RelayState* st, std::string_view bytes) {
   if (!st->sink) {
     st->sink = st->call->open_event_stream();
     std::weak_ptr<std::atomic<bool>> gone = st->client_gone;
@@ -68,18 +55,18 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
       if (auto g = gone.lock()) *g = true;
     });
   }
-  st->pending.append(data, bytes);
+  st->pending.append(bytes);
   size_t at = 0;
   while (st->pending.size() - at >= kPreludeBytes) {
     const size_t total = BigEndian32(st->pending.data() + at);
     if (total < kMinMessageBytes) {
       st->broken = true;
-      return 0;  // aborts the transfer
+      return false;
     }
     if (st->pending.size() - at < total) break;
     if (!st->sink->Write(st->pending.substr(at, total))) {
       *st->client_gone = true;
-      return 0;
+      return false;
     }
     at += total;
   }
@@ -87,12 +74,7 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
   while (st->sink->Buffered() > kMaxRelayBuffered && !*st->client_gone && !*st->stopping) {
     std::this_thread::sleep_for(kBackPressurePause);
   }
-  return bytes;
-}
-
-int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* st = static_cast<RelayState*>(user);
-  return (*st->client_gone || *st->stopping) ? 1 : 0;
+  return !*st->client_gone && !*st->stopping;
 }
 
 }  // namespace
@@ -131,46 +113,37 @@ bool Forwarder::RelaySubscription(service::Call& call, Value& input, service::Do
 void Forwarder::Relay(service::Call call, Value input, service::Done done, std::string node_id) {
   auto post = Prepare(call, node_id, input);
   if (!post.ok()) return done(post.status());
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return done(Status(ErrorCode::kInternal, "curl_easy_init failed"));
   RelayState st;
-  st.curl = curl.get();
   st.call = &call;
   st.stopping = &relays_stopping_;
-  curl_easy_setopt(curl.get(), CURLOPT_URL, post->url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, post->headers.get());
-  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, post->body.data());
-  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(post->body.size()));
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &st);
-  curl_easy_setopt(curl.get(), CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl.get(), CURLOPT_XFERINFOFUNCTION, OnProgress);
-  curl_easy_setopt(curl.get(), CURLOPT_XFERINFODATA, &st);
-  curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.timeout_ms));
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(options_.relay_timeout_ms));
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  CURLcode rc = curl_easy_perform(curl.get());
-  if (st.status == 0) curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &st.status);
+  net::HttpRequest& req = post->request;
+  req.body = post->body;
+  req.timeout_ms = options_.relay_timeout_ms;
+  req.fresh_connection = true;  // held for the subscription's life: not a pooled one
+  req.on_body = [&st](std::string_view bytes) { return OnBody(&st, bytes); };
+  req.cancelled = [&st] { return st.client_gone->load() || st.stopping->load(); };
+  auto answer = http_.Send(req, nullptr);
   if (st.sink) {
     // The stream was under way: it ends as the leader's did (or where the
     // leader or the client went away; the client resubscribes, as it does
     // after AWS's 5 minutes).
-    if (rc != CURLE_OK && !*st.client_gone) {
-      SPATE_LOG_WARN("cluster: a relayed subscription from node " + node_id + " ended: " + curl_easy_strerror(rc) +
-                     (st.broken ? " (not an event stream)" : ""));
+    if (st.broken) {
+      SPATE_LOG_WARN("cluster: a relayed subscription from node " + node_id + " ended: not an event stream");
+    } else if (!answer.ok() && !*st.client_gone) {
+      SPATE_LOG_WARN("cluster: a relayed subscription from node " + node_id + " ended: " + answer.status().message());
     }
     st.sink->End();
     return;
   }
-  if (rc != CURLE_OK && st.status == 0) {
+  if (!answer.ok()) {
     return done(Status(ErrorCode::kUnavailable, "cannot relay a subscription from node " + node_id + " at " +
-                                                    post->address + ": " + curl_easy_strerror(rc)));
+                                                    post->address + ": " + answer.status().message()));
   }
-  if (st.status == 200) {
-    // A 200 with no body at all: the leader ended it before its first message.
+  if (answer->status >= 200 && answer->status <= 299) {
+    // A 2xx with no body at all: the leader ended it before its first message.
     return done(Status(ErrorCode::kInternal, "node " + node_id + " answered the subscription with an empty stream"));
   }
-  done(PeerErrorOf(call.format, static_cast<int>(st.status), st.error_body));
+  done(PeerErrorOf(call.format, static_cast<int>(answer->status), answer->body));
 }
 
 }  // namespace spate::cluster

@@ -221,6 +221,11 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& req, const std::atomic<
     curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
   }
   curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  if (req.tcp_keepalive_s > 0) {
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, static_cast<long>(req.tcp_keepalive_s));
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 1L);
+  }
   if (cancel != nullptr || req.cancelled) {
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, AbortIfCancelled);

@@ -59,6 +59,9 @@ struct HttpRequest {
   // Uses a handle of its own, closed after the request, instead of a pooled
   // one (a long-lived stream that should not hold a pooled connection).
   bool fresh_connection = false;
+  // 0: none; else TCP keep-alive probes after this many idle seconds, then
+  // one a second (a silent long-lived stream notices a dead peer).
+  int64_t tcp_keepalive_s = 0;
 };
 
 struct HttpResponse {
