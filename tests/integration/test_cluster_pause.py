@@ -1,0 +1,150 @@
+"""Cluster mode: a paused shard leader does not hold forwarded writes for the forwarder's 10 s timeout.
+
+A leader paused with SIGSTOP keeps its connections open and answers nothing. The nodes that forwarded
+calls to it answer each one with InternalFailure (500, retried by every SDK) once their view shows the
+paused node's lease lapsed (the lease TTL, 2 s here) plus a short grace, and never send the write again
+on the client's behalf. What was acknowledged stays readable through the survivors and the new leader.
+"""
+
+import signal
+import threading
+import time
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+import helpers
+from test_cluster import LEASE_TTL_S, cluster, leaders, read_all, retry, wait_active  # noqa: F401
+
+# The forwarder's own timeout for one forwarded request (ForwarderOptions::timeout_ms): what a client waited
+# behind a paused leader before.
+FORWARD_TIMEOUT_S = 10
+# Generous: the lease (2 s in etcd for a TTL of 1) plus the grace, the view's watch and a loaded machine.
+ANSWER_BOUND_S = 7
+
+
+def unretried_client(endpoint):
+    """A boto3 client that sends each call once: helpers.make_boto3_client's retries={"max_attempts": 1}
+    still lets botocore retry an InternalFailure once (max_attempts counts retries there), and a write the
+    paused leader appended before its answer was lost would then be in the shard twice, by the SDK's doing."""
+    session = boto3.session.Session(aws_access_key_id=helpers.ACCESS_KEY_ID,
+                                    aws_secret_access_key=helpers.SECRET_ACCESS_KEY, region_name=helpers.REGION)
+    return session.client("kinesis", endpoint_url=endpoint,
+                          config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5,
+                                        read_timeout=helpers.CALL_TIMEOUT_S, tcp_keepalive=False))
+
+
+class CallLog:
+    """Writers putting unique records through the given nodes, one PutRecord at a time, never retried; every
+    call's send time, answer time and outcome is kept. Bounded in count and time."""
+
+    def __init__(self, name, srvs, max_puts=2000, max_s=40):
+        self.name = name
+        self.calls = []  # (key, sent, answered, sequence number or None, error code or None)
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.deadline = time.monotonic() + max_s
+        self.threads = [threading.Thread(target=self._run, args=(w, srv, max_puts), daemon=True)
+                        for w, srv in enumerate(srvs)]
+
+    def _run(self, w, srv, max_puts):
+        client = unretried_client(srv.endpoint)
+        for i in range(max_puts):
+            if self.stop.is_set() or time.monotonic() > self.deadline:
+                return
+            key = f"w{w}-{i:05d}"
+            sent = time.monotonic()
+            seq, code = None, None
+            try:
+                out = client.put_record(StreamName=self.name, PartitionKey=key, Data=key.encode())
+                seq = int(out["SequenceNumber"])
+                if out["ResponseMetadata"].get("RetryAttempts"):
+                    code = f"retried {out['ResponseMetadata']['RetryAttempts']} times by the SDK"
+            except ClientError as e:
+                code = e.response["Error"]["Code"]
+            except Exception as e:  # noqa: BLE001 - a read timeout or a reset: recorded, never retried
+                code = type(e).__name__
+            with self.lock:
+                self.calls.append((key, sent, time.monotonic(), seq, code))
+            if code is not None:
+                time.sleep(0.02)
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.calls)
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=FORWARD_TIMEOUT_S + 20)
+
+
+def test_writes_forwarded_to_a_paused_leader_are_answered_once_its_lease_lapses(cluster):
+    etcd, nodes, _ = cluster
+    by_id = {f"n{i}": srv for i, srv in enumerate(nodes, start=1)}
+    name = helpers.unique_name("cl")
+    shard = "shardId-000000000000"
+    helpers.make_boto3_client(nodes[0].endpoint).create_stream(StreamName=name, ShardCount=1)
+    wait_active(helpers.make_boto3_client(nodes[1].endpoint), name)
+    helpers.poll_until(lambda: len(leaders(etcd, name)) == 1, what="a shard leader")
+    leader = leaders(etcd, name)[shard]
+    paused = by_id[leader]
+    survivors = [srv for node_id, srv in by_id.items() if node_id != leader]
+    boto = helpers.make_boto3_client(survivors[0].endpoint)
+    retry(lambda: boto.put_record(StreamName=name, PartitionKey="first", Data=b"first"), "the first PutRecord")
+
+    # Two writers per survivor: every call is forwarded to the leader.
+    log = CallLog(name, survivors + survivors).start()
+    resumed = False
+    try:
+        helpers.poll_until(lambda: sum(1 for c in log.snapshot() if c[3] is not None) >= 40, timeout=20,
+                           interval=0.02, what="40 acknowledged puts before the pause")
+        paused_at = time.monotonic()
+        paused.proc.send_signal(signal.SIGSTOP)
+        # Every call pending at the pause or sent after it is answered; wait for a put sent after the pause
+        # to be acknowledged by the new leader, then for each writer's call under way to come back.
+        helpers.poll_until(lambda: any(c[1] > paused_at and c[3] is not None for c in log.snapshot()),
+                           timeout=FORWARD_TIMEOUT_S + 15, interval=0.05, what="a put acknowledged after the pause")
+        new_leader = leaders(etcd, name).get(shard)
+    finally:
+        log.finish()
+        paused.proc.send_signal(signal.SIGCONT)
+        resumed = True
+    assert resumed
+    calls = log.snapshot()
+    # The calls that were pending at the pause (sent before, answered after) and those sent to the paused
+    # node after it (answered with an error, or by the new leader).
+    held = [c for c in calls if c[2] > paused_at and c[1] < paused_at + LEASE_TTL_S]
+    waits = [answered - max(sent, paused_at) for _, sent, answered, _, _ in held]
+    worst = max(waits)
+    errors = sorted({c[4] for c in calls if c[4] is not None})
+    print(f"paused leader {leader} (now {new_leader}): {len(held)} calls pending at or sent just after the pause, "
+          f"answered at most {worst:.2f} s after the pause (forwarder timeout {FORWARD_TIMEOUT_S} s, lease TTL "
+          f"{LEASE_TTL_S} s, 2 s in etcd); {len(calls)} calls, errors: {errors}")
+    assert held, "no call was pending at the pause"
+    assert worst < ANSWER_BOUND_S, f"a call waited {worst:.2f} s behind the paused leader"
+    assert new_leader is not None and new_leader != leader
+    # Only retryable errors: InternalFailure from the forwarder (or the new leader catching up).
+    assert set(errors) <= {"InternalFailure"}, errors
+
+    # Every acknowledged record is readable once, with its sequence number, in order.
+    want = {key: seq for key, _, _, seq, _ in calls if seq is not None}
+    want["first"] = None
+    records = read_all(boto, name, shard, set(want))
+    # "first" was retried until accepted, so it may be there more than once; no other record was sent twice.
+    keys = [r["PartitionKey"] for r in records if r["PartitionKey"] != "first"]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    assert not twice, (f"records in the shard twice: {twice}: "
+                       f"{[(r['PartitionKey'], r['SequenceNumber']) for r in records if r['PartitionKey'] in twice]}; "
+                       f"calls: {[c for c in calls if c[0] in twice]}, paused at {paused_at}")
+    seqs = [int(r["SequenceNumber"]) for r in records]
+    assert seqs == sorted(seqs)
+    for r in records:
+        if want.get(r["PartitionKey"]) is not None:
+            assert int(r["SequenceNumber"]) == want[r["PartitionKey"]], r["PartitionKey"]
