@@ -3,13 +3,17 @@ netns_cluster.py) beside one single-node spated from the same run, on the same b
 
 - PutRecords throughput: 6 closed-loop writers, each call 100 records of 1 KiB over 3 shards;
 - PutRecord latency: 6 closed-loop writers, one 100-byte record per call, p50 and p99;
+- forwarded PutRecord: the same writers on a 1-shard stream, only through the two nodes that do not
+  lead it, so every call is forwarded to the leader (the forwarder's cost on top of the leader's);
 - failover: a 1-shard stream's leader killed with kill -9 KILLS times, the time from the kill to the
   first PutRecord accepted for that shard through the surviving nodes; the node restarted between
   kills.
 
-  sudo /usr/bin/python3 bench/cluster/run.py [--seconds 10] [--kills 10] [--lease-ttl 3]
+  sudo /usr/bin/python3 bench/cluster/run.py [--seconds 10] [--kills 10] [--lease-ttl 3] [--max-minutes 15]
 
-Prints a Markdown table and the load average beside each figure. The clients are Python threads in a
+Prints a Markdown table and the load average beside each figure. With replication wired (spated takes
+--replication-port) the cluster runs replicated, factor 3 (spated's default), and its rows say so. The
+whole run is bounded: kills stop early, and say how many ran, once --max-minutes have passed. The clients are Python threads in a
 client namespace (one keep-alive connection each), so the figures include their cost; both sides pay
 it alike. Needs root and build/spated.
 """
@@ -104,12 +108,29 @@ def measure(label, client_ns, endpoints, stream, seconds, rows):
     print(rows[-2], rows[-1], flush=True)
 
 
-def failover(c, kills):
+def measure_forwarded(label, c, seconds, rows):
+    """PutRecord on a 1-shard stream through the two nodes that do not lead it: every call forwarded."""
+    ch.create_stream(c, "fwd", shards=1)
+    ch.wait_writable(c, "fwd")
+    leader = ch.leaders(c, "fwd")["shardId-000000000000"]
+    endpoints = [(n.addr, nc.SPATED_PORT) for n in c.nodes if n.id != leader]
+    before = load_avg()
+    lat = closed_loop(c.client_ns, endpoints, seconds, put_record("fwd"))
+    rows.append((label, "PutRecord 100 B, every call forwarded", f"p50 {pct(lat['lat'], 50) * 1e3:.2f} ms, p99 "
+                 f"{pct(lat['lat'], 99) * 1e3:.2f} ms ({lat['calls'] / seconds:,.0f} calls/s), {lat['errors']} errors",
+                 before + " -> " + load_avg()))
+    print(rows[-1], flush=True)
+
+
+def failover(c, kills, deadline):
     ch.create_stream(c, "failover", shards=1)
     shard = "shardId-000000000000"
     times = []
     with nc.in_netns(c.client_ns):
         for k in range(kills):
+            if time.monotonic() > deadline:
+                print(f"bench: --max-minutes passed: {k} of {kills} kills ran", flush=True)
+                break
             nc.poll_until(lambda: shard in ch.leaders(c, "failover"), 30, "a leader")
             victim = c.node(ch.leaders(c, "failover")[shard])
             others = [n for n in c.nodes if n is not victim]
@@ -138,7 +159,9 @@ def main():
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--kills", type=int, default=10)
     ap.add_argument("--lease-ttl", type=int, default=3, help="--cluster-lease-ttl-s (spated's default: 3)")
+    ap.add_argument("--max-minutes", type=float, default=15, help="bound on the whole run (kills stop early)")
     args = ap.parse_args()
+    deadline = time.monotonic() + args.max_minutes * 60
     why = nc.netns_available()
     if why:
         print(f"bench: cannot run: {why}")
@@ -161,18 +184,21 @@ def main():
             ch.create_stream(c, "bench", shards=3)
             ch.wait_writable(c, "bench")
             measure("1 node", c.client_ns, [(c.nodes[0].addr, SINGLE_PORT)], "bench", args.seconds, rows)
-            measure("3 nodes" + (" (replicated)" if replicated else " (not replicated)"), c.client_ns,
-                    [(n.addr, nc.SPATED_PORT) for n in c.nodes], "bench", args.seconds, rows)
+            label = "3 nodes" + (" (replicated, factor 3)" if replicated else " (not replicated)")
+            measure(label, c.client_ns, [(n.addr, nc.SPATED_PORT) for n in c.nodes], "bench", args.seconds, rows)
+            measure_forwarded(label, c, args.seconds, rows)
             measure("1 node (again)", c.client_ns, [(c.nodes[0].addr, SINGLE_PORT)], "bench", args.seconds, rows)
         finally:
             single.stop()
-        times = failover(c, args.kills)
+        times = failover(c, args.kills, deadline)
     ts = sorted(times)
     print("\n| setup | operation | result | load average (1/5/15 min) before -> after |\n|---|---|---|---|")
     for r in rows:
         print("| " + " | ".join(r) + " |")
-    print(f"\nfailover over {len(ts)} kills (kill -9 to the first accepted PutRecord, lease TTL {args.lease_ttl} s): "
-          f"min {ts[0]:.2f} s, median {pct(ts, 50):.2f} s, max {ts[-1]:.2f} s; all: {', '.join(f'{t:.2f}' for t in times)}")
+    print(f"\nspated: {nc.SPATED_BIN}; replicated: {replicated}")
+    if ts:
+        print(f"failover over {len(ts)} kills (kill -9 to the first accepted PutRecord, lease TTL {args.lease_ttl} s): "
+              f"min {ts[0]:.2f} s, median {pct(ts, 50):.2f} s, max {ts[-1]:.2f} s; all: {', '.join(f'{t:.2f}' for t in times)}")
     print(f"load average at the end: {load_avg()}; nproc {os.cpu_count()}")
     import shutil
     shutil.rmtree(base, ignore_errors=True)
