@@ -1,4 +1,7 @@
-"""Cluster mode: a paused shard leader does not hold forwarded writes for the forwarder's 10 s timeout.
+"""Cluster mode's forwarder: kept-alive connections to the leader, and no 10 s hold behind a paused one.
+
+Forwarded calls go over the shared HTTP client, so calls forwarded one after another reuse a connection
+to the leader instead of opening one each (the leader's spate_http_connections_accepted_total shows it).
 
 A leader paused with SIGSTOP keeps its connections open and answers nothing. The nodes that forwarded
 calls to it answer each one with InternalFailure (500, retried by every SDK) once their view shows the
@@ -6,9 +9,11 @@ paused node's lease lapsed (the lease TTL, 2 s here) plus a short grace, and nev
 on the client's behalf. What was acknowledged stays readable through the survivors and the new leader.
 """
 
+import re
 import signal
 import threading
 import time
+import urllib.request
 
 import boto3
 from botocore.config import Config
@@ -148,3 +153,33 @@ def test_writes_forwarded_to_a_paused_leader_are_answered_once_its_lease_lapses(
     for r in records:
         if want.get(r["PartitionKey"]) is not None:
             assert int(r["SequenceNumber"]) == want[r["PartitionKey"]], r["PartitionKey"]
+
+
+def connections_accepted(srv):
+    with urllib.request.urlopen(srv.endpoint + "/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    m = re.search(r"^spate_http_connections_accepted_total(?:\{[^}]*\})? (\d+)", text, re.M)
+    assert m, "spate_http_connections_accepted_total not in /metrics"
+    return int(m.group(1))
+
+
+def test_forwarded_calls_reuse_connections_to_the_leader(cluster):
+    etcd, nodes, _ = cluster
+    by_id = {f"n{i}": srv for i, srv in enumerate(nodes, start=1)}
+    name = helpers.unique_name("cl")
+    shard = "shardId-000000000000"
+    helpers.make_boto3_client(nodes[0].endpoint).create_stream(StreamName=name, ShardCount=1)
+    wait_active(helpers.make_boto3_client(nodes[1].endpoint), name)
+    helpers.poll_until(lambda: len(leaders(etcd, name)) == 1, what="a shard leader")
+    leader = leaders(etcd, name)[shard]
+    other = next(srv for node_id, srv in by_id.items() if node_id != leader)
+    boto = helpers.make_boto3_client(other.endpoint)
+    retry(lambda: boto.put_record(StreamName=name, PartitionKey="first", Data=b"first"), "the first PutRecord")
+    calls = 60
+    before = connections_accepted(by_id[leader])
+    for i in range(calls):
+        boto.put_record(StreamName=name, PartitionKey=f"k{i}", Data=b"x")
+    opened = connections_accepted(by_id[leader]) - before
+    print(f"{calls} PutRecord calls forwarded one after another: {opened} new connections to the leader")
+    # One per forwarding thread at most (and the metrics scrape itself); a connection per call before.
+    assert opened < calls // 2, f"{opened} connections for {calls} forwarded calls"
