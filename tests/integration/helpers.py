@@ -298,12 +298,16 @@ class RawJsonDriver:
         return normalize_json_output(resp.json())
 
 
-def make_boto3_client(endpoint):
+def make_boto3_client(endpoint, sent_once=False):
+    """The suite's boto3 client. botocore's max_attempts counts retries, so it still resends a call once
+    after a retryable error; `sent_once` sends each call exactly once (total_max_attempts 1), for tests
+    that count duplicates as the server's."""
     session = boto3.session.Session(aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
                                     region_name=REGION)
+    retries = {"total_max_attempts": 1} if sent_once else {"max_attempts": 1}
     return session.client(
         "kinesis", endpoint_url=endpoint,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5,
+        config=Config(retries={**retries, "mode": "standard"}, connect_timeout=5,
                       read_timeout=CALL_TIMEOUT_S, tcp_keepalive=False))
 
 

@@ -625,7 +625,7 @@ class PutLoad:
                         for w, srv in enumerate(srvs)]
 
     def _run(self, w, srv, max_puts):
-        client = helpers.make_boto3_client(srv.endpoint)
+        client = helpers.make_boto3_client(srv.endpoint, sent_once=True)
         for i in range(max_puts):
             if self.stop.is_set() or time.monotonic() > self.deadline:
                 return

@@ -15,8 +15,6 @@ import threading
 import time
 import urllib.request
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import helpers
@@ -27,17 +25,6 @@ from test_cluster import LEASE_TTL_S, cluster, leaders, read_all, retry, wait_ac
 FORWARD_TIMEOUT_S = 10
 # Generous: the lease (2 s in etcd for a TTL of 1) plus the grace, the view's watch and a loaded machine.
 ANSWER_BOUND_S = 7
-
-
-def unretried_client(endpoint):
-    """A boto3 client that sends each call once: helpers.make_boto3_client's retries={"max_attempts": 1}
-    still lets botocore retry an InternalFailure once (max_attempts counts retries there), and a write the
-    paused leader appended before its answer was lost would then be in the shard twice, by the SDK's doing."""
-    session = boto3.session.Session(aws_access_key_id=helpers.ACCESS_KEY_ID,
-                                    aws_secret_access_key=helpers.SECRET_ACCESS_KEY, region_name=helpers.REGION)
-    return session.client("kinesis", endpoint_url=endpoint,
-                          config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5,
-                                        read_timeout=helpers.CALL_TIMEOUT_S, tcp_keepalive=False))
 
 
 class CallLog:
@@ -54,7 +41,7 @@ class CallLog:
                         for w, srv in enumerate(srvs)]
 
     def _run(self, w, srv, max_puts):
-        client = unretried_client(srv.endpoint)
+        client = helpers.make_boto3_client(srv.endpoint, sent_once=True)
         for i in range(max_puts):
             if self.stop.is_set() or time.monotonic() > self.deadline:
                 return
