@@ -88,6 +88,7 @@ def run_loadgen(cmd):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"))
+    ap.add_argument("--spated", default=None, help="the server binary (default: BUILD/spated)")
     ap.add_argument("--runs", type=int, default=3, help="measured runs against one server")
     ap.add_argument("--shards", type=int, default=16)
     ap.add_argument("--conns", type=int, default=8)
@@ -103,7 +104,7 @@ def main():
     ap.add_argument("--spated-args", default="", help="extra server flags")
     args = ap.parse_args()
 
-    spated = os.path.join(args.build, "spated")
+    spated = args.spated or os.path.join(args.build, "spated")
     lg = os.path.join(args.build, "bench", "loadgen", "spate_loadgen")
     for b in (spated, lg):
         if not os.access(b, os.X_OK):
