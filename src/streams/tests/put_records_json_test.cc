@@ -80,8 +80,9 @@ std::string Body(std::string_view stream, const std::vector<std::string>& record
 }
 
 TEST(PutRecordsJsonTest, DecodesWhatSdksSend) {
-  const std::string body = Body("s1", {Record("hello", "k1"), Record("", "k2", "0"),
-                                       Record(std::string("\0\xff\x80", 3), "k 3", "340282366920938463463374607431768211455")});
+  const std::string body =
+      Body("s1", {Record("hello", "k1"), Record("", "k2", "0"),
+                  Record(std::string("\0\xff\x80", 3), "k 3", "340282366920938463463374607431768211455")});
   ASSERT_TRUE(CheckAgainstGeneric(body));
   auto fast = DecodePutRecordsJson(body);
   ASSERT_EQ(fast->entries.size(), 3u);
