@@ -59,6 +59,10 @@ class ApiDispatcher final : public http::RequestHandler {
   service::Service* Route(std::string_view target, std::string_view* operation) const;
   // The caller a peer-forwarded request acts for, once its signature holds.
   Result<iam::Caller> VerifyPeer(const http::HttpRequest& req, std::string_view target) const;
+  // Sets call->caller (and call->forwarded) from the request's signature: a
+  // cluster peer's, else SigV4 against `service`'s signing name.
+  Status Authenticate(const http::HttpRequest& req, std::string_view target, const service::Service* service,
+                      service::Call* call) const;
 
   std::unique_ptr<SigV4Verifier> owned_verifier_;  // development mode when none is given
   const SigV4Verifier* verifier_;

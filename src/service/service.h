@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -58,6 +59,15 @@ struct Call {
   bool forwarded = false;
 };
 
+// A request body a service decoded itself (Service::DecodeJsonFast) instead
+// of the front door's document tree and model validation.
+struct DecodedInput {
+  virtual ~DecodedInput() = default;
+  // The members Admit() and ResourceName() read (the stream's name), as the
+  // validated document would hold them.
+  protocol::Value summary;
+};
+
 class Service {
  public:
   virtual ~Service() = default;
@@ -99,6 +109,29 @@ class Service {
   // Runs `op` (Serves(op) is true) with a validated input. Must not block;
   // completes through `done`, call.done_encoded or call.open_event_stream.
   virtual void Invoke(const protocol::OperationInfo& op, Call call, protocol::Value input, Done done) = 0;
+
+  // Optional, for an operation whose bodies are large and regular
+  // (PutRecords): decodes a JSON body straight into the service's own
+  // structures, skipping the document tree and the generic validation,
+  // which cost more than the rest of such a call. Returns null for any body
+  // it does not fully understand, which then takes the generic path: so a
+  // non-null result must be exactly an input the generic path accepts
+  // (decoded and validated alike), and every error is the generic path's.
+  // Called before authentication, which follows as for any request.
+  virtual std::unique_ptr<DecodedInput> DecodeJsonFast(const protocol::OperationInfo& op, std::string_view body) {
+    (void)op;
+    (void)body;
+    return nullptr;
+  }
+
+  // Runs `op` with what DecodeJsonFast(op, ...) returned, as Invoke does.
+  virtual void InvokeDecoded(const protocol::OperationInfo& op, Call call, std::unique_ptr<DecodedInput> input,
+                             Done done) {
+    (void)op;
+    (void)call;
+    (void)input;
+    done(Status(ErrorCode::kInternal, "InvokeDecoded without DecodeJsonFast"));
+  }
 };
 
 }  // namespace spate::service

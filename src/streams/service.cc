@@ -2,13 +2,16 @@
 
 #include <functional>
 
+#include "base/assert.h"
+#include "streams/api/common.h"
 #include "streams/api/operation.h"
+#include "streams/api/put_records_json.h"
 #include "streams/request_forwarder.h"
 
 namespace spate::streams {
 
 StreamsService::StreamsService(Registry* registry, FanOut* fan_out, RequestForwarder* forwarder)
-    : registry_(registry), fan_out_(fan_out), forwarder_(forwarder) {
+    : registry_(registry), fan_out_(fan_out), forwarder_(forwarder), put_records_(model().FindOperation("PutRecords")) {
   for (const protocol::OperationInfo& op : model().operations()) handlers_.push_back(api::FindHandler(op.name()));
 }
 
@@ -48,6 +51,22 @@ void StreamsService::Invoke(const protocol::OperationInfo& op, service::Call cal
   ctx.registry = registry_;
   ctx.fan_out = fan_out_;
   HandlerOf(op)(ctx, std::move(input), std::move(done));
+}
+
+std::unique_ptr<service::DecodedInput> StreamsService::DecodeJsonFast(const protocol::OperationInfo& op,
+                                                                      std::string_view body) {
+  if (&op != put_records_ || forwarder_ != nullptr) return nullptr;
+  return api::DecodePutRecordsJson(body);
+}
+
+void StreamsService::InvokeDecoded(const protocol::OperationInfo& op, service::Call call,
+                                   std::unique_ptr<service::DecodedInput> input, service::Done done) {
+  SPATE_ASSERT(&op == put_records_, "only PutRecords is decoded by DecodeJsonFast");
+  api::Context ctx;
+  static_cast<service::Call&>(ctx) = std::move(call);
+  ctx.registry = registry_;
+  ctx.fan_out = fan_out_;
+  api::PutRecordsDecoded(ctx, std::move(static_cast<api::PutRecordsInput&>(*input)), std::move(done));
 }
 
 }  // namespace spate::streams

@@ -38,6 +38,12 @@ class StreamsService final : public service::Service {
   std::string ResourceName(const protocol::OperationInfo& op, const protocol::Value& input) const override;
   void Invoke(const protocol::OperationInfo& op, service::Call call, protocol::Value input,
               service::Done done) override;
+  // PutRecords in the form SDKs send (api/put_records_json.h), on a single
+  // node (a cluster node may forward the call, which needs the document).
+  std::unique_ptr<service::DecodedInput> DecodeJsonFast(const protocol::OperationInfo& op,
+                                                        std::string_view body) override;
+  void InvokeDecoded(const protocol::OperationInfo& op, service::Call call,
+                     std::unique_ptr<service::DecodedInput> input, service::Done done) override;
 
  private:
   using Handler = void (*)(const api::Context&, protocol::Value, service::Done);
@@ -46,6 +52,7 @@ class StreamsService final : public service::Service {
   Registry* registry_;
   FanOut* fan_out_;
   RequestForwarder* forwarder_;
+  const protocol::OperationInfo* put_records_;  // in model()
   // By the operation's position in model().operations(); null when unserved.
   std::vector<Handler> handlers_;
 };

@@ -150,13 +150,7 @@ Status MakePutEntry(Value* in_value, size_t max_record_bytes, size_t record_numb
     out->partition_key = std::move(k->mutable_string());
   }
   if (Value* d = in_value->FindMutable("Data")) out->data = std::move(d->mutable_string());
-  if (out->data.size() + out->partition_key.size() > max_record_bytes) {
-    const std::string path = record_number == 0 ? "data" : "records." + std::to_string(record_number) + ".member.data";
-    return Status(ErrorCode::kValidation, "1 validation error detected: Value at '" + path +
-                                              "' failed to satisfy constraint: Member must have length less than "
-                                              "or equal to " +
-                                              std::to_string(max_record_bytes));
-  }
+  SPATE_TRY(CheckRecordSize(out->data.size() + out->partition_key.size(), max_record_bytes, record_number));
   if (std::string_view ehk = in.GetString("ExplicitHashKey"); !ehk.empty()) {
     auto v = util::ParseDecimal128(ehk);
     if (!v) {
@@ -168,6 +162,15 @@ Status MakePutEntry(Value* in_value, size_t max_record_bytes, size_t record_numb
     out->explicit_hash_key = *v;
   }
   return Status::Ok();
+}
+
+Status CheckRecordSize(size_t bytes, size_t max_record_bytes, size_t record_number) {
+  if (bytes <= max_record_bytes) return Status::Ok();
+  const std::string path = record_number == 0 ? "data" : "records." + std::to_string(record_number) + ".member.data";
+  return Status(ErrorCode::kValidation, "1 validation error detected: Value at '" + path +
+                                            "' failed to satisfy constraint: Member must have length less than "
+                                            "or equal to " +
+                                            std::to_string(max_record_bytes));
 }
 
 Result<size_t> MaxRecordBytes(const Context& ctx, const StreamHandle& stream) {

@@ -96,6 +96,10 @@ namespace spate::streams::api {
 // PutRecords call ("records.3.member.data").
 Status MakePutEntry(protocol::Value* in, size_t max_record_bytes, size_t record_number, PutEntry* out);
 
+// MakePutEntry's size check: a record of `bytes` (data plus partition key)
+// within `max_record_bytes`, else AWS's ValidationException naming it.
+Status CheckRecordSize(size_t bytes, size_t max_record_bytes, size_t record_number);
+
 // The stream's record size limit in bytes; kNotFound if there is no stream.
 Result<size_t> MaxRecordBytes(const Context& ctx, const StreamHandle& stream);
 
@@ -163,5 +167,9 @@ void SetStreamDescriptionCommon(const Stream& stream, protocol::Value* descripti
 // PutRecords (api/put_records.cc) with the exactly-once extension's stamp
 // (null: Kinesis' PutRecords exactly). The caller checked the stamp's epoch.
 void PutRecordsStamped(const Context& ctx, protocol::Value in, service::Done done, const dedup::ProducerStamp* stamp);
+
+// PutRecords with an input from DecodePutRecordsJson (api/put_records_json.h).
+struct PutRecordsInput;
+void PutRecordsDecoded(const Context& ctx, PutRecordsInput in, service::Done done);
 
 }  // namespace spate::streams::api

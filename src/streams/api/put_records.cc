@@ -3,6 +3,7 @@
 #include "protocol/errors.h"
 #include "protocol/stream_writer.h"
 #include "streams/api/common.h"
+#include "streams/api/put_records_json.h"
 #include "streams/registry.h"
 #include "util/hash_key.h"
 
@@ -93,6 +94,27 @@ void CountPutRecords(const StreamMetrics& m, const Result<std::vector<PutOutcome
   if (ok > 0) m.put_records_success->Add();
 }
 
+// The rest of a PutRecords call once its entries are made and each is
+// within the record size: the request size check, the put, the answer.
+void PutEntries(const Context& ctx, const StreamHandle& stream, size_t max_bytes, std::vector<PutEntry> entries,
+                Done done, const dedup::ProducerStamp* stamp, int64_t start_ns) {
+  size_t total = 0;
+  for (const PutEntry& e : entries) total += e.data.size() + e.partition_key.size();
+  if (total > std::max(kMaxRequestBytes, max_bytes)) {
+    return done(Status(ErrorCode::kInvalidArgument, "Records size exceeds 5 MB limit"));
+  }
+  std::shared_ptr<const StreamMetrics> metrics = stream.stream ? stream.stream->metrics() : nullptr;
+  ctx.registry->Put(
+      stream, std::move(entries),
+      [done = std::move(done), done_encoded = ctx.done_encoded, format = ctx.format, metrics = std::move(metrics),
+       clock = ctx.registry->clock(), start_ns, stamped = stamp != nullptr](Result<std::vector<PutOutcome>> r) {
+        if (metrics != nullptr) CountPutRecords(*metrics, r, clock->MonotonicNs() - start_ns);
+        if (!r.ok()) return done(r.status());
+        done_encoded(EncodeOutput(*r, format, stamped));
+      },
+      InjectedFaults(ctx), stamp);
+}
+
 }  // namespace
 
 // PutRecords: up to 500 records; each succeeds or fails on its own, results
@@ -114,24 +136,28 @@ void PutRecordsStamped(const Context& ctx, Value in, Done done, const dedup::Pro
   if (!max_bytes.ok()) return done(max_bytes.status());
   Value::Array& records = in.FindMutable("Records")->mutable_array();
   std::vector<PutEntry> entries(records.size());
-  size_t total = 0;
   for (size_t i = 0; i < records.size(); ++i) {
     if (Status st = MakePutEntry(&records[i], *max_bytes, i + 1, &entries[i]); !st.ok()) return done(st);
-    total += entries[i].data.size() + entries[i].partition_key.size();
   }
-  if (total > std::max(kMaxRequestBytes, *max_bytes)) {
-    return done(Status(ErrorCode::kInvalidArgument, "Records size exceeds 5 MB limit"));
+  PutEntries(ctx, *stream, *max_bytes, std::move(entries), std::move(done), stamp, start_ns);
+}
+
+void PutRecordsDecoded(const Context& ctx, PutRecordsInput in, Done done) {
+  if (!ctx.done_encoded) return done(Status(ErrorCode::kInternal, "PutRecords needs Context::done_encoded"));
+  const int64_t start_ns = ctx.registry->clock()->MonotonicNs();  // PutRecords.Latency
+  // The same checks, in the same order, as PutRecordsStamped's: the decoder
+  // has made the model's and MakePutEntry's hash key checks.
+  auto stream = FindStreamFromInput(ctx, in.summary);
+  if (!stream.ok()) return done(stream.status());
+  auto max_bytes = MaxRecordBytes(ctx, *stream);
+  if (!max_bytes.ok()) return done(max_bytes.status());
+  for (size_t i = 0; i < in.entries.size(); ++i) {
+    const PutEntry& e = in.entries[i];
+    if (Status st = CheckRecordSize(e.data.size() + e.partition_key.size(), *max_bytes, i + 1); !st.ok()) {
+      return done(st);
+    }
   }
-  std::shared_ptr<const StreamMetrics> metrics = stream->stream ? stream->stream->metrics() : nullptr;
-  ctx.registry->Put(
-      *stream, std::move(entries),
-      [done = std::move(done), done_encoded = ctx.done_encoded, format = ctx.format, metrics = std::move(metrics),
-       clock = ctx.registry->clock(), start_ns, stamped = stamp != nullptr](Result<std::vector<PutOutcome>> r) {
-        if (metrics != nullptr) CountPutRecords(*metrics, r, clock->MonotonicNs() - start_ns);
-        if (!r.ok()) return done(r.status());
-        done_encoded(EncodeOutput(*r, format, stamped));
-      },
-      InjectedFaults(ctx), stamp);
+  PutEntries(ctx, *stream, *max_bytes, std::move(in.entries), std::move(done), nullptr, start_ns);
 }
 
 }  // namespace spate::streams::api
