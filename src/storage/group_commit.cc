@@ -84,6 +84,7 @@ GroupCommitWriter::GroupCommitWriter(const LogStoreOptions& options, std::unique
 GroupCommitWriter::~GroupCommitWriter() { Close(); }
 
 Status GroupCommitWriter::Enqueue(std::unique_ptr<PendingBatch>& b) {
+  b->queued_ns = options_.clock->MonotonicNs();
   std::lock_guard<std::mutex> l(mu_);
   if (closing_) return Unavailable("log store is closed");
   uint64_t size = b->bytes.size();
@@ -262,6 +263,7 @@ void GroupCommitWriter::Run() {
       round.swap(queue_);
       retire = retire_requested_;
     }
+    const int64_t taken_ns = options_.clock->MonotonicNs();
     if (round.empty()) {
       if (JournalUsable() && !journal_->empty()) SwitchJournal();
       {
@@ -273,13 +275,13 @@ void GroupCommitWriter::Run() {
     }
     uint64_t bytes = 0;
     for (const auto& b : round) bytes += b->bytes.size();
-    RunRound(std::move(round));
+    RunRound(std::move(round), taken_ns);
     std::lock_guard<std::mutex> l(mu_);
     queued_bytes_ -= bytes;
   }
 }
 
-void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batches) {
+void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batches, int64_t taken_ns) {
   // Each log's share, in queue (= offset) order.
   struct Work {
     ShardLogImpl* log;
@@ -303,6 +305,7 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
     journal_->BeginRound();
     journaled = JournalBatches(batches);
   }
+  const int64_t written_ns = options_.clock->MonotonicNs();
   std::vector<const Segment*> files;
   for (const auto& b : batches) {
     if (b->written && !b->journaled) files.push_back(b->segment.get());
@@ -311,7 +314,6 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
   files.erase(std::unique(files.begin(), files.end()), files.end());
   std::vector<Status> results(files.size());
   Status journal_status;
-  int64_t t0 = options_.clock->MonotonicNs();
   pool_.ParallelFor(files.size() + (journaled ? 1 : 0), [&](size_t i) {
     if (i == files.size()) {
       journal_status = TimedSync([&] { return journal_->Sync(); });
@@ -319,7 +321,8 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
       results[i] = TimedSync([&] { return files[i]->file()->DataSync(); });
     }
   });
-  sync_wall_ns_ += static_cast<uint64_t>(options_.clock->MonotonicNs() - t0);
+  const int64_t synced_ns = options_.clock->MonotonicNs();
+  sync_wall_ns_ += static_cast<uint64_t>(synced_ns - written_ns);
   file_syncs_ += files.size() + (journaled ? 1 : 0);
   if (!journal_status.ok()) {
     journal_->RetractRound();  // its batches fail: they must not come back at restart
@@ -347,9 +350,11 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
   if (metrics_.round_batches != nullptr) metrics_.round_batches->Observe(batches.size());
   batches_ += acked;
   bytes_ += acked_bytes;
+  const bool timed = metrics_.stage_micros[0] != nullptr;
   for (const auto& b : batches) {
     AppendCallback done = std::move(b->done);
     if (b->error.ok()) {
+      if (timed) ObserveStages(*b, taken_ns, written_ns, synced_ns, options_.clock->MonotonicNs());
       done(AppendResult{b->header.base_offset, b->header.record_count});
     } else {
       done(b->error);
@@ -360,6 +365,17 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
   // 5. Housekeeping off the acknowledgement path.
   if (journaled) StartEarlyWriteback();
   for (Work& w : work) w.log->AfterRound();
+}
+
+void GroupCommitWriter::ObserveStages(const PendingBatch& b, int64_t taken_ns, int64_t written_ns, int64_t synced_ns,
+                                      int64_t acked_ns) {
+  const int64_t ends[kAppendStages + 1] = {b.admit_ns, b.queued_ns, taken_ns, written_ns, synced_ns, acked_ns};
+  for (size_t i = 0; i < kAppendStages; ++i) {
+    // The writer's reads never go back; a received_ns from the caller
+    // that lies ahead of the Append call counts as zero, not as a wrap.
+    int64_t d = std::max<int64_t>(0, ends[i + 1] - ends[i]);
+    metrics_.stage_micros[i]->Observe(static_cast<uint64_t>(d) / 1000);
+  }
 }
 
 void GroupCommitWriter::StartEarlyWriteback() {

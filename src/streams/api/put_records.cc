@@ -131,7 +131,7 @@ void PutRecordsStamped(const Context& ctx, Value in, Done done, const dedup::Pro
         if (!r.ok()) return done(r.status());
         done_encoded(EncodeOutput(*r, format, stamped));
       },
-      InjectedFaults(ctx), stamp);
+      InjectedFaults(ctx), stamp, start_ns);
 }
 
 }  // namespace spate::streams::api
