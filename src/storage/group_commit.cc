@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "base/log.h"
 #include "storage/shard_log_impl.h"
@@ -182,28 +183,16 @@ bool GroupCommitWriter::JournalBatches(const std::vector<std::unique_ptr<Pending
     in_record.clear();
     record_bytes = Journal::kEmptyRecordBytes;
   };
-  // Which batches may go through the journal: small ones, in files that
-  // receive at most journal_file_max_bytes this round and that no bigger
-  // batch makes this round sync anyway.
-  struct FileShare {
-    uint64_t small_bytes = 0;
-    bool synced_anyway = false;
-  };
-  std::unordered_map<const Segment*, FileShare> files;
+  // Which batches may go through the journal: small ones, in files that no
+  // bigger batch makes this round sync anyway (LogStoreOptions::
+  // journal_max_batch_bytes: the bound is per batch, however many small
+  // batches a file receives).
+  std::unordered_set<const Segment*> synced_anyway;
   for (const auto& b : batches) {
-    if (!b->written) continue;
-    FileShare& f = files[b->segment.get()];
-    if (b->bytes.size() > options_.journal_max_batch_bytes) {
-      f.synced_anyway = true;
-    } else {
-      f.small_bytes += b->bytes.size();
-    }
+    if (b->written && b->bytes.size() > options_.journal_max_batch_bytes) synced_anyway.insert(b->segment.get());
   }
   auto eligible = [&](const PendingBatch& b) {
-    if (!b.written || b.bytes.size() > options_.journal_max_batch_bytes) return false;
-    const FileShare& f = files[b.segment.get()];
-    return !f.synced_anyway &&
-           (options_.journal_file_max_bytes == 0 || f.small_bytes <= options_.journal_file_max_bytes);
+    return b.written && b.bytes.size() <= options_.journal_max_batch_bytes && synced_anyway.count(b.segment.get()) == 0;
   };
   if (options_.journal_round_max_bytes > 0) {
     uint64_t small = 0;

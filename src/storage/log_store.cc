@@ -251,6 +251,12 @@ class LogStoreImpl final : public LogStore {
                    Type::kCounter, writer_stat(&LogStoreStats::file_syncs));
     r->AddCallback(name("spate_storage_journaled_batches_total"), "Batches made durable through the commit journal.",
                    Type::kCounter, writer_stat(&LogStoreStats::journaled_batches));
+    r->AddCallback(name("spate_storage_journal_switches_total"),
+                   "Commit-journal file switches (the segments it covered synced, on the round that met it).",
+                   Type::kCounter, writer_stat(&LogStoreStats::journal_switches));
+    r->AddCallback(name("spate_storage_writeback_hints_total"),
+                   "Early writeback requests (sync_file_range) for segment data made durable through the journal.",
+                   Type::kCounter, writer_stat(&LogStoreStats::writeback_hints));
     r->AddCallback(name("spate_storage_shard_logs"), "Open shard logs.", Type::kGauge,
                    usage_stat(&LogStoreStats::open_logs));
     r->AddCallback(name("spate_storage_segments"), "Segment files of the open shard logs.", Type::kGauge,

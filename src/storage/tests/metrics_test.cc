@@ -53,10 +53,29 @@ TEST_F(StoreMetricsTest, CountsRoundsSyncsAndWhatIsOnDisk) {
   EXPECT_EQ(Sample("spate_storage_acknowledged_batches_total"), 3);
   EXPECT_EQ(Sample("spate_storage_fdatasyncs_total"), static_cast<double>(stats.file_syncs));
   EXPECT_EQ(Sample("spate_storage_fdatasync_seconds_count"), static_cast<double>(stats.file_syncs));
+  EXPECT_EQ(Sample("spate_storage_journal_switches_total"), static_cast<double>(stats.journal_switches));
+  EXPECT_EQ(Sample("spate_storage_writeback_hints_total"), static_cast<double>(stats.writeback_hints));
   EXPECT_EQ(Sample("spate_storage_shard_logs"), 1);
   EXPECT_EQ(Sample("spate_storage_segments"), 1);
   EXPECT_EQ(stats.segment_bytes, stats.bytes);  // one segment holding every acknowledged batch
   EXPECT_EQ(Sample("spate_storage_segment_bytes"), static_cast<double>(stats.bytes));
+}
+
+TEST_F(StoreMetricsTest, JournalSwitchesAndEarlyWritebackAreCounted) {
+  options_.segment_bytes = 1 << 20;
+  options_.writeback_bytes = 4096;
+  Reopen();
+  auto log = Shard();
+  // 3 KiB batches through the fixture's 96 KiB journal files: it switches,
+  // and every 4 KiB of journaled segment data gets a writeback hint.
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(AppendSync(*log, {{"pk", std::string(3 << 10, 'w')}}, 1000 + i).ok());
+  }
+  LogStoreStats stats = store_->Stats();
+  EXPECT_GT(stats.journal_switches, 0u);
+  EXPECT_GT(stats.writeback_hints, 0u);
+  EXPECT_EQ(Sample("spate_storage_journal_switches_total"), static_cast<double>(stats.journal_switches));
+  EXPECT_EQ(Sample("spate_storage_writeback_hints_total"), static_cast<double>(stats.writeback_hints));
 }
 
 TEST_F(StoreMetricsTest, SegmentsFollowRollsAcrossShards) {
