@@ -16,10 +16,11 @@
 // Only the write-path comparisons, alternating each setting with the
 // default in the same minutes:
 // a. PutRecords-shaped requests: 8 closed-loop clients, each request 500 x
-//    1 KiB split over 16 shards (16 Appends of ~31 records, the request done
-//    when all are), with journal_file_max_bytes unbounded (a round of one
-//    request puts ~33 KiB into each file, all copied into the journal) and
-//    at the default (each file synced in its own right).
+//    1 KiB or 500 x 100 B split over 16 shards (16 Appends of ~31 records,
+//    the request done when all are), with journal_max_batch_bytes at 64 KiB
+//    (every ~33 KiB batch of the 1 KiB shape copied into the journal) and at
+//    the default (those synced in their own files; the ~4.5 KiB batches of
+//    the 100 B shape journaled either way).
 // b. small appends (50 closed-loop clients, 100 B, 8 shards, the default
 //    16 MiB journal, so a run of a few seconds switches it a few times): the
 //    tail (p99.9, max) with early writeback (writeback_bytes) off and at the
@@ -237,16 +238,18 @@ SplitResult RunSplit(const std::string& dir, const LogStoreOptions& base, int cl
 
 int WritePath(const std::string& dir, double seconds) {
   for (int rep = 0; rep < 3; ++rep) {
-    for (uint64_t cap : {uint64_t{0}, LogStoreOptions().journal_file_max_bytes}) {
-      LogStoreOptions o;
-      o.journal_file_max_bytes = cap;
-      SplitResult r = RunSplit(dir + "/split", o, 8, 16, 500, 1024, seconds);
-      std::printf(
-          "PutRecords-shaped 500 x 1 KiB / 16 shards, journal_file_max_bytes=%-8llu %7.1f MB/s  p50 %6.0f us  "
-          "p99 %6.0f us  %4.1f files/round  %llu journaled  errors %llu\n",
-          static_cast<unsigned long long>(cap), r.mb_per_s, r.p50_us, r.p99_us, r.files_per_round,
-          static_cast<unsigned long long>(r.journaled), static_cast<unsigned long long>(r.errors));
-      std::fflush(stdout);
+    for (uint32_t record_bytes : {1024u, 100u}) {
+      for (uint64_t cap : {uint64_t{64} << 10, LogStoreOptions().journal_max_batch_bytes}) {
+        LogStoreOptions o;
+        o.journal_max_batch_bytes = cap;
+        SplitResult r = RunSplit(dir + "/split", o, 8, 16, 500, record_bytes, seconds);
+        std::printf(
+            "PutRecords-shaped 500 x %4u B / 16 shards, journal_max_batch_bytes=%-6llu %7.1f MB/s  p50 %6.0f us  "
+            "p99 %6.0f us  %4.1f files/round  %llu journaled  errors %llu\n",
+            record_bytes, static_cast<unsigned long long>(cap), r.mb_per_s, r.p50_us, r.p99_us, r.files_per_round,
+            static_cast<unsigned long long>(r.journaled), static_cast<unsigned long long>(r.errors));
+        std::fflush(stdout);
+      }
     }
   }
   for (int rep = 0; rep < 3; ++rep) {

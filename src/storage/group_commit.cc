@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "base/log.h"
 #include "storage/shard_log_impl.h"
@@ -84,6 +85,7 @@ GroupCommitWriter::GroupCommitWriter(const LogStoreOptions& options, std::unique
 GroupCommitWriter::~GroupCommitWriter() { Close(); }
 
 Status GroupCommitWriter::Enqueue(std::unique_ptr<PendingBatch>& b) {
+  b->queued_ns = options_.clock->MonotonicNs();
   std::lock_guard<std::mutex> l(mu_);
   if (closing_) return Unavailable("log store is closed");
   uint64_t size = b->bytes.size();
@@ -181,28 +183,16 @@ bool GroupCommitWriter::JournalBatches(const std::vector<std::unique_ptr<Pending
     in_record.clear();
     record_bytes = Journal::kEmptyRecordBytes;
   };
-  // Which batches may go through the journal: small ones, in files that
-  // receive at most journal_file_max_bytes this round and that no bigger
-  // batch makes this round sync anyway.
-  struct FileShare {
-    uint64_t small_bytes = 0;
-    bool synced_anyway = false;
-  };
-  std::unordered_map<const Segment*, FileShare> files;
+  // Which batches may go through the journal: small ones, in files that no
+  // bigger batch makes this round sync anyway (LogStoreOptions::
+  // journal_max_batch_bytes: the bound is per batch, however many small
+  // batches a file receives).
+  std::unordered_set<const Segment*> synced_anyway;
   for (const auto& b : batches) {
-    if (!b->written) continue;
-    FileShare& f = files[b->segment.get()];
-    if (b->bytes.size() > options_.journal_max_batch_bytes) {
-      f.synced_anyway = true;
-    } else {
-      f.small_bytes += b->bytes.size();
-    }
+    if (b->written && b->bytes.size() > options_.journal_max_batch_bytes) synced_anyway.insert(b->segment.get());
   }
   auto eligible = [&](const PendingBatch& b) {
-    if (!b.written || b.bytes.size() > options_.journal_max_batch_bytes) return false;
-    const FileShare& f = files[b.segment.get()];
-    return !f.synced_anyway &&
-           (options_.journal_file_max_bytes == 0 || f.small_bytes <= options_.journal_file_max_bytes);
+    return b.written && b.bytes.size() <= options_.journal_max_batch_bytes && synced_anyway.count(b.segment.get()) == 0;
   };
   if (options_.journal_round_max_bytes > 0) {
     uint64_t small = 0;
@@ -262,6 +252,7 @@ void GroupCommitWriter::Run() {
       round.swap(queue_);
       retire = retire_requested_;
     }
+    const int64_t taken_ns = options_.clock->MonotonicNs();
     if (round.empty()) {
       if (JournalUsable() && !journal_->empty()) SwitchJournal();
       {
@@ -273,13 +264,13 @@ void GroupCommitWriter::Run() {
     }
     uint64_t bytes = 0;
     for (const auto& b : round) bytes += b->bytes.size();
-    RunRound(std::move(round));
+    RunRound(std::move(round), taken_ns);
     std::lock_guard<std::mutex> l(mu_);
     queued_bytes_ -= bytes;
   }
 }
 
-void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batches) {
+void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batches, int64_t taken_ns) {
   // Each log's share, in queue (= offset) order.
   struct Work {
     ShardLogImpl* log;
@@ -303,6 +294,7 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
     journal_->BeginRound();
     journaled = JournalBatches(batches);
   }
+  const int64_t written_ns = options_.clock->MonotonicNs();
   std::vector<const Segment*> files;
   for (const auto& b : batches) {
     if (b->written && !b->journaled) files.push_back(b->segment.get());
@@ -311,7 +303,6 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
   files.erase(std::unique(files.begin(), files.end()), files.end());
   std::vector<Status> results(files.size());
   Status journal_status;
-  int64_t t0 = options_.clock->MonotonicNs();
   pool_.ParallelFor(files.size() + (journaled ? 1 : 0), [&](size_t i) {
     if (i == files.size()) {
       journal_status = TimedSync([&] { return journal_->Sync(); });
@@ -319,7 +310,8 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
       results[i] = TimedSync([&] { return files[i]->file()->DataSync(); });
     }
   });
-  sync_wall_ns_ += static_cast<uint64_t>(options_.clock->MonotonicNs() - t0);
+  const int64_t synced_ns = options_.clock->MonotonicNs();
+  sync_wall_ns_ += static_cast<uint64_t>(synced_ns - written_ns);
   file_syncs_ += files.size() + (journaled ? 1 : 0);
   if (!journal_status.ok()) {
     journal_->RetractRound();  // its batches fail: they must not come back at restart
@@ -347,9 +339,11 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
   if (metrics_.round_batches != nullptr) metrics_.round_batches->Observe(batches.size());
   batches_ += acked;
   bytes_ += acked_bytes;
+  const bool timed = metrics_.stage_micros[0] != nullptr;
   for (const auto& b : batches) {
     AppendCallback done = std::move(b->done);
     if (b->error.ok()) {
+      if (timed) ObserveStages(*b, taken_ns, written_ns, synced_ns, options_.clock->MonotonicNs());
       done(AppendResult{b->header.base_offset, b->header.record_count});
     } else {
       done(b->error);
@@ -360,6 +354,17 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
   // 5. Housekeeping off the acknowledgement path.
   if (journaled) StartEarlyWriteback();
   for (Work& w : work) w.log->AfterRound();
+}
+
+void GroupCommitWriter::ObserveStages(const PendingBatch& b, int64_t taken_ns, int64_t written_ns, int64_t synced_ns,
+                                      int64_t acked_ns) {
+  const int64_t ends[kAppendStages + 1] = {b.admit_ns, b.queued_ns, taken_ns, written_ns, synced_ns, acked_ns};
+  for (size_t i = 0; i < kAppendStages; ++i) {
+    // The writer's reads never go back; a received_ns from the caller
+    // that lies ahead of the Append call counts as zero, not as a wrap.
+    int64_t d = std::max<int64_t>(0, ends[i + 1] - ends[i]);
+    metrics_.stage_micros[i]->Observe(static_cast<uint64_t>(d) / 1000);
+  }
 }
 
 void GroupCommitWriter::StartEarlyWriteback() {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -28,6 +29,11 @@ struct PendingBatch {
   format::BatchHeader header;
   uint64_t generation = 0;  // the log's rewind generation at Append time
   AppendCallback done;
+  // Where the batch's way to its acknowledgement began (AppendOptions::
+  // received_ns, else the Append call), and when it was queued for the
+  // writer; on the store's clock (MonotonicNs).
+  int64_t admit_ns = 0;
+  int64_t queued_ns = 0;
 
   // Set by the writer thread.
   std::shared_ptr<Segment> segment;  // where it was written
@@ -79,12 +85,32 @@ class SyncPool {
   std::vector<std::unique_ptr<Helper>> helpers_;
 };
 
+// The stages of one batch's way from its request to its acknowledgement,
+// one after the other (their durations add up to the whole):
+//  kAdmit:       request received (AppendOptions::received_ns, else the
+//                Append call) -> queued for the writer (encoding, the
+//                log's lock);
+//  kQueued:      -> taken into a commit round (waiting for the round in
+//                progress to finish);
+//  kWrite:       -> the round's writes done: pwritev of every log's
+//                batches, segment rolls, the journal record (and a journal
+//                switch, when the round meets one);
+//  kSync:        -> every fdatasync of the round returned;
+//  kAcknowledge: -> the batch's callback starts (publishing the round, the
+//                callbacks of the batches before it in the round).
+enum class AppendStage { kAdmit, kQueued, kWrite, kSync, kAcknowledge };
+inline constexpr size_t kAppendStages = 5;
+// The `stage` label of each, in enum order.
+inline constexpr const char* kAppendStageNames[kAppendStages] = {"admit", "queued", "write", "sync", "acknowledge"};
+
 // Distributions the writer records, when given: the latency of each
-// fdatasync (segment or journal file, microseconds) and the batches of each
-// commit round.
+// fdatasync (segment or journal file, microseconds), the batches of each
+// commit round, and each acknowledged batch's time in every AppendStage
+// (microseconds; null entries are not recorded).
 struct CommitMetrics {
   std::shared_ptr<metrics::Histogram> fdatasync_micros;
   std::shared_ptr<metrics::Histogram> round_batches;
+  std::array<std::shared_ptr<metrics::Histogram>, kAppendStages> stage_micros;
 };
 
 // The group-commit writer of one LogStore (one per disk). Appenders queue
@@ -124,7 +150,11 @@ class GroupCommitWriter {
 
  private:
   void Run();
-  void RunRound(std::vector<std::unique_ptr<PendingBatch>> batches);
+  // `taken_ns`: when the writer took the batches from the queue.
+  void RunRound(std::vector<std::unique_ptr<PendingBatch>> batches, int64_t taken_ns);
+  // Records an acknowledged batch's time in each AppendStage, given when
+  // its round was taken, written and synced, and now (its callback).
+  void ObserveStages(const PendingBatch& b, int64_t taken_ns, int64_t written_ns, int64_t synced_ns, int64_t acked_ns);
   // Copies the round's small written batches into journal records (marking
   // them journaled), switching files first when one is full. True if any
   // batch of the round is journaled.

@@ -69,24 +69,25 @@ struct LogStoreOptions {
   // Two files of journal_bytes each under <dir>/journal. 0: no journal (each
   // touched file is synced every round). journal_bytes must be 0 or at least
   // 4 x journal_max_batch_bytes + 64 KiB, and at most 1 GiB.
+  //
+  // A batch above journal_max_batch_bytes is synced in its segment file, and
+  // so is every batch of the round in the same file (its fdatasync is paid
+  // anyway). The bound is per batch, not per file and round: a PutRecords of
+  // 500 x 1 KiB over 16 shards puts ~33 KiB batches into each file, which
+  // the journal would make the disk write twice to save one fdatasync per
+  // file; while 500 x 100 B requests put ~4.5 KiB batches, several of which
+  // share a file in a busy round, and there saving the fdatasyncs is what
+  // counts (a bound of 16 KiB per file and round had 4-6 files synced per
+  // round instead of one, and cost a third of the throughput). Measured in
+  // docs/benchmarks.md ("The write path against the disk").
   uint64_t journal_bytes = 16u << 20;
-  uint64_t journal_max_batch_bytes = 64u << 10;
+  uint64_t journal_max_batch_bytes = 16u << 10;
   // A round whose small batches add up to more than this is not journaled:
   // its batches are synced in their segment files, as big batches are.
   // Copying that much into the journal would make the disk write every byte
   // twice, and a round that big is bound by the disk's bandwidth, not by
   // the number of files it syncs. 0: no bound.
   uint64_t journal_round_max_bytes = 1u << 20;
-  // A segment file that receives more than this in one round is synced in
-  // its own right, and none of its batches that round is copied into the
-  // journal (nor is any batch of a file synced anyway, for a batch above
-  // journal_max_batch_bytes). The journal saves one fdatasync per file it
-  // covers; copying tens of KiB per file to save one makes the disk write
-  // those bytes twice and costs CPU for the copy and its checksum, which is
-  // what bounds bulk rounds (PutRecords of 500 x 1 KiB over 16 shards puts
-  // ~33 KiB per file, however small the round). Measured in
-  // docs/benchmarks.md ("The write path against the disk"). 0: no bound.
-  uint64_t journal_file_max_bytes = 16u << 10;
   // Early writeback of journaled data. Segment bytes made durable through
   // the journal are synced in their files only when the journal switches,
   // which would then flush up to journal_bytes at once while the round's

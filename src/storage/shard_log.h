@@ -48,6 +48,11 @@ struct AppendOptions {
   // epoch below Epoch() (a newer leader has been seen) fails the append
   // with kUnavailable; 0 is never fenced.
   int64_t epoch = 0;
+  // When the request that carries the batch was received, on the store's
+  // clock (LogStoreOptions::clock, MonotonicNs); 0: unknown, and the
+  // "admit" stage of spate_storage_append_stage_seconds starts at the
+  // Append call instead.
+  int64_t received_ns = 0;
 };
 
 struct AppendResult {

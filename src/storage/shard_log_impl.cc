@@ -324,6 +324,7 @@ Status ShardLogImpl::ScanSegment(const std::shared_ptr<Segment>& seg, bool is_la
 
 void ShardLogImpl::Append(const std::vector<RecordInput>& records, int64_t arrival_ms, const AppendOptions& options,
                           AppendCallback done) {
+  const int64_t admit_ns = options.received_ns != 0 ? options.received_ns : options_.clock->MonotonicNs();
   if (records.empty()) {
     done(InvalidArgument("append of no records"));
     return;
@@ -370,6 +371,7 @@ void ShardLogImpl::Append(const std::vector<RecordInput>& records, int64_t arriv
   }
   b->done = std::move(done);
   b->log = shared_from_this();
+  b->admit_ns = admit_ns;
   Status s;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -514,6 +516,7 @@ void ShardLogImpl::AppendReplicated(std::string_view batch, int64_t leader_epoch
   b->header = h;
   b->done = std::move(done);
   b->log = shared_from_this();
+  b->admit_ns = options_.clock->MonotonicNs();
   Status s;
   {
     std::lock_guard<std::mutex> l(mu_);

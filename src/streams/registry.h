@@ -240,8 +240,12 @@ class Registry {
   // since start waits for its table to be rebuilt from the log on the
   // recovery thread (never the caller's), which then makes the call and may
   // run done.
+  //
+  // `received_ns` (the registry clock's MonotonicNs when the request was
+  // decoded; 0: unknown) starts the storage's "admit" stage
+  // (storage::AppendOptions::received_ns).
   void Put(const StreamHandle& stream, std::vector<PutEntry> entries, PutCallback done,
-           const StreamCheck& entry_fault = {}, const dedup::ProducerStamp* stamp = nullptr);
+           const StreamCheck& entry_fault = {}, const dedup::ProducerStamp* stamp = nullptr, int64_t received_ns = 0);
   void Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallback done, const StreamCheck& entry_fault = {});
 
   // A new shard iterator at `offset` of the shard.

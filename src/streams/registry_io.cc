@@ -50,7 +50,7 @@ void Registry::Put(const StreamRef& ref, std::vector<PutEntry> entries, PutCallb
 }
 
 void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, PutCallback done,
-                   const StreamCheck& entry_fault, const dedup::ProducerStamp* stamp) {
+                   const StreamCheck& entry_fault, const dedup::ProducerStamp* stamp, int64_t received_ns) {
   struct Batch {
     model::ShardIndex shard;
     std::shared_ptr<storage::ShardLog> log;
@@ -274,6 +274,7 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
       int64_t arrival = clock_->NowMs();
       storage::AppendOptions append_options;
       append_options.encryption_key_id = key_id;
+      append_options.received_ns = received_ns;
       const bool encrypted = !key_id.empty();
       for (Batch& b : batches) {
         if (b.entry_positions.empty()) {  // every entry refused by the write gate
@@ -369,12 +370,13 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
     // makes this call again from there, where a shard added by a reshard
     // meanwhile would wait for its own scan in turn.
     dedup_recovery_.Run([this, stream, entries = std::move(pending->entries), done = std::move(pending->done),
-                         entry_fault, stamp = *stamp, to_recover = std::move(to_recover)](Status ready) mutable {
+                         entry_fault, stamp = *stamp, to_recover = std::move(to_recover),
+                         received_ns](Status ready) mutable {
       for (const auto& [table, log] : to_recover) {
         if (ready.ok()) ready = RecoverDedupTable(table.get(), *log);
       }
       if (!ready.ok()) return done(ready);
-      Put(stream, std::move(entries), std::move(done), entry_fault, &stamp);
+      Put(stream, std::move(entries), std::move(done), entry_fault, &stamp, received_ns);
     });
     return;
   }

@@ -45,6 +45,7 @@ class FaultFile final : public util::File {
       fs_->unsynced_[path()].push_back(std::move(u));
     }
     if (written != nullptr) *written = n;
+    if (fs_->latency_clock_ != nullptr) fs_->latency_clock_->AdvanceMs(fs_->write_ms_);
     return fault;
   }
 
@@ -93,6 +94,7 @@ class FaultFile final : public util::File {
     bool partial = false;
     SPATE_TRY(fs_->MaybeFail(FaultInjectionFileSystem::Op::kSync, path(), &partial));
     fs_->unsynced_.erase(path());
+    if (fs_->latency_clock_ != nullptr) fs_->latency_clock_->AdvanceMs(fs_->sync_ms_);
     return Status::Ok();
   }
 
@@ -106,6 +108,13 @@ void FaultInjectionFileSystem::SetFault(Op op, FaultSpec spec) {
   std::lock_guard<std::mutex> l(mu_);
   faults_[op] = std::move(spec);
   seen_[op] = 0;
+}
+
+void FaultInjectionFileSystem::SetLatency(util::ManualClock* clock, int64_t write_ms, int64_t sync_ms) {
+  std::lock_guard<std::mutex> l(mu_);
+  latency_clock_ = clock;
+  write_ms_ = write_ms;
+  sync_ms_ = sync_ms;
 }
 
 void FaultInjectionFileSystem::ClearFaults() {

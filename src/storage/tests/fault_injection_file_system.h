@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "util/clock.h"
 #include "util/file_system.h"
 
 namespace spate::storage::testing {
@@ -52,6 +53,10 @@ class FaultInjectionFileSystem final : public util::FileSystem {
   // Simulates power loss now. Leaves the file system inactive; call
   // SetActive(true) before reopening.
   void SimulateCrash(CrashMode mode);
+  // A slow disk in test time: from now on every file write advances
+  // `clock` by `write_ms` and every file sync by `sync_ms` (before it
+  // returns). Null clock: off.
+  void SetLatency(util::ManualClock* clock, int64_t write_ms, int64_t sync_ms);
   // Bytes written but not yet synced, over all files.
   uint64_t UnsyncedBytes();
   int SyncCalls();
@@ -95,6 +100,8 @@ class FaultInjectionFileSystem final : public util::FileSystem {
   std::mutex mu_;
   std::mt19937_64 rng_;
   bool active_ = true;
+  util::ManualClock* latency_clock_ = nullptr;  // SetLatency
+  int64_t write_ms_ = 0, sync_ms_ = 0;
   std::map<Op, FaultSpec> faults_;
   std::map<Op, int> seen_;
   std::map<std::string, std::vector<Undo>> unsynced_;  // path -> writes since its last sync

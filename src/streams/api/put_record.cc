@@ -77,7 +77,8 @@ void PutRecord(const Context& ctx, Value in, Done done) {
         const PutOutcome& o = (*r)[0];
         if (!o.status.ok()) return done(o.status);
         done_encoded(EncodeOutput(o, format));
-      });
+      },
+      {}, nullptr, start_ns);
 }
 
 }  // namespace spate::streams::api

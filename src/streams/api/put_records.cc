@@ -112,7 +112,7 @@ void PutEntries(const Context& ctx, const StreamHandle& stream, size_t max_bytes
         if (!r.ok()) return done(r.status());
         done_encoded(EncodeOutput(*r, format, stamped));
       },
-      InjectedFaults(ctx), stamp);
+      InjectedFaults(ctx), stamp, start_ns);
 }
 
 }  // namespace
