@@ -30,8 +30,7 @@ class CommittedEnds {
   // never goes down), as told by the leadership of `epoch`; ignored when a
   // leadership above `epoch` has been seen for the shard (NoteEpoch), or
   // its log has seen one (a deposed leader may still be sending).
-  void Raise(std::string_view shard_key, const std::shared_ptr<storage::ShardLog>& log, int64_t epoch,
-             uint64_t end);
+  void Raise(std::string_view shard_key, const std::shared_ptr<storage::ShardLog>& log, int64_t epoch, uint64_t end);
   // Records that a leadership of `epoch` has talked to this node about the
   // shard (a new leader's PROBE or FETCH): COMMITs of lower epochs are
   // ignored from now on.
