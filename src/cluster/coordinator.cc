@@ -330,6 +330,12 @@ std::optional<std::string> Coordinator::LeaderOf(std::string_view shard_key) con
   return kv->value;
 }
 
+std::vector<std::string> Coordinator::ReplicaNodesOf(std::string_view shard_key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = replicas_.find(shard_key);
+  return it == replicas_.end() ? std::vector<std::string>{} : it->second;
+}
+
 std::vector<std::string> Coordinator::LiveNodes() const {
   std::vector<std::string> out;
   for (const KeyValue& kv : view_.List(kNodesPrefix)) out.push_back(kv.key.substr(kNodesPrefix.size()));

@@ -175,6 +175,9 @@ class Coordinator final : public Placement, public streams::WriteGate {
   std::optional<std::string> CatalogOwner() const;
   // The shard's leader's node id, if it has one.
   std::optional<std::string> LeaderOf(std::string_view shard_key) const;
+  // The shard's replica set in placement order, with or without a leader
+  // (empty when the view has no record of it).
+  std::vector<std::string> ReplicaNodesOf(std::string_view shard_key) const;
   // The live nodes' ids, in order.
   std::vector<std::string> LiveNodes() const;
   const CoordinatorOptions& options() const { return options_; }

@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "cluster/membership.h"
+#include "cluster/read_routing.h"
 #include "model/types.h"
 #include "protocol/cbor_codec.h"
 #include "protocol/errors.h"
@@ -230,7 +231,7 @@ Result<Forwarder::Reply> Forwarder::Send(const service::Call& call, std::string_
   return Reply{static_cast<int>(answer->status), std::move(answer->body)};
 }
 
-std::string Forwarder::DataPlaneTarget(const service::Call& call, const Value& input) const {
+std::string Forwarder::DataPlaneShardKey(const service::Call& call, const Value& input) const {
   std::string shard_key;
   if (call.operation == "GetRecords") {
     auto it = streams::DecodeIterator(registry_->tokens(), input.GetString("ShardIterator"));
@@ -260,6 +261,11 @@ std::string Forwarder::DataPlaneTarget(const service::Call& call, const Value& i
       if (!st.ok()) return {};
     }
   }
+  return shard_key;
+}
+
+std::string Forwarder::DataPlaneTarget(const service::Call& call, const Value& input) const {
+  std::string shard_key = DataPlaneShardKey(call, input);
   if (shard_key.empty()) return {};
   auto leader = coordinator_->LeaderOf(shard_key);
   if (!leader.has_value() || *leader == coordinator_->SelfId()) return {};
@@ -273,10 +279,25 @@ bool Forwarder::Forward(service::Call& call, Value& input, service::Done& done) 
     return RelaySubscription(call, input, done, std::move(leader));
   }
   if (call.operation == "PutRecords") return ForwardPutRecords(call, input, done);
+  if (call.operation == "GetShardIterator" || call.operation == "GetRecords") {
+    // The leader while it is live; a replica's own log (up to the committed
+    // end it knows) while the shard has no reachable leader (read_routing.h).
+    std::string shard_key = DataPlaneShardKey(call, input);
+    if (shard_key.empty()) return false;
+    ReadRoute route =
+        RouteRead(coordinator_->SelfId(), coordinator_->LeaderOf(shard_key), coordinator_->ReplicaNodesOf(shard_key),
+                  [this](std::string_view node) { return coordinator_->AddressOf(node).has_value(); });
+    if (route.refuse) {
+      done(Status(ErrorCode::kUnavailable, "no replica of shard " + shard_key + " is live at the moment"));
+      return true;
+    }
+    if (route.nodes.empty()) return false;
+    return ForwardWhole(call, input, done, std::move(route.nodes));
+  }
   if (IsDataPlane(call.operation)) {
     std::string leader = DataPlaneTarget(call, input);
     if (leader.empty()) return false;
-    return ForwardWhole(call, input, done, std::move(leader));
+    return ForwardWhole(call, input, done, {std::move(leader)});
   }
   auto owner = coordinator_->CatalogOwner();
   if (owner.has_value() && *owner == coordinator_->SelfId()) return false;
@@ -284,28 +305,28 @@ bool Forwarder::Forward(service::Call& call, Value& input, service::Done& done) 
     done(Status(ErrorCode::kUnavailable, "the cluster has no stream catalog owner at the moment"));
     return true;
   }
-  return ForwardWhole(call, input, done, *owner);
+  return ForwardWhole(call, input, done, {*owner});
 }
 
-bool Forwarder::ForwardWhole(service::Call& call, Value& input, service::Done& done, std::string node_id) {
+bool Forwarder::ForwardWhole(service::Call& call, Value& input, service::Done& done, std::vector<std::string> nodes) {
   struct Job {
     service::Call call;
     Value input;
     service::Done done;
-    std::string node_id;
+    std::vector<std::string> nodes;
   };
-  auto job = std::make_shared<Job>(Job{std::move(call), std::move(input), std::move(done), node_id});
-  std::shared_ptr<Flight> flight = TakeOff(std::move(node_id));
+  auto job = std::make_shared<Job>(Job{std::move(call), std::move(input), std::move(done), std::move(nodes)});
+  std::shared_ptr<Flight> flight = TakeOff(job->nodes.front());
   flight->abandon = [this, job](Status why) {
     if (IsRead(job->call.operation)) {
       // A read changes nothing: it may run again on the shard's new leader
       // (copies: the abandoned request may still be reading its own).
       std::string leader = DataPlaneTarget(job->call, job->input);
-      if (!leader.empty() && leader != job->node_id) {
+      if (!leader.empty() && leader != job->nodes.front()) {
         service::Call call = job->call;
         Value input = job->input;
         service::Done done = job->done;
-        ForwardWhole(call, input, done, std::move(leader));
+        ForwardWhole(call, input, done, {std::move(leader)});
         return;
       }
     }
@@ -313,7 +334,14 @@ bool Forwarder::ForwardWhole(service::Call& call, Value& input, service::Done& d
   };
   bool queued = Submit([this, job, flight] {
     if (flight->settled.load()) return Land(flight);  // abandoned while queued: never sent
-    auto reply = Send(job->call, job->node_id, job->input, &flight->cancel);
+    Result<Reply> reply = Status(ErrorCode::kUnavailable, "no node to forward to");
+    // The next node only when this one cannot be reached (reads); the flight
+    // watches the first, the shard's leader or the catalog owner.
+    for (const std::string& node : job->nodes) {
+      if (flight->settled.load()) break;
+      reply = Send(job->call, node, job->input, &flight->cancel);
+      if (reply.ok()) break;
+    }
     Land(flight);
     if (flight->settled.exchange(true)) return;  // abandoned meanwhile: already answered
     if (!reply.ok()) return job->done(reply.status());

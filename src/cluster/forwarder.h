@@ -51,12 +51,15 @@ struct ForwarderOptions {
 
 // Any node answers any Data Streams request (streams::RequestForwarder):
 //
-// - data plane: PutRecord, GetShardIterator and GetRecords run on the leader
-//   of the shard they touch (the partition key's or explicit hash key's
-//   shard, ShardId, the iterator's shard); PutRecords is split per leader,
-//   the parts sent at once, and the answers merged back in request order.
-//   A shard with no leader now, or led here, runs here (the write gate then
-//   refuses what may not be appended: InternalFailure, which SDKs retry).
+// - data plane: PutRecord runs on the leader of the shard it touches (the
+//   partition key's or explicit hash key's shard); PutRecords is split per
+//   leader, the parts sent at once, and the answers merged back in request
+//   order. A shard with no leader now, or led here, runs here (the write
+//   gate then refuses what may not be appended: InternalFailure, which SDKs
+//   retry). GetShardIterator and GetRecords (ShardId, the iterator's shard)
+//   go where read_routing.h says: the live leader, else (no leader, or it
+//   cannot be reached) a replica, which serves its own log up to the
+//   committed end it knows.
 //   SubscribeToShard on a shard led elsewhere is relayed: sent to the
 //   leader, and its event stream (initial-response first) passed to the
 //   client message by message as the leader framed it, on a relay thread
@@ -124,9 +127,12 @@ class Forwarder final : public streams::RequestForwarder {
   void Land(const std::shared_ptr<Flight>& flight);
   // The watcher thread: abandons the flights whose target's lease lapsed.
   void Watch();
-  // Forwards the whole call to `node_id` and completes it.
-  bool ForwardWhole(service::Call& call, protocol::Value& input, service::Done& done, std::string node_id);
+  // Forwards the whole call to the first of `nodes` that can be reached
+  // (one node but for reads) and completes it; the flight watches the first.
+  bool ForwardWhole(service::Call& call, protocol::Value& input, service::Done& done, std::vector<std::string> nodes);
   bool ForwardPutRecords(service::Call& call, protocol::Value& input, service::Done& done);
+  // The shard key a data-plane call touches; empty when it names none.
+  std::string DataPlaneShardKey(const service::Call& call, const protocol::Value& input) const;
   // The leader of the shard a data-plane call touches; empty when it runs here.
   std::string DataPlaneTarget(const service::Call& call, const protocol::Value& input) const;
   // SubscribeToShard (subscription_relay.cc): the shard's leader when it is

@@ -132,6 +132,7 @@ Status LeaderSync::Sync(const std::string& key, int64_t epoch) {
   if (!set || set->leader != self || set->epoch != epoch) return Aborted("the leadership is over");
   SPATE_ASSIGN_OR_RETURN(std::shared_ptr<storage::ShardLog> log, logs_->LogFor(key));
   if (log->Epoch() > epoch) return Aborted("this node's log has seen epoch " + std::to_string(log->Epoch()));
+  if (options_.committed_ends != nullptr) options_.committed_ends->NoteEpoch(key, log, epoch);
   const size_t need = set->replicas.size() / 2 + 1;
 
   // Where each reachable replica's log ends.
@@ -198,6 +199,7 @@ Status LeaderSync::Sync(const std::string& key, int64_t epoch) {
     Status cut = log->TruncateTo(storage::Offset(at), epoch);
     if (cut.code() == ErrorCode::kConcurrentModification) return Aborted(cut.message());
     SPATE_TRY(cut);
+    if (options_.committed_ends != nullptr) options_.committed_ends->Lower(key, *log, at);
     uint64_t next = at;
     while (next < from.end) {
       SPATE_ASSIGN_OR_RETURN(replication::Batches got, from.client->Fetch(key, epoch, next));

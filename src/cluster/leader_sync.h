@@ -22,6 +22,7 @@
 
 #include "base/status.h"
 #include "cluster/placement.h"
+#include "cluster/replication/committed_ends.h"
 #include "cluster/replication/replica_server.h"
 #include "streams/replicator.h"
 
@@ -36,6 +37,11 @@ struct LeaderSyncOptions {
   int retry_ms = 200;
   // Bound on each local append of a fetched batch becoming durable.
   int append_timeout_ms = 10'000;
+  // This node's committed ends (shared with its ReplicaServer and
+  // ShardReplicator): a catch-up notes its epoch there, so that COMMITs of
+  // the leadership it replaces are ignored from then on. Not owned; may be
+  // null.
+  replication::CommittedEnds* committed_ends = nullptr;
 };
 
 // The data in the leadership marker's record (a control record: empty

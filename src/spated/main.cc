@@ -144,6 +144,10 @@ int Run(const Config& config) {
   std::unique_ptr<cluster::Coordinator> coordinator;
   std::unique_ptr<cluster::SharedCatalog> shared_catalog;
   std::unique_ptr<cluster::ReplicationPlacement> replication_placement;
+  // What this node knows of each shard's committed end (the end reads stop
+  // at, leader or follower), shared by the replicator, the replica server
+  // and the leader catch-up; outlives all three.
+  cluster::replication::CommittedEnds committed_ends;
   // Reset explicitly after the registry has stopped and the logs are closed
   // (its failed waiters call back into the registry).
   std::unique_ptr<cluster::replication::ShardReplicator> replicator;
@@ -192,6 +196,7 @@ int Run(const Config& config) {
     replication_placement = std::make_unique<cluster::ReplicationPlacement>(coordinator.get());
     cluster::replication::ReplicatorOptions replicator_options;
     replicator_options.secret = cluster_secret;
+    replicator_options.committed_ends = &committed_ends;
     replicator =
         std::make_unique<cluster::replication::ShardReplicator>(replication_placement.get(), replicator_options);
   }
@@ -223,6 +228,7 @@ int Run(const Config& config) {
     replica_options.host = config.host;
     replica_options.port = static_cast<uint16_t>(std::max<int64_t>(config.replication_port, 0));
     replica_options.secret = cluster_secret;
+    replica_options.committed_ends = &committed_ends;
     auto started = cluster::replication::ReplicaServer::Start(replica_options, replica_logs.get());
     if (!started.ok()) {
       SPATE_LOG_ERROR("cannot listen for replication on " + config.host + ":" + std::to_string(replica_options.port) +
@@ -235,6 +241,7 @@ int Run(const Config& config) {
     membership->SetReplicationAddress(host + ":" + std::to_string(replica_server->port()));
     cluster::LeaderSyncOptions sync_options;
     sync_options.secret = cluster_secret;
+    sync_options.committed_ends = &committed_ends;
     leader_sync = std::make_unique<cluster::LeaderSync>(replication_placement.get(), replica_logs.get(),
                                                         replicator.get(), sync_options);
     coordinator->SetLeaderReadiness(

@@ -347,6 +347,49 @@ def read_shard(client, name, shard_id, limit_s=60):
     return out
 
 
+def read_during(cluster, name, through, seconds, shards=3):
+    """Follows every shard from TRIM_HORIZON through node `through` for `seconds` while a fault is under
+    way, as a client does (calls that fail are tried again with the same iterator). Returns ({shard id:
+    [(id or None, sequence number)]}, seconds from the start to the first record returned or None)."""
+    started = time.monotonic()
+    ids = [f"shardId-{i:012d}" for i in range(shards)]
+    its, out, first = {}, {s: [] for s in ids}, None
+    with nc.in_netns(cluster.client_ns):
+        c = Client(through.addr, timeout=2)
+        while time.monotonic() - started < seconds:
+            for s in ids:
+                try:
+                    if s not in its:
+                        its[s] = c.call("GetShardIterator", StreamName=name, ShardId=s,
+                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                    r = c.call("GetRecords", ShardIterator=its[s], Limit=10000)
+                except (KinesisError, OSError, http.client.HTTPException):
+                    continue
+                for rec in r["Records"]:
+                    m = ID_RE.match(base64.b64decode(rec["Data"]))
+                    out[s].append((m.group(1).decode() if m else None, int(rec["SequenceNumber"])))
+                if r["Records"] and first is None:
+                    first = time.monotonic() - started
+                if r.get("NextShardIterator"):
+                    its[s] = r["NextShardIterator"]
+            time.sleep(0.05)
+        c.close()
+    return out, first
+
+
+def check_reads_during(rep, during, final):
+    """Records read while a fault was under way must be a prefix of their shard's final read: a record
+    once read never vanishes, moves or changes its sequence number in a failover (reads stop at the
+    committed end, docs/formats/replication.md, "Reads")."""
+    rep.facts["read-during-fault"] = sum(len(v) for v in during.values())
+    for shard, got in during.items():
+        have = final.get(shard, [])
+        if have[:len(got)] != got:
+            at = next((i for i, (a, b) in enumerate(zip(got, have)) if a != b), min(len(got), len(have)))
+            rep.bad("read-then-changed", (shard, at, got[at] if at < len(got) else None,
+                                          have[at] if at < len(have) else None))
+
+
 def read_all(cluster, name, mode, peer):
     """{node id or "cluster": {shard id: [(id, seq)]}}."""
     with nc.in_netns(cluster.client_ns):
@@ -516,15 +559,18 @@ def _check_epochs(rep, acked, where, mode, epochs_by_node, leaderships):
             rep.bad("two-leaders-one-epoch", (shard, e, sorted(owners)))
 
 
-def final_check(cluster, name, history, account, region, mode, windows=()):
+def final_check(cluster, name, history, account, region, mode, windows=(), during=None):
     """After healing, with every node that should be running running: the final read, etcd's
-    leadership history, the nodes stopped, their batch epochs, and the check. Returns the Report."""
+    leadership history, the nodes stopped, their batch epochs, and the check (with `during`, the reads
+    made while the fault was under way, read_during). Returns the Report."""
     reads = read_all(cluster, name, mode, (account, region, nc.SECRET))
     leaderships = leadership_history(cluster, name)
     live = [n for n in cluster.nodes if n.spated.alive()]
     cluster.stop_spated_all()
     epochs = {n.id: batch_epochs(n, name) for n in live}
     rep = check(history, reads, mode, epochs, leaderships, windows)
+    if during is not None and mode == "cluster":
+        check_reads_during(rep, during, reads["cluster"])
     rep.facts["errors"] = dict(history.errors)
     rep.facts["leaderships"] = {s: len(v) for s, v in leaderships.items()}
     return rep

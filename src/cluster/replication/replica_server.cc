@@ -141,6 +141,7 @@ void ReplicaServer::Handle(const std::shared_ptr<Conn>& conn, FrameType type, st
   }
   auto log = logs_->LogFor(req->shard_key);
   if (!log.ok()) {
+    if (req->type == FrameType::kCommit) return;  // never answered
     if (req->type == FrameType::kFetch) {
       Batches none;
       none.id = req->id;
@@ -154,7 +155,13 @@ void ReplicaServer::Handle(const std::shared_ptr<Conn>& conn, FrameType type, st
   }
   std::shared_ptr<storage::ShardLog> shard = std::move(*log);
   const uint64_t id = req->id;
+  CommittedEnds* const commits = options_.committed_ends;
   switch (req->type) {
+    case FrameType::kCommit:
+      // How far a majority holds the leader's log; no reply. Trusted only
+      // from the newest leadership this node has heard of.
+      if (commits != nullptr) commits->Raise(req->shard_key, shard, req->epoch, req->offset);
+      return;
     case FrameType::kAppend:
       shard->AppendReplicated(req->batch, req->epoch, [conn, shard, id](Result<storage::AppendResult> r) {
         Reply reply = r.ok() ? StateReply(id, *shard) : ErrorReply(id, r.status());
@@ -164,6 +171,7 @@ void ReplicaServer::Handle(const std::shared_ptr<Conn>& conn, FrameType type, st
       });
       return;
     case FrameType::kProbe: {
+      if (commits != nullptr) commits->NoteEpoch(req->shard_key, shard, req->epoch);
       Reply reply = StateReply(id, *shard);
       if (req->epoch < shard->Epoch()) {
         reply.code = ErrorCode::kConcurrentModification;
@@ -179,6 +187,7 @@ void ReplicaServer::Handle(const std::shared_ptr<Conn>& conn, FrameType type, st
     }
     case FrameType::kTruncate: {
       Status s = shard->TruncateTo(storage::Offset(req->offset), req->epoch);
+      if (s.ok() && commits != nullptr) commits->Lower(req->shard_key, *shard, req->offset);
       Reply reply = StateReply(id, *shard);
       if (!s.ok()) {
         reply.code = s.code();
@@ -190,6 +199,7 @@ void ReplicaServer::Handle(const std::shared_ptr<Conn>& conn, FrameType type, st
     case FrameType::kFetch: {
       // A new leader catching up from this replica (rule 5): acknowledged
       // batches only, as stored.
+      if (commits != nullptr) commits->NoteEpoch(req->shard_key, shard, req->epoch);
       Batches out;
       out.id = id;
       out.start = shard->StartOffset().value();

@@ -3,7 +3,8 @@
 // The follower side of replication (docs/formats/replication.md): accepts
 // shard leaders' connections on the replication port, checks their HMAC
 // over the cluster secret, and applies their APPEND, PROBE and TRUNCATE
-// requests to this node's shard logs.
+// requests to this node's shard logs, and records the committed ends their
+// COMMIT frames carry (the end follower reads stop at).
 
 #include <atomic>
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include "base/status.h"
+#include "cluster/replication/committed_ends.h"
 #include "cluster/replication/socket.h"
 #include "storage/shard_log.h"
 
@@ -38,6 +40,11 @@ struct ReplicaServerOptions {
   // (HMAC-SHA256 over a fresh nonce) before any request is served.
   std::string secret;
   int handshake_timeout_ms = 2000;
+  // Where the committed ends leaders tell this node (COMMIT) are kept, and
+  // the epochs of new leaders' PROBEs and FETCHes noted; shared with this
+  // node's ShardReplicator, whose CommittedEnd serves reads. Not owned;
+  // null: COMMITs are ignored (this node serves no follower reads).
+  CommittedEnds* committed_ends = nullptr;
 };
 
 class ReplicaServer {

@@ -13,7 +13,9 @@
 namespace spate::cluster::replication {
 
 ShardReplicator::ShardReplicator(const Placement* placement, ReplicatorOptions options)
-    : placement_(placement), options_(std::move(options)) {
+    : placement_(placement),
+      options_(std::move(options)),
+      committed_ends_(options_.committed_ends != nullptr ? options_.committed_ends : &own_committed_ends_) {
   reaper_ = std::thread([this] { ReaperLoop(); });
 }
 
@@ -144,6 +146,7 @@ void ShardReplicator::ResetLocked(Follower& f, bool delay) {
   f.phase = Phase::kProbe;
   f.at = UINT64_MAX;
   f.inflight_bytes = 0;
+  f.told = 0;
   f.retry_at_ms = delay ? NowMs() + options_.retry_ms : 0;
 }
 
@@ -151,12 +154,8 @@ storage::Offset ShardReplicator::CommittedEnd(const streams::ReplicatedShard& sh
                                               const storage::ShardLog& log) const {
   const std::string key = ShardKey(shard.account, shard.region, shard.stream, model::ShardIdName(shard.shard));
   auto set = placement_->ReplicasOf(key);
-  if (!set || set->leader != placement_->SelfId()) return storage::Offset(0);
-  if (set->replicas.size() <= 1) return log.EndOffset();
-  std::lock_guard<std::mutex> l(mu_);
-  auto it = shards_.find(key);
-  if (it == shards_.end() || it->second->epoch != set->epoch || it->second->fenced) return storage::Offset(0);
-  return std::min(log.EndOffset(), storage::Offset(it->second->committed));
+  if (set && set->leader == placement_->SelfId() && set->replicas.size() <= 1) return log.EndOffset();
+  return storage::Offset(committed_ends_->Get(key, log));
 }
 
 void ShardReplicator::CollectReadyLocked(Shard& sh, std::vector<Done>* out) {
@@ -172,7 +171,11 @@ void ShardReplicator::CollectReadyLocked(Shard& sh, std::vector<Done>* out) {
       std::nth_element(ends.begin(), ends.begin() + static_cast<ptrdiff_t>(need - 1), ends.end(),
                        std::greater<uint64_t>());
       const uint64_t held = ends[need - 1];
-      if (held >= sh.first_own_end) sh.committed = std::max(sh.committed, held);
+      if (held >= sh.first_own_end && held > sh.committed) {
+        sh.committed = held;
+        // Reads on this node stop there; the writers tell the followers.
+        committed_ends_->Raise(sh.key, sh.log, sh.epoch, held);
+      }
     }
   }
   size_t taken = 0;
@@ -266,6 +269,18 @@ void ShardReplicator::WriterLoop(Peer* peer) {
           r.type = FrameType::kTruncate;
           f.phase = Phase::kTruncating;
         } else if (f.phase == Phase::kStreaming) {
+          if (sh->committed > f.told) {
+            // The committed end, to a follower whose log is matched with
+            // this one (so its prefix below it is this log's): in the same
+            // write as the batches when they flow, alone when idle.
+            Request c;
+            c.type = FrameType::kCommit;
+            c.epoch = sh->epoch;
+            c.shard_key = sh->key;
+            c.offset = sh->committed;
+            f.told = sh->committed;
+            frames.push_back(EncodeRequest(c));
+          }
           if (f.next_send < sh->log->EndOffset().value() && f.inflight_bytes < options_.max_inflight_bytes) {
             reads.push_back(Read{sh->key, sh->incarnation, sh->log, f.session, f.next_send});
           }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cluster/placement.h"
+#include "cluster/replication/committed_ends.h"
 #include "cluster/replication/socket.h"
 #include "streams/replicator.h"
 
@@ -39,6 +40,11 @@ struct ReplicatorOptions {
   // Pause before reconnecting to a node or re-probing a follower that
   // failed a request.
   int retry_ms = 100;
+  // This node's knowledge of committed ends, shared with its ReplicaServer
+  // (ReplicaServerOptions::committed_ends), which records what leaders tell
+  // it; not owned. Null: the replicator keeps its own (it then serves
+  // reads only of what it committed as the leader).
+  CommittedEnds* committed_ends = nullptr;
 };
 
 class ShardReplicator final : public streams::Replicator {
@@ -55,12 +61,17 @@ class ShardReplicator final : public streams::Replicator {
                  int64_t authority, std::function<void(Status)> done) override;
 
   // The end of the prefix of the shard's log that a majority of its
-  // replica set holds durably, as known to this node while it leads the
-  // shard in the leadership of the Placement's epoch; counted only from the
-  // first batch of that leadership on (Raft's rule: entries of earlier
-  // leaderships are committed by one of the current one), and never past
-  // `log`'s own acknowledged end. A single-replica set: the log's end. Not
-  // the leader, or a leadership that has replicated nothing yet: 0.
+  // replica set holds durably, as far as this node knows, never past `log`'s
+  // own acknowledged end (docs/formats/replication.md, "Reads"). As the
+  // leader it learns it from its followers' replies, counting only from the
+  // first batch of its leadership on (Raft's rule: entries of earlier
+  // leaderships are committed by one of the current one), and tells its
+  // followers (COMMIT); as a follower it is what the leader last told it
+  // (CommittedEnds). Kept when the leadership ends (a committed batch stays
+  // committed in every later leadership), so a follower, a deposed leader
+  // and a claimant still catching up serve reads up to it. A single-replica
+  // set's leader: the log's end. Nothing known (after a restart, before the
+  // first COMMIT): 0.
   storage::Offset CommittedEnd(const streams::ReplicatedShard& shard, const storage::ShardLog& log) const override;
 
   // The durable end `node` has acknowledged for `shard_key` in the current
@@ -82,6 +93,7 @@ class ShardReplicator final : public streams::Replicator {
     uint64_t at = UINT64_MAX;   // the probe candidate / truncation target; MAX: the leader's end
     uint64_t next_send = 0;     // kStreaming: the next offset to send
     uint64_t durable = 0;       // kStreaming: its acknowledged end
+    uint64_t told = 0;          // kStreaming: the committed end last sent to it (COMMIT)
     size_t inflight_bytes = 0;  // sent, not yet answered
     int64_t retry_at_ms = 0;    // no request before this (steady clock)
   };
@@ -139,6 +151,8 @@ class ShardReplicator final : public streams::Replicator {
 
   const Placement* const placement_;
   const ReplicatorOptions options_;
+  CommittedEnds own_committed_ends_;  // used when options_.committed_ends is null
+  CommittedEnds* const committed_ends_;
   mutable std::mutex mu_;
   std::condition_variable cv_;                                         // work for writers; the reaper's stop
   bool stop_ = false;                                                  // guarded by mu_

@@ -156,6 +156,7 @@ Result<Request> DecodeRequest(FrameType type, std::string_view body) {
     case FrameType::kProbe:
     case FrameType::kTruncate:
     case FrameType::kFetch:
+    case FrameType::kCommit:
       if (!util::GetFixed64(&body, &r.offset) || !body.empty()) return Malformed("request");
       return r;
     default: return Malformed("request");

@@ -37,6 +37,7 @@ enum class FrameType : uint8_t {
   kProbe = 11,     // u64 request, i64 epoch, str16 shard key, u64 at
   kTruncate = 12,  // u64 request, i64 epoch, str16 shard key, u64 end
   kFetch = 13,     // u64 request, i64 epoch, str16 shard key, u64 from (a new leader catching up)
+  kCommit = 14,    // u64 request (0), i64 epoch, str16 shard key, u64 committed end; no reply
   kReply = 20,     // u64 request, u8 code, u64 start, u64 end, u64 durable, i64 epoch, i64 at_epoch, str16 message
   kBatches = 21,   // u64 request, u8 code, u64 start, u64 durable, i64 epoch, str16 message, (u32 size, batch)*
 };
@@ -45,13 +46,13 @@ enum class FrameType : uint8_t {
 // travels alone).
 inline constexpr size_t kFetchBytes = 1u << 20;
 
-// The fields shared by APPEND, PROBE and TRUNCATE.
+// The fields shared by APPEND, PROBE, TRUNCATE, FETCH and COMMIT.
 struct Request {
   FrameType type = FrameType::kAppend;
   uint64_t id = 0;
   int64_t epoch = 0;  // the sender's leadership epoch
   std::string_view shard_key;
-  uint64_t offset = 0;     // PROBE: at; TRUNCATE: end; FETCH: from
+  uint64_t offset = 0;     // PROBE: at; TRUNCATE: end; FETCH: from; COMMIT: the committed end
   std::string_view batch;  // APPEND
 };
 

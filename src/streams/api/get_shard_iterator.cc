@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "storage/shard_log.h"
 #include "streams/api/common.h"
 #include "streams/registry.h"
@@ -44,15 +46,28 @@ void GetShardIterator(const Context& ctx, Value in, Done done) {
     if (shard == nullptr || s.meta().status == metadata::StreamStatus::kCreating) return shard_missing();
     SPATE_TRY(ctx.registry->AdmitShardIterator(s, *index));
     auto log = s.Log(*index);
+    // Cluster mode: LATEST and AT_TIMESTAMP never point past what may be
+    // read (the committed end, on the leader and on a follower serving
+    // during a failover): a position in an uncommitted tail could skip
+    // records a new leader writes at those offsets instead.
+    const model::LogOffset readable =
+        ctx.registry->ReadableEnd(StreamRef{s.meta().account, s.meta().region, s.meta().name}, *index, *log);
+    // A node that knows no committed end of a shard holding records (a
+    // replica just restarted, a leader before its first commit) cannot
+    // place them: the caller retries (InternalFailure).
+    if ((type == "LATEST" || type == "AT_TIMESTAMP") && readable.value() == 0 && log->EndOffset().value() > 0) {
+      return Status(ErrorCode::kUnavailable,
+                    "Shard " + model::ShardIdName(*index) + " is not readable on this node yet.");
+    }
     model::LogOffset offset;
     if (type == "TRIM_HORIZON") {
       offset = log->StartOffset();
     } else if (type == "LATEST") {
-      offset = log->EndOffset();
+      offset = readable;
     } else if (type == "AT_TIMESTAMP") {
       auto at = log->OffsetForTime(ts->as_timestamp_ms());
       if (!at.ok()) return at.status();
-      offset = *at;
+      offset = std::min(*at, readable);
     } else {
       auto seq = model::SequenceNumber::Parse(start_seq);
       // A number of another incarnation of the stream is as invalid as garbage.

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "storage/shard_log.h"
 #include "streams/api/common.h"
 #include "streams/api/consumer_common.h"
@@ -67,14 +69,26 @@ void SubscribeToShard(const Context& ctx, Value in, Done done) {
     const metadata::ShardMeta* shard = s.FindShard(*index);
     if (shard == nullptr) return shard_missing();
     req.log = s.Log(*index);
+    // Cluster mode: LATEST and AT_TIMESTAMP never start past what may be
+    // read (the committed end): a position in an uncommitted tail could
+    // point into records a new leader writes differently.
+    const model::LogOffset readable =
+        ctx.registry->ReadableEnd(StreamRef{s.meta().account, s.meta().region, s.meta().name}, *index, *req.log);
+    // A node that knows no committed end of a shard holding records (a
+    // replica just restarted, a leader before its first commit) cannot
+    // place them: the caller retries (InternalFailure).
+    if ((type == "LATEST" || type == "AT_TIMESTAMP") && readable.value() == 0 && req.log->EndOffset().value() > 0) {
+      return Status(ErrorCode::kUnavailable,
+                    "Shard " + model::ShardIdName(*index) + " is not readable on this node yet.");
+    }
     if (type == "TRIM_HORIZON") {
       req.start_offset = req.log->StartOffset();
     } else if (type == "LATEST") {
-      req.start_offset = req.log->EndOffset();
+      req.start_offset = readable;
     } else if (type == "AT_TIMESTAMP") {
       auto at = req.log->OffsetForTime(ts->as_timestamp_ms());
       if (!at.ok()) return at.status();
-      req.start_offset = *at;
+      req.start_offset = std::min(*at, readable);
     } else {
       auto seq = model::SequenceNumber::Parse(start_seq);
       // A number of another incarnation of the stream is as invalid as garbage.

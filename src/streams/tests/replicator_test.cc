@@ -10,8 +10,11 @@
 #include <mutex>
 
 #include "storage/format.h"
+#include "streams/api/operation.h"
 #include "streams/read_outcome.h"
+#include "streams/registry.h"
 #include "streams/tests/registry_fixture.h"
+#include "streams/token_codec.h"
 #include "streams/write_gate.h"
 
 namespace spate::streams {
@@ -227,6 +230,60 @@ TEST_F(ReplicatorHookTest, GetRecordsStopsAtTheCommittedEnd) {
   EXPECT_EQ(registry_->ReadableEnd(ref_, model::ShardIndex{0}, *log), model::LogOffset(3));
   replicator_.SetCommitted(storage::Offset(1));
   EXPECT_EQ(registry_->ReadableEnd(ref_, model::ShardIndex{0}, *log), model::LogOffset(1));
+}
+
+// GetShardIterator through its handler: the iterator's offset, or the error.
+Result<uint64_t> IteratorOffset(Registry* registry, const StreamRef& ref, std::string_view type,
+                                const protocol::Value* timestamp = nullptr) {
+  api::Context ctx;
+  ctx.caller.account = ref.account;
+  ctx.caller.region = ref.region;
+  ctx.operation = "GetShardIterator";
+  ctx.registry = registry;
+  protocol::Value in = protocol::Value::MakeObject();
+  in.Set("StreamName", protocol::Value::String(ref.name));
+  in.Set("ShardId", protocol::Value::String("shardId-000000000000"));
+  in.Set("ShardIteratorType", protocol::Value::String(std::string(type)));
+  if (timestamp != nullptr) in.Set("Timestamp", *timestamp);
+  std::optional<Result<protocol::Value>> out;
+  api::FindHandler("GetShardIterator")(ctx, std::move(in), [&](Result<protocol::Value> r) { out = std::move(r); });
+  if (!out.has_value()) return Status(ErrorCode::kInternal, "no answer");
+  if (!out->ok()) return out->status();
+  auto it = DecodeIterator(registry->tokens(), (*out)->GetString("ShardIterator"));
+  if (!it.has_value()) return Status(ErrorCode::kInternal, "an iterator that does not decode");
+  return it->offset.value();
+}
+
+TEST_F(ReplicatorHookTest, LatestAndAtTimestampNeverPointPastTheCommittedEnd) {
+  int64_t third_at = 0;
+  for (const char* data : {"1", "2", "3"}) {
+    if (std::string_view(data) == "3") {
+      clock_.AdvanceMs(1000);
+      third_at = clock_.NowMs();
+    }
+    auto put = PutAsync({{"k", data, std::nullopt}});
+    replicator_.Next().done(Status::Ok());
+    ASSERT_TRUE(put.get().ok());
+  }
+  const protocol::Value at_third = protocol::Value::TimestampMs(third_at);
+  EXPECT_EQ(IteratorOffset(registry_.get(), ref_, "LATEST").value(), 3u);
+  EXPECT_EQ(IteratorOffset(registry_.get(), ref_, "AT_TIMESTAMP", &at_third).value(), 2u);
+  // A follower that knows one record committed (or a leader whose others
+  // are not on a majority yet): LATEST and AT_TIMESTAMP stop there, so what
+  // follows is read once committed, and no offset past it is handed out.
+  clock_.AdvanceMs(1000);  // GetShardIterator's rate: 5 per second and shard
+  replicator_.SetCommitted(storage::Offset(1));
+  EXPECT_EQ(IteratorOffset(registry_.get(), ref_, "LATEST").value(), 1u);
+  EXPECT_EQ(IteratorOffset(registry_.get(), ref_, "AT_TIMESTAMP", &at_third).value(), 1u);
+  EXPECT_EQ(IteratorOffset(registry_.get(), ref_, "TRIM_HORIZON").value(), 0u);
+  // Nothing known committed while the log holds records (a replica just
+  // restarted): LATEST cannot be placed here; the caller retries.
+  clock_.AdvanceMs(1000);
+  replicator_.SetCommitted(storage::Offset(0));
+  auto refused = IteratorOffset(registry_.get(), ref_, "LATEST");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kUnavailable) << refused.status().ToString();
+  EXPECT_EQ(IteratorOffset(registry_.get(), ref_, "AT_TIMESTAMP", &at_third).status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(IteratorOffset(registry_.get(), ref_, "TRIM_HORIZON").value(), 0u);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include "cluster/leader_sync.h"
 #include "cluster/placement.h"
+#include "cluster/replication/replica_client.h"
 #include "cluster/replication/replica_server.h"
 #include "cluster/replication/shard_replicator.h"
 #include "cluster/shard_leaders.h"
@@ -79,6 +80,7 @@ class OneShard final : public ReplicaLogs {
 
 struct Node {
   std::string id;
+  CommittedEnds commits;  // shared by the node's server, replicator and catch-up
   std::unique_ptr<storage::LogStore> store;
   std::shared_ptr<storage::ShardLog> log;
   std::unique_ptr<OneShard> logs;
@@ -141,6 +143,7 @@ class ReplicationTest : public ::testing::Test {
   void StartServer(const std::string& id) {
     ReplicaServerOptions o;
     o.secret = kSecret;
+    o.committed_ends = &N(id).commits;
     auto s = ReplicaServer::Start(o, N(id).logs.get());
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     N(id).server = std::move(*s);
@@ -157,6 +160,7 @@ class ReplicationTest : public ::testing::Test {
     N(leader).placement->Set(set);
     if (N(leader).replicator == nullptr) {
       options.secret = options.secret.empty() ? kSecret : options.secret;
+      options.committed_ends = &N(leader).commits;
       N(leader).replicator = std::make_unique<ShardReplicator>(N(leader).placement.get(), options);
     }
   }
@@ -180,6 +184,19 @@ class ReplicationTest : public ::testing::Test {
       n.replicator->Replicate(kShard, n.log, r->base_offset + r->count, epoch, [&p](Status s) { p.set_value(s); });
     });
     return p.get_future().get();
+  }
+
+  // The end reads on `node` stop at (Replicator::CommittedEnd, as the
+  // registry asks it), leader or follower.
+  uint64_t Readable(const std::string& node) {
+    Node& n = N(node);
+    if (n.replicator == nullptr) {
+      ReplicatorOptions o;
+      o.secret = kSecret;
+      o.committed_ends = &n.commits;
+      n.replicator = std::make_unique<ShardReplicator>(n.placement.get(), o);
+    }
+    return n.replicator->CommittedEnd(kShard, *n.log).value();
   }
 
   bool SameLog(const std::string& a, const std::string& b) {
@@ -334,6 +351,96 @@ TEST_F(ReplicationTest, TheStateOfAShardNoLongerLedHereIsForgotten) {
   EXPECT_TRUE(Eventually([&] { return N("n1").replicator->ShardCount() == 0; }));
 }
 
+// Reads: the committed end, as the leader learns it and tells its followers
+// (COMMIT), bounds what every node serves.
+
+TEST_F(ReplicationTest, AnIdleLeaderStillTellsItsFollowersTheCommittedEnd) {
+  Lead("n1", 5, {"n1", "n2", "n3"});
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Put("n1", 5).ok());
+  // Acknowledged means committed on the leader, at once.
+  EXPECT_EQ(Readable("n1"), 12u);
+  // No append follows the last one: the followers learn its commit from a
+  // COMMIT of its own.
+  EXPECT_TRUE(Eventually([&] { return Readable("n2") == 12; }));
+  EXPECT_TRUE(Eventually([&] { return Readable("n3") == 12; }));
+}
+
+TEST_F(ReplicationTest, AFollowerNeverServesABatchPastTheCommittedEnd) {
+  ReplicatorOptions o;
+  o.ack_timeout_ms = 300;
+  // Five replicas, two of which (n4, n5) never answer: three make a majority.
+  Lead("n1", 5, {"n1", "n2", "n3", "n4", "n5"}, o);
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(Put("n1", 5).ok());
+  ASSERT_TRUE(Eventually([&] { return Readable("n2") == 6 && Readable("n3") == 6; }));
+  // With n3 gone a batch reaches n1 and n2 only: durable on n2, never
+  // acknowledged, not committed.
+  N("n3").server.reset();
+  EXPECT_EQ(Put("n1", 5).code(), ErrorCode::kUnavailable);
+  ASSERT_TRUE(Eventually([&] { return N("n2").log->EndOffset() == storage::Offset(9); }));
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(Readable("n2"), 6u);
+    EXPECT_EQ(Readable("n1"), 6u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // n3 back and caught up: the batch is on three replicas now, committed
+  // without another append, and the followers are told.
+  StartServer("n3");
+  EXPECT_TRUE(Eventually([&] { return Readable("n1") == 9; }));
+  EXPECT_TRUE(Eventually([&] { return Readable("n2") == 9 && Readable("n3") == 9; }));
+}
+
+TEST_F(ReplicationTest, AFollowerKeepsItsCommittedEndWhenTheLeaderDies) {
+  Lead("n1", 5, {"n1", "n2", "n3"});
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Put("n1", 5).ok());
+  ASSERT_TRUE(Eventually([&] { return Readable("n2") == 9; }));
+  N("n1").replicator.reset();
+  N("n1").server.reset();
+  // No leader at all, then n2 holding the key but not caught up: n2 serves
+  // what it knew committed.
+  EXPECT_EQ(Readable("n2"), 9u);
+  N("n2").placement->Set(ReplicaSet{7, "n2", {"n1", "n2", "n3"}});
+  EXPECT_EQ(Readable("n2"), 9u);
+}
+
+TEST_F(ReplicationTest, ACommitFromADeposedLeaderIsIgnored) {
+  Lead("n1", 5, {"n1", "n2", "n3"});
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(Put("n1", 5).ok());
+  ASSERT_TRUE(Eventually([&] { return Readable("n2") == 6 && Readable("n3") == 6; }));
+  // A new leadership (epoch 7) probes n2; n1 does not know yet and commits
+  // one more batch with n3.
+  auto address = N("n1").placement->AddressOf("n2");
+  ASSERT_TRUE(address.has_value());
+  auto client = ReplicaClient::Connect(*address, kSecret, "n3", 1000);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  auto probed = (*client)->Probe(kKey, 7, 0);
+  ASSERT_TRUE(probed.ok() && probed->code == ErrorCode::kOk);
+  ASSERT_TRUE(Put("n1", 5).ok());
+  EXPECT_TRUE(Eventually([&] { return Readable("n3") == 9; }));
+  // n2 holds the batch but takes no commit from epoch 5 any more.
+  ASSERT_TRUE(Eventually([&] { return N("n2").log->EndOffset() == storage::Offset(9); }));
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(Readable("n2"), 6u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+TEST_F(ReplicationTest, ACommittedEndBelongsToOneIncarnationOfTheLog) {
+  Lead("n1", 5, {"n1", "n2", "n3"});
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(Put("n1", 5).ok());
+  ASSERT_TRUE(Eventually([&] { return Readable("n2") == 6 && Readable("n3") == 6; }));
+  // The stream deleted and created again under the same name: a new log
+  // under the same shard key knows nothing committed.
+  auto again = N("n2").store->OpenShard("g2", model::ShardIndex{0});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(N("n2").commits.Get(kKey, **again), 0u);
+  N("n2").commits.Raise(kKey, *again, 5, 3);
+  EXPECT_EQ(N("n2").commits.Get(kKey, **again), 0u);  // never past the log's own end (empty)
+  EXPECT_EQ(Readable("n2"), 0u);                      // the entry now belongs to the new log
+  // A cut below the known end lowers it (the invariant broken, reads stay off the cut).
+  N("n3").commits.Lower(kKey, *N("n3").log, 3);
+  EXPECT_EQ(Readable("n3"), 3u);
+}
+
 // Rule 5: a node that won the leadership catches up before it serves.
 class LeaderSyncTest : public ReplicationTest {
  protected:
@@ -347,6 +454,7 @@ class LeaderSyncTest : public ReplicationTest {
     LeaderSyncOptions o;
     o.secret = kSecret;
     o.retry_ms = 20;
+    o.committed_ends = &N(node).commits;
     auto& slot = syncs_[node];
     slot.reset();
     slot = std::make_unique<LeaderSync>(N(node).placement.get(), N(node).logs.get(), N(node).replicator.get(), o);
@@ -401,6 +509,29 @@ TEST_F(LeaderSyncTest, ALaggingClaimantCopiesEveryAcknowledgedBatchBeforeItServe
   ASSERT_TRUE(Put("n3", 8).ok());
   EXPECT_TRUE(
       Eventually([&] { return N("n3").replicator->CommittedEnd(kShard, *N("n3").log) == N("n3").log->EndOffset(); }));
+}
+
+TEST_F(LeaderSyncTest, ReadsContinueUpToTheCommittedEndThroughAFailover) {
+  Lead("n1", 5, {"n1", "n2", "n3"});
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(Put("n1", 5).ok());
+  ASSERT_TRUE(Eventually([&] { return Readable("n2") == 30 && Readable("n3") == 30; }));
+  N("n1").replicator.reset();
+  N("n1").server.reset();
+  // The shard has no leader: both survivors serve what they knew committed.
+  EXPECT_EQ(Readable("n2"), 30u);
+  EXPECT_EQ(Readable("n3"), 30u);
+  // n2 claims it; while it catches up, and once it leads, it serves at
+  // least that much; its marker and next batch commit and reach n3.
+  LeaderSync& sync = Claim("n2", 8, {"n1", "n2", "n3"});
+  EXPECT_FALSE(sync.Ready(kKey, 8));
+  EXPECT_GE(Readable("n2"), 30u);
+  ASSERT_TRUE(BecomesReady(sync, 8));
+  EXPECT_GE(Readable("n2"), 30u);
+  ASSERT_TRUE(Put("n2", 8).ok());
+  const uint64_t end = N("n2").log->EndOffset().value();
+  EXPECT_EQ(end, 34u);  // 30 records, the marker, 3 records
+  EXPECT_EQ(Readable("n2"), end);
+  EXPECT_TRUE(Eventually([&] { return Readable("n3") == end; }));
 }
 
 TEST_F(LeaderSyncTest, AClaimantsDivergentTailIsCutAndTheNewerLogCopied) {

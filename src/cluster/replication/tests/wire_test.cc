@@ -45,6 +45,22 @@ TEST(WireTest, RequestsRoundTrip) {
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->offset, 12345u);
   EXPECT_EQ(d->type, FrameType::kTruncate);
+
+  Request c;
+  c.type = FrameType::kCommit;
+  c.epoch = 6;
+  c.shard_key = "a/b/c/shardId-000000000001";
+  c.offset = 777;
+  f = EncodeRequest(c);
+  EXPECT_EQ(TypeOf(f), FrameType::kCommit);
+  d = DecodeRequest(TypeOf(f), Body(f));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->type, FrameType::kCommit);
+  EXPECT_EQ(d->epoch, 6);
+  EXPECT_EQ(d->shard_key, c.shard_key);
+  EXPECT_EQ(d->offset, 777u);
+  // A COMMIT one byte short is malformed.
+  EXPECT_FALSE(DecodeRequest(FrameType::kCommit, Body(f).substr(0, Body(f).size() - 1)).ok());
 }
 
 TEST(WireTest, ReplyRoundTrips) {
