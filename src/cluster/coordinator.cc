@@ -277,6 +277,19 @@ void Coordinator::ClaimLeaderships(int64_t lease) {
     }
   }
   vacant_since_ = std::move(still_vacant);
+  // The catch-up of every leadership the view shows this node holding: one
+  // asked for at the claim may have found the view not yet showing it, and
+  // given up; asked again here it starts once more (a map lookup when done).
+  // Without it a shard nobody writes to would keep a leader that never
+  // committed a batch (no progress to report, no replica change completing).
+  if (leader_ready_) {
+    for (const auto& [shard_key, nodes] : replicas) {
+      auto kv = view_.Get(std::string(kLeadersPrefix) + shard_key);
+      if (kv.has_value() && kv->value == options_.node_id && kv->lease == lease) {
+        leader_ready_(shard_key, kv->create_revision);
+      }
+    }
+  }
   // Forget leaderships that are over.
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = held_.begin(); it != held_.end();) {
