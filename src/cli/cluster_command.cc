@@ -104,15 +104,16 @@ int ShowStatus(Context& ctx, const ClusterFlags& f) {
     for (const Value& s : list->as_array()) {
       std::string leader(s.GetString("Leader", "-"));
       if (std::string_view to = s.GetString("HandoffTo"); !to.empty()) leader = "-> " + std::string(to);
-      // The followers' durable ends, when the answering node leads the shard
-      // and its replication reports them; "-" otherwise.
+      // Each follower's lag behind the leader's durable end (bytes), from
+      // the leader's progress report; "-" before it has published one.
       std::string lag = "-";
       if (const Value* ends = s.Find("FollowerDurableEnd"); ends != nullptr && ends->is_array()) {
         lag.clear();
         for (const Value& e : ends->as_array()) {
           if (!lag.empty()) lag += ",";
-          lag += std::string(e.GetString("NodeId")) + "@" + IntText(e, "DurableEnd");
+          lag += std::string(e.GetString("NodeId")) + ":" + IntText(e, "LagBytes");
         }
+        if (lag.empty()) lag = "-";
       }
       shards.push_back({std::string(s.GetString("StreamName")), std::string(s.GetString("ShardId")), leader,
                         IntText(s, "LeaderEpoch"), Joined(s.Find("Replicas")), lag});

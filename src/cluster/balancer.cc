@@ -21,14 +21,16 @@ std::vector<Handoff> PlanHandoffs(const BalanceInput& in, size_t max_moves, cons
   std::vector<Handoff> out;
   if (max_moves == 0 || in.live.count(in.self) == 0) return out;
   std::map<std::string, size_t> counts = LeaderCounts(in);
-  const bool draining = in.draining.count(in.self) != 0;
+  const bool self_draining = in.draining.count(in.self) != 0;
   for (const ShardView& s : in.shards) {
     if (out.size() >= max_moves) break;
     if (s.leader != in.self) continue;
+    const bool draining = self_draining || std::find(s.leaving.begin(), s.leaving.end(), in.self) != s.leaving.end();
     // The eligible replica with the fewest leaderships, placement order first.
     const std::string* best = nullptr;
     for (const std::string& r : s.replicas) {
       if (r == in.self || in.live.count(r) == 0 || in.draining.count(r) != 0) continue;
+      if (std::find(s.leaving.begin(), s.leaving.end(), r) != s.leaving.end()) continue;
       if (!draining && in.settled.count(r) == 0) continue;
       if (ready && !ready(s.shard_key, r)) continue;
       if (best == nullptr || counts[r] < counts[*best]) best = &r;
@@ -86,6 +88,71 @@ std::vector<std::string> ReplaceReplicas(std::string_view shard_key, const std::
   }
   for (std::string& n : chosen) out.push_back(std::move(n));
   return out;
+}
+
+namespace {
+
+bool Contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+}  // namespace
+
+ReplicaSetState PlanReplicaChange(const ReplicaPlanInput& in, const CaughtUp& caught_up) {
+  const ReplicaSetState& set = in.set;
+  if (!set.leaving.empty()) {
+    std::vector<std::string> remaining;
+    for (const std::string& r : set.replicas) {
+      if (!Contains(set.leaving, r)) remaining.push_back(r);
+    }
+    if (in.leader.empty() || !Contains(remaining, in.leader) || in.live.count(in.leader) == 0) return set;
+    size_t holders = 1;  // the leader holds every acknowledged batch
+    for (const std::string& r : remaining) {
+      if (r == in.leader || in.live.count(r) == 0) continue;
+      if (!caught_up(r)) return set;  // a live newcomer still catching up: wait for it
+      ++holders;
+    }
+    if (holders < remaining.size() / 2 + 1) return set;
+    return ReplicaSetState{std::move(remaining), {}};
+  }
+  bool any_dead = false;
+  for (const std::string& r : set.replicas) any_dead = any_dead || in.dead.count(r) != 0;
+  if (any_dead || set.replicas.size() < in.factor) {
+    std::vector<std::string> after =
+        ReplaceReplicas(in.shard_key, set.replicas, in.dead, in.candidates, in.live, in.factor);
+    if (after == set.replicas) return set;
+    ReplicaSetState next{set.replicas, {}};
+    for (const std::string& r : set.replicas) {
+      if (!Contains(after, r)) next.leaving.push_back(r);
+    }
+    for (const std::string& r : after) {
+      if (!Contains(set.replicas, r)) next.replicas.push_back(r);
+    }
+    return next;
+  }
+  if (!in.allow_share_move || set.replicas.size() != in.factor || in.leader.empty()) return set;
+  for (const std::string& r : set.replicas) {
+    if (in.live.count(r) == 0 || in.settled.count(r) == 0) return set;
+  }
+  std::vector<std::string> settled(in.settled.begin(), in.settled.end());
+  std::vector<std::string> ideal = PlaceReplicas(in.shard_key, settled, in.factor);
+  const std::string* incoming = nullptr;
+  for (const std::string& n : ideal) {
+    if (!Contains(set.replicas, n) && Contains(in.candidates, n)) {
+      incoming = &n;
+      break;
+    }
+  }
+  if (incoming == nullptr) return set;
+  // The member placement no longer chooses, last in placement order first
+  // (the leader too: leaving, it hands the shard over first, PlanHandoffs).
+  for (auto it = set.replicas.rbegin(); it != set.replicas.rend(); ++it) {
+    if (Contains(ideal, *it)) continue;
+    ReplicaSetState next{set.replicas, {*it}};
+    next.replicas.push_back(*incoming);
+    return next;
+  }
+  return set;
 }
 
 }  // namespace spate::cluster

@@ -73,15 +73,52 @@ Result<StreamRecord> DecodeStreamRecord(std::string_view value) {
   }
   StreamRecord out;
   SPATE_ASSIGN_OR_RETURN(out.meta, metadata::DecodeStreamMeta(bytes));
-  if (const Value* r = v.Find("replicas"); r != nullptr && r->is_object()) {
+  for (auto [member, map] : {std::pair{"replicas", &out.replicas}, std::pair{"leaving", &out.leaving}}) {
+    const Value* r = v.Find(member);
+    if (r == nullptr || !r->is_object()) continue;
     for (const auto& [shard_id, nodes] : r->as_object()) {
       if (!nodes.is_array()) continue;
-      auto& list = out.replicas[shard_id];
+      auto& list = (*map)[shard_id];
       for (const Value& n : nodes.as_array()) {
         if (n.is_string()) list.push_back(n.as_string());
       }
     }
   }
+  return out;
+}
+
+Result<std::string> UpdateStreamRecord(std::string_view value, const metadata::StreamMeta* meta,
+                                       const std::map<std::string, std::vector<std::string>>& replicas,
+                                       const std::map<std::string, std::vector<std::string>>& leaving) {
+  Value v = Value::MakeObject();
+  if (!value.empty()) {
+    SPATE_ASSIGN_OR_RETURN(v, protocol::ParseJson(value));
+    if (!v.is_object()) return Status(ErrorCode::kCorruption, "a stream record is not a JSON object");
+  }
+  if (meta != nullptr) v.Set("meta", Value::String(util::Base64Encode(metadata::EncodeStreamMeta(*meta))));
+  auto as_object = [](const std::map<std::string, std::vector<std::string>>& by_shard) {
+    Value map = Value::MakeObject();
+    for (const auto& [shard_id, nodes] : by_shard) {
+      Value list = Value::MakeArray();
+      for (const std::string& n : nodes) list.Append(Value::String(n));
+      map.Set(shard_id, std::move(list));
+    }
+    return map;
+  };
+  v.Set("replicas", as_object(replicas));
+  std::map<std::string, std::vector<std::string>> under_way;
+  for (const auto& [shard_id, nodes] : leaving) {
+    if (!nodes.empty()) under_way[shard_id] = nodes;
+  }
+  if (under_way.empty()) {
+    Value::Object& members = v.mutable_object();
+    members.erase(std::remove_if(members.begin(), members.end(), [](const auto& m) { return m.first == "leaving"; }),
+                  members.end());
+  } else {
+    v.Set("leaving", as_object(under_way));
+  }
+  std::string out;
+  protocol::WriteJson(v, &out);
   return out;
 }
 
@@ -155,6 +192,7 @@ void Coordinator::Tick() {
   }
   std::vector<KeyValue> records = view_.List(kStreamsPrefix);
   ReplicaMap replicas;
+  ReplicaMap leaving;
   for (const KeyValue& kv : records) {
     auto rec = DecodeStreamRecord(kv.value);
     if (!rec.ok()) {
@@ -165,6 +203,9 @@ void Coordinator::Tick() {
     for (const auto& [shard_id, nodes] : rec->replicas) {
       replicas[ShardKey(m.account, m.region, m.name, shard_id)] = nodes;
     }
+    for (const auto& [shard_id, nodes] : rec->leaving) {
+      leaving[ShardKey(m.account, m.region, m.name, shard_id)] = nodes;
+    }
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -172,7 +213,8 @@ void Coordinator::Tick() {
   }
   if (registry_ != nullptr && !OwnsCatalog()) Mirror(records);
   ClaimLeaderships(lease);
-  Operate(replicas);
+  Operate(replicas, leaving);
+  PublishProgress(replicas, lease);
 }
 
 void Coordinator::Mirror(const std::vector<KeyValue>& records) {
@@ -235,6 +277,19 @@ void Coordinator::ClaimLeaderships(int64_t lease) {
     }
   }
   vacant_since_ = std::move(still_vacant);
+  // The catch-up of every leadership the view shows this node holding: one
+  // asked for at the claim may have found the view not yet showing it, and
+  // given up; asked again here it starts once more (a map lookup when done).
+  // Without it a shard nobody writes to would keep a leader that never
+  // committed a batch (no progress to report, no replica change completing).
+  if (leader_ready_) {
+    for (const auto& [shard_key, nodes] : replicas) {
+      auto kv = view_.Get(std::string(kLeadersPrefix) + shard_key);
+      if (kv.has_value() && kv->value == options_.node_id && kv->lease == lease) {
+        leader_ready_(shard_key, kv->create_revision);
+      }
+    }
+  }
   // Forget leaderships that are over.
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = held_.begin(); it != held_.end();) {

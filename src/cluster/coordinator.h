@@ -37,6 +37,10 @@ inline constexpr std::string_view kDrainPrefix = "/spate/drain/";
 // A hand-over under way: /spate/handoffs/<shard key> -> the successor's node
 // id, under the successor's lease.
 inline constexpr std::string_view kHandoffsPrefix = "/spate/handoffs/";
+// A node's replication progress report: /spate/progress/<node id> -> the
+// shards it leads with their log ends, under the node's lease
+// (docs/formats/cluster-protocol.md, "Replication progress").
+inline constexpr std::string_view kProgressPrefix = "/spate/progress/";
 
 // The etcd key of a stream's record: kStreamsPrefix + "<account>/<region>/<name>".
 std::string StreamRecordKey(const metadata::StreamMeta& meta);
@@ -53,7 +57,15 @@ std::string EncodeStreamRecord(const metadata::StreamMeta& meta,
 struct StreamRecord {
   metadata::StreamMeta meta;
   std::map<std::string, std::vector<std::string>> replicas;  // by shard id
+  // By shard id: members of `replicas` on their way out (a replica set
+  // change under way, "leaving" in the record); absent when none.
+  std::map<std::string, std::vector<std::string>> leaving;
 };
+// `value` (a stream record) with `meta` and `replicas` replaced, `leaving`
+// set (the member removed when empty), every other member kept as it is.
+Result<std::string> UpdateStreamRecord(std::string_view value, const metadata::StreamMeta* meta,
+                                       const std::map<std::string, std::vector<std::string>>& replicas,
+                                       const std::map<std::string, std::vector<std::string>>& leaving);
 Result<StreamRecord> DecodeStreamRecord(std::string_view value);
 
 // The `factor` nodes of `nodes` that hold a shard, in placement order:
@@ -88,10 +100,34 @@ struct CoordinatorOptions {
   // How long a replica's node may be dead before the catalog owner replaces
   // it in the replica set (0: never).
   int64_t replace_grace_ms = 60'000;  // --replica-replace-grace-s
+  // Replica moves to nodes that joined (a share of the existing replicas)
+  // under way at once, cluster-wide; 0: none.
+  size_t max_replica_moves = 2;
   // Whether a replica may take a leadership over now (caught up); unset:
   // every live replica may.
   SuccessorReady successor_ready;
+  // How often, at most, this node publishes its progress report (the
+  // shards it leads, their log ends and their followers' durable ends) to
+  // etcd; only when it changed. 0: never.
+  int64_t progress_interval_ms = 1000;
 };
+
+// What a shard's leader knows of its replication, all offsets in bytes of
+// the shard's log: its own durable end, the committed end (a majority
+// holds it; ShardReplicator::CommittedEnd) and each streaming follower's
+// durable end.
+struct LeaderProgress {
+  int64_t end = 0;
+  int64_t committed = 0;
+  std::map<std::string, int64_t> followers;  // node id -> durable end
+};
+
+// The leader-side progress of `shard_key`, whose replica set is `replicas`
+// (placement order); nullopt when this node has no log or no replication
+// state for it. Called on the coordinator's thread; must not block on the
+// network.
+using ProgressSource =
+    std::function<std::optional<LeaderProgress>(std::string_view shard_key, const std::vector<std::string>& replicas)>;
 
 // What `spate cluster status` shows: the view of one node.
 struct ClusterState {
@@ -107,9 +143,15 @@ struct ClusterState {
     std::string leader;     // empty: vacant
     int64_t epoch = 0;
     std::vector<std::string> replicas;
-    std::string handoff_to;  // a hand-over under way
-    // node -> the follower's durable end (bytes of the shard's log), when the
-    // answering node leads the shard and replication reports it.
+    std::vector<std::string> leaving;  // replicas on their way out (a change under way)
+    std::string handoff_to;            // a hand-over under way
+    // From the leader's progress report in etcd, when it has published one
+    // for this leadership (any node answers for every shard):
+    bool has_progress = false;
+    int64_t leader_end = 0;      // the leader's durable end
+    int64_t committed_end = 0;   // held by a majority
+    int64_t reported_at_ms = 0;  // unix ms, the leader's clock
+    // node -> the follower's durable end (bytes of the shard's log).
     std::map<std::string, int64_t> follower_durable_end;
   };
   std::string self;
@@ -118,10 +160,6 @@ struct ClusterState {
   std::vector<Node> nodes;
   std::vector<Shard> shards;
 };
-
-// A follower's durable end as the leader's replication knows it
-// (ShardReplicator::FollowerDurableEnd); nullopt when unknown.
-using FollowerProgress = std::function<std::optional<int64_t>(std::string_view shard_key, std::string_view node)>;
 
 // This node's part in the cluster beyond membership: the catalog owner's
 // key, the mirror of the shared stream catalog into the local registry,
@@ -189,8 +227,10 @@ class Coordinator final : public Placement, public streams::WriteGate {
   Status Undrain(std::string_view node_id) const;
   // The cluster as this node's view shows it.
   ClusterState State() const;
-  // Set before Start: the replica lag source for State().
-  void SetFollowerProgress(FollowerProgress progress) { follower_progress_ = std::move(progress); }
+  // Set before Start: where the progress report of the shards this node
+  // leads comes from (published under kProgressPrefix, read by State() on
+  // every node).
+  void SetProgressSource(ProgressSource source) { progress_source_ = std::move(source); }
   const EtcdView& view() const { return view_; }
 
  private:
@@ -202,11 +242,16 @@ class Coordinator final : public Placement, public streams::WriteGate {
   // Cluster operation (coordinator_ops.cc), on the loop thread.
   // Hands leaderships over (balancing, drain), replaces dead replicas (on
   // the catalog owner) and drops finished hand-overs.
-  void Operate(const ReplicaMap& replicas);
-  BalanceInput BalanceSnapshot(const ReplicaMap& replicas);
+  void Operate(const ReplicaMap& replicas, const ReplicaMap& leaving);
+  BalanceInput BalanceSnapshot(const ReplicaMap& replicas, const ReplicaMap& leaving);
   void HandOver(const std::vector<Handoff>& moves);
-  void ReplaceDeadReplicas(const std::set<std::string>& live);
+  // The catalog owner's part: replica set changes (PlanReplicaChange), one
+  // stream record per pass.
+  void ChangeReplicaSets(const BalanceInput& in);
   void DropFinishedHandoffs();
+  // Publishes this node's progress report when it changed, at most every
+  // progress_interval_ms.
+  void PublishProgress(const ReplicaMap& replicas, int64_t lease);
   // Where this node stands among the claimants of a vacant shard (ClaimRank).
   size_t ClaimRankOf(const std::string& shard_key, const std::vector<std::string>& replicas,
                      const std::set<std::string>& live) const;
@@ -235,7 +280,10 @@ class Coordinator final : public Placement, public streams::WriteGate {
   std::map<std::string, int64_t> dead_since_;    // node id of a replica -> when first seen dead (owner)
   double move_tokens_ = 0;                       // hand-overs allowed now (max_moves_per_s)
   int64_t tokens_at_ms_ = 0;                     // when move_tokens_ was last refilled
-  FollowerProgress follower_progress_;           // set before Start
+  ProgressSource progress_source_;               // set before Start
+  std::string published_progress_;               // the shards of the last report published
+  int64_t published_lease_ = 0;                  // the lease it was published under
+  int64_t progress_at_ms_ = 0;                   // when it was published (steady ms)
 };
 
 }  // namespace spate::cluster

@@ -23,24 +23,6 @@ int64_t NowMs() {
       .count();
 }
 
-// The stream record `value` with its replicas replaced; every other member
-// (the meta bytes, members a later version adds) kept as it is.
-Result<std::string> WithReplicas(std::string_view value,
-                                 const std::map<std::string, std::vector<std::string>>& replicas) {
-  SPATE_ASSIGN_OR_RETURN(Value v, protocol::ParseJson(value));
-  if (!v.is_object()) return Status(ErrorCode::kCorruption, "a stream record is not a JSON object");
-  Value map = Value::MakeObject();
-  for (const auto& [shard_id, nodes] : replicas) {
-    Value list = Value::MakeArray();
-    for (const std::string& n : nodes) list.Append(Value::String(n));
-    map.Set(shard_id, std::move(list));
-  }
-  v.Set("replicas", std::move(map));
-  std::string out;
-  protocol::WriteJson(v, &out);
-  return out;
-}
-
 std::string Joined(const std::vector<std::string>& nodes) {
   std::string out = "[";
   for (const std::string& n : nodes) out.append(out.size() > 1 ? "," : "").append(n);
@@ -48,6 +30,44 @@ std::string Joined(const std::vector<std::string>& nodes) {
 }
 
 std::string NodeIdOf(std::string_view key, std::string_view prefix) { return std::string(key.substr(prefix.size())); }
+
+int64_t UnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t IntOf(const Value* v) { return v != nullptr && v->is_int() ? v->as_int() : 0; }
+
+// The progress reports in the view, indexed by "<node id>\n<shard key>".
+struct ProgressReports {
+  explicit ProgressReports(const EtcdView& view) {
+    for (const KeyValue& kv : view.List(kProgressPrefix)) {
+      auto v = protocol::ParseJson(kv.value);
+      if (v.ok() && v->is_object()) reports.emplace(NodeIdOf(kv.key, kProgressPrefix), std::move(v).value());
+    }
+    for (const auto& [node, report] : reports) {
+      const Value* shards = report.Find("shards");
+      if (shards == nullptr || !shards->is_object()) continue;
+      for (const auto& [shard_key, s] : shards->as_object()) {
+        if (s.is_object()) index[node + "\n" + shard_key] = &s;
+      }
+    }
+  }
+  // `leader`'s report on `shard_key` under leadership `epoch`; null when it
+  // has none (another leadership's report is not this one's).
+  const Value* Find(const std::string& leader, const std::string& shard_key, int64_t epoch) const {
+    auto it = index.find(leader + "\n" + shard_key);
+    if (it == index.end() || IntOf(it->second->Find("epoch")) != epoch) return nullptr;
+    return it->second;
+  }
+  int64_t At(const std::string& node) const {
+    auto it = reports.find(node);
+    return it == reports.end() ? 0 : IntOf(it->second.Find("at"));
+  }
+
+  std::map<std::string, Value> reports;  // node id -> the report
+  std::map<std::string, const Value*> index;
+};
 
 }  // namespace
 
@@ -78,7 +98,7 @@ size_t Coordinator::ClaimRankOf(const std::string& shard_key, const std::vector<
   return ClaimRank(shard, options_.node_id, live, draining);
 }
 
-BalanceInput Coordinator::BalanceSnapshot(const ReplicaMap& replicas) {
+BalanceInput Coordinator::BalanceSnapshot(const ReplicaMap& replicas, const ReplicaMap& leaving) {
   BalanceInput in;
   in.self = options_.node_id;
   const int64_t now = NowMs();
@@ -96,6 +116,7 @@ BalanceInput Coordinator::BalanceSnapshot(const ReplicaMap& replicas) {
     ShardView s;
     s.shard_key = shard_key;
     s.replicas = nodes;
+    if (auto it = leaving.find(shard_key); it != leaving.end()) s.leaving = it->second;
     if (auto l = view_.Get(std::string(kLeadersPrefix) + shard_key); l.has_value()) {
       s.leader = l->value;
       s.epoch = l->create_revision;
@@ -107,7 +128,7 @@ BalanceInput Coordinator::BalanceSnapshot(const ReplicaMap& replicas) {
   return in;
 }
 
-void Coordinator::Operate(const ReplicaMap& replicas) {
+void Coordinator::Operate(const ReplicaMap& replicas, const ReplicaMap& leaving) {
   const int64_t now = NowMs();
   if (tokens_at_ms_ != 0) {
     const double burst = std::max(1.0, options_.max_moves_per_s);
@@ -115,12 +136,12 @@ void Coordinator::Operate(const ReplicaMap& replicas) {
         std::min(burst, move_tokens_ + options_.max_moves_per_s * static_cast<double>(now - tokens_at_ms_) / 1000.0);
   }
   tokens_at_ms_ = now;
-  BalanceInput in = BalanceSnapshot(replicas);
+  BalanceInput in = BalanceSnapshot(replicas, leaving);
   const size_t allowed = static_cast<size_t>(move_tokens_);
   std::vector<Handoff> moves = PlanHandoffs(in, allowed, options_.successor_ready);
   move_tokens_ -= static_cast<double>(moves.size());
   HandOver(moves);
-  if (OwnsCatalog()) ReplaceDeadReplicas(in.live);
+  if (OwnsCatalog()) ChangeReplicaSets(in);
   DropFinishedHandoffs();
 }
 
@@ -162,56 +183,94 @@ void Coordinator::DropFinishedHandoffs() {
   }
 }
 
-void Coordinator::ReplaceDeadReplicas(const std::set<std::string>& live) {
+void Coordinator::ChangeReplicaSets(const BalanceInput& in) {
   const int64_t now = NowMs();
-  std::set<std::string> draining;
-  for (const KeyValue& kv : view_.List(kDrainPrefix)) draining.insert(NodeIdOf(kv.key, kDrainPrefix));
   std::vector<std::string> candidates;
-  for (const std::string& n : live) {
-    if (draining.count(n) == 0) candidates.push_back(n);
+  for (const std::string& n : in.live) {
+    if (in.draining.count(n) == 0) candidates.push_back(n);
   }
   const std::vector<KeyValue> records = view_.List(kStreamsPrefix);
-  // Which replicas' nodes are dead, and since when (by this owner's clock).
+  std::vector<std::pair<KeyValue, StreamRecord>> decoded;
+  // Which replicas' nodes are dead, and since when (by this owner's clock);
+  // and how many moves are under way.
   std::map<std::string, int64_t> still_dead;
+  size_t moves_under_way = 0;
   for (const KeyValue& kv : records) {
     auto rec = DecodeStreamRecord(kv.value);
     if (!rec.ok()) continue;
     for (const auto& [shard_id, nodes] : rec->replicas) {
       for (const std::string& n : nodes) {
-        if (live.count(n) != 0) continue;
+        if (in.live.count(n) != 0) continue;
         auto it = dead_since_.find(n);
         still_dead[n] = it != dead_since_.end() ? it->second : now;
       }
     }
+    for (const auto& [shard_id, nodes] : rec->leaving) moves_under_way += nodes.empty() ? 0 : 1;
+    decoded.emplace_back(kv, std::move(rec).value());
   }
   dead_since_ = std::move(still_dead);
-  if (options_.replace_grace_ms <= 0) return;
   std::set<std::string> dead;
-  for (const auto& [n, since] : dead_since_) {
-    if (now - since >= options_.replace_grace_ms) dead.insert(n);
+  if (options_.replace_grace_ms > 0) {
+    for (const auto& [n, since] : dead_since_) {
+      if (now - since >= options_.replace_grace_ms) dead.insert(n);
+    }
   }
   const int64_t owner_epoch = OwnerEpoch();
   if (owner_epoch == 0) return;
-  for (const KeyValue& kv : records) {
-    auto rec = DecodeStreamRecord(kv.value);
-    if (!rec.ok()) continue;
-    const metadata::StreamMeta& m = rec->meta;
-    std::map<std::string, std::vector<std::string>> next = rec->replicas;
+  const ProgressReports reports(view_);
+  for (auto& [kv, rec] : decoded) {
+    const metadata::StreamMeta& m = rec.meta;
+    std::map<std::string, std::vector<std::string>> replicas = rec.replicas;
+    std::map<std::string, std::vector<std::string>> leaving = rec.leaving;
     bool changed = false;
-    for (auto& [shard_id, nodes] : next) {
-      std::vector<std::string> after = ReplaceReplicas(ShardKey(m.account, m.region, m.name, shard_id), nodes, dead,
-                                                       candidates, live, options_.replication_factor);
-      if (after == nodes) continue;
-      SPATE_LOG_INFO("cluster: replicas of " + ShardKey(m.account, m.region, m.name, shard_id) + ": " + Joined(nodes) +
-                     " -> " + Joined(after));
-      nodes = std::move(after);
+    for (auto& [shard_id, nodes] : replicas) {
+      ReplicaPlanInput plan;
+      plan.shard_key = ShardKey(m.account, m.region, m.name, shard_id);
+      plan.set = ReplicaSetState{nodes, leaving[shard_id]};
+      int64_t epoch = 0;
+      if (auto l = view_.Get(std::string(kLeadersPrefix) + plan.shard_key); l.has_value()) {
+        plan.leader = l->value;
+        epoch = l->create_revision;
+      }
+      plan.live = in.live;
+      plan.dead = dead;
+      plan.settled = in.settled;
+      plan.candidates = candidates;
+      plan.factor = options_.replication_factor;
+      plan.allow_share_move = moves_under_way < options_.max_replica_moves;
+      // Caught up: the leader's report of this leadership, made against
+      // the set as the record has it now, shows the node streaming at or
+      // past the committed end.
+      const Value* report = plan.leader.empty() ? nullptr : reports.Find(plan.leader, plan.shard_key, epoch);
+      bool fresh = false;
+      if (const Value* set = report != nullptr ? report->Find("replicas") : nullptr;
+          set != nullptr && set->is_array()) {
+        std::vector<std::string> reported;
+        for (const Value& n : set->as_array()) reported.push_back(n.is_string() ? n.as_string() : "");
+        fresh = reported == nodes;
+      }
+      auto caught_up = [&](const std::string& node) {
+        if (!fresh) return false;
+        const int64_t committed = IntOf(report->Find("committed"));
+        const Value* followers = report->Find("followers");
+        const Value* end = followers != nullptr ? followers->Find(node) : nullptr;
+        return committed > 0 && end != nullptr && end->is_int() && end->as_int() >= committed;
+      };
+      ReplicaSetState next = PlanReplicaChange(plan, caught_up);
+      if (next == plan.set) continue;
+      SPATE_LOG_INFO("cluster: replicas of " + plan.shard_key + ": " + Joined(nodes) +
+                     (plan.set.leaving.empty() ? "" : " leaving " + Joined(plan.set.leaving)) + " -> " +
+                     Joined(next.replicas) + (next.leaving.empty() ? "" : " leaving " + Joined(next.leaving)));
+      if (plan.set.leaving.empty() && !next.leaving.empty()) ++moves_under_way;
+      nodes = std::move(next.replicas);
+      leaving[shard_id] = std::move(next.leaving);
       changed = true;
     }
     if (!changed) continue;
-    auto value = WithReplicas(kv.value, next);
+    auto value = UpdateStreamRecord(kv.value, nullptr, replicas, leaving);
     if (!value.ok()) continue;
     // Only as the owner, and only over the record as read: a control-plane
-    // change in between wins and the replacement is decided again.
+    // change in between wins and the change is decided again.
     std::vector<Compare> guard{
         {std::string(kCatalogOwnerKey), Compare::Target::kCreateRevision, Compare::Op::kEqual, owner_epoch, {}},
         {kv.key, Compare::Target::kModRevision, Compare::Op::kEqual, kv.mod_revision, {}},
@@ -226,6 +285,48 @@ void Coordinator::ReplaceDeadReplicas(const std::set<std::string>& live) {
   }
 }
 
+void Coordinator::PublishProgress(const ReplicaMap& replicas, int64_t lease) {
+  if (!progress_source_ || options_.progress_interval_ms <= 0 || lease == 0) return;
+  const int64_t now = NowMs();
+  if (lease == published_lease_ && now - progress_at_ms_ < options_.progress_interval_ms) return;
+  Value shards = Value::MakeObject();
+  for (const auto& [shard_key, nodes] : replicas) {
+    auto leader = view_.Get(std::string(kLeadersPrefix) + shard_key);
+    if (!leader.has_value() || leader->value != options_.node_id) continue;
+    std::optional<LeaderProgress> p = progress_source_(shard_key, nodes);
+    if (!p.has_value()) continue;
+    Value s = Value::MakeObject();
+    s.Set("epoch", Value::Int(leader->create_revision));
+    s.Set("end", Value::Int(p->end));
+    s.Set("committed", Value::Int(p->committed));
+    Value followers = Value::MakeObject();
+    for (const auto& [node, end] : p->followers) followers.Set(node, Value::Int(end));
+    s.Set("followers", std::move(followers));
+    // The set the report was made against: a reader trusts it for that set only.
+    Value set = Value::MakeArray();
+    for (const std::string& n : nodes) set.Append(Value::String(n));
+    s.Set("replicas", std::move(set));
+    shards.Set(shard_key, std::move(s));
+  }
+  std::string text;
+  protocol::WriteJson(shards, &text);
+  if (lease == published_lease_ && text == published_progress_) return;
+  Value report = Value::MakeObject();
+  report.Set("at", Value::Int(UnixMs()));
+  report.Set("shards", std::move(shards));
+  std::string value;
+  protocol::WriteJson(report, &value);
+  // Under the node's lease: a dead node's report goes with it.
+  auto put = etcd_->Put(std::string(kProgressPrefix) + options_.node_id, value, lease);
+  if (!put.ok()) {
+    SPATE_LOG_WARN("cluster: cannot publish the progress report: " + put.status().ToString());
+    return;
+  }
+  published_progress_ = std::move(text);
+  published_lease_ = lease;
+  progress_at_ms_ = now;
+}
+
 ClusterState Coordinator::State() const {
   ClusterState out;
   out.self = options_.node_id;
@@ -238,6 +339,7 @@ ClusterState Coordinator::State() const {
     if (auto v = protocol::ParseJson(kv.value); v.ok() && v->is_object()) n.address = v->GetString("advertise");
   }
   for (const KeyValue& kv : view_.List(kDrainPrefix)) nodes[NodeIdOf(kv.key, kDrainPrefix)].draining = true;
+  const ProgressReports reports(view_);
   for (const KeyValue& kv : view_.List(kStreamsPrefix)) {
     auto rec = DecodeStreamRecord(kv.value);
     if (!rec.ok()) continue;
@@ -246,6 +348,7 @@ ClusterState Coordinator::State() const {
       ClusterState::Shard s;
       s.shard_key = ShardKey(m.account, m.region, m.name, shard_id);
       s.replicas = replicas;
+      if (auto it = rec->leaving.find(shard_id); it != rec->leaving.end()) s.leaving = it->second;
       for (const std::string& r : replicas) nodes[r];  // a dead replica is listed too
       if (auto l = view_.Get(std::string(kLeadersPrefix) + s.shard_key); l.has_value()) {
         s.leader = l->value;
@@ -253,10 +356,15 @@ ClusterState Coordinator::State() const {
         ++nodes[s.leader].leader_count;
       }
       if (auto h = view_.Get(std::string(kHandoffsPrefix) + s.shard_key); h.has_value()) s.handoff_to = h->value;
-      if (follower_progress_ && s.leader == options_.node_id) {
-        for (const std::string& r : replicas) {
-          if (r == s.leader) continue;
-          if (auto end = follower_progress_(s.shard_key, r); end.has_value()) s.follower_durable_end[r] = *end;
+      if (const Value* p = reports.Find(s.leader, s.shard_key, s.epoch); p != nullptr) {
+        s.has_progress = true;
+        s.leader_end = IntOf(p->Find("end"));
+        s.committed_end = IntOf(p->Find("committed"));
+        s.reported_at_ms = reports.At(s.leader);
+        if (const Value* f = p->Find("followers"); f != nullptr && f->is_object()) {
+          for (const auto& [node, end] : f->as_object()) {
+            if (end.is_int()) s.follower_durable_end[node] = end.as_int();
+          }
         }
       }
       out.shards.push_back(std::move(s));

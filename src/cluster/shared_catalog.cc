@@ -27,11 +27,35 @@ Status SharedCatalog::AsOwner(int64_t owner_epoch, std::vector<TxnOp> ops) const
 Status SharedCatalog::PutStream(const metadata::StreamMeta& meta) {
   const int64_t owner = coordinator_->OwnerEpoch();
   if (owner != 0) {
-    std::string key = StreamRecordKey(meta);
-    std::map<std::string, std::vector<std::string>> replicas;
-    if (auto kv = coordinator_->view().Get(key); kv.has_value()) {
-      auto rec = DecodeStreamRecord(kv->value);
-      if (rec.ok() && rec->meta.storage_group == meta.storage_group) replicas = std::move(rec->replicas);
+    SPATE_TRY(PublishStream(owner, meta));
+  } else if (!MirroringOnThisThread()) {
+    return NotOwner();
+  }
+  return local_->PutStream(meta);
+}
+
+Status SharedCatalog::PublishStream(int64_t owner, const metadata::StreamMeta& meta) {
+  const std::string key = StreamRecordKey(meta);
+  // Read from etcd, written back only over that version: the owner's
+  // replica set changes (coordinator thread) and this request's change never
+  // overwrite each other; the loser reads again.
+  for (int attempt = 0; attempt < kPublishAttempts; ++attempt) {
+    SPATE_ASSIGN_OR_RETURN(RangeResult current, etcd_->Range(key));
+    std::string value;
+    int64_t mod_revision = 0;
+    std::map<std::string, std::vector<std::string>> replicas, leaving;
+    if (!current.kvs.empty()) {
+      value = current.kvs[0].value;
+      mod_revision = current.kvs[0].mod_revision;
+      auto rec = DecodeStreamRecord(value);
+      // A record of another incarnation of the name (a new storage group)
+      // places its shards afresh.
+      if (rec.ok() && rec->meta.storage_group == meta.storage_group) {
+        replicas = std::move(rec->replicas);
+        leaving = std::move(rec->leaving);
+      } else {
+        value.clear();
+      }
     }
     std::vector<std::string> live = coordinator_->LiveNodes();
     for (const metadata::ShardMeta& s : meta.shards) {
@@ -40,11 +64,19 @@ Status SharedCatalog::PutStream(const metadata::StreamMeta& meta) {
       replicas[shard_id] = PlaceReplicas(ShardKey(meta.account, meta.region, meta.name, shard_id), live,
                                          coordinator_->options().replication_factor);
     }
-    SPATE_TRY(AsOwner(owner, {TxnOp::Put(key, EncodeStreamRecord(meta, replicas))}));
-  } else if (!MirroringOnThisThread()) {
-    return NotOwner();
+    SPATE_ASSIGN_OR_RETURN(std::string next, UpdateStreamRecord(value, &meta, replicas, leaving));
+    std::vector<Compare> guard{
+        {std::string(kCatalogOwnerKey), Compare::Target::kCreateRevision, Compare::Op::kEqual, owner, {}},
+        {key, Compare::Target::kModRevision, Compare::Op::kEqual, mod_revision, {}},
+    };
+    SPATE_ASSIGN_OR_RETURN(TxnResult txn, etcd_->Txn(guard, {TxnOp::Put(key, std::move(next))},
+                                                     {TxnOp::Get(std::string(kCatalogOwnerKey))}));
+    if (txn.succeeded) return Status::Ok();
+    // Refused: no longer the owner, or the record changed since read.
+    const bool still_owner = !txn.ranges.empty() && !txn.ranges[0].empty() && txn.ranges[0][0].create_revision == owner;
+    if (!still_owner) return NotOwner();
   }
-  return local_->PutStream(meta);
+  return Status(ErrorCode::kUnavailable, "the stream record " + key + " kept changing; try again");
 }
 
 Status SharedCatalog::DeleteStream(std::string_view key) {

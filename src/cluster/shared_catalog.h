@@ -53,6 +53,12 @@ class SharedCatalog final : public metadata::Catalog {
   static bool Shared(std::string_view setting);
   // Runs `ops` if this node still owns the catalog (epoch `owner_epoch`).
   Status AsOwner(int64_t owner_epoch, std::vector<TxnOp> ops) const;
+  // Writes the stream's record to etcd as the owner of epoch `owner`:
+  // `meta`, the replica sets (kept, new shards placed) and every other
+  // member as they are in etcd, compared on the record's mod revision and
+  // read again when another write came between (at most kPublishAttempts).
+  static constexpr int kPublishAttempts = 5;
+  Status PublishStream(int64_t owner, const metadata::StreamMeta& meta);
 
   metadata::Catalog* const local_;
   const EtcdClient* const etcd_;

@@ -141,6 +141,8 @@ int Run(const Config& config) {
   // append (streams::WriteGate). Declared before the registry, which uses it.
   std::unique_ptr<cluster::EtcdClient> etcd;
   std::unique_ptr<cluster::Membership> membership;
+  // Whether a replica holds a shard's committed end (set once replication exists).
+  std::function<bool(std::string_view, std::string_view)> successor_ready;
   std::unique_ptr<cluster::Coordinator> coordinator;
   std::unique_ptr<cluster::SharedCatalog> shared_catalog;
   std::unique_ptr<cluster::ReplicationPlacement> replication_placement;
@@ -188,6 +190,11 @@ int Run(const Config& config) {
     coordinator_options.replication_factor = static_cast<size_t>(config.replication_factor);
     coordinator_options.replace_grace_ms = config.replica_replace_grace_s * 1000;
     coordinator_options.max_moves_per_s = static_cast<double>(config.balance_moves_per_s);
+    // A leadership goes only to a replica holding the committed end, as the
+    // leader's replication knows it (set once the logs exist, below).
+    coordinator_options.successor_ready = [&successor_ready](std::string_view shard_key, std::string_view node) {
+      return successor_ready && successor_ready(shard_key, node);
+    };
     coordinator = std::make_unique<cluster::Coordinator>(etcd.get(), membership.get(), coordinator_options);
     // Stream records go to etcd while this node owns the catalog.
     shared_catalog = std::make_unique<cluster::SharedCatalog>(catalog->get(), etcd.get(), coordinator.get());
@@ -246,12 +253,49 @@ int Run(const Config& config) {
                                                         replicator.get(), sync_options);
     coordinator->SetLeaderReadiness(
         [s = leader_sync.get()](const std::string& shard_key, int64_t epoch) { return s->Ready(shard_key, epoch); });
-    // `spate cluster status`: the replica lag of the shards this node leads.
-    coordinator->SetFollowerProgress(
-        [r = replicator.get()](std::string_view shard_key, std::string_view node) -> std::optional<int64_t> {
-          auto end = r->FollowerDurableEnd(shard_key, node);
-          if (!end.has_value()) return std::nullopt;
-          return end->value();
+    // `spate cluster status` on every node, and the replacement rule's
+    // "caught up": the progress of the shards this node leads, published in
+    // etcd by the coordinator (docs/formats/cluster-protocol.md).
+    successor_ready = [logs = replica_logs.get(), r = replicator.get()](std::string_view shard_key,
+                                                                        std::string_view node) {
+      auto parts = cluster::ParseShardKey(shard_key);
+      auto log = logs->LogFor(shard_key);
+      auto end = r->FollowerDurableEnd(shard_key, node);
+      if (!parts || !log.ok() || !end.has_value()) return false;
+      auto committed =
+          r->CommittedEnd(streams::ReplicatedShard{parts->account, parts->region, parts->stream, parts->shard}, **log);
+      return committed.value() > 0 && *end >= committed;
+    };
+    coordinator->SetProgressSource(
+        [logs = replica_logs.get(), r = replicator.get(), c = coordinator.get()](
+            std::string_view shard_key,
+            const std::vector<std::string>& replicas) -> std::optional<cluster::LeaderProgress> {
+          auto parts = cluster::ParseShardKey(shard_key);
+          auto log = logs->LogFor(shard_key);
+          auto set = c->ReplicasOf(shard_key);
+          if (!parts || !log.ok() || !set.has_value() || set->leader != c->SelfId()) return std::nullopt;
+          const streams::ReplicatedShard shard{parts->account, parts->region, parts->stream, parts->shard};
+          cluster::LeaderProgress p;
+          p.end = static_cast<int64_t>((*log)->EndOffset().value());
+          p.committed = static_cast<int64_t>(r->CommittedEnd(shard, **log).value());
+          bool idle_newcomer = false;
+          for (const std::string& node : replicas) {
+            if (node == c->SelfId()) continue;
+            if (auto end = r->FollowerDurableEnd(shard_key, node); end.has_value()) {
+              p.followers[node] = static_cast<int64_t>(end->value());
+            } else if (c->AddressOf(node).has_value()) {
+              idle_newcomer = true;
+            }
+          }
+          // A live replica the replicator is not streaming to (one just added to
+          // the set of a shard nobody writes to) is reached only by a batch:
+          // offer the log's end again, as a write would, so that it is caught
+          // up without waiting for one. Only once this leadership has committed
+          // its own first batch (LeaderSync done); the outcome does not matter.
+          if (idle_newcomer && p.committed > 0) {
+            r->Replicate(shard, *log, (*log)->EndOffset(), set->epoch, [](Status) {});
+          }
+          return p;
         });
   }
   // Enhanced fan-out: woken by every durable append (set before Start).

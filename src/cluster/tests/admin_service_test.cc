@@ -54,7 +54,11 @@ TEST(AdminServiceTest, DescribeClusterListsNodesAndShards) {
   led.leader = "n2";
   led.epoch = 17;
   led.replicas = {"n2", "n1", "n3"};
-  led.follower_durable_end = {{"n1", 4096}};
+  led.has_progress = true;
+  led.leader_end = 5000;
+  led.committed_end = 4096;
+  led.reported_at_ms = 1'700'000'000'000;
+  led.follower_durable_end = {{"n1", 4096}, {"n3", 6000}};
   ClusterState::Shard moving;
   moving.shard_key = "000000000000/us-east-1/orders/shardId-000000000002";
   moving.replicas = {"n1", "n2"};
@@ -81,14 +85,21 @@ TEST(AdminServiceTest, DescribeClusterListsNodesAndShards) {
   EXPECT_EQ(shards[0].GetString("Leader"), "n2");
   EXPECT_EQ(shards[0].Find("LeaderEpoch")->as_int(), 17);
   EXPECT_EQ(shards[0].Find("Replicas")->as_array().size(), 3u);
+  EXPECT_EQ(shards[0].Find("LeaderEnd")->as_int(), 5000);
+  EXPECT_EQ(shards[0].Find("CommittedEnd")->as_int(), 4096);
+  EXPECT_EQ(shards[0].Find("ProgressReportedAtMs")->as_int(), 1'700'000'000'000);
   const auto& ends = shards[0].Find("FollowerDurableEnd")->as_array();
-  ASSERT_EQ(ends.size(), 1u);
+  ASSERT_EQ(ends.size(), 2u);
   EXPECT_EQ(ends[0].GetString("NodeId"), "n1");
   EXPECT_EQ(ends[0].Find("DurableEnd")->as_int(), 4096);
+  EXPECT_EQ(ends[0].Find("LagBytes")->as_int(), 5000 - 4096);
+  // A report a moment older than the leader's end never shows a negative lag.
+  EXPECT_EQ(ends[1].Find("LagBytes")->as_int(), 0);
   // A shard between leaders: no leader, the successor named.
   EXPECT_EQ(shards[1].Find("Leader"), nullptr);
   EXPECT_EQ(shards[1].GetString("HandoffTo"), "n2");
   EXPECT_EQ(shards[1].Find("FollowerDurableEnd"), nullptr);
+  EXPECT_EQ(shards[1].Find("CommittedEnd"), nullptr);
 }
 
 }  // namespace

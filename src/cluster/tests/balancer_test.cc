@@ -236,5 +236,128 @@ TEST(BalancerTest, ADeadButNotYetReplacedReplicaKeepsItsPlace) {
             (std::vector<std::string>{"n1", "n2", "n3"}));
 }
 
+// ---- replica set changes (PlanReplicaChange) ----------------------------------
+
+ReplicaPlanInput Plan(std::vector<std::string> replicas, std::vector<std::string> leaving, std::string leader,
+                      std::set<std::string> live, std::set<std::string> dead = {}) {
+  ReplicaPlanInput in;
+  in.shard_key = "000000000000/us-east-1/s/shardId-000000000000";
+  in.set = ReplicaSetState{std::move(replicas), std::move(leaving)};
+  in.leader = std::move(leader);
+  in.live = live;
+  in.settled = live;
+  in.dead = std::move(dead);
+  in.candidates.assign(live.begin(), live.end());
+  in.factor = 3;
+  return in;
+}
+
+CaughtUp Holding(std::set<std::string> nodes) {
+  return [nodes](const std::string& n) { return nodes.count(n) != 0; };
+}
+
+TEST(BalancerTest, AReplacementAddsTheNewcomerBeforeDroppingTheDeadReplica) {
+  ReplicaSetState next = PlanReplicaChange(Plan({"n1", "n2", "n3"}, {}, "n1", {"n1", "n2", "n4"}, {"n3"}), Holding({}));
+  // The dead n3 stays in the set, on its way out, until n4 is caught up.
+  EXPECT_EQ(next, (ReplicaSetState{{"n1", "n2", "n3", "n4"}, {"n3"}}));
+}
+
+TEST(BalancerTest, TheDeadReplicaLeavesOnlyOnceTheNewcomerIsCaughtUp) {
+  ReplicaPlanInput in = Plan({"n1", "n2", "n3", "n4"}, {"n3"}, "n1", {"n1", "n2", "n4"}, {"n3"});
+  // n2 holds everything, n4 does not yet: wait (n4 is not counted before it is caught up).
+  EXPECT_EQ(PlanReplicaChange(in, Holding({"n2"})), in.set);
+  EXPECT_EQ(PlanReplicaChange(in, Holding({"n4"})), in.set);
+  EXPECT_EQ(PlanReplicaChange(in, Holding({"n2", "n4"})), (ReplicaSetState{{"n1", "n2", "n4"}, {}}));
+}
+
+TEST(BalancerTest, NoChangeCompletesWithoutALiveLeaderInTheRemainingSet) {
+  ReplicaPlanInput in = Plan({"n1", "n2", "n3", "n4"}, {"n3"}, "", {"n1", "n2", "n4"}, {"n3"});
+  EXPECT_EQ(PlanReplicaChange(in, Holding({"n1", "n2", "n4"})), in.set);  // no leader: no report to trust
+  in.leader = "n3";  // led by the leaving member: it hands over first
+  EXPECT_EQ(PlanReplicaChange(in, Holding({"n1", "n2", "n4"})), in.set);
+}
+
+TEST(BalancerTest, ANewcomerThatDiesDoesNotHoldTheChangeIfAMajorityHoldsEverything) {
+  // n4 died before it caught up; n1 (leader) and n2 are a majority of {n1, n2, n4}.
+  ReplicaPlanInput in = Plan({"n1", "n2", "n3", "n4"}, {"n3"}, "n1", {"n1", "n2"}, {"n3"});
+  EXPECT_EQ(PlanReplicaChange(in, Holding({"n2"})), (ReplicaSetState{{"n1", "n2", "n4"}, {}}));
+  // With n2 behind, the leader alone is no majority: wait.
+  EXPECT_EQ(PlanReplicaChange(in, Holding({})), in.set);
+}
+
+TEST(BalancerTest, AShortSetIsFilledWithNothingLeaving) {
+  EXPECT_EQ(PlanReplicaChange(Plan({"n1", "n2"}, {}, "n1", {"n1", "n2", "n3"}), Holding({})),
+            (ReplicaSetState{{"n1", "n2", "n3"}, {}}));
+}
+
+TEST(BalancerTest, ADeadReplicaWithinTheGraceIsLeftAlone) {
+  ReplicaPlanInput in = Plan({"n1", "n2", "n3"}, {}, "n1", {"n1", "n2", "n4"});
+  EXPECT_EQ(PlanReplicaChange(in, Holding({})), in.set);
+}
+
+// The shard key whose rendezvous placement over n1..n4 leaves out one of
+// n1..n3 and takes n4 (a shard n4 should get a replica of).
+std::string KeyPlacedOn(const std::string& node) {
+  for (int i = 0; i < 1000; ++i) {
+    std::string key = "000000000000/us-east-1/s/shardId-" + std::to_string(i);
+    std::vector<std::string> ideal = PlaceReplicas(key, {"n1", "n2", "n3", "n4"}, 3);
+    if (std::find(ideal.begin(), ideal.end(), node) != ideal.end()) return key;
+  }
+  return "";
+}
+
+TEST(BalancerTest, ANodeThatJoinsGetsAShareOfFullSets) {
+  const std::string key = KeyPlacedOn("n4");
+  ASSERT_FALSE(key.empty());
+  std::vector<std::string> ideal = PlaceReplicas(key, {"n1", "n2", "n3", "n4"}, 3);
+  ReplicaPlanInput in = Plan({"n1", "n2", "n3"}, {}, "", {"n1", "n2", "n3", "n4"});
+  in.shard_key = key;
+  std::string out;
+  for (const char* n : {"n1", "n2", "n3"}) {
+    if (std::find(ideal.begin(), ideal.end(), n) == ideal.end()) out = n;
+  }
+  in.leader = out == "n1" ? "n2" : "n1";
+  EXPECT_EQ(PlanReplicaChange(in, Holding({})), in.set) << "not allowed: no move";
+  in.allow_share_move = true;
+  ReplicaSetState next = PlanReplicaChange(in, Holding({}));
+  EXPECT_EQ(next, (ReplicaSetState{{"n1", "n2", "n3", "n4"}, {out}}));
+  // Completed the same way as a replacement; then the set is where placement wants it: no more moves.
+  ReplicaPlanInput after = in;
+  after.set = next;
+  ReplicaSetState done = PlanReplicaChange(after, Holding({"n1", "n2", "n3", "n4"}));
+  EXPECT_TRUE(done.leaving.empty());
+  EXPECT_EQ(std::set<std::string>(done.replicas.begin(), done.replicas.end()),
+            std::set<std::string>(ideal.begin(), ideal.end()));
+  after.set = done;
+  EXPECT_EQ(PlanReplicaChange(after, Holding({})), done);
+  // The leader's own replica moves too (it is leaving: it hands the shard over first, below).
+  in.leader = out;
+  EXPECT_EQ(PlanReplicaChange(in, Holding({})), next);
+  // Not onto a node that is not settled, nor while a member is down.
+  in.leader = out == "n1" ? "n2" : "n1";
+  in.settled = {"n1", "n2", "n3"};
+  EXPECT_EQ(PlanReplicaChange(in, Holding({})), in.set);
+  in.settled = in.live;
+  in.live.erase(out);
+  EXPECT_EQ(PlanReplicaChange(in, Holding({})), in.set);
+}
+
+TEST(BalancerTest, ALeaderLeavingItsSetHandsTheShardOverToAMemberThatStays) {
+  BalanceInput in = Cluster("n1", {"n1", "n2", "n3", "n4"});
+  ShardView s = Led("k", {"n1", "n2", "n3", "n4"}, "n1");
+  s.leaving = {"n1"};
+  in.shards = {s};
+  std::vector<Handoff> h = PlanHandoffs(in, 4, nullptr);
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_NE(h[0].successor, "n1");
+  // And a leaving member is never chosen as a successor.
+  BalanceInput other = Cluster("n2", {"n2", "n3"});
+  ShardView t = Led("k2", {"n2", "n3"}, "n2");
+  t.leaving = {"n3"};
+  other.draining = {"n2"};
+  other.shards = {t};
+  EXPECT_TRUE(PlanHandoffs(other, 4, nullptr).empty());
+}
+
 }  // namespace
 }  // namespace spate::cluster

@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "cluster/coordinator.h"
@@ -27,6 +31,39 @@ struct Node {
   std::unique_ptr<Coordinator> coordinator;
 };
 
+// A replication whose followers' positions the test sets: `behind[node]`
+// bytes behind the committed end (absent: at it; negative: not streamed to).
+struct Replication {
+  std::mutex mu;
+  int64_t end = 1000;
+  std::map<std::string, int64_t> behind;  // guarded by mu
+
+  void Set(const std::string& node, int64_t bytes) {
+    std::lock_guard<std::mutex> l(mu);
+    behind[node] = bytes;
+  }
+  int64_t Behind(const std::string& node) {
+    std::lock_guard<std::mutex> l(mu);
+    auto it = behind.find(node);
+    return it != behind.end() ? it->second : 0;
+  }
+  ProgressSource For(const std::string& self) {
+    return [this, self](std::string_view, const std::vector<std::string>& replicas) {
+      std::lock_guard<std::mutex> l(mu);
+      LeaderProgress p;
+      p.end = end;
+      p.committed = end;
+      for (const std::string& r : replicas) {
+        if (r == self) continue;
+        auto it = behind.find(r);
+        const int64_t b = it != behind.end() ? it->second : 0;
+        if (b >= 0) p.followers[r] = end - b;
+      }
+      return std::optional<LeaderProgress>(p);
+    };
+  }
+};
+
 class CoordinatorOpsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -42,7 +79,9 @@ class CoordinatorOpsTest : public ::testing::Test {
     }
   }
 
-  Node& StartNode(const std::string& id, int64_t replace_grace_ms = 0) {
+  // With `replication`, the node reports its progress from it, and a
+  // successor must be at the committed end there (as spated wires them).
+  Node& StartNode(const std::string& id, int64_t replace_grace_ms = 0, Replication* replication = nullptr) {
     MembershipOptions m;
     m.node_id = id;
     m.advertise = "127.0.0.1:1";
@@ -60,7 +99,15 @@ class CoordinatorOpsTest : public ::testing::Test {
     o.settle_ms = 0;
     o.max_moves_per_s = 20;
     o.replace_grace_ms = replace_grace_ms;
+    o.progress_interval_ms = 100;
+    o.max_replica_moves = max_replica_moves_;
+    if (replication != nullptr) {
+      o.successor_ready = [replication](std::string_view, std::string_view node) {
+        return replication->Behind(std::string(node)) == 0;
+      };
+    }
     n.coordinator = std::make_unique<Coordinator>(client_.get(), n.membership.get(), o);
+    if (replication != nullptr) n.coordinator->SetProgressSource(replication->For(id));
     EXPECT_TRUE(n.coordinator->Start().ok());
     return n;
   }
@@ -97,6 +144,10 @@ class CoordinatorOpsTest : public ::testing::Test {
     return out;
   }
 
+  // Replica moves to joining nodes (off unless a test is about them).
+  size_t max_replica_moves_ = 0;
+  // The tests' replication: outlives the nodes (stopped in TearDown).
+  Replication replication_;
   testing::EtcdProcess etcd_;
   std::unique_ptr<EtcdClient> client_;
   std::map<std::string, Node> nodes_;
@@ -145,20 +196,46 @@ TEST_F(CoordinatorOpsTest, DrainMovesEveryLeadershipOffAndUndrainBringsItsShareB
   ASSERT_TRUE(Eventually([&] { return Leaders()["n1"] >= 1; }, 8000ms));
 }
 
-TEST_F(CoordinatorOpsTest, ADeadReplicaIsReplacedAfterTheGracePeriod) {
+TEST_F(CoordinatorOpsTest, ADeadReplicaLeavesOnlyOnceItsReplacementIsCaughtUp) {
   PublishStream({"n1", "n2", "n3"});
-  StartNode("n1", 300);
-  StartNode("n2", 300);
-  StartNode("n3", 300);
-  StartNode("n4", 300);
+  Replication& replication = replication_;
+  replication.Set("n4", -1);  // not streamed to yet
+  for (const char* id : {"n1", "n2", "n3", "n4"}) StartNode(id, 300, &replication);
   ASSERT_TRUE(Eventually([&] { return Leaders()["n1"] + Leaders()["n2"] + Leaders()["n3"] == kShards; }, 8000ms));
   StopNode("n3");  // a clean stop revokes its lease: dead at once
+  auto record = [&]() -> std::optional<StreamRecord> {
+    auto r = client_->RangePrefix(kStreamsPrefix);
+    if (!r.ok() || r->kvs.size() != 1) return std::nullopt;
+    auto rec = DecodeStreamRecord(r->kvs[0].value);
+    if (!rec.ok()) return std::nullopt;
+    return std::move(rec).value();
+  };
+  const std::vector<std::string> joint{"n1", "n2", "n3", "n4"};
+  // First n4 joins every set while n3 is on its way out.
   ASSERT_TRUE(Eventually(
       [&] {
-        auto r = client_->RangePrefix(kStreamsPrefix);
-        if (!r.ok() || r->kvs.size() != 1) return false;
-        auto rec = DecodeStreamRecord(r->kvs[0].value);
-        if (!rec.ok()) return false;
+        auto rec = record();
+        if (!rec) return false;
+        for (const auto& [shard, replicas] : rec->replicas) {
+          if (replicas != joint || rec->leaving[shard] != std::vector<std::string>{"n3"}) return false;
+        }
+        return true;
+      },
+      8000ms));
+  // n3 stays while the leaders do not report n4 streaming, then while it is behind.
+  std::this_thread::sleep_for(600ms);  // several owner passes and progress reports
+  ASSERT_TRUE(record().has_value());
+  EXPECT_EQ(record()->replicas.begin()->second, joint);
+  replication.Set("n4", 100);
+  std::this_thread::sleep_for(600ms);
+  EXPECT_EQ(record()->replicas.begin()->second, joint);
+  EXPECT_FALSE(record()->leaving.empty());
+  // Caught up: n3 leaves every set.
+  replication.Set("n4", 0);
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto rec = record();
+        if (!rec || !rec->leaving.empty()) return false;
         for (const auto& [shard, replicas] : rec->replicas) {
           if (replicas != std::vector<std::string>{"n1", "n2", "n4"}) return false;
         }
@@ -166,10 +243,8 @@ TEST_F(CoordinatorOpsTest, ADeadReplicaIsReplacedAfterTheGracePeriod) {
       },
       8000ms));
   // The record's meta is kept byte for byte.
-  auto r = client_->RangePrefix(kStreamsPrefix);
-  ASSERT_TRUE(r.ok());
-  auto rec = DecodeStreamRecord(r->kvs[0].value);
-  ASSERT_TRUE(rec.ok());
+  auto rec = record();
+  ASSERT_TRUE(rec.has_value());
   EXPECT_EQ(rec->meta.name, "s");
   EXPECT_EQ(rec->meta.storage_group, "g");
   // And the Placement every node serves says so.
@@ -182,6 +257,102 @@ TEST_F(CoordinatorOpsTest, ADeadReplicaIsReplacedAfterTheGracePeriod) {
         3000ms))
         << id;
   }
+}
+
+TEST_F(CoordinatorOpsTest, ANodeThatJoinsFullSetsGetsAShareOfReplicas) {
+  // Many shards, so that rendezvous placement over four nodes gives n4 some.
+  metadata::StreamMeta meta;
+  meta.account = "000000000000";
+  meta.region = "us-east-1";
+  meta.name = "wide";
+  meta.storage_group = "g";
+  constexpr int kWide = 12;
+  std::map<std::string, std::vector<std::string>> by_shard;
+  for (int i = 0; i < kWide; ++i) by_shard[Shard(i)] = {"n1", "n2", "n3"};
+  ASSERT_TRUE(client_->Put(StreamRecordKey(meta), EncodeStreamRecord(meta, by_shard)).ok());
+  Replication& replication = replication_;
+  max_replica_moves_ = 2;
+  for (const char* id : {"n1", "n2", "n3"}) StartNode(id, 0, &replication);
+  ASSERT_TRUE(Eventually([&] { return Leaders().size() == 3; }, 8000ms));
+  StartNode("n4", 0, &replication);
+  std::set<std::string> want;  // the shards placement gives n4
+  for (int i = 0; i < kWide; ++i) {
+    auto ideal = PlaceReplicas(ShardKey("000000000000", "us-east-1", "wide", Shard(i)), {"n1", "n2", "n3", "n4"}, 3);
+    if (std::find(ideal.begin(), ideal.end(), "n4") != ideal.end()) want.insert(Shard(i));
+  }
+  ASSERT_FALSE(want.empty());
+  size_t most_under_way = 0;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto r = client_->Range(StreamRecordKey(meta));
+        if (!r.ok() || r->kvs.empty()) return false;
+        auto rec = DecodeStreamRecord(r->kvs[0].value);
+        if (!rec.ok()) return false;
+        size_t under_way = 0;
+        for (const auto& [shard, nodes] : rec->leaving) under_way += nodes.empty() ? 0 : 1;
+        most_under_way = std::max(most_under_way, under_way);
+        if (under_way != 0) return false;
+        std::set<std::string> on_n4;
+        for (const auto& [shard, replicas] : rec->replicas) {
+          EXPECT_EQ(replicas.size(), 3u) << shard;
+          if (std::find(replicas.begin(), replicas.end(), "n4") != replicas.end()) on_n4.insert(shard);
+        }
+        return on_n4 == want;
+      },
+      20000ms));
+  // Bounded: never more than max_replica_moves (2) under way at once.
+  EXPECT_LE(most_under_way, 2u);
+}
+
+TEST_F(CoordinatorOpsTest, EveryNodeShowsTheLagOfEveryShardFromTheLeadersReports) {
+  PublishStream({"n1", "n2", "n3"});
+  Replication& replication = replication_;
+  replication.Set("n1", 10);
+  replication.Set("n2", 20);
+  replication.Set("n3", 30);
+  for (const char* id : {"n1", "n2", "n3"}) StartNode(id, 0, &replication);
+  // (No follower is at the committed end, so no leadership is handed over.)
+  ASSERT_TRUE(Eventually([&] { return Leaders()["n1"] + Leaders()["n2"] + Leaders()["n3"] == kShards; }, 8000ms));
+  // Whichever node answers, every shard carries its leader's report, with
+  // the epoch of the leadership in force.
+  auto all_reported = [&](const std::string& node, int64_t end) {
+    ClusterState state = nodes_[node].coordinator->State();
+    if (state.shards.size() != static_cast<size_t>(kShards)) return false;
+    for (const ClusterState::Shard& s : state.shards) {
+      if (!s.has_progress || s.leader_end != end || s.committed_end != end) return false;
+      if (s.follower_durable_end.size() != 2 || s.follower_durable_end.count(s.leader) != 0) return false;
+      for (const auto& [node, durable] : s.follower_durable_end) {
+        if (durable != end - replication.Behind(node)) return false;
+      }
+      if (s.reported_at_ms <= 0) return false;
+    }
+    return true;
+  };
+  for (const char* id : {"n1", "n2", "n3"})
+    ASSERT_TRUE(Eventually([&] { return all_reported(id, 1000); }, 5000ms)) << id;
+  // A change is published within the interval (100 ms here).
+  {
+    std::lock_guard<std::mutex> l(replication.mu);
+    replication.end = 5000;
+  }
+  for (const char* id : {"n1", "n2", "n3"})
+    ASSERT_TRUE(Eventually([&] { return all_reported(id, 5000); }, 5000ms)) << id;
+  // Reports stop being written while nothing changes: once the leaderships
+  // settle, the key's version stays put over three intervals.
+  auto version = [&](const std::string& id) {
+    auto r = client_->Range(std::string(kProgressPrefix) + id);
+    return r.ok() && !r->kvs.empty() ? r->kvs[0].version : -1;
+  };
+  EXPECT_TRUE(Eventually(
+      [&] {
+        const int64_t v = version("n1");
+        std::this_thread::sleep_for(300ms);
+        return v > 0 && version("n1") == v;
+      },
+      5000ms));
+  // A stopped node's report goes with its lease.
+  StopNode("n3");
+  ASSERT_TRUE(Eventually([&] { return version("n3") == -1; }, 3000ms));
 }
 
 }  // namespace

@@ -9,6 +9,8 @@ const SERVICES = {
   kinesis: { signingName: "kinesis", targetPrefix: "Kinesis_20131202" },
   firehose: { signingName: "firehose", targetPrefix: "Firehose_20150804" },
   analytics: { signingName: "kinesisanalytics", targetPrefix: "KinesisAnalytics_20150814" },
+  // Spate's own cluster operation (cluster mode only), signed as Kinesis.
+  cluster: { signingName: "kinesis", targetPrefix: "SpateCluster_20261207" },
 };
 
 // Error types that mean "these credentials are not accepted": the page asks
@@ -104,6 +106,11 @@ export class Api {
 
   analytics(operation, params) {
     return this.call("analytics", operation, params);
+  }
+
+  // DescribeCluster, DrainNode, UndrainNode (SpateCluster_20261207).
+  cluster(operation, params) {
+    return this.call("cluster", operation, params);
   }
 
   // Every stream's summary, following NextToken (bounded: 50 pages).

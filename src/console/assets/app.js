@@ -210,6 +210,7 @@ function render() {
   const run = async () => {
     if (parts[0] === "firehose") return deliveryStreamsPage(ctx, view);
     if (parts[0] === "analytics") return applicationsPage(ctx, view);
+    if (parts[0] === "cluster") return clusterPage(ctx, view);
     if (parts[0] === "streams" && parts[1]) return streamPage(ctx, view, parts[1], parts[2] || "monitoring");
     return streamsPage(ctx, view);
   };
@@ -698,6 +699,150 @@ async function applicationsPage(ctx, view) {
     table(["Name", "Status", "Version", "Inputs", "Outputs", "Created", "SQL"], rows, { id: "applications-table" }),
   );
   view.dataset.loaded = "true";
+}
+
+// ---- cluster status (cluster mode: SpateCluster_20261207) ------------------------------------
+
+const CLUSTER_REFRESH_MS = 2000;
+
+// "n2 0 B · n3 1.2 KiB": each follower's lag behind the leader's durable end,
+// from the leader's last progress report.
+function lagText(s) {
+  if (!s.FollowerDurableEnd) return "–";
+  const parts = s.FollowerDurableEnd.map((f) => `${f.NodeId} ${formatBytes(f.LagBytes ?? 0)}`);
+  return parts.length ? parts.join(" · ") : "no follower streaming";
+}
+
+function reportAge(ms) {
+  if (!ms) return "";
+  const s = Math.max(0, (Date.now() - Number(ms)) / 1000);
+  return s < 1 ? "reported just now" : `reported ${s.toFixed(0)} s ago`;
+}
+
+async function clusterPage(ctx, view) {
+  const head = h("span", { class: "muted", id: "cluster-summary" });
+  const nodesBody = h("tbody");
+  const shardsBody = h("tbody");
+  const note = h("p", { class: "muted small" },
+    "Every node answers from its own view of etcd. Replica lag is each follower's distance, in bytes of the shard's log, " +
+    "behind its leader's durable end, from the progress the leader publishes in etcd about once a second.");
+  view.append(
+    h("div", { class: "page-head" }, h("h1", {}, "Cluster"), head, h("button", { id: "cluster-refresh", onclick: () => refresh() }, "Refresh")),
+    h("h2", {}, "Nodes"),
+    table(["Node", "Address", "State", "Draining", "Leads", ""], [], { id: "cluster-nodes" }),
+    h("h2", {}, "Shards"),
+    note,
+    table(["Stream", "Shard", "Leader", "Epoch", "Replicas", "Committed end", "Replica lag"], [], { id: "cluster-shards" }),
+  );
+  view.querySelector("#cluster-nodes").replaceChild(nodesBody, view.querySelector("#cluster-nodes tbody"));
+  view.querySelector("#cluster-shards").replaceChild(shardsBody, view.querySelector("#cluster-shards tbody"));
+
+  let timer = null;
+  ctx.cleanup.push(() => clearTimeout(timer));
+  let busy = false;  // a drain or undrain under way: its button stays disabled
+
+  const change = async (operation, node) => {
+    const verb = operation === "DrainNode" ? "Drain" : "Undrain";
+    const what = operation === "DrainNode"
+      ? `Drain ${node}? It hands every shard it leads to another replica and takes no new leadership until undrained.`
+      : `Undrain ${node}? It takes leaderships again as balancing gives them.`;
+    if (!window.confirm(what)) return;
+    busy = true;
+    for (const b of view.querySelectorAll("#cluster-nodes button")) b.disabled = true;
+    try {
+      await api.cluster(operation, { NodeId: node });
+      view.dataset.lastChange = `${verb} ${node}`;
+    } catch (e) {
+      if (ctx.live) showError(e);
+    } finally {
+      busy = false;
+    }
+    await refresh();
+  };
+
+  const load = async () => {
+    let c;
+    try {
+      c = await api.cluster("DescribeCluster", {});
+    } catch (e) {
+      // A single node registers no cluster service: the front door knows no such target.
+      if (e instanceof ApiError && e.type === "UnknownOperationException") {
+        if (!ctx.live) return;
+        view.replaceChildren(
+          h("div", { class: "page-head" }, h("h1", {}, "Cluster")),
+          h("p", { id: "cluster-single", class: "muted" },
+            "This server is not in cluster mode: it runs as a single node. Start spated with --cluster etcd://HOST:PORT " +
+            "--node-id ID to join a cluster (docs/cluster.md)."),
+        );
+        view.dataset.loaded = "true";
+        view.dataset.cluster = "false";
+        return;
+      }
+      throw e;
+    }
+    if (!ctx.live) return;
+    const nodes = c.Nodes || [];
+    head.textContent = `${nodes.filter((n) => n.Alive).length} of ${nodes.length} nodes live · catalog owner ${c.CatalogOwner || "none"} · answered by ${c.Self} · etcd revision ${c.Revision}`;
+    nodesBody.replaceChildren(
+      ...nodes.map((n) =>
+        h(
+          "tr",
+          { dataset: { node: n.NodeId } },
+          h("td", {}, n.NodeId, n.NodeId === c.Self ? h("span", { class: "muted small" }, " (answering)") : null),
+          h("td", { class: "mono" }, n.Address || "–"),
+          h("td", {}, badge(n.Alive ? "Live" : "Dead")),
+          h("td", {}, n.Draining ? "yes" : "no"),
+          h("td", { class: "num" }, n.LeaderCount),
+          h(
+            "td",
+            {},
+            h(
+              "button",
+              {
+                class: n.Draining ? "undrain" : "drain",
+                disabled: busy,
+                onclick: () => change(n.Draining ? "UndrainNode" : "DrainNode", n.NodeId),
+              },
+              n.Draining ? "Undrain" : "Drain",
+            ),
+          ),
+        ),
+      ),
+    );
+    const shards = (c.Shards || []).slice().sort((a, b) =>
+      `${a.AccountId}/${a.Region}/${a.StreamName}/${a.ShardId}`.localeCompare(`${b.AccountId}/${b.Region}/${b.StreamName}/${b.ShardId}`));
+    const rows = shards.map((s) =>
+      h(
+        "tr",
+        { dataset: { stream: s.StreamName, shard: s.ShardId } },
+        h("td", { title: `${s.AccountId} · ${s.Region}` }, s.StreamName),
+        h("td", { class: "mono" }, s.ShardId),
+        h("td", {}, s.Leader || (s.HandoffTo ? `→ ${s.HandoffTo}` : h("span", { class: "muted" }, "none"))),
+        h("td", { class: "num" }, s.LeaderEpoch ?? ""),
+        h("td", {}, (s.Replicas || []).join(", "), s.Leaving && s.Leaving.length ? h("span", { class: "muted small" }, ` (leaving: ${s.Leaving.join(", ")})`) : null),
+        h("td", { class: "num", title: reportAge(s.ProgressReportedAtMs) }, s.CommittedEnd === undefined ? "–" : formatBytes(s.CommittedEnd)),
+        h("td", { class: "lag", title: reportAge(s.ProgressReportedAtMs) }, lagText(s)),
+      ),
+    );
+    if (rows.length === 0) rows.push(h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No shards in the cluster yet.")));
+    shardsBody.replaceChildren(...rows);
+    view.dataset.loaded = "true";
+    view.dataset.cluster = "true";
+    view.dataset.revision = String(c.Revision);
+  };
+  // Refreshes every CLUSTER_REFRESH_MS while the page is shown, through errors too (a node that
+  // answered may come back); a single node is looked at once.
+  const refresh = async () => {
+    clearTimeout(timer);
+    try {
+      await load();
+      clearError();
+    } catch (e) {
+      if (ctx.live) showError(e);
+    }
+    if (ctx.live && view.dataset.cluster !== "false") timer = setTimeout(refresh, CLUSTER_REFRESH_MS);
+  };
+  await refresh();
 }
 
 // ---- start ----------------------------------------------------------------------------------
