@@ -210,6 +210,7 @@ void Coordinator::Tick() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     replicas_ = replicas;
+    leaving_ = leaving;
   }
   if (registry_ != nullptr && !OwnsCatalog()) Mirror(records);
   ClaimLeaderships(lease);
@@ -311,6 +312,7 @@ std::optional<ReplicaSet> Coordinator::ReplicasOf(std::string_view shard_key) co
   std::lock_guard<std::mutex> lock(mu_);
   auto it = replicas_.find(shard_key);
   if (it != replicas_.end()) out.replicas = it->second;
+  if (auto l = leaving_.find(shard_key); l != leaving_.end()) out.leaving = l->second;
   return out;
 }
 

@@ -266,6 +266,7 @@ class Coordinator final : public Placement, public streams::WriteGate {
 
   mutable std::mutex mu_;
   ReplicaMap replicas_;  // guarded by mu_; from the stream records
+  ReplicaMap leaving_;   // guarded by mu_; from the stream records
   // Leaderships this node admitted appends under: epoch -> (leader key, lease).
   mutable std::map<int64_t, std::pair<std::string, int64_t>> held_;  // guarded by mu_
   std::condition_variable cv_;

@@ -21,6 +21,14 @@ struct ReplicaSet {
   // The node ids holding the shard, leader included, in placement order
   // (the replication factor long, or shorter while nodes are missing).
   std::vector<std::string> replicas;
+  // The members of `replicas` on their way out of the set while a newcomer
+  // catches up (cluster-protocol.md, "Balancing, drain and replacement").
+  // With exactly one leaving member that is not the leader, an append is
+  // acknowledged once a majority of the other members hold it, so a dead
+  // member's replacement does not stall writes until the newcomer has copied
+  // the log; elections still take a majority of the whole set, which meets
+  // every such majority (docs/formats/replication.md).
+  std::vector<std::string> leaving;
 };
 
 // The cluster's view of where shards live, as this node last saw it in

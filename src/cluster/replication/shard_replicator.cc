@@ -105,6 +105,7 @@ void ShardReplicator::Replicate(const streams::ReplicatedShard& shard, std::shar
       }
       sh.followers = std::move(followers);
       sh.replicas = std::max<size_t>(set->replicas.size(), sh.followers.size() + 1);
+      sh.leaving = set->leaving.size() == 1 && set->leaving[0] != set->leader ? set->leaving[0] : std::string();
       if (authority < sh.epoch || sh.fenced) {
         ready.push_back([&, epoch = sh.epoch] {
           done(Status(ErrorCode::kUnavailable, "shard " + key + ": the leadership of epoch " +
@@ -159,13 +160,17 @@ storage::Offset ShardReplicator::CommittedEnd(const streams::ReplicatedShard& sh
 }
 
 void ShardReplicator::CollectReadyLocked(Shard& sh, std::vector<Done>* out) {
-  const size_t need = sh.replicas / 2 + 1;
+  // A member on its way out counts for nothing: a majority of the others
+  // (ReplicaSet::leaving).
+  const bool leaving = !sh.leaving.empty() && sh.replicas > 1;
+  const size_t need = (leaving ? sh.replicas - 1 : sh.replicas) / 2 + 1;
+  auto counts = [&](const Follower& f) { return f.phase == Phase::kStreaming && (!leaving || f.node != sh.leaving); };
   if (sh.log != nullptr) {
     // The need-th largest durable end among the replicas is held by a
     // majority (every log is a prefix of the leader's once matched).
     std::vector<uint64_t> ends{sh.log->EndOffset().value()};
     for (const Follower& f : sh.followers) {
-      if (f.phase == Phase::kStreaming) ends.push_back(f.durable);
+      if (counts(f)) ends.push_back(f.durable);
     }
     if (ends.size() >= need) {
       std::nth_element(ends.begin(), ends.begin() + static_cast<ptrdiff_t>(need - 1), ends.end(),
@@ -182,7 +187,7 @@ void ShardReplicator::CollectReadyLocked(Shard& sh, std::vector<Done>* out) {
   for (const Waiter& w : sh.waiters) {
     size_t have = 1;  // the leader's own log: Replicate runs once it is durable
     for (const Follower& f : sh.followers) {
-      if (f.phase == Phase::kStreaming && f.durable >= w.end) ++have;
+      if (counts(f) && f.durable >= w.end) ++have;
     }
     if (have < need) break;  // later waiters end later: they need as much
     ++taken;

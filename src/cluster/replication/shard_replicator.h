@@ -108,6 +108,9 @@ class ShardReplicator final : public streams::Replicator {
     std::shared_ptr<storage::ShardLog> log;
     int64_t epoch = 0;
     size_t replicas = 1;  // the replica set's size, leader included
+    // The one member leaving the set (ReplicaSet::leaving), not counted
+    // towards a majority of the others; empty otherwise.
+    std::string leaving;
     std::vector<Follower> followers;
     std::vector<Waiter> waiters;  // sorted by end
     bool fenced = false;          // a replica has seen a higher epoch

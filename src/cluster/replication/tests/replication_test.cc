@@ -238,6 +238,27 @@ TEST_F(ReplicationTest, NoMajorityFailsThePutWithUnavailable) {
   EXPECT_EQ(s.code(), ErrorCode::kUnavailable) << s.ToString();
 }
 
+TEST_F(ReplicationTest, AMemberLeavingTheSetIsNotCountedTowardsTheMajority) {
+  // n4 (dead, never reachable) is being replaced by n3, which is down too:
+  // n1 and n2 are no majority of the four, but they are of the three that stay.
+  N("n3").server.reset();
+  ReplicatorOptions o;
+  o.ack_timeout_ms = 300;
+  Lead("n1", 5, {"n1", "n2", "n3", "n4"}, o);
+  Status s = Put("n1", 5);
+  EXPECT_EQ(s.code(), ErrorCode::kUnavailable) << s.ToString();
+  ReplicaSet set{5, "n1", {"n1", "n2", "n3", "n4"}};
+  set.leaving = {"n4"};
+  N("n1").placement->Set(set);
+  EXPECT_TRUE(Put("n1", 5).ok());
+  EXPECT_TRUE(SameLog("n1", "n2"));
+  // Two members leaving at once: a majority of the whole set again.
+  set.leaving = {"n3", "n4"};
+  N("n1").placement->Set(set);
+  s = Put("n1", 5);
+  EXPECT_EQ(s.code(), ErrorCode::kUnavailable) << s.ToString();
+}
+
 TEST_F(ReplicationTest, ASingleReplicaSetAcknowledgesAtOnce) {
   Lead("n1", 5, {"n1"});
   EXPECT_TRUE(Put("n1", 5).ok());
