@@ -40,7 +40,9 @@ class AllShards final : public Placement {
  public:
   AllShards(std::string self, std::vector<std::string> replicas) : self_(std::move(self)), replicas_(replicas) {}
   const std::string& SelfId() const override { return self_; }
-  std::optional<ReplicaSet> ReplicasOf(std::string_view) const override { return ReplicaSet{kEpoch, "n1", replicas_}; }
+  std::optional<ReplicaSet> ReplicasOf(std::string_view) const override {
+    return ReplicaSet{kEpoch, "n1", replicas_, {}};
+  }
   std::optional<std::string> AddressOf(std::string_view node) const override {
     std::lock_guard<std::mutex> l(mu_);
     auto it = addresses_.find(std::string(node));

@@ -156,7 +156,7 @@ class ReplicationTest : public ::testing::Test {
   // (and in the views of `also`), with replica set `replicas`.
   void Lead(const std::string& leader, int64_t epoch, std::vector<std::string> replicas,
             ReplicatorOptions options = {}) {
-    ReplicaSet set{epoch, leader, std::move(replicas)};
+    ReplicaSet set{epoch, leader, std::move(replicas), {}};
     N(leader).placement->Set(set);
     if (N(leader).replicator == nullptr) {
       options.secret = options.secret.empty() ? kSecret : options.secret;
@@ -247,7 +247,7 @@ TEST_F(ReplicationTest, AMemberLeavingTheSetIsNotCountedTowardsTheMajority) {
   Lead("n1", 5, {"n1", "n2", "n3", "n4"}, o);
   Status s = Put("n1", 5);
   EXPECT_EQ(s.code(), ErrorCode::kUnavailable) << s.ToString();
-  ReplicaSet set{5, "n1", {"n1", "n2", "n3", "n4"}};
+  ReplicaSet set{5, "n1", {"n1", "n2", "n3", "n4"}, {}};
   set.leaving = {"n4"};
   N("n1").placement->Set(set);
   EXPECT_TRUE(Put("n1", 5).ok());
@@ -358,11 +358,11 @@ TEST_F(ReplicationTest, TheStateOfAShardNoLongerLedHereIsForgotten) {
   ASSERT_TRUE(Put("n1", 5).ok());
   EXPECT_EQ(N("n1").replicator->ShardCount(), 1u);
   // The leadership moved to n2: n1 keeps nothing of the shard.
-  N("n1").placement->Set(ReplicaSet{6, "n2", {"n1", "n2", "n3"}});
+  N("n1").placement->Set(ReplicaSet{6, "n2", {"n1", "n2", "n3"}, {}});
   EXPECT_TRUE(Eventually([&] { return N("n1").replicator->ShardCount() == 0; }));
   EXPECT_EQ(N("n1").replicator->FollowerDurableEnd(kKey, "n2"), std::nullopt);
   // Led here again: started afresh, its followers matched again.
-  N("n1").placement->Set(ReplicaSet{7, "n1", {"n1", "n2", "n3"}});
+  N("n1").placement->Set(ReplicaSet{7, "n1", {"n1", "n2", "n3"}, {}});
   ASSERT_TRUE(Put("n1", 7).ok());
   EXPECT_EQ(N("n1").replicator->ShardCount(), 1u);
   EXPECT_TRUE(SameLog("n1", "n2"));
@@ -419,7 +419,7 @@ TEST_F(ReplicationTest, AFollowerKeepsItsCommittedEndWhenTheLeaderDies) {
   // No leader at all, then n2 holding the key but not caught up: n2 serves
   // what it knew committed.
   EXPECT_EQ(Readable("n2"), 9u);
-  N("n2").placement->Set(ReplicaSet{7, "n2", {"n1", "n2", "n3"}});
+  N("n2").placement->Set(ReplicaSet{7, "n2", {"n1", "n2", "n3"}, {}});
   EXPECT_EQ(Readable("n2"), 9u);
 }
 
