@@ -301,9 +301,9 @@ def read_shard(boto, name, shard_id):
     for _ in range(20):
         got = boto.get_records(ShardIterator=it, Limit=1000)
         out.extend(got["Records"])
-        if not got["Records"] and got.get("MillisBehindLatest", 0) == 0:
+        it = got.get("NextShardIterator")  # none past the end of a closed shard
+        if it is None or (not got["Records"] and got.get("MillisBehindLatest", 0) == 0):
             break
-        it = got["NextShardIterator"]
     return out
 
 
@@ -374,6 +374,35 @@ def test_put_records_through_any_node_is_split_per_leader_in_order(cluster):
         got = [r["Data"] for r in read_shard(b2, name, sid)]
         mine = [r["Data"] for r, s in zip(records, expected_shards) if s == sid]
         assert got == mine * 3
+
+
+def test_a_split_made_through_one_node_is_written_and_read_through_the_others(cluster):
+    """Resharding works in the cluster as on one node: SplitShard through a node that does not own the
+    catalog, then the children are led, written through another node and read through a third, and the
+    parent's records stay readable."""
+    etcd, nodes, _ = cluster
+    b1, b2, b3 = (helpers.make_boto3_client(n.endpoint) for n in nodes)
+    name = helpers.unique_name("cl")
+    b1.create_stream(StreamName=name, ShardCount=1)
+    wait_active(b2, name)
+    helpers.poll_until(lambda: len(leaders(etcd, name)) == 1, what="a shard leader")
+    before = retry(lambda: b3.put_record(StreamName=name, PartitionKey="k", Data=b"parent"), "PutRecord")
+    half = str(2 ** 127)
+    b2.split_shard(StreamName=name, ShardToSplit="shardId-000000000000", NewStartingHashKey=half)
+    wait_active(b3, name)
+    shards = b3.list_shards(StreamName=name)["Shards"]
+    children = [s["ShardId"] for s in shards if s.get("ParentShardId") == "shardId-000000000000"]
+    assert len(children) == 2, shards
+    helpers.poll_until(lambda: set(children) <= set(leaders(etcd, name)), what="leaders of both children")
+    low = retry(lambda: b1.put_record(StreamName=name, PartitionKey="k", ExplicitHashKey="7", Data=b"low"),
+                "PutRecord to the low child")
+    high = retry(lambda: b1.put_record(StreamName=name, PartitionKey="k", ExplicitHashKey=str(2 ** 127 + 7),
+                                       Data=b"high"), "PutRecord to the high child")
+    assert sorted([low["ShardId"], high["ShardId"]]) == sorted(children)
+    assert [r["Data"] for r in read_all(b2, name, "shardId-000000000000", {"k"})] == [b"parent"]
+    assert [r["Data"] for r in read_all(b2, name, low["ShardId"], {"k"})] == [b"low"]
+    assert [r["Data"] for r in read_all(b2, name, high["ShardId"], {"k"})] == [b"high"]
+    assert int(low["SequenceNumber"]) > int(before["SequenceNumber"])
 
 
 @pytest.mark.parametrize("cluster", [None], indirect=True)  # spated's default lease TTL (3 s)
