@@ -120,6 +120,12 @@ Usage: spated [--config FILE] [flags]
                             --host), e.g. 127.0.0.1 while --host is 0.0.0.0
   --segment-bytes N         size at which a shard's log file is rolled
                             (default 134217728; 4096 to 1073741824)
+  --log-cache-mb N          page cache left to the newest durable log data
+                            (default 1024): beyond it the oldest is dropped
+                            from the cache as it is written, so the log does
+                            not grow the page cache without bound; reads of
+                            older data go to the disk. 0: leave it to the
+                            kernel
   --limits=aws|off          aws (default): meter every shard as AWS does and
                             throttle with ProvisionedThroughputExceededException:
                             writes 1 MiB/s or 1,000 records/s, reads 2 MiB/s and
@@ -296,6 +302,8 @@ Result<Config> ParseFlags(int argc, char** argv, Action* action) {
       "needs a number");
   Add(&app, &needs, "segment-bytes", Number<uint64_t>(&c.segment_bytes, 4096, 1ull << 30),
       "needs a number of bytes from 4096 to 1073741824");
+  Add(&app, &needs, "log-cache-mb", Number<int64_t>(&c.log_cache_mb, 0, 1 << 24),
+      "needs a number of MiB from 0 to 16777216");
   Add(&app, &needs, "fanout-heartbeat-ms", Number<int64_t>(&c.fanout_heartbeat_ms, 1, kMaxMs),
       "needs a positive number of milliseconds");
   Add(&app, &needs, "fanout-subscription-ms", Number<int64_t>(&c.fanout_subscription_ms, 1, kMaxMs),

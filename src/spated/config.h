@@ -36,6 +36,7 @@ struct Config {
   int32_t metrics_port = -1;
   std::string metrics_host;
   uint64_t segment_bytes = 0;              // shard-log segment size; 0 = the storage default (128 MiB)
+  int64_t log_cache_mb = -1;               // page cache left to durable log bytes; -1 = the storage default
   bool limits = true;                      // --limits=aws (true) or --limits=off
   std::vector<streams::FaultRule> faults;  // --inject-fault, repeatable
   int64_t on_demand_scale_after_ms = 60'000;

@@ -130,6 +130,7 @@ int Run(const Config& config) {
   log_options.fs = util::PosixFileSystem();
   log_options.clock = util::SystemClock();
   if (config.segment_bytes > 0) log_options.segment_bytes = config.segment_bytes;
+  if (config.log_cache_mb >= 0) log_options.page_cache_bytes = static_cast<uint64_t>(config.log_cache_mb) << 20;
   log_options.metrics = &metrics;
   auto logs = storage::LogStore::Open(log_options);
   if (!logs.ok()) {
@@ -321,6 +322,8 @@ int Run(const Config& config) {
   firehose_log_options.segment_bytes = std::min<uint64_t>(log_options.segment_bytes, 16u << 20);
   firehose_log_options.preallocate_bytes = 1u << 20;
   firehose_log_options.journal_bytes = 4u << 20;
+  // A buffer is read back once, for its delivery, soon after it is written.
+  firehose_log_options.page_cache_bytes = std::min<uint64_t>(log_options.page_cache_bytes, 256u << 20);
   // The spate_storage_* families describe the shards' store; Firehose's
   // metrics are its own (DeliveryToS3.*), not the storage layer's.
   firehose_log_options.metrics = nullptr;

@@ -150,6 +150,7 @@ void GroupCommitWriter::SwitchJournal() {
     if (failed.ok()) failed = results[i];
   }
   if (!failed.ok()) return FreezeJournal(failed);
+  for (const Dirty& d : dirty_) NoteDurable(d.segment, d.journaled_end);
   dirty_.clear();
   dirty_index_.clear();
   if (Status s = journal_->Switch(); !s.ok()) return FreezeJournal(s);
@@ -238,6 +239,7 @@ LogStoreStats GroupCommitWriter::Stats() const {
   s.journal_switches = journal_switches_.load();
   s.journal_replayed = journal_replayed_;
   s.writeback_hints = writeback_hints_.load();
+  s.cache_dropped_bytes = cache_dropped_bytes_.load();
   return s;
 }
 
@@ -255,6 +257,7 @@ void GroupCommitWriter::Run() {
     const int64_t taken_ns = options_.clock->MonotonicNs();
     if (round.empty()) {
       if (JournalUsable() && !journal_->empty()) SwitchJournal();
+      DropCold();
       {
         std::lock_guard<std::mutex> l(mu_);
         retire_done_ = retire;
@@ -353,7 +356,47 @@ void GroupCommitWriter::RunRound(std::vector<std::unique_ptr<PendingBatch>> batc
 
   // 5. Housekeeping off the acknowledgement path.
   if (journaled) StartEarlyWriteback();
+  if (options_.page_cache_bytes > 0) {
+    // A batch synced in its file made all of the file before it durable
+    // (journaled ones count when the journal switch syncs their files).
+    for (const auto& b : batches) {
+      if (b->error.ok() && !b->journaled) NoteDurable(b->segment, b->pos.value + b->bytes.size());
+    }
+    DropCold();
+  }
   for (Work& w : work) w.log->AfterRound();
+}
+
+void GroupCommitWriter::NoteDurable(const std::shared_ptr<Segment>& segment, uint64_t end) {
+  if (options_.page_cache_bytes == 0 || segment == nullptr || end <= segment->cache_noted_end) return;
+  const uint64_t bytes = end - segment->cache_noted_end;
+  segment->cache_noted_end = end;
+  cached_bytes_ += bytes;
+  if (!cached_.empty() && cached_.back().key == segment.get() && !cached_.back().segment.expired()) {
+    cached_.back().end = end;
+    cached_.back().bytes += bytes;
+    return;
+  }
+  cached_.push_back(CachedRange{segment, segment.get(), end, bytes});
+}
+
+void GroupCommitWriter::DropCold() {
+  constexpr uint64_t kPage = 4096;
+  while (cached_bytes_ > options_.page_cache_bytes && !cached_.empty()) {
+    CachedRange& r = cached_.front();
+    if (auto seg = r.segment.lock()) {
+      // Whole pages below the range's end: the page holding a log's next
+      // append is never dropped (its write would read it back first).
+      const uint64_t to = r.end / kPage * kPage;
+      if (to > seg->cache_dropped_end) {
+        seg->file()->DropCache(seg->cache_dropped_end, to - seg->cache_dropped_end);
+        cache_dropped_bytes_ += to - seg->cache_dropped_end;
+        seg->cache_dropped_end = to;
+      }
+    }
+    cached_bytes_ -= r.bytes;
+    cached_.pop_front();
+  }
 }
 
 void GroupCommitWriter::ObserveStages(const PendingBatch& b, int64_t taken_ns, int64_t written_ns, int64_t synced_ns,

@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -169,6 +170,11 @@ class GroupCommitWriter {
   // one file wait for the next switch (LogStoreOptions::writeback_bytes).
   // After the callbacks: off the acknowledgement path.
   void StartEarlyWriteback();
+  // The page-cache budget (LogStoreOptions::page_cache_bytes). NoteDurable:
+  // [0, end) of `segment` is durable in its file; DropCold: drops the oldest
+  // durable bytes beyond the budget from the page cache.
+  void NoteDurable(const std::shared_ptr<Segment>& segment, uint64_t end);
+  void DropCold();
   // Runs `sync` (an fdatasync), recording its latency. Any thread.
   Status TimedSync(const std::function<Status()>& sync);
 
@@ -197,10 +203,21 @@ class GroupCommitWriter {
     uint64_t journaled_end = 0;       // end of the last journaled batch in the file
   };
   std::vector<Dirty> dirty_;
+  // Durable bytes still in the page cache, oldest first: each entry is a
+  // segment's bytes up to `end` (from where the entry before it, or the
+  // segment's cache_dropped_end, left off); `bytes` of them.
+  struct CachedRange {
+    std::weak_ptr<Segment> segment;
+    const Segment* key;  // identity while `segment` lives
+    uint64_t end;
+    uint64_t bytes;
+  };
+  std::deque<CachedRange> cached_;
+  uint64_t cached_bytes_ = 0;
   std::unordered_map<const Segment*, size_t> dirty_index_;  // index into dirty_
 
   std::atomic<uint64_t> rounds_{0}, batches_{0}, bytes_{0}, file_syncs_{0}, sync_wall_ns_{0}, zero_filled_bytes_{0};
-  std::atomic<uint64_t> journaled_batches_{0}, journal_switches_{0}, writeback_hints_{0};
+  std::atomic<uint64_t> journaled_batches_{0}, journal_switches_{0}, writeback_hints_{0}, cache_dropped_bytes_{0};
   const uint64_t journal_replayed_;
   std::thread thread_;
 };

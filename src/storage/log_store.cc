@@ -257,6 +257,10 @@ class LogStoreImpl final : public LogStore {
     r->AddCallback(name("spate_storage_writeback_hints_total"),
                    "Early writeback requests (sync_file_range) for segment data made durable through the journal.",
                    Type::kCounter, writer_stat(&LogStoreStats::writeback_hints));
+    r->AddCallback(name("spate_storage_page_cache_dropped_bytes_total"),
+                   "Durable segment bytes the writer asked the kernel to drop from the page cache, oldest first, "
+                   "beyond the page-cache budget.",
+                   Type::kCounter, writer_stat(&LogStoreStats::cache_dropped_bytes));
     r->AddCallback(name("spate_storage_shard_logs"), "Open shard logs.", Type::kGauge,
                    usage_stat(&LogStoreStats::open_logs));
     r->AddCallback(name("spate_storage_segments"), "Segment files of the open shard logs.", Type::kGauge,

@@ -88,6 +88,13 @@ class Segment {
   uint32_t sample_rounds = 0;
   bool small_writes = false;
 
+  // ---- Page-cache budget (LogStoreOptions::page_cache_bytes): the
+  // GroupCommitWriter's thread only. ----
+  // [0, cache_noted_end) is durable and counted in the writer's budget;
+  // [0, cache_dropped_end) was handed to File::DropCache (page aligned).
+  uint64_t cache_noted_end = 0;
+  uint64_t cache_dropped_end = 0;
+
   // ---- Acknowledged state: guarded by ShardLogImpl::mu_. ----
   // Forgets all acknowledged state (before a recovery scan).
   void ResetAcked();

@@ -119,6 +119,10 @@ class PosixFile final : public File {
     if (len == 0) return;
     (void)::sync_file_range(fd_, static_cast<off_t>(pos), static_cast<off_t>(len), SYNC_FILE_RANGE_WRITE);
   }
+  void DropCache(uint64_t pos, uint64_t len) override {
+    if (len == 0) return;
+    (void)::posix_fadvise(fd_, static_cast<off_t>(pos), static_cast<off_t>(len), POSIX_FADV_DONTNEED);
+  }
   Result<uint64_t> Size() const override {
     struct stat st;
     if (::fstat(fd_, &st) != 0) return ErrnoStatus(errno, "fstat", path_);

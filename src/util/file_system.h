@@ -60,6 +60,15 @@ class File {
     (void)pos;
     (void)len;
   }
+  // A hint: the clean cached pages of [pos, pos + len) will not be needed
+  // soon, so the kernel may free them now (posix_fadvise POSIX_FADV_DONTNEED).
+  // Dirty pages are not dropped (the kernel starts their writeback), so this
+  // never loses data; a later read of the range goes to the disk. The
+  // default does nothing.
+  virtual void DropCache(uint64_t pos, uint64_t len) {
+    (void)pos;
+    (void)len;
+  }
 };
 
 enum class OpenMode {

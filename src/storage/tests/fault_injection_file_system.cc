@@ -86,6 +86,16 @@ class FaultFile final : public util::File {
     fs_->writeback_hints_.push_back(FaultInjectionFileSystem::WritebackHint{path(), pos, len});
   }
 
+  void DropCache(uint64_t pos, uint64_t len) override {
+    std::lock_guard<std::mutex> l(fs_->mu_);
+    bool unsynced = false;
+    if (auto it = fs_->unsynced_.find(path()); it != fs_->unsynced_.end()) {
+      for (const auto& u : it->second) unsynced |= u.pos < pos + len && pos < u.pos + u.len;
+    }
+    fs_->cache_drops_.push_back(FaultInjectionFileSystem::CacheDrop{path(), pos, len, unsynced});
+    base_->DropCache(pos, len);
+  }
+
  private:
   Status DoSync() {
     std::lock_guard<std::mutex> l(fs_->mu_);
@@ -140,6 +150,11 @@ uint64_t FaultInjectionFileSystem::UnsyncedBytes() {
 std::vector<FaultInjectionFileSystem::WritebackHint> FaultInjectionFileSystem::WritebackHints() {
   std::lock_guard<std::mutex> l(mu_);
   return writeback_hints_;
+}
+
+std::vector<FaultInjectionFileSystem::CacheDrop> FaultInjectionFileSystem::CacheDrops() {
+  std::lock_guard<std::mutex> l(mu_);
+  return cache_drops_;
 }
 
 int FaultInjectionFileSystem::SyncCalls() {

@@ -68,6 +68,16 @@ class FaultInjectionFileSystem final : public util::FileSystem {
     uint64_t len = 0;
   };
   std::vector<WritebackHint> WritebackHints();
+  // File::DropCache calls seen, and whether the range overlapped a write not
+  // yet synced (the store should drop only durable bytes: dropping dirty
+  // ones loses nothing but costs an early writeback and a re-read).
+  struct CacheDrop {
+    std::string path;
+    uint64_t pos = 0;
+    uint64_t len = 0;
+    bool unsynced = false;
+  };
+  std::vector<CacheDrop> CacheDrops();
 
   // util::FileSystem
   Result<std::unique_ptr<util::File>> OpenFile(const std::string& path, util::OpenMode mode) override;
@@ -108,6 +118,7 @@ class FaultInjectionFileSystem final : public util::FileSystem {
   std::set<std::string> created_;                      // files whose directory entry is not durable
   int sync_calls_ = 0;
   std::vector<WritebackHint> writeback_hints_;
+  std::vector<CacheDrop> cache_drops_;
 };
 
 }  // namespace spate::storage::testing

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -109,6 +111,86 @@ TEST_F(JournalTest, NoWritebackHintsWhenDisabled) {
   AppendMany(60, 1, "n");
   EXPECT_TRUE(fs_->WritebackHints().empty());
   EXPECT_EQ(store_->Stats().writeback_hints, 0u);
+}
+
+// The page-cache budget (LogStoreOptions::page_cache_bytes): once more
+// durable bytes than the budget are cached, the oldest are dropped: whole
+// pages only, each file's from its start on without gaps, and never a byte
+// that is not yet durable (fdatasync'd in its own file).
+void ExpectDropsOnlyDurablePages(const std::vector<FaultInjectionFileSystem::CacheDrop>& drops, uint64_t counted) {
+  std::map<std::string, uint64_t> next;  // per file: where its next drop must start
+  uint64_t total = 0;
+  for (const auto& d : drops) {
+    EXPECT_FALSE(d.unsynced) << d.path << " [" << d.pos << ", +" << d.len << ") was not yet durable";
+    EXPECT_EQ(d.pos % 4096, 0u) << d.path;
+    EXPECT_EQ(d.len % 4096, 0u) << d.path;
+    EXPECT_GT(d.len, 0u) << d.path;
+    EXPECT_EQ(d.pos, next[d.path]) << d.path << ": contiguous from the start";
+    next[d.path] = d.pos + d.len;
+    total += d.len;
+  }
+  EXPECT_EQ(total, counted) << "spate_storage_page_cache_dropped_bytes_total counts what was dropped";
+}
+
+TEST_F(JournalTest, PageCacheBudgetDropsTheOldestDurableBytesOfBigBatches) {
+  options_.segment_bytes = 256 << 10;
+  options_.page_cache_bytes = 64 << 10;
+  Reopen();
+  // 9 KiB batches: over journal_max_batch_bytes, each synced in its file.
+  std::vector<std::vector<std::string>> acked(2);
+  for (int i = 0; i < 120; ++i) {
+    uint32_t s = static_cast<uint32_t>(i % 2);
+    auto recs = Batch("b" + std::to_string(i), 9 << 10);
+    auto r = AppendSync(*Shard(s), recs, 1 + i);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    acked[s].push_back(recs[0].data);
+  }
+  EXPECT_EQ(store_->Stats().journaled_batches, 0u);
+  auto drops = fs_->CacheDrops();
+  ASSERT_FALSE(drops.empty());
+  const uint64_t dropped = store_->Stats().cache_dropped_bytes;
+  ExpectDropsOnlyDurablePages(drops, dropped);
+  // About 1.1 MB written in all: what stays cached is the budget plus at
+  // most a page per file left behind by rounding down.
+  const uint64_t written = store_->Stats().bytes;
+  EXPECT_GE(dropped + options_.page_cache_bytes + 16 * 4096, written);
+  EXPECT_LE(dropped, written);
+  std::set<std::string> files;
+  for (const auto& d : drops) files.insert(d.path);
+  EXPECT_GE(files.size(), 4u) << "segments of both shards, the rolled ones included";
+  // A hint only: every record reads back, and survives a crash.
+  for (uint32_t s = 0; s < 2; ++s) ExpectShardHolds(s, acked[s]);
+  CrashAndReopen(CrashMode::kDropUnsynced);
+  for (uint32_t s = 0; s < 2; ++s) ExpectShardHolds(s, acked[s]);
+}
+
+TEST_F(JournalTest, PageCacheBudgetWaitsForTheJournalSwitchToDropJournaledBytes) {
+  options_.segment_bytes = 1 << 20;
+  options_.page_cache_bytes = 4096;
+  Reopen();
+  // Small batches: durable through the journal; their segment bytes are
+  // synced in their own file only when the journal switches.
+  auto first = AppendMany(20, 1, "j");
+  EXPECT_EQ(store_->Stats().journal_switches, 0u);
+  EXPECT_TRUE(fs_->CacheDrops().empty()) << "nothing is durable in its segment file before a switch";
+  auto rest = AppendMany(2000, 2, "k");
+  ASSERT_GE(store_->Stats().journal_switches, 1u);
+  auto drops = fs_->CacheDrops();
+  ASSERT_FALSE(drops.empty());
+  ExpectDropsOnlyDurablePages(drops, store_->Stats().cache_dropped_bytes);
+  first[0].insert(first[0].end(), rest[0].begin(), rest[0].end());
+  ExpectShardHolds(0, first[0]);
+  ExpectShardHolds(1, rest[1]);
+}
+
+TEST_F(JournalTest, NoPageCacheDropsWhenTheBudgetIsOff) {
+  options_.segment_bytes = 256 << 10;
+  options_.page_cache_bytes = 0;
+  Reopen();
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(AppendSync(*Shard(0), Batch("o" + std::to_string(i), 9 << 10), 1 + i).ok());
+  AppendMany(2000, 2, "p");
+  EXPECT_TRUE(fs_->CacheDrops().empty());
+  EXPECT_EQ(store_->Stats().cache_dropped_bytes, 0u);
 }
 
 // A round whose small batches add up to more than journal_round_max_bytes
