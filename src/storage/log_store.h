@@ -126,16 +126,16 @@ struct LogStoreOptions {
 
 // Counters since Open, for benchmarks and metrics. Thread-safe snapshot.
 struct LogStoreStats {
-  uint64_t rounds = 0;             // group-commit rounds
-  uint64_t batches = 0;            // batches acknowledged
-  uint64_t bytes = 0;              // bytes of acknowledged batches
-  uint64_t file_syncs = 0;         // fdatasync calls on segment and journal files
-  uint64_t sync_wall_ns = 0;       // wall time spent in the sync phase of rounds
-  uint64_t zero_filled_bytes = 0;  // space made overwrite-ready (ready_ahead_bytes)
-  uint64_t journaled_batches = 0;  // acknowledged through the journal
-  uint64_t journal_switches = 0;   // journal file switches (segments synced)
-  uint64_t journal_replayed = 0;   // batches rewritten from the journal at open
-  uint64_t writeback_hints = 0;    // early writeback requests (writeback_bytes)
+  uint64_t rounds = 0;               // group-commit rounds
+  uint64_t batches = 0;              // batches acknowledged
+  uint64_t bytes = 0;                // bytes of acknowledged batches
+  uint64_t file_syncs = 0;           // fdatasync calls on segment and journal files
+  uint64_t sync_wall_ns = 0;         // wall time spent in the sync phase of rounds
+  uint64_t zero_filled_bytes = 0;    // space made overwrite-ready (ready_ahead_bytes)
+  uint64_t journaled_batches = 0;    // acknowledged through the journal
+  uint64_t journal_switches = 0;     // journal file switches (segments synced)
+  uint64_t journal_replayed = 0;     // batches rewritten from the journal at open
+  uint64_t writeback_hints = 0;      // early writeback requests (writeback_bytes)
   uint64_t cache_dropped_bytes = 0;  // durable segment bytes dropped from the page cache (page_cache_bytes)
   // What is on disk now (a snapshot, not a count since Open): open shard
   // logs, their segment files and the acknowledged bytes in them. Logs

@@ -75,7 +75,7 @@ TEST(ConfigTest, NoFlagsGiveTheDefaults) {
 
 TEST(ConfigTest, SpaceAndEqualsFormsBothWork) {
   auto c = Parse({"--port", "0", "--data-dir=/tmp/x", "--limits=off", "--limits", "aws", "--state-delay-ms", "0",
-                  "--threads=3", "--s3-virtual-host", "--segment-bytes", "4096"});
+                  "--threads=3", "--s3-virtual-host", "--segment-bytes", "4096", "--log-cache-mb=0"});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->port, 0);
   EXPECT_EQ(c->data_dir, "/tmp/x");
@@ -84,6 +84,7 @@ TEST(ConfigTest, SpaceAndEqualsFormsBothWork) {
   EXPECT_EQ(c->threads, 3);
   EXPECT_TRUE(c->s3_virtual_host);
   EXPECT_EQ(c->segment_bytes, 4096u);
+  EXPECT_EQ(c->log_cache_mb, 0);
 }
 
 TEST(ConfigTest, LambdaMapFileThenFlags) {
@@ -159,6 +160,7 @@ TEST(ConfigTest, BadValuesNameTheFlagAndWhatItNeeds) {
   EXPECT_EQ(Error({"--threads", "257"}), "--threads: needs a number from 1 to 256");
   EXPECT_EQ(Error({"--state-delay-ms", "-1"}), "--state-delay-ms: needs a non-negative number of milliseconds");
   EXPECT_EQ(Error({"--segment-bytes", "4095"}), "--segment-bytes: needs a number of bytes from 4096 to 1073741824");
+  EXPECT_EQ(Error({"--log-cache-mb", "-1"}), "--log-cache-mb: needs a number of MiB from 0 to 16777216");
   EXPECT_EQ(Error({"--limits=sometimes"}), "--limits: needs aws or off");
   EXPECT_EQ(Error({"--log-level", "loud"}), "--log-level: needs debug, info, warn or error");
   EXPECT_EQ(Error({"--s3-endpoint", "ftp://x"}), "--s3-endpoint: needs an http:// or https:// URL");

@@ -55,6 +55,7 @@ TEST_F(StoreMetricsTest, CountsRoundsSyncsAndWhatIsOnDisk) {
   EXPECT_EQ(Sample("spate_storage_fdatasync_seconds_count"), static_cast<double>(stats.file_syncs));
   EXPECT_EQ(Sample("spate_storage_journal_switches_total"), static_cast<double>(stats.journal_switches));
   EXPECT_EQ(Sample("spate_storage_writeback_hints_total"), static_cast<double>(stats.writeback_hints));
+  EXPECT_EQ(Sample("spate_storage_page_cache_dropped_bytes_total"), static_cast<double>(stats.cache_dropped_bytes));
   EXPECT_EQ(Sample("spate_storage_shard_logs"), 1);
   EXPECT_EQ(Sample("spate_storage_segments"), 1);
   EXPECT_EQ(stats.segment_bytes, stats.bytes);  // one segment holding every acknowledged batch
