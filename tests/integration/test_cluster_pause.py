@@ -11,70 +11,17 @@ on the client's behalf. What was acknowledged stays readable through the survivo
 
 import re
 import signal
-import threading
 import time
 import urllib.request
 
-from botocore.exceptions import ClientError
-
 import helpers
-from test_cluster import LEASE_TTL_S, cluster, leaders, read_all, retry, wait_active  # noqa: F401
+from test_cluster import LEASE_TTL_S, PutLog, cluster, leaders, read_all, retry, wait_active  # noqa: F401
 
 # The forwarder's own timeout for one forwarded request (ForwarderOptions::timeout_ms): what a client waited
 # behind a paused leader before.
 FORWARD_TIMEOUT_S = 10
 # Generous: the lease (2 s in etcd for a TTL of 1) plus the grace, the view's watch and a loaded machine.
 ANSWER_BOUND_S = 7
-
-
-class CallLog:
-    """Writers putting unique records through the given nodes, one PutRecord at a time, never retried; every
-    call's send time, answer time and outcome is kept. Bounded in count and time."""
-
-    def __init__(self, name, srvs, max_puts=2000, max_s=40):
-        self.name = name
-        self.calls = []  # (key, sent, answered, sequence number or None, error code or None)
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.deadline = time.monotonic() + max_s
-        self.threads = [threading.Thread(target=self._run, args=(w, srv, max_puts), daemon=True)
-                        for w, srv in enumerate(srvs)]
-
-    def _run(self, w, srv, max_puts):
-        client = helpers.make_boto3_client(srv.endpoint, sent_once=True)
-        for i in range(max_puts):
-            if self.stop.is_set() or time.monotonic() > self.deadline:
-                return
-            key = f"w{w}-{i:05d}"
-            sent = time.monotonic()
-            seq, code = None, None
-            try:
-                out = client.put_record(StreamName=self.name, PartitionKey=key, Data=key.encode())
-                seq = int(out["SequenceNumber"])
-                if out["ResponseMetadata"].get("RetryAttempts"):
-                    code = f"retried {out['ResponseMetadata']['RetryAttempts']} times by the SDK"
-            except ClientError as e:
-                code = e.response["Error"]["Code"]
-            except Exception as e:  # noqa: BLE001 - a read timeout or a reset: recorded, never retried
-                code = type(e).__name__
-            with self.lock:
-                self.calls.append((key, sent, time.monotonic(), seq, code))
-            if code is not None:
-                time.sleep(0.02)
-
-    def start(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def snapshot(self):
-        with self.lock:
-            return list(self.calls)
-
-    def finish(self):
-        self.stop.set()
-        for t in self.threads:
-            t.join(timeout=FORWARD_TIMEOUT_S + 20)
 
 
 def test_writes_forwarded_to_a_paused_leader_are_answered_once_its_lease_lapses(cluster):
@@ -92,30 +39,30 @@ def test_writes_forwarded_to_a_paused_leader_are_answered_once_its_lease_lapses(
     retry(lambda: boto.put_record(StreamName=name, PartitionKey="first", Data=b"first"), "the first PutRecord")
 
     # Two writers per survivor: every call is forwarded to the leader.
-    log = CallLog(name, survivors + survivors).start()
+    log = PutLog(name, survivors + survivors, max_puts=2000).start()
     resumed = False
     try:
-        helpers.poll_until(lambda: sum(1 for c in log.snapshot() if c[3] is not None) >= 40, timeout=20,
+        helpers.poll_until(lambda: len(log.acked()) >= 40, timeout=20,
                            interval=0.02, what="40 acknowledged puts before the pause")
         paused_at = time.monotonic()
         paused.proc.send_signal(signal.SIGSTOP)
         # Every call pending at the pause or sent after it is answered; wait for a put sent after the pause
         # to be acknowledged by the new leader, then for each writer's call under way to come back.
-        helpers.poll_until(lambda: any(c[1] > paused_at and c[3] is not None for c in log.snapshot()),
+        helpers.poll_until(lambda: any(c.sent > paused_at for c in log.acked()),
                            timeout=FORWARD_TIMEOUT_S + 15, interval=0.05, what="a put acknowledged after the pause")
         new_leader = leaders(etcd, name).get(shard)
     finally:
-        log.finish()
+        log.finish(join_timeout_s=FORWARD_TIMEOUT_S + 20)
         paused.proc.send_signal(signal.SIGCONT)
         resumed = True
     assert resumed
     calls = log.snapshot()
     # The calls that were pending at the pause (sent before, answered after) and those sent to the paused
     # node after it (answered with an error, or by the new leader).
-    held = [c for c in calls if c[2] > paused_at and c[1] < paused_at + LEASE_TTL_S]
-    waits = [answered - max(sent, paused_at) for _, sent, answered, _, _ in held]
+    held = [c for c in calls if c.returned > paused_at and c.sent < paused_at + LEASE_TTL_S]
+    waits = [c.returned - max(c.sent, paused_at) for c in held]
     worst = max(waits)
-    errors = sorted({c[4] for c in calls if c[4] is not None})
+    errors = sorted({c.error for c in calls if c.error is not None})
     print(f"paused leader {leader} (now {new_leader}): {len(held)} calls pending at or sent just after the pause, "
           f"answered at most {worst:.2f} s after the pause (forwarder timeout {FORWARD_TIMEOUT_S} s, lease TTL "
           f"{LEASE_TTL_S} s, 2 s in etcd); {len(calls)} calls, errors: {errors}")
@@ -126,7 +73,7 @@ def test_writes_forwarded_to_a_paused_leader_are_answered_once_its_lease_lapses(
     assert set(errors) <= {"InternalFailure"}, errors
 
     # Every acknowledged record is readable once, with its sequence number, in order.
-    want = {key: seq for key, _, _, seq, _ in calls if seq is not None}
+    want = {c.key: c.seq for c in calls if c.seq is not None}
     want["first"] = None
     records = read_all(boto, name, shard, set(want))
     # "first" was retried until accepted, so it may be there more than once; no other record was sent twice.
@@ -134,7 +81,7 @@ def test_writes_forwarded_to_a_paused_leader_are_answered_once_its_lease_lapses(
     twice = sorted({k for k in keys if keys.count(k) > 1})
     assert not twice, (f"records in the shard twice: {twice}: "
                        f"{[(r['PartitionKey'], r['SequenceNumber']) for r in records if r['PartitionKey'] in twice]}; "
-                       f"calls: {[c for c in calls if c[0] in twice]}, paused at {paused_at}")
+                       f"calls: {[c for c in calls if c.key in twice]}, paused at {paused_at}")
     seqs = [int(r["SequenceNumber"]) for r in records]
     assert seqs == sorted(seqs)
     for r in records:
