@@ -716,15 +716,20 @@ def read_all(boto, name, shard_id, want_keys):
     return helpers.poll_until(complete, timeout=20, interval=0.2, what="every acknowledged record readable")
 
 
-def test_no_acknowledged_record_is_lost_when_the_leader_is_killed_under_load(cluster):
-    etcd, nodes, _ = cluster
-    by_id = {f"n{i}": srv for i, srv in enumerate(nodes, start=1)}
+def one_led_shard(etcd, nodes):
+    """A new stream of one shard, created through the first node and ACTIVE through the second, once the shard
+    has a leader: (name, shard id, the leader's node id, {node id: server})."""
     name = helpers.unique_name("cl")
     shard = "shardId-000000000000"
     helpers.make_boto3_client(nodes[0].endpoint).create_stream(StreamName=name, ShardCount=1)
     wait_active(helpers.make_boto3_client(nodes[1].endpoint), name)
     helpers.poll_until(lambda: len(leaders(etcd, name)) == 1, what="a shard leader")
-    leader = leaders(etcd, name)[shard]
+    return name, shard, leaders(etcd, name)[shard], {f"n{i}": srv for i, srv in enumerate(nodes, start=1)}
+
+
+def test_no_acknowledged_record_is_lost_when_the_leader_is_killed_under_load(cluster):
+    etcd, nodes, _ = cluster
+    name, shard, leader, by_id = one_led_shard(etcd, nodes)
     survivors = [srv for node_id, srv in by_id.items() if node_id != leader]
     boto = helpers.make_boto3_client(survivors[0].endpoint)
     retry(lambda: boto.put_record(StreamName=name, PartitionKey="first", Data=b"first"), "the first PutRecord")
