@@ -272,6 +272,16 @@ std::string Forwarder::DataPlaneTarget(const service::Call& call, const Value& i
   return *leader;
 }
 
+bool Forwarder::Live(std::string_view node_id) const { return coordinator_->AddressOf(node_id).has_value(); }
+
+ReadRoute Forwarder::RouteReadAgainFor(const service::Call& call, const Value& input,
+                                       std::string_view abandoned) const {
+  std::string shard_key = DataPlaneShardKey(call, input);
+  if (shard_key.empty()) return ReadRoute{.nodes = {}, .refuse = true};
+  return RouteReadAgain(coordinator_->SelfId(), abandoned, coordinator_->LeaderOf(shard_key),
+                        coordinator_->ReplicaNodesOf(shard_key), [this](std::string_view node) { return Live(node); });
+}
+
 bool Forwarder::Forward(service::Call& call, Value& input, service::Done& done) {
   if (call.operation == "SubscribeToShard") {
     std::string leader = SubscriptionTarget(call, input);
@@ -286,7 +296,7 @@ bool Forwarder::Forward(service::Call& call, Value& input, service::Done& done) 
     if (shard_key.empty()) return false;
     ReadRoute route =
         RouteRead(coordinator_->SelfId(), coordinator_->LeaderOf(shard_key), coordinator_->ReplicaNodesOf(shard_key),
-                  [this](std::string_view node) { return coordinator_->AddressOf(node).has_value(); });
+                  [this](std::string_view node) { return Live(node); });
     if (route.refuse) {
       done(Status(ErrorCode::kUnavailable, "no replica of shard " + shard_key + " is live at the moment"));
       return true;
@@ -319,14 +329,15 @@ bool Forwarder::ForwardWhole(service::Call& call, Value& input, service::Done& d
   std::shared_ptr<Flight> flight = TakeOff(job->nodes.front());
   flight->abandon = [this, job](Status why) {
     if (IsRead(job->call.operation)) {
-      // A read changes nothing: it may run again on the shard's new leader
-      // (copies: the abandoned request may still be reading its own).
-      std::string leader = DataPlaneTarget(job->call, job->input);
-      if (!leader.empty() && leader != job->nodes.front()) {
+      // A read changes nothing: it runs again where the same read routing
+      // now says, the abandoned node counted dead (copies: the abandoned
+      // request may still be reading its own).
+      ReadRoute route = RouteReadAgainFor(job->call, job->input, job->nodes.front());
+      if (!route.refuse) {
         service::Call call = job->call;
         Value input = job->input;
         service::Done done = job->done;
-        ForwardWhole(call, input, done, {std::move(leader)});
+        ForwardWhole(call, input, done, std::move(route.nodes));
         return;
       }
     }

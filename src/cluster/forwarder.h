@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cluster/coordinator.h"
+#include "cluster/read_routing.h"
 #include "net/http_client.h"
 #include "streams/request_forwarder.h"
 
@@ -79,8 +80,10 @@ struct ForwarderOptions {
 // lease TTL) plus abandon_grace_ms: the call is then answered kUnavailable
 // (a write is never sent again on the client's behalf: the paused node may
 // still append it, and a resend could duplicate it), or, for a read
-// (GetRecords, GetShardIterator), forwarded again to the shard's new leader
-// when the view names one. A call abandoned before it was sent is never sent.
+// (GetRecords, GetShardIterator), forwarded again where RouteReadAgain says
+// (read_routing.h: the first routing's rules over the view now, the
+// abandoned node counted dead), and answered kUnavailable only when that
+// names no node. A call abandoned before it was sent is never sent.
 //
 // The HTTP requests run on the forwarder's own threads, never on the
 // caller's; one more thread watches the pending calls' targets. Thread-safe.
@@ -135,6 +138,12 @@ class Forwarder final : public streams::RequestForwarder {
   std::string DataPlaneShardKey(const service::Call& call, const protocol::Value& input) const;
   // The leader of the shard a data-plane call touches; empty when it runs here.
   std::string DataPlaneTarget(const service::Call& call, const protocol::Value& input) const;
+  // Whether node `node_id` is registered in the view now.
+  bool Live(std::string_view node_id) const;
+  // Where a read abandoned at node `abandoned` runs again (RouteReadAgain
+  // over the view now); refused when it names no shard.
+  ReadRoute RouteReadAgainFor(const service::Call& call, const protocol::Value& input,
+                              std::string_view abandoned) const;
   // SubscribeToShard (subscription_relay.cc): the shard's leader when it is
   // another node; empty to run here.
   std::string SubscriptionTarget(const service::Call& call, const protocol::Value& input) const;

@@ -33,4 +33,20 @@ ReadRoute RouteRead(std::string_view self, const std::optional<std::string>& lea
   return route;
 }
 
+ReadRoute RouteReadAgain(std::string_view self, std::string_view abandoned, const std::optional<std::string>& leader,
+                         const std::vector<std::string>& replicas, const std::function<bool(std::string_view)>& live) {
+  std::optional<std::string> live_leader = leader;
+  if (live_leader.has_value() && *live_leader == abandoned) live_leader.reset();
+  // This node abandoned as the target (its own lease lapsed): it does not
+  // serve the read from its replica either.
+  std::vector<std::string> members = replicas;
+  if (self == abandoned) members.erase(std::remove(members.begin(), members.end(), self), members.end());
+  ReadRoute route =
+      RouteRead(self, live_leader, members, [&](std::string_view node) { return node != abandoned && live(node); });
+  if (route.nodes.empty() && !route.refuse) route.nodes.emplace_back(self);
+  route.nodes.erase(std::remove(route.nodes.begin(), route.nodes.end(), abandoned), route.nodes.end());
+  route.refuse = route.nodes.empty();
+  return route;
+}
+
 }  // namespace spate::cluster

@@ -41,4 +41,16 @@ struct ReadRoute {
 ReadRoute RouteRead(std::string_view self, const std::optional<std::string>& leader,
                     const std::vector<std::string>& replicas, const std::function<bool(std::string_view)>& live);
 
+// Where a read runs again after the forwarder abandoned it because node
+// `abandoned` (the node it was sent to) lost its lease: RouteRead over the
+// same view with `abandoned` counted dead (a leader key still naming it is
+// taken as no leader; re-registered under a new lease, it is still not
+// chosen: the request to it never came back; when it is this node, this
+// node's replica does not serve it either). `nodes` then never names
+// `abandoned` and is empty only when `refuse` is set: a read RouteRead would
+// run here is named as `self` (the forwarder cannot run it on its watcher
+// thread, so it sends it to this node as a forwarded call).
+ReadRoute RouteReadAgain(std::string_view self, std::string_view abandoned, const std::optional<std::string>& leader,
+                         const std::vector<std::string>& replicas, const std::function<bool(std::string_view)>& live);
+
 }  // namespace spate::cluster

@@ -322,6 +322,18 @@ void Deliverer::Trim() {
   }
 }
 
+void Deliverer::SaveDeliveredAndTrim() {
+  if (Status st = SaveCheckpoint(); !st.ok()) {
+    // The catalog still names the batch pending (or an older end): the log
+    // must keep it, for a restart replays it from there. The next saved
+    // checkpoint trims it.
+    SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + id_ +
+                    " (the log is not trimmed until it is saved): " + st.ToString());
+    return;
+  }
+  Trim();
+}
+
 void Deliverer::Run() {
   // What was delivered before a restart may be trimmed once every reader says so.
   if (trimmer_ != nullptr) trimmer_->Delivered(reader_, delivered_);
@@ -334,9 +346,7 @@ void Deliverer::Run() {
     if (!Deliver(&*pending_, target)) return;
     delivered_ = pending_->end;
     pending_.reset();
-    Status st = SaveCheckpoint();
-    if (!st.ok()) SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + id_ + ": " + st.ToString());
-    Trim();
+    SaveDeliveredAndTrim();
   }
   // The records buffered for the next object: [delivered_, read_pos).
   storage::Offset read_pos = delivered_;
@@ -406,10 +416,7 @@ void Deliverer::Run() {
       if (!Deliver(&*pending_, target)) return;  // stopped: the pending batch is replayed at the next start
       delivered_ = pending_->end;
       pending_.reset();
-      if (Status st = SaveCheckpoint(); !st.ok()) {
-        SPATE_LOG_ERROR("cannot save the delivery checkpoint of " + id_ + ": " + st.ToString());
-      }
-      Trim();
+      SaveDeliveredAndTrim();
       buffered_bytes = 0;
       oldest_ms = -1;
       {

@@ -182,6 +182,9 @@ class Deliverer {
   void Trim();
   Status LoadCheckpoint();
   Status SaveCheckpoint();
+  // After a delivery: saves the checkpoint, then trims; trims nothing when
+  // the save fails (the durable checkpoint still needs the range).
+  void SaveDeliveredAndTrim();
   // Re-reads [p.first, p.end) from the log, processes it and hands it to
   // the sink until it succeeds or, after the retry window, the sink has
   // expired it; false if stopped first. Saves the start of the window in

@@ -12,7 +12,6 @@ import random
 import shutil
 import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import helpers  # noqa: E402
 from conftest import S3Server, SpatedServer, _ensure_npm_package  # noqa: E402
 from s3_delivery import (S3Proxy, firehose_client, list_objects, make_record, parse_records, put_batch,  # noqa: E402
                          record_id, s3_destination, spated_s3_args)
+from firehose_load import Producer, kill_at_random_moments  # noqa: E402
 
 RETRY_MAX_MS = 300
 DELIVERY_TIMEOUT_S = 15
@@ -74,24 +74,6 @@ def create_stream(fh, bucket, size_mb=1, interval_s=0):
     helpers.poll_until(lambda: fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
                        ["DeliveryStreamStatus"] == "ACTIVE", what=f"{name} ACTIVE")
     return name
-
-
-class Producer:
-    """Numbers records across calls; remembers which were acknowledged and which were sent at all."""
-
-    def __init__(self, fh, name):
-        self.fh, self.name = fh, name
-        self.next_id = 0
-        self.acked, self.sent = set(), set()
-
-    def put(self, batches=1, per_batch=50):
-        for _ in range(batches):
-            records = [make_record(self.next_id + i) for i in range(per_batch)]
-            self.next_id += per_batch
-            self.sent.update(record_id(r) for r in records)
-            got = put_batch(self.fh, self.name, records)
-            assert len(got) == len(records), "PutRecordBatch refused records of a healthy stream"
-            self.acked.update(record_id(r) for r in got)
 
 
 def wait_delivered(s3, bucket, ids, timeout=DELIVERY_TIMEOUT_S):
@@ -229,45 +211,18 @@ def test_kill9_mid_buffer_under_concurrent_puts(s3, spated, proxy):
     px = proxy(s3.port)
     args = spated_s3_args(s3, px.endpoint, RETRY_MAX_MS)
     srv = spated(args)
-    name = create_stream(firehose_client(srv.endpoint), bucket)
-    acked, sent = set(), set()
-    lock = threading.Lock()
-    next_id = [0]
+    prod = Producer(None, create_stream(firehose_client(srv.endpoint), bucket))
 
-    def producer(endpoint, stop):
-        fh = firehose_client(endpoint)
-        deadline = time.monotonic() + 10
-        while not stop.is_set() and time.monotonic() < deadline:
-            with lock:
-                first = next_id[0]
-                next_id[0] += 40
-            records = [make_record(first + i) for i in range(40)]
-            with lock:
-                sent.update(range(first, first + 40))
-            try:
-                got = put_batch(fh, name, records)
-            except Exception:  # noqa: BLE001  the kill cuts the call: its records are in doubt
-                return
-            with lock:
-                acked.update(record_id(r) for r in got)
-
-    for cycle in range(2):
+    def slow_uploads():
         px.delay_s = 0.3   # uploads pending at the kill
-        stop = threading.Event()
-        threads = [threading.Thread(target=producer, args=(srv.endpoint, stop)) for _ in range(2)]
-        for t in threads:
-            t.start()
-        time.sleep(rng.uniform(0.4, 1.2))   # the kill's moment is the fault being injected, not a wait
-        srv.kill()
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
-        assert not any(t.is_alive() for t in threads)
+
+    def quick_uploads():
         px.delay_s = 0
-        srv.start()
-    assert len(acked) > 0, f"seed {seed}: nothing acknowledged"
-    _, counts = wait_delivered(s3, bucket, acked)
-    assert_exactly_once(counts, acked, sent)
+
+    kill_at_random_moments(srv, prod, rng, cycles=2, before=slow_uploads, after=quick_uploads)
+    assert len(prod.acked) > 0, f"seed {seed}: nothing acknowledged"
+    _, counts = wait_delivered(s3, bucket, prod.acked)
+    assert_exactly_once(counts, prod.acked, prod.sent)
 
 
 def test_pending_object_replayed_after_kill9_keeps_its_compression(s3, spated):

@@ -19,6 +19,7 @@ with a correct 200 in `delivered` (request id -> records), so retries and their 
 import base64
 import gzip
 import json
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,7 +47,7 @@ class HttpEndpointReceiver:
 
     def start(self):
         handler = type("ReceiverHandler", (_Handler,), {"receiver": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.httpd = _Server(("127.0.0.1", self.port), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -136,6 +137,15 @@ class HttpEndpointReceiver:
                 "application/json"
         return int(kind), json.dumps({"requestId": request_id, "timestamp": _now_ms(),
                                       "errorMessage": f"answering {kind} on demand"}).encode(), "application/json"
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A client that went away mid-connection (Spate killed with its connection open) is no error of the
+        receiver's; anything else is printed as socketserver does."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def _now_ms():

@@ -13,9 +13,10 @@ BROKEN_COMMAND = ["/bin/sh", "-c", "echo broken >&2; exit 2"]
 
 class FunctionServer:
     """A Lambda-like HTTP function on loopback: answers each POSTed event with what `respond(event)` returns,
-    (status, JSON body). `respond` runs under `lock`, which also guards `events` (every event received)."""
+    (status, JSON body). `respond` runs under `lock`, which also guards `events` (every event received).
+    `port` 0 takes a free port; another port binds that one (a function brought back where it was)."""
 
-    def __init__(self, respond):
+    def __init__(self, respond, port=0):
         self.events = []
         self.lock = threading.Lock()
         fn = self
@@ -36,8 +37,9 @@ class FunctionServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.httpd = HTTPServer(("127.0.0.1", port), Handler)
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def close(self):

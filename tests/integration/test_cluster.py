@@ -17,6 +17,7 @@ replica sets; SubscribeToShard through a node that does not lead the shard is re
 """
 
 import base64
+import collections
 import json
 import os
 import re
@@ -28,8 +29,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-
-import threading
 from pathlib import Path
 
 import pytest
@@ -639,14 +638,22 @@ def test_replicated_puts_through_any_node_reach_every_replica(cluster):
     assert got == keys
 
 
-class PutLoad:
-    """Writers putting records with unique partition keys and data through the given nodes, one PutRecord at a
-    time and never retried (so any duplicate in the shard is the server's), bounded in count and time."""
+class PutLog:
+    """Writers putting records with unique partition keys (`w<writer>-<n>`, data = key) through the given nodes,
+    one PutRecord at a time and never retried, by boto3 or by the test (so any duplicate in the shard is the
+    server's), bounded in count and time. Every call is kept as a `Call`, answered or not:
+
+    - `sent`, `returned`: when the call was sent and when it came back (time.monotonic());
+    - `seq`: the sequence number it was acknowledged with, or None;
+    - `error`: None; the AWS error code it was answered with; the exception's class name when no answer came
+      (`answered` False: a read timeout, a reset, the node gone); or a note when boto3 retried it after all.
+    """
+
+    Call = collections.namedtuple("Call", "key sent returned seq error answered")
 
     def __init__(self, name, srvs, max_puts=3000, max_s=40):
         self.name = name
-        self.acked = []   # (key, sequence number, monotonic send time, monotonic ack time)
-        self.failed = 0
+        self.calls = []
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.deadline = time.monotonic() + max_s
@@ -660,21 +667,20 @@ class PutLoad:
                 return
             key = f"w{w}-{i:05d}"
             sent = time.monotonic()
+            seq, error, answered = None, None, True
             try:
                 out = client.put_record(StreamName=self.name, PartitionKey=key, Data=key.encode())
+                seq = int(out["SequenceNumber"])
+                if out["ResponseMetadata"].get("RetryAttempts"):
+                    error = f"retried {out['ResponseMetadata']['RetryAttempts']} times by the SDK"
             except ClientError as e:
-                assert e.response["Error"]["Code"] == "InternalFailure", e.response
-                with self.lock:
-                    self.failed += 1
-                time.sleep(0.02)
-                continue
-            except Exception:  # the node we write through went away mid-call
-                with self.lock:
-                    self.failed += 1
-                time.sleep(0.02)
-                continue
+                error = e.response["Error"]["Code"]
+            except Exception as e:  # noqa: BLE001 - no answer (a read timeout, a reset): recorded, never retried
+                error, answered = type(e).__name__, False
             with self.lock:
-                self.acked.append((key, int(out["SequenceNumber"]), sent, time.monotonic()))
+                self.calls.append(self.Call(key, sent, time.monotonic(), seq, error, answered))
+            if seq is None:
+                time.sleep(0.02)
 
     def start(self):
         for t in self.threads:
@@ -682,13 +688,18 @@ class PutLoad:
         return self
 
     def snapshot(self):
+        """Every call answered so far, in the order they came back."""
         with self.lock:
-            return list(self.acked)
+            return list(self.calls)
 
-    def finish(self):
+    def acked(self):
+        return [c for c in self.snapshot() if c.seq is not None]
+
+    def finish(self, join_timeout_s=30):
         self.stop.set()
         for t in self.threads:
-            t.join(timeout=30)
+            t.join(timeout=join_timeout_s)
+        assert not any(t.is_alive() for t in self.threads), f"a writer still waits after {join_timeout_s} s"
 
 
 def read_all(boto, name, shard_id, want_keys):
@@ -705,41 +716,50 @@ def read_all(boto, name, shard_id, want_keys):
     return helpers.poll_until(complete, timeout=20, interval=0.2, what="every acknowledged record readable")
 
 
-def test_no_acknowledged_record_is_lost_when_the_leader_is_killed_under_load(cluster):
-    etcd, nodes, _ = cluster
-    by_id = {f"n{i}": srv for i, srv in enumerate(nodes, start=1)}
+def one_led_shard(etcd, nodes):
+    """A new stream of one shard, created through the first node and ACTIVE through the second, once the shard
+    has a leader: (name, shard id, the leader's node id, {node id: server})."""
     name = helpers.unique_name("cl")
     shard = "shardId-000000000000"
     helpers.make_boto3_client(nodes[0].endpoint).create_stream(StreamName=name, ShardCount=1)
     wait_active(helpers.make_boto3_client(nodes[1].endpoint), name)
     helpers.poll_until(lambda: len(leaders(etcd, name)) == 1, what="a shard leader")
-    leader = leaders(etcd, name)[shard]
+    return name, shard, leaders(etcd, name)[shard], {f"n{i}": srv for i, srv in enumerate(nodes, start=1)}
+
+
+def test_no_acknowledged_record_is_lost_when_the_leader_is_killed_under_load(cluster):
+    etcd, nodes, _ = cluster
+    name, shard, leader, by_id = one_led_shard(etcd, nodes)
     survivors = [srv for node_id, srv in by_id.items() if node_id != leader]
     boto = helpers.make_boto3_client(survivors[0].endpoint)
     retry(lambda: boto.put_record(StreamName=name, PartitionKey="first", Data=b"first"), "the first PutRecord")
 
-    load = PutLoad(name, survivors).start()
+    load = PutLog(name, survivors).start()
     try:
-        helpers.poll_until(lambda: len(load.snapshot()) >= 40, timeout=20, interval=0.02,
+        helpers.poll_until(lambda: len(load.acked()) >= 40, timeout=20, interval=0.02,
                            what="40 acknowledged puts before the kill")
         killed_at = time.monotonic()
         by_id[leader].kill()
-        helpers.poll_until(lambda: any(sent > killed_at for _, _, sent, _ in load.snapshot()), timeout=25,
+        helpers.poll_until(lambda: any(c.sent > killed_at for c in load.acked()), timeout=25,
                            interval=0.02, what="a put sent after the kill acknowledged")
-        first_after = min(acked for _, _, sent, acked in load.snapshot() if sent > killed_at)
+        first_after = min(c.returned for c in load.acked() if c.sent > killed_at)
         time.sleep(1.0)  # more writes under the new leader
     finally:
         load.finish()
-    acked = load.snapshot()
+    calls = load.snapshot()
+    acked = [c for c in calls if c.seq is not None]
     new_leader = leaders(etcd, name)[shard]
     print(f"failover under load: first write accepted {first_after - killed_at:.2f} s after kill -9 of {leader} "
           f"(now {new_leader}; lease TTL {LEASE_TTL_S} s, 2 s in etcd); {len(acked)} puts acknowledged, "
-          f"{load.failed} failed")
+          f"{len(calls) - len(acked)} failed")
+    # A call answered with an error was refused retryably (the forwarder, or the new leader catching up); the
+    # others got no answer (the killed node's connections).
+    assert {c.error for c in calls if c.answered and c.error is not None} <= {"InternalFailure"}
     assert new_leader != leader
 
     # Every acknowledged record is readable from the new leader, with the sequence number it was given, in
     # order; none twice; sequence numbers increase across the failover.
-    want = {key: seq for key, seq, _, _ in acked}
+    want = {c.key: c.seq for c in acked}
     want["first"] = None
     records = read_all(boto, name, shard, set(want))
     keys = [r["PartitionKey"] for r in records]
@@ -750,8 +770,8 @@ def test_no_acknowledged_record_is_lost_when_the_leader_is_killed_under_load(clu
         assert r["Data"] == r["PartitionKey"].encode()
         if want.get(r["PartitionKey"]) is not None:
             assert int(r["SequenceNumber"]) == want[r["PartitionKey"]], r["PartitionKey"]
-    before = [seq for _, seq, _, acked_at in acked if acked_at < killed_at]
-    after = [seq for _, seq, sent, _ in acked if sent > killed_at]
+    before = [c.seq for c in acked if c.returned < killed_at]
+    after = [c.seq for c in acked if c.sent > killed_at]
     assert before and after and max(before) < min(after)
     # The killed node's log may hold a tail no majority acknowledged (durable there only).
     dead = by_id[leader]

@@ -7,6 +7,8 @@ A leader paused with SIGSTOP keeps its connections open and answers nothing. The
 calls to it answer each one with InternalFailure (500, retried by every SDK) once their view shows the
 paused node's lease lapsed (the lease TTL, 2 s here) plus a short grace, and never send the write again
 on the client's behalf. What was acknowledged stays readable through the survivors and the new leader.
+A read forwarded to it is not answered with an error but sent again where the read routing says then (the
+new leader, or the forwarding replica's own log).
 """
 
 import re
@@ -18,7 +20,7 @@ import urllib.request
 from botocore.exceptions import ClientError
 
 import helpers
-from test_cluster import LEASE_TTL_S, cluster, leaders, read_all, retry, wait_active  # noqa: F401
+from test_cluster import LEASE_TTL_S, PutLog, cluster, leaders, one_led_shard, read_all, retry  # noqa: F401
 
 # The forwarder's own timeout for one forwarded request (ForwarderOptions::timeout_ms): what a client waited
 # behind a paused leader before.
@@ -27,95 +29,39 @@ FORWARD_TIMEOUT_S = 10
 ANSWER_BOUND_S = 7
 
 
-class CallLog:
-    """Writers putting unique records through the given nodes, one PutRecord at a time, never retried; every
-    call's send time, answer time and outcome is kept. Bounded in count and time."""
-
-    def __init__(self, name, srvs, max_puts=2000, max_s=40):
-        self.name = name
-        self.calls = []  # (key, sent, answered, sequence number or None, error code or None)
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.deadline = time.monotonic() + max_s
-        self.threads = [threading.Thread(target=self._run, args=(w, srv, max_puts), daemon=True)
-                        for w, srv in enumerate(srvs)]
-
-    def _run(self, w, srv, max_puts):
-        client = helpers.make_boto3_client(srv.endpoint, sent_once=True)
-        for i in range(max_puts):
-            if self.stop.is_set() or time.monotonic() > self.deadline:
-                return
-            key = f"w{w}-{i:05d}"
-            sent = time.monotonic()
-            seq, code = None, None
-            try:
-                out = client.put_record(StreamName=self.name, PartitionKey=key, Data=key.encode())
-                seq = int(out["SequenceNumber"])
-                if out["ResponseMetadata"].get("RetryAttempts"):
-                    code = f"retried {out['ResponseMetadata']['RetryAttempts']} times by the SDK"
-            except ClientError as e:
-                code = e.response["Error"]["Code"]
-            except Exception as e:  # noqa: BLE001 - a read timeout or a reset: recorded, never retried
-                code = type(e).__name__
-            with self.lock:
-                self.calls.append((key, sent, time.monotonic(), seq, code))
-            if code is not None:
-                time.sleep(0.02)
-
-    def start(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def snapshot(self):
-        with self.lock:
-            return list(self.calls)
-
-    def finish(self):
-        self.stop.set()
-        for t in self.threads:
-            t.join(timeout=FORWARD_TIMEOUT_S + 20)
-
-
 def test_writes_forwarded_to_a_paused_leader_are_answered_once_its_lease_lapses(cluster):
     etcd, nodes, _ = cluster
-    by_id = {f"n{i}": srv for i, srv in enumerate(nodes, start=1)}
-    name = helpers.unique_name("cl")
-    shard = "shardId-000000000000"
-    helpers.make_boto3_client(nodes[0].endpoint).create_stream(StreamName=name, ShardCount=1)
-    wait_active(helpers.make_boto3_client(nodes[1].endpoint), name)
-    helpers.poll_until(lambda: len(leaders(etcd, name)) == 1, what="a shard leader")
-    leader = leaders(etcd, name)[shard]
+    name, shard, leader, by_id = one_led_shard(etcd, nodes)
     paused = by_id[leader]
     survivors = [srv for node_id, srv in by_id.items() if node_id != leader]
     boto = helpers.make_boto3_client(survivors[0].endpoint)
     retry(lambda: boto.put_record(StreamName=name, PartitionKey="first", Data=b"first"), "the first PutRecord")
 
     # Two writers per survivor: every call is forwarded to the leader.
-    log = CallLog(name, survivors + survivors).start()
+    log = PutLog(name, survivors + survivors, max_puts=2000).start()
     resumed = False
     try:
-        helpers.poll_until(lambda: sum(1 for c in log.snapshot() if c[3] is not None) >= 40, timeout=20,
+        helpers.poll_until(lambda: len(log.acked()) >= 40, timeout=20,
                            interval=0.02, what="40 acknowledged puts before the pause")
         paused_at = time.monotonic()
         paused.proc.send_signal(signal.SIGSTOP)
         # Every call pending at the pause or sent after it is answered; wait for a put sent after the pause
         # to be acknowledged by the new leader, then for each writer's call under way to come back.
-        helpers.poll_until(lambda: any(c[1] > paused_at and c[3] is not None for c in log.snapshot()),
+        helpers.poll_until(lambda: any(c.sent > paused_at for c in log.acked()),
                            timeout=FORWARD_TIMEOUT_S + 15, interval=0.05, what="a put acknowledged after the pause")
         new_leader = leaders(etcd, name).get(shard)
     finally:
-        log.finish()
+        log.finish(join_timeout_s=FORWARD_TIMEOUT_S + 20)
         paused.proc.send_signal(signal.SIGCONT)
         resumed = True
     assert resumed
     calls = log.snapshot()
     # The calls that were pending at the pause (sent before, answered after) and those sent to the paused
     # node after it (answered with an error, or by the new leader).
-    held = [c for c in calls if c[2] > paused_at and c[1] < paused_at + LEASE_TTL_S]
-    waits = [answered - max(sent, paused_at) for _, sent, answered, _, _ in held]
+    held = [c for c in calls if c.returned > paused_at and c.sent < paused_at + LEASE_TTL_S]
+    waits = [c.returned - max(c.sent, paused_at) for c in held]
     worst = max(waits)
-    errors = sorted({c[4] for c in calls if c[4] is not None})
+    errors = sorted({c.error for c in calls if c.error is not None})
     print(f"paused leader {leader} (now {new_leader}): {len(held)} calls pending at or sent just after the pause, "
           f"answered at most {worst:.2f} s after the pause (forwarder timeout {FORWARD_TIMEOUT_S} s, lease TTL "
           f"{LEASE_TTL_S} s, 2 s in etcd); {len(calls)} calls, errors: {errors}")
@@ -126,7 +72,7 @@ def test_writes_forwarded_to_a_paused_leader_are_answered_once_its_lease_lapses(
     assert set(errors) <= {"InternalFailure"}, errors
 
     # Every acknowledged record is readable once, with its sequence number, in order.
-    want = {key: seq for key, _, _, seq, _ in calls if seq is not None}
+    want = {c.key: c.seq for c in calls if c.seq is not None}
     want["first"] = None
     records = read_all(boto, name, shard, set(want))
     # "first" was retried until accepted, so it may be there more than once; no other record was sent twice.
@@ -134,12 +80,105 @@ def test_writes_forwarded_to_a_paused_leader_are_answered_once_its_lease_lapses(
     twice = sorted({k for k in keys if keys.count(k) > 1})
     assert not twice, (f"records in the shard twice: {twice}: "
                        f"{[(r['PartitionKey'], r['SequenceNumber']) for r in records if r['PartitionKey'] in twice]}; "
-                       f"calls: {[c for c in calls if c[0] in twice]}, paused at {paused_at}")
+                       f"calls: {[c for c in calls if c.key in twice]}, paused at {paused_at}")
     seqs = [int(r["SequenceNumber"]) for r in records]
     assert seqs == sorted(seqs)
     for r in records:
         if want.get(r["PartitionKey"]) is not None:
             assert int(r["SequenceNumber"]) == want[r["PartitionKey"]], r["PartitionKey"]
+
+
+class ShardReader:
+    """Follows one shard with GetRecords through one node from TRIM_HORIZON, in a thread, each call sent once
+    (never retried by boto3); a failed call is tried again with the same iterator. Every call's send time,
+    return time and error is kept. Bounded in time."""
+
+    def __init__(self, srv, name, shard, max_s=40):
+        self.client = helpers.make_boto3_client(srv.endpoint, sent_once=True)
+        self.iterator = retry(lambda: self.client.get_shard_iterator(
+            StreamName=name, ShardId=shard, ShardIteratorType="TRIM_HORIZON"), "GetShardIterator")["ShardIterator"]
+        self.records = []
+        self.calls = []  # (sent, returned, error code or exception name, or None)
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.deadline = time.monotonic() + max_s
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self.stop.is_set() and time.monotonic() < self.deadline:
+            sent, error = time.monotonic(), None
+            try:
+                out = self.client.get_records(ShardIterator=self.iterator, Limit=100)
+            except ClientError as e:
+                error = e.response["Error"]["Code"]
+            except Exception as e:  # noqa: BLE001 - no answer: recorded, sent again with the same iterator
+                error = type(e).__name__
+            with self.lock:
+                self.calls.append((sent, time.monotonic(), error))
+                if error is None:
+                    self.records.extend(out["Records"])
+                    self.iterator = out["NextShardIterator"]
+            time.sleep(0.02 if error is not None else 0.005)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def keys(self):
+        with self.lock:
+            return [r["PartitionKey"] for r in self.records]
+
+    def finish(self):
+        self.stop.set()
+        self.thread.join(timeout=FORWARD_TIMEOUT_S + 20)
+        assert not self.thread.is_alive(), "the reader still waits"
+        with self.lock:
+            return list(self.calls)
+
+
+def test_reads_forwarded_to_a_paused_leader_are_answered_by_another_replica(cluster):
+    """A read forwarded to a paused leader is abandoned once its lease lapses and runs again where the read
+    routing says over the view then (RouteReadAgain: the new leader, else this replica's own log): it is
+    answered with records, not an error, and the reader misses and repeats nothing."""
+    etcd, nodes, _ = cluster
+    name, shard, leader, by_id = one_led_shard(etcd, nodes)
+    paused = by_id[leader]
+    survivors = [srv for node_id, srv in by_id.items() if node_id != leader]
+    writer = helpers.make_boto3_client(survivors[1].endpoint, sent_once=True)
+    retry(lambda: writer.put_record(StreamName=name, PartitionKey="first", Data=b"first"), "the first PutRecord")
+    pre = [f"pre-{i:03d}" for i in range(50)]
+    out = retry(lambda: writer.put_records(StreamName=name, Records=[{"PartitionKey": k, "Data": k.encode()}
+                                                                     for k in pre]), "PutRecords")
+    assert out["FailedRecordCount"] == 0
+
+    # Every read goes through survivors[0], a replica that forwards it to the leader while the leader is live.
+    reader = ShardReader(survivors[0], name, shard).start()
+    try:
+        helpers.poll_until(lambda: set(pre) <= set(reader.keys()), timeout=20, what="the first records read")
+        paused_at = time.monotonic()
+        paused.proc.send_signal(signal.SIGSTOP)
+        helpers.poll_until(lambda: leaders(etcd, name).get(shard) not in (None, leader),
+                           timeout=FORWARD_TIMEOUT_S + 15, interval=0.05, what="a new leader")
+        post = [f"post-{i:03d}" for i in range(20)]
+        for key in post:
+            retry(lambda: writer.put_record(StreamName=name, PartitionKey=key, Data=key.encode()), "PutRecord",
+                  timeout=FORWARD_TIMEOUT_S + 15)
+        helpers.poll_until(lambda: set(post) <= set(reader.keys()), timeout=20, what="the later records read")
+    finally:
+        calls = reader.finish()
+        paused.proc.send_signal(signal.SIGCONT)
+    held = [c for c in calls if c[1] > paused_at and c[0] < paused_at + LEASE_TTL_S]
+    worst = max(returned - max(sent, paused_at) for sent, returned, _ in held)
+    errors = [c for c in calls if c[2] is not None]
+    print(f"paused leader {leader}: {len(held)} reads pending at or sent just after the pause, answered at most "
+          f"{worst:.2f} s after it; {len(calls)} reads, {len(errors)} failed: {sorted({c[2] for c in errors})}")
+    assert held, "no read was pending at the pause"
+    assert worst < ANSWER_BOUND_S, f"a read waited {worst:.2f} s behind the paused leader"
+    assert not errors, errors
+    keys = [k for k in reader.keys() if k != "first"]
+    assert keys[:len(pre)] == pre
+    assert [k for k in keys if k.startswith("post-")] == post
+    assert len(keys) == len(set(keys)), "a record was read twice"
 
 
 def connections_accepted(srv):
@@ -152,13 +191,7 @@ def connections_accepted(srv):
 
 def test_forwarded_calls_reuse_connections_to_the_leader(cluster):
     etcd, nodes, _ = cluster
-    by_id = {f"n{i}": srv for i, srv in enumerate(nodes, start=1)}
-    name = helpers.unique_name("cl")
-    shard = "shardId-000000000000"
-    helpers.make_boto3_client(nodes[0].endpoint).create_stream(StreamName=name, ShardCount=1)
-    wait_active(helpers.make_boto3_client(nodes[1].endpoint), name)
-    helpers.poll_until(lambda: len(leaders(etcd, name)) == 1, what="a shard leader")
-    leader = leaders(etcd, name)[shard]
+    name, shard, leader, by_id = one_led_shard(etcd, nodes)
     other = next(srv for node_id, srv in by_id.items() if node_id != leader)
     boto = helpers.make_boto3_client(other.endpoint)
     retry(lambda: boto.put_record(StreamName=name, PartitionKey="first", Data=b"first"), "the first PutRecord")

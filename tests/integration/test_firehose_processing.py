@@ -10,6 +10,7 @@ boto3.
 import base64
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from test_firehose import ROLE, FirehoseRaw, fh_client, objects, wait_fh_status
 FN_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:transform"
 HTTP_FN_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:http-transform"
 BROKEN_FN_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:broken"
+OUTAGE_FN_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:outage"
 
 # The transformation: "drop..." -> Dropped, "fail..." -> ProcessingFailed, "omit..." left out of the
 # answer (Lambda.MissingRecordId), anything else upper-cased with a partition key of its first letter.
@@ -67,10 +69,45 @@ def function_server():
     srv.close()
 
 
+class FunctionOutage:
+    """An HTTP function that can be taken down (its port closed: connections refused) and brought back on the
+    same port. It answers every record Ok as `t:<data>` plus a newline, and keeps every event it received."""
+
+    def __init__(self):
+        self.events = []
+        self.server = FunctionServer(self._respond)
+        self.port = self.server.port
+        self.url = self.server.url
+
+    def _respond(self, event):
+        self.events.append(event)
+        return 200, {"records": [{"recordId": r["recordId"], "result": "Ok",
+                                  "data": base64.b64encode(b"t:" + base64.b64decode(r["data"]) + b"\n").decode()}
+                                 for r in event["records"]]}
+
+    def down(self):
+        self.server.close()
+        self.server = None
+
+    def up(self):
+        self.server = FunctionServer(self._respond, port=self.port)
+
+    def close(self):
+        if self.server is not None:
+            self.down()
+
+
 @pytest.fixture(scope="module")
-def proc_server(tmp_path_factory, function_server):
+def function_outage():
+    fn = FunctionOutage()
+    yield fn
+    fn.close()
+
+
+@pytest.fixture(scope="module")
+def proc_server(tmp_path_factory, function_server, function_outage):
     srv = start_lambda_spated(tmp_path_factory.mktemp("lambda"), {FN_ARN: TRANSFORM, "broken": BROKEN_COMMAND},
-                              {"http-transform": function_server.url})
+                              {"http-transform": function_server.url, "outage": function_outage.url})
     yield srv
     srv.stop()
 
@@ -359,3 +396,85 @@ def test_transformation_before_an_http_endpoint(proc_server, praw, pfh):
         check_failed_shape(docs[0], FN_ARN)
     finally:
         receiver.stop()
+
+
+def test_a_function_down_mid_stream_retries_or_fails_each_record_exactly_once(proc_server, praw, pfh,
+                                                                                function_outage):
+    """The function goes away (connections refused) while records are put, and comes back. A stream with
+    NumberOfRetries 7 (backoffs of 0.2 s doubling to at most 10 s: 22.6 s in all) outlasts the outage (about a
+    second, longer on a loaded machine): every record is delivered
+    transformed, none failed. One with NumberOfRetries 1 gives up after one retry: what was invoked during the
+    outage goes to processing-failed/ (Lambda.FunctionError, 2 attempts, the raw record), as AWS documents for an
+    invocation that fails past its retries. In both, every record put ends up exactly once, transformed or
+    failed, and what is put once the function is back is transformed."""
+    streams = {}
+    for name, retries in ((helpers.unique_name("fhOutR"), 7), (helpers.unique_name("fhOutF"), 1)):
+        bucket = helpers.unique_name("outage").lower()
+        create(praw, name, {"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}",
+                            "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0},
+                            "ProcessingConfiguration": {"Enabled": True,
+                                                        "Processors": [lambda_processor(OUTAGE_FN_ARN, retries)]}})
+        streams[name] = {"bucket": bucket, "retries": retries, "sent": []}
+    retried, failing = streams
+
+    def put_phase(phase, count):
+        for i in range(count):
+            for name, st in streams.items():
+                rec = f"{phase}-{i:03d}".encode()
+                pfh.put_record(DeliveryStreamName=name, Record={"Data": rec})
+                st["sent"].append(rec)
+            time.sleep(0.02)
+
+    def outcome(name):
+        """(records delivered transformed, records in processing-failed documents), each with repeats."""
+        found = objects(proc_server.data_dir, streams[name]["bucket"])
+        delivered = []
+        for key, body in found.items():
+            if not key.startswith("processing-failed/"):
+                delivered += [line[len(b"t:"):] for line in body.splitlines()]
+        return delivered, failed_docs(found, "processing-failed/")
+
+    def accounted(name):
+        delivered, failed = outcome(name)
+        return len(delivered) + len(failed) >= len(streams[name]["sent"])
+
+    def failures(name):
+        return metric(proc_server.endpoint, "spate_firehose_execute_processing_failure_total", name) or 0
+
+    put_phase("before", 10)
+    for name in streams:
+        helpers.poll_until(lambda: accounted(name), timeout=20, interval=0.05, what=f"{name}'s first records")
+    function_outage.down()
+    try:
+        put_phase("down", 30)
+        # Down long enough that the failing stream gave an invocation up and the other one is retrying.
+        wait_keys(proc_server.data_dir, streams[failing]["bucket"], lambda f: failed_docs(f, "processing-failed/"),
+                  "a processing-failed document while the function is down")
+        helpers.poll_until(lambda: failures(retried) >= 2, timeout=20, interval=0.05,
+                           what="invocations failed and retried while the function is down")
+    finally:
+        function_outage.up()
+    put_phase("after", 10)
+    for name in streams:
+        helpers.poll_until(lambda: accounted(name), timeout=25, interval=0.05, what=f"every record of {name}")
+
+    for name, st in streams.items():
+        delivered, failed = outcome(name)
+        raw_failed = [base64.b64decode(d["rawData"]) for d in failed]
+        everything = delivered + raw_failed
+        print(f"{name} (NumberOfRetries {st['retries']}): {len(st['sent'])} put, {len(delivered)} delivered, "
+              f"{len(failed)} processing-failed, {failures(name)} failed invocations")
+        assert sorted(everything) == sorted(st["sent"]), "a record lost or delivered twice"
+        for doc in failed:
+            check_failed_shape(doc, OUTAGE_FN_ARN)
+            assert doc["errorCode"] == "Lambda.FunctionError", doc
+            assert doc["attemptsMade"] == st["retries"] + 1, doc
+        # Nothing put before the outage or after it failed.
+        assert all(r.startswith(b"down-") for r in raw_failed), raw_failed
+    assert not outcome(retried)[1], "the stream whose retries outlast the outage failed records"
+    assert outcome(failing)[1]
+    # Every record delivered went through the function and came back transformed.
+    seen = {base64.b64decode(r["data"]) for e in function_outage.events for r in e["records"]}
+    assert all(r in seen for name in streams for r in outcome(name)[0])
+    for name in streams:
+        praw.call("DeleteDeliveryStream", {"DeliveryStreamName": name})

@@ -147,6 +147,52 @@ class SlowFailingSink final : public Sink {
   int expired_at_attempt_ = -1;
 };
 
+// The real catalog, but PutEntry fails (kInternal, as a full or failing
+// disk makes RocksDB's synced write fail) while `fail_puts` is set.
+class FailingCatalog final : public metadata::Catalog {
+ public:
+  explicit FailingCatalog(metadata::Catalog* real) : real_(real) {}
+  Status PutStream(const metadata::StreamMeta& meta) override { return real_->PutStream(meta); }
+  Status DeleteStream(std::string_view key) override { return real_->DeleteStream(key); }
+  Result<std::vector<metadata::StreamMeta>> LoadStreams() override { return real_->LoadStreams(); }
+  Status PutEntry(std::string_view ns, std::string_view key, std::string_view value) override {
+    if (fail_puts.load()) return Internal("injected: the catalog write failed");
+    return real_->PutEntry(ns, key, value);
+  }
+  Status DeleteEntry(std::string_view ns, std::string_view key) override { return real_->DeleteEntry(ns, key); }
+  Result<std::vector<std::pair<std::string, std::string>>> LoadEntries(std::string_view ns) override {
+    return real_->LoadEntries(ns);
+  }
+  Result<std::optional<std::string>> GetEntry(std::string_view ns, std::string_view key) override {
+    return real_->GetEntry(ns, key);
+  }
+  Result<std::optional<std::string>> GetSetting(std::string_view name) override { return real_->GetSetting(name); }
+  Status PutSetting(std::string_view name, std::string_view value) override { return real_->PutSetting(name, value); }
+
+  std::atomic<bool> fail_puts{false};
+
+ private:
+  metadata::Catalog* const real_;
+};
+
+// A MemoryStore that makes `catalog`'s writes fail once it has accepted an
+// object: the delivery succeeds, saving its end does not.
+class CatalogFailsAfterUpload final : public ObjectStore {
+ public:
+  explicit CatalogFailsAfterUpload(FailingCatalog* catalog) : catalog_(catalog) {}
+  Status PutObject(std::string_view bucket, std::string_view key, std::string_view body,
+                   const std::atomic<bool>* cancel) override {
+    SPATE_TRY(store.PutObject(bucket, key, body, cancel));
+    catalog_->fail_puts = true;
+    return Status::Ok();
+  }
+  std::string Describe() const override { return "memory, then a failing catalog"; }
+  MemoryStore store;
+
+ private:
+  FailingCatalog* const catalog_;
+};
+
 class DelivererTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -204,10 +250,15 @@ class DelivererTest : public ::testing::Test {
   }
   std::unique_ptr<Deliverer> Make(ObjectStore* store, const TestTarget& target, ObjectStore* error_output = nullptr,
                                   int64_t retry_window_ms = DelivererOptions::kS3RetryWindowMs) {
+    return MakeWith(catalog_.get(), store, target, error_output, retry_window_ms);
+  }
+  std::unique_ptr<Deliverer> MakeWith(metadata::Catalog* catalog, ObjectStore* store, const TestTarget& target,
+                                      ObjectStore* error_output = nullptr,
+                                      int64_t retry_window_ms = DelivererOptions::kS3RetryWindowMs) {
     DelivererOptions o;
     o.initial_backoff_ms = 1;
     o.max_backoff_ms = 4;
-    return std::make_unique<Deliverer>(o, log_, catalog_.get(), &clock_, "ds-0123456789abcdef",
+    return std::make_unique<Deliverer>(o, log_, catalog, &clock_, "ds-0123456789abcdef",
                                        Real(target, store, error_output, retry_window_ms));
   }
   static TestTarget Target(int64_t interval_ms, uint64_t bytes = 5u << 20) {
@@ -656,6 +707,41 @@ TEST_F(DelivererTest, UpdateAppliesToTheNextObject) {
   EXPECT_EQ(key.rfind("b/v4/2018/08/27/10/orders-4-", 0), 0u) << key;
   EXPECT_EQ(key.substr(key.size() - 3), ".gz");
   d->Stop();
+}
+
+TEST_F(DelivererTest, TheLogIsNotTrimmedPastTheDurableCheckpointWhenSavingTheDeliveredEndFails) {
+  // Four records of 2,000 bytes over several 4 KiB segments, cut as one
+  // object at the size hint.
+  const std::vector<std::string> records = {std::string(2000, 'a'), std::string(2000, 'b'), std::string(2000, 'c'),
+                                            std::string(2000, 'd')};
+  std::string key;
+  {
+    FailingCatalog catalog(catalog_.get());
+    CatalogFailsAfterUpload store(&catalog);
+    auto d = MakeWith(&catalog, &store, Target(300'000, 8000));
+    ASSERT_TRUE(d->Start().ok());
+    for (const auto& r : records) Put({r});
+    d->Notify();
+    ASSERT_TRUE(store.store.WaitFor(1));
+    d->Stop();
+    key = store.store.objects().begin()->first;
+  }
+  // The catalog still says pending from offset 0: the log keeps that range.
+  EXPECT_EQ(log_->StartOffset().value(), 0u);
+  Close();
+  Open();
+  // After the restart the pending object is uploaded again whole under its
+  // key (the same object: an overwrite with the same bytes), never a part
+  // of it or nothing in its place.
+  MemoryStore up;
+  auto d = Make(&up, Target(300'000, 8000));
+  ASSERT_TRUE(d->Start().ok());
+  ASSERT_TRUE(up.WaitFor(1));
+  auto objects = up.objects();
+  ASSERT_EQ(objects.count(key), 1u) << key;
+  EXPECT_EQ(objects[key], records[0] + records[1] + records[2] + records[3]);
+  d->Stop();
+  EXPECT_EQ(log_->StartOffset(), log_->EndOffset());
 }
 
 }  // namespace
