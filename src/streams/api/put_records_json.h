@@ -67,8 +67,8 @@ struct PutRecordsBounds {
 // Hand-written rather than through simdjson and protocol::Value: for 500
 // records of 1 KiB, building the document (a string per member, copied and
 // then decoded) and validating it cost more CPU than the rest of the call;
-// here each Data string is found with one memchr and base64-decoded straight
-// into its entry.
+// here each Data string is base64-decoded straight into its entry as it is
+// read, one pass over its characters (util::Base64DecodeTerminated).
 //
 // Immutable once made; Decode may be called from any thread.
 class PutRecordsJsonDecoder {
