@@ -19,6 +19,12 @@ namespace {
 // The pattern of the model's HashKey that ParseHashKey implements by hand.
 constexpr std::string_view kDecimalHashKeyPattern = R"(0|([1-9]\d{0,38}))";
 
+// At most this much is allocated up front for a record's data on the
+// strength of the previous record's size, and a record whose buffer ends up
+// more than twice its size is trimmed: a large record followed by small ones
+// costs neither memory nor zero-filling per small record.
+constexpr size_t kMaxExpectedDataBytes = 16 << 10;
+
 // Entries reserved up front: the usual call's whole list (500 in the model
 // today), without trusting a model bound for an allocation size.
 constexpr size_t kEntriesReserved = 500;
@@ -137,6 +143,7 @@ bool DecodeEntry(Scanner& in, const PutRecordsBounds& b, size_t expected_bytes, 
       if (!in.Base64String(expected_bytes, &e->data) || e->data.size() < b.min_data || e->data.size() > b.max_data) {
         return false;
       }
+      if (e->data.capacity() > 2 * e->data.size() + 64) e->data.shrink_to_fit();
       continue;
     }
     if (!in.RawString(&value)) return false;
@@ -163,7 +170,7 @@ bool DecodeRecords(Scanner& in, const PutRecordsBounds& b, std::vector<PutEntry>
     if (entries->size() == b.max_records) return false;
     PutEntry& e = entries->emplace_back();
     if (!DecodeEntry(in, b, expected_bytes, &e)) return false;
-    expected_bytes = e.data.size();
+    expected_bytes = std::min(e.data.size(), kMaxExpectedDataBytes);
   } while (in.Consume(','));
   return in.Consume(']') && entries->size() >= b.min_records;
 }

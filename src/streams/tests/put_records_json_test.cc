@@ -115,6 +115,21 @@ TEST(PutRecordsJsonTest, FiveHundredRecordsOfOneKibibyte) {
   EXPECT_EQ(DecodePutRecordsJson(Body("bulk", records)), nullptr);  // 501: the model's error
 }
 
+// Each record's buffer is first sized like the previous record's data: a
+// large record must not make every later small one allocate (and zero) as
+// much.
+TEST(PutRecordsJsonTest, ALargeRecordDoesNotInflateTheNextOnes) {
+  std::vector<std::string> records = {Record(std::string(1 << 20, 'L'), "big")};
+  for (int i = 0; i < 50; ++i) records.push_back(Record("small", "k" + std::to_string(i)));
+  records.push_back(Record(std::string(40000, 'M'), "medium"));
+  const std::string body = Body("s", records);
+  ASSERT_TRUE(CheckAgainstGeneric(body));
+  auto fast = DecodePutRecordsJson(body);
+  ASSERT_EQ(fast->entries.size(), 52u);
+  for (size_t i = 1; i <= 50; ++i) EXPECT_LE(fast->entries[i].data.capacity(), 128u) << i;
+  EXPECT_EQ(fast->entries[51].data, std::string(40000, 'M'));
+}
+
 // The model's bound on a member of PutRecords' input, as a length.
 size_t ModelMax(std::initializer_list<std::string_view> path) {
   const protocol::ServiceModel& model = protocol::ServiceModel::Kinesis();
