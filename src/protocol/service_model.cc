@@ -409,6 +409,38 @@ const OperationInfo* ServiceModel::FindOperation(std::string_view name) const {
 
 const std::vector<OperationInfo>& ServiceModel::operations() const { return impl_->operations; }
 
+std::optional<MemberConstraints> ServiceModel::InputMember(const OperationInfo& op,
+                                                           std::initializer_list<std::string_view> path) const {
+  if (op.input_index_ < 0) return std::nullopt;
+  const std::vector<Shape>& shapes = impl_->shapes;
+  int32_t at = op.input_index_;
+  bool required = false;
+  for (std::string_view name : path) {
+    for (;;) {  // through lists and maps to the structure holding `name`
+      const Shape& s = shapes[static_cast<size_t>(at)];
+      if (s.type == ShapeType::kList) {
+        at = s.member;
+      } else if (s.type == ShapeType::kMap) {
+        at = s.value;
+      } else {
+        break;
+      }
+    }
+    const std::vector<Member>& members = shapes[static_cast<size_t>(at)].members;
+    auto m = std::find_if(members.begin(), members.end(), [&](const Member& x) { return x.name == name; });
+    if (m == members.end()) return std::nullopt;
+    at = m->shape;
+    required = m->required;
+  }
+  const Shape& s = shapes[static_cast<size_t>(at)];
+  MemberConstraints c;
+  if (s.min) c.min = s.min->value;
+  if (s.max) c.max = s.max->value;
+  if (s.pattern) c.pattern = &*s.pattern;
+  c.required = required;
+  return c;
+}
+
 namespace {
 
 // ---------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,7 +17,23 @@ namespace spate::protocol {
 // it only where the encodings differ (see ServiceModel::ValidateInput).
 enum class WireFormat : uint8_t { kJson, kCbor };
 
+class ModelPattern;
 class ServiceModel;
+
+// What a service model constrains one member of an operation's input to:
+// the values ServiceModel::ValidateInput enforces, for a decoder that checks
+// a request itself (the PutRecords fast path, streams/api/put_records_json.h)
+// and must not drift from the model.
+struct MemberConstraints {
+  // Length (string: characters, blob: bytes, list and map: elements) or, for
+  // a number, value. Absent when the model sets none.
+  std::optional<double> min;
+  std::optional<double> max;
+  // The pattern a string must match whole (with Spate's overrides applied),
+  // owned by the model; null when there is none.
+  const ModelPattern* pattern = nullptr;
+  bool required = false;  // of the last member named
+};
 
 // One operation of a service model. Owned by its ServiceModel; pointers to it
 // stay valid for the life of the process.
@@ -110,6 +128,14 @@ class ServiceModel {
   // today (a plain number in a timestamp member is epoch seconds in either);
   // it is taken so that encoding-specific rules have one place to go.
   Status ValidateInput(const OperationInfo& op, Value* input, WireFormat format) const;
+
+  // The constraints on the member of `op`'s input that `path` names, from the
+  // input structure down; a list or map is stepped through to its element (or
+  // value) shape on the way: {"Records", "Data"} is the Data of every element
+  // of PutRecords' Records, {"Records"} the list itself. Nullopt when a step
+  // names no member (or `op` has no input).
+  std::optional<MemberConstraints> InputMember(const OperationInfo& op,
+                                               std::initializer_list<std::string_view> path) const;
 
   // Opaque representation of the model; defined in service_model.cc.
   struct Impl;

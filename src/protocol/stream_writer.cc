@@ -1,5 +1,7 @@
 #include "protocol/stream_writer.h"
 
+#include <cstring>
+
 #include "protocol/cbor_codec.h"
 #include "protocol/codec_internal.h"
 #include "protocol/json_codec.h"
@@ -64,6 +66,42 @@ void StreamWriter::PlainString(std::string_view s) {
   out_->push_back('"');
   out_->append(s);
   out_->push_back('"');
+  need_comma_ = true;
+}
+
+void StreamWriter::PlainStringObject(std::initializer_list<std::pair<std::string_view, std::string_view>> members) {
+  if (format_ == WireFormat::kCbor) {
+    BeginObject(members.size());
+    for (const auto& [name, value] : members) {
+      Key(name);
+      String(value);
+    }
+    return;
+  }
+  // {"name":"value",...}: 2 + per member 6 (four quotes, ':', ',') - 1.
+  size_t n = 2 + (need_comma_ ? 1 : 0);
+  for (const auto& [name, value] : members) n += name.size() + value.size() + 6;
+  if (members.size() > 0) n -= 1;
+  const size_t at = out_->size();
+  out_->resize(at + n);
+  char* p = out_->data() + at;
+  auto put = [&p](std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  };
+  if (need_comma_) *p++ = ',';
+  *p++ = '{';
+  bool first = true;
+  for (const auto& [name, value] : members) {
+    if (!first) *p++ = ',';
+    first = false;
+    *p++ = '"';
+    put(name);
+    put("\":\"");
+    put(value);
+    *p++ = '"';
+  }
+  *p++ = '}';
   need_comma_ = true;
 }
 

@@ -2,8 +2,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "protocol/service_model.h"  // WireFormat
 #include "protocol/value.h"
@@ -41,6 +43,11 @@ class StreamWriter {
   // or control characters), e.g. decimal digits: no escaping scan.
   void PlainString(std::string_view s);
   void Embed(const Value& v);
+  // A whole object of string members whose names and values are all plain
+  // (as for PlainString): the bytes of BeginObject, Key and PlainString for
+  // each member, then EndObject, written with one append in JSON where
+  // those calls make a dozen (PutRecords answers up to 500 such objects).
+  void PlainStringObject(std::initializer_list<std::pair<std::string_view, std::string_view>> members);
 
  private:
   // JSON: a ',' before the value or key when one precedes it at this level.

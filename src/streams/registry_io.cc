@@ -5,6 +5,8 @@
 #include <atomic>
 #include <ctime>
 #include <map>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -190,6 +192,25 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
         }
       }
     }
+    // Routing, then metering per shard: each shard's records are offered to
+    // its meter in request order under one lock and one clock reading
+    // (ShardThroughput::AdmitWrites) rather than one each, and the shards'
+    // logs and meters are looked up once per call, not per record.
+    struct Share {
+      const ShardMeta* shard;
+      size_t count = 0;               // entries routed to it
+      std::vector<size_t> positions;  // which, in request order
+    };
+    std::vector<Share> shares;
+    constexpr uint32_t kNoShare = UINT32_MAX;
+    // By the shard's position in meta().shards: its index in `shares`.
+    std::vector<uint32_t> share_of;
+    // By entry: its index in `shares`, kNoShare when answered or failed.
+    std::vector<uint32_t> entry_share;
+    if (st.ok()) {
+      share_of.assign(s->meta().shards.size(), kNoShare);
+      entry_share.assign(pending->entries.size(), kNoShare);
+    }
     for (size_t i = 0; st.ok() && i < pending->entries.size(); ++i) {
       if (answered[i]) continue;
       const PutEntry& e = pending->entries[i];
@@ -210,38 +231,63 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
         }
         if (!o.status.ok()) continue;
       }
-      if (!s->Meter(shard->index)->AdmitWrite(o.bytes)) {
-        o.status = ShardRateExceeded(s->meta(), shard->index);
-        count_throttled(shard->index);
-        continue;
+      uint32_t& share = share_of[static_cast<size_t>(shard - s->meta().shards.data())];
+      if (share == kNoShare) {
+        share = static_cast<uint32_t>(shares.size());
+        shares.push_back(Share{shard, 0, {}});
       }
-      auto b = std::find_if(batches.begin(), batches.end(), [&](const Batch& x) { return x.shard == shard->index; });
-      if (b == batches.end()) {
-        batches.push_back(Batch{shard->index,
-                                s->Log(shard->index),
-                                {},
-                                s->meta().storage_group,
-                                0,
-                                s->ShardMetricsFor(shard->index),
-                                s->meta().epoch,
-                                0,
-                                Status::Ok()});
-        b = batches.end() - 1;
-        if (options_.write_gate != nullptr) {
-          auto authority = options_.write_gate->Admit(s->meta(), shard->index);
-          if (authority.ok()) {
-            b->authority = *authority;
-          } else {
-            b->refused = authority.status();
-          }
+      shares[share].count += 1;
+      entry_share[i] = share;
+    }
+    for (Share& share : shares) share.positions.reserve(share.count);
+    for (size_t i = 0; st.ok() && i < entry_share.size(); ++i) {
+      if (entry_share[i] != kNoShare) shares[entry_share[i]].positions.push_back(i);
+    }
+    std::vector<uint64_t> share_bytes;
+    std::unique_ptr<bool[]> admitted(st.ok() ? new bool[pending->entries.size()] : nullptr);
+    batches.reserve(shares.size());
+    for (size_t k = 0; st.ok() && k < shares.size(); ++k) {
+      Share& share = shares[k];
+      const model::ShardIndex index = share.shard->index;
+      share_bytes.clear();
+      for (size_t pos : share.positions) share_bytes.push_back(pending->outcomes[pos].bytes);
+      s->Meter(index)->AdmitWrites(share_bytes, std::span<bool>(admitted.get(), share.positions.size()));
+      size_t kept = 0;  // admitted positions, compacted in place
+      uint64_t bytes = 0;
+      for (size_t j = 0; j < share.positions.size(); ++j) {
+        const size_t pos = share.positions[j];
+        if (!admitted[j]) {
+          pending->outcomes[pos].status = ShardRateExceeded(s->meta(), index);
+          count_throttled(index);
+          continue;
+        }
+        share.positions[kept++] = pos;
+        bytes += pending->outcomes[pos].bytes;
+      }
+      share.positions.resize(kept);
+      if (kept == 0) continue;
+      Batch b{index,
+              s->Log(index),
+              std::move(share.positions),
+              s->meta().storage_group,
+              bytes,
+              s->ShardMetricsFor(index),
+              s->meta().epoch,
+              0,
+              Status::Ok()};
+      if (options_.write_gate != nullptr) {
+        auto authority = options_.write_gate->Admit(s->meta(), index);
+        if (authority.ok()) {
+          b.authority = *authority;
+        } else {
+          // Refused after metering, as each record was before.
+          for (size_t pos : b.entry_positions) pending->outcomes[pos].status = authority.status();
+          b.entry_positions.clear();
+          b.bytes = 0;
+          b.refused = authority.status();
         }
       }
-      if (!b->refused.ok()) {
-        o.status = b->refused;
-        continue;
-      }
-      b->entry_positions.push_back(i);
-      b->bytes += o.bytes;
+      batches.push_back(std::move(b));
     }
     // Stamped puts: a shard's part is appended whole or not at all, so that
     // a resend maps onto it record for record. A part with a refused entry
@@ -385,6 +431,11 @@ void Registry::Put(const StreamHandle& stream, std::vector<PutEntry> entries, Pu
     pending->done(st);
     return;
   }
+  // The logs copied the records' bytes before Append returned. Free them
+  // here, on the thread that allocated them, rather than with `pending` on
+  // the storage writer thread that runs the last callback: 500 strings of a
+  // PutRecords freed across threads, on the thread every commit waits for.
+  std::vector<PutEntry>().swap(pending->entries);
   pending->Release();
 }
 

@@ -11,9 +11,15 @@
 namespace spate::streams {
 
 StreamsService::StreamsService(Registry* registry, FanOut* fan_out, RequestForwarder* forwarder)
-    : registry_(registry), fan_out_(fan_out), forwarder_(forwarder), put_records_(model().FindOperation("PutRecords")) {
+    : registry_(registry),
+      fan_out_(fan_out),
+      forwarder_(forwarder),
+      put_records_(model().FindOperation("PutRecords")),
+      put_records_decoder_(std::make_unique<api::PutRecordsJsonDecoder>(model())) {
   for (const protocol::OperationInfo& op : model().operations()) handlers_.push_back(api::FindHandler(op.name()));
 }
+
+StreamsService::~StreamsService() = default;
 
 const protocol::ServiceModel& StreamsService::model() const { return protocol::ServiceModel::Kinesis(); }
 
@@ -56,7 +62,7 @@ void StreamsService::Invoke(const protocol::OperationInfo& op, service::Call cal
 std::unique_ptr<service::DecodedInput> StreamsService::DecodeJsonFast(const protocol::OperationInfo& op,
                                                                       std::string_view body) {
   if (&op != put_records_ || forwarder_ != nullptr) return nullptr;
-  return api::DecodePutRecordsJson(body);
+  return put_records_decoder_->Decode(body);
 }
 
 void StreamsService::InvokeDecoded(const protocol::OperationInfo& op, service::Call call,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "service/service.h"
@@ -11,7 +12,8 @@ class Registry;
 class RequestForwarder;
 namespace api {
 struct Context;
-}
+class PutRecordsJsonDecoder;
+}  // namespace api
 
 // Data Streams behind the AWS front door (Kinesis_20131202, SigV4 name
 // "kinesis"): each operation of the Kinesis model that has a handler in
@@ -29,6 +31,7 @@ struct Context;
 class StreamsService final : public service::Service {
  public:
   StreamsService(Registry* registry, FanOut* fan_out, RequestForwarder* forwarder = nullptr);
+  ~StreamsService() override;
 
   const protocol::ServiceModel& model() const override;
   bool Serves(const protocol::OperationInfo& op) const override;
@@ -53,6 +56,8 @@ class StreamsService final : public service::Service {
   FanOut* fan_out_;
   RequestForwarder* forwarder_;
   const protocol::OperationInfo* put_records_;  // in model()
+  // Its bounds read from model() (put_records_json.h).
+  std::unique_ptr<const api::PutRecordsJsonDecoder> put_records_decoder_;
   // By the operation's position in model().operations(); null when unserved.
   std::vector<Handler> handlers_;
 };

@@ -87,6 +87,25 @@ bool ShardThroughput::AdmitWrite(uint64_t bytes) {
   return true;
 }
 
+void ShardThroughput::AdmitWrites(std::span<const uint64_t> bytes, std::span<bool> admitted) {
+  const int64_t now = clock_->MonotonicNs();
+  std::lock_guard<std::mutex> l(mu_);
+  RollWindow(now);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    window_bytes_ += bytes[i];
+    window_records_ += 1;
+    admitted[i] = true;
+    if (!options_.enabled) continue;
+    const double b = static_cast<double>(bytes[i]);
+    if (!write_bytes_.CanTake(b, now) || !write_records_.CanTake(1, now)) {
+      admitted[i] = false;
+      continue;
+    }
+    write_bytes_.Take(b, now);
+    write_records_.Take(1, now);
+  }
+}
+
 bool ShardThroughput::AdmitRead() {
   if (!options_.enabled) return true;
   int64_t now = clock_->MonotonicNs();

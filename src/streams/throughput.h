@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,6 +70,11 @@ class ShardThroughput {
   // if within the shard's write quota (tokens taken), false if throttled.
   // Counts toward demand either way.
   bool AdmitWrite(uint64_t bytes);
+  // Records of bytes[i] each offered in order at one instant: admitted[i]
+  // (same size) is what AdmitWrite(bytes[i]) would answer, called for each
+  // in turn. One lock and one clock reading for the lot: PutRecords meters
+  // a shard's share of a call (up to 500 records) this way.
+  void AdmitWrites(std::span<const uint64_t> bytes, std::span<bool> admitted);
   // A GetRecords call: false (throttled) past 5 calls per second, while the
   // read-bytes bucket is in debt, or within 5 s of a 10 MiB response.
   bool AdmitRead();

@@ -1,5 +1,6 @@
 #include "util/base64.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -376,6 +377,62 @@ bool Base64DecodeInPlace(std::string* text, std::string* error) {
   }
   text->resize(static_cast<size_t>(n));
   return true;
+}
+
+size_t Base64DecodeTerminated(std::string_view input, char terminator, size_t expected_bytes, std::string* out) {
+  const auto* src = reinterpret_cast<const unsigned char*>(input.data());
+  const size_t n = input.size();
+  const auto term = static_cast<unsigned char>(terminator);
+  if (term == kPad || IsAlphabet(term)) return std::string_view::npos;
+  out->resize(std::max<size_t>(expected_bytes, 16));
+  // Whole quanta without padding, decoded into (*out)[0, q * 3). The
+  // vectorised loop stops before a block holding a character outside the
+  // alphabet ('=', the terminator, anything invalid), or short of input or
+  // room; the table-driven loop then goes on quantum by quantum until such
+  // a character, the end of the input, or the end of the room, which grows.
+  size_t q = 0;
+  bool grow = true;
+  while (grow) {
+    grow = false;
+    if (out->size() - q * 3 < 3) out->resize(out->size() * 2);
+    char* dst = out->data();
+    const size_t room = out->size();
+#ifdef SPATE_BASE64_AVX2
+    if (kHaveAvx2) q += DecodeAvx2(src + q * 4, (n - q * 4) / 4, dst + q * 3, room - q * 3);
+#endif
+    for (; n - q * 4 >= 4; ++q) {
+      const unsigned char* s = src + q * 4;
+      const uint32_t g = kDecode[0][s[0]] | kDecode[1][s[1]] | kDecode[2][s[2]] | kDecode[3][s[3]];
+      if (g & kBad) break;
+      if (room - q * 3 < 3) {
+        grow = true;
+        break;
+      }
+      char* d = dst + q * 3;
+      d[0] = static_cast<char>(g >> 16);
+      d[1] = static_cast<char>(g >> 8);
+      d[2] = static_cast<char>(g);
+    }
+  }
+  const size_t p = q * 4;
+  if (p < n && src[p] == term) {  // ends on a whole quantum
+    out->resize(q * 3);
+    return p;
+  }
+  // A last quantum "xx==" or "xxx=", the unused low bits of its last
+  // character zero, then the terminator.
+  if (n - p < 5 || src[p + 3] != kPad || src[p + 4] != term) return std::string_view::npos;
+  const unsigned char* s = src + p;
+  const size_t pad = s[2] == kPad ? 2 : 1;
+  uint32_t g = kDecode[0][s[0]] | kDecode[1][s[1]];
+  if (pad == 1) g |= kDecode[2][s[2]];
+  const uint32_t unused_bits = pad == 2 ? 0xffffu : 0xffu;
+  if ((g & kBad) || (g & unused_bits) != 0) return std::string_view::npos;
+  out->resize(q * 3 + 3 - pad);
+  char* d = out->data() + q * 3;
+  d[0] = static_cast<char>(g >> 16);
+  if (pad == 1) d[1] = static_cast<char>(g >> 8);
+  return p + 4;
 }
 
 }  // namespace spate::util

@@ -41,4 +41,15 @@ bool Base64Decode(std::string_view text, std::string* out, std::string* error);
 // bytes; on failure it is unchanged and *error is set as above.
 bool Base64DecodeInPlace(std::string* text, std::string* error);
 
+// Decodes the base64 text at the start of `input` that ends at the first
+// `terminator` (a character outside the alphabet and '=': a JSON string's
+// closing quote), in one pass, without a scan for the terminator first.
+// On success returns the text's length (input[length] is the terminator)
+// and *out holds exactly what Base64Decode(input.substr(0, length)) would
+// decode. Returns std::string_view::npos, *out unspecified, when the text up
+// to a terminator is not something Base64Decode accepts, or `input` holds no
+// terminator. `expected_bytes`: the output size to allocate first (the
+// previous record's, say); *out grows as needed.
+size_t Base64DecodeTerminated(std::string_view input, char terminator, size_t expected_bytes, std::string* out);
+
 }  // namespace spate::util

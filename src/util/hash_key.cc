@@ -8,10 +8,22 @@
 
 namespace spate::util {
 
-uint128 PartitionKeyHash(std::string_view partition_key) {
-  uint128 v = 0;
-  for (uint8_t b : Md5(partition_key)) v = (v << 8) | b;
+namespace {
+
+// Eight bytes as a big-endian number (compiled to one load and a byte swap).
+uint64_t LoadBigEndian64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
   return v;
+}
+
+}  // namespace
+
+uint128 PartitionKeyHash(std::string_view partition_key) {
+  // The digest read as a big-endian number in two 64-bit halves, not
+  // sixteen 128-bit shifts (once per record put).
+  const Md5Digest d = Md5(partition_key);
+  return (uint128{LoadBigEndian64(d.data())} << 64) | LoadBigEndian64(d.data() + 8);
 }
 
 namespace {

@@ -49,6 +49,9 @@ TEST(HashKeyRanges, RangesAreContiguous) {
 TEST(PartitionKeyHash, IsBigEndianMd5) {
   // md5("a") = 0cc175b9c0f1b6a831c399e269772661
   EXPECT_EQ(ToDecimal(util::PartitionKeyHash("a")), "16955237001963240173058271559858726497");
+  // md5("") = d41d8cd98f00b204e9800998ecf8427e: both halves' bytes in order.
+  EXPECT_EQ(ToDecimal(util::PartitionKeyHash("")), "281949768489412648962353822266799178366");
+  EXPECT_EQ(ToDecimal(util::PartitionKeyHash("partitionKey-1")), "159499196025307651934328298402289840726");
 }
 
 TEST(Decimal128, RejectsOverflowAndNonDigits) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "protocol/model_pattern.h"
+
 #include <initializer_list>
 #include <string>
 #include <utility>
@@ -72,6 +74,42 @@ TEST(ServiceModelTest, OnlySubscribeToShardHasAnEventStreamOutput) {
       EXPECT_EQ(op.event_stream_output(), op.name() == "SubscribeToShard") << op.name();
     }
   }
+}
+
+TEST(ServiceModelTest, InputMemberConstraintsAreTheModels) {
+  const ServiceModel& model = ServiceModel::Kinesis();
+  const OperationInfo& op = *model.FindOperation("PutRecords");
+  // kinesis-2013-12-02.json: PutRecordsRequestEntryList, StreamName, Data,
+  // PartitionKey, HashKey.
+  auto records = model.InputMember(op, {"Records"});
+  ASSERT_TRUE(records.has_value());
+  EXPECT_EQ(records->min, 1.0);
+  EXPECT_EQ(records->max, 500.0);
+  EXPECT_TRUE(records->required);
+  EXPECT_EQ(records->pattern, nullptr);
+  auto name = model.InputMember(op, {"StreamName"});
+  ASSERT_TRUE(name.has_value());
+  EXPECT_EQ(name->max, 128.0);
+  EXPECT_FALSE(name->required);
+  ASSERT_NE(name->pattern, nullptr);
+  EXPECT_EQ(name->pattern->source(), "[a-zA-Z0-9_.-]+");
+  auto data = model.InputMember(op, {"Records", "Data"});  // through the list to its elements
+  ASSERT_TRUE(data.has_value());
+  EXPECT_EQ(data->min, 0.0);
+  EXPECT_EQ(data->max, 10485760.0);
+  EXPECT_TRUE(data->required);
+  auto hash = model.InputMember(op, {"Records", "ExplicitHashKey"});
+  ASSERT_TRUE(hash.has_value());
+  EXPECT_FALSE(hash->min.has_value());
+  EXPECT_FALSE(hash->max.has_value());
+  EXPECT_FALSE(hash->required);
+  ASSERT_NE(hash->pattern, nullptr);
+  EXPECT_TRUE(hash->pattern->FullMatch("0"));
+  EXPECT_FALSE(hash->pattern->FullMatch("01"));
+  // Names that are not members, on either level.
+  EXPECT_FALSE(model.InputMember(op, {"Record"}).has_value());
+  EXPECT_FALSE(model.InputMember(op, {"Records", "data"}).has_value());
+  EXPECT_FALSE(model.InputMember(op, {"StreamName", "x"}).has_value());
 }
 
 TEST(ServiceModelTest, FirehoseAndAnalyticsModelsLoad) {

@@ -103,6 +103,42 @@ void ExpectSameBytes(const std::vector<Record>& records, const std::string* next
   EXPECT_EQ(Stream(WireFormat::kCbor, records, next_iterator, behind, children), Cbor(doc));
 }
 
+// PutRecords' entries: objects of plain strings, written whole, give the
+// bytes the member by member calls give, after other elements or first.
+TEST(StreamWriterTest, PlainStringObjectIsTheSameBytesAsItsMembers) {
+  for (WireFormat format : {WireFormat::kJson, WireFormat::kCbor}) {
+    std::string whole = "x", parts = "x";
+    StreamWriter a(format, &whole), b(format, &parts);
+    a.BeginArray(4);
+    b.BeginArray(4);
+    a.PlainStringObject({{"SequenceNumber", "49590338271490256608559692538361571095921575989136588898"},
+                         {"ShardId", "shardId-000000000007"}});
+    b.BeginObject(2);
+    b.Key("SequenceNumber");
+    b.PlainString("49590338271490256608559692538361571095921575989136588898");
+    b.Key("ShardId");
+    b.PlainString("shardId-000000000007");
+    b.EndObject();
+    a.PlainStringObject({{"A", ""}});
+    b.BeginObject(1);
+    b.Key("A");
+    b.PlainString("");
+    b.EndObject();
+    a.PlainStringObject({});
+    b.BeginObject(0);
+    b.EndObject();
+    a.Int(3);
+    b.Int(3);
+    a.EndArray();
+    b.EndArray();
+    EXPECT_EQ(whole, parts) << static_cast<int>(format);
+  }
+  std::string json;
+  StreamWriter w(WireFormat::kJson, &json);
+  w.PlainStringObject({{"a", "1"}, {"b", "2"}});
+  EXPECT_EQ(json, R"({"a":"1","b":"2"})");
+}
+
 Value TwoChildren() {
   Value children = Value::MakeArray();
   for (const char* id : {"shardId-000000000001", "shardId-000000000002"}) {

@@ -35,13 +35,13 @@ std::string EncodeOutput(const std::vector<PutOutcome>& outcomes, protocol::Wire
   char seq[util::kMaxDecimal128Digits];
   char shard_id[model::kShardIdNameBytes];
   for (const PutOutcome& o : outcomes) {
-    w.BeginObject(2);
     if (o.status.ok()) {
-      w.Key("SequenceNumber");
-      w.PlainString({seq, util::FormatDecimal128(o.sequence.ToUint128(), seq)});
-      w.Key("ShardId");
-      w.PlainString(model::FormatShardIdName(o.shard, shard_id));
-    } else if (o.status.code() == ErrorCode::kThroughputExceeded) {
+      w.PlainStringObject({{"SequenceNumber", {seq, util::FormatDecimal128(o.sequence.ToUint128(), seq)}},
+                           {"ShardId", model::FormatShardIdName(o.shard, shard_id)}});
+      continue;
+    }
+    w.BeginObject(2);
+    if (o.status.code() == ErrorCode::kThroughputExceeded) {
       w.Key("ErrorCode");
       w.String("ProvisionedThroughputExceededException");
       w.Key("ErrorMessage");

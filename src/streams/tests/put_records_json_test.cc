@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "protocol/json_codec.h"
+#include "protocol/model_pattern.h"
 #include "protocol/service_model.h"
 #include "streams/api/common.h"
 #include "util/base64.h"
@@ -112,6 +113,81 @@ TEST(PutRecordsJsonTest, FiveHundredRecordsOfOneKibibyte) {
   EXPECT_TRUE(CheckAgainstGeneric(Body("bulk", records)));
   records.push_back(Record("x", "k"));
   EXPECT_EQ(DecodePutRecordsJson(Body("bulk", records)), nullptr);  // 501: the model's error
+}
+
+// Each record's buffer is first sized like the previous record's data: a
+// large record must not make every later small one allocate (and zero) as
+// much.
+TEST(PutRecordsJsonTest, ALargeRecordDoesNotInflateTheNextOnes) {
+  std::vector<std::string> records = {Record(std::string(1 << 20, 'L'), "big")};
+  for (int i = 0; i < 50; ++i) records.push_back(Record("small", "k" + std::to_string(i)));
+  records.push_back(Record(std::string(40000, 'M'), "medium"));
+  const std::string body = Body("s", records);
+  ASSERT_TRUE(CheckAgainstGeneric(body));
+  auto fast = DecodePutRecordsJson(body);
+  ASSERT_EQ(fast->entries.size(), 52u);
+  for (size_t i = 1; i <= 50; ++i) EXPECT_LE(fast->entries[i].data.capacity(), 128u) << i;
+  EXPECT_EQ(fast->entries[51].data, std::string(40000, 'M'));
+}
+
+// The model's bound on a member of PutRecords' input, as a length.
+size_t ModelMax(std::initializer_list<std::string_view> path) {
+  const protocol::ServiceModel& model = protocol::ServiceModel::Kinesis();
+  auto c = model.InputMember(*model.FindOperation("PutRecords"), path);
+  EXPECT_TRUE(c.has_value() && c->max.has_value());
+  return c.has_value() && c->max.has_value() ? static_cast<size_t>(*c->max) : 0;
+}
+
+// The decoder's bounds are the model's: compared with what the model says,
+// and at each bound and one past it with the generic path, which validates
+// with the model. A bound written into the decoder by hand would fail here
+// as soon as the model changed it.
+TEST(PutRecordsJsonTest, BoundsAreTheModels) {
+  const protocol::ServiceModel& model = protocol::ServiceModel::Kinesis();
+  const PutRecordsJsonDecoder decoder(model);
+  const PutRecordsBounds& b = decoder.bounds();
+  const size_t max_records = ModelMax({"Records"});
+  const size_t max_name = ModelMax({"StreamName"});
+  const size_t max_key = ModelMax({"Records", "PartitionKey"});
+  const size_t max_data = ModelMax({"Records", "Data"});
+  EXPECT_EQ(b.max_records, max_records);
+  EXPECT_EQ(b.max_stream_name, max_name);
+  EXPECT_EQ(b.max_partition_key, max_key);
+  EXPECT_EQ(b.max_data, max_data);
+  const auto op = model.FindOperation("PutRecords");
+  EXPECT_EQ(b.min_records, static_cast<size_t>(*model.InputMember(*op, {"Records"})->min));
+  EXPECT_EQ(b.min_stream_name, static_cast<size_t>(*model.InputMember(*op, {"StreamName"})->min));
+  EXPECT_EQ(b.min_partition_key, static_cast<size_t>(*model.InputMember(*op, {"Records", "PartitionKey"})->min));
+  EXPECT_EQ(b.stream_name_pattern, model.InputMember(*op, {"StreamName"})->pattern);
+  EXPECT_EQ(b.hash_key_pattern, model.InputMember(*op, {"Records", "ExplicitHashKey"})->pattern);
+  // The hand-written HashKey check stands in for the model's pattern only
+  // while the model's pattern is the one it implements.
+  ASSERT_NE(b.hash_key_pattern, nullptr);
+  EXPECT_EQ(b.hash_key_pattern_is_decimal, b.hash_key_pattern->source() == R"(0|([1-9]\d{0,38}))");
+  EXPECT_TRUE(b.hash_key_pattern_is_decimal);
+
+  auto fast_takes = [&](const std::string& body) { return decoder.Decode(body) != nullptr; };
+  auto generic_takes = [&](const std::string& body) { return DecodeGeneric(body).status.ok(); };
+  const std::string ok = Record("abc", "k");
+  // Records: max_records, then one more.
+  std::vector<std::string> records(max_records, ok);
+  EXPECT_TRUE(fast_takes(Body("s", records)));
+  EXPECT_TRUE(CheckAgainstGeneric(Body("s", records)));
+  records.push_back(ok);
+  EXPECT_FALSE(fast_takes(Body("s", records)));
+  EXPECT_FALSE(generic_takes(Body("s", records)));
+  // StreamName.
+  EXPECT_TRUE(CheckAgainstGeneric(Body(std::string(max_name, 'n'), {ok})));
+  EXPECT_FALSE(fast_takes(Body(std::string(max_name + 1, 'n'), {ok})));
+  EXPECT_FALSE(generic_takes(Body(std::string(max_name + 1, 'n'), {ok})));
+  // PartitionKey.
+  EXPECT_TRUE(CheckAgainstGeneric(Body("s", {Record("a", std::string(max_key, 'k'))})));
+  EXPECT_FALSE(fast_takes(Body("s", {Record("a", std::string(max_key + 1, 'k'))})));
+  EXPECT_FALSE(generic_takes(Body("s", {Record("a", std::string(max_key + 1, 'k'))})));
+  // Data, in decoded bytes.
+  EXPECT_TRUE(CheckAgainstGeneric(Body("s", {Record(std::string(max_data, 'd'), "k")})));
+  EXPECT_FALSE(fast_takes(Body("s", {Record(std::string(max_data + 1, 'd'), "k")})));
+  EXPECT_FALSE(generic_takes(Body("s", {Record(std::string(max_data + 1, 'd'), "k")})));
 }
 
 // Each valid for the generic path or not, none taken by the fast path: the

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "streams/api/control_plane_rates.h"
 
@@ -69,6 +72,37 @@ TEST_F(ShardThroughputTest, AThrottledWriteTakesNoTokens) {
   EXPECT_TRUE(t.AdmitWrite(kMiB - 100));
   EXPECT_FALSE(t.AdmitWrite(200));  // bytes short: the record token is not taken either
   EXPECT_TRUE(t.AdmitWrite(100));
+}
+
+// AdmitWrites decides as AdmitWrite called for each record in turn: the
+// records and bytes limits, a throttled record taking no tokens, a large
+// record through an idle shard, and the demand counted for scaling.
+TEST_F(ShardThroughputTest, AdmitWritesDecidesAsAdmitWriteInTurn) {
+  ShardThroughput one(options_, &clock_);
+  ShardThroughput many(options_, &clock_);
+  const std::vector<std::vector<uint64_t>> calls = {
+      std::vector<uint64_t>(400, 1000),  // 400 KB
+      {kMiB / 2, 200, 100, kMiB, 5, 7},  // over the bytes limit midway
+      std::vector<uint64_t>(1200, 10),   // over the records limit
+      {},                                //
+      {3 * kMiB},                        // larger than the bucket
+  };
+  for (const std::vector<uint64_t>& bytes : calls) {
+    std::vector<bool> expected;
+    for (uint64_t b : bytes) expected.push_back(one.AdmitWrite(b));
+    std::unique_ptr<bool[]> admitted(new bool[bytes.size() + 1]);
+    many.AdmitWrites(bytes, std::span<bool>(admitted.get(), bytes.size()));
+    for (size_t i = 0; i < bytes.size(); ++i) EXPECT_EQ(admitted[i], expected[i]) << i;
+    clock_.AdvanceMs(700);
+  }
+  EXPECT_EQ(one.HotForMs(), many.HotForMs());
+  ThroughputOptions off;
+  off.enabled = false;
+  ShardThroughput unlimited(off, &clock_);
+  const std::vector<uint64_t> big(2000, kMiB);
+  std::unique_ptr<bool[]> admitted(new bool[big.size()]);
+  unlimited.AdmitWrites(big, std::span<bool>(admitted.get(), big.size()));
+  for (size_t i = 0; i < big.size(); ++i) ASSERT_TRUE(admitted[i]) << i;
 }
 
 TEST_F(ShardThroughputTest, ALargeRecordPassesAnIdleShardAndLeavesItInDebt) {

@@ -275,5 +275,62 @@ TEST(Base64, RandomTextsDecodeAlikeBothWays) {
   }
 }
 
+// Base64DecodeTerminated(text + '"' + rest) against Base64Decode(text):
+// the same verdict, the same bytes, the length of the text.
+void ExpectTerminatedAgrees(const std::string& text, const std::string& rest, size_t expected_bytes) {
+  std::string want, error;
+  const bool ok = Base64Decode(text, &want, &error);
+  std::string got = "stale";
+  const std::string input = text + '"' + rest;
+  const size_t n = Base64DecodeTerminated(input, '"', expected_bytes, &got);
+  if (!ok) {
+    EXPECT_EQ(n, std::string_view::npos) << text;
+    return;
+  }
+  EXPECT_EQ(n, text.size()) << text;
+  EXPECT_EQ(got, want) << text;
+}
+
+TEST(Base64, TerminatedDecodeMatchesDecodeAtEveryLengthAndRoom) {
+  std::mt19937 rng(17);
+  std::string pool(400, '\0');
+  for (char& c : pool) c = static_cast<char>(rng());
+  for (size_t len = 0; len <= 300; ++len) {
+    const std::string text = ReferenceEncode(pool.substr(len % 4, len));
+    // Room too small (growth midway), exact, and larger than needed; what
+    // follows the terminator is never read as text.
+    for (size_t expected : {size_t{0}, len / 2, len, len + 100}) {
+      ExpectTerminatedAgrees(text, "QUJD\",\"x\":1}", expected);
+      ExpectTerminatedAgrees(text, "", expected);
+    }
+  }
+}
+
+TEST(Base64, TerminatedDecodeRefusesWhatDecodeRefuses) {
+  for (const char* text :
+       {"QUJ", "QR==", "QUJDR", "QUI=QUJD", "Q===", "====", "QU JD", "QUJD\\", "QUJ=\n", "QUJDRA=", "QUJDRA==="}) {
+    ExpectTerminatedAgrees(text, "rest", 0);
+  }
+  std::string out;
+  // No terminator at all, or only after an invalid character.
+  EXPECT_EQ(Base64DecodeTerminated("QUJDQUJD", '"', 0, &out), std::string_view::npos);
+  EXPECT_EQ(Base64DecodeTerminated("QUJD", '"', 0, &out), std::string_view::npos);
+  EXPECT_EQ(Base64DecodeTerminated("QUJ\"", '"', 0, &out), std::string_view::npos);
+  EXPECT_EQ(Base64DecodeTerminated("QR==", '"', 0, &out), std::string_view::npos);
+  // A terminator from the alphabet, or '=', cannot end a text.
+  EXPECT_EQ(Base64DecodeTerminated("QUJDA", 'A', 0, &out), std::string_view::npos);
+  EXPECT_EQ(Base64DecodeTerminated("QUJD=", '=', 0, &out), std::string_view::npos);
+}
+
+TEST(Base64, TerminatedDecodeOfRandomTextsAgrees) {
+  std::mt19937 rng(23);
+  const std::string chars = std::string(kAlphabet) + "=!-_ \n\\";
+  for (int round = 0; round < 3000; ++round) {
+    std::string text(rng() % 160, 'A');
+    for (char& c : text) c = chars[rng() % (rng() % 8 == 0 ? chars.size() : 64)];
+    ExpectTerminatedAgrees(text, "}", rng() % 200);
+  }
+}
+
 }  // namespace
 }  // namespace spate::util
