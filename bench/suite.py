@@ -326,25 +326,37 @@ class Suite:
             self.note("fio reference skipped: fio not installed.")
             return
         runtime = 2 if self.args.quick else 5
-        # 4k and 256k: small and medium appends; 1m and 4m: the bulk ceiling
-        # (the best of all four is what durable PutRecords is compared with).
-        for bs in ("4k", "256k", "1m", "4m"):
-            d = tempfile.mkdtemp(prefix="fio-", dir=scratch)
-            try:
-                out = subprocess.run(["fio", "--name=fds", f"--directory={d}", "--rw=write", f"--bs={bs}", "--ioengine=sync",
-                                      "--fdatasync=1", "--size=1G", f"--runtime={runtime}", "--time_based",
-                                      "--output-format=json"], capture_output=True, text=True, timeout=120).stdout
-                job = json.loads(out)["jobs"][0]
-                w, sync = job["write"], job["sync"]
-                pct = sync.get("lat_ns", {}).get("percentile", {})
-                res = {"syncs_per_s": w["iops"], "mb_per_s": w["bw_bytes"] / 1e6,
-                       "sync_p50_us": pct.get("50.000000", 0) / 1000, "sync_p99_us": pct.get("99.000000", 0) / 1000}
-                res["rep"] = self.rep
-                self.results.setdefault("disk", {}).setdefault(f"fdatasync_{bs}", []).append(res)
-                log(f"  disk fdatasync {bs}: {res['syncs_per_s']:.0f} syncs/s {res['mb_per_s']:.1f} MB/s "
-                    f"p50 {res['sync_p50_us']:.0f} us p99 {res['sync_p99_us']:.0f} us")
-            finally:
-                shutil.rmtree(d, ignore_errors=True)
+        # Two references per block size (4k and 256k: small and medium
+        # writes; 1m and 4m: the bulk ceiling):
+        #  - append: each job writes a fresh file that grows as it is
+        #    written and never wraps (--size beyond what the runtime can
+        #    write), as a log appends. The best of these is the ceiling
+        #    durable PutRecords is compared with.
+        #  - rewrite: a 1 GiB file written over and over for the runtime
+        #    (fio's time_based wrap): after the first pass every write
+        #    overwrites allocated blocks, so fdatasync writes no file
+        #    metadata. Reported beside it: on ext4 this can be twice the
+        #    append figure, a ceiling no appending log reaches.
+        for kind, extra in (("append", ["--size=16G", "--fallocate=none"]), ("rewrite", ["--size=1G"])):
+            for bs in ("4k", "256k", "1m", "4m"):
+                d = tempfile.mkdtemp(prefix="fio-", dir=scratch)
+                try:
+                    out = subprocess.run(["fio", "--name=fds", f"--directory={d}", "--rw=write", f"--bs={bs}",
+                                          "--ioengine=sync", "--fdatasync=1", *extra, f"--runtime={runtime}",
+                                          "--time_based", "--output-format=json"],
+                                         capture_output=True, text=True, timeout=120).stdout
+                    job = json.loads(out)["jobs"][0]
+                    w, sync = job["write"], job["sync"]
+                    pct = sync.get("lat_ns", {}).get("percentile", {})
+                    res = {"syncs_per_s": w["iops"], "mb_per_s": w["bw_bytes"] / 1e6,
+                           "sync_p50_us": pct.get("50.000000", 0) / 1000, "sync_p99_us": pct.get("99.000000", 0) / 1000}
+                    res["rep"] = self.rep
+                    key = f"append_fdatasync_{bs}" if kind == "append" else f"fdatasync_{bs}"
+                    self.results.setdefault("disk", {}).setdefault(key, []).append(res)
+                    log(f"  disk {kind} fdatasync {bs}: {res['syncs_per_s']:.0f} syncs/s {res['mb_per_s']:.1f} MB/s "
+                        f"p50 {res['sync_p50_us']:.0f} us p99 {res['sync_p99_us']:.0f} us")
+                finally:
+                    shutil.rmtree(d, ignore_errors=True)
 
     # ---------------------------------------------------------------- main loop
     def run(self, servers):
