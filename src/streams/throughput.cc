@@ -74,17 +74,9 @@ void ShardThroughput::RollWindow(int64_t now_ns) {
 }
 
 bool ShardThroughput::AdmitWrite(uint64_t bytes) {
-  int64_t now = clock_->MonotonicNs();
-  std::lock_guard<std::mutex> l(mu_);
-  RollWindow(now);
-  window_bytes_ += bytes;
-  window_records_ += 1;
-  if (!options_.enabled) return true;
-  double b = static_cast<double>(bytes);
-  if (!write_bytes_.CanTake(b, now) || !write_records_.CanTake(1, now)) return false;
-  write_bytes_.Take(b, now);
-  write_records_.Take(1, now);
-  return true;
+  bool admitted = false;
+  AdmitWrites(std::span<const uint64_t>(&bytes, 1), std::span<bool>(&admitted, 1));
+  return admitted;
 }
 
 void ShardThroughput::AdmitWrites(std::span<const uint64_t> bytes, std::span<bool> admitted) {
