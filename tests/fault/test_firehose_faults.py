@@ -308,11 +308,7 @@ def test_sigterm_while_the_destination_hangs_stops_promptly(s3, spated, proxy):
 
 def error_output_objects(data_dir, bucket):
     """{key: body} of the objects spated wrote to its error output for `bucket`."""
-    root = Path(data_dir) / "firehose" / "error-output" / bucket
-    if not root.exists():
-        return {}
-    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()
-            and not p.name.startswith(".tmp-")}
+    return helpers.local_objects(Path(data_dir) / "firehose" / "error-output" / bucket)
 
 
 def test_s3_down_past_the_retry_window_sends_objects_to_the_error_output_across_a_kill9(s3, spated, tmp_path):

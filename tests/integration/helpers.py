@@ -124,6 +124,25 @@ def poll_until(fn, timeout=STATE_TIMEOUT_S, interval=0.02, what="condition"):
         time.sleep(interval)
 
 
+def local_objects(root):
+    """{key: body} of the objects spated's local object store holds under `root` (a bucket directory, or an
+    error-output directory). The store writes each object to a `.tmp-` file and renames it into place, so a
+    listing can see a file that is renamed or gone before it is read: those are not objects yet."""
+    root = Path(root)
+    if not root.exists():
+        return {}
+    out = {}
+    for p in sorted(root.rglob("*")):
+        if p.name.startswith(".tmp-"):
+            continue
+        try:
+            if p.is_file():
+                out[str(p.relative_to(root))] = p.read_bytes()
+        except FileNotFoundError:
+            continue
+    return out
+
+
 def wait_until_wall_clock(target_epoch_s, timeout=5.0):
     """Polling loop (not a fixed sleep) until the local wall clock has passed target_epoch_s."""
     poll_until(lambda: time.time() > target_epoch_s, timeout=timeout, interval=0.01,

@@ -476,9 +476,7 @@ def test_output_as_csv_to_a_delivery_stream_and_errors_to_error_stream(kda, raw,
     assert bytes.fromhex(errors[0]["DATA_ROW"]) == b"not json"
 
     def delivered():
-        root = server.data_dir / "s3" / bucket
-        files = [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
-        text = "".join(p.read_text() for p in files)
+        text = "".join(b.decode() for b in helpers.local_objects(server.data_dir / "s3" / bucket).values())
         return text if text.count("\n") >= 2 else None
 
     text = helpers.poll_until(delivered, timeout=30, what="CSV rows delivered")

@@ -152,6 +152,10 @@ def firehose_input(arn, columns=DEMO_COLUMNS, processor=None):
     return i
 
 
+def s3_text(data_dir, bucket):
+    return "".join(b.decode() for b in helpers.local_objects(data_dir / "s3" / bucket).values())
+
+
 def put_fh(fh, ds, rows):
     out = fh.put_record_batch(DeliveryStreamName=ds, Records=[{"Data": json.dumps(r).encode()} for r in rows])
     assert out["FailedPutCount"] == 0
@@ -223,8 +227,7 @@ def test_an_application_reads_the_records_put_to_a_delivery_stream(io_server, kd
     kda.stop_application(ApplicationName=name)
     wait_status(kda, name, "READY")
     put_fh(fh, ds, [{"TICKER_SYMBOL": "EEE", "SECTOR": "X", "CHANGE": 50.0, "PRICE": 100.0}])
-    helpers.poll_until(lambda: "EEE" in "".join(p.read_text() for p in (io_server.data_dir / "s3" / bucket).rglob("*")
-                                                 if p.is_file()), timeout=20, what="EEE delivered")
+    helpers.poll_until(lambda: "EEE" in s3_text(io_server.data_dir, bucket), timeout=20, what="EEE delivered")
     start(kda, name, "LAST_STOPPED_POINT")
     wait_status(kda, name, "RUNNING")
     got = read_json_records(raw, dst, 4)
@@ -232,8 +235,7 @@ def test_an_application_reads_the_records_put_to_a_delivery_stream(io_server, kd
 
     # The delivery stream still delivered every record to its own destination.
     def delivered():
-        root = io_server.data_dir / "s3" / bucket
-        text = "".join(p.read_text() for p in root.rglob("*") if p.is_file()) if root.exists() else ""
+        text = s3_text(io_server.data_dir, bucket)
         return text if all(s in text for s in ("AAA", "BBB", "CCC", "DDD", "EEE")) else None
 
     helpers.poll_until(delivered, timeout=20, what="the delivery stream's own delivery")
@@ -291,8 +293,7 @@ def test_a_stopped_application_keeps_its_place_in_a_delivery_stream_across_a_res
         srv.start()
         kda, raw, fh = clients()
         put_fh(fh, ds, DEMO_ROWS[2:])
-        helpers.poll_until(lambda: "CCC" in "".join(p.read_text() for p in (srv.data_dir / "s3" / bucket).rglob("*")
-                                                     if p.is_file()), timeout=20, what="CCC delivered")
+        helpers.poll_until(lambda: "CCC" in s3_text(srv.data_dir, bucket), timeout=20, what="CCC delivered")
         start(kda, name, "LAST_STOPPED_POINT")
         wait_status(kda, name, "RUNNING")
         got = read_json_records(raw, dst, 2)

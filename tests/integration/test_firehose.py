@@ -102,11 +102,7 @@ def wait_fh_status(fraw, name, status, timeout=helpers.STATE_TIMEOUT_S):
 
 
 def objects(data_dir, bucket):
-    root = Path(data_dir) / "s3" / bucket
-    if not root.exists():
-        return {}
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.name.startswith(".tmp-")}
+    return helpers.local_objects(Path(data_dir) / "s3" / bucket)
 
 
 def wait_objects(data_dir, bucket, total_bytes, timeout=15):

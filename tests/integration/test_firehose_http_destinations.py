@@ -38,10 +38,7 @@ def wait_active(fh, name):
 
 
 def s3_objects(srv, bucket):
-    root = Path(srv.data_dir) / "s3" / bucket
-    if not root.exists():
-        return {}
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return helpers.local_objects(Path(srv.data_dir) / "s3" / bucket)
 
 
 def failed_docs(srv, bucket, folder):
@@ -330,9 +327,8 @@ def test_http_endpoint_413_is_not_retried_and_kept_in_the_error_output(make_serv
     wait_active(fh, name)
     put(fh, name, [b"big-1", b"big-2"])
     error_root = Path(srv.data_dir) / "firehose" / "error-output" / "h4"
-    helpers.poll_until(lambda: error_root.exists() and any(p.is_file() for p in error_root.rglob("*")), timeout=20,
-                       what="the 413 records in the error output")
-    docs = [json.loads(line) for p in error_root.rglob("*") if p.is_file() for line in p.read_text().splitlines()]
+    helpers.poll_until(lambda: helpers.local_objects(error_root), timeout=20, what="the 413 records in the error output")
+    docs = [json.loads(line) for body in helpers.local_objects(error_root).values() for line in body.decode().splitlines()]
     assert sorted(base64.b64decode(d["rawData"]) for d in docs) == [b"big-1", b"big-2"]
     assert len(receiver.requests) == 1        # not retried
     assert s3_objects(srv, "h4") == {}         # not in the S3 bucket (as AWS)
