@@ -382,6 +382,12 @@ void GroupCommitWriter::NoteDurable(const std::shared_ptr<Segment>& segment, uin
 
 void GroupCommitWriter::DropCold() {
   constexpr uint64_t kPage = 4096;
+  // The kernel drops a page-cache folio only when the range covers all of
+  // it, and a file's folios grow up to a huge page (2 MiB on x86-64; ext4
+  // since Linux 6.16): a drop that started where the last one ended would
+  // never free the folio straddling that boundary, which on 6.18 kept two
+  // thirds of a bulk writer's pages. So each drop reaches back that far.
+  constexpr uint64_t kLargestFolio = 2u << 20;
   while (cached_bytes_ > options_.page_cache_bytes && !cached_.empty()) {
     CachedRange& r = cached_.front();
     if (auto seg = r.segment.lock()) {
@@ -389,7 +395,8 @@ void GroupCommitWriter::DropCold() {
       // append is never dropped (its write would read it back first).
       const uint64_t to = r.end / kPage * kPage;
       if (to > seg->cache_dropped_end) {
-        seg->file()->DropCache(seg->cache_dropped_end, to - seg->cache_dropped_end);
+        const uint64_t from = seg->cache_dropped_end > kLargestFolio ? seg->cache_dropped_end - kLargestFolio : 0;
+        seg->file()->DropCache(from, to - from);
         cache_dropped_bytes_ += to - seg->cache_dropped_end;
         seg->cache_dropped_end = to;
       }

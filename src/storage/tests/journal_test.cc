@@ -116,18 +116,24 @@ TEST_F(JournalTest, NoWritebackHintsWhenDisabled) {
 // The page-cache budget (LogStoreOptions::page_cache_bytes): once more
 // durable bytes than the budget are cached, the oldest are dropped: whole
 // pages only, each file's from its start on without gaps, and never a byte
-// that is not yet durable (fdatasync'd in its own file).
+// that is not yet durable (fdatasync'd in its own file). Each drop reaches
+// back 2 MiB over the file's previous one (the kernel frees a large folio
+// only when a drop covers all of it, so the folio straddling the previous
+// end would otherwise stay cached for good); the counter counts each byte
+// once.
 void ExpectDropsOnlyDurablePages(const std::vector<FaultInjectionFileSystem::CacheDrop>& drops, uint64_t counted) {
-  std::map<std::string, uint64_t> next;  // per file: where its next drop must start
+  constexpr uint64_t kReach = 2u << 20;
+  std::map<std::string, uint64_t> dropped_end;  // per file: the end of its drops so far
   uint64_t total = 0;
   for (const auto& d : drops) {
     EXPECT_FALSE(d.unsynced) << d.path << " [" << d.pos << ", +" << d.len << ") was not yet durable";
     EXPECT_EQ(d.pos % 4096, 0u) << d.path;
     EXPECT_EQ(d.len % 4096, 0u) << d.path;
-    EXPECT_GT(d.len, 0u) << d.path;
-    EXPECT_EQ(d.pos, next[d.path]) << d.path << ": contiguous from the start";
-    next[d.path] = d.pos + d.len;
-    total += d.len;
+    uint64_t& end = dropped_end[d.path];
+    EXPECT_EQ(d.pos, end > kReach ? end - kReach : 0) << d.path << ": from the start, reaching back over the last";
+    EXPECT_GT(d.pos + d.len, end) << d.path << ": every drop frees new bytes";
+    total += d.pos + d.len - end;
+    end = d.pos + d.len;
   }
   EXPECT_EQ(total, counted) << "spate_storage_page_cache_dropped_bytes_total counts what was dropped";
 }
@@ -162,6 +168,25 @@ TEST_F(JournalTest, PageCacheBudgetDropsTheOldestDurableBytesOfBigBatches) {
   for (uint32_t s = 0; s < 2; ++s) ExpectShardHolds(s, acked[s]);
   CrashAndReopen(CrashMode::kDropUnsynced);
   for (uint32_t s = 0; s < 2; ++s) ExpectShardHolds(s, acked[s]);
+}
+
+TEST_F(JournalTest, PageCacheDropsReachBackOverTheLastDropInALongSegment) {
+  options_.segment_bytes = 16 << 20;
+  options_.page_cache_bytes = 256 << 10;
+  Reopen();
+  std::vector<std::string> acked;
+  for (int i = 0; i < 100; ++i) {  // 100 x 64 KiB: 6.4 MiB in one segment
+    auto recs = Batch("l" + std::to_string(i), 64 << 10);
+    auto r = AppendSync(*Shard(0), recs, 1 + i);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    acked.push_back(recs[0].data);
+  }
+  auto drops = fs_->CacheDrops();
+  ExpectDropsOnlyDurablePages(drops, store_->Stats().cache_dropped_bytes);
+  ASSERT_FALSE(drops.empty());
+  EXPECT_GT(drops.back().pos, 0u) << "past 2 MiB, a drop no longer starts at the file's start";
+  EXPECT_GE(store_->Stats().cache_dropped_bytes + options_.page_cache_bytes + 4096, store_->Stats().bytes);
+  ExpectShardHolds(0, acked);
 }
 
 TEST_F(JournalTest, PageCacheBudgetWaitsForTheJournalSwitchToDropJournaledBytes) {
