@@ -277,6 +277,23 @@ std::string Base64Encode(std::string_view bytes) {
 
 namespace {
 
+// Decodes a text's last quantum, "xxxx", "xxx=" or "xx==" (the unused low
+// bits of its last character zero), into the 3, 2 or 1 bytes at d. Returns
+// how many, or -1 if the quantum is not canonical.
+ptrdiff_t DecodeLastQuantum(const unsigned char* s, char* d) {
+  size_t pad = 0;
+  if (s[3] == kPad) pad = s[2] == kPad ? 2 : 1;
+  uint32_t g = kDecode[0][s[0]] | kDecode[1][s[1]];
+  if (pad < 2) g |= kDecode[2][s[2]];
+  if (pad < 1) g |= kDecode[3][s[3]];
+  const uint32_t unused_bits = pad == 2 ? 0xffffu : pad == 1 ? 0xffu : 0u;
+  if ((g & kBad) || (g & unused_bits) != 0) return -1;
+  d[0] = static_cast<char>(g >> 16);
+  if (pad < 2) d[1] = static_cast<char>(g >> 8);
+  if (pad < 1) d[2] = static_cast<char>(g);
+  return static_cast<ptrdiff_t>(3 - pad);
+}
+
 // Decodes the n characters at src (n a positive multiple of 4, the last
 // quantum possibly padded) into n / 4 * 3 - padding bytes at dst, which may
 // equal src (in place) or be disjoint from it with room for n / 4 * 3
@@ -316,21 +333,8 @@ ptrdiff_t DecodeQuanta(const unsigned char* src, size_t n, char* dst, size_t* in
     *intact_chars = (q + 1) * 4;
   }
 
-  // The last quantum: "xxxx", "xxx=" or "xx==", with the unused low bits of
-  // the last character zero.
-  const unsigned char* s = src + q * 4;
-  size_t pad = 0;
-  if (s[3] == kPad) pad = s[2] == kPad ? 2 : 1;
-  uint32_t g = kDecode[0][s[0]] | kDecode[1][s[1]];
-  if (pad < 2) g |= kDecode[2][s[2]];
-  if (pad < 1) g |= kDecode[3][s[3]];
-  const uint32_t unused_bits = pad == 2 ? 0xffffu : pad == 1 ? 0xffu : 0u;
-  if ((g & kBad) || (g & unused_bits) != 0) return -1;
-  char* d = dst + q * 3;
-  d[0] = static_cast<char>(g >> 16);
-  if (pad < 2) d[1] = static_cast<char>(g >> 8);
-  if (pad < 1) d[2] = static_cast<char>(g);
-  return static_cast<ptrdiff_t>(dst_room - pad);
+  const ptrdiff_t last = DecodeLastQuantum(src + q * 4, dst + q * 3);
+  return last < 0 ? -1 : static_cast<ptrdiff_t>(q * 3) + last;
 }
 
 bool CheckLength(size_t n, std::string* error) {
@@ -419,19 +423,13 @@ size_t Base64DecodeTerminated(std::string_view input, char terminator, size_t ex
     out->resize(q * 3);
     return p;
   }
-  // A last quantum "xx==" or "xxx=", the unused low bits of its last
-  // character zero, then the terminator.
+  // A padded last quantum ("xxx=" or "xx=="; an unpadded one that stopped
+  // the loop holds a character outside the alphabet), then the terminator.
   if (n - p < 5 || src[p + 3] != kPad || src[p + 4] != term) return std::string_view::npos;
-  const unsigned char* s = src + p;
-  const size_t pad = s[2] == kPad ? 2 : 1;
-  uint32_t g = kDecode[0][s[0]] | kDecode[1][s[1]];
-  if (pad == 1) g |= kDecode[2][s[2]];
-  const uint32_t unused_bits = pad == 2 ? 0xffffu : 0xffu;
-  if ((g & kBad) || (g & unused_bits) != 0) return std::string_view::npos;
-  out->resize(q * 3 + 3 - pad);
-  char* d = out->data() + q * 3;
-  d[0] = static_cast<char>(g >> 16);
-  if (pad == 1) d[1] = static_cast<char>(g >> 8);
+  out->resize(q * 3 + 3);
+  const ptrdiff_t last = DecodeLastQuantum(src + p, out->data() + q * 3);
+  if (last < 0) return std::string_view::npos;
+  out->resize(q * 3 + static_cast<size_t>(last));
   return p + 4;
 }
 
