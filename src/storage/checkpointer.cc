@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "storage/format.h"
+#include "storage/segment.h"
 #include "storage/shard_log_impl.h"
 
 namespace spate::storage {
@@ -11,10 +12,26 @@ Checkpointer::Checkpointer() : thread_([this] { Run(); }) {}
 Checkpointer::~Checkpointer() { Stop(); }
 
 void Checkpointer::Schedule(std::weak_ptr<ShardLogImpl> log, Job job) {
+  Item item;
+  item.job = job;
+  item.log = std::move(log);
+  Push(std::move(item));
+}
+
+void Checkpointer::ScheduleDropCache(std::shared_ptr<Segment> segment, uint64_t pos, uint64_t len) {
+  Item item;
+  item.job = Job::kDropCache;
+  item.segment = std::move(segment);
+  item.pos = pos;
+  item.len = len;
+  Push(std::move(item));
+}
+
+void Checkpointer::Push(Item item) {
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stopping_) return;
-    queue_.emplace_back(std::move(log), job);
+    queue_.push_back(std::move(item));
     ++queued_;
   }
   cv_.notify_one();
@@ -40,8 +57,7 @@ void Checkpointer::Stop() {
 void Checkpointer::Run() {
   bool ran = false;  // a job was taken from the queue and has finished
   for (;;) {
-    std::shared_ptr<ShardLogImpl> log;
-    Job job = Job::kCheckpoint;
+    Item item;
     {
       std::unique_lock<std::mutex> l(mu_);
       if (ran) {
@@ -51,13 +67,17 @@ void Checkpointer::Run() {
       }
       cv_.wait(l, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
-      log = queue_.front().first.lock();
-      job = queue_.front().second;
+      item = std::move(queue_.front());
       queue_.pop_front();
     }
     ran = true;
+    if (item.job == Job::kDropCache) {
+      item.segment->file()->DropCache(item.pos, item.len);
+      continue;
+    }
+    std::shared_ptr<ShardLogImpl> log = item.log.lock();
     if (log == nullptr) continue;
-    if (job == Job::kPrepareSpace) {
+    if (item.job == Job::kPrepareSpace) {
       log->PrepareSpace();
       continue;
     }

@@ -15,6 +15,7 @@
 
 namespace spate::storage {
 
+class Segment;
 class ShardLogImpl;
 
 // Runs a LogStore's background jobs on a thread of its own, off the
@@ -22,17 +23,24 @@ class ShardLogImpl;
 //  * kCheckpoint: write a shard log's checkpoint (format.h).
 //  * kPrepareSpace: zero-fill the space ahead of a shard's active segment
 //    (ShardLogImpl::PrepareSpace).
+//  * kDropCache: drop durable bytes of a segment from the page cache (the
+//    writer's page-cache budget, GroupCommitWriter::DropCold).
 // One per LogStore. Thread-safe.
 class Checkpointer {
  public:
   Checkpointer();
   ~Checkpointer();  // Stop()
 
-  enum class Job { kCheckpoint, kPrepareSpace };
+  enum class Job { kCheckpoint, kPrepareSpace, kDropCache };
 
-  // Queues `job` for `log` (skipped if the log is gone by then). The caller
-  // makes sure a log has at most one job of each kind queued at a time.
+  // Queues `job` (kCheckpoint or kPrepareSpace) for `log` (skipped if the
+  // log is gone by then). The caller makes sure a log has at most one job of
+  // each kind queued at a time.
   void Schedule(std::weak_ptr<ShardLogImpl> log, Job job);
+
+  // Queues a kDropCache job: File::DropCache(pos, len) on `segment`'s file,
+  // which the job keeps open until it has run.
+  void ScheduleDropCache(std::shared_ptr<Segment> segment, uint64_t pos, uint64_t len);
 
   // Returns once every job queued before the call has run (or was skipped),
   // or once Stop was called. Never called by the data path: it is how tests
@@ -48,11 +56,20 @@ class Checkpointer {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::pair<std::weak_ptr<ShardLogImpl>, Job>> queue_;  // guarded by mu_
-  bool stopping_ = false;                                          // guarded by mu_
-  std::condition_variable done_cv_;                                // with mu_: finished_ advanced
-  uint64_t queued_ = 0;                                            // guarded by mu_; jobs ever queued
-  uint64_t finished_ = 0;  // guarded by mu_; jobs ever run or skipped (FIFO: the first finished_ of queued_)
+  struct Item {
+    Job job = Job::kCheckpoint;
+    std::weak_ptr<ShardLogImpl> log;   // kCheckpoint, kPrepareSpace
+    std::shared_ptr<Segment> segment;  // kDropCache, with pos and len
+    uint64_t pos = 0;
+    uint64_t len = 0;
+  };
+  void Push(Item item);
+
+  std::deque<Item> queue_;           // guarded by mu_
+  bool stopping_ = false;            // guarded by mu_
+  std::condition_variable done_cv_;  // with mu_: finished_ advanced
+  uint64_t queued_ = 0;              // guarded by mu_; jobs ever queued
+  uint64_t finished_ = 0;            // guarded by mu_; jobs ever run or skipped (FIFO: the first finished_ of queued_)
   std::thread thread_;
 };
 

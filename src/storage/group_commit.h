@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "storage/checkpointer.h"
 #include "storage/journal.h"
 #include "storage/log_store.h"
 #include "storage/segment.h"
@@ -123,9 +124,11 @@ struct CommitMetrics {
 class GroupCommitWriter {
  public:
   // `journal` may be null (no journal: every touched file is synced each
-  // round). `journal_replayed` is reported in Stats().
+  // round). `journal_replayed` is reported in Stats(). `background` runs
+  // the page-cache drops off the writer thread; null: the writer drops.
   GroupCommitWriter(const LogStoreOptions& options, std::unique_ptr<Journal> journal = nullptr,
-                    uint64_t journal_replayed = 0, CommitMetrics metrics = {});
+                    uint64_t journal_replayed = 0, CommitMetrics metrics = {},
+                    std::shared_ptr<Checkpointer> background = nullptr);
   ~GroupCommitWriter();  // Close()
 
   // Queues `b`. Fails with kUnavailable, leaving `b` untouched, when the
@@ -144,6 +147,11 @@ class GroupCommitWriter {
   // call is ever replayed (LogStore::DropGroup: a group of the same name may
   // come back). Runs on the writer thread, between rounds; returns when done.
   void RetireJournal();
+
+  // Returns once the round in progress (if any) has finished, its
+  // housekeeping included: what it handed to the background thread is
+  // queued there by then. For LogStore::WaitForBackgroundJobs.
+  void WaitForRoundInProgress();
 
   LogStoreStats Stats() const;
   // Counts space a log zero-filled in the background (for Stats()).
@@ -181,6 +189,7 @@ class GroupCommitWriter {
   const LogStoreOptions options_;
   const CommitMetrics metrics_;
   SyncPool pool_;
+  const std::shared_ptr<Checkpointer> background_;
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -188,7 +197,8 @@ class GroupCommitWriter {
   uint64_t queued_bytes_ = 0;                         // guarded by mu_; includes the running round
   bool closing_ = false;                              // guarded by mu_
   uint64_t retire_requested_ = 0, retire_done_ = 0;   // guarded by mu_
-  std::condition_variable retire_cv_;
+  uint64_t loops_started_ = 0, loops_done_ = 0;       // guarded by mu_; writer loop iterations
+  std::condition_variable retire_cv_;                 // retire_done_ or loops_done_ advanced
 
   // Writer thread only (Close after the join).
   std::unique_ptr<Journal> journal_;

@@ -168,7 +168,10 @@ class LogStoreImpl final : public LogStore {
     return s;
   }
 
-  void WaitForBackgroundJobs() override { checkpointer_->WaitForQueuedJobs(); }
+  void WaitForBackgroundJobs() override {
+    writer_->WaitForRoundInProgress();  // its page-cache drops are queued once it ends
+    checkpointer_->WaitForQueuedJobs();
+  }
 
   Status Init() {
     SPATE_TRY(options_.fs->CreateDir(options_.dir));
@@ -194,8 +197,9 @@ class LogStoreImpl final : public LogStore {
         return j.status();
       }
     }
-    writer_ = std::make_shared<GroupCommitWriter>(options_, std::move(journal), replayed, RegisterMetrics());
     checkpointer_ = std::make_shared<Checkpointer>();
+    writer_ =
+        std::make_shared<GroupCommitWriter>(options_, std::move(journal), replayed, RegisterMetrics(), checkpointer_);
     return Status::Ok();
   }
 

@@ -178,8 +178,9 @@ class LogStore {
 
   virtual LogStoreStats Stats() const = 0;
 
-  // Returns once the background jobs (checkpoints, zero-fill ahead) that
-  // appends acknowledged before the call asked for have run. Appends never
+  // Returns once the background jobs (checkpoints, zero-fill ahead,
+  // page-cache drops) that appends acknowledged before the call asked for
+  // have run. Appends never
   // wait for them; this is the sync point for tests that assert on their
   // effect (or its absence) instead of sleeping (STYLE.md rule 10).
   virtual void WaitForBackgroundJobs() = 0;

@@ -21,6 +21,7 @@ class FaultFile final : public util::File {
     std::lock_guard<std::mutex> l(fs_->mu_);
     if (written != nullptr) *written = 0;
     SPATE_TRY(fs_->CheckActive("write " + path()));
+    fs_->writing_threads_[path()].insert(std::this_thread::get_id());
     std::string data;
     for (std::string_view s : slices) data.append(s);
     bool partial = false;
@@ -92,7 +93,9 @@ class FaultFile final : public util::File {
     if (auto it = fs_->unsynced_.find(path()); it != fs_->unsynced_.end()) {
       for (const auto& u : it->second) unsynced |= u.pos < pos + len && pos < u.pos + u.len;
     }
-    fs_->cache_drops_.push_back(FaultInjectionFileSystem::CacheDrop{path(), pos, len, unsynced});
+    const auto& writers = fs_->writing_threads_[path()];
+    const bool by_writer = writers.count(std::this_thread::get_id()) > 0;
+    fs_->cache_drops_.push_back(FaultInjectionFileSystem::CacheDrop{path(), pos, len, unsynced, by_writer});
     base_->DropCache(pos, len);
   }
 

@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "util/clock.h"
@@ -68,14 +69,17 @@ class FaultInjectionFileSystem final : public util::FileSystem {
     uint64_t len = 0;
   };
   std::vector<WritebackHint> WritebackHints();
-  // File::DropCache calls seen, and whether the range overlapped a write not
+  // File::DropCache calls seen, whether the range overlapped a write not
   // yet synced (the store should drop only durable bytes: dropping dirty
-  // ones loses nothing but costs an early writeback and a re-read).
+  // ones loses nothing but costs an early writeback and a re-read), and
+  // whether the calling thread had written to that file (the store drops
+  // on a background thread, not on its writer's).
   struct CacheDrop {
     std::string path;
     uint64_t pos = 0;
     uint64_t len = 0;
     bool unsynced = false;
+    bool by_a_writing_thread = false;
   };
   std::vector<CacheDrop> CacheDrops();
 
@@ -119,6 +123,7 @@ class FaultInjectionFileSystem final : public util::FileSystem {
   int sync_calls_ = 0;
   std::vector<WritebackHint> writeback_hints_;
   std::vector<CacheDrop> cache_drops_;
+  std::map<std::string, std::set<std::thread::id>> writing_threads_;  // path -> threads that wrote to it
 };
 
 }  // namespace spate::storage::testing

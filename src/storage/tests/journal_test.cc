@@ -127,6 +127,7 @@ void ExpectDropsOnlyDurablePages(const std::vector<FaultInjectionFileSystem::Cac
   uint64_t total = 0;
   for (const auto& d : drops) {
     EXPECT_FALSE(d.unsynced) << d.path << " [" << d.pos << ", +" << d.len << ") was not yet durable";
+    EXPECT_FALSE(d.by_a_writing_thread) << d.path << ": dropped by the thread that writes it, not in the background";
     EXPECT_EQ(d.pos % 4096, 0u) << d.path;
     EXPECT_EQ(d.len % 4096, 0u) << d.path;
     uint64_t& end = dropped_end[d.path];
@@ -152,6 +153,7 @@ TEST_F(JournalTest, PageCacheBudgetDropsTheOldestDurableBytesOfBigBatches) {
     acked[s].push_back(recs[0].data);
   }
   EXPECT_EQ(store_->Stats().journaled_batches, 0u);
+  store_->WaitForBackgroundJobs();  // the drops run on the background thread
   auto drops = fs_->CacheDrops();
   ASSERT_FALSE(drops.empty());
   const uint64_t dropped = store_->Stats().cache_dropped_bytes;
@@ -181,6 +183,7 @@ TEST_F(JournalTest, PageCacheDropsReachBackOverTheLastDropInALongSegment) {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     acked.push_back(recs[0].data);
   }
+  store_->WaitForBackgroundJobs();  // the drops run on the background thread
   auto drops = fs_->CacheDrops();
   ExpectDropsOnlyDurablePages(drops, store_->Stats().cache_dropped_bytes);
   ASSERT_FALSE(drops.empty());
@@ -197,9 +200,11 @@ TEST_F(JournalTest, PageCacheBudgetWaitsForTheJournalSwitchToDropJournaledBytes)
   // synced in their own file only when the journal switches.
   auto first = AppendMany(20, 1, "j");
   EXPECT_EQ(store_->Stats().journal_switches, 0u);
+  store_->WaitForBackgroundJobs();
   EXPECT_TRUE(fs_->CacheDrops().empty()) << "nothing is durable in its segment file before a switch";
   auto rest = AppendMany(2000, 2, "k");
   ASSERT_GE(store_->Stats().journal_switches, 1u);
+  store_->WaitForBackgroundJobs();  // the drops run on the background thread
   auto drops = fs_->CacheDrops();
   ASSERT_FALSE(drops.empty());
   ExpectDropsOnlyDurablePages(drops, store_->Stats().cache_dropped_bytes);
@@ -214,6 +219,7 @@ TEST_F(JournalTest, NoPageCacheDropsWhenTheBudgetIsOff) {
   Reopen();
   for (int i = 0; i < 40; ++i) ASSERT_TRUE(AppendSync(*Shard(0), Batch("o" + std::to_string(i), 9 << 10), 1 + i).ok());
   AppendMany(2000, 2, "p");
+  store_->WaitForBackgroundJobs();
   EXPECT_TRUE(fs_->CacheDrops().empty());
   EXPECT_EQ(store_->Stats().cache_dropped_bytes, 0u);
 }
