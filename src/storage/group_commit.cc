@@ -399,8 +399,8 @@ void GroupCommitWriter::DropCold() {
   // The kernel drops a page-cache folio only when the range covers all of
   // it, and a file's folios grow up to a huge page (2 MiB on x86-64; ext4
   // since Linux 6.16): a drop that started where the last one ended would
-  // never free the folio straddling that boundary, which on 6.18 kept two
-  // thirds of a bulk writer's pages. So each drop reaches back that far.
+  // never free the folio straddling that boundary, which on 6.18 kept half
+  // or more of a bulk writer's pages. So each drop reaches back that far.
   constexpr uint64_t kLargestFolio = 2u << 20;
   while (cached_bytes_ > options_.page_cache_bytes && !cached_.empty()) {
     CachedRange& r = cached_.front();
@@ -413,11 +413,7 @@ void GroupCommitWriter::DropCold() {
         // Freeing the pages is most of the cost (5 % of spated's CPU in bulk
         // PutRecords): on the background thread, the next round need not
         // wait for it.
-        if (background_ != nullptr) {
-          background_->ScheduleDropCache(seg, from, to - from);
-        } else {
-          seg->file()->DropCache(from, to - from);
-        }
+        background_->ScheduleDropCache(seg, from, to - from);
         cache_dropped_bytes_ += to - seg->cache_dropped_end;
         seg->cache_dropped_end = to;
       }

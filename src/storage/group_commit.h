@@ -124,11 +124,10 @@ struct CommitMetrics {
 class GroupCommitWriter {
  public:
   // `journal` may be null (no journal: every touched file is synced each
-  // round). `journal_replayed` is reported in Stats(). `background` runs
-  // the page-cache drops off the writer thread; null: the writer drops.
-  GroupCommitWriter(const LogStoreOptions& options, std::unique_ptr<Journal> journal = nullptr,
-                    uint64_t journal_replayed = 0, CommitMetrics metrics = {},
-                    std::shared_ptr<Checkpointer> background = nullptr);
+  // round). `journal_replayed` is reported in Stats(). `background` (not
+  // null) runs the page-cache drops off the writer thread.
+  GroupCommitWriter(const LogStoreOptions& options, std::unique_ptr<Journal> journal, uint64_t journal_replayed,
+                    CommitMetrics metrics, std::shared_ptr<Checkpointer> background);
   ~GroupCommitWriter();  // Close()
 
   // Queues `b`. Fails with kUnavailable, leaving `b` untouched, when the
